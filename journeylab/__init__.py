@@ -1,0 +1,18 @@
+"""journeylab: evidence-backed customer journey maps.
+
+Load a study folder, code qualitative feedback, measure sentiment, agreement and journey
+metrics, and build a journey map in which every claim points at its evidence.
+"""
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from . import datasets
+from .errors import JourneylabError, NotFittedError, StudyError
+
+try:
+    __version__ = _version("journeylab")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+# --- public API (each capability adds its line here) ---

@@ -1,0 +1,50 @@
+"""Argument checks shared by the public functions (private)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .errors import JourneylabError
+
+
+def check_frame(
+    obj,
+    *,
+    arg: str,
+    func: str,
+    required: Iterable[str] = (),
+    allow_empty: bool = False,
+    hint: str = "",
+) -> pd.DataFrame:
+    """Check that ``obj`` is a DataFrame with the ``required`` columns.
+
+    Raises a :class:`JourneylabError` naming the function, the argument, what was expected and
+    what was found. Returns ``obj`` unchanged so callers can write ``df = check_frame(df, ...)``.
+    """
+    if not isinstance(obj, pd.DataFrame):
+        raise JourneylabError(
+            f"{func}(): argument `{arg}` must be a pandas DataFrame, got {type(obj).__name__}."
+        )
+    missing = [c for c in required if c not in obj.columns]
+    if missing:
+        found = ", ".join(map(str, obj.columns[:20])) or "(no columns)"
+        msg = (
+            f"{func}(): argument `{arg}` is missing column(s) {', '.join(repr(m) for m in missing)}; "
+            f"found: {found}."
+        )
+        if hint:
+            msg += " " + hint
+        raise JourneylabError(msg)
+    if not allow_empty and len(obj) == 0:
+        raise JourneylabError(f"{func}(): argument `{arg}` is empty (0 rows); expected at least one row.")
+    return obj
+
+
+def check_choice(value, *, arg: str, func: str, choices: Iterable) -> None:
+    """Raise a clear error if ``value`` is not one of ``choices``."""
+    choices = list(choices)
+    if value not in choices:
+        raise JourneylabError(
+            f"{func}(): `{arg}` must be one of {', '.join(map(repr, choices))}; got {value!r}."
+        )

@@ -14,6 +14,19 @@ SAMPLE = ROOT / "data" / "sample_study"
 SHARED = ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_nltk_download():
+    """No network here: any code path that calls nltk.download fails the test that reached it."""
+    import nltk
+
+    def _refuse(*args, **kwargs):
+        raise AssertionError(f"nltk.download{args} called: ship the resource instead")
+
+    original, nltk.download = nltk.download, _refuse
+    yield
+    nltk.download = original
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

@@ -1,0 +1,54 @@
+"""The two install routes (Makefile/venv and environment.yml) cannot drift apart."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import yaml
+
+from conftest import ROOT
+
+
+def _env():
+    return yaml.safe_load((ROOT / "environment.yml").read_text())
+
+
+def test_environment_yml_installs_what_the_makefile_installs():
+    env = _env()
+    deps = env["dependencies"]
+    conda = [d for d in deps if isinstance(d, str)]
+    pip = [d for d in deps if isinstance(d, dict)]
+    # conda supplies only the interpreter and pip; everything else comes from pyproject.toml
+    assert sorted(re.split(r"[=<>]", d)[0] for d in conda) == ["pip", "python"]
+    assert len(pip) == 1 and len(pip[0]["pip"]) == 1
+    makefile = (ROOT / "Makefile").read_text()
+    spec = re.search(r"^INSTALL_SPEC\s*:=\s*(.+)$", makefile, re.M).group(1).strip()
+    assert pip[0]["pip"][0] == spec
+
+
+def test_environment_yml_pins_the_python_ci_uses():
+    pin = next(d for d in _env()["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    assert pin == f"python={sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_installed_environment_satisfies_pyproject():
+    from importlib.metadata import requires, version
+
+    from packaging.requirements import Requirement
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {Requirement(r).name.lower() for r in meta["dependencies"]}
+    assert {"jupyterlab", "ipywidgets", "pandas", "matplotlib", "nltk", "statsmodels", "nbval"} <= declared
+    installed = {Requirement(r).name.lower() for r in requires("journeylab") if "extra ==" not in r}
+    assert installed == declared, "reinstall: the installed metadata is older than pyproject.toml"
+    for name in declared:
+        version(name)  # raises if missing
+
+
+def test_no_notebook_downloads_nltk_data():
+    # library code is guarded at run time (conftest replaces nltk.download with a failure)
+    hits = subprocess.run(["grep", "-rln", r"nltk\.download(", str(ROOT / "notebooks")],
+                          capture_output=True, text=True).stdout
+    assert hits == ""

@@ -16,3 +16,4 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 # --- public API (each capability adds its line here) ---
+from .study import Study, load_study, validate_study

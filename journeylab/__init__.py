@@ -16,4 +16,5 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 # --- public API (each capability adds its line here) ---
+from .transcripts import read_transcript, read_document
 from .study import Study, load_study, validate_study

@@ -18,3 +18,4 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # --- public API (each capability adds its line here) ---
 from .transcripts import read_transcript, read_document
 from .study import Study, load_study, validate_study
+from .codebook import Code, Codebook

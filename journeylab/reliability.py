@@ -1,0 +1,669 @@
+"""Inter-coder agreement, the places where coders differ, and merging coders' work.
+
+Coding in journeylab is segment-level presence/absence: for every code, each coder decides
+whether the code applies to a segment. A codings frame lists the *positive* decisions (one row per
+segment × code a coder applied); a segment a coder worked on but did not give a code counts as
+"absent" for that coder. Which segments a coder worked on is decided by the *units rule* of
+:func:`agreement` (see its Notes).
+
+Public functions
+----------------
+agreement
+    Percent agreement, Cohen's / Fleiss' kappa, Krippendorff's alpha, PABAK, bootstrap
+    confidence intervals, interpretation bands and prevalence warnings, per code and overall.
+krippendorff_alpha
+    Krippendorff's nominal alpha for any number of coders with missing data.
+disagreements
+    One row per segment × code where the coders differ, with the text and every coder's memo.
+compare_coders
+    A side-by-side segment × code view of the coders' decisions (escaped HTML in notebooks).
+merge_codings
+    Bring several coders' codings frames and/or coding stores together without losing or
+    duplicating a decision.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "agreement",
+    "krippendorff_alpha",
+    "disagreements",
+    "compare_coders",
+    "CoderComparison",
+    "merge_codings",
+    "normalize_coder",
+    "OVERALL",
+]
+
+import html
+import math
+import unicodedata
+import warnings
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_frame
+from .errors import JourneylabError
+
+#: The ``code`` label of the row that pools every code in :func:`agreement`.
+OVERALL = "(overall)"
+
+CODING_REQUIRED = ("segment_id", "code", "coder")
+
+_AGREEMENT_COLUMNS = [
+    "code", "n_units", "n_coders", "n_positive", "prevalence", "bias_index",
+    "percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "pabak",
+    "ci_low", "ci_high", "alpha_ci_low", "alpha_ci_high",
+    "interpretation", "alpha_interpretation", "warning",
+]
+
+#: Prevalence outside [RARE, 1 - RARE] triggers the prevalence-paradox warning.
+RARE = 0.05
+#: Fewer units than this triggers a "few units" warning.
+FEW_UNITS = 30
+#: A bias index above this (coders' positive rates differ by > 20 points) triggers a warning.
+BIASED = 0.20
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _as_list(value, *, arg: str, func: str) -> list | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    try:
+        return list(dict.fromkeys(value))
+    except TypeError:
+        raise JourneylabError(
+            f"{func}(): `{arg}` must be a name or a list of names; got {type(value).__name__}."
+        ) from None
+
+
+def _check_codings(codings, func: str) -> pd.DataFrame:
+    return check_frame(
+        codings, arg="codings", func=func, required=CODING_REQUIRED,
+        hint="A codings frame has one row per segment × code a coder applied "
+             "(columns segment_id, code, coder, origin, memo).",
+    )
+
+
+def _positive(codings: pd.DataFrame) -> pd.DataFrame:
+    """Rows that record a code as present (a ``present`` column, when a store keeps one)."""
+    if "present" in codings.columns:
+        keep = codings["present"].fillna(True).astype(bool)
+        return codings[keep.to_numpy()]
+    return codings
+
+
+def _select_coders(codings: pd.DataFrame, coders, func: str, *, minimum: int = 2) -> list[str]:
+    available = list(dict.fromkeys(codings["coder"].astype(str)))
+    chosen = _as_list(coders, arg="coders", func=func)
+    if chosen is None:
+        chosen = available
+    else:
+        unknown = [c for c in chosen if c not in available]
+        if unknown:
+            raise JourneylabError(
+                f"{func}(): coder(s) {', '.join(map(repr, unknown))} not found in `codings`; "
+                f"coders present: {', '.join(map(repr, available)) or '(none)'}. "
+                "If names differ only in case or spacing, combine them with journeylab.merge_codings first."
+            )
+    if len(chosen) < minimum:
+        raise JourneylabError(
+            f"{func}(): need at least {minimum} coders to compare; found {len(chosen)} "
+            f"({', '.join(map(repr, chosen)) or 'none'}). Pass codings from several coders "
+            "(see journeylab.merge_codings) or choose them with `coders=`."
+        )
+    return [str(c) for c in chosen]
+
+
+def _units_for(
+    codings: pd.DataFrame,
+    coders: list[str],
+    *,
+    segments: pd.DataFrame | None,
+    documents,
+    units,
+    func: str,
+) -> list[str]:
+    """Segment ids that every compared coder saw (the units rule, see agreement's Notes)."""
+    docs = _as_list(documents, arg="documents", func=func)
+    seg_doc = None
+    order = None
+    if segments is not None:
+        segments = check_frame(segments, arg="segments", func=func, required=("segment_id", "doc_id"))
+        seg_ids = segments["segment_id"].astype(str)
+        seg_doc = pd.Series(segments["doc_id"].astype(str).to_numpy(), index=seg_ids.to_numpy())
+        order = {s: i for i, s in enumerate(seg_ids)}
+        known = set(order)
+        coded = set(codings.loc[codings["coder"].isin(coders), "segment_id"].astype(str))
+        unknown = sorted(coded - known)
+        if unknown:
+            raise JourneylabError(
+                f"{func}(): {len(unknown)} segment_id(s) in `codings` are not in `segments`, e.g. "
+                f"{', '.join(map(repr, unknown[:5]))}; pass the segments frame the codings were made on."
+            )
+        if docs is not None:
+            missing = [d for d in docs if d not in set(seg_doc.to_numpy())]
+            if missing:
+                raise JourneylabError(
+                    f"{func}(): document(s) {', '.join(map(repr, missing))} not in `segments`; "
+                    f"known doc_id values include {', '.join(map(repr, list(dict.fromkeys(seg_doc))[:8]))}."
+                )
+    elif docs is not None:
+        raise JourneylabError(
+            f"{func}(): `documents=` needs `segments=` (the segments frame tells which document each "
+            "segment belongs to)."
+        )
+
+    if units is not None:
+        chosen = [str(u) for u in _as_list(units, arg="units", func=func)]
+        if order is not None:
+            unknown = [u for u in chosen if u not in order]
+            if unknown:
+                raise JourneylabError(
+                    f"{func}(): unit(s) {', '.join(map(repr, unknown[:5]))} in `units` are not segment_id "
+                    "values of `segments`."
+                )
+    elif segments is not None:
+        if "speaker_role" in segments.columns:
+            role = segments["speaker_role"].astype("string").fillna("")
+            turns = segments[(role == "participant").to_numpy()]
+        else:
+            turns = segments
+        turn_ids = turns["segment_id"].astype(str).to_numpy()
+        turn_docs = turns["doc_id"].astype(str).to_numpy()
+        seen_sets = []
+        for coder in coders:
+            mine = set(codings.loc[codings["coder"] == coder, "segment_id"].astype(str))
+            my_docs = set(seg_doc.loc[list(mine)].to_numpy()) if mine else set()
+            seen = set(turn_ids[np.isin(turn_docs, list(my_docs))]) | mine
+            seen_sets.append(seen)
+        common = set.intersection(*seen_sets) if seen_sets else set()
+        chosen = sorted(common, key=order.__getitem__)
+    else:
+        mine = codings.loc[codings["coder"].isin(coders), "segment_id"].astype(str)
+        chosen = list(dict.fromkeys(mine))
+
+    if docs is not None:
+        wanted = set(docs)
+        chosen = [u for u in chosen if seg_doc.get(u) in wanted]
+    return chosen
+
+
+def _decisions(codings: pd.DataFrame, coders: list[str], codes: list[str], units: list[str]) -> np.ndarray:
+    """Boolean array units × coders × codes: did the coder apply the code to the unit?"""
+    x = np.zeros((len(units), len(coders), len(codes)), dtype=bool)
+    if not units or not codes:
+        return x
+    u_idx = {u: i for i, u in enumerate(units)}
+    c_idx = {c: i for i, c in enumerate(coders)}
+    k_idx = {k: i for i, k in enumerate(codes)}
+    pos = _positive(codings)
+    seg = pos["segment_id"].astype(str).map(u_idx)
+    cod = pos["coder"].astype(str).map(c_idx)
+    kod = pos["code"].astype(str).map(k_idx)
+    ok = (seg.notna() & cod.notna() & kod.notna()).to_numpy()
+    x[seg.to_numpy()[ok].astype(int), cod.to_numpy()[ok].astype(int), kod.to_numpy()[ok].astype(int)] = True
+    return x
+
+
+def _binary_parts(x: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Sufficient statistics of binary agreement for every code, under unit weights ``w``.
+
+    ``x`` is units × coders × codes (bool), every coder rating every unit; ``w`` is
+    replicates × units (1 for the point estimate, bootstrap counts otherwise). Returns arrays of
+    shape replicates × codes.
+    """
+    n_units, m, _ = x.shape
+    xf = x.astype(np.float64)
+    n = w.sum(axis=1)[:, None]  # weighted number of units
+    k = xf.sum(axis=1)  # units × codes: coders who applied the code
+    # Fleiss (1971): per-unit share of agreeing coder pairs
+    p_unit = (k * (k - 1) + (m - k) * (m - k - 1)) / (m * (m - 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        po = (w @ p_unit) / n
+        pos_rate = np.stack([(w @ xf[:, j, :]) / n for j in range(m)], axis=0)  # coders × reps × codes
+        p_bar = pos_rate.mean(axis=0)
+        pe_fleiss = p_bar**2 + (1 - p_bar) ** 2
+        if m == 2:
+            # Cohen (1960): expected agreement = sum over categories of the product of the two
+            # coders' own marginal proportions: p1*p2 + (1-p1)*(1-p2).
+            pe_cohen = pos_rate[0] * pos_rate[1] + (1 - pos_rate[0]) * (1 - pos_rate[1])
+        else:
+            pe_cohen = np.full_like(po, np.nan)
+        # Krippendorff (2011): coincidences; every unit has m pairable values
+        n_values = n * m
+        n_pos = w @ k
+        n_neg = n_values - n_pos
+        disagree = w @ (2 * k * (m - k) / (m - 1))  # o_01 + o_10
+    return {
+        "n": np.broadcast_to(n, po.shape), "po": po, "pe_cohen": pe_cohen, "pe_fleiss": pe_fleiss,
+        "prevalence": p_bar, "bias": pos_rate.max(axis=0) - pos_rate.min(axis=0),
+        "n_values": np.broadcast_to(n_values, po.shape), "n_pos": n_pos, "n_neg": n_neg,
+        "disagree": disagree,
+    }
+
+
+def _kappa(po, pe):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (po - pe) / (1 - pe)
+    return np.where(np.isclose(pe, 1.0), np.nan, out)
+
+
+def _alpha_from_parts(n_values, n_pos, n_neg, disagree):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = 1 - (n_values - 1) * disagree / (2 * n_pos * n_neg)
+    return np.where((n_pos == 0) | (n_neg == 0), np.nan, out)
+
+
+def _stats(parts: dict[str, np.ndarray], m: int) -> dict[str, np.ndarray]:
+    """Per-code statistics (replicates × codes) and pooled ones (replicates,)."""
+    kappa_c = _kappa(parts["po"], parts["pe_cohen"])
+    kappa_f = _kappa(parts["po"], parts["pe_fleiss"])
+    alpha = _alpha_from_parts(parts["n_values"], parts["n_pos"], parts["n_neg"], parts["disagree"])
+    # pooled over codes: mean Po and mean Pe (De Vries et al. 2008), summed coincidences for alpha
+    po_bar = parts["po"].mean(axis=1)
+    pooled = {
+        "po": po_bar,
+        "cohen": _kappa(po_bar, parts["pe_cohen"].mean(axis=1)) if m == 2 else np.full_like(po_bar, np.nan),
+        "fleiss": _kappa(po_bar, parts["pe_fleiss"].mean(axis=1)) if m > 2 else np.full_like(po_bar, np.nan),
+        "alpha": _alpha_from_parts(parts["n_values"].sum(axis=1), parts["n_pos"].sum(axis=1),
+                                   parts["n_neg"].sum(axis=1), parts["disagree"].sum(axis=1)),
+    }
+    return {"po": parts["po"], "cohen": kappa_c, "fleiss": kappa_f, "alpha": alpha, "pooled": pooled}
+
+
+def _bootstrap_weights(rng: np.random.Generator, n_units: int, size: int) -> np.ndarray:
+    idx = rng.integers(0, n_units, size=(size, n_units))
+    flat = (idx + np.arange(size)[:, None] * n_units).ravel()
+    return np.bincount(flat, minlength=size * n_units).reshape(size, n_units).astype(np.float64)
+
+
+def landis_koch(kappa: float) -> str:
+    """Landis & Koch (1977) band of a kappa value ('undefined' for NaN)."""
+    if kappa is None or (isinstance(kappa, float) and math.isnan(kappa)):
+        return "undefined"
+    if kappa < 0:
+        return "poor"
+    for upper, label in ((0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial")):
+        if kappa <= upper + 1e-12:
+            return label
+    return "almost perfect"
+
+
+def krippendorff_band(alpha: float) -> str:
+    """Krippendorff's (2004, 2011) reading of alpha: reliable ≥ .800, tentative ≥ .667."""
+    if alpha is None or (isinstance(alpha, float) and math.isnan(alpha)):
+        return "undefined"
+    if alpha >= 0.800 - 1e-12:
+        return "reliable"
+    if alpha >= 0.667 - 1e-12:
+        return "tentative"
+    return "unreliable"
+
+
+def _warning(n_units: int, prevalence: float, bias: float, n_positive: int, kappa: float) -> str:
+    notes = []
+    if n_units == 0:
+        return "no units: no segment was seen by every compared coder"
+    if n_positive == 0:
+        notes.append("no coder applied this code on these units: kappa and alpha undefined")
+    elif prevalence < RARE or prevalence > 1 - RARE:
+        notes.append(
+            f"prevalence {prevalence:.1%}: kappa is unstable for codes this "
+            f"{'rare' if prevalence < RARE else 'common'} (prevalence paradox), read pabak alongside it"
+        )
+    elif math.isnan(kappa):
+        notes.append("every coder applied this code to every unit: kappa and alpha undefined")
+    if bias > BIASED:
+        notes.append(f"coders apply the code at different rates (bias index {bias:.2f}): sharpen the definition")
+    if 0 < n_units < FEW_UNITS:
+        notes.append(f"only {n_units} units: wide confidence interval")
+    return "; ".join(notes)
+
+
+# ----------------------------------------------------------------------------- agreement
+
+
+def agreement(
+    codings: pd.DataFrame,
+    *,
+    coders: Sequence[str] | None = None,
+    codes: Sequence[str] | None = None,
+    documents: Sequence[str] | None = None,
+    segments: pd.DataFrame | None = None,
+    units: Sequence[str] | None = None,
+    n_boot: int = 1000,
+    random_state: int | None = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Inter-coder agreement per code and overall, the way reviewers expect it reported.
+
+    Each code is a binary decision (present / absent) per unit; a unit is a segment that every
+    compared coder saw (see *Units rule* below).
+
+    Parameters
+    ----------
+    codings : DataFrame
+        Codings frame (``segment_id``, ``code``, ``coder``, ...) holding every compared coder's
+        positive decisions. A ``present`` column, if any, marks rows with ``False`` as removed.
+    coders : list of str, optional
+        Coders to compare (at least two). Default: every coder in ``codings``.
+    codes : list of str, optional
+        Codes to report. Default: every code in ``codings`` (pass the codebook's names to include
+        codes nobody applied).
+    documents : list of str, optional
+        Restrict the units to these ``doc_id`` values (needs ``segments``).
+    segments : DataFrame, optional
+        The segments frame the codings were made on (``segment_id``, ``doc_id``, optionally
+        ``speaker_role``). Strongly recommended: without it, only segments that some compared coder
+        coded count as units, so agreement on "absent" is undercounted.
+    units : list of str, optional
+        Explicit segment ids that every coder saw; overrides the units rule.
+    n_boot : int, default 1000
+        Bootstrap replicates for the confidence intervals (0: no intervals).
+    random_state : int or None, default 0
+        Seed of the bootstrap (``numpy.random.default_rng``); same seed, same intervals.
+    level : float, default 0.95
+        Confidence level of the percentile bootstrap intervals.
+
+    Returns
+    -------
+    DataFrame
+        One row per code, then a row whose ``code`` is ``"(overall)"`` pooling every code:
+
+        - ``code``: the code (or ``"(overall)"``).
+        - ``n_units``: segments compared (seen by every coder).
+        - ``n_coders``: coders compared.
+        - ``n_positive``: units that at least one coder coded with the code (summed over codes
+          in the overall row).
+        - ``prevalence``: share of positive decisions (mean of the coders' positive rates).
+        - ``bias_index``: largest difference between two coders' positive rates (Byrt et al.'s
+          bias index for two coders, as an absolute value).
+        - ``percent_agreement``: mean share of agreeing coder pairs per unit (for two coders: the
+          share of units where they agree), in [0, 1].
+        - ``cohen_kappa``: Cohen's kappa (two coders only, else NaN), from
+          :func:`statsmodels.stats.inter_rater.cohens_kappa`.
+        - ``fleiss_kappa``: Fleiss' kappa (three or more coders only, else NaN), from
+          :func:`statsmodels.stats.inter_rater.fleiss_kappa`.
+        - ``krippendorff_alpha``: Krippendorff's alpha, nominal (any number of coders).
+        - ``pabak``: prevalence- and bias-adjusted kappa, ``2 * percent_agreement - 1``.
+        - ``ci_low``, ``ci_high``: percentile bootstrap interval of the kappa reported (Cohen's
+          for two coders, Fleiss' for more), resampling units with replacement.
+        - ``alpha_ci_low``, ``alpha_ci_high``: the same for Krippendorff's alpha.
+        - ``interpretation``: Landis & Koch (1977) band of that kappa: poor (< 0), slight
+          (≤ .20), fair (≤ .40), moderate (≤ .60), substantial (≤ .80), almost perfect.
+        - ``alpha_interpretation``: Krippendorff's (2004, 2011) reading of alpha: ``reliable``
+          (≥ .800), ``tentative`` (≥ .667, tentative conclusions only), ``unreliable``.
+        - ``warning``: empty, or why the numbers need care: prevalence below 5 % or above 95 %
+          (kappa is unstable, read PABAK), no positive decision (undefined), coders' rates
+          differing by more than 20 points (bias index > 0.2), fewer than 30 units.
+
+    Notes
+    -----
+    **Units rule.** A coder *saw* a segment if the segment is a participant turn
+    (``speaker_role == "participant"``; every segment when the column is absent) of a document
+    in which the coder applied at least one code, or if the coder coded the segment itself. The
+    units are the segments every compared coder saw, so a coder who has not yet opened a
+    document does not count as having said "absent" to all of it. Without ``segments`` the units
+    are the segments any compared coder coded; pass ``units=`` to state the units explicitly.
+    ``documents`` then restricts the units; ``codes`` restricts the rows, not the units.
+
+    **Statistics.** With :math:`P_o` the observed and :math:`P_e` the expected agreement,
+    kappa is :math:`(P_o - P_e) / (1 - P_e)`.
+
+    - Cohen (1960): :math:`P_e = \\sum_c p_{1c} p_{2c} = p_1 p_2 + (1 - p_1)(1 - p_2)`, the sum
+      over both categories of the product of each coder's own marginal proportions (not
+      ``P(yes) * P(no)``, an error found in one open-source QDA tool).
+    - Fleiss (1971): :math:`P_o = \\bar P` the mean over units of the share of agreeing coder
+      pairs, :math:`P_e = \\bar p^2 + (1 - \\bar p)^2` with :math:`\\bar p` the pooled share of
+      "present" decisions.
+    - Krippendorff (2011), nominal: :math:`\\alpha = 1 - D_o / D_e = 1 - (n - 1)
+      \\sum_{c \\ne k} o_{ck} / \\sum_{c \\ne k} n_c n_k` from the coincidence matrix
+      :math:`o_{ck}`; implemented here (see :func:`krippendorff_alpha`, which also takes missing
+      data) and checked against the ``krippendorff`` package in the tests.
+    - Byrt, Bishop & Carlin (1993): PABAK = :math:`2 P_o - 1` for two categories; it does not
+      depend on prevalence, so read it next to kappa for rare codes, where kappa can be low even
+      when coders agree on nearly every unit (the prevalence paradox).
+
+    **Overall row.** Pooled over codes: ``percent_agreement`` and ``pabak`` from the mean
+    :math:`P_o` over codes (= the share of all segment × code decisions agreed on); kappa is the
+    *pooled kappa* of De Vries et al. (2008), :math:`(\\bar P_o - \\bar P_e) / (1 - \\bar P_e)`
+    with means over codes; alpha is computed from the coincidence matrices summed over codes
+    (every segment × code is a unit). The overall bootstrap resamples segments (all codes of a
+    segment together), so it respects that one segment's codes are not independent.
+
+    Bootstrap replicates in which a statistic is undefined (no variation) are left out of its
+    interval.
+
+    References
+    ----------
+    - Cohen, J. (1960). A coefficient of agreement for nominal scales. *Educational and
+      Psychological Measurement*, 20(1), 37–46.
+    - Fleiss, J. L. (1971). Measuring nominal scale agreement among many raters. *Psychological
+      Bulletin*, 76(5), 378–382.
+    - Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
+      Communication, University of Pennsylvania. https://repository.upenn.edu/asc_papers/43
+    - Krippendorff, K. (2004). *Content analysis: An introduction to its methodology* (2nd ed.),
+      p. 241. Sage.
+    - Byrt, T., Bishop, J., & Carlin, J. B. (1993). Bias, prevalence and kappa. *Journal of
+      Clinical Epidemiology*, 46(5), 423–429.
+    - Landis, J. R., & Koch, G. G. (1977). The measurement of observer agreement for categorical
+      data. *Biometrics*, 33(1), 159–174.
+    - De Vries, H., Elliott, M. N., Kanouse, D. E., & Teleki, S. S. (2008). Using pooled kappa
+      to summarize interrater agreement across many items. *Field Methods*, 20(3), 272–282.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> table = jl.agreement(study.codings, segments=study.segments, n_boot=200)
+    >>> table.columns[:4].tolist()
+    ['code', 'n_units', 'n_coders', 'n_positive']
+    """
+    func = "agreement"
+    codings = _check_codings(codings, func)
+    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 0):
+        raise JourneylabError(f"{func}(): `n_boot` must be a whole number ≥ 0; got {n_boot!r}.")
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise JourneylabError(f"{func}(): `level` must be between 0 and 1 (e.g. 0.95); got {level!r}.")
+    coder_list = _select_coders(codings, coders, func)
+    code_list = _as_list(codes, arg="codes", func=func)
+    sub = codings[codings["coder"].astype(str).isin(coder_list)]
+    if code_list is None:
+        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
+    else:
+        code_list = [str(c) for c in code_list]
+    unit_list = _units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
+    x = _decisions(sub, coder_list, code_list, unit_list)
+    m = len(coder_list)
+    n = len(unit_list)
+
+    rows = []
+    if n == 0 or not code_list:
+        for code in code_list + [OVERALL]:
+            rows.append({"code": code, "n_units": 0, "n_coders": m, "n_positive": 0,
+                         "warning": "no units: no segment was seen by every compared coder"})
+        out = pd.DataFrame(rows).reindex(columns=_AGREEMENT_COLUMNS)
+        out["interpretation"] = "undefined"
+        out["alpha_interpretation"] = "undefined"
+        return out
+
+    parts = _binary_parts(x, np.ones((1, n)))
+    point = _stats(parts, m)
+    k = x.sum(axis=1)  # units × codes
+
+    # point estimates of kappa from statsmodels (the reference implementation)
+    from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
+
+    kappa_sm = np.full(len(code_list), np.nan)
+    for j in range(len(code_list)):
+        if math.isnan(point["cohen" if m == 2 else "fleiss"][0, j]):
+            continue
+        if m == 2:
+            a, b = x[:, 0, j], x[:, 1, j]
+            table = np.array([[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]])
+            kappa_sm[j] = cohens_kappa(table, return_results=True).kappa
+        else:
+            counts = np.column_stack([m - k[:, j], k[:, j]])
+            kappa_sm[j] = fleiss_kappa(counts, method="fleiss")
+
+    ci = np.full((len(code_list) + 1, 4), np.nan)
+    if n_boot > 0:
+        rng = np.random.default_rng(random_state)
+        chunk = max(1, min(n_boot, int(2e7 // max(n, 1))))
+        kap_reps, alp_reps, pk_reps, pa_reps = [], [], [], []
+        done = 0
+        while done < n_boot:
+            size = min(chunk, n_boot - done)
+            st = _stats(_binary_parts(x, _bootstrap_weights(rng, n, size)), m)
+            kap_reps.append(st["cohen" if m == 2 else "fleiss"])
+            alp_reps.append(st["alpha"])
+            pk_reps.append(st["pooled"]["cohen" if m == 2 else "fleiss"])
+            pa_reps.append(st["pooled"]["alpha"])
+            done += size
+        q = [(1 - level) / 2, (1 + level) / 2]
+        kap = np.column_stack([np.vstack(kap_reps), np.concatenate(pk_reps)])
+        alp = np.column_stack([np.vstack(alp_reps), np.concatenate(pa_reps)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ci[:, 0:2] = np.nanquantile(kap, q, axis=0).T
+            ci[:, 2:4] = np.nanquantile(alp, q, axis=0).T
+        # a statistic undefined at the point estimate has no interval
+        point_k = np.append(kappa_sm, point["pooled"]["cohen" if m == 2 else "fleiss"][0])
+        point_a = np.append(point["alpha"][0], point["pooled"]["alpha"][0])
+        ci[np.isnan(point_k), 0:2] = np.nan
+        ci[np.isnan(point_a), 2:4] = np.nan
+
+    n_pos_units = (k > 0).sum(axis=0)
+    for j, code in enumerate(code_list):
+        kappa = float(kappa_sm[j])
+        alpha = float(point["alpha"][0, j])
+        po = float(point["po"][0, j])
+        prev = float(parts["prevalence"][0, j])
+        bias = float(parts["bias"][0, j])
+        rows.append({
+            "code": code, "n_units": n, "n_coders": m, "n_positive": int(n_pos_units[j]),
+            "prevalence": prev, "bias_index": bias, "percent_agreement": po,
+            "cohen_kappa": kappa if m == 2 else np.nan,
+            "fleiss_kappa": kappa if m > 2 else np.nan,
+            "krippendorff_alpha": alpha, "pabak": 2 * po - 1,
+            "ci_low": ci[j, 0], "ci_high": ci[j, 1], "alpha_ci_low": ci[j, 2], "alpha_ci_high": ci[j, 3],
+            "interpretation": landis_koch(kappa), "alpha_interpretation": krippendorff_band(alpha),
+            "warning": _warning(n, prev, bias, int(n_pos_units[j]), kappa),
+        })
+    pooled = point["pooled"]
+    kappa_all = float(pooled["cohen" if m == 2 else "fleiss"][0])
+    alpha_all = float(pooled["alpha"][0])
+    po_all = float(pooled["po"][0])
+    prev_all = float(parts["prevalence"][0].mean())
+    n_codes_rare = sum((r["prevalence"] < RARE or r["prevalence"] > 1 - RARE) for r in rows)
+    note = []
+    if n_codes_rare:
+        note.append(f"{n_codes_rare} of {len(code_list)} codes have prevalence below {RARE:.0%} "
+                    f"or above {1 - RARE:.0%}: read their rows and pabak")
+    if n < FEW_UNITS:
+        note.append(f"only {n} units: wide confidence interval")
+    rows.append({
+        "code": OVERALL, "n_units": n, "n_coders": m, "n_positive": int(n_pos_units.sum()),
+        "prevalence": prev_all, "bias_index": float(parts["bias"][0].mean()),
+        "percent_agreement": po_all,
+        "cohen_kappa": kappa_all if m == 2 else np.nan,
+        "fleiss_kappa": kappa_all if m > 2 else np.nan,
+        "krippendorff_alpha": alpha_all, "pabak": 2 * po_all - 1,
+        "ci_low": ci[-1, 0], "ci_high": ci[-1, 1], "alpha_ci_low": ci[-1, 2], "alpha_ci_high": ci[-1, 3],
+        "interpretation": landis_koch(kappa_all), "alpha_interpretation": krippendorff_band(alpha_all),
+        "warning": "; ".join(note),
+    })
+    out = pd.DataFrame(rows, columns=_AGREEMENT_COLUMNS)
+    out["n_units"] = out["n_units"].astype(int)
+    out["n_coders"] = out["n_coders"].astype(int)
+    out["n_positive"] = out["n_positive"].astype(int)
+    return out
+
+
+def krippendorff_alpha(data, *, level: str = "nominal") -> float:
+    """Krippendorff's alpha for nominal data, any number of coders, missing values allowed.
+
+    Parameters
+    ----------
+    data : array-like of shape (coders, units) or DataFrame
+        Krippendorff's *reliability data* layout: one row per coder, one column per unit, the
+        value each coder assigned (any hashable; numbers or strings). ``None``/``NaN``/``pd.NA``
+        mark a missing value (the coder did not code the unit). A DataFrame is read the same way
+        (rows = coders, columns = units).
+    level : {"nominal"}
+        Level of measurement; only nominal is implemented (codes are categories).
+
+    Returns
+    -------
+    float
+        Alpha; NaN when fewer than two pairable values or a single category occurs.
+
+    Notes
+    -----
+    Following Krippendorff (2011): units with fewer than two values are not pairable and are
+    dropped. For each remaining unit *u* with :math:`m_u` values and :math:`n_{uc}` values of
+    category *c*, the coincidence matrix gains
+    :math:`o_{ck} \\mathrel{+}= (n_{uc} n_{uk} - [c = k]\\, n_{uc}) / (m_u - 1)`.
+    With :math:`n_c = \\sum_k o_{ck}` and :math:`n = \\sum_c n_c`,
+    :math:`\\alpha = 1 - (n - 1) \\sum_{c \\ne k} o_{ck} / \\sum_{c \\ne k} n_c n_k`.
+
+    References
+    ----------
+    Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School for
+    Communication, University of Pennsylvania. https://repository.upenn.edu/asc_papers/43
+
+    Examples
+    --------
+    Krippendorff's (2011) example C: 4 observers, 12 units, missing data; nominal alpha 0.743.
+
+    >>> import numpy as np
+    >>> nan = np.nan
+    >>> data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+    ...         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+    ...         [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+    ...         [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+    >>> round(krippendorff_alpha(data), 3)
+    0.743
+    """
+    if level != "nominal":
+        raise JourneylabError(
+            f"krippendorff_alpha(): `level` must be 'nominal' (codes are categories); got {level!r}."
+        )
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data) if not hasattr(data, "shape") else data)
+    if frame.ndim != 2 or frame.shape[0] < 2:
+        raise JourneylabError(
+            "krippendorff_alpha(): `data` must be coders × units (at least two rows, one per coder); "
+            f"got shape {frame.shape}."
+        )
+    values = frame.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    cats = sorted({v for v, miss in zip(values.ravel(), missing.ravel()) if not miss}, key=repr)
+    if len(cats) == 0:
+        return float("nan")
+    index = {c: i for i, c in enumerate(cats)}
+    counts = np.zeros((values.shape[1], len(cats)))
+    for u in range(values.shape[1]):
+        for r in range(values.shape[0]):
+            if not missing[r, u]:
+                counts[u, index[values[r, u]]] += 1
+    m_u = counts.sum(axis=1)
+    counts = counts[m_u >= 2]
+    m_u = m_u[m_u >= 2]
+    if len(m_u) == 0:
+        return float("nan")
+    o = np.einsum("uc,uk->ck", counts / (m_u - 1)[:, None], counts) - np.diag((counts / (m_u - 1)[:, None]).sum(axis=0))
+    n_c = o.sum(axis=1)
+    n_tot = n_c.sum()
+    off = ~np.eye(len(cats), dtype=bool)
+    expected = np.outer(n_c, n_c)[off].sum()
+    if expected == 0:
+        return float("nan")
+    return float(1 - (n_tot - 1) * o[off].sum() / expected)

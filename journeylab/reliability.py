@@ -667,3 +667,262 @@ def krippendorff_alpha(data, *, level: str = "nominal") -> float:
     if expected == 0:
         return float("nan")
     return float(1 - (n_tot - 1) * o[off].sum() / expected)
+
+
+# ----------------------------------------------------------------------------- disagreements
+
+_SEGMENT_INFO = ["segment_id", "doc_id", "participant_id", "text"]
+
+
+def _memo_lookup(codings: pd.DataFrame) -> dict[tuple[str, str, str], str]:
+    """(coder, segment_id, code) -> memo text ('' when none); several memos joined with ' | '."""
+    if "memo" not in codings.columns or len(codings) == 0:
+        return {}
+    sub = codings[["coder", "segment_id", "code", "memo"]].copy()
+    sub = sub[sub["memo"].notna()]
+    sub["memo"] = sub["memo"].astype(str).str.strip()
+    sub = sub[sub["memo"] != ""]
+    out: dict[tuple[str, str, str], str] = {}
+    for coder, seg, code, memo in sub.itertuples(index=False):
+        key = (str(coder), str(seg), str(code))
+        if key in out and memo not in out[key].split(" | "):
+            out[key] = f"{out[key]} | {memo}"
+        else:
+            out.setdefault(key, memo)
+    return out
+
+
+def _prepare(codings, segments, coders, codes, documents, units, func):
+    codings = _check_codings(codings, func)
+    segments = check_frame(segments, arg="segments", func=func, required=("segment_id", "doc_id", "text"))
+    coder_list = _select_coders(codings, coders, func)
+    reserved = set(_SEGMENT_INFO) | {"code"}
+    clash = [c for c in coder_list if c in reserved or c.startswith("memo_")]
+    if clash:
+        raise JourneylabError(
+            f"{func}(): coder name(s) {', '.join(map(repr, clash))} would clash with a column of the "
+            "result; rename the coder (e.g. with DataFrame.replace on the `coder` column)."
+        )
+    sub = codings[codings["coder"].astype(str).isin(coder_list)]
+    code_list = _as_list(codes, arg="codes", func=func)
+    if code_list is None:
+        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
+    code_list = [str(c) for c in code_list]
+    unit_list = _units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
+    x = _decisions(sub, coder_list, code_list, unit_list)
+    info = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
+    info = info.set_index("segment_id").reindex(unit_list)
+    if "participant_id" not in info.columns:
+        info["participant_id"] = pd.NA
+    return sub, coder_list, code_list, unit_list, x, info
+
+
+def disagreements(
+    codings: pd.DataFrame,
+    segments: pd.DataFrame,
+    *,
+    coders: Sequence[str] | None = None,
+    codes: Sequence[str] | None = None,
+    documents: Sequence[str] | None = None,
+    units: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every segment × code on which the compared coders do not all agree.
+
+    Parameters
+    ----------
+    codings : DataFrame
+        Codings frame with the coders' positive decisions (see :func:`agreement`).
+    segments : DataFrame
+        Segments frame (``segment_id``, ``doc_id``, ``text``, optionally ``participant_id`` and
+        ``speaker_role``); it decides the units (see :func:`agreement`, *Units rule*) and
+        supplies the text.
+    coders, codes, documents, units
+        As in :func:`agreement`.
+
+    Returns
+    -------
+    DataFrame
+        One row per disagreement, in the order of ``segments`` then of ``codes``:
+
+        - ``segment_id``, ``doc_id``, ``participant_id``, ``text``: the segment.
+        - ``code``: the code the coders disagree on.
+        - one boolean column per coder, named after the coder: ``True`` if that coder applied
+          the code to the segment, ``False`` if the coder saw the segment and did not.
+        - ``memo_<coder>`` per coder: that coder's memo on this segment × code (``""`` if none;
+          several memos joined with ``" | "``).
+
+    Notes
+    -----
+    The units are those of :func:`agreement` with the same arguments, so the number of rows for a
+    code equals ``n_units * (1 - percent_agreement)`` there (two coders).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> diff = jl.disagreements(study.codings, study.segments)
+    >>> diff.columns[:5].tolist()
+    ['segment_id', 'doc_id', 'participant_id', 'code', 'text']
+    """
+    func = "disagreements"
+    sub, coder_list, code_list, unit_list, x, info = _prepare(
+        codings, segments, coders, codes, documents, units, func)
+    columns = ["segment_id", "doc_id", "participant_id", "code", "text", *coder_list,
+               *[f"memo_{c}" for c in coder_list]]
+    if x.size == 0:
+        return pd.DataFrame({c: pd.Series(dtype=bool if c in coder_list else object) for c in columns})
+    differ = x.any(axis=1) & ~x.all(axis=1)  # units × codes
+    u_idx, k_idx = np.nonzero(differ)
+    memos = _memo_lookup(sub)
+    out = pd.DataFrame({
+        "segment_id": [unit_list[u] for u in u_idx],
+        "doc_id": info["doc_id"].to_numpy()[u_idx] if len(u_idx) else [],
+        "participant_id": info["participant_id"].to_numpy()[u_idx] if len(u_idx) else [],
+        "code": [code_list[k] for k in k_idx],
+        "text": info["text"].to_numpy()[u_idx] if len(u_idx) else [],
+    })
+    for j, coder in enumerate(coder_list):
+        out[coder] = x[u_idx, j, k_idx].astype(bool)
+    for coder in coder_list:
+        out[f"memo_{coder}"] = [memos.get((coder, unit_list[u], code_list[k]), "") for u, k in zip(u_idx, k_idx)]
+    return out[columns].reset_index(drop=True)
+
+
+class CoderComparison:
+    """Side-by-side view of several coders' decisions (returned by :func:`compare_coders`).
+
+    Attributes
+    ----------
+    matrix : DataFrame
+        Index ``segment_id``; columns a MultiIndex (``code``, ``coder``) of booleans (did the
+        coder apply the code?). Only the rows and codes selected for display.
+    segments : DataFrame
+        ``segment_id`` (index), ``doc_id``, ``participant_id``, ``text`` of those rows.
+    coders, codes : list of str
+    """
+
+    def __init__(self, matrix: pd.DataFrame, segments: pd.DataFrame, coders: list[str], codes: list[str],
+                 *, max_text: int = 160):
+        self.matrix = matrix
+        self.segments = segments
+        self.coders = coders
+        self.codes = codes
+        self.max_text = max_text
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matrix as a tidy long frame: ``segment_id``, ``code``, ``coder``, ``applied``."""
+        long = self.matrix.stack(["code", "coder"], future_stack=True).rename("applied").reset_index()
+        return long.astype({"applied": bool})
+
+    def __repr__(self) -> str:
+        n_diff = int(self._differ().to_numpy().sum()) if len(self.matrix) else 0
+        return (f"CoderComparison({len(self.matrix)} segments × {len(self.codes)} codes, "
+                f"coders {', '.join(self.coders)}; {n_diff} disagreements)")
+
+    def _differ(self) -> pd.DataFrame:
+        m = self.matrix
+        out = {}
+        for code in self.codes:
+            block = m[code]
+            out[code] = block.any(axis=1) & ~block.all(axis=1)
+        return pd.DataFrame(out, index=m.index)
+
+    def to_html(self) -> str:
+        """An HTML table: one row per segment, one column per code, each coder's mark per cell."""
+        esc = html.escape
+        coders = self.coders
+        legend = " | ".join(esc(c) for c in coders)
+        head = ["<th>segment</th>", "<th>text</th>"] + [
+            f"<th style='writing-mode:vertical-rl;transform:rotate(180deg);text-align:left'>{esc(c)}</th>"
+            for c in self.codes]
+        differ = self._differ() if len(self.matrix) else None
+        body = []
+        for seg_id in self.matrix.index:
+            info = self.segments.loc[seg_id]
+            text = "" if pd.isna(info["text"]) else str(info["text"])
+            short = text if len(text) <= self.max_text else text[: self.max_text - 1] + "…"
+            who = "" if pd.isna(info["participant_id"]) else f" · {esc(str(info['participant_id']))}"
+            cells = [f"<td style='white-space:nowrap'><code>{esc(seg_id)}</code>{who}</td>",
+                     f"<td title='{esc(text)}' style='text-align:left;min-width:18em'>{esc(short)}</td>"]
+            for code in self.codes:
+                marks = self.matrix.loc[seg_id, code]
+                symbols = " ".join(
+                    f"<span title='{esc(c)}: {'applied' if marks[c] else 'not applied'}'>"
+                    f"{'✓' if marks[c] else '·'}</span>" for c in coders)
+                if differ.loc[seg_id, code]:
+                    style = "background:#fdd49e"
+                elif bool(marks.all()):
+                    style = "background:#d9f0d3"
+                else:
+                    style = ""
+                cells.append(f"<td style='{style};text-align:center'>{symbols}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        caption = (f"<caption style='caption-side:top;text-align:left'>Each cell shows the coders in the "
+                   f"order {legend}: ✓ applied, · not applied. Orange: coders differ; green: all applied."
+                   "</caption>")
+        return ("<table class='journeylab-compare'>" + caption + "<thead><tr>" + "".join(head)
+                + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def compare_coders(
+    codings: pd.DataFrame,
+    segments: pd.DataFrame,
+    *,
+    coders: Sequence[str] | None = None,
+    codes: Sequence[str] | None = None,
+    documents: Sequence[str] | None = None,
+    units: Sequence[str] | None = None,
+    only_disagreements: bool = True,
+    max_rows: int | None = 200,
+) -> CoderComparison:
+    """A side-by-side segment × code view of where coders differ.
+
+    Parameters
+    ----------
+    codings, segments, coders, codes, documents, units
+        As in :func:`disagreements`.
+    only_disagreements : bool, default True
+        Show only segments with at least one disagreement, and only codes with at least one
+        disagreement among them. ``False`` shows every unit and code.
+    max_rows : int or None, default 200
+        At most this many segments (in segment order); ``None`` for all.
+
+    Returns
+    -------
+    CoderComparison
+        ``.matrix`` (segment × (code, coder) booleans), ``.segments``, ``.to_frame()`` (long:
+        ``segment_id``, ``code``, ``coder``, ``applied``); shown in a notebook as an escaped
+        HTML table with disagreements highlighted.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> view = jl.compare_coders(study.codings, study.segments, max_rows=20)
+    >>> view.matrix.columns.names
+    FrozenList(['code', 'coder'])
+    """
+    func = "compare_coders"
+    _, coder_list, code_list, unit_list, x, info = _prepare(
+        codings, segments, coders, codes, documents, units, func)
+    differ = x.any(axis=1) & ~x.all(axis=1)
+    keep_u = np.arange(len(unit_list))
+    keep_k = np.arange(len(code_list))
+    if only_disagreements and x.size:
+        keep_u = np.flatnonzero(differ.any(axis=1))
+        keep_k = np.flatnonzero(differ[keep_u].any(axis=0)) if len(keep_u) else np.array([], dtype=int)
+    if max_rows is not None:
+        keep_u = keep_u[:max_rows]
+    columns = pd.MultiIndex.from_product([[code_list[k] for k in keep_k], coder_list], names=["code", "coder"])
+    if len(keep_u) and len(keep_k):
+        data = x[np.ix_(keep_u, np.arange(len(coder_list)), keep_k)].transpose(0, 2, 1).reshape(len(keep_u), -1)
+    else:
+        data = np.zeros((len(keep_u), len(columns)), dtype=bool)
+    ids = [unit_list[u] for u in keep_u]
+    matrix = pd.DataFrame(data, index=pd.Index(ids, name="segment_id"), columns=columns)
+    seg = info.loc[ids, ["doc_id", "participant_id", "text"]]
+    seg.index.name = "segment_id"
+    return CoderComparison(matrix, seg, coder_list, [code_list[k] for k in keep_k])

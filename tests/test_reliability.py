@@ -339,3 +339,69 @@ def test_errors_name_the_problem(tiny):
         agreement(codings, segments=segments[segments["doc_id"] != "D3"])
     with pytest.raises(JourneylabError, match="document.*'D9'"):
         agreement(codings, segments=segments, documents=["D9"])
+
+
+# ----------------------------------------------------------------------------- disagreements, compare_coders
+
+from journeylab.reliability import compare_coders, disagreements  # noqa: E402
+
+
+@pytest.fixture
+def with_memos(tiny):
+    segments, codings = tiny
+    codings = codings.assign(memo=[pd.NA, "", "arrived late", pd.NA, pd.NA, "cost <too> high", pd.NA])
+    segments = segments.assign(text=segments["text"] + " <script>")
+    return segments, codings
+
+
+def test_disagreements_rows_and_memos(with_memos):
+    segments, codings = with_memos
+    diff = disagreements(codings, segments)
+    assert diff.columns.tolist() == ["segment_id", "doc_id", "participant_id", "code", "text",
+                                     "A", "B", "memo_A", "memo_B"]
+    # units D1-t002, D1-t004, D2-t002, D2-t004: A alone coded delivery on D1-t004, B alone price on D2-t004
+    assert diff[["segment_id", "code", "A", "B"]].values.tolist() == [
+        ["D1-t004", "delivery", True, False], ["D2-t004", "price", False, True]]
+    assert diff["memo_A"].tolist() == ["arrived late", ""]
+    assert diff["memo_B"].tolist() == ["", "cost <too> high"]
+    assert diff["participant_id"].tolist() == ["P1", "P2"]
+    assert diff["text"].iloc[0] == "text of D1 turn 4 <script>"
+
+
+def test_disagreements_count_matches_agreement(with_memos):
+    segments, codings = with_memos
+    diff = disagreements(codings, segments)
+    table = agreement(codings, segments=segments, n_boot=0).set_index("code")
+    for code in ("price", "delivery"):
+        n_diff = (diff["code"] == code).sum()
+        assert n_diff == round(table.loc[code, "n_units"] * (1 - table.loc[code, "percent_agreement"]))
+
+
+def test_disagreements_restricted_and_empty(with_memos):
+    segments, codings = with_memos
+    assert disagreements(codings, segments, documents=["D1"])["segment_id"].tolist() == ["D1-t004"]
+    empty = disagreements(codings, segments, codes=["price"], documents=["D1"])
+    assert len(empty) == 0 and "memo_B" in empty.columns
+
+
+def test_coder_name_clash_is_an_error(with_memos):
+    segments, codings = with_memos
+    with pytest.raises(JourneylabError, match="'text'.*clash"):
+        disagreements(codings.replace({"coder": {"A": "text"}}), segments)
+
+
+def test_compare_coders_matrix_and_escaped_html(with_memos):
+    segments, codings = with_memos
+    view = compare_coders(codings, segments)
+    assert view.matrix.index.tolist() == ["D1-t004", "D2-t004"]
+    assert view.codes == ["price", "delivery"]
+    assert view.matrix.loc["D1-t004", ("delivery", "A")] and not view.matrix.loc["D1-t004", ("delivery", "B")]
+    assert view.matrix.loc["D2-t004", ("price", "B")]
+    long = view.to_frame()
+    assert len(long) == 2 * 2 * 2 and long["applied"].sum() == 2
+    page = view._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.count("#fdd49e") == 2  # two disagreement cells highlighted
+    assert "2 disagreements" in repr(view)
+    everything = compare_coders(codings, segments, only_disagreements=False)
+    assert len(everything.matrix) == 4 and "#d9f0d3" in everything.to_html()  # D1-t002 price: both applied

@@ -926,3 +926,200 @@ def compare_coders(
     seg = info.loc[ids, ["doc_id", "participant_id", "text"]]
     seg.index.name = "segment_id"
     return CoderComparison(matrix, seg, coder_list, [code_list[k] for k in keep_k])
+
+
+# ----------------------------------------------------------------------------- merging coders
+
+_MERGE_REPORT_COLUMNS = ["kind", "coder", "original", "segment_id", "code", "n_rows", "source", "detail"]
+_VOLATILE = {"decided_at", "id", "rowid", "decision_id", "seq", "_source", "_order"}
+
+
+def normalize_coder(name) -> str:
+    """The identity of a coder name: Unicode NFKC, trimmed, inner whitespace collapsed, casefolded.
+
+    ``"Amara"``, ``"amara "``, ``"AMARA"`` and ``"Ａｍａｒａ"`` (full-width) all give ``"amara"``.
+    """
+    text = unicodedata.normalize("NFKC", str(name))
+    return " ".join(text.split()).casefold()
+
+
+def _tidy_spelling(name) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(name)).split())
+
+
+def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
+    """A codings frame and a label for one source of merge_codings."""
+    func = "merge_codings"
+    if isinstance(src, pd.DataFrame):
+        return _check_codings(src, func).copy(), f"frame {i + 1}"
+    if hasattr(src, "codings") and isinstance(getattr(src, "codings", None), pd.DataFrame):
+        return _check_codings(src.codings, func).copy(), f"{type(src).__name__} {i + 1}"
+    if isinstance(src, (str, PathLike)):
+        path = Path(src)
+        if not path.exists():
+            raise JourneylabError(f"{func}(): source {i + 1} ({path}) does not exist; expected a coding store "
+                                  "(.sqlite/.db), a codings CSV or a folder of codings CSVs.")
+        if path.is_dir() or path.suffix.lower() == ".csv":
+            files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+            if not files:
+                raise JourneylabError(f"{func}(): folder {path} holds no .csv codings files.")
+            frames = []
+            for f in files:
+                df = pd.read_csv(f, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+                if "coder" not in df.columns:
+                    df["coder"] = f.stem
+                frames.append(df)
+            df = pd.concat(frames, ignore_index=True)
+            if "memo" in df.columns:
+                df["memo"] = df["memo"].replace({"": pd.NA})
+            return _check_codings(df, func, ).copy(), str(path)
+        try:
+            from .store import read_codings
+        except ImportError:  # pragma: no cover - store module not available
+            raise JourneylabError(f"{func}(): cannot read coding store {path}: journeylab.store is not available.") from None
+        return _check_codings(read_codings(path), func).copy(), str(path)
+    raise JourneylabError(
+        f"{func}(): source {i + 1} must be a codings DataFrame, a coding store path or a CSV path; "
+        f"got {type(src).__name__}."
+    )
+
+
+def _comparable(df: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """One hashable fingerprint per row over ``columns`` (NA and '' compare equal)."""
+    parts = []
+    for c in columns:
+        col = df[c]
+        parts.append(col.astype(object).where(col.notna() & (col.astype(str) != ""), None).map(
+            lambda v: None if v is None else str(v)))
+    return pd.Series(list(zip(*parts)) if parts else [()] * len(df), index=df.index)
+
+
+def merge_codings(*sources, return_report: bool = False):
+    """Bring several coders' codings together without losing or duplicating a decision.
+
+    Parameters
+    ----------
+    *sources : DataFrame, path or object with a ``codings`` frame
+        Codings frames, coding-store files (read with :func:`journeylab.store.read_codings`),
+        codings CSV files or folders of them (a file without a ``coder`` column is named after the
+        file, as in a study's ``codings/`` folder), or objects with a ``.codings`` frame (a
+        coding store or session). Order matters only for ties (see Notes).
+    return_report : bool, default False
+        Also return the report frame.
+
+    Returns
+    -------
+    codings : DataFrame
+        The merged codings frame: the union of the sources' columns, ``segment_id``, ``code``,
+        ``coder``, ``origin``, ``memo`` first; one row per decision. Its
+        ``attrs["merge_report"]`` holds the report as a list of records.
+    report : DataFrame, only if ``return_report``
+        One row per action taken: ``kind`` (``"coder_merged"``: a spelling folded into another;
+        ``"duplicate"``: identical decisions collapsed; ``"conflict"``: different decisions of
+        the same coder on the same segment × code, one kept), ``coder`` (the kept spelling),
+        ``original`` (the folded spelling, for ``coder_merged``), ``segment_id``, ``code``,
+        ``n_rows`` (rows involved), ``source`` (where the folded or dropped rows came from),
+        ``detail`` (what was kept and why).
+
+    Notes
+    -----
+    - **Coder identity.** Names equal after Unicode NFKC normalisation, trimming, collapsing inner
+      whitespace and case-folding are the same coder (``"Amara"``, ``"amara "``, ``"AMARA"``).
+      The first spelling met (sources in order, rows in order), trimmed, is kept.
+    - **Decision identity.** A decision is (coder, ``segment_id``, ``code``), plus ``span_start``
+      / ``span_end`` when present (two spans of one code in a segment are two decisions).
+    - **Duplicates.** Rows of one decision whose other columns (except ``decided_at`` and store
+      row ids) are equal — blank and missing memos count as equal — collapse into one row (the
+      one with the latest ``decided_at``).
+    - **Conflicts.** Rows of one decision that differ (memo, origin, ``present``, ...) keep the
+      row with the latest ``decided_at``; without timestamps, or on a tie, the row from the later
+      source wins. Every conflict is reported with both versions, so nothing is lost silently.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"segment_id": ["s1"], "code": ["price"], "coder": ["Amara"],
+    ...                   "origin": ["manual"], "memo": [None]})
+    >>> b = a.assign(coder="amara ")
+    >>> merged, report = merge_codings(a, b, return_report=True)
+    >>> merged["coder"].tolist(), report["kind"].tolist()
+    (['Amara'], ['coder_merged', 'duplicate'])
+    """
+    func = "merge_codings"
+    if not sources:
+        raise JourneylabError(f"{func}(): give at least one source (codings frame or coding store path).")
+    frames = []
+    for i, src in enumerate(sources):
+        df, label = _read_source(src, i)
+        df["_source"] = label
+        frames.append(df)
+    data = pd.concat(frames, ignore_index=True)
+    data["_order"] = np.arange(len(data))
+    report: list[dict] = []
+
+    # coder identity
+    spelling: dict[str, str] = {}
+    for name in data["coder"].astype(str):
+        spelling.setdefault(normalize_coder(name), _tidy_spelling(name))
+    original = data["coder"].astype(str)
+    canonical = original.map(lambda n: spelling[normalize_coder(n)])
+    changed = original != canonical
+    if changed.any():
+        grp = data[changed.to_numpy()].assign(_orig=original[changed], _canon=canonical[changed])
+        for (orig, canon, src), g in grp.groupby(["_orig", "_canon", "_source"], sort=False):
+            report.append({"kind": "coder_merged", "coder": canon, "original": orig, "n_rows": len(g),
+                           "source": src, "detail": f"{orig!r} is the same coder as {canon!r}"})
+    data["coder"] = canonical.to_numpy()
+
+    key_cols = ["coder", "segment_id", "code"] + [c for c in ("span_start", "span_end") if c in data.columns]
+    content_cols = [c for c in data.columns if c not in set(key_cols) | _VOLATILE]
+    key = _comparable(data, key_cols)
+    content = _comparable(data, content_cols)
+    if "decided_at" in data.columns:
+        when = pd.to_datetime(data["decided_at"], errors="coerce", utc=True, format="mixed")
+    else:
+        when = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns, UTC]")
+    data["_when"] = when
+    data["_key"] = key
+    data["_content"] = content
+
+    keep_idx = []
+    multi = data["_key"].duplicated(keep=False)
+    keep_idx.extend(data.index[~multi.to_numpy()].tolist())
+    for _, g in data[multi.to_numpy()].groupby("_key", sort=False):
+        # latest decided_at wins; NaT counts as oldest; ties -> later source / later row
+        ordered = g.sort_values(["_when", "_order"], na_position="first")
+        winner = ordered.index[-1]
+        keep_idx.append(winner)
+        first = g.iloc[0]
+        base = {"coder": first["coder"], "original": pd.NA, "segment_id": first["segment_id"], "code": first["code"]}
+        if g["_content"].nunique() == 1:
+            report.append({**base, "kind": "duplicate", "n_rows": len(g),
+                           "source": ", ".join(dict.fromkeys(g["_source"])),
+                           "detail": f"{len(g)} identical decisions collapsed into one"})
+        else:
+            win = data.loc[winner]
+            losers = g.drop(index=winner)
+            why = ("latest decided_at" if pd.notna(win["_when"]) and (losers["_when"].isna() | (losers["_when"] < win["_when"])).all()
+                   else "no decided_at to order them: the later source wins")
+            fp = {c: _comparable(g, [c]) for c in content_cols}
+            shown = [c for c in content_cols if fp[c].nunique() > 1]
+
+            def describe(r):
+                return ", ".join(f"{c}={r[c]!r}" for c in shown if not (pd.isna(r[c]) if np.ndim(r[c]) == 0 else False)) or "(no other fields)"
+            report.append({**base, "kind": "conflict", "n_rows": len(g),
+                           "source": ", ".join(dict.fromkeys(losers["_source"])),
+                           "detail": f"kept {describe(win)} from {win['_source']} ({why}); dropped "
+                                     + "; ".join(f"{describe(r)} from {r['_source']}" for _, r in losers.iterrows())})
+    out = data.loc[sorted(keep_idx, key=lambda i: data.at[i, "_order"])]
+    out = out.drop(columns=["_source", "_order", "_when", "_key", "_content"]).reset_index(drop=True)
+    front = [c for c in ("segment_id", "code", "coder", "origin", "memo") if c in out.columns]
+    out = out[front + [c for c in out.columns if c not in front]]
+    if "memo" in out.columns:
+        blank = out["memo"].notna() & (out["memo"].astype(str).str.strip() == "")
+        out["memo"] = out["memo"].astype(object).where(~blank, pd.NA)
+    rep = pd.DataFrame(report, columns=_MERGE_REPORT_COLUMNS)
+    if len(rep):
+        rep["n_rows"] = rep["n_rows"].astype(int)
+    out.attrs["merge_report"] = rep.astype(object).where(rep.notna(), None).to_dict("records")
+    return (out, rep) if return_report else out

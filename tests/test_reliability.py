@@ -182,6 +182,7 @@ def test_krippendorff_matches_package():
     assert krippendorff_alpha(KRIPP_C) == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.sampled_from([0, 1, 2, None]), min_size=8, max_size=8), min_size=2, max_size=4))
 def test_krippendorff_random_data_matches_package(data):
@@ -405,3 +406,105 @@ def test_compare_coders_matrix_and_escaped_html(with_memos):
     assert "2 disagreements" in repr(view)
     everything = compare_coders(codings, segments, only_disagreements=False)
     assert len(everything.matrix) == 4 and "#d9f0d3" in everything.to_html()  # D1-t002 price: both applied
+
+
+# ----------------------------------------------------------------------------- merge_codings
+
+from journeylab.reliability import merge_codings, normalize_coder  # noqa: E402
+
+
+def frame(rows, columns=("segment_id", "code", "coder", "origin", "memo", "decided_at")):
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def test_normalize_coder_folds_case_space_and_unicode():
+    names = ["Amara", "amara ", "AMARA", " amara", "Ａｍａｒａ", "ama\u0072a"]
+    assert {normalize_coder(n) for n in names} == {"amara"}
+    assert normalize_coder("Anna  Lee") == normalize_coder("anna lee")
+    # NFKC: a decomposed "é" (e + combining acute) is the same coder as the precomposed one
+    assert normalize_coder("Rene\u0301") == normalize_coder("Ren\u00e9")
+    assert normalize_coder("Amara") != normalize_coder("Amaru")
+
+
+def test_merge_keeps_first_spelling_and_reports():
+    a = frame([("s1", "price", "Amara", "manual", None, "2026-01-01T10:00:00")])
+    b = frame([("s2", "price", "amara ", "manual", None, "2026-01-01T11:00:00"),
+               ("s3", "gift", "AMARA", "manual", None, "2026-01-01T12:00:00"),
+               ("s1", "price", "Jonas", "manual", None, "2026-01-01T10:00:00")])
+    merged, report = merge_codings(a, b, return_report=True)
+    assert merged["coder"].tolist() == ["Amara", "Amara", "Amara", "Jonas"]
+    assert merged[["segment_id", "code"]].values.tolist() == [["s1", "price"], ["s2", "price"], ["s3", "gift"], ["s1", "price"]]
+    renamed = report[report["kind"] == "coder_merged"]
+    assert sorted(renamed["original"]) == ["AMARA", "amara "]
+    assert set(renamed["coder"]) == {"Amara"} and renamed["n_rows"].tolist() == [1, 1]
+    assert merged.attrs["merge_report"][0]["kind"] == "coder_merged"
+
+
+def test_merge_collapses_exact_duplicates_without_losing_decisions():
+    a = frame([("s1", "price", "amara", "manual", "cheap", "2026-01-01T10:00:00"),
+               ("s2", "price", "amara", "manual", None, "2026-01-01T10:00:00")])
+    merged, report = merge_codings(a, a.copy(), a.assign(coder="Amara"), return_report=True)
+    assert len(merged) == 2 and merged["memo"].tolist()[0] == "cheap"
+    dup = report[report["kind"] == "duplicate"]
+    assert len(dup) == 2 and dup["n_rows"].tolist() == [3, 3]
+    # blank and missing memos are the same decision
+    c = frame([("s2", "price", "amara", "manual", "", "2026-01-01T10:00:00")])
+    merged2, report2 = merge_codings(a, c, return_report=True)
+    assert len(merged2) == 2 and report2["kind"].tolist() == ["duplicate"]
+
+
+def test_merge_conflict_keeps_latest_and_reports_both():
+    old = frame([("s1", "price", "amara", "manual", "first thought", "2026-01-01T10:00:00")])
+    new = frame([("s1", "price", "Amara", "manual", "on reflection", "2026-01-03T09:00:00")])
+    merged, report = merge_codings(new, old, return_report=True)  # the newer one comes first
+    assert merged["memo"].tolist() == ["on reflection"] and merged["coder"].tolist() == ["Amara"]
+    conflict = report[report["kind"] == "conflict"].iloc[0]
+    assert "latest decided_at" in conflict["detail"]
+    assert "first thought" in conflict["detail"] and "on reflection" in conflict["detail"]
+    assert conflict["source"] == "frame 2"
+    # a removal recorded later (present=False) wins over an earlier application
+    p1 = old.assign(present=True)
+    p2 = old.assign(present=False, decided_at="2026-01-05T00:00:00")
+    merged = merge_codings(p1, p2)
+    assert merged["present"].tolist() == [False]
+
+
+def test_merge_without_timestamps_later_source_wins():
+    a = frame([("s1", "price", "amara", "manual", "A")], columns=("segment_id", "code", "coder", "origin", "memo"))
+    b = a.assign(memo="B")
+    merged, report = merge_codings(a, b, return_report=True)
+    assert merged["memo"].tolist() == ["B"]
+    assert "later source wins" in report["detail"].iloc[0]
+
+
+def test_merge_spans_are_separate_decisions():
+    cols = ("segment_id", "code", "coder", "span_start", "span_end")
+    a = frame([("s1", "price", "amara", 0, 5), ("s1", "price", "amara", 10, 20)], columns=cols)
+    assert len(merge_codings(a, a)) == 2
+
+
+def test_merge_reads_csv_files_and_folders(tmp_path):
+    folder = tmp_path / "codings"
+    folder.mkdir()
+    (folder / "amara.csv").write_text("segment_id,code,origin,memo\ns1,price,manual,\ns2,gift,manual,nice\n")
+    (folder / "jonas.csv").write_text("segment_id,code,coder,origin,memo\ns1,price,Jonas ,manual,\n")
+    extra = frame([("s1", "price", "AMARA", "manual", None, None)])
+    merged, report = merge_codings(folder, extra, return_report=True)
+    assert sorted(map(tuple, merged[["coder", "segment_id"]].values.tolist())) == [
+        ("Jonas", "s1"), ("amara", "s1"), ("amara", "s2")]
+    assert merged.loc[merged["segment_id"] == "s2", "memo"].item() == "nice"
+    assert pd.isna(merged.loc[(merged["coder"] == "amara") & (merged["segment_id"] == "s1"), "memo"].item())
+    assert "duplicate" in set(report["kind"])
+    with pytest.raises(JourneylabError, match="does not exist"):
+        merge_codings(tmp_path / "nope.sqlite")
+    with pytest.raises(JourneylabError, match="at least one source"):
+        merge_codings()
+    with pytest.raises(JourneylabError, match="source 1 must be"):
+        merge_codings(42)
+
+
+def test_merge_does_not_mutate_inputs():
+    a = frame([("s1", "price", "amara ", "manual", "", "2026-01-01")])
+    before = a.copy()
+    merge_codings(a, a)
+    pd.testing.assert_frame_equal(a, before)

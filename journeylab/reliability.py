@@ -316,8 +316,8 @@ def _warning(n_units: int, prevalence: float, bias: float, n_positive: int, kapp
         notes.append("no coder applied this code on these units: kappa and alpha undefined")
     elif prevalence < RARE or prevalence > 1 - RARE:
         notes.append(
-            f"prevalence {prevalence:.1%}: kappa is unstable for codes this "
-            f"{'rare' if prevalence < RARE else 'common'} (prevalence paradox), read pabak alongside it"
+            f"prevalence {prevalence:.1%}: kappa unstable for a code this "
+            f"{'rare' if prevalence < RARE else 'common'} (prevalence paradox), read pabak"
         )
     elif math.isnan(kappa):
         notes.append("every coder applied this code to every unit: kappa and alpha undefined")
@@ -509,7 +509,10 @@ def agreement(
         if m == 2:
             a, b = x[:, 0, j], x[:, 1, j]
             table = np.array([[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]])
-            kappa_sm[j] = cohens_kappa(table, return_results=True).kappa
+            with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+                # statsmodels' z statistic divides by a zero variance when agreement is perfect
+                warnings.simplefilter("ignore", RuntimeWarning)
+                kappa_sm[j] = cohens_kappa(table, return_results=True).kappa
         else:
             counts = np.column_stack([m - k[:, j], k[:, j]])
             kappa_sm[j] = fleiss_kappa(counts, method="fleiss")

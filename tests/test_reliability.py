@@ -508,3 +508,28 @@ def test_merge_does_not_mutate_inputs():
     before = a.copy()
     merge_codings(a, a)
     pd.testing.assert_frame_equal(a, before)
+
+
+# ----------------------------------------------------------------------------- sample study
+
+
+def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_path):
+    from statsmodels.stats.inter_rater import cohens_kappa
+
+    import journeylab as jl
+
+    study = jl.load_study(sample_path)
+    if study.codings["coder"].nunique() < 2:
+        pytest.skip("sample study has fewer than two coders yet")
+    seg, cod = study.segments, study.codings
+    docs = set.intersection(*[set(seg.set_index("segment_id").loc[g["segment_id"], "doc_id"])
+                              for _, g in cod.groupby("coder")])
+    units = seg[(seg["speaker_role"] == "participant") & seg["doc_id"].isin(docs)]["segment_id"]
+    table = agreement(cod, segments=seg, n_boot=20).set_index("code")
+    assert (table["n_units"] == len(units)).all()
+    a_name, b_name = sorted(cod["coder"].unique())
+    for code in ("frustration", "shipping_form_tedious"):
+        a = units.isin(cod[(cod["coder"] == a_name) & (cod["code"] == code)]["segment_id"])
+        b = units.isin(cod[(cod["coder"] == b_name) & (cod["code"] == code)]["segment_id"])
+        t = [[(a & b).sum(), (a & ~b).sum()], [(~a & b).sum(), (~a & ~b).sum()]]
+        assert table.loc[code, "cohen_kappa"] == pytest.approx(cohens_kappa(t, return_results=False))

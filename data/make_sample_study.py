@@ -51,6 +51,7 @@ START = np.datetime64("2026-08-03T00:00:00", "s")  # Monday; the event log cover
 END = np.datetime64("2026-09-28T00:00:00", "s")    # exclusive (last day: Sunday 27 September)
 FIX = np.datetime64("2026-08-31T05:00:00", "s")    # new shipping form live at 06:00 BST
 N_DAYS = 56
+LEAD_DAYS = 21  # users also arrive in the three weeks before the log starts (their early visits are cut off)
 HOLIDAYS = ["2026-08-31"]  # Summer bank holiday (England): no deliveries, shopping like a Sunday
 SURVEY_CLOSE = np.datetime64("2026-10-04T23:59:59", "s")
 
@@ -346,20 +347,22 @@ def choose_overlap(segments: pd.DataFrame, personas: dict | None = None, preferr
 # reference does not have it).
 CODER_STYLE = {
     "amara": {
-        "miss": {"default": 0.20, "anxiety": 0.45, "delighted": 0.22, "would_recommend": 0.10,
-                 "price_comparison": 0.25, "reviews_build_trust": 0.2, "slow_delivery": 0.08},
-        "fp": {"default": 0.10, "anxiety": 0.30, "frustration": 0.40, "delighted": 0.15},
+        "miss": {"default": 0.12, "anxiety": 0.55, "delighted": 0.28, "would_recommend": 0.2,
+                 "price_comparison": 0.25, "reviews_build_trust": 0.2, "frustration": 0.15,
+                 "shipping_form_tedious": 0.2, "support_hard_to_reach": 0.15, "returns_hassle": 0.15},
+        "fp": {"default": 0.13, "anxiety": 0.30, "frustration": 0.40, "delighted": 0.2},
         "frustration_on_pain": 0.35,   # over-applies frustration to any complaint
         "cost_form_confusion": 0.0,
-        "slip": 0.06,
+        "slip": 0.08,
     },
     "jonas": {
-        "miss": {"default": 0.19, "anxiety": 0.45, "frustration": 0.25, "product_photos_helpful": 0.25,
-                 "unclear_sizing": 0.2, "packaging_delight": 0.08},
-        "fp": {"default": 0.09, "anxiety": 0.30, "price_comparison": 0.15},
+        "miss": {"default": 0.12, "anxiety": 0.55, "frustration": 0.3, "product_photos_helpful": 0.2,
+                 "delighted": 0.2, "would_recommend": 0.15, "unclear_sizing": 0.15,
+                 "shipping_form_tedious": 0.18, "price_comparison": 0.2},
+        "fp": {"default": 0.12, "anxiety": 0.30, "price_comparison": 0.15, "delighted": 0.15},
         "frustration_on_pain": 0.05,
         "cost_form_confusion": 0.35,   # reads shipping costs into form complaints and back
-        "slip": 0.06,
+        "slip": 0.08,
     },
 }
 PAIN_CODES = {"ad_fatigue", "unclear_sizing", "search_results_poor", "shipping_form_tedious",
@@ -570,7 +573,8 @@ _WEEKDAY = np.array([0.92, 0.90, 0.93, 0.97, 1.02, 1.20, 1.25])  # Mon..Sun: wee
 
 
 def _day_weights(channel: str) -> np.ndarray:
-    days = np.arange(N_DAYS)
+    """Weights of the first-visit day, for days -LEAD_DAYS .. N_DAYS-1."""
+    days = np.arange(-LEAD_DAYS, N_DAYS)
     dates = START.astype("datetime64[D]") + days
     wd = _WEEKDAY[days % 7].copy()
     wd[np.isin(dates, np.array(HOLIDAYS, dtype="datetime64[D]"))] = _WEEKDAY[6]
@@ -603,9 +607,8 @@ def _business_deliveries(rng, order_t: np.ndarray) -> np.ndarray:
     """Delivery time (seconds since START) 2-4 working days after the order (rarely 5-7)."""
     n = len(order_t)
     t_local = order_t + 3600  # BST
-    day = (START.astype("datetime64[D]") + (t_local // 86400).astype(int))
-    after_cutoff = (t_local % 86400) >= 14 * 3600
-    k = rng.choice([2, 3, 4, 5, 6, 7], size=n, p=[0.33, 0.44, 0.18, 0.03, 0.015, 0.005]) + after_cutoff
+    day = (START.astype("datetime64[D]") + np.floor(t_local / 86400).astype(int))
+    k = rng.choice([2, 3, 4, 5, 6, 7], size=n, p=[0.36, 0.42, 0.17, 0.03, 0.015, 0.005])
     deliver_day = np.busday_offset(day, k, roll="forward", holidays=HOLIDAYS)
     secs = (deliver_day - START.astype("datetime64[D]")).astype(int) * 86400
     return secs + rng.uniform(7.5, 18.0, size=n) * 3600  # UTC, 08:30-19:00 BST
@@ -642,7 +645,7 @@ class _Sessions:
         return ids
 
 
-def simulate_events(rng: np.random.Generator, n_users: int = 24_000):
+def simulate_events(rng: np.random.Generator, n_users: int = 30_000):
     """Simulate the event log. Returns (events frame, users frame, orders frame)."""
     horizon = N_DAYS * 86400.0
     fix_t = float((FIX - START).astype(int))
@@ -651,10 +654,10 @@ def simulate_events(rng: np.random.Generator, n_users: int = 24_000):
     first_day = np.empty(n_users, dtype=np.int64)
     for c in range(len(CHANNELS)):
         idx = np.flatnonzero(channel == c)
-        first_day[idx] = rng.choice(N_DAYS, size=len(idx), p=_day_weights(CHANNELS[c]))
+        first_day[idx] = rng.choice(N_DAYS + LEAD_DAYS, size=len(idx), p=_day_weights(CHANNELS[c])) - LEAD_DAYS
     cum = PERSONA_BY_CHANNEL.cumsum(axis=1)[channel]
     persona = (rng.random(n_users)[:, None] > cum).sum(axis=1)
-    trend = first_day / (N_DAYS - 1)
+    trend = np.clip(first_day, 0, None) / (N_DAYS - 1)
     p_mobile = 0.57 + 0.06 * trend + np.select([persona == 1, persona == 3], [0.10, -0.08], 0.0)
     p_tablet = np.where(persona == 3, 0.10, 0.075)
     u = rng.random(n_users)
@@ -677,7 +680,7 @@ def simulate_events(rng: np.random.Generator, n_users: int = 24_000):
     # keep order within a user after redrawing the time of day
     raw = np.maximum.accumulate(raw + np.repeat(np.arange(n_users) * 1e9, n_sess)) - np.repeat(
         np.arange(n_users) * 1e9, n_sess)
-    keep = raw < horizon - 600
+    keep = (raw >= 0) & (raw < horizon - 600)
     s_user, s_t0, s_k = s_user[keep], raw[keep], k_in_user[keep]
     n_b = len(s_user)
     sessions = _Sessions()
@@ -753,8 +756,8 @@ def simulate_events(rng: np.random.Generator, n_users: int = 24_000):
     def p_ship(users, t):
         after = t >= fix_t
         dev = device[users]
-        before_p = np.array([0.45, 0.62, 0.53])[dev]
-        after_p = np.array([0.665, 0.715, 0.685])[dev]
+        before_p = np.array([0.45, 0.59, 0.52])[dev]
+        after_p = np.array([0.64, 0.69, 0.66])[dev]
         bonus = np.where(np.isin(channel[users], [2, 4]), 0.04, 0.0)  # saved addresses of returning customers
         return np.where(after, after_p, before_p) + bonus
 
@@ -831,7 +834,7 @@ def simulate_events(rng: np.random.Generator, n_users: int = 24_000):
     e_t = np.concatenate(ev.t)
     e_ev = np.concatenate(ev.ev)
     e_sess = np.concatenate(ev.sess)
-    keep = e_t < horizon
+    keep = (e_t >= 0) & (e_t < horizon)
     e_user, e_t, e_ev, e_sess = e_user[keep], e_t[keep], e_ev[keep], e_sess[keep]
     e_sec = np.floor(e_t).astype(np.int64)
     order = np.lexsort((e_ev, e_t, e_user, e_sec))
@@ -839,7 +842,7 @@ def simulate_events(rng: np.random.Generator, n_users: int = 24_000):
 
     # ids: users numbered by first appearance, sessions by start time
     seen_users, first_pos = np.unique(e_user, return_index=True)
-    user_rank = np.empty(n_users, dtype=np.int64)
+    user_rank = np.zeros(n_users, dtype=np.int64)  # 0: never seen in the window
     user_rank[seen_users[np.argsort(first_pos)]] = np.arange(1, len(seen_users) + 1)
     s_all_t0 = np.concatenate(sessions.t0)
     used = np.unique(e_sess[e_sess >= 0])
@@ -862,12 +865,14 @@ def simulate_events(rng: np.random.Generator, n_users: int = 24_000):
                           "seen": np.isin(np.arange(n_users), seen_users)})
     orders = pd.DataFrame({"user": o_user, "user_id": uid[o_user], "ordered_t": o_t, "checkout_t": o_checkout_t,
                            "delivered_t": t_deliv, "retried": o_retried, "returned": ret, "support": sup})
+    orders = orders[(orders["ordered_t"] >= 0) & (orders["ordered_t"] < horizon)].reset_index(drop=True)
     abandoned_users = np.setdiff1d(u_co, o_user)
     last_co = pd.Series(np.concatenate([t_co, t_rco]), index=np.concatenate([u_co, r_users])).groupby(level=0).max()
     shipped_users = set(f_user.tolist())
     abandons = pd.DataFrame({"user": abandoned_users, "user_id": uid[abandoned_users],
                              "checkout_t": last_co.reindex(abandoned_users).to_numpy(),
                              "got_to_payment": [u in shipped_users for u in abandoned_users.tolist()]})
+    abandons = abandons[(abandons["checkout_t"] >= 0) & (abandons["checkout_t"] < horizon)].reset_index(drop=True)
     return events, users, orders, abandons
 
 
@@ -906,13 +911,251 @@ def _print_step_rates(events: pd.DataFrame) -> None:
 
 # =========================================================================== 4. survey
 
+SURVEY_COLUMNS = ["respondent_id", "user_id", "submitted_at", "nps", "csat_product_page", "csat_shipping_form",
+                  "csat_payment", "csat_delivery", "csat_support", "comment", "persona", "device", "channel"]
+
+
 def _load_comments(sources: Path) -> dict:
     raw = yaml.safe_load((sources / "survey_comments.yml").read_text(encoding="utf-8"))
     return raw
 
 
+def _respondents(rng, users: pd.DataFrame, orders: pd.DataFrame, abandons: pd.DataFrame) -> pd.DataFrame:
+    """Who answers: customers emailed after delivery (some not in the log), and some checkout leavers."""
+    fix_t = float((FIX - START).astype(int))
+    close_t = float((SURVEY_CLOSE - START).astype(int))
+    attrs = users.set_index("user")[["persona", "device", "channel"]]
+    # customers in the event log
+    o = orders[rng.random(len(orders)) < 0.43].copy()
+    o["user_id"] = o["user_id"].astype(object)
+    o = o.join(attrs, on="user")
+    o["kind"] = "customer"
+    # customers who declined analytics cookies: they get the survey e-mail too, but no user_id links them
+    n_unlinked = int(round(len(o) * 0.52))
+    pick = rng.integers(0, len(orders), n_unlinked)
+    u = orders.iloc[pick].reset_index(drop=True).copy()
+    shift = rng.normal(0, 2.5 * 86400, n_unlinked)
+    for col in ("ordered_t", "checkout_t", "delivered_t"):
+        u[col] = u[col] + shift
+    u = u[(u["ordered_t"] >= 0) & (u["ordered_t"] < N_DAYS * 86400)]
+    donors = o.sample(n=len(u), replace=True, random_state=rng)  # attributes like the linked customers'
+    u["persona"], u["device"], u["channel"] = donors["persona"].to_numpy(), donors["device"].to_numpy(), \
+        donors["channel"].to_numpy()
+    u["user_id"] = None
+    u["retried"] = rng.random(len(u)) < 0.06
+    u["returned"] = rng.random(len(u)) < 0.06
+    u["support"] = rng.random(len(u)) < 0.04
+    u["kind"] = "customer"
+    # people who started checkout and left (abandoned-checkout e-mail: "what stopped you?")
+    a = abandons[rng.random(len(abandons)) < 0.12].copy().join(attrs, on="user")
+    a["kind"] = "abandoned"
+    a["retried"], a["returned"], a["support"] = False, False, False
+    a["ordered_t"], a["delivered_t"] = np.nan, np.nan
+    r = pd.concat([o, u, a], ignore_index=True, sort=False)
+    # when they answer: customers once the order has arrived, leavers after the reminder e-mail
+    base = np.where(r["kind"] == "customer", r["delivered_t"], r["checkout_t"] + 86400)
+    t = base + rng.exponential(0.9, len(r)) * 86400 + 600
+    at = np.floor(t / 86400) * 86400 + _time_of_day(rng, len(r))  # people answer at their usual hours
+    r["submitted_t"] = np.where(at > base + 600, at, at + 86400)
+    r = r[r["submitted_t"] <= close_t].reset_index(drop=True)
+    r["after"] = r["checkout_t"] >= fix_t
+    r["got_to_payment"] = r["got_to_payment"].fillna(True).astype(bool)
+    k = r["delivered_t"].to_numpy()
+    o_days = (np.floor((k + 3600) / 86400) - np.floor((r["ordered_t"].to_numpy() + 3600) / 86400))
+    r["late"] = o_days >= 7
+    return r
+
+
+def _ordinal(rng, mu, sd, low, high):
+    return np.clip(np.round(mu + rng.normal(0, sd, len(mu))), low, high).astype(int)
+
+
+def _scores(rng, r: pd.DataFrame) -> pd.DataFrame:
+    n = len(r)
+    cust = (r["kind"] == "customer").to_numpy()
+    after = r["after"].to_numpy()
+    persona = r["persona"].to_numpy()
+    device = r["device"].to_numpy()
+    bargain = persona == "bargain hunter"
+    g = rng.normal(0, 1, n)  # general goodwill (halo)
+    cost_surprise = rng.random(n) < np.where(bargain, 0.38, 0.12) * np.where(cust, 1.0, 1.6)
+    mu_ship = np.where(after, 4.1, 2.98) + np.select([device == "mobile", device == "desktop"],
+                                                     [np.where(after, -0.05, -0.15), 0.2], 0.0)
+    mu_ship = mu_ship - 0.6 * r["retried"].to_numpy() - 0.7 * ~cust + 0.35 * g
+    ship = _ordinal(rng, mu_ship, 0.85, 1, 5)
+    product = _ordinal(rng, 4.02 + 0.4 * g + np.where(persona == "home enthusiast", 0.1, 0.0) - 0.25 * ~cust, 0.75, 1, 5)
+    payment = _ordinal(rng, 4.3 + 0.3 * g - 0.55 * cost_surprise, 0.6, 1, 5)
+    delivery = _ordinal(rng, 4.47 + 0.3 * g - 0.9 * r["late"].to_numpy(), 0.7, 1, 5)
+    support = _ordinal(rng, 3.3 + 0.5 * g, 1.1, 1, 5)
+    latent = (8.5 + 1.35 * g + 0.4 * (ship - 3.3) + 0.55 * (product - 4.0) + 0.25 * (delivery - 4.3)
+              + 0.25 * (payment - 4.2) - 1.3 * cost_surprise - 0.8 * r["returned"].to_numpy() - 2.0 * ~cust)
+    nps = np.clip(np.round(latent + rng.normal(0, 1.1, n)), 0, 10).astype(int)
+    out = pd.DataFrame({"nps": nps, "csat_product_page": product, "csat_shipping_form": ship,
+                        "csat_payment": payment, "csat_delivery": delivery, "csat_support": support},
+                       index=r.index).astype("Int64")
+    out.loc[~cust, "csat_delivery"] = pd.NA
+    out.loc[~cust & ~r["got_to_payment"].to_numpy(), "csat_payment"] = pd.NA
+    out.loc[~r["support"].to_numpy(), "csat_support"] = pd.NA
+    for col in ("csat_product_page", "csat_shipping_form", "csat_payment", "csat_delivery"):
+        skip = rng.random(n) < rng.uniform(0.03, 0.08)
+        out.loc[skip, col] = pd.NA
+    out["cost_surprise"] = cost_surprise
+    return out
+
+
+# comment themes: weight functions of a respondent (dict of their answers)
+def _theme_weights(x: dict) -> dict:
+    nps, ship, cust = x["nps"], x["ship"], x["customer"]
+    grp = "det" if nps <= 6 else ("pas" if nps <= 8 else "pro")
+    form_w = {1: 6.0, 2: 4.0, 3: 1.5, 4: 0.3, 5: 0.1}.get(ship, 1.0)
+    easy_w = {1: 0.0, 2: 0.0, 3: 0.3, 4: 1.5, 5: 2.5}.get(ship, 0.5)
+    if not cust:
+        return {"abandoned": 4.0, "shipping_form": form_w * (1.0 if x["after"] else 2.0),
+                "shipping_cost": 3.0 if x["cost_surprise"] else 0.6, "account": 0.8, "payment": 0.4,
+                "promo_code": 0.4, "site_search": 0.2, "generic_meh": 0.5}
+    w = {
+        "shipping_form": form_w * (0.45 if x["after"] else 1.0),
+        "checkout_easy": easy_w if x["after"] else 0.0,
+        "shipping_cost": (5.0 if x["cost_surprise"] else 0.2) * (1.3 if grp == "det" else 1.0),
+        "product_positive": {"det": 0.4, "pas": 1.8, "pro": 4.0}[grp] * (1.0 if x["product"] >= 4 else 0.3),
+        "product_negative": 3.0 if x["product"] <= 3 else 0.15,
+        "delivery_good": (1.3 if x["delivery"] >= 4 else 0.2) * {"det": 0.4, "pas": 0.9, "pro": 1.2}[grp],
+        "packaging": {"det": 0.2, "pas": 0.6, "pro": 1.0}[grp],
+        "returns": 4.0 if x["returned"] else 0.04,
+        "support_good": 3.0 if (x["support"] and x["support_score"] >= 4) else 0.0,
+        "support_bad": 3.0 if (x["support"] and x["support_score"] <= 3) else 0.05,
+        "account": 0.7 if grp == "det" else 0.25,
+        "promo_code": (0.8 if x["persona"] == "bargain hunter" else 0.2) * (1.5 if grp == "det" else 1.0),
+        "payment": 0.3,
+        "site_search": 0.25 if grp != "pro" else 0.1,
+        "suggestions": 0.5 if x["persona"] == "bargain hunter" else 0.3,
+        "survey_fatigue": 0.15,
+        "generic_positive": {"det": 0.1, "pas": 1.4, "pro": 3.2}[grp],
+        "generic_meh": {"det": 1.0, "pas": 2.0, "pro": 0.3}[grp],
+    }
+    return w
+
+
+def _comment_pool(raw: dict, rng) -> dict:
+    """theme -> (texts, draw weights): short comments repeat far more than long ones."""
+    pool = {}
+    for theme, texts in raw["themes"].items():
+        texts = list(texts)
+        words = np.array([len(t.split()) for t in texts])
+        if theme.startswith("generic"):  # "Great", "fine": the same few words again and again
+            w = np.where(words <= 2, 6.0, np.where(words <= 4, 2.5, 1.0))
+        else:
+            w = np.where(words <= 4, 1.5, 1.0)
+        w = w * rng.lognormal(0, 0.5, len(texts))
+        pool[theme] = (texts, w / w.sum())
+    return pool
+
+
 def build_survey(sources: Path, out: Path, users, orders, abandons, *, verbose: bool = True) -> pd.DataFrame:
-    raise NotImplementedError
+    """Write ``out/survey.csv`` and return it."""
+    rng = _rng("survey")
+    r = _respondents(rng, users, orders, abandons)
+    sc = _scores(rng, r)
+    pool = _comment_pool(_load_comments(sources), rng)
+    raw = _load_comments(sources)
+    n = len(r)
+    comments, themes = [], []
+    slow_p = 0.035
+    for i in range(n):
+        x = {"nps": int(sc["nps"].iat[i]), "ship": _int_or(sc["csat_shipping_form"].iat[i], 3),
+             "product": _int_or(sc["csat_product_page"].iat[i], 4), "delivery": _int_or(sc["csat_delivery"].iat[i], 4),
+             "support_score": _int_or(sc["csat_support"].iat[i], 3), "customer": r["kind"].iat[i] == "customer",
+             "after": bool(r["after"].iat[i]), "cost_surprise": bool(sc["cost_surprise"].iat[i]),
+             "returned": bool(r["returned"].iat[i]), "support": bool(r["support"].iat[i]),
+             "persona": r["persona"].iat[i]}
+        p_comment = 0.70 if x["nps"] <= 6 else (0.53 if x["nps"] <= 8 else 0.59)
+        if rng.random() >= p_comment:
+            comments.append("")
+            themes.append("")
+            continue
+        if x["customer"] and rng.random() < slow_p:   # independent of how they scored us
+            theme = "slow_delivery"
+        else:
+            w = _theme_weights(x)
+            names = list(w)
+            pw = np.array([w[k] for k in names])
+            theme = names[int(rng.choice(len(names), p=pw / pw.sum()))]
+        texts, tw = pool[theme]
+        text = texts[int(rng.choice(len(texts), p=tw))]
+        if len(text.split()) >= 4 and rng.random() < 0.15:  # a second thought
+            w = _theme_weights(x)
+            names = [k for k in w if k != theme and w[k] > 0]
+            pw = np.array([w[k] for k in names])
+            second = names[int(rng.choice(len(names), p=pw / pw.sum()))]
+            t2, tw2 = pool[second]
+            extra = t2[int(rng.choice(len(t2), p=tw2))]
+            if len(extra.split()) >= 3:
+                sep = " " if text[-1] in ".!?)" else (". " if rng.random() < 0.6 else ", ")
+                text = text + sep + (extra if sep != ", " else extra[0].lower() + extra[1:])
+        comments.append(text)
+        themes.append(theme)
+    # slow-delivery grumblers rated the delivery a little lower (their NPS was decided above)
+    themes = np.array(themes, dtype=object)
+    slow = themes == "slow_delivery"
+    lower = slow & (rng.random(n) < 0.6) & sc["csat_delivery"].notna().to_numpy()
+    sc.loc[lower, "csat_delivery"] = (sc.loc[lower, "csat_delivery"] - 1).clip(lower=1)
+    # plant the comments with personal data, once each
+    comments = np.array(comments, dtype=object)
+    for item in raw.get("pii") or []:
+        cands = np.flatnonzero(themes == item["theme"])
+        cands = cands[[not any(ch.isdigit() or ch == "@" for ch in comments[c]) for c in cands]] if len(cands) else cands
+        if not len(cands):
+            cands = np.flatnonzero((comments != "") & (themes != "slow_delivery"))
+        c = int(rng.choice(cands))
+        comments[c] = item["text"]
+        themes[c] = "pii:" + item["theme"]
+    r = r.assign(comment=comments, theme=themes)
+    order = np.argsort(r["submitted_t"].to_numpy(), kind="stable")
+    r, sc = r.iloc[order].reset_index(drop=True), sc.iloc[order].reset_index(drop=True)
+    stamps = np.datetime_as_string(START + np.floor(r["submitted_t"].to_numpy()).astype("timedelta64[s]"), unit="s")
+    survey = pd.DataFrame({
+        "respondent_id": [f"R{i:05d}" for i in range(1, len(r) + 1)],
+        "user_id": r["user_id"].fillna("").to_numpy(),
+        "submitted_at": np.char.add(stamps, "Z"),
+    })
+    for col in ("nps", "csat_product_page", "csat_shipping_form", "csat_payment", "csat_delivery", "csat_support"):
+        survey[col] = sc[col].array
+    survey["comment"] = r["comment"].to_numpy()
+    survey["persona"] = r["persona"].to_numpy()
+    survey["device"] = r["device"].to_numpy()
+    survey["channel"] = r["channel"].to_numpy()
+    survey = survey[SURVEY_COLUMNS]
+    _write_bytes(out / "survey.csv", _csv_bytes(survey))
+    if verbose:
+        _print_survey_summary(survey, r)
+    return survey
+
+
+def _int_or(v, default):
+    return default if pd.isna(v) else int(v)
+
+
+def _nps(x: pd.Series) -> float:
+    x = x.dropna()
+    return 100.0 * ((x >= 9).mean() - (x <= 6).mean())
+
+
+def _print_survey_summary(survey: pd.DataFrame, r: pd.DataFrame) -> None:
+    after = pd.to_datetime(survey["submitted_at"]) >= pd.Timestamp("2026-08-31", tz="UTC")
+    print(f"survey: {len(survey):,} responses ({(survey['user_id'] != '').sum():,} linked to the event log, "
+          f"{(r['kind'] == 'abandoned').sum():,} from checkout leavers); comments {(survey['comment'] != '').mean():.0%} "
+          f"filled, {survey.loc[survey['comment'] != '', 'comment'].nunique()} distinct")
+    print(f"  NPS {_nps(survey['nps']):+.0f} (before {_nps(survey.loc[~after, 'nps']):+.0f}, "
+          f"after {_nps(survey.loc[after, 'nps']):+.0f})")
+    for col in ("csat_product_page", "csat_shipping_form", "csat_payment", "csat_delivery", "csat_support"):
+        print(f"  {col:20s} before {survey.loc[~after, col].mean():.2f}  after {survey.loc[after, col].mean():.2f}  "
+              f"blank {survey[col].isna().mean():.1%}")
+    th = r["theme"].to_numpy()
+    det = (survey["nps"] <= 6).to_numpy()
+    for t in ("shipping_form", "shipping_cost", "slow_delivery"):
+        m = th == t
+        print(f"  comments on {t}: {m.sum()} (detractors {m[det].mean():.1%} vs others {m[~det].mean():.1%}); "
+              f"their mean NPS {survey.loc[m, 'nps'].mean():.2f} vs all {survey['nps'].mean():.2f}")
 
 
 # =========================================================================== main

@@ -680,8 +680,9 @@ def simulate_events(rng: np.random.Generator, n_users: int = 30_000):
     # keep order within a user after redrawing the time of day
     raw = np.maximum.accumulate(raw + np.repeat(np.arange(n_users) * 1e9, n_sess)) - np.repeat(
         np.arange(n_users) * 1e9, n_sess)
-    keep = (raw >= 0) & (raw < horizon - 600)
-    s_user, s_t0, s_k = s_user[keep], raw[keep], k_in_user[keep]
+    # every visit is simulated, also those before or after the window: the funnel is decided over a
+    # user's whole history and only what falls inside the eight weeks is kept (censoring at both ends)
+    s_t0, s_k = raw, k_in_user
     n_b = len(s_user)
     sessions = _Sessions()
     b_ids = sessions.new(s_user, s_t0)

@@ -19,3 +19,4 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from .transcripts import read_transcript, read_document
 from .study import Study, load_study, validate_study
 from .codebook import Code, Codebook
+from .autocode import autocode

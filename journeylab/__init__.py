@@ -17,6 +17,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 # --- public API (each capability adds its line here) ---
 from .transcripts import read_transcript, read_document
+from .redact import redact, redact_text
 from .study import Study, load_study, validate_study
 from .codebook import Code, Codebook
 from .autocode import autocode
+from .sentiment import (sentiment, load_lexicon, split_sentences, code_sentiment, emotion_curve,
+                        plot_emotion_curve, sentiment_vs_scores)

@@ -21,3 +21,6 @@ from .redact import redact, redact_text
 from .study import Study, load_study, validate_study
 from .codebook import Code, Codebook
 from .autocode import autocode
+from .reliability import agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings
+from .learn import LearnedCoder
+from .reconcile import ReconcileSession

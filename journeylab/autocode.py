@@ -474,7 +474,7 @@ def autocode(
     DataFrame
         The codings frame, one row per (segment, code) that a rule fired on, in segment then
         codebook order: ``segment_id``, ``code``, ``coder``, ``origin`` (always ``"rule"``),
-        ``memo`` (missing), ``rule`` (the rules that fired, ``; ``-separated, in codebook order,
+        ``memo`` (missing: NaN), ``rule`` (the rules that fired, ``; ``-separated, in codebook order,
         e.g. ``keyword:refund; near:shipping~cost/5``).
 
     Notes
@@ -582,11 +582,12 @@ def autocode(
             s = starts[g]
             labels[g] = "; ".join(engine.labels[rule[s:s + sizes[g]]])
     names = np.array(engine.codes or [""], dtype=object)
+    m = len(starts)
     return pd.DataFrame({
-        "segment_id": ids[row[starts]] if len(starts) else np.array([], dtype=object),
-        "code": names[code[starts]] if len(starts) else np.array([], dtype=object),
-        "coder": coder,
-        "origin": "rule",
-        "memo": pd.Series([pd.NA] * len(starts), dtype="object"),
-        "rule": labels,
+        "segment_id": ids[row[starts]] if m else np.array([], dtype=object),
+        "code": pd.array(names[code[starts]] if m else [], dtype="str"),
+        "coder": pd.array([coder] * m, dtype="str"),
+        "origin": pd.array(["rule"] * m, dtype="str"),
+        "memo": pd.array([None] * m, dtype="str"),
+        "rule": pd.array(labels, dtype="str"),
     })

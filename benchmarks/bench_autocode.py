@@ -11,7 +11,8 @@ for each code, one ``Series.str.contains`` with a regular expression listing eve
 form of the code's keywords and phrases (and near-pairs as bounded gaps), minus a second
 ``str.contains`` for the exclusions, restricted to participant turns. Both must give identical
 (segment, code) pairs; the script asserts it and prints segments/s for both, the ratio, and the
-peak resident memory of the process (``resource.getrusage``), which includes the input frame.
+peak resident memory of the process (``resource.getrusage``, which includes the input frame) and
+the peak allocation of autocode itself (``tracemalloc``, on a second, untimed run).
 """
 from __future__ import annotations
 
@@ -68,24 +69,23 @@ def build(n_segments: int, n_codes: int, seed: int = 2026):
         spec.append((kws, phrases, exclude, near))
     codebook = Codebook(codes, name="bench")
 
-    # segments: filler words with ~1 rule word per 12 tokens
-    lengths = rng.integers(6, 31, size=n_segments)
-    total = int(lengths.sum())
-    is_rule = rng.random(total) < 0.08
-    filler_idx = rng.integers(0, len(filler_forms), size=total)
-    rule_idx = rng.integers(0, len(rule_forms), size=total)
+    # segments: filler words with ~1 rule word per 12 tokens, built in blocks to keep memory low
     filler_arr = np.array(filler_forms, dtype=object)
     rule_arr = np.array(rule_forms, dtype=object)
-    words = np.where(is_rule, rule_arr[rule_idx], filler_arr[filler_idx])
-    punct = rng.choice(np.array(["", "", "", "", "", "", ",", "."], dtype=object), size=total)
-    words = words + punct
+    punct_arr = np.array(["", "", "", "", "", "", ",", "."], dtype=object)
     texts = []
-    pos = 0
-    for n in lengths.tolist():
-        seg = words[pos:pos + n]
-        pos += n
-        s = " ".join(seg)
-        texts.append(s[:1].upper() + s[1:])
+    for lo in range(0, n_segments, 50_000):
+        lengths = rng.integers(6, 31, size=min(50_000, n_segments - lo))
+        total = int(lengths.sum())
+        is_rule = rng.random(total) < 0.08
+        words = np.where(is_rule, rule_arr[rng.integers(0, len(rule_forms), size=total)],
+                         filler_arr[rng.integers(0, len(filler_forms), size=total)])
+        words = (words + punct_arr[rng.integers(0, len(punct_arr), size=total)]).tolist()
+        pos = 0
+        for n in lengths.tolist():
+            s = " ".join(words[pos:pos + n])
+            pos += n
+            texts.append(s[:1].upper() + s[1:])
     roles = np.where(rng.random(n_segments) < 0.1, "interviewer", "participant")
     segments = pd.DataFrame({"segment_id": [f"S{i:07d}" for i in range(n_segments)], "speaker_role": roles,
                              "text": texts})
@@ -131,6 +131,8 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=1_000_000, help="number of segments (default 1,000,000)")
     ap.add_argument("--codes", type=int, default=100, help="number of codes (default 100)")
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--no-tracemalloc", action="store_true",
+                    help="skip the second autocode run that measures its own peak allocation")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -143,6 +145,15 @@ def main(argv=None):
     t_ours = time.perf_counter() - t0
     print(f"autocode:          {t_ours:8.1f} s  {args.n / t_ours:12,.0f} segments/s  "
           f"{len(ours):,} codings; peak RSS so far {peak_mb():,.0f} MB")
+
+    if not args.no_tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start()
+        jl.autocode(segments, codebook, progress=False)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"autocode's own peak allocation (tracemalloc, second run): {peak / 2**20:,.0f} MB")
 
     t0 = time.perf_counter()
     base = baseline(segments, spec, vocab, codebook.names)

@@ -1,0 +1,646 @@
+"""Fast VADER scorers that reproduce two reference implementations exactly (private).
+
+Two rule sets are implemented, each a line-by-line port of its reference:
+
+- ``"vader"``: ``vaderSentiment.vaderSentiment.SentimentIntensityAnalyzer`` 3.3.2
+  (C.J. Hutto's maintained package; MIT licence);
+- ``"nltk"``: ``nltk.sentiment.vader.SentimentIntensityAnalyzer`` in NLTK 3.10
+  (Apache 2.0 licence).
+
+Both use the VADER lexicon shipped inside the ``vaderSentiment`` package (NLTK's own copy lives in
+``nltk_data``, which cannot be downloaded here; the two files have the same 7,506 entries).
+
+The scores are the same four numbers, bit for bit (``==``, not approximately), because every
+floating-point operation is performed in the same order as in the reference. What is faster:
+
+* tokenisation: each whitespace token is normalised once and cached (``token -> (norm, lower,
+  isupper, valence, booster, negation, candidate)``), instead of building every word+punctuation
+  combination of the text (NLTK) or lower-casing the whole token list once per word and rule
+  (vaderSentiment);
+* only tokens that carry a lexicon valence are examined; a text without one is neutral at once;
+* no per-call set-up: lexicon, rule tables and caches are built once per scorer.
+
+Deduplication of repeated texts and the use of several processes live in
+:mod:`journeylab.sentiment`.
+
+Quirks of the references that are reproduced on purpose (tests pin each one):
+
+* NLTK drops tokens of one character and strips punctuation only for the 17 forms of its
+  ``PUNC_LIST`` (``good!`` -> ``good`` but ``good!?`` stays ``good!?``); vaderSentiment strips
+  any leading/trailing ASCII punctuation unless two characters or fewer would be left.
+* NLTK scores a repeated token (case-sensitive) in the context of its *first* occurrence.
+* vaderSentiment's ``but`` rule finds each value's position with ``list.index`` (so equal
+  valences can be scaled twice at the first position and not at a later one).
+* vaderSentiment treats ``no`` before a lexicon word as a negator and replaces emoji by their
+  descriptions (``😁`` -> ``beaming face with smiling eyes``); NLTK does neither.
+* NLTK's ``never so/this`` at distance two multiplies by 1.5 (vaderSentiment 1.25); NLTK compares
+  ``never``/``so``/``this`` and idioms case-sensitively; their booster lists and idiom lists differ.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import string
+from functools import lru_cache
+from itertools import compress
+from operator import itemgetter
+
+B_INCR = 0.293
+B_DECR = -0.293
+C_INCR = 0.733
+N_SCALAR = -0.74
+
+# Identical in both references (a list in vaderSentiment, a set in NLTK).
+NEGATE = frozenset([
+    "aint", "arent", "cannot", "cant", "couldnt", "darent", "didnt", "doesnt",
+    "ain't", "aren't", "can't", "couldn't", "daren't", "didn't", "doesn't",
+    "dont", "hadnt", "hasnt", "havent", "isnt", "mightnt", "mustnt", "neither",
+    "don't", "hadn't", "hasn't", "haven't", "isn't", "mightn't", "mustn't",
+    "neednt", "needn't", "never", "none", "nope", "nor", "not", "nothing", "nowhere",
+    "oughtnt", "shant", "shouldnt", "uhuh", "wasnt", "werent",
+    "oughtn't", "shan't", "shouldn't", "uh-uh", "wasn't", "weren't",
+    "without", "wont", "wouldnt", "won't", "wouldn't", "rarely", "seldom", "despite",
+])
+
+_NLTK_BOOST_UP = (
+    "absolutely amazingly awfully completely considerably decidedly deeply effing enormously "
+    "entirely especially exceptionally extremely fabulously flipping flippin fricking frickin "
+    "frigging friggin fully fucking greatly hella highly hugely incredibly intensely majorly more "
+    "most particularly purely quite really remarkably so substantially thoroughly totally "
+    "tremendously uber unbelievably unusually utterly very"
+).split()
+_NLTK_BOOST_DOWN = (
+    "almost barely hardly kinda kindof kind-of less little marginally occasionally partly "
+    "scarcely slightly somewhat sorta sortof sort-of"
+).split() + ["just enough", "kind of", "sort of"]
+NLTK_BOOSTER = {**{w: B_INCR for w in _NLTK_BOOST_UP}, **{w: B_DECR for w in _NLTK_BOOST_DOWN}}
+
+_VADER_EXTRA_UP = (
+    "considerable enormous exceptional extreme frackin fracking fuckin fuggin fugging incredible "
+    "major total tremendous utter"
+).split()
+_VADER_EXTRA_DOWN = "marginal occasional scarce slight".split()
+VADER_BOOSTER = {**NLTK_BOOSTER, **{w: B_INCR for w in _VADER_EXTRA_UP},
+                 **{w: B_DECR for w in _VADER_EXTRA_DOWN}}
+
+NLTK_SPECIAL = {"the shit": 3, "the bomb": 3, "bad ass": 1.5, "yeah right": -2,
+                "cut the mustard": 2, "kiss of death": -1.5, "hand to mouth": -2}
+VADER_SPECIAL = {"the shit": 3, "the bomb": 3, "bad ass": 1.5, "badass": 1.5, "bus stop": 0.0,
+                 "yeah right": -2, "kiss of death": -1.5, "to die for": 3, "beating heart": 3.5}
+
+NLTK_PUNC_LIST = frozenset([".", "!", "?", ",", ";", ":", "-", "'", '"', "!!", "!!!", "??", "???",
+                            "?!?", "!?!", "?!?!", "!?!?"])
+
+_PUNCT = string.punctuation
+_PUNCT_SET = frozenset(_PUNCT)
+_SO_THIS = ("so", "this")
+
+RULES = ("vader", "nltk")
+
+# index of each field in a token's info tuple
+_NORM, _LOWER, _UPPER, _LEX, _BOOST, _NEG, _CAND = range(7)
+
+# Cached token infos are dropped when a scorer has seen this many distinct tokens (memory bound).
+_CACHE_LIMIT = 2_000_000
+
+
+# ----------------------------------------------------------------------------- resources
+
+
+def resource_dir() -> str:
+    """Folder of the installed ``vaderSentiment`` package (holds both lexicon files)."""
+    import vaderSentiment
+
+    return os.path.dirname(os.path.abspath(vaderSentiment.__file__))
+
+
+@lru_cache(maxsize=None)
+def base_lexicon() -> dict:
+    """The VADER lexicon (term -> mean valence), parsed as vaderSentiment parses it."""
+    path = os.path.join(resource_dir(), "vader_lexicon.txt")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    lex = {}
+    for line in text.rstrip("\n").split("\n"):
+        if not line:
+            continue
+        word, measure = line.strip().split("\t")[0:2]
+        lex[word] = float(measure)
+    return lex
+
+
+@lru_cache(maxsize=None)
+def emoji_lexicon() -> dict:
+    """Emoji -> textual description, parsed as vaderSentiment parses it."""
+    path = os.path.join(resource_dir(), "emoji_utf8_lexicon.txt")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    out = {}
+    for line in text.rstrip("\n").split("\n"):
+        emoji, description = line.strip().split("\t")[0:2]
+        out[emoji] = description
+    return out
+
+
+def reference_analyzer(rules: str, lexicon: dict | None = None):
+    """A reference analyzer (``polarity_scores``), with ``lexicon`` terms added or overridden.
+
+    Used by the tests and the benchmark; never by :func:`journeylab.sentiment` itself.
+    """
+    folder = resource_dir()
+    if rules == "vader":
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        analyzer = SentimentIntensityAnalyzer()
+    elif rules == "nltk":
+        import nltk.data
+        from nltk.sentiment.vader import SentimentIntensityAnalyzer
+
+        if folder not in nltk.data.path:
+            nltk.data.path.append(folder)
+        analyzer = SentimentIntensityAnalyzer(
+            lexicon_file="file:" + os.path.join(folder, "vader_lexicon.txt"))
+    else:  # pragma: no cover - callers validate
+        raise ValueError(rules)
+    if lexicon:
+        analyzer.lexicon.update(lexicon)
+    return analyzer
+
+
+# ----------------------------------------------------------------------------- scorers
+
+
+class Scorer:
+    """Scores texts with one rule set and one lexicon; ``score(text) -> (neg, neu, pos, compound)``.
+
+    Instances are cheap to call and expensive to build (about 10 ms): build one per engine and
+    lexicon, then call ``score`` on many texts. Pickles as its arguments (for worker processes).
+    """
+
+    def __init__(self, rules: str = "vader", overrides: dict | None = None):
+        if rules not in RULES:
+            raise ValueError(f"rules must be one of {RULES}, got {rules!r}")
+        self.rules = rules
+        self.overrides = dict(overrides or {})
+        lexicon = dict(base_lexicon())
+        lexicon.update(self.overrides)
+        self.lexicon = lexicon
+        if rules == "vader":
+            self.score = _vader_scorer(lexicon, emoji_lexicon())
+        else:
+            self.score = _nltk_scorer(lexicon)
+
+    def __reduce__(self):
+        return (Scorer, (self.rules, self.overrides))
+
+    def score_many(self, texts) -> list:
+        """``[score(t) for t in texts]``."""
+        score = self.score
+        return [score(t) for t in texts]
+
+
+_ZERO = (0.0, 0.0, 0.0, 0.0)
+_DROPPED = ("", "", False, None, None, False, False)  # a token NLTK ignores (one character)
+_cand_of = itemgetter(_CAND)
+_upper_of = itemgetter(_UPPER)
+_lower_of = itemgetter(_LOWER)
+_NEUTRAL = (0.0, 1.0, 0.0, 0.0)
+
+
+def _finish(sent: list, vals: list, n: int, text: str, clip: bool) -> tuple:
+    """``score_valence`` of both references: ``sent`` all sentiments, ``vals`` those at candidate
+    positions (every non-zero one is among them), in order."""
+    sum_s = float(sum(sent))
+    ep_count = text.count("!")
+    if ep_count > 4:
+        ep_count = 4
+    ep_amplifier = ep_count * 0.292
+    qm_count = text.count("?")
+    qm_amplifier = 0
+    if qm_count > 1:
+        if qm_count <= 3:
+            qm_amplifier = qm_count * 0.18
+        else:
+            qm_amplifier = 0.96
+    punct = ep_amplifier + qm_amplifier
+    if sum_s > 0:
+        sum_s += punct
+    elif sum_s < 0:
+        sum_s -= punct
+    compound = sum_s / math.sqrt((sum_s * sum_s) + 15)
+    if clip:
+        if compound < -1.0:
+            compound = -1.0
+        elif compound > 1.0:
+            compound = 1.0
+    pos_sum = 0.0
+    neg_sum = 0.0
+    nonzero = 0
+    for s in vals:
+        if s > 0:
+            pos_sum += (float(s) + 1)
+            nonzero += 1
+        elif s < 0:
+            neg_sum += (float(s) - 1)
+            nonzero += 1
+    neu_count = n - nonzero
+    fneg = math.fabs(neg_sum)
+    if pos_sum > fneg:
+        pos_sum += punct
+    elif pos_sum < fneg:
+        neg_sum -= punct
+    total = pos_sum + math.fabs(neg_sum) + neu_count
+    return (round(math.fabs(neg_sum / total), 3), round(math.fabs(neu_count / total), 3),
+            round(math.fabs(pos_sum / total), 3), round(compound, 4))
+
+
+def _vader_scorer(lexicon: dict, emojis: dict):
+    """The scoring function of vaderSentiment 3.3.2's ``polarity_scores``."""
+    cache: dict = {}
+    get = cache.get
+    lex_get = lexicon.get
+    boost_get = VADER_BOOSTER.get
+    special = VADER_SPECIAL
+    booster = VADER_BOOSTER
+    emoji_chars = frozenset(k for k in emojis if len(k) == 1)
+
+    def info(tok):
+        # SentiText._strip_punc_if_word
+        stripped = tok.strip(_PUNCT)
+        norm = tok if len(stripped) <= 2 else stripped
+        low = norm.lower()
+        lv = lex_get(low)
+        b = boost_get(low)
+        inf = (norm, low, norm.isupper(), lv, b, low in NEGATE or "n't" in low, lv is not None and b is None)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[tok] = inf
+        return inf
+
+    # Emoji -> "<marker>description" in one C-level pass, then the marker becomes a space unless
+    # the emoji started the text or followed a " " (polarity_scores' prev_space rule: after an
+    # emoji prev_space is False, so consecutive emoji are separated by spaces).
+    marker = "\ue000"
+    table = {ord(k): marker + d for k, d in emojis.items() if len(k) == 1}
+    spaced = re.compile("(?<=[^ ])" + marker)
+
+    def demoji_literal(text):
+        out = ""
+        prev_space = True
+        for ch in text:
+            if ch in emojis:
+                if not prev_space:
+                    out += " "
+                out += emojis[ch]
+                prev_space = False
+            else:
+                out += ch
+                prev_space = ch == " "
+        return out
+
+    def demoji(text):
+        if marker in text:  # the marker itself occurs: do it the reference's way
+            return demoji_literal(text)
+        return spaced.sub(" ", text.translate(table)).replace(marker, "")
+
+    def score(text):
+        # emoji are all non-ASCII; str.isascii() is O(1)
+        if not text.isascii() and not emoji_chars.isdisjoint(text):
+            text = demoji(text)
+        # (the reference strips the text here; neither split() nor the !/? counts depend on it)
+        toks = text.split()
+        n = len(toks)
+        if not n:
+            return _ZERO
+        infos = list(map(get, toks))
+        if None in infos:
+            infos = [x or info(t) for x, t in zip(infos, toks)]
+        cands = list(compress(range(n), map(_cand_of, infos)))
+        if not cands:
+            return _NEUTRAL
+        n_up = sum(map(_upper_of, infos))
+        cap_diff = 0 < n - n_up < n
+        lowers = list(map(_lower_of, infos))
+        sent = [0] * n
+        last = n - 1
+        for i in cands:
+            inf = infos[i]
+            low = inf[1]
+            if low == "kind" and i < last and lowers[i + 1] == "of":
+                continue
+            lexval = inf[3]
+            valence = lexval
+            # "no" as a negator of the next lexicon word, not a word of its own
+            if low == "no" and i != last and infos[i + 1][3] is not None:
+                valence = 0.0
+            if (i > 0 and lowers[i - 1] == "no") or (i > 1 and lowers[i - 2] == "no") \
+                    or (i > 2 and lowers[i - 3] == "no" and lowers[i - 1] in ("or", "nor")):
+                valence = lexval * N_SCALAR
+            if inf[2] and cap_diff:
+                if valence > 0:
+                    valence += C_INCR
+                else:
+                    valence -= C_INCR
+            # start_i = 0
+            if i > 0:
+                p = infos[i - 1]
+                if p[3] is None:
+                    s = 0.0
+                    b = p[4]
+                    if b is not None:
+                        s = b
+                        if valence < 0:
+                            s *= -1
+                        if p[2] and cap_diff:
+                            if valence > 0:
+                                s += C_INCR
+                            else:
+                                s -= C_INCR
+                    valence = valence + s
+                    if p[5]:
+                        valence = valence * N_SCALAR
+            # start_i = 1
+            if i > 1:
+                p = infos[i - 2]
+                if p[3] is None:
+                    s = 0.0
+                    b = p[4]
+                    if b is not None:
+                        s = b
+                        if valence < 0:
+                            s *= -1
+                        if p[2] and cap_diff:
+                            if valence > 0:
+                                s += C_INCR
+                            else:
+                                s -= C_INCR
+                        if s != 0:
+                            s = s * 0.95
+                    valence = valence + s
+                    l2 = p[1]
+                    l1 = lowers[i - 1]
+                    if l2 == "never" and (l1 == "so" or l1 == "this"):
+                        valence = valence * 1.25
+                    elif l2 == "without" and l1 == "doubt":
+                        pass
+                    elif p[5]:
+                        valence = valence * N_SCALAR
+            # start_i = 2
+            if i > 2:
+                p = infos[i - 3]
+                if p[3] is None:
+                    s = 0.0
+                    b = p[4]
+                    if b is not None:
+                        s = b
+                        if valence < 0:
+                            s *= -1
+                        if p[2] and cap_diff:
+                            if valence > 0:
+                                s += C_INCR
+                            else:
+                                s -= C_INCR
+                        if s != 0:
+                            s = s * 0.9
+                    valence = valence + s
+                    l3 = p[1]
+                    l2 = lowers[i - 2]
+                    l1 = lowers[i - 1]
+                    if l3 == "never" and (l2 == "so" or l2 == "this") or (l1 == "so" or l1 == "this"):
+                        valence = valence * 1.25
+                    elif l3 == "without" and (l2 == "doubt" or l1 == "doubt"):
+                        pass
+                    elif p[5]:
+                        valence = valence * N_SCALAR
+                    # _special_idioms_check
+                    twoone = f"{l2} {l1}"
+                    threetwoone = f"{l3} {l2} {l1}"
+                    threetwo = f"{l3} {l2}"
+                    for seq in (f"{l1} {low}", f"{l2} {l1} {low}", twoone, threetwoone, threetwo):
+                        if seq in special:
+                            valence = special[seq]
+                            break
+                    if last > i:
+                        seq = f"{low} {lowers[i + 1]}"
+                        if seq in special:
+                            valence = special[seq]
+                    if last > i + 1:
+                        seq = f"{low} {lowers[i + 1]} {lowers[i + 2]}"
+                        if seq in special:
+                            valence = special[seq]
+                    for seq in (threetwoone, threetwo, twoone):
+                        if seq in booster:
+                            valence = valence + booster[seq]
+            # _least_check
+            if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+                if lowers[i - 2] != "at" and lowers[i - 2] != "very":
+                    valence = valence * N_SCALAR
+            elif i > 0 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+                valence = valence * N_SCALAR
+            sent[i] = valence
+        if "but" in lowers:
+            # _but_check, including its list.index lookup; zero entries are skipped because
+            # rescaling a zero leaves it zero, which no later step can tell apart.
+            bi = lowers.index("but")
+            index = sent.index
+            for k in cands:
+                v = sent[k]
+                if not v:
+                    continue
+                si = index(v)
+                if si < bi:
+                    sent[si] = v * 0.5
+                elif si > bi:
+                    sent[si] = v * 1.5
+        return _finish(sent, [sent[i] for i in cands], n, text, True)
+
+    return score
+
+
+def _nltk_map(tok: str) -> str:
+    """NLTK's word+punctuation mapping for one token (``SentiText._words_and_emoticons``).
+
+    NLTK maps ``p + w`` and ``w + p`` to ``w`` when ``p`` is in ``PUNC_LIST`` and ``w`` is a word of
+    the text with its ASCII punctuation removed, longer than one character. Since ``w`` has no
+    punctuation, this is a property of the token alone: a leading (or trailing) run of
+    punctuation in ``PUNC_LIST`` and a remainder of two or more characters without punctuation.
+    """
+    n = len(tok)
+    a = 0
+    while a < n and tok[a] in _PUNCT_SET:
+        a += 1
+    if a == n:
+        return tok
+    b = n
+    while tok[b - 1] in _PUNCT_SET:
+        b -= 1
+    if (a == 0) == (b == n):  # no punctuation at either end, or at both ends
+        return tok
+    core = tok[a:b]
+    if len(core) <= 1 or any(c in _PUNCT_SET for c in core):
+        return tok
+    affix = tok[:a] if a else tok[b:]
+    return core if affix in NLTK_PUNC_LIST else tok
+
+
+def _nltk_scorer(lexicon: dict):
+    """The scoring function of NLTK 3.10's ``SentimentIntensityAnalyzer.polarity_scores``."""
+    cache: dict = {}
+    get = cache.get
+    lex_get = lexicon.get
+    boost_get = NLTK_BOOSTER.get
+    special = NLTK_SPECIAL
+    booster = NLTK_BOOSTER
+
+    def info(tok):
+        if len(tok) <= 1:  # NLTK drops one-character tokens
+            cache[tok] = _DROPPED
+            return _DROPPED
+        norm = _nltk_map(tok)
+        low = norm.lower()
+        lv = lex_get(low)
+        b = boost_get(low)
+        inf = (norm, low, norm.isupper(), lv, b, low in NEGATE or "n't" in low, lv is not None and b is None)
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[tok] = inf
+        return inf
+
+    def valence_at(i, infos, lowers, n, cap_diff):
+        inf = infos[i]
+        low = inf[1]
+        if i < n - 1 and low == "kind" and lowers[i + 1] == "of":
+            return 0
+        valence = inf[3]
+        if inf[2] and cap_diff:
+            if valence > 0:
+                valence += C_INCR
+            else:
+                valence -= C_INCR
+        # start_i = 0
+        if i > 0:
+            p = infos[i - 1]
+            if p[3] is None:
+                s = 0.0
+                b = p[4]
+                if b is not None:
+                    s = b
+                    if valence < 0:
+                        s *= -1
+                    if p[2] and cap_diff:
+                        if valence > 0:
+                            s += C_INCR
+                        else:
+                            s -= C_INCR
+                valence = valence + s
+                if p[5]:
+                    valence = valence * N_SCALAR
+        # start_i = 1 (case-sensitive "never so/this", factor 1.5)
+        if i > 1:
+            p = infos[i - 2]
+            if p[3] is None:
+                s = 0.0
+                b = p[4]
+                if b is not None:
+                    s = b
+                    if valence < 0:
+                        s *= -1
+                    if p[2] and cap_diff:
+                        if valence > 0:
+                            s += C_INCR
+                        else:
+                            s -= C_INCR
+                    if s != 0:
+                        s = s * 0.95
+                valence = valence + s
+                w1 = infos[i - 1][0]
+                if p[0] == "never" and (w1 == "so" or w1 == "this"):
+                    valence = valence * 1.5
+                elif p[5]:
+                    valence = valence * N_SCALAR
+        # start_i = 2
+        if i > 2:
+            p = infos[i - 3]
+            if p[3] is None:
+                s = 0.0
+                b = p[4]
+                if b is not None:
+                    s = b
+                    if valence < 0:
+                        s *= -1
+                    if p[2] and cap_diff:
+                        if valence > 0:
+                            s += C_INCR
+                        else:
+                            s -= C_INCR
+                    if s != 0:
+                        s = s * 0.9
+                valence = valence + s
+                w3 = p[0]
+                w2 = infos[i - 2][0]
+                w1 = infos[i - 1][0]
+                if w3 == "never" and (w2 == "so" or w2 == "this") or (w1 == "so" or w1 == "this"):
+                    valence = valence * 1.25
+                elif p[5]:
+                    valence = valence * N_SCALAR
+                # _idioms_check (case-sensitive)
+                w0 = inf[0]
+                twoone = f"{w2} {w1}"
+                threetwo = f"{w3} {w2}"
+                for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", twoone, f"{w3} {w2} {w1}", threetwo):
+                    if seq in special:
+                        valence = special[seq]
+                        break
+                if n - 1 > i:
+                    seq = f"{w0} {infos[i + 1][0]}"
+                    if seq in special:
+                        valence = special[seq]
+                if n - 1 > i + 1:
+                    seq = f"{w0} {infos[i + 1][0]} {infos[i + 2][0]}"
+                    if seq in special:
+                        valence = special[seq]
+                if threetwo in booster or twoone in booster:
+                    valence = valence + B_DECR
+        # _least_check
+        if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+            if lowers[i - 2] != "at" and lowers[i - 2] != "very":
+                valence = valence * N_SCALAR
+        elif i > 0 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+            valence = valence * N_SCALAR
+        return valence
+
+    def score(text):
+        infos = list(map(get, text.split()))
+        if None in infos:
+            infos = [x or info(t) for x, t in zip(infos, text.split())]
+        if _DROPPED in infos:
+            infos = [x for x in infos if x is not _DROPPED]
+        n = len(infos)
+        if not n:
+            return _ZERO
+        cands = list(compress(range(n), map(_cand_of, infos)))
+        if not cands:
+            return _NEUTRAL
+        n_up = sum(map(_upper_of, infos))
+        cap_diff = 0 < n - n_up < n
+        lowers = list(map(_lower_of, infos))
+        sent = [0] * n
+        # a repeated token is scored in the context of its first occurrence (NLTK's first_index)
+        first: dict = {}
+        for j in cands:
+            norm = infos[j][0]
+            if norm in first:
+                sent[j] = first[norm]
+            else:
+                sent[j] = first[norm] = valence_at(j, infos, lowers, n, cap_diff)
+        if "but" in lowers:
+            bi = lowers.index("but")
+            for k in cands:
+                if k < bi:
+                    sent[k] = sent[k] * 0.5
+                elif k > bi:
+                    sent[k] = sent[k] * 1.5
+        return _finish(sent, [sent[i] for i in cands], n, text, False)
+
+    return score

@@ -352,15 +352,17 @@ CODER_STYLE = {
                  "shipping_form_tedious": 0.2, "support_hard_to_reach": 0.15, "returns_hassle": 0.15},
         "fp": {"default": 0.13, "anxiety": 0.30, "frustration": 0.40, "delighted": 0.2},
         "frustration_on_pain": 0.35,   # over-applies frustration to any complaint
+        "anxiety": "strict",           # codes anxiety only when a worry word is said out loud
         "cost_form_confusion": 0.0,
         "slip": 0.08,
     },
     "jonas": {
-        "miss": {"default": 0.12, "anxiety": 0.55, "frustration": 0.3, "product_photos_helpful": 0.2,
+        "miss": {"default": 0.12, "anxiety": 0.3, "frustration": 0.3, "product_photos_helpful": 0.2,
                  "delighted": 0.2, "would_recommend": 0.15, "unclear_sizing": 0.15,
                  "shipping_form_tedious": 0.18, "price_comparison": 0.2},
         "fp": {"default": 0.12, "anxiety": 0.30, "price_comparison": 0.15, "delighted": 0.15},
         "frustration_on_pain": 0.05,
+        "anxiety": "broad",            # also reads anxiety into hedging ("what if", "not sure")
         "cost_form_confusion": 0.35,   # reads shipping costs into form complaints and back
         "slip": 0.08,
     },
@@ -368,6 +370,9 @@ CODER_STYLE = {
 PAIN_CODES = {"ad_fatigue", "unclear_sizing", "search_results_poor", "shipping_form_tedious",
               "shipping_cost_surprise", "forced_account", "promo_code_confusion", "slow_delivery",
               "returns_hassle", "support_hard_to_reach", "review_requests_annoying"}
+_WORRY_WORDS = re.compile(r"\b(?:worr\w*|nervous|anxious|panic\w*|scared|stress\w*|dread\w*|uneasy)", re.IGNORECASE)
+_HEDGES = re.compile(r"\b(?:not sure|unsure|wasn't sure|what if|in case|fingers crossed|gamble|paranoid|"
+                     r"I don't know|dunno)\b", re.IGNORECASE)
 _COST_WORDS = re.compile(r"\b(?:cost|costs|charge|charged|fee|pounds?|quid|price|£\d|free delivery|postage)",
                          re.IGNORECASE)
 
@@ -382,10 +387,10 @@ NEIGHBOURS = {
     "loyalty_reward_wanted": "would_recommend", "checkout_easy": "delighted", "word_of_mouth": "would_recommend",
 }
 MEMOS = {
-    ("jonas", "form_to_cost"): ["borderline — mentions cost but mainly the form",
-                                "cost or form? talks about both; coded the cost",
+    ("jonas", "form_to_cost"): ["cost or form? talks about both; coded the cost",
                                 "borderline: the price came up while filling in the address"],
-    ("jonas", "cost_to_form"): ["is this the form or the charge? coded form",
+    ("jonas", "cost_to_form"): ["borderline — mentions cost but mainly the form",
+                                "is this the form or the charge? coded form",
                                 "borderline — the charge appears on the shipping step"],
     ("amara", "frustration"): ["tone is clearly annoyed even if not said",
                                "frustration implied (sighs on the recording)",
@@ -434,14 +439,15 @@ def code_as(coder: str, segs: pd.DataFrame, leaf_codes: list, hits: dict, stages
         got, memo = [], {}
         for code in ref:
             if code == "shipping_cost_surprise" and "shipping_form_tedious" not in ref \
-                    and rng.random() < style["cost_form_confusion"] * 0.4:
-                got.append("shipping_form_tedious")
-                memo["shipping_form_tedious"] = ("cost_to_form", 0.7, code)
-                continue
+                    and rng.random() < style["cost_form_confusion"]:
+                got.append("shipping_form_tedious")  # the charge shows on the shipping step: "it's the form"
+                memo["shipping_form_tedious"] = ("cost_to_form", 1.0, code)
+                if rng.random() < 0.5:
+                    continue  # replaced rather than added
             if code == "shipping_form_tedious" and "shipping_cost_surprise" not in ref \
                     and _COST_WORDS.search(text) and rng.random() < style["cost_form_confusion"]:
                 got.append("shipping_cost_surprise")
-                memo["shipping_cost_surprise"] = ("form_to_cost", 0.8, code)
+                memo["shipping_cost_surprise"] = ("form_to_cost", 1.0, code)
                 if rng.random() < 0.5:
                     continue  # replaced rather than added
             if code in NEIGHBOURS and rng.random() < style["slip"]:
@@ -449,14 +455,20 @@ def code_as(coder: str, segs: pd.DataFrame, leaf_codes: list, hits: dict, stages
                 got.append(other)
                 memo[other] = ("slip", 0.4, code)
                 continue
-            if rng.random() >= miss.get(code, miss["default"]):
+            p_miss = miss.get(code, miss["default"])
+            if code == "anxiety" and style["anxiety"] == "strict":
+                p_miss = 0.15 if _WORRY_WORDS.search(text) else 0.8
+            if rng.random() >= p_miss:
                 got.append(code)
                 if rng.random() < 0.04:
                     memo[code] = ("quote", 1.0, code)
         if "frustration" not in ref and any(c in PAIN_CODES for c in ref) \
                 and rng.random() < style["frustration_on_pain"]:
             got.append("frustration")
-            memo["frustration"] = ("frustration", 0.3, "")
+            memo["frustration"] = ("frustration", 0.45, "")
+        if style["anxiety"] == "broad" and "anxiety" not in ref and _HEDGES.search(text) and rng.random() < 0.4:
+            got.append("anxiety")
+            memo["anxiety"] = ("anxiety", 0.6, "")
         ref_stages = {stages.get(c) for c in ref}
         for code in leaf_codes:
             if code in ref or code in got:

@@ -314,6 +314,16 @@ class ReconcileSession:
         self.memo = d["memo"] if d else ""
         self._changed()
 
+    def find(self, segment_id: str, code: str) -> int:
+        """Index of the disagreement on ``segment_id`` × ``code`` (error if there is none)."""
+        hit = (self.items["segment_id"].astype(str) == str(segment_id)) & (self.items["code"].astype(str) == str(code))
+        if not hit.any():
+            raise JourneylabError(
+                f"ReconcileSession.find(): no disagreement on segment {segment_id!r} × code {code!r}; "
+                "see session.items for the list."
+            )
+        return int(np.flatnonzero(hit.to_numpy())[0])
+
     def next(self) -> None:
         """Move to the next item (stays on the last one)."""
         if len(self):

@@ -31,6 +31,7 @@ __all__ = [
     "CoderComparison",
     "merge_codings",
     "normalize_coder",
+    "plot_agreement",
     "OVERALL",
 ]
 
@@ -1126,3 +1127,86 @@ def merge_codings(*sources, return_report: bool = False):
         rep["n_rows"] = rep["n_rows"].astype(int)
     out.attrs["merge_report"] = rep.astype(object).where(rep.notna(), None).to_dict("records")
     return (out, rep) if return_report else out
+
+
+# ----------------------------------------------------------------------------- plot
+
+
+def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
+    """Forest plot of an :func:`agreement` table: estimate and bootstrap interval per code.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The result of :func:`agreement`.
+    statistic : {"kappa", "alpha"}, default "kappa"
+        Cohen's/Fleiss' kappa (with Landis & Koch bands shaded) or Krippendorff's alpha (with
+        his 0.667 and 0.800 thresholds drawn).
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure sized to the number of codes).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    Codes are sorted by the estimate, the pooled ``"(overall)"`` row at the top in bold. Codes
+    flagged by the prevalence warning (below 5 % or above 95 %) are drawn hollow: read their
+    PABAK rather than their kappa. Codes whose statistic is undefined are left out.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> ax = plot_agreement(jl.agreement(study.codings, segments=study.segments, n_boot=100))
+    """
+    import matplotlib.pyplot as plt
+
+    table = check_frame(table, arg="table", func="plot_agreement",
+                        required=("code", "krippendorff_alpha", "ci_low", "ci_high", "prevalence"))
+    if statistic not in ("kappa", "alpha"):
+        raise JourneylabError(f"plot_agreement(): `statistic` must be 'kappa' or 'alpha'; got {statistic!r}.")
+    if statistic == "kappa":
+        est = table["cohen_kappa"].fillna(table["fleiss_kappa"])
+        lo, hi = table["ci_low"], table["ci_high"]
+        label = "Cohen's kappa" if table["cohen_kappa"].notna().any() else "Fleiss' kappa"
+    else:
+        est, lo, hi = table["krippendorff_alpha"], table["alpha_ci_low"], table["alpha_ci_high"]
+        label = "Krippendorff's alpha"
+    df = pd.DataFrame({"code": table["code"], "est": est, "lo": lo, "hi": hi,
+                       "rare": (table["prevalence"] < RARE) | (table["prevalence"] > 1 - RARE)})
+    df = df[df["est"].notna()]
+    overall = df[df["code"] == OVERALL]
+    df = pd.concat([df[df["code"] != OVERALL].sort_values("est"), overall])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.32 * len(df) + 1.4))
+    y = np.arange(len(df))
+    if statistic == "kappa":
+        for x0, x1, name in ((0.0, 0.2, "slight"), (0.2, 0.4, "fair"), (0.4, 0.6, "moderate"),
+                             (0.6, 0.8, "substantial"), (0.8, 1.0, "almost perfect")):
+            ax.axvspan(x0, x1, color="#000000", alpha=0.03 + 0.03 * (x0 * 5 % 2))
+            ax.text((x0 + x1) / 2, len(df) - 0.3, name, ha="center", va="bottom", fontsize=7, color="#555555")
+    else:
+        for x, name in ((0.667, "tentative"), (0.8, "reliable")):
+            ax.axvline(x, color="#888888", lw=0.8, ls="--")
+            ax.text(x, len(df) - 0.3, name, ha="left", va="bottom", fontsize=7, color="#555555")
+    err = np.vstack([(df["est"] - df["lo"]).clip(lower=0).fillna(0), (df["hi"] - df["est"]).clip(lower=0).fillna(0)])
+    ax.errorbar(df["est"], y, xerr=err, fmt="none", ecolor="#4d4d4d", elinewidth=1, capsize=2)
+    solid = ~df["rare"].to_numpy()
+    ax.scatter(df["est"][solid], y[solid], color="#0072b2", zorder=3, s=28, label="estimate")
+    ax.scatter(df["est"][~solid], y[~solid], facecolors="white", edgecolors="#0072b2", zorder=3, s=28,
+               label="prevalence < 5 % (read PABAK)")
+    ax.set_yticks(y)
+    ax.set_yticklabels(df["code"])
+    for tick, code in zip(ax.get_yticklabels(), df["code"]):
+        if code == OVERALL:
+            tick.set_fontweight("bold")
+    ax.axvline(0, color="#999999", lw=0.8)
+    ax.set_xlim(min(-0.2, float(np.nanmin(df["lo"].fillna(df["est"]))) - 0.05), 1.05)
+    ax.set_ylim(-0.7, len(df) + 0.2)
+    ax.set_xlabel(f"{label} with {'bootstrap ' if df['lo'].notna().any() else ''}interval")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.9 / (0.32 * len(df) + 1.4)), ncol=2, fontsize=7,
+              frameon=False)
+    ax.figure.tight_layout()
+    return ax

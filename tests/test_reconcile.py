@@ -224,3 +224,16 @@ def test_killed_process_keeps_every_acknowledged_decision(tiny, tmp_path):
     resumed = ReconcileSession(codings, path, segments=segments)
     assert resumed.progress["decided"] == 2 and resumed.position == 2
     resumed.close()
+
+
+def test_find_and_go_to(tiny):
+    segments, codings = tiny
+    s = ReconcileSession(codings, None, segments=segments)
+    i = s.find("D2-t004", "price")
+    assert i == 2
+    s.go_to(i)
+    assert s.current["segment_id"] == "D2-t004"
+    with pytest.raises(JourneylabError, match="no disagreement on segment 'D1-t002'"):
+        s.find("D1-t002", "price")
+    with pytest.raises(JourneylabError, match="item must be 0..3"):
+        s.go_to(7)

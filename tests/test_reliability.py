@@ -533,3 +533,18 @@ def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_
         b = units.isin(cod[(cod["coder"] == b_name) & (cod["code"] == code)]["segment_id"])
         t = [[(a & b).sum(), (a & ~b).sum()], [(~a & b).sum(), (~a & ~b).sum()]]
         assert table.loc[code, "cohen_kappa"] == pytest.approx(cohens_kappa(t, return_results=False))
+
+
+def test_plot_agreement_draws_every_defined_code(tiny):
+    from journeylab.reliability import plot_agreement
+
+    segments, codings = tiny
+    table = agreement(codings, segments=segments, codes=["price", "delivery", "gift"], n_boot=50)
+    ax = plot_agreement(table)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-1] == OVERALL and "gift" not in labels  # gift: undefined kappa, left out
+    assert set(labels) == {"price", "delivery", OVERALL}
+    ax2 = plot_agreement(table, statistic="alpha")
+    assert "Krippendorff" in ax2.get_xlabel()
+    with pytest.raises(JourneylabError, match="`statistic`"):
+        plot_agreement(table, statistic="pi")

@@ -257,7 +257,7 @@ def test_kappa_range(codings, interviews, gen):
     assert len(per) >= 8
     assert 0.5 <= np.median(list(per.values())) <= 0.9
     assert min(per.values()) < 0.7 < max(per.values())  # it varies by code
-    assert per["frustration"] < per["shipping_form_tedious"]  # one coder over-applies frustration
+    assert a.xs("frustration", level=1).sum() > 1.25 * b.xs("frustration", level=1).sum()  # amara over-applies it
 
 
 def test_reference_codings_match_the_sources(interviews, gen):

@@ -34,7 +34,7 @@ def _now() -> str:
 
 
 class _SqliteLog:
-    """Fallback decision log (used only when :mod:`journeylab.store` is unavailable).
+    """Fallback decision log, used only if :mod:`journeylab.store` cannot be imported.
 
     One append-only table, WAL journal, ``synchronous=FULL``, one transaction per decision:
     a decision acknowledged by :meth:`record` is on disk.
@@ -94,14 +94,56 @@ class _MemoryLog:
         pass
 
 
+class _CodingStoreLog:
+    """Adapter: the session's decision log on a :class:`journeylab.store.CodingStore`.
+
+    Each decision is ``CodingStore.decide`` (one committed transaction); reading takes the
+    latest decision per segment × code from the store's append-only log.
+    """
+
+    def __init__(self, store, *, owned: bool) -> None:
+        self.store = store
+        self.owned = owned
+        self.path = getattr(store, "path", None)
+
+    def record(self, *, coder, segment_id, code, present, memo="", origin="manual") -> None:
+        self.store.decide(str(segment_id), str(code), coder, bool(present), origin=origin, memo=memo or None)
+
+    def decisions(self, coder: str) -> pd.DataFrame:
+        log = self.store.decisions(coder)
+        log = log.drop_duplicates(["segment_id", "code"], keep="last")
+        memo = log["memo"].astype(object).where(log["memo"].notna(), "")
+        return pd.DataFrame({"segment_id": log["segment_id"].astype(str).to_numpy(),
+                             "code": log["code"].astype(str).to_numpy(),
+                             "present": log["value"].astype(bool).to_numpy(),
+                             "memo": memo.to_numpy(), "decided_at": log["decided_at"].to_numpy()})
+
+    def close(self) -> None:
+        if self.owned:
+            self.store.close()
+
+
+def _coding_store_class():
+    try:
+        from .store import CodingStore
+    except ImportError:  # pragma: no cover - only before journeylab.store existed
+        return None
+    return CodingStore
+
+
 def _open_store(store):
     """The decision back-end for ``store``: a path, a CodingStore, or an object with the log API."""
     if store is None:
         return _MemoryLog()
+    cls = _coding_store_class()
+    if cls is not None and isinstance(store, cls):
+        return _CodingStoreLog(store, owned=False)
     if hasattr(store, "record") and hasattr(store, "decisions"):
         return store
     if isinstance(store, (str, PathLike)):
-        return _SqliteLog(store)
+        if cls is not None:
+            return _CodingStoreLog(cls(store), owned=True)
+        return _SqliteLog(store)  # pragma: no cover - fallback without journeylab.store
     raise JourneylabError(
         "ReconcileSession(): `store` must be a coding-store path (e.g. 'outputs/coding.sqlite'), a "
         f"CodingStore, or None for an in-memory preview; got {type(store).__name__}."
@@ -122,7 +164,10 @@ class ReconcileSession:
         :func:`journeylab.disagreements`), or a frame returned by
         :func:`journeylab.disagreements`.
     store : path, CodingStore or None
-        Where decisions go, one transaction per decision. ``None``: in memory (a preview).
+        The coding store (:class:`journeylab.store.CodingStore`, or the path of its SQLite
+        file) where decisions go: each is ``CodingStore.decide`` under ``coder``, one committed
+        transaction, exactly like a decision in the coding widget. ``None``: in memory (a
+        preview that is not saved).
     segments : DataFrame, optional
         Segments frame: the units (see :func:`journeylab.agreement`) and the context turns.
     coder : str, default "gold"
@@ -444,7 +489,7 @@ class ReconcileSession:
         return out.reset_index(drop=True)
 
     def close(self) -> None:
-        """Close the store connection (decisions are already on disk)."""
+        """Close the store if the session opened it from a path (decisions are already on disk)."""
         self._store.close()
 
     def __repr__(self) -> str:

@@ -46,16 +46,25 @@ def tiny():
 
 
 def stored(path: Path, coder: str = "gold") -> list[tuple]:
-    """Latest stored decision per segment × code, read straight from the SQLite file."""
+    """Latest stored decision per segment × code, read straight from the coding store's SQLite file
+    (the append-only ``decisions`` log of journeylab.store.CodingStore)."""
     con = sqlite3.connect(path)
     try:
         rows = con.execute(
-            "SELECT segment_id, code, present, memo FROM reconcile_decisions d WHERE coder = ? AND id = "
-            "(SELECT MAX(id) FROM reconcile_decisions e WHERE e.coder = d.coder AND e.segment_id = d.segment_id "
+            "SELECT segment_id, code, value, COALESCE(memo, '') FROM decisions d WHERE coder_key = ? AND id = "
+            "(SELECT MAX(id) FROM decisions e WHERE e.coder_key = d.coder_key AND e.segment_id = d.segment_id "
             "AND e.code = d.code) ORDER BY segment_id, code", (coder,)).fetchall()
     finally:
         con.close()
     return rows
+
+
+def n_decisions(path: Path) -> int:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+    finally:
+        con.close()
 
 
 def test_items_are_the_disagreements_and_agreements_are_copied(tiny, tmp_path):
@@ -140,9 +149,7 @@ def test_reopening_resumes_without_duplicating(tiny, tmp_path):
     s.close()
     again = ReconcileSession(codings, path, segments=segments)
     assert again.progress["decided"] == 1 and again.position == 1
-    con = sqlite3.connect(path)
-    n = con.execute("SELECT COUNT(*) FROM reconcile_decisions").fetchone()[0]
-    con.close()
+    n = n_decisions(path)
     assert n == 3  # two agreed copies + one decision: reopening copied nothing twice
     again.close()
 
@@ -237,3 +244,30 @@ def test_find_and_go_to(tiny):
         s.find("D1-t002", "price")
     with pytest.raises(JourneylabError, match="item must be 0..3"):
         s.go_to(7)
+
+
+def test_gold_lives_in_the_coding_store_beside_the_coders(tiny, tmp_path):
+    """The reconciled coder is an ordinary coder of the CodingStore: read_codings and
+    merge_codings see it next to the coders' own work."""
+    from journeylab.reliability import merge_codings
+    from journeylab.store import CodingStore, read_codings
+
+    segments, codings = tiny
+    path = tmp_path / "codings.sqlite"
+    store = CodingStore(path)
+    store.record_codings(codings)  # the two coders' work, as the coding widget would have stored it
+    s = ReconcileSession(read_codings(path), store, segments=segments)
+    s.accept("A")
+    s.resolve_remaining("B")
+    s.close()  # does not close a store it did not open
+    assert set(store.codings()["coder"]) == {"A", "B", "gold"}
+    gold = read_codings(path, coder="gold")
+    assert sorted(gold["segment_id"]) == ["D1-t002", "D1-t004", "D1-t006", "D2-t002", "D2-t004"]
+    assert (gold["origin"] == "manual").all()
+    log = store.decisions("gold")
+    assert (~log["value"]).sum() == 1  # D2-t006 late: B did not apply it -> an explicit "absent" decision
+    merged = merge_codings(path)
+    assert len(merged) == len(codings) + len(gold)
+    table = agreement(merged, coders=["A", "gold"], segments=segments, n_boot=0)
+    assert table["n_units"].iloc[0] == 6
+    store.close()

@@ -13,7 +13,7 @@ __all__ = ["redact", "redact_text", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN
 
 import re
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,8 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w@])")
 
 # phones: a run of digits and separators is cut into candidate numbers at spaces; _valid_phone decides
-_PHONE_RUN = re.compile(r"(?<![\w+£$€¥.,/:@-])[+(]?\d[\d ().-]*")
+# (each pattern starts with a character class, the look-behind after it: re then skips ahead fast)
+_PHONE_RUN = re.compile(r"[+(\d](?<![\w+£$€¥.,/:@-].)(?:(?<=\d)|\d)[\d ().-]*")
 _PHONE_CORE = re.compile(r"""
     (?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?      # country code, optionally +44 (0)
     (?:\(\d{2,5}\)[ .-]?)?                    # (0113) or (555)
@@ -45,22 +46,21 @@ _NATIONAL_LENGTHS = {"44": (9, 10), "1": (10,), "33": (9,), "353": (7, 8, 9), "4
                      "34": (9,), "39": tuple(range(6, 12)), "31": (9,), "61": (9,), "91": (10,)}
 _US_PHONE = re.compile(r"(?:1[ .-])?\d{3}[ .-]\d{3}[ .-]\d{4}")
 
-_CARD = re.compile(r"(?<![\w.,+:/-])\d+(?:[ -]\d+)*(?!\w|[.,]\d)")  # a run of digit groups
+_CARD = re.compile(r"\d(?<![\w.,+:/-].)\d*(?:[ -]\d+)*(?!\w|[.,]\d)")  # a run of digit groups
 
 _STREET_TYPES = (r"(?:Road|Rd|Street|St|Close|Lane|Ln|Avenue|Ave|Drive|Dr|Way|Crescent|Cres|Gardens|Gdns|Court|Ct|"
                  r"Place|Pl|Terrace|Tce|Grove|Mews|Row|Square|Sq|Walk|Rise|Parade|Boulevard|Blvd|Hill|View|Green)")
 _POSTCODE = r"(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})"
 _POSTCODE_SPACED = r"(?:GIR[ ]0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})"
 _ADDRESS = re.compile(rf"""
-    (?<![\w-])
-    (?:(?:Flat|Apartment|Apt|Unit)\.?[ \t]+\d{{1,4}}[A-Za-z]?,?[ \t]+)?
-    \d{{1,4}}[A-Za-z]?,?[ \t]+
+    \d(?<![\w-].)\d{{0,3}}[A-Za-z]?,?[ \t]+
     (?:[A-Z][\w'’.-]*[ \t]+){{1,3}}{_STREET_TYPES}\b
     (?:,?[ \t]+(?!I\b)[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}
        (?=,?[ \t]+{_POSTCODE}\b|[ \t]*[,.;:!?)]|[ \t]*$))?   # town: kept when a postcode or punctuation follows
     (?:,?[ \t]+{_POSTCODE}\b)?
     """, re.VERBOSE)
-_POSTCODE_ALONE = re.compile(rf"(?<![\w-]){_POSTCODE_SPACED}\b")
+_FLAT = re.compile(r"(?:Flat|Apartment|Apt|Unit)\.?[ \t]+\d{1,4}[A-Za-z]?,?[ \t]+\Z")
+_POSTCODE_ALONE = re.compile(r"[A-PR-UWYZ](?<![\w-].)(?:(?<=G)IR[ ]0AA|[A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})\b")
 
 # first names / surnames that are also everyday English words: matched only when capitalised
 _COMMON_WORDS = frozenset("""
@@ -287,7 +287,7 @@ class _Detector:
     def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None) -> list:
         out: list = []
         k = self.kinds
-        if "email" in k and "@" in text[pos:endpos]:
+        if "email" in k and "@" in text:
             out += [(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
         if "card" in k:
             for m in _CARD.finditer(text, pos, endpos):
@@ -296,7 +296,9 @@ class _Detector:
         if "phone" in k:
             out += _find_phones(text, pos, endpos)
         if "address" in k:
-            out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _ADDRESS.finditer(text, pos, endpos)]
+            for m in _ADDRESS.finditer(text, pos, endpos):
+                flat = _FLAT.search(text, max(pos, m.start() - 24), m.start())  # "Flat 3, " before it
+                out.append((flat.start() if flat else m.start(), m.end(), "address", "[ADDRESS]"))
             out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _POSTCODE_ALONE.finditer(text, pos, endpos)]
         if self.order is not None:
             out += [(m.start(), m.end(), "order", "[ORDER]") for m in self.order.finditer(text, pos, endpos)
@@ -320,6 +322,28 @@ def _resolve(spans: list) -> list:
         kept_starts.insert(i, s)
         kept.insert(i, sp)
     return kept
+
+
+def _find_in_units(det, text: str, folded, units: list, ctx) -> list:
+    """Search the whole text once, keeping no span that crosses a unit boundary.
+
+    ``units`` are sorted, disjoint (start, end) pieces (speaker turns, the labels between them);
+    a unit touched by a crossing match is searched again on its own.
+    """
+    spans = det.find(text, folded, 0, len(text), ctx)
+    starts = [a for a, _ in units]
+    keep, redo = [], set()
+    for sp in spans:
+        i = bisect_right(starts, sp[0]) - 1
+        if i >= 0 and sp[1] <= units[i][1]:
+            keep.append((i, sp))
+        else:
+            j = bisect_right(starts, sp[1] - 1) - 1
+            redo.update(range(max(i, 0), j + 1))
+    out = [sp for i, sp in keep if i not in redo]
+    for i in sorted(redo):
+        out += det.find(text, folded, units[i][0], units[i][1], ctx)
+    return out
 
 
 def _apply(text: str, spans: list) -> tuple[str, list]:
@@ -557,16 +581,17 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                 units = sorted(zip(s_.tolist(), e_.tolist()))
             folded = text.translate(_fold_table(text)) if det.names is not None else None
             ctx = _context(doc_id, idx)
-            spans, prev = [], 0
+            cover, prev = [], 0  # the turns and the text between them (labels), in order
             for a, b in units:
                 if a > prev:
-                    spans += det.find(text, folded, prev, a, ctx)
+                    cover.append((prev, a))
                 a = max(a, prev)
                 if b > a:
-                    spans += det.find(text, folded, a, b, ctx)
+                    cover.append((a, b))
                 prev = max(prev, b)
             if prev < len(text):
-                spans += det.find(text, folded, prev, len(text), ctx)
+                cover.append((prev, len(text)))
+            spans = _find_in_units(det, text, folded, cover, ctx)
             spans = _resolve(spans)
             new_text, rows = _apply(text, spans)
             new_doc_text[doc_id] = new_text
@@ -591,19 +616,28 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         doc_pid = {}
         for doc_id, idx in groups.items():
             ctx = _context(doc_id, idx)
-            all_rows = []
+            # search all segments of the document in one pass over their texts joined
+            pieces, cover, pos = [], [], 0
             for i in idx:
-                t = new_texts[i]
-                if not isinstance(t, str):
-                    continue
-                spans = _resolve(det.find(t, None, 0, len(t), ctx))
-                if not spans:
-                    continue
-                new_t, rows = _apply(t, spans)
+                t = new_texts[i] if isinstance(new_texts[i], str) else ""
+                pieces.append(t)
+                cover.append((pos, pos + len(t)))
+                pos += len(t) + 2
+            joined = "\n\n".join(pieces)
+            folded = joined.translate(_fold_table(joined)) if det.names is not None else None
+            found = _resolve(_find_in_units(det, joined, folded, cover, ctx))
+            per_unit: dict = {}
+            cstarts = [a for a, _ in cover]
+            for sp in found:
+                per_unit.setdefault(bisect_right(cstarts, sp[0]) - 1, []).append(sp)
+            all_rows = []
+            for u, spans in per_unit.items():
+                i, base = idx[u], cover[u][0]
+                new_t, rows = _apply(pieces[u], [(a - base, b - base, k, ph) for a, b, k, ph in spans])
                 new_texts[i] = new_t
                 off = starts[i]
-                for s, e, k, ph, _, _ in rows:
-                    all_rows.append((off + s, off + e, k, ph, seg["segment_id"].iloc[i]))
+                for a, b, k, ph, _, _ in rows:
+                    all_rows.append((off + a, off + b, k, ph, seg["segment_id"].iloc[i]))
             all_rows.sort(key=lambda r: r[0])
             shift, rows2 = 0, []
             for s, e, k, ph, sid in all_rows:

@@ -147,7 +147,6 @@ _TIMING = re.compile(
     r"[ \t]*(?P<a>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]+-->[ \t]+(?P<b>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:[ \t].*)?")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<name>[^>]*))?>|</v>")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<\d+(?::\d+)*(?:[.,]\d+)?>")
-_WS = re.compile(r"\s+")
 
 
 def _seconds(ts: str) -> float:
@@ -168,7 +167,7 @@ def _clean_payload(text: str) -> str:
         text = _TAG.sub("", text)
     if "&" in text:
         text = html.unescape(text)
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 class _Labels:

@@ -26,7 +26,6 @@ script twice gives byte-identical files (gzip with mtime=0).
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import io
 import math
@@ -658,7 +657,11 @@ class _Sessions:
 
 
 def simulate_events(rng: np.random.Generator, n_users: int = 30_000):
-    """Simulate the event log. Returns (events frame, users frame, orders frame)."""
+    """Simulate the event log.
+
+    Returns (events, users, orders, abandons): the log as written, and per-user attributes, orders
+    and abandoned checkouts that the survey builds on.
+    """
     horizon = N_DAYS * 86400.0
     fix_t = float((FIX - START).astype(int))
     # ------------------------------------------------------------------ users
@@ -689,9 +692,15 @@ def simulate_events(rng: np.random.Generator, n_users: int = 30_000):
     # a session days later starts at a usual time of day
     redraw = ~same_day & (k_in_user > 0)
     raw[redraw] = np.floor(raw[redraw] / 86400) * 86400 + _time_of_day(rng, int(redraw.sum()))
-    # keep order within a user after redrawing the time of day
-    raw = np.maximum.accumulate(raw + np.repeat(np.arange(n_users) * 1e9, n_sess)) - np.repeat(
-        np.arange(n_users) * 1e9, n_sess)
+    # a visit starts at least half an hour after the user's previous one (a redrawn time of day may
+    # fall before it: move it to the next day)
+    later_visit = k_in_user > 0
+    while True:
+        prev = np.concatenate([[-np.inf], raw[:-1]])
+        bad = later_visit & (raw < prev + 1800)
+        if not bad.any():
+            break
+        raw[bad] = np.where(redraw[bad], raw[bad] + 86400, prev[bad] + rng.uniform(1800, 5400, int(bad.sum())))
     # every visit is simulated, also those before or after the window: the funnel is decided over a
     # user's whole history and only what falls inside the eight weeks is kept (censoring at both ends)
     s_t0, s_k = raw, k_in_user
@@ -911,9 +920,8 @@ def build_events(out: Path, *, verbose: bool = True):
 
 
 def _print_step_rates(events: pd.DataFrame) -> None:
-    ts = pd.to_datetime(events["timestamp"])
-    fix = pd.Timestamp("2026-08-31", tz="UTC")
-    co = events[events["event"] == "checkout_start"].assign(after=ts[events["event"] == "checkout_start"] >= fix)
+    co = events[events["event"] == "checkout_start"]
+    co = co.assign(after=co["timestamp"] >= "2026-08-31")  # ISO strings of one format sort as times
     shipped = set(events.loc[events["event"] == "shipping_submitted", "user_id"])
     first = co.sort_values("timestamp").drop_duplicates("user_id")
     first = first.assign(shipped=first["user_id"].isin(shipped))
@@ -1069,8 +1077,8 @@ def build_survey(sources: Path, out: Path, users, orders, abandons, *, verbose: 
     rng = _rng("survey")
     r = _respondents(rng, users, orders, abandons)
     sc = _scores(rng, r)
-    pool = _comment_pool(_load_comments(sources), rng)
     raw = _load_comments(sources)
+    pool = _comment_pool(raw, rng)
     n = len(r)
     comments, themes = [], []
     slow_p = 0.035

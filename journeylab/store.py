@@ -367,6 +367,12 @@ class CodingStore:
             "WHERE s.segment_id = ? AND s.coder_key = ? AND s.value = 1", (segment_id, normalise_coder(coder)))
         return dict(rows.fetchall())
 
+    def decisions_of(self, segment_id: str, coder: str) -> dict[str, bool]:
+        """``coder``'s current decision per code on a segment: True applied, False removed/rejected."""
+        rows = self._conn.execute("SELECT code, value FROM state WHERE segment_id = ? AND coder_key = ?",
+                                  (segment_id, normalise_coder(coder)))
+        return {code: bool(v) for code, v in rows.fetchall()}
+
     def codings(self, coder: str | None = None) -> pd.DataFrame:
         """The current codings (latest decision per segment, code and coder is *apply*).
 

@@ -22,6 +22,7 @@ from .study import Study, load_study, validate_study
 from .codebook import Code, Codebook
 from .autocode import autocode
 from .store import CodingStore, read_codings
+from .widgets import CodingSession
 from .sentiment import (sentiment, load_lexicon, split_sentences, code_sentiment, emotion_curve,
                         plot_emotion_curve, sentiment_vs_scores)
 from .reliability import agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings

@@ -263,6 +263,8 @@ def _vader_scorer(lexicon: dict, emojis: dict):
     boost_get = VADER_BOOSTER.get
     special = VADER_SPECIAL
     booster = VADER_BOOSTER
+    special_first = _first_words(special)
+    booster_first = _first_words(booster)
     emoji_chars = frozenset(k for k in emojis if len(k) == 1)
 
     def info(tok):
@@ -324,6 +326,8 @@ def _vader_scorer(lexicon: dict, emojis: dict):
         lowers = list(map(_lower_of, infos))
         sent = [0] * n
         last = n - 1
+        has_no = "no" in lowers
+        has_least = "least" in lowers
         for i in cands:
             inf = infos[i]
             low = inf[1]
@@ -331,12 +335,13 @@ def _vader_scorer(lexicon: dict, emojis: dict):
                 continue
             lexval = inf[3]
             valence = lexval
-            # "no" as a negator of the next lexicon word, not a word of its own
-            if low == "no" and i != last and infos[i + 1][3] is not None:
-                valence = 0.0
-            if (i > 0 and lowers[i - 1] == "no") or (i > 1 and lowers[i - 2] == "no") \
-                    or (i > 2 and lowers[i - 3] == "no" and lowers[i - 1] in ("or", "nor")):
-                valence = lexval * N_SCALAR
+            if has_no:
+                # "no" as a negator of the next lexicon word, not a word of its own
+                if low == "no" and i != last and infos[i + 1][3] is not None:
+                    valence = 0.0
+                if (i > 0 and lowers[i - 1] == "no") or (i > 1 and lowers[i - 2] == "no") \
+                        or (i > 2 and lowers[i - 3] == "no" and lowers[i - 1] in ("or", "nor")):
+                    valence = lexval * N_SCALAR
             if inf[2] and cap_diff:
                 if valence > 0:
                     valence += C_INCR
@@ -413,31 +418,34 @@ def _vader_scorer(lexicon: dict, emojis: dict):
                         pass
                     elif p[5]:
                         valence = valence * N_SCALAR
-                    # _special_idioms_check
-                    twoone = f"{l2} {l1}"
-                    threetwoone = f"{l3} {l2} {l1}"
-                    threetwo = f"{l3} {l2}"
-                    for seq in (f"{l1} {low}", f"{l2} {l1} {low}", twoone, threetwoone, threetwo):
-                        if seq in special:
-                            valence = special[seq]
-                            break
-                    if last > i:
-                        seq = f"{low} {lowers[i + 1]}"
-                        if seq in special:
-                            valence = special[seq]
-                    if last > i + 1:
-                        seq = f"{low} {lowers[i + 1]} {lowers[i + 2]}"
-                        if seq in special:
-                            valence = special[seq]
-                    for seq in (threetwoone, threetwo, twoone):
-                        if seq in booster:
-                            valence = valence + booster[seq]
+                    # _special_idioms_check. Tokens hold no spaces, so "a b ..." can equal a
+                    # phrase only if a is the phrase's first word: the checks run only then.
+                    if low in special_first or l1 in special_first or l2 in special_first \
+                            or l3 in special_first:
+                        for seq in (f"{l1} {low}", f"{l2} {l1} {low}", f"{l2} {l1}", f"{l3} {l2} {l1}",
+                                    f"{l3} {l2}"):
+                            if seq in special:
+                                valence = special[seq]
+                                break
+                        if last > i:
+                            seq = f"{low} {lowers[i + 1]}"
+                            if seq in special:
+                                valence = special[seq]
+                        if last > i + 1:
+                            seq = f"{low} {lowers[i + 1]} {lowers[i + 2]}"
+                            if seq in special:
+                                valence = special[seq]
+                    if l3 in booster_first or l2 in booster_first:
+                        for seq in (f"{l3} {l2} {l1}", f"{l3} {l2}", f"{l2} {l1}"):
+                            if seq in booster:
+                                valence = valence + booster[seq]
             # _least_check
-            if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
-                if lowers[i - 2] != "at" and lowers[i - 2] != "very":
+            if has_least:
+                if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+                    if lowers[i - 2] != "at" and lowers[i - 2] != "very":
+                        valence = valence * N_SCALAR
+                elif i > 0 and infos[i - 1][3] is None and lowers[i - 1] == "least":
                     valence = valence * N_SCALAR
-            elif i > 0 and infos[i - 1][3] is None and lowers[i - 1] == "least":
-                valence = valence * N_SCALAR
             sent[i] = valence
         if "but" in lowers:
             # _but_check, including its list.index lookup; zero entries are skipped because
@@ -456,6 +464,11 @@ def _vader_scorer(lexicon: dict, emojis: dict):
         return _finish(sent, [sent[i] for i in cands], n, text, True)
 
     return score
+
+
+def _first_words(phrases) -> frozenset:
+    """First words of the phrases of several words (a token never contains a space)."""
+    return frozenset(p.split(" ")[0] for p in phrases if " " in p)
 
 
 def _nltk_map(tok: str) -> str:
@@ -492,6 +505,8 @@ def _nltk_scorer(lexicon: dict):
     boost_get = NLTK_BOOSTER.get
     special = NLTK_SPECIAL
     booster = NLTK_BOOSTER
+    special_first = _first_words(special)
+    booster_first = _first_words(booster)
 
     def info(tok):
         if len(tok) <= 1:  # NLTK drops one-character tokens
@@ -584,25 +599,26 @@ def _nltk_scorer(lexicon: dict):
                     valence = valence * 1.25
                 elif p[5]:
                     valence = valence * N_SCALAR
-                # _idioms_check (case-sensitive)
+                # _idioms_check (case-sensitive); gated on first words as in the vader rules
                 w0 = inf[0]
-                twoone = f"{w2} {w1}"
-                threetwo = f"{w3} {w2}"
-                for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", twoone, f"{w3} {w2} {w1}", threetwo):
-                    if seq in special:
-                        valence = special[seq]
-                        break
-                if n - 1 > i:
-                    seq = f"{w0} {infos[i + 1][0]}"
-                    if seq in special:
-                        valence = special[seq]
-                if n - 1 > i + 1:
-                    seq = f"{w0} {infos[i + 1][0]} {infos[i + 2][0]}"
-                    if seq in special:
-                        valence = special[seq]
-                if threetwo in booster or twoone in booster:
+                if w0 in special_first or w1 in special_first or w2 in special_first or w3 in special_first:
+                    for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", f"{w2} {w1}", f"{w3} {w2} {w1}", f"{w3} {w2}"):
+                        if seq in special:
+                            valence = special[seq]
+                            break
+                    if n - 1 > i:
+                        seq = f"{w0} {infos[i + 1][0]}"
+                        if seq in special:
+                            valence = special[seq]
+                    if n - 1 > i + 1:
+                        seq = f"{w0} {infos[i + 1][0]} {infos[i + 2][0]}"
+                        if seq in special:
+                            valence = special[seq]
+                if (w3 in booster_first or w2 in booster_first) and (f"{w3} {w2}" in booster or f"{w2} {w1}" in booster):
                     valence = valence + B_DECR
         # _least_check
+        if "least" not in lowers:
+            return valence
         if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
             if lowers[i - 2] != "at" and lowers[i - 2] != "very":
                 valence = valence * N_SCALAR

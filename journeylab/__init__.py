@@ -23,6 +23,8 @@ from .codebook import Code, Codebook
 from .autocode import autocode
 from .store import CodingStore, read_codings
 from .widgets import CodingSession
+from .qdpx import export_qdpx, import_qdpx
+from .taguette import import_taguette
 from .sentiment import (sentiment, load_lexicon, split_sentences, code_sentiment, emotion_curve,
                         plot_emotion_curve, sentiment_vs_scores)
 from .reliability import agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings

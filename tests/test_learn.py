@@ -117,7 +117,7 @@ def test_fit_learns_codes_and_flags_rare(study):
     assert {"segment_id", "code", "coder", "origin", "memo", "confidence"} <= set(pred.columns)
     assert ("D9-t002", "refund") in set(zip(pred["segment_id"], pred["code"]))
     assert set(pred["origin"]) == {"model"} and set(pred["coder"]) == {"model"}
-    assert (pred["confidence"] >= 0.5).all()
+    assert (pred["confidence"] >= pred["code"].map(model.thresholds_)).all()
     assert "fitted on coder 'gold'" in repr(model) and "<table>" in model._repr_html_()
 
 
@@ -171,7 +171,8 @@ def test_next_to_code_proposes_uncertain_uncoded(study):
                                     "uncertainty"]
     assert set(nxt["segment_id"]) <= {"D9-t002", "D9-t004", "D9-t006"}  # uncoded participant turns only
     proba = model.predict_proba(new)
-    proba["u"] = np.minimum(proba["probability"], 1 - proba["probability"])
+    t = proba["code"].map(model.thresholds_)
+    proba["u"] = 1 - (proba["probability"] - t).abs() / np.maximum(t, 1 - t)
     expected = proba.groupby("segment_id")["u"].max().sort_values(ascending=False)
     assert nxt["segment_id"].tolist() == expected.index[:2].tolist()
     assert nxt["uncertainty"].to_numpy() == pytest.approx(expected.to_numpy()[:2])
@@ -190,5 +191,22 @@ def test_coder_choice_errors(study):
         LearnedCoder().fit(segments, codings, coder="zoe")
     # default: "gold" when present
     assert LearnedCoder().fit(segments, codings).coder_ == "gold"
-    with pytest.raises(JourneylabError, match="`threshold`"):
+    with pytest.raises(JourneylabError, match="`threshold` must be 'auto' or a number"):
         LearnedCoder(threshold=1.5).fit(segments, codings)
+
+
+def test_thresholds_auto_and_fixed(study):
+    segments, codings, new = study
+    auto = LearnedCoder().fit(segments, codings, coder="gold")
+    grid = set(np.round(np.arange(0.10, 0.901, 0.05), 2))
+    assert set(auto.thresholds_.index) == set(auto.codes_)
+    assert all(round(t, 2) in grid for t in auto.thresholds_)
+    fixed = LearnedCoder(threshold=0.7).fit(segments, codings, coder="gold")
+    assert (fixed.thresholds_ == 0.7).all()
+    pred = fixed.predict(new)
+    assert (pred["confidence"] >= 0.7).all()
+    proba = fixed.predict_proba(new)
+    assert len(pred) == (proba["probability"] >= 0.7).sum()
+    # the suggestions respect the same per-code cut-off by default
+    s = fixed.suggest(new, top=3)
+    assert (s["probability"] >= 0.7).all()

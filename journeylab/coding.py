@@ -284,6 +284,7 @@ def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max
     for a, b, v in co[["code_a", "code_b", value]].itertuples(index=False):
         if a in m.index and b in m.index:
             m.loc[a, b] = m.loc[b, a] = v
+    created = ax is None
     if ax is None:
         size = max(4.0, 0.32 * len(codes) + 2)
         _, ax = plt.subplots(figsize=(size + 1, size))
@@ -292,6 +293,8 @@ def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max
     ax.set_yticks(range(len(codes)), codes, fontsize=8)
     ax.figure.colorbar(im, ax=ax, shrink=0.7, label=value)
     ax.set_title(f"Code co-occurrence ({value})")
+    if created:
+        ax.figure.tight_layout()
     return ax
 
 
@@ -498,6 +501,9 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
     check_frame(sat, arg="sat", func="plot_saturation", required=["position", "new_codes", "cumulative_codes"])
     label = label or next((c for c in sat.columns if c not in ("position", "n_codes", "new_codes", "cumulative_codes",
                                                                "share_of_codes", "new_code_names")), "position")
+    from matplotlib.ticker import MaxNLocator
+
+    created = ax is None
     if ax is None:
         _, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(sat) + 2), 3.6))
     x = np.arange(len(sat))
@@ -508,8 +514,11 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
     ax.set_ylabel("codes")
     ax.set_ylim(0, max(1, int(sat["cumulative_codes"].max())) * 1.12)
     ax.set_title("Code saturation")
-    ax.legend(loc="center right", frameon=False)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="best", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
+    if created:
+        ax.figure.tight_layout()
     return ax
 
 

@@ -24,7 +24,7 @@ from .autocode import autocode
 from .store import CodingStore, read_codings
 from .widgets import CodingSession
 from .coding import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
-                     plot_co_occurrence, suggest_codes)
+                     plot_co_occurrence, suggest_codes, evaluate_codings)
 from .qdpx import export_qdpx, import_qdpx
 from .taguette import import_taguette
 from .sentiment import (sentiment, load_lexicon, split_sentences, code_sentiment, emotion_curve,

@@ -7,7 +7,7 @@ raised it (``n_participants``: "mentioned by 9 of 14 participants").
 from __future__ import annotations
 
 __all__ = ["code_frequencies", "co_occurrence", "exemplar_quotes", "saturation", "plot_saturation",
-           "plot_co_occurrence", "suggest_codes", "stop_words"]
+           "plot_co_occurrence", "suggest_codes", "stop_words", "evaluate_codings"]
 
 from functools import lru_cache
 from importlib import resources
@@ -606,3 +606,87 @@ def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 2
                      "n": int(finder.ngram_fd[(w1, w2)]), "n_segments": len(hits), "n_participants": len(pids),
                      "example_segment_id": meta[ex][0], "example": meta[ex][2]})
     return pd.DataFrame(rows, columns=cols)
+
+
+# ----------------------------------------------------------------------------- rules against people
+
+
+def evaluate_codings(predicted: pd.DataFrame, reference: pd.DataFrame, segments: pd.DataFrame, *,
+                     documents=None, roles=("participant",)) -> pd.DataFrame:
+    """Precision and recall of predicted codings (rules, a model) against a reference coder.
+
+    Parameters
+    ----------
+    predicted : DataFrame
+        Codings to evaluate (e.g. :func:`journeylab.autocode` output); one coder.
+    reference : DataFrame
+        The human coding taken as right (one coder, e.g. ``gold``).
+    segments : DataFrame
+        The segments frame (``segment_id``, ``doc_id``; ``speaker_role`` when present).
+    documents : list of str, optional
+        Documents to compare on; default: those where the reference coded anything (a
+        document the reference never read says nothing about the rules).
+    roles : tuple of str, default ("participant",)
+        Speaker roles whose segments count.
+
+    Returns
+    -------
+    DataFrame
+        One row per code found in either coding, then an ``(all codes)`` row:
+        ``code``, ``n_predicted``, ``n_reference``, ``n_both``, ``precision``
+        (``n_both / n_predicted``), ``recall`` (``n_both / n_reference``), ``f1`` (their
+        harmonic mean); NaN where undefined.
+
+    Notes
+    -----
+    A (segment, code) pair is the unit; segments outside ``documents`` and ``roles`` are left
+    out of both codings. Precision says how often a rule is right when it fires, recall how much
+    of the human coding it finds (Manning, Raghavan & Schütze 2008, ch. 8).
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "doc_id": "D1"})
+    >>> rules = pd.DataFrame({"segment_id": ["a", "b"], "code": ["x", "x"]})
+    >>> human = pd.DataFrame({"segment_id": ["a"], "code": ["x"]})
+    >>> jl.evaluate_codings(rules, human, seg)[["code", "precision", "recall"]]
+               code  precision  recall
+    0             x        0.5     1.0
+    1   (all codes)        0.5     1.0
+    """
+    func = "evaluate_codings"
+    check_frame(predicted, arg="predicted", func=func, required=["segment_id", "code"], allow_empty=True)
+    check_frame(reference, arg="reference", func=func, required=["segment_id", "code"], allow_empty=True)
+    check_frame(segments, arg="segments", func=func, required=["segment_id", "doc_id"])
+    for arg, frame in (("predicted", predicted), ("reference", reference)):
+        if "coder" in frame.columns and frame["coder"].nunique() > 1:
+            raise JourneylabError(f"{func}(): `{arg}` holds several coders ({', '.join(sorted(frame['coder'].unique()))});"
+                                  " pass one coder's codings")
+    seg = segments.assign(segment_id=segments["segment_id"].astype(str))
+    all_docs = seg.drop_duplicates("segment_id").set_index("segment_id")["doc_id"]
+    if "speaker_role" in seg.columns:
+        seg = seg[seg["speaker_role"].isin(set(roles))]
+    doc_of = seg.drop_duplicates("segment_id").set_index("segment_id")["doc_id"]
+    ref = reference[["segment_id", "code"]].astype(str).drop_duplicates()
+    pred = predicted[["segment_id", "code"]].astype(str).drop_duplicates()
+    if documents is None:
+        documents = set(ref["segment_id"].map(all_docs).dropna())
+    else:
+        documents = set([documents] if isinstance(documents, str) else documents)
+    keep = set(doc_of[doc_of.isin(documents)].index)
+    ref = ref[ref["segment_id"].isin(keep)]
+    pred = pred[pred["segment_id"].isin(keep)]
+    both = ref.merge(pred, on=["segment_id", "code"])
+    codes = sorted(set(ref["code"]) | set(pred["code"]))
+    out = pd.DataFrame({"code": codes})
+    out["n_predicted"] = out["code"].map(pred["code"].value_counts()).fillna(0).astype(int)
+    out["n_reference"] = out["code"].map(ref["code"].value_counts()).fillna(0).astype(int)
+    out["n_both"] = out["code"].map(both["code"].value_counts()).fillna(0).astype(int)
+    total = pd.DataFrame({"code": ["(all codes)"], "n_predicted": [len(pred)], "n_reference": [len(ref)],
+                          "n_both": [len(both)]})
+    out = pd.concat([out, total], ignore_index=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["precision"] = out["n_both"] / out["n_predicted"].replace(0, np.nan)
+        out["recall"] = out["n_both"] / out["n_reference"].replace(0, np.nan)
+        out["f1"] = 2 * out["precision"] * out["recall"] / (out["precision"] + out["recall"])
+    return out

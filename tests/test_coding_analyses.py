@@ -6,8 +6,8 @@ import pytest
 
 import journeylab as jl
 from journeylab.codebook import Code, Codebook
-from journeylab.coding import (co_occurrence, code_frequencies, exemplar_quotes, plot_co_occurrence, plot_saturation,
-                               saturation, stop_words, suggest_codes)
+from journeylab.coding import (co_occurrence, code_frequencies, evaluate_codings, exemplar_quotes, plot_co_occurrence,
+                               plot_saturation, saturation, stop_words, suggest_codes)
 from journeylab.errors import JourneylabError
 
 # Four participants; P1, P2 persona A; P3, P4 persona B. One document per participant.
@@ -181,3 +181,20 @@ def test_inputs_not_mutated_and_exports(codings, segments, participants):
     for name in ["code_frequencies", "co_occurrence", "exemplar_quotes", "saturation", "plot_saturation",
                  "suggest_codes"]:
         assert getattr(jl, name) is not None
+
+
+def test_evaluate_codings(codings, segments):
+    gold = codings[codings.coder == "gold"]
+    rules = pd.DataFrame({"segment_id": ["a", "b", "d", "e", "f", "i"], "code": ["x", "y", "y", "y", "x", "z"]})
+    ev = evaluate_codings(rules, gold, segments).set_index("code")
+    # documents the reference coded: D1-D4 (i is D4, but an interviewer turn: left out of both)
+    # gold pairs: a-x a-y b-x c-x c-z d-y e-y (7); rules: a-x b-y d-y e-y f-x (5); both: a-x d-y e-y (3)
+    assert ev.loc["(all codes)", ["n_predicted", "n_reference", "n_both"]].tolist() == [5, 7, 3]
+    assert ev.loc["(all codes)", "precision"] == 3 / 5 and ev.loc["(all codes)", "recall"] == 3 / 7
+    # x: rules a, f; gold a, b, c -> both a: precision 1/2, recall 1/3, F1 = 2*(1/2)(1/3)/(5/6) = 0.4
+    assert ev.loc["x", ["n_predicted", "n_reference", "n_both"]].tolist() == [2, 3, 1]
+    assert round(ev.loc["x", "f1"], 10) == 0.4
+    # z: gold on c only (i is an interviewer turn); rules never on participant turns -> precision undefined
+    assert ev.loc["z", "n_predicted"] == 0 and pd.isna(ev.loc["z", "precision"]) and ev.loc["z", "recall"] == 0
+    only_d1 = evaluate_codings(rules, gold, segments, documents=["D1"]).set_index("code")
+    assert only_d1.loc["(all codes)", ["n_predicted", "n_reference", "n_both"]].tolist() == [2, 3, 1]

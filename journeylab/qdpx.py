@@ -140,15 +140,15 @@ def _format_value(value, vtype: str, where: str) -> str:
             return str(int(value))
         s = str(value).strip()
         if _INT_RE.match(s):
-            return s
-    elif vtype == "Float":
+            return str(int(s))
+    elif vtype == "Float":  # canonical shortest form, so that a re-import re-exports the same text
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
             if np.isfinite(float(value)):
                 return np.format_float_positional(float(value), trim="-")
         else:
             s = str(value).strip()
             if _DEC_RE.match(s) or _INT_RE.match(s):
-                return s
+                return np.format_float_positional(float(s), trim="-")
     elif vtype == "Date":
         if isinstance(value, (pd.Timestamp, np.datetime64)):
             return pd.Timestamp(value).strftime("%Y-%m-%d")

@@ -847,7 +847,7 @@ class CoderComparison:
             short = text if len(text) <= self.max_text else text[: self.max_text - 1] + "…"
             who = "" if pd.isna(info["participant_id"]) else f" · {esc(str(info['participant_id']))}"
             cells = [f"<td style='white-space:nowrap'><code>{esc(seg_id)}</code>{who}</td>",
-                     f"<td title='{esc(text)}' style='text-align:left;min-width:18em'>{esc(short)}</td>"]
+                     f"<td title='{esc(text)}' style='text-align:left;min-width:18em;max-width:42em'>{esc(short)}</td>"]
             for code in self.codes:
                 marks = self.matrix.loc[seg_id, code]
                 symbols = " ".join(
@@ -859,7 +859,7 @@ class CoderComparison:
                     style = "background:#d9f0d3"
                 else:
                     style = ""
-                cells.append(f"<td style='{style};text-align:center'>{symbols}</td>")
+                cells.append(f"<td style='{style};text-align:center;white-space:nowrap'>{symbols}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         caption = (f"<caption style='caption-side:top;text-align:left'>Each cell shows the coders in the "
                    f"order {legend}: ✓ applied, · not applied. Orange: coders differ; green: all applied."

@@ -214,16 +214,62 @@ def _codebook_from_tags(tags: list[tuple[str, str]], *, name: str) -> tuple[Code
 def read_codebook(path, *, name: str | None = None) -> Codebook:
     """Read a codebook CSV exported by Taguette (``tag, description, number of highlights, ...``).
 
-    Uses :meth:`Codebook.from_csv` with ``sep="."``: dots in a tag make the hierarchy, the
-    code's name is the last part, missing parents are created, and the description is split into
-    definition / ``Include:`` / ``Exclude:`` / ``Examples:`` as journeylab writes them.
+    Parameters
+    ----------
+    path : str or Path
+        The CSV (Taguette: *Project → Export codebook → CSV*). A ``tag``, ``path`` or ``name``
+        column holds the tag; ``description`` is optional; other columns are ignored.
+    name : str, optional
+        Codebook name; default the file stem.
+
+    Returns
+    -------
+    Codebook
+        Named as in :func:`import_taguette`: dots make the hierarchy (missing parents are
+        created), a code is named by the last part of its tag unless another tag ends the same
+        way (then by its full tag: ``delivery.late``, ``refund.late``), and a description written
+        as journeylab writes them is split into definition / ``Include:`` / ``Exclude:`` /
+        ``Examples:``.
+
+    Notes
+    -----
+    :meth:`Codebook.from_csv` reads the same columns but needs unique last parts; Taguette
+    projects often repeat them (``delivery.late``, ``refund.late``), hence this reader.
 
     Examples
     --------
     >>> from journeylab import taguette
     >>> cb = taguette.read_codebook("tests/data/taguette/codebook.csv")  # doctest: +SKIP
+    >>> cb.path("colère")                                                 # doctest: +SKIP
+    'émotion/colère'
     """
-    return Codebook.from_csv(path, sep=".", name=name)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JourneylabError(f"{path}: cannot read the codebook CSV: {exc}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise JourneylabError(f"{path}: empty file; expected a header with a tag, path or name column")
+    header = [h.strip().lower() for h in rows[0]]
+    keys = [k for k in ("tag", "path", "name") if k in header]
+    if len(keys) != 1:
+        raise JourneylabError(f"{path}, line 1: expected exactly one of the columns tag, path, name; "
+                              f"found {', '.join(rows[0]) or 'no columns'}")
+    i_tag = header.index(keys[0])
+    i_desc = header.index("description") if "description" in header else None
+    tags, seen = [], {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        tag = row[i_tag].strip() if i_tag < len(row) else ""
+        if not tag or any(not part.strip() for part in tag.split(".")):
+            raise JourneylabError(f"{path}, line {line}: tag {tag!r} is empty or has an empty part between dots")
+        if tag in seen:
+            raise JourneylabError(f"{path}, line {line}: tag {tag!r} appears twice (first on line {seen[tag]})")
+        seen[tag] = line
+        tags.append((tag, row[i_desc] if i_desc is not None and i_desc < len(row) else ""))
+    return _codebook_from_tags(tags, name=name or path.stem)[0]
 
 
 def write_codebook(codebook: Codebook, path) -> str:

@@ -537,7 +537,8 @@ class ReconcileSession:
             memo = str(row.get(f"memo_{c}", "") or "")
             rows.append(f"<tr><td>{esc(c)}</td><td>{'✓ applied' if bool(row[c]) else '· not applied'}</td>"
                         f"<td>{esc(memo)}</td></tr>")
-        table = ("<table><thead><tr><th>coder</th><th>decision</th><th>memo</th></tr></thead><tbody>"
+        table = ("<table style='border-collapse:collapse' cellpadding='4'><thead><tr><th align='left'>coder</th>"
+                 "<th align='left'>decision</th><th align='left'>memo</th></tr></thead><tbody>"
                  + "".join(rows) + "</tbody></table>")
         d = self.decision
         state = ("<p>Not decided yet.</p>" if d is None else
@@ -581,7 +582,7 @@ class _ReconcileView:
         self.memo = w.Textarea(placeholder="Why? (stored with the decision)", layout=w.Layout(width="60%"))
         self.prev_button = w.Button(description="◀ Previous")
         self.next_button = w.Button(description="Next ▶")
-        self.undecided_button = w.Button(description="Next undecided ⏭")
+        self.undecided_button = w.Button(description="Next undecided ▶▶", layout=w.Layout(width="auto"))
         self.prev_button.on_click(lambda _: self._act(session.previous))
         self.next_button.on_click(lambda _: self._act(session.next))
         self.undecided_button.on_click(lambda _: self._act(session.next_undecided))
@@ -614,6 +615,9 @@ class _ReconcileView:
         empty = len(s) == 0
         for b in [*self.accept_buttons.values(), self.present_button, self.absent_button]:
             b.disabled = empty
+        row = s.current
+        for c, b in self.accept_buttons.items():
+            b.description = f"Accept {c}" if row is None else f"Accept {c}: {'present' if bool(row[c]) else 'absent'}"
         if not empty:
             d = s._decided.get(s._key(s.position))
             self.memo.value = d["memo"] if d else s.memo

@@ -88,6 +88,8 @@ def test_widget_clicks_write_each_decision_immediately(tiny, tmp_path):
     page = v.html.value
     assert "<i>text</i>" not in page and "&lt;i&gt;text&lt;/i&gt;" in page  # escaped
     assert "mentions cost" in page and "D1 turn 3" in page and "D1 turn 5" in page  # memo and context
+    assert v.accept_buttons["A"].description == "Accept A: present"
+    assert v.accept_buttons["B"].description == "Accept B: absent"
     # 1: accept A's decision (present) with a memo
     v.memo.value = "cost is the topic"
     v.accept_buttons["A"].click()

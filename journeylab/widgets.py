@@ -557,6 +557,11 @@ class CodingSession:
                 out[row.children[1]._journeylab_code] = (row.children[1], row.children[2])
         return out
 
+    def goto(self, segment_id: str) -> None:
+        """Show ``segment_id`` (like typing it in the jump box)."""
+        self.state.goto(segment_id)
+        self.refresh()
+
     # -- results --------------------------------------------------------------------------
     @property
     def codings(self) -> pd.DataFrame:

@@ -11,7 +11,6 @@ __all__ = ["LearnedCoder", "text_features"]
 
 import html
 import math
-import re
 import warnings
 from collections.abc import Sequence
 

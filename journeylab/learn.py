@@ -172,7 +172,7 @@ class LearnedCoder:
     >>> study = jl.load_study(jl.datasets.sample_study_path())
     >>> model = jl.LearnedCoder().fit(study.segments, study.codings, coder="amara")
     >>> model.suggest(study.segments, top=3).columns.tolist()
-    ['segment_id', 'code', 'probability', 'rank', 'origin']
+    ['segment_id', 'code', 'probability', 'rank', 'origin', 'confidence']
     """
 
     def __init__(
@@ -437,7 +437,9 @@ class LearnedCoder:
         -------
         DataFrame
             ``segment_id``, ``code``, ``probability``, ``rank`` (1 = most probable),
-            ``origin`` (``"model"``: a suggestion until a person accepts it).
+            ``origin`` (``"model"``: a suggestion until a person accepts it), ``confidence`` (the
+            probability again, under its codings-frame name, so the frame can be passed straight
+            to ``CodingSession(..., suggestions=...)``, which shows it as pre-filled suggestions).
         """
         self._check_fitted("suggest")
         if not (isinstance(top, (int, np.integer)) and top >= 1):
@@ -454,6 +456,7 @@ class LearnedCoder:
         out = proba[["segment_id", "code", "probability", "rank"]].reset_index(drop=True)
         out["rank"] = out["rank"].astype(int)
         out["origin"] = "model"
+        out["confidence"] = out["probability"]
         return out
 
     def cross_validate(self, segments: pd.DataFrame, codings: pd.DataFrame, *, coder: str | None = None,

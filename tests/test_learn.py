@@ -132,7 +132,8 @@ def test_suggest_top_and_ranks(study):
     segments, codings, new = study
     model = LearnedCoder().fit(segments, codings, coder="gold")
     s = model.suggest(new, top=1, min_probability=0.0)
-    assert s.columns.tolist() == ["segment_id", "code", "probability", "rank", "origin"]
+    assert s.columns.tolist() == ["segment_id", "code", "probability", "rank", "origin", "confidence"]
+    assert (s["confidence"] == s["probability"]).all()
     assert s["segment_id"].tolist() == ["D9-t002", "D9-t004", "D9-t006"]
     assert (s["rank"] == 1).all() and set(s["origin"]) == {"model"}
     assert s.set_index("segment_id").loc["D9-t002", "code"] == "refund"
@@ -210,3 +211,25 @@ def test_thresholds_auto_and_fixed(study):
     # the suggestions respect the same per-code cut-off by default
     s = fixed.suggest(new, top=3)
     assert (s["probability"] >= 0.7).all()
+
+
+def test_suggestions_feed_the_coding_widget(study, tmp_path):
+    """model.suggest() goes straight into CodingSession as pre-filled suggestions with origin
+    'model'; accepting one stores a manual decision of the coder."""
+    widgets = pytest.importorskip("journeylab.widgets")
+    from journeylab.codebook import Codebook
+
+    segments, codings, new = study
+    model = LearnedCoder().fit(segments, codings, coder="gold")
+    book = Codebook.from_dict({"name": "test", "codes": [{"name": c, "definition": c} for c in model.codes_]})
+    sug = model.suggest(new, top=2)
+    session = widgets.CodingSession(new, book, tmp_path / "codings.sqlite", "lena", suggestions=sug)
+    session.goto("D9-t002")
+    pending = session.state.pending_suggestions()
+    refund = next(p for p in pending if p["code"] == "refund")
+    assert refund["origin"] == "model"
+    assert refund["confidence"] == pytest.approx(sug.set_index(["segment_id", "code"]).loc[("D9-t002", "refund"), "probability"])
+    session.state.accept("refund")
+    stored = session.state.store.codings("lena")
+    assert stored[["segment_id", "code", "origin"]].values.tolist() == [["D9-t002", "refund", "manual"]]
+    assert stored["rule"].iloc[0] == "accepted model suggestion"

@@ -46,6 +46,8 @@ from functools import lru_cache
 from itertools import compress
 from operator import itemgetter
 
+import numpy as np
+
 B_INCR = 0.293
 B_DECR = -0.293
 C_INCR = 0.733
@@ -172,10 +174,13 @@ def reference_analyzer(rules: str, lexicon: dict | None = None):
 
 
 class Scorer:
-    """Scores texts with one rule set and one lexicon; ``score(text) -> (neg, neu, pos, compound)``.
+    """Scores texts with one rule set and one lexicon.
 
-    Instances are cheap to call and expensive to build (about 10 ms): build one per engine and
-    lexicon, then call ``score`` on many texts. Pickles as its arguments (for worker processes).
+    ``score(text) -> (neg, neu, pos, compound)`` for one text; ``score_many(texts)`` returns an
+    ``(n, 4)`` float array and does the final arithmetic for all texts at once with numpy (the
+    same IEEE operations, see :func:`_finish_many`). Instances are cheap to call and expensive to
+    build (about 10 ms): build one per engine and lexicon. Pickles as its arguments (for worker
+    processes).
     """
 
     def __init__(self, rules: str = "vader", overrides: dict | None = None):
@@ -186,37 +191,61 @@ class Scorer:
         lexicon = dict(base_lexicon())
         lexicon.update(self.overrides)
         self.lexicon = lexicon
+        self.clip = rules == "vader"  # vaderSentiment clips compound to [-1, 1]; NLTK does not
         if rules == "vader":
-            self.score = _vader_scorer(lexicon, emoji_lexicon())
+            self.raw = _vader_scorer(lexicon, emoji_lexicon())
         else:
-            self.score = _nltk_scorer(lexicon)
+            self.raw = _nltk_scorer(lexicon)
 
     def __reduce__(self):
         return (Scorer, (self.rules, self.overrides))
 
-    def score_many(self, texts) -> list:
-        """``[score(t) for t in texts]``."""
-        score = self.score
-        return [score(t) for t in texts]
+    def score(self, text: str) -> tuple:
+        """``(neg, neu, pos, compound)`` of one text, as the reference's ``polarity_scores``."""
+        return _finish_one(self.raw(text), self.clip)
+
+    def score_many(self, texts) -> "np.ndarray":
+        """``(n, 4)`` array of ``(neg, neu, pos, compound)``, one row per text."""
+        raw = self.raw
+        return _finish_many(np.array([raw(t) for t in texts], dtype=float).reshape(-1, 6), self.clip)
 
 
-_ZERO = (0.0, 0.0, 0.0, 0.0)
+# What a scorer's ``raw`` returns: (sum_s, pos_sum, neg_sum, neu_count, ep_count, qm_count), the
+# inputs of the references' score_valence; neu_count = -1 marks a text without tokens (the
+# references return all zeros for it).
+_RAW_EMPTY = (0.0, 0.0, 0.0, -1, 0, 0)
 _DROPPED = ("", "", False, None, None, False, False)  # a token NLTK ignores (one character)
 _cand_of = itemgetter(_CAND)
 _upper_of = itemgetter(_UPPER)
 _lower_of = itemgetter(_LOWER)
-_NEUTRAL = (0.0, 1.0, 0.0, 0.0)
 
 
-def _finish(sent: list, vals: list, n: int, text: str, clip: bool) -> tuple:
-    """``score_valence`` of both references: ``sent`` all sentiments, ``vals`` those at candidate
-    positions (every non-zero one is among them), in order."""
-    sum_s = float(sum(sent))
-    ep_count = text.count("!")
-    if ep_count > 4:
-        ep_count = 4
+def _sift(sent: list, cands: list, n: int, text: str) -> tuple:
+    """The sum of all sentiments and ``_sift_sentiment_scores``. Every non-zero sentiment is at a
+    candidate position, so only those are visited (zeros add nothing and count as neutral)."""
+    pos_sum = 0.0
+    neg_sum = 0.0
+    nonzero = 0
+    for i in cands:
+        s = sent[i]
+        if s > 0:
+            pos_sum += (float(s) + 1)
+            nonzero += 1
+        elif s < 0:
+            neg_sum += (float(s) - 1)
+            nonzero += 1
+    return (float(sum(sent)), pos_sum, neg_sum, n - nonzero, text.count("!"), text.count("?"))
+
+
+def _finish_one(raw: tuple, clip: bool) -> tuple:
+    """``score_valence`` of both references, for one text, operation by operation."""
+    sum_s, pos_sum, neg_sum, neu_count, ep_count, qm_count = raw
+    if neu_count < 0:
+        return (0.0, 0.0, 0.0, 0.0)
+    neu_count = int(neu_count)
+    ep_count = min(int(ep_count), 4)
     ep_amplifier = ep_count * 0.292
-    qm_count = text.count("?")
+    qm_count = int(qm_count)
     qm_amplifier = 0
     if qm_count > 1:
         if qm_count <= 3:
@@ -234,17 +263,6 @@ def _finish(sent: list, vals: list, n: int, text: str, clip: bool) -> tuple:
             compound = -1.0
         elif compound > 1.0:
             compound = 1.0
-    pos_sum = 0.0
-    neg_sum = 0.0
-    nonzero = 0
-    for s in vals:
-        if s > 0:
-            pos_sum += (float(s) + 1)
-            nonzero += 1
-        elif s < 0:
-            neg_sum += (float(s) - 1)
-            nonzero += 1
-    neu_count = n - nonzero
     fneg = math.fabs(neg_sum)
     if pos_sum > fneg:
         pos_sum += punct
@@ -253,6 +271,56 @@ def _finish(sent: list, vals: list, n: int, text: str, clip: bool) -> tuple:
     total = pos_sum + math.fabs(neg_sum) + neu_count
     return (round(math.fabs(neg_sum / total), 3), round(math.fabs(neu_count / total), 3),
             round(math.fabs(pos_sum / total), 3), round(compound, 4))
+
+
+def _round_exact(x: np.ndarray, digits: int) -> np.ndarray:
+    """Python's ``round(x, digits)`` for every element.
+
+    ``rint(x * 10**d) / 10**d`` is the nearest double to ``k / 10**d`` with ``k`` the nearest
+    integer to ``x * 10**d``, which is what Python returns (it rounds the exact binary value to
+    ``d`` decimals, half to even, and converts back correctly rounded) -- unless ``x * 10**d`` lies
+    so close to a half-integer that the multiplication's rounding error could move it across.
+    Those few elements are rounded by Python itself.
+    """
+    scale = 10.0 ** digits
+    y = x * scale
+    out = np.rint(y) / scale
+    near = np.flatnonzero(np.abs(y - np.floor(y) - 0.5) < 1e-6)
+    for i in near:
+        out[i] = round(float(x[i]), digits)
+    return out
+
+
+def _finish_many(raw: np.ndarray, clip: bool) -> np.ndarray:
+    """:func:`_finish_one` on an ``(n, 6)`` array of raw sums: the same IEEE operations in the same
+    order, element-wise (numpy's +, -, *, / and sqrt are correctly rounded, like Python's), then
+    :func:`_round_exact`. Returns ``(n, 4)``: neg, neu, pos, compound."""
+    out = np.zeros((len(raw), 4))
+    if not len(raw):
+        return out
+    sum_s, neu_count = raw[:, 0], raw[:, 3]
+    pos_sum, neg_sum = raw[:, 1].copy(), raw[:, 2].copy()
+    ep_amp = np.minimum(raw[:, 4], 4) * 0.292
+    qm = raw[:, 5]
+    qm_amp = np.where(qm > 1, np.where(qm <= 3, qm * 0.18, 0.96), 0.0)
+    punct = ep_amp + qm_amp
+    s = np.where(sum_s > 0, sum_s + punct, np.where(sum_s < 0, sum_s - punct, sum_s))
+    compound = s / np.sqrt((s * s) + 15)
+    if clip:
+        compound = np.clip(compound, -1.0, 1.0)
+    fneg = np.abs(neg_sum)
+    up = pos_sum > fneg
+    down = pos_sum < fneg
+    pos_sum[up] = pos_sum[up] + punct[up]
+    neg_sum[down] = neg_sum[down] - punct[down]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = pos_sum + np.abs(neg_sum) + neu_count
+        out[:, 0] = _round_exact(np.abs(neg_sum / total), 3)
+        out[:, 1] = _round_exact(np.abs(neu_count / total), 3)
+        out[:, 2] = _round_exact(np.abs(pos_sum / total), 3)
+        out[:, 3] = _round_exact(compound, 4)
+    out[neu_count < 0] = 0.0
+    return out
 
 
 def _vader_scorer(lexicon: dict, emojis: dict):
@@ -265,7 +333,6 @@ def _vader_scorer(lexicon: dict, emojis: dict):
     booster = VADER_BOOSTER
     special_first = _first_words(special)
     booster_first = _first_words(booster)
-    emoji_chars = frozenset(k for k in emojis if len(k) == 1)
 
     def info(tok):
         # SentiText._strip_punc_if_word
@@ -280,47 +347,43 @@ def _vader_scorer(lexicon: dict, emojis: dict):
         cache[tok] = inf
         return inf
 
-    # Emoji -> "<marker>description" in one C-level pass, then the marker becomes a space unless
-    # the emoji started the text or followed a " " (polarity_scores' prev_space rule: after an
-    # emoji prev_space is False, so consecutive emoji are separated by spaces).
-    marker = "\ue000"
-    table = {ord(k): marker + d for k, d in emojis.items() if len(k) == 1}
-    spaced = re.compile("(?<=[^ ])" + marker)
-
-    def demoji_literal(text):
-        out = ""
-        prev_space = True
-        for ch in text:
-            if ch in emojis:
-                if not prev_space:
-                    out += " "
-                out += emojis[ch]
-                prev_space = False
-            else:
-                out += ch
-                prev_space = ch == " "
-        return out
+    non_ascii = re.compile(r"[^\x00-\x7f]").finditer
 
     def demoji(text):
-        if marker in text:  # the marker itself occurs: do it the reference's way
-            return demoji_literal(text)
-        return spaced.sub(" ", text.translate(table)).replace(marker, "")
+        # polarity_scores' emoji loop: a description replaces the character, preceded by a space
+        # unless it starts the text or follows a " " (the previous *character*: after an emoji,
+        # prev_space is False, so consecutive emoji are separated by spaces). Emoji are all
+        # non-ASCII, so only non-ASCII characters are looked at.
+        parts = []
+        pos = 0
+        for m in non_ascii(text):
+            start = m.start()
+            desc = emojis.get(text[start])
+            if desc is None:
+                continue
+            parts.append(text[pos:start])
+            parts.append(desc if start == 0 or text[start - 1] == " " else " " + desc)
+            pos = start + 1
+        if not parts:
+            return text
+        parts.append(text[pos:])
+        return "".join(parts)
 
     def score(text):
         # emoji are all non-ASCII; str.isascii() is O(1)
-        if not text.isascii() and not emoji_chars.isdisjoint(text):
+        if not text.isascii():
             text = demoji(text)
         # (the reference strips the text here; neither split() nor the !/? counts depend on it)
         toks = text.split()
         n = len(toks)
         if not n:
-            return _ZERO
+            return _RAW_EMPTY
         infos = list(map(get, toks))
         if None in infos:
             infos = [x or info(t) for x, t in zip(infos, toks)]
         cands = list(compress(range(n), map(_cand_of, infos)))
         if not cands:
-            return _NEUTRAL
+            return (0.0, 0.0, 0.0, n, 0, 0)
         n_up = sum(map(_upper_of, infos))
         cap_diff = 0 < n - n_up < n
         lowers = list(map(_lower_of, infos))
@@ -461,7 +524,7 @@ def _vader_scorer(lexicon: dict, emojis: dict):
                     sent[si] = v * 0.5
                 elif si > bi:
                     sent[si] = v * 1.5
-        return _finish(sent, [sent[i] for i in cands], n, text, True)
+        return _sift(sent, cands, n, text)
 
     return score
 
@@ -634,10 +697,10 @@ def _nltk_scorer(lexicon: dict):
             infos = [x for x in infos if x is not _DROPPED]
         n = len(infos)
         if not n:
-            return _ZERO
+            return _RAW_EMPTY
         cands = list(compress(range(n), map(_cand_of, infos)))
         if not cands:
-            return _NEUTRAL
+            return (0.0, 0.0, 0.0, n, 0, 0)
         n_up = sum(map(_upper_of, infos))
         cap_diff = 0 < n - n_up < n
         lowers = list(map(_lower_of, infos))
@@ -657,6 +720,6 @@ def _nltk_scorer(lexicon: dict):
                     sent[k] = sent[k] * 0.5
                 elif k > bi:
                     sent[k] = sent[k] * 1.5
-        return _finish(sent, [sent[i] for i in cands], n, text, False)
+        return _sift(sent, cands, n, text)
 
     return score

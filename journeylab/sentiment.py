@@ -273,27 +273,63 @@ def _score_unique(scorer: _vader.Scorer, texts: list, n_jobs: int | None, progre
         bar = tqdm(total=n, desc=f"sentiment ({scorer.rules})", unit="text", unit_scale=True)
     try:
         if jobs <= 1:
-            score = scorer.score
             for start in range(0, n, _CHUNK):
                 chunk = texts[start:start + _CHUNK]
-                out[start:start + len(chunk)] = [score(t) for t in chunk]
+                out[start:start + len(chunk)] = scorer.score_many(chunk)
                 if bar is not None:
                     bar.update(len(chunk))
         else:
-            from concurrent.futures import ProcessPoolExecutor
-
-            chunk_size = max(1_000, min(_CHUNK, -(-n // (jobs * 4))))
-            starts = list(range(0, n, chunk_size))
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                     initargs=(scorer.rules, scorer.overrides)) as pool:
-                for start, res in zip(starts, pool.map(_score_chunk, (texts[s:s + chunk_size] for s in starts))):
-                    out[start:start + len(res)] = res
-                    if bar is not None:
-                        bar.update(len(res))
+            _score_parallel(scorer, texts, out, jobs, bar)
     finally:
         if bar is not None:
             bar.close()
     return out
+
+
+def _score_parallel(scorer: _vader.Scorer, texts: list, out: np.ndarray, jobs: int, bar) -> None:
+    """Score ``texts`` into ``out`` with ``jobs - 1`` worker processes plus this process.
+
+    Workers take chunks from the front, this process from the back, so the work balances itself
+    when other programs slow some of the processes down. Workers are forked (Linux) after
+    ``gc.freeze()``, so they do not copy the parent's memory by collecting its garbage;
+    elsewhere they are spawned.
+    """
+    import gc
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    n = len(texts)
+    size = max(2_000, min(_CHUNK, -(-n // (jobs * 8))))
+    chunks = [(s, min(s + size, n)) for s in range(0, n, size)]
+    method = "fork" if "fork" in mp.get_all_start_methods() and os.name == "posix" else None
+    ctx = mp.get_context(method) if method else None
+    front, back = 0, len(chunks)
+    pending: dict = {}
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(scorer.rules, scorer.overrides)) as pool:
+            while front < back or pending:
+                while front < back and len(pending) < 2 * (jobs - 1):
+                    a, b = chunks[front]
+                    pending[pool.submit(_score_chunk, texts[a:b])] = (a, b)
+                    front += 1
+                if front < back:  # this process scores a chunk from the back
+                    back -= 1
+                    a, b = chunks[back]
+                    out[a:b] = scorer.score_many(texts[a:b])
+                    if bar is not None:
+                        bar.update(b - a)
+                    done = [fut for fut in pending if fut.done()]
+                else:
+                    done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    a, b = pending.pop(fut)
+                    out[a:b] = fut.result()
+                    if bar is not None:
+                        bar.update(b - a)
+    finally:
+        gc.unfreeze()
 
 
 def _n_jobs(n_jobs: int | None, n: int) -> int:
@@ -317,15 +353,15 @@ def _init_worker(rules: str, overrides: dict) -> None:
 
 
 def _score_chunk(texts: list) -> np.ndarray:
-    score = _WORKER.score
-    return np.array([score(t) for t in texts], dtype=float).reshape(-1, 4)
+    return _WORKER.score_many(texts)
 
 
-def _labels(compound: np.ndarray, thresholds: tuple) -> pd.Series:
+def _labels(compound: np.ndarray, thresholds: tuple) -> pd.Categorical:
+    """Ordered categorical negative < neutral < positive; NaN where compound is NaN."""
     lo, hi = thresholds
-    lab = np.where(compound >= hi, "positive", np.where(compound <= lo, "negative", "neutral")).astype(object)
-    lab[np.isnan(compound)] = pd.NA
-    return pd.Series(lab, dtype="string")
+    codes = np.where(compound >= hi, 2, np.where(compound <= lo, 0, 1)).astype(np.int8)
+    codes[np.isnan(compound)] = -1
+    return pd.Categorical.from_codes(codes, categories=list(LABELS), ordered=True)
 
 
 def _check_thresholds(thresholds) -> tuple:
@@ -420,7 +456,8 @@ def sentiment(
         - ``neg``, ``neu``, ``pos``: shares of the text's sentiment-bearing weight that are
           negative, neutral and positive (they sum to about 1; all 0 for an empty text);
         - ``compound``: the normalised sum of valences, from -1 (most negative) to +1;
-        - ``label``: "negative", "neutral" or "positive" (string dtype);
+        - ``label``: "negative", "neutral" or "positive" (an ordered categorical:
+          negative < neutral < positive);
         - with ``split="sentence"``: ``n_sentences`` (aggregated) or ``sentence`` (1-based
           position) and ``text`` (per sentence).
 

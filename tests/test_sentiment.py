@@ -239,7 +239,8 @@ def test_segments_frame_excludes_interviewer_by_default():
     both = jl.sentiment(segs, include_interviewer=True)
     assert both["segment_id"].tolist() == segs["segment_id"].tolist()
     assert segs["text"].iloc[1] == "Loved the rug!"  # input not mutated
-    assert out["label"].dtype == "string"
+    assert list(out["label"].cat.categories) == ["negative", "neutral", "positive"]
+    assert out["label"].cat.ordered
 
 
 def test_series_list_and_own_column_names():

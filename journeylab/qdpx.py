@@ -12,7 +12,7 @@ are exactly the ``start``/``end`` offsets of the segments frame.
 """
 from __future__ import annotations
 
-__all__ = ["export_qdpx", "import_qdpx", "PROJECT_NS"]
+__all__ = ["export_qdpx", "import_qdpx", "contents", "PROJECT_NS"]
 
 import io
 import os
@@ -483,6 +483,65 @@ def export_qdpx(study, codings: pd.DataFrame | None, path, *, variable_types: di
     path = Path(path)
     _write_zip(path, entries)
     return path
+
+
+def contents(path) -> pd.DataFrame:
+    """What a REFI-QDA project holds: one row per kind of element, with its count.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.qdpx`` file.
+
+    Returns
+    -------
+    DataFrame
+        ``part`` (``users``, ``codes``, ``code sets``, ``variables``, ``cases``, ``text sources``,
+        ``other sources``, ``text selections``, ``codings``, ``notes``, ``links``, ``files``),
+        ``n``, ``detail`` (names, origin, or the kinds of other sources).
+
+    Examples
+    --------
+    >>> from journeylab import qdpx
+    >>> qdpx.contents("../shared/refi-qda/target-atlas-project.qdpx")  # doctest: +SKIP
+    """
+    path = Path(path)
+    archive = _Archive(path)
+    try:
+        root = ET.fromstring(archive.project_xml())
+        files = sorted(archive.names.values()) if archive.zip is not None else []
+    except ET.ParseError as exc:
+        raise JourneylabError(f"{path.name}: project.qde is not well-formed XML: {exc}") from None
+    finally:
+        archive.close()
+    ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    sources = root.find(f"{ns}Sources")
+    kids = list(sources) if sources is not None else []
+    text_sources = [k for k in kids if k.tag == f"{ns}TextSource"]
+    others = [k.tag[len(ns):] for k in kids if k.tag != f"{ns}TextSource"]
+
+    def names(els, n=6):
+        got = [e.get("name") or "?" for e in els]
+        return ", ".join(got[:n]) + (f", … ({len(got) - n} more)" if len(got) > n else "")
+
+    codes = list(root.iter(f"{ns}Code"))
+    rows = [
+        ("project", 1, f"{root.get('name')!r} from {root.get('origin') or 'unknown tool'}"),
+        ("users", len(root.findall(f"{ns}Users/{ns}User")), names(root.findall(f"{ns}Users/{ns}User"))),
+        ("codes", len(codes), names(codes)),
+        ("code sets", len(root.findall(f"{ns}Sets/{ns}Set")), names(root.findall(f"{ns}Sets/{ns}Set"))),
+        ("variables", len(root.findall(f"{ns}Variables/{ns}Variable")),
+         ", ".join(f"{v.get('name')} ({v.get('typeOfVariable')})" for v in root.findall(f"{ns}Variables/{ns}Variable"))),
+        ("cases", len(root.findall(f"{ns}Cases/{ns}Case")), names(root.findall(f"{ns}Cases/{ns}Case"))),
+        ("text sources", len(text_sources), names(text_sources)),
+        ("other sources", len(others), ", ".join(f"{k} ×{others.count(k)}" for k in sorted(set(others)))),
+        ("text selections", sum(len(t.findall(f"{ns}PlainTextSelection")) for t in text_sources), ""),
+        ("codings", len(list(root.iter(f"{ns}Coding"))), ""),
+        ("notes", len(root.findall(f"{ns}Notes/{ns}Note")), ""),
+        ("links", len(root.findall(f"{ns}Links/{ns}Link")), ""),
+        ("files", len(files), ", ".join(files[:4]) + ("…" if len(files) > 4 else "")),
+    ]
+    return pd.DataFrame(rows, columns=["part", "n", "detail"])
 
 
 # ----------------------------------------------------------------------------- import

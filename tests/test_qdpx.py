@@ -372,3 +372,16 @@ def test_import_errors_name_the_file(tmp_path):
         jl.import_qdpx(empty)
     with pytest.raises(JourneylabError, match="line_endings"):
         jl.import_qdpx(DATA / "crlf_one.qdpx", line_endings="three")
+
+
+def test_contents_reports_what_a_project_holds(shared_dir):
+    from journeylab import qdpx
+
+    table = qdpx.contents(shared_dir / "refi-qda" / "target-atlas-project.qdpx").set_index("part")
+    assert table.loc["project", "detail"] == "'target-atlas-project' from ATLAS.ti for Windows 23.2.3.27778"
+    assert table["n"].to_dict() == {"project": 1, "users": 2, "codes": 3, "code sets": 0, "variables": 0,
+                                    "cases": 0, "text sources": 0, "other sources": 0, "text selections": 0,
+                                    "codings": 0, "notes": 0, "links": 0, "files": 1}
+    mixed = qdpx.contents(DATA / "crlf_one.qdpx").set_index("part")
+    assert mixed.loc["other sources", "detail"] == "PictureSource ×1"
+    assert mixed.loc["text selections", "n"] == 6 and mixed.loc["codings", "n"] == 8

@@ -223,3 +223,28 @@ def test_a_taguette_project_goes_on_to_other_qda_tools(project, shared_dir, tmp_
     docs = back.documents.set_index("doc_id")["text"]
     texts = {docs[r.doc_id][r.span_start:r.span_end] for r in back.codings.itertuples()}
     assert texts == {hl["text"] for hl in EXPECTED["highlights"]}
+
+
+def test_sample_reference_project_reproduces_the_reference_coding(sample_path):
+    """sample_reference.sqlite3: the sample study's reference coding of four interviews, entered in
+    Taguette (make_sample_project.py); imported, it must be exactly that coding, on the same turns."""
+    ref_path = sample_path.parent / "sources" / "reference_codings.csv"
+    if not ref_path.is_file() or not (sample_path / "study.yml").is_file():
+        pytest.skip("the sample study sources are not there")
+    study = jl.load_study(sample_path)
+    imported = jl.import_taguette(DATA / "sample_reference.sqlite3", coder="reference",
+                                  interviewer_labels=["Interviewer"])
+    assert imported.problems == []
+    docs = ["P01", "P05", "P08", "P11"]
+    ours = study.segments[study.segments["doc_id"].isin(docs)].reset_index(drop=True)
+    cols = ["segment_id", "doc_id", "participant_id", "speaker_role", "turn", "text"]
+    pd.testing.assert_frame_equal(imported.segments[cols].astype(str), ours[cols].astype(str))
+    ref = pd.read_csv(ref_path)
+    ref = ref[ref["segment_id"].str[:3].isin(docs)]
+    got = sorted(map(tuple, imported.codings[["segment_id", "code"]].astype(str).values))
+    assert got == sorted(map(tuple, ref[["segment_id", "code"]].values))
+    # each highlight covers exactly its turn's words
+    seg_text = ours.set_index("segment_id")["text"]
+    texts = imported.documents.set_index("doc_id")["text"]
+    for r in imported.codings.itertuples():
+        assert texts[r.doc_id][r.span_start:r.span_end] == seg_text[r.segment_id]

@@ -170,62 +170,116 @@ def byte_offsets(html: str, phrase: str, occurrence: int) -> tuple[int, int]:
     return start, start + len(phrase.encode("utf-8"))
 
 
-def main() -> None:
-    taguette_python = sys.executable
+def start_server(tmp: Path):
+    """Start Taguette in single-user mode on a free loopback port; return (process, logged-in client)."""
     port = free_port()
-    tmp = Path(tempfile.mkdtemp(prefix="taguette-fixtures-"))
     log = open(tmp / "server.log", "w+")
-    proc = subprocess.Popen([taguette_python, "-c", LAUNCHER, "--no-browser", "-p", str(port), "-b", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, "--no-browser", "-p", str(port), "-b", "127.0.0.1",
                              "--database", str(tmp / "taguette.sqlite3")], stdout=log, stderr=subprocess.STDOUT)
+    token = None
+    for _ in range(120):
+        time.sleep(0.5)
+        log.seek(0)
+        m = re.search(r"\?token=([0-9a-f]+)", log.read())
+        if m:
+            token = m.group(1)
+            break
+        if proc.poll() is not None:
+            raise RuntimeError("taguette exited; see " + str(tmp / "server.log"))
+    if token is None:
+        proc.terminate()
+        raise RuntimeError("taguette did not print its login link")
+    c = Client(f"http://127.0.0.1:{port}")
+    c.get(f"/?token={token}")  # single-user login: sets the user cookie
+    c.get("/project/new")  # renders a form: sets the _xsrf cookie
+    return proc, c
+
+
+def new_project(c: Client, name: str, description: str = "") -> int:
+    url, _ = c.form("/project/new", {"name": name, "description": description})
+    return int(re.search(r"/project/(\d+)", url).group(1))
+
+
+def project_tags(c: Client, project: int) -> dict:
+    """Tag path -> id, read from the project page (``var tags = {...};``)."""
+    _, page = c.get(f"/project/{project}")
+    m = re.search(r"var tags = (\{.*?\});\n", page.decode("utf-8"))
+    tags = json.loads(m.group(1).replace("\\x3C", "<"))
+    return {t["path"]: t["id"] for t in tags.values()}
+
+
+def upload_documents(c: Client, project: int, documents) -> tuple[list, list]:
+    """Upload (name, filename, description, body HTML) documents; return Taguette ids and stored HTML."""
+    doc_ids, htmls = [], []
+    for name, fname, descr, html in documents:
+        # Without a charset declaration Taguette (BeautifulSoup) guesses windows-1252 and garbles
+        # every non-ASCII character (seen on the first run), so the file declares UTF-8 as saved
+        # HTML files do.
+        data = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>' + fname + "</title></head>"
+                "<body>\n" + html + "</body></html>\n").encode("utf-8")
+        _, body = c.multipart(f"/api/project/{project}/document/new", {"name": name, "description": descr},
+                              {"file": (fname, "text/html", data)})
+        doc_id = json.loads(body)["created"]
+        _, body = c.get(f"/api/project/{project}/document/{doc_id}/contents")
+        doc_ids.append(doc_id)
+        htmls.append("".join(chunk["contents"] for chunk in json.loads(body)["contents"]))
+    return doc_ids, htmls
+
+
+def add_highlights(c: Client, project: int, doc_ids, htmls, highlights, tag_ids) -> list:
+    """Add (document index, phrase, occurrence, tags) highlights as Taguette's page does."""
+    expected = []
+    for d, phrase, occ, tags in highlights:
+        start, end = byte_offsets(htmls[d], phrase, occ)
+        res = c.api(f"/api/project/{project}/document/{doc_ids[d]}/highlight/new",
+                    {"start_offset": start, "end_offset": end, "tags": [tag_ids[t] for t in tags]})
+        expected.append({"highlight_id": res["id"], "document": d, "start_offset": start, "end_offset": end,
+                         "text": phrase, "tags": tags})
+    return expected
+
+
+def check_snippets(sqlite_path: Path, expected: list) -> None:
+    """Every snippet Taguette stored (its own extract() of the offsets) is the intended phrase."""
+    import sqlite3
+
+    con = sqlite3.connect(sqlite_path)
+    stored = dict(con.execute("SELECT id, snippet FROM highlights").fetchall())
+    con.close()
+    by_text = sorted(text_nodes(s) for s in stored.values())
+    if by_text != sorted(e["text"] for e in expected):
+        raise RuntimeError(f"Taguette's snippets differ from the intended phrases: {by_text}")
+
+
+def import_codebook(c: Client, project: int, fname: str, data: bytes) -> None:
+    """Upload a codebook CSV through *Import codebook* and confirm the form Taguette shows."""
+    _, page = c.multipart(f"/project/{project}/import_codebook", {"_xsrf": c.xsrf()},
+                          {"file": (fname, "text/csv", data)})
+    soup = BeautifulSoup(page.decode("utf-8"), "html5lib")
+    fields = {}
+    for inp in soup.find_all(["input", "textarea"]):
+        name = inp.get("name")
+        if not name or name == "_xsrf":
+            continue
+        if inp.get("type") == "checkbox":
+            if inp.has_attr("checked"):
+                fields[name] = inp.get("value") or "on"
+        else:
+            fields[name] = inp.text if inp.name == "textarea" else inp.get("value", "")
+    c.form(f"/project/{project}/import_codebook", fields)
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="taguette-fixtures-"))
+    proc, c = start_server(tmp)
     try:
-        token = None
-        for _ in range(120):
-            time.sleep(0.5)
-            log.seek(0)
-            m = re.search(r"\?token=([0-9a-f]+)", log.read())
-            if m:
-                token = m.group(1)
-                break
-            if proc.poll() is not None:
-                raise RuntimeError("taguette exited; see " + str(tmp / "server.log"))
-        if token is None:
-            raise RuntimeError("taguette did not print its login link")
-        c = Client(f"http://127.0.0.1:{port}")
-        c.get(f"/?token={token}")  # single-user login: sets the user cookie
-        c.get("/project/new")  # renders a form: sets the _xsrf cookie
-        url, _ = c.form("/project/new", {"name": "journeylab fixture", "description": "Made by make_fixtures.py"})
-        project = int(re.search(r"/project/(\d+)", url).group(1))
-
-        doc_ids, htmls = [], []
-        for name, fname, descr, html in DOCUMENTS:
-            # Without a charset declaration Taguette (BeautifulSoup) guesses windows-1252 and garbles
-            # every non-ASCII character (seen on the first run), so the file declares UTF-8 as saved
-            # HTML files do.
-            data = ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>' + fname + "</title></head>"
-                    "<body>\n" + html + "</body></html>\n").encode("utf-8")
-            _, body = c.multipart(f"/api/project/{project}/document/new", {"name": name, "description": descr},
-                                  {"file": (fname, "text/html", data)})
-            doc_id = json.loads(body)["created"]
-            _, body = c.get(f"/api/project/{project}/document/{doc_id}/contents")
-            contents = "".join(chunk["contents"] for chunk in json.loads(body)["contents"])
-            doc_ids.append(doc_id)
-            htmls.append(contents)
-
-        tag_ids = {}
-        _, page = c.get(f"/project/{project}")
+        project = new_project(c, "journeylab fixture", "Made by make_fixtures.py")
+        doc_ids, htmls = upload_documents(c, project, DOCUMENTS)
         for path, descr in TAGS:
-            tag_ids[path] = c.api(f"/api/project/{project}/tag/new", {"path": path, "description": descr})["id"]
-        # the default tag every new project gets
-        m = re.search(r'"id":\s*(\d+),\s*"path":\s*"interesting"', page.decode("utf-8"))
-        tag_ids["interesting"] = int(m.group(1)) if m else 1
-
-        expected = []
-        for d, phrase, occ, tags in HIGHLIGHTS:
-            start, end = byte_offsets(htmls[d], phrase, occ)
-            res = c.api(f"/api/project/{project}/document/{doc_ids[d]}/highlight/new",
-                        {"start_offset": start, "end_offset": end, "tags": [tag_ids[t] for t in tags]})
-            expected.append({"highlight_id": res["id"], "document": DOCUMENTS[d][0], "start_offset": start,
-                             "end_offset": end, "text": phrase, "tags": tags})
+            c.api(f"/api/project/{project}/tag/new", {"path": path, "description": descr})
+        tag_ids = project_tags(c, project)  # includes the default tag "interesting"
+        expected = add_highlights(c, project, doc_ids, htmls, HIGHLIGHTS, tag_ids)
+        for e in expected:
+            e["document"] = DOCUMENTS[e["document"]][0]
 
         out = {
             "project.sqlite3": f"/project/{project}/export/project.sqlite3",
@@ -236,58 +290,66 @@ def main() -> None:
         for fname, route in out.items():
             _, body = c.get(route)
             (HERE / fname).write_bytes(body)
-
-        # every snippet Taguette stored (its own extract() of the offsets) is the intended phrase
-        import sqlite3
-
-        con = sqlite3.connect(HERE / "project.sqlite3")
-        stored = dict(con.execute("SELECT id, snippet FROM highlights").fetchall())
-        con.close()
-        by_text = sorted(text_nodes(s) for s in stored.values())
-        if by_text != sorted(e["text"] for e in expected):
-            raise RuntimeError(f"Taguette's snippets differ from the intended phrases: {by_text}")
+        check_snippets(HERE / "project.sqlite3", expected)
 
         # Does Taguette read the codebook CSV journeylab writes? Codebook.to_csv writes plain UTF-8
-        # (journeylab_codebook_plain.csv); journeylab.to_taguette_codebook adds a byte-order mark
+        # (journeylab_codebook_plain.csv); journeylab.taguette.write_codebook adds a byte-order mark
         # (journeylab_codebook.csv). Taguette guesses the encoding with chardet.
         codebook_checks = {}
         for fname in ("journeylab_codebook_plain.csv", "journeylab_codebook.csv"):
-            data = (HERE / fname).read_bytes()
-            url, _ = c.form("/project/new", {"name": f"codebook import {fname[:20]}", "description": ""})
-            project2 = int(re.search(r"/project/(\d+)", url).group(1))
+            project2 = new_project(c, f"codebook import {fname[:20]}")
             try:
-                _, page = c.multipart(f"/project/{project2}/import_codebook", {"_xsrf": c.xsrf()},
-                                      {"file": (fname, "text/csv", data)})
+                import_codebook(c, project2, fname, (HERE / fname).read_bytes())
             except RuntimeError as exc:
                 codebook_checks[fname] = f"rejected: {exc}"
                 continue
-            soup = BeautifulSoup(page.decode("utf-8"), "html5lib")
-            fields = {}
-            for inp in soup.find_all(["input", "textarea"]):
-                name = inp.get("name")
-                if not name or name == "_xsrf":
-                    continue
-                if inp.get("type") == "checkbox":
-                    if inp.has_attr("checked"):
-                        fields[name] = inp.get("value") or "on"
-                else:
-                    fields[name] = inp.text if inp.name == "textarea" else inp.get("value", "")
-            c.form(f"/project/{project2}/import_codebook", fields)
             _, body = c.get(f"/project/{project2}/export/codebook.csv")
             (HERE / "journeylab_codebook_via_taguette.csv").write_bytes(body)
             codebook_checks[fname] = "imported; Taguette's export of it: journeylab_codebook_via_taguette.csv"
 
         (HERE / "expected_highlights.json").write_text(
-            json.dumps({"taguette_version": subprocess.run(
-                [taguette_python, "-c", "import taguette; print(taguette.__version__)"],
-                capture_output=True, text=True).stdout.strip(), "highlights": expected,
-                "codebook_import": codebook_checks},
-                ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            json.dumps({"taguette_version": taguette_version(), "highlights": expected,
+                        "codebook_import": codebook_checks}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote fixtures to {HERE} (server log: {tmp / 'server.log'})")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
+def taguette_version() -> str:
+    import taguette
+
+    return taguette.__version__
+
+
+def from_plan(plan_path: Path, out_path: Path) -> None:
+    """Build a project from a plan written by make_sample_project.py and export it to ``out_path``.
+
+    The plan holds the project name, the codebook CSV to import (as journeylab writes it), the
+    documents (name, file name, description, body HTML) and the highlights (document index,
+    phrase, occurrence, tag paths).
+    """
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    tmp = Path(tempfile.mkdtemp(prefix="taguette-plan-"))
+    proc, c = start_server(tmp)
+    try:
+        project = new_project(c, plan["project"], plan.get("description", ""))
+        import_codebook(c, project, "codebook.csv", plan["codebook_csv"].encode("utf-8-sig"))
+        tag_ids = project_tags(c, project)
+        doc_ids, htmls = upload_documents(c, project, plan["documents"])
+        expected = add_highlights(c, project, doc_ids, htmls, plan["highlights"], tag_ids)
+        _, body = c.get(f"/project/{project}/export/project.sqlite3")
+        out_path.write_bytes(body)
+        check_snippets(out_path, expected)
+        print(f"wrote {out_path}: {len(doc_ids)} documents, {len(expected)} highlights, {len(tag_ids)} tags "
+              f"(Taguette {taguette_version()}; server log {tmp / 'server.log'})")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--plan":
+        from_plan(Path(sys.argv[2]), Path(sys.argv[3]))
+    else:
+        main()

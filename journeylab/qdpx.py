@@ -12,7 +12,7 @@ are exactly the ``start``/``end`` offsets of the segments frame.
 """
 from __future__ import annotations
 
-__all__ = ["export_qdpx", "import_qdpx", "contents", "PROJECT_NS"]
+__all__ = ["export_qdpx", "import_qdpx", "contents", "verify_round_trip", "PROJECT_NS"]
 
 import io
 import os
@@ -542,6 +542,76 @@ def contents(path) -> pd.DataFrame:
         ("files", len(files), ", ".join(files[:4]) + ("…" if len(files) > 4 else "")),
     ]
     return pd.DataFrame(rows, columns=["part", "n", "detail"])
+
+
+def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_labels=None) -> pd.DataFrame:
+    """Export, re-import and re-export a study, and check that nothing moved.
+
+    Parameters
+    ----------
+    study : Study
+    codings : DataFrame or None
+        As in :func:`export_qdpx` (None: ``study.codings``).
+    path : str or Path
+        Where to write the project (a second export is written beside it, ``<stem>.again.qdpx``,
+        and removed).
+    interviewer_labels : list of str, optional
+        Passed to :func:`import_qdpx`; default ``study.config["interviewer_labels"]`` if set.
+
+    Returns
+    -------
+    DataFrame
+        One row per check: ``check``, ``ok`` (bool), ``detail``. Checks: the document texts come
+        back identical; the segments (ids, speakers, offsets, text) are identical; the codings
+        (segment, code, coder, origin, memo) are the same set; every imported span's text equals
+        the text of the segment or span that was coded, character for character; the second
+        export is byte-identical to the first.
+    """
+    if codings is None:
+        codings = study.codings
+    path = Path(path)
+    first = export_qdpx(study, codings, path)
+    labels = interviewer_labels or (getattr(study, "config", None) or {}).get("interviewer_labels")
+    back = import_qdpx(first, interviewer_labels=labels)
+    again = path.with_name(path.stem + ".again.qdpx")
+    try:
+        export_qdpx(back, back.codings, again)
+        same_bytes = first.read_bytes() == again.read_bytes()
+    finally:
+        if again.exists():
+            again.unlink()
+    rows = []
+    a = study.documents.set_index("doc_id")["text"].astype(str)
+    b = back.documents.set_index("doc_id")["text"].astype(str)
+    rows.append(("document texts identical", bool(a.sort_index().equals(b.sort_index())),
+                 f"{len(b)} of {len(a)} documents, {int(b.str.len().sum())} characters"))
+    cols = ["segment_id", "doc_id", "speaker", "speaker_role", "turn", "start", "end", "text"]
+    sa = study.segments[cols].astype(str).reset_index(drop=True)
+    sb = back.segments[cols].astype(str).reset_index(drop=True)
+    rows.append(("segments identical", bool(sa.equals(sb)), f"{len(sb)} of {len(sa)} segments"))
+    key = ["segment_id", "code", "coder", "origin", "memo"]
+    norm = (lambda df: sorted(set(map(tuple, df.reindex(columns=key).astype(object)
+                                      .where(df.reindex(columns=key).notna(), "").astype(str).values))))
+    ca = codings.assign(origin=codings["origin"] if "origin" in codings else "manual")
+    rows.append(("codings identical", norm(ca) == norm(back.codings),
+                 f"{len(back.codings)} imported rows, {len(norm(ca))} distinct in the study"))
+    # what each coding pointed at in the study: its own span, else its segment
+    seg = study.segments.set_index("segment_id")
+    expected = {}
+    for rec in codings.to_dict("records"):
+        sid = rec.get("segment_id")
+        if not _blank(rec.get("span_start")) and not _blank(rec.get("span_end")):
+            doc = rec.get("doc_id") if not _blank(rec.get("doc_id")) else seg.loc[sid, "doc_id"]
+            text = a[str(doc)][int(rec["span_start"]):int(rec["span_end"])]
+        else:
+            text = str(seg.loc[sid, "text"])
+        expected[(str(sid), str(rec["code"]), str(rec["coder"]))] = text
+    exact = sum(b[r.doc_id][r.span_start:r.span_end] == expected.get((str(r.segment_id), r.code, r.coder))
+                for r in back.codings.itertuples())
+    rows.append(("every span's text exact", exact == len(back.codings),
+                 f"{exact} of {len(back.codings)} imported spans hold exactly the text that was coded"))
+    rows.append(("re-export byte-identical", same_bytes, f"{first.stat().st_size} bytes"))
+    return pd.DataFrame(rows, columns=["check", "ok", "detail"])
 
 
 # ----------------------------------------------------------------------------- import

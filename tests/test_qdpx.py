@@ -385,3 +385,14 @@ def test_contents_reports_what_a_project_holds(shared_dir):
     mixed = qdpx.contents(DATA / "crlf_one.qdpx").set_index("part")
     assert mixed.loc["other sources", "detail"] == "PictureSource ×1"
     assert mixed.loc["text selections", "n"] == 6 and mixed.loc["codings", "n"] == 8
+
+
+def test_verify_round_trip_reports_every_check(tmp_path):
+    from journeylab import qdpx
+
+    study = mini_study()
+    table = qdpx.verify_round_trip(study, study.codings, tmp_path / "v.qdpx")
+    assert table["check"].tolist() == ["document texts identical", "segments identical", "codings identical",
+                                       "every span's text exact", "re-export byte-identical"]
+    assert table["ok"].all()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.qdpx"]

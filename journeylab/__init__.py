@@ -27,8 +27,8 @@ from .coding import (code_frequencies, co_occurrence, exemplar_quotes, saturatio
                      plot_co_occurrence, suggest_codes, evaluate_codings)
 from .qdpx import export_qdpx, import_qdpx
 from .taguette import import_taguette
-from .sentiment import (sentiment, load_lexicon, split_sentences, code_sentiment, emotion_curve,
-                        plot_emotion_curve, sentiment_vs_scores)
+from .sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
+                        emotion_curve, plot_emotion_curve, sentiment_vs_scores)
 from .reliability import agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings
 from .learn import LearnedCoder
 from .reconcile import ReconcileSession

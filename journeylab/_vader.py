@@ -200,6 +200,16 @@ class Scorer:
     def __reduce__(self):
         return (Scorer, (self.rules, self.overrides))
 
+    def tokens(self, text: str) -> list:
+        """The words the reference scores, normalised as it does (emoji replaced by their
+        descriptions and punctuation stripped for ``vader``; one-letter tokens dropped and
+        ``PUNC_LIST`` forms stripped for ``nltk``)."""
+        if self.rules == "vader":
+            if not text.isascii():
+                text = _demoji(text, emoji_lexicon())
+            return [_vader_norm(t) for t in text.split()]
+        return [_nltk_map(t) for t in text.split() if len(t) > 1]
+
     def score(self, text: str) -> tuple:
         """``(neg, neu, pos, compound)`` of one text, as the reference's ``polarity_scores``."""
         return _finish_one(self.raw(text), self.clip)
@@ -323,6 +333,36 @@ def _finish_many(raw: np.ndarray, clip: bool) -> np.ndarray:
     return out
 
 
+_non_ascii = re.compile(r"[^\x00-\x7f]").finditer
+
+
+def _demoji(text: str, emojis: dict) -> str:
+    """vaderSentiment's emoji loop: a description replaces the character, preceded by a space
+    unless it starts the text or follows a " " (the previous *character*: after an emoji,
+    prev_space is False, so consecutive emoji are separated by spaces). Emoji are all non-ASCII,
+    so only non-ASCII characters are looked at."""
+    parts = []
+    pos = 0
+    for m in _non_ascii(text):
+        start = m.start()
+        desc = emojis.get(text[start])
+        if desc is None:
+            continue
+        parts.append(text[pos:start])
+        parts.append(desc if start == 0 or text[start - 1] == " " else " " + desc)
+        pos = start + 1
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _vader_norm(tok: str) -> str:
+    """vaderSentiment's ``SentiText._strip_punc_if_word``."""
+    stripped = tok.strip(_PUNCT)
+    return tok if len(stripped) <= 2 else stripped
+
+
 def _vader_scorer(lexicon: dict, emojis: dict):
     """The scoring function of vaderSentiment 3.3.2's ``polarity_scores``."""
     cache: dict = {}
@@ -347,27 +387,8 @@ def _vader_scorer(lexicon: dict, emojis: dict):
         cache[tok] = inf
         return inf
 
-    non_ascii = re.compile(r"[^\x00-\x7f]").finditer
-
     def demoji(text):
-        # polarity_scores' emoji loop: a description replaces the character, preceded by a space
-        # unless it starts the text or follows a " " (the previous *character*: after an emoji,
-        # prev_space is False, so consecutive emoji are separated by spaces). Emoji are all
-        # non-ASCII, so only non-ASCII characters are looked at.
-        parts = []
-        pos = 0
-        for m in non_ascii(text):
-            start = m.start()
-            desc = emojis.get(text[start])
-            if desc is None:
-                continue
-            parts.append(text[pos:start])
-            parts.append(desc if start == 0 or text[start - 1] == " " else " " + desc)
-            pos = start + 1
-        if not parts:
-            return text
-        parts.append(text[pos:])
-        return "".join(parts)
+        return _demoji(text, emojis)
 
     def score(text):
         # emoji are all non-ASCII; str.isascii() is O(1)

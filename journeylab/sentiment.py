@@ -24,6 +24,7 @@ __all__ = [
     "sentiment",
     "load_lexicon",
     "split_sentences",
+    "sentiment_terms",
     "code_sentiment",
     "emotion_curve",
     "plot_emotion_curve",
@@ -561,6 +562,72 @@ def sentiment(
     out["label"] = _labels(out["compound"].to_numpy(), thresholds)
     out["n_sentences"] = counts.astype(int)
     return out
+
+
+def sentiment_terms(
+    data,
+    *,
+    engine: str = DEFAULT_ENGINE,
+    text: str = "text",
+    lexicon=None,
+    include_interviewer: bool = False,
+    top: int | None = 20,
+) -> pd.DataFrame:
+    """The lexicon words that carry the scores of a set of texts, most frequent first.
+
+    A quick way to see what VADER is reacting to in *your* data — a transcript annotation such
+    as "[laughs]" (valence +2.2), a filler such as "like" (+1.5), a domain word it does not know —
+    before trusting an average.
+
+    Parameters
+    ----------
+    data, engine, text, lexicon, include_interviewer
+        As in :func:`sentiment`.
+    top : int or None, default 20
+        Keep the ``top`` most frequent terms (None: all).
+
+    Returns
+    -------
+    DataFrame
+        ``term`` (lower case, as looked up), ``valence`` (lexicon value, custom terms included),
+        ``n`` (occurrences), ``n_texts`` (texts containing it), ``direction`` ("positive" or
+        "negative"), sorted by ``n`` then term. Words the references treat as boosters ("very",
+        "kind of") are not listed: they modify other words and carry no valence of their own.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> jl.sentiment_terms(["Great, thanks!", "Not great [laughs]"])[["term", "valence", "n", "n_texts"]]
+         term  valence  n  n_texts
+    0   great      3.1  2        2
+    1  laughs      2.2  1        1
+    2  thanks      1.9  1        1
+    """
+    check_choice(engine, arg="engine", func="sentiment_terms", choices=ENGINES)
+    overrides = tuple(sorted(load_lexicon(lexicon).items())) if lexicon is not None else ()
+    scorer = _scorer(engine, overrides)
+    frame = _as_frame(data, text, "__id__", include_interviewer)
+    booster = _vader.VADER_BOOSTER if engine == "vader" else _vader.NLTK_BOOSTER
+    lex = scorer.lexicon
+    counts: dict = {}
+    docs: dict = {}
+    for t in frame[text].dropna():
+        seen = set()
+        for tok in scorer.tokens(str(t)):
+            low = tok.lower()
+            if low in lex and low not in booster:
+                counts[low] = counts.get(low, 0) + 1
+                seen.add(low)
+        for low in seen:
+            docs[low] = docs.get(low, 0) + 1
+    out = pd.DataFrame({"term": list(counts), "n": list(counts.values())})
+    out["valence"] = out["term"].map(lex).astype(float)
+    out["n_texts"] = out["term"].map(docs).astype(int)
+    out["direction"] = np.where(out["valence"] > 0, "positive", np.where(out["valence"] < 0, "negative", "neutral"))
+    out = out[["term", "valence", "n", "n_texts", "direction"]].sort_values(["n", "term"], ascending=[False, True])
+    if top is not None:
+        out = out.head(top)
+    return out.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- aggregation

@@ -363,6 +363,19 @@ def test_load_lexicon_from_study_yml(tmp_path, sample_path):
     assert jl.load_lexicon(jl.load_study(folder)) == {"hassle-free": 2.0}
 
 
+def test_sentiment_terms_counts_lexicon_words_as_the_engine_reads_them():
+    texts = ["Great, thanks! [laughs]", "Not great, very slow", "great!? 😍", None]
+    v = jl.sentiment_terms(texts).set_index("term")
+    # vaderSentiment strips punctuation ("great!?" -> "great") and reads the emoji's description
+    assert v.loc["great", "n"] == 3 and v.loc["great", "n_texts"] == 3 and v.loc["great", "valence"] == 3.1
+    assert v.loc["laughs", "valence"] == 2.2 and "smiling" in v.index
+    assert "very" not in v.index  # a booster, not a valenced word
+    n = jl.sentiment_terms(texts, engine="nltk").set_index("term")
+    assert n.loc["great", "n"] == 2 and "smiling" not in n.index  # "great!?" stays "great!?" in NLTK
+    custom = jl.sentiment_terms(texts, lexicon={"slow": -1.3, "laughs": 0.0}).set_index("term")
+    assert custom.loc["slow", "valence"] == -1.3 and custom.loc["laughs", "direction"] == "neutral"
+
+
 # ----------------------------------------------------------------------------- sentences
 
 

@@ -395,7 +395,7 @@ class CodingSession:
         # navigation
         self.prev_button = w.Button(description="◀ Previous", tooltip="previous segment")
         self.next_button = w.Button(description="Next ▶", tooltip="next segment")
-        self.uncoded_button = w.Button(description="Next uncoded ⏭", tooltip="next segment you have not done")
+        self.uncoded_button = w.Button(description="Next uncoded ▶▶", tooltip="next segment you have not done")
         self.none_button = w.Button(description="No code applies", tooltip="mark this segment done without codes")
         self.jump = w.Combobox(placeholder="jump to segment id", options=st.codable, ensure_option=True,
                                layout=w.Layout(width="220px"))
@@ -427,16 +427,18 @@ class CodingSession:
             indent = f"{18 * codebook.depth(name)}px"
             if code.codable:
                 t = w.ToggleButton(description=name, tooltip=code.definition or name,
-                                   layout=w.Layout(width="auto", margin=f"1px 0 1px {indent}"))
+                                   layout=w.Layout(width="auto", height="28px", flex="0 0 auto",
+                                                   margin=f"1px 0 1px {indent}"))
                 t.observe(self._on_toggle(name), names="value")
                 self.toggles[name] = t
                 rows.append(t)
             else:
-                rows.append(w.HTML(f"<b style='margin-left:{indent}'>{html.escape(name)}</b>"))
+                rows.append(w.HTML(f"<b style='margin-left:{indent}'>{html.escape(name)}</b>",
+                                   layout=w.Layout(flex="0 0 auto")))
             self._code_rows[name] = rows[-1]
-        self.codes_box = w.VBox(rows, layout=w.Layout(max_height="420px", overflow="auto", width="auto"))
+        self.codes_box = w.VBox(rows, layout=w.Layout(max_height="460px", overflow="auto", width="auto"))
         self.suggestions_box = w.VBox()
-        self.accept_all_button = w.Button(description="Accept all suggestions")
+        self.accept_all_button = w.Button(description="Accept all suggestions", layout=w.Layout(width="auto"))
         self.accept_all_button.on_click(self._action(st.accept_all))
         # memo
         self.memo = w.Textarea(placeholder="memo for this segment", layout=w.Layout(width="100%", height="60px"))
@@ -531,12 +533,13 @@ class CodingSession:
                 label = s["code"] + (f" ({s['rule']})" if s["rule"] else "")
                 if s["confidence"] is not None:
                     label += f" p={s['confidence']:.2f}"
-                acc = w.Button(description="Accept", button_style="success", layout=w.Layout(width="80px"))
-                rej = w.Button(description="Reject", layout=w.Layout(width="80px"))
+                acc = w.Button(description="Accept", button_style="success", layout=w.Layout(width="76px", flex="0 0 auto"))
+                rej = w.Button(description="Reject", layout=w.Layout(width="76px", flex="0 0 auto"))
                 acc.on_click(self._action(lambda c=s["code"]: st.accept(c)))
                 rej.on_click(self._action(lambda c=s["code"]: st.reject(c)))
                 acc._journeylab_code = rej._journeylab_code = s["code"]
-                rows.append(w.HBox([w.HTML(f"💡 {html.escape(label)} <i>({s['origin']})</i>"), acc, rej]))
+                rows.append(w.HBox([w.HTML(f"suggested: <b>{html.escape(s['code'])}</b>{html.escape(label[len(s['code']):])} "
+                                          f"<i>({s['origin']})</i>", layout=w.Layout(flex="1 1 auto")), acc, rej]))
             if len(pending) > 1:
                 rows.append(self.accept_all_button)
             self.suggestions_box.children = rows

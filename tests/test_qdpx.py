@@ -396,3 +396,47 @@ def test_verify_round_trip_reports_every_check(tmp_path):
                                        "every span's text exact", "re-export byte-identical"]
     assert table["ok"].all()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v.qdpx"]
+
+
+def _one_source_project(tmp_path, data: bytes, start: int, end: int) -> Path:
+    qde = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="one source">
+  <Users><User guid="7A1F2C3D-0000-4000-8000-000000000001" name="Ana"/></Users>
+  <CodeBook><Codes><Code guid="D7AA29DA-519B-4946-9B90-253B6DB8FD0A" name="x" isCodable="true"/></Codes></CodeBook>
+  <Sources><TextSource guid="0616FDDD-8DD6-42A0-B5B0-AB7C89729219" name="notes.txt"
+      plainTextPath="internal://0616FDDD-8DD6-42A0-B5B0-AB7C89729219.txt">
+    <PlainTextSelection guid="C0000000-0000-4000-8000-000000000001" startPosition="{start}" endPosition="{end}">
+      <Coding guid="B0000000-0000-4000-8000-000000000001" creatingUser="7A1F2C3D-0000-4000-8000-000000000001">
+        <CodeRef targetGUID="D7AA29DA-519B-4946-9B90-253B6DB8FD0A"/></Coding>
+    </PlainTextSelection></TextSource></Sources>
+</Project>"""
+    path = tmp_path / "one.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", qde.encode("utf-8"))
+        zf.writestr("sources/0616FDDD-8DD6-42A0-B5B0-AB7C89729219.txt", data)
+    return path
+
+
+@pytest.mark.parametrize("encode", [
+    lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),  # UTF-8 with a byte-order mark
+    lambda t: t.encode("utf-16"),                  # UTF-16 with its byte-order mark
+    lambda t: t.encode("utf-8"),
+], ids=["utf8-bom", "utf16", "utf8"])
+def test_bom_is_not_counted_and_non_bmp_is_one_code_point(tmp_path, encode):
+    text = "Café 😀 first line\nthe — second 東京 line\n"
+    # by hand: "Café 😀 first line\n" is 18 code points (😀 is one), "the " 4 more: "—" is at 22
+    path = _one_source_project(tmp_path, encode(text), 22, 30)
+    study = jl.import_qdpx(path)
+    row = study.codings.iloc[0]
+    assert study.documents.iloc[0]["text"] == text
+    assert text[22:30] == "— second"
+    assert study.documents.iloc[0]["text"][row.span_start:row.span_end] == "— second"
+    # no speaker labels: one segment per line, the selection is in the second
+    assert row.segment_id == "notes-p002"
+
+
+def test_export_refuses_text_that_is_not_normalised(tmp_path):
+    study = mini_study()
+    study.documents = study.documents.assign(text=study.documents["text"].str.replace("\n", "\r\n"))
+    with pytest.raises(JourneylabError, match="document 'P01' contains a carriage return"):
+        jl.export_qdpx(study, study.codings, tmp_path / "x.qdpx")

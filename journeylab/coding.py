@@ -340,9 +340,14 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
 
     Examples
     --------
-    >>> import journeylab as jl  # doctest: +SKIP
-    >>> study = jl.load_study(jl.datasets.sample_study_path())  # doctest: +SKIP
-    >>> jl.exemplar_quotes(study.codings, study.segments, code="forced_account", coder="gold")  # doctest: +SKIP
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> q = jl.exemplar_quotes(study.codings, study.segments, code="shipping_form_tedious", coder="amara")
+    >>> q[["rank", "participant_id", "segment_id"]]
+       rank participant_id segment_id
+    0     1            P05   P05-t026
+    1     2            P01   P01-t034
+    2     3            P11   P11-t036
     """
     func = "exemplar_quotes"
     _check_codings(codings, func)
@@ -650,9 +655,9 @@ def evaluate_codings(predicted: pd.DataFrame, reference: pd.DataFrame, segments:
     >>> rules = pd.DataFrame({"segment_id": ["a", "b"], "code": ["x", "x"]})
     >>> human = pd.DataFrame({"segment_id": ["a"], "code": ["x"]})
     >>> jl.evaluate_codings(rules, human, seg)[["code", "precision", "recall"]]
-               code  precision  recall
-    0             x        0.5     1.0
-    1   (all codes)        0.5     1.0
+              code  precision  recall
+    0            x        0.5     1.0
+    1  (all codes)        0.5     1.0
     """
     func = "evaluate_codings"
     check_frame(predicted, arg="predicted", func=func, required=["segment_id", "code"], allow_empty=True)

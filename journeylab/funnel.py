@@ -30,6 +30,7 @@ from ._validation import check_choice, check_frame
 from .errors import JourneylabError
 
 _NONE = np.iinfo(np.int64).max  # "not reached" for times and row positions
+_FORCE_SORTED = False            # tests set this to check both engines give the same answer
 _HINT = ("Name your columns with user=, time= and event= (e.g. funnel(df, steps=..., user='visitor', "
          "time='ts', event='action')).")
 
@@ -87,10 +88,11 @@ def _parse_steps(steps, func: str, *, min_steps: int = 2) -> tuple[tuple, tuple]
                                   f"event names; got {step!r}.")
         labels.append(str(label) if label is not None else _step_label(events if len(events) > 1 else events[0]))
         sets.append(frozenset(events))
-    if len(set(labels)) != len(labels):
-        dup = [x for x in labels if labels.count(x) > 1][0]
-        raise JourneylabError(f"{func}(): two steps share the label {dup!r}; pass a dict {{label: events}} to "
-                              "name repeated steps differently.")
+    seen: dict = {}
+    for i, lbl in enumerate(labels):          # a repeated step ("view", "view") gets "view (2)"
+        seen[lbl] = seen.get(lbl, 0) + 1
+        if seen[lbl] > 1:
+            labels[i] = f"{lbl} ({seen[lbl]})"
     return tuple(labels), tuple(sets)
 
 
@@ -465,7 +467,7 @@ def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_al
         all_codes = None
     t = t_all[rows]
     e = e_all[rows]
-    if spec.order != "strict" and spec.entry == "first":
+    if spec.order != "strict" and spec.entry == "first" and not _FORCE_SORTED:
         T, R = _engine_unsorted(u, t, e, unit.n, spec, W, luts, xluts)
         entered = np.flatnonzero(T[0] != _NONE)
         core = _Core(spec, entered, T[:, entered], rows[R[0][entered]], unit, tunit, n_ignored)
@@ -846,19 +848,26 @@ def funnel(
                    dict(user=user, time=time, event=event, session=session))
 
 
+# methods of statsmodels.stats.multitest.multipletests (names and aliases)
+CORRECTIONS = ("bonferroni", "sidak", "holm-sidak", "holm", "simes-hochberg", "hommel", "fdr_bh", "fdr_by",
+               "fdr_tsbh", "fdr_tsbky", "b", "s", "hs", "h", "sh", "ho", "fdr_i", "fdr_p", "fdri", "fdrp", "fdr_n", "fdr_2sbky",
+               "fdr_twostage", "fdr_gbs")
+
+
+def check_correction(correction, func):
+    """Raise unless ``correction`` is a multipletests method (checked without calling it: it runs gc)."""
+    if correction not in CORRECTIONS:
+        raise JourneylabError(f"{func}(): `correction` {correction!r} is not a statsmodels multipletests method; "
+                              "use e.g. 'holm', 'bonferroni', 'fdr_bh'.")
+
+
 def _check_alpha(alpha, func):
     if not isinstance(alpha, (float, int)) or not 0 < alpha < 1:
         raise JourneylabError(f"{func}(): `alpha` must be a number between 0 and 1, e.g. 0.05; got {alpha!r}.")
 
 
 def _result(events, core, spec, by_cols, attribution, alpha, correction, time, cols) -> FunnelResult:
-    from statsmodels.stats.multitest import multipletests
-
-    try:
-        multipletests([0.5], method=correction)
-    except ValueError:
-        raise JourneylabError(f"funnel(): `correction` {correction!r} is not a statsmodels multipletests method; "
-                              "use e.g. 'holm', 'bonferroni', 'fdr_bh'.") from None
+    check_correction(correction, "funnel")
     groups = _attribute(events, core, by_cols, attribution, time) if by_cols else None
     unit_name = "users" if spec.count == "user" else "sessions"
     steps_frame, keys, counts, _ = _summarise(core, groups, by_cols, alpha, unit_name)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 __all__ = ["export_qdpx", "import_qdpx", "contents", "verify_round_trip", "PROJECT_NS"]
 
-import io
 import os
 import re
 import tempfile
@@ -525,13 +524,14 @@ def contents(path) -> pd.DataFrame:
         return ", ".join(got[:n]) + (f", … ({len(got) - n} more)" if len(got) > n else "")
 
     codes = list(root.iter(f"{ns}Code"))
+    variables = root.findall(f"{ns}Variables/{ns}Variable")
     rows = [
         ("project", 1, f"{root.get('name')!r} from {root.get('origin') or 'unknown tool'}"),
         ("users", len(root.findall(f"{ns}Users/{ns}User")), names(root.findall(f"{ns}Users/{ns}User"))),
         ("codes", len(codes), names(codes)),
         ("code sets", len(root.findall(f"{ns}Sets/{ns}Set")), names(root.findall(f"{ns}Sets/{ns}Set"))),
-        ("variables", len(root.findall(f"{ns}Variables/{ns}Variable")),
-         ", ".join(f"{v.get('name')} ({v.get('typeOfVariable')})" for v in root.findall(f"{ns}Variables/{ns}Variable"))),
+        ("variables", len(variables),
+         ", ".join(f"{v.get('name')} ({v.get('typeOfVariable')})" for v in variables)),
         ("cases", len(root.findall(f"{ns}Cases/{ns}Case")), names(root.findall(f"{ns}Cases/{ns}Case"))),
         ("text sources", len(text_sources), names(text_sources)),
         ("other sources", len(others), ", ".join(f"{k} ×{others.count(k)}" for k in sorted(set(others)))),

@@ -15,7 +15,6 @@ __all__ = ["import_taguette", "html_text", "read_codebook", "write_codebook"]
 
 import csv
 import io
-import re
 import sqlite3
 import unicodedata
 from bisect import bisect_right

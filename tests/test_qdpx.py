@@ -269,12 +269,13 @@ def test_spans_inside_and_across_segments_keep_their_exact_place(tmp_path):
 # ----------------------------------------------------------------------------- import
 
 
+ACROSS = "on time 😀 and the 東京 store called me.\n\nInterviewer: And the returns?"
 CRLF_EXPECTED = [  # (segment_id, code, coder, selected text) from tests/data/qdpx/make_fixtures.py
     ("Interview P01-t002", "on time", "Enric", "Très bien — the sofa came on time 😀"),
     ("Interview P01-t002", "joy 😀", "Zoë", "Très bien — the sofa came on time 😀"),
     ("Interview P01-t002", "joy 😀", "Zoë", "東京 store called me."),
-    ("Interview P01-t002", "on time", "Enric", "on time 😀 and the 東京 store called me.\n\nInterviewer: And the returns?"),
-    ("Interview P01-t003", "on time", "Enric", "on time 😀 and the 東京 store called me.\n\nInterviewer: And the returns?"),
+    ("Interview P01-t002", "on time", "Enric", ACROSS),
+    ("Interview P01-t003", "on time", "Enric", ACROSS),
     ("Interview P01-t004", "refund pain", "Enric", "Returns were a pain; I waited 3 weeks for €120."),
     ("Interview P01-t004", "refund pain", "Zoë", "Returns were a pain; I waited 3 weeks for €120."),
     (None, "joy 😀", "Enric", "Interviewer:"),

@@ -7,7 +7,7 @@ format Taguette imports (``path``, ``description``).
 """
 from __future__ import annotations
 
-__all__ = ["Code", "Rules", "Codebook", "KNOWN_KINDS"]
+__all__ = ["Code", "Rules", "Codebook", "CodebookError", "KNOWN_KINDS"]
 
 import csv
 import html
@@ -172,6 +172,16 @@ class Code:
 # ----------------------------------------------------------------------------- parsing helpers
 
 
+class CodebookError(JourneylabError):
+    """A problem in a codebook; ``file``, ``line`` (1-based or None), ``code`` (name or None) and
+    ``problem`` (the message without the place) let a loader report it in its own format."""
+
+    def __init__(self, message: str, *, file: str = "", line: int | None = None, code: str | None = None,
+                 problem: str = ""):
+        super().__init__(message)
+        self.file, self.line, self.code, self.problem = file, line, code, problem or message
+
+
 class _Where:
     """Builds error messages naming the file, the code and the YAML line."""
 
@@ -198,14 +208,15 @@ class _Where:
                 return line
         return line
 
-    def error(self, message: str, *keys, code: str | None = None) -> JourneylabError:
+    def error(self, message: str, *keys, code: str | None = None) -> CodebookError:
         where = self.source
         line = self.line(*keys) if keys else None
         if line is not None:
             where += f", line {line}"
         if code is not None:
             where += f", code {code!r}"
-        return JourneylabError(f"{where}: {message}")
+        problem = f"code {code!r}: {message}" if code is not None else message
+        return CodebookError(f"{where}: {message}", file=self.source, line=line, code=code, problem=problem)
 
 
 def _text(value, what: str, where: _Where, keys: tuple, code: str | None) -> str:

@@ -315,3 +315,14 @@ def test_csv_errors(tmp_path):
     p.write_text("name\na\na\n", encoding="utf-8")
     with pytest.raises(JourneylabError, match="c.csv, line 3: code 'a' appears twice"):
         Codebook.from_csv(p)
+
+
+def test_errors_carry_their_place(tmp_path):
+    from journeylab.codebook import CodebookError
+
+    p = write(tmp_path, "name: t\ncodes:\n  - name: a\n  - name: b\n    parent: zz\n")
+    with pytest.raises(CodebookError) as info:
+        Codebook.from_yaml(p)
+    err = info.value
+    assert (err.line, err.code, err.file) == (5, "b", str(p))
+    assert err.problem == "code 'b': parent 'zz' is not a code in this codebook"

@@ -32,3 +32,4 @@ from .sentiment import (sentiment, load_lexicon, split_sentences, sentiment_term
 from .reliability import agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings
 from .learn import LearnedCoder
 from .reconcile import ReconcileSession
+from .funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert

@@ -441,9 +441,12 @@ class CodingSession:
         self.accept_all_button = w.Button(description="Accept all suggestions", layout=w.Layout(width="auto"))
         self.accept_all_button.on_click(self._action(st.accept_all))
         # memo
-        self.memo = w.Textarea(placeholder="memo for this segment", layout=w.Layout(width="100%", height="60px"))
+        self.memo = w.Textarea(placeholder="memo for this segment (saved when you leave the box)",
+                               continuous_update=False, layout=w.Layout(width="100%", height="60px"))
+        self.memo.observe(self._on_memo, names="value")
         self.save_memo_button = w.Button(description="Save memo")
-        self.save_memo_button.on_click(self._action(lambda: st.set_memo(self.memo.value)))
+        self.save_memo_button.on_click(self._action(
+            lambda: st.set_memo(self.memo.value) if self.memo.value != st.memo() else None))
         self.status = w.HTML()
 
         left = w.VBox([self.header, self.attributes_html, self.context_html,
@@ -485,6 +488,10 @@ class CodingSession:
         self._action(lambda: self.state.set_filters(
             participants=self.participant_filter.value, stage=self.stage_filter.value,
             suggested=self.suggested_filter.value, uncoded=self.uncoded_filter.value))()
+
+    def _on_memo(self, change):
+        if not self._updating and self.state.segment_id is not None and change["new"] != self.state.memo():
+            self._action(lambda: self.state.set_memo(change["new"]))()
 
     def _on_search(self, change):
         self.state.query = change["new"]

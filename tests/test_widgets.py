@@ -111,13 +111,18 @@ def test_navigation_progress_and_resume(tmp_path, segments, codebook, participan
     assert s.state.segment_id == "P01-t004"
     s.jump.value = "P02-t003"
     assert s.state.segment_id == "P02-t003"
-    s.memo.value = "participant had nothing to add"
-    s.save_memo_button.click()
+    s.memo.value = "participant had nothing to add"   # saved on leaving the box, no click needed
     assert s.state.store.memo("P02-t003", "ana") == "participant had nothing to add"
+    s.memo.value = "nothing to add"
+    s.save_memo_button.click()                          # the button saves too (no duplicate entry)
+    assert s.state.store.memo("P02-t003", "ana") == "nothing to add"
+    import sqlite3
+    n_log = sqlite3.connect(s.state.store.path).execute("SELECT COUNT(*) FROM memo_log").fetchone()[0]
+    assert n_log == 2
     # a new session (a restarted kernel) resumes on the same segment
     again = CodingSession(segments, codebook, tmp_path / "c.sqlite", "Ana ", participants=participants)
     assert again.state.segment_id == "P02-t003"
-    assert again.memo.value == "participant had nothing to add"
+    assert again.memo.value == "nothing to add"
     # a coder without a position starts at their first unfinished segment
     other = CodingSession(segments, codebook, tmp_path / "c.sqlite", "bob")
     assert other.state.segment_id == "P01-t002"

@@ -379,12 +379,14 @@ def _check_thresholds(thresholds) -> tuple:
 def _as_frame(data, text: str, id: str, include_interviewer: bool) -> pd.DataFrame:
     """Normalise the accepted inputs to a frame with columns ``id`` and ``text``."""
     if isinstance(data, pd.DataFrame):
-        check_frame(data, arg="data", func="sentiment", required=[id, text], allow_empty=True,
+        check_frame(data, arg="data", func="sentiment", required=[c for c in (id, text) if c is not None],
+                    allow_empty=True,
                     hint="Name your columns with `text=` and `id=` (e.g. text='comment', id='respondent_id').")
         df = data
         if not include_interviewer and "speaker_role" in df.columns:
             df = df[df["speaker_role"].astype("string").fillna("") != "interviewer"]
-        return pd.DataFrame({id: df[id].to_numpy(), text: df[text].to_numpy()})
+        ids = df.index.to_numpy() if id is None else df[id].to_numpy()
+        return pd.DataFrame({"__id__" if id is None else id: ids, text: df[text].to_numpy()})
     if isinstance(data, pd.Series):
         ids = data.index.to_numpy()
         return pd.DataFrame({id: ids, text: data.to_numpy()})
@@ -606,7 +608,7 @@ def sentiment_terms(
     check_choice(engine, arg="engine", func="sentiment_terms", choices=ENGINES)
     overrides = tuple(sorted(load_lexicon(lexicon).items())) if lexicon is not None else ()
     scorer = _scorer(engine, overrides)
-    frame = _as_frame(data, text, "__id__", include_interviewer)
+    frame = _as_frame(data, text, None, include_interviewer)
     booster = _vader.VADER_BOOSTER if engine == "vader" else _vader.NLTK_BOOSTER
     lex = scorer.lexicon
     counts: dict = {}
@@ -949,14 +951,15 @@ _CURVE_COLUMNS = {"stage", "stage_order", "mean", "ci_low", "ci_high", "n_segmen
 _PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"]
 
 
-def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None, size_by: str = "n_segments"):
+def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None, size_by: str = "n_segments",
+                       ylim=None):
     """Draw an emotion curve in the journey-map idiom.
 
     Stages run left to right in journey order. For each curve (one per ``by`` group): a line joins
     consecutive stages that have enough data, a shaded band shows their confidence interval, and
     each point's area grows with the number of segments. A stage with too little data is drawn as
-    a hollow grey point with a dotted interval and is *not* joined by the line; a stage without
-    data is marked "no data". A zero line separates positive from negative.
+    a hollow point with a dotted interval and is *not* joined by the line; a stage without data is
+    marked "no data". A zero line separates positive from negative.
 
     Parameters
     ----------
@@ -967,7 +970,10 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
     title : str, optional
         Axes title (default "Emotion curve across the journey").
     size_by : {"n_segments", "n_participants"}, default "n_segments"
-        What the point sizes show.
+        What the point areas show.
+    ylim : (float, float) or "full", optional
+        Vertical range. Default: the data and their intervals, with zero always shown; "full"
+        shows the whole compound scale, -1 to 1.
 
     Returns
     -------
@@ -982,6 +988,7 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
     >>> ax = jl.plot_emotion_curve(curve)
     """
     import matplotlib.pyplot as plt
+    import matplotlib.transforms as mtransforms
     from matplotlib.lines import Line2D
 
     check_frame(curve, arg="curve", func="plot_emotion_curve", required=sorted(_CURVE_COLUMNS),
@@ -989,31 +996,35 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
     check_choice(size_by, arg="size_by", func="plot_emotion_curve", choices=("n_segments", "n_participants"))
     extra = [c for c in curve.columns if c not in _CURVE_COLUMNS]
     by = extra[0] if extra else None
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(6.0, 1.6 * curve["stage_order"].nunique() + 2), 4.2))
     order = curve.drop_duplicates("stage_order").sort_values("stage_order")
     xs, names = order["stage_order"].to_numpy(), order["stage"].tolist()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.5, 1.7 * len(xs) + 2), 4.4))
     nmax = max(float(curve[size_by].max() or 1), 1.0)
 
     def area(n):
-        return 30 + 270 * np.sqrt(np.asarray(n, float) / nmax)
+        return 30 + 300 * np.sqrt(np.asarray(n, float) / nmax)
 
     groups = [(None, curve)] if by is None else list(curve.groupby(by, sort=False))
     k = len(groups)
-    offsets = np.linspace(-0.12, 0.12, k) if k > 1 else [0.0]
+    offsets = np.linspace(-0.18, 0.18, k) if k > 1 else [0.0]
+    band_alpha = 0.18 if k == 1 else 0.09
+    bottom = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
     handles = []
+    any_thin = False
     no_data_marked = set()
     for (g, d), off, colour in zip(groups, offsets, _PALETTE * 10):
         d = d.sort_values("stage_order")
-        x = d["stage_order"].to_numpy(float) + off
+        so = d["stage_order"].to_numpy()
+        x = so.astype(float) + off
         m = d["mean"].to_numpy(float)
         lo, hi = d["ci_low"].to_numpy(float), d["ci_high"].to_numpy(float)
+        sizes = area(d[size_by].to_numpy())
         ok = d["enough_data"].to_numpy(bool) & ~np.isnan(m)
-        # contiguous runs of stages with enough data: line and band only within a run
-        run: list = []
-        runs = []
+        # runs of consecutive stages with enough data: the line and the band stay within a run
+        runs, run = [], []
         for i in range(len(d)):
-            if ok[i] and (not run or d["stage_order"].iloc[i] == d["stage_order"].iloc[run[-1]] + 1):
+            if ok[i] and run and so[i] == so[run[-1]] + 1:
                 run.append(i)
             else:
                 if run:
@@ -1025,55 +1036,69 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
             idx = np.array(r)
             if len(idx) > 1:
                 ax.plot(x[idx], m[idx], color=colour, lw=2, zorder=3)
-                band = ~np.isnan(lo[idx]) & ~np.isnan(hi[idx])
-                ax.fill_between(x[idx], np.where(band, lo[idx], m[idx]), np.where(band, hi[idx], m[idx]),
-                                color=colour, alpha=0.18, lw=0, zorder=1)
-            else:
+                has = ~np.isnan(lo[idx]) & ~np.isnan(hi[idx])
+                ax.fill_between(x[idx], np.where(has, lo[idx], m[idx]), np.where(has, hi[idx], m[idx]),
+                                color=colour, alpha=band_alpha, lw=0, zorder=1)
+            elif not np.isnan(lo[idx[0]]):
                 i = idx[0]
-                if not np.isnan(lo[i]):
-                    ax.errorbar(x[i], m[i], yerr=[[m[i] - lo[i]], [hi[i] - m[i]]], color=colour, alpha=0.5,
-                                capsize=4, lw=1.5, zorder=2)
-        ax.scatter(x[ok], m[ok], s=area(d[size_by].to_numpy()[ok]), color=colour, edgecolor="white",
-                   linewidth=1.0, zorder=4)
+                ax.errorbar(x[i], m[i], yerr=[[m[i] - lo[i]], [hi[i] - m[i]]], color=colour, alpha=0.6,
+                            capsize=4, lw=1.5, zorder=2)
+        ax.scatter(x[ok], m[ok], s=sizes[ok], color=colour, edgecolor="white", linewidth=1.0, zorder=4)
         thin = ~ok & ~np.isnan(m)
-        for i in np.flatnonzero(thin):
-            if not np.isnan(lo[i]):
-                eb = ax.errorbar(x[i], m[i], yerr=[[m[i] - lo[i]], [hi[i] - m[i]]], color="#999999", ls="none",
-                                 capsize=3, lw=1, alpha=0.8, zorder=2)
-                for coll in eb[2]:
-                    coll.set_linestyle(":")
-        ax.scatter(x[thin], m[thin], s=area(d[size_by].to_numpy()[thin]), facecolor="white",
-                   edgecolor=colour if by is not None else "#888888", linewidth=1.5, linestyle="--", zorder=4)
+        any_thin = any_thin or bool(thin.any())
+        edge = "#777777" if by is None else colour
+        for i in np.flatnonzero(thin & ~np.isnan(lo)):
+            eb = ax.errorbar(x[i], m[i], yerr=[[m[i] - lo[i]], [hi[i] - m[i]]], color=edge, ls="none",
+                             capsize=3, lw=1, alpha=0.7, zorder=2)
+            for coll in eb[2]:
+                coll.set_linestyle(":")
+        ax.scatter(x[thin], m[thin], s=sizes[thin], facecolor="white", edgecolor=edge, linewidth=1.5,
+                   linestyle="--", zorder=4)
         for i in np.flatnonzero(np.isnan(m)):
-            so = int(d["stage_order"].iloc[i])
-            if by is None or so not in no_data_marked:
-                ax.text(so, 0.06 if by is None else -0.92, "no data", ha="center", va="bottom", fontsize=8,
-                        color="#888888", style="italic")
-                no_data_marked.add(so)
+            key = int(so[i]) if by is None else (int(so[i]), g)
+            if key in no_data_marked:
+                continue
+            no_data_marked.add(key)
+            label = "no data" if by is None else f"no data: {g}"
+            ax.text(x[i] if by is None else so[i], 0.03 + 0.05 * (len(no_data_marked) - 1 if by is not None else 0),
+                    label, transform=bottom, ha="center", va="bottom", fontsize=8, color=colour if by else "#888888",
+                    style="italic")
         if by is not None:
             handles.append(Line2D([], [], color=colour, marker="o", lw=2, label=str(g)))
     ax.axhline(0, color="#444444", lw=0.8, zorder=0)
     ax.set_xticks(xs)
-    ax.set_xticklabels([str(s).replace("_", " ") for s in names])
+    if by is None:
+        parts = order.set_index("stage_order")["n_participants"]
+        ax.set_xticklabels([f"{str(s).replace('_', ' ')}\n({int(parts.loc[o])} people)" for s, o in zip(names, xs)])
+    else:
+        ax.set_xticklabels([str(s).replace("_", " ") for s in names])
     ax.set_xlim(xs.min() - 0.5, xs.max() + 0.5)
-    ax.set_ylim(-1.0, 1.0)
+    if ylim == "full":
+        ax.set_ylim(-1.0, 1.0)
+    elif ylim is not None:
+        ax.set_ylim(*ylim)
+    else:
+        vals = np.concatenate([curve[c].to_numpy(float) for c in ("mean", "ci_low", "ci_high")] + [np.zeros(1)])
+        vals = vals[~np.isnan(vals)]
+        lo_, hi_ = float(vals.min()), float(vals.max())
+        pad = max(0.05, 0.12 * (hi_ - lo_))
+        ax.set_ylim(max(-1.0, lo_ - pad), min(1.0, hi_ + pad))
     ax.set_xlabel("Journey stage")
     ax.set_ylabel("Mean sentiment (VADER compound)")
     ax.set_title(title or "Emotion curve across the journey")
     ax.grid(axis="y", color="#dddddd", lw=0.6, zorder=0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    min_txt = ""
-    if (~curve["enough_data"]).any():
-        min_txt = "hollow: too few participants (not joined)"
-    legend_items = list(handles)
-    legend_items.append(Line2D([], [], color="#888888", marker="o", lw=0, markerfacecolor="white",
-                               label=min_txt or "hollow: too few participants"))
-    legend_items.append(Line2D([], [], color="#888888", marker="o", lw=0, markersize=9,
-                               label=f"point area: {size_by.replace('_', ' ')}"))
-    ax.legend(handles=legend_items, loc="lower left", fontsize=8, frameon=False,
-              ncol=2 if len(legend_items) > 3 else 1)
+    items = list(handles)
+    if any_thin:
+        items.append(Line2D([], [], color="#777777", marker="o", lw=0, markerfacecolor="white", markersize=8,
+                            label="hollow: too few participants (not joined)"))
+    items.append(Line2D([], [], color="#777777", marker="o", lw=0, markersize=8,
+                        label=f"point area: {size_by.replace('_', ' ')}"))
+    ax.legend(handles=items, loc="upper center", bbox_to_anchor=(0.5, -0.2 if by is None else -0.14), fontsize=8,
+              frameon=False, ncol=min(len(items), 3))
     return ax
+
 
 
 # ----------------------------------------------------------------------------- survey scores

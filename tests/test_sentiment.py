@@ -372,6 +372,9 @@ def test_sentiment_terms_counts_lexicon_words_as_the_engine_reads_them():
     assert "very" not in v.index  # a booster, not a valenced word
     n = jl.sentiment_terms(texts, engine="nltk").set_index("term")
     assert n.loc["great", "n"] == 2 and "smiling" not in n.index  # "great!?" stays "great!?" in NLTK
+    segs = segments_frame()  # a frame: interviewer turns are left out
+    assert jl.sentiment_terms(segs)["term"].tolist() == ["awful", "loved"]
+    assert "how" not in jl.sentiment_terms(segs, include_interviewer=True)["term"].tolist()
     custom = jl.sentiment_terms(texts, lexicon={"slow": -1.3, "laughs": 0.0}).set_index("term")
     assert custom.loc["slow", "valence"] == -1.3 and custom.loc["laughs", "direction"] == "neutral"
 

@@ -280,50 +280,27 @@ def _step_name(step) -> str:
 # ----------------------------------------------------------------------------- funnel
 
 
-def _funnel_frame(study, events: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """Per funnel step: users reaching it (closed funnel, unique users, window from step 1)."""
+def _funnel_frame(study, events: pd.DataFrame, level: float) -> tuple[pd.DataFrame, str]:
+    """Per funnel step: users reaching it, with :func:`journeylab.funnel` (closed, unique users)."""
     steps = list(study.funnel_steps or [])
     window = study.funnel_window or "7D"
+    cols = ["step", "users", "users_from", "conversion", "ci_low", "ci_high"]
     if len(steps) < 2 or len(events) == 0:
-        return pd.DataFrame(columns=["step", "users", "users_from", "conversion", "ci_low", "ci_high"]), ""
-    import journeylab
+        return pd.DataFrame(columns=cols), ""
+    from .funnel import funnel
 
-    fn = getattr(journeylab, "funnel", None)
-    if callable(fn):
-        f = fn(events, steps=steps, window=window)
-        f = f.rename(columns={c: c for c in f.columns})
-        users = f["users"].astype(int).to_numpy()
-        how = "journeylab.funnel"
-    else:
-        users = _closed_funnel_users(events, steps, window)
-        how = "closed funnel"
-    names = [_step_name(s) for s in steps]
-    rows = []
-    for k, name in enumerate(names):
-        prev = users[k - 1] if k else users[0]
-        rows.append({"step": name, "users": int(users[k]), "users_from": int(prev),
-                     "conversion": users[k] / prev if prev else math.nan})
-    desc = (f"{how} over events.{'' if how == 'journeylab.funnel' else ''} steps "
-            f"{' → '.join(names)}, unique users, ordered, {window} window from the first step")
-    return pd.DataFrame(rows), desc
-
-
-def _closed_funnel_users(events: pd.DataFrame, steps: list, window: str) -> np.ndarray:
-    """Unique users reaching each step of a closed funnel (first entry into step 1; each later
-    step's first occurrence after the previous one, within ``window`` of the entry)."""
-    ev = events[["user_id", "timestamp", "event"]]
-    win = pd.Timedelta(window)
-    first = ev[ev["event"].isin(_step_events(steps[0]))].groupby("user_id", sort=False)["timestamp"].min()
-    reached = pd.DataFrame({"user_id": first.index, "t0": first.to_numpy(), "t": first.to_numpy()})
-    out = [len(reached)]
-    for step in steps[1:]:
-        e = ev[ev["event"].isin(_step_events(step))]
-        m = e.merge(reached, on="user_id", how="inner")
-        m = m[(m["timestamp"] >= m["t"]) & (m["timestamp"] <= m["t0"] + win)]
-        nxt = m.groupby("user_id", sort=False).agg(t0=("t0", "first"), t=("timestamp", "min")).reset_index()
-        reached = nxt
-        out.append(len(reached))
-    return np.asarray(out, dtype=int)
+    f = funnel(events, steps=steps, window=window, alpha=1 - level)
+    st = f.steps
+    users = st["users"].astype(int).to_numpy()
+    out = pd.DataFrame({"step": [_step_name(x) for x in steps], "users": users,
+                        "users_from": np.r_[users[:1], users[:-1]],
+                        "conversion": st["conversion_from_previous"].to_numpy(float),
+                        "ci_low": st["from_previous_ci_low"].to_numpy(float),
+                        "ci_high": st["from_previous_ci_high"].to_numpy(float)})
+    d = f.definition
+    desc = (f"journeylab.funnel: {' → '.join(out['step'])}; {d['order']} order, {d['entry']} entry, "
+            f"unique {d['count']}s, {d['window']} window from the first step")
+    return out, desc
 
 
 # ----------------------------------------------------------------------------- metrics per touchpoint
@@ -433,7 +410,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             events = events[events[persona_column] == persona]
         else:
             source_note = f"; all users (the event log has no '{persona_column}' column)"
-    fun, desc = _funnel_frame(study, events)
+    fun, desc = _funnel_frame(study, events, level)
     weeks = _weeks(events)
     if len(fun) > 1:
         conv = fun["conversion"].to_numpy(float)[1:]
@@ -445,7 +422,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             step_raw = study.funnel_steps[k]
             evs = _step_events(step_raw)
             stage, tp = ev_tp.get(evs[0], (None, None))
-            lo, hi = wilson(r["users"], r["users_from"], level)
+            lo, hi = float(r["ci_low"]), float(r["ci_high"])
             lost = int(r["users_from"] - r["users"])
             to_end = last_users / r["users"] if r["users"] else math.nan
             rank = int(order[k - 1])
@@ -762,6 +739,7 @@ def evidence_table(
     n_quotes: int = 3,
     n_boot: int = 1000,
     random_state: int = 0,
+    step_links: dict | None = None,
     persona_column: str = "persona",
 ) -> pd.DataFrame:
     """One row per claim a journey map makes, with its evidence and a triangulation grade.
@@ -795,6 +773,11 @@ def evidence_table(
         Bootstrap replicates of the sentiment intervals.
     random_state : int, default 0
         Seed of the bootstraps.
+    step_links : dict, optional
+        Touchpoint → funnel step (its event name) to link to that touchpoint's claims, overriding
+        the default (the last funnel step whose event belongs to the touchpoint).
+    persona_column : str, default "persona"
+        Column of ``study.participants`` and ``study.survey`` naming the persona.
 
     Returns
     -------
@@ -812,7 +795,7 @@ def evidence_table(
         ``sentiment_ci_low``/``sentiment_ci_high`` (participant bootstrap).
 
         Linked metrics (see :func:`touchpoint_metrics`, :func:`theme_nps`): the funnel step at the
-        touchpoint (the lowest-converting one if several) — ``step``, ``step_from``,
+        touchpoint (the last one if several: the step that completes the touchpoint) — ``step``, ``step_from``,
         ``step_users_from``, ``step_users``, ``step_conversion``, ``step_ci_low``, ``step_ci_high``,
         ``step_lost``, ``step_lost_per_week``, ``step_rank``, ``funnel_n_steps``,
         ``funnel_median``, ``step_to_end``, ``step_to_end_n``, ``step_signal``, ``step_source``;
@@ -830,6 +813,11 @@ def evidence_table(
 
     Notes
     -----
+    A funnel step belongs to the touchpoint of its event (study.yml ``events:``); when a
+    touchpoint holds several steps (the sample's cart holds *add to cart* and *checkout start*),
+    its claims are linked to the last one, the step that completes the touchpoint ("of those who
+    filled a cart, how many went on to check out"); ``step_links`` overrides this.
+
     Claims come from codes whose kind is a pain point, delight, need or behaviour, and that at
     least one participant raised (grouping codes are used only when applied directly). A funnel
     step or CSAT that signals a problem at a touchpoint where no pain point has qualitative
@@ -861,6 +849,12 @@ def evidence_table(
                               f"{type(thresholds).__name__}.")
     if min_participants is not None:
         rules = dataclasses.replace(rules, min_participants=min_participants)
+    links = dict(step_links or {})
+    known_steps = {_step_name(x) for x in (study.funnel_steps or [])}
+    for tp, st in links.items():
+        if st not in known_steps:
+            raise JourneylabError(f"{func}(): step_links[{tp!r}] = {st!r} is not a funnel step; steps: "
+                                  f"{', '.join(sorted(known_steps))}.")
     import journeylab as jl
 
     cb = study.codebook
@@ -906,7 +900,7 @@ def evidence_table(
         else:
             pids = set(parts["participant_id"])
         blocks.append(_persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, p, rules, n_quotes,
-                                     n_boot, random_state, persona_column))
+                                     n_boot, random_state, persona_column, links))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
     ev = grade_claims(ev, rules=rules)
     coders = sorted(codings["coder"].dropna().astype(str).unique()) if "coder" in codings else []
@@ -925,7 +919,7 @@ def evidence_table(
 
 
 def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, persona, rules, n_quotes, n_boot,
-                   random_state, persona_column) -> pd.DataFrame:
+                   random_state, persona_column, step_links) -> pd.DataFrame:
     import journeylab as jl
 
     cb = study.codebook
@@ -970,9 +964,11 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
 
     def step_for(stage, tp):
         m = tm[(tm["metric"] == "step") & (tm["touchpoint"] == tp)]
+        if tp in step_links:
+            m = tm[(tm["metric"] == "step") & (tm["name"] == step_links[tp])]
         if len(m) == 0:
             return {}
-        r = m.sort_values("value").iloc[0]
+        r = m.iloc[-1]  # the step that completes the touchpoint (the last of the funnel there)
         return {"step": r["name"], "step_from": r["step_from"], "step_users_from": r["users_from"],
                 "step_users": r["users"], "step_conversion": r["value"], "step_ci_low": r["ci_low"],
                 "step_ci_high": r["ci_high"], "step_lost": r["lost"], "step_lost_per_week": r["lost_per_week"],

@@ -564,7 +564,9 @@ def test_plot_emotion_curve_breaks_line_at_thin_stages(tmp_path):
     assert len(hollow) == 1 and hollow[0].get_offsets()[0][0] == 2
     assert "no data" in [t.get_text() for t in ax.texts]
     assert ax.get_xlabel() == "Journey stage" and "compound" in ax.get_ylabel()
-    assert [t.get_text() for t in ax.get_xticklabels()] == curve["stage"].tolist()
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "awareness\n(6 people)", "consideration\n(5 people)", "purchase\n(2 people)", "retention\n(0 people)",
+        "advocacy\n(7 people)"]
     plt.gcf().savefig(tmp_path / "curve.png")
 
 

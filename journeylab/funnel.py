@@ -284,11 +284,7 @@ class _Core:
         return self.T[k] != _NONE
 
 
-def _first_at(Tk: np.ndarray, Rk: np.ndarray, uu: np.ndarray, tt: np.ndarray, pos: np.ndarray) -> None:
-    """Earliest (time, row) per unit over candidate rows, written into Tk / Rk."""
-    np.minimum.at(Tk, uu, tt)
-    sel = tt == Tk[uu]
-    np.minimum.at(Rk, uu[sel], pos[sel])
+_CHUNK = 1 << 19   # rows scanned at a time: bounds the temporary arrays to a few MB each
 
 
 def _after(tt, pos, pt, pr):
@@ -296,55 +292,97 @@ def _after(tt, pos, pt, pr):
     return (tt > pt) | ((tt == pt) & (pos > pr))
 
 
-def _engine_unsorted(u, t, e, n_units, spec: _Spec, W: int, luts: list, xluts: dict):
-    """Closed / any order with first entry: no sort. Returns T (n_steps, n_units) and R (row positions)."""
+class _Source:
+    """Where the engines read rows: times, event indices and unit codes by position.
+
+    Positions run over the whole log (``rows is None``: no copy of anything) or over a subset of
+    it (``rows`` maps positions to rows of the log). Positions increase with row order.
+    """
+
+    def __init__(self, t, e, ucode_at, n_units, rows=None, may_miss=True):
+        self.t, self.e, self.ucode_at, self.n_units, self.rows, self.may_miss = t, e, ucode_at, n_units, rows, may_miss
+
+    def candidates(self, lut):
+        """Yield (positions, unit codes, times) of rows whose event is in ``lut``, a chunk at a time."""
+        e = self.e
+        for s in range(0, len(e), _CHUNK):
+            c = np.flatnonzero(lut[e[s:s + _CHUNK]])
+            if not len(c):
+                continue
+            c += s
+            uu = self.ucode_at(c)
+            if self.may_miss:
+                keep = uu >= 0
+                if not keep.all():
+                    c, uu = c[keep], uu[keep]
+            yield c, uu, self.t[c]
+
+    def row_of(self, pos):
+        return pos if self.rows is None else self.rows[pos]
+
+
+def _earliest(src: _Source, lut, Tk, Rk, allowed) -> None:
+    """Per unit, the earliest (time, row) among candidate rows passing ``allowed(c, uu, tt)``.
+
+    Two passes over the candidates: the minimum time, then the first row at that time.
+    """
+    for c, uu, tt in src.candidates(lut):
+        ok = allowed(c, uu, tt)
+        np.minimum.at(Tk, uu[ok], tt[ok])
+    for c, uu, tt in src.candidates(lut):
+        ok = allowed(c, uu, tt)
+        ok &= tt == Tk[uu]
+        np.minimum.at(Rk, uu[ok], c[ok])
+
+
+def _engine_unsorted(src: _Source, spec: _Spec, W: int, luts: list, xluts: dict):
+    """Closed / any order with first entry: no sort. Returns T (n_steps, n_units) and R (positions)."""
     n = len(spec.sets)
-    pos_all = np.arange(len(u), dtype=np.int64)
-    T = np.full((n, n_units), _NONE, dtype=np.int64)
-    R = np.full((n, n_units), _NONE, dtype=np.int64)
-
-    def cands(lut):
-        c = np.flatnonzero(lut[e])
-        return c, u[c], t[c]
-
-    c, uu, tt = cands(luts[0])
-    _first_at(T[0], R[0], uu, tt, c)
+    T = np.full((n, src.n_units), _NONE, dtype=np.int64)
+    R = np.full((n, src.n_units), _NONE, dtype=np.int64)
+    _earliest(src, luts[0], T[0], R[0], lambda c, uu, tt: np.ones(len(c), dtype=bool))
     entered = T[0] != _NONE
     deadline = np.where(entered, T[0] + W * entered, _NONE)
     if spec.order == "closed":
         for k in range(1, n):
-            c, uu, tt = cands(luts[k])
-            pt, pr = T[k - 1][uu], R[k - 1][uu]
-            ok = (pt != _NONE) & (tt <= deadline[uu]) & _after(tt, c, pt, pr)
-            _first_at(T[k], R[k], uu[ok], tt[ok], c[ok])
-            _apply_exclusion(k, T, R, u, t, e, xluts, pos_all)
+            Tp, Rp = T[k - 1], R[k - 1]
+
+            def allowed(c, uu, tt, Tp=Tp, Rp=Rp):
+                pt = Tp[uu]
+                return (pt != _NONE) & (tt <= deadline[uu]) & _after(tt, c, pt, Rp[uu])
+
+            _earliest(src, luts[k], T[k], R[k], allowed)
+            _apply_exclusion(src, k, T, R, xluts)
     else:  # any order after step 1
-        F = np.full((n, n_units), _NONE, dtype=np.int64)
-        FR = np.full((n, n_units), _NONE, dtype=np.int64)
+        F = np.full(src.n_units, _NONE, dtype=np.int64)
+        FR = np.full(src.n_units, _NONE, dtype=np.int64)
+        T0, R0 = T[0], R[0]
+
+        def allowed(c, uu, tt):
+            return entered[uu] & (tt <= deadline[uu]) & _after(tt, c, T0[uu], R0[uu])
+
         for k in range(1, n):
-            c, uu, tt = cands(luts[k])
-            ok = entered[uu] & (tt <= deadline[uu]) & _after(tt, c, T[0][uu], R[0][uu])
-            _first_at(F[k], FR[k], uu[ok], tt[ok], c[ok])
-            have = (T[k - 1] != _NONE) & (F[k] != _NONE)
-            later = _after(F[k], FR[k], T[k - 1], R[k - 1])
-            T[k] = np.where(have, np.where(later, F[k], T[k - 1]), _NONE)
-            R[k] = np.where(have, np.where(later, FR[k], R[k - 1]), _NONE)
-            _apply_exclusion(k, T, R, u, t, e, xluts, pos_all)
+            F[:] = _NONE
+            FR[:] = _NONE
+            _earliest(src, luts[k], F, FR, allowed)
+            have = (T[k - 1] != _NONE) & (F != _NONE)
+            later = _after(F, FR, T[k - 1], R[k - 1])
+            T[k] = np.where(have, np.where(later, F, T[k - 1]), _NONE)
+            R[k] = np.where(have, np.where(later, FR, R[k - 1]), _NONE)
+            _apply_exclusion(src, k, T, R, xluts)
     return T, R
 
 
-def _apply_exclusion(k, T, R, u, t, e, xluts, pos_all):
+def _apply_exclusion(src: _Source, k, T, R, xluts):
+    """Units with an exclusion event strictly between their step k-1 and step k stop at k-1."""
     lut = xluts.get(k)
     if lut is None:
         return
-    xs = np.flatnonzero(lut[e])
-    if not len(xs):
-        return
-    ux, tx = u[xs], t[xs]
-    reached = T[k][ux] != _NONE
-    after_prev = _after(tx, xs, T[k - 1][ux], R[k - 1][ux])
-    before_cur = _after(T[k][ux], R[k][ux], tx, xs)
-    bad = ux[reached & after_prev & before_cur]
+    bad = np.zeros(src.n_units, dtype=bool)
+    for xs, ux, tx in src.candidates(lut):
+        reached = T[k][ux] != _NONE
+        hit = reached & _after(tx, xs, T[k - 1][ux], R[k - 1][ux]) & _after(T[k][ux], R[k][ux], tx, xs)
+        bad[ux[hit]] = True
     T[k][bad] = _NONE
     R[k][bad] = _NONE
 
@@ -423,6 +461,22 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
     return ue, P, order, st
 
 
+def _direct_codes(col: pd.Series):
+    """Unit codes readable by position without copying the column (categorical codes, or integer
+    ids in a dense range), as (code_at, n, labels, all_codes); None when the column needs hashing."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        cats = col.cat.categories
+        return (lambda c: codes[c]), len(cats), (lambda c: cats.take(c)), codes
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu" and len(col):
+        vals = col.to_numpy()
+        lo, hi = int(vals.min()), int(vals.max())
+        if hi - lo < max(4 * len(vals), 1 << 20):
+            return ((lambda c: vals[c].astype(np.int64) - lo), hi - lo + 1,
+                    (lambda c: np.asarray(c, dtype=np.int64) + lo), None)
+    return None
+
+
 def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_all_codes: bool, func: str,
                      by_cols: Sequence[str] = ()) -> _Core:
     """Validate, encode and run the right engine."""
@@ -432,7 +486,7 @@ def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_al
     W = _to_unit(spec.window, tunit)
     names = spec.names
     e_all = _event_index(events[event], names)
-    counts = np.bincount(e_all[e_all >= 0], minlength=len(names))
+    counts = [bool((e_all == i).any()) for i in range(len(names))]
     _check_present(counts, names, events[event], spec, func, event)
     luts = []
     for s in spec.sets:
@@ -448,30 +502,46 @@ def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_al
             xluts[k] = lut
     session_col = session if spec.count == "session" else None
     strict = spec.order == "strict"
-    if strict or need_all_codes:
-        unit = _unit_codes(events, user, session_col, None)
-        all_codes = unit.codes
-        keep = all_codes >= 0 if strict else (e_all >= 0) & (all_codes >= 0)
-        rows = np.flatnonzero(keep)
-        u = all_codes[rows]
-        n_ignored = int(((all_codes < 0) & (True if strict else e_all >= 0)).sum())
+    sorted_engine = strict or spec.entry == "furthest" or _FORCE_SORTED
+    direct = _direct_codes(events[user]) if session_col is None else None
+    all_codes = None
+    if direct is not None:
+        code_at, n_units, ulab, cat_codes = direct
+        unit = _Codes(None, n_units, lambda c: {user: ulab(c)})
+        missing = cat_codes is not None and len(cat_codes) and cat_codes.min() < 0
+        n_ignored = int(((cat_codes < 0) & (e_all >= 0)).sum()) if missing else 0
+        if need_all_codes:
+            all_codes = cat_codes if cat_codes is not None else code_at(np.arange(len(events)))
+        src = _Source(t_all, e_all, code_at, n_units, None, may_miss=bool(missing))
     else:
-        rows = np.flatnonzero(e_all >= 0)
-        unit = _unit_codes(events, user, session_col, rows)
-        ok = unit.codes >= 0
-        n_ignored = int((~ok).sum())
-        if n_ignored:
-            rows, u = rows[ok], unit.codes[ok]
+        if strict or need_all_codes:
+            unit = _unit_codes(events, user, session_col, None)
+            all_codes = unit.codes
+            keep = all_codes >= 0 if strict else (e_all >= 0) & (all_codes >= 0)
+            rows = np.flatnonzero(keep)
+            u = all_codes[rows]
+            n_ignored = int(((all_codes < 0) & (True if strict else e_all >= 0)).sum())
         else:
-            u = unit.codes
-        all_codes = None
-    t = t_all[rows]
-    e = e_all[rows]
-    if spec.order != "strict" and spec.entry == "first" and not _FORCE_SORTED:
-        T, R = _engine_unsorted(u, t, e, unit.n, spec, W, luts, xluts)
+            rows = np.flatnonzero(e_all >= 0)
+            unit = _unit_codes(events, user, session_col, rows)
+            ok = unit.codes >= 0
+            n_ignored = int((~ok).sum())
+            u = unit.codes[ok] if n_ignored else unit.codes
+            rows = rows[ok] if n_ignored else rows
+        src = _Source(t_all[rows], e_all[rows], (lambda c, u=u: u[c]), unit.n, rows, may_miss=False)
+    if not sorted_engine:
+        T, R = _engine_unsorted(src, spec, W, luts, xluts)
         entered = np.flatnonzero(T[0] != _NONE)
-        core = _Core(spec, entered, T[:, entered], rows[R[0][entered]], unit, tunit, n_ignored)
+        core = _Core(spec, entered, T[:, entered], src.row_of(R[0][entered]), unit, tunit, n_ignored)
     else:
+        if src.rows is None:   # materialise the rows the sort needs
+            rows = np.arange(len(e_all)) if strict else np.flatnonzero(e_all >= 0)
+            u = src.ucode_at(rows)
+            ok = u >= 0
+            rows, u = rows[ok], u[ok]
+            t, e = t_all[rows], e_all[rows]
+        else:
+            rows, u, t, e = src.rows, src.ucode_at(np.arange(len(src.e))), src.t, src.e
         ue, P, order, st = _engine_sorted(u, t, e, spec, W, luts, xluts)
         T = np.where(P >= 0, st[np.maximum(P, 0)], _NONE)
         core = _Core(spec, ue, T, rows[order[P[0]]], unit, tunit, n_ignored)

@@ -33,3 +33,4 @@ from .reliability import agreement, krippendorff_alpha, disagreements, compare_c
 from .learn import LearnedCoder
 from .reconcile import ReconcileSession
 from .funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
+from .survey import nps, csat

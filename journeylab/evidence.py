@@ -156,31 +156,6 @@ def wilson(count, nobs, level: float = 0.95) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _mean_ci(x: np.ndarray, level: float) -> tuple[float, float, float]:
-    n = len(x)
-    if n == 0:
-        return (math.nan, math.nan, math.nan)
-    m = float(np.mean(x))
-    if n < 2:
-        return (m, math.nan, math.nan)
-    from scipy.stats import t
-
-    half = float(t.ppf(0.5 + level / 2, n - 1)) * float(np.std(x, ddof=1)) / math.sqrt(n)
-    return (m, m - half, m + half)
-
-
-def _nps_parts(scores: np.ndarray) -> tuple[float, float, int]:
-    """NPS (points) and the variance of the NPS estimate (points²)."""
-    n = len(scores)
-    if n == 0:
-        return (math.nan, math.nan, 0)
-    pro = float(np.mean(scores >= 9))
-    det = float(np.mean(scores <= 6))
-    nps = pro - det
-    var = (pro + det - nps ** 2) / n
-    return (100 * nps, 1e4 * var, n)
-
-
 # ----------------------------------------------------------------------------- study helpers
 
 
@@ -442,24 +417,25 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
         survey = survey[survey[persona_column] == persona]
     low, high = study.csat_scale or (1, 5)
     tp_stage = dict(zip(study.touchpoints["touchpoint"], study.touchpoints["stage"]))
-    for col, tp in (study.csat_columns or {}).items():
-        if col not in survey.columns:
-            continue
-        x = pd.to_numeric(survey[col], errors="coerce").dropna().to_numpy(float)
-        n = len(x)
-        top = int(np.sum(x >= high - 1))
-        share = top / n if n else math.nan
-        lo, hi = wilson(top, n, level)
-        mean, mlo, mhi = _mean_ci(x, level)
+    cols_present = {c: t for c, t in (study.csat_columns or {}).items() if c in survey.columns}
+    if cols_present and len(survey):
+        from .survey import csat
+
+        cs = csat(survey, columns=cols_present, scale=(low, high), top_box=2, alpha=1 - level)
         who = f", persona {persona}" if persona is not None else ""
-        rows.append({
-            "stage": tp_stage.get(tp), "touchpoint": tp, "metric": "csat", "name": col,
-            "label": f"CSAT {tp}", "n": n, "value": share, "ci_low": lo, "ci_high": hi,
-            "mean": mean, "mean_ci_low": mlo, "mean_ci_high": mhi,
-            "signal": _csat_signal(share, lo, hi, n, rules),
-            "source": f"survey: column {col} ({low}–{high} scale), {n} answers{who}, blanks excluded; top-2 box "
-                      f"(≥ {high - 1}) share with Wilson {level:.0%} CI, mean with t interval",
-        })
+        for r in cs.to_dict("records"):
+            tp, n = r["touchpoint"], int(r["n"])
+            share = r["top_box_share"] if n else math.nan
+            lo, hi = (r["top_box_ci_low"], r["top_box_ci_high"]) if n else (math.nan, math.nan)
+            rows.append({
+                "stage": tp_stage.get(tp), "touchpoint": tp, "metric": "csat", "name": r["column"],
+                "label": f"CSAT {tp}", "n": n, "value": share, "ci_low": lo, "ci_high": hi,
+                "mean": r["mean"], "mean_ci_low": r["mean_ci_low"], "mean_ci_high": r["mean_ci_high"],
+                "signal": _csat_signal(share, lo, hi, n, rules),
+                "source": f"journeylab.csat: survey column {r['column']} ({low}–{high} scale), {n} answers{who}, "
+                          f"{int(r['n_blank'])} blanks excluded; top-2 box ({r['top_box']}) share with Wilson "
+                          f"{level:.0%} CI, mean with t interval",
+            })
     cols = ["stage", "touchpoint", "metric", "name", "label", "step_from", "users_from", "users", "n", "value",
             "ci_low", "ci_high", "lost", "lost_per_week", "rank", "n_steps", "median", "to_end", "to_end_n",
             "mean", "mean_ci_low", "mean_ci_high", "signal", "source"]
@@ -509,26 +485,37 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
     check_frame(survey, arg="survey", func="theme_nps", required=["respondent_id", nps, comment], allow_empty=True)
     check_frame(comment_codings, arg="comment_codings", func="theme_nps", required=["segment_id", "code"],
                 allow_empty=True)
+    from .survey import nps as _nps
+
     rules = rules or GradingRules(level=level)
     z = _z(level)
     seg = _comment_segments(survey, comment)
-    scores = pd.to_numeric(survey.set_index(survey["respondent_id"].astype(str))[nps], errors="coerce")
-    commenters = scores.reindex(seg["segment_id"]).dropna()
+    ids = survey["respondent_id"].astype(str)
+    commenters = survey[ids.isin(set(seg["segment_id"])).to_numpy()]
+    commenters = commenters[pd.to_numeric(commenters[nps], errors="coerce").notna().to_numpy()]
+    cid = commenters["respondent_id"].astype(str).to_numpy()
     cod = _positive_codings(comment_codings)
     rows = []
-    for code, ids in cod.groupby("code", sort=True)["segment_id"]:
-        ids = set(ids)
-        mask = commenters.index.isin(ids)
-        a = commenters[mask].to_numpy(float)
-        b = commenters[~mask].to_numpy(float)
-        na, va, _ = _nps_parts(a)
-        nb, vb, _ = _nps_parts(b)
-        gap = na - nb
-        half = z * math.sqrt(va + vb) if len(a) and len(b) else math.nan
-        lo, hi = gap - half, gap + half
-        rows.append({"code": code, "nps_theme": na, "nps_others": nb, "nps_n_theme": len(a), "nps_n_others": len(b),
+    for code, sids in cod.groupby("code", sort=True)["segment_id"]:
+        theme = np.isin(cid, list(set(sids)))
+        if not theme.any():
+            continue
+        grp = commenters[[nps]].assign(_theme=np.where(theme, "theme", "others"))
+        res = _nps(grp, score=nps, by="_theme", alpha=1 - level, id=None).set_index("_theme")
+        a_ = res.loc["theme"] if "theme" in res.index else None
+        b_ = res.loc["others"] if "others" in res.index else None
+        na, nb = (int(a_["n"]) if a_ is not None else 0), (int(b_["n"]) if b_ is not None else 0)
+        va = a_["nps"] if a_ is not None else math.nan
+        vb = b_["nps"] if b_ is not None else math.nan
+        gap = va - vb
+        if na and nb:
+            half = z * math.sqrt(a_["se"] ** 2 + b_["se"] ** 2)
+            lo, hi = gap - half, gap + half
+        else:
+            lo = hi = math.nan
+        rows.append({"code": code, "nps_theme": va, "nps_others": vb, "nps_n_theme": na, "nps_n_others": nb,
                      "nps_gap": gap, "nps_gap_ci_low": lo, "nps_gap_ci_high": hi,
-                     "nps_signal": _nps_signal(gap, lo, hi, len(a), rules)})
+                     "nps_signal": _nps_signal(gap, lo, hi, na, rules) if na and nb else pd.NA})
     return pd.DataFrame(rows, columns=["code", "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap",
                                        "nps_gap_ci_low", "nps_gap_ci_high", "nps_signal"])
 
@@ -958,7 +945,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         tn = theme_nps(survey, survey_codings, nps=nps_col, level=rules.level, rules=rules).set_index("code")
     else:
         tn = pd.DataFrame(columns=["nps_theme"])
-    nps_source = (f"survey: {nps_col} of respondents whose comment carries the code vs other commenters"
+    nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
                   f"{'' if persona is None else f', persona {persona}'}; comments coded with the codebook's rules; "
                   f"gap CI from the trinomial variance (Wald, {rules.level:.0%})")
 

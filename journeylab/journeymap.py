@@ -473,8 +473,7 @@ class JourneyMap:
         emo = emo.astype({"stage_order": int, "n_segments": int, "n_participants": int, "enough_data": bool})
         for c in ("mean", "ci_low", "ci_high"):
             emo[c] = pd.to_numeric(emo[c], errors="coerce").astype(float)
-        opp = pd.DataFrame(data.get("opportunities", []), columns=_OPP_COLS)
-        opp = opp.astype(object).where(opp.notna(), None)
+        opp = _normalise_opportunities(pd.DataFrame(data.get("opportunities", []), columns=_OPP_COLS))
         return cls(title=data.get("title", "Journey map"), persona=data.get("persona", "all"), stages=data["stages"],
                    persona_card=data.get("persona_card", {}), goals=data.get("goals", {}),
                    actions=data.get("actions", {}), thoughts=data.get("thoughts", {}), emotion=emo, evidence=ev,
@@ -636,7 +635,13 @@ def _opportunities(study, ev: pd.DataFrame, nt: dict) -> pd.DataFrame:
         rows.append({"stage": r["stage"], "touchpoint": r["touchpoint"], "text": text, "source": "codebook",
                      "code": r["code"], "claim_id": r["claim_id"],
                      "owner": nt["stages"].get(r["stage"], {}).get("owner"), "grade": r["grade"]})
-    return pd.DataFrame(rows, columns=_OPP_COLS)
+    return _normalise_opportunities(pd.DataFrame(rows, columns=_OPP_COLS))
+
+
+def _normalise_opportunities(opp: pd.DataFrame) -> pd.DataFrame:
+    opp = opp.reindex(columns=_OPP_COLS)
+    return pd.DataFrame({c: pd.Series([None if _missing(v) else str(v) for v in opp[c]], dtype=object)
+                         for c in _OPP_COLS}).reset_index(drop=True)
 
 
 def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str) -> dict:
@@ -744,7 +749,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     Returns
     -------
     DataFrame
-        One row per pain point, best first: ``rank``, ``claim_id``, ``stage``, ``touchpoint``,
+        One row per pain point, best first (contradicted ones last, whatever their score):
+        ``rank``, ``claim_id``, ``stage``, ``touchpoint``,
         ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``share_participants``,
         ``share_ci_low``, ``share_ci_high``, ``sentiment_mean``, ``sentiment_ci_low``,
         ``sentiment_ci_high``, ``step``, ``step_lost_per_week`` (users lost a week at the linked
@@ -823,7 +829,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     pp["upside_ci_low"] = [u[1] for u in ups]
     pp["upside_ci_high"] = [u[2] for u in ups]
     pp["upside"] = [u[3] for u in ups]
-    pp = pp.sort_values(["score", "claim_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    pp["_contra"] = pp["grade"] == "contradicted"
+    pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
     pp["rank"] = np.arange(1, len(pp) + 1)
     return pp[cols]
 
@@ -1018,8 +1025,10 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
         return f"{r['share_participants']:.0%} · {r['grade']}"
 
     long["cell"] = [cell(r) for r in long.to_dict("records")]
-    wide = long.pivot_table(index=["stage", "touchpoint", "kind", "code"], columns="persona", values="cell",
-                            aggfunc="first", dropna=False, sort=False).reset_index()
+    keys = ["stage", "touchpoint", "kind", "code"]
+    wide = (long.assign(touchpoint=long["touchpoint"].fillna(""))
+            .groupby(keys + ["persona"], sort=False)["cell"].first().unstack("persona").reset_index())
+    wide["touchpoint"] = wide["touchpoint"].replace("", None)
     wide.columns.name = None
     for p in personas:
         if p not in wide.columns:

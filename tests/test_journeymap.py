@@ -1,0 +1,443 @@
+"""JourneyMap: building from a tiny hand-made study, notes, JSON round trip, prioritise,
+compare_maps and compare_personas on maps with known differences.
+
+The tiny study (written by :func:`write_tiny_study`) is small enough to count by hand:
+
+- 4 participants (T1, T2 persona "saver"; T3, T4 persona "rusher");
+- T1, T2, T3 complain about the *form* (code ``form_tedious``), T1, T2, T4 say delivery was
+  *late* (``slow_delivery``), T3 loves the *packaging* (``packaging_delight``);
+- funnel view → cart → form → order: 200 → 100 → 40 → 36 users (50%, 40%, 90%);
+- survey: 100 answers; form CSAT top-2 box 20/100, delivery CSAT top-2 box 90/100.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journeylab as jl
+from journeylab.errors import JourneylabError
+from journeylab.evidence import EVIDENCE_COLUMNS
+from journeylab.journeymap import ALL_PERSONAS_WARNING, SCHEMA_VERSION, _normalise_evidence
+
+STUDY_YML = """\
+name: Tiny shop
+stages:
+  - name: discover
+    touchpoints: [ads, product_page]
+  - name: buy
+    touchpoints: [cart, form, payment]
+  - name: after
+    touchpoints: [delivery]
+events:
+  ad_click: {stage: discover, touchpoint: ads}
+  product_view: {stage: discover, touchpoint: product_page}
+  add_to_cart: {stage: buy, touchpoint: cart}
+  form_submitted: {stage: buy, touchpoint: form}
+  order_completed: {stage: buy, touchpoint: payment}
+  order_delivered: {stage: after, touchpoint: delivery}
+funnel:
+  steps: [product_view, add_to_cart, form_submitted, order_completed]
+  window: 7D
+changes:
+  - {date: 2026-01-10, name: shorter form, stage: buy, touchpoint: form}
+survey:
+  nps: nps
+  csat_scale: [1, 5]
+  csat: {csat_form: form, csat_delivery: delivery}
+personas: [saver, rusher]
+interviewer_labels: [Interviewer]
+"""
+
+CODEBOOK_YML = """\
+name: Tiny codebook
+version: "2"
+codes:
+  - name: form_tedious
+    kind: pain_point
+    stage: buy
+    touchpoint: form
+    definition: The address form was long or lost input.
+    rules: {keywords: [form]}
+  - name: slow_delivery
+    kind: pain_point
+    stage: after
+    touchpoint: delivery
+    definition: Delivery took longer than expected.
+    rules: {keywords: [late]}
+  - name: packaging_delight
+    kind: delight
+    stage: after
+    touchpoint: delivery
+    definition: Pleasure at the packaging.
+    rules: {keywords: [packaging]}
+  - name: wants_paypal
+    kind: need
+    stage: buy
+    touchpoint: payment
+    definition: Wants to pay with PayPal.
+    rules: {keywords: [paypal]}
+"""
+
+PARTICIPANTS = """\
+participant_id,persona,interview_date
+T1,saver,2026-01-05
+T2,saver,2026-01-06
+T3,rusher,2026-01-07
+T4,rusher,2026-01-15
+"""
+
+TRANSCRIPTS = {
+    "T1": ["Interviewer: How was buying?", "T1: The form was awful, it lost my address twice.",
+           "Interviewer: And delivery?", "T1: It came late, a week late, which was annoying."],
+    "T2": ["Interviewer: How was buying?", "T2: That form, honestly, so many boxes to fill in.",
+           "Interviewer: And delivery?", "T2: Late again. I gave up waiting by the door."],
+    "T3": ["Interviewer: How was buying?", "T3: I hated the form, it reset when I went back.",
+           "Interviewer: And after?", "T3: I love the packaging, tissue paper and a little note!"],
+    "T4": ["Interviewer: How was buying?", "T4: Fine. I wish I could pay with PayPal though.",
+           "Interviewer: And delivery?", "T4: It was late, but only by a day."],
+}
+
+
+def _events() -> str:
+    rows = ["user_id,timestamp,event"]
+    t0 = pd.Timestamp("2026-01-03T10:00:00")
+    for i in range(200):
+        u = f"u{i:03d}"
+        t = t0 + pd.Timedelta(hours=i)
+        rows.append(f"{u},{t.isoformat()}Z,product_view")
+        if i < 100:
+            rows.append(f"{u},{(t + pd.Timedelta(minutes=5)).isoformat()}Z,add_to_cart")
+        if i < 40:
+            rows.append(f"{u},{(t + pd.Timedelta(minutes=9)).isoformat()}Z,form_submitted")
+        if i < 36:
+            rows.append(f"{u},{(t + pd.Timedelta(minutes=10)).isoformat()}Z,order_completed")
+            rows.append(f"{u},{(t + pd.Timedelta(days=3)).isoformat()}Z,order_delivered")
+    return "\n".join(rows) + "\n"
+
+
+def _survey() -> str:
+    rows = ["respondent_id,user_id,submitted_at,nps,csat_form,csat_delivery,comment,persona"]
+    for i in range(100):
+        form = 5 if i < 20 else 2
+        delivery = 5 if i < 90 else 2
+        if i < 30:  # form comments come from detractors
+            nps, comment = 3, "the form was a nightmare"
+        elif i < 45:  # late-delivery comments come from promoters
+            nps, comment = 10, "a bit late but lovely"
+        else:
+            nps, comment = (9 if i % 2 else 7), ""
+        persona = "saver" if i % 2 else "rusher"
+        day = 1 + (i % 20)
+        rows.append(f"R{i:03d},,2026-01-{day:02d}T12:00:00Z,{nps},{form},{delivery},{comment},{persona}")
+    return "\n".join(rows) + "\n"
+
+
+def write_tiny_study(root: Path, *, notes: str | None = None) -> Path:
+    """Write the tiny study folder under ``root`` and return its path."""
+    root = Path(root)
+    (root / "transcripts").mkdir(parents=True, exist_ok=True)
+    (root / "study.yml").write_text(STUDY_YML, encoding="utf-8")
+    (root / "codebook.yml").write_text(CODEBOOK_YML, encoding="utf-8")
+    (root / "participants.csv").write_text(PARTICIPANTS, encoding="utf-8")
+    for pid, turns in TRANSCRIPTS.items():
+        (root / "transcripts" / f"{pid}.txt").write_text("\n\n".join(turns) + "\n", encoding="utf-8")
+    (root / "events.csv").write_text(_events(), encoding="utf-8")
+    (root / "survey.csv").write_text(_survey(), encoding="utf-8")
+    if notes is not None:
+        (root / "notes.yml").write_text(notes, encoding="utf-8")
+    return root
+
+
+NOTES = """\
+personas:
+  all: {description: Everyone we spoke to., goals: [Get the order right first time]}
+  saver: {description: Waits for a sale., goals: [Pay little]}
+stages:
+  buy:
+    owner: Checkout squad
+    goals: [Pay quickly]
+    opportunities:
+      - {text: Address lookup by postcode, code: form_tedious}
+  after:
+    owner: Logistics
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = write_tiny_study(tmp_path_factory.mktemp("tiny") / "study", notes=NOTES)
+    study = jl.load_study(root)
+    codings = jl.autocode(study.segments, study.codebook)
+    ev = jl.evidence_table(study, codings, persona=[None, "saver", "rusher"], n_boot=200)
+    return study, codings, ev
+
+
+@pytest.fixture(scope="module")
+def tiny_map(tiny):
+    study, _, ev = tiny
+    return jl.JourneyMap.build(study, ev)
+
+
+# ----------------------------------------------------------------------------- the tiny study itself
+
+
+def test_tiny_study_grades(tiny):
+    """The hand-counted story: form strong, late delivery contradicted (delivery CSAT 90% top-2)."""
+    _, _, ev = tiny
+    allp = ev[ev["persona"] == "all"].set_index("code")
+    assert allp.loc["form_tedious", "n_participants"] == 3
+    assert allp.loc["form_tedious", "step_conversion"] == pytest.approx(40 / 100)
+    assert allp.loc["form_tedious", "csat_top2"] == pytest.approx(20 / 100)
+    assert allp.loc["form_tedious", "grade"] == "strong"
+    assert allp.loc["slow_delivery", "n_participants"] == 3
+    assert allp.loc["slow_delivery", "csat_top2"] == pytest.approx(90 / 100)
+    assert allp.loc["slow_delivery", "grade"] == "contradicted"
+    # 1 of 4 participants = 25% meets the share bar; delivery CSAT healthy backs a delight
+    assert allp.loc["packaging_delight", "grade"] == "strong"
+    assert allp.loc["wants_paypal", "grade"] == "qualitative_only" if allp.loc["wants_paypal", "n_participants"] >= 1 \
+        else True
+
+
+# ----------------------------------------------------------------------------- build
+
+
+def test_build_lanes(tiny, tiny_map):
+    m = tiny_map
+    assert m.stage_names == ["discover", "buy", "after"]
+    assert m.persona == "all"
+    assert ALL_PERSONAS_WARNING in m.warnings
+    assert m.persona_card["participants"] == ["T1", "T2", "T3", "T4"]
+    assert m.persona_card["description"] == "Everyone we spoke to."
+    # goals: notes for buy, nothing noted and no supported need elsewhere
+    assert m.goals["buy"] == ["Pay quickly"]
+    # actions from events: product_view is done by all 200 users
+    top = m.actions["discover"][0]
+    assert (top["event"], top["users"], top["share"]) == ("product_view", 200, 1.0)
+    assert [a["event"] for a in m.actions["buy"]] == ["add_to_cart", "form_submitted", "order_completed"]
+    # owners from the notes ("backstage")
+    assert [s["owner"] for s in m.stages] == [None, "Checkout squad", "Logistics"]
+    # the analyst's opportunity is linked to its claim and inherits the stage owner
+    opp = m.opportunities.set_index("text")
+    assert opp.loc["Address lookup by postcode", "claim_id"] == "buy/form/form_tedious"
+    assert opp.loc["Address lookup by postcode", "owner"] == "Checkout squad"
+    assert opp.loc["Address lookup by postcode", "source"] == "analyst"
+    # contradicted claims get no codebook opportunity
+    assert "slow_delivery" not in set(m.opportunities["code"].dropna())
+
+
+def test_thoughts_are_real_redacted_quotes_with_context(tiny, tiny_map):
+    study = tiny[0]
+    seg = study.segments.set_index("segment_id")
+    docs = study.documents.set_index("doc_id")
+    for stage, thoughts in tiny_map.thoughts.items():
+        for t in thoughts:
+            q = tiny_map.quotes[t["segment_id"]]
+            assert q["text"] == seg.loc[t["segment_id"], "text"]
+            assert docs.loc[q["doc_id"], "text"][q["start"]:q["end"]] == q["text"]
+            flags = [c["is_quote"] for c in q["context"]]
+            assert flags.count(True) == 1
+    assert tiny_map.thoughts["buy"], "the buy stage has form quotes"
+
+
+def test_persona_map_has_no_all_persona_warning(tiny):
+    study, _, ev = tiny
+    m = jl.JourneyMap.build(study, ev, persona="saver")
+    assert ALL_PERSONAS_WARNING not in m.warnings
+    assert m.persona_card["participants"] == ["T1", "T2"]
+    assert m.persona_card["description"] == "Waits for a sale."
+    assert set(m.evidence["persona"]) == {"saver"}
+    assert "rests on 2 participant(s)" in " ".join(m.warnings)
+
+
+def test_build_errors(tiny):
+    study, _, ev = tiny
+    with pytest.raises(JourneylabError, match="no rows for persona 'nobody'"):
+        jl.JourneyMap.build(study, ev, persona="nobody")
+    with pytest.raises(JourneylabError, match="stage 'checkout'"):
+        jl.JourneyMap.build(study, ev, notes={"stages": {"checkout": {"owner": "x"}}})
+    with pytest.raises(JourneylabError, match="unknown key 'owners'"):
+        jl.load_notes({"stages": {"buy": {"owners": "x"}}})
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def test_json_round_trip(tiny_map, tmp_path):
+    path = tiny_map.save(tmp_path / "map.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["schema"] == "journeylab.journeymap" and data["schema_version"] == SCHEMA_VERSION
+    assert data["evidence"]["columns"][:len(EVIDENCE_COLUMNS)] == EVIDENCE_COLUMNS
+    back = jl.JourneyMap.load(path)
+    assert back == tiny_map
+    pd.testing.assert_frame_equal(back.evidence, tiny_map.evidence)
+    pd.testing.assert_frame_equal(back.emotion, tiny_map.emotion)
+    pd.testing.assert_frame_equal(back.opportunities, tiny_map.opportunities)
+    assert back.quotes == tiny_map.quotes and back.methods == tiny_map.methods
+    # saving the loaded map gives the same bytes
+    assert back.save(tmp_path / "again.json").read_bytes() == path.read_bytes()
+    assert "NaN" not in path.read_text(encoding="utf-8")  # strict JSON
+
+
+def test_load_errors(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema": "journeylab.journeymap", "schema_version": 1,', encoding="utf-8")
+    with pytest.raises(JourneylabError, match="line 1, column .*not valid JSON"):
+        jl.JourneyMap.load(bad)
+    bad.write_text('{"schema": "something.else"}', encoding="utf-8")
+    with pytest.raises(JourneylabError, match="not a journeylab journey map"):
+        jl.JourneyMap.load(bad)
+    bad.write_text('{"schema": "journeylab.journeymap", "schema_version": 99}', encoding="utf-8")
+    with pytest.raises(JourneylabError, match="schema_version 99 is not supported"):
+        jl.JourneyMap.load(bad)
+    with pytest.raises(JourneylabError, match="not found"):
+        jl.JourneyMap.load(tmp_path / "missing.json")
+
+
+def test_repr_html_escapes(tiny_map):
+    m = jl.JourneyMap.from_dict(tiny_map.to_dict())
+    m.title = "<script>alert(1)</script>"
+    out = m._repr_html_()
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "persona='all'" in repr(m)
+
+
+# ----------------------------------------------------------------------------- prioritise
+
+
+def _ev(rows):
+    return _normalise_evidence(pd.DataFrame(rows))
+
+
+def test_prioritise_order_and_upside():
+    base = {"stage": "buy", "stage_order": 1, "persona": "all", "kind": "pain_point", "n_participants_total": 10}
+    ev = _ev([
+        {**base, "claim_id": "a", "code": "a", "grade": "strong", "n_participants": 6, "share_participants": 0.6,
+         "sentiment_mean": -0.5, "step": "form", "step_lost": 800, "step_lost_per_week": 100.0,
+         "step_to_end": 0.5, "step_to_end_n": 1000},
+        {**base, "claim_id": "b", "code": "b", "grade": "contradicted", "n_participants": 8,
+         "share_participants": 0.8, "sentiment_mean": -0.8},
+        {**base, "claim_id": "c", "code": "c", "grade": "qualitative_only", "n_participants": 3,
+         "share_participants": 0.3, "sentiment_mean": 0.1},
+    ])
+    p = jl.prioritise(ev, recovery=0.1, random_state=1)
+    assert p["code"].tolist() == ["a", "c", "b"]
+    # score of a = (0.4*1 + 0.25*0.6 + 0.15*0.5 + 0.2*1) / 1.0
+    assert p.loc[0, "score"] == pytest.approx(0.4 + 0.15 + 0.075 + 0.2)
+    # score of b (contradicted) = 0.25*0.8 + 0.15*0.8
+    assert p.loc[2, "score"] == pytest.approx(0.2 + 0.12)
+    # upside = 0.1 * 100 lost a week * 0.5 onward conversion = 5 orders a week
+    assert p.loc[0, "upside_per_week"] == pytest.approx(5.0)
+    assert p.loc[0, "upside_ci_low"] < 5.0 < p.loc[0, "upside_ci_high"]
+    assert "a tenth" in p.loc[0, "upside"] and "≈ 5 more" in p.loc[0, "upside"]
+    assert math.isnan(p.loc[1, "upside_per_week"])
+    assert "b" not in set(jl.prioritise(ev, include_contradicted=False)["code"])
+    with pytest.raises(JourneylabError, match="unknown weight 'cost'"):
+        jl.prioritise(ev, weights={"cost": 1})
+
+
+def test_prioritise_upside_interval_covers_simulated_truth():
+    """The upside interval reflects Poisson loss and Beta onward conversion: its width grows as
+    counts shrink (hand check: relative half-width ~ 1.96*sqrt(1/lost + (1-p)/(p n)))."""
+    base = {"stage": "buy", "stage_order": 0, "persona": "all", "kind": "pain_point", "grade": "strong",
+            "n_participants": 5, "n_participants_total": 10, "share_participants": 0.5, "step": "form",
+            "step_to_end": 0.5}
+    big = _ev([{**base, "claim_id": "x", "code": "x", "step_lost": 8000, "step_lost_per_week": 1000.0,
+                "step_to_end_n": 10000}])
+    small = _ev([{**base, "claim_id": "x", "code": "x", "step_lost": 80, "step_lost_per_week": 10.0,
+                  "step_to_end_n": 100}])
+    pb = jl.prioritise(big, random_state=0).iloc[0]
+    ps = jl.prioritise(small, random_state=0).iloc[0]
+    rel_b = (pb["upside_ci_high"] - pb["upside_ci_low"]) / pb["upside_per_week"]
+    rel_s = (ps["upside_ci_high"] - ps["upside_ci_low"]) / ps["upside_per_week"]
+    expected_s = 2 * 1.96 * math.sqrt(1 / 80 + 0.5 / (0.5 * 100))
+    assert rel_s == pytest.approx(expected_s, rel=0.15)
+    assert rel_b < rel_s / 5
+
+
+# ----------------------------------------------------------------------------- compare_maps
+
+
+def _map(claims, emotion, metrics=(), persona="all"):
+    rows = []
+    for cid, grade, n in claims:
+        rows.append({"claim_id": cid, "stage": cid.split("/")[0], "stage_order": 0 if cid.startswith("s1") else 1,
+                     "touchpoint": cid.split("/")[1], "persona": persona, "kind": "pain_point",
+                     "code": cid.split("/")[2], "claim": cid, "n_participants": n, "n_participants_total": 10,
+                     "share_participants": n / 10, "grade": grade})
+    for cid, v, lo, hi in metrics:
+        rows.append({"claim_id": cid, "stage": "s2", "stage_order": 1, "touchpoint": "form", "persona": persona,
+                     "kind": "metric", "metric": "step:form", "claim": "form step", "step": "form", "step_from": "cart",
+                     "step_conversion": v, "step_ci_low": lo, "step_ci_high": hi, "n_participants": 0})
+    emo = pd.DataFrame([{"stage": s, "stage_order": i, "mean": m, "ci_low": lo, "ci_high": hi, "n_segments": 10,
+                         "n_participants": 5, "enough_data": True} for i, (s, m, lo, hi) in enumerate(emotion)])
+    return jl.JourneyMap(title="t", persona=persona, stages=[{"name": "s1", "order": 0, "touchpoints": ["ads"]},
+                                                             {"name": "s2", "order": 1, "touchpoints": ["form"]}],
+                         emotion=emo, evidence=_normalise_evidence(pd.DataFrame(rows)))
+
+
+def test_compare_maps_known_differences():
+    old = _map([("s1/ads/a", "strong", 5), ("s2/form/b", "strong", 6), ("s2/form/c", "weak", 1)],
+               [("s1", 0.10, 0.00, 0.20), ("s2", -0.40, -0.50, -0.30)],
+               [("s2/form/metric:step:form", 0.59, 0.57, 0.61)])
+    new = _map([("s1/ads/a", "strong", 5), ("s2/form/b", "contradicted", 2), ("s2/form/d", "qualitative_only", 4)],
+               [("s1", 0.12, 0.02, 0.22), ("s2", 0.10, 0.00, 0.20)],
+               [("s2/form/metric:step:form", 0.72, 0.70, 0.74)])
+    ch = jl.compare_maps(old, new)
+    got = {(r.change, r.item) for r in ch.itertuples()}
+    assert ("claim_added", "d") in got
+    assert ("claim_removed", "c") in got
+    assert ("grade_changed", "b") in got
+    assert ("grade_changed", "a") not in got
+    g = ch[(ch["change"] == "grade_changed")].iloc[0]
+    assert (g["old"], g["new"]) == ("strong", "contradicted")
+    emo = ch[ch["change"] == "emotion_moved"].set_index("stage")
+    # s1: +0.02 with CIs of half-width 0.1 each: se = sqrt(2)*0.1/1.96 -> within the noise
+    assert emo.loc["s1", "delta"] == pytest.approx(0.02)
+    assert not emo.loc["s1", "beyond_ci"]
+    # s2: +0.50, se = sqrt(2)*0.1/1.96 = 0.0722 -> CI 0.50 ± 0.1414: beyond
+    assert emo.loc["s2", "delta"] == pytest.approx(0.50)
+    assert emo.loc["s2", "delta_ci_low"] == pytest.approx(0.50 - math.sqrt(2) * 0.1, abs=1e-6)
+    assert emo.loc["s2", "beyond_ci"]
+    met = ch[ch["change"] == "metric_moved"].iloc[0]
+    assert met["delta"] == pytest.approx(13.0)  # percentage points
+    assert met["beyond_ci"]
+    # identical maps: no claim changes, nothing beyond the CIs
+    same = jl.compare_maps(new, new)
+    assert not same["change"].isin(["claim_added", "claim_removed", "grade_changed"]).any()
+    assert not same["beyond_ci"].any()
+    with pytest.raises(JourneylabError, match="must be a JourneyMap"):
+        jl.compare_maps(old, "new")
+
+
+def test_compare_personas(tiny):
+    study, _, ev = tiny
+    maps = [jl.JourneyMap.build(study, ev, persona=p) for p in ("saver", "rusher")]
+    long = jl.compare_personas(maps)
+    form = long[(long["code"] == "form_tedious")].set_index("persona")
+    assert form.loc["saver", "n_participants"] == 2 and form.loc["rusher", "n_participants"] == 1
+    wide = jl.compare_personas(maps, view="wide")
+    assert list(wide.columns) == ["stage", "touchpoint", "kind", "code", "saver", "rusher"]
+    row = wide[wide["code"] == "packaging_delight"].iloc[0]
+    assert row["saver"] == "—" and row["rusher"].startswith("50% · ")
+    with pytest.raises(JourneylabError, match="two maps have persona 'saver'"):
+        jl.compare_personas([maps[0], maps[0]])
+
+
+def test_study_between_splits_interviews_events_survey(tiny):
+    study = tiny[0]
+    before = jl.study_between(study, end="2026-01-10")
+    after = jl.study_between(study, start="2026-01-10")
+    assert sorted(before.participants["participant_id"]) == ["T1", "T2", "T3"]
+    assert sorted(after.participants["participant_id"]) == ["T4"]
+    assert set(after.segments["doc_id"]) == {"T4"}
+    assert len(before.events) + len(after.events) == len(study.events)
+    assert len(before.survey) + len(after.survey) == len(study.survey)
+    assert (before.events["timestamp"] < pd.Timestamp("2026-01-10")).all()
+    assert len(study.events) == len(jl.study_between(study).events)  # nothing filtered, input unchanged
+    with pytest.raises(JourneylabError, match="must be before"):
+        jl.study_between(study, start="2026-02-01", end="2026-01-01")

@@ -1,0 +1,296 @@
+"""Evidence table and triangulation grades.
+
+Grading rules are checked on small hand-made rows whose grade follows from the rules by hand;
+the NPS gap against a hand computation; the touchpoint metrics on the tiny study of
+``test_journeymap.py``; and the sample study's story (shipping form strong, slow delivery
+contradicted; see docs/sample-study.md).
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+import journeylab as jl
+from journeylab.errors import JourneylabError
+from journeylab.evidence import EVIDENCE_COLUMNS, GRADES
+
+from test_journeymap import NOTES, write_tiny_study  # noqa: E402  (tests/ is on sys.path under pytest)
+
+
+def row(kind="pain_point", n=5, total=12, **metrics):
+    r = {"kind": kind, "n_participants": n, "n_participants_total": total,
+         "share_participants": n / total if total else math.nan, "touchpoint": "tp"}
+    r.update(metrics)
+    return r
+
+
+CSAT_LOW = dict(csat_top2=0.40, csat_top2_ci_low=0.35, csat_top2_ci_high=0.45, csat_n=300)
+CSAT_HIGH = dict(csat_top2=0.87, csat_top2_ci_low=0.85, csat_top2_ci_high=0.89, csat_n=1400)
+CSAT_MID = dict(csat_top2=0.64, csat_top2_ci_low=0.55, csat_top2_ci_high=0.73, csat_n=100)
+NPS_NEG = dict(nps_gap=-26.0, nps_gap_ci_low=-50.0, nps_gap_ci_high=-3.0, nps_n_theme=50, nps_theme=-12.0,
+               nps_others=14.0)
+NPS_WIDE = dict(nps_gap=25.0, nps_gap_ci_low=-14.0, nps_gap_ci_high=63.0, nps_n_theme=16, nps_theme=38.0,
+                nps_others=13.0)
+NPS_POS = dict(nps_gap=40.0, nps_gap_ci_low=20.0, nps_gap_ci_high=60.0, nps_n_theme=60, nps_theme=50.0,
+               nps_others=10.0)
+
+
+def step(conv, lo, hi, rank, median=0.65, n_from=5000):
+    return dict(step="b", step_from="a", step_conversion=conv, step_ci_low=lo, step_ci_high=hi, step_rank=rank,
+                funnel_n_steps=5, funnel_median=median, step_users_from=n_from)
+
+
+def grades(rows, **rules):
+    out = jl.grade_claims(pd.DataFrame(rows), rules=jl.GradingRules(**rules) if rules else None)
+    return out["grade"].tolist()
+
+
+# ----------------------------------------------------------------------------- grading rules
+
+
+def test_pain_point_grades_by_hand():
+    rows = [
+        row(**CSAT_LOW),                    # 5 of 12 people, CSAT top-2 CI below 65%: strong
+        row(**CSAT_HIGH),                   # 5 of 12, CSAT CI above 65%, nothing shows it: contradicted
+        row(**CSAT_MID),                    # CI 55-73% spans the bar: inconclusive -> qualitative only
+        row(),                              # no linked metric: qualitative only
+        row(n=1, **CSAT_LOW),               # 1 of 12 (8%): numbers only
+        row(n=1),                           # weak
+        row(n=2, total=6),                  # 2 of 6 = 33% >= 25% share bar: qualitative support
+        row(n=2, total=12, **CSAT_HIGH),    # 2 of 12 (17%), CSAT healthy: below the bar -> weak, never contradicted
+    ]
+    assert grades(rows) == ["strong", "contradicted", "qualitative_only", "qualitative_only",
+                            "quantitative_only", "weak", "qualitative_only", "weak"]
+
+
+def test_step_signal_rules():
+    rows = [
+        row(**step(0.55, 0.54, 0.56, rank=2)),      # among the 2 worst steps: problem
+        row(**step(0.60, 0.58, 0.62, rank=3)),      # CI below the median 0.65: problem
+        row(**step(0.653, 0.64, 0.67, rank=3)),     # CI spans the median: inconclusive
+        row(**step(0.87, 0.86, 0.88, rank=4)),      # CI above the median: healthy -> contradicted
+        row(**step(0.30, 0.10, 0.50, rank=1, n_from=20)),  # too few users: inconclusive
+    ]
+    out = jl.grade_claims(pd.DataFrame(rows))
+    assert out["step_signal"].tolist() == ["problem", "problem", "inconclusive", "healthy", "inconclusive"]
+    assert out["grade"].tolist() == ["strong", "strong", "qualitative_only", "contradicted", "qualitative_only"]
+    # worst_steps=0 and below_median=False: nothing can signal a problem from the funnel
+    out = jl.grade_claims(pd.DataFrame(rows), rules=jl.GradingRules(worst_steps=0, below_median=False))
+    assert out["step_signal"].tolist()[:2] == ["inconclusive", "inconclusive"]
+
+
+def test_nps_signal_rules():
+    rows = [row(**NPS_NEG), row(**NPS_WIDE), row(**NPS_POS), row(**{**NPS_NEG, "nps_n_theme": 5}),
+            row(**dict(nps_gap=2.0, nps_gap_ci_low=-6.0, nps_gap_ci_high=10.0, nps_n_theme=200, nps_theme=15.0,
+                       nps_others=13.0))]
+    out = jl.grade_claims(pd.DataFrame(rows))
+    assert out["nps_signal"].tolist() == ["problem", "inconclusive", "strength", "inconclusive", "healthy"]
+    # a pain point whose commenters are *happier* than the rest is contradicted
+    assert out["grade"].tolist() == ["strong", "qualitative_only", "contradicted", "qualitative_only",
+                                     "contradicted"]
+    # a wider margin makes the small gap inconclusive
+    out = jl.grade_claims(pd.DataFrame(rows[-1:]), rules=jl.GradingRules(nps_gap_margin=5))
+    assert out["nps_signal"].item() == "inconclusive"
+
+
+def test_contradiction_any_vs_all():
+    r = [row(**CSAT_HIGH, **NPS_WIDE)]  # CSAT rules the problem out, the NPS gap is inconclusive
+    assert grades(r) == ["contradicted"]
+    assert grades(r, contradiction="all") == ["qualitative_only"]
+    assert grades([row(**CSAT_HIGH, **NPS_POS)], contradiction="all") == ["contradicted"]
+
+
+def test_delights_mirror_pain_points():
+    rows = [row("delight", **CSAT_HIGH), row("delight", **CSAT_LOW), row("delight", **NPS_POS),
+            row("delight", n=1, **CSAT_HIGH), row("delight")]
+    assert grades(rows) == ["strong", "contradicted", "strong", "quantitative_only", "qualitative_only"]
+    # a "healthy" NPS gap (merely not worse) does not back a delight
+    mild = dict(nps_gap=2.0, nps_gap_ci_low=-6.0, nps_gap_ci_high=10.0, nps_n_theme=200, nps_theme=15.0,
+                nps_others=13.0)
+    assert grades([row("delight", **mild)]) == ["qualitative_only"]
+
+
+def test_needs_and_context_rows():
+    out = jl.grade_claims(pd.DataFrame([row("need", **CSAT_LOW), row("behaviour", n=1), row("emotion"),
+                                        row("metric", n=0, **CSAT_LOW)]))
+    assert out["grade"].tolist()[:2] == ["qualitative_only", "weak"]
+    assert out["grade"].isna().tolist()[2:] == [True, True]
+    assert "not tested against metrics" in out["grade_reason"].iloc[0]
+    assert "not graded" in out["grade_reason"].iloc[2]
+
+
+def test_thresholds_are_configurable():
+    # the delivery CSAT of the sample (87% top-2) becomes a problem with a 90% bar
+    assert grades([row(**CSAT_HIGH)], csat_top2_min=0.9) == ["strong"]
+    assert grades([row(n=2)], min_participants=2) == ["qualitative_only"]
+    assert grades([row(n=3, total=40)], min_participants=4, min_share=0.1) == ["weak"]
+    assert grades([row(**{**CSAT_LOW, "csat_n": 20})]) == ["qualitative_only"]  # fewer than min_metric_n
+    assert grades([row(**{**CSAT_LOW, "csat_n": 20})], min_metric_n=10) == ["strong"]
+
+
+def test_grade_reason_names_the_numbers():
+    out = jl.grade_claims(pd.DataFrame([row(**CSAT_LOW, **NPS_NEG)]))
+    reason = out["grade_reason"].item()
+    assert reason.startswith("strong:")
+    assert "5 of 12 participants (42%" in reason
+    assert "top-2 box 40% (CI 35–45%)" in reason and "gap -26" in reason
+
+
+def test_grading_rules_validation():
+    with pytest.raises(JourneylabError, match="min_share"):
+        jl.GradingRules(min_share=1.5)
+    with pytest.raises(JourneylabError, match="contradiction"):
+        jl.GradingRules(contradiction="some")
+    with pytest.raises(JourneylabError, match="unknown rule"):
+        jl.GradingRules.from_dict({"min_people": 3})
+    r = jl.GradingRules(min_participants=4)
+    assert jl.GradingRules.from_dict(r.to_dict()) == r
+
+
+def test_grade_claims_does_not_mutate():
+    df = pd.DataFrame([row(**CSAT_LOW)])
+    before = df.copy()
+    jl.grade_claims(df)
+    pd.testing.assert_frame_equal(df, before)
+
+
+# ----------------------------------------------------------------------------- theme NPS
+
+
+def test_theme_nps_by_hand():
+    # theme: 10, 10, 3 -> promoters 2/3, detractors 1/3, NPS +33.3
+    # others (commenters): 9, 7, 0, 0 -> 1/4 - 2/4 = -25; R8 has no comment, R9 no score: left out
+    survey = pd.DataFrame({"respondent_id": [f"R{i}" for i in range(10)],
+                           "nps": [10, 10, 3, 9, 7, 0, 0, 10, 10, None],
+                           "comment": ["x", "x", "x", "y", "y", "y", "y", "z", "", "x"]})
+    cod = pd.DataFrame({"segment_id": ["R0", "R1", "R2", "R9"], "code": "form"})
+    out = jl.theme_nps(survey, cod).set_index("code").loc["form"]
+    assert out["nps_theme"] == pytest.approx(100 / 3)
+    assert out["nps_n_theme"] == 3
+    assert out["nps_others"] == pytest.approx(0.0)  # R3..R7: 9, 7, 0, 0, 10 -> 2/5 - 2/5
+    assert out["nps_n_others"] == 5
+    se_t = 100 * math.sqrt((2 / 3 + 1 / 3 - (1 / 3) ** 2) / 3)
+    se_o = 100 * math.sqrt((0.4 + 0.4 - 0.0) / 5)
+    half = 1.959963984540054 * math.sqrt(se_t ** 2 + se_o ** 2)
+    assert out["nps_gap"] == pytest.approx(100 / 3)
+    assert out["nps_gap_ci_low"] == pytest.approx(100 / 3 - half)
+    assert out["nps_gap_ci_high"] == pytest.approx(100 / 3 + half)
+    assert out["nps_signal"] == "inconclusive"  # only 3 commenters raise it (< min_nps_n = 10)
+
+
+# ----------------------------------------------------------------------------- tiny study
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    study = jl.load_study(write_tiny_study(tmp_path_factory.mktemp("tiny") / "s", notes=NOTES))
+    return study, jl.autocode(study.segments, study.codebook)
+
+
+def test_touchpoint_metrics_by_hand(tiny):
+    study, _ = tiny
+    tm = jl.touchpoint_metrics(study)
+    steps = tm[tm["metric"] == "step"].set_index("name")
+    # 200 -> 100 -> 40 -> 36 users: 50%, 40%, 90%
+    assert steps["users"].tolist() == [100, 40, 36]
+    assert steps["value"].tolist() == pytest.approx([0.5, 0.4, 0.9])
+    assert steps.loc["form_submitted", "touchpoint"] == "form"
+    assert steps.loc["form_submitted", "lost"] == 60
+    assert steps.loc["form_submitted", "rank"] == 1 and steps.loc["order_completed", "rank"] == 3
+    assert steps.loc["form_submitted", "median"] == pytest.approx(0.5)
+    assert steps.loc["form_submitted", "to_end"] == pytest.approx(36 / 40)
+    # Wilson 95% CI of 40/100 (statsmodels proportion_confint(40, 100, method="wilson")): 0.3094-0.4980
+    assert steps.loc["form_submitted", "ci_low"] == pytest.approx(0.30948, abs=1e-4)
+    assert steps.loc["form_submitted", "ci_high"] == pytest.approx(0.49800, abs=1e-4)
+    assert steps["signal"].tolist() == ["problem", "problem", "healthy"]
+    csat = tm[tm["metric"] == "csat"].set_index("touchpoint")
+    assert csat.loc["form", "value"] == pytest.approx(0.2) and csat.loc["form", "signal"] == "problem"
+    assert csat.loc["delivery", "value"] == pytest.approx(0.9) and csat.loc["delivery", "signal"] == "healthy"
+    assert csat.loc["delivery", "stage"] == "after"
+    # per persona: the survey is filtered, the event log (no persona column) is not, and says so
+    tp = jl.touchpoint_metrics(study, persona="saver")
+    assert tp.loc[tp["metric"] == "csat", "n"].tolist() == [50, 50]
+    assert "all users" in tp.loc[tp["metric"] == "step", "source"].iloc[0]
+
+
+def test_evidence_table_on_tiny(tiny):
+    study, cod = tiny
+    ev = jl.evidence_table(study, cod, n_boot=100)
+    assert list(ev.columns) == EVIDENCE_COLUMNS
+    claims = ev[ev["kind"].isin(["pain_point", "delight", "need", "behaviour"])]
+    assert set(claims["grade"].dropna()) <= set(GRADES)
+    form = ev[ev["code"] == "form_tedious"].iloc[0]
+    assert form["claim_id"] == "buy/form/form_tedious"
+    assert sorted(form["quote_ids"].split("; ")) == ["T1-t002", "T2-t002", "T3-t002"]
+    assert form["step"] == "form_submitted" and form["csat_column"] == "csat_form"
+    # 30 commenters wrote about the form (NPS 3, all detractors) vs 15 others (all 10): gap -200
+    assert form["nps_gap"] == pytest.approx(-200.0)
+    assert form["nps_signal"] == "problem"
+    # the cart step (50%) signals a problem and no pain point has support there: a metric-only claim
+    mo = ev[(ev["kind"] == "pain_point") & ev["code"].isna()]
+    assert mo["claim_id"].tolist() == ["buy/cart/low:step:add_to_cart"]
+    assert mo["grade"].tolist() == ["quantitative_only"]
+    # context rows: one emotion row per stage, one metric row per step and CSAT column
+    assert (ev["kind"] == "emotion").sum() == 3
+    assert (ev["kind"] == "metric").sum() == 5
+    assert ev.attrs["journeylab"]["codings"]["coders"] == ["rules"]
+
+
+def test_evidence_table_persona_and_errors(tiny):
+    study, cod = tiny
+    ev = jl.evidence_table(study, cod, persona="saver", n_boot=100)
+    assert set(ev["persona"]) == {"saver"}
+    assert ev.loc[ev["kind"] == "pain_point", "n_participants_total"].eq(2).all()
+    assert ev["claim_id"].str.endswith("@saver").all()
+    with pytest.raises(JourneylabError, match="persona 'nobody' not found"):
+        jl.evidence_table(study, cod, persona="nobody")
+    with pytest.raises(JourneylabError, match="not in the study's codebook"):
+        jl.evidence_table(study, pd.DataFrame({"segment_id": ["T1-t002"], "code": ["made_up"]}))
+    with pytest.raises(JourneylabError, match="step_links"):
+        jl.evidence_table(study, cod, step_links={"form": "no_such_step"})
+    linked = jl.evidence_table(study, cod, step_links={"form": "order_completed"}, n_boot=100)
+    assert linked.loc[linked["code"] == "form_tedious", "step"].item() == "order_completed"
+
+
+# ----------------------------------------------------------------------------- the sample study
+
+
+@pytest.fixture(scope="module")
+def sample():
+    study = jl.load_study(jl.datasets.sample_study_path())
+    codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)], ignore_index=True)
+    return study, codings, jl.evidence_table(study, codings, n_boot=300)
+
+
+def test_sample_study_story(sample):
+    """docs/sample-study.md: the shipping form is backed by the numbers, slow delivery is not."""
+    _, _, ev = sample
+    by = ev[ev["kind"] == "pain_point"].set_index("code")
+    assert by.loc["shipping_form_tedious", "grade"] == "strong"
+    assert by.loc["shipping_form_tedious", "csat_signal"] == "problem"
+    assert by.loc["slow_delivery", "grade"] == "contradicted"
+    assert by.loc["slow_delivery", "csat_signal"] == "healthy"
+    assert by.loc["slow_delivery", "n_participants"] >= 6
+    assert by.loc["shipping_cost_surprise", "grade"] == "strong"
+
+
+def test_sample_quotes_trace_to_transcripts(sample):
+    study, _, ev = sample
+    seg = study.segments.set_index("segment_id")
+    docs = study.documents.set_index("doc_id")
+    ids = [q for s in ev["quote_ids"].dropna() for q in s.split("; ") if q]
+    assert len(ids) > 20
+    for q in ids:
+        s = seg.loc[q]
+        assert s["speaker_role"] == "participant"
+        assert docs.loc[s["doc_id"], "text"][s["start"]:s["end"]] == s["text"]
+
+
+def test_sample_claim_ids_stable(sample):
+    study, codings, ev = sample
+    again = jl.evidence_table(study, codings.sample(frac=1, random_state=3), n_boot=300)
+    assert again["claim_id"].tolist() == ev["claim_id"].tolist()
+    assert again["grade"].fillna("").tolist() == ev["grade"].fillna("").tolist()
+    assert ev["claim_id"].is_unique

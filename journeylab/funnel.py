@@ -297,19 +297,27 @@ class _Source:
 
     Positions run over the whole log (``rows is None``: no copy of anything) or over a subset of
     it (``rows`` maps positions to rows of the log). Positions increase with row order.
+    ``time_sorted`` says whether times never decrease with position (analytics exports usually
+    come sorted by time); then the earliest event is simply the first one.
     """
 
     def __init__(self, t, e, ucode_at, n_units, rows=None, may_miss=True):
         self.t, self.e, self.ucode_at, self.n_units, self.rows, self.may_miss = t, e, ucode_at, n_units, rows, may_miss
+        last = len(t) - 1
+        self.time_sorted = all(bool((t[s + 1:min(s + _CHUNK, last) + 1] >= t[s:min(s + _CHUNK, last)]).all())
+                               for s in range(0, max(last, 0), _CHUNK))
+        self._idx = np.int32 if len(e) < 2**31 - 1 else np.int64
 
-    def candidates(self, lut):
-        """Yield (positions, unit codes, times) of rows whose event is in ``lut``, a chunk at a time."""
+    def positions(self, lut) -> np.ndarray:
+        """Positions of the rows whose event is in ``lut`` (one scan of the event codes)."""
         e = self.e
-        for s in range(0, len(e), _CHUNK):
-            c = np.flatnonzero(lut[e[s:s + _CHUNK]])
-            if not len(c):
-                continue
-            c += s
+        parts = [np.flatnonzero(lut[e[s:s + _CHUNK]]).astype(self._idx) + self._idx(s) for s in range(0, len(e), _CHUNK)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=self._idx)
+
+    def candidates(self, P):
+        """Yield (positions, unit codes, times) over the positions ``P``, a chunk at a time."""
+        for s in range(0, len(P), _CHUNK):
+            c = P[s:s + _CHUNK]
             uu = self.ucode_at(c)
             if self.may_miss:
                 keep = uu >= 0
@@ -324,15 +332,24 @@ class _Source:
 def _earliest(src: _Source, lut, Tk, Rk, allowed) -> None:
     """Per unit, the earliest (time, row) among candidate rows passing ``allowed(c, uu, tt)``.
 
-    Two passes over the candidates: the minimum time, then the first row at that time.
+    Time-sorted log: the first qualifying row (one pass). Otherwise two passes over the
+    candidates: the minimum time, then the first row at that time.
     """
-    for c, uu, tt in src.candidates(lut):
+    P = src.positions(lut)
+    if src.time_sorted:
+        for c, uu, tt in src.candidates(P):
+            ok = allowed(c, uu, tt)
+            np.minimum.at(Rk, uu[ok], c[ok].astype(np.int64))    # same dtypes: ufunc.at's fast path
+        have = Rk != _NONE
+        Tk[have] = src.t[Rk[have]]
+        return
+    for c, uu, tt in src.candidates(P):
         ok = allowed(c, uu, tt)
         np.minimum.at(Tk, uu[ok], tt[ok])
-    for c, uu, tt in src.candidates(lut):
+    for c, uu, tt in src.candidates(P):
         ok = allowed(c, uu, tt)
         ok &= tt == Tk[uu]
-        np.minimum.at(Rk, uu[ok], c[ok])
+        np.minimum.at(Rk, uu[ok], c[ok].astype(np.int64))
 
 
 def _engine_unsorted(src: _Source, spec: _Spec, W: int, luts: list, xluts: dict):
@@ -379,7 +396,7 @@ def _apply_exclusion(src: _Source, k, T, R, xluts):
     if lut is None:
         return
     bad = np.zeros(src.n_units, dtype=bool)
-    for xs, ux, tx in src.candidates(lut):
+    for xs, ux, tx in src.candidates(src.positions(lut)):
         reached = T[k][ux] != _NONE
         hit = reached & _after(tx, xs, T[k - 1][ux], R[k - 1][ux]) & _after(T[k][ux], R[k][ux], tx, xs)
         bad[ux[hit]] = True

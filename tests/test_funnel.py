@@ -380,6 +380,8 @@ def random_log(draw):
         rows.append(("zz", 100, e, "s9"))
     order = draw(st.permutations(range(len(rows))))
     df = log([rows[i] for i in order], cols=["session_id"])
+    if draw(st.booleans()):                # sorted by time, as exports are: the one-pass path of the engine
+        df = df.sort_values("timestamp", kind="stable").reset_index(drop=True)
     if draw(st.booleans()):                # categorical ids: the no-copy path of the engine
         df["user_id"] = df["user_id"].astype("category")
     return df

@@ -88,34 +88,49 @@ class _Fitter:
         return self._adv[size]
 
     def wrap(self, text: str, width: float, size, weight="normal", style="normal") -> list[str]:
-        """Greedy word wrap to ``width`` pixels (words longer than a line are broken)."""
+        """Greedy word wrap to ``width`` pixels (words longer than a line are broken).
+
+        A line's width is taken as the sum of its words' widths and the spaces between them (each
+        word measured once); kerning across a space is negligible, and :func:`_fit_items` checks
+        the drawn extents afterwards.
+        """
+        space = self.width(" ", size, weight, style)
         out = []
         for para in str(text).split("\n"):
-            words = para.split()
-            line = ""
-            for w in words:
-                cand = w if not line else line + " " + w
-                if self.width(cand, size, weight, style) <= width:
-                    line = cand
+            line, line_w = "", 0.0
+            for w in para.split():
+                ww = self.width(w, size, weight, style)
+                if line and line_w + space + ww <= width:
+                    line, line_w = line + " " + w, line_w + space + ww
                     continue
                 if line:
                     out.append(line)
-                    line = ""
-                while self.width(w, size, weight, style) > width and len(w) > 1:
-                    k = len(w)
-                    while k > 1 and self.width(w[:k] + "-", size, weight, style) > width:
-                        k -= 1
-                    out.append(w[:k] + "-")
-                    w = w[k:]
-                line = w
+                    line, line_w = "", 0.0
+                while ww > width and len(w) > 1:  # break a long word: largest prefix that fits
+                    lo, hi = 1, len(w) - 1
+                    while lo < hi:
+                        mid = (lo + hi + 1) // 2
+                        if self.width(w[:mid] + "-", size, weight, style) <= width:
+                            lo = mid
+                        else:
+                            hi = mid - 1
+                    out.append(w[:lo] + "-")
+                    w = w[lo:]
+                    ww = self.width(w, size, weight, style)
+                line, line_w = w, ww
             out.append(line)
         return out
 
     def ellipsize(self, line: str, width: float, size, weight="normal", style="normal") -> str:
         s = line.rstrip(" -")
-        while s and self.width(s + "…", size, weight, style) > width:
-            s = s[:-1].rstrip()
-        return s + "…"
+        lo, hi = 0, len(s)
+        while lo < hi:  # longest prefix that fits with the ellipsis
+            mid = (lo + hi + 1) // 2
+            if self.width(s[:mid].rstrip() + "…", size, weight, style) <= width:
+                lo = mid
+            else:
+                hi = mid - 1
+        return s[:lo].rstrip() + "…"
 
 
 def _renderer(fig):
@@ -673,7 +688,10 @@ def save_map(jmap_or_fig, path, *, dpi: int = 150, **kwargs) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"png": {"Software": "journeylab"}, "svg": {"Date": None}, "pdf": {"CreationDate": None,
                                                                                 "ModDate": None}}[fmt]
-    fig.savefig(path, dpi=dpi if fmt == "png" else fig.dpi, format=fmt, metadata=meta, facecolor="white")
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "journeylab"}):  # stable SVG ids: same map, same bytes
+        fig.savefig(path, dpi=dpi if fmt == "png" else fig.dpi, format=fmt, metadata=meta, facecolor="white")
     if not isinstance(jmap_or_fig, Figure):
         plt.close(fig)
     return path

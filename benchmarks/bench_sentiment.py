@@ -164,7 +164,7 @@ def survey_comments(n: int, seed: int) -> list:
 # ----------------------------------------------------------------------------- timing
 
 
-def time_journeylab(texts, engine: str, n_jobs=None, repeat: int = 2) -> tuple[float, pd.DataFrame]:
+def time_journeylab(texts, engine: str, n_jobs=None, repeat: int = 3) -> tuple[float, pd.DataFrame]:
     """Best of ``repeat`` end-to-end runs, each from a cold token cache (the machine is shared:
     the best run is the one least disturbed by other processes, as in ``timeit``)."""
     best = math.inf
@@ -209,7 +209,7 @@ def compare(name: str, texts: list, ref_sample: int, seed: int, jobs_list) -> di
             blank = np.array([not isinstance(texts[i], str) for i in idx])
             same = (got[~blank] == expected[~blank]).all() and np.isnan(got[blank]).all()
             assert same, f"{label}: scores differ from the reference on the sampled texts"
-            print(f"{label:34s}: {n:,} texts in {t_jl:.1f} s (best of 2) -> {rates[label]:,.0f} texts/s; identical to "
+            print(f"{label:34s}: {n:,} texts in {t_jl:.1f} s (best of 3) -> {rates[label]:,.0f} texts/s; identical to "
                   f"reference on {len(sample):,} sampled texts", flush=True)
     faster = max(rates["ref_vader"], rates["ref_nltk"])
     print(f"--- ratios ({name}); faster reference = {'vader' if rates['ref_vader'] >= rates['ref_nltk'] else 'nltk'}"

@@ -96,12 +96,14 @@ NLTK_PUNC_LIST = frozenset([".", "!", "?", ",", ";", ":", "-", "'", '"', "!!", "
 
 _PUNCT = string.punctuation
 _PUNCT_SET = frozenset(_PUNCT)
-_SO_THIS = ("so", "this")
 
 RULES = ("vader", "nltk")
 
 # index of each field in a token's info tuple
-_NORM, _LOWER, _UPPER, _LEX, _BOOST, _NEG, _CAND = range(7)
+_NORM, _LOWER, _UPPER, _LEX, _BOOST, _NEG, _CAND, _INERT, _PLAIN, _FIRST = range(10)
+
+# Words that take part in a rule about a neighbouring word (besides boosters and negations).
+_RULE_WORDS = frozenset({"no", "least", "so", "this", "never", "without", "doubt", "or", "nor", "kind", "but"})
 
 # Cached token infos are dropped when a scorer has seen this many distinct tokens (memory bound).
 _CACHE_LIMIT = 2_000_000
@@ -224,7 +226,7 @@ class Scorer:
 # inputs of the references' score_valence; neu_count = -1 marks a text without tokens (the
 # references return all zeros for it).
 _RAW_EMPTY = (0.0, 0.0, 0.0, -1, 0, 0)
-_DROPPED = ("", "", False, None, None, False, False)  # a token NLTK ignores (one character)
+_DROPPED = ("", "", False, None, None, False, False, True, False, False)  # a token NLTK ignores (one character)
 _cand_of = itemgetter(_CAND)
 _upper_of = itemgetter(_UPPER)
 _lower_of = itemgetter(_LOWER)
@@ -363,37 +365,86 @@ def _vader_norm(tok: str) -> str:
     return tok if len(stripped) <= 2 else stripped
 
 
-def _vader_scorer(lexicon: dict, emojis: dict):
-    """The scoring function of vaderSentiment 3.3.2's ``polarity_scores``."""
-    cache: dict = {}
-    get = cache.get
+def _follow(phrases) -> dict:
+    """first word -> set of second words, over the phrases of several words. A sequence of tokens
+    "a b ..." can equal a phrase only if (a, b) is such a pair (tokens hold no spaces)."""
+    out: dict = {}
+    for p in phrases:
+        words = p.split(" ")
+        if len(words) > 1:
+            out.setdefault(words[0], set()).add(words[1])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _info_maker(lexicon: dict, booster: dict, first_words: frozenset, cache: dict, norm_of):
+    """The per-token record, cached by raw token:
+
+    ``(norm, lower, isupper, valence or None, booster or None, negation, candidate, inert, plain,
+    first)`` -- *candidate*: scored (in the lexicon, not a booster); *inert*: no rule looks at it
+    when it precedes a candidate (not a booster, not a negation, not a rule word such as "no",
+    "least", "so"); *plain*: a candidate that is not itself a rule word; *first*: it may start an
+    idiom or a booster phrase (the idiom checks run only then).
+    """
     lex_get = lexicon.get
-    boost_get = VADER_BOOSTER.get
-    special = VADER_SPECIAL
-    booster = VADER_BOOSTER
-    special_first = _first_words(special)
-    booster_first = _first_words(booster)
+    boost_get = booster.get
 
     def info(tok):
-        # SentiText._strip_punc_if_word
-        stripped = tok.strip(_PUNCT)
-        norm = tok if len(stripped) <= 2 else stripped
+        norm = norm_of(tok)
         low = norm.lower()
         lv = lex_get(low)
         b = boost_get(low)
-        inf = (norm, low, norm.isupper(), lv, b, low in NEGATE or "n't" in low, lv is not None and b is None)
+        neg = low in NEGATE or "n't" in low
+        cand = lv is not None and b is None
+        rule = low in _RULE_WORDS
+        inf = (norm, low, norm.isupper(), lv, b, neg, cand, b is None and not neg and not rule, cand and not rule,
+               low in first_words)
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[tok] = inf
         return inf
 
-    def demoji(text):
-        return _demoji(text, emojis)
+    return info
+
+
+def _vader_scorer(lexicon: dict, emojis: dict):
+    """The raw sums of vaderSentiment 3.3.2's ``polarity_scores`` (see :func:`_sift`)."""
+    cache: dict = {}
+    get = cache.get
+    special = VADER_SPECIAL
+    booster = VADER_BOOSTER
+    follow = _follow(special).get
+    bfollow = _follow(booster).get
+    info = _info_maker(lexicon, booster, frozenset(_follow(special)) | frozenset(_follow(booster)), cache, _vader_norm)
+
+    def idioms(valence, i, lowers, last):
+        # _special_idioms_check; each sequence can match only if its first two words are a
+        # phrase's first two words (the gates), so the strings are built only then.
+        low, l1, l2, l3 = lowers[i], lowers[i - 1], lowers[i - 2], lowers[i - 3]
+        a, b, c, d = follow(l1), follow(l2), follow(l3), follow(low)
+        if (a and low in a) or (b and l1 in b) or (c and l2 in c) or (d and last > i and lowers[i + 1] in d):
+            for seq in (f"{l1} {low}", f"{l2} {l1} {low}", f"{l2} {l1}", f"{l3} {l2} {l1}", f"{l3} {l2}"):
+                if seq in special:
+                    valence = special[seq]
+                    break
+            if last > i:
+                seq = f"{low} {lowers[i + 1]}"
+                if seq in special:
+                    valence = special[seq]
+            if last > i + 1:
+                seq = f"{low} {lowers[i + 1]} {lowers[i + 2]}"
+                if seq in special:
+                    valence = special[seq]
+        c, b = bfollow(l3), bfollow(l2)
+        if (c and l2 in c) or (b and l1 in b):
+            for seq in (f"{l3} {l2} {l1}", f"{l3} {l2}", f"{l2} {l1}"):
+                if seq in booster:
+                    valence = valence + booster[seq]
+        return valence
 
     def score(text):
         # emoji are all non-ASCII; str.isascii() is O(1)
         if not text.isascii():
-            text = demoji(text)
+            text = _demoji(text, emojis)
         # (the reference strips the text here; neither split() nor the !/? counts depend on it)
         toks = text.split()
         n = len(toks)
@@ -410,22 +461,33 @@ def _vader_scorer(lexicon: dict, emojis: dict):
         lowers = list(map(_lower_of, infos))
         sent = [0] * n
         last = n - 1
-        has_no = "no" in lowers
-        has_least = "least" in lowers
         for i in cands:
             inf = infos[i]
+            if inf[8] and (i < 1 or infos[i - 1][7]) and (i < 2 or infos[i - 2][7]) and (i < 3 or infos[i - 3][7]):
+                # Fast path: no rule word, booster or negation among the three words before, so
+                # every rule but capitals and idioms leaves the valence as it is (adding 0.0).
+                valence = inf[3]
+                if inf[2] and cap_diff:
+                    if valence > 0:
+                        valence += C_INCR
+                    else:
+                        valence -= C_INCR
+                if i > 2 and infos[i - 3][3] is None and (inf[9] or infos[i - 1][9] or infos[i - 2][9]
+                                                           or infos[i - 3][9]):
+                    valence = idioms(valence, i, lowers, last)
+                sent[i] = valence
+                continue
             low = inf[1]
             if low == "kind" and i < last and lowers[i + 1] == "of":
                 continue
             lexval = inf[3]
             valence = lexval
-            if has_no:
-                # "no" as a negator of the next lexicon word, not a word of its own
-                if low == "no" and i != last and infos[i + 1][3] is not None:
-                    valence = 0.0
-                if (i > 0 and lowers[i - 1] == "no") or (i > 1 and lowers[i - 2] == "no") \
-                        or (i > 2 and lowers[i - 3] == "no" and lowers[i - 1] in ("or", "nor")):
-                    valence = lexval * N_SCALAR
+            # "no" as a negator of the next lexicon word, not a word of its own
+            if low == "no" and i != last and infos[i + 1][3] is not None:
+                valence = 0.0
+            if (i > 0 and lowers[i - 1] == "no") or (i > 1 and lowers[i - 2] == "no") \
+                    or (i > 2 and lowers[i - 3] == "no" and lowers[i - 1] in ("or", "nor")):
+                valence = lexval * N_SCALAR
             if inf[2] and cap_diff:
                 if valence > 0:
                     valence += C_INCR
@@ -502,34 +564,13 @@ def _vader_scorer(lexicon: dict, emojis: dict):
                         pass
                     elif p[5]:
                         valence = valence * N_SCALAR
-                    # _special_idioms_check. Tokens hold no spaces, so "a b ..." can equal a
-                    # phrase only if a is the phrase's first word: the checks run only then.
-                    if low in special_first or l1 in special_first or l2 in special_first \
-                            or l3 in special_first:
-                        for seq in (f"{l1} {low}", f"{l2} {l1} {low}", f"{l2} {l1}", f"{l3} {l2} {l1}",
-                                    f"{l3} {l2}"):
-                            if seq in special:
-                                valence = special[seq]
-                                break
-                        if last > i:
-                            seq = f"{low} {lowers[i + 1]}"
-                            if seq in special:
-                                valence = special[seq]
-                        if last > i + 1:
-                            seq = f"{low} {lowers[i + 1]} {lowers[i + 2]}"
-                            if seq in special:
-                                valence = special[seq]
-                    if l3 in booster_first or l2 in booster_first:
-                        for seq in (f"{l3} {l2} {l1}", f"{l3} {l2}", f"{l2} {l1}"):
-                            if seq in booster:
-                                valence = valence + booster[seq]
+                    valence = idioms(valence, i, lowers, last)
             # _least_check
-            if has_least:
-                if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
-                    if lowers[i - 2] != "at" and lowers[i - 2] != "very":
-                        valence = valence * N_SCALAR
-                elif i > 0 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+            if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+                if lowers[i - 2] != "at" and lowers[i - 2] != "very":
                     valence = valence * N_SCALAR
+            elif i > 0 and infos[i - 1][3] is None and lowers[i - 1] == "least":
+                valence = valence * N_SCALAR
             sent[i] = valence
         if "but" in lowers:
             # _but_check, including its list.index lookup; zero entries are skipped because
@@ -548,11 +589,6 @@ def _vader_scorer(lexicon: dict, emojis: dict):
         return _sift(sent, cands, n, text)
 
     return score
-
-
-def _first_words(phrases) -> frozenset:
-    """First words of the phrases of several words (a token never contains a space)."""
-    return frozenset(p.split(" ")[0] for p in phrases if " " in p)
 
 
 def _nltk_map(tok: str) -> str:
@@ -582,32 +618,59 @@ def _nltk_map(tok: str) -> str:
 
 
 def _nltk_scorer(lexicon: dict):
-    """The scoring function of NLTK 3.10's ``SentimentIntensityAnalyzer.polarity_scores``."""
+    """The raw sums of NLTK 3.10's ``SentimentIntensityAnalyzer.polarity_scores``."""
     cache: dict = {}
     get = cache.get
-    lex_get = lexicon.get
-    boost_get = NLTK_BOOSTER.get
     special = NLTK_SPECIAL
     booster = NLTK_BOOSTER
-    special_first = _first_words(special)
-    booster_first = _first_words(booster)
+    follow = _follow(special).get
+    bfollow = _follow(booster).get
+    # NLTK compares idioms case-sensitively; flagging by lower case only sends more words down
+    # the gated check, which is always exact.
+    make_info = _info_maker(lexicon, booster, frozenset(_follow(special)) | frozenset(_follow(booster)), cache,
+                            _nltk_map)
 
     def info(tok):
         if len(tok) <= 1:  # NLTK drops one-character tokens
             cache[tok] = _DROPPED
             return _DROPPED
-        norm = _nltk_map(tok)
-        low = norm.lower()
-        lv = lex_get(low)
-        b = boost_get(low)
-        inf = (norm, low, norm.isupper(), lv, b, low in NEGATE or "n't" in low, lv is not None and b is None)
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[tok] = inf
-        return inf
+        return make_info(tok)
+
+    def idioms(valence, i, infos, n):
+        # _idioms_check (case-sensitive words), gated like the vader rules' check
+        w0, w1, w2, w3 = infos[i][0], infos[i - 1][0], infos[i - 2][0], infos[i - 3][0]
+        a, b, c, d = follow(w1), follow(w2), follow(w3), follow(w0)
+        if (a and w0 in a) or (b and w1 in b) or (c and w2 in c) or (d and n - 1 > i and infos[i + 1][0] in d):
+            for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", f"{w2} {w1}", f"{w3} {w2} {w1}", f"{w3} {w2}"):
+                if seq in special:
+                    valence = special[seq]
+                    break
+            if n - 1 > i:
+                seq = f"{w0} {infos[i + 1][0]}"
+                if seq in special:
+                    valence = special[seq]
+            if n - 1 > i + 1:
+                seq = f"{w0} {infos[i + 1][0]} {infos[i + 2][0]}"
+                if seq in special:
+                    valence = special[seq]
+        c, b = bfollow(w3), bfollow(w2)
+        if ((c and w2 in c) or (b and w1 in b)) and (f"{w3} {w2}" in booster or f"{w2} {w1}" in booster):
+            valence = valence + B_DECR
+        return valence
 
     def valence_at(i, infos, lowers, n, cap_diff):
         inf = infos[i]
+        if inf[8] and (i < 1 or infos[i - 1][7]) and (i < 2 or infos[i - 2][7]) and (i < 3 or infos[i - 3][7]):
+            # fast path, as in the vader rules
+            valence = inf[3]
+            if inf[2] and cap_diff:
+                if valence > 0:
+                    valence += C_INCR
+                else:
+                    valence -= C_INCR
+            if i > 2 and infos[i - 3][3] is None and (inf[9] or infos[i - 1][9] or infos[i - 2][9] or infos[i - 3][9]):
+                valence = idioms(valence, i, infos, n)
+            return valence
         low = inf[1]
         if i < n - 1 and low == "kind" and lowers[i + 1] == "of":
             return 0
@@ -683,26 +746,8 @@ def _nltk_scorer(lexicon: dict):
                     valence = valence * 1.25
                 elif p[5]:
                     valence = valence * N_SCALAR
-                # _idioms_check (case-sensitive); gated on first words as in the vader rules
-                w0 = inf[0]
-                if w0 in special_first or w1 in special_first or w2 in special_first or w3 in special_first:
-                    for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", f"{w2} {w1}", f"{w3} {w2} {w1}", f"{w3} {w2}"):
-                        if seq in special:
-                            valence = special[seq]
-                            break
-                    if n - 1 > i:
-                        seq = f"{w0} {infos[i + 1][0]}"
-                        if seq in special:
-                            valence = special[seq]
-                    if n - 1 > i + 1:
-                        seq = f"{w0} {infos[i + 1][0]} {infos[i + 2][0]}"
-                        if seq in special:
-                            valence = special[seq]
-                if (w3 in booster_first or w2 in booster_first) and (f"{w3} {w2}" in booster or f"{w2} {w1}" in booster):
-                    valence = valence + B_DECR
+                valence = idioms(valence, i, infos, n)
         # _least_check
-        if "least" not in lowers:
-            return valence
         if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
             if lowers[i - 2] != "at" and lowers[i - 2] != "very":
                 valence = valence * N_SCALAR

@@ -208,7 +208,7 @@ def _check_terms(items, *, where: str, lines: list | None = None, line_word: str
         if t in first:
             raise JourneylabError(f"{at}: term {t!r} is listed twice (first at {first[t]}); keep one valence.")
         first[t] = at
-        out[t] = v
+        out[t] = v + 0.0  # -0.0 -> 0.0
     return out
 
 

@@ -313,6 +313,20 @@ def test_custom_lexicon_changes_scores_like_the_reference(refs):
     assert "refund" not in _vader.base_lexicon()
 
 
+@pytest.mark.parametrize("rules", _vader.RULES)
+def test_custom_lexicon_of_rule_words_matches_the_reference(rules):
+    # custom terms that are also rule words (negators, "least", "but", idiom and booster words)
+    # change which words count as lexicon words everywhere; zero valences too.
+    lex = {"least": 1.0, "but": 1.0, "the": 0.5, "kind": -1.0, "very": 2.0, "not": -0.5, "no": 0.0,
+           "laughs": 0.0, "bomb": -2.0, "of": 0.3, "so": 1.0, "never": 0.0, "zero": 0.0}
+    ref = _vader.reference_analyzer(rules, lex)
+    scorer = _vader.Scorer(rules, lex)
+    corpus = VARIED + generated_corpus(1500, seed=21) + ["ZERO good", "zero", "LAUGHS ok", "the the bomb", "no zero"]
+    assert [t for t in corpus if scorer.score(t) != ref_scores(ref, t)] == []
+    many = scorer.score_many(corpus)
+    assert (many == np.array([ref_scores(ref, t) for t in corpus])).all()
+
+
 def test_load_lexicon_from_csv_yaml_and_frame(tmp_path):
     csv = tmp_path / "lex.csv"
     csv.write_text("term,valence,note\nrefund,-1.2,slow refunds\nHassle-free,2.0,\n", encoding="utf-8")

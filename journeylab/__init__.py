@@ -35,6 +35,7 @@ from .reconcile import ReconcileSession
 from .funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
 from .survey import nps, csat
 from .experiments import compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect
+from .drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
 from .journeymap import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .render import plot_map, save_map

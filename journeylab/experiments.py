@@ -245,8 +245,8 @@ def compare_rates(
     --------
     >>> import journeylab as jl
     >>> r = jl.compare_rates(560, 1000, 720, 1000, target_lift=0.25)
-    >>> round(r.loc[0, "difference"], 2), r.loc[0, "p_value"] < 0.001
-    (0.16, True)
+    >>> print(f"{r.loc[0, 'difference']:.2f}", r.loc[0, "p_value"] < 0.001)
+    0.16 True
     """
     func = "compare_rates"
     _check_alpha(alpha, func)

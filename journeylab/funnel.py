@@ -1126,7 +1126,7 @@ def funnel_paths(
     ...                    "event": ["checkout", "cart", "cart", "checkout", "pay"],
     ...                    "timestamp": pd.date_range("2026-01-01", periods=5, freq="min")})
     >>> jl.funnel_paths(ev, from_step="checkout", to_step="pay")[["path", "n"]]
-                path  n
+               path  n
     0  cart → (end)  1
     """
     func = "funnel_paths"

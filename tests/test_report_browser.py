@@ -1,0 +1,77 @@
+"""The HTML report in a real headless browser (Debian's chromium through Playwright).
+
+Skipped when /usr/bin/chromium is missing, unless the CI environment variable is set (then it
+fails: CI installs chromium with `make browser`). Run alone with
+`pytest -m browser tests/test_report_browser.py`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from journeylab.report import to_html
+from test_render import make_map  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("JOURNEYLAB_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}; CI must install it (make browser)")
+        pytest.skip("chromium is not installed (apt-get install chromium, or make browser)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                              headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    jmap = make_map(n_stages=4, n_claims=2, long=True)
+    jmap.title = "Browser check <script>alert('x')</script>"
+    return to_html(jmap, tmp_path_factory.mktemp("browser") / "report.html")
+
+
+def test_report_in_chromium(browser, report):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors, requests, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(report.as_uri())
+    page.wait_for_load_state("load")
+    assert errors == [], errors
+    assert dialogs == [], f"a hostile quote ran: {dialogs}"
+    # nothing but the file itself (and the inlined image) was requested
+    assert all(u.startswith(("file://", "data:")) for u in requests), requests
+    img = page.locator("#map-image")
+    assert img.is_visible()
+    assert page.evaluate("document.getElementById('map-image').naturalWidth") > 0
+    assert page.evaluate("document.getElementById('map-image').complete")
+    page.screenshot(path="/tmp/journeylab_report_top.png")
+    # a quote's evidence link leads to its source context
+    link = page.locator("a.evidence-link").first
+    href = link.get_attribute("href")
+    link.scroll_into_view_if_needed()
+    link.click()
+    page.wait_for_function(f"location.hash === {href!r}")
+    target = page.locator(f"[id='{href[1:]}']")
+    assert target.is_visible()
+    assert target.locator(".turn.quote").count() == 1
+    box = target.bounding_box()
+    assert box is not None and -2 <= box["y"] < 900, box  # scrolled into the viewport
+    assert page.evaluate("document.querySelector(':target').id") == href[1:]
+    page.screenshot(path="/tmp/journeylab_report_context.png")
+    page.close()

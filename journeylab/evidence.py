@@ -63,7 +63,10 @@ class GradingRules:
     min_participants : int, default 3
         Qualitative support: at least this many participants raised the theme ...
     min_share : float, default 0.25
-        ... or at least this share of the participants (of the persona) did.
+        ... or at least this share of the participants (of the persona) did, counting at least
+        ``min_share_participants`` people (so 1 of 3 is never enough).
+    min_share_participants : int, default 2
+        Fewest participants for the share rule to apply.
     worst_steps : int, default 2
         A funnel step signals a problem when its conversion is among the ``worst_steps`` lowest
         conversions of the funnel ...
@@ -93,6 +96,7 @@ class GradingRules:
 
     min_participants: int = 3
     min_share: float = 0.25
+    min_share_participants: int = 2
     worst_steps: int = 2
     below_median: bool = True
     csat_top2_min: float = 0.65
@@ -106,7 +110,7 @@ class GradingRules:
         def bad(name, expected):
             raise JourneylabError(f"GradingRules: `{name}` must be {expected}; got {getattr(self, name)!r}.")
 
-        for name in ("min_participants", "worst_steps", "min_metric_n", "min_nps_n"):
+        for name in ("min_participants", "min_share_participants", "worst_steps", "min_metric_n", "min_nps_n"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 bad(name, "a non-negative integer")
@@ -563,7 +567,7 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
     total = row.get("n_participants_total")
     share = row.get("share_participants")
     by_n = n >= rules.min_participants
-    by_share = not pd.isna(share) and share >= rules.min_share and n > 0
+    by_share = not pd.isna(share) and share >= rules.min_share and n >= max(1, rules.min_share_participants)
     qual = bool(by_n or by_share)
     if not pd.isna(total) and total:
         ci = ""
@@ -572,7 +576,8 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
         q_text = f"{n} of {int(total)} participants ({_fmt_pct(share)}{ci})"
     else:
         q_text = f"{n} participants"
-    need = f"≥ {rules.min_participants} participants or ≥ {rules.min_share:.0%}"
+    need = (f"≥ {rules.min_participants} participants, or ≥ {rules.min_share:.0%} of them and ≥ "
+            f"{rules.min_share_participants}")
     q_sentence = (f"Interviews: {q_text} — {'meets' if qual else 'below'} the qualitative bar ({need}).")
     phrases = _metric_phrases(row)
     if kind in ("need", "behaviour"):
@@ -627,7 +632,7 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     Notes
     -----
     **Qualitative support**: at least ``min_participants`` participants raised the theme, or at
-    least ``min_share`` of them did.
+    least ``min_share`` of them did and they are at least ``min_share_participants``.
 
     **Linked metrics** and their signal (each is ``problem``, ``healthy`` or ``inconclusive``):
 
@@ -1007,7 +1012,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     supported = set()
     for r in rows:
         if r["kind"] == "pain_point" and (r["n_participants"] >= rules.min_participants
-                                          or r["share_participants"] >= rules.min_share):
+                                          or (r["share_participants"] >= rules.min_share
+                                              and r["n_participants"] >= rules.min_share_participants)):
             supported.add(r["touchpoint"])
     extra, context = [], []
     for m in tm.to_dict("records"):

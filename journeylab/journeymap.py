@@ -763,8 +763,9 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     ``score`` = Σ weight × part, each part in [0, 1]: ``grade`` (strong 1, quantitative only
     0.75, qualitative only 0.5, weak 0.25, contradicted 0), ``share`` (share of participants),
     ``sentiment`` (negativity: −mean compound, clipped to [0, 1]), ``size`` (users lost a week at
-    the linked step relative to the largest such loss among the pain points, or, without a
-    step, the NPS gap's magnitude / 100). Missing parts count 0. The weights are a judgement:
+    the linked step, divided equally among the pain points linked to that step so one drop-off
+    is not counted several times, relative to the largest such loss; without a step, the NPS
+    gap's magnitude / 100). Missing parts count 0. The weights are a judgement:
     show them with the ranking.
 
     Upside: recovered completions a week = ``recovery`` × users lost a week at the step × the
@@ -792,11 +793,15 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside"]
     if len(pp) == 0:
         return pd.DataFrame(columns=cols)
-    lost_max = pp["step_lost_per_week"].max(skipna=True)
+    # pain points linked to one step share its drop-off: each gets an equal part for the ranking
+    sharing = pp.groupby(pp["step"].fillna("\0"))["claim_id"].transform("count")
+    pp["_sharing"] = np.where(pp["step"].notna(), sharing, 1)
+    pp["_lost"] = pp["step_lost_per_week"] / pp["_sharing"]
+    lost_max = pp["_lost"].max(skipna=True)
     size = []
     for r in pp.to_dict("records"):
-        if not _missing(r["step_lost_per_week"]) and lost_max and lost_max > 0:
-            size.append(r["step_lost_per_week"] / lost_max)
+        if not _missing(r["_lost"]) and lost_max and lost_max > 0:
+            size.append(r["_lost"] / lost_max)
         elif not _missing(r["nps_gap"]):
             size.append(min(1.0, max(0.0, -r["nps_gap"] / 100)))
         else:
@@ -824,6 +829,9 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est:,.0f} more completed "
                 f"orders a week (95% interval {lo:,.0f}–{hi:,.0f}; {lost:,.0f} users a week lost at this step, "
                 f"{to_end:.0%} of those who pass it complete)")
+        if r["_sharing"] > 1:
+            text += (f"; {int(r['_sharing'])} pain points are linked to this step: they share this upside, "
+                     "do not add them up")
         ups.append((est, lo, hi, text))
     pp["upside_per_week"] = [u[0] for u in ups]
     pp["upside_ci_low"] = [u[1] for u in ups]

@@ -59,10 +59,11 @@ def test_pain_point_grades_by_hand():
         row(n=1, **CSAT_LOW),               # 1 of 12 (8%): numbers only
         row(n=1),                           # weak
         row(n=2, total=6),                  # 2 of 6 = 33% >= 25% share bar: qualitative support
+        row(n=1, total=3),                  # 1 of 3 = 33%, but the share rule needs >= 2 people: weak
         row(n=2, total=12, **CSAT_HIGH),    # 2 of 12 (17%), CSAT healthy: below the bar -> weak, never contradicted
     ]
     assert grades(rows) == ["strong", "contradicted", "qualitative_only", "qualitative_only",
-                            "quantitative_only", "weak", "qualitative_only", "weak"]
+                            "quantitative_only", "weak", "qualitative_only", "weak", "weak"]
 
 
 def test_step_signal_rules():
@@ -125,6 +126,7 @@ def test_thresholds_are_configurable():
     # the delivery CSAT of the sample (87% top-2) becomes a problem with a 90% bar
     assert grades([row(**CSAT_HIGH)], csat_top2_min=0.9) == ["strong"]
     assert grades([row(n=2)], min_participants=2) == ["qualitative_only"]
+    assert grades([row(n=1, total=3)], min_share_participants=1) == ["qualitative_only"]
     assert grades([row(n=3, total=40)], min_participants=4, min_share=0.1) == ["weak"]
     assert grades([row(**{**CSAT_LOW, "csat_n": 20})]) == ["qualitative_only"]  # fewer than min_metric_n
     assert grades([row(**{**CSAT_LOW, "csat_n": 20})], min_metric_n=10) == ["strong"]

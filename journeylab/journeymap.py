@@ -594,8 +594,8 @@ def _quotes_and_thoughts(study, ev: pd.DataFrame, n_thoughts: int, context_turns
                                       "is_quote": c["segment_id"] == q}
                                      for c in ctx.to_dict("records")]}
     # thoughts: best claims' first quotes, one per claim, emotional claims (pain/delight) first
+    used = set()  # a turn coded for claims of several stages is shown once, at its first stage
     for st in study.stages:
-        used = set()
         for r in claims[claims["stage"] == st].to_dict("records"):
             if r["grade"] in ("weak",) or not r["quote_ids"]:
                 continue

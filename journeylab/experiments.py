@@ -314,8 +314,8 @@ def _mix_warnings(groups: pd.DataFrame, mix: list, base: np.ndarray, a: np.ndarr
         if len(moved):
             top = moved.abs().sort_values(ascending=False, kind="stable").index[:3]
             parts = ", ".join(f"{lvl}: {shares.loc[lvl].iloc[0]:.0%} → {shares.loc[lvl].iloc[1]:.0%}" for lvl in top)
-            out.append(f"the {col} mix shifted between {names[0]} and {names[1]} ({parts}); compare within groups "
-                       f"with by={col!r}")
+            out.append(f"the {col} mix shifted between {names[0]} and {names[1]} ({parts}) — compare within "
+                       f"groups with by={col!r}")
     return out
 
 

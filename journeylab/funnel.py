@@ -1204,7 +1204,7 @@ def funnel_paths(
 # ----------------------------------------------------------------------------- plot
 
 
-def plot_funnel(result, ax=None, *, title: str | None = None, annotate: bool = True):
+def plot_funnel(result, ax=None, *, metric: str = "from_start", title: str | None = None, annotate: bool = True):
     """Bars per step (share of step-1 users still in), Wilson CI whiskers and drop-off labels.
 
     Parameters
@@ -1213,6 +1213,10 @@ def plot_funnel(result, ax=None, *, title: str | None = None, annotate: bool = T
         What :func:`funnel` returned, or its ``.steps`` frame.
     ax : matplotlib Axes, optional
         Where to draw; a new figure otherwise.
+    metric : {"from_start", "from_previous"}, default "from_start"
+        Bar height: the share of step-1 users still in at each step (with the users lost since
+        the previous step drawn as a hatched band), or each step's conversion from the previous
+        step (steps 2..n) — easier to compare between groups.
     title : str, optional
     annotate : bool, default True
         Write the users at each step and the drop-off between steps.
@@ -1244,7 +1248,10 @@ def plot_funnel(result, ax=None, *, title: str | None = None, annotate: bool = T
     else:
         raise JourneylabError(f"plot_funnel(): `result` must be what jl.funnel() returned (a FunnelResult) or its "
                               f".steps frame; got {type(result).__name__}.")
+    check_choice(metric, arg="metric", func="plot_funnel", choices=("from_start", "from_previous"))
     unit = "users" if "users" in steps.columns else "sessions"
+    if metric == "from_previous":
+        steps = steps[steps["step_index"] > 1]
     labels = list(dict.fromkeys(steps["step"]))
     n_steps = len(labels)
     if by:
@@ -1260,9 +1267,9 @@ def plot_funnel(result, ax=None, *, title: str | None = None, annotate: bool = T
     x = np.arange(n_steps)
     for gi, (name, sub) in enumerate(parts):
         sub = sub.sort_values("step_index")
-        rate = sub["conversion_from_start"].to_numpy(dtype=float) * 100
-        lo = sub["from_start_ci_low"].to_numpy(dtype=float) * 100
-        hi = sub["from_start_ci_high"].to_numpy(dtype=float) * 100
+        rate = sub[f"conversion_{metric}"].to_numpy(dtype=float) * 100
+        lo = sub[f"{metric}_ci_low"].to_numpy(dtype=float) * 100
+        hi = sub[f"{metric}_ci_high"].to_numpy(dtype=float) * 100
         n = sub[unit].to_numpy()
         xs = x + (gi - (G - 1) / 2) * width
         color = colors[gi % 10] if by else "#4C72B0"
@@ -1277,7 +1284,7 @@ def plot_funnel(result, ax=None, *, title: str | None = None, annotate: bool = T
             continue
         drop = sub["drop_off"].to_numpy()
         prev_rate = sub["conversion_from_previous"].to_numpy(dtype=float)
-        for k in range(1, n_steps):
+        for k in range(1, n_steps if metric == "from_start" else 0):
             # the users lost since the previous step: a hatched "ghost" on top of the bar
             ax.bar(xs[k], rate[k - 1] - rate[k], width * 0.92, bottom=rate[k], color="#F2D4D5", edgecolor="#C44E52",
                    hatch="///", linewidth=0.6, zorder=1)
@@ -1287,15 +1294,17 @@ def plot_funnel(result, ax=None, *, title: str | None = None, annotate: bool = T
     ax.set_xticks(x)
     ax.set_xticklabels(tick if (annotate and not by) else [_wrap(lbl) for lbl in labels], fontsize=9)
     level = (1 - _alpha_of(result)) * 100
-    ax.set_ylabel(f"% of step-1 {unit} ({level:g}% Wilson CI)")
+    ax.set_ylabel(f"% of step-1 {unit} ({level:g}% Wilson CI)" if metric == "from_start"
+                  else f"% of the previous step's {unit} ({level:g}% Wilson CI)")
     ax.set_ylim(0, 118)
     ax.set_yticks(range(0, 101, 20))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#dddddd", lw=0.6, zorder=0)
     ax.set_axisbelow(True)
     if by:
-        ax.legend(title=" / ".join(by), frameon=False, fontsize=8, title_fontsize=8, loc="upper right")
-    elif annotate:
+        ax.legend(title=" / ".join(by), frameon=False, fontsize=8, title_fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0))
+    elif annotate and metric == "from_start":
         from matplotlib.patches import Patch
 
         ax.legend(handles=[Patch(facecolor="#4C72B0", label=f"{unit} still in"),
@@ -1304,7 +1313,9 @@ def plot_funnel(result, ax=None, *, title: str | None = None, annotate: bool = T
                   frameon=False, fontsize=8, loc="upper right")
     if title is None and isinstance(result, FunnelResult):
         d = result.definition
-        title = f"Funnel: {d['order']} order, {_fmt_td(pd.Timedelta(d['window']))} window, counting {d['count']}s"
+        what = "share of step 1" if metric == "from_start" else "conversion from the previous step"
+        title = (f"Funnel ({what}): {d['order']} order, window {_fmt_td(pd.Timedelta(d['window']))}, "
+                 f"counting {d['count']}s")
     if title:
         ax.set_title(title, fontsize=11)
     return ax

@@ -563,6 +563,11 @@ def test_plot_funnel_draws_bars_whiskers_and_drop_off(tmp_path):
     assert ax2 is not None
     grouped = plot_funnel(funnel(df, steps=["view", "cart", "buy"], by="device").steps)
     assert grouped.get_legend() is not None
+    step_rates = plot_funnel(res, metric="from_previous")
+    heights = sorted(round(p.get_height(), 6) for p in step_rates.patches if p.get_height() > 0)
+    assert heights == [round(5 / 12 * 100, 6), 60.0]                  # 12/20 and 5/12, step 1 left out
+    with pytest.raises(JourneylabError, match="metric"):
+        plot_funnel(res, metric="ratio")
     with pytest.raises(JourneylabError, match="FunnelResult"):
         plot_funnel("nope")
 

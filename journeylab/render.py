@@ -133,6 +133,11 @@ class _Fitter:
         return s[:lo].rstrip() + "…"
 
 
+#: Share of a cell's width that text may fill: hinting makes text a little wider or narrower at
+#: other resolutions, and this margin keeps it inside its cell whatever the export dpi.
+_SAFETY = 0.96
+
+
 def _renderer(fig):
     try:
         return fig.canvas.get_renderer()
@@ -149,7 +154,7 @@ def _measure(F: _Fitter, width: float, items, fs: float, *, weight="normal", sty
     if not items:
         return 0.0
     adv, h1 = F.advance(fs)
-    w = max(4.0, width - indent)
+    w = max(4.0, (width - indent) * _SAFETY)
     lines = [len(F.wrap(it["text"], w, fs, it.get("weight", weight), it.get("style", style))) for it in items]
     return sum(h1 + (n - 1) * adv for n in lines) + gap * adv * (len(items) - 1)
 
@@ -163,7 +168,7 @@ def _fit_items(F: _Fitter, box, items, *, size=9.0, min_size=6.0, weight="normal
     item with "…". Every text's window extent is checked against the box afterwards.
     """
     x0, y0, x1, y1 = box
-    width = max(4.0, x1 - x0 - indent)
+    width = max(4.0, (x1 - x0 - indent) * _SAFETY)
     height = y1 - y0
     items = [it for it in items if str(it.get("text", "")).strip()]
     if not items or height <= 2 or width <= 8:
@@ -659,7 +664,7 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
     return ea
 
 
-def save_map(jmap_or_fig, path, *, dpi: int = 150, **kwargs) -> Path:
+def save_map(jmap_or_fig, path, *, dpi: int | None = None, **kwargs) -> Path:
     """Save a map (or a figure from :func:`plot_map`) as PNG, SVG or PDF, by file suffix.
 
     Parameters
@@ -667,8 +672,9 @@ def save_map(jmap_or_fig, path, *, dpi: int = 150, **kwargs) -> Path:
     jmap_or_fig : JourneyMap or Figure
     path : str or Path
         ``.png``, ``.svg`` or ``.pdf``.
-    dpi : int, default 150
-        Resolution of PNG output.
+    dpi : int, optional
+        Resolution of PNG output. A map is laid out at this resolution (default 150); a figure
+        is saved at its own resolution unless given (the layout was measured at it).
     **kwargs
         Passed to :func:`plot_map` when a map is given.
 
@@ -676,6 +682,7 @@ def save_map(jmap_or_fig, path, *, dpi: int = 150, **kwargs) -> Path:
     -------
     Path
     """
+    import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
@@ -684,14 +691,17 @@ def save_map(jmap_or_fig, path, *, dpi: int = 150, **kwargs) -> Path:
     if fmt not in ("png", "svg", "pdf"):
         raise JourneylabError(f"save_map(): {path.name}: expected a .png, .svg or .pdf file name; found "
                               f"'.{fmt}'.")
-    fig = jmap_or_fig if isinstance(jmap_or_fig, Figure) else plot_map(jmap_or_fig, **kwargs)
+    if isinstance(jmap_or_fig, Figure):
+        fig = jmap_or_fig
+    else:
+        layout_dpi = (dpi or 150) if fmt == "png" else 100  # vector output: any layout resolution
+        fig = plot_map(jmap_or_fig, dpi=layout_dpi, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"png": {"Software": "journeylab"}, "svg": {"Date": None}, "pdf": {"CreationDate": None,
                                                                                 "ModDate": None}}[fmt]
-    import matplotlib
-
     with matplotlib.rc_context({"svg.hashsalt": "journeylab"}):  # stable SVG ids: same map, same bytes
-        fig.savefig(path, dpi=dpi if fmt == "png" else fig.dpi, format=fmt, metadata=meta, facecolor="white")
+        fig.savefig(path, dpi=(dpi or fig.dpi) if fmt == "png" else fig.dpi, format=fmt, metadata=meta,
+                    facecolor="white")
     if not isinstance(jmap_or_fig, Figure):
         plt.close(fig)
     return path

@@ -125,7 +125,7 @@ def _map_png(jmap, dpi: int) -> str:
 
     from .render import plot_map
 
-    fig = plot_map(jmap)
+    fig = plot_map(jmap, dpi=dpi)  # laid out at the resolution it is saved at
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "journeylab"}, facecolor="white")
     plt.close(fig)

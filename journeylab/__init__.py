@@ -38,4 +38,4 @@ from .experiments import compare_periods, ab_test, compare_rates, sample_size, m
 from .drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
 from .journeymap import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
-from .render import plot_map, save_map
+from .render import plot_map, save_map, plot_evidence

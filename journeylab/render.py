@@ -10,7 +10,7 @@ by marker shape and fill, so it never rests on colour alone.
 """
 from __future__ import annotations
 
-__all__ = ["plot_map", "save_map", "OKABE_ITO", "GRADE_STYLE", "A3_LANDSCAPE", "LANES"]
+__all__ = ["plot_map", "save_map", "plot_evidence", "OKABE_ITO", "GRADE_STYLE", "A3_LANDSCAPE", "LANES"]
 
 import math
 from pathlib import Path
@@ -662,6 +662,70 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
         bx = (x0 + i * col_w + 6, y0 + 2, x0 + (i + 1) * col_w - 6, y0 + text_h - 2)
         _fit_items(F, bx, [{"text": txt, "colour": "#333333"}], size=max(min_size, bs - 0.5), min_size=min_size)
     return ea
+
+
+def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", ax=None, title: str | None = None):
+    """Claims of one kind as a dot plot: share of participants with its CI, styled by grade.
+
+    Parameters
+    ----------
+    evidence : DataFrame or JourneyMap
+        An evidence table (:func:`journeylab.evidence_table`) or a map.
+    kind : str, default "pain_point"
+        Which claims (``pain_point``, ``delight``, ``need``, ``behaviour``).
+    persona : str, default "all"
+        Which persona's rows.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Notes
+    -----
+    Claims are sorted by share of participants, as a map drawn from quotes alone would rank
+    them; the marker (shape and fill, :data:`GRADE_STYLE`) and the grade written at the right
+    show which of them the numbers back.
+    """
+    import matplotlib.pyplot as plt
+
+    from .journeymap import JourneyMap
+
+    ev = evidence.evidence if isinstance(evidence, JourneyMap) else evidence
+    if not isinstance(ev, pd.DataFrame) or "kind" not in ev.columns:
+        raise JourneylabError("plot_evidence(): `evidence` must be an evidence table or a JourneyMap.")
+    d = ev[(ev["kind"] == kind) & (ev["persona"].astype(str) == persona)].copy()
+    if d.empty:
+        raise JourneylabError(f"plot_evidence(): no {kind!r} rows for persona {persona!r}.")
+    d["label"] = [(_label(c) if isinstance(c, str) else _label(str(m).split(":")[-1]) + " (metric)")
+                  for c, m in zip(d["code"], d["metric"])]
+    d = d.sort_values(["share_participants", "label"], ascending=[True, False])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.38 * len(d) + 1.4))
+    y = np.arange(len(d))
+    for yi, r in zip(y, d.to_dict("records")):
+        share = 0.0 if pd.isna(r["share_participants"]) else r["share_participants"]
+        lo, hi = r.get("share_ci_low"), r.get("share_ci_high")
+        if not (lo is None or pd.isna(lo)):
+            ax.plot([lo, hi], [yi, yi], color="#999999", lw=1.5, zorder=1)
+        m = _claim_marker(kind, r["grade"], 0.6)
+        ax.scatter([share], [yi], s=70, marker=m["marker"], facecolors=m["face"], edgecolors=m["edge"],
+                   linewidths=m["lw"], zorder=3)
+        grade = GRADE_STYLE.get(r["grade"], {}).get("label", str(r["grade"])).split(":")[0]
+        ax.annotate(grade, (1.02, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8,
+                    color="#555555" if r["grade"] in ("contradicted", "weak") else "#222222",
+                    annotation_clip=False)
+    ax.set_yticks(y, d["label"].tolist(), fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("share of participants who raised it (95% Wilson CI)")
+    ax.grid(axis="x", color="#eeeeee")
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(title or f"{_label(kind)}s: how many said it, and do the numbers agree?", fontsize=11, loc="left")
+    ax.figure.subplots_adjust(right=0.78)
+    return ax
 
 
 def save_map(jmap_or_fig, path, *, dpi: int | None = None, **kwargs) -> Path:

@@ -186,3 +186,15 @@ def test_export_png_svg_pdf(tmp_path):
     with pytest.raises(jl.JourneylabError, match="expected a .png, .svg or .pdf"):
         jl.save_map(jmap, tmp_path / "map.jpg")
     assert matplotlib.get_backend().lower() == "agg"
+
+
+def test_plot_evidence_orders_by_share_and_marks_grades():
+    jmap = make_map(n_stages=2, n_claims=3)
+    ax = jl.plot_evidence(jmap, kind="pain_point")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    ev = jmap.claims("pain_point").sort_values("share_participants")
+    assert len(labels) == len(ev)
+    grades = [t.get_text() for t in ax.texts]
+    assert "contradicted" in grades or "strong" in grades
+    with pytest.raises(jl.JourneylabError, match="no 'delight' rows for persona 'x'"):
+        jl.plot_evidence(jmap, kind="delight", persona="x")

@@ -240,12 +240,22 @@ def study_between(study, start=None, end=None, *, interview_date: str = "intervi
                                redactions=redactions)
 
 
-def _positive_codings(codings: pd.DataFrame) -> pd.DataFrame:
-    """(segment_id, code) pairs: a segment carries a code when any coder or rule applied it."""
+def _positive_codings(codings: pd.DataFrame, *, with_human: bool = False) -> pd.DataFrame:
+    """(segment_id, code) pairs: a segment carries a code when any coder or rule applied it.
+
+    With ``with_human``, a ``human`` column says whether a person applied it (``origin`` manual,
+    or no ``origin`` column at all).
+    """
     cod = codings
     if "present" in cod.columns:
         cod = cod[cod["present"].astype(bool)]
-    return cod[["segment_id", "code"]].dropna().astype(str).drop_duplicates().reset_index(drop=True)
+    cod = cod.dropna(subset=["segment_id", "code"])
+    out = cod[["segment_id", "code"]].astype(str)
+    if not with_human:
+        return out.drop_duplicates().reset_index(drop=True)
+    human = (cod["origin"].astype(str) == "manual").to_numpy() if "origin" in cod.columns else True
+    out = out.assign(human=human)
+    return out.groupby(["segment_id", "code"], sort=False, as_index=False)["human"].any()
 
 
 def _step_events(step) -> list:
@@ -732,6 +742,7 @@ def evidence_table(
     n_boot: int = 1000,
     random_state: int = 0,
     step_links: dict | None = None,
+    prefer_human: bool = True,
     persona_column: str = "persona",
 ) -> pd.DataFrame:
     """One row per claim a journey map makes, with its evidence and a triangulation grade.
@@ -768,6 +779,10 @@ def evidence_table(
     step_links : dict, optional
         Touchpoint → funnel step (its event name) to link to that touchpoint's claims, overriding
         the default (the last funnel step whose event belongs to the touchpoint).
+    prefer_human : bool, default True
+        In transcripts a person coded (``origin`` manual), ignore rule or model codings that no
+        person applied there: the person read those turns and left the code off. Elsewhere rule
+        codings count as they are.
     persona_column : str, default "persona"
         Column of ``study.participants`` and ``study.survey`` naming the persona.
 
@@ -805,6 +820,11 @@ def evidence_table(
 
     Notes
     -----
+    The share's denominator is the persona's participants whose interviews were coded (a transcript
+    that nobody coded is not a "no"). Exemplar quotes come first from turns a person coded
+    (``origin`` manual), then from rule-only turns: keyword rules over-match, and a quote on the
+    map should be one a person would stand behind.
+
     A funnel step belongs to the touchpoint of its event (study.yml ``events:``); when a
     touchpoint holds several steps (the sample's cart holds *add to cart* and *checkout start*),
     its claims are linked to the last one, the step that completes the touchpoint ("of those who
@@ -855,8 +875,17 @@ def evidence_table(
         raise JourneylabError(f"{func}(): code(s) {', '.join(map(repr, unknown[:5]))} in `codings` are not in the "
                               "study's codebook.")
     segments = study.segments
-    pairs = _positive_codings(codings)
+    pairs = _positive_codings(codings, with_human=True)
     pairs = pairs[pairs["segment_id"].isin(set(segments["segment_id"].astype(str)))]
+    doc_of = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id") \
+        .set_index("segment_id")["doc_id"]
+    n_overruled = 0
+    if prefer_human:  # where a person coded a transcript, rule/model codings they did not confirm are dropped
+        human_docs = set(pairs.loc[pairs["human"], "segment_id"].map(doc_of))
+        drop = ~pairs["human"] & pairs["segment_id"].map(doc_of).isin(human_docs)
+        n_overruled = int(drop.sum())
+        pairs = pairs[~drop]
+    coded_docs = set(segments.loc[segments["segment_id"].astype(str).isin(set(pairs["segment_id"])), "doc_id"])
     if sentiment is None:
         sentiment = jl.sentiment(segments, split="sentence")
         from .sentiment import DEFAULT_ENGINE
@@ -891,6 +920,9 @@ def evidence_table(
             pids = set(parts.loc[parts[persona_column] == p, "participant_id"])
         else:
             pids = set(parts["participant_id"])
+        # the denominator: participants whose interviews were coded (a transcript nobody coded is not a "no")
+        coded_pids = set(segments.loc[segments["doc_id"].isin(coded_docs), "participant_id"].dropna())
+        pids = pids & coded_pids if coded_pids else pids
         blocks.append(_persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, p, rules, n_quotes,
                                      n_boot, random_state, persona_column, links))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
@@ -900,6 +932,7 @@ def evidence_table(
     ev.attrs["journeylab"] = {
         "codings": {"coders": coders, "origins": origins, "n_codings": int(len(codings)),
                     "n_segments_coded": int(pairs["segment_id"].nunique()),
+                    "prefer_human": bool(prefer_human), "n_rule_codings_overruled": n_overruled,
                     "n_documents_coded": int(segments.loc[segments["segment_id"].astype(str).isin(
                         set(pairs["segment_id"])), "doc_id"].nunique())},
         "sentiment": sent_settings,
@@ -937,9 +970,25 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # exemplar quotes
     quotes = {}
     if len(cod):
-        ex = jl.exemplar_quotes(cod[["segment_id", "code"]], seg, n=n_quotes)
-        for code, g in ex.groupby("code", sort=False):
-            quotes[code] = "; ".join(g.sort_values("rank")["segment_id"].astype(str))
+        # turns a person coded come first (rules over-match: "late" also fires on "late at night"),
+        # then rule-only turns, each group ranked by exemplar_quotes; at most one per participant
+        ranked = {}
+        for part in (cod[cod["human"]], cod[~cod["human"]]):
+            if len(part):
+                ex = jl.exemplar_quotes(part[["segment_id", "code"]], seg, n=n_quotes)
+                for code, g in ex.groupby("code", sort=False):
+                    ranked.setdefault(code, []).extend(g.sort_values("rank")[["segment_id", "participant_id"]]
+                                                       .itertuples(index=False))
+        for code, recs in ranked.items():
+            taken, who = [], set()
+            for sid, pid in recs:
+                if pid in who:
+                    continue
+                taken.append(str(sid))
+                who.add(pid)
+                if len(taken) == n_quotes:
+                    break
+            quotes[code] = "; ".join(taken)
     # metrics
     tm = touchpoint_metrics(study, persona=persona, rules=rules, persona_column=persona_column)
     survey = study.survey

@@ -337,7 +337,10 @@ def _methods_section(jmap) -> str:
     li.append(f"<li><b>Coding</b>: coders {_e(', '.join(cod.get('coders', [])) or 'unknown')} (origins: "
               f"{_e(', '.join(cod.get('origins', [])) or 'unknown')}); {_e(cod.get('n_codings'))} codings on "
               f"{_e(cod.get('n_segments_coded'))} turns of {_e(cod.get('n_documents_coded'))} transcripts. A turn carries "
-              "a code when any coder or rule applied it. Survey comments: "
+              "a code when any coder or rule applied it"
+              + (f"; in transcripts a person coded, {_e(cod.get('n_rule_codings_overruled'))} rule codings no person "
+                 "confirmed were left out" if cod.get("prefer_human") else "")
+              + ". Shares are out of the participants whose transcripts were coded. Survey comments: "
               f"{_e(m.get('survey_coding') or 'not coded')}.</li>")
     if ag and "cohen_kappa" in ag:
         li.append(f"<li><b>Inter-coder agreement</b>: {_e(' and '.join(ag.get('coders', [])))} on "

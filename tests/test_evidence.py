@@ -296,3 +296,27 @@ def test_sample_claim_ids_stable(sample):
     assert again["claim_id"].tolist() == ev["claim_id"].tolist()
     assert again["grade"].fillna("").tolist() == ev["grade"].fillna("").tolist()
     assert ev["claim_id"].is_unique
+
+
+def test_human_codings_overrule_rules_in_their_transcripts(tiny):
+    study, rules = tiny
+    manual = pd.DataFrame({"segment_id": ["T1-t002"], "code": ["form_tedious"], "coder": ["ann"],
+                           "origin": ["manual"]})
+    both = pd.concat([rules, manual], ignore_index=True)
+    ev = jl.evidence_table(study, both, n_boot=100).set_index("code")
+    # T1 was read by a person who did not code "late" as slow delivery: the rule hit there is dropped
+    assert ev.loc["slow_delivery", "n_participants"] == 2
+    assert ev.loc["form_tedious", "n_participants"] == 3
+    # the person's turn is the first quote
+    assert ev.loc["form_tedious", "quote_ids"].split("; ")[0] == "T1-t002"
+    raw = jl.evidence_table(study, both, n_boot=100, prefer_human=False).set_index("code")
+    assert raw.loc["slow_delivery", "n_participants"] == 3
+
+
+def test_share_denominator_is_coded_participants(tiny):
+    study, rules = tiny
+    only_two = rules[rules["segment_id"].str[:2].isin(["T1", "T2"])]
+    ev = jl.evidence_table(study, only_two, n_boot=100)
+    form = ev[ev["code"] == "form_tedious"].iloc[0]
+    assert (form["n_participants"], form["n_participants_total"]) == (2, 2)
+    assert ev.attrs["journeylab"]["codings"]["n_documents_coded"] == 2

@@ -76,8 +76,9 @@ def sample_size(baseline: float, *, lift: float, alpha: float = 0.05, power: flo
     -----
     Normal approximation on Cohen's arcsine effect size
     ``h = 2·asin(√p2) − 2·asin(√p1)`` (``statsmodels.stats.proportion.proportion_effectsize``)
-    solved with ``statsmodels.stats.power.NormalIndPower``: ``n = ((z₁₋α/₂ + z_power) / h)²`` for
-    equal groups (Cohen 1988, ch. 6; h = 0.2 needs 392 per group at α = .05, power = .8).
+    solved with ``statsmodels.stats.power.NormalIndPower``: ``n = (1 + 1/ratio)·((z₁₋α/₂ + z_power) / h)²``,
+    i.e. ``2·((z₁₋α/₂ + z_power) / h)²`` for equal groups (Cohen 1988, ch. 6; h = 0.2 needs 392 per
+    group at α = .05, power = .8).
 
     Examples
     --------

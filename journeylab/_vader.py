@@ -100,7 +100,7 @@ _PUNCT_SET = frozenset(_PUNCT)
 RULES = ("vader", "nltk")
 
 # index of each field in a token's info tuple
-_NORM, _LOWER, _UPPER, _LEX, _BOOST, _NEG, _CAND, _INERT, _PLAIN, _FIRST = range(10)
+_NORM, _LOWER, _UPPER, _LEX, _BOOST, _NEG, _CAND, _INERT, _PLAIN, _FIRST, _SECOND = range(11)
 
 # Words that take part in a rule about a neighbouring word (besides boosters and negations).
 _RULE_WORDS = frozenset({"no", "least", "so", "this", "never", "without", "doubt", "or", "nor", "kind", "but"})
@@ -226,7 +226,7 @@ class Scorer:
 # inputs of the references' score_valence; neu_count = -1 marks a text without tokens (the
 # references return all zeros for it).
 _RAW_EMPTY = (0.0, 0.0, 0.0, -1, 0, 0)
-_DROPPED = ("", "", False, None, None, False, False, True, False, False)  # a token NLTK ignores (one character)
+_DROPPED = ("", "", False, None, None, False, False, True, False, False, False)  # a token NLTK ignores (one character)
 _cand_of = itemgetter(_CAND)
 _upper_of = itemgetter(_UPPER)
 _lower_of = itemgetter(_LOWER)
@@ -376,14 +376,26 @@ def _follow(phrases) -> dict:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def _info_maker(lexicon: dict, booster: dict, first_words: frozenset, cache: dict, norm_of):
+def _second_words(*phrase_sets) -> frozenset:
+    """Second words of the phrases of several words."""
+    return frozenset(w for phrases in phrase_sets for words in _follow(phrases).values() for w in words)
+
+
+def _first_words(*phrase_sets) -> frozenset:
+    """First words of the phrases of several words."""
+    return frozenset(w for phrases in phrase_sets for w in _follow(phrases))
+
+
+def _info_maker(lexicon: dict, booster: dict, first_words: frozenset, second_words: frozenset, cache: dict,
+                norm_of):
     """The per-token record, cached by raw token:
 
     ``(norm, lower, isupper, valence or None, booster or None, negation, candidate, inert, plain,
-    first)`` -- *candidate*: scored (in the lexicon, not a booster); *inert*: no rule looks at it
-    when it precedes a candidate (not a booster, not a negation, not a rule word such as "no",
-    "least", "so"); *plain*: a candidate that is not itself a rule word; *first*: it may start an
-    idiom or a booster phrase (the idiom checks run only then).
+    first, second)`` -- *candidate*: scored (in the lexicon, not a booster); *inert*: no rule looks
+    at it when it precedes a candidate (not a booster, not a negation, not a rule word such as
+    "no", "least", "so"); *plain*: a candidate that is not itself a rule word; *first*/*second*: it
+    may be the first/second word of an idiom or a booster phrase. Two neighbours can start a phrase
+    only if the first is *first* and the second *second*; the idiom checks run only then.
     """
     lex_get = lexicon.get
     boost_get = booster.get
@@ -397,7 +409,7 @@ def _info_maker(lexicon: dict, booster: dict, first_words: frozenset, cache: dic
         cand = lv is not None and b is None
         rule = low in _RULE_WORDS
         inf = (norm, low, norm.isupper(), lv, b, neg, cand, b is None and not neg and not rule, cand and not rule,
-               low in first_words)
+               low in first_words, low in second_words)
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
         cache[tok] = inf
@@ -414,7 +426,8 @@ def _vader_scorer(lexicon: dict, emojis: dict):
     booster = VADER_BOOSTER
     follow = _follow(special).get
     bfollow = _follow(booster).get
-    info = _info_maker(lexicon, booster, frozenset(_follow(special)) | frozenset(_follow(booster)), cache, _vader_norm)
+    info = _info_maker(lexicon, booster, _first_words(special, booster), _second_words(special, booster), cache,
+                       _vader_norm)
 
     def idioms(valence, i, lowers, last):
         # _special_idioms_check; each sequence can match only if its first two words are a
@@ -472,9 +485,11 @@ def _vader_scorer(lexicon: dict, emojis: dict):
                         valence += C_INCR
                     else:
                         valence -= C_INCR
-                if i > 2 and infos[i - 3][3] is None and (inf[9] or infos[i - 1][9] or infos[i - 2][9]
-                                                           or infos[i - 3][9]):
-                    valence = idioms(valence, i, lowers, last)
+                if i > 2:
+                    p1, p2, p3 = infos[i - 1], infos[i - 2], infos[i - 3]
+                    if p3[3] is None and ((p1[9] and inf[10]) or (p2[9] and p1[10]) or (p3[9] and p2[10])
+                                          or (inf[9] and i < last and infos[i + 1][10])):
+                        valence = idioms(valence, i, lowers, last)
                 sent[i] = valence
                 continue
             low = inf[1]
@@ -564,7 +579,10 @@ def _vader_scorer(lexicon: dict, emojis: dict):
                         pass
                     elif p[5]:
                         valence = valence * N_SCALAR
-                    valence = idioms(valence, i, lowers, last)
+                    p1, p2 = infos[i - 1], infos[i - 2]
+                    if (p1[9] and inf[10]) or (p2[9] and p1[10]) or (p[9] and p2[10]) \
+                            or (inf[9] and i < last and infos[i + 1][10]):
+                        valence = idioms(valence, i, lowers, last)
             # _least_check
             if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
                 if lowers[i - 2] != "at" and lowers[i - 2] != "very":
@@ -627,7 +645,7 @@ def _nltk_scorer(lexicon: dict):
     bfollow = _follow(booster).get
     # NLTK compares idioms case-sensitively; flagging by lower case only sends more words down
     # the gated check, which is always exact.
-    make_info = _info_maker(lexicon, booster, frozenset(_follow(special)) | frozenset(_follow(booster)), cache,
+    make_info = _info_maker(lexicon, booster, _first_words(special, booster), _second_words(special, booster), cache,
                             _nltk_map)
 
     def info(tok):
@@ -668,8 +686,11 @@ def _nltk_scorer(lexicon: dict):
                     valence += C_INCR
                 else:
                     valence -= C_INCR
-            if i > 2 and infos[i - 3][3] is None and (inf[9] or infos[i - 1][9] or infos[i - 2][9] or infos[i - 3][9]):
-                valence = idioms(valence, i, infos, n)
+            if i > 2:
+                p1, p2, p3 = infos[i - 1], infos[i - 2], infos[i - 3]
+                if p3[3] is None and ((p1[9] and inf[10]) or (p2[9] and p1[10]) or (p3[9] and p2[10])
+                                      or (inf[9] and i < n - 1 and infos[i + 1][10])):
+                    valence = idioms(valence, i, infos, n)
             return valence
         low = inf[1]
         if i < n - 1 and low == "kind" and lowers[i + 1] == "of":
@@ -746,7 +767,10 @@ def _nltk_scorer(lexicon: dict):
                     valence = valence * 1.25
                 elif p[5]:
                     valence = valence * N_SCALAR
-                valence = idioms(valence, i, infos, n)
+                p1, p2 = infos[i - 1], infos[i - 2]
+                if (p1[9] and inf[10]) or (p2[9] and p1[10]) or (p[9] and p2[10]) \
+                        or (inf[9] and i < n - 1 and infos[i + 1][10]):
+                    valence = idioms(valence, i, infos, n)
         # _least_check
         if i > 1 and infos[i - 1][3] is None and lowers[i - 1] == "least":
             if lowers[i - 2] != "at" and lowers[i - 2] != "very":
@@ -774,9 +798,24 @@ def _nltk_scorer(lexicon: dict):
         # a repeated token is scored in the context of its first occurrence (NLTK's first_index)
         first: dict = {}
         for j in cands:
-            norm = infos[j][0]
+            inf = infos[j]
+            norm = inf[0]
             if norm in first:
                 sent[j] = first[norm]
+            elif inf[8] and (j < 1 or infos[j - 1][7]) and (j < 2 or infos[j - 2][7]) and (j < 3 or infos[j - 3][7]):
+                # valence_at's fast path, inlined
+                valence = inf[3]
+                if inf[2] and cap_diff:
+                    if valence > 0:
+                        valence += C_INCR
+                    else:
+                        valence -= C_INCR
+                if j > 2:
+                    p1, p2, p3 = infos[j - 1], infos[j - 2], infos[j - 3]
+                    if p3[3] is None and ((p1[9] and inf[10]) or (p2[9] and p1[10]) or (p3[9] and p2[10])
+                                          or (inf[9] and j < n - 1 and infos[j + 1][10])):
+                        valence = idioms(valence, j, infos, n)
+                sent[j] = first[norm] = valence
             else:
                 sent[j] = first[norm] = valence_at(j, infos, lowers, n, cap_diff)
         if "but" in lowers:

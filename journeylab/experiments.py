@@ -21,7 +21,7 @@ import pandas as pd
 from ._validation import check_choice, check_frame
 from .errors import JourneylabError
 from .funnel import (_attribute, _check_alpha, _make_spec, _prepare_and_run, _to_unit, check_correction,
-                     _NONE, _fmt_td)
+                     _fmt_td)
 
 METHOD = ("score test (Miettinen–Nurminen, test_proportions_2indep); Newcombe interval for the difference, "
           "adjusted log interval for the ratio (confint_proportions_2indep); MDE and sample size from "

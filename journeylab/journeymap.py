@@ -366,6 +366,8 @@ class JourneyMap:
                             f"(fewer than {min_n} participants).")
         if len(pids) < 5:
             warnings.append(f"This map rests on {len(pids)} participant(s): treat it as a hypothesis.")
+        if persona is not None and len(study.events) and "persona" not in study.events.columns:
+            warnings.append("Actions and funnel steps are those of all users: the event log has no persona.")
         methods = _methods(study, ev, info, agreement, label)
         manifest = _manifest(study, info, label)
         title = title or f"{study.name} — {'all personas' if persona is None else persona}"
@@ -596,15 +598,18 @@ def _quotes_and_thoughts(study, ev: pd.DataFrame, n_thoughts: int, context_turns
     # thoughts: best claims' first quotes, one per claim, emotional claims (pain/delight) first
     used = set()  # a turn coded for claims of several stages is shown once, at its first stage
     for st in study.stages:
+        voices = set()  # prefer a participant not yet heard at this stage
         for r in claims[claims["stage"] == st].to_dict("records"):
             if r["grade"] in ("weak",) or not r["quote_ids"]:
                 continue
-            for q in [x.strip() for x in r["quote_ids"].split(";") if x.strip()]:
-                if q in quotes and q not in used:
-                    thoughts[st].append({"segment_id": q, "participant_id": quotes[q]["participant_id"],
-                                         "claim_id": r["claim_id"], "text": quotes[q]["text"]})
-                    used.add(q)
-                    break
+            cands = [q for q in (x.strip() for x in r["quote_ids"].split(";")) if q in quotes and q not in used]
+            if not cands:
+                continue
+            q = next((c for c in cands if quotes[c]["participant_id"] not in voices), cands[0])
+            thoughts[st].append({"segment_id": q, "participant_id": quotes[q]["participant_id"],
+                                 "claim_id": r["claim_id"], "text": quotes[q]["text"]})
+            used.add(q)
+            voices.add(quotes[q]["participant_id"])
             if len(thoughts[st]) >= n_thoughts:
                 break
     return quotes, thoughts
@@ -644,6 +649,22 @@ def _normalise_opportunities(opp: pd.DataFrame) -> pd.DataFrame:
                          for c in _OPP_COLS}).reset_index(drop=True)
 
 
+_AGREEMENT_CACHE: dict = {}
+
+
+def _overall_agreement(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
+    """Pooled agreement of the study's coders (cached on the frames' content: persona maps share it)."""
+    from .reliability import agreement as _agreement
+
+    key = (int(pd.util.hash_pandas_object(codings.astype(str), index=False).sum()),
+           int(pd.util.hash_pandas_object(segments[["segment_id"]].astype(str), index=False).sum()))
+    if key not in _AGREEMENT_CACHE:
+        a = _agreement(codings, segments=segments, n_boot=200, random_state=0)
+        _AGREEMENT_CACHE.clear()
+        _AGREEMENT_CACHE[key] = a[a["code"] == "(overall)"].iloc[0]
+    return _AGREEMENT_CACHE[key]
+
+
 def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str) -> dict:
     cb = study.codebook
     m: dict[str, Any] = {"study": study.name, "persona": persona, "stages": list(study.stages)}
@@ -655,10 +676,7 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
     coders = sorted(study.codings["coder"].dropna().unique()) if len(study.codings) else []
     if agreement and len(coders) >= 2:
         try:
-            from .reliability import agreement as _agreement
-
-            a = _agreement(study.codings, segments=study.segments, n_boot=200, random_state=0)
-            o = a[a["code"] == "(overall)"].iloc[0]
+            o = _overall_agreement(study.codings, study.segments)
             m["agreement"] = {"coders": coders, "n_units": int(o["n_units"]),
                               "cohen_kappa": _jsonable(o["cohen_kappa"]), "ci_low": _jsonable(o["ci_low"]),
                               "ci_high": _jsonable(o["ci_high"]), "krippendorff_alpha": _jsonable(o["krippendorff_alpha"]),

@@ -16,7 +16,7 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

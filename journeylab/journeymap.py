@@ -25,7 +25,7 @@ import yaml
 
 from ._validation import check_frame
 from .errors import JourneylabError
-from .evidence import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, grade_claims
+from .evidence import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
 
 SCHEMA = "journeylab.journeymap"
 SCHEMA_VERSION = 1
@@ -869,6 +869,10 @@ def _frac(x: float) -> str:
 # ----------------------------------------------------------------------------- comparing maps
 
 
+def _grade_word(g) -> str:
+    return {"qualitative_only": "interviews only", "quantitative_only": "numbers only"}.get(g, str(g))
+
+
 def _approx_diff(old_v, old_lo, old_hi, new_v, new_lo, new_hi, z: float = 1.959963984540054):
     """Difference new − old with an approximate CI from the two CIs (normal, independent)."""
     if any(_missing(x) for x in (old_v, new_v)):
@@ -936,7 +940,8 @@ def compare_maps(old: JourneyMap, new: JourneyMap) -> pd.DataFrame:
         if a["grade"] != b["grade"]:
             rows.append({"change": "grade_changed", "stage": b["stage"], "touchpoint": b["touchpoint"],
                          "item": b["code"] or b["metric"], "claim_id": cid, "old": a["grade"], "new": b["grade"],
-                         "detail": f"{_label(b['code'] or b['metric'])}: {a['grade']} → {b['grade']} "
+                         "detail": f"{_label(b['code'] or b['metric'])}: {_grade_word(a['grade'])} → "
+                                   f"{_grade_word(b['grade'])} "
                                    f"({a['n_participants']} → {b['n_participants']} participants)"})
     oe = old.emotion.set_index("stage")
     ne = new.emotion.set_index("stage")

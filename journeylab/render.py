@@ -12,7 +12,6 @@ from __future__ import annotations
 
 __all__ = ["plot_map", "save_map", "plot_evidence", "OKABE_ITO", "GRADE_STYLE", "A3_LANDSCAPE", "LANES"]
 
-import math
 from pathlib import Path
 
 import numpy as np

@@ -15,7 +15,6 @@ import base64
 import html
 import io
 import json
-import math
 import re
 from pathlib import Path
 

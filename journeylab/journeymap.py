@@ -774,7 +774,9 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         ``sentiment_ci_high``, ``step``, ``step_lost_per_week`` (users lost a week at the linked
         step), ``nps_gap``, ``nps_gap_ci_low``, ``nps_gap_ci_high``, ``score`` (0–1, see Notes),
         ``upside_per_week`` (extra completions a week if ``recovery`` of the drop-off were
-        recovered), ``upside_ci_low``, ``upside_ci_high``, ``upside`` (the sentence).
+        recovered), ``upside_ci_low``, ``upside_ci_high``, ``upside`` (the sentence), and, given a map,
+        ``opportunity`` and ``owner`` (the analyst's opportunity answering the claim, else the
+        codebook's "Fix …", with the owning team; NaN from a bare evidence table).
 
     Notes
     -----
@@ -808,7 +810,7 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     cols = ["rank", "claim_id", "stage", "touchpoint", "persona", "code", "claim", "grade", "n_participants",
             "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean", "sentiment_ci_low",
             "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
-            "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside"]
+            "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside", "opportunity", "owner"]
     if len(pp) == 0:
         return pd.DataFrame(columns=cols)
     # pain points linked to one step share its drop-off: each gets an equal part for the ranking
@@ -855,6 +857,13 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     pp["upside_ci_low"] = [u[1] for u in ups]
     pp["upside_ci_high"] = [u[2] for u in ups]
     pp["upside"] = [u[3] for u in ups]
+    opp_text, opp_owner = {}, {}
+    if isinstance(evidence, JourneyMap) and len(evidence.opportunities):
+        for o in evidence.opportunities.to_dict("records"):  # the analyst's first, then the codebook's
+            if o["claim_id"] and o["claim_id"] not in opp_text:
+                opp_text[o["claim_id"]], opp_owner[o["claim_id"]] = o["text"], o["owner"]
+    pp["opportunity"] = pp["claim_id"].map(opp_text)
+    pp["owner"] = pp["claim_id"].map(opp_owner)
     pp["_contra"] = pp["grade"] == "contradicted"
     pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
     pp["rank"] = np.arange(1, len(pp) + 1)

@@ -96,10 +96,16 @@ def _ci_pct(lo, hi) -> str:
     return f" (95% CI {100 * lo:.0f}–{100 * hi:.0f}%)"
 
 
+def _signed(v, fmt="+.2f") -> str:
+    """Format a number, writing a value that rounds to zero as 0 (never "-0")."""
+    s = format(v, fmt)
+    return s.lstrip("+-") if float(s) == 0 else s
+
+
 def _ci_num(lo, hi, fmt="+.2f") -> str:
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return ""
-    return f" (95% CI {lo:{fmt}} to {hi:{fmt}})"
+    return f" (95% CI {_signed(lo, fmt)} to {_signed(hi, fmt)})"
 
 
 def _num2(x) -> str:
@@ -149,14 +155,18 @@ def _priorities(jmap) -> str:
         sent = "" if pd.isna(r["sentiment_mean"]) else (
             f"{r['sentiment_mean']:+.2f}{_ci_num(r['sentiment_ci_low'], r['sentiment_ci_high'])}")
         link = f"<a href='#{_e(_anchor('claim', r['claim_id']))}'>evidence</a>"
+        todo = ""
+        if isinstance(r.get("opportunity"), str):
+            todo = f"<br><span class='small'>→ {_e(r['opportunity'])}" + (
+                f" <span class='muted'>({_e(r['owner'])})</span>" if isinstance(r.get("owner"), str) else "") + "</span>"
         rows.append(
             f"<tr><td class='num'>{int(r['rank'])}</td><td><b>{_e(name)}</b><br><span class='small muted'>"
-            f"{_e(where)}</span></td><td>{_grade(r['grade'])}</td>"
+            f"{_e(where)}</span>{todo}</td><td>{_grade(r['grade'])}</td>"
             f"<td>{_e(r['n_participants'])} people, {_e(_pct(r['share_participants']))}"
             f"<span class='small'>{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']))}</span></td>"
             f"<td class='small'>{_e(sent)}</td><td class='small'>{_e('; '.join(size))}</td>"
             f"<td class='small'>{_e(r['upside'])}</td><td class='num small'>{r['score']:.2f}</td><td>{link}</td></tr>")
-    return ("<table id='priorities'><thead><tr><th>#</th><th>pain point</th><th>grade</th><th>how many</th>"
+    return ("<table id='priorities'><thead><tr><th>#</th><th>pain point → opportunity (owner)</th><th>grade</th><th>how many</th>"
             "<th>sentiment</th><th>size</th><th>upside if fixed</th><th>score</th><th></th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>"
             "<p class='small muted'>Score = 0.4 × grade (strong 1 … contradicted 0) + 0.25 × share of participants "

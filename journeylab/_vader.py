@@ -13,12 +13,23 @@ Both use the VADER lexicon shipped inside the ``vaderSentiment`` package (NLTK's
 The scores are the same four numbers, bit for bit (``==``, not approximately), because every
 floating-point operation is performed in the same order as in the reference. What is faster:
 
-* tokenisation: each whitespace token is normalised once and cached (``token -> (norm, lower,
-  isupper, valence, booster, negation, candidate)``), instead of building every word+punctuation
-  combination of the text (NLTK) or lower-casing the whole token list once per word and rule
-  (vaderSentiment);
+* tokenisation: each whitespace token is normalised once and cached with everything the rules ask
+  about it (lower case, capitals, valence, booster, negation, rule word, phrase word; see
+  :func:`_info_maker`), instead of building every word+punctuation combination of the text
+  (NLTK) or lower-casing the whole token list once per word and rule (vaderSentiment);
 * only tokens that carry a lexicon valence are examined; a text without one is neutral at once;
+* a sentiment word with no booster, negation or rule word among the three words before it takes
+  its lexicon valence (and the capitals rule) directly: every other rule would add 0.0 to it;
+* idiom and booster-phrase checks build their strings only when two neighbouring words can start
+  a phrase (a first word followed by a second word of some phrase);
+* the final arithmetic (punctuation emphasis, normalisation, proportions, rounding) runs in numpy
+  for a whole batch with the same IEEE operations, and Python's own ``round`` where numpy's could
+  differ (:func:`_round_exact`);
 * no per-call set-up: lexicon, rule tables and caches are built once per scorer.
+
+The sum of a text's valences is still Python's ``sum`` over the same values in the same order as
+the reference's (zeros, whatever their type, change nothing), so its result -- which depends on
+the Python version: 3.12 added compensated summation -- is the reference's on any Python.
 
 Deduplication of repeated texts and the use of several processes live in
 :mod:`journeylab.sentiment`.

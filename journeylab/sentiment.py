@@ -488,7 +488,9 @@ def sentiment(
     "never so/this good" by 1.5 where vaderSentiment uses 1.25.
 
     Speed: each distinct text is scored once (``pandas.factorize``), tokens are normalised once
-    and cached, only lexicon words are examined, and large inputs are split across processes.
+    and cached, only lexicon words are examined (those with no modifier nearby take a short path),
+    the final arithmetic runs in numpy for all texts at once, and large inputs are split across
+    processes.
     ``benchmarks/bench_sentiment.py`` measures the speed-up and checks identity with both
     references.
 

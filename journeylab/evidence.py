@@ -188,9 +188,11 @@ def study_between(study, start=None, end=None, *, interview_date: str = "intervi
 
     Examples
     --------
-    >>> import journeylab as jl  # doctest: +SKIP
-    >>> study = jl.load_study(jl.datasets.sample_study_path())  # doctest: +SKIP
-    >>> before = jl.study_between(study, end="2026-08-31")  # doctest: +SKIP
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> before = jl.study_between(study, end="2026-08-31")
+    >>> sorted(set(study.participants["participant_id"]) - set(before.participants["participant_id"]))
+    ['P12', 'P13', 'P14']
     """
     lo = None if start is None else pd.Timestamp(start)
     hi = None if end is None else pd.Timestamp(end)
@@ -495,6 +497,16 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
     so the gap's variance is the sum, and the interval is normal (Wald). The comparison group is
     the other *commenters*: people who write comments are not a random part of the respondents
     (detractors write more), so comparing with everyone would blame the theme for that.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> survey = pd.DataFrame({"respondent_id": ["R1", "R2", "R3", "R4"], "nps": [2, 3, 9, 10],
+    ...                        "comment": ["form!", "form...", "great", "lovely"]})
+    >>> codes = pd.DataFrame({"segment_id": ["R1", "R2"], "code": ["form", "form"]})
+    >>> jl.theme_nps(survey, codes)[["code", "nps_theme", "nps_others", "nps_gap"]]
+       code  nps_theme  nps_others  nps_gap
+    0  form     -100.0       100.0   -200.0
     """
     check_frame(survey, arg="survey", func="theme_nps", required=["respondent_id", nps, comment], allow_empty=True)
     check_frame(comment_codings, arg="comment_codings", func="theme_nps", required=["segment_id", "code"],
@@ -839,11 +851,12 @@ def evidence_table(
 
     Examples
     --------
-    >>> import journeylab as jl  # doctest: +SKIP
-    >>> study = jl.load_study(jl.datasets.sample_study_path())  # doctest: +SKIP
-    >>> ev = jl.evidence_table(study, jl.autocode(study.segments, study.codebook))  # doctest: +SKIP
-    >>> ev.loc[ev["code"] == "slow_delivery", "grade"].item()  # doctest: +SKIP
-    'contradicted'
+    >>> import pandas as pd, journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)])
+    >>> ev = jl.evidence_table(study, codings)
+    >>> ev.set_index("code").loc[["shipping_form_tedious", "slow_delivery"], "grade"].tolist()
+    ['strong', 'contradicted']
     """
     func = "evidence_table"
     check_frame(codings, arg="codings", func=func, required=["segment_id", "code"], allow_empty=True)

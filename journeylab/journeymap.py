@@ -280,10 +280,14 @@ class JourneyMap:
 
         Examples
         --------
-        >>> import journeylab as jl  # doctest: +SKIP
-        >>> study = jl.load_study(jl.datasets.sample_study_path())  # doctest: +SKIP
-        >>> ev = jl.evidence_table(study, jl.autocode(study.segments, study.codebook))  # doctest: +SKIP
-        >>> jmap = jl.JourneyMap.build(study, ev)  # doctest: +SKIP
+        >>> import journeylab as jl
+        >>> study = jl.load_study(jl.datasets.sample_study_path())
+        >>> ev = jl.evidence_table(study, jl.autocode(study.segments, study.codebook), persona=[None, "gift buyer"])
+        >>> jmap = jl.JourneyMap.build(study, ev, persona="gift buyer")
+        >>> jmap.persona_card["participants"]
+        ['P03', 'P08', 'P12']
+        >>> [s["owner"] for s in jmap.stages][2]  # from the study's notes.yml
+        'Checkout squad'
         """
         func = "JourneyMap.build"
         check_frame(evidence, arg="evidence", func=func, required=["claim_id", "stage", "kind", "persona"],
@@ -793,6 +797,19 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     the weekly loss as a Poisson count (its Gamma posterior under a Jeffreys prior) and the
     onward conversion as Beta(x + ½, n − x + ½) (Jeffreys); the 2.5th and 97.5th percentiles of
     the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated).
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> ev = pd.DataFrame({"claim_id": ["a", "b"], "stage": "buy", "stage_order": 0, "persona": "all",
+    ...                    "kind": "pain_point", "code": ["form", "late"], "grade": ["strong", "contradicted"],
+    ...                    "n_participants": [6, 8], "n_participants_total": 10, "share_participants": [0.6, 0.8],
+    ...                    "step": ["form", None], "step_lost": [800, None], "step_lost_per_week": [100.0, None],
+    ...                    "step_to_end": [0.5, None], "step_to_end_n": [1000, None]})
+    >>> jl.prioritise(ev)[["rank", "code", "upside_per_week"]]
+       rank  code  upside_per_week
+    0     1  form              5.0
+    1     2  late              NaN
     """
     ev = _evidence_of(evidence)
     w = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}

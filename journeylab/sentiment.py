@@ -400,6 +400,13 @@ def _as_frame(data, text: str, id: str, include_interviewer: bool) -> pd.DataFra
                           f"got {type(data).__name__}.")
 
 
+def _stamp(out: pd.DataFrame, engine, split, thresholds, overrides) -> pd.DataFrame:
+    """Record how the scores were made in ``out.attrs`` (read by evidence tables and reports)."""
+    out.attrs.update({"engine": engine, "split": split, "thresholds": tuple(thresholds),
+                      "custom_terms": len(overrides)})
+    return out
+
+
 def sentiment(
     data,
     *,
@@ -466,6 +473,7 @@ def sentiment(
 
         A missing text (NaN/None) gives NaN scores and a missing label; an empty or
         whitespace-only text gives 0, 0, 0, 0 and "neutral", as in the references.
+        ``attrs`` records ``engine``, ``split``, ``thresholds`` and ``custom_terms`` (how many).
 
     Raises
     ------
@@ -533,7 +541,7 @@ def sentiment(
         out = pd.DataFrame(values, columns=SCORE_COLUMNS)
         out.insert(0, id, frame[id].to_numpy())
         out["label"] = _labels(out["compound"].to_numpy(), thresholds)
-        return out
+        return _stamp(out, engine, split, thresholds, overrides)
 
     # sentence level
     rows, sent_texts, sent_pos = [], [], []
@@ -553,7 +561,7 @@ def sentiment(
         out.insert(1, "sentence", np.asarray(sent_pos, dtype=int))
         out.insert(2, "text", pd.Series(sent_texts, dtype="string"))
         out["label"] = _labels(out["compound"].to_numpy(), thresholds)
-        return out
+        return _stamp(out, engine, split, thresholds, overrides)
     n = len(frame)
     counts = np.bincount(rows_arr, minlength=n).astype(float)
     sums = np.zeros((n, 4))
@@ -565,7 +573,7 @@ def sentiment(
     out.insert(0, id, frame[id].to_numpy())
     out["label"] = _labels(out["compound"].to_numpy(), thresholds)
     out["n_sentences"] = counts.astype(int)
-    return out
+    return _stamp(out, engine, split, thresholds, overrides)
 
 
 def sentiment_terms(

@@ -253,6 +253,11 @@ def test_series_list_and_own_column_names():
     assert jl.sentiment(["x", 5])["neu"].tolist() == [1.0, 1.0]  # a number is scored as its text
 
 
+def test_settings_are_recorded_in_attrs():
+    out = jl.sentiment(["good. bad."], engine="nltk", split="sentence", lexicon={"refund": -1.0})
+    assert out.attrs == {"engine": "nltk", "split": "sentence", "thresholds": (-0.05, 0.05), "custom_terms": 1}
+
+
 def test_empty_and_whitespace_texts_score_zero():
     out = jl.sentiment(["", "   ", "\n"])
     assert (out[["neg", "neu", "pos", "compound"]].to_numpy() == 0).all()

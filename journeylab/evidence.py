@@ -280,6 +280,9 @@ def _funnel_frame(study, events: pd.DataFrame, level: float) -> tuple[pd.DataFra
         return pd.DataFrame(columns=cols), ""
     from .funnel import funnel
 
+    present = set(events["event"].unique())
+    if not all(any(e in present for e in _step_events(st)) for st in steps):
+        return pd.DataFrame(columns=cols), ""  # e.g. a period in which some step never happens
     f = funnel(events, steps=steps, window=window, alpha=1 - level)
     st = f.steps
     users = st["users"].astype(int).to_numpy()

@@ -440,3 +440,14 @@ def test_study_between_splits_interviews_events_survey(tiny):
     assert len(study.events) == len(jl.study_between(study).events)  # nothing filtered, input unchanged
     with pytest.raises(JourneylabError, match="must be before"):
         jl.study_between(study, start="2026-02-01", end="2026-01-01")
+
+
+def test_period_where_funnel_steps_never_happen(tiny):
+    """After 2026-01-10 the tiny log holds only product views: no funnel, but a map all the same."""
+    study, codings, _ = tiny
+    after = jl.study_between(study, start="2026-01-10")
+    ev = jl.evidence_table(after, codings[codings["segment_id"].isin(after.segments["segment_id"])], n_boot=100)
+    assert (ev["kind"] == "metric").sum() == 2  # the two CSAT columns, no funnel step
+    assert ev["step"].isna().all()
+    m = jl.JourneyMap.build(after, ev)
+    assert m.persona_card["participants"] == ["T4"]

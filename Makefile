@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # What the environment installs; environment.yml's pip line installs the same (tested).
-INSTALL_SPEC := -e .[test]
+INSTALL_SPEC := -e '.[test]'
 
 .PHONY: demo test test-fast lab browser bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml journeylab/__init__.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet '$(INSTALL_SPEC)'
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(INSTALL_SPEC)
 	@touch $(STAMP)
 
 ## Run the whole sequence on the bundled sample study; results in reports/

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -25,7 +26,18 @@ def test_environment_yml_installs_what_the_makefile_installs():
     assert len(pip) == 1 and len(pip[0]["pip"]) == 1
     makefile = (ROOT / "Makefile").read_text()
     spec = re.search(r"^INSTALL_SPEC\s*:=\s*(.+)$", makefile, re.M).group(1).strip()
-    assert pip[0]["pip"][0] == spec
+    # compare as the shell and pip see them: '-e .[test]' in one quoted word fails in pip
+    assert shlex.split(spec) == ["-e", ".[test]"]
+    assert pip[0]["pip"][0].split() == shlex.split(spec)
+
+
+def test_makefile_install_line_is_what_pip_receives():
+    out = subprocess.run(["make", "-n", "-B", "-C", str(ROOT), ".venv/.installed"],
+                         capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if "pip install" in l and "-e" in l)
+    args = shlex.split(line)
+    i = args.index("-e")
+    assert args[i + 1] == ".[test]", line
 
 
 def test_environment_yml_pins_the_python_ci_uses():

@@ -370,7 +370,11 @@ class CodingSession:
     applies* or *Save memo* is clicked, one SQLite transaction each; reopening a session with
     the same store and coder resumes at the segment the coder was on. The session shows only
     this coder's decisions (blind coding) plus the suggestions. Keyboard: Tab moves between
-    buttons and Space/Enter presses them (ipywidgets has no custom shortcuts).
+    buttons and Space/Enter presses them (ipywidgets has no custom shortcuts). The parts carry
+    stable CSS classes for styling and browser tests: ``jl-coding-session`` (the whole widget),
+    ``jl-header``, ``jl-code-toggle``, ``jl-prev``, ``jl-next``, ``jl-next-uncoded``,
+    ``jl-no-code``, ``jl-accept``, ``jl-reject``, ``jl-accept-all``, ``jl-memo``,
+    ``jl-save-memo``, ``jl-code-search``, ``jl-jump``, ``jl-status``.
 
     Examples
     --------
@@ -399,9 +403,11 @@ class CodingSession:
         self.none_button = w.Button(description="No code applies", tooltip="mark this segment done without codes")
         self.jump = w.Combobox(placeholder="jump to segment id", options=st.codable, ensure_option=True,
                                layout=w.Layout(width="220px"))
-        for b, fn in ((self.prev_button, st.prev), (self.next_button, st.next),
-                      (self.uncoded_button, st.next_uncoded), (self.none_button, st.mark_done)):
+        for b, fn, css in ((self.prev_button, st.prev, "jl-prev"), (self.next_button, st.next, "jl-next"),
+                           (self.uncoded_button, st.next_uncoded, "jl-next-uncoded"),
+                           (self.none_button, st.mark_done, "jl-no-code")):
             b.on_click(self._action(fn))
+            b.add_class(css)
         self.jump.observe(self._on_jump, names="value")
         # filters
         pids = []
@@ -430,6 +436,7 @@ class CodingSession:
                                    layout=w.Layout(width="auto", height="28px", flex="0 0 auto",
                                                    margin=f"1px 0 1px {indent}"))
                 t.observe(self._on_toggle(name), names="value")
+                t.add_class("jl-code-toggle")
                 self.toggles[name] = t
                 rows.append(t)
             else:
@@ -448,6 +455,11 @@ class CodingSession:
         self.save_memo_button.on_click(self._action(
             lambda: st.set_memo(self.memo.value) if self.memo.value != st.memo() else None))
         self.status = w.HTML()
+        # stable CSS classes for browser tests and custom styling (``jl-code-toggle`` etc.)
+        for widget, css in ((self.header, "jl-header"), (self.jump, "jl-jump"), (self.search, "jl-code-search"),
+                            (self.memo, "jl-memo"), (self.save_memo_button, "jl-save-memo"),
+                            (self.status, "jl-status"), (self.accept_all_button, "jl-accept-all")):
+            widget.add_class(css)
 
         left = w.VBox([self.header, self.attributes_html, self.context_html,
                        w.HBox([self.memo, self.save_memo_button]), self.status],
@@ -458,6 +470,7 @@ class CodingSession:
             w.HBox([self.participant_filter, self.stage_filter, self.suggested_filter, self.uncoded_filter]),
             w.HBox([left, right]),
         ])
+        self.widget.add_class("jl-coding-session")
         self.refresh()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -545,6 +558,8 @@ class CodingSession:
                 acc.on_click(self._action(lambda c=s["code"]: st.accept(c)))
                 rej.on_click(self._action(lambda c=s["code"]: st.reject(c)))
                 acc._journeylab_code = rej._journeylab_code = s["code"]
+                acc.add_class("jl-accept")
+                rej.add_class("jl-reject")
                 rows.append(w.HBox([w.HTML(f"suggested: <b>{html.escape(s['code'])}</b>{html.escape(label[len(s['code']):])} "
                                           f"<i>({s['origin']})</i>", layout=w.Layout(flex="1 1 auto")), acc, rej]))
             if len(pending) > 1:

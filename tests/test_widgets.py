@@ -202,3 +202,12 @@ def test_repr_and_exports(session):
     assert repr(session).startswith("CodingSession(coder='ana', 0 of 4 segments coded")
     assert "application/vnd.jupyter.widget-view+json" in session._repr_mimebundle_()
     assert jl.CodingSession is CodingSession
+
+
+def test_stable_css_classes(session):
+    """The browser test (tests/test_lab_browser.py) finds the parts by these classes."""
+    assert "jl-coding-session" in session.widget._dom_classes
+    assert all("jl-code-toggle" in t._dom_classes for t in session.toggles.values())
+    assert "jl-next" in session.next_button._dom_classes and "jl-header" in session.header._dom_classes
+    accept, reject = session.suggestion_buttons()["frustration"]
+    assert "jl-accept" in accept._dom_classes and "jl-reject" in reject._dom_classes

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version as _version
 
 from . import datasets
-from .errors import JourneylabError, NotFittedError, StudyError
+from .errors import JourneylabError, NotFittedError, StoreBusyError, StudyError
 
 try:
     __version__ = _version("journeylab")

@@ -5,7 +5,7 @@ where the problem is (file, line, row, column or argument), what was expected an
 """
 from __future__ import annotations
 
-__all__ = ["JourneylabError", "StudyError", "NotFittedError", "Problem"]
+__all__ = ["JourneylabError", "StudyError", "NotFittedError", "StoreBusyError", "Problem"]
 
 from dataclasses import dataclass
 
@@ -59,3 +59,10 @@ class StudyError(JourneylabError):
 
 class NotFittedError(JourneylabError):
     """A model method was called before ``fit``."""
+
+
+class StoreBusyError(JourneylabError):
+    """A coding store stayed locked by another process's write for longer than the timeout.
+
+    Nothing was written by the call that raised it; retrying later is safe.
+    """

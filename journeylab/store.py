@@ -3,9 +3,12 @@
 A :class:`CodingStore` is a SQLite database (stdlib ``sqlite3``) in WAL mode with
 ``synchronous=FULL``: each decision is one transaction, committed (and fsynced) before the call
 returns, so a decision that was acknowledged survives a killed kernel, a crash or a power cut,
-and several coders (processes) can write to the same file at once.
+and several coders (processes) can write to the same file at once: writers take turns (each
+waits up to ``timeout`` seconds for the write lock, then raises :class:`StoreBusyError`), and
+readers never wait and see one committed state per read (:meth:`CodingStore.snapshot` for
+several reads).
 
-Tables (schema version 1)::
+Tables (schema version 2)::
 
     schema_version(version)                       one row; migrations key off it
     meta(key, value)                              free key/values (journeylab version, ...)
@@ -17,27 +20,39 @@ Tables (schema version 1)::
     memos(segment_id, coder_key, coder, memo, updated_at)        current memo per segment and coder
     memo_log(id, segment_id, coder_key, coder, memo, updated_at)  every memo edit
     reviewed(segment_id, coder_key, coder, value, updated_at)     "no (more) codes apply" marks
+    reviewed_log(id, segment_id, coder_key, coder, value, updated_at)  every such mark (version 2)
     positions(coder_key, coder, segment_id, updated_at)          where each coder stopped
+
+Schema history (``_MIGRATIONS`` brings a file from one version to the next when it is opened,
+in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
+
+1. journeylab ≤ 0.1 (issue 4): the tables above without ``reviewed_log``.
+2. ``reviewed_log`` (the history of "no code applies" marks, seeded from ``reviewed`` on
+   migration) and the index ``decisions_coder (coder_key, id)`` that per-coder reads use.
 """
 from __future__ import annotations
 
-__all__ = ["CodingStore", "read_codings", "normalise_coder", "SCHEMA_VERSION"]
+__all__ = ["CodingStore", "read_codings", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
 
 import sqlite3
 import threading
+import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from ._validation import check_frame
-from .errors import JourneylabError
+from .errors import JourneylabError, StoreBusyError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ORIGINS = ("manual", "rule", "model")
 CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo", "rule", "confidence", "decided_at"]
 
-_SCHEMA = """
+# Version 1 exactly as journeylab 0.1 wrote it. Never edit: new stores are made by running this
+# and then every migration, so a new store and a migrated old one have the same schema.
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS coders (
@@ -69,8 +84,20 @@ CREATE VIEW IF NOT EXISTS current_codings AS
     SELECT d.* FROM state s JOIN decisions d ON d.id = s.decision_id WHERE s.value = 1;
 """
 
-# version -> function(conn) bringing a file from that version to the next; issue 10 adds entries
-_MIGRATIONS: dict = {}
+
+
+def _migrate_1_to_2(c: sqlite3.Connection) -> None:
+    """Version 2: log every "no code applies" mark; index the log by coder."""
+    c.execute("CREATE TABLE reviewed_log (id INTEGER PRIMARY KEY AUTOINCREMENT, segment_id TEXT NOT NULL,"
+              " coder_key TEXT NOT NULL, coder TEXT NOT NULL, value INTEGER NOT NULL, updated_at TEXT NOT NULL)")
+    # a version-1 file kept only the current mark: it becomes the first entry of each history
+    c.execute("INSERT INTO reviewed_log (segment_id, coder_key, coder, value, updated_at)"
+              " SELECT segment_id, coder_key, coder, value, updated_at FROM reviewed ORDER BY updated_at, rowid")
+    c.execute("CREATE INDEX decisions_coder ON decisions (coder_key, id)")
+
+
+# version -> function(conn) bringing a file from that version to the next (run in one transaction)
+_MIGRATIONS: dict = {1: _migrate_1_to_2}
 
 
 def normalise_coder(name: str) -> str:
@@ -102,12 +129,24 @@ class CodingStore:
     path : str or Path
         The store file (created if missing, with its folder). Conventionally ``codings.sqlite``.
     timeout : float, default 30
-        Seconds to wait for another process's write to finish.
+        Seconds to wait for another process's write to finish before raising
+        :class:`~journeylab.errors.StoreBusyError` (nothing is written then; retrying is safe).
+
+    Attributes
+    ----------
+    backup_path_ : Path or None
+        The backup copy made when opening migrated an older store (None otherwise).
 
     Notes
     -----
     WAL journal, ``synchronous=FULL``, one ``BEGIN IMMEDIATE`` transaction per decision: when
-    :meth:`apply` returns, the decision is on disk. The decision log is append-only (nothing is
+    :meth:`apply` returns, the decision is on disk. Several processes may write at once: each
+    write waits for the lock (SQLite's busy handler, then retries with back-off until
+    ``timeout``), so no decision is lost or recorded twice. Readers do not wait for writers;
+    each read method sees one committed state, and :meth:`snapshot` holds one state across
+    several reads. Opening a file written by an older journeylab migrates it to
+    :data:`SCHEMA_VERSION` (after a backup copy ``<store>.v<old>.bak``); a file from a newer
+    journeylab is refused. The decision log is append-only (nothing is
     ever updated or deleted in it); ``state`` holds the latest value per (segment, code, coder)
     and is updated in the same transaction. Coders are matched by :func:`normalise_coder`, so
     "Ana" and " ana " are the same coder; the first spelling used is the display name, and each
@@ -125,15 +164,17 @@ class CodingStore:
 
     def __init__(self, path, *, timeout: float = 30.0):
         self.path = Path(path)
+        self.timeout = float(timeout)
         self._lock = threading.RLock()
+        self.backup_path_: Path | None = None
         existed = self.path.exists() and self.path.stat().st_size > 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
+            self._conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None,
                                          check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            self._retry(lambda: self._conn.execute("PRAGMA journal_mode=WAL").fetchone(), "open")
             self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             if existed:
                 self._check_existing()
             self._write(lambda c: self._create(c))
@@ -148,41 +189,143 @@ class CodingStore:
             raise JourneylabError(f"{self.path}: a SQLite file without journeylab's schema_version table; "
                                   "expected a coding store made by CodingStore")
         row = self._conn.execute("SELECT version FROM schema_version").fetchone()
-        version = row[0] if row else None
+        self._check_version(row[0] if row else None)
+
+    def _check_version(self, version) -> None:
         if version is not None and version > SCHEMA_VERSION:
+            from . import __version__
+
             raise JourneylabError(f"{self.path}: store schema version {version} is newer than this journeylab "
-                                  f"supports ({SCHEMA_VERSION}); upgrade journeylab")
+                                  f"({__version__}) supports (schema version {SCHEMA_VERSION}); "
+                                  "upgrade journeylab to open it")
 
     def _create(self, c: sqlite3.Connection) -> None:
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                c.execute(statement)
-        row = c.execute("SELECT version FROM schema_version").fetchone()
-        if row is None:
-            c.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        """Create a new store or migrate an old one; runs inside the opening write transaction."""
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        row = c.execute("SELECT version FROM schema_version").fetchone() if "schema_version" in tables else None
+        new = row is None
+        if new:
+            for statement in _SCHEMA_V1.split(";"):
+                if statement.strip():
+                    c.execute(statement)
+            c.execute("INSERT INTO schema_version (version) VALUES (1)")
             from . import __version__
 
             c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {__version__}",))
             c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
-        else:
-            version = row[0]
-            while version < SCHEMA_VERSION:
-                _MIGRATIONS[version](c)
-                version += 1
-            c.execute("UPDATE schema_version SET version = ?", (version,))
+        version = 1 if new else int(row[0])
+        self._check_version(version)  # again: another process may have changed it since
+        if version < SCHEMA_VERSION and not new:
+            self.backup_path_ = self._backup(version)
+        while version < SCHEMA_VERSION:
+            _MIGRATIONS[version](c)
+            if not new:
+                c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                          (f"migrated_{version}_to_{version + 1}", f"{_now()}; backup {self.backup_path_.name}"))
+            version += 1
+        c.execute("UPDATE schema_version SET version = ?", (version,))
+
+    def _backup(self, version: int) -> Path:
+        """Copy the store as it is (committed state, WAL included) to ``<store>.v<version>.bak``.
+
+        Called while this connection holds the write lock, so the copy is the state migrated.
+        An existing backup is never overwritten: ``.v1.bak``, ``.v1.2.bak``, ...
+        """
+        dest = self.path.with_name(f"{self.path.name}.v{version}.bak")
+        n = 2
+        while dest.exists():
+            dest = self.path.with_name(f"{self.path.name}.v{version}.{n}.bak")
+            n += 1
+        src = sqlite3.connect(str(self.path), timeout=self.timeout)
+        out = sqlite3.connect(str(dest))
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+            src.close()
+        return dest
+
+    def _retry(self, fn, what: str):
+        """``fn()``, retried with back-off while SQLite reports the file busy, for up to ``timeout`` s.
+
+        SQLite's busy handler already waits on most locks; this covers the cases where SQLite
+        returns SQLITE_BUSY without waiting (e.g. WAL recovery after a crash).
+        """
+        deadline = time.monotonic() + self.timeout
+        delay = 0.001
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"{self.path}: could not {what}: the store stayed locked by another process for more "
+                        f"than {self.timeout:g} s (SQLite: {exc}); nothing was written. Retry, or pass a "
+                        "larger `timeout` to CodingStore") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
 
     def _write(self, fn):
-        """Run ``fn(conn)`` in one immediate transaction; committed (fsynced) on return."""
+        """Run ``fn(conn)`` in one immediate transaction; committed (fsynced) on return.
+
+        ``BEGIN IMMEDIATE`` takes the write lock before anything is read, so concurrent writers
+        queue there (never deadlock on a read-to-write upgrade); only that step is retried, so
+        a decision can never be written twice.
+        """
         with self._lock:
             c = self._conn
-            c.execute("BEGIN IMMEDIATE")
+            if c.in_transaction:
+                raise JourneylabError(f"{self.path}: cannot write inside CodingStore.snapshot(); "
+                                      "read first, then write after the `with` block")
+            self._retry(lambda: c.execute("BEGIN IMMEDIATE"), "start a write")
             try:
                 out = fn(c)
+                c.execute("COMMIT")
             except BaseException:
-                c.execute("ROLLBACK")
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
                 raise
-            c.execute("COMMIT")
             return out
+
+    @contextmanager
+    def snapshot(self):
+        """Read several things from one committed state of the store.
+
+        Inside the ``with`` block every read (:meth:`codings`, :meth:`decisions`, :meth:`memos`,
+        ...) sees the same state, even while other processes write: the current codings are
+        exactly the replay of the decision log read in the same block. Writes are refused inside.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, journeylab as jl
+        >>> store = jl.CodingStore(pathlib.Path(tempfile.mkdtemp()) / "codings.sqlite")
+        >>> _ = store.apply("P01-t002", "forced_account", "ana")
+        >>> with store.snapshot():
+        ...     codings, log = store.codings(), store.decisions()
+        >>> len(codings), len(log)
+        (1, 1)
+        """
+        with self._lock:
+            c = self._conn
+            if c.in_transaction:
+                raise JourneylabError(f"{self.path}: CodingStore.snapshot() blocks cannot be nested")
+
+            def begin():
+                c.execute("BEGIN")
+                try:  # a deferred BEGIN starts the read transaction at the first read
+                    c.execute("SELECT COUNT(*) FROM schema_version").fetchone()
+                except BaseException:
+                    c.execute("ROLLBACK")
+                    raise
+
+            self._retry(begin, "start a read")
+            try:
+                yield self
+            finally:
+                if c.in_transaction:
+                    c.execute("ROLLBACK")
 
     def _coder(self, c: sqlite3.Connection, coder: str) -> str:
         key = normalise_coder(coder)
@@ -326,9 +469,12 @@ class CodingStore:
 
         def tx(c):
             key = self._coder(c, coder)
+            ts = _now()
+            c.execute("INSERT INTO reviewed_log (segment_id, coder_key, coder, value, updated_at) VALUES (?, ?, ?, ?, ?)",
+                      (segment_id, key, coder, int(bool(value)), ts))
             c.execute("INSERT INTO reviewed (segment_id, coder_key, coder, value, updated_at) VALUES (?, ?, ?, ?, ?)"
                       " ON CONFLICT (segment_id, coder_key) DO UPDATE SET value = excluded.value,"
-                      " updated_at = excluded.updated_at", (segment_id, key, coder, int(bool(value)), _now()))
+                      " updated_at = excluded.updated_at", (segment_id, key, coder, int(bool(value)), ts))
 
         self._write(tx)
 
@@ -445,6 +591,13 @@ class CodingStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(path, index=False)
         return path
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:

@@ -620,7 +620,9 @@ class Codebook:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            raise JourneylabError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+            problem = f"not valid YAML: {getattr(exc, 'problem', exc)}"
+            raise CodebookError(f"{path}{where}: {problem}", file=str(path),
+                                line=mark.line + 1 if mark is not None else None, problem=problem) from None
         return cls._from_data(data, stages=stages, where=_Where(str(path), root))
 
     def to_dict(self) -> dict:

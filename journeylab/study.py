@@ -656,6 +656,9 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             continue
         try:
             doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel)
+        except tr.TranscriptError as exc:
+            col.problems.append(exc.to_problem())
+            continue
         except JourneylabError as exc:
             msg = str(exc)
             col.problems.append(Problem(rel, None, None, msg[len(rel) + 2:] if msg.startswith(rel + ": ") else msg))
@@ -693,11 +696,14 @@ def _load_codebook(root: Path, cfg: _Config, col: _Collector):
     path = root / "codebook.yml"
     if not path.is_file():
         return None
-    from .codebook import Codebook
+    from .codebook import Codebook, CodebookError
 
     try:
         return Codebook.from_yaml(path, stages={s: cfg.touchpoints.loc[cfg.touchpoints.stage == s, "touchpoint"].tolist()
                                                 for s in cfg.stages})
+    except CodebookError as exc:
+        col.problems.append(Problem("codebook.yml", exc.line, None, exc.problem))
+        return None
     except JourneylabError as exc:
         msg = str(exc)
         col.problems.append(Problem("codebook.yml", None, None, msg.split("codebook.yml", 1)[-1].lstrip(": ,") or msg))
@@ -778,7 +784,9 @@ def _collect(path, *, redact: bool = True):
         res = _redact(segments, participants if "name" in participants.columns else None, documents=documents, **kw)
         segments, documents, redactions = res.segments, res.documents, res.mapping
         if "comment" in survey.columns and len(survey):
-            names = participants["name"].dropna().tolist() if "name" in participants.columns else None
+            # a name known from participants.csv becomes [NAME:P07], as in the transcripts
+            names = (participants.dropna(subset=["name"]).set_index("name")["participant_id"].astype(str).to_dict()
+                     if "name" in participants.columns else None)
             comments = survey["comment"]
             red = [redact_text(t, names=names, **kw)[0] if isinstance(t, str) else t for t in comments]
             survey = survey.assign(comment=pd.array(red, dtype="string"))

@@ -70,7 +70,7 @@ P02: Then I added things to the basket.
 
 SURVEY = """\
 respondent_id,user_id,submitted_at,nps,csat_checkout,comment
-R1,u1,2026-01-05T10:00:00Z,9,5,Great
+R1,u1,2026-01-05T10:00:00Z,9,5,Great - Ada Lovelace
 R2,u2,2026-01-06T11:00:00Z,3,2,Checkout form too long
 R3,u3,2026-01-12T12:00:00Z,,4,
 """
@@ -177,6 +177,8 @@ def test_redaction_is_on_by_default(tmp_path):
     assert "[EMAIL]" in all_text and "[NAME:P01]" in all_text
     assert set(study.redactions["kind"]) >= {"email", "name"}
     assert "ada@example.com" not in study.redactions.to_string()
+    # a participant's name in a survey comment gets the same placeholder as in the transcripts
+    assert "[NAME:P01]" in " ".join(study.survey["comment"].dropna())
     raw = jl.load_study(tmp_path, redact=False)
     assert "ada@example.com" in " ".join(raw.segments["text"])
 
@@ -223,6 +225,9 @@ def test_events_can_be_gzip_or_parquet(tmp_path):
         ({"study.yml": STUDY_YML.replace("paid: {stage: buy", "paid: {stage: pay")}, r"study.yml, line 10: event 'paid': stage 'pay' is not one of the stages"),
         ({"study.yml": STUDY_YML.replace("window: 3D", "window: soon")}, r"study.yml, line 13: funnel window: expected a duration"),
         ({"study.yml": STUDY_YML.replace("[ad_click, add_to_basket, paid]", "[ad_click, checkout]")}, r"funnel step 2 names event 'checkout'"),
+        ({"transcripts/P03.srt": "1\n00:00:01,000 --> soon\nP01: hi\n"}, r"^transcripts/P03.srt, line 2: (?!transcripts/)"),
+        ({"codebook.yml": CODEBOOK.replace("stage: buy", "stage: pay")}, r"^codebook.yml, line 6: code 'checkout_pain': stage 'pay'"),
+        ({"codebook.yml": CODEBOOK.replace("Checkout was hard.\n", "Checkout was hard.\n    colour: [\n")}, r"^codebook.yml, line 11: not valid YAML"),
         ({"study.yml": "name: [unclosed\n"}, r"study.yml, line \d+: not valid YAML"),
         ({"study.yml": None}, r"study.yml: not found"),
     ],

@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from . import _dask
 from ._validation import check_choice, check_frame
 from .errors import JourneylabError
 
@@ -495,16 +496,23 @@ def _direct_codes(col: pd.Series):
 
 
 def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_all_codes: bool, func: str,
-                     by_cols: Sequence[str] = ()) -> _Core:
-    """Validate, encode and run the right engine."""
+                     by_cols: Sequence[str] = (), present: list | None = None) -> _Core:
+    """Validate, encode and run the right engine.
+
+    ``present``: a list to receive the number of rows of each of ``spec.names`` instead of raising
+    when one never occurs (the Dask path checks that over all partitions at the end).
+    """
     required = [user, time, event] + ([session] if spec.count == "session" else []) + list(by_cols)
     check_frame(events, arg="events", func=func, required=list(dict.fromkeys(required)), hint=_HINT)
     t_all, tunit = _times(events[time], time, func)
     W = _to_unit(spec.window, tunit)
     names = spec.names
     e_all = _event_index(events[event], names)
-    counts = [bool((e_all == i).any()) for i in range(len(names))]
-    _check_present(counts, names, events[event], spec, func, event)
+    if present is not None:
+        present.extend(np.bincount(e_all[e_all >= 0], minlength=len(names)).tolist())
+    else:
+        counts = [bool((e_all == i).any()) for i in range(len(names))]
+        _check_present(counts, names, events[event], spec, func, event)
     luts = []
     for s in spec.sets:
         lut = np.zeros(len(names) + 1, dtype=bool)            # last slot: -1 (other event) -> False
@@ -661,6 +669,15 @@ def _summarise(core: _Core, groups: pd.DataFrame | None, by: list, alpha: float,
         if k:
             d = core.T[k][r] - core.T[k - 1][r]
             quart[:, k] = _quartiles(d, gcode[r], G)
+    return _steps_frame(spec, keys, counts, quart, by, alpha, unit_name, core.time_unit), keys, counts, gcode
+
+
+def _steps_frame(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarray, by: list, alpha: float,
+                 unit_name: str, time_unit: str) -> pd.DataFrame:
+    """The ``steps`` frame from counts (G, n_steps) and quartiles of the time from the previous step
+    (G, n_steps, 3) in ``time_unit``; shared by the pandas and the Dask paths."""
+    n_steps = len(spec.sets)
+    G = len(keys)
     rows = []
     for gi in range(G):
         c = counts[gi]
@@ -679,14 +696,14 @@ def _summarise(core: _Core, groups: pd.DataFrame | None, by: list, alpha: float,
             "from_start_ci_high": np.r_[np.nan, start_hi],
             "drop_off": np.r_[0, c[:-1] - c[1:]].astype(np.int64),
             "drop_off_rate": 1 - _ratio(c, prev),
-            "median_time_from_previous": _td(quart[gi, :, 1], core.time_unit),
-            "q1_time_from_previous": _td(quart[gi, :, 0], core.time_unit),
-            "q3_time_from_previous": _td(quart[gi, :, 2], core.time_unit),
+            "median_time_from_previous": _td(quart[gi, :, 1], time_unit),
+            "q1_time_from_previous": _td(quart[gi, :, 0], time_unit),
+            "q3_time_from_previous": _td(quart[gi, :, 2], time_unit),
         })
         for col in reversed(by):
             frame.insert(0, col, [keys[col].iloc[gi]] * n_steps)
         rows.append(frame)
-    return pd.concat(rows, ignore_index=True), keys, counts, gcode
+    return pd.concat(rows, ignore_index=True)
 
 
 def _compare(keys: pd.DataFrame, counts: np.ndarray, spec: _Spec, by: list, alpha: float, correction: str):
@@ -826,13 +843,16 @@ def funnel(
     attribution: str = "first_touch",
     alpha: float = 0.05,
     correction: str = "holm",
+    shuffle: bool = True,
+    npartitions: int | None = None,
 ) -> FunnelResult:
     """Conversion funnel from an event log: users (or sessions) reaching each step, with intervals.
 
     Parameters
     ----------
-    events : DataFrame
-        The event log, one row per event (``study.events``).
+    events : DataFrame or dask.dataframe.DataFrame
+        The event log, one row per event (``study.events``). A Dask DataFrame gives a lazy
+        result with the same numbers (see Dask below and ``docs/scale.md``).
     steps : list or dict
         The steps in order. A step is an event name or a list of names (any of them counts,
         e.g. ``["product_a", "product_b"]``). A dict ``{label: step}`` names the steps.
@@ -870,6 +890,12 @@ def funnel(
     correction : str, default "holm"
         Multiple-testing method for the group comparisons, any of
         ``statsmodels.stats.multitest.multipletests`` (``"holm"``, ``"bonferroni"``, ``"fdr_bh"``, ...).
+    shuffle : bool, default True
+        Dask input only. ``True`` shuffles the log so that each user's events sit in one
+        partition. ``False`` skips the shuffle: only when that is already so (e.g. a parquet log
+        written partitioned by a hash of the user id); otherwise users are split and counted twice.
+    npartitions : int, optional
+        Dask input only: partitions after the shuffle (default: as many as the input).
 
     Returns
     -------
@@ -893,6 +919,11 @@ def funnel(
 
         ``.units``: one row per user (or session) who entered step 1.
 
+        For a Dask DataFrame: a lazy ``DaskFunnel``; its ``.compute()`` returns the
+        ``FunnelResult`` with the same ``steps``, ``comparisons`` and ``definition`` as pandas on
+        the same data, and ``units`` as a lazy Dask DataFrame (one row per user: aggregate it
+        before computing).
+
     Notes
     -----
     Events of a user are ordered by time, and events with the same timestamp by their row order
@@ -913,6 +944,17 @@ def funnel(
     log; ``order="strict"`` sorts the whole log by (user, time) and ``entry="furthest"`` the
     funnel's events.
 
+    Dask: the needed columns are shuffled by user (other events are dropped first unless
+    ``order="strict"`` or ``by`` with first/last-touch attribution needs them) and each
+    partition runs this pandas engine in the log's row order (kept through the shuffle, so ties
+    in time are broken as in pandas). A funnel is per user, so the counts add up exactly. The
+    time quartiles are exact too: each partition sends value counts of the time from the
+    previous step per (group, step), which are summed (a tree reduction, so its memory is
+    bounded by the number of distinct durations — at most ``window`` / timestamp resolution per
+    group and step, e.g. 604,800 for 7 days in seconds — not by the number of users) and
+    interpolated as ``numpy.quantile`` / pandas do. Data-dependent errors (an event that never
+    occurs, an unparseable timestamp) are raised on ``compute()``.
+
     References: PostHog, Mixpanel and Amplitude funnel documentation for the conventions
     (closed funnel, conversion window from step 1, unique users, exclusion steps, strict and
     any order).
@@ -929,6 +971,10 @@ def funnel(
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
     _check_alpha(alpha, func)
+    if _dask.is_dask(events):
+        return _dask.funnel(events, spec=spec, user=user, time=time, event=event, session=session, by=by_cols,
+                            attribution=attribution, alpha=alpha, correction=correction, shuffle=shuffle,
+                            npartitions=npartitions)
     core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=session,
                             need_all_codes=bool(by_cols) and attribution != "entry", func=func, by_cols=by_cols)
     return _result(events, core, spec, by_cols, attribution, alpha, correction, time,

@@ -1,0 +1,367 @@
+"""Dask scale-out (private): the same analyses on a ``dask.dataframe.DataFrame``.
+
+Public functions (:func:`journeylab.autocode`, :func:`journeylab.sentiment`,
+:func:`journeylab.funnel`, :func:`journeylab.code_frequencies`) check ``is_dask(data)`` and hand
+over to this module, which returns a lazy result with exactly the numbers the pandas function
+gives on the same data (``docs/scale.md``).
+
+- Rows that are independent (segments, comments) are mapped partition by partition with the
+  pandas function itself (:func:`map_rows`); ``meta`` comes from calling it on the empty frame,
+  so the argument checks run at once and the dtypes match.
+- A funnel is exact per user: the log (only the columns it needs) is shuffled so that every
+  user's events sit in one partition, each partition runs the pandas engine, and per partition
+  only counts leave the worker: units per (group, step, time from the previous step). These add
+  up exactly; the quartiles of the time from the previous step are then computed from the summed
+  value counts, with the interpolation numpy / pandas use, so they are exact too.
+
+Dask is imported only here and only when a Dask frame comes in: ``import journeylab`` never
+imports it (``pip install journeylab[dask]`` installs it).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .errors import JourneylabError
+
+__all__: list = []
+
+_POS = "__jl_pos__"           # original (partition, row) order, restored after the shuffle
+_K, _D, _N = "__jl_k__", "__jl_d__", "__jl_n__"
+_ROWS_IGNORED, _PRESENT, _UNIT = -1, -2, -3   # special values of _K in the partial counts
+
+
+def is_dask(obj) -> bool:
+    """True for a ``dask.dataframe.DataFrame`` (without importing dask for anything else)."""
+    if not type(obj).__module__.startswith("dask"):
+        return False
+    import dask.dataframe as dd
+
+    return isinstance(obj, dd.DataFrame)
+
+
+def _require_dask_frame(obj, arg: str, func: str):
+    if not is_dask(obj):
+        raise JourneylabError(f"{func}(): `{arg}` must be a Dask DataFrame like the other Dask inputs "
+                              f"(dask.dataframe.from_pandas(df, npartitions=1) converts a pandas frame); "
+                              f"got {type(obj).__name__}.")
+
+
+# ----------------------------------------------------------------------------- row-wise functions
+
+
+def map_rows(func: Callable, ddf, *args, **kwargs):
+    """``ddf.map_partitions(func, *args, **kwargs)`` with ``meta`` from ``func`` on the empty frame.
+
+    Calling ``func`` on ``ddf._meta`` (an empty pandas frame with the right dtypes) validates the
+    arguments now — a bad column name or codebook raises here, not at ``compute()`` — and gives
+    the exact dtypes of the result. Each output partition keeps the pandas function's own index
+    (0, 1, ... per partition); ``reset_index(drop=True)`` after computing gives the pandas index.
+    """
+    meta = func(ddf._meta, *args, **kwargs)
+    meta.attrs.clear()
+    return ddf.map_partitions(func, *args, meta=meta, enforce_metadata=False, **kwargs)
+
+
+# ----------------------------------------------------------------------------- funnel
+
+
+def _with_position(df: pd.DataFrame, partition_info=None) -> pd.DataFrame:
+    number = partition_info["number"] if partition_info else 0
+    out = df.reset_index(drop=True)
+    out[_POS] = (np.int64(number) << 40) + np.arange(len(out), dtype=np.int64)
+    return out
+
+
+def _restore(df: pd.DataFrame) -> pd.DataFrame:
+    """A shuffled partition back in the log's order (ties in time are broken by row order)."""
+    if _POS in df.columns:
+        df = df.sort_values(_POS, kind="stable").drop(columns=_POS)
+    return df.reset_index(drop=True)
+
+
+def _partition_core(df: pd.DataFrame, a: dict, present: list | None):
+    from .funnel import _attribute, _prepare_and_run
+
+    core = _prepare_and_run(df, a["spec"], user=a["user"], time=a["time"], event=a["event"], session=a["session"],
+                            need_all_codes=bool(a["by"]) and a["attribution"] != "entry", func=a["func"],
+                            by_cols=a["by"], present=present)
+    groups = _attribute(df, core, a["by"], a["attribution"], a["time"]) if a["by"] else None
+    return core, groups
+
+
+def _partial_counts(df: pd.DataFrame, a: dict) -> pd.DataFrame:
+    """Per shuffled partition: units per (group, step, time from the previous step), plus the rows
+    ignored, the rows of each funnel event and the time unit (special rows, ``_K`` < 0)."""
+    by = a["by"]
+    df = _restore(df)
+    if not len(df):
+        return _partial_meta(by)
+    present: list = []
+    core, groups = _partition_core(df, a, present)
+    n_steps = len(a["spec"].sets)
+    parts = []
+    for k in range(n_steps):
+        r = np.flatnonzero(core.reached(k))
+        d = core.T[k][r] - core.T[k - 1][r] if k else np.zeros(len(r), dtype=np.int64)
+        piece = pd.DataFrame({**{c: groups[c].to_numpy(dtype=object)[r] for c in by},
+                              _K: np.full(len(r), k, dtype=np.int64), _D: d.astype(np.int64)})
+        parts.append(piece)
+    units = pd.concat(parts, ignore_index=True)
+    counts = units.groupby([*by, _K, _D], dropna=False, sort=False).size().rename(_N).reset_index()
+    unit_ns = int(np.timedelta64(1, core.time_unit).astype("timedelta64[ns]").astype(np.int64))
+    special = pd.DataFrame({_K: [_ROWS_IGNORED, _UNIT] + [_PRESENT] * len(present),
+                            _D: [0, unit_ns] + list(range(len(present))),
+                            _N: [core.n_rows_ignored, 1] + present})
+    for c in by:
+        special.insert(len(by) - 1, c, pd.Series([np.nan] * len(special), dtype=object))
+    special = special[[*by, _K, _D, _N]]
+    out = pd.concat([counts.astype({c: object for c in by}), special], ignore_index=True)
+    return out.astype({_K: np.int64, _D: np.int64, _N: np.int64})
+
+
+def _partial_meta(by: list) -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series([], dtype=object) for c in by})
+    for c in (_K, _D, _N):
+        out[c] = pd.Series([], dtype=np.int64)
+    return out
+
+
+def _partial_units(df: pd.DataFrame, a: dict, meta: pd.DataFrame) -> pd.DataFrame:
+    """Per shuffled partition: the rows of ``FunnelResult.units`` for its users."""
+    from .funnel import FunnelResult
+
+    df = _restore(df)
+    if not len(df):
+        return meta
+    core, groups = _partition_core(df, a, [])
+    units = FunnelResult(None, None, core, groups, {}).units
+    for c in a["by"]:
+        units[c] = units[c].astype(object)
+    return units
+
+
+def _units_meta(ddf_meta: pd.DataFrame, a: dict) -> pd.DataFrame:
+    cols = {a["user"]: ddf_meta[a["user"]].dtype}
+    if a["spec"].count == "session":
+        cols[a["session"]] = ddf_meta[a["session"]].dtype
+    meta = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
+    for c in a["by"]:
+        meta[c] = pd.Series([], dtype=object)
+    meta["steps_reached"] = pd.Series([], dtype=np.int64)
+    tdt = ddf_meta[a["time"]].dtype
+    dt = f"datetime64[{np.datetime_data(tdt)[0]}]" if isinstance(tdt, np.dtype) and tdt.kind == "M" else "datetime64[us]"
+    meta["entered_at"] = pd.Series([], dtype=dt)
+    for k in range(len(a["spec"].sets)):
+        meta[f"step_{k + 1}_at"] = pd.Series([], dtype=dt)
+    return meta
+
+
+def _lerp_quantile(values: np.ndarray, weights: np.ndarray, qs, pandas_style: bool) -> np.ndarray:
+    """Linear-interpolation quantiles of the sample in which ``values[i]`` occurs ``weights[i]``
+    times (``values`` sorted, distinct): the numbers ``np.quantile`` (``pandas_style=False``) or
+    pandas' groupby ``quantile`` (``pandas_style=True``) give on the expanded sample."""
+    n = int(weights.sum())
+    cum = np.cumsum(weights)
+    out = np.empty(len(qs))
+    for i, q in enumerate(qs):
+        h = (n - 1) * q
+        lo = int(np.floor(h))
+        hi = min(lo + 1, n - 1)
+        a = float(values[np.searchsorted(cum, lo, side="right")])
+        b = float(values[np.searchsorted(cum, hi, side="right")])
+        t = h - lo
+        if pandas_style:
+            out[i] = a + (b - a) * t
+        else:  # numpy's _lerp
+            diff = b - a
+            out[i] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    return out
+
+
+def _finish_funnel(agg: pd.DataFrame, a: dict):
+    """Summed partial counts → (steps, comparisons, definition), exactly as the pandas funnel."""
+    from .funnel import _compare, _fmt_td, _steps_frame, check_correction
+
+    spec, by, func = a["spec"], a["by"], a["func"]
+    special = agg[agg[_K] < 0]
+    units = special.loc[special[_K] == _UNIT, _D].unique()
+    if not len(units):
+        raise JourneylabError(f"{func}(): argument `events` is empty (0 rows); expected at least one row.")
+    if len(units) > 1:
+        raise JourneylabError(f"{func}(): the partitions of `events` hold timestamps of different resolutions "
+                              f"({sorted(units)} ns); cast column {a['time']!r} to one dtype, e.g. "
+                              f"ddf[{a['time']!r}].astype('datetime64[ns]').")
+    time_unit = {1: "ns", 1_000: "us", 1_000_000: "ms", 1_000_000_000: "s"}[int(units[0])]
+    names = spec.names
+    pres = special[special[_K] == _PRESENT].groupby(_D)[_N].sum().reindex(range(len(names)), fill_value=0)
+    missing = [n for n, c in zip(names, pres.to_numpy()) if c == 0]
+    if missing:
+        raise JourneylabError(
+            f"{func}(): event(s) {', '.join(map(repr, missing))} named in `steps`/`exclude` never occur in column "
+            f"{a['event']!r} of the log (all partitions). ddf[{a['event']!r}].unique().compute() lists the events "
+            "present.")
+    rows_ignored = int(special.loc[special[_K] == _ROWS_IGNORED, _N].sum())
+    main = agg[agg[_K] >= 0]
+    n_steps = len(spec.sets)
+    if by:
+        g = main.groupby(by, dropna=False, sort=True)
+        gcode = g.ngroup().to_numpy()
+        keys = g.size().reset_index()[by]
+        for c in by:
+            keys[c] = _cast_back(keys[c], a["by_dtypes"][c])
+    else:
+        gcode = np.zeros(len(main), dtype=np.int64)
+        keys = pd.DataFrame(index=[0])
+    G = len(keys)
+    k = main[_K].to_numpy()
+    d = main[_D].to_numpy()
+    n = main[_N].to_numpy()
+    counts = np.zeros((G, n_steps), dtype=np.int64)
+    np.add.at(counts, (gcode, k), n)
+    quart = np.full((G, n_steps, 3), np.nan)
+    order = np.lexsort((d, k, gcode))
+    gs, ks, ds, ns = gcode[order], k[order], d[order], n[order]
+    bounds = np.flatnonzero(np.r_[True, (gs[1:] != gs[:-1]) | (ks[1:] != ks[:-1]), True])
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        if ks[s] == 0:
+            continue
+        quart[gs[s], ks[s]] = _lerp_quantile(ds[s:e], ns[s:e], (0.25, 0.5, 0.75), pandas_style=G > 1)
+    unit_name = "users" if spec.count == "user" else "sessions"
+    steps = _steps_frame(spec, keys, counts, quart, by, a["alpha"], unit_name, time_unit)
+    check_correction(a["correction"], func)
+    if by:
+        comparisons = _compare(keys, counts, spec, by, a["alpha"], a["correction"])
+    else:
+        comparisons = _compare(pd.DataFrame(index=[0]), counts[:1], spec, [], a["alpha"], a["correction"]).iloc[:0]
+    definition = dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
+                      order=spec.order, entry=spec.entry,
+                      exclude=[(sorted(ev), x + 1, y + 1) for ev, x, y in spec.exclude], count=spec.count,
+                      by=by, attribution=a["attribution"], alpha=a["alpha"], correction=a["correction"],
+                      rows_ignored=rows_ignored, **a["cols"])
+    return steps, comparisons, definition
+
+
+def _cast_back(col: pd.Series, dtype) -> pd.Series:
+    """Group keys travel as objects; categorical keys get their categories (and sort order) back."""
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None and len(dtype.categories):
+        return col.astype(dtype)
+    return col
+
+
+class DaskFunnel:
+    """A lazy funnel over a Dask DataFrame; what :func:`journeylab.funnel` returns for Dask input.
+
+    Nothing runs until it is computed. ``.compute()`` (or ``dask.compute(f, ...)``, or
+    ``client.compute(f)``) returns a :class:`~journeylab.FunnelResult` whose ``steps``,
+    ``comparisons`` and ``definition`` equal those of the pandas funnel on the same data, and
+    whose ``units`` is the lazy Dask DataFrame below.
+
+    Attributes
+    ----------
+    units : dask.dataframe.DataFrame
+        One row per user (or session) that entered step 1 — the columns of
+        ``FunnelResult.units`` (group columns as objects), one partition per shuffled partition.
+        Lazy, and as long as your user base: filter or aggregate it before computing.
+    definition : dict
+        The funnel's arguments (``rows_ignored`` is known after computing).
+    """
+
+    def __init__(self, delayed, units, definition):
+        self._delayed = delayed
+        self.units = units
+        self.definition = definition
+
+    # the dask collection protocol, delegated to the Delayed that builds the result
+    def __dask_graph__(self):
+        return self._delayed.__dask_graph__()
+
+    def __dask_keys__(self):
+        return self._delayed.__dask_keys__()
+
+    def __dask_layers__(self):
+        return self._delayed.__dask_layers__()
+
+    def __dask_tokenize__(self):
+        return ("journeylab-funnel", self._delayed.key)
+
+    @property
+    def __dask_optimize__(self):
+        return self._delayed.__dask_optimize__
+
+    @property
+    def __dask_scheduler__(self):
+        return self._delayed.__dask_scheduler__
+
+    def __dask_postcompute__(self):
+        return _as_result, (self.units,)
+
+    def __dask_postpersist__(self):
+        return self._delayed.__dask_postpersist__()
+
+    def compute(self, **kwargs):
+        """Run the funnel; returns a :class:`~journeylab.FunnelResult` (keyword arguments go to
+        ``dask.compute``)."""
+        import dask
+
+        return dask.compute(self, **kwargs)[0]
+
+    def __repr__(self) -> str:
+        d = self.definition
+        return (f"DaskFunnel (lazy): {len(d['steps'])} steps, window {d['window']}, order={d['order']!r}, "
+                f"entry={d['entry']!r}, counting {d['count']}s" + (f", by {d['by']}" if d["by"] else "")
+                + f"; {self.units.npartitions} partitions after the shuffle by {d['user']!r}. "
+                "Call .compute() for the FunnelResult.")
+
+
+def _as_result(results, units):
+    from .funnel import FunnelResult
+
+    steps, comparisons, definition = results[0] if isinstance(results, (list, tuple)) and len(results) == 1 \
+        else results
+    out = FunnelResult(steps, comparisons, None, None, definition)
+    out._units = units
+    return out
+
+
+def funnel(events, *, spec, user, time, event, session, by, attribution, alpha, correction, shuffle, npartitions,
+           func="funnel") -> DaskFunnel:
+    """The Dask path of :func:`journeylab.funnel` (arguments already parsed by it)."""
+    import dask
+
+    from ._validation import check_frame
+    from .funnel import _HINT, _fmt_td
+
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    required = [user, time, event] + ([session] if spec.count == "session" else []) + by_cols
+    cols = list(dict.fromkeys(required))
+    check_frame(events._meta, arg="events", func=func, required=cols, allow_empty=True, hint=_HINT)
+    if not isinstance(shuffle, bool):
+        raise JourneylabError(f"{func}(): `shuffle` must be True or False; got {shuffle!r}.")
+    if npartitions is not None and (not isinstance(npartitions, (int, np.integer)) or npartitions < 1):
+        raise JourneylabError(f"{func}(): `npartitions` must be a positive integer or None; got {npartitions!r}.")
+    a = dict(spec=spec, user=user, time=time, event=event, session=session, by=by_cols, attribution=attribution,
+             alpha=alpha, correction=correction, func=func,
+             by_dtypes={c: events._meta[c].dtype for c in by_cols},
+             cols=dict(user=user, time=time, event=event, session=session))
+    log = events[cols]
+    # rows of other events matter only for strict order and for first/last-touch attribution
+    if spec.order != "strict" and not (by_cols and attribution != "entry"):
+        log = log[log[event].isin(spec.names)]
+    if shuffle:
+        meta = log._meta.copy()
+        meta[_POS] = pd.Series([], dtype=np.int64)
+        log = log.map_partitions(_with_position, meta=meta)
+        log = log.shuffle(on=user, npartitions=npartitions)
+    partial = log.map_partitions(_partial_counts, a, meta=_partial_meta(by_cols), enforce_metadata=False)
+    keys = [*by_cols, _K, _D]
+    agg = partial.groupby(keys, dropna=False, sort=False)[_N].sum(split_every=8).reset_index()
+    delayed = dask.delayed(_finish_funnel, pure=True)(agg, a)
+    umeta = _units_meta(events._meta, a)
+    units = log.map_partitions(_partial_units, a, umeta, meta=umeta, enforce_metadata=False)
+    definition = dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
+                      order=spec.order, entry=spec.entry, count=spec.count, by=by_cols, attribution=attribution,
+                      alpha=alpha, correction=correction, **a["cols"])
+    return DaskFunnel(delayed, units, definition)

@@ -25,17 +25,34 @@ def _validate(args) -> int:
     return 0
 
 
+def _parameters(pairs) -> dict:
+    import ast
+
+    out = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise JourneylabError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param engine=nltk")
+        try:
+            out[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[name] = value  # a bare word is a string
+    return out
+
+
 def _run(args) -> int:
     from .pipeline import run
 
-    run(args.study, args.out, seed=args.seed)
+    run(args.study, args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
+        timeout=args.timeout, quiet=args.quiet)
     return 0
 
 
 def _demo(args) -> int:
     from .pipeline import demo
 
-    demo(args.out, seed=args.seed)
+    demo(args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
+         timeout=args.timeout, quiet=args.quiet)
     return 0
 
 
@@ -55,15 +72,27 @@ def main(argv=None) -> int:
     p.add_argument("path", type=Path)
     p.set_defaults(func=_validate)
 
-    p = sub.add_parser("run", help="execute every notebook on a study and write the results")
+    def run_options(p):
+        p.add_argument("--seed", type=int, default=2026, help="passed to every notebook (default 2026)")
+        p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                       help="another value for the notebooks' parameters cells, e.g. --param engine=nltk "
+                            "(repeatable)")
+        p.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                       help="run the numbered notebooks of DIR instead of journeylab's")
+        p.add_argument("--timeout", type=int, default=900, help="seconds a single cell may run (default 900)")
+        p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("run", help="execute every notebook on a study and write the results",
+                       description="Execute every notebook on STUDY, in order; write the executed notebooks, "
+                                   "the map, report, tables and manifest.json to OUT (docs/pipeline.md).")
     p.add_argument("study", type=Path)
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=2026)
+    run_options(p)
     p.set_defaults(func=_run)
 
     p = sub.add_parser("demo", help="`run` on the bundled sample study")
     p.add_argument("--out", type=Path, default=Path("reports"))
-    p.add_argument("--seed", type=int, default=2026)
+    run_options(p)
     p.set_defaults(func=_demo)
 
     p = sub.add_parser("lab", help="open JupyterLab on the notebooks")
@@ -74,8 +103,13 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except JourneylabError as exc:
-        print(f"journeylab {args.command}: {exc}", file=sys.stderr)
-        return 2
+        from .pipeline import NotebookFailed
+
+        print(f"\njourneylab {args.command}: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, NotebookFailed) else 2
+    except KeyboardInterrupt:
+        print(f"\njourneylab {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ is HTML-escaped.
 """
 from __future__ import annotations
 
-__all__ = ["to_html", "render_html"]
+__all__ = ["to_html", "render_html", "replace_manifest"]
 
 import base64
 import html
@@ -406,11 +406,66 @@ def _manifest_section(manifest: dict) -> str:
     if versions:
         out.append("<h3>Versions</h3><table class='small'><tbody>" + "".join(
             f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in versions.items()) + "</tbody></table>")
-    rest = {k: v for k, v in manifest.items() if k not in ("inputs", "versions")}
+    rest = {k: v for k, v in manifest.items() if k not in ("inputs", "versions", "outputs", "timings")}
     if rest:
         out.append("<h3>Parameters and other records</h3><pre>"
                    + _e(json.dumps(rest, indent=1, ensure_ascii=False, default=str)) + "</pre>")
+    outputs = manifest.get("outputs") or {}
+    if outputs:
+        out.append("<h3>Outputs (SHA-256)</h3><table class='small'><thead><tr><th>file</th><th>sha256</th></tr>"
+                   "</thead><tbody>" + "".join(f"<tr><td>{_e(k)}</td><td><code>{_e(v)}</code></td></tr>"
+                                               for k, v in outputs.items()) + "</tbody></table>")
+    timings = manifest.get("timings")
+    if timings:  # last, in its own block: the only part that changes when a run is repeated
+        rows = [(k, v) for k, v in timings.items() if not isinstance(v, dict)]
+        rows += [(f"{k}: {name}", f"{sec} s") for k, v in timings.items() if isinstance(v, dict)
+                 for name, sec in v.items()]
+        out.append("<div id='timings'><h3>Timings</h3><table class='small'><tbody>" + "".join(
+            f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in rows) + "</tbody></table></div>")
     return "".join(out)
+
+
+_MANIFEST_START = "<h2 id='manifest'>"
+_MANIFEST_END = "\n<p class='small muted'>Made with journeylab."
+
+
+def replace_manifest(path, manifest: dict) -> Path:
+    """Merge a run manifest into a written report, replacing its manifest section in place.
+
+    ``journeylab run`` calls this when every notebook has run, so the report records the whole
+    run (input and output hashes, parameters, seeds, per-notebook timings), not only what the
+    map knew when it was built. Nothing else in the file changes.
+
+    Parameters
+    ----------
+    path : str or Path
+        A report written by :func:`to_html`.
+    manifest : dict
+        The run manifest (:func:`journeylab.manifest.write_manifest`); the section is rendered
+        from it alone (``journeylab run`` adds the map's build parameters as ``map_parameters``).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, journeylab as jl
+    >>> from journeylab.report import replace_manifest
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.html"
+    >>> _ = path.write_text("<h2 id='manifest'>Run manifest</h2>old\n<p class='small muted'>Made with journeylab.</p>")
+    >>> "seed" in replace_manifest(path, {"seeds": {"seed": 7}}).read_text()
+    True
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(_MANIFEST_START), text.find(_MANIFEST_END)
+    if start < 0 or end < start:
+        raise JourneylabError(f"replace_manifest(): {path.name}: no manifest section found (expected a report "
+                              "written by journeylab.report.to_html).")
+    section = _manifest_section(dict(manifest))
+    path.write_text(text[:start] + section + text[end:], encoding="utf-8")
+    return path
 
 
 def render_html(jmap, *, manifest: dict | None = None, compare_with=None, changes: pd.DataFrame | None = None,

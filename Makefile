@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # What the environment installs; environment.yml's pip line installs the same (tested).
 INSTALL_SPEC := -e '.[test]'
 
-.PHONY: demo test test-fast lab browser bench clean
+.PHONY: demo test test-fast lab browser bench clean notebook-outputs
 
 $(STAMP): pyproject.toml journeylab/__init__.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests ..."; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "Could not install chromium; browser tests will be skipped (CI fails them instead)."; }
+
+## Store the outputs nbval compares (cells marked # NBVAL_CHECK_OUTPUT); run after editing a notebook
+notebook-outputs: $(STAMP)
+	$(BIN)/python tests/store_notebook_outputs.py
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -64,3 +64,25 @@ def test_no_notebook_downloads_nltk_data():
     hits = subprocess.run(["grep", "-rln", r"nltk\.download(", str(ROOT / "notebooks")],
                           capture_output=True, text=True).stdout
     assert hits == ""
+
+
+def test_every_checked_notebook_cell_has_a_reference_output():
+    # nbval compares a `# NBVAL_CHECK_OUTPUT` cell only against a stored output; without one the
+    # marker checks nothing. `make notebook-outputs` stores them (tests/store_notebook_outputs.py).
+    import nbformat
+    from store_notebook_outputs import is_checked
+
+    missing, stray = [], []
+    for path in sorted((ROOT / "notebooks").glob("**/*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts or "outputs" in path.parts:
+            continue
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            if cell.cell_type != "code":
+                continue
+            where = f"{path.relative_to(ROOT)} cell {i}"
+            if is_checked(cell) and (cell.execution_count is None or not cell.outputs):
+                missing.append(where)
+            if not is_checked(cell) and cell.outputs:
+                stray.append(where)
+    assert not missing, f"run `make notebook-outputs`; no reference output for {missing}"
+    assert not stray, f"outputs stored in unchecked cells (strip them): {stray}"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import _dask
 from ._validation import check_frame
 from .codebook import Codebook
 from .errors import JourneylabError
@@ -453,9 +454,11 @@ def autocode(
 
     Parameters
     ----------
-    segments : DataFrame
+    segments : DataFrame or dask.dataframe.DataFrame
         The segments frame: ``segment_id`` and ``text``; ``speaker_role`` is used when present
-        (without it every segment counts as a participant turn).
+        (without it every segment counts as a participant turn). A Dask DataFrame gives a lazy
+        Dask DataFrame of codings, coded partition by partition (segments are independent), with
+        the rows pandas gives, in the same order (``docs/scale.md``).
     codebook : Codebook
         Codes with ``rules`` (codes without rules, and non-codable grouping codes, are skipped).
     codes : list of str, optional
@@ -521,6 +524,9 @@ def autocode(
     0          a  slow_delivery  keyword:late
     """
     func = "autocode"
+    if _dask.is_dask(segments):
+        return _dask.map_rows(autocode, segments, codebook, codes=codes, coder=coder, text=text,
+                              progress=False if progress is None else progress, chunk_size=chunk_size)
     check_frame(segments, arg="segments", func=func, required=["segment_id", text], allow_empty=True)
     if not isinstance(codebook, Codebook):
         raise JourneylabError(f"{func}(): `codebook` must be a journeylab Codebook, got {type(codebook).__name__}; "

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _vader
+from . import _dask, _vader
 from ._validation import check_choice, check_frame
 from .errors import JourneylabError
 
@@ -425,10 +425,12 @@ def sentiment(
 
     Parameters
     ----------
-    data : DataFrame, Series or list of str
+    data : DataFrame, Series, list of str or dask.dataframe.DataFrame
         A segments frame (``study.segments``), any frame with a text column (``study.survey``
         with ``text="comment", id="respondent_id"``), a Series (its index becomes the id) or a
-        list of strings (ids 0, 1, ...).
+        list of strings (ids 0, 1, ...). A Dask DataFrame gives a lazy Dask DataFrame scored
+        partition by partition (one process per partition: ``n_jobs`` defaults to 1 there), with
+        the rows and numbers pandas gives (``docs/scale.md``).
     engine : {"vader", "nltk"}, default "vader"
         Whose rules to reproduce: ``"vader"`` the scores of ``vaderSentiment`` 3.3.2,
         ``"nltk"`` those of ``nltk.sentiment.vader.SentimentIntensityAnalyzer`` (NLTK 3.10, with
@@ -521,6 +523,10 @@ def sentiment(
     >>> jl.sentiment(["I've had no problems."], engine="nltk")["compound"].item()
     -0.5994
     """
+    if _dask.is_dask(data):
+        return _dask.map_rows(sentiment, data, engine=engine, text=text, id=id, split=split, aggregate=aggregate,
+                              thresholds=thresholds, lexicon=lexicon, include_interviewer=include_interviewer,
+                              n_jobs=1 if n_jobs is None else n_jobs, progress=False if progress is None else progress)
     check_choice(engine, arg="engine", func="sentiment", choices=ENGINES)
     check_choice(split, arg="split", func="sentiment", choices=(None, "sentence"))
     thresholds = _check_thresholds(thresholds)

@@ -218,7 +218,12 @@ class CodingStore:
         if version < SCHEMA_VERSION and not new:
             self.backup_path_ = self._backup(version)
         while version < SCHEMA_VERSION:
-            _MIGRATIONS[version](c)
+            try:
+                _MIGRATIONS[version](c)
+            except sqlite3.DatabaseError as exc:  # rolled back by _write: the file is as it was
+                raise JourneylabError(f"{self.path}: migrating the store from schema version {version} to "
+                                      f"{version + 1} failed ({exc}); the file is unchanged"
+                                      + (f", a copy is at {self.backup_path_}" if self.backup_path_ else "")) from None
             if not new:
                 c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                           (f"migrated_{version}_to_{version + 1}", f"{_now()}; backup {self.backup_path_.name}"))

@@ -421,5 +421,21 @@ def test_newer_store_is_refused(tmp_path):
     assert not list(tmp_path.glob("*.bak"))
 
 
+def test_failed_migration_leaves_the_old_store(tmp_path, monkeypatch):
+    path = tmp_path / "codings.sqlite"
+    shutil.copy(V1_STORE, path)
+
+    def broken(c):
+        c.execute("CREATE TABLE reviewed_log (x)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setitem(jl.store._MIGRATIONS, 1, broken)
+    with pytest.raises(JourneylabError, match=r"codings\.sqlite: migrating the store from schema version 1 to 2 "
+                                              r"failed \(disk I/O error\); the file is unchanged, a copy is at "):
+        CodingStore(path)
+    assert _schema(path) == _schema(V1_STORE)  # rolled back, partial change included
+    assert sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchone() == (1,)
+
+
 if __name__ == "__main__":
     {"writer": _writer, "reader": _reader}[sys.argv[1]](*sys.argv[2:])

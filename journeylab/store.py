@@ -26,7 +26,7 @@ Tables (schema version 2)::
 Schema history (``_MIGRATIONS`` brings a file from one version to the next when it is opened,
 in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
 
-1. journeylab ≤ 0.1 (issue 4): the tables above without ``reviewed_log``.
+1. The store as first released (journeylab 0.1.0): the tables above without ``reviewed_log``.
 2. ``reviewed_log`` (the history of "no code applies" marks, seeded from ``reviewed`` on
    migration) and the index ``decisions_coder (coder_key, id)`` that per-coder reads use.
 """

@@ -39,3 +39,4 @@ from .drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
 from .journeymap import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .render import plot_map, save_map, plot_evidence
+from . import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises

@@ -1,0 +1,173 @@
+"""Tests of the Dask scale-out (journeylab/_dask.py): autocode, sentiment and funnel on a Dask
+DataFrame, computed on a LocalCluster of 2 worker processes, give exactly the pandas numbers.
+
+The expected values are the pandas functions' own results on the same data; the funnel's log
+is split into partitions in which users straddle partitions, so the shuffle by user matters.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import journeylab as jl
+from journeylab.errors import JourneylabError
+
+dask = pytest.importorskip("dask")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("dask.distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    import logging
+
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                       silence_logs=logging.ERROR)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def study():
+    return jl.load_study(jl.datasets.sample_study_path())
+
+
+@pytest.fixture(scope="module")
+def events(study):
+    """The sample's events of 2,000 users (about 30,000 rows), in the log's time order."""
+    ev = study.events
+    keep = ev["user_id"].drop_duplicates().iloc[:2000]
+    return ev[ev["user_id"].isin(keep)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def devents(events):
+    ddf = dd.from_pandas(events, npartitions=5, sort=False)
+    # users straddle partitions: the funnel must shuffle them together
+    part = np.repeat(np.arange(ddf.npartitions), ddf.map_partitions(len).compute().to_numpy())
+    spread = pd.Series(part).groupby(events["user_id"].to_numpy()).nunique()
+    assert (spread > 1).sum() > 500
+    return ddf
+
+
+def test_import_does_not_import_dask():
+    code = "import sys, journeylab; assert 'dask' not in sys.modules, 'dask imported'; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_autocode_matches_pandas(client, study):
+    seg = study.segments
+    lazy = jl.autocode(dd.from_pandas(seg, npartitions=4, sort=False), study.codebook)
+    assert isinstance(lazy, dd.DataFrame)
+    expected = jl.autocode(seg, study.codebook)
+    assert len(expected) > 200
+    pd.testing.assert_frame_equal(lazy.compute().reset_index(drop=True), expected)
+
+
+def test_autocode_checks_arguments_at_once(study):
+    ds = dd.from_pandas(study.segments, npartitions=2)
+    with pytest.raises(JourneylabError, match="missing column.*'body'"):
+        jl.autocode(ds, study.codebook, text="body")
+    with pytest.raises(JourneylabError, match="`codes` has 'no_such_code'"):
+        jl.autocode(ds, study.codebook, codes=["no_such_code"])
+
+
+def test_sentiment_matches_pandas(client, study):
+    seg = study.segments
+    ds = dd.from_pandas(seg, npartitions=4, sort=False)
+    got = jl.sentiment(ds).compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, jl.sentiment(seg))
+    got = jl.sentiment(ds, split="sentence", aggregate=False, engine="nltk").compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, jl.sentiment(seg, split="sentence", aggregate=False, engine="nltk"))
+    sv = study.survey
+    got = jl.sentiment(dd.from_pandas(sv, npartitions=3), text="comment", id="respondent_id")
+    pd.testing.assert_frame_equal(got.compute().reset_index(drop=True),
+                                  jl.sentiment(sv, text="comment", id="respondent_id"))
+
+
+def test_code_sentiment_on_computed_dask_results(client, study):
+    """code_sentiment takes the (small) computed frames: the same table as from pandas."""
+    ds = dd.from_pandas(study.segments, npartitions=3, sort=False)
+    sent, cod = dask.compute(jl.sentiment(ds), jl.autocode(ds, study.codebook))
+    got = jl.code_sentiment(sent.reset_index(drop=True), cod.reset_index(drop=True), study.segments, random_state=1)
+    exp = jl.code_sentiment(jl.sentiment(study.segments), jl.autocode(study.segments, study.codebook),
+                            study.segments, random_state=1)
+    pd.testing.assert_frame_equal(got, exp)
+
+
+FUNNELS = [
+    {},
+    {"by": "device"},
+    {"by": ["device", "channel"], "attribution": "last_touch", "correction": "fdr_bh"},
+    {"by": "device", "attribution": "entry"},
+    {"order": "strict"},
+    {"entry": "furthest", "window": "2D"},
+    {"count": "session"},
+    {"order": "any", "exclude": {"site_search": (2, 3)}},
+]
+
+
+@pytest.mark.parametrize("kwargs", FUNNELS, ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items()) or "default")
+def test_funnel_matches_pandas(client, study, events, devents, kwargs):
+    args = dict(steps=study.funnel_steps, window=study.funnel_window) | kwargs
+    lazy = jl.funnel(devents, **args)
+    assert "lazy" in repr(lazy)
+    got = lazy.compute()
+    exp = jl.funnel(events, **args)
+    assert exp.steps["users" if kwargs.get("count") != "session" else "sessions"].sum() > 100
+    pd.testing.assert_frame_equal(got.steps, exp.steps)
+    pd.testing.assert_frame_equal(got.comparisons, exp.comparisons)
+    assert got.definition == exp.definition
+
+
+def test_funnel_units_and_dask_compute(client, study, events, devents):
+    lazy = jl.funnel(devents, steps=study.funnel_steps, by="device")
+    res, units = dask.compute(lazy, lazy.units)     # one graph: the shuffle runs once
+    assert isinstance(res, jl.FunnelResult)
+    exp = jl.funnel(events, steps=study.funnel_steps, by="device")
+    got = units.sort_values("user_id").reset_index(drop=True)
+    want = exp.units.sort_values("user_id").reset_index(drop=True)
+    assert len(got) == len(want) == exp.steps.groupby("device")["users"].first().sum()
+    pd.testing.assert_frame_equal(got.drop(columns="device"), want.drop(columns="device"))
+    assert got["device"].tolist() == want["device"].tolist()
+
+
+def test_funnel_ties_and_quartiles_across_partitions(client):
+    """Same-time events are ordered by row, as in pandas, even after the shuffle; interpolated
+    quartiles of the time between steps come out exact."""
+    t0 = pd.Timestamp("2026-08-03 09:00")
+    rows = []
+    for i, gap in enumerate([10, 20, 30, 40, 25]):
+        u = f"u{i}"
+        rows += [(u, t0, "view"), (u, t0 + pd.Timedelta(minutes=gap), "cart"), (u, t0 + pd.Timedelta(minutes=gap), "buy")]
+    rows += [("tie", t0, "cart"), ("tie", t0, "view"), ("tie", t0, "cart")]  # second cart follows the view
+    rows += [("late", t0, "buy"), ("late", t0, "view")]
+    five = t0 + pd.Timedelta(minutes=5)
+    rows += [("u5", t0, "view"), ("u5", five, "buy"), ("u5", five, "cart")]   # buy's row first: not after cart
+    ev = pd.DataFrame(rows, columns=["user_id", "timestamp", "event"])
+    ev = ev.sort_values("timestamp", kind="stable").reset_index(drop=True)   # users interleave across partitions
+    ddf = dd.from_pandas(ev, npartitions=4, sort=False)
+    got = jl.funnel(ddf, steps=["view", "cart", "buy"], npartitions=3).compute()
+    exp = jl.funnel(ev, steps=["view", "cart", "buy"])
+    assert exp.steps["users"].tolist() == [8, 7, 5]
+    assert exp.steps["q1_time_from_previous"].iloc[2] == pd.Timedelta(0)
+    # view -> cart: 0, 5, 10, 20, 25, 30, 40 min; q1 at position 6 * 0.25 = 1.5, between 5 and 10
+    assert exp.steps["q1_time_from_previous"].iloc[1] == pd.Timedelta(minutes=7.5)
+    pd.testing.assert_frame_equal(got.steps, exp.steps)
+
+
+def test_funnel_errors(client, study, devents):
+    with pytest.raises(JourneylabError, match="missing column.*'visitor'"):     # at once, from the columns
+        jl.funnel(devents, steps=study.funnel_steps, user="visitor")
+    with pytest.raises(JourneylabError, match="`shuffle` must be True or False"):
+        jl.funnel(devents, steps=study.funnel_steps, shuffle="yes")
+    lazy = jl.funnel(devents, steps=["product_view", "chekout_start"])          # data-dependent: on compute
+    with pytest.raises(JourneylabError, match="'chekout_start'.*never occur"):
+        lazy.compute()

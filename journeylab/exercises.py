@@ -89,6 +89,36 @@ class CheckResult:
 _UNANSWERED = ("Replace `None` in `answer = None` above with your answer and run both cells again.")
 
 
+def _open(answer) -> bool:
+    """Not answered yet: checked before any computation, so an open exercise costs nothing and never
+    fails on a study that lacks what the question is about."""
+    return answer is None or answer is Ellipsis
+
+
+def _subset(frame: pd.DataFrame, where, before, after, time: str, func: str, arg: str) -> pd.DataFrame:
+    """Rows of ``frame`` matching ``where`` (column → value) and the time bounds."""
+    check_frame(frame, arg=arg, func=func)
+    keep = pd.Series(True, index=frame.index)
+    for column, value in (where or {}).items():
+        if column not in frame:
+            raise JourneylabError(f"{func}(): `where` names column {column!r}, which `{arg}` does not have.")
+        keep &= frame[column] == value
+    if before is not None or after is not None:
+        if time not in frame:
+            raise JourneylabError(f"{func}(): `{arg}` has no time column {time!r} (set `time=`).")
+        t = pd.to_datetime(frame[time], utc=True)
+
+        def utc(x):
+            x = pd.Timestamp(x)
+            return x.tz_localize("UTC") if x.tzinfo is None else x.tz_convert("UTC")
+
+        if before is not None:
+            keep &= t < utc(before)
+        if after is not None:
+            keep &= t >= utc(after)
+    return frame[keep]
+
+
 def _unanswered(exercise: str) -> CheckResult:
     return CheckResult(exercise, "unanswered", _UNANSWERED)
 
@@ -172,14 +202,14 @@ def check_turn_count(answer, segments: pd.DataFrame, *, participant: str) -> Che
     'unanswered'
     """
     ex = f"turns spoken by {participant}"
+    if _open(answer):
+        return _unanswered(ex)
     segments = check_frame(segments, arg="segments", func="check_turn_count",
                            required=["doc_id", "participant_id", "speaker_role"])
     own = segments["participant_id"].astype("string") == participant
     if not own.any():
         raise JourneylabError(f"check_turn_count(): no segment has participant_id {participant!r}.")
     right = int((own & (segments["speaker_role"] == "participant")).sum())
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -225,12 +255,12 @@ def check_blank_share(answer, survey: pd.DataFrame, *, column: str) -> CheckResu
     False
     """
     ex = f"share of blank `{column}` answers"
+    if _open(answer):
+        return _unanswered(ex)
     survey = check_frame(survey, arg="survey", func="check_blank_share", required=[column])
     blank = survey[column].isna()
     n, n_blank = len(survey), int(blank.sum())
     right = n_blank / n
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -288,6 +318,9 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
     from .coding import code_frequencies
 
     func = "check_code_frequency"
+    ex = f"{'share of participants' if measure == 'share' else 'participants'} with `{code}`"
+    if _open(answer):
+        return _unanswered(ex)
     if measure not in ("share", "participants"):
         raise JourneylabError(f"{func}(): `measure` must be 'share' or 'participants'; got {measure!r}.")
     codings = check_frame(codings, arg="codings", func=func, required=["segment_id", "code"])
@@ -299,9 +332,6 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
         raise JourneylabError(f"{func}(): code {code!r} does not occur in `codings`.")
     row = row.iloc[0]
     n_part, n_seg, total = int(row["n_participants"]), int(row["n_segments"]), int(row["n_participants_total"])
-    ex = f"{'share of participants' if measure == 'share' else 'participants'} with `{code}`"
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -387,6 +417,10 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     from .reliability import agreement
 
     func = "check_kappa"
+    coders = list(coders)
+    ex = f"Cohen's kappa for `{code}` ({coders[0]} vs {coders[1]})"
+    if _open(answer):
+        return _unanswered(ex)
     codings = check_frame(codings, arg="codings", func=func, required=["segment_id", "code", "coder"])
     coders = list(coders)
     table = agreement(codings, coders=coders, segments=segments, n_boot=0)
@@ -395,9 +429,6 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
         raise JourneylabError(f"{func}(): code {code!r} is not in the codings of {coders[0]} and {coders[1]}.")
     row = row.iloc[0]
     right = float(row["cohen_kappa"])
-    ex = f"Cohen's kappa for `{code}` ({coders[0]} vs {coders[1]})"
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -470,11 +501,11 @@ def check_sentiment_label(answer, text: str, *, engine: str = "vader", lexicon=N
     from .sentiment import sentiment
 
     ex = "VADER's label" + (" with the domain lexicon" if lexicon is not None else "")
+    if _open(answer):
+        return _unanswered(ex)
     if not isinstance(text, str) or not text.strip():
         raise JourneylabError("check_sentiment_label(): `text` must be a non-empty string.")
     right = str(sentiment([text], engine=engine, lexicon=lexicon)["label"].iloc[0])
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     label = _as_label(answer, ex, "label")
     if isinstance(label, CheckResult):
         return label
@@ -530,6 +561,9 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
     from .sentiment import sentiment
 
     func = "check_sentiment_share"
+    ex = f"share of turns labelled {label}" + (f" ({persona})" if persona else "")
+    if _open(answer):
+        return _unanswered(ex)
     if label not in _LABELS:
         raise JourneylabError(f"{func}(): `label` must be one of {', '.join(_LABELS)}; got {label!r}.")
     check_frame(segments, arg="segments", func=func, required=["segment_id", "participant_id", "text"])
@@ -549,9 +583,6 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
         return float((s["label"] == label).mean()) if len(s) else np.nan, int((s["label"] == label).sum())
 
     right, right_n = share(split=split, lexicon=lexicon)
-    ex = f"share of turns labelled {label}" + (f" ({persona})" if persona else "")
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -596,6 +627,7 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
 
 
 def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, step: str, window="7D",
+                            where: dict | None = None, before=None, after=None, time: str = "timestamp",
                             **funnel_kwargs) -> CheckResult:
     """Check one step's conversion (users who reach ``step`` / users who reached the step before).
 
@@ -604,13 +636,18 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
     answer : float or None
         A share between 0 and 1.
     events : DataFrame
-        The events the question is about (already filtered to a period, device, ...).
+        The event log (``study.events``).
     steps : list
         The funnel steps (``study.funnel_steps``).
     step : str
         The step whose conversion from the previous step is asked.
     window : str, default "7D"
         The conversion window (``study.funnel_window``).
+    where, before, after, time
+        The events the question is about: ``where`` maps columns to the value to keep
+        (``{"device": "mobile"}``); ``before``/``after`` keep events whose ``time`` column is
+        before / at or after a date. Applied only once an answer is given, so an open exercise
+        never fails on a study without these columns.
     **funnel_kwargs
         Passed to :func:`journeylab.funnel`.
 
@@ -629,6 +666,10 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
     from .funnel import funnel
 
     func = "check_funnel_conversion"
+    ex = f"conversion to `{step}`"
+    if _open(answer):
+        return _unanswered(ex)
+    events = _subset(events, where, before, after, time, func, "events")
     steps = list(steps)
     names = [s if isinstance(s, str) else str(s) for s in steps]
     if step not in names or names.index(step) == 0:
@@ -637,9 +678,6 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
     f = funnel(events, steps=steps, window=window, **funnel_kwargs).steps
     row = f[f["step"] == step].iloc[0]
     right = float(row["conversion_from_previous"])
-    ex = f"conversion to `{step}`"
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -671,18 +709,23 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
                              "`conversion_from_previous` on the step's row.")
 
 
-def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", overall: pd.DataFrame | None = None) -> CheckResult:
+def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", where: dict | None = None, before=None,
+              after=None, time: str = "submitted_at", overall: pd.DataFrame | None = None) -> CheckResult:
     """Check a Net Promoter Score (promoters 9–10 minus detractors 0–6, in points from −100 to 100).
 
     Parameters
     ----------
     answer : float or None
     survey : DataFrame
-        The responses the question is about (already filtered to a period, persona, ...).
+        The survey (``study.survey``).
     score : str, default "nps"
         The 0–10 column.
+    where, before, after, time
+        The respondents the question is about, as for :func:`check_funnel_conversion`
+        (``time`` defaults to ``submitted_at``).
     overall : DataFrame, optional
-        The unfiltered survey, to recognise "you computed everyone's NPS".
+        The survey to recognise "you computed everyone's NPS" with; default: ``survey`` itself
+        when a filter is given.
 
     Returns
     -------
@@ -696,7 +739,13 @@ def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", overall: pd.D
     False
     """
     func = "check_nps"
+    ex = "NPS"
+    if _open(answer):
+        return _unanswered(ex)
     check_frame(survey, arg="survey", func=func, required=[score])
+    if overall is None and (where or before is not None or after is not None):
+        overall = survey
+    survey = _subset(survey, where, before, after, time, func, "survey")
     x = pd.to_numeric(survey[score], errors="coerce")
     answered = x.dropna()
     if answered.empty:
@@ -705,9 +754,6 @@ def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", overall: pd.D
     p = float((answered >= 9).mean())
     d = float((answered <= 6).mean())
     right = 100 * (p - d)
-    ex = "NPS"
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -793,13 +839,13 @@ def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=Non
     from .evidence import grade_claims
 
     func = "check_evidence_grade"
+    ex = f"grade of `{code}`" + (" under these rules" if rules is not None else "")
+    if _open(answer):
+        return _unanswered(ex)
     check_frame(evidence, arg="evidence", func=func, required=["code", "kind", "n_participants"])
     row = _claim_row(evidence, code, persona, func)
     graded = grade_claims(row, rules=rules).iloc[0]
     right = str(graded["grade"])
-    ex = f"grade of `{code}`" + (" under these rules" if rules is not None else "")
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     grade = _as_label(answer, ex, "grade")
     if isinstance(grade, CheckResult):
         return grade
@@ -851,14 +897,17 @@ def check_top_priority(answer, jmap, *, overall=None) -> CheckResult:
     >>> jl.exercises.check_top_priority(None, jl.JourneyMap.build(study, ev)).status
     'unanswered'
     """
+    persona = getattr(jmap, "persona", None)
+    ex = "first priority" + (f" for {persona}s" if persona and persona != "all" else "")
+    if _open(answer):
+        return _unanswered(ex)
+    if jmap is None:
+        raise JourneylabError("check_top_priority(): `jmap` is None: build the map first (is the persona in "
+                              "this study?).")
     prio = jmap.prioritise()
     if prio.empty:
         raise JourneylabError("check_top_priority(): this map has no pain points to rank.")
     right = prio.iloc[0]["code"]
-    persona = getattr(jmap, "persona", None)
-    ex = "first priority" + (f" for {persona}s" if persona and persona != "all" else "")
-    if answer is None or answer is Ellipsis:
-        return _unanswered(ex)
     code = _as_label(answer, ex, "code")
     if isinstance(code, CheckResult):
         return code

@@ -97,6 +97,13 @@ def test_none_is_not_answered_yet_for_every_check(study, auto, lexicon, evidence
         assert "Not answered yet" in repr(r) and "Not answered yet" in r._repr_html_()
 
 
+def test_an_open_exercise_computes_nothing():
+    """With answer = None nothing is looked at, so an open exercise never fails on another study."""
+    assert X.check_turn_count(None, None, participant="nobody").status == "unanswered"
+    assert X.check_funnel_conversion(None, None, steps=[], step="x", where={"no": 1}).status == "unanswered"
+    assert X.check_top_priority(None, None).status == "unanswered"
+
+
 def test_not_a_single_value_gets_told_so(study):
     r = X.check_nps(jl.nps(study.survey)["nps"], study.survey)
     assert not r.correct and "single number" in r.message
@@ -243,6 +250,11 @@ def test_funnel_conversion(study):
     f = jl.funnel(before, steps=study.funnel_steps, window=study.funnel_window).steps.set_index("step")
     right = float(f.loc["shipping_submitted", "users"] / f.loc["checkout_start", "users"])
     assert X.check_funnel_conversion(right, before, **kw).correct
+    # the same question asked through the filters of the check (as notebook 05 does)
+    assert X.check_funnel_conversion(right, ev, where={"device": "mobile"}, before=change, **kw).correct
+    assert not X.check_funnel_conversion(right, ev, where={"device": "desktop"}, before=change, **kw).correct
+    with pytest.raises(JourneylabError, match="'browser'"):
+        X.check_funnel_conversion(right, ev, where={"browser": "x"}, **kw)
     counts = before["event"].value_counts()
     by_events = counts["shipping_submitted"] / counts["checkout_start"]
     assert "counted events" in X.check_funnel_conversion(by_events, before, **kw).message
@@ -270,6 +282,9 @@ def test_nps(study):
     assert "mean score" in X.check_nps(x.mean(), before).message
     assert "Passives" in X.check_nps(100 * ((x >= 7).mean() - (x <= 6).mean()), before).message
     assert "every respondent" in X.check_nps(jl.nps(sv)["nps"].item(), before, overall=sv).message
+    change = study.changes["date"].iloc[0]
+    assert X.check_nps(right, sv, before=change).correct
+    assert "every respondent" in X.check_nps(jl.nps(sv)["nps"].item(), sv, before=change).message
     results = [(a, X.check_nps(a, before, overall=sv)) for a in wrong_numbers(right, [x.mean(), 16.5], 3)]
     assert_never_reveals(results, [f"{right:.2f}", f"{right:.1f}", f"{right:+.0f}", repr(right)])
 

@@ -23,6 +23,11 @@ def check_frame(
     what was found. Returns ``obj`` unchanged so callers can write ``df = check_frame(df, ...)``.
     """
     if not isinstance(obj, pd.DataFrame):
+        if type(obj).__module__.startswith("dask"):
+            raise JourneylabError(
+                f"{func}(): argument `{arg}` is a Dask {type(obj).__name__}; {func}() takes a pandas DataFrame: "
+                f"compute it first (`{arg}.compute()`; docs/scale.md lists the functions that take Dask frames)."
+            )
         raise JourneylabError(
             f"{func}(): argument `{arg}` must be a pandas DataFrame, got {type(obj).__name__}."
         )

@@ -171,3 +171,9 @@ def test_funnel_errors(client, study, devents):
     lazy = jl.funnel(devents, steps=["product_view", "chekout_start"])          # data-dependent: on compute
     with pytest.raises(JourneylabError, match="'chekout_start'.*never occur"):
         lazy.compute()
+
+
+def test_pandas_only_functions_say_compute_first(study):
+    codings = dd.from_pandas(jl.autocode(study.segments, study.codebook), npartitions=2)
+    with pytest.raises(JourneylabError, match=r"`codings` is a Dask DataFrame.*codings.compute\(\)"):
+        jl.code_frequencies(codings, study.segments)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 __all__ = ["CodingStore", "read_codings", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
 
+import random
 import sqlite3
 import threading
 import time
@@ -98,6 +99,7 @@ def _migrate_1_to_2(c: sqlite3.Connection) -> None:
 
 # version -> function(conn) bringing a file from that version to the next (run in one transaction)
 _MIGRATIONS: dict = {1: _migrate_1_to_2}
+_JITTER = random.Random()  # lock-polling jitter only; never touches results
 
 
 def normalise_coder(name: str) -> str:
@@ -141,8 +143,8 @@ class CodingStore:
     -----
     WAL journal, ``synchronous=FULL``, one ``BEGIN IMMEDIATE`` transaction per decision: when
     :meth:`apply` returns, the decision is on disk. Several processes may write at once: each
-    write waits for the lock (SQLite's busy handler, then retries with back-off until
-    ``timeout``), so no decision is lost or recorded twice. Readers do not wait for writers;
+    write waits for the lock (polling every few milliseconds until ``timeout``), so no
+    decision is lost or recorded twice. Readers do not wait for writers;
     each read method sees one committed state, and :meth:`snapshot` holds one state across
     several reads. Opening a file written by an older journeylab migrates it to
     :data:`SCHEMA_VERSION` (after a backup copy ``<store>.v<old>.bak``); a file from a newer
@@ -250,13 +252,18 @@ class CodingStore:
             src.close()
         return dest
 
-    def _retry(self, fn, what: str):
-        """``fn()``, retried with back-off while SQLite reports the file busy, for up to ``timeout`` s.
+    def _retry(self, fn, what: str, *, poll: bool = False):
+        """``fn()``, retried while SQLite reports the file busy, for up to ``timeout`` s.
 
-        SQLite's busy handler already waits on most locks; this covers the cases where SQLite
-        returns SQLITE_BUSY without waiting (e.g. WAL recovery after a crash).
+        With ``poll=False`` SQLite's busy handler already waits on most locks and this covers
+        the cases where SQLite returns SQLITE_BUSY without waiting (e.g. WAL recovery after a
+        crash); the back-off doubles up to 50 ms. With ``poll=True`` (the write lock, taken with
+        the busy handler off) it tries again after a random 0.2–2 ms (0.2–10 ms after a second
+        of waiting): SQLite's own handler sleeps up to 100 ms between tries, so a process
+        writing continuously could keep the lock for seconds while another coder waited.
         """
-        deadline = time.monotonic() + self.timeout
+        start = time.monotonic()
+        deadline = start + self.timeout
         delay = 0.001
         while True:
             try:
@@ -269,22 +276,30 @@ class CodingStore:
                         f"{self.path}: could not {what}: the store stayed locked by another process for more "
                         f"than {self.timeout:g} s (SQLite: {exc}); nothing was written. Retry, or pass a "
                         "larger `timeout` to CodingStore") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
+                if poll:
+                    time.sleep(_JITTER.uniform(0.0002, 0.002 if time.monotonic() - start < 1 else 0.01))
+                else:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.05)
 
     def _write(self, fn):
         """Run ``fn(conn)`` in one immediate transaction; committed (fsynced) on return.
 
         ``BEGIN IMMEDIATE`` takes the write lock before anything is read, so concurrent writers
         queue there (never deadlock on a read-to-write upgrade); only that step is retried, so
-        a decision can never be written twice.
+        a decision can never be written twice. Waiting writers poll every few milliseconds, so
+        none waits long behind a process that writes continuously.
         """
         with self._lock:
             c = self._conn
             if c.in_transaction:
                 raise JourneylabError(f"{self.path}: cannot write inside CodingStore.snapshot(); "
                                       "read first, then write after the `with` block")
-            self._retry(lambda: c.execute("BEGIN IMMEDIATE"), "start a write")
+            c.execute("PRAGMA busy_timeout=0")  # poll for the write lock ourselves (see _retry)
+            try:
+                self._retry(lambda: c.execute("BEGIN IMMEDIATE"), "start a write", poll=True)
+            finally:
+                c.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
             try:
                 out = fn(c)
                 c.execute("COMMIT")

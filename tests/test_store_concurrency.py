@@ -55,15 +55,18 @@ def _writer(path: str, name: str, n: str, seed: str) -> None:
     print("ready", flush=True)
     sys.stdin.readline()  # the barrier: wait for "go"
     out = sys.stdout
+    longest = 0.0
     for i, kind, seg, code, coder, tag in _ops(name, int(n), seed):
+        t0 = time.perf_counter()
         if kind == "memo":
             store.set_memo(seg, coder, tag)
             did = 0
         else:
             did = store.decide(seg, code, coder, kind == "apply", memo=tag)
+        longest = max(longest, time.perf_counter() - t0)
         out.write(f"{i} {did}\n")  # the acknowledgement, written only after the call returned
         out.flush()
-    print("done", flush=True)
+    print(f"done {longest:.3f}", flush=True)
 
 
 def _problems(codings: pd.DataFrame, log: pd.DataFrame, memos: pd.DataFrame, memo_log: pd.DataFrame) -> list[str]:
@@ -168,12 +171,13 @@ def test_two_writers_and_a_reader(tmp_path):
     writers = [_spawn("writer", path, name, N_PER_WRITER, seed) for name in names]
     reader = _spawn("reader", path, n_decisions, n_memos)
     _barrier(writers + [reader])
-    acks = {}
+    acks, longest = {}, {}
     for name, p in zip(names, writers):
         out, err = p.communicate(timeout=180)
         assert p.returncode == 0, f"writer {name} failed (seed {seed}):\n{err}"
         lines = out.splitlines()
-        assert lines[-1] == "done"
+        assert lines[-1].startswith("done ")
+        longest[name] = float(lines[-1].split()[1])
         acks[name] = [tuple(map(int, line.split())) for line in lines[:-1]]
         assert [i for i, _ in acks[name]] == list(range(N_PER_WRITER))
     rout, rerr = reader.communicate(timeout=180)
@@ -200,18 +204,20 @@ def test_two_writers_and_a_reader(tmp_path):
             row = log.loc[tag]
             assert (row.decision_id, row.segment_id, row.code, row.coder, row.value) == (
                 did, seg, code, coder, kind == "apply"), (seed, tag)
-    # the writers really ran at the same time: their stretches of the log overlap and alternate
-    # (SQLite's busy handler lets the lock holder run on for a while, so stretches are long)
+    # the writers really ran at the same time: their decisions alternate in the log, and neither
+    # waited long for the other (with SQLite's own busy handler a writer waited up to ~5 s here
+    # and the log had 1-15 switches; the store polls for the lock, giving 100-300)
     who = log.sort_values("decision_id").index.str.split(":").str[0]
     switches = int((who[1:] != who[:-1]).sum())
     ids = log.groupby(log.index.str.split(":").str[0]).decision_id.agg(["min", "max"])
     overlap = ids["max"].min() - ids["min"].max()
-    assert switches >= 4 and overlap > n_decisions / 10, (seed, switches, ids)
+    assert switches >= 30 and overlap > n_decisions / 2, (seed, switches, ids)
+    assert max(longest.values()) < 10, longest
     # the shared coder was decided by both processes, and the current state is the replay
     assert set(log[log.coder_key == "team"].index.str.split(":").str[0]) == {"ana", "bob"}
     _replay_state(path)
     print(f"\n{n_decisions} decisions + {n_memos} memos by 2 writers, {summary['reads']} consistent reads, "
-          f"{switches} writer switches, ids overlap {overlap}, {elapsed:.1f} s")
+          f"{switches} writer switches, longest call {max(longest.values()):.2f} s, {elapsed:.1f} s")
 
 
 # -- 3: SIGKILL mid-write ------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ __all__ = ["ReconcileSession"]
 import html
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from os import PathLike
 from pathlib import Path
 
@@ -30,7 +29,9 @@ _FIXED = ("segment_id", "doc_id", "participant_id", "code", "text")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    from ._clock import now_iso
+
+    return now_iso()  # SOURCE_DATE_EPOCH, when set, makes exported decided_at reproducible
 
 
 class _SqliteLog:

@@ -39,7 +39,6 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -114,7 +113,9 @@ def normalise_coder(name: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    from ._clock import now_iso
+
+    return now_iso()  # SOURCE_DATE_EPOCH, when set, makes exported decided_at reproducible
 
 
 def _check_text(value, arg: str, func: str) -> str:

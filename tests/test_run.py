@@ -1,0 +1,236 @@
+"""``journeylab run``: the whole notebook sequence on the sample study and on a second, different
+study (tests/data/other_study), outputs, reproducibility, the manifest, and failures.
+
+Cost: the three full runs (sample once, the other study twice) start together in one session
+fixture, as CLI subprocesses, so they share the machine's cores: ~2-3 min of wall time in all.
+The failure tests use two tiny notebooks (a few seconds each).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from journeylab.cli import _parameters
+from journeylab.errors import JourneylabError, StudyError
+from journeylab.manifest import MANIFEST_FIELDS
+from journeylab.pipeline import NotebookFailed, notebook_paths, run
+
+ROOT = Path(__file__).resolve().parent.parent
+OTHER = ROOT / "tests" / "data" / "other_study"
+SAMPLE = ROOT / "data" / "sample_study"
+CLI = Path(sys.executable).parent / "journeylab"
+NOTEBOOKS = [p.name for p in notebook_paths()]
+PRODUCTS = ["journey_map.png", "journey_map.svg", "journey_map.pdf", "journey_map.json", "report.html",
+            "evidence_table.csv", "codings.csv", "codings.sqlite", "manifest.json"]
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory):
+    """{"sample": out, "other_a": out, "other_b": out}: three `journeylab run`s started together."""
+    base = tmp_path_factory.mktemp("runs")
+    jobs = {"sample": SAMPLE, "other_a": OTHER, "other_b": OTHER}
+    procs, outs = {}, {}
+    for name, study in jobs.items():
+        outs[name] = base / name / "out"  # same folder name: the manifests compare equal
+        procs[name] = subprocess.Popen([str(CLI), "run", str(study), "--out", str(outs[name])], cwd=base,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    logs = {name: p.communicate(timeout=1800) for name, p in procs.items()}
+    for name, p in procs.items():
+        assert p.returncode == 0, f"journeylab run ({name}) failed:\n{logs[name][0]}\n{logs[name][1]}"
+    return {"outs": outs, "stdout": {k: v[0] for k, v in logs.items()}}
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["sample", "other_a"])
+def test_run_writes_everything(runs, name):
+    out = runs["outs"][name]
+    for product in PRODUCTS:
+        assert (out / product).is_file() and (out / product).stat().st_size > 0, product
+    assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == NOTEBOOKS
+    nb = nbformat.read(out / "notebooks" / "07_journey_map.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and f"output_dir = {str(out)!r}" in injected[0].source
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert (out / "journey_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "journey_map.pdf").read_bytes()[:5] == b"%PDF-"
+    # progress: one line per notebook with its seconds and "ok"
+    lines = [ln for ln in runs["stdout"][name].splitlines() if re.match(r"\[\d/8\]", ln)]
+    assert len(lines) == 8 and all(re.search(r"\d+\.\d s  ok$", ln) for ln in lines)
+
+
+def test_other_study_is_not_the_sample(runs):
+    """The second study's own stages, personas, coders and column names come through."""
+    out = runs["outs"]["other_a"]
+    jmap = json.loads((out / "journey_map.json").read_text(encoding="utf-8"))
+    assert [s["name"] for s in jmap["stages"]] == ["discover", "try", "subscribe", "renew"]
+    import pandas as pd
+
+    ev = pd.read_csv(out / "evidence_table.csv")
+    assert set(ev["stage"].dropna()) <= {"discover", "try", "subscribe", "renew"}
+    assert {"weeknight cook", "meal planner"} <= set(ev["persona"].dropna())
+    assert ev.loc[(ev["code"] == "payment_form_friction") & (ev["persona"] == "all"), "n_participants"].item() == 3
+    cod = pd.read_csv(out / "codings.csv")
+    assert {"lee", "sam"} <= set(cod["coder"])
+    assert "amara" not in set(cod["coder"])
+    # notebook 05 tested the payment-form change on the step at the payment touchpoint
+    fix = pd.read_csv(out / "shipping_form_before_after.csv")
+    assert (fix["from_step"].iloc[0], fix["step"].iloc[0]) == ("plan_viewed", "payment_added")
+
+
+def test_tables_are_byte_identical_across_runs(runs):
+    a, b = runs["outs"]["other_a"], runs["outs"]["other_b"]
+    files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*")
+                   if p.is_file() and p.suffix in {".csv", ".json", ".png", ".svg", ".pdf", ".qdc", ".qdpx"}
+                   and not p.relative_to(a).as_posix().startswith("notebooks/") and p.name != "manifest.json")
+    assert len(files) > 30 and "evidence_table.csv" in files
+    different = [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()]
+    assert different == []
+
+
+def test_manifest_same_apart_from_timings(runs):
+    ma, mb = _manifest(runs["outs"]["other_a"]), _manifest(runs["outs"]["other_b"])
+    ta, tb = ma.pop("timings"), mb.pop("timings")
+    assert ma == mb
+    assert set(ta["notebooks"]) == set(tb["notebooks"]) == set(NOTEBOOKS)
+
+
+def test_report_same_apart_from_timings(runs):
+    def strip(out):
+        text = (out / "report.html").read_text(encoding="utf-8")
+        assert text.count("<div id='timings'>") == 1
+        return re.sub(r"<div id='timings'>.*?</div>", "", text, flags=re.S)
+
+    assert strip(runs["outs"]["other_a"]) == strip(runs["outs"]["other_b"])
+
+
+@pytest.mark.parametrize("name, study", [("sample", SAMPLE), ("other_a", OTHER)])
+def test_manifest_complete(runs, name, study):
+    out = runs["outs"][name]
+    m = _manifest(out)
+    assert list(m) == MANIFEST_FIELDS
+    assert m["status"] == "ok" and m["failed"] is None
+    # every input file hashed, with the right digest
+    files = sorted(p for p in study.rglob("*") if p.is_file())
+    assert sorted(m["inputs"]) == sorted(p.relative_to(study).as_posix() for p in files)
+    for p in files:
+        assert m["inputs"][p.relative_to(study).as_posix()] == hashlib.sha256(p.read_bytes()).hexdigest()
+    assert m["study"]["folder"] == study.name and m["study"]["name"]
+    assert m["parameters"] == {"study_path": study.name, "output_dir": ".", "seed": 2026}
+    assert m["seeds"] == {"seed": 2026, "PYTHONHASHSEED": "0"}
+    assert m["notebooks"] == NOTEBOOKS
+    assert set(m["notebook_parameters"]) == set(NOTEBOOKS)
+    assert m["notebook_parameters"]["04_sentiment.ipynb"]["engine"] == "vader"
+    assert all(p["seed"] == 2026 for p in m["notebook_parameters"].values())
+    for pkg in ("python", "journeylab", "pandas", "numpy", "matplotlib", "nbclient"):
+        assert m["versions"][pkg], pkg
+    assert m["journeylab_version"] == m["versions"]["journeylab"]
+    assert m["python"] and m["platform"]
+    out_hash = hashlib.sha256((out / "evidence_table.csv").read_bytes()).hexdigest()
+    assert m["outputs"]["evidence_table.csv"] == out_hash
+    assert not [k for k in m["outputs"] if k.startswith("notebooks/") or k.endswith((".html", ".sqlite"))]
+    t = m["timings"]
+    assert set(t["notebooks"]) == set(NOTEBOOKS) and all(v > 0 for v in t["notebooks"].values())
+    assert t["started"] <= t["finished"]
+    assert t["total_seconds"] >= sum(t["notebooks"].values()) - 1
+
+
+def test_report_includes_run_manifest(runs):
+    text = (runs["outs"]["sample"] / "report.html").read_text(encoding="utf-8")
+    timings = re.search(r"<div id='timings'>.*?</div>", text, flags=re.S).group(0)
+    assert all(nb in timings for nb in NOTEBOOKS)
+    assert "map_parameters" in text and "notebook_parameters" in text
+    assert "study.yml" in text  # input hashes
+
+
+# ----------------------------------------------------------------------------- failures
+
+
+def _tiny_notebooks(folder: Path) -> Path:
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def write(name, params, cells):
+        p = new_code_cell(params)
+        p.metadata["tags"] = ["parameters"]
+        nb = new_notebook(cells=[p, *map(new_code_cell, cells)])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, folder / name)
+
+    write("01_first.ipynb", 'study_path = None\noutput_dir = "outputs"\nseed = 0',
+          ['from pathlib import Path\nPath(output_dir, "first.csv").write_text("a,b\\n1,2\\n")'])
+    write("02_second.ipynb", 'study_path = None\noutput_dir = "outputs"\nseed = 0\nthreshold = 0.5',
+          ["x = 1", "def check(t):\n    if t > 0.8:\n        raise ValueError(f'threshold {t} is too high')\ncheck(threshold)",
+           'from pathlib import Path\nPath(output_dir, "second.csv").write_text("never")'])
+    write("03_third.ipynb", 'study_path = None\noutput_dir = "outputs"\nseed = 0', ["print('never run')"])
+    return folder
+
+
+def test_failing_notebook_stops_the_run_and_keeps_outputs(tmp_path):
+    nbs = _tiny_notebooks(tmp_path / "nbs")
+    out = tmp_path / "out"
+    with pytest.raises(NotebookFailed) as info:
+        run(OTHER, out, notebooks=nbs, parameters={"threshold": 0.9}, quiet=True)
+    msg = str(info.value)
+    assert "02_second.ipynb failed at cell 3" in msg
+    assert "check(threshold)" in msg and "ValueError: threshold 0.9 is too high" in msg
+    assert info.value.notebook == "02_second.ipynb" and info.value.cell == 3
+    # what was produced is kept: the first notebook's table, both executed notebooks (the second
+    # partly, with the error), a manifest that says "failed"; the third never ran
+    assert (out / "first.csv").read_text() == "a,b\n1,2\n"
+    assert not (out / "second.csv").exists()
+    partial = nbformat.read(out / "notebooks" / "02_second.ipynb", as_version=4)
+    errors = [o for c in partial.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert [e["evalue"] for e in errors] == ["threshold 0.9 is too high"]
+    assert not (out / "notebooks" / "03_third.ipynb").exists()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "failed" and m["failed"] == {"notebook": "02_second.ipynb", "cell": 3}
+    assert list(m["timings"]["notebooks"]) == ["01_first.ipynb", "02_second.ipynb"]
+    assert m["outputs"] == {"first.csv": hashlib.sha256(b"a,b\n1,2\n").hexdigest()}
+
+
+def test_cli_failure_is_a_message_not_a_traceback(tmp_path):
+    nbs = _tiny_notebooks(tmp_path / "nbs")
+    r = subprocess.run([str(CLI), "run", str(OTHER), "--out", str(tmp_path / "out"), "--notebooks", str(nbs),
+                        "--param", "threshold=0.95"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    assert "[2/3] 02_second" in r.stdout and "FAILED" in r.stdout and "[3/3]" not in r.stdout
+    assert "journeylab run: 02_second.ipynb failed at cell 3" in r.stderr
+    assert "ValueError: threshold 0.95 is too high" in r.stderr
+    assert "Traceback (most recent call last)" not in r.stderr  # no Python traceback of journeylab itself
+
+
+def test_broken_study_stops_before_any_kernel(tmp_path):
+    study = shutil.copytree(OTHER, tmp_path / "broken")
+    survey = (study / "survey.csv").read_text().splitlines()
+    survey[1] = survey[1].replace(",9,", ",42,", 1) if ",9," in survey[1] else survey[1] + "x"
+    (study / "survey.csv").write_text("\n".join(survey) + "\n")
+    (study / "participants.csv").write_text("pid,name,profile\nG1,A,astronaut\n")
+    with pytest.raises(StudyError, match="participants.csv, line 2.*astronaut"):
+        run(study, tmp_path / "out", quiet=True)
+    assert not (tmp_path / "out").exists()
+    r = subprocess.run([str(CLI), "run", str(study), "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert r.returncode == 2 and "journeylab run:" in r.stderr and "astronaut" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_run_arguments(tmp_path):
+    with pytest.raises(JourneylabError, match="study folder .*nowhere not found"):
+        run(tmp_path / "nowhere", tmp_path / "out")
+    with pytest.raises(JourneylabError, match="seed are set by run"):
+        run(OTHER, tmp_path / "out", parameters={"seed": 1}, notebooks=_tiny_notebooks(tmp_path / "nbs"))
+    assert _parameters(["engine=nltk", "threshold=0.9", "n=3", "name='a b'"]) == \
+        {"engine": "nltk", "threshold": 0.9, "n": 3, "name": "a b"}
+    with pytest.raises(JourneylabError, match="expected NAME=VALUE"):
+        _parameters(["engine"])

@@ -373,8 +373,9 @@ class CodingSession:
     buttons and Space/Enter presses them (ipywidgets has no custom shortcuts). The parts carry
     stable CSS classes for styling and browser tests: ``jl-coding-session`` (the whole widget),
     ``jl-header``, ``jl-code-toggle``, ``jl-prev``, ``jl-next``, ``jl-next-uncoded``,
-    ``jl-no-code``, ``jl-accept``, ``jl-reject``, ``jl-accept-all``, ``jl-memo``,
-    ``jl-save-memo``, ``jl-code-search``, ``jl-jump``, ``jl-status``.
+    ``jl-no-code``, ``jl-suggestion`` (a suggestion's row), ``jl-accept``, ``jl-reject``,
+    ``jl-accept-all``, ``jl-memo``, ``jl-save-memo``, ``jl-code-search``, ``jl-jump``,
+    ``jl-status``.
 
     Examples
     --------
@@ -414,10 +415,12 @@ class CodingSession:
         if "participant_id" in st.segments.columns:
             pids = sorted({p for p in st.segments.set_index("segment_id").loc[st.codable, "participant_id"]
                            if isinstance(p, str)})
-        self.participant_filter = w.Dropdown(options=[("all participants", None)] + [(p, p) for p in pids],
+        # "all" is "", not None: a None option shows as an empty box in JupyterLab (the browser
+        # reports no selection back to the kernel)
+        self.participant_filter = w.Dropdown(options=[("all participants", "")] + [(p, p) for p in pids],
                                              description="Participant")
         stages = [s for s in dict.fromkeys(c.stage for c in codebook) if s]
-        self.stage_filter = w.Dropdown(options=[("all stages", None)] + [(s, s) for s in stages], description="Stage")
+        self.stage_filter = w.Dropdown(options=[("all stages", "")] + [(s, s) for s in stages], description="Stage")
         self.suggested_filter = w.Checkbox(description="with suggestions", indent=False)
         self.uncoded_filter = w.Checkbox(description="uncoded only", indent=False)
         for f in (self.participant_filter, self.stage_filter, self.suggested_filter, self.uncoded_filter):
@@ -499,7 +502,7 @@ class CodingSession:
         if self._updating:
             return
         self._action(lambda: self.state.set_filters(
-            participants=self.participant_filter.value, stage=self.stage_filter.value,
+            participants=self.participant_filter.value or None, stage=self.stage_filter.value or None,
             suggested=self.suggested_filter.value, uncoded=self.uncoded_filter.value))()
 
     def _on_memo(self, change):
@@ -562,6 +565,7 @@ class CodingSession:
                 rej.add_class("jl-reject")
                 rows.append(w.HBox([w.HTML(f"suggested: <b>{html.escape(s['code'])}</b>{html.escape(label[len(s['code']):])} "
                                           f"<i>({s['origin']})</i>", layout=w.Layout(flex="1 1 auto")), acc, rej]))
+                rows[-1].add_class("jl-suggestion")
             if len(pending) > 1:
                 rows.append(self.accept_all_button)
             self.suggestions_box.children = rows

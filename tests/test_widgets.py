@@ -140,10 +140,10 @@ def test_filters(session):
     st = session.state
     session.participant_filter.value = "P02"
     assert st.visible == ["P02-t002", "P02-t003"] and st.segment_id == "P02-t002"
-    session.participant_filter.value = None
+    session.participant_filter.value = ""  # "all participants"
     session.stage_filter.value = "retention"   # segments with a retention suggestion or code
     assert st.visible == ["P01-t004", "P02-t002"]
-    session.stage_filter.value = None
+    session.stage_filter.value = ""
     session.suggested_filter.value = True
     assert st.visible == ["P01-t002", "P01-t004", "P02-t002"]
     session.suggested_filter.value = False

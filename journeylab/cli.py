@@ -56,12 +56,34 @@ def _demo(args) -> int:
     return 0
 
 
-def _lab(args) -> int:  # pragma: no cover - interactive
-    import subprocess
+def lab_command(extra=()) -> list[str]:
+    """The command ``journeylab lab`` runs: JupyterLab on ``notebooks/`` with this Python's kernel.
+
+    The server runs on this interpreter, and Jupyter starts the ``python3`` kernel with the
+    server's own interpreter, so the notebooks see this environment's journeylab.
+    """
+    import os
 
     from .pipeline import NOTEBOOK_DIR
 
-    return subprocess.call([sys.executable, "-m", "jupyterlab", f"--notebook-dir={NOTEBOOK_DIR}"] + args.extra)
+    if not NOTEBOOK_DIR.is_dir():
+        raise JourneylabError(f"no notebooks folder at {NOTEBOOK_DIR}: `journeylab lab` opens the notebooks of a "
+                              "clone of the repository (`make lab` there)")
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={NOTEBOOK_DIR}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        cmd.append("--allow-root")  # containers and CI machines run as root; Jupyter refuses root without it
+    return cmd + list(extra)
+
+
+def _lab(args) -> int:  # pragma: no cover - interactive
+    import os
+    import subprocess
+
+    cmd = lab_command(args.extra)
+    print(f"journeylab lab: JupyterLab on {cmd[3].split('=', 1)[1]}, kernel {sys.executable}", flush=True)
+    if os.name == "posix":
+        os.execv(cmd[0], cmd)  # JupyterLab takes over: Ctrl-C reaches it and it stops its kernels
+    return subprocess.call(cmd)
 
 
 def main(argv=None) -> int:
@@ -95,11 +117,17 @@ def main(argv=None) -> int:
     run_options(p)
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser("lab", help="open JupyterLab on the notebooks")
-    p.add_argument("extra", nargs=argparse.REMAINDER)
+    p = sub.add_parser("lab", help="open JupyterLab on the notebooks with this environment's kernel",
+                       description="Open JupyterLab on the notebooks with this environment's kernel. Other "
+                                   "options go to JupyterLab, e.g. `journeylab lab --port=8899 --no-browser`.")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="options for JupyterLab")
     p.set_defaults(func=_lab)
 
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "lab":  # JupyterLab's own options (--port=8899, --no-browser, ...) go through
+        args.extra = unknown + args.extra
     try:
         return args.func(args)
     except JourneylabError as exc:

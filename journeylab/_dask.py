@@ -365,3 +365,122 @@ def funnel(events, *, spec, user, time, event, session, by, attribution, alpha, 
                       order=spec.order, entry=spec.entry, count=spec.count, by=by_cols, attribution=attribution,
                       alpha=alpha, correction=correction, **a["cols"])
     return DaskFunnel(delayed, units, definition)
+
+
+# ----------------------------------------------------------------------------- code frequencies
+
+
+def _first_per_segment(df: pd.DataFrame) -> pd.DataFrame:
+    """A partition shuffled by ``segment_id``: each segment's first row in the frame's order."""
+    df = df.sort_values(_POS, kind="stable").drop_duplicates("segment_id").drop(columns=_POS)
+    return df.assign(segment_id=df["segment_id"].astype(str))
+
+
+def _codings_of(codings, coder):
+    """Row-wise part of ``coding._one_coder``: rows of ``coder`` (all rows for None / "any")."""
+    from .coding import ANY
+
+    if "coder" in codings.columns and coder not in (None, ANY):
+        codings = codings[codings["coder"] == coder]
+    return codings[["segment_id", "code"]].dropna().astype(str)
+
+
+def _finish_frequencies(counts, groups, participants, coders, codes, n_segments, a: dict) -> pd.DataFrame:
+    """The computed, small pieces → the :func:`journeylab.code_frequencies` table."""
+    from .coding import ANY, _check_known_codes, _freq_finish, _freq_population
+
+    func = "code_frequencies"
+    if coders is not None and a["coder"] != ANY:
+        coders = sorted(pd.Series(coders).astype(str).unique())
+        if a["coder"] is None and len(coders) > 1:
+            raise JourneylabError(
+                f"{func}(): `codings` holds several coders ({', '.join(coders)}); pass coder=<name> "
+                "(e.g. the reconciled 'gold' coder) or coder='any' to count a code when any coder applied it.")
+        if a["coder"] is not None and a["coder"] not in coders:
+            raise JourneylabError(f"{func}(): no coder {a['coder']!r} in `codings`; coders: {', '.join(coders) or 'none'}")
+    _check_known_codes(pd.unique(np.asarray(codes, dtype=object)), a["codebook"], func)
+    if n_segments == 0:
+        raise JourneylabError(f"{func}(): argument `segments` is empty (0 rows); expected at least one row.")
+    pop = _freq_population(participants, groups, a["part_cols"], a["seg_cols"])
+    counts = counts.reset_index(drop=True)
+    for c in ("n_segments", "n_participants"):
+        counts[c] = counts[c].astype(np.int64)
+    return _freq_finish(counts, pop, a["by"], a["code_cols"], a["codebook"])
+
+
+def code_frequencies(codings, segments, participants, *, by, codebook, coder):
+    """The Dask path of :func:`journeylab.code_frequencies`: a lazy one-partition Dask DataFrame.
+
+    Counting is distributed and exact: the codings are reduced to distinct (segment, code)
+    pairs; the segments to each segment's first row (a shuffle by ``segment_id``, as pandas'
+    ``drop_duplicates`` keeps the first); the two are joined, and rows per
+    (code, group, participant) are counted — the number of segments, which adds up across
+    partitions — and then summed per (code, group), where the count of participants is the number
+    of distinct (code, group, participant) rows. Only these per-code counts, the distinct
+    (participant, segment-column) pairs and the participants table reach the final task, which
+    runs the pandas function's own finishing code.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    from ._validation import check_frame
+    from .coding import _check_codings, _freq_by
+
+    func = "code_frequencies"
+    codings = codings if is_dask(codings) else _from_pandas(codings, "codings", func)
+    segments = segments if is_dask(segments) else _from_pandas(segments, "segments", func)
+    _check_codings(codings._meta, func)
+    check_frame(segments._meta, arg="segments", func=func, required=["segment_id", "participant_id"], allow_empty=True)
+    if coder is not None and not isinstance(coder, str):
+        raise JourneylabError(f"{func}(): `coder` must be a coder's name, 'any' or None; got {coder!r}.")
+    by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
+    if participants is not None:
+        lazy = is_dask(participants)
+        check_frame(participants._meta if lazy else participants, arg="participants", func=func,
+                    required=["participant_id", *part_cols], allow_empty=lazy)
+
+    cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
+    cod = cod.drop_duplicates()
+    seg = segments[["segment_id", "participant_id", *seg_cols]]
+    meta = seg._meta.copy()
+    meta[_POS] = pd.Series([], dtype=np.int64)
+    seg = seg.map_partitions(_with_position, meta=meta).shuffle(on="segment_id")
+    seg = seg.map_partitions(_first_per_segment, meta=_first_per_segment(meta))
+    df = cod.merge(seg, on="segment_id", how="inner")
+    if part_cols:
+        people = participants[["participant_id", *part_cols]].drop_duplicates()
+        df = df.merge(people, on="participant_id", how="left").dropna(subset=["participant_id"])
+    keys = ["code", *[b for b in by if b not in code_cols]]
+    # each (segment, code, group) occurs once: rows per (code, group, participant) are segments
+    per_person = df.groupby([*keys, "participant_id"], dropna=False).size().rename("n_segments").reset_index()
+    counts = per_person.groupby(keys, dropna=False).agg({"n_segments": "sum", "participant_id": "count"})
+    counts = counts.rename(columns={"participant_id": "n_participants"}).reset_index()
+    groups = seg[["participant_id", *seg_cols]].dropna(subset=["participant_id"]).drop_duplicates()
+    coders = codings["coder"].dropna().unique() if "coder" in codings.columns and coder != "any" else None
+    codes = cod["code"].unique()
+    a = dict(by=by, code_cols=code_cols, seg_cols=seg_cols, part_cols=part_cols, codebook=codebook, coder=coder)
+    n_segments = segments.shape[0]
+    out = dask.delayed(_finish_frequencies, pure=True)(counts, groups, participants, coders, codes, n_segments, a)
+    with dask.config.set({"dataframe.convert-string": False}):   # the pandas function's own dtypes
+        return dd.from_delayed([out], meta=_frequencies_meta(counts._meta, groups._meta, participants, a), verify_meta=False)
+
+
+def _frequencies_meta(counts, groups, participants, a):
+    from .coding import _freq_finish, _freq_population
+
+    counts = counts.copy()
+    for c in ("n_segments", "n_participants"):
+        counts[c] = counts[c].astype(np.int64)
+    if is_dask(participants):
+        participants = participants._meta
+    pop = _freq_population(participants, groups, a["part_cols"], a["seg_cols"])
+    out = _freq_finish(counts, pop, a["by"], a["code_cols"], a["codebook"]).iloc[:0]
+    return out.astype({"code": str, "mentioned_by": str})
+
+
+def _from_pandas(df, arg: str, func: str):
+    import dask.dataframe as dd
+
+    if not isinstance(df, pd.DataFrame):
+        raise JourneylabError(f"{func}(): argument `{arg}` must be a pandas or Dask DataFrame, got {type(df).__name__}.")
+    return dd.from_pandas(df, npartitions=1, sort=False)

@@ -15,6 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from . import _dask
 from ._validation import check_choice, check_frame
 from .autocode import _is_negator, stem, tokenize
 from .codebook import Codebook
@@ -125,23 +126,13 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     1    y           1               1       1 of 2
     """
     func = "code_frequencies"
+    if any(_dask.is_dask(x) for x in (codings, segments, participants)):
+        return _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
     _check_codings(codings, func)
     _segments(segments, func)
     cod = _one_coder(codings, coder, func)
-    by = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    code_cols = [b for b in by if b in ("stage", "kind")]
-    if code_cols and codebook is None:
-        raise JourneylabError(f"{func}(): by={code_cols[0]!r} needs the codebook (codebook=...)")
-    seg_cols = [b for b in by if b not in code_cols and b in segments.columns and b != "participant_id"]
-    part_cols = [b for b in by if b not in code_cols and b not in seg_cols]
-    if part_cols:
-        if participants is None:
-            raise JourneylabError(f"{func}(): by={part_cols[0]!r} is not a segments column; pass `participants` "
-                                  "to group by a participant attribute")
-        check_frame(participants, arg="participants", func=func, required=["participant_id", *part_cols])
-    unknown = [c for c in cod["code"].unique() if codebook is not None and c not in codebook]
-    if unknown:
-        raise JourneylabError(f"{func}(): code {unknown[0]!r} in `codings` is not in the codebook")
+    by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
+    _check_known_codes(cod["code"].unique(), codebook, func)
 
     seg = segments[["segment_id", "participant_id", *seg_cols]].drop_duplicates("segment_id").copy()
     seg["segment_id"] = seg["segment_id"].astype(str)
@@ -150,21 +141,62 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     df = cod.merge(seg, on="segment_id", how="inner")
     if part_cols:  # turns without a participant (interviewer) have no participant attributes
         df = df.dropna(subset=["participant_id"])
-    if codebook is not None:
-        df["stage"] = df["code"].map(lambda c: codebook[c].stage)
-        df["kind"] = df["code"].map(lambda c: codebook[c].kind)
-    group_cols = [b for b in by if b not in code_cols]
-    keys = ["code", *group_cols]
+    keys = ["code", *[b for b in by if b not in code_cols]]
     counts = df.groupby(keys, dropna=False).agg(n_segments=("segment_id", "nunique"),
                                                 n_participants=("participant_id", "nunique")).reset_index()
-    # denominators
-    if participants is not None:
-        pop = participants[["participant_id", *part_cols]].drop_duplicates("participant_id")
-        if seg_cols:
-            pop = pop.merge(seg[["participant_id", *seg_cols]].dropna(subset=["participant_id"]).drop_duplicates(),
-                            on="participant_id")
-    else:
-        pop = seg[["participant_id", *seg_cols]].dropna(subset=["participant_id"]).drop_duplicates()
+    pop = _freq_population(participants, _participant_groups(seg, seg_cols), part_cols, seg_cols)
+    return _freq_finish(counts, pop, by, code_cols, codebook)
+
+
+def _freq_by(by, codebook, segment_columns, participants, func: str):
+    """Split ``by`` into code columns (``stage``/``kind``), segment columns and participant
+    attributes; check the codebook / participants they need (columns only)."""
+    by = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    code_cols = [b for b in by if b in ("stage", "kind")]
+    if code_cols and codebook is None:
+        raise JourneylabError(f"{func}(): by={code_cols[0]!r} needs the codebook (codebook=...)")
+    seg_cols = [b for b in by if b not in code_cols and b in segment_columns and b != "participant_id"]
+    part_cols = [b for b in by if b not in code_cols and b not in seg_cols]
+    if part_cols:
+        if participants is None:
+            raise JourneylabError(f"{func}(): by={part_cols[0]!r} is not a segments column; pass `participants` "
+                                  "to group by a participant attribute")
+        lazy = _dask.is_dask(participants)
+        check_frame(participants._meta if lazy else participants, arg="participants", func=func,
+                    required=["participant_id", *part_cols], allow_empty=lazy)
+    return by, code_cols, seg_cols, part_cols
+
+
+def _check_known_codes(codes, codebook, func: str) -> None:
+    unknown = [c for c in codes if codebook is not None and c not in codebook]
+    if unknown:
+        raise JourneylabError(f"{func}(): code {unknown[0]!r} in `codings` is not in the codebook")
+
+
+def _participant_groups(seg: pd.DataFrame, seg_cols: list) -> pd.DataFrame:
+    """Distinct (participant, segment-column values) of the segments with a participant."""
+    return seg[["participant_id", *seg_cols]].dropna(subset=["participant_id"]).drop_duplicates()
+
+
+def _freq_population(participants, groups: pd.DataFrame, part_cols: list, seg_cols: list) -> pd.DataFrame:
+    """The denominators' people: ``participant_id`` and the group columns (rows may repeat)."""
+    if participants is None:
+        return groups
+    pop = participants[["participant_id", *part_cols]].drop_duplicates("participant_id")
+    if seg_cols:
+        pop = pop.merge(groups, on="participant_id")
+    return pop
+
+
+def _freq_finish(counts: pd.DataFrame, pop: pd.DataFrame, by: list, code_cols: list,
+                 codebook: Codebook | None) -> pd.DataFrame:
+    """Counts per (code, group) and the population → the :func:`code_frequencies` table.
+
+    ``counts`` has ``code``, the group columns, ``n_segments`` and ``n_participants``; shared by
+    the pandas and the Dask path, so both give the same table from the same counts.
+    """
+    group_cols = [b for b in by if b not in code_cols]
+    keys = ["code", *group_cols]
     if group_cols:
         totals = pop.groupby(group_cols, dropna=False)["participant_id"].nunique().rename("n_participants_total")
         counts = counts.merge(totals.reset_index(), on=group_cols, how="left")

@@ -98,6 +98,19 @@ def _csv_line_numbers(path: Path, opener=open) -> list[int]:
     return starts
 
 
+def _unclosed_quote_line(path: Path, opener=open) -> int | None:
+    """Line on which the CSV record holding a never-closed quote starts (the last record)."""
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            start = prev = 0
+            for _ in reader:
+                start, prev = prev + 1, reader.line_num
+            return start or None
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError):
+        return None
+
+
 class _LineMap:
     """Maps a data row index to its CSV line, computed only when a problem needs it."""
 
@@ -169,6 +182,9 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
         if m:
             col.error(rel, f"expected {m.group(1)} fields (as in the header), found {m.group(3)}; "
                       "check for an unquoted comma or a missing one", line=int(m.group(2)))
+        elif "EOF inside string" in msg:
+            col.error(rel, "a quote (\") opened here is never closed, so the rest of the file reads as one "
+                      "field; check for an unbalanced quote", line=_unclosed_quote_line(path, opener))
         else:
             col.error(rel, f"cannot parse the CSV ({msg.strip()}); check for an unbalanced quote")
         return None, None
@@ -282,12 +298,65 @@ class _Config:
     redaction: dict
 
 
+def _is_str_list(value, *, nested: bool = False) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(x, str) or (nested and isinstance(x, list) and x and all(isinstance(y, str) for y in x))
+        for x in value)
+
+
+def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
+    """Report study.yml sections of the wrong type and return a copy with them emptied."""
+    raw = dict(raw)
+    expect = [  # key, check, default, what was expected
+        ("name", lambda v: isinstance(v, (str, int, float)), None, "a title"),
+        ("funnel", lambda v: isinstance(v, dict), {}, "a mapping {steps: [...], window: 7D}"),
+        ("changes", lambda v: isinstance(v, list), [], "a list of {date: ..., name: ...}"),
+        ("survey", lambda v: isinstance(v, dict), {}, "a mapping {nps: ..., csat: {...}, csat_scale: [1, 5]}"),
+        ("personas", _is_str_list, [], "a list of persona names"),
+        ("interviewer_labels", _is_str_list, None, "a list of speaker labels"),
+        ("redaction", lambda v: isinstance(v, dict), {}, "a mapping {enabled: true, order_pattern: ...}"),
+        ("unmapped_events", lambda v: isinstance(v, str), "error", "'error' or 'exclude'"),
+    ]
+    for key, ok, default, what in expect:
+        if raw.get(key) is not None and not ok(raw[key]):
+            col.error(rel, f"'{key}:' must be {what}, found {raw[key]!r}", line=_yaml_line(root, key))
+            raw[key] = default
+    funnel = dict(raw.get("funnel") or {})
+    if funnel.get("steps") is not None and not _is_str_list(funnel["steps"], nested=True):
+        col.error(rel, "funnel steps: expected a list of event names (or lists of names), "
+                  f"found {funnel['steps']!r}", line=_yaml_line(root, "funnel", "steps"))
+        funnel["steps"] = []
+    raw["funnel"] = funnel
+    survey = dict(raw.get("survey") or {})
+    csat = survey.get("csat")
+    if csat is not None and not (isinstance(csat, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                                                  for k, v in csat.items())):
+        col.error(rel, f"survey csat: expected a mapping {{survey column: touchpoint}}, found {csat!r}",
+                  line=_yaml_line(root, "survey", "csat"))
+        survey["csat"] = {}
+    if survey.get("nps") is not None and not isinstance(survey["nps"], str):
+        col.error(rel, f"survey nps: expected the name of the NPS column, found {survey['nps']!r}",
+                  line=_yaml_line(root, "survey", "nps"))
+        survey["nps"] = "nps"
+    raw["survey"] = survey
+    return raw
+
+
 def _parse_config(path: Path, col: _Collector) -> _Config | None:
     rel = "study.yml"
     if not path.is_file():
         col.error(rel, "not found; every study folder needs a study.yml (see docs/study-format.md)")
         return None
-    text = path.read_text(encoding="utf-8-sig")
+    data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
+        col.error(rel, "the file is UTF-16 or holds NUL bytes; expected UTF-8 text (re-save it as UTF-8)", line=1)
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        col.error(rel, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at byte offset {exc.start}); "
+                  "re-save the file as UTF-8", line=data.count(b"\n", 0, exc.start) + 1)
+        return None
     try:
         root = yaml.compose(text)
         raw = yaml.safe_load(text) or {}
@@ -299,6 +368,7 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         col.error(rel, f"expected a mapping of settings (name:, stages:, ...), found {type(raw).__name__}", line=1)
         return None
     n0 = col.n_errors
+    raw = _check_config_types(raw, root, rel, col)
     if not raw.get("name"):
         col.error(rel, "missing 'name:' (the study's title)", line=1)
     stages_raw = raw.get("stages")
@@ -343,7 +413,8 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         line = _yaml_line(root, "events", ev)
         if isinstance(spec, str):
             spec = {"stage": spec}
-        if not isinstance(spec, dict) or "stage" not in spec:
+        if (not isinstance(spec, dict) or not isinstance(spec.get("stage"), str)
+                or not isinstance(spec.get("touchpoint", ""), (str, type(None)))):
             col.error(rel, f"event {ev!r}: expected {{stage: <stage>, touchpoint: <touchpoint>}}, found {spec!r}", line=line)
             continue
         if spec["stage"] not in stages:

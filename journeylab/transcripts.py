@@ -145,7 +145,8 @@ _ID_LIKE = re.compile(
     re.IGNORECASE)
 _TIMING = re.compile(
     r"[ \t]*(?P<a>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]+-->[ \t]+(?P<b>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:[ \t].*)?")
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+(?P<name>[^>]*))?>|</v>")
+# no '<' inside a tag: a line of unclosed "<v <v <v ..." is then linear, not quadratic
+_VOICE = re.compile(r"<v(?:\.[^\s<>]*)?(?:[ \t]+(?P<name>[^<>]*))?>|</v>")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<\d+(?::\d+)*(?:[.,]\d+)?>")
 
 

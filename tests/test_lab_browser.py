@@ -82,7 +82,8 @@ class Lab:
         _write_json(settings / "apputils-extension" / "notification.jupyterlab-settings",
                     {"fetchNews": "false", "checkForUpdates": False})
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-               "--port-retries=0", f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}"]
+               "--port-retries=0", f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}",
+               "--KernelManager.shutdown_wait_time=1"]  # a kernel still running cells is killed after 1 s
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         self._log = open(self.log_path, "wb")
@@ -163,7 +164,7 @@ def lab(tmp_path_factory, browser):  # browser first: no server is started when 
 
 
 @pytest.fixture
-def page(browser, lab, tmp_path, request):
+def page(browser, lab):
     """A fresh page; on a failure its screenshot is saved and named in the message."""
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
     pg.set_default_timeout(30_000)

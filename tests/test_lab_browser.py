@@ -206,10 +206,6 @@ def run_menu(page, label: str) -> None:
     item.click()
 
 
-def code_cells(page):
-    return page.locator(".jp-Notebook .jp-CodeCell")
-
-
 _PROMPTS_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-CodeCell')).map(c => {
     const p = c.querySelector('.jp-InputPrompt');
     return p ? p.textContent.trim() : '';

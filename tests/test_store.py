@@ -1,12 +1,7 @@
-"""The coding store: decisions, log, memos, positions, durability under SIGKILL, concurrent writers."""
+"""The coding store: decisions, log, memos, reviewed marks, positions, errors."""
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +10,6 @@ import pytest
 import journeylab as jl
 from journeylab.errors import JourneylabError
 from journeylab.store import CodingStore, normalise_coder, read_codings
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -146,55 +139,5 @@ def test_errors(store, tmp_path):
         CodingStore(newer)
 
 
-WRITER = textwrap.dedent("""
-    import sys
-    sys.path.insert(0, {root!r})
-    from journeylab.store import CodingStore
-    store = CodingStore(sys.argv[1])
-    coder, n = sys.argv[2], int(sys.argv[3])
-    for i in range(n):
-        store.apply(f"s{{i:05d}}", "code_" + str(i % 7), coder, memo=f"decision {{i}}")
-        print(i, flush=True)       # the acknowledgement: printed only after the commit returned
-    print("done", flush=True)
-""")
 
-
-def _writer(tmp_path, store_path, coder, n):
-    script = tmp_path / "writer.py"
-    script.write_text(WRITER.format(root=str(ROOT)))
-    return subprocess.Popen([sys.executable, str(script), str(store_path), coder, str(n)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def test_sigkill_loses_no_acknowledged_decision(tmp_path):
-    path = tmp_path / "codings.sqlite"
-    proc = _writer(tmp_path, path, "ana", 100_000)
-    acked = []
-    for line in proc.stdout:
-        acked.append(int(line))
-        if len(acked) == 150:
-            break
-    os.kill(proc.pid, signal.SIGKILL)  # mid-stream: it is writing the next decisions
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    # every acknowledged decision is in the reopened store (plus at most the few in flight)
-    with CodingStore(path) as store:
-        got = set(store.codings("ana").segment_id)
-        log = store.decisions()
-    assert {f"s{i:05d}" for i in acked} <= got
-    assert len(log) >= 150 and log.decision_id.is_monotonic_increasing
-    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
-
-def test_two_processes_write_at_once(tmp_path):
-    path = tmp_path / "codings.sqlite"
-    CodingStore(path).close()
-    procs = [_writer(tmp_path, path, coder, 60) for coder in ("ana", "bob")]
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-        assert out.splitlines()[-1] == "done"
-    with CodingStore(path) as store:
-        cod = store.codings()
-        assert cod.groupby("coder").size().to_dict() == {"ana": 60, "bob": 60}
-        assert len(store.decisions()) == 120
+# Several processes, SIGKILL, busy locks and schema migrations: tests/test_store_concurrency.py

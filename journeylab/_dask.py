@@ -385,26 +385,47 @@ def _codings_of(codings, coder):
     return codings[["segment_id", "code"]].dropna().astype(str)
 
 
+def _check_coder_arg(coder, func: str) -> None:
+    if coder is not None and not isinstance(coder, str):
+        raise JourneylabError(f"{func}(): `coder` must be a coder's name, 'any' or None; got {coder!r}.")
+
+
+def _check_coders(coders, coder, func: str) -> None:
+    """``coding._one_coder``'s checks, on the distinct coders found (computed)."""
+    from .coding import ANY
+
+    if coders is None or coder == ANY:
+        return
+    coders = sorted(pd.Series(coders).astype(str).unique())
+    if coder is None and len(coders) > 1:
+        raise JourneylabError(
+            f"{func}(): `codings` holds several coders ({', '.join(coders)}); pass coder=<name> "
+            "(e.g. the reconciled 'gold' coder) or coder='any' to count a code when any coder applied it.")
+    if coder is not None and coder not in coders:
+        raise JourneylabError(f"{func}(): no coder {coder!r} in `codings`; coders: {', '.join(coders) or 'none'}")
+
+
+def _first_rows(seg):
+    """Each segment's first row (``segment_id`` as str), as pandas' ``drop_duplicates("segment_id")``
+    keeps it: rows get their (partition, row) position, are shuffled by ``segment_id``, and each
+    partition keeps the lowest position per segment."""
+    meta = seg._meta.copy()
+    meta[_POS] = pd.Series([], dtype=np.int64)
+    seg = seg.map_partitions(_with_position, meta=meta).shuffle(on="segment_id")
+    return seg.map_partitions(_first_per_segment, meta=_first_per_segment(meta))
+
+
 def _finish_frequencies(counts, groups, participants, coders, codes, n_segments, a: dict) -> pd.DataFrame:
     """The computed, small pieces → the :func:`journeylab.code_frequencies` table."""
-    from .coding import ANY, _check_known_codes, _freq_finish, _freq_population
+    from .coding import _check_known_codes, _freq_finish, _freq_population
 
     func = "code_frequencies"
-    if coders is not None and a["coder"] != ANY:
-        coders = sorted(pd.Series(coders).astype(str).unique())
-        if a["coder"] is None and len(coders) > 1:
-            raise JourneylabError(
-                f"{func}(): `codings` holds several coders ({', '.join(coders)}); pass coder=<name> "
-                "(e.g. the reconciled 'gold' coder) or coder='any' to count a code when any coder applied it.")
-        if a["coder"] is not None and a["coder"] not in coders:
-            raise JourneylabError(f"{func}(): no coder {a['coder']!r} in `codings`; coders: {', '.join(coders) or 'none'}")
+    _check_coders(coders, a["coder"], func)
     _check_known_codes(pd.unique(np.asarray(codes, dtype=object)), a["codebook"], func)
     if n_segments == 0:
         raise JourneylabError(f"{func}(): argument `segments` is empty (0 rows); expected at least one row.")
     pop = _freq_population(participants, groups, a["part_cols"], a["seg_cols"])
-    counts = counts.reset_index(drop=True)
-    for c in ("n_segments", "n_participants"):
-        counts[c] = counts[c].astype(np.int64)
+    counts = counts.reset_index(drop=True).astype({"n_segments": np.int64, "n_participants": np.int64, **a["dtypes"]})
     return _freq_finish(counts, pop, a["by"], a["code_cols"], a["codebook"])
 
 
@@ -427,12 +448,13 @@ def code_frequencies(codings, segments, participants, *, by, codebook, coder):
     from .coding import _check_codings, _freq_by
 
     func = "code_frequencies"
+    # group columns leave as the user's dtypes (Dask turns pandas strings into pyarrow strings)
+    dtypes = {**_dtypes(participants), **_dtypes(segments)}
     codings = codings if is_dask(codings) else _from_pandas(codings, "codings", func)
     segments = segments if is_dask(segments) else _from_pandas(segments, "segments", func)
     _check_codings(codings._meta, func)
     check_frame(segments._meta, arg="segments", func=func, required=["segment_id", "participant_id"], allow_empty=True)
-    if coder is not None and not isinstance(coder, str):
-        raise JourneylabError(f"{func}(): `coder` must be a coder's name, 'any' or None; got {coder!r}.")
+    _check_coder_arg(coder, func)
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
     if participants is not None:
         lazy = is_dask(participants)
@@ -441,11 +463,7 @@ def code_frequencies(codings, segments, participants, *, by, codebook, coder):
 
     cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
     cod = cod.drop_duplicates()
-    seg = segments[["segment_id", "participant_id", *seg_cols]]
-    meta = seg._meta.copy()
-    meta[_POS] = pd.Series([], dtype=np.int64)
-    seg = seg.map_partitions(_with_position, meta=meta).shuffle(on="segment_id")
-    seg = seg.map_partitions(_first_per_segment, meta=_first_per_segment(meta))
+    seg = _first_rows(segments[["segment_id", "participant_id", *seg_cols]])
     df = cod.merge(seg, on="segment_id", how="inner")
     if part_cols:
         people = participants[["participant_id", *part_cols]].drop_duplicates()
@@ -458,7 +476,8 @@ def code_frequencies(codings, segments, participants, *, by, codebook, coder):
     groups = seg[["participant_id", *seg_cols]].dropna(subset=["participant_id"]).drop_duplicates()
     coders = codings["coder"].dropna().unique() if "coder" in codings.columns and coder != "any" else None
     codes = cod["code"].unique()
-    a = dict(by=by, code_cols=code_cols, seg_cols=seg_cols, part_cols=part_cols, codebook=codebook, coder=coder)
+    a = dict(by=by, code_cols=code_cols, seg_cols=seg_cols, part_cols=part_cols, codebook=codebook, coder=coder,
+             dtypes={c: dtypes[c] for c in keys[1:]})
     n_segments = segments.shape[0]
     out = dask.delayed(_finish_frequencies, pure=True)(counts, groups, participants, coders, codes, n_segments, a)
     with dask.config.set({"dataframe.convert-string": False}):   # the pandas function's own dtypes
@@ -468,14 +487,18 @@ def code_frequencies(codings, segments, participants, *, by, codebook, coder):
 def _frequencies_meta(counts, groups, participants, a):
     from .coding import _freq_finish, _freq_population
 
-    counts = counts.copy()
-    for c in ("n_segments", "n_participants"):
-        counts[c] = counts[c].astype(np.int64)
+    counts = counts.astype({"n_segments": np.int64, "n_participants": np.int64, **a["dtypes"]})
     if is_dask(participants):
         participants = participants._meta
     pop = _freq_population(participants, groups, a["part_cols"], a["seg_cols"])
     out = _freq_finish(counts, pop, a["by"], a["code_cols"], a["codebook"]).iloc[:0]
     return out.astype({"code": str, "mentioned_by": str})
+
+
+def _dtypes(df) -> dict:
+    if df is None or not (is_dask(df) or isinstance(df, pd.DataFrame)):
+        return {}
+    return (df._meta if is_dask(df) else df).dtypes.to_dict()
 
 
 def _from_pandas(df, arg: str, func: str):
@@ -484,3 +507,61 @@ def _from_pandas(df, arg: str, func: str):
     if not isinstance(df, pd.DataFrame):
         raise JourneylabError(f"{func}(): argument `{arg}` must be a pandas or Dask DataFrame, got {type(df).__name__}.")
     return dd.from_pandas(df, npartitions=1, sort=False)
+
+
+# ----------------------------------------------------------------------------- co-occurrence
+
+
+def _finish_co(counts, n, coders, n_segments, a: dict) -> pd.DataFrame:
+    from .coding import _co_finish
+
+    _check_coders(coders, a["coder"], "co_occurrence")
+    if n_segments == 0:
+        raise JourneylabError("co_occurrence(): argument `segments` is empty (0 rows); expected at least one row.")
+    n = n.astype(np.int64)
+    return _co_finish(counts.reset_index(drop=True), n, a["min_count"])
+
+
+def co_occurrence(codings, segments, *, level, coder, min_count):
+    """The Dask path of :func:`journeylab.co_occurrence`: a lazy one-partition Dask DataFrame.
+
+    The codings become distinct (unit, code) pairs (a unit: a segment, or the participant of the
+    segment's first row); codes per unit, and pairs of codes per unit from a join of the pairs
+    with themselves on the unit, are counted and summed across partitions; the final task runs
+    the pandas function's finishing code on these counts.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    from ._validation import check_choice, check_frame
+    from .coding import _check_codings
+
+    func = "co_occurrence"
+    codings = codings if is_dask(codings) else _from_pandas(codings, "codings", func)
+    segments = segments if is_dask(segments) else _from_pandas(segments, "segments", func)
+    _check_codings(codings._meta, func)
+    check_choice(level, arg="level", func=func, choices=["segment", "participant"])
+    required = ["segment_id", "participant_id"] if level == "participant" else ["segment_id"]
+    check_frame(segments._meta, arg="segments", func=func, required=required, allow_empty=True)
+    _check_coder_arg(coder, func)
+    cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
+    if level == "participant":
+        seg = _first_rows(segments[["segment_id", "participant_id"]])
+        cod = cod.merge(seg, on="segment_id", how="inner").dropna(subset=["participant_id"])
+        cod = cod.rename(columns={"participant_id": "unit"})
+        cod = cod.assign(unit=cod["unit"].astype(str))
+    else:
+        cod = cod.rename(columns={"segment_id": "unit"})
+    cod = cod[["unit", "code"]].drop_duplicates()
+    n = cod.groupby("code").size()
+    pairs = cod.merge(cod, on="unit", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["code_a"] < pairs["code_b"]]
+    counts = pairs.groupby(["code_a", "code_b"]).size().rename("count").reset_index()
+    coders = codings["coder"].dropna().unique() if "coder" in codings.columns and coder != "any" else None
+    a = dict(coder=coder, min_count=min_count)
+    out = dask.delayed(_finish_co, pure=True)(counts, n, coders, segments.shape[0], a)
+    meta = pd.DataFrame({"code_a": pd.Series([], dtype=str), "code_b": pd.Series([], dtype=str),
+                         **{c: pd.Series([], dtype=np.int64) for c in ("n_a", "n_b", "count")},
+                         "jaccard": pd.Series([], dtype=float)})
+    with dask.config.set({"dataframe.convert-string": False}):   # the pandas function's own dtypes
+        return dd.from_delayed([out], meta=meta, verify_meta=False)

@@ -276,6 +276,8 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     0      x      y    2    1      1      0.5
     """
     func = "co_occurrence"
+    if _dask.is_dask(codings) or _dask.is_dask(segments):
+        return _dask.co_occurrence(codings, segments, level=level, coder=coder, min_count=min_count)
     _check_codings(codings, func)
     check_choice(level, arg="level", func=func, choices=["segment", "participant"])
     _segments(segments, func, ("segment_id", "participant_id") if level == "participant" else ("segment_id",))
@@ -290,6 +292,12 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     pairs = cod.merge(cod, on="unit", suffixes=("_a", "_b"))
     pairs = pairs[pairs["code_a"] < pairs["code_b"]]
     counts = pairs.groupby(["code_a", "code_b"]).size().rename("count").reset_index()
+    return _co_finish(counts, n, min_count)
+
+
+def _co_finish(counts: pd.DataFrame, n: pd.Series, min_count: int) -> pd.DataFrame:
+    """Units per pair (``code_a``, ``code_b``, ``count``) and per code (``n``) → the
+    :func:`co_occurrence` table; shared by the pandas and the Dask path."""
     if min_count <= 0:
         names = sorted(n.index)
         grid = pd.DataFrame([(a, b) for i, a in enumerate(names) for b in names[i + 1:]], columns=["code_a", "code_b"])

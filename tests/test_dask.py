@@ -176,4 +176,108 @@ def test_funnel_errors(client, study, devents):
 def test_pandas_only_functions_say_compute_first(study):
     codings = dd.from_pandas(jl.autocode(study.segments, study.codebook), npartitions=2)
     with pytest.raises(JourneylabError, match=r"`codings` is a Dask DataFrame.*codings.compute\(\)"):
-        jl.code_frequencies(codings, study.segments)
+        jl.saturation(codings, study.segments)
+
+
+# ----------------------------------------------------------------------------- frequency tables
+
+FREQUENCIES = [
+    {"coder": "amara"},
+    {"coder": "any", "by": "doc_id", "codebook": True},
+    {"coder": "jonas", "by": "persona", "participants": True},
+    {"coder": "any", "by": ["stage", "device"], "codebook": True, "participants": True},
+]
+
+
+@pytest.fixture(scope="module")
+def dstudy(study):
+    """The sample's segments (4 partitions), codings of two coders (3) and participants (2) as Dask
+    frames, and the same data as pandas frames (Dask holds strings as pyarrow strings)."""
+    ds = dd.from_pandas(study.segments, npartitions=4, sort=False)
+    dc = dd.from_pandas(study.codings, npartitions=3, sort=False)
+    dp = dd.from_pandas(study.participants, npartitions=2, sort=False)
+    return (ds, dc, dp), dask.compute(ds, dc, dp)
+
+
+def test_code_frequencies_matches_pandas(client, study, dstudy):
+    (ds, dc, dp), (seg, cod, parts) = dstudy
+    lazy, expected = [], []
+    for kwargs in FREQUENCIES:
+        kw = dict(kwargs, codebook=study.codebook if kwargs.get("codebook") else None)
+        with_parts = kw.pop("participants", False)
+        lazy.append(jl.code_frequencies(dc, ds, dp if with_parts else None, **kw))
+        exp = jl.code_frequencies(cod, seg, parts if with_parts else None, **kw)
+        assert exp["n_segments"].sum() > 80 and exp["n_participants"].sum() > 30
+        pd.testing.assert_frame_equal(lazy[-1]._meta, exp.iloc[:0], check_index_type=False)   # dtypes known lazily
+        expected.append(exp)
+    assert all(isinstance(f, dd.DataFrame) for f in lazy)
+    got = dask.compute(*lazy)                                   # one graph for the four tables
+    for g, exp in zip(got, expected):
+        pd.testing.assert_frame_equal(g, exp)
+    # no string columns from Dask's inputs: the same table as from the original frames
+    pd.testing.assert_frame_equal(got[0], jl.code_frequencies(study.codings, study.segments, coder="amara"))
+
+
+def test_frequency_tables_of_dask_autocode(client, study):
+    """autocode on Dask segments whose partitions split participants → code_frequencies and
+    co_occurrence, lazily, in one graph: the tables pandas gives from the pandas autocode."""
+    seg = study.segments
+    ds = dd.from_pandas(seg, npartitions=5, sort=False)
+    part = np.repeat(np.arange(5), ds.map_partitions(len).compute().to_numpy())
+    assert (pd.Series(part).groupby(seg["participant_id"].to_numpy()).nunique() > 1).sum() >= 3
+    codings = jl.autocode(ds, study.codebook)
+    freq = jl.code_frequencies(codings, ds, study.participants, by="persona", codebook=study.codebook)
+    co = jl.co_occurrence(codings, ds, level="participant")
+    got_freq, got_co = dask.compute(freq, co)
+    pandas_codings = jl.autocode(seg, study.codebook)
+    exp = jl.code_frequencies(pandas_codings, seg, study.participants, by="persona", codebook=study.codebook)
+    assert exp["n_segments"].sum() > 200
+    pd.testing.assert_frame_equal(got_freq, exp)
+    exp_co = jl.co_occurrence(pandas_codings, seg, level="participant")
+    assert len(exp_co) > 50
+    pd.testing.assert_frame_equal(got_co, exp_co)
+
+
+def test_co_occurrence_matches_pandas(client, study, dstudy):
+    (ds, dc, _), _ = dstudy
+    variants = [{"coder": "amara"}, {"coder": "any", "level": "participant", "min_count": 2},
+                {"coder": "jonas", "min_count": 0}]
+    got = dask.compute(*[jl.co_occurrence(dc, ds, **kw) for kw in variants])
+    for g, kw in zip(got, variants):
+        exp = jl.co_occurrence(study.codings, study.segments, **kw)
+        assert exp["count"].max() >= 2
+        pd.testing.assert_frame_equal(g, exp)
+
+
+def test_code_frequencies_first_row_per_segment(client):
+    """A repeated segment id counts with its first row, as pandas' drop_duplicates keeps it,
+    also when the repeat sits in another partition; interviewer turns (no participant) count in
+    n_segments only."""
+    seg = pd.DataFrame({"segment_id": ["a", "b", "c", "a", "d", "e", "b"],
+                        "participant_id": ["P1", "P2", None, "P3", "P2", "P1", "P4"],
+                        "doc_id": ["d1", "d1", "d1", "d2", "d2", "d3", "d3"]})
+    cod = pd.DataFrame({"segment_id": ["a", "b", "c", "d", "e", "a", "e", "c"],
+                        "code": ["x", "x", "y", "y", "x", "y", "y", "x"]})
+    dseg = dd.from_pandas(seg, npartitions=3, sort=False)
+    assert dseg.map_partitions(lambda d: "a" in set(d["segment_id"])).compute().sum() == 2
+    dcod = dd.from_pandas(cod, npartitions=3)
+    both, got = dask.compute(jl.code_frequencies(dcod, dseg), jl.code_frequencies(dcod, dseg, by="doc_id"))
+    pd.testing.assert_frame_equal(both, jl.code_frequencies(cod, seg))
+    pd.testing.assert_frame_equal(got, jl.code_frequencies(cod, dseg.compute(), by="doc_id"))
+    assert both[["code", "n_segments", "n_participants"]].values.tolist() == [["x", 4, 2], ["y", 4, 2]]
+    # by hand: x on a (P1, d1), b (P2, d1), c (no one), e (P1, d3); y on a, c, d (P2, d2), e
+    assert got[["code", "doc_id", "n_segments", "n_participants"]].values.tolist() == [
+        ["x", "d1", 3, 2], ["y", "d1", 2, 1], ["x", "d3", 1, 1], ["y", "d2", 1, 1], ["y", "d3", 1, 1]]
+
+
+def test_frequency_errors(client, study, dstudy):
+    (ds, dc, dp), _ = dstudy
+    with pytest.raises(JourneylabError, match="missing column.*'participant_id'"):     # at once, from the columns
+        jl.code_frequencies(dc, ds[["segment_id", "text"]])
+    with pytest.raises(JourneylabError, match="by='persona' is not a segments column"):
+        jl.code_frequencies(dc, ds, by="persona")
+    with pytest.raises(JourneylabError, match="several coders.*amara, jonas"):        # data-dependent: on compute
+        jl.code_frequencies(dc, ds).compute()
+    odd = dd.from_pandas(pd.DataFrame({"segment_id": ["P01-t008"], "code": ["no_such_code"]}), npartitions=1)
+    with pytest.raises(JourneylabError, match="'no_such_code' in `codings` is not in the codebook"):
+        jl.code_frequencies(odd, ds, codebook=study.codebook).compute()

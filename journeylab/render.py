@@ -47,6 +47,23 @@ LANES = [("goals", "Customer goals", 0.9), ("actions", "Actions", 0.9), ("touchp
 # ----------------------------------------------------------------------------- text fitting
 
 
+#: Text widths measured by earlier layouts, shared across figures: a map is laid out again for each
+#: export (PNG, SVG, PDF, the report) and per persona, and measuring words with FreeType was the
+#: largest cost of a layout. A width depends only on the font file, size, dpi and hinting settings,
+#: all in the key, so a cached width is exactly the one a new measurement would give.
+_WIDTHS: dict = {}
+_WIDTHS_MAX = 200_000
+
+
+def _font_key(fp, dpi) -> tuple:
+    import matplotlib
+    from matplotlib.font_manager import findfont
+
+    rc = matplotlib.rcParams
+    return (findfont(fp), fp.get_size_in_points(), fp.get_weight(), fp.get_style(), float(dpi),
+            rc["text.hinting"], rc["text.hinting_factor"], rc["text.kerning_factor"], rc["text.antialiased"])
+
+
 class _Fitter:
     """Wraps and fits text into boxes (in pixels) using the figure's renderer."""
 
@@ -70,7 +87,14 @@ class _Fitter:
     def width(self, s, size, weight="normal", style="normal") -> float:
         key = (s, size, weight, style)
         if key not in self._w:
-            w, _, _ = self.renderer.get_text_width_height_descent(s, self.fp(size, weight, style), ismath=False)
+            fp = self.fp(size, weight, style)
+            shared = (_font_key(fp, self.dpi), s)  # the same text measures the same in every figure
+            w = _WIDTHS.get(shared)
+            if w is None:
+                w, _, _ = self.renderer.get_text_width_height_descent(s, fp, ismath=False)
+                if len(_WIDTHS) >= _WIDTHS_MAX:
+                    _WIDTHS.clear()
+                _WIDTHS[shared] = w
             self._w[key] = w
         return self._w[key]
 

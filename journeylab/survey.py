@@ -12,7 +12,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ._validation import check_frame
 from .errors import JourneylabError
@@ -131,6 +130,8 @@ def nps(
         pP, pD = prom / n, det / n
         diff = pP - pD
         se = np.sqrt(np.maximum(pP + pD - diff ** 2, 0) / n)
+    from scipy import stats  # imported here: scipy.stats costs ~0.5 s at `import journeylab`
+
     z = stats.norm.ppf(1 - alpha / 2)
     out = keys.copy()
     out["n"] = n.astype(np.int64)
@@ -201,6 +202,7 @@ def csat(
     0   delivery  4        1           0.75  3.75
     1    payment  5        0           0.60  3.60
     """
+    from scipy import stats
     from statsmodels.stats.proportion import proportion_confint
 
     func = "csat"

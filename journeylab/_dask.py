@@ -1,9 +1,9 @@
 """Dask scale-out (private): the same analyses on a ``dask.dataframe.DataFrame``.
 
 Public functions (:func:`journeylab.autocode`, :func:`journeylab.sentiment`,
-:func:`journeylab.funnel`, :func:`journeylab.code_frequencies`) check ``is_dask(data)`` and hand
-over to this module, which returns a lazy result with exactly the numbers the pandas function
-gives on the same data (``docs/scale.md``).
+:func:`journeylab.funnel`, :func:`journeylab.code_frequencies`, :func:`journeylab.co_occurrence`)
+check ``is_dask(data)`` and hand over to this module, which returns a lazy result with exactly the
+numbers the pandas function gives on the same data (``docs/scale.md``).
 
 - Rows that are independent (segments, comments) are mapped partition by partition with the
   pandas function itself (:func:`map_rows`); ``meta`` comes from calling it on the empty frame,
@@ -13,6 +13,9 @@ gives on the same data (``docs/scale.md``).
   only counts leave the worker: units per (group, step, time from the previous step). These add
   up exactly; the quartiles of the time from the previous step are then computed from the summed
   value counts, with the interpolation numpy / pandas use, so they are exact too.
+- The frequency tables (:func:`code_frequencies`, :func:`co_occurrence`) count distinct pairs
+  ((code, group, participant), (code, code) per unit) in Dask and finish the small counts with
+  the pandas function's own code in one task; the result is a one-partition Dask DataFrame.
 
 Dask is imported only here and only when a Dask frame comes in: ``import journeylab`` never
 imports it (``pip install journeylab[dask]`` installs it).

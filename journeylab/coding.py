@@ -81,11 +81,11 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
 
     Parameters
     ----------
-    codings : DataFrame
+    codings : DataFrame or dask.dataframe.DataFrame
         The codings frame (``segment_id``, ``code``; ``coder`` when several coders).
-    segments : DataFrame
+    segments : DataFrame or dask.dataframe.DataFrame
         The segments frame (``segment_id``, ``participant_id``).
-    participants : DataFrame, optional
+    participants : DataFrame or dask.dataframe.DataFrame, optional
         ``participant_id`` and attributes; needed when ``by`` names a participant attribute.
         Its rows are the denominator of the share (else: the participants in ``segments``).
     by : str or list of str, optional
@@ -107,6 +107,8 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
         ``share_participants`` (the ratio, 0–1), ``mentioned_by`` (e.g. ``"9 of 14"``), then
         ``stage`` and ``kind`` with a codebook. Sorted by ``n_participants`` then
         ``n_segments``, descending (codebook order with a codebook and no ``by``).
+        When any input is a Dask DataFrame: a lazy one-partition Dask DataFrame whose
+        ``.compute()`` is that frame, with the numbers pandas gives on the same data.
 
     Notes
     -----
@@ -114,6 +116,12 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     applied 40 times by two talkative participants is weaker evidence than one mentioned once
     each by 9 of 14. Segments without a participant (interviewer turns) count in
     ``n_segments`` but not in ``n_participants``.
+
+    With Dask input the counting is distributed: distinct (segment, code) pairs are joined to
+    each segment's first row, rows per (code, group, participant) are counted and summed per
+    (code, group) — the count of those rows is the number of distinct participants, which adds
+    up across partitions. Only these counts reach the last task, which runs the same finishing
+    code as pandas (``docs/scale.md``). The coder and codebook checks run when computing.
 
     Examples
     --------
@@ -245,7 +253,7 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
 
     Parameters
     ----------
-    codings, segments : DataFrame
+    codings, segments : DataFrame or dask.dataframe.DataFrame
         Codings and segments frames (segments need ``participant_id`` for ``level="participant"``).
     level : {"segment", "participant"}
         The unit within which two codes co-occur.
@@ -260,11 +268,15 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
         One row per unordered pair: ``code_a``, ``code_b`` (``code_a < code_b``), ``n_a``,
         ``n_b`` (units carrying each code), ``count`` (units carrying both), ``jaccard``
         (``count / (n_a + n_b - count)``), sorted by ``count`` then ``jaccard``, descending.
+        With Dask input: a lazy one-partition Dask DataFrame that computes to that frame.
 
     Notes
     -----
     Jaccard similarity |A∩B| / |A∪B| over units (Jaccard 1901) corrects raw counts for the
     codes' own frequencies: two frequent codes co-occur often by chance.
+
+    With Dask input, distinct (unit, code) pairs are joined with themselves on the unit and the
+    pairs counted per partition and summed: exact, and only per-pair counts reach the last task.
 
     Examples
     --------

@@ -53,7 +53,8 @@ def _check_codings(codings, func: str) -> pd.DataFrame:
 
 
 def _participant_of(segments: pd.DataFrame) -> pd.Series:
-    pid = segments.set_index("segment_id")["participant_id"]
+    # a repeated segment_id counts with its first row, as in code_frequencies (and the Dask path)
+    pid = segments.drop_duplicates("segment_id").set_index("segment_id")["participant_id"]
     return pid.where(pid.notna(), None)
 
 

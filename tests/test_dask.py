@@ -268,6 +268,10 @@ def test_code_frequencies_first_row_per_segment(client):
     # by hand: x on a (P1, d1), b (P2, d1), c (no one), e (P1, d3); y on a, c, d (P2, d2), e
     assert got[["code", "doc_id", "n_segments", "n_participants"]].values.tolist() == [
         ["x", "d1", 3, 2], ["y", "d1", 2, 1], ["x", "d3", 1, 1], ["y", "d2", 1, 1], ["y", "d3", 1, 1]]
+    # co_occurrence by participant takes the same first row, in pandas as in Dask
+    co = jl.co_occurrence(cod, seg, level="participant")
+    pd.testing.assert_frame_equal(jl.co_occurrence(dcod, dseg, level="participant").compute(), co)
+    assert co[["code_a", "code_b", "count"]].values.tolist() == [["x", "y", 2]]   # P1 (a, e), P2 (b, d)
 
 
 def test_frequency_errors(client, study, dstudy):

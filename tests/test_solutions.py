@@ -69,3 +69,20 @@ def test_generator_names_what_is_missing(tmp_path):
     nbformat.write(nb, broken)
     with pytest.raises(JourneylabError, match="exercise 2.1: no prompt cell"):
         _solutions.build(broken, _solutions.load_answers())
+
+
+def test_every_notebook_opens_with_objectives_and_ends_with_a_summary():
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    assert [p.name[:2] for p in paths] == [f"{i:02d}" for i in range(9)]
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        first, last = nb.cells[0].source, nb.cells[-1].source
+        assert first.startswith(f"# {path.name[:2]} · "), path.name
+        assert "### Learning objectives" in first and "### Prerequisites" in first, path.name
+        assert first.index("### Learning objectives") < first.index("### Prerequisites"), path.name
+        assert last.startswith("## Summary") and "`output_dir`" in last, path.name
+        # the summary names at least one file it saved
+        assert any(ext in last for ext in (".csv`", ".png`", ".qdpx`", ".html`")), path.name
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert "parameters" in code[0].metadata.get("tags", []), path.name
+        assert "study_path = None" in code[0].source and 'output_dir = "outputs"' in code[0].source

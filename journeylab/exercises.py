@@ -29,6 +29,7 @@ __all__ = [
 
 import html
 import numbers
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -80,8 +81,13 @@ class CheckResult:
         head, colour, background = _STYLE[self.status]
         return (f"<div class='jl-check jl-check-{self.status}' style='border-left:4px solid {colour};"
                 f"background:{background};padding:0.4em 0.8em;margin:0.3em 0'>"
-                f"<b style='color:{colour}'>{html.escape(head)}</b> <i>{html.escape(self.exercise)}</i>: "
-                f"{html.escape(self.message)}</div>")
+                f"<b style='color:{colour}'>{html.escape(head)}</b> <i>{_html(self.exercise)}</i>: "
+                f"{_html(self.message)}</div>")
+
+
+def _html(text: str) -> str:
+    """Escaped text with `code` spans shown as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -72,6 +72,7 @@ def test_result_object_reports_and_escapes():
     assert r.__repr__() == "✗ Not yet. a <b>: use x < y & z"
     html = r._repr_html_()
     assert "a &lt;b&gt;" in html and "x &lt; y &amp; z" in html and "<b>" not in html.replace("<b style", "")
+    assert "<code>jl.nps</code>" in X.CheckResult("e", "incorrect", "use `jl.nps`")._repr_html_()
     assert X.CheckResult("e", "correct", "m").correct
     u = X.CheckResult("e", "unanswered", "m")
     assert not u.correct and not u.answered

@@ -648,5 +648,13 @@ def read_codings(path, *, coder: str | None = None) -> pd.DataFrame:
     if not path.is_file():
         raise JourneylabError(f"read_codings(): {path} does not exist; expected a coding store (.sqlite) "
                               "written by CodingStore")
-    with CodingStore(path) as store:
-        return store.codings(coder)
+    try:
+        with CodingStore(path) as store:
+            return store.codings(coder)
+    except JourneylabError:
+        raise
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError, UnicodeDecodeError, TypeError, ValueError) as exc:
+        # a damaged file: sqlite reports a malformed schema (sometimes in undecodable bytes)
+        raise JourneylabError(f"read_codings(): {path} is not a readable coding store "
+                              f"({type(exc).__name__}: {str(exc)[:200]}); expected a SQLite file written by "
+                              "CodingStore (restore it from its backup)") from None

@@ -617,10 +617,15 @@ def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_
 # ----------------------------------------------------------------------------- import
 
 
-def _decode_source(data: bytes, name: str) -> tuple[str, str, list]:
+def _decode_source(data: bytes, name: str, label: str | None = None) -> tuple[str, str, list]:
     from .transcripts import _decode
 
-    text, encoding, warns = _decode(data, name)
+    try:
+        text, encoding, warns = _decode(data, name)
+    except JourneylabError as exc:
+        if label is None:
+            raise
+        raise JourneylabError(f"{label}: {exc}") from None  # which project, then which source in it
     return (text[1:] if text.startswith("\ufeff") else text), encoding, warns
 
 
@@ -892,6 +897,9 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
         uname = u.get("name") or u.get("id") or u.get("guid")
         uid = u.get("id") or ""
         origin = uid[len(_ORIGIN_ID):] if uid.startswith(_ORIGIN_ID) else "manual"
+        if not u.get("guid"):
+            raise JourneylabError(f"{label}: project.qde: <User name={uname!r}> has no guid attribute; "
+                                  "REFI-QDA requires one on every user")
         users[_norm_guid(u.get("guid"))] = (uname, origin)
         cfg["users"][uname if origin == "manual" else f"{uname}|{origin}"] = u.get("guid").strip("{}")
     # codebook (+ code sets)
@@ -920,7 +928,15 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
     code_by_guid = {_norm_guid(codebook.guid(c)): c for c in codebook.names}
     # variables and cases
     variables = OrderedDict()
+    used_names = {"participant_id"}
     for v in root.findall(f"{ns}Variables/{ns}Variable"):
+        if _norm_guid(v.get("guid")) in variables:
+            continue
+        if not v.get("name") or v.get("name") in used_names:
+            raise JourneylabError(f"{label}: project.qde: <Variable guid={v.get('guid')!r}> has "
+                                  + (f"the name {v.get('name')!r}, already used" if v.get("name") else "no name")
+                                  + "; expected one distinct name per variable")
+        used_names.add(v.get("name"))
         variables[_norm_guid(v.get("guid"))] = (v.get("name"), v.get("typeOfVariable") or "Text")
         cfg["variables"][v.get("name")] = {"guid": (v.get("guid") or "").strip("{}"),
                                            "type": v.get("typeOfVariable") or "Text"}
@@ -937,7 +953,11 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
                 warn(f"case {pid!r} has a value for an unknown variable {key!r}; not imported")
                 continue
             vname, vtype = variables[key]
-            rec[vname] = _value(vv, vtype)
+            try:
+                rec[vname] = _value(vv, vtype)
+            except ValueError:
+                raise JourneylabError(f"{label}: project.qde: case {pid!r}, variable {vname!r}: expected a number, "
+                                      f"found {''.join(vv.itertext()).strip()[:40]!r}") from None
         for sref in c.findall(f"{ns}SourceRef"):
             source_cases.setdefault(_norm_guid(sref.get("targetGUID")), []).append(pid)
         if c.find(f"{ns}SelectionRef") is not None or c.find(f"{ns}CodeRef") is not None:
@@ -948,12 +968,13 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
     participants["participant_id"] = participants["participant_id"].astype("str")
     for vname, vtype in variables.values():
         col = participants[vname]
-        if vtype == "Integer":
-            participants[vname] = pd.array(col.where(col.notna(), None).tolist(), dtype="Int64")
-        elif vtype == "Float":
-            participants[vname] = pd.array(col.where(col.notna(), None).tolist(), dtype="Float64")
-        elif vtype == "Boolean":
-            participants[vname] = pd.array(col.where(col.notna(), None).tolist(), dtype="boolean")
+        dtype = {"Integer": "Int64", "Float": "Float64", "Boolean": "boolean"}.get(vtype)
+        if dtype is not None:
+            try:
+                participants[vname] = pd.array(col.where(col.notna(), None).tolist(), dtype=dtype)
+            except (TypeError, ValueError, OverflowError):
+                raise JourneylabError(f"{label}: project.qde: variable {vname!r} is declared {vtype} but a case "
+                                      f"holds a value of another type ({', '.join(map(repr, col.dropna()[:3]))})") from None
         else:
             participants[vname] = col.astype("str").where(col.notna(), pd.NA) if len(col) else col.astype("str")
     # notes
@@ -963,7 +984,7 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
         text = content.text if content is not None and content.text else None
         if text is None and n.get("plainTextPath"):
             data = archive.source(n.get("plainTextPath"))
-            text = _decode_source(data, n.get("plainTextPath"))[0] if data is not None else None
+            text = _decode_source(data, n.get("plainTextPath"), label)[0] if data is not None else None
         notes[_norm_guid(n.get("guid"))] = (text or "").replace("\r\n", "\n")
 
     def note_text(el) -> list:
@@ -995,7 +1016,7 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
                 warn(f"TextSource {sname!r}: its text {where!r} is not in the archive; the source and its "
                      f"{n_sel} selections are not imported")
                 continue
-            raw, encoding, dec_warn = _decode_source(data, where)
+            raw, encoding, dec_warn = _decode_source(data, where, label)
             problems.extend(dec_warn)
             where = "sources/" + where.split("://", 1)[-1].lstrip("/")
         else:
@@ -1030,6 +1051,9 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
                 a_raw, b_raw = int(sel.get("startPosition")), int(sel.get("endPosition"))
             except (TypeError, ValueError):
                 warn(f"{sname!r}: selection {sel.get('guid')} has no integer startPosition/endPosition; not imported")
+                continue
+            if max(abs(a_raw), abs(b_raw)) >= 2**62:
+                warn(f"{sname!r}: selection {sel.get('guid')} [{a_raw}, {b_raw}) is far outside any text; not imported")
                 continue
             a, b = pos(a_raw), pos(b_raw)
             if a > b:

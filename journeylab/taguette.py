@@ -184,7 +184,10 @@ def _tag_names(paths) -> dict:
             nodes.add(".".join(parts[:k]))
     leaf = {n: n.split(".")[-1] for n in nodes}
     counts = pd.Series(list(leaf.values())).value_counts() if leaf else pd.Series(dtype=int)
-    return {n: (leaf[n] if counts[leaf[n]] == 1 else n) for n in nodes}
+    out = {n: (leaf[n] if counts[leaf[n]] == 1 else n) for n in nodes}
+    for p in paths:  # the tag as written ("delivery . late") → the name of its stripped path
+        out.setdefault(str(p), out[".".join(x.strip() for x in str(p).split("."))])
+    return out
 
 
 def _codebook_from_tags(tags: list[tuple[str, str]], *, name: str) -> tuple[Codebook, dict]:
@@ -490,8 +493,12 @@ def _import_csv(path: Path, *, study, coder, codebook, label):
         get = (lambda h: row[col[h]] if col[h] < len(row) else "")
         hid = get("id").strip()
         entry = highlights.setdefault(hid, [line, get("document"), get("content"), []])
-        if get("tag").strip():
-            entry[3].append(get("tag").strip())
+        tag = get("tag").strip()
+        if tag and any(not part.strip() for part in tag.split(".")):
+            raise JourneylabError(f"{label}, line {line}: tag {tag!r} has an empty part between dots; "
+                                  "expected a tag like 'delivery.late'")
+        if tag:
+            entry[3].append(tag)
     tag_paths = sorted({t for e in highlights.values() for t in e[3]})
     if codebook is None:
         cb, names = _codebook_from_tags([(t, "") for t in tag_paths], name=getattr(study, "name", "taguette"))

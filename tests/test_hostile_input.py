@@ -338,3 +338,211 @@ def test_short_rows_are_padded_not_dropped(tmp_path):
     study = jl.load_study(root)
     assert study.participants["participant_id"].tolist() == ["P01", "P02", "P03"]
     assert study.participants.loc[2, ["persona", "device"]].isna().all()
+
+
+# ============================================================================ codebook, Taguette, REFI-QDA, store
+
+DATA = Path(__file__).parent / "data"
+
+
+@st.composite
+def _damaged(draw, data: bytes):
+    """``data`` with 1-4 bytes flipped, runs inserted or deleted, or the tail cut."""
+    out = bytearray(data)
+    for op, i, junk in draw(st.lists(st.tuples(st.sampled_from(["flip", "insert", "delete", "truncate"]),
+                                               st.integers(0, 10**6), st.binary(min_size=1, max_size=6)),
+                                     min_size=1, max_size=4)):
+        if not out:
+            out = bytearray(junk)
+        i %= len(out)
+        if op == "flip":
+            out[i] ^= junk[0] or 1
+        elif op == "insert":
+            out[i:i] = junk
+        elif op == "delete":
+            del out[i:i + 10 * len(junk)]
+        else:
+            del out[i:]
+    return bytes(out)
+
+
+_CODEBOOK_FILES = {name: (DATA / "taguette" / name).read_bytes()
+                   for name in ["codebook.qdc", "codebook.csv", "journeylab_codebook.csv"]}
+
+
+@FUZZ
+@given(st.sampled_from(sorted(_CODEBOOK_FILES)).flatmap(
+    lambda name: st.tuples(st.just(name), _damaged(_CODEBOOK_FILES[name]))))
+def test_damaged_codebook_files_read_or_name_the_file(tmp_path_factory, case):
+    name, data = case
+    path = tmp_path_factory.mktemp("cb") / name
+    path.write_bytes(data)
+    if name.endswith(".qdc"):
+        _only_journeylab_errors(lambda: jl.Codebook.from_qdc(path), place=name)
+    else:
+        _only_journeylab_errors(lambda: jl.Codebook.from_csv(path), place=name)
+        _only_journeylab_errors(lambda: jl.taguette.read_codebook(path), place=name)
+
+
+@pytest.fixture(scope="module")
+def taguette_project():
+    return jl.import_taguette(DATA / "taguette" / "project.sqlite3")
+
+
+_TAGUETTE_FILES = {name: (DATA / "taguette" / name).read_bytes() for name in ["highlights.csv", "project.sqlite3"]}
+
+
+@FUZZ
+@given(st.sampled_from(sorted(_TAGUETTE_FILES)).flatmap(
+    lambda name: st.tuples(st.just(name), _damaged(_TAGUETTE_FILES[name]))))
+def test_damaged_taguette_exports_import_or_name_the_file(tmp_path_factory, taguette_project, case):
+    name, data = case
+    path = tmp_path_factory.mktemp("tg") / name
+    path.write_bytes(data)
+    study = _only_journeylab_errors(lambda: jl.import_taguette(path, study=taguette_project), place=name)
+    if study is not None:
+        texts = study.documents.set_index("doc_id")["text"]
+        placed = study.codings.dropna(subset=["span_start"])
+        for doc_id, a, b in placed[["doc_id", "span_start", "span_end"]].itertuples(index=False):
+            assert 0 <= a <= b <= len(texts[doc_id])
+
+
+@pytest.mark.parametrize("tag, outcome", [
+    ("delivery . late", "late"),          # spaces around the dot: KeyError before
+    ("The checkout .", "line 2: tag"),    # an empty part: KeyError before
+    ("a..b", "line 2: tag"),
+    ("x.", "line 2: tag"),
+])
+def test_taguette_csv_tags_with_odd_dots(tmp_path, taguette_project, tag, outcome):
+    path = tmp_path / "highlights.csv"
+    path.write_text(f"id,document,tag,content\n1,P21 — entretien,{tag},Ça va?\n", encoding="utf-8")
+    if outcome.startswith("line"):
+        with pytest.raises(JourneylabError, match=rf"highlights\.csv, {outcome}"):
+            jl.import_taguette(path, study=taguette_project)
+    else:
+        assert jl.import_taguette(path, study=taguette_project).codings["code"].tolist() == [outcome]
+
+
+_QDPX = {n: (DATA / "qdpx" / f"{n}.qdpx") for n in ["crlf_one", "crlf_two"]}
+_XML_VALUES = ["", "-1", "99999999999999999999", "abc", "1e5", "NaN", "{bad}", "internal://missing.txt",
+               "relative://x", "true", "2026-13-45", "5", "0", "internal://../../etc/passwd", "#GGG"]
+
+
+def _rezip(source: Path, project: bytes, tweak=None) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(buf, "w") as zout:
+        zout.writestr("project.qde", project)
+        for n in zin.namelist():
+            if n != "project.qde":
+                zout.writestr(n, tweak(zin.read(n)) if tweak else zin.read(n))
+    return buf.getvalue()
+
+
+@st.composite
+def _damaged_qdpx(draw):
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    source = _QDPX[draw(st.sampled_from(sorted(_QDPX)))]
+    with zipfile.ZipFile(source) as z:
+        root = ET.fromstring(z.read("project.qde"))
+    parents = {child: parent for parent in root.iter() for child in parent}
+    elements = list(root.iter())
+    for _ in range(draw(st.integers(1, 4))):
+        el = draw(st.sampled_from(elements))
+        op = draw(st.sampled_from(["set", "drop_attr", "text", "remove", "duplicate"]))
+        value = draw(st.one_of(st.sampled_from(_XML_VALUES), st.text(max_size=5)))
+        if op == "set" and el.attrib:
+            el.set(draw(st.sampled_from(sorted(el.attrib))), value)
+        elif op == "drop_attr" and el.attrib:
+            del el.attrib[draw(st.sampled_from(sorted(el.attrib)))]
+        elif op == "text":
+            el.text = value
+        elif el in parents and el in list(parents[el]):
+            parents[el].remove(el) if op == "remove" else parents[el].append(el)
+    junk = draw(st.binary(max_size=4))
+    at = draw(st.integers(0, 200))
+    ET.register_namespace("", "urn:QDA-XML:project:1.0")
+    return _rezip(source, ET.tostring(root, encoding="utf-8", xml_declaration=True),
+                  (lambda b: b[:at] + junk + b[at:]) if junk else None)
+
+
+@FUZZ
+@given(_damaged_qdpx())
+def test_damaged_qdpx_imports_or_names_the_file(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("q") / "project.qdpx"
+    path.write_bytes(data)
+    study = _only_journeylab_errors(lambda: jl.import_qdpx(path), place="project.qdpx")
+    if study is not None:
+        texts = study.documents.set_index("doc_id")["text"]
+        for doc_id, start, end, text in study.segments[["doc_id", "start", "end", "text"]].itertuples(index=False):
+            assert texts[doc_id][start:end] == text
+
+
+def _qde(source: Path, old: str, new: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(source) as z:
+        text = z.read("project.qde").decode("utf-8")
+    assert old in text
+    return _rezip(source, text.replace(old, new, 1).encode("utf-8"))
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ('<User guid="7A1F2C3D-0000-4000-8000-000000000001" name="Enric"/>', '<User name="Enric"/>',
+     "User name='Enric'.*no guid"),                                                      # AttributeError before
+    ("<IntegerValue>34</IntegerValue>", "<IntegerValue>thirty</IntegerValue>",
+     "case 'Case P01', variable 'age': expected a number"),                               # ValueError before
+    ('name="score" typeOfVariable="Float"', 'name="age" typeOfVariable="Float"', "'age', already used"),
+    ('name="city" typeOfVariable="Text"', 'name="participant_id" typeOfVariable="Text"', "already used"),
+    ("<BooleanValue>true</BooleanValue>", "<IntegerValue>7</IntegerValue>", "'vip' is declared Boolean"),
+])
+def test_qdpx_with_bad_users_or_variables_names_the_file(tmp_path, old, new, match):
+    path = tmp_path / "project.qdpx"
+    path.write_bytes(_qde(_QDPX["crlf_one"], old, new))
+    with pytest.raises(JourneylabError, match=rf"project\.qdpx: project\.qde: .*{match}"):
+        jl.import_qdpx(path)
+
+
+def test_qdpx_selection_far_outside_the_text_is_reported_not_an_overflow(tmp_path):
+    path = tmp_path / "project.qdpx"
+    path.write_bytes(_qde(_QDPX["crlf_one"], 'startPosition="53"', 'startPosition="99999999999999999999"'))
+    study = jl.import_qdpx(path)
+    assert any("far outside any text" in p.message for p in study.problems)
+
+
+@pytest.fixture(scope="module")
+def store_bytes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("store") / "codings.sqlite"
+    with jl.CodingStore(path) as store:
+        store.apply("P01-t001", "checkout_pain", "ann")
+        store.apply("P01-t002", "ad_found", "bob", memo="=HYPERLINK(\"http://x\")")
+    return path.read_bytes()
+
+
+@settings(FUZZ, max_examples=50)
+@given(st.integers(0, 10**6), st.binary(min_size=1, max_size=16), st.booleans())
+def test_damaged_store_reads_or_names_the_file(tmp_path_factory, store_bytes, at, junk, truncate):
+    at %= len(store_bytes)
+    path = tmp_path_factory.mktemp("st") / "codings.sqlite"
+    path.write_bytes(store_bytes[:at] if truncate else store_bytes[:at] + junk + store_bytes[at + len(junk):])
+    _only_journeylab_errors(lambda: jl.read_codings(path), place="codings.sqlite")
+
+
+@pytest.mark.parametrize("make", ["text", "other_schema", "folder"])
+def test_not_a_store_is_named(tmp_path, make):
+    path = tmp_path / "codings.sqlite"
+    if make == "text":
+        path.write_text("segment_id,code\n")
+    elif make == "other_schema":
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t (a)")
+        con.commit()
+        con.close()
+    else:
+        path.mkdir()
+    with pytest.raises(JourneylabError, match="codings.sqlite"):
+        jl.read_codings(path)

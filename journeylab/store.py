@@ -608,9 +608,10 @@ class CodingStore:
         if df.empty and normalise_coder(coder) not in set(self.coders()["coder_key"]):
             raise JourneylabError(f"CodingStore.export_csv(): no coder {coder!r} in {self.path}; coders: "
                                   f"{', '.join(self.coders()['coder']) or 'none'}")
+        from ._csv import write_csv
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(path, index=False)
+        write_csv(df, path)  # formula-like memos neutralised (journeylab/_csv.py)
         return path
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ._csv import neutralise, unneutralise
 from .errors import JourneylabError
 
 KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
@@ -867,8 +868,8 @@ class Codebook:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["path", "description"])
-        for name in self.walk():
-            writer.writerow([self.path(name, sep=sep), _compose_description(self[name])])
+        for name in self.walk():  # no cell a spreadsheet would run as a formula (journeylab/_csv.py)
+            writer.writerow([neutralise(self.path(name, sep=sep)), neutralise(_compose_description(self[name]))])
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
@@ -892,7 +893,7 @@ class Codebook:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise JourneylabError(f"{path}: cannot read the codebook CSV: {exc}") from None
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = [[unneutralise(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
         if not rows:
             raise JourneylabError(f"{path}: empty file; expected a header with a name, path or tag column")
         header = [h.strip().lower() for h in rows[0]]

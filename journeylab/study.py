@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ._csv import unneutralise
 from .errors import JourneylabError, Problem, StudyError
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
@@ -801,6 +802,8 @@ def _load_codings(root: Path, segments: pd.DataFrame, codebook, col: _Collector)
         df = _rename(df, {}, rel, col, ["segment_id", "code"])
         if not {"segment_id", "code"} <= set(df.columns):
             continue
+        for c in df.columns:  # CodingStore.export_csv wrote "'=..." for a memo starting with "="
+            df[c] = df[c].map(unneutralise)
         if "coder" not in df.columns:
             df["coder"] = p.stem
         if "origin" not in df.columns:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Code, Codebook, _parse_description
+from ._csv import unneutralise
 from .errors import JourneylabError, Problem
 from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
 
@@ -250,7 +251,7 @@ def read_codebook(path, *, name: str | None = None) -> Codebook:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise JourneylabError(f"{path}: cannot read the codebook CSV: {exc}") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = [[unneutralise(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
     if not rows:
         raise JourneylabError(f"{path}: empty file; expected a header with a tag, path or name column")
     header = [h.strip().lower() for h in rows[0]]

@@ -546,3 +546,60 @@ def test_not_a_store_is_named(tmp_path, make):
         path.mkdir()
     with pytest.raises(JourneylabError, match="codings.sqlite"):
         jl.read_codings(path)
+
+
+# ============================================================================ formula injection
+
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=1", "=cmd|' /C calc'!A0"]
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cells(path: Path) -> list[str]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [cell for row in csv.reader(fh) for cell in row]
+
+
+def _assert_no_formula(path: Path):
+    bad = [c for c in _cells(path) if c.startswith(_TRIGGERS)]
+    assert not bad, f"{path.name}: cells a spreadsheet would run: {bad}"
+
+
+def test_write_csv_neutralises_text_cells_but_not_numbers(tmp_path):
+    from journeylab._csv import write_csv
+
+    frame = pd.DataFrame({"quote": HOSTILE, "score": [-0.5] * len(HOSTILE), "n": range(-3, len(HOSTILE) - 3)})
+    path = write_csv(frame, tmp_path / "out.csv")
+    _assert_no_formula_in_text = [c for c in _cells(path)[3::3]]
+    assert _assert_no_formula_in_text == ["'" + q for q in HOSTILE]
+    assert _cells(path)[4::3] == ["-0.5"] * len(HOSTILE)                           # numbers stay numbers
+    assert _cells(path)[5::3] == [str(n) for n in range(-3, len(HOSTILE) - 3)]
+    assert frame["quote"].tolist() == HOSTILE                        # the caller's frame is not changed
+
+
+def test_codebook_csv_exports_neutralise_and_read_back(tmp_path):
+    from journeylab.codebook import Code
+
+    cb = jl.Codebook([Code("-minus", definition=HOSTILE[0]), Code("@mention", parent="-minus",
+                                                                     definition="+1 for this")])
+    cb.to_csv(tmp_path / "codebook.csv")
+    jl.taguette.write_codebook(cb, tmp_path / "taguette.csv")
+    for name in ("codebook.csv", "taguette.csv"):
+        _assert_no_formula(tmp_path / name)
+        assert jl.Codebook.from_csv(tmp_path / name).names == ["-minus", "@mention"]
+        assert jl.Codebook.from_csv(tmp_path / name)["-minus"].definition == HOSTILE[0]
+        assert jl.taguette.read_codebook(tmp_path / name).names == ["-minus", "@mention"]
+    assert (tmp_path / "taguette.csv").read_bytes()[:3] == b"\xef\xbb\xbf"   # Taguette needs the BOM
+
+
+def test_coding_store_export_neutralises_memos_and_the_study_reads_them_back(tmp_path):
+    root = make_study(tmp_path / "study")
+    store = jl.CodingStore(tmp_path / "codings.sqlite")
+    for memo, segment in zip(HOSTILE[:2], ["P01-t004", "P02-t002"]):
+        store.apply(segment, "checkout_pain", "cat", memo=memo)
+    path = store.export_csv(root / "codings" / "cat.csv", "cat")
+    store.close()
+    _assert_no_formula(path)
+    codings = jl.load_study(root).codings
+    assert sorted(codings.loc[codings["coder"] == "cat", "memo"]) == sorted(HOSTILE[:2])

@@ -10,6 +10,7 @@ journeylab's own CSVs remove the quote again (:func:`unneutralise`).
 """
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -47,5 +48,23 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     kwargs.setdefault("index", False)
-    neutralise_frame(frame).to_csv(path, **kwargs)
+    out = neutralise_frame(frame)
+    if "quoting" not in kwargs and needs_quoting(out):
+        kwargs["quoting"] = csv.QUOTE_ALL
+    out.to_csv(path, **kwargs)
     return path
+
+
+def needs_quoting(frame: pd.DataFrame) -> bool:
+    """True when a text cell holds a bare carriage return.
+
+    Python's csv writer (and pandas) quote a cell only for the characters of the line terminator
+    ("\n"), so ``"x\ry"`` would be written unquoted and every reader that takes "\r" as a line end
+    (Excel, the csv module) would split the row; such files are written with every cell quoted.
+    """
+    for name in frame.columns:
+        col = frame[name]
+        if (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)) and \
+                col.map(lambda v: isinstance(v, str) and "\r" in v, na_action="ignore").fillna(False).any():
+            return True
+    return False

@@ -866,10 +866,12 @@ class Codebook:
         Returns the CSV text.
         """
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        rows = [[neutralise(self.path(name, sep=sep)), neutralise(_compose_description(self[name]))]
+                for name in self.walk()]  # no cell a spreadsheet would run as a formula (journeylab/_csv.py)
+        bare_cr = any("\r" in cell for row in rows for cell in row)  # else written unquoted: rows would split
+        writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL if bare_cr else csv.QUOTE_MINIMAL)
         writer.writerow(["path", "description"])
-        for name in self.walk():  # no cell a spreadsheet would run as a formula (journeylab/_csv.py)
-            writer.writerow([neutralise(self.path(name, sep=sep)), neutralise(_compose_description(self[name]))])
+        writer.writerows(rows)
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")

@@ -603,3 +603,14 @@ def test_coding_store_export_neutralises_memos_and_the_study_reads_them_back(tmp
     _assert_no_formula(path)
     codings = jl.load_study(root).codings
     assert sorted(codings.loc[codings["coder"] == "cat", "memo"]) == sorted(HOSTILE[:2])
+
+
+def test_a_bare_carriage_return_in_a_cell_does_not_split_the_row(tmp_path):
+    """csv/pandas quote only the "\\n" terminator's characters: "a\\rb" was written unquoted before."""
+    from journeylab._csv import write_csv
+    from journeylab.codebook import Code
+
+    path = write_csv(pd.DataFrame({"memo": ["line one\rline two", "ok"], "n": [1, 2]}), tmp_path / "m.csv")
+    assert _cells(path) == ["memo", "n", "line one\rline two", "1", "ok", "2"]
+    jl.Codebook([Code("late", definition="first\rsecond")]).to_csv(tmp_path / "cb.csv")
+    assert len(_cells(tmp_path / "cb.csv")) == 4

@@ -53,3 +53,13 @@ def check_choice(value, *, arg: str, func: str, choices: Iterable) -> None:
         raise JourneylabError(
             f"{func}(): `{arg}` must be one of {', '.join(map(repr, choices))}; got {value!r}."
         )
+
+
+def check_path(obj, *, arg: str, func: str):
+    """Raise a clear error unless ``obj`` is a str or path-like (not empty); return it."""
+    import os
+
+    if not isinstance(obj, (str, os.PathLike)) or (isinstance(obj, str) and not obj.strip()):
+        found = repr(obj) if isinstance(obj, str) else type(obj).__name__
+        raise JourneylabError(f"{func}(): argument `{arg}` must be a file path (str or pathlib.Path), got {found}.")
+    return obj

@@ -645,6 +645,9 @@ def read_codings(path, *, coder: str | None = None) -> pd.DataFrame:
     DataFrame
         See :meth:`CodingStore.codings`.
     """
+    from ._validation import check_path
+
+    check_path(path, arg="path", func="read_codings")
     path = Path(path)
     if not path.is_file():
         raise JourneylabError(f"read_codings(): {path} does not exist; expected a coding store (.sqlite) "

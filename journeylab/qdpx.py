@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from ._validation import check_choice, check_frame
+from ._validation import check_choice, check_frame, check_path
 from .codebook import _GUID_NS, Code, Codebook, _origin
 from .errors import JourneylabError, Problem
 
@@ -864,6 +864,7 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
     from .study import Study
 
     check_choice(line_endings, arg="line_endings", func="import_qdpx", choices=["one", "two"])
+    check_path(path, arg="path", func="import_qdpx")
     path = Path(path)
     if not path.is_file():
         raise JourneylabError(f"{path}: file not found; expected a REFI-QDA project (.qdpx)")

@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from ._csv import unneutralise
+from ._validation import check_path
 from .errors import JourneylabError, Problem, StudyError
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
@@ -832,7 +833,8 @@ def _load_codings(root: Path, segments: pd.DataFrame, codebook, col: _Collector)
     return out[cols]
 
 
-def _collect(path, *, redact: bool = True):
+def _collect(path, *, redact: bool = True, func: str = "load_study"):
+    check_path(path, arg="path", func=func)
     root = Path(path)
     col = _Collector()
     if not root.is_dir():
@@ -899,7 +901,7 @@ def validate_study(path) -> list[Problem]:
     >>> [p for p in jl.validate_study(jl.datasets.sample_study_path()) if p.severity == "error"]
     []
     """
-    _, col = _collect(path, redact=False)
+    _, col = _collect(path, redact=False, func="validate_study")
     return col.problems
 
 

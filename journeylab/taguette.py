@@ -27,6 +27,7 @@ import pandas as pd
 
 from .codebook import Code, Codebook, _parse_description
 from ._csv import unneutralise
+from ._validation import check_path
 from .errors import JourneylabError, Problem
 from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
 
@@ -632,6 +633,7 @@ def import_taguette(path, *, study=None, coder: str | None = None, interviewer_l
     >>> text[row.span_start:row.span_end]                                     # doctest: +SKIP
     'Ça va?'
     """
+    check_path(path, arg="path", func="import_taguette")
     path = Path(path)
     label = path.name
     if not path.is_file():

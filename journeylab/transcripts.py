@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._validation import check_choice
+from ._validation import check_choice, check_path
 from .errors import JourneylabError, Problem
 
 SEGMENT_COLUMNS = ["segment_id", "doc_id", "participant_id", "speaker", "speaker_role", "turn",
@@ -573,6 +573,7 @@ def read_document(
     >>> doc.text[row.start:row.end] == row.text                                                # doctest: +SKIP
     True
     """
+    check_path(path, arg="path", func="read_document")
     p = Path(path)
     name = display_path or p.name
     try:

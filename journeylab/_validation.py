@@ -16,11 +16,14 @@ def check_frame(
     required: Iterable[str] = (),
     allow_empty: bool = False,
     hint: str = "",
+    dask: bool = False,
 ) -> pd.DataFrame:
     """Check that ``obj`` is a DataFrame with the ``required`` columns.
 
     Raises a :class:`JourneylabError` naming the function, the argument, what was expected and
     what was found. Returns ``obj`` unchanged so callers can write ``df = check_frame(df, ...)``.
+    ``dask=True`` (functions that also take a Dask frame, checked by the caller) only changes
+    the wording of the wrong-type message.
     """
     if not isinstance(obj, pd.DataFrame):
         if type(obj).__module__.startswith("dask"):
@@ -28,9 +31,8 @@ def check_frame(
                 f"{func}(): argument `{arg}` is a Dask {type(obj).__name__}; {func}() takes a pandas DataFrame: "
                 f"compute it first (`{arg}.compute()`; docs/scale.md lists the functions that take Dask frames)."
             )
-        raise JourneylabError(
-            f"{func}(): argument `{arg}` must be a pandas DataFrame, got {type(obj).__name__}."
-        )
+        kind = "a pandas or Dask DataFrame" if dask else "a pandas DataFrame"
+        raise JourneylabError(f"{func}(): argument `{arg}` must be {kind}, got {type(obj).__name__}.")
     missing = [c for c in required if c not in obj.columns]
     if missing:
         found = ", ".join(map(str, obj.columns[:20])) or "(no columns)"
@@ -62,4 +64,15 @@ def check_path(obj, *, arg: str, func: str):
     if not isinstance(obj, (str, os.PathLike)) or (isinstance(obj, str) and not obj.strip()):
         found = repr(obj) if isinstance(obj, str) else type(obj).__name__
         raise JourneylabError(f"{func}(): argument `{arg}` must be a file path (str or pathlib.Path), got {found}.")
+    return obj
+
+
+def check_study(obj, *, func: str, arg: str = "study"):
+    """Raise a clear error unless ``obj`` is a :class:`journeylab.Study`; return it."""
+    from .study import Study
+
+    if not isinstance(obj, Study):
+        raise JourneylabError(
+            f"{func}(): `{arg}` must be a journeylab Study (jl.load_study(...)), got {type(obj).__name__}."
+        )
     return obj

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_frame
+from ._validation import check_frame, check_study
 from .errors import JourneylabError
 
 GRADES = ["strong", "quantitative_only", "qualitative_only", "weak", "contradicted"]
@@ -194,6 +194,7 @@ def study_between(study, start=None, end=None, *, interview_date: str = "intervi
     >>> sorted(set(study.participants["participant_id"]) - set(before.participants["participant_id"]))
     ['P12', 'P13', 'P14']
     """
+    check_study(study, func="study_between")
     lo = None if start is None else pd.Timestamp(start)
     hi = None if end is None else pd.Timestamp(end)
     if lo is not None and hi is not None and lo >= hi:
@@ -393,6 +394,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
     the funnel window from the first step). CSAT's top-2 box is the share of answers in the two
     highest points of the scale; blanks are excluded.
     """
+    check_study(study, func="touchpoint_metrics")
     rules = rules or GradingRules()
     level = rules.level
     ev_tp = _event_touchpoint(study)
@@ -862,7 +864,12 @@ def evidence_table(
     ['strong', 'contradicted']
     """
     func = "evidence_table"
+    check_study(study, func=func)
     check_frame(codings, arg="codings", func=func, required=["segment_id", "code"], allow_empty=True)
+    if sentiment is not None:
+        check_frame(sentiment, arg="sentiment", func=func, required=["segment_id", "compound"], allow_empty=True)
+    if survey_codings is not None:
+        check_frame(survey_codings, arg="survey_codings", func=func, required=["segment_id", "code"], allow_empty=True)
     if study.codebook is None:
         raise JourneylabError(f"{func}(): the study has no codebook (codebook.yml); claims come from the codes' "
                               "kinds, stages and touchpoints.")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._validation import check_frame
+from ._validation import check_frame, check_path, check_study
 from .errors import JourneylabError
 from .evidence import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
 
@@ -131,7 +131,7 @@ def load_notes(source) -> dict:
         return {"personas": {}, "stages": {}}
     where = "notes"
     if isinstance(source, (str, Path)):
-        path = Path(source)
+        path = Path(check_path(source, arg="source", func="load_notes"))
         where = str(path)
         if not path.is_file():
             raise JourneylabError(f"notes file {path} not found.")
@@ -144,7 +144,8 @@ def load_notes(source) -> dict:
     elif isinstance(source, dict):
         data = source
     else:
-        raise JourneylabError(f"notes must be a path or a mapping; got {type(source).__name__}.")
+        raise JourneylabError(f"load_notes(): `source` must be a YAML file path, a mapping or None; got "
+                              f"{type(source).__name__}.")
     if not isinstance(data, dict):
         raise JourneylabError(f"{where}: expected a mapping with `personas` and/or `stages`; found "
                               f"{type(data).__name__}.")
@@ -290,6 +291,7 @@ class JourneyMap:
         'Checkout squad'
         """
         func = "JourneyMap.build"
+        check_study(study, func=func)
         check_frame(evidence, arg="evidence", func=func, required=["claim_id", "stage", "kind", "persona"],
                     allow_empty=True)
         label = "all" if persona is None else str(persona)
@@ -1042,9 +1044,14 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
     """
     if isinstance(maps, dict):
         maps = list(maps.values())
+    elif isinstance(maps, (str, bytes, pd.DataFrame, JourneyMap)) or not hasattr(maps, "__iter__"):
+        raise JourneylabError(f"compare_personas(): `maps` must be a list (or dict) of JourneyMap objects; got "
+                              f"{type(maps).__name__}.")
     maps = list(maps)
     if not maps or not all(isinstance(m, JourneyMap) for m in maps):
-        raise JourneylabError("compare_personas(): pass a list (or dict) of JourneyMap objects.")
+        found = ", ".join(sorted({type(m).__name__ for m in maps})) or "an empty list"
+        raise JourneylabError(f"compare_personas(): `maps` must be a list (or dict) of JourneyMap objects; got "
+                              f"{found}.")
     if view not in ("long", "wide"):
         raise JourneylabError(f"compare_personas(): `view` must be 'long' or 'wide'; got {view!r}.")
     personas = [m.persona for m in maps]

@@ -29,12 +29,15 @@ from .qdpx import export_qdpx, import_qdpx
 from .taguette import import_taguette
 from .sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
-from .reliability import agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings
+from .reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings, coder_pair,
+                          CoderPair)
 from .learn import LearnedCoder
 from .reconcile import ReconcileSession
 from .funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
+from ._dask import read_events_parquet  # Dask is imported only when it is called
 from .survey import nps, csat
-from .experiments import compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect
+from .experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
+                          change_design, ChangeDesign)
 from .drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
 from .journeymap import JourneyMap, compare_maps, compare_personas, prioritise, load_notes

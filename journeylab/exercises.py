@@ -43,6 +43,7 @@ _STYLE = {
     "correct": ("✓ Correct.", "#009e73", "#effaf5"),
     "incorrect": ("✗ Not yet.", "#d55e00", "#fdf3ec"),
     "unanswered": ("… Not answered yet.", "#777777", "#f5f5f5"),
+    "not_applicable": ("– Not applicable to this study.", "#777777", "#f5f5f5"),
 }
 
 
@@ -54,9 +55,12 @@ class CheckResult:
     ----------
     exercise : str
         What was checked, e.g. ``"NPS"``.
-    status : {"correct", "incorrect", "unanswered"}
+    status : {"correct", "incorrect", "unanswered", "not_applicable"}
+        ``"not_applicable"``: the study lacks what the exercise is about (no recorded change, fewer
+        than two coders); the message says what.
     message : str
-        Why it is right, or a hint: what to look at, never the right answer.
+        Why it is right, or a hint: what to look at, never the right answer; or why the exercise
+        does not apply.
     """
 
     exercise: str
@@ -70,8 +74,8 @@ class CheckResult:
 
     @property
     def answered(self) -> bool:
-        """False while ``answer`` is still ``None``."""
-        return self.status != "unanswered"
+        """False while ``answer`` is still ``None`` (and when the exercise does not apply)."""
+        return self.status not in ("unanswered", "not_applicable")
 
     def __repr__(self) -> str:
         head = _STYLE[self.status][0]
@@ -123,6 +127,17 @@ def _subset(frame: pd.DataFrame, where, before, after, time: str, func: str, arg
         if after is not None:
             keep &= t >= utc(after)
     return frame[keep]
+
+
+def _not_applicable(exercise: str, reason) -> CheckResult | None:
+    """``not_applicable=`` of a check: a reason (e.g. ``jl.change_design(study).reason``) → the result
+    saying so; empty or None → None (the check goes on)."""
+    if reason is None or reason == "":
+        return None
+    if not isinstance(reason, str):
+        raise JourneylabError(f"`not_applicable` must be a sentence saying why the exercise does not apply (or "
+                              f"None/''); got {type(reason).__name__}.")
+    return CheckResult(exercise, "not_applicable", reason[:1].upper() + reason[1:].rstrip(".") + ".")
 
 
 def _unanswered(exercise: str) -> CheckResult:
@@ -392,7 +407,7 @@ def _two_by_two(codings, segments, code, coders):
 
 
 def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: str,
-                coders: Sequence[str] = ("amara", "jonas")) -> CheckResult:
+                coders: Sequence[str] = ("amara", "jonas"), not_applicable: str | None = None) -> CheckResult:
     """Check Cohen's kappa for one code between two coders.
 
     The right answer is :func:`journeylab.agreement` with ``segments=`` (units: the participant
@@ -407,6 +422,11 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
         ``study.segments``.
     code : str
     coders : pair of str
+        Not both in ``codings`` (another study's coders): the result is ``"not_applicable"``.
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``jl.change_design(study).reason``):
+        when non-empty, the result has status ``"not_applicable"`` and this message, whatever the
+        answer, without looking at the data.
 
     Returns
     -------
@@ -425,6 +445,14 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     func = "check_kappa"
     coders = list(coders)
     ex = f"Cohen's kappa for `{code}` ({coders[0]} vs {coders[1]})"
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
+    if isinstance(codings, pd.DataFrame) and "coder" in codings:
+        present = sorted(set(codings["coder"].dropna().astype(str)))
+        if not set(coders) <= set(present):
+            return _not_applicable(ex, f"this exercise compares {coders[0]} and {coders[1]}; this study's coders "
+                                       f"are {', '.join(present) or 'none'}")
     if _open(answer):
         return _unanswered(ex)
     codings = check_frame(codings, arg="codings", func=func, required=["segment_id", "code", "coder"])
@@ -634,7 +662,7 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
 
 def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, step: str, window="7D",
                             where: dict | None = None, before=None, after=None, time: str = "timestamp",
-                            **funnel_kwargs) -> CheckResult:
+                            not_applicable: str | None = None, **funnel_kwargs) -> CheckResult:
     """Check one step's conversion (users who reach ``step`` / users who reached the step before).
 
     Parameters
@@ -654,6 +682,10 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
         (``{"device": "mobile"}``); ``before``/``after`` keep events whose ``time`` column is
         before / at or after a date. Applied only once an answer is given, so an open exercise
         never fails on a study without these columns.
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``jl.change_design(study).reason``):
+        when non-empty, the result has status ``"not_applicable"`` and this message, whatever the
+        answer, without looking at the data.
     **funnel_kwargs
         Passed to :func:`journeylab.funnel`.
 
@@ -673,6 +705,9 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
 
     func = "check_funnel_conversion"
     ex = f"conversion to `{step}`"
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     events = _subset(events, where, before, after, time, func, "events")
@@ -716,7 +751,8 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
 
 
 def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", where: dict | None = None, before=None,
-              after=None, time: str = "submitted_at", overall: pd.DataFrame | None = None) -> CheckResult:
+              after=None, time: str = "submitted_at", overall: pd.DataFrame | None = None,
+              not_applicable: str | None = None) -> CheckResult:
     """Check a Net Promoter Score (promoters 9–10 minus detractors 0–6, in points from −100 to 100).
 
     Parameters
@@ -732,6 +768,10 @@ def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", where: dict |
     overall : DataFrame, optional
         The survey to recognise "you computed everyone's NPS" with; default: ``survey`` itself
         when a filter is given.
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``jl.change_design(study).reason``):
+        when non-empty, the result has status ``"not_applicable"`` and this message, whatever the
+        answer, without looking at the data.
 
     Returns
     -------
@@ -746,6 +786,9 @@ def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", where: dict |
     """
     func = "check_nps"
     ex = "NPS"
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     check_frame(survey, arg="survey", func=func, required=[score])

@@ -11,8 +11,10 @@ from counts, :func:`sample_size` and :func:`minimum_detectable_effect` plan a te
 """
 from __future__ import annotations
 
-__all__ = ["compare_periods", "ab_test", "compare_rates", "sample_size", "minimum_detectable_effect"]
+__all__ = ["compare_periods", "ab_test", "compare_rates", "sample_size", "minimum_detectable_effect", "change_design",
+           "ChangeDesign"]
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -340,6 +342,129 @@ def _pretrend_warning(entry, base, conv, start, end, week, unit_is_before=True) 
         return [f"the rate was already moving before the change (weekly rates {rates}; chi-square p = {p:.2g}): "
                 "part of the difference may be a trend, not the change"]
     return []
+
+
+@dataclass(frozen=True)
+class ChangeDesign:
+    """What a study's before/after test compares (:func:`change_design`); false when there is none.
+
+    Attributes
+    ----------
+    date : Timestamp or None
+        When the change went live (study.yml ``changes:``); None when the study records none.
+    name, touchpoint : str or None
+        The change's name and the touchpoint it changed.
+    steps : list or None
+        ``[step before, step at the changed touchpoint]``: the funnel step pair the test compares;
+        None when the test does not apply.
+    placebo_steps : list or None
+        The last step pair that does not touch the changed touchpoint (a step the change should
+        not move); None when there is none.
+    focus_steps : list or None
+        The step pair a notebook looks at closely: ``steps`` when the test applies, otherwise the
+        pair with the lowest step-to-step conversion in the study's funnel.
+    reason : str
+        Empty when the test applies; otherwise one sentence saying why not.
+    """
+
+    date: pd.Timestamp | None = None
+    name: str | None = None
+    touchpoint: str | None = None
+    steps: list | None = None
+    placebo_steps: list | None = None
+    focus_steps: list | None = None
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.steps is not None
+
+
+def _step_touchpoints(step, touchpoint_of: dict) -> set:
+    names = step if isinstance(step, (list, tuple)) else [step]
+    return {touchpoint_of.get(n) for n in names} - {None}
+
+
+def change_design(study, *, change: int = 0) -> ChangeDesign:
+    """The before/after test a study allows: the change, the funnel steps it touches, a placebo.
+
+    The test compares the conversion of the funnel step at the changed touchpoint from the step
+    before it, before and after the change date (:func:`compare_periods`); the placebo is the last
+    step pair away from the changed touchpoint. A study without a recorded change (study.yml
+    ``changes:``), whose change names no touchpoint with a funnel step after the first, or without
+    an event log covering the date gets a design that is false, with ``reason`` saying why, so a
+    notebook can say so and go on.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (:func:`journeylab.load_study`).
+    change : int, default 0
+        Which entry of ``study.changes`` (in study.yml order).
+
+    Returns
+    -------
+    ChangeDesign
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> design = jl.change_design(jl.load_study(jl.datasets.sample_study_path()))
+    >>> design.steps, design.placebo_steps
+    (['checkout_start', 'shipping_submitted'], ['payment_submitted', 'order_completed'])
+    """
+    func = "change_design"
+    for attr in ("changes", "funnel_steps", "events_map", "events", "funnel_window"):
+        if not hasattr(study, attr):
+            raise JourneylabError(f"{func}(): `study` must be a Study (journeylab.load_study); got "
+                                  f"{type(study).__name__}.")
+    if not isinstance(change, (int, np.integer)) or isinstance(change, bool) or change < 0:
+        raise JourneylabError(f"{func}(): `change` must be a non-negative whole number; got {change!r}.")
+    steps = list(study.funnel_steps)
+    events = study.events
+    touchpoint_of = dict(zip(study.events_map["event"], study.events_map["touchpoint"]))
+    pairs = [[a, b] for a, b in zip(steps[:-1], steps[1:])]
+
+    def weakest_pair():  # the focus without a test: the step pair with the lowest conversion
+        if not pairs or not len(events):
+            return None
+        from .funnel import funnel
+
+        conv = funnel(events, steps=steps, window=study.funnel_window).steps["conversion_from_previous"]
+        rates = conv.iloc[1:].to_numpy(dtype=float)
+        return pairs[int(np.nanargmin(rates))] if not np.isnan(rates).all() else pairs[0]
+
+    if not len(study.changes):
+        return ChangeDesign(focus_steps=weakest_pair(), reason="this study has no recorded change (study.yml `changes:`), "
+                                                      "so there is no before/after test")
+    if change >= len(study.changes):
+        raise JourneylabError(f"{func}(): `change` is {change}, but study.yml lists {len(study.changes)} "
+                              "change(s) (numbered from 0).")
+    row = study.changes.iloc[change]
+    date, name, tp = pd.Timestamp(row["date"]), row["name"] or None, row["touchpoint"]
+    tp = tp if isinstance(tp, str) and tp else None
+    base = dict(date=date, name=name, touchpoint=tp)
+
+    def none(reason):
+        return ChangeDesign(**base, focus_steps=weakest_pair(), reason=reason)
+
+    what = f"the change {name!r}" if name else f"the change of {date:%Y-%m-%d}"
+    if tp is None:
+        return none(f"{what} names no touchpoint (study.yml `changes:`), so there is no funnel step to test "
+                    "before and after")
+    at = next((k for k, s in enumerate(steps) if k and tp in _step_touchpoints(s, touchpoint_of)), None)
+    if at is None:
+        return none(f"{what} is at touchpoint {tp!r}, which has no funnel step after the first, so there is no "
+                    "before/after test")
+    if not len(events):
+        return none("this study has no event log, so there is no before/after test")
+    t = pd.to_datetime(events["timestamp"])
+    first, last = t.min(), t.max()
+    if not first < date < last:
+        return none(f"{what} on {date:%Y-%m-%d} falls outside the event log ({first:%Y-%m-%d} to {last:%Y-%m-%d}), "
+                    "so there is no before/after test")
+    placebo = next((p for p in reversed(pairs) if not any(tp in _step_touchpoints(s, touchpoint_of) for s in p)),
+                   None)
+    return ChangeDesign(**base, steps=steps[at - 1:at + 1], placebo_steps=placebo, focus_steps=steps[at - 1:at + 1])
 
 
 def compare_periods(

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 __all__ = [
     "agreement",
+    "coder_pair",
+    "CoderPair",
     "krippendorff_alpha",
     "disagreements",
     "compare_coders",
@@ -121,6 +123,78 @@ def _select_coders(codings: pd.DataFrame, coders, func: str, *, minimum: int = 2
             "(see journeylab.merge_codings) or choose them with `coders=`."
         )
     return [str(c) for c in chosen]
+
+
+class CoderPair(tuple):
+    """The two coders an agreement analysis compares, or why there are none (:func:`coder_pair`).
+
+    A tuple ``(coder_a, coder_b)`` when two coders can be compared, else the empty tuple — so
+    ``if pair:`` reads "if agreement applies" and ``a, b = pair`` unpacks the names.
+
+    Attributes
+    ----------
+    coders : list of str
+        Every coder found in the codings, sorted.
+    reason : str
+        Empty when the pair applies; otherwise one sentence saying why not, for the notebook to
+        print (e.g. "agreement needs two coders; this study has one (lee), so ...").
+    """
+
+    def __new__(cls, pair=(), *, coders=(), reason: str = ""):
+        obj = super().__new__(cls, tuple(pair))
+        obj.coders = list(coders)
+        obj.reason = reason
+        return obj
+
+    def __repr__(self) -> str:
+        return f"CoderPair({tuple(self)!r})" if self else f"CoderPair(none: {self.reason})"
+
+
+def coder_pair(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -> CoderPair:
+    """The two coders to compare (the first two by name), or an empty pair with the reason.
+
+    Notebooks call this before an agreement section, so a study with fewer than two coders — or
+    two coders who coded no interview in common — says why the section does not apply instead of
+    failing in :func:`agreement`.
+
+    Parameters
+    ----------
+    codings : DataFrame
+        ``segment_id``, ``code``, ``coder`` (``study.codings``); may be empty.
+    segments : DataFrame, optional
+        ``segment_id`` and ``doc_id``: when given, the two coders must have coded at least one
+        interview in common.
+
+    Returns
+    -------
+    CoderPair
+        ``(a, b)``, or empty with ``reason`` set.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> jl.coder_pair(study.codings, study.segments)
+    CoderPair(('amara', 'jonas'))
+    >>> one = study.codings[study.codings["coder"] == "amara"]
+    >>> print(jl.coder_pair(one).reason)
+    agreement needs two coders; this study has one (amara), so there is no agreement to measure
+    """
+    codings = check_frame(codings, arg="codings", func="coder_pair", required=["coder"], allow_empty=True)
+    coders = sorted(codings["coder"].dropna().astype(str).unique())
+    if len(coders) < 2:
+        has = f"one ({coders[0]})" if coders else "none (no codings/ folder, or it is empty)"
+        return CoderPair(coders=coders, reason=f"agreement needs two coders; this study has {has}, so there is no "
+                                               "agreement to measure")
+    a, b = coders[:2]
+    if segments is not None:
+        check_frame(segments, arg="segments", func="coder_pair", required=["segment_id", "doc_id"], allow_empty=True)
+        doc = segments.set_index("segment_id")["doc_id"]
+        docs = [set(codings.loc[codings["coder"].astype(str) == c, "segment_id"].map(doc).dropna()) for c in (a, b)]
+        if not docs[0] & docs[1]:
+            return CoderPair(coders=coders, reason=f"agreement needs two coders coding the same interviews; {a} and "
+                                                   f"{b} coded none in common, so there is no agreement to measure")
+    return CoderPair((a, b), coders=coders)
 
 
 def _units_for(

@@ -773,7 +773,13 @@ def save_map(jmap_or_fig, path, *, dpi: int | None = None, **kwargs) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
-    path = Path(path)
+    from ._validation import check_path
+    from .journeymap import JourneyMap
+
+    if not isinstance(jmap_or_fig, (JourneyMap, Figure)):
+        raise JourneylabError(f"save_map(): `jmap_or_fig` must be a JourneyMap or a matplotlib Figure from "
+                              f"plot_map(); got {type(jmap_or_fig).__name__}.")
+    path = Path(check_path(path, arg="path", func="save_map"))
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):
         raise JourneylabError(f"save_map(): {path.name}: expected a .png, .svg or .pdf file name; found "

@@ -47,7 +47,8 @@ def _check_power(power, func):
 
 def _check_rate(p, arg, func):
     if not isinstance(p, (float, int, np.floating, np.integer)) or not 0 < p < 1:
-        raise JourneylabError(f"{func}(): `{arg}` must be a conversion rate strictly between 0 and 1; got {p!r}.")
+        found = repr(p) if isinstance(p, (float, int, str, np.number, type(None))) else type(p).__name__
+        raise JourneylabError(f"{func}(): `{arg}` must be a conversion rate strictly between 0 and 1; got {found}.")
 
 
 def sample_size(baseline: float, *, lift: float, alpha: float = 0.05, power: float = 0.8, ratio: float = 1.0,
@@ -254,6 +255,12 @@ def compare_rates(
     func = "compare_rates"
     _check_alpha(alpha, func)
     _check_power(power, func)
+    counts = dict(conversions_control=conversions_control, n_control=n_control,
+                  conversions_treatment=conversions_treatment, n_treatment=n_treatment)
+    for arg, x in counts.items():
+        if not isinstance(x, (int, np.integer)) or isinstance(x, bool):
+            raise JourneylabError(f"{func}(): `{arg}` must be a whole number (a count of users), got "
+                                  f"{type(x).__name__}.")
     for name, c, n in (("control", conversions_control, n_control), ("treatment", conversions_treatment, n_treatment)):
         if not all(isinstance(x, (int, np.integer)) for x in (c, n)) or not 0 <= c <= n or n < 1:
             raise JourneylabError(f"{func}(): {name}: need whole numbers 0 <= conversions <= n and n >= 1; got "

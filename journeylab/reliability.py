@@ -715,6 +715,10 @@ def krippendorff_alpha(data, *, level: str = "nominal") -> float:
         raise JourneylabError(
             f"krippendorff_alpha(): `level` must be 'nominal' (codes are categories); got {level!r}."
         )
+    if isinstance(data, (str, bytes)) or not (isinstance(data, pd.DataFrame) or hasattr(data, "shape")
+                                              or hasattr(data, "__iter__")):
+        raise JourneylabError(f"krippendorff_alpha(): `data` must be a coders × units table (a list of lists, an "
+                              f"array or a DataFrame); got {type(data).__name__}.")
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(list(data) if not hasattr(data, "shape") else data)
     if frame.ndim != 2 or frame.shape[0] < 2:
         raise JourneylabError(
@@ -1032,10 +1036,13 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
         return _check_codings(src, func).copy(), f"frame {i + 1}"
     if hasattr(src, "codings") and isinstance(getattr(src, "codings", None), pd.DataFrame):
         return _check_codings(src.codings, func).copy(), f"{type(src).__name__} {i + 1}"
+    if isinstance(src, str) and not src.strip():
+        raise JourneylabError(f"{func}(): `sources`: source {i + 1} is an empty path; expected a codings DataFrame, "
+                              "a coding store path or a CSV path.")
     if isinstance(src, (str, PathLike)):
         path = Path(src)
         if not path.exists():
-            raise JourneylabError(f"{func}(): source {i + 1} ({path}) does not exist; expected a coding store "
+            raise JourneylabError(f"{func}(): `sources`: source {i + 1} ({path}) does not exist; expected a coding store "
                                   "(.sqlite/.db), a codings CSV or a folder of codings CSVs.")
         if path.is_dir() or path.suffix.lower() == ".csv":
             files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
@@ -1057,7 +1064,7 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
             raise JourneylabError(f"{func}(): cannot read coding store {path}: journeylab.store is not available.") from None
         return _check_codings(read_codings(path), func).copy(), str(path)
     raise JourneylabError(
-        f"{func}(): source {i + 1} must be a codings DataFrame, a coding store path or a CSV path; "
+        f"{func}(): `sources`: source {i + 1} must be a codings DataFrame, a coding store path or a CSV path; "
         f"got {type(src).__name__}."
     )
 
@@ -1125,7 +1132,7 @@ def merge_codings(*sources, return_report: bool = False):
     """
     func = "merge_codings"
     if not sources:
-        raise JourneylabError(f"{func}(): give at least one source (codings frame or coding store path).")
+        raise JourneylabError(f"{func}(): `sources`: give at least one source (codings frame or coding store path).")
     frames = []
     for i, src in enumerate(sources):
         df, label = _read_source(src, i)

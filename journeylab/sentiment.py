@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from . import _dask, _vader
-from ._validation import check_choice, check_frame
+from ._validation import check_choice, check_frame, check_path
 from .errors import JourneylabError
 
 ENGINES = ("vader", "nltk")
@@ -129,7 +129,7 @@ def load_lexicon(source, *, base: str | os.PathLike | None = None) -> dict:
         return _check_terms(zip(source["term"], source["valence"]), where="lexicon frame",
                             lines=[i + 1 for i in range(len(source))], line_word="row")
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+        path = Path(check_path(source, arg="source", func="load_lexicon"))
         if base is not None and not path.is_absolute():
             path = Path(base) / path
         if not path.is_file():
@@ -246,7 +246,7 @@ def split_sentences(text: str) -> list[str]:
     ['Loved the rug!', 'Delivery was late though.', 'Would buy again']
     """
     if not isinstance(text, str):
-        raise JourneylabError(f"split_sentences(): expected a string, got {type(text).__name__}.")
+        raise JourneylabError(f"split_sentences(): `text` must be a str, got {type(text).__name__}.")
     parts = []
     pos = 0
     for m in _SENTENCE_END.finditer(text):
@@ -376,10 +376,10 @@ def _check_thresholds(thresholds) -> tuple:
     return lo, hi
 
 
-def _as_frame(data, text: str, id: str, include_interviewer: bool) -> pd.DataFrame:
+def _as_frame(data, text: str, id: str, include_interviewer: bool, func: str = "sentiment") -> pd.DataFrame:
     """Normalise the accepted inputs to a frame with columns ``id`` and ``text``."""
     if isinstance(data, pd.DataFrame):
-        check_frame(data, arg="data", func="sentiment", required=[c for c in (id, text) if c is not None],
+        check_frame(data, arg="data", func=func, required=[c for c in (id, text) if c is not None],
                     allow_empty=True,
                     hint="Name your columns with `text=` and `id=` (e.g. text='comment', id='respondent_id').")
         df = data
@@ -391,12 +391,12 @@ def _as_frame(data, text: str, id: str, include_interviewer: bool) -> pd.DataFra
         ids = data.index.to_numpy()
         return pd.DataFrame({id: ids, text: data.to_numpy()})
     if isinstance(data, str):
-        raise JourneylabError("sentiment(): `data` is a single string; pass a list of texts (e.g. [text]), "
+        raise JourneylabError(f"{func}(): `data` is a single string; pass a list of texts (e.g. [text]), "
                               "a Series or a segments frame.")
     if isinstance(data, (Sequence, np.ndarray)) or hasattr(data, "__iter__"):
         values = list(data)
         return pd.DataFrame({id: np.arange(len(values)), text: pd.Series(values, dtype=object)})
-    raise JourneylabError(f"sentiment(): `data` must be a DataFrame, a Series or a list of strings; "
+    raise JourneylabError(f"{func}(): `data` must be a DataFrame, a Series or a list of strings; "
                           f"got {type(data).__name__}.")
 
 
@@ -624,7 +624,7 @@ def sentiment_terms(
     check_choice(engine, arg="engine", func="sentiment_terms", choices=ENGINES)
     overrides = tuple(sorted(load_lexicon(lexicon).items())) if lexicon is not None else ()
     scorer = _scorer(engine, overrides)
-    frame = _as_frame(data, text, None, include_interviewer)
+    frame = _as_frame(data, text, None, include_interviewer, func="sentiment_terms")
     booster = _vader.VADER_BOOSTER if engine == "vader" else _vader.NLTK_BOOSTER
     lex = scorer.lexicon
     counts: dict = {}
@@ -902,6 +902,8 @@ def emotion_curve(
     stages = list(stages)
     if not isinstance(min_n, (int, np.integer)) or min_n < 1:
         raise JourneylabError(f"{func}(): `min_n` must be a positive integer; got {min_n!r}.")
+    if participants is not None:
+        check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True)
     rng = np.random.default_rng(random_state)
     scored = _scored_segments(sentiment_frame, segments, func)
 

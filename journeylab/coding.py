@@ -43,13 +43,15 @@ def _one_coder(codings: pd.DataFrame, coder, func: str) -> pd.DataFrame:
     return codings[["segment_id", "code"]].dropna().drop_duplicates().astype(str)
 
 
-def _segments(segments: pd.DataFrame, func: str, required=("segment_id", "participant_id")) -> pd.DataFrame:
-    check_frame(segments, arg="segments", func=func, required=list(required))
+def _segments(segments: pd.DataFrame, func: str, required=("segment_id", "participant_id"),
+              dask: bool = False) -> pd.DataFrame:
+    check_frame(segments, arg="segments", func=func, required=list(required), dask=dask)
     return segments
 
 
-def _check_codings(codings, func: str) -> pd.DataFrame:
-    return check_frame(codings, arg="codings", func=func, required=["segment_id", "code"], allow_empty=True)
+def _check_codings(codings, func: str, dask: bool = False) -> pd.DataFrame:
+    return check_frame(codings, arg="codings", func=func, required=["segment_id", "code"], allow_empty=True,
+                       dask=dask)
 
 
 def _participant_of(segments: pd.DataFrame) -> pd.Series:
@@ -137,8 +139,11 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     func = "code_frequencies"
     if any(_dask.is_dask(x) for x in (codings, segments, participants)):
         return _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
-    _check_codings(codings, func)
-    _segments(segments, func)
+    _check_codings(codings, func, dask=True)
+    _segments(segments, func, dask=True)
+    if participants is not None:
+        check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True,
+                    dask=True)
     cod = _one_coder(codings, coder, func)
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
     _check_known_codes(cod["code"].unique(), codebook, func)
@@ -291,9 +296,10 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     func = "co_occurrence"
     if _dask.is_dask(codings) or _dask.is_dask(segments):
         return _dask.co_occurrence(codings, segments, level=level, coder=coder, min_count=min_count)
-    _check_codings(codings, func)
+    _check_codings(codings, func, dask=True)
     check_choice(level, arg="level", func=func, choices=["segment", "participant"])
-    _segments(segments, func, ("segment_id", "participant_id") if level == "participant" else ("segment_id",))
+    _segments(segments, func, ("segment_id", "participant_id") if level == "participant" else ("segment_id",),
+              dask=True)
     cod = _one_coder(codings, coder, func)
     if level == "participant":
         pid = _participant_of(segments.assign(segment_id=segments["segment_id"].astype(str)))

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from ._validation import check_choice, check_frame, check_path
+from ._validation import check_choice, check_frame, check_path, check_study
 from .codebook import _GUID_NS, Code, Codebook, _origin
 from .errors import JourneylabError, Problem
 
@@ -468,6 +468,8 @@ def export_qdpx(study, codings: pd.DataFrame | None, path, *, variable_types: di
     >>> jl.export_qdpx(study, study.codings, "outputs/study.qdpx")      # doctest: +SKIP
     PosixPath('outputs/study.qdpx')
     """
+    check_study(study, func="export_qdpx")
+    check_path(path, arg="path", func="export_qdpx")
     if codings is None:
         codings = study.codings
     codings = check_frame(codings, arg="codings", func="export_qdpx", required=["segment_id", "code", "coder"],

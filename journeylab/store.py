@@ -166,7 +166,9 @@ class CodingStore:
     """
 
     def __init__(self, path, *, timeout: float = 30.0):
-        self.path = Path(path)
+        from ._validation import check_path
+
+        self.path = Path(check_path(path, arg="path", func="CodingStore"))
         self.timeout = float(timeout)
         self._lock = threading.RLock()
         self.backup_path_: Path | None = None

@@ -427,6 +427,10 @@ class Codebook:
                  _where: _Where | None = None):
         self.name = str(name)
         self.version = None if version is None else str(version)
+        if isinstance(codes, (str, bytes, Mapping, pd.DataFrame)) or not hasattr(codes, "__iter__"):
+            raise CodebookError(f"Codebook(): `codes` must be a list of Code objects, got {type(codes).__name__}; "
+                                "read a codebook file with Codebook.from_yaml / from_csv / from_qdc, or a mapping "
+                                "with Codebook.from_dict.")
         self.codes: list[Code] = list(codes)
         self.sets: list[dict] = [dict(s) for s in (sets or [])]
         self._validate(stages, _where or _Where(f"Codebook {self.name!r}"))
@@ -437,7 +441,7 @@ class Codebook:
         seen: dict[str, int] = {}
         for i, code in enumerate(self.codes):
             if not isinstance(code, Code):
-                raise where.error(f"item {i + 1} is a {type(code).__name__}, expected a Code")
+                raise where.error(f"`codes` item {i + 1} is a {type(code).__name__}, expected a Code")
             if code.name in seen:
                 raise where.error(f"duplicate code name (first defined as code {seen[code.name] + 1}); "
                                   "code names must be unique", "codes", i, "name", code=code.name)

@@ -1049,7 +1049,7 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
                               f"{type(maps).__name__}.")
     maps = list(maps)
     if not maps or not all(isinstance(m, JourneyMap) for m in maps):
-        found = ", ".join(sorted({type(m).__name__ for m in maps})) or "an empty list"
+        found = ("a list of " + ", ".join(sorted({type(m).__name__ for m in maps}))) if maps else "an empty list"
         raise JourneylabError(f"compare_personas(): `maps` must be a list (or dict) of JourneyMap objects; got "
                               f"{found}.")
     if view not in ("long", "wide"):

@@ -716,7 +716,9 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
 
     ev = evidence.evidence if isinstance(evidence, JourneyMap) else evidence
     if not isinstance(ev, pd.DataFrame) or "kind" not in ev.columns:
-        raise JourneylabError("plot_evidence(): `evidence` must be an evidence table or a JourneyMap.")
+        found = type(ev).__name__ if not isinstance(ev, pd.DataFrame) else "a frame without a 'kind' column"
+        raise JourneylabError(f"plot_evidence(): `evidence` must be an evidence table (jl.evidence_table) or a "
+                              f"JourneyMap; got {found}.")
     d = ev[(ev["kind"] == kind) & (ev["persona"].astype(str) == persona)].copy()
     if d.empty:
         raise JourneylabError(f"plot_evidence(): no {kind!r} rows for persona {persona!r}.")

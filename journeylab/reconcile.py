@@ -232,6 +232,10 @@ class ReconcileSession:
                     f"{func}(): with a codings frame, pass `segments=` (the segments the codings were made "
                     "on) so the session knows the units and can show the text."
                 )
+            check_frame(segments, arg="segments", func=func, required=("segment_id",))
+            if len(data) == 0:
+                raise JourneylabError(f"{func}(): argument `data` is empty (0 codings); expected the decisions of at "
+                                      "least two coders.")
             if str(coder) in set(data["coder"].astype(str)):
                 raise JourneylabError(
                     f"{func}(): coder {coder!r} already appears in the codings being compared; choose another "

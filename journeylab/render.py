@@ -721,7 +721,7 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
                               f"JourneyMap; got {found}.")
     d = ev[(ev["kind"] == kind) & (ev["persona"].astype(str) == persona)].copy()
     if d.empty:
-        raise JourneylabError(f"plot_evidence(): no {kind!r} rows for persona {persona!r}.")
+        raise JourneylabError(f"plot_evidence(): `evidence` has no {kind!r} rows for persona {persona!r}.")
     d["label"] = [(_label(c) if isinstance(c, str) else _label(str(m).split(":")[-1]) + " (metric)")
                   for c, m in zip(d["code"], d["metric"])]
     d = d.sort_values(["share_participants", "label"], ascending=[True, False])

@@ -87,9 +87,9 @@ def _as_list(value, *, arg: str, func: str) -> list | None:
         ) from None
 
 
-def _check_codings(codings, func: str) -> pd.DataFrame:
+def _check_codings(codings, func: str, arg: str = "codings") -> pd.DataFrame:
     return check_frame(
-        codings, arg="codings", func=func, required=CODING_REQUIRED,
+        codings, arg=arg, func=func, required=CODING_REQUIRED,
         hint="A codings frame has one row per segment × code a coder applied "
              "(columns segment_id, code, coder, origin, memo).",
     )
@@ -1033,7 +1033,7 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
     """A codings frame and a label for one source of merge_codings."""
     func = "merge_codings"
     if isinstance(src, pd.DataFrame):
-        return _check_codings(src, func).copy(), f"frame {i + 1}"
+        return _check_codings(src, func, arg="sources").copy(), f"frame {i + 1}"
     if hasattr(src, "codings") and isinstance(getattr(src, "codings", None), pd.DataFrame):
         return _check_codings(src.codings, func).copy(), f"{type(src).__name__} {i + 1}"
     if isinstance(src, str) and not src.strip():

@@ -4,10 +4,19 @@ JourneylabError naming the argument (issue 10, section 2).
 The public names are enumerated from the ``journeylab`` namespace; each must have a row in ROWS
 or a reason in EXEMPT / PENDING, so a new public function without a row fails
 ``test_every_public_name_has_a_row``.
+
+- ROWS: the first (data) argument given str, int, float, None, a list and a column-less frame.
+- KEYWORD_ROWS: frame (and object) keyword arguments (``segments=``, ``participants=``, ...).
+- EMPTY_RAISES / EMPTY_OK: an empty frame *with* the right columns either raises naming the
+  argument, or, where empty input is legitimate, gives the documented empty result.
+
+Every check runs at the function's entry, so the other arguments only need to be plausible:
+small inline frames, and an unfilled ``Study`` where a study is not read before the check.
 """
 from __future__ import annotations
 
 import inspect
+import tempfile
 import types
 from pathlib import Path
 
@@ -47,10 +56,11 @@ def _study():
     return object.__new__(jl.Study)
 
 
-def _store():
-    import tempfile
+_STORE_DIR = tempfile.TemporaryDirectory(prefix="jl-types-")  # removed at exit; stays empty if checks hold
 
-    return str(Path(tempfile.mkdtemp(prefix="jl-types-")) / "codings.db")
+
+def _store():
+    return str(Path(_STORE_DIR.name) / "codings.db")
 
 
 # name -> (call taking the bad value, the argument its message must name, bad values)
@@ -188,7 +198,8 @@ def test_every_public_name_has_a_row():
     names = set(_public_names())
     missing = names - set(ROWS) - set(EXEMPT) - PENDING
     assert not missing, f"public names without a row in tests/test_public_api_types.py: {sorted(missing)}"
-    stale = (set(ROWS) | set(EXEMPT) | PENDING) - names
+    tables = {n for n, _, _ in KEYWORD_ROWS + EMPTY_RAISES + EMPTY_OK}
+    stale = (set(ROWS) | set(EXEMPT) | PENDING | tables) - names
     assert not stale, f"rows for names that are no longer public: {sorted(stale)}"
     assert not (set(ROWS) & PENDING), "a name with a row is no longer pending"
 
@@ -212,3 +223,87 @@ def test_wrong_type_of_a_frame_keyword_is_a_journeylab_error_naming_it(name, arg
     call = next(c for n, a, c in KEYWORD_ROWS if (n, a) == (name, arg))
     with pytest.raises(JourneylabError, match=f"`{arg}`"):
         call(value)
+
+
+def _empty(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[:0]
+
+
+SURVEY_CSAT = SURVEY.assign(csat_payment=[5, 2])
+
+# An empty frame that has the right columns, where there is nothing to compute: the message names
+# the argument and says it is empty. (name, argument, call)
+EMPTY_RAISES = [
+    ("code_frequencies", "segments", lambda: jl.code_frequencies(COD, _empty(SEG), coder="any")),
+    ("suggest_codes", "segments", lambda: jl.suggest_codes(_empty(SEG), COD)),
+    ("agreement", "codings", lambda: jl.agreement(_empty(COD))),
+    ("disagreements", "codings", lambda: jl.disagreements(_empty(COD), SEG)),
+    ("compare_coders", "codings", lambda: jl.compare_coders(_empty(COD), SEG)),
+    ("merge_codings", "sources", lambda: jl.merge_codings(_empty(COD))),
+    ("LearnedCoder", "segments", lambda: jl.LearnedCoder().fit(_empty(SEG), COD)),
+    ("ReconcileSession", "data", lambda: jl.ReconcileSession(_empty(COD), segments=SEG)),
+    ("funnel", "events", lambda: jl.funnel(_empty(EV), steps=["view", "buy"])),
+    ("funnel_paths", "events", lambda: jl.funnel_paths(_empty(EV), from_step="view", to_step="buy")),
+    ("time_to_convert", "events", lambda: jl.time_to_convert(_empty(EV), steps=["view", "buy"])),
+    ("compare_periods", "events",
+     lambda: jl.compare_periods(_empty(EV), steps=["view", "buy"], change_date="2024-01-02")),
+    ("ab_test", "events", lambda: jl.ab_test(_empty(EV), steps=["view", "buy"])),
+    ("key_drivers", "data", lambda: jl.key_drivers(_empty(SURVEY))),
+    ("plot_evidence", "evidence", lambda: jl.plot_evidence(_empty(EVID))),
+]
+
+
+@pytest.mark.parametrize("name, arg", [(n, a) for n, a, _ in EMPTY_RAISES], ids=str)
+def test_empty_frame_with_columns_is_a_journeylab_error_naming_it(name, arg):
+    call = next(c for n, a, c in EMPTY_RAISES if (n, a) == (name, arg))
+    with pytest.raises(JourneylabError, match=f"`{arg}`") as info:
+        call()
+    assert "empty" in str(info.value) or "no " in str(info.value), str(info.value)
+
+
+# Empty input that is legitimately allowed: the documented empty result. (name, call, check)
+EMPTY_OK = [
+    # No segments to redact: nothing replaced.
+    ("redact", lambda: jl.redact(_empty(SEG)), lambda r: len(r.segments) == 0),
+    # Nothing to code / score: an empty frame with the documented columns (Dask meta relies on it).
+    ("autocode", lambda: jl.autocode(_empty(SEG), CB),
+     lambda r: len(r) == 0 and {"segment_id", "code", "coder", "origin"} <= set(r.columns)),
+    ("sentiment", lambda: jl.sentiment(_empty(SEG)),
+     lambda r: len(r) == 0 and {"segment_id", "compound", "label"} <= set(r.columns)),
+    ("sentiment_terms", lambda: jl.sentiment_terms(_empty(SEG)), lambda r: len(r) == 0 and "term" in r.columns),
+    # No codings (a coder who applied no code yet): empty frequency / co-occurrence / quote tables.
+    ("code_frequencies", lambda: jl.code_frequencies(_empty(COD), SEG, coder="any"),
+     lambda r: len(r) == 0 and "n_participants" in r.columns),
+    ("co_occurrence", lambda: jl.co_occurrence(_empty(COD), SEG, coder="any"),
+     lambda r: len(r) == 0 and "jaccard" in r.columns),
+    ("exemplar_quotes", lambda: jl.exemplar_quotes(_empty(COD), SEG), lambda r: len(r) == 0),
+    # Saturation of no codes: one row per document, every count 0.
+    ("saturation", lambda: jl.saturation(_empty(COD), SEG, coder="any"),
+     lambda r: r["cumulative_codes"].tolist() == [0] and r["doc_id"].tolist() == ["d1"]),
+    # Statistics of no data: one row per group/score with n = 0 and NaN estimates.
+    ("nps", lambda: jl.nps(_empty(SURVEY)), lambda r: r.loc[0, "n"] == 0 and pd.isna(r.loc[0, "nps"])),
+    ("csat", lambda: jl.csat(_empty(SURVEY_CSAT)),
+     lambda r: r.loc[0, "n"] == 0 and pd.isna(r.loc[0, "top_box_share"])),
+    ("code_sentiment", lambda: jl.code_sentiment(_empty(SENT), COD, SEG),
+     lambda r: r["n_segments"].tolist() == [0, 0] and r["mean"].isna().all()),
+    ("emotion_curve", lambda: jl.emotion_curve(_empty(SENT), SEG, COD, stages=["delivery"], code_stages=STAGES),
+     lambda r: r["n_segments"].tolist() == [0] and not r["enough_data"].any()),
+    ("sentiment_vs_scores",
+     lambda: jl.sentiment_vs_scores(_empty(SENT.assign(respondent_id=["r1", "r2"])), SURVEY_CSAT),
+     lambda r: r["n"].tolist() == [0, 0] and r["r"].isna().all()),
+    # Krippendorff (2011): alpha is undefined (NaN) without pairable values.
+    ("krippendorff_alpha", lambda: jl.krippendorff_alpha(pd.DataFrame(index=["ann", "bob"])), lambda r: pd.isna(r)),
+    # No coders: coder_pair says why there is no pair instead of failing the notebook.
+    ("coder_pair", lambda: jl.coder_pair(_empty(COD)), lambda r: not r and "two coders" in r.reason),
+    # An evidence table without claims grades / ranks nothing.
+    ("grade_claims", lambda: jl.grade_claims(_empty(EVID)), lambda r: len(r) == 0),
+    ("prioritise", lambda: jl.prioritise(_empty(EVID)), lambda r: len(r) == 0),
+    ("theme_nps", lambda: jl.theme_nps(_empty(SURVEY), COD), lambda r: len(r) == 0),
+]
+
+
+@pytest.mark.parametrize("name", [n for n, _, _ in EMPTY_OK])
+def test_empty_frame_where_allowed_gives_the_documented_empty_result(name):
+    call, check = next((c, k) for n, c, k in EMPTY_OK if n == name)
+    result = call()
+    assert check(result), result

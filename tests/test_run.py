@@ -65,8 +65,9 @@ def test_run_writes_everything(runs, name):
     assert (out / "journey_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "journey_map.pdf").read_bytes()[:5] == b"%PDF-"
     # progress: one line per notebook with its seconds and "ok"
-    lines = [ln for ln in runs["stdout"][name].splitlines() if re.match(r"\[\d/8\]", ln)]
-    assert len(lines) == 8 and all(re.search(r"\d+\.\d s  ok$", ln) for ln in lines)
+    n = len(NOTEBOOKS)
+    lines = [ln for ln in runs["stdout"][name].splitlines() if re.match(rf"\[\d+/{n}\]", ln)]
+    assert len(lines) == n and all(re.search(r"\d+\.\d s  ok$", ln) for ln in lines)
 
 
 def test_other_study_is_not_the_sample(runs):

@@ -503,7 +503,8 @@ def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_al
     when one never occurs (the Dask path checks that over all partitions at the end).
     """
     required = [user, time, event] + ([session] if spec.count == "session" else []) + list(by_cols)
-    check_frame(events, arg="events", func=func, required=list(dict.fromkeys(required)), hint=_HINT)
+    check_frame(events, arg="events", func=func, required=list(dict.fromkeys(required)), hint=_HINT,
+                dask=func == "funnel")  # funnel() also takes a Dask log (docs/scale.md)
     t_all, tunit = _times(events[time], time, func)
     W = _to_unit(spec.window, tunit)
     names = spec.names

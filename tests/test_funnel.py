@@ -466,7 +466,7 @@ def test_missing_columns_name_them_and_hint_at_user_time():
         funnel(df, steps=["view", "cart"])
     with pytest.raises(JourneylabError, match="session_id"):
         funnel(log([("a", 0, "view")]), steps=["view", "view"], count="session")
-    with pytest.raises(JourneylabError, match="must be a pandas DataFrame"):
+    with pytest.raises(JourneylabError, match="`events` must be a pandas or Dask DataFrame, got list"):
         funnel([1, 2], steps=["a", "b"])
 
 

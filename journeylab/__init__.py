@@ -18,7 +18,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 # --- public API (each capability adds its line here) ---
 from .transcripts import read_transcript, read_document
 from .redact import redact, redact_text
-from .study import Study, load_study, validate_study
+from .study import Study, StudyPart, load_study, study_part, validate_study
+from ._csv import write_csv
 from .codebook import Code, Codebook
 from .autocode import autocode
 from .store import CodingStore, read_codings

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import JourneylabError
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -44,7 +46,51 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
-    """Write ``frame`` as CSV (no index) with formula-like text cells neutralised; return the path."""
+    """Write ``frame`` as a CSV that spreadsheets cannot execute; return the path.
+
+    Use it instead of ``frame.to_csv(path, index=False)`` for every table you share: a cell typed
+    by a participant or survey respondent such as ``=HYPERLINK("http://evil.example","click")``
+    would otherwise become a live formula when the file is opened in Excel, LibreOffice or
+    Google Sheets (CSV or formula injection).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Any table; it is not changed.
+    path : str or Path
+        Where to write; missing parent folders are created.
+    **kwargs
+        Passed to :meth:`pandas.DataFrame.to_csv` (``index`` defaults to False).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Notes
+    -----
+    A *text* cell (or column name) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a single quote ``'`` in front, which spreadsheets show as the text typed (OWASP's
+    advice). Numbers are left alone, so ``-0.5`` in a numeric column stays a number. A text cell
+    holding a bare carriage return makes every cell quoted, so no reader splits the row.
+    journeylab's own readers (codings, lexicons) remove the quote again; other readers see it.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd, journeylab as jl
+    >>> frame = pd.DataFrame({"comment": ['=HYPERLINK("http://evil.example","click")', "fine"],
+    ...                       "compound": [-0.5, 0.4]})
+    >>> path = jl.write_csv(frame, tempfile.mkdtemp() + "/comments.csv")
+    >>> print(path.read_text(), end="")
+    comment,compound
+    "'=HYPERLINK(""http://evil.example"",""click"")",-0.5
+    fine,0.4
+    """
+    from ._validation import check_frame
+
+    check_frame(frame, func="write_csv", arg="frame", allow_empty=True)
+    if not isinstance(path, (str, Path)) or str(path) == "":
+        raise JourneylabError(f"write_csv(): `path` must be a file path (str or Path); got {path!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     kwargs.setdefault("index", False)

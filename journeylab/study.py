@@ -16,7 +16,7 @@ returns a :class:`Study`. The format is documented in ``docs/study-format.md``.
 """
 from __future__ import annotations
 
-__all__ = ["Study", "load_study", "validate_study"]
+__all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart"]
 
 import csv
 import html
@@ -938,3 +938,79 @@ def load_study(path, *, redact: bool = True) -> Study:
     if study is None or col.n_errors:
         raise StudyError(col.problems, str(path))
     return study
+
+
+#: Why a notebook section cannot use a part a study left out (docs/study-format.md: optional files).
+_PART_REASONS = {
+    "survey": "this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure",
+    "events": ("this study has no event log (events.csv, events.csv.gz or events.parquet), so there is no "
+               "funnel to count"),
+    "codings": ("this study has no codings (no CSV files in codings/), so there are no coders' codes to count; "
+                "code some turns with the widget in notebook 02 first"),
+}
+
+
+class StudyPart:
+    """Whether a study holds one of its optional parts (:func:`study_part`); false when it does not.
+
+    ``if part:`` reads "if the study has it"; when it does not, ``reason`` is one sentence for the
+    notebook to print before skipping the section.
+
+    Attributes
+    ----------
+    name : str
+        ``"survey"``, ``"events"`` or ``"codings"``.
+    n : int
+        Rows the study holds for it (survey responses, events or codings).
+    reason : str
+        Empty when the part is there; otherwise why the section does not apply.
+    """
+
+    def __init__(self, name: str, n: int, reason: str = "") -> None:
+        self.name, self.n, self.reason = name, n, reason
+
+    def __bool__(self) -> bool:
+        return not self.reason
+
+    def __repr__(self) -> str:
+        return f"StudyPart({self.name!r}, n={self.n})" if self else f"StudyPart({self.name!r}, none: {self.reason})"
+
+
+def study_part(study: "Study", part: str) -> StudyPart:
+    """Whether ``study`` has an optional part (survey, event log, codings), or why not.
+
+    Notebooks ask this before a section that needs the part, so a study without a survey, an event
+    log or codings (all optional, see ``docs/study-format.md``) says why the section does not apply
+    instead of failing in it.
+
+    Parameters
+    ----------
+    study : Study
+        A loaded study (:func:`load_study`).
+    part : {"survey", "events", "codings"}
+        The optional part.
+
+    Returns
+    -------
+    StudyPart
+        True when the study holds at least one row of it; false with ``reason`` set otherwise.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> bool(jl.study_part(study, "survey")), jl.study_part(study, "events").n > 0
+    (True, True)
+    >>> from dataclasses import replace
+    >>> print(jl.study_part(replace(study, survey=study.survey.iloc[:0]), "survey").reason)
+    this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure
+    """
+    from ._validation import check_study
+
+    check_study(study, func="study_part")
+    if not isinstance(part, str) or part not in _PART_REASONS:
+        raise JourneylabError(f"study_part(): `part` must be one of {', '.join(map(repr, _PART_REASONS))}; "
+                              f"got {part!r}")
+    frame = getattr(study, part, None)
+    n = 0 if frame is None else len(frame)
+    return StudyPart(part, n, "" if n else _PART_REASONS[part])

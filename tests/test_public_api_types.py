@@ -115,6 +115,9 @@ ROWS = {
     "compare_periods": (lambda v: jl.compare_periods(v, steps=["view", "buy"], change_date="2024-01-02"), "events",
                         WRONG_FRAME),
     "change_design": (lambda v: jl.change_design(v), "study", WRONG_FRAME),
+    "study_part": (lambda v: jl.study_part(v, "survey"), "study", WRONG_FRAME),
+    # a column-less frame is a legitimate (empty) CSV, so not WRONG_FRAME
+    "write_csv": (lambda v: jl.write_csv(v, Path(_STORE_DIR.name) / "never.csv"), "frame", WRONG),
     "read_events_parquet": (lambda v: jl.read_events_parquet(v, "events.parquet"), "study", WRONG_FRAME),
     "ab_test": (lambda v: jl.ab_test(v, steps=["view", "buy"]), "events", WRONG_FRAME),
     "compare_rates": (lambda v: jl.compare_rates(v, 100, 12, 100), "conversions_control", WRONG_NUMBER),
@@ -180,6 +183,7 @@ EXEMPT = {
     "KeyDrivers": "a result container returned by key_drivers()",
     "ChangeDesign": "a result container returned by change_design()",
     "CoderPair": "a result container returned by coder_pair()",
+    "StudyPart": "a result container returned by study_part()",
 }
 
 # Public names whose wrong-type rows are not written yet.

@@ -252,7 +252,7 @@ def check_turn_count(answer, segments: pd.DataFrame, *, participant: str) -> Che
                      "`.head()`).")
 
 
-def check_blank_share(answer, survey: pd.DataFrame, *, column: str) -> CheckResult:
+def check_blank_share(answer, survey: pd.DataFrame, *, column: str, not_applicable: str | None = None) -> CheckResult:
     """Check the share of survey respondents who left ``column`` blank.
 
     Parameters
@@ -263,6 +263,10 @@ def check_blank_share(answer, survey: pd.DataFrame, *, column: str) -> CheckResu
         ``study.survey``, one row per respondent.
     column : str
         A score column, e.g. ``"csat_delivery"``.
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``jl.study_part(study, "survey").reason``):
+        when non-empty, the result has status ``"not_applicable"`` and this message, whatever the
+        answer, without looking at the data.
 
     Returns
     -------
@@ -276,6 +280,9 @@ def check_blank_share(answer, survey: pd.DataFrame, *, column: str) -> CheckResu
     False
     """
     ex = f"share of blank `{column}` answers"
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     survey = check_frame(survey, arg="survey", func="check_blank_share", required=[column])

@@ -945,8 +945,8 @@ _PART_REASONS = {
     "survey": "this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure",
     "events": ("this study has no event log (events.csv, events.csv.gz or events.parquet), so there is no "
                "funnel to count"),
-    "codings": ("this study has no codings (no CSV files in codings/), so there are no coders' codes to count; "
-                "code some turns with the widget in notebook 02 first"),
+    "codings": ("this study has no codings (no CSV file in codings/), so there is no coder's work to compare "
+                "or count"),
 }
 
 

@@ -145,6 +145,8 @@ def load_lexicon(source, *, base: str | os.PathLike | None = None) -> dict:
 def _read_csv_lexicon(path: Path) -> dict:
     import csv
 
+    from ._csv import unneutralise
+
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         try:
@@ -163,7 +165,8 @@ def _read_csv_lexicon(path: Path) -> dict:
             if len(row) <= max(it, iv):
                 raise JourneylabError(f"{path}, line {reader.line_num}: expected {len(header)} fields "
                                       f"(as in the header), found {len(row)}.")
-            items.append((row[it], row[iv]))
+            # a term written by jl.write_csv may carry its formula-neutralising quote: "'-ish" -> "-ish"
+            items.append((unneutralise(row[it]), unneutralise(row[iv])))
             lines.append(reader.line_num)
     return _check_terms(items, where=str(path), lines=lines)
 

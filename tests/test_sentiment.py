@@ -618,3 +618,11 @@ def test_sentiment_vs_scores_matches_scipy_and_fisher_z():
         - math.tanh(math.atanh(p["r"]) - 1.959964 / math.sqrt(n - 3)), abs=1e-6)
     with pytest.raises(JourneylabError, match="'csat_x'"):
         jl.sentiment_vs_scores(sent, survey, scores=["csat_x"])
+
+
+def test_load_lexicon_reads_back_a_lexicon_written_with_write_csv(tmp_path):
+    # jl.write_csv puts a quote before a term a spreadsheet would run as a formula; load_lexicon removes it
+    path = jl.write_csv(pd.DataFrame({"term": ["-ish", "+1", "quick"], "valence": [-1.0, 2.0, 1.5]}),
+                        tmp_path / "lexicon.csv")
+    assert "'-ish" in path.read_text(encoding="utf-8")
+    assert jl.load_lexicon(path) == {"-ish": -1.0, "+1": 2.0, "quick": 1.5}

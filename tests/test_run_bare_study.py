@@ -6,10 +6,15 @@ measure agreement, notebook 05 a recorded change for its before/after test (and 
 its output why a section does not apply, and the exercise checks say "not applicable".
 
 The bare study is tests/data/other_study with `changes:` removed and one of its two coders'
-files deleted, made in tmp. Cost: one `journeylab run` of the whole sequence on it (~40-60 s).
+files deleted, made in tmp. Its transcript, survey comments and coding memos also carry
+spreadsheet formulas (CSV injection, issue 10): no CSV of the run may hold a text cell a
+spreadsheet would execute. The interviews-only study has no survey.csv, event log or codings/
+(all optional in study.yml's format): every notebook still runs and says why a section does not
+apply. Cost: two `journeylab run`s of the whole sequence (~35 s each).
 """
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -43,9 +48,30 @@ def bare_run(tmp_path_factory):
     assert config.pop("changes")
     (study / "study.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (study / "codings" / "sam.csv").unlink()
+    _plant_formulas(study)
     out = base / "out"
     manifest = run(study, out, quiet=True)
     return out, manifest
+
+
+# Text a spreadsheet would run as a formula (OWASP's CSV-injection examples).
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+           "-2+3+cmd|' /C calc'!A0"]
+
+
+def _plant_formulas(study: Path) -> None:
+    """Formulas in a transcript turn, survey comments and coding memos of the study copy."""
+    with open(study / "transcripts" / "G1.txt", "a", encoding="utf-8") as fh:
+        fh.write("".join(f"\n[00:02:{10 + i}] G1: {text}\n" for i, text in enumerate(HOSTILE)))
+    for name, column in [("survey.csv", "feedback"), ("codings/lee.csv", "memo")]:
+        with open(study / name, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        for row, text in zip(rows, HOSTILE):
+            row[column] = text
+        with open(study / name, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
 
 
 def test_every_notebook_runs_and_writes_the_map_and_report(bare_run):
@@ -74,3 +100,74 @@ def test_notebooks_say_why_a_section_does_not_apply(bare_run):
     assert "plan_viewed → payment_added, its weakest step" in metrics
     interop = _text(out / "notebooks" / "08_interop.ipynb")
     assert "agreement needs two coders; this study has one (lee)" in interop
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def test_no_csv_of_the_run_holds_a_formula(bare_run):
+    # every CSV the notebooks and the run wrote, read as a spreadsheet would: a text cell starting
+    # with = + @ or - would run; journeylab writes it with a leading quote (jl.write_csv)
+    out, _ = bare_run
+    paths = sorted(out.rglob("*.csv"))
+    assert len(paths) >= 20
+    neutralised = set()
+    for path in paths:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            for line, row in enumerate(csv.reader(fh), 1):
+                for cell in row:
+                    assert not (cell.startswith(("=", "+", "@", "-")) and not _is_number(cell)), \
+                        f"{path.relative_to(out)}, line {line}: {cell[:60]!r}"
+                    neutralised.update(h for h in HOSTILE if cell == "'" + h)
+    # the planted formulas did reach the tables (coding memos, quotes), quoted
+    assert neutralised == set(HOSTILE)
+
+
+@pytest.fixture(scope="module")
+def interviews_run(tmp_path_factory):
+    """other_study with interviews only: no survey.csv, no event log, no codings/."""
+    base = tmp_path_factory.mktemp("interviews")
+    study = shutil.copytree(OTHER, base / "interviews_only")
+    (study / "survey.csv").unlink()
+    (study / "events.csv").unlink()
+    shutil.rmtree(study / "codings")
+    import journeylab as jl
+    assert jl.validate_study(study) == []   # all three are optional
+    out = base / "out"
+    return out, run(study, out, quiet=True)
+
+
+def test_a_study_of_interviews_only_runs_through(interviews_run):
+    out, manifest = interviews_run
+    assert manifest["status"] == "ok" and manifest["notebooks"] == [p.name for p in notebook_paths()]
+    for name in ["journey_map.png", "journey_map.svg", "journey_map.pdf", "report.html", "evidence_table.csv",
+                 "codings.csv", "code_frequencies.csv", "sentiment_segments.csv"]:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    for name in ["funnel_steps.csv", "nps.csv", "csat.csv", "sentiment_survey.csv", "rule_quality.csv"]:
+        assert not (out / name).exists(), name
+    # without people's codings, 02's frequencies count the rule codings
+    with open(out / "code_frequencies.csv", encoding="utf-8", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == 8   # the rules' 8 codes (other_study's codebook)
+
+
+def test_interviews_only_notebooks_say_why(interviews_run):
+    out, _ = interviews_run
+    no_survey = "this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure"
+    no_events = ("this study has no event log (events.csv, events.csv.gz or events.parquet), so there is no "
+                 "funnel to count")
+    no_codings = "this study has no codings (no CSV file in codings/), so there is no coder's work to compare or count"
+    text = {p.name[:2]: _text(p) for p in (out / "notebooks").glob("*.ipynb")}
+    assert no_survey in text["01"] and no_events in text["01"]
+    assert "Not applicable to this study. share of blank" in text["01"]          # exercise 1.2
+    assert no_codings + "; the frequencies, co-occurrences and quotes below count the rule codings" in text["02"]
+    assert "agreement needs two coders; this study has none" in text["03"]
+    assert text["04"].count(no_survey) == 2
+    assert text["05"].count(no_events) == 2 and text["05"].count(no_survey) == 2
+    assert "this study has no event log, so there is no before/after test" in text["05"]
+    assert text["05"].count("Not applicable to this study") == 2             # exercises 5.1 and 5.2
+    assert no_codings + "; the project holds no coded selection to look at" in text["08"]

@@ -458,8 +458,8 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     if isinstance(codings, pd.DataFrame) and "coder" in codings:
         present = sorted(set(codings["coder"].dropna().astype(str)))
         if not set(coders) <= set(present):
-            return _not_applicable(ex, f"this exercise compares {coders[0]} and {coders[1]}; this study's coders "
-                                       f"are {', '.join(present) or 'none'}")
+            theirs = f"this study's coders are {', '.join(present)}" if present else "this study has no codings"
+            return _not_applicable(ex, f"this exercise compares {coders[0]} and {coders[1]}; {theirs}")
     if _open(answer):
         return _unanswered(ex)
     codings = check_frame(codings, arg="codings", func=func, required=["segment_id", "code", "coder"])

@@ -44,3 +44,21 @@ from .evidence import evidence_table, GradingRules, grade_claims, touchpoint_met
 from .journeymap import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .render import plot_map, save_map, plot_evidence
 from . import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
+
+__all__ = [
+    'ChangeDesign', 'Code', 'Codebook', 'CoderPair', 'CodingSession', 'CodingStore', 'FunnelResult',
+    'GradingRules', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder', 'NotFittedError',
+    'ReconcileSession', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
+    'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
+    'coder_pair', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
+    'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
+    'evidence_table', 'exemplar_quotes', 'exercises', 'export_qdpx', 'funnel', 'funnel_paths',
+    'grade_claims', 'import_qdpx', 'import_taguette', 'key_drivers', 'krippendorff_alpha',
+    'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps',
+    'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel',
+    'plot_map', 'plot_saturation', 'prioritise', 'read_codings', 'read_document',
+    'read_events_parquet', 'read_transcript', 'redact', 'redact_text', 'sample_size', 'saturation',
+    'save_map', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences',
+    'study_between', 'study_part', 'suggest_codes', 'theme_nps', 'time_to_convert',
+    'touchpoint_metrics', 'validate_study', 'write_csv',
+]

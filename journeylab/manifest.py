@@ -31,11 +31,21 @@ _NOT_OUTPUTS = ("notebooks/", "manifest.json")
 _NOT_OUTPUT_SUFFIXES = (".html", ".log", ".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal")
 
 
-def file_hashes(folder, *, exclude=()) -> dict:
+def _files(folder: Path) -> list:
+    """(relative POSIX path, Path) of every file below ``folder`` not hidden (no part starts with ``.``)."""
+    found = ((p.relative_to(folder), p) for p in folder.rglob("*"))
+    return sorted((rel.as_posix(), p) for rel, p in found
+                  if p.is_file() and not any(part.startswith(".") for part in rel.parts))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_hashes(folder) -> dict:
     """SHA-256 of every file below ``folder`` (relative POSIX path → hex digest), sorted by path.
 
-    Hidden files and folders (a leading ``.``) are skipped, as are paths starting with one of
-    ``exclude``.
+    Hidden files and folders (a leading ``.``) are skipped.
 
     Examples
     --------
@@ -44,14 +54,7 @@ def file_hashes(folder, *, exclude=()) -> dict:
     >>> "study.yml" in hashes, len(hashes["study.yml"])
     (True, 64)
     """
-    folder = Path(folder)
-    out = {}
-    for p in sorted(folder.rglob("*"), key=lambda q: q.relative_to(folder).as_posix()):
-        rel = p.relative_to(folder).as_posix()
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts) \
-                and not rel.startswith(tuple(exclude)):
-            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return out
+    return {rel: _sha256(p) for rel, p in _files(Path(folder))}
 
 
 def package_versions() -> dict:
@@ -73,8 +76,9 @@ def package_versions() -> dict:
 
 
 def _output_hashes(out: Path) -> dict:
-    hashes = file_hashes(out, exclude=_NOT_OUTPUTS)
-    return {k: v for k, v in hashes.items() if not k.endswith(_NOT_OUTPUT_SUFFIXES)}
+    # filter before hashing: executed notebooks, logs and SQLite stores can be large
+    return {rel: _sha256(p) for rel, p in _files(out)
+            if not rel.startswith(_NOT_OUTPUTS) and not rel.endswith(_NOT_OUTPUT_SUFFIXES)}
 
 
 def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, status: str = "ok",

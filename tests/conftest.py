@@ -1,6 +1,8 @@
 """Shared fixtures."""
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import matplotlib
@@ -43,3 +45,29 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/ is not beside this clone")
     return SHARED
+
+
+CHROMIUM = os.environ.get("JOURNEYLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (test tools cannot download browsers here).
+
+    Missing chromium fails under CI (``make test`` installs it) and skips elsewhere; the
+    ``browser`` marker lets a local run leave these tests out (``-m "not browser"``).
+    """
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not executable:
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}; CI must install it (make browser)")
+        pytest.skip("chromium is not installed (apt-get install chromium, or make browser)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

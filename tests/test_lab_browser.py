@@ -37,9 +37,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-CHROMIUM = os.environ.get("JOURNEYLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 CODER = "you"  # the coder name in 02_coding.ipynb's parameters cell
 TIMEOUT_MS = 90_000  # the longest single wait (a notebook's cells); a normal run needs a fraction
 
@@ -135,22 +132,6 @@ class Lab:
         # a workspace of its own, so that JupyterLab does not reopen the other test's notebook
         workspace = re.sub(r"\W", "-", Path(name).stem)
         return f"{self.url}/lab/workspaces/{workspace}/tree/{name}?token={self.token}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}; CI must install it (make browser)")
-        pytest.skip("chromium is not installed (apt-get install chromium, or make browser)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,34 +6,12 @@ fails: CI installs chromium with `make browser`). Run alone with
 """
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from journeylab.report import to_html
 from test_render import make_map  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("JOURNEYLAB_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}; CI must install it (make browser)")
-        pytest.skip("chromium is not installed (apt-get install chromium, or make browser)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ._validation import check_choice, check_frame
+from ._validation import check_choice, check_frame, check_study
 from .errors import JourneylabError
 from .funnel import (_attribute, _check_alpha, _make_spec, _prepare_and_run, _to_unit, check_correction,
                      _fmt_td)
@@ -262,7 +262,7 @@ def compare_rates(
             raise JourneylabError(f"{func}(): `{arg}` must be a whole number (a count of users), got "
                                   f"{type(x).__name__}.")
     for name, c, n in (("control", conversions_control, n_control), ("treatment", conversions_treatment, n_treatment)):
-        if not all(isinstance(x, (int, np.integer)) for x in (c, n)) or not 0 <= c <= n or n < 1:
+        if not 0 <= c <= n or n < 1:  # whole numbers: checked just above
             raise JourneylabError(f"{func}(): {name}: need whole numbers 0 <= conversions <= n and n >= 1; got "
                                   f"conversions={c!r}, n={n!r}.")
     row = dict(step=None, from_step=None, control=control, treatment=treatment)
@@ -420,10 +420,7 @@ def change_design(study, *, change: int = 0) -> ChangeDesign:
     (['checkout_start', 'shipping_submitted'], ['payment_submitted', 'order_completed'])
     """
     func = "change_design"
-    for attr in ("changes", "funnel_steps", "events_map", "events", "funnel_window"):
-        if not hasattr(study, attr):
-            raise JourneylabError(f"{func}(): `study` must be a Study (journeylab.load_study); got "
-                                  f"{type(study).__name__}.")
+    check_study(study, func=func)
     if not isinstance(change, (int, np.integer)) or isinstance(change, bool) or change < 0:
         raise JourneylabError(f"{func}(): `change` must be a non-negative whole number; got {change!r}.")
     steps = list(study.funnel_steps)

@@ -45,13 +45,6 @@ def is_dask(obj) -> bool:
     return isinstance(obj, dd.DataFrame)
 
 
-def _require_dask_frame(obj, arg: str, func: str):
-    if not is_dask(obj):
-        raise JourneylabError(f"{func}(): `{arg}` must be a Dask DataFrame like the other Dask inputs "
-                              f"(dask.dataframe.from_pandas(df, npartitions=1) converts a pandas frame); "
-                              f"got {type(obj).__name__}.")
-
-
 # ----------------------------------------------------------------------------- row-wise functions
 
 

@@ -109,14 +109,18 @@ def notebook_parameters(path) -> dict:
     """
     import nbformat
 
-    _, cell = _parameters_cell(nbformat.read(Path(path), as_version=4))
+    return _cell_parameters(nbformat.read(Path(path), as_version=4), Path(path).name)
+
+
+def _cell_parameters(nb, name: str) -> dict:
+    _, cell = _parameters_cell(nb)
     if cell is None:
         return {}
     out = {}
     try:
         tree = ast.parse(cell.source)
     except SyntaxError as exc:
-        raise JourneylabError(f"{Path(path).name}: the parameters cell is not valid Python ({exc.msg}, "
+        raise JourneylabError(f"{name}: the parameters cell is not valid Python ({exc.msg}, "
                               f"line {exc.lineno})") from None
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -246,7 +250,8 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
         raise JourneylabError(f"run(): parameters: {', '.join(sorted(reserved))} are set by run() itself "
                               "(use its `study`, `out` and `seed` arguments)")
     params = {"study_path": str(study), "output_dir": str(out), "seed": int(seed), **(parameters or {})}
-    defaults = {p.name: notebook_parameters(p) for p in paths}
+    originals = [nbformat.read(p, as_version=4) for p in paths]  # each notebook is read once
+    defaults = {p.name: _cell_parameters(nb, p.name) for p, nb in zip(paths, originals)}
     nb_dir = out / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **KERNEL_ENV}
@@ -262,11 +267,11 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
                               status=status, failed=failed, kernel_env=KERNEL_ENV, notebook_parameters=defaults)
 
     width = max(len(p.stem) for p in paths)
-    for k, path in enumerate(paths, 1):
+    for k, (path, original) in enumerate(zip(paths, originals), 1):
         if not quiet:
             print(f"[{k}/{len(paths)}] {path.stem:<{width}} ", end="", file=stream, flush=True)
         t0 = time.perf_counter()
-        nb, injected_at = _inject(nbformat.read(path, as_version=4), params)
+        nb, injected_at = _inject(original, params)
         client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                                 resources={"metadata": {"path": str(path.parent)}})
         target = nb_dir / path.name

@@ -69,7 +69,7 @@ def notebook_paths(folder: Path | str | None = None) -> list[Path]:
     --------
     >>> from journeylab.pipeline import notebook_paths
     >>> [p.name for p in notebook_paths()][:2]
-    ['01_study_data.ipynb', '02_coding.ipynb']
+    ['00_start_here.ipynb', '01_study_data.ipynb']
     """
     folder = Path(folder) if folder else NOTEBOOK_DIR
     if not folder.is_dir():
@@ -220,7 +220,7 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     --------
     >>> import journeylab as jl                                      # doctest: +SKIP
     >>> manifest = jl.pipeline.run(jl.datasets.sample_study_path(), "reports")   # doctest: +SKIP
-    [1/8] 01_study_data ...
+    [1/9] 00_start_here ...
     """
     import nbformat
     from nbclient import NotebookClient

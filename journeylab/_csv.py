@@ -11,6 +11,7 @@ journeylab's own CSVs remove the quote again (:func:`unneutralise`).
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -29,9 +30,22 @@ def neutralise(value):
 
 def unneutralise(value):
     """Undo :func:`neutralise` (for reading journeylab's own CSVs back)."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
         return value[1:]
     return value
+
+
+def read_rows(path, *, what: str) -> list[list[str]]:
+    """The rows of a CSV file (a list of cells each), with :func:`neutralise`'s quotes removed.
+
+    The reader for journeylab's own small CSVs (codebooks); ``what`` names the file in the error
+    raised when it cannot be read ("the codebook CSV").
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JourneylabError(f"{path}: cannot read {what}: {exc}") from None
+    return [[unneutralise(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,12 +100,10 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
     "'=HYPERLINK(""http://evil.example"",""click"")",-0.5
     fine,0.4
     """
-    from ._validation import check_frame
+    from ._validation import check_frame, check_path
 
     check_frame(frame, func="write_csv", arg="frame", allow_empty=True)
-    if not isinstance(path, (str, Path)) or str(path) == "":
-        raise JourneylabError(f"write_csv(): `path` must be a file path (str or Path); got {path!r}")
-    path = Path(path)
+    path = Path(check_path(path, arg="path", func="write_csv"))
     path.parent.mkdir(parents=True, exist_ok=True)
     kwargs.setdefault("index", False)
     out = neutralise_frame(frame)

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ._csv import neutralise, unneutralise
+from ._csv import neutralise, read_rows
 from .errors import JourneylabError
 
 KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
@@ -895,11 +895,7 @@ class Codebook:
             Codebook name; default: the file stem.
         """
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise JourneylabError(f"{path}: cannot read the codebook CSV: {exc}") from None
-        rows = [[unneutralise(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
+        rows = read_rows(path, what="the codebook CSV")
         if not rows:
             raise JourneylabError(f"{path}: empty file; expected a header with a name, path or tag column")
         header = [h.strip().lower() for h in rows[0]]

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Code, Codebook, _parse_description
-from ._csv import unneutralise
+from ._csv import read_rows
 from ._validation import check_path
 from .errors import JourneylabError, Problem
 from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
@@ -248,11 +248,7 @@ def read_codebook(path, *, name: str | None = None) -> Codebook:
     'émotion/colère'
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JourneylabError(f"{path}: cannot read the codebook CSV: {exc}") from None
-    rows = [[unneutralise(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
+    rows = read_rows(path, what="the codebook CSV")
     if not rows:
         raise JourneylabError(f"{path}: empty file; expected a header with a tag, path or name column")
     header = [h.strip().lower() for h in rows[0]]

@@ -399,20 +399,6 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
 # ----------------------------------------------------------------------------- 03 reliability
 
 
-def _two_by_two(codings, segments, code, coders):
-    """Presence of ``code`` for both coders over the units of :func:`journeylab.agreement`."""
-    seg = segments.set_index("segment_id")
-    docs = [set(seg.loc[seg.index.intersection(codings.loc[codings["coder"] == c, "segment_id"]), "doc_id"])
-            for c in coders]
-    both = set.intersection(*docs)
-    units = segments[segments["doc_id"].isin(both)]
-    if "speaker_role" in units:
-        units = units[units["speaker_role"] == "participant"]
-    ids = pd.Index(units["segment_id"])
-    has = [ids.isin(codings.loc[(codings["coder"] == c) & (codings["code"] == code), "segment_id"]) for c in coders]
-    return has[0], has[1]
-
-
 def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: str,
                 coders: Sequence[str] = ("amara", "jonas"), not_applicable: str | None = None) -> CheckResult:
     """Check Cohen's kappa for one code between two coders.
@@ -447,7 +433,7 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     >>> r.correct
     False
     """
-    from .reliability import agreement
+    from .reliability import _decisions, _units_for, agreement
 
     func = "check_kappa"
     coders = list(coders)
@@ -463,7 +449,6 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     if _open(answer):
         return _unanswered(ex)
     codings = check_frame(codings, arg="codings", func=func, required=["segment_id", "code", "coder"])
-    coders = list(coders)
     table = agreement(codings, coders=coders, segments=segments, n_boot=0)
     row = table[table["code"] == code]
     if row.empty:
@@ -477,7 +462,9 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     if abs(value - right) <= tol:
         return _right(ex, "chance agreement counts both ways of agreeing — both applied the code, and both left "
                           "it off — over every turn both coders saw.")
-    a, b = _two_by_two(codings, segments, code, coders)
+    # agreement's own units and decisions, for the quantities a wrong answer may have reproduced
+    units = _units_for(codings, coders, segments=segments, documents=None, units=None, func=func)
+    a, b = _decisions(codings, coders, [code], units)[:, :, 0].T
     n = len(a)
     po = float(np.mean(a == b))
     p1, p2 = float(a.mean()), float(b.mean())

@@ -179,7 +179,7 @@ def _lerp_quantile(values: np.ndarray, weights: np.ndarray, qs, pandas_style: bo
 
 def _finish_funnel(agg: pd.DataFrame, a: dict):
     """Summed partial counts → (steps, comparisons, definition), exactly as the pandas funnel."""
-    from .funnel import _compare, _fmt_td, _steps_frame, check_correction
+    from .funnel import _tables
 
     spec, by, func = a["spec"], a["by"], a["func"]
     special = agg[agg[_K] < 0]
@@ -225,19 +225,8 @@ def _finish_funnel(agg: pd.DataFrame, a: dict):
         if ks[s] == 0:
             continue
         quart[gs[s], ks[s]] = _lerp_quantile(ds[s:e], ns[s:e], (0.25, 0.5, 0.75), pandas_style=G > 1)
-    unit_name = "users" if spec.count == "user" else "sessions"
-    steps = _steps_frame(spec, keys, counts, quart, by, a["alpha"], unit_name, time_unit)
-    check_correction(a["correction"], func)
-    if by:
-        comparisons = _compare(keys, counts, spec, by, a["alpha"], a["correction"])
-    else:
-        comparisons = _compare(pd.DataFrame(index=[0]), counts[:1], spec, [], a["alpha"], a["correction"]).iloc[:0]
-    definition = dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
-                      order=spec.order, entry=spec.entry,
-                      exclude=[(sorted(ev), x + 1, y + 1) for ev, x, y in spec.exclude], count=spec.count,
-                      by=by, attribution=a["attribution"], alpha=a["alpha"], correction=a["correction"],
-                      rows_ignored=rows_ignored, **a["cols"])
-    return steps, comparisons, definition
+    return _tables(spec, keys, counts, quart, time_unit, by=by, attribution=a["attribution"], alpha=a["alpha"],
+                   correction=a["correction"], rows_ignored=rows_ignored, cols=a["cols"])
 
 
 def _cast_back(col: pd.Series, dtype) -> pd.Series:
@@ -322,44 +311,43 @@ def _as_result(results, units):
     return out
 
 
-def funnel(events, *, spec, user, time, event, session, by, attribution, alpha, correction, shuffle, npartitions,
-           func="funnel") -> DaskFunnel:
+def funnel(events, *, spec, user, time, event, session, by, attribution, alpha, correction, shuffle,
+           npartitions) -> DaskFunnel:
     """The Dask path of :func:`journeylab.funnel` (arguments already parsed by it)."""
     import dask
 
     from ._validation import check_frame
-    from .funnel import _HINT, _fmt_td
+    from .funnel import _HINT, _definition
 
-    by_cols = [by] if isinstance(by, str) else list(by or [])
-    required = [user, time, event] + ([session] if spec.count == "session" else []) + by_cols
+    func = "funnel"
+    required = [user, time, event] + ([session] if spec.count == "session" else []) + by
     cols = list(dict.fromkeys(required))
     check_frame(events._meta, arg="events", func=func, required=cols, allow_empty=True, hint=_HINT)
     if not isinstance(shuffle, bool):
         raise JourneylabError(f"{func}(): `shuffle` must be True or False; got {shuffle!r}.")
     if npartitions is not None and (not isinstance(npartitions, (int, np.integer)) or npartitions < 1):
         raise JourneylabError(f"{func}(): `npartitions` must be a positive integer or None; got {npartitions!r}.")
-    a = dict(spec=spec, user=user, time=time, event=event, session=session, by=by_cols, attribution=attribution,
+    a = dict(spec=spec, user=user, time=time, event=event, session=session, by=by, attribution=attribution,
              alpha=alpha, correction=correction, func=func,
-             by_dtypes={c: events._meta[c].dtype for c in by_cols},
+             by_dtypes={c: events._meta[c].dtype for c in by},
              cols=dict(user=user, time=time, event=event, session=session))
     log = events[cols]
     # rows of other events matter only for strict order and for first/last-touch attribution
-    if spec.order != "strict" and not (by_cols and attribution != "entry"):
+    if spec.order != "strict" and not (by and attribution != "entry"):
         log = log[log[event].isin(spec.names)]
     if shuffle:
         meta = log._meta.copy()
         meta[_POS] = pd.Series([], dtype=np.int64)
         log = log.map_partitions(_with_position, meta=meta)
         log = log.shuffle(on=user, npartitions=npartitions)
-    partial = log.map_partitions(_partial_counts, a, meta=_partial_meta(by_cols), enforce_metadata=False)
-    keys = [*by_cols, _K, _D]
+    partial = log.map_partitions(_partial_counts, a, meta=_partial_meta(by), enforce_metadata=False)
+    keys = [*by, _K, _D]
     agg = partial.groupby(keys, dropna=False, sort=False)[_N].sum(split_every=8).reset_index()
     delayed = dask.delayed(_finish_funnel, pure=True)(agg, a)
     umeta = _units_meta(events._meta, a)
     units = log.map_partitions(_partial_units, a, umeta, meta=umeta, enforce_metadata=False)
-    definition = dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
-                      order=spec.order, entry=spec.entry, count=spec.count, by=by_cols, attribution=attribution,
-                      alpha=alpha, correction=correction, **a["cols"])
+    # rows_ignored is known after computing
+    definition = _definition(spec, by, attribution, alpha, correction, None, a["cols"])
     return DaskFunnel(delayed, units, definition)
 
 

@@ -650,7 +650,9 @@ def _td(values: np.ndarray, unit: str) -> pd.Series:
     return pd.Series(out).astype("timedelta64[ns]") if unit != "ns" else pd.Series(out)
 
 
-def _summarise(core: _Core, groups: pd.DataFrame | None, by: list, alpha: float, unit_name: str):
+def _summarise(core: _Core, groups: pd.DataFrame | None, by: list):
+    """The groups' ``keys``, units reaching each step (G, n_steps) and quartiles of the time from
+    the previous step (G, n_steps, 3)."""
     spec = core.spec
     n_steps = len(spec.sets)
     m = len(core.unit_codes)
@@ -670,14 +672,35 @@ def _summarise(core: _Core, groups: pd.DataFrame | None, by: list, alpha: float,
         if k:
             d = core.T[k][r] - core.T[k - 1][r]
             quart[:, k] = _quartiles(d, gcode[r], G)
-    return _steps_frame(spec, keys, counts, quart, by, alpha, unit_name, core.time_unit), keys, counts, gcode
+    return keys, counts, quart
+
+
+def _tables(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarray, time_unit: str, *, by: list,
+            attribution: str, alpha: float, correction: str, rows_ignored, cols: dict):
+    """``steps``, ``comparisons`` and ``definition`` of a :class:`FunnelResult` from the counts
+    (G, n_steps) and quartiles of the time from the previous step (G, n_steps, 3) in ``time_unit``
+    per group; shared by the pandas and the Dask paths."""
+    steps = _steps_frame(spec, keys, counts, quart, by, alpha, time_unit)
+    if by:
+        comparisons = _compare(keys, counts, spec, by, alpha, correction)
+    else:
+        comparisons = _compare(pd.DataFrame(index=[0]), counts[:1], spec, [], alpha, correction).iloc[:0]
+    return steps, comparisons, _definition(spec, by, attribution, alpha, correction, rows_ignored, cols)
+
+
+def _definition(spec: _Spec, by: list, attribution: str, alpha: float, correction: str, rows_ignored,
+                cols: dict) -> dict:
+    return dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
+                order=spec.order, entry=spec.entry,
+                exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude], count=spec.count,
+                by=by, attribution=attribution, alpha=alpha, correction=correction,
+                rows_ignored=rows_ignored, **cols)
 
 
 def _steps_frame(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarray, by: list, alpha: float,
-                 unit_name: str, time_unit: str) -> pd.DataFrame:
-    """The ``steps`` frame from counts (G, n_steps) and quartiles of the time from the previous step
-    (G, n_steps, 3) in ``time_unit``; shared by the pandas and the Dask paths."""
+                 time_unit: str) -> pd.DataFrame:
     n_steps = len(spec.sets)
+    unit_name = "users" if spec.count == "user" else "sessions"
     G = len(keys)
     rows = []
     for gi in range(G):
@@ -972,6 +995,7 @@ def funnel(
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
     _check_alpha(alpha, func)
+    check_correction(correction, func)
     if _dask.is_dask(events):
         return _dask.funnel(events, spec=spec, user=user, time=time, event=event, session=session, by=by_cols,
                             attribution=attribution, alpha=alpha, correction=correction, shuffle=shuffle,
@@ -1001,20 +1025,12 @@ def _check_alpha(alpha, func):
 
 
 def _result(events, core, spec, by_cols, attribution, alpha, correction, time, cols) -> FunnelResult:
-    check_correction(correction, "funnel")
     groups = _attribute(events, core, by_cols, attribution, time) if by_cols else None
-    unit_name = "users" if spec.count == "user" else "sessions"
-    steps_frame, keys, counts, _ = _summarise(core, groups, by_cols, alpha, unit_name)
-    if by_cols:
-        comparisons = _compare(keys, counts, spec, by_cols, alpha, correction)
-    else:
-        comparisons = _compare(pd.DataFrame(index=[0]), counts[:1], spec, [], alpha, correction).iloc[:0]
-    definition = dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
-                      order=spec.order, entry=spec.entry,
-                      exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude], count=spec.count,
-                      by=by_cols, attribution=attribution, alpha=alpha, correction=correction,
-                      rows_ignored=core.n_rows_ignored, **cols)
-    return FunnelResult(steps_frame, comparisons, core, groups, definition)
+    keys, counts, quart = _summarise(core, groups, by_cols)
+    steps, comparisons, definition = _tables(spec, keys, counts, quart, core.time_unit, by=by_cols,
+                                             attribution=attribution, alpha=alpha, correction=correction,
+                                             rows_ignored=core.n_rows_ignored, cols=cols)
+    return FunnelResult(steps, comparisons, core, groups, definition)
 
 
 def time_to_convert(

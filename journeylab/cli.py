@@ -79,8 +79,10 @@ def _lab(args) -> int:  # pragma: no cover - interactive
     import os
     import subprocess
 
+    from .pipeline import NOTEBOOK_DIR
+
     cmd = lab_command(args.extra)
-    print(f"journeylab lab: JupyterLab on {cmd[3].split('=', 1)[1]}, kernel {sys.executable}", flush=True)
+    print(f"journeylab lab: JupyterLab on {NOTEBOOK_DIR}, kernel {sys.executable}", flush=True)
     if os.name == "posix":
         os.execv(cmd[0], cmd)  # JupyterLab takes over: Ctrl-C reaches it and it stops its kernels
     return subprocess.call(cmd)

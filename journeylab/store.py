@@ -180,36 +180,20 @@ class CodingStore:
             self._conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
             self._retry(lambda: self._conn.execute("PRAGMA journal_mode=WAL").fetchone(), "open")
             self._conn.execute("PRAGMA synchronous=FULL")
-            if existed:
-                self._check_existing()
-            self._write(lambda c: self._create(c))
+            self._write(lambda c: self._create(c, existed))
         except sqlite3.DatabaseError as exc:
             raise JourneylabError(f"{self.path}: not a journeylab coding store ({exc}); "
                                   "expected a SQLite file made by CodingStore") from None
 
     # -- set-up -------------------------------------------------------------------------
-    def _check_existing(self) -> None:
-        tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "schema_version" not in tables:
+    def _create(self, c: sqlite3.Connection, existed: bool) -> None:
+        """Create a new store, or check and migrate an existing one; runs in the opening write transaction."""
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if existed and "schema_version" not in tables:
             raise JourneylabError(f"{self.path}: a SQLite file without journeylab's schema_version table; "
                                   "expected a coding store made by CodingStore")
-        row = self._conn.execute("SELECT version FROM schema_version").fetchone()
-        self._check_version(row[0] if row else None)
-
-    def _check_version(self, version) -> None:
-        if version is not None and version > SCHEMA_VERSION:
-            from . import __version__
-
-            raise JourneylabError(f"{self.path}: store schema version {version} is newer than this journeylab "
-                                  f"({__version__}) supports (schema version {SCHEMA_VERSION}); "
-                                  "upgrade journeylab to open it")
-
-    def _create(self, c: sqlite3.Connection) -> None:
-        """Create a new store or migrate an old one; runs inside the opening write transaction."""
-        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         row = c.execute("SELECT version FROM schema_version").fetchone() if "schema_version" in tables else None
-        new = row is None
-        if new:
+        if row is None:
             for statement in _SCHEMA_V1.split(";"):
                 if statement.strip():
                     c.execute(statement)
@@ -218,10 +202,17 @@ class CodingStore:
 
             c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {__version__}",))
             c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
-        version = 1 if new else int(row[0])
-        self._check_version(version)  # again: another process may have changed it since
-        if version < SCHEMA_VERSION and not new:
-            self.backup_path_ = self._backup(version)
+            version = 1
+        else:
+            version = int(row[0])
+            if version > SCHEMA_VERSION:
+                from . import __version__
+
+                raise JourneylabError(f"{self.path}: store schema version {version} is newer than this journeylab "
+                                      f"({__version__}) supports (schema version {SCHEMA_VERSION}); "
+                                      "upgrade journeylab to open it")
+            if version < SCHEMA_VERSION:
+                self.backup_path_ = self._backup(version)
         while version < SCHEMA_VERSION:
             try:
                 _MIGRATIONS[version](c)
@@ -229,7 +220,7 @@ class CodingStore:
                 raise JourneylabError(f"{self.path}: migrating the store from schema version {version} to "
                                       f"{version + 1} failed ({exc}); the file is unchanged"
                                       + (f", a copy is at {self.backup_path_}" if self.backup_path_ else "")) from None
-            if not new:
+            if self.backup_path_ is not None:  # an old file migrated, not a new one brought up to date
                 c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                           (f"migrated_{version}_to_{version + 1}", f"{_now()}; backup {self.backup_path_.name}"))
             version += 1

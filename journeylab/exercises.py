@@ -604,13 +604,18 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
     else:
         ids = None
 
-    def share(**kw):
-        s = sentiment(segments, engine=engine, **kw).merge(who, on="segment_id", how="left")
+    def share(scored):
+        """(share, number) of ``scored``'s rows with the label, among the persona's participants."""
+        s = scored.merge(who, on="segment_id", how="left")
         if ids is not None:
             s = s[s["participant_id"].isin(ids)]
         return float((s["label"] == label).mean()) if len(s) else np.nan, int((s["label"] == label).sum())
 
-    right, right_n = share(split=split, lexicon=lexicon)
+    def score(**kw):
+        return sentiment(segments, engine=engine, **kw)
+
+    scored = score(split=split, lexicon=lexicon)
+    right, right_n = share(scored)
     value = _as_number(answer, ex)
     if isinstance(value, CheckResult):
         return value
@@ -622,25 +627,20 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
         return _hint(ex, "That is a number of turns; the question asks for a share of the turns.")
     candidates = []
     if ids is not None:
-        s_all = sentiment(segments, engine=engine, split=split, lexicon=lexicon)
-        candidates.append((float((s_all["label"] == label).mean()),
+        candidates.append((float((scored["label"] == label).mean()),
                            "That is the share over every participant's turns; keep only the turns of this "
                            "persona's participants (join `participant_id` to `study.participants`)."))
     if lexicon is not None:
-        candidates.append((share(split=split)[0], "You scored without the domain lexicon: pass "
-                                                  "`lexicon=lexicon`, as the rest of the notebook does."))
+        candidates.append((share(score(split=split))[0], "You scored without the domain lexicon: pass "
+                                                         "`lexicon=lexicon`, as the rest of the notebook does."))
     if split is not None:
-        candidates.append((share(split=None, lexicon=lexicon)[0],
+        candidates.append((share(score(split=None, lexicon=lexicon))[0],
                            "You scored whole turns; the notebook scores sentence by sentence and averages per "
                            "turn (`split=\"sentence\"`)."))
-        sent = sentiment(segments, engine=engine, split=split, lexicon=lexicon, aggregate=False)
-        sent = sent.merge(who, on="segment_id", how="left")
-        if ids is not None:
-            sent = sent[sent["participant_id"].isin(ids)]
-        candidates.append((float((sent["label"] == label).mean()),
+        candidates.append((share(score(split=split, lexicon=lexicon, aggregate=False))[0],
                            "You counted sentences; the question counts turns (one averaged label per turn, "
                            "`aggregate=True`)."))
-    s_int = sentiment(segments, engine=engine, split=split, lexicon=lexicon, include_interviewer=True)
+    s_int = score(split=split, lexicon=lexicon, include_interviewer=True)
     s_int = s_int.merge(segments[["segment_id", "doc_id"]], on="segment_id", how="left")
     if ids is not None:
         s_int = s_int[s_int["doc_id"].isin(set(segments.loc[segments["participant_id"].isin(ids), "doc_id"]))]

@@ -375,18 +375,12 @@ def _check_coder_arg(coder, func: str) -> None:
 
 
 def _check_coders(coders, coder, func: str) -> None:
-    """``coding._one_coder``'s checks, on the distinct coders found (computed)."""
-    from .coding import ANY
+    """``coding._one_coder``'s checks, on the distinct coders found (computed; None when there is
+    no ``coder`` column or ``coder="any"``)."""
+    from .coding import _check_coder
 
-    if coders is None or coder == ANY:
-        return
-    coders = sorted(pd.Series(coders).astype(str).unique())
-    if coder is None and len(coders) > 1:
-        raise JourneylabError(
-            f"{func}(): `codings` holds several coders ({', '.join(coders)}); pass coder=<name> "
-            "(e.g. the reconciled 'gold' coder) or coder='any' to count a code when any coder applied it.")
-    if coder is not None and coder not in coders:
-        raise JourneylabError(f"{func}(): no coder {coder!r} in `codings`; coders: {', '.join(coders) or 'none'}")
+    if coders is not None:
+        _check_coder(sorted(pd.Series(coders).astype(str).unique()), coder, func)
 
 
 def _first_rows(seg):
@@ -439,11 +433,10 @@ def code_frequencies(codings, segments, participants, *, by, codebook, coder):
     _check_codings(codings._meta, func)
     check_frame(segments._meta, arg="segments", func=func, required=["segment_id", "participant_id"], allow_empty=True)
     _check_coder_arg(coder, func)
+    if participants is not None:   # as in the pandas path; _freq_by checks the columns by= needs
+        check_frame(participants._meta if is_dask(participants) else participants, arg="participants", func=func,
+                    required=["participant_id"], allow_empty=True, dask=True)
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
-    if participants is not None:
-        lazy = is_dask(participants)
-        check_frame(participants._meta if lazy else participants, arg="participants", func=func,
-                    required=["participant_id", *part_cols], allow_empty=lazy)
 
     cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
     cod = cod.drop_duplicates()

@@ -30,17 +30,22 @@ ANY = "any"
 def _one_coder(codings: pd.DataFrame, coder, func: str) -> pd.DataFrame:
     """The codings of one coder, or of all coders merged (``coder="any"``), one row per (segment, code)."""
     if "coder" in codings.columns and coder != ANY:
-        coders = sorted(codings["coder"].dropna().astype(str).unique())
-        if coder is None:
-            if len(coders) > 1:
-                raise JourneylabError(
-                    f"{func}(): `codings` holds several coders ({', '.join(coders)}); pass coder=<name> "
-                    "(e.g. the reconciled 'gold' coder) or coder='any' to count a code when any coder applied it.")
-        else:
-            if coder not in coders:
-                raise JourneylabError(f"{func}(): no coder {coder!r} in `codings`; coders: {', '.join(coders) or 'none'}")
+        _check_coder(sorted(codings["coder"].dropna().astype(str).unique()), coder, func)
+        if coder is not None:
             codings = codings[codings["coder"] == coder]
     return codings[["segment_id", "code"]].dropna().drop_duplicates().astype(str)
+
+
+def _check_coder(coders: list, coder, func: str) -> None:
+    """Raise unless ``coder`` picks one of ``coders`` (the distinct names, sorted), or is None and
+    there is at most one; shared by :func:`_one_coder` and the Dask path."""
+    if coder is None:
+        if len(coders) > 1:
+            raise JourneylabError(
+                f"{func}(): `codings` holds several coders ({', '.join(coders)}); pass coder=<name> "
+                "(e.g. the reconciled 'gold' coder) or coder='any' to count a code when any coder applied it.")
+    elif coder not in coders:
+        raise JourneylabError(f"{func}(): no coder {coder!r} in `codings`; coders: {', '.join(coders) or 'none'}")
 
 
 def _segments(segments: pd.DataFrame, func: str, required=("segment_id", "participant_id"),

@@ -20,11 +20,11 @@ demo: $(STAMP)
 
 ## Every test: unit tests, nbval on every notebook, and the browser tests
 test: $(STAMP) browser
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env tests notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --doctest-modules tests notebooks journeylab
 
 ## The same without the real-browser tests (local convenience)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -m "not browser" tests notebooks
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --doctest-modules -m "not browser" tests notebooks journeylab
 
 ## JupyterLab on the notebooks, with this environment's kernel
 lab: $(STAMP)

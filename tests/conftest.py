@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample_study"
 SHARED = ROOT.parent / "shared"
 
+# fixtures and the scripts that made them, not tests (their modules would clash under --doctest-modules)
+collect_ignore_glob = ["data/*"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_nltk_download():

@@ -1,4 +1,4 @@
-"""Benchmark: journeylab.autocode against a per-code ``str.contains`` loop on the same input.
+"""Benchmark: journeylab.coding.rules against a per-code ``str.contains`` loop on the same input.
 
     .venv/bin/python benchmarks/bench_autocode.py            # 1,000,000 segments x 100 codes
     .venv/bin/python benchmarks/bench_autocode.py --n 50000  # quicker
@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 
 import journeylab as jl
-from journeylab.autocode import stem
-from journeylab.codebook import Code, Codebook, Rules
+from journeylab.coding.rules import stem
+from journeylab.study.codebook import Code, Codebook, Rules
 
 CONS = list("bcdfghjklmnprstvwz")
 VOWELS = list("aeiou")

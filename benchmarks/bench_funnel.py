@@ -1,4 +1,4 @@
-"""Benchmark: journeylab.funnel on a 10,000,000-event log of 1,000,000 users.
+"""Benchmark: journeylab.measure.funnel on a 10,000,000-event log of 1,000,000 users.
 
     .venv/bin/python benchmarks/bench_funnel.py                       # the issue's size
     .venv/bin/python benchmarks/bench_funnel.py --users 100000        # 10x smaller, quicker
@@ -218,9 +218,9 @@ def main(argv=None):
     our_counts = res.steps["users"].tolist()
     print(f"counts journeylab : {our_counts}")
     print(f"counts plain pandas: {base_counts}")
-    times = {"journeylab.funnel": [], "plain pandas funnel": []}
+    times = {"journeylab.measure.funnel": [], "plain pandas funnel": []}
     for _ in range(args.repeat):                             # alternate so both see the same load
-        for name, fn in (("journeylab.funnel", ours), ("plain pandas funnel", plain)):
+        for name, fn in (("journeylab.measure.funnel", ours), ("plain pandas funnel", plain)):
             gc.collect()
             t = time.perf_counter()
             fn()
@@ -228,11 +228,11 @@ def main(argv=None):
     print(f"wall time over {args.repeat} alternating runs (load average now {os.getloadavg()[0]:.1f}):")
     for name, ts in times.items():
         print(f"  {name:<22} best {min(ts):6.2f} s, median {np.median(ts):6.2f} s  ({', '.join(f'{x:.2f}' for x in ts)})")
-    ratio_best = min(times["plain pandas funnel"]) / min(times["journeylab.funnel"])
-    ratio_med = np.median(times["plain pandas funnel"]) / np.median(times["journeylab.funnel"])
+    ratio_best = min(times["plain pandas funnel"]) / min(times["journeylab.measure.funnel"])
+    ratio_med = np.median(times["plain pandas funnel"]) / np.median(times["journeylab.measure.funnel"])
     print(f"  plain / journeylab: {ratio_best:.2f}x (best), {ratio_med:.2f}x (median)  [target: < 5 s]")
     print("memory:")
-    measure(ours, "journeylab.funnel", frame_bytes)
+    measure(ours, "journeylab.measure.funnel", frame_bytes)
     measure(plain, "plain pandas funnel", frame_bytes)
     print("  [target: journeylab peak < 2x the event frame]")
 

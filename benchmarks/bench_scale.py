@@ -1,4 +1,4 @@
-"""Benchmark: journeylab.funnel with Dask on a 50,000,000-event partitioned parquet log.
+"""Benchmark: journeylab.measure.funnel with Dask on a 50,000,000-event partitioned parquet log.
 
     .venv/bin/python benchmarks/bench_scale.py                          # the issue's size
     .venv/bin/python benchmarks/bench_scale.py --events 5000000 --pandas-sizes 1000000,2500000
@@ -16,7 +16,7 @@
 2. Starts a ``LocalCluster`` of 2 worker processes, 1 thread each, with ``--memory-limit`` per
    worker (spilling to disk under the data folder).
 3. For each size in ``--pandas-sizes`` (prefixes of the files) runs, side by side, pandas
-   (``pd.read_parquet`` + ``journeylab.funnel``) and Dask (``dd.read_parquet`` +
+   (``pd.read_parquet`` + ``journeylab.measure.funnel``) and Dask (``dd.read_parquet`` +
    ``journeylab.funnel(...).compute()``), checks the steps frames are equal, and prints both
    wall times, their ratio and peak memory; then Dask alone on all ``--events``.
 

@@ -1,4 +1,4 @@
-"""Benchmark of journeylab.sentiment against the two reference VADER implementations.
+"""Benchmark of journeylab.measure.sentiment against the two reference VADER implementations.
 
 Run from the repository root::
 
@@ -40,9 +40,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import journeylab as jl  # noqa: E402
-from journeylab import _vader  # noqa: E402
+from journeylab.measure import vader as _vader  # noqa: E402
 
-SENT = sys.modules["journeylab.sentiment"]
+SENT = sys.modules["journeylab.measure.sentiment"]
 
 # ----------------------------------------------------------------------------- generators
 

@@ -16,34 +16,34 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 # --- public API (each capability adds its line here) ---
-from .transcripts import read_transcript, read_document
-from .redact import redact, redact_text
-from .study import Study, StudyPart, load_study, study_part, validate_study
-from ._csv import write_csv
-from .codebook import Code, Codebook
-from .autocode import autocode
-from .store import CodingStore, read_codings
-from .widgets import CodingSession
-from .coding import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
+from .study.transcripts import read_transcript, read_document
+from .study.redact import redact, redact_text
+from .study.load import Study, StudyPart, load_study, study_part, validate_study
+from .utils.tables import write_csv
+from .study.codebook import Code, Codebook
+from .coding.rules import autocode
+from .coding.store import CodingStore, read_codings
+from .coding.widget import CodingSession
+from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
                      plot_co_occurrence, suggest_codes, evaluate_codings)
-from .qdpx import export_qdpx, import_qdpx
-from .taguette import import_taguette
-from .sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
+from .interop.qdpx import export_qdpx, import_qdpx
+from .interop.taguette import import_taguette
+from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
-from .reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings, coder_pair,
+from .coding.reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings, coder_pair,
                           CoderPair)
-from .learn import LearnedCoder
-from .reconcile import ReconcileSession
-from .funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
-from ._dask import read_events_parquet  # Dask is imported only when it is called
-from .survey import nps, csat
-from .experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
+from .coding.learned import LearnedCoder
+from .coding.reconcile import ReconcileSession
+from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
+from .utils.dask import read_events_parquet  # Dask is imported only when it is called
+from .measure.survey import nps, csat
+from .measure.experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
                           change_design, ChangeDesign)
-from .drivers import key_drivers, plot_drivers, KeyDrivers
-from .evidence import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
-from .journeymap import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
-from .render import plot_map, save_map, plot_evidence
-from . import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
+from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
+from .evidence.claims import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
+from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
+from .map.render import plot_map, save_map, plot_evidence
+from .course import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
 
 __all__ = [
     'ChangeDesign', 'Code', 'Codebook', 'CoderPair', 'CodingSession', 'CodingStore', 'FunnelResult',

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import journeylab as jl
-from journeylab.autocode import autocode, stem, tokenize
-from journeylab.codebook import Code, Codebook, Rules
+from journeylab.coding.rules import autocode, stem, tokenize
+from journeylab.study.codebook import Code, Codebook, Rules
 from journeylab.errors import JourneylabError
 
 

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 import yaml
 
-from journeylab.codebook import Code, Codebook, Rules
+from journeylab.study.codebook import Code, Codebook, Rules
 from journeylab.errors import JourneylabError
 
 STAGES = {"purchase": ["cart", "shipping_form", "payment"], "retention": ["delivery", "returns"]}
@@ -318,7 +318,7 @@ def test_csv_errors(tmp_path):
 
 
 def test_errors_carry_their_place(tmp_path):
-    from journeylab.codebook import CodebookError
+    from journeylab.study.codebook import CodebookError
 
     p = write(tmp_path, "name: t\ncodes:\n  - name: a\n  - name: b\n    parent: zz\n")
     with pytest.raises(CodebookError) as info:

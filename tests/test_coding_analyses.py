@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.codebook import Code, Codebook
-from journeylab.coding import (co_occurrence, code_frequencies, evaluate_codings, exemplar_quotes, plot_co_occurrence,
+from journeylab.study.codebook import Code, Codebook
+from journeylab.coding.analysis import (co_occurrence, code_frequencies, evaluate_codings, exemplar_quotes, plot_co_occurrence,
                                plot_saturation, saturation, stop_words, suggest_codes)
 from journeylab.errors import JourneylabError
 

@@ -1,4 +1,4 @@
-"""Tests of the Dask scale-out (journeylab/_dask.py): autocode, sentiment and funnel on a Dask
+"""Tests of the Dask scale-out (journeylab/utils/dask.py): autocode, sentiment and funnel on a Dask
 DataFrame, computed on a LocalCluster of 2 worker processes, give exactly the pandas numbers.
 
 The expected values are the pandas functions' own results on the same data; the funnel's log

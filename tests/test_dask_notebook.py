@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeylab.pipeline import NOTEBOOK_DIR, run
+from journeylab.run.pipeline import NOTEBOOK_DIR, run
 
 distributed = pytest.importorskip("dask.distributed")
 

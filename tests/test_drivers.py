@@ -1,4 +1,4 @@
-"""Tests of journeylab.drivers: key-driver models recover known effects from simulated data,
+"""Tests of journeylab.measure.drivers: key-driver models recover known effects from simulated data,
 match statsmodels fitted directly, correct p-values across themes, build theme indicators from
 codings, and say "association, not causation"."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeylab.drivers import ASSOCIATION_NOTE, KeyDrivers, key_drivers, plot_drivers
+from journeylab.measure.drivers import ASSOCIATION_NOTE, KeyDrivers, key_drivers, plot_drivers
 from journeylab.errors import JourneylabError
 
 

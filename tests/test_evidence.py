@@ -14,7 +14,7 @@ import pytest
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-from journeylab.evidence import EVIDENCE_COLUMNS, GRADES
+from journeylab.evidence.claims import EVIDENCE_COLUMNS, GRADES
 
 from test_journeymap import NOTES, write_tiny_study  # noqa: E402  (tests/ is on sys.path under pytest)
 

@@ -1,4 +1,4 @@
-"""journeylab.exercises: right answers pass, typical mistakes get their own hint, and no hint ever
+"""journeylab.course.exercises: right answers pass, typical mistakes get their own hint, and no hint ever
 contains the right answer."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 import journeylab as jl
-from journeylab import exercises as X
+from journeylab.course import exercises as X
 from journeylab.errors import JourneylabError
 
 LABELS = ["negative", "neutral", "positive"]

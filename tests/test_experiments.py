@@ -1,4 +1,4 @@
-"""Tests of journeylab.experiments: before/after and A/B comparisons of a step's conversion.
+"""Tests of journeylab.measure.experiments: before/after and A/B comparisons of a step's conversion.
 
 Known answers: simulated logs with a known lift (the interval must cover it), statsmodels called
 directly, Cohen's (1988) power table, the Fleiss (1981) sample-size formula, and the sample
@@ -15,7 +15,7 @@ import pytest
 from scipy.stats import norm
 
 from journeylab.errors import JourneylabError
-from journeylab.experiments import ab_test, compare_periods, compare_rates, minimum_detectable_effect, sample_size
+from journeylab.measure.experiments import ab_test, compare_periods, compare_rates, minimum_detectable_effect, sample_size
 
 START = pd.Timestamp("2026-08-03")      # a Monday
 CHANGE = pd.Timestamp("2026-08-31")     # a Monday, four weeks later

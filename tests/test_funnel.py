@@ -1,9 +1,9 @@
-"""Tests of journeylab.funnel: every funnel rule on tiny hand-made logs, intervals against
+"""Tests of journeylab.measure.funnel: every funnel rule on tiny hand-made logs, intervals against
 statsmodels and textbook values, a per-user reference implementation (hypothesis), bad input.
 
 Expected counts are worked out by hand in the comments; the reference implementation
 (`reference_funnel`) walks each user's events in order, one user at a time, following the rules
-written in the docstring of `journeylab.funnel`.
+written in the docstring of `journeylab.measure.funnel`.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journeylab.errors import JourneylabError
-from journeylab.funnel import FunnelResult, funnel, funnel_paths, plot_funnel, time_to_convert
+from journeylab.measure.funnel import FunnelResult, funnel, funnel_paths, plot_funnel, time_to_convert
 
-fmod = importlib.import_module("journeylab.funnel")   # the module (jl.funnel is the function)
+fmod = importlib.import_module("journeylab.measure.funnel")   # the module (jl.funnel is the function)
 
 T0 = pd.Timestamp("2026-08-03 09:00")
 

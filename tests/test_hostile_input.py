@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-from journeylab.transcripts import parse_transcript, read_document
+from journeylab.study.transcripts import parse_transcript, read_document
 
 from test_study import CODEBOOK, CODINGS, EVENTS, PARTICIPANTS, STUDY_YML, SURVEY, make_study
 
@@ -381,7 +381,7 @@ def test_damaged_codebook_files_read_or_name_the_file(tmp_path_factory, case):
         _only_journeylab_errors(lambda: jl.Codebook.from_qdc(path), place=name)
     else:
         _only_journeylab_errors(lambda: jl.Codebook.from_csv(path), place=name)
-        _only_journeylab_errors(lambda: jl.taguette.read_codebook(path), place=name)
+        _only_journeylab_errors(lambda: jl.interop.taguette.read_codebook(path), place=name)
 
 
 @pytest.fixture(scope="module")
@@ -567,7 +567,7 @@ def _assert_no_formula(path: Path):
 
 
 def test_write_csv_neutralises_text_cells_but_not_numbers(tmp_path):
-    from journeylab._csv import write_csv
+    from journeylab.utils.tables import write_csv
 
     frame = pd.DataFrame({"quote": HOSTILE, "score": [-0.5] * len(HOSTILE), "n": range(-3, len(HOSTILE) - 3)})
     path = write_csv(frame, tmp_path / "out.csv")
@@ -579,17 +579,17 @@ def test_write_csv_neutralises_text_cells_but_not_numbers(tmp_path):
 
 
 def test_codebook_csv_exports_neutralise_and_read_back(tmp_path):
-    from journeylab.codebook import Code
+    from journeylab.study.codebook import Code
 
     cb = jl.Codebook([Code("-minus", definition=HOSTILE[0]), Code("@mention", parent="-minus",
                                                                      definition="+1 for this")])
     cb.to_csv(tmp_path / "codebook.csv")
-    jl.taguette.write_codebook(cb, tmp_path / "taguette.csv")
+    jl.interop.taguette.write_codebook(cb, tmp_path / "taguette.csv")
     for name in ("codebook.csv", "taguette.csv"):
         _assert_no_formula(tmp_path / name)
         assert jl.Codebook.from_csv(tmp_path / name).names == ["-minus", "@mention"]
         assert jl.Codebook.from_csv(tmp_path / name)["-minus"].definition == HOSTILE[0]
-        assert jl.taguette.read_codebook(tmp_path / name).names == ["-minus", "@mention"]
+        assert jl.interop.taguette.read_codebook(tmp_path / name).names == ["-minus", "@mention"]
     assert (tmp_path / "taguette.csv").read_bytes()[:3] == b"\xef\xbb\xbf"   # Taguette needs the BOM
 
 
@@ -607,8 +607,8 @@ def test_coding_store_export_neutralises_memos_and_the_study_reads_them_back(tmp
 
 def test_a_bare_carriage_return_in_a_cell_does_not_split_the_row(tmp_path):
     """csv/pandas quote only the "\\n" terminator's characters: "a\\rb" was written unquoted before."""
-    from journeylab._csv import write_csv
-    from journeylab.codebook import Code
+    from journeylab.utils.tables import write_csv
+    from journeylab.study.codebook import Code
 
     path = write_csv(pd.DataFrame({"memo": ["line one\rline two", "ok"], "n": [1, 2]}), tmp_path / "m.csv")
     assert _cells(path) == ["memo", "n", "line one\rline two", "1", "ok", "2"]

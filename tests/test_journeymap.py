@@ -20,8 +20,8 @@ import pytest
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-from journeylab.evidence import EVIDENCE_COLUMNS
-from journeylab.journeymap import ALL_PERSONAS_WARNING, SCHEMA_VERSION, _normalise_evidence
+from journeylab.evidence.claims import EVIDENCE_COLUMNS
+from journeylab.map.journey_map import ALL_PERSONAS_WARNING, SCHEMA_VERSION, _normalise_evidence
 
 STUDY_YML = """\
 name: Tiny shop

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-import journeylab.cli as cli
-from journeylab.pipeline import NOTEBOOK_DIR
+import journeylab.run.cli as cli
+from journeylab.run.pipeline import NOTEBOOK_DIR
 from test_lab_browser import _free_port
 
 
@@ -40,7 +40,7 @@ def test_lab_passes_options_through(monkeypatch):
 def test_journeylab_lab_serves_the_notebooks(tmp_path):
     """The real command starts a server on notebooks/ whose default kernel is this Python's."""
     script = Path(sys.executable).with_name("journeylab")
-    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "journeylab.cli"]
+    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "journeylab.run.cli"]
     port, token = _free_port(), secrets.token_hex(8)
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_DATA_DIR=str(tmp_path / "data"),

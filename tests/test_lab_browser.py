@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 import journeylab as jl
-from journeylab.store import CodingStore
+from journeylab.coding.store import CodingStore
 
 pytestmark = pytest.mark.browser
 

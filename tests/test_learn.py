@@ -1,4 +1,4 @@
-"""Tests of journeylab.learn.LearnedCoder on a small hand-made study whose codes are learnable
+"""Tests of journeylab.coding.learned.LearnedCoder on a small hand-made study whose codes are learnable
 (refund, late) or pure noise (coin), so the cross-validated numbers have a known direction."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from journeylab.errors import JourneylabError, NotFittedError
-from journeylab.learn import LearnedCoder, _kappa_2x2, text_features
-from journeylab.reliability import OVERALL
+from journeylab.coding.learned import LearnedCoder, _kappa_2x2, text_features
+from journeylab.coding.reliability import OVERALL
 
 REFUND = ["I asked for a refund and it took weeks", "the refund never arrived", "they refunded me in the end",
           "still waiting on my refund", "getting refunds is painful", "I wanted a refund for the lamp",
@@ -216,8 +216,8 @@ def test_thresholds_auto_and_fixed(study):
 def test_suggestions_feed_the_coding_widget(study, tmp_path):
     """model.suggest() goes straight into CodingSession as pre-filled suggestions with origin
     'model'; accepting one stores a manual decision of the coder."""
-    widgets = pytest.importorskip("journeylab.widgets")
-    from journeylab.codebook import Codebook
+    widgets = pytest.importorskip("journeylab.coding.widget")
+    from journeylab.study.codebook import Codebook
 
     segments, codings, new = study
     model = LearnedCoder().fit(segments, codings, coder="gold")

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.codebook import _GUID_NS, Code, Codebook
+from journeylab.study.codebook import _GUID_NS, Code, Codebook
 from journeylab.errors import JourneylabError
-from journeylab.qdpx import PROJECT_NS, _empty_study_frames
-from journeylab.study import Study
-from journeylab.transcripts import parse_transcript
+from journeylab.interop.qdpx import PROJECT_NS, _empty_study_frames
+from journeylab.study.load import Study
+from journeylab.study.transcripts import parse_transcript
 
 DATA = Path(__file__).parent / "data" / "qdpx"
 Q = f"{{{PROJECT_NS}}}"
@@ -376,7 +376,7 @@ def test_import_errors_name_the_file(tmp_path):
 
 
 def test_contents_reports_what_a_project_holds(shared_dir):
-    from journeylab import qdpx
+    from journeylab.interop import qdpx
 
     table = qdpx.contents(shared_dir / "refi-qda" / "target-atlas-project.qdpx").set_index("part")
     assert table.loc["project", "detail"] == "'target-atlas-project' from ATLAS.ti for Windows 23.2.3.27778"
@@ -389,7 +389,7 @@ def test_contents_reports_what_a_project_holds(shared_dir):
 
 
 def test_verify_round_trip_reports_every_check(tmp_path):
-    from journeylab import qdpx
+    from journeylab.interop import qdpx
 
     study = mini_study()
     table = qdpx.verify_round_trip(study, study.codings, tmp_path / "v.qdpx")

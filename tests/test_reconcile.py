@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from journeylab.errors import JourneylabError
-from journeylab.reconcile import ReconcileSession
-from journeylab.reliability import OVERALL, agreement, disagreements
+from journeylab.coding.reconcile import ReconcileSession
+from journeylab.coding.reliability import OVERALL, agreement, disagreements
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def tiny():
 
 def stored(path: Path, coder: str = "gold") -> list[tuple]:
     """Latest stored decision per segment × code, read straight from the coding store's SQLite file
-    (the append-only ``decisions`` log of journeylab.store.CodingStore)."""
+    (the append-only ``decisions`` log of journeylab.coding.store.CodingStore)."""
     con = sqlite3.connect(path)
     try:
         rows = con.execute(
@@ -215,7 +215,7 @@ def test_killed_process_keeps_every_acknowledged_decision(tiny, tmp_path):
     script = textwrap.dedent(f"""
         import os, signal, sys
         import pandas as pd
-        from journeylab.reconcile import ReconcileSession
+        from journeylab.coding.reconcile import ReconcileSession
         seg = pd.read_pickle({str(tmp_path / 'segments.pkl')!r})
         cod = pd.read_pickle({str(tmp_path / 'codings.pkl')!r})
         s = ReconcileSession(cod, {str(path)!r}, segments=seg)
@@ -251,8 +251,8 @@ def test_find_and_go_to(tiny):
 def test_gold_lives_in_the_coding_store_beside_the_coders(tiny, tmp_path):
     """The reconciled coder is an ordinary coder of the CodingStore: read_codings and
     merge_codings see it next to the coders' own work."""
-    from journeylab.reliability import merge_codings
-    from journeylab.store import CodingStore, read_codings
+    from journeylab.coding.reliability import merge_codings
+    from journeylab.coding.store import CodingStore, read_codings
 
     segments, codings = tiny
     path = tmp_path / "codings.sqlite"

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-from journeylab.redact import MAPPING_COLUMNS, redact, redact_text
-from journeylab.transcripts import parse_transcript, read_document
+from journeylab.study.redact import MAPPING_COLUMNS, redact, redact_text
+from journeylab.study.transcripts import parse_transcript, read_document
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 

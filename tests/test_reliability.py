@@ -1,4 +1,4 @@
-"""Tests of journeylab.reliability: agreement statistics, disagreements, merging coders.
+"""Tests of journeylab.coding.reliability: agreement statistics, disagreements, merging coders.
 
 Expected values are hand-computed (the arithmetic is in the comments) or taken from published
 worked examples, named in each test.
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeylab.errors import JourneylabError
-from journeylab.reliability import OVERALL, agreement, krippendorff_alpha, landis_koch, krippendorff_band
+from journeylab.coding.reliability import OVERALL, agreement, krippendorff_alpha, landis_koch, krippendorff_band
 
 nan = np.nan
 
@@ -344,7 +344,7 @@ def test_errors_name_the_problem(tiny):
 
 # ----------------------------------------------------------------------------- disagreements, compare_coders
 
-from journeylab.reliability import compare_coders, disagreements  # noqa: E402
+from journeylab.coding.reliability import compare_coders, disagreements  # noqa: E402
 
 
 @pytest.fixture
@@ -410,7 +410,7 @@ def test_compare_coders_matrix_and_escaped_html(with_memos):
 
 # ----------------------------------------------------------------------------- merge_codings
 
-from journeylab.reliability import merge_codings, normalize_coder  # noqa: E402
+from journeylab.coding.reliability import merge_codings, normalize_coder  # noqa: E402
 
 
 def frame(rows, columns=("segment_id", "code", "coder", "origin", "memo", "decided_at")):
@@ -536,7 +536,7 @@ def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_
 
 
 def test_plot_agreement_draws_every_defined_code(tiny):
-    from journeylab.reliability import plot_agreement
+    from journeylab.coding.reliability import plot_agreement
 
     segments, codings = tiny
     table = agreement(codings, segments=segments, codes=["price", "delivery", "gift"], n_boot=50)

@@ -14,8 +14,8 @@ from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
 import journeylab as jl
-from journeylab.journeymap import _normalise_evidence
-from journeylab.render import A3_LANDSCAPE, GREY, OKABE_ITO
+from journeylab.map.journey_map import _normalise_evidence
+from journeylab.map.render import A3_LANDSCAPE, GREY, OKABE_ITO
 
 LONG = ("an extraordinarily long label that keeps going well past any reasonable width because participants "
         "rarely speak in tidy sentences and analysts rarely write short codes")

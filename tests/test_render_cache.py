@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from journeylab import render
-from journeylab.render import plot_map, save_map
+from journeylab.map import render
+from journeylab.map.render import plot_map, save_map
 
 from test_render import make_map
 

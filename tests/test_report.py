@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 import journeylab as jl
-from journeylab.report import to_html
+from journeylab.map.report import to_html
 from test_journeymap import NOTES, write_tiny_study  # noqa: E402
 from test_render import make_map  # noqa: E402
 

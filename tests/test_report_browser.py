@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeylab.report import to_html
+from journeylab.map.report import to_html
 from test_render import make_map  # noqa: E402
 
 pytestmark = pytest.mark.browser

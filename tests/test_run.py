@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from journeylab.cli import _parameters
+from journeylab.run.cli import _parameters
 from journeylab.errors import JourneylabError, StudyError
-from journeylab.manifest import MANIFEST_FIELDS
-from journeylab.pipeline import NotebookFailed, notebook_paths, run
+from journeylab.run.manifest import MANIFEST_FIELDS
+from journeylab.run.pipeline import NotebookFailed, notebook_paths, run
 
 ROOT = Path(__file__).resolve().parent.parent
 OTHER = ROOT / "tests" / "data" / "other_study"

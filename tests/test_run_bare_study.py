@@ -23,7 +23,7 @@ import nbformat
 import pytest
 import yaml
 
-from journeylab.pipeline import notebook_paths, run
+from journeylab.run.pipeline import notebook_paths, run
 
 OTHER = Path(__file__).resolve().parent / "data" / "other_study"
 

@@ -271,7 +271,7 @@ def test_reference_codings_match_the_sources(interviews, gen):
 
 def test_transcripts_keep_the_authored_text(interviews):
     """Each export reads back (journeylab.read_transcript) as the authored turns, ids and all."""
-    from journeylab.transcripts import read_transcript
+    from journeylab.study.transcripts import read_transcript
 
     files = sorted((SAMPLE / "transcripts").iterdir())
     assert [p.stem for p in files] == [iv.doc_id for iv in interviews] and len(files) >= 12

@@ -1,4 +1,4 @@
-"""Tests of journeylab.sentiment and the fast scorers in journeylab._vader.
+"""Tests of journeylab.measure.sentiment and the fast scorers in journeylab.measure.vader.
 
 Where the expected scores come from: the two reference implementations themselves, run side by
 side — ``vaderSentiment.vaderSentiment.SentimentIntensityAnalyzer`` 3.3.2 and
@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journeylab as jl
-from journeylab import _vader
+from journeylab.measure import vader as _vader
 from journeylab.errors import JourneylabError
-from journeylab.sentiment import ENGINES, _cluster_bootstrap
+from journeylab.measure.sentiment import ENGINES, _cluster_bootstrap
 
 # ----------------------------------------------------------------------------- references
 

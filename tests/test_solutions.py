@@ -8,7 +8,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from journeylab import _solutions
+from journeylab.course import solutions as _solutions
 from journeylab.errors import JourneylabError
 
 NOTEBOOKS = _solutions.NOTEBOOKS
@@ -17,10 +17,10 @@ NOTEBOOKS = _solutions.NOTEBOOKS
 def test_committed_solutions_are_up_to_date():
     built = _solutions.generate()
     assert {p.name for p in built} == {p.name for p in _solutions.SOLUTIONS.glob("*.ipynb")}, \
-        "solution notebooks without a notebook, or missing: run python -m journeylab._solutions"
+        "solution notebooks without a notebook, or missing: run python -m journeylab.course.solutions"
     for path, nb in built.items():
         assert path.read_text(encoding="utf-8") == nbformat.writes(nb) + "\n", \
-            f"{path.name} is out of date: run python -m journeylab._solutions"
+            f"{path.name} is out of date: run python -m journeylab.course.solutions"
     assert _solutions.main(["--check"]) == 0
 
 

@@ -33,7 +33,7 @@ import pytest
 
 import journeylab as jl
 from journeylab.errors import JourneylabError, StoreBusyError
-from journeylab.store import SCHEMA_VERSION, CodingStore, normalise_coder
+from journeylab.coding.store import SCHEMA_VERSION, CodingStore, normalise_coder
 
 HERE = Path(__file__).resolve()
 V1_STORE = HERE.parent / "data" / "stores" / "codings_v1.sqlite"
@@ -437,7 +437,7 @@ def test_failed_migration_leaves_the_old_store(tmp_path, monkeypatch):
         c.execute("CREATE TABLE reviewed_log (x)")
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setitem(jl.store._MIGRATIONS, 1, broken)
+    monkeypatch.setitem(jl.coding.store._MIGRATIONS, 1, broken)
     with pytest.raises(JourneylabError, match=r"codings\.sqlite: migrating the store from schema version 1 to 2 "
                                               r"failed \(disk I/O error\); the file is unchanged, a copy is at "):
         CodingStore(path)

@@ -280,7 +280,7 @@ def test_not_a_folder_is_a_clear_error(tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "journeylab.cli", *map(str, args)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "journeylab.run.cli", *map(str, args)], capture_output=True, text=True)
 
 
 def test_cli_validate_lists_each_problem_and_fails(tmp_path):

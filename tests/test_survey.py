@@ -1,4 +1,4 @@
-"""Tests of journeylab.survey: NPS with its trinomial-variance interval (checked by hand and against
+"""Tests of journeylab.measure.survey: NPS with its trinomial-variance interval (checked by hand and against
 a seeded simulation), CSAT top-box share (Wilson, vs statsmodels) and mean (t, vs statsmodels),
 blanks counted, out-of-range answers reported by column and row.
 """
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from journeylab.errors import JourneylabError
-from journeylab.survey import csat, nps
+from journeylab.measure.survey import csat, nps
 
 
 def test_nps_by_hand():

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab import taguette
-from journeylab.codebook import Code, Codebook
+from journeylab.interop import taguette
+from journeylab.study.codebook import Code, Codebook
 from journeylab.errors import JourneylabError
 
 DATA = Path(__file__).parent / "data" / "taguette"

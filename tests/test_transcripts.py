@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-from journeylab.transcripts import SEGMENT_COLUMNS, TranscriptError, parse_transcript, read_document
+from journeylab.study.transcripts import SEGMENT_COLUMNS, TranscriptError, parse_transcript, read_document
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 GOOD = ["plain.txt", "timestamped.txt", "zoom.vtt", "teams.vtt", "sample.srt", "cp1252.txt", "bom_crlf.vtt",

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.codebook import Code, Codebook, Rules
+from journeylab.study.codebook import Code, Codebook, Rules
 from journeylab.errors import JourneylabError
-from journeylab.store import CodingStore
-from journeylab.widgets import CodingSession, SessionState
+from journeylab.coding.store import CodingStore
+from journeylab.coding.widget import CodingSession, SessionState
 
 
 @pytest.fixture

@@ -293,7 +293,7 @@ def main() -> None:
         check_snippets(HERE / "project.sqlite3", expected)
 
         # Does Taguette read the codebook CSV journeylab writes? Codebook.to_csv writes plain UTF-8
-        # (journeylab_codebook_plain.csv); journeylab.taguette.write_codebook adds a byte-order mark
+        # (journeylab_codebook_plain.csv); journeylab.interop.taguette.write_codebook adds a byte-order mark
         # (journeylab_codebook.csv). Taguette guesses the encoding with chardet.
         codebook_checks = {}
         for fname in ("journeylab_codebook_plain.csv", "journeylab_codebook.csv"):

@@ -6,7 +6,7 @@ tool". Run from the repository root, with journeylab's environment::
     .venv/bin/python tests/data/taguette/make_sample_project.py /tmp/taguette-venv/bin/python
 
 1. journeylab side (this script): load the sample study (redacted, as every notebook does), write
-   the codebook with ``journeylab.taguette.write_codebook`` (dotted hierarchy), turn the
+   the codebook with ``journeylab.interop.taguette.write_codebook`` (dotted hierarchy), turn the
    interviews P01, P05, P08 and P11 into HTML (one ``<p>`` per non-empty line of the document
    text), and list one highlight per coded participant turn of the reference coding
    (``data/sources/reference_codings.csv``: what a careful coder would apply, from which the
@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 import journeylab as jl
-from journeylab import taguette
+from journeylab.interop import taguette
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]

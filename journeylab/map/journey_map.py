@@ -1,0 +1,1104 @@
+"""The journey map: stages, lanes and the evidence behind every claim; versions and personas.
+
+:class:`JourneyMap` is built from a study and its evidence table (:func:`journeylab.evidence_table`).
+It holds the lanes practitioners expect on a journey canvas — persona card, goals, actions,
+touchpoints, thoughts (real quotes), the emotion curve, pain points, delights, opportunities
+(with the owning team per stage: the "backstage") and metrics — plus every claim's evidence,
+the quotes' source context and a methods record. It saves to and loads from a documented JSON
+file (``docs/journey-map.md``), draws itself (:meth:`JourneyMap.plot`) and writes a standalone
+HTML report (:meth:`JourneyMap.to_html`).
+"""
+from __future__ import annotations
+
+__all__ = ["JourneyMap", "compare_maps", "compare_personas", "prioritise", "load_notes", "SCHEMA",
+           "SCHEMA_VERSION", "ALL_PERSONAS_WARNING"]
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..utils.checks import check_frame, check_path, check_study
+from ..errors import JourneylabError
+from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+
+SCHEMA = "journeylab.journeymap"
+SCHEMA_VERSION = 1
+ALL_PERSONAS_WARNING = ("This map pools every persona. One map for all segments is accurate for none: "
+                        "read it next to the per-persona maps before acting on it.")
+
+_STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metric", "claim", "quote_ids", "step",
+             "step_from", "step_source", "csat_column", "csat_source", "nps_source", "step_signal", "csat_signal",
+             "nps_signal", "grade", "grade_reason"]
+_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments"]
+_BOOL_COLS = ["qual_support", "quant_support"]
+GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _normalise_evidence(ev: pd.DataFrame) -> pd.DataFrame:
+    """Evidence frame with canonical columns and dtypes (so JSON round trips are exact)."""
+    ev = ev.copy()
+    for col in EVIDENCE_COLUMNS:
+        if col not in ev.columns:
+            ev[col] = pd.NA
+    extra = [c for c in ev.columns if c not in EVIDENCE_COLUMNS]
+    ev = ev[EVIDENCE_COLUMNS + extra]
+    for col in EVIDENCE_COLUMNS:
+        s = ev[col]
+        if col in _STR_COLS:
+            ev[col] = pd.Series([None if _missing(v) else str(v) for v in s], index=ev.index, dtype=object)
+        elif col in _INT_COLS:
+            ev[col] = pd.array([None if _missing(v) else int(v) for v in s], dtype="Int64")
+        elif col in _BOOL_COLS:
+            ev[col] = pd.array([None if _missing(v) else bool(v) for v in s], dtype="boolean")
+        else:
+            ev[col] = pd.to_numeric(pd.Series([np.nan if _missing(v) else v for v in s], index=ev.index,
+                                              dtype=object), errors="coerce").astype(float)
+    return ev.reset_index(drop=True)
+
+
+def _missing(v) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _jsonable(v):
+    """Plain Python value for JSON (NaN/NA → None)."""
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return [_jsonable(x) for x in v.tolist()]
+    if _missing(v):
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(v, (pd.Timestamp,)):
+        return v.isoformat()
+    return v
+
+
+def _label(name) -> str:
+    return str(name).replace("_", " ")
+
+
+def load_notes(source) -> dict:
+    """Read an analyst's notes file (``notes.yml``): goals, opportunities and owners per stage.
+
+    Parameters
+    ----------
+    source : str, Path, dict or None
+        A YAML file or an already parsed mapping. Format::
+
+            personas:                      # optional: persona card text per persona ("all" too)
+              bargain hunter:
+                description: Waits for a sale ...
+                goals: [Pay as little as possible]
+            stages:
+              purchase:
+                owner: Checkout squad      # the team that owns the stage ("backstage")
+                goals: [Pay quickly, no surprises]
+                opportunities:
+                  - text: Address lookup by postcode
+                    code: shipping_form_tedious   # optional: the claim it answers
+                    owner: Checkout squad         # optional: defaults to the stage's owner
+
+    Returns
+    -------
+    dict
+        ``{"personas": {...}, "stages": {stage: {"owner", "goals", "opportunities"}}}`` with
+        every field present (empty when not given).
+    """
+    if source is None:
+        return {"personas": {}, "stages": {}}
+    where = "notes"
+    if isinstance(source, (str, Path)):
+        path = Path(check_path(source, arg="source", func="load_notes"))
+        where = str(path)
+        if not path.is_file():
+            raise JourneylabError(f"notes file {path} not found.")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f", line {mark.line + 1}" if mark is not None else ""
+            raise JourneylabError(f"{where}{line}: not valid YAML ({getattr(exc, 'problem', exc)}).") from None
+    elif isinstance(source, dict):
+        data = source
+    else:
+        raise JourneylabError(f"load_notes(): `source` must be a YAML file path, a mapping or None; got "
+                              f"{type(source).__name__}.")
+    if not isinstance(data, dict):
+        raise JourneylabError(f"{where}: expected a mapping with `personas` and/or `stages`; found "
+                              f"{type(data).__name__}.")
+    unknown = sorted(set(data) - {"personas", "stages"})
+    if unknown:
+        raise JourneylabError(f"{where}: unknown top-level key {unknown[0]!r}; expected personas, stages.")
+    out = {"personas": {}, "stages": {}}
+    for name, p in (data.get("personas") or {}).items():
+        if not isinstance(p, dict):
+            raise JourneylabError(f"{where}: personas.{name} must be a mapping (description, goals); found {p!r}.")
+        out["personas"][str(name)] = {"description": str(p.get("description") or ""),
+                                      "goals": [str(g) for g in (p.get("goals") or [])]}
+    for stage, st in (data.get("stages") or {}).items():
+        if not isinstance(st, dict):
+            raise JourneylabError(f"{where}: stages.{stage} must be a mapping (owner, goals, opportunities); "
+                                  f"found {st!r}.")
+        bad = sorted(set(st) - {"owner", "goals", "opportunities"})
+        if bad:
+            raise JourneylabError(f"{where}: stages.{stage}: unknown key {bad[0]!r}; expected owner, goals, "
+                                  "opportunities.")
+        opps = []
+        for i, o in enumerate(st.get("opportunities") or []):
+            if isinstance(o, str):
+                o = {"text": o}
+            if not isinstance(o, dict) or not o.get("text"):
+                raise JourneylabError(f"{where}: stages.{stage}.opportunities[{i}] needs a `text`; found {o!r}.")
+            opps.append({"text": str(o["text"]), "code": None if o.get("code") is None else str(o["code"]),
+                         "owner": None if o.get("owner") is None else str(o["owner"])})
+        out["stages"][str(stage)] = {"owner": None if st.get("owner") is None else str(st["owner"]),
+                                     "goals": [str(g) for g in (st.get("goals") or [])], "opportunities": opps}
+    return out
+
+
+# ----------------------------------------------------------------------------- the map
+
+
+class JourneyMap:
+    """An evidence-backed customer journey map.
+
+    Build one with :meth:`JourneyMap.build` (or load a saved one with :meth:`JourneyMap.load`);
+    the constructor only stores what it is given.
+
+    Attributes
+    ----------
+    title : str
+    persona : str
+        ``"all"`` for a map of every participant, else the persona's name.
+    stages : list of dict
+        ``name``, ``order``, ``touchpoints`` (list), ``owner`` (team, or None), in journey order.
+    persona_card : dict
+        ``name``, ``description``, ``goals``, ``needs`` (claims of kind need), ``participants``
+        (ids the map rests on), ``n_participants``, ``attributes`` (counts per attribute value).
+    goals : dict
+        Stage → list of customer goals (analyst's notes, else the stage's needs).
+    actions : dict
+        Stage → list of ``{"event", "label", "users", "share"}``: what users do there (event log).
+    thoughts : dict
+        Stage → list of ``{"segment_id", "participant_id", "claim_id", "text"}``: real (redacted) quotes.
+    emotion : DataFrame
+        ``stage``, ``stage_order``, ``mean``, ``ci_low``, ``ci_high``, ``n_segments``,
+        ``n_participants``, ``enough_data``.
+    evidence : DataFrame
+        The evidence table rows of this persona (see :func:`journeylab.evidence_table`).
+    opportunities : DataFrame
+        ``stage``, ``touchpoint``, ``text``, ``source`` (``analyst`` or ``codebook``), ``code``,
+        ``claim_id``, ``owner``, ``grade``.
+    quotes : dict
+        Segment id → ``participant_id``, ``doc_id``, ``start``, ``end``, ``speaker``, ``text`` and
+        ``context`` (the surrounding turns, each ``segment_id``, ``speaker``, ``speaker_role``,
+        ``text``, ``is_quote``).
+    methods : dict
+        What was run: codebook, coders and agreement, sentiment settings, funnel definition,
+        sample sizes, grading rules, period.
+    manifest : dict
+        Input file hashes, package versions and build parameters.
+    warnings : list of str
+        Printed on the map's face (the all-persona warning among them).
+    """
+
+    def __init__(self, *, title: str = "Journey map", persona: str = "all", stages=None, persona_card=None,
+                 goals=None, actions=None, thoughts=None, emotion=None, evidence=None, opportunities=None,
+                 quotes=None, methods=None, manifest=None, warnings=None):
+        self.title = title
+        self.persona = persona
+        self.stages = stages if stages is not None else []
+        self.persona_card = persona_card if persona_card is not None else {}
+        self.goals = goals if goals is not None else {}
+        self.actions = actions if actions is not None else {}
+        self.thoughts = thoughts if thoughts is not None else {}
+        self.emotion = emotion if emotion is not None else pd.DataFrame(columns=_EMOTION_COLS)
+        self.evidence = evidence if evidence is not None else pd.DataFrame(columns=EVIDENCE_COLUMNS)
+        self.opportunities = opportunities if opportunities is not None else pd.DataFrame(columns=_OPP_COLS)
+        self.quotes = quotes if quotes is not None else {}
+        self.methods = methods if methods is not None else {}
+        self.manifest = manifest if manifest is not None else {}
+        self.warnings = warnings if warnings is not None else []
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, study, evidence: pd.DataFrame, *, persona: str | None = None, notes=None,
+              title: str | None = None, n_thoughts: int = 3, context_turns: int = 2,
+              agreement: bool = True) -> "JourneyMap":
+        """Build the map of one persona (or of everyone) from a study and its evidence table.
+
+        Parameters
+        ----------
+        study : Study
+            The study the evidence was computed on (stages, events, segments, participants).
+        evidence : DataFrame
+            From :func:`journeylab.evidence_table`. Its rows for ``persona`` are used (for
+            ``persona=None`` the rows whose ``persona`` is ``"all"``).
+        persona : str, optional
+            Build the map of this persona (the evidence table must hold its rows:
+            ``evidence_table(..., persona=...)``). ``None``: every participant; the map then says
+            on its face that one map for all segments is accurate for none.
+        notes : str, Path, dict, optional
+            The analyst's notes (:func:`load_notes`): goals, opportunities and owning team per
+            stage. Default: ``notes.yml`` in the study folder, when there is one.
+        title : str, optional
+            Default: the study's name and the persona.
+        n_thoughts : int, default 3
+            Quotes per stage in the thoughts lane.
+        context_turns : int, default 2
+            Turns before and after each quote kept as its source context.
+        agreement : bool, default True
+            Compute inter-coder agreement for the methods record when the study holds two or
+            more coders' codings.
+
+        Returns
+        -------
+        JourneyMap
+
+        Examples
+        --------
+        >>> import journeylab as jl
+        >>> study = jl.load_study(jl.datasets.sample_study_path())
+        >>> ev = jl.evidence_table(study, jl.autocode(study.segments, study.codebook), persona=[None, "gift buyer"])
+        >>> jmap = jl.JourneyMap.build(study, ev, persona="gift buyer")
+        >>> jmap.persona_card["participants"]
+        ['P03', 'P08', 'P12']
+        >>> [s["owner"] for s in jmap.stages][2]  # from the study's notes.yml
+        'Checkout squad'
+        """
+        func = "JourneyMap.build"
+        check_study(study, func=func)
+        check_frame(evidence, arg="evidence", func=func, required=["claim_id", "stage", "kind", "persona"],
+                    allow_empty=True)
+        label = "all" if persona is None else str(persona)
+        ev = evidence[evidence["persona"].astype(str) == label]
+        if len(ev) == 0 and len(evidence):
+            have = sorted(evidence["persona"].dropna().astype(str).unique())
+            raise JourneylabError(f"{func}(): the evidence table has no rows for persona {label!r}; it holds "
+                                  f"{', '.join(have)}. Run evidence_table(..., persona={persona!r}).")
+        unknown = sorted(set(ev["stage"].dropna()) - set(study.stages))
+        if unknown:
+            raise JourneylabError(f"{func}(): stage(s) {', '.join(map(repr, unknown))} in `evidence` are not stages "
+                                  f"of the study ({', '.join(study.stages)}).")
+        ev = _normalise_evidence(ev)
+        info = dict(evidence.attrs.get("journeylab", {}))
+        if notes is None and getattr(study, "path", None) is not None and (Path(study.path) / "notes.yml").is_file():
+            notes = Path(study.path) / "notes.yml"
+        nt = load_notes(notes)
+        bad = sorted(set(nt["stages"]) - set(study.stages))
+        if bad:
+            raise JourneylabError(f"{func}(): notes name stage {bad[0]!r}, which is not a stage of the study "
+                                  f"({', '.join(study.stages)}).")
+        parts = study.participants
+        if persona is not None and "persona" in parts.columns:
+            parts = parts[parts["persona"] == persona]
+        pids = sorted(parts["participant_id"].dropna().astype(str))
+
+        stages = []
+        for i, s in enumerate(study.stages):
+            stages.append({"name": s, "order": i, "touchpoints": list(study.stage_touchpoints.get(s, [])),
+                           "owner": nt["stages"].get(s, {}).get("owner")})
+        claims = ev[ev["kind"].isin(CLAIM_KINDS)]
+        # persona card
+        pnote = nt["personas"].get(label, {})
+        needs = claims[(claims["kind"] == "need") & claims["qual_support"].fillna(False).astype(bool)]
+        attrs = {}
+        for col in ("segment", "channel", "device"):
+            if col in parts.columns:
+                attrs[col] = {str(k): int(v) for k, v in parts[col].value_counts().sort_index().items()}
+        persona_card = {
+            "name": "All personas" if persona is None else str(persona),
+            "description": pnote.get("description", ""),
+            "goals": pnote.get("goals", []),
+            "needs": [f"{r['claim']} ({r['n_participants']} of {r['n_participants_total']})"
+                      for r in needs.sort_values("n_participants", ascending=False).to_dict("records")],
+            "participants": pids, "n_participants": len(pids), "attributes": attrs,
+        }
+        # goals per stage
+        goals = {}
+        for s in study.stages:
+            g = list(nt["stages"].get(s, {}).get("goals", []))
+            if not g:
+                g = [str(r["claim"]) for r in claims[(claims["stage"] == s) & (claims["kind"] == "need")
+                                                     & claims["qual_support"].fillna(False).astype(bool)]
+                     .to_dict("records")]
+            goals[s] = g
+        actions = _actions(study)
+        quotes, thoughts = _quotes_and_thoughts(study, ev, n_thoughts, context_turns)
+        emo = ev[ev["kind"] == "emotion"]
+        emotion = pd.DataFrame({"stage": emo["stage"], "stage_order": emo["stage_order"].astype(int),
+                                "mean": emo["sentiment_mean"], "ci_low": emo["sentiment_ci_low"],
+                                "ci_high": emo["sentiment_ci_high"], "n_segments": emo["n_segments"].astype(int),
+                                "n_participants": emo["n_participants"].astype(int)})
+        min_n = int(info.get("rules", {}).get("min_participants", GradingRules().min_participants))
+        emotion["enough_data"] = emotion["n_participants"] >= min_n
+        emotion = emotion.set_index("stage").reindex(study.stages).reset_index()
+        emotion["stage_order"] = range(len(study.stages))
+        emotion["n_segments"] = emotion["n_segments"].fillna(0).astype(int)
+        emotion["n_participants"] = emotion["n_participants"].fillna(0).astype(int)
+        emotion["enough_data"] = emotion["enough_data"].fillna(False).astype(bool)
+        emotion = emotion[_EMOTION_COLS]
+        opportunities = _opportunities(study, ev, nt)
+        warnings = []
+        if persona is None:
+            warnings.append(ALL_PERSONAS_WARNING)
+        thin = [s for s in emotion.loc[~emotion["enough_data"], "stage"]]
+        if thin:
+            warnings.append(f"Too little interview data for the emotion at: {', '.join(thin)} "
+                            f"(fewer than {min_n} participants).")
+        if len(pids) < 5:
+            warnings.append(f"This map rests on {len(pids)} participant(s): treat it as a hypothesis.")
+        if persona is not None and len(study.events) and "persona" not in study.events.columns:
+            warnings.append("Actions and funnel steps are those of all users: the event log has no persona.")
+        methods = _methods(study, ev, info, agreement, label)
+        manifest = _manifest(study, info, label)
+        title = title or f"{study.name} — {'all personas' if persona is None else persona}"
+        return cls(title=title, persona=label, stages=stages, persona_card=persona_card, goals=goals,
+                   actions=actions, thoughts=thoughts, emotion=emotion, evidence=ev, opportunities=opportunities,
+                   quotes=quotes, methods=methods, manifest=manifest, warnings=warnings)
+
+    # ------------------------------------------------------------------ views
+
+    @property
+    def stage_names(self) -> list:
+        """Stage names in journey order."""
+        return [s["name"] for s in self.stages]
+
+    def claims(self, kind: str | None = None, stage: str | None = None) -> pd.DataFrame:
+        """Claim rows of the evidence (pain points, delights, needs, behaviours), optionally filtered."""
+        ev = self.evidence[self.evidence["kind"].isin(CLAIM_KINDS)]
+        if kind is not None:
+            ev = ev[ev["kind"] == kind]
+        if stage is not None:
+            ev = ev[ev["stage"] == stage]
+        return ev.reset_index(drop=True)
+
+    @property
+    def pain_points(self) -> pd.DataFrame:
+        """Pain-point claims, best supported first within each stage."""
+        return _order_claims(self.claims("pain_point"))
+
+    @property
+    def delights(self) -> pd.DataFrame:
+        """Delight claims, best supported first within each stage."""
+        return _order_claims(self.claims("delight"))
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """The touchpoint metric rows (funnel steps, CSAT) of the evidence."""
+        return self.evidence[self.evidence["kind"] == "metric"].reset_index(drop=True)
+
+    def prioritise(self, **kwargs) -> pd.DataFrame:
+        """Ranked pain points with an upside estimate; see :func:`journeylab.prioritise`."""
+        return prioritise(self, **kwargs)
+
+    def plot(self, **kwargs):
+        """Draw the map (:func:`journeylab.render.plot_map`); returns the matplotlib Figure."""
+        from .render import plot_map
+
+        return plot_map(self, **kwargs)
+
+    def to_html(self, path, **kwargs):
+        """Write the standalone HTML report (:func:`journeylab.report.to_html`); returns the path."""
+        from .report import to_html
+
+        return to_html(self, path, **kwargs)
+
+    # ------------------------------------------------------------------ JSON
+
+    def to_dict(self) -> dict:
+        """The map as the JSON-ready mapping documented in ``docs/journey-map.md``."""
+        ev = self.evidence
+        return _jsonable({
+            "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "title": self.title, "persona": self.persona,
+            "stages": self.stages, "persona_card": self.persona_card, "goals": self.goals, "actions": self.actions,
+            "thoughts": self.thoughts,
+            "emotion": self.emotion[_EMOTION_COLS].to_dict("records"),
+            "evidence": {"columns": list(ev.columns), "rows": ev.to_numpy(dtype=object).tolist()},
+            "opportunities": self.opportunities[_OPP_COLS].to_dict("records"),
+            "quotes": self.quotes, "methods": self.methods, "manifest": self.manifest, "warnings": self.warnings,
+        })
+
+    def save(self, path) -> Path:
+        """Write the map as JSON (UTF-8, sorted keys are not used: the order is the schema's).
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file (``.json``).
+
+        Returns
+        -------
+        Path
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, allow_nan=False) + "\n",
+                        encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_dict(cls, data: dict, *, source: str = "map") -> "JourneyMap":
+        """A map from :meth:`to_dict` output (checks the schema and its version)."""
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise JourneylabError(f"{source}: not a journeylab journey map (expected \"schema\": \"{SCHEMA}\"; "
+                                  f"found {data.get('schema') if isinstance(data, dict) else type(data).__name__!r}).")
+        ver = data.get("schema_version")
+        if not isinstance(ver, int) or ver > SCHEMA_VERSION or ver < 1:
+            raise JourneylabError(f"{source}: schema_version {ver!r} is not supported (this journeylab reads "
+                                  f"1 to {SCHEMA_VERSION}); upgrade journeylab.")
+        missing = [k for k in ("stages", "evidence", "emotion") if k not in data]
+        if missing:
+            raise JourneylabError(f"{source}: missing key(s) {', '.join(missing)}.")
+        evd = data["evidence"]
+        ev = pd.DataFrame(evd.get("rows", []), columns=evd.get("columns", EVIDENCE_COLUMNS))
+        ev = _normalise_evidence(ev)
+        emo = pd.DataFrame(data["emotion"], columns=_EMOTION_COLS)
+        emo = emo.astype({"stage_order": int, "n_segments": int, "n_participants": int, "enough_data": bool})
+        for c in ("mean", "ci_low", "ci_high"):
+            emo[c] = pd.to_numeric(emo[c], errors="coerce").astype(float)
+        opp = _normalise_opportunities(pd.DataFrame(data.get("opportunities", []), columns=_OPP_COLS))
+        return cls(title=data.get("title", "Journey map"), persona=data.get("persona", "all"), stages=data["stages"],
+                   persona_card=data.get("persona_card", {}), goals=data.get("goals", {}),
+                   actions=data.get("actions", {}), thoughts=data.get("thoughts", {}), emotion=emo, evidence=ev,
+                   opportunities=opp, quotes=data.get("quotes", {}), methods=data.get("methods", {}),
+                   manifest=data.get("manifest", {}), warnings=data.get("warnings", []))
+
+    @classmethod
+    def load(cls, path) -> "JourneyMap":
+        """Read a map written by :meth:`save`.
+
+        Raises
+        ------
+        JourneylabError
+            When the file is not valid JSON or not a journey map of a supported schema version.
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise JourneylabError(f"journey map file {path} not found.") from None
+        except json.JSONDecodeError as exc:
+            raise JourneylabError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+        return cls.from_dict(data, source=str(path))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, JourneyMap):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    # ------------------------------------------------------------------ display
+
+    def __repr__(self) -> str:
+        c = self.claims()
+        grades = c["grade"].value_counts()
+        g = ", ".join(f"{k} {grades.get(k, 0)}" for k in GRADES if grades.get(k, 0))
+        return (f"JourneyMap({self.title!r}, persona={self.persona!r}, {len(self.stages)} stages, "
+                f"{len(c)} claims: {g or 'none'})")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        out = [f"<div class='jl-map'><p><b>{e(self.title)}</b> — persona: {e(self.persona)}, "
+               f"{self.persona_card.get('n_participants', 0)} participants</p>"]
+        for w in self.warnings:
+            out.append(f"<p style='color:#a04000'>⚠ {e(w)}</p>")
+        out.append("<table><thead><tr><th>stage</th><th>emotion (95% CI)</th><th>pain points</th>"
+                   "<th>delights</th><th>key metric</th></tr></thead><tbody>")
+        for s in self.stage_names:
+            em = self.emotion[self.emotion["stage"] == s]
+            emo = ""
+            if len(em) and not pd.isna(em["mean"].iloc[0]):
+                r = em.iloc[0]
+                emo = f"{r['mean']:+.2f}" + ("" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
+            pp = "<br>".join(f"{e(_label(r['code'] or r['metric']))} · {e(str(r['grade']))}"
+                             for r in _order_claims(self.claims("pain_point", s)).to_dict("records"))
+            de = "<br>".join(f"{e(_label(r['code']))} · {e(str(r['grade']))}"
+                             for r in _order_claims(self.claims("delight", s)).to_dict("records"))
+            m = self.metrics[self.metrics["stage"] == s]
+            km = "<br>".join(e(str(x)) for x in m["claim"].head(2))
+            out.append(f"<tr><td>{e(s)}</td><td>{e(emo)}</td><td>{pp}</td><td>{de}</td><td>{km}</td></tr>")
+        out.append("</tbody></table></div>")
+        return "".join(out)
+
+
+_EMOTION_COLS = ["stage", "stage_order", "mean", "ci_low", "ci_high", "n_segments", "n_participants", "enough_data"]
+_OPP_COLS = ["stage", "touchpoint", "text", "source", "code", "claim_id", "owner", "grade"]
+
+
+def _order_claims(c: pd.DataFrame) -> pd.DataFrame:
+    if len(c) == 0:
+        return c
+    pr = c["grade"].map(GRADE_PRIORITY).fillna(-1)
+    return (c.assign(_p=pr).sort_values(["stage_order", "_p", "share_participants", "claim_id"],
+                                        ascending=[True, False, False, True], kind="stable")
+            .drop(columns="_p").reset_index(drop=True))
+
+
+def _actions(study, top: int = 4) -> dict:
+    ev = study.events
+    out = {s: [] for s in study.stages}
+    if len(ev) == 0 or study.events_map is None or len(study.events_map) == 0:
+        return out
+    users = ev.groupby("event", observed=True)["user_id"].nunique()
+    total = ev["user_id"].nunique()
+    em = study.events_map
+    for s in study.stages:
+        evs = em.loc[em["stage"] == s, "event"].tolist()
+        rows = [(e, int(users.get(e, 0))) for e in evs if users.get(e, 0) > 0]
+        rows.sort(key=lambda r: -r[1])
+        out[s] = [{"event": e, "label": _label(e).capitalize(), "users": n, "share": n / total if total else None}
+                  for e, n in rows[:top]]
+    return out
+
+
+def _quotes_and_thoughts(study, ev: pd.DataFrame, n_thoughts: int, context_turns: int):
+    seg = study.segments.copy()
+    seg["segment_id"] = seg["segment_id"].astype(str)
+    seg = seg.drop_duplicates("segment_id")
+    by_id = seg.set_index("segment_id")
+    claims = _order_claims(ev[ev["kind"].isin(CLAIM_KINDS)])
+    quotes, thoughts = {}, {s: [] for s in study.stages}
+    wanted = []
+    for r in claims.to_dict("records"):
+        for q in [x.strip() for x in str(r["quote_ids"] or "").split(";") if x.strip()]:
+            wanted.append((r, q))
+    for r, q in wanted:
+        if q not in by_id.index:
+            continue
+        s = by_id.loc[q]
+        if q not in quotes:
+            doc = seg[seg["doc_id"] == s["doc_id"]].sort_values("turn")
+            pos = list(doc["segment_id"]).index(q)
+            ctx = doc.iloc[max(0, pos - context_turns): pos + context_turns + 1]
+            quotes[q] = {"participant_id": None if _missing(s["participant_id"]) else str(s["participant_id"]),
+                         "doc_id": str(s["doc_id"]), "start": int(s["start"]), "end": int(s["end"]),
+                         "speaker": str(s.get("speaker", "")), "text": str(s["text"]),
+                         "context": [{"segment_id": c["segment_id"], "speaker": str(c.get("speaker", "")),
+                                      "speaker_role": str(c.get("speaker_role", "")), "text": str(c["text"]),
+                                      "is_quote": c["segment_id"] == q}
+                                     for c in ctx.to_dict("records")]}
+    # thoughts: best claims' first quotes, one per claim, emotional claims (pain/delight) first
+    used = set()  # a turn coded for claims of several stages is shown once, at its first stage
+    for st in study.stages:
+        voices = set()  # prefer a participant not yet heard at this stage
+        for r in claims[claims["stage"] == st].to_dict("records"):
+            if r["grade"] in ("weak",) or not r["quote_ids"]:
+                continue
+            cands = [q for q in (x.strip() for x in r["quote_ids"].split(";")) if q in quotes and q not in used]
+            if not cands:
+                continue
+            q = next((c for c in cands if quotes[c]["participant_id"] not in voices), cands[0])
+            thoughts[st].append({"segment_id": q, "participant_id": quotes[q]["participant_id"],
+                                 "claim_id": r["claim_id"], "text": quotes[q]["text"]})
+            used.add(q)
+            voices.add(quotes[q]["participant_id"])
+            if len(thoughts[st]) >= n_thoughts:
+                break
+    return quotes, thoughts
+
+
+def _opportunities(study, ev: pd.DataFrame, nt: dict) -> pd.DataFrame:
+    rows = []
+    claims = ev[ev["kind"] == "pain_point"]
+    by_code = {r["code"]: r for r in claims.to_dict("records") if r["code"]}
+    noted = set()
+    for s in study.stages:
+        st = nt["stages"].get(s, {})
+        for o in st.get("opportunities", []):
+            r = by_code.get(o["code"]) if o["code"] else None
+            noted.add(o["code"])
+            rows.append({"stage": s, "touchpoint": r["touchpoint"] if r else None, "text": o["text"],
+                         "source": "analyst", "code": o["code"], "claim_id": r["claim_id"] if r else None,
+                         "owner": o["owner"] or st.get("owner"), "grade": r["grade"] if r else None})
+    cb = study.codebook
+    for r in _order_claims(claims).to_dict("records"):
+        if r["grade"] not in ("strong", "quantitative_only", "qualitative_only") or r["code"] in noted:
+            continue
+        if r["code"]:
+            definition = cb[r["code"]].definition if cb is not None and r["code"] in cb else r["claim"]
+            text = f"Fix: {definition[0].lower() + definition[1:] if definition else _label(r['code'])}"
+        else:
+            text = f"Find out why: {r['claim']}"
+        rows.append({"stage": r["stage"], "touchpoint": r["touchpoint"], "text": text, "source": "codebook",
+                     "code": r["code"], "claim_id": r["claim_id"],
+                     "owner": nt["stages"].get(r["stage"], {}).get("owner"), "grade": r["grade"]})
+    return _normalise_opportunities(pd.DataFrame(rows, columns=_OPP_COLS))
+
+
+def _normalise_opportunities(opp: pd.DataFrame) -> pd.DataFrame:
+    opp = opp.reindex(columns=_OPP_COLS)
+    return pd.DataFrame({c: pd.Series([None if _missing(v) else str(v) for v in opp[c]], dtype=object)
+                         for c in _OPP_COLS}).reset_index(drop=True)
+
+
+_AGREEMENT_CACHE: dict = {}
+
+
+def _overall_agreement(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
+    """Pooled agreement of the study's coders (cached on the frames' content: persona maps share it)."""
+    from ..coding.reliability import agreement as _agreement
+
+    key = (int(pd.util.hash_pandas_object(codings.astype(str), index=False).sum()),
+           int(pd.util.hash_pandas_object(segments[["segment_id"]].astype(str), index=False).sum()))
+    if key not in _AGREEMENT_CACHE:
+        a = _agreement(codings, segments=segments, n_boot=200, random_state=0)
+        _AGREEMENT_CACHE.clear()
+        _AGREEMENT_CACHE[key] = a[a["code"] == "(overall)"].iloc[0]
+    return _AGREEMENT_CACHE[key]
+
+
+def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str) -> dict:
+    cb = study.codebook
+    m: dict[str, Any] = {"study": study.name, "persona": persona, "stages": list(study.stages)}
+    m["codebook"] = {"name": getattr(cb, "name", None), "version": getattr(cb, "version", None),
+                     "n_codes": len(cb) if cb is not None else 0}
+    cod = dict(info.get("codings", {}))
+    m["codings"] = cod
+    m["agreement"] = None
+    coders = sorted(study.codings["coder"].dropna().unique()) if len(study.codings) else []
+    if agreement and len(coders) >= 2:
+        try:
+            o = _overall_agreement(study.codings, study.segments)
+            m["agreement"] = {"coders": coders, "n_units": int(o["n_units"]),
+                              "cohen_kappa": _jsonable(o["cohen_kappa"]), "ci_low": _jsonable(o["ci_low"]),
+                              "ci_high": _jsonable(o["ci_high"]), "krippendorff_alpha": _jsonable(o["krippendorff_alpha"]),
+                              "interpretation": str(o["interpretation"]),
+                              "documents": sorted(study.segments.loc[study.segments["segment_id"].isin(
+                                  study.codings["segment_id"]), "doc_id"].unique().tolist())}
+        except JourneylabError as exc:  # e.g. coders who saw no common segment
+            m["agreement"] = {"coders": coders, "error": str(exc)}
+    m["sentiment"] = info.get("sentiment", {})
+    m["survey_coding"] = info.get("survey_coding")
+    m["funnel"] = {"steps": [s if isinstance(s, str) else list(s) for s in (study.funnel_steps or [])],
+                   "window": study.funnel_window, "counting": "unique users, ordered steps, window from step 1"}
+    ts = pd.to_datetime(study.events["timestamp"]) if len(study.events) else pd.Series([], dtype="datetime64[ns]")
+    sv = study.survey
+    parts = study.participants
+    if persona != "all" and "persona" in parts.columns:
+        parts = parts[parts["persona"] == persona]
+        if "persona" in sv.columns:
+            sv = sv[sv["persona"] == persona]
+    pids = set(parts["participant_id"])
+    seg = study.segments[study.segments["participant_id"].isin(pids)]
+    m["sample"] = {
+        "participants": len(pids),
+        "transcripts": int(study.documents["participant_id"].isin(pids).sum()),
+        "participant_turns": int(len(seg)),
+        "survey_responses": int(len(sv)),
+        "survey_comments": int(sv["comment"].astype("string").fillna("").str.strip().ne("").sum())
+        if "comment" in sv.columns else 0,
+        "event_users": int(study.events["user_id"].nunique()) if len(study.events) else 0,
+        "events": int(len(study.events)),
+        "events_from": ts.min().isoformat() if len(ts) else None,
+        "events_to": ts.max().isoformat() if len(ts) else None,
+    }
+    m["rules"] = info.get("rules", GradingRules().to_dict())
+    m["period"] = study.config.get("period") if isinstance(study.config, dict) else None
+    ch = study.changes
+    m["changes"] = [{"date": str(pd.Timestamp(r["date"]).date()), "name": r["name"], "stage": r.get("stage"),
+                     "touchpoint": r.get("touchpoint")} for r in ch.to_dict("records")] if len(ch) else []
+    m["claims"] = {g: int((ev["grade"] == g).sum()) for g in GRADES}
+    return _jsonable(m)
+
+
+def _manifest(study, info: dict, persona: str) -> dict:
+    from ..run.manifest import file_hashes, package_versions
+
+    inputs = {}
+    if getattr(study, "path", None) is not None and Path(study.path).is_dir():
+        inputs = file_hashes(study.path)
+    return _jsonable({"study": Path(study.path).name if getattr(study, "path", None) else None, "inputs": inputs,
+                      "versions": package_versions(),
+                      "parameters": {"persona": persona, "period": (study.config or {}).get("period"),
+                                     **{k: v for k, v in info.items() if k in ("rules", "n_quotes", "n_boot",
+                                                                               "random_state", "sentiment")}}})
+
+
+# ----------------------------------------------------------------------------- prioritising
+
+
+def _evidence_of(obj) -> pd.DataFrame:
+    if isinstance(obj, JourneyMap):
+        return obj.evidence
+    check_frame(obj, arg="evidence", func="prioritise", required=["claim_id", "kind", "grade"], allow_empty=True)
+    return _normalise_evidence(obj)
+
+
+def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, n_sim: int = 4000,
+               random_state: int = 0, include_contradicted: bool = True) -> pd.DataFrame:
+    """Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
+
+    Parameters
+    ----------
+    evidence : JourneyMap or DataFrame
+        A map, or an evidence table (:func:`journeylab.evidence_table`).
+    recovery : float, default 0.1
+        Share of the linked step's drop-off assumed recoverable for the upside estimate
+        (0.1: "recovering a tenth of the drop-off").
+    weights : dict, optional
+        Weights of the score's parts: ``grade``, ``share``, ``sentiment``, ``size`` (default 0.4,
+        0.25, 0.15, 0.2).
+    n_sim : int, default 4000
+        Simulation draws for the upside interval.
+    random_state : int, default 0
+        Seed of the simulation.
+    include_contradicted : bool, default True
+        Keep contradicted pain points (ranked last by their grade) so the frame shows why they
+        are not a priority.
+
+    Returns
+    -------
+    DataFrame
+        One row per pain point, best first (contradicted ones last, whatever their score):
+        ``rank``, ``claim_id``, ``stage``, ``touchpoint``,
+        ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``share_participants``,
+        ``share_ci_low``, ``share_ci_high``, ``sentiment_mean``, ``sentiment_ci_low``,
+        ``sentiment_ci_high``, ``step``, ``step_lost_per_week`` (users lost a week at the linked
+        step), ``nps_gap``, ``nps_gap_ci_low``, ``nps_gap_ci_high``, ``score`` (0–1, see Notes),
+        ``upside_per_week`` (extra completions a week if ``recovery`` of the drop-off were
+        recovered), ``upside_ci_low``, ``upside_ci_high``, ``upside`` (the sentence), and, given a map,
+        ``opportunity`` and ``owner`` (the analyst's opportunity answering the claim, else the
+        codebook's "Fix …", with the owning team; NaN from a bare evidence table).
+
+    Notes
+    -----
+    ``score`` = Σ weight × part, each part in [0, 1]: ``grade`` (strong 1, quantitative only
+    0.75, qualitative only 0.5, weak 0.25, contradicted 0), ``share`` (share of participants),
+    ``sentiment`` (negativity: −mean compound, clipped to [0, 1]), ``size`` (users lost a week at
+    the linked step, divided equally among the pain points linked to that step so one drop-off
+    is not counted several times, relative to the largest such loss; without a step, the NPS
+    gap's magnitude / 100). Missing parts count 0. The weights are a judgement:
+    show them with the ranking.
+
+    Upside: recovered completions a week = ``recovery`` × users lost a week at the step × the
+    share of the step's users who go on to complete the funnel. Its interval is simulated:
+    the weekly loss as a Poisson count (its Gamma posterior under a Jeffreys prior) and the
+    onward conversion as Beta(x + ½, n − x + ½) (Jeffreys); the 2.5th and 97.5th percentiles of
+    the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated).
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> ev = pd.DataFrame({"claim_id": ["a", "b"], "stage": "buy", "stage_order": 0, "persona": "all",
+    ...                    "kind": "pain_point", "code": ["form", "late"], "grade": ["strong", "contradicted"],
+    ...                    "n_participants": [6, 8], "n_participants_total": 10, "share_participants": [0.6, 0.8],
+    ...                    "step": ["form", None], "step_lost": [800, None], "step_lost_per_week": [100.0, None],
+    ...                    "step_to_end": [0.5, None], "step_to_end_n": [1000, None]})
+    >>> jl.prioritise(ev)[["rank", "code", "upside_per_week"]]
+       rank  code  upside_per_week
+    0     1  form              5.0
+    1     2  late              NaN
+    """
+    ev = _evidence_of(evidence)
+    w = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
+    if weights:
+        bad = sorted(set(weights) - set(w))
+        if bad:
+            raise JourneylabError(f"prioritise(): unknown weight {bad[0]!r}; expected grade, share, sentiment, size.")
+        w.update(weights)
+    if not 0 < recovery <= 1:
+        raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1]; got {recovery!r}.")
+    pp = ev[(ev["kind"] == "pain_point")].copy()
+    if not include_contradicted:
+        pp = pp[pp["grade"] != "contradicted"]
+    rng = np.random.default_rng(random_state)
+    cols = ["rank", "claim_id", "stage", "touchpoint", "persona", "code", "claim", "grade", "n_participants",
+            "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean", "sentiment_ci_low",
+            "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
+            "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside", "opportunity", "owner"]
+    if len(pp) == 0:
+        return pd.DataFrame(columns=cols)
+    # pain points linked to one step share its drop-off: each gets an equal part for the ranking
+    sharing = pp.groupby(pp["step"].fillna("\0"))["claim_id"].transform("count")
+    pp["_sharing"] = np.where(pp["step"].notna(), sharing, 1)
+    pp["_lost"] = pp["step_lost_per_week"] / pp["_sharing"]
+    lost_max = pp["_lost"].max(skipna=True)
+    size = []
+    for r in pp.to_dict("records"):
+        if not _missing(r["_lost"]) and lost_max and lost_max > 0:
+            size.append(r["_lost"] / lost_max)
+        elif not _missing(r["nps_gap"]):
+            size.append(min(1.0, max(0.0, -r["nps_gap"] / 100)))
+        else:
+            size.append(0.0)
+    pp["_size"] = size
+    pp["score"] = (w["grade"] * pp["grade"].map(GRADE_PRIORITY).fillna(0)
+                   + w["share"] * pp["share_participants"].fillna(0)
+                   + w["sentiment"] * (-pp["sentiment_mean"]).clip(0, 1).fillna(0)
+                   + w["size"] * pp["_size"]) / sum(w.values())
+    ups = []
+    for r in pp.to_dict("records"):
+        lost, to_end, n = r["step_lost_per_week"], r["step_to_end"], r["step_to_end_n"]
+        if _missing(lost) or _missing(to_end) or _missing(n) or _missing(r["step_lost"]):
+            ups.append((math.nan, math.nan, math.nan, ""))
+            continue
+        weeks = r["step_lost"] / lost if lost else math.nan
+        est = recovery * lost * to_end
+        if weeks and not math.isnan(weeks) and n > 0:
+            lost_draw = rng.gamma(r["step_lost"] + 0.5, 1.0, n_sim) / weeks
+            conv_draw = rng.beta(to_end * n + 0.5, n - to_end * n + 0.5, n_sim)
+            draws = recovery * lost_draw * conv_draw
+            lo, hi = np.percentile(draws, [2.5, 97.5])
+        else:
+            lo = hi = math.nan
+        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est:,.0f} more completed "
+                f"orders a week (95% interval {lo:,.0f}–{hi:,.0f}; {lost:,.0f} users a week lost at this step, "
+                f"{to_end:.0%} of those who pass it complete)")
+        if r["_sharing"] > 1:
+            text += (f"; {int(r['_sharing'])} pain points are linked to this step: they share this upside, "
+                     "do not add them up")
+        ups.append((est, lo, hi, text))
+    pp["upside_per_week"] = [u[0] for u in ups]
+    pp["upside_ci_low"] = [u[1] for u in ups]
+    pp["upside_ci_high"] = [u[2] for u in ups]
+    pp["upside"] = [u[3] for u in ups]
+    opp_text, opp_owner = {}, {}
+    if isinstance(evidence, JourneyMap) and len(evidence.opportunities):
+        for o in evidence.opportunities.to_dict("records"):  # the analyst's first, then the codebook's
+            if o["claim_id"] and o["claim_id"] not in opp_text:
+                opp_text[o["claim_id"]], opp_owner[o["claim_id"]] = o["text"], o["owner"]
+    pp["opportunity"] = pp["claim_id"].map(opp_text)
+    pp["owner"] = pp["claim_id"].map(opp_owner)
+    pp["_contra"] = pp["grade"] == "contradicted"
+    pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    pp["rank"] = np.arange(1, len(pp) + 1)
+    return pp[cols]
+
+
+def _frac(x: float) -> str:
+    names = {0.1: "a tenth", 0.2: "a fifth", 0.25: "a quarter", 0.5: "half", 1.0: "all"}
+    return names.get(round(x, 4), f"{x:.0%}")
+
+
+# ----------------------------------------------------------------------------- comparing maps
+
+
+def _grade_word(g) -> str:
+    return {"qualitative_only": "interviews only", "quantitative_only": "numbers only"}.get(g, str(g))
+
+
+def _approx_diff(old_v, old_lo, old_hi, new_v, new_lo, new_hi, z: float = 1.959963984540054):
+    """Difference new − old with an approximate CI from the two CIs (normal, independent)."""
+    if any(_missing(x) for x in (old_v, new_v)):
+        return (math.nan, math.nan, math.nan)
+    d = new_v - old_v
+    if any(_missing(x) for x in (old_lo, old_hi, new_lo, new_hi)):
+        return (d, math.nan, math.nan)
+    se = math.sqrt(((old_hi - old_lo) / (2 * z)) ** 2 + ((new_hi - new_lo) / (2 * z)) ** 2)
+    return (d, d - z * se, d + z * se)
+
+
+_CHANGE_COLS = ["change", "stage", "touchpoint", "item", "claim_id", "old", "new", "delta", "delta_ci_low",
+                "delta_ci_high", "beyond_ci", "detail"]
+
+
+def compare_maps(old: JourneyMap, new: JourneyMap) -> pd.DataFrame:
+    """What changed between two versions of a map.
+
+    Parameters
+    ----------
+    old, new : JourneyMap
+        Two maps (e.g. last quarter's and this quarter's, or before and after a fix).
+
+    Returns
+    -------
+    DataFrame
+        One row per change, in stage order: ``change`` (``claim_added``, ``claim_removed``,
+        ``grade_changed``, ``emotion_moved``, ``metric_moved``), ``stage``, ``touchpoint``,
+        ``item`` (code, metric or ``"emotion"``), ``claim_id``, ``old``, ``new`` (values as text),
+        ``delta`` (new − old for numbers: sentiment points, or percentage points for shares),
+        ``delta_ci_low``, ``delta_ci_high``, ``beyond_ci`` (True when the difference's CI
+        excludes 0), ``detail`` (a sentence).
+
+    Notes
+    -----
+    Claims are matched on ``claim_id`` (stage/touchpoint/code). Emotion is compared per stage and
+    every touchpoint metric (funnel step conversion, CSAT top-2 box) per metric; a row is written
+    for every stage and metric present in both maps, with ``beyond_ci`` telling whether the move is
+    more than noise. The difference's interval is approximated from the two maps' intervals
+    (each CI's half-width / 1.96 taken as a standard error, the two added in quadrature): a
+    normal approximation that treats the two periods as independent samples. Overlapping CIs do
+    not mean "no difference"; this test is the one to read.
+    """
+    for name, m in (("old", old), ("new", new)):
+        if not isinstance(m, JourneyMap):
+            raise JourneylabError(f"compare_maps(): `{name}` must be a JourneyMap; got {type(m).__name__}.")
+    rows = []
+    order = {s: i for i, s in enumerate(new.stage_names + [s for s in old.stage_names if s not in new.stage_names])}
+    oc = old.claims().set_index("claim_id")
+    nc = new.claims().set_index("claim_id")
+    for cid in sorted(set(nc.index) - set(oc.index)):
+        r = nc.loc[cid]
+        rows.append({"change": "claim_added", "stage": r["stage"], "touchpoint": r["touchpoint"],
+                     "item": r["code"] or r["metric"], "claim_id": cid, "old": None, "new": r["grade"],
+                     "detail": f"new claim ({r['kind'].replace('_', ' ')}): {r['claim']} — {r['n_participants']} "
+                               f"participant(s), graded {r['grade']}"})
+    for cid in sorted(set(oc.index) - set(nc.index)):
+        r = oc.loc[cid]
+        rows.append({"change": "claim_removed", "stage": r["stage"], "touchpoint": r["touchpoint"],
+                     "item": r["code"] or r["metric"], "claim_id": cid, "old": r["grade"], "new": None,
+                     "detail": f"no longer claimed ({r['kind'].replace('_', ' ')}): {r['claim']} — was graded "
+                               f"{r['grade']}"})
+    for cid in sorted(set(oc.index) & set(nc.index)):
+        a, b = oc.loc[cid], nc.loc[cid]
+        if a["grade"] != b["grade"]:
+            rows.append({"change": "grade_changed", "stage": b["stage"], "touchpoint": b["touchpoint"],
+                         "item": b["code"] or b["metric"], "claim_id": cid, "old": a["grade"], "new": b["grade"],
+                         "detail": f"{_label(b['code'] or b['metric'])}: {_grade_word(a['grade'])} → "
+                                   f"{_grade_word(b['grade'])} "
+                                   f"({a['n_participants']} → {b['n_participants']} participants)"})
+    oe = old.emotion.set_index("stage")
+    ne = new.emotion.set_index("stage")
+    for s in [s for s in new.stage_names if s in oe.index and s in ne.index]:
+        a, b = oe.loc[s], ne.loc[s]
+        d, lo, hi = _approx_diff(a["mean"], a["ci_low"], a["ci_high"], b["mean"], b["ci_low"], b["ci_high"])
+        if math.isnan(d):
+            continue
+        beyond = bool(not math.isnan(lo) and (lo > 0 or hi < 0))
+        rows.append({"change": "emotion_moved", "stage": s, "touchpoint": None, "item": "emotion",
+                     "claim_id": None, "old": f"{a['mean']:+.2f}", "new": f"{b['mean']:+.2f}", "delta": d,
+                     "delta_ci_low": lo, "delta_ci_high": hi, "beyond_ci": beyond,
+                     "detail": f"emotion at {s} {a['mean']:+.2f} → {b['mean']:+.2f} ({d:+.2f}"
+                               + ("" if math.isnan(lo) else f", CI {lo:+.2f} to {hi:+.2f}")
+                               + f"): {'beyond' if beyond else 'within'} the uncertainty"})
+    om = old.metrics.set_index("metric")
+    nm = new.metrics.set_index("metric")
+    for key in [k for k in nm.index if k in om.index]:
+        a, b = om.loc[key], nm.loc[key]
+        if str(key).startswith("step:"):
+            va, la, ha = a["step_conversion"], a["step_ci_low"], a["step_ci_high"]
+            vb, lb, hb = b["step_conversion"], b["step_ci_low"], b["step_ci_high"]
+            what = f"conversion {b['step_from']} → {b['step']}"
+        else:
+            va, la, ha = a["csat_top2"], a["csat_top2_ci_low"], a["csat_top2_ci_high"]
+            vb, lb, hb = b["csat_top2"], b["csat_top2_ci_low"], b["csat_top2_ci_high"]
+            what = f"CSAT {b['touchpoint']} top-2 box"
+        d, lo, hi = _approx_diff(va, la, ha, vb, lb, hb)
+        if math.isnan(d):
+            continue
+        beyond = bool(not math.isnan(lo) and (lo > 0 or hi < 0))
+        rows.append({"change": "metric_moved", "stage": b["stage"], "touchpoint": b["touchpoint"], "item": key,
+                     "claim_id": b["claim_id"], "old": f"{va:.1%}", "new": f"{vb:.1%}", "delta": 100 * d,
+                     "delta_ci_low": 100 * lo if not math.isnan(lo) else math.nan,
+                     "delta_ci_high": 100 * hi if not math.isnan(hi) else math.nan, "beyond_ci": beyond,
+                     "detail": f"{what} {va:.1%} → {vb:.1%} ({100 * d:+.1f} points"
+                               + ("" if math.isnan(lo) else f", CI {100 * lo:+.1f} to {100 * hi:+.1f}")
+                               + f"): {'beyond' if beyond else 'within'} the uncertainty"})
+    out = pd.DataFrame(rows, columns=_CHANGE_COLS)
+    if len(out):
+        kind = {"claim_added": 0, "claim_removed": 1, "grade_changed": 2, "emotion_moved": 3, "metric_moved": 4}
+        out = (out.assign(_s=out["stage"].map(order), _k=out["change"].map(kind))
+               .sort_values(["_s", "_k", "item"], kind="stable").drop(columns=["_s", "_k"]))
+    out["beyond_ci"] = out["beyond_ci"].astype("boolean")
+    return out.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- personas side by side
+
+
+def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
+    """Claims of several persona maps side by side.
+
+    Parameters
+    ----------
+    maps : list of JourneyMap or dict persona → JourneyMap
+        One map per persona (``JourneyMap.build(..., persona=...)``); an all-persona map may be
+        among them.
+    view : {"long", "wide"}, default "long"
+        ``"long"``: one row per persona and claim (tidy). ``"wide"``: one row per claim, one
+        column per persona holding ``"<share> · <grade>"`` (``"—"`` where the persona did not
+        raise it), plus each stage's emotion as rows whose ``kind`` is ``emotion``.
+
+    Returns
+    -------
+    DataFrame
+        Long: ``persona``, ``stage``, ``touchpoint``, ``kind``, ``code``, ``claim``,
+        ``n_participants``, ``n_participants_total``, ``share_participants``, ``share_ci_low``,
+        ``share_ci_high``, ``sentiment_mean``, ``grade``; emotion rows (``kind`` ``emotion``)
+        carry the stage's mean sentiment. Wide: ``stage``, ``touchpoint``, ``kind``, ``code``, then
+        one column per persona.
+    """
+    if isinstance(maps, dict):
+        maps = list(maps.values())
+    elif isinstance(maps, (str, bytes, pd.DataFrame, JourneyMap)) or not hasattr(maps, "__iter__"):
+        raise JourneylabError(f"compare_personas(): `maps` must be a list (or dict) of JourneyMap objects; got "
+                              f"{type(maps).__name__}.")
+    maps = list(maps)
+    if not maps or not all(isinstance(m, JourneyMap) for m in maps):
+        found = ("a list of " + ", ".join(sorted({type(m).__name__ for m in maps}))) if maps else "an empty list"
+        raise JourneylabError(f"compare_personas(): `maps` must be a list (or dict) of JourneyMap objects; got "
+                              f"{found}.")
+    if view not in ("long", "wide"):
+        raise JourneylabError(f"compare_personas(): `view` must be 'long' or 'wide'; got {view!r}.")
+    personas = [m.persona for m in maps]
+    dupes = sorted({p for p in personas if personas.count(p) > 1})
+    if dupes:
+        raise JourneylabError(f"compare_personas(): two maps have persona {dupes[0]!r}; pass one map per persona "
+                              "(compare_maps compares two versions of one map).")
+    rows = []
+    stage_order = {}
+    for m in maps:
+        for s in m.stages:
+            stage_order.setdefault(s["name"], s["order"])
+        for r in m.claims().to_dict("records"):
+            rows.append({"persona": m.persona, "stage": r["stage"], "touchpoint": r["touchpoint"], "kind": r["kind"],
+                         "code": r["code"] or r["metric"], "claim": r["claim"], "n_participants": r["n_participants"],
+                         "n_participants_total": r["n_participants_total"],
+                         "share_participants": r["share_participants"], "share_ci_low": r["share_ci_low"],
+                         "share_ci_high": r["share_ci_high"], "sentiment_mean": r["sentiment_mean"],
+                         "grade": r["grade"]})
+        for r in m.emotion.to_dict("records"):
+            rows.append({"persona": m.persona, "stage": r["stage"], "touchpoint": None, "kind": "emotion",
+                         "code": "emotion", "claim": "mean sentiment of the stage", "n_participants": r["n_participants"],
+                         "n_participants_total": m.persona_card.get("n_participants"), "share_participants": math.nan,
+                         "share_ci_low": math.nan, "share_ci_high": math.nan, "sentiment_mean": r["mean"],
+                         "grade": None})
+    long = pd.DataFrame(rows)
+    long["_s"] = long["stage"].map(stage_order)
+    long = long.sort_values(["_s", "kind", "code", "persona"], kind="stable").drop(columns="_s").reset_index(drop=True)
+    if view == "long":
+        return long
+
+    def cell(r):
+        if r["kind"] == "emotion":
+            return "—" if _missing(r["sentiment_mean"]) else f"{r['sentiment_mean']:+.2f} (n={r['n_participants']})"
+        return f"{r['share_participants']:.0%} · {r['grade']}"
+
+    long["cell"] = [cell(r) for r in long.to_dict("records")]
+    keys = ["stage", "touchpoint", "kind", "code"]
+    wide = (long.assign(touchpoint=long["touchpoint"].fillna(""))
+            .groupby(keys + ["persona"], sort=False)["cell"].first().unstack("persona").reset_index())
+    wide["touchpoint"] = wide["touchpoint"].replace("", None)
+    wide.columns.name = None
+    for p in personas:
+        if p not in wide.columns:
+            wide[p] = "—"
+    wide[personas] = wide[personas].fillna("—")
+    wide = wide.dropna(subset=["code"])
+    wide["_s"] = wide["stage"].map(stage_order)
+    wide = wide.sort_values(["_s", "kind", "code"], kind="stable").drop(columns="_s")
+    return wide[["stage", "touchpoint", "kind", "code", *personas]].reset_index(drop=True)

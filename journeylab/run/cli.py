@@ -1,0 +1,146 @@
+"""The ``journeylab`` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import JourneylabError
+
+
+def _validate(args) -> int:
+    from ..study.load import validate_study
+
+    problems = validate_study(args.path)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    for p in errors:
+        print(f"error: {p}")
+    for p in warnings:
+        print(f"warning: {p}")
+    if errors:
+        print(f"\n{args.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
+        return 1
+    print(f"{args.path}: valid ({len(warnings)} warning(s))")
+    return 0
+
+
+def _parameters(pairs) -> dict:
+    import ast
+
+    out = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise JourneylabError(f"--param {pair!r}: expected NAME=VALUE, e.g. --param engine=nltk")
+        try:
+            out[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[name] = value  # a bare word is a string
+    return out
+
+
+def _run(args) -> int:
+    from .pipeline import run
+
+    run(args.study, args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
+        timeout=args.timeout, quiet=args.quiet)
+    return 0
+
+
+def _demo(args) -> int:
+    from .pipeline import demo
+
+    demo(args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
+         timeout=args.timeout, quiet=args.quiet)
+    return 0
+
+
+def lab_command(extra=()) -> list[str]:
+    """The command ``journeylab lab`` runs: JupyterLab on ``notebooks/`` with this Python's kernel.
+
+    The server runs on this interpreter, and Jupyter starts the ``python3`` kernel with the
+    server's own interpreter, so the notebooks see this environment's journeylab.
+    """
+    import os
+
+    from .pipeline import NOTEBOOK_DIR
+
+    if not NOTEBOOK_DIR.is_dir():
+        raise JourneylabError(f"no notebooks folder at {NOTEBOOK_DIR}: `journeylab lab` opens the notebooks of a "
+                              "clone of the repository (`make lab` there)")
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={NOTEBOOK_DIR}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        cmd.append("--allow-root")  # containers and CI machines run as root; Jupyter refuses root without it
+    return cmd + list(extra)
+
+
+def _lab(args) -> int:  # pragma: no cover - interactive
+    import os
+    import subprocess
+
+    from .pipeline import NOTEBOOK_DIR
+
+    cmd = lab_command(args.extra)
+    print(f"journeylab lab: JupyterLab on {NOTEBOOK_DIR}, kernel {sys.executable}", flush=True)
+    if os.name == "posix":
+        os.execv(cmd[0], cmd)  # JupyterLab takes over: Ctrl-C reaches it and it stops its kernels
+    return subprocess.call(cmd)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="journeylab", description="Evidence-backed customer journey maps.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a study folder and list every problem with its place")
+    p.add_argument("path", type=Path)
+    p.set_defaults(func=_validate)
+
+    def run_options(p):
+        p.add_argument("--seed", type=int, default=2026, help="passed to every notebook (default 2026)")
+        p.add_argument("--param", action="append", metavar="NAME=VALUE",
+                       help="another value for the notebooks' parameters cells, e.g. --param engine=nltk "
+                            "(repeatable)")
+        p.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                       help="run the numbered notebooks of DIR instead of journeylab's")
+        p.add_argument("--timeout", type=int, default=900, help="seconds a single cell may run (default 900)")
+        p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("run", help="execute every notebook on a study and write the results",
+                       description="Execute every notebook on STUDY, in order; write the executed notebooks, "
+                                   "the map, report, tables and manifest.json to OUT (docs/pipeline.md).")
+    p.add_argument("study", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    run_options(p)
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("demo", help="`run` on the bundled sample study")
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    run_options(p)
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("lab", help="open JupyterLab on the notebooks with this environment's kernel",
+                       description="Open JupyterLab on the notebooks with this environment's kernel. Other "
+                                   "options go to JupyterLab, e.g. `journeylab lab --port=8899 --no-browser`.")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="options for JupyterLab")
+    p.set_defaults(func=_lab)
+
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command == "lab":  # JupyterLab's own options (--port=8899, --no-browser, ...) go through
+        args.extra = unknown + args.extra
+    try:
+        return args.func(args)
+    except JourneylabError as exc:
+        from .pipeline import NotebookFailed
+
+        print(f"\njourneylab {args.command}: {exc}", file=sys.stderr)
+        return 1 if isinstance(exc, NotebookFailed) else 2
+    except KeyboardInterrupt:
+        print(f"\njourneylab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""The run manifest: what went in (file hashes), with what (versions, parameters, seeds), what came
+out (hashes of the tables and figures), and how long it took.
+
+Everything in a manifest except its ``timings`` is the same when the same inputs are run again with
+the same software: :func:`write_manifest` keeps every clock reading under ``timings``.
+"""
+from __future__ import annotations
+
+__all__ = ["file_hashes", "package_versions", "write_manifest", "read_manifest", "MANIFEST_FIELDS"]
+
+import hashlib
+import json
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from ..errors import JourneylabError
+
+PACKAGES = ["journeylab", "pandas", "numpy", "scipy", "matplotlib", "nltk", "statsmodels", "scikit-learn",
+            "vaderSentiment", "ipywidgets", "nbclient", "nbformat", "ipykernel", "pyyaml"]
+
+#: Top-level fields of ``manifest.json`` written by ``journeylab run``.
+MANIFEST_FIELDS = ["journeylab_version", "status", "study", "inputs", "parameters", "notebook_parameters", "seeds",
+                   "notebooks", "python", "platform", "versions", "outputs", "failed", "timings"]
+
+# Files in the output folder that are not results: the executed notebooks (they hold execution
+# times), kernel logs, the manifest itself, reports (they embed the manifest) and SQLite stores
+# (their pages record write order, not content; their tables are exported as CSV).
+_NOT_OUTPUTS = ("notebooks/", "manifest.json")
+_NOT_OUTPUT_SUFFIXES = (".html", ".log", ".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal")
+
+
+def _files(folder: Path) -> list:
+    """(relative POSIX path, Path) of every file below ``folder`` not hidden (no part starts with ``.``)."""
+    found = ((p.relative_to(folder), p) for p in folder.rglob("*"))
+    return sorted((rel.as_posix(), p) for rel, p in found
+                  if p.is_file() and not any(part.startswith(".") for part in rel.parts))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def file_hashes(folder) -> dict:
+    """SHA-256 of every file below ``folder`` (relative POSIX path → hex digest), sorted by path.
+
+    Hidden files and folders (a leading ``.``) are skipped.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> hashes = file_hashes(jl.datasets.sample_study_path())
+    >>> "study.yml" in hashes, len(hashes["study.yml"])
+    (True, 64)
+    """
+    return {rel: _sha256(p) for rel, p in _files(Path(folder))}
+
+
+def package_versions() -> dict:
+    """Versions of Python and the packages that shape the results (None if not installed).
+
+    Examples
+    --------
+    >>> v = package_versions()
+    >>> sorted(k for k in ("python", "pandas", "journeylab") if v[k])
+    ['journeylab', 'pandas', 'python']
+    """
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _output_hashes(out: Path) -> dict:
+    # filter before hashing: executed notebooks, logs and SQLite stores can be large
+    return {rel: _sha256(p) for rel, p in _files(out)
+            if not rel.startswith(_NOT_OUTPUTS) and not rel.endswith(_NOT_OUTPUT_SUFFIXES)}
+
+
+def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, status: str = "ok",
+                   failed: dict | None = None, kernel_env: dict | None = None,
+                   notebook_parameters: dict | None = None) -> dict:
+    """Write ``out/manifest.json`` and return it.
+
+    Parameters
+    ----------
+    study : str or Path
+        The study folder that was run.
+    out : str or Path
+        The output folder.
+    params : dict
+        The values injected into every notebook (``study_path``, ``output_dir``, ``seed``, ...).
+    notebooks : list of str
+        The notebook file names, in the order they ran.
+    timings : dict
+        ``started``, ``finished`` (ISO 8601, UTC), ``total_seconds`` and ``notebooks`` (file name →
+        seconds).
+    status : {"ok", "failed"}
+    failed : dict, optional
+        ``notebook`` and ``cell`` of the failure.
+    kernel_env : dict, optional
+        Environment variables every kernel was started with (the hash seed).
+    notebook_parameters : dict, optional
+        Notebook name → the defaults of its ``parameters`` cell
+        (:func:`journeylab.pipeline.notebook_parameters`).
+
+    Returns
+    -------
+    dict
+        Fields (:data:`MANIFEST_FIELDS`): ``journeylab_version``; ``status``; ``study`` (folder name
+        and title); ``inputs`` (path → SHA-256 of every study file); ``parameters`` (the injected
+        values, with the study and output folders as names so two runs compare equal);
+        ``notebook_parameters`` (per notebook, its defaults overridden by the injected values);
+        ``seeds``; ``notebooks`` (names, in order); ``python``; ``platform``; ``versions``;
+        ``outputs`` (path → SHA-256 of every table and figure written, without the executed
+        notebooks, logs, SQLite stores and HTML reports); ``failed``; ``timings`` (the only
+        field that changes between identical runs).
+
+    Examples
+    --------
+    >>> import tempfile, journeylab as jl
+    >>> out = tempfile.mkdtemp()
+    >>> m = write_manifest(jl.datasets.sample_study_path(), out, params={"seed": 1}, notebooks=[],
+    ...                    timings={"notebooks": {}})
+    >>> m["seeds"]["seed"], m["status"]
+    (1, 'ok')
+    """
+    from .. import __version__
+
+    study, out = Path(study), Path(out)
+    title = None
+    try:
+        import yaml
+
+        title = (yaml.safe_load((study / "study.yml").read_text(encoding="utf-8")) or {}).get("name")
+    except Exception:  # noqa: BLE001 - the title is a courtesy; the hashes identify the study
+        title = None
+    shown = {k: (Path(v).name if k == "study_path" else "." if k == "output_dir" else v) for k, v in params.items()}
+    per_notebook = {name: {**defaults, **{k: v for k, v in shown.items() if k in defaults}}
+                    for name, defaults in (notebook_parameters or {}).items()}
+    manifest = {
+        "journeylab_version": __version__,
+        "status": status,
+        "study": {"folder": study.name, "name": title},
+        "inputs": file_hashes(study),
+        "parameters": shown,
+        "notebook_parameters": per_notebook,
+        "seeds": {"seed": params.get("seed"), **{k: v for k, v in (kernel_env or {}).items() if k == "PYTHONHASHSEED"}},
+        "notebooks": [Path(nb).name for nb in notebooks],
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": package_versions(),
+        "outputs": _output_hashes(out) if out.is_dir() else {},
+        "failed": failed,
+        "timings": timings,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    Path(out, "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                                          encoding="utf-8")
+    return manifest
+
+
+def read_manifest(path) -> dict:
+    """Read a ``manifest.json`` (or the one in a run's output folder).
+
+    Examples
+    --------
+    >>> import tempfile, journeylab as jl
+    >>> out = tempfile.mkdtemp()
+    >>> _ = write_manifest(jl.datasets.sample_study_path(), out, params={"seed": 1}, notebooks=[],
+    ...                    timings={})
+    >>> read_manifest(out)["study"]["folder"]
+    'sample_study'
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "manifest.json"
+    if not path.is_file():
+        raise JourneylabError(f"{path}: no run manifest here (journeylab run writes OUT/manifest.json)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise JourneylabError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None

@@ -1,0 +1,336 @@
+"""Run the notebook sequence on a study: ``journeylab run STUDY --out DIR``.
+
+Notebooks are executed with **nbclient**, not papermill. nbclient is what JupyterLab, nbconvert
+and nbval already use (it is installed with them, so no extra dependency), and the one feature
+papermill would add, parameter injection, is a few lines here: the first code cell of each
+notebook is tagged ``parameters``, and a new cell tagged ``injected-parameters`` is inserted after
+it with this run's values, as papermill does. Owning the loop also lets the run stop at the first
+failing cell with the cell and its error in the message, keep the partly executed notebook, and
+start every kernel with the same hash seed (see :func:`run`).
+"""
+from __future__ import annotations
+
+__all__ = ["run", "demo", "notebook_paths", "notebook_parameters", "NotebookFailed"]
+
+import ast
+import datetime as _dt
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from ..errors import JourneylabError, StudyError
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+#: Environment of every kernel: a fixed hash seed (set and dict-of-str iteration order does not
+#: change between runs) and a fixed build date (matplotlib writes it into PDF/SVG files saved
+#: without explicit metadata).
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class NotebookFailed(JourneylabError):
+    """A notebook raised during :func:`run`; the message shows the notebook, cell and error.
+
+    Attributes
+    ----------
+    notebook : str
+        File name of the failing notebook.
+    cell : int or None
+        1-based position of the failing cell in the original notebook (None if unknown).
+    executed : pathlib.Path
+        The partly executed notebook, with every output up to the error.
+    manifest : dict
+        The run manifest written so far (``status`` is ``"failed"``).
+    """
+
+    def __init__(self, message: str, *, notebook: str = "", cell: int | None = None, executed=None,
+                 manifest: dict | None = None):
+        super().__init__(message)
+        self.notebook, self.cell, self.executed, self.manifest = notebook, cell, executed, manifest or {}
+
+
+def notebook_paths(folder: Path | str | None = None) -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``) of the sequence, in order.
+
+    Parameters
+    ----------
+    folder : str or Path, optional
+        Default: the ``notebooks/`` folder of the source checkout.
+
+    Returns
+    -------
+    list of Path
+
+    Examples
+    --------
+    >>> from journeylab.pipeline import notebook_paths
+    >>> [p.name for p in notebook_paths()][:2]
+    ['00_start_here.ipynb', '01_study_data.ipynb']
+    """
+    folder = Path(folder) if folder else NOTEBOOK_DIR
+    if not folder.is_dir():
+        raise JourneylabError(f"notebook folder {folder} not found; journeylab's notebooks ship with the source "
+                              "checkout (notebooks/)")
+    paths = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise JourneylabError(f"notebook folder {folder} has no numbered notebooks (NN_name.ipynb)")
+    return paths
+
+
+def _parameters_cell(nb):
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", []):
+            return i, c
+    return None, None
+
+
+def notebook_parameters(path) -> dict:
+    """The defaults of a notebook's ``parameters`` cell (literal assignments only).
+
+    Parameters
+    ----------
+    path : str or Path
+        A notebook.
+
+    Returns
+    -------
+    dict
+        Name → value, in the order of the cell.
+
+    Examples
+    --------
+    >>> from journeylab.pipeline import notebook_parameters, notebook_paths
+    >>> notebook_parameters(notebook_paths()[0])["seed"]
+    2026
+    """
+    import nbformat
+
+    return _cell_parameters(nbformat.read(Path(path), as_version=4), Path(path).name)
+
+
+def _cell_parameters(nb, name: str) -> dict:
+    _, cell = _parameters_cell(nb)
+    if cell is None:
+        return {}
+    out = {}
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as exc:
+        raise JourneylabError(f"{name}: the parameters cell is not valid Python ({exc.msg}, "
+                              f"line {exc.lineno})") from None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                out[node.targets[0].id] = ast.unparse(node.value)
+    return out
+
+
+def _inject(nb, params: dict):
+    import nbformat
+
+    code = "# Parameters injected by `journeylab run`\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    cell = nbformat.v4.new_code_cell(code)
+    cell.metadata["tags"] = ["injected-parameters"]
+    cell["id"] = "injected-parameters"
+    i, _ = _parameters_cell(nb)
+    nb.cells.insert(0 if i is None else i + 1, cell)
+    return nb, (0 if i is None else i + 1)
+
+
+def _failed_cell(nb, injected_at: int) -> tuple[int | None, str]:
+    """(1-based cell number in the original notebook, description of the cell and its error)."""
+    for i, c in enumerate(nb.cells):
+        for out in c.get("outputs", []):
+            if out.get("output_type") == "error":
+                src = c.source if len(c.source) < 1200 else c.source[:1200] + "\n..."
+                number = i + 1 - (1 if i > injected_at else 0)
+                where = "the injected parameters cell" if i == injected_at else f"cell {number}"
+                tb = [_ANSI.sub("", line) for line in out.get("traceback", [])]
+                final = f"{out.get('ename')}: {out.get('evalue')}"
+                last = [ln for ln in "\n".join(tb).splitlines() if ln.strip() and ln.strip() != final][-6:]
+                text = (f"{where} (execution count {c.get('execution_count')}):\n"
+                        + "\n".join("    " + ln for ln in src.splitlines())
+                        + f"\n--> {out.get('ename')}: {out.get('evalue')}")
+                if len(last) > 1:
+                    text += "\nend of the traceback:\n" + "\n".join("    " + ln for ln in last)
+                return number, text
+    return None, "no cell recorded an error"
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None = None, timeout: int = 900,
+        quiet: bool = False, kernel_name: str = "python3", stream=None) -> dict:
+    """Execute every notebook on ``study`` and write the results to ``out``.
+
+    Parameters
+    ----------
+    study : str or Path
+        A study folder (see ``docs/study-format.md``). It is validated first; any error stops the
+        run before a kernel starts.
+    out : str or Path
+        Output folder; created if needed. Executed notebooks go to ``out/notebooks/``, what the
+        notebooks produce (tables, figures, the map and report) to ``out/``.
+    notebooks : list of Path, or a folder, optional
+        Defaults to every numbered notebook in ``notebooks/``, in order.
+    seed : int, default 2026
+        Passed to every notebook as ``seed``.
+    parameters : dict, optional
+        More values to inject into every notebook (e.g. ``{"engine": "nltk"}``); a notebook that
+        does not use a name ignores it.
+    timeout : int, default 900
+        Seconds a single cell may run.
+    quiet : bool, default False
+        No progress lines.
+    stream : file, optional
+        Where progress goes (default ``sys.stdout``).
+
+    Returns
+    -------
+    dict
+        The run manifest, also written to ``out/manifest.json`` (see :func:`journeylab.manifest.write_manifest`).
+
+    Raises
+    ------
+    StudyError
+        The study folder has errors (nothing is run).
+    NotebookFailed
+        A cell raised, the kernel died or a cell timed out. The message shows the notebook, the
+        cell and the error; the partly executed notebook is in ``out/notebooks/``, everything the
+        earlier notebooks wrote stays in ``out/``, and ``out/manifest.json`` says ``"status":
+        "failed"``.
+
+    Notes
+    -----
+    Every notebook runs in a fresh kernel started in the notebook's folder, with
+    ``PYTHONHASHSEED=0`` and a fixed ``SOURCE_DATE_EPOCH`` (:data:`KERNEL_ENV`). The kernel's own
+    log (stderr) goes to ``out/notebooks/<name>.log``. When the run ends, the run manifest is also
+    merged into the reports the notebooks wrote (``report*.html``), replacing their manifest
+    section (:func:`journeylab.report.replace_manifest`).
+
+    Examples
+    --------
+    >>> import journeylab as jl                                      # doctest: +SKIP
+    >>> manifest = jl.run.pipeline.run(jl.datasets.sample_study_path(), "reports")   # doctest: +SKIP
+    [1/9] 00_start_here ...
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    from .manifest import write_manifest
+    from ..study.load import validate_study
+
+    stream = stream or sys.stdout
+    study = Path(study).resolve()
+    out = Path(out).resolve()
+    if not study.is_dir():
+        raise JourneylabError(f"study folder {study} not found (expected a folder with study.yml; "
+                              "see docs/study-format.md)")
+    problems = validate_study(study)
+    if any(p.severity == "error" for p in problems):
+        raise StudyError(problems, str(study))
+    if notebooks is None or isinstance(notebooks, (str, Path)):
+        paths = notebook_paths(notebooks)
+    else:
+        paths = [Path(p) for p in notebooks]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise JourneylabError(f"notebook(s) not found: {', '.join(missing)}")
+    reserved = {"study_path", "output_dir", "seed"} & set(parameters or {})
+    if reserved:
+        raise JourneylabError(f"run(): parameters: {', '.join(sorted(reserved))} are set by run() itself "
+                              "(use its `study`, `out` and `seed` arguments)")
+    params = {"study_path": str(study), "output_dir": str(out), "seed": int(seed), **(parameters or {})}
+    originals = [nbformat.read(p, as_version=4) for p in paths]  # each notebook is read once
+    defaults = {p.name: _cell_parameters(nb, p.name) for p, nb in zip(paths, originals)}
+    nb_dir = out / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **KERNEL_ENV}
+    env.pop("MPLBACKEND", None)  # inline figures vanish under Agg
+
+    record = {"started": _now(), "notebooks": {}}
+    t_start = time.perf_counter()
+
+    def manifest(status, failed=None):
+        record["finished"] = _now()
+        record["total_seconds"] = round(time.perf_counter() - t_start, 2)
+        return write_manifest(study, out, params=params, notebooks=[p.name for p in paths], timings=record,
+                              status=status, failed=failed, kernel_env=KERNEL_ENV, notebook_parameters=defaults)
+
+    width = max(len(p.stem) for p in paths)
+    for k, (path, original) in enumerate(zip(paths, originals), 1):
+        if not quiet:
+            print(f"[{k}/{len(paths)}] {path.stem:<{width}} ", end="", file=stream, flush=True)
+        t0 = time.perf_counter()
+        nb, injected_at = _inject(original, params)
+        client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+                                resources={"metadata": {"path": str(path.parent)}})
+        target = nb_dir / path.name
+        error = None
+        with open(nb_dir / f"{path.stem}.log", "w", encoding="utf-8") as log:
+            try:
+                client.execute(env=env, stderr=log)
+            except CellExecutionError:
+                error = "cell"
+            except CellTimeoutError as exc:
+                error = f"a cell ran longer than {timeout} s ({exc})"
+            except DeadKernelError as exc:
+                error = f"the kernel died ({exc}); its log: {nb_dir / (path.stem + '.log')}"
+        nbformat.write(nb, target)
+        seconds = round(time.perf_counter() - t0, 2)
+        record["notebooks"][path.name] = seconds
+        if error is None:
+            if not quiet:
+                print(f"{seconds:6.1f} s  ok", file=stream, flush=True)
+            continue
+        if not quiet:
+            print(f"{seconds:6.1f} s  FAILED", file=stream, flush=True)
+        cell, where = _failed_cell(nb, injected_at) if error == "cell" else (None, error)
+        man = manifest("failed", failed={"notebook": path.name, "cell": cell})
+        raise NotebookFailed(
+            f"{path.name} failed at {where}\n\n"
+            f"The partly executed notebook is {target}; what the earlier notebooks produced is kept in {out}.",
+            notebook=path.name, cell=cell, executed=target, manifest=man)
+
+    man = manifest("ok")
+    from ..map.report import replace_manifest
+
+    merged = dict(man)
+    if (out / "journey_map.json").is_file():  # how the map was built (persona, grading rules, ...)
+        import json
+
+        try:
+            merged["map_parameters"] = json.loads((out / "journey_map.json").read_text("utf-8"))["manifest"]["parameters"]
+        except (ValueError, KeyError, TypeError):
+            pass
+    for report in sorted(out.glob("report*.html")):
+        replace_manifest(report, merged if report.name == "report.html" else man)
+    if not quiet:
+        print(f"{len(paths)} notebooks in {record['total_seconds']:.0f} s. Results in {out}:", file=stream)
+        for name in ["journey_map.png", "journey_map.svg", "journey_map.pdf", "report.html", "evidence_table.csv",
+                     "codings.csv", "codings.sqlite", "manifest.json", "notebooks/"]:
+            if (out / name.rstrip("/")).exists():
+                print(f"  {name}", file=stream)
+    return man
+
+
+def demo(out="reports", **kwargs) -> dict:
+    """:func:`run` on the bundled sample study (``make demo``).
+
+    Examples
+    --------
+    >>> import journeylab as jl            # doctest: +SKIP
+    >>> jl.run.pipeline.demo("reports")        # doctest: +SKIP
+    """
+    from ..datasets import sample_study_path
+
+    return run(sample_study_path(), out, **kwargs)

@@ -1,0 +1,664 @@
+"""PII redaction: personal details → typed placeholders, with offsets kept consistent.
+
+Emails, phone numbers, payment-card numbers (Luhn-checked), street addresses and UK postcodes,
+order numbers (a configurable pattern) and the real names listed in ``participants.csv`` are
+replaced by ``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[ADDRESS]``, ``[ORDER]`` and
+``[NAME:P07]``. The segments' ``start``/``end`` are recomputed so that they still point into the
+redacted document text, and a mapping frame records where each replacement happened — never
+what was replaced. See ``docs/transcripts.md`` (section "PII redaction").
+"""
+from __future__ import annotations
+
+__all__ = ["redact", "redact_text", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "MAPPING_COLUMNS"]
+
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..utils.checks import check_frame
+from ..errors import JourneylabError
+
+KINDS = ("email", "phone", "card", "address", "order", "name")
+DEFAULT_ORDER_PATTERN = r"\bLK-\d{6}\b"
+MAPPING_COLUMNS = ["doc_id", "segment_id", "kind", "placeholder", "original_start", "original_end", "start", "end"]
+_PLACEHOLDER = {"email": "[EMAIL]", "phone": "[PHONE]", "card": "[CARD]", "address": "[ADDRESS]", "order": "[ORDER]"}
+
+# ----------------------------------------------------------------------------- patterns
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w@])")
+
+# phones: a run of digits and separators is cut into candidate numbers at spaces; _valid_phone decides
+# (each pattern starts with a character class, the look-behind after it: re then skips ahead fast)
+_PHONE_RUN = re.compile(r"[+(\d](?<![\w+£$€¥.,/:@-].)(?:(?<=\d)|\d)[\d ().-]*")
+_PHONE_CORE = re.compile(r"""
+    (?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?      # country code, optionally +44 (0)
+    (?:\(\d{2,5}\)[ .-]?)?                    # (0113) or (555)
+    \d{1,5}(?:[ .-]?\d{2,5}){0,4}
+    """, re.VERBOSE)
+# digits after the country code, for the codes most often met (others: 8-15 digits in all)
+_NATIONAL_LENGTHS = {"44": (9, 10), "1": (10,), "33": (9,), "353": (7, 8, 9), "49": tuple(range(6, 12)),
+                     "34": (9,), "39": tuple(range(6, 12)), "31": (9,), "61": (9,), "91": (10,)}
+_US_PHONE = re.compile(r"(?:1[ .-])?\d{3}[ .-]\d{3}[ .-]\d{4}")
+
+_CARD = re.compile(r"\d(?<![\w.,+:/-].)\d*(?:[ -]\d+)*(?!\w|[.,]\d)")  # a run of digit groups
+
+_STREET_TYPES = (r"(?:Road|Rd|Street|St|Close|Lane|Ln|Avenue|Ave|Drive|Dr|Way|Crescent|Cres|Gardens|Gdns|Court|Ct|"
+                 r"Place|Pl|Terrace|Tce|Grove|Mews|Row|Square|Sq|Walk|Rise|Parade|Boulevard|Blvd|Hill|View|Green)")
+_POSTCODE = r"(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})"
+_POSTCODE_SPACED = r"(?:GIR[ ]0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})"
+_ADDRESS = re.compile(rf"""
+    \d(?<![\w-].)\d{{0,3}}[A-Za-z]?,?[ \t]+
+    (?:[A-Z][\w'’.-]*[ \t]+){{1,3}}{_STREET_TYPES}\b
+    (?:,?[ \t]+(?!I\b)[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}
+       (?=,?[ \t]+{_POSTCODE}\b|[ \t]*[,.;:!?)]|[ \t]*$))?   # town: kept when a postcode or punctuation follows
+    (?:,?[ \t]+{_POSTCODE}\b)?
+    """, re.VERBOSE)
+_FLAT = re.compile(r"(?:Flat|Apartment|Apt|Unit)\.?[ \t]+\d{1,4}[A-Za-z]?,?[ \t]+\Z")
+_POSTCODE_ALONE = re.compile(r"[A-PR-UWYZ](?<![\w-].)(?:(?<=G)IR[ ]0AA|[A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})\b")
+
+# first names / surnames that are also everyday English words: matched only when capitalised
+_COMMON_WORDS = frozenset("""
+will may mark rose grace hope joy faith dawn summer april june august jack bill pat sue rob ray max guy frank
+sandy holly ivy iris lily daisy heather ruby amber pearl crystal violet olive hazel robin jay drew chase hunter
+mason cook baker brown green white black gray grey king young hill wood woods wells hall long little rich bell
+stone rice page lane fox wolf bird park field fields marsh ward sharp short best good love hart read reading
+bush church banks bond booth burns cross day dean fisher ford forest foster gates glass gold hardy holmes
+house hunt lamb law lord major miles mills noble north parker pike price reed rivers rush sage stock street
+swift temple wall walker wade waters west wise bliss carol chance cliff clay dale earl edge storm sky sunny
+honey candy penny rocky star brook brooks river glen ash bay march early eve gem hale nick art don bob win
+mo sol lee son sun
+""".split())
+_NAME_PARTICLES = frozenset("de la le du da di del della der den van von dos das do bin ibn al el mc st".split())
+_TITLES = frozenset("mr mrs ms miss dr prof sir".split())
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_grouping_ok(sizes: list) -> bool:
+    """How card numbers are written: one block, 4-4-4-4(-1..3) or Amex/Diners 4-6-5 / 4-6-4."""
+    if len(sizes) == 1 or sizes in ([4, 6, 5], [4, 6, 4]):
+        return True
+    return all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4
+
+
+def _card_spans(text: str, groups: list) -> list:
+    """Card numbers among consecutive digit ``groups`` ((start, end) pairs): longest first, then the rest.
+
+    A card number has 13-19 digits, passes the Luhn check and is grouped as cards are printed
+    (one kind of separator; see _card_grouping_ok).
+    """
+    best = None
+    for i in range(len(groups)):
+        n, seps, sizes = 0, set(), []
+        for j in range(i, len(groups)):
+            if j > i:
+                seps.add(text[groups[j - 1][1]:groups[j][0]])
+                if len(seps) > 1:
+                    break
+            sizes.append(groups[j][1] - groups[j][0])
+            n += sizes[-1]
+            if n > 19:
+                break
+            if n >= 13 and (best is None or n > best[2]) and _card_grouping_ok(sizes):
+                if _luhn_ok("".join(text[a:b] for a, b in groups[i:j + 1])):
+                    best = (i, j, n)
+    if best is None:
+        return []
+    i, j, _ = best
+    return (_card_spans(text, groups[:i]) + [(groups[i][0], groups[j][1])]
+            + _card_spans(text, groups[j + 1:]))
+
+
+def _valid_phone(s: str) -> bool:
+    digits = re.sub(r"\D", "", s)
+    n = len(digits)
+    if s.startswith("+"):
+        national = re.sub(r"\D", "", s.replace("(0)", ""))
+        for code, lengths in _NATIONAL_LENGTHS.items():
+            if national.startswith(code):
+                return len(national) - len(code) in lengths
+        return 8 <= n <= 15
+    if s.startswith("("):
+        return 9 <= n <= 11
+    if digits.startswith("0"):
+        return 10 <= n <= 11 and not re.fullmatch(r"\d{1,2}[.-]\d{1,2}[.-]\d{2,4}", s)
+    return bool(_US_PHONE.fullmatch(s))
+
+
+def _find_phones(text: str, pos: int, endpos: int) -> list:
+    """Phone numbers in text[pos:endpos]: the longest valid candidate from each possible start."""
+    out = []
+    for m in _PHONE_RUN.finditer(text, pos, endpos):
+        run = m.group(0)
+        k = len(run)
+        while k and not run[k - 1].isdigit():
+            k -= 1
+        run = run[:k]
+        a0 = m.start()
+        after = text[a0 + k] if a0 + k < endpos else ""
+        if after and (after.isalpha() or after in "£$€%"):
+            continue  # glued to a word (a product code, "10am")
+        starts = [i for i in range(len(run)) if (i == 0 or run[i - 1] == " ") and run[i] in "0123456789(+"]
+        ends = [i + 1 for i in range(len(run)) if run[i].isdigit() and (
+            i + 1 == len(run) or (not run[i + 1].isdigit()
+                                  and not (run[i + 1] in ".-" and i + 2 < len(run) and run[i + 2].isdigit())))]
+        done = 0
+        for st in starts:
+            if st < done:
+                continue
+            for en in reversed([e for e in ends if e > st][:6]):
+                cand = run[st:en]
+                if _PHONE_CORE.fullmatch(cand) and _valid_phone(cand):
+                    out.append((a0 + st, a0 + en, "phone", "[PHONE]"))
+                    done = en
+                    break
+    return out
+
+
+def _fold_table(text: str) -> dict:
+    """str.translate table that strips accents one character for one (offsets unchanged)."""
+    table = {}
+    for ch in set(text):
+        if ord(ch) < 128:
+            continue
+        dec = unicodedata.normalize("NFKD", ch)
+        if len(dec) > 1 and all(unicodedata.combining(c) for c in dec[1:]) and len(dec[0]) == 1:
+            table[ord(ch)] = dec[0]
+    return table
+
+
+def _fold(s: str) -> str:
+    return s.translate(_fold_table(s))
+
+
+def _key(s: str) -> str:
+    return " ".join(_fold(s).split()).casefold()
+
+
+class _Names:
+    """Matches participants' names (full name, then each part) as whole words."""
+
+    def __init__(self, entries):
+        self.owners: dict[str, set] = {}
+        self.common: set = set()
+        for name, pid in entries:
+            if not isinstance(name, str) or not name.strip():
+                continue
+            full = " ".join(name.split())
+            forms = {full}
+            for tok in full.split():
+                tok = tok.strip(".,;:()\"'")
+                parts = [tok] + (tok.split("-") if "-" in tok else [])
+                for p in parts:
+                    k = p.casefold()
+                    if len(p) >= 2 and k not in _NAME_PARTICLES and k not in _TITLES:
+                        forms.add(p)
+            for f in forms:
+                k = _key(f)
+                self.owners.setdefault(k, set()).add(pid)
+                if " " not in k and k in _COMMON_WORDS:
+                    self.common.add(k)
+        if self.owners:
+            alts = sorted(self.owners, key=len, reverse=True)
+            body = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in alts)
+            self.pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        else:
+            self.pattern = None
+
+    def placeholder(self, key: str, context) -> str:
+        pids = self.owners.get(key, set())
+        if context is not None and context in pids:
+            pid = context
+        elif len(pids) == 1:
+            pid = next(iter(pids))
+        else:
+            pid = None
+        return "[NAME]" if pid is None or pid is pd.NA else f"[NAME:{pid}]"
+
+    def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list) -> None:
+        if self.pattern is None:
+            return
+        for m in self.pattern.finditer(folded, pos, endpos):
+            key = " ".join(m.group(0).split()).casefold()
+            if key in self.common and not text[m.start()].isupper():
+                continue
+            out.append((m.start(), m.end(), "name", self.placeholder(key, context)))
+
+
+def _names_from(names, participants=None) -> _Names | None:
+    entries = []
+    if participants is not None and "name" in participants.columns:
+        for pid, nm in zip(participants["participant_id"], participants["name"]):
+            if isinstance(nm, str):
+                entries.append((nm, None if pd.isna(pid) else str(pid)))
+    if names is not None:
+        if isinstance(names, pd.DataFrame):
+            check_frame(names, arg="names", func="redact_text", required=["participant_id", "name"], allow_empty=True)
+            return _names_from(None, names)
+        if isinstance(names, str):
+            names = [names]
+        if isinstance(names, dict):
+            entries += [(k, None if v is None or v is pd.NA else str(v)) for k, v in names.items()]
+        else:
+            entries += [(n, None) for n in names if isinstance(n, str)]
+    return _Names(entries) if entries else None
+
+
+class _Detector:
+    def __init__(self, *, kinds, order_pattern, names: _Names | None, func: str):
+        if kinds is None:
+            kinds = KINDS
+        elif isinstance(kinds, str):
+            kinds = [kinds]
+        kinds = list(kinds)
+        bad = [k for k in kinds if k not in KINDS]
+        if bad:
+            raise JourneylabError(f"{func}(): `kinds` must be a list of {', '.join(map(repr, KINDS))}; "
+                                  f"found {', '.join(map(repr, bad))}.")
+        self.kinds = set(kinds)
+        self.order = None
+        if "order" in self.kinds and order_pattern is not None:
+            try:
+                self.order = order_pattern if isinstance(order_pattern, re.Pattern) else re.compile(order_pattern)
+            except (re.error, TypeError) as exc:
+                raise JourneylabError(f"{func}(): `order_pattern` must be a regular expression; "
+                                      f"{order_pattern!r} does not compile ({exc}).") from None
+        self.names = names if "name" in self.kinds else None
+
+    def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None) -> list:
+        out: list = []
+        k = self.kinds
+        if "email" in k and "@" in text:
+            out += [(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
+        if "card" in k:
+            for m in _CARD.finditer(text, pos, endpos):
+                groups = [(g.start() + m.start(), g.end() + m.start()) for g in re.finditer(r"\d+", m.group(0))]
+                out += [(a, b, "card", "[CARD]") for a, b in _card_spans(text, groups)]
+        if "phone" in k:
+            out += _find_phones(text, pos, endpos)
+        if "address" in k:
+            for m in _ADDRESS.finditer(text, pos, endpos):
+                flat = _FLAT.search(text, max(pos, m.start() - 24), m.start())  # "Flat 3, " before it
+                out.append((flat.start() if flat else m.start(), m.end(), "address", "[ADDRESS]"))
+            out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _POSTCODE_ALONE.finditer(text, pos, endpos)]
+        if self.order is not None:
+            out += [(m.start(), m.end(), "order", "[ORDER]") for m in self.order.finditer(text, pos, endpos)
+                    if m.end() > m.start()]
+        if self.names is not None:
+            self.names.find(text, folded if folded is not None else _fold(text), pos, endpos, context, out)
+        return out
+
+
+def _resolve(spans: list) -> list:
+    """Keep non-overlapping spans, longest first (then earliest); return them sorted by start."""
+    kept_starts: list = []
+    kept: list = []
+    for sp in sorted(spans, key=lambda x: (-(x[1] - x[0]), x[0])):
+        s, e = sp[0], sp[1]
+        i = bisect_left(kept_starts, s)
+        if i > 0 and kept[i - 1][1] > s:
+            continue
+        if i < len(kept) and kept[i][0] < e:
+            continue
+        kept_starts.insert(i, s)
+        kept.insert(i, sp)
+    return kept
+
+
+def _find_in_units(det, text: str, folded, units: list, ctx) -> list:
+    """Search the whole text once, keeping no span that crosses a unit boundary.
+
+    ``units`` are sorted, disjoint (start, end) pieces (speaker turns, the labels between them);
+    a unit touched by a crossing match is searched again on its own.
+    """
+    spans = det.find(text, folded, 0, len(text), ctx)
+    starts = [a for a, _ in units]
+    keep, redo = [], set()
+    for sp in spans:
+        i = bisect_right(starts, sp[0]) - 1
+        if i >= 0 and sp[1] <= units[i][1]:
+            keep.append((i, sp))
+        else:
+            j = bisect_right(starts, sp[1] - 1) - 1
+            redo.update(range(max(i, 0), j + 1))
+    out = [sp for i, sp in keep if i not in redo]
+    for i in sorted(redo):
+        out += det.find(text, folded, units[i][0], units[i][1], ctx)
+    return out
+
+
+def _apply(text: str, spans: list) -> tuple[str, list]:
+    """Replace the (sorted, disjoint) spans; return the new text and (s, e, kind, ph, new_s, new_e)."""
+    parts, rows, prev, shift = [], [], 0, 0
+    for s, e, kind, ph in spans:
+        parts.append(text[prev:s])
+        parts.append(ph)
+        ns = s + shift
+        rows.append((s, e, kind, ph, ns, ns + len(ph)))
+        shift += len(ph) - (e - s)
+        prev = e
+    parts.append(text[prev:])
+    return "".join(parts), rows
+
+
+def _mapper(rows):
+    """Vectorised maps of original positions → redacted positions (start-like and end-like)."""
+    if not rows:
+        return (lambda p: np.asarray(p, dtype=np.int64)), (lambda p: np.asarray(p, dtype=np.int64))
+    os_ = np.array([r[0] for r in rows], dtype=np.int64)
+    oe = np.array([r[1] for r in rows], dtype=np.int64)
+    ns = np.array([r[4] for r in rows], dtype=np.int64)
+    ne = np.array([r[5] for r in rows], dtype=np.int64)
+    shift_after = ne - oe  # shift of positions at or after the end of span i
+
+    def _map(p, end_like):
+        p = np.asarray(p, dtype=np.int64)
+        k = np.searchsorted(oe, p, side="right")  # spans ending at or before p
+        out = p + np.where(k > 0, shift_after[np.maximum(k - 1, 0)], 0)
+        kc = np.minimum(k, len(oe) - 1)
+        inside = (k < len(oe)) & (os_[kc] < p)
+        return np.where(inside, ne[kc] if end_like else ns[kc], out)
+
+    return (lambda p: _map(p, False)), (lambda p: _map(p, True))
+
+
+def _mapping_frame(records: list) -> pd.DataFrame:
+    cols = list(zip(*records)) if records else [[] for _ in MAPPING_COLUMNS]
+    data = {}
+    for name, col in zip(MAPPING_COLUMNS, cols):
+        if name in ("doc_id", "segment_id", "kind", "placeholder"):
+            data[name] = pd.array([None if v is None or v is pd.NA else str(v) for v in col], dtype="string")
+        else:
+            data[name] = np.asarray(col, dtype=np.int64)
+    return pd.DataFrame(data, columns=MAPPING_COLUMNS)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True, eq=False)
+class Redaction:
+    """The result of :func:`redact`.
+
+    Attributes
+    ----------
+    segments : DataFrame
+        The segments with PII replaced and ``start``/``end`` recomputed into the redacted text.
+    documents : DataFrame or None
+        The redacted documents (same columns as given) when ``documents`` was passed.
+    mapping : DataFrame
+        One row per replacement: ``doc_id``, ``segment_id`` (``<NA>`` for a replacement outside
+        any segment, e.g. a name in a speaker label), ``kind``, ``placeholder``,
+        ``original_start``, ``original_end`` (in the original document text), ``start``, ``end``
+        (in the redacted text). It never holds the replaced text.
+    """
+
+    segments: pd.DataFrame
+    documents: pd.DataFrame | None
+    mapping: pd.DataFrame
+
+    def counts(self) -> pd.DataFrame:
+        """Number of replacements per kind: ``kind``, ``n``."""
+        return (self.mapping.groupby("kind").size().rename("n").reset_index()
+                if len(self.mapping) else pd.DataFrame({"kind": pd.Series(dtype="string"), "n": pd.Series(dtype="int64")}))
+
+    def __repr__(self) -> str:
+        per = ", ".join(f"{k}={n}" for k, n in self.counts().itertuples(index=False)) or "nothing replaced"
+        return f"Redaction({len(self.segments)} segments, {len(self.mapping)} replacements: {per})"
+
+
+def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None):
+    """Replace PII in one text (e.g. a survey comment) with typed placeholders.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+    names : list of str, dict or DataFrame, optional
+        Real names to replace. A list gives ``[NAME]``; a dict ``{name: participant_id}`` or a
+        participants frame (``participant_id``, ``name``) gives ``[NAME:P07]``.
+    order_pattern : str or compiled regex, default ``r"\\bLK-\\d{6}\\b"``
+        Order numbers, replaced by ``[ORDER]``.
+    kinds : list of str, optional
+        Which kinds to replace (default all): ``email``, ``phone``, ``card``, ``address``,
+        ``order``, ``name``.
+
+    Returns
+    -------
+    redacted : str
+        The text with placeholders.
+    mapping : DataFrame
+        The columns of :attr:`Redaction.mapping`; ``doc_id`` and ``segment_id`` are ``<NA>``.
+
+    Examples
+    --------
+    >>> red, where = redact_text("Mail maya@example.com or call 07700 900123, Maya.", names={"Maya Okafor": "P01"})
+    >>> red
+    'Mail [EMAIL] or call [PHONE], [NAME:P01].'
+    >>> where[["kind", "original_start", "original_end", "start", "end"]].values.tolist()
+    [['email', 5, 21, 5, 12], ['phone', 30, 42, 21, 28], ['name', 44, 48, 30, 40]]
+    """
+    if not isinstance(text, str):
+        raise JourneylabError(f"redact_text(): `text` must be a str, got {type(text).__name__}.")
+    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names), func="redact_text")
+    spans = _resolve(det.find(text, None, 0, len(text)))
+    new, rows = _apply(text, spans)
+    return new, _mapping_frame([(None, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows])
+
+
+def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None) -> Redaction:
+    """Replace PII in transcript segments (and their documents) with typed placeholders.
+
+    Parameters
+    ----------
+    segments : DataFrame
+        The segments frame (``segment_id``, ``doc_id``, ``start``, ``end``, ``text``, and
+        usually ``turn``, ``speaker``, ``participant_id``); see :func:`journeylab.read_transcript`.
+    participants : DataFrame, optional
+        ``participant_id`` and an optional ``name`` column: each real name (full name, first name
+        and surname separately; case-insensitive, whole words, accents optional) becomes
+        ``[NAME:<participant_id>]``.
+    documents : DataFrame, optional
+        ``doc_id`` and ``text`` (the documents frame of ``Study.documents``). When given, the
+        whole document text is redacted — speaker labels included — and every segment must
+        match its document (``text[start:end] == segment text``). Without it each segment is
+        redacted on its own and offsets shift consistently within each document.
+    order_pattern : str or compiled regex, default ``r"\\bLK-\\d{6}\\b"``
+        Order numbers, replaced by ``[ORDER]``.
+    kinds : list of str, optional
+        Which kinds to replace (default all): ``email``, ``phone``, ``card``, ``address``,
+        ``order``, ``name``.
+
+    Returns
+    -------
+    Redaction
+        ``segments``: a new frame, same columns, ``text`` (and ``speaker``) redacted, ``start``
+        and ``end`` pointing into the redacted document text; ``documents``: the redacted
+        documents (None when not given); ``mapping``: ``doc_id``, ``segment_id``, ``kind``,
+        ``placeholder``, ``original_start``, ``original_end``, ``start``, ``end`` — where each
+        replacement happened, never the replaced text.
+
+    Notes
+    -----
+    Detection is pattern based (see ``docs/transcripts.md``): emails; phone numbers (UK national
+    numbers starting with 0, numbers with a ``+`` country code or an area code in brackets, US
+    ``555-123-4567``), which leaves dates, times, prices, years and order numbers alone; 13–19
+    digit card numbers that pass the Luhn check (Luhn, US patent 2,950,048); a house number,
+    capitalised street name and street type, with town and UK postcode when present, and UK
+    postcodes on their own; the order pattern; participants' names. Overlapping matches are
+    resolved by keeping the longest (then the earliest). Search runs per speaker turn and over
+    the text between turns (labels), so no replacement straddles two turns. A segment boundary
+    that falls inside a replaced span moves to the placeholder's edge.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> doc = jl.study.transcripts.parse_transcript("Interviewer: Hi Maya.\\nP01: Hi! I'm at maya@example.com.\\n", doc_id="P01")
+    >>> docs = pd.DataFrame({"doc_id": ["P01"], "text": [doc.text]})
+    >>> people = pd.DataFrame({"participant_id": ["P01"], "name": ["Maya Okafor"]})
+    >>> res = redact(doc.segments, people, documents=docs)
+    >>> res.segments["text"].tolist()
+    ['Hi [NAME:P01].', "Hi! I'm at [EMAIL]."]
+    >>> res.documents["text"][0]
+    "Interviewer: Hi [NAME:P01].\\nP01: Hi! I'm at [EMAIL].\\n"
+    """
+    func = "redact"
+    check_frame(segments, arg="segments", func=func, required=["segment_id", "doc_id", "start", "end", "text"],
+                allow_empty=True)
+    if participants is not None:
+        check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True)
+    names = _names_from(None, participants)
+    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=names, func=func)
+    seg = segments.copy()
+    text_dtype = segments["text"].dtype
+    starts = seg["start"].to_numpy(dtype=np.int64)
+    ends = seg["end"].to_numpy(dtype=np.int64)
+    new_starts, new_ends = starts.copy(), ends.copy()
+    new_texts = list(seg["text"].astype(object))
+    records: list = []
+    redacted_docs = None
+
+    def _context(doc_id, idx):
+        if documents is not None and "participant_id" in documents.columns:
+            v = doc_pid.get(doc_id)
+            if isinstance(v, str) and ";" not in v:
+                return v
+        if "participant_id" in seg.columns:
+            pids = seg["participant_id"].iloc[idx].dropna().unique()
+            if len(pids) == 1:
+                return str(pids[0])
+        return None
+
+    groups = seg.groupby("doc_id", sort=False, dropna=False).indices
+    if documents is not None:
+        check_frame(documents, arg="documents", func=func, required=["doc_id", "text"], allow_empty=True)
+        doc_text = dict(zip(documents["doc_id"], documents["text"]))
+        doc_pid = dict(zip(documents["doc_id"], documents["participant_id"])) if "participant_id" in documents else {}
+        missing = [d for d in groups if d not in doc_text]
+        if missing:
+            raise JourneylabError(f"redact(): `segments` has doc_id {missing[0]!r} that `documents` lacks; "
+                                  f"expected one row per document (doc_ids found: {', '.join(map(str, list(doc_text)[:10]))}).")
+        new_doc_text = {}
+        for doc_id, text in doc_text.items():
+            idx = groups.get(doc_id, np.array([], dtype=np.int64))
+            if not isinstance(text, str):
+                if len(idx):
+                    raise JourneylabError(f"redact(): `documents` row {doc_id!r} has no text.")
+                new_doc_text[doc_id] = text
+                continue
+            s_, e_ = starts[idx], ends[idx]
+            for j, i in enumerate(idx):
+                if text[s_[j]:e_[j]] != new_texts[i]:
+                    raise JourneylabError(
+                        f"redact(): segment {seg['segment_id'].iloc[i]!r} does not match its document: "
+                        f"documents text[{s_[j]}:{e_[j]}] differs from the segment text; expected the segments and "
+                        "documents read together (e.g. by read_document or load_study).")
+            # units: speaker turns (merged sentence spans) and the text between them
+            if "turn" in seg.columns and len(idx):
+                t = seg["turn"].to_numpy()[idx]
+                u = pd.DataFrame({"t": t, "s": s_, "e": e_}).groupby("t").agg(s=("s", "min"), e=("e", "max"))
+                units = sorted(zip(u["s"].tolist(), u["e"].tolist()))
+            else:
+                units = sorted(zip(s_.tolist(), e_.tolist()))
+            folded = text.translate(_fold_table(text)) if det.names is not None else None
+            ctx = _context(doc_id, idx)
+            cover, prev = [], 0  # the turns and the text between them (labels), in order
+            for a, b in units:
+                if a > prev:
+                    cover.append((prev, a))
+                a = max(a, prev)
+                if b > a:
+                    cover.append((a, b))
+                prev = max(prev, b)
+            if prev < len(text):
+                cover.append((prev, len(text)))
+            spans = _find_in_units(det, text, folded, cover, ctx)
+            spans = _resolve(spans)
+            new_text, rows = _apply(text, spans)
+            new_doc_text[doc_id] = new_text
+            if not len(idx):
+                records += [(doc_id, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
+                continue
+            map_s, map_e = _mapper(rows)
+            ns_, ne_ = map_s(s_), map_e(e_)
+            new_starts[idx], new_ends[idx] = ns_, ne_
+            for j, i in enumerate(idx):
+                new_texts[i] = new_text[ns_[j]:ne_[j]]
+            order = np.argsort(s_, kind="stable")
+            ss, se = s_[order], e_[order]
+            for s, e, k, ph, ns, ne in rows:
+                p = int(np.searchsorted(ss, s, side="right")) - 1
+                sid = seg["segment_id"].iloc[idx[order[p]]] if p >= 0 and s < se[p] else None
+                records.append((doc_id, sid, k, ph, s, e, ns, ne))
+        redacted_docs = documents.copy()
+        redacted_docs["text"] = pd.array([new_doc_text[d] for d in documents["doc_id"]],
+                                         dtype=documents["text"].dtype)
+    else:
+        doc_pid = {}
+        for doc_id, idx in groups.items():
+            ctx = _context(doc_id, idx)
+            # search all segments of the document in one pass over their texts joined
+            pieces, cover, pos = [], [], 0
+            for i in idx:
+                t = new_texts[i] if isinstance(new_texts[i], str) else ""
+                pieces.append(t)
+                cover.append((pos, pos + len(t)))
+                pos += len(t) + 2
+            joined = "\n\n".join(pieces)
+            folded = joined.translate(_fold_table(joined)) if det.names is not None else None
+            found = _resolve(_find_in_units(det, joined, folded, cover, ctx))
+            per_unit: dict = {}
+            cstarts = [a for a, _ in cover]
+            for sp in found:
+                per_unit.setdefault(bisect_right(cstarts, sp[0]) - 1, []).append(sp)
+            all_rows = []
+            for u, spans in per_unit.items():
+                i, base = idx[u], cover[u][0]
+                new_t, rows = _apply(pieces[u], [(a - base, b - base, k, ph) for a, b, k, ph in spans])
+                new_texts[i] = new_t
+                off = starts[i]
+                for a, b, k, ph, _, _ in rows:
+                    all_rows.append((off + a, off + b, k, ph, seg["segment_id"].iloc[i]))
+            all_rows.sort(key=lambda r: r[0])
+            shift, rows2 = 0, []
+            for s, e, k, ph, sid in all_rows:
+                rows2.append((s, e, k, ph, s + shift, s + shift + len(ph)))
+                shift += len(ph) - (e - s)
+            map_s, map_e = _mapper(rows2)
+            new_starts[idx], new_ends[idx] = map_s(starts[idx]), map_e(ends[idx])
+            records += [(doc_id, r[4], r[2], r[3], r[0], r[1], r2[4], r2[5]) for r, r2 in zip(all_rows, rows2)]
+    seg["text"] = pd.array(new_texts, dtype=text_dtype)
+    seg["start"] = new_starts.astype(segments["start"].dtype)
+    seg["end"] = new_ends.astype(segments["end"].dtype)
+    if "speaker" in seg.columns and det.names is not None:
+        cache = {}
+        for v in seg["speaker"].dropna().unique():
+            v = str(v)
+            found: list = []
+            det.names.find(v, _fold(v), 0, len(v), None, found)
+            cache[v] = _apply(v, _resolve(found))[0] if found else v
+        seg["speaker"] = pd.array([cache.get(v, v) if isinstance(v, str) else v for v in seg["speaker"]],
+                                  dtype=segments["speaker"].dtype)
+    mapping = _mapping_frame(records)
+    if len(mapping):
+        mapping = mapping.sort_values(["doc_id", "original_start"], kind="stable").reset_index(drop=True)
+    return Redaction(segments=seg, documents=redacted_docs, mapping=mapping)

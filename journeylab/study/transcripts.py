@@ -1,0 +1,669 @@
+"""Interview transcripts → a tidy frame of speaker turns (segments).
+
+Reads plain text with speaker labels, WebVTT (Zoom, Teams, Otter exports, with or without
+``<v Speaker>`` voice tags) and SubRip (``.srt``). Every segment carries ``start``/``end``
+character offsets into the document's *normalised text* (:attr:`Document.text`), so that
+``doc.text[start:end] == text`` holds for every row: a quote can always be traced back to its
+exact place. The format is described in ``docs/transcripts.md``.
+"""
+from __future__ import annotations
+
+__all__ = ["Document", "read_document", "read_transcript", "parse_transcript", "SEGMENT_COLUMNS",
+           "DEFAULT_INTERVIEWER_LABELS", "TranscriptError"]
+
+import html
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..utils.checks import check_choice, check_path
+from ..errors import JourneylabError, Problem
+
+SEGMENT_COLUMNS = ["segment_id", "doc_id", "participant_id", "speaker", "speaker_role", "turn",
+                   "start", "end", "time_start", "time_end", "text"]
+DEFAULT_INTERVIEWER_LABELS = ("Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I")
+FORMATS = ("txt", "vtt", "srt")
+_SUFFIX_FORMAT = {".txt": "txt", ".text": "txt", ".vtt": "vtt", ".webvtt": "vtt", ".srt": "srt"}
+
+
+class TranscriptError(JourneylabError):
+    """A transcript cannot be read; ``file`` and ``line`` (1-based, or None) say where."""
+
+    def __init__(self, file: str, line: int | None, message: str):
+        self.file, self.line, self.detail = file, line, message
+        where = file if line is None else f"{file}, line {line}"
+        super().__init__(f"{where}: {message}")
+
+    def to_problem(self) -> Problem:
+        """The error as a :class:`~journeylab.errors.Problem` (severity "error")."""
+        return Problem(self.file, self.line, None, self.detail, "error")
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    """One transcript, read and segmented.
+
+    Attributes
+    ----------
+    doc_id : str
+        Identifier of the document (default: the file stem).
+    path : str or None
+        Where it came from (``display_path`` when given).
+    format : {"txt", "vtt", "srt"}
+        The format it was read as.
+    encoding : str or None
+        The encoding actually used to decode the file (``utf-8``, ``utf-8-sig`` when it began
+        with a byte-order mark, ``utf-16``, or ``cp1252`` with a warning); None for text given in
+        memory.
+    text : str
+        The normalised text the segment offsets refer to (see ``docs/transcripts.md``).
+    segments : DataFrame
+        The segments frame (see :func:`read_transcript`).
+    warnings : list of Problem
+        Things worth knowing that did not stop the reading (severity ``"warning"``).
+    """
+
+    doc_id: str
+    path: str | None
+    format: str
+    encoding: str | None
+    text: str
+    segments: pd.DataFrame
+    warnings: list = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return (f"Document({self.doc_id!r}, format={self.format!r}, encoding={self.encoding!r}, "
+                f"{len(self.segments)} segments, {len(self.text)} characters, {len(self.warnings)} warnings)")
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def _line_of_byte(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str, list[Problem]]:
+    """Decode file bytes: utf-8-sig, then utf-16 (with BOM), then cp1252 with a warning."""
+    warnings: list[Problem] = []
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16", warnings
+        except UnicodeDecodeError as exc:
+            raise TranscriptError(name, None, f"the file starts with a UTF-16 byte-order mark but byte offset "
+                                  f"{exc.start} is not valid UTF-16; re-save it as UTF-8") from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise TranscriptError(name, _line_of_byte(data, nul),
+                              f"the file contains a NUL byte (byte offset {nul}); expected a text transcript "
+                              "(is it a binary file such as .docx, or UTF-16 without a byte-order mark?)")
+    try:
+        text = data.decode("utf-8-sig")
+        return text, ("utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8"), warnings
+    except UnicodeDecodeError as exc:
+        bad, bad_line = exc.start, _line_of_byte(data, exc.start)
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise TranscriptError(
+            name, _line_of_byte(data, exc.start),
+            f"cannot decode the file: byte 0x{data[exc.start]:02x} at byte offset {exc.start} is valid neither "
+            f"in UTF-8 (first invalid byte: offset {bad}, line {bad_line}) nor in Windows-1252 (cp1252); "
+            "re-save the transcript as UTF-8") from None
+    warnings.append(Problem(
+        name, bad_line, None,
+        f"not valid UTF-8 (byte 0x{data[bad]:02x} at byte offset {bad}); decoded as Windows-1252 (cp1252) — "
+        "check accented letters and re-save the file as UTF-8", "warning"))
+    return text, "cp1252", warnings
+
+
+def _normalise(text: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+# ----------------------------------------------------------------------------- shared pieces
+
+_TS = r"\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?"
+# a speaker label: 1-4 words, the first starting with a letter, no sentence punctuation
+_LABEL = r"[^\W\d_][\w.'’&/()\-]*(?:[ \t]+[\w.'’&/()\-]+){0,3}?"
+_TXT_LINE = re.compile(
+    rf"[ \t]*(?:(?:\[(?P<ts1>{_TS})\]|\((?P<ts2>{_TS})\)|(?P<ts3>{_TS}))[ \t]+)?"
+    rf"(?P<label>{_LABEL})(?:[ \t]*(?:\[(?P<ts4>{_TS})\]|\((?P<ts5>{_TS})\)))?[ \t]*:(?=[ \t]|$)[ \t]*"
+)
+_PAYLOAD_LABEL = re.compile(rf"[ \t]*(?:-[ \t]*)?(?P<label>{_LABEL})[ \t]*:(?=[ \t]|$)[ \t]*")
+_ID_LIKE = re.compile(
+    r"(?:[A-Z]{1,4}[ _-]?\d{1,4}|(?:speaker|participant|respondent|interviewee|customer|user|person)[ _]?\d{1,4})",
+    re.IGNORECASE)
+_TIMING = re.compile(
+    r"[ \t]*(?P<a>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]+-->[ \t]+(?P<b>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:[ \t].*)?")
+# no '<' inside a tag: a line of unclosed "<v <v <v ..." is then linear, not quadratic
+_VOICE = re.compile(r"<v(?:\.[^\s<>]*)?(?:[ \t]+(?P<name>[^<>]*))?>|</v>")
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<\d+(?::\d+)*(?:[.,]\d+)?>")
+
+
+def _seconds(ts: str) -> float:
+    parts = ts.replace(",", ".").split(":")
+    total = 0.0
+    for p in parts:
+        total = total * 60 + float(p)
+    return total
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _clean_payload(text: str) -> str:
+    if "<" in text:
+        text = _TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return " ".join(text.split())
+
+
+class _Labels:
+    """Decides which label candidates are speakers (see docs/transcripts.md, "speaker labels")."""
+
+    def __init__(self, interviewer_labels, speaker_map):
+        labels = DEFAULT_INTERVIEWER_LABELS if interviewer_labels is None else interviewer_labels
+        if isinstance(labels, str):
+            labels = [labels]
+        self.interviewers = {str(x).strip().casefold() for x in labels}
+        self.speaker_map = dict(speaker_map or {})
+        self._map_fold = {str(k).strip().casefold(): v for k, v in self.speaker_map.items()}
+
+    def known(self, label: str) -> bool:
+        f = label.casefold()
+        return f in self.interviewers or f in self._map_fold or bool(_ID_LIKE.fullmatch(label))
+
+    def accepted(self, counts: Counter, strong: set) -> set:
+        ok = {lab for lab, n in counts.items() if n >= 2 or lab in strong or self.known(lab)}
+        return ok or set(counts)  # a tiny file whose every label is new: trust them
+
+    def role_and_pid(self, label: str):
+        mapped = self.speaker_map.get(label, self._map_fold.get(label.casefold(), label))
+        if label.casefold() in self.interviewers or str(mapped).casefold() in self.interviewers:
+            return "interviewer", None
+        return "participant", (None if mapped is None or (isinstance(mapped, float) and math.isnan(mapped))
+                               else str(mapped))
+
+
+def _not_a_label_warning(name, line, label, kind="line") -> Problem:
+    return Problem(name, line, None,
+                   f"'{label}:' looks like a speaker label but occurs only once; read it as part of the "
+                   f"previous turn (list it in `speaker_map` or `interviewer_labels` if it is a speaker)",
+                   "warning")
+
+
+# ----------------------------------------------------------------------------- txt
+
+
+def _parse_txt(text: str, name: str, labels: _Labels, warnings: list):
+    lines = text.split("\n")
+    cands = []  # (line index, match) of lines that start like "Label:"
+    counts: Counter = Counter()
+    strong = set()
+    for i, line in enumerate(lines):
+        if ":" not in line:
+            continue
+        m = _TXT_LINE.match(line)
+        if m is not None:
+            lab = m.group("label").strip()
+            cands.append((i, m, lab))
+            counts[lab] += 1
+            if m.group("ts1") or m.group("ts2") or m.group("ts3") or m.group("ts4") or m.group("ts5"):
+                strong.add(lab)
+    if not cands:
+        first = next((i for i, s in enumerate(lines) if s.strip()), 0)
+        raise TranscriptError(name, first + 1,
+                              "no speaker label found; expected lines like 'P07: ...' or 'Interviewer: ...' "
+                              f"(optionally after a time, '[00:01:02] P07: ...'), found {lines[first].strip()[:60]!r}")
+    ok = labels.accepted(counts, strong)
+    starts = []  # (line index, match, label) of accepted turn starts
+    for i, m, lab in cands:
+        if lab in ok:
+            starts.append((i, m, lab))
+        else:
+            warnings.append(_not_a_label_warning(name, i + 1, lab))
+    # character offset of each line start (linear)
+    offsets = np.empty(len(lines) + 1, dtype=np.int64)
+    offsets[0] = 0
+    np.cumsum(np.fromiter((len(s) + 1 for s in lines), dtype=np.int64, count=len(lines)), out=offsets[1:])
+    first_label_line = starts[0][0]
+    for i in range(first_label_line):
+        if lines[i].strip():
+            raise TranscriptError(name, i + 1,
+                                  f"text before the first speaker label: {lines[i].strip()[:60]!r}; expected every "
+                                  "turn to start with a label like 'P07: ...' or 'Interviewer: ...' "
+                                  "(remove the heading or give it a label)")
+    turns = []
+    last_time, disorder = -math.inf, []
+    for k, (i, m, lab) in enumerate(starts):
+        a = int(offsets[i]) + m.end()
+        b = int(offsets[starts[k + 1][0]]) - 1 if k + 1 < len(starts) else len(text)
+        region = text[a:b]
+        stripped = region.strip()
+        if not stripped:
+            warnings.append(Problem(name, i + 1, None, f"'{lab}:' has no text; turn skipped", "warning"))
+            continue
+        s = a + (len(region) - len(region.lstrip()))
+        ts = m.group("ts1") or m.group("ts2") or m.group("ts3") or m.group("ts4") or m.group("ts5")
+        t0 = _seconds(ts) if ts else math.nan
+        if ts:
+            if t0 < last_time:
+                disorder.append(i + 1)
+            last_time = t0
+        turns.append((lab, s, s + len(stripped), t0, math.nan, stripped))
+    if disorder:
+        warnings.append(Problem(name, disorder[0], None,
+                                f"timestamps go backwards ({len(disorder)} time(s), first here); kept in file order",
+                                "warning"))
+    return text, turns
+
+
+# ----------------------------------------------------------------------------- vtt / srt
+
+
+def _blocks(lines, begin):
+    """Yield (first line index, list of lines) of blank-line separated blocks."""
+    i, n = begin, len(lines)
+    while i < n:
+        while i < n and not lines[i].strip():
+            i += 1
+        if i >= n:
+            break
+        j = i
+        while j < n and lines[j].strip():
+            j += 1
+        yield i, lines[i:j]
+        i = j
+
+
+def _timing_error(name, line, found, fmt):
+    example = "00:01:02.000 --> 00:01:05.500" if fmt == "vtt" else "00:01:02,000 --> 00:01:05,500"
+    return TranscriptError(name, line, f"expected a cue timing like '{example}', found {found.strip()[:80]!r}")
+
+
+def _parse_cues(text: str, fmt: str, name: str, labels: _Labels, warnings: list):
+    lines = text.split("\n")
+    begin = 0
+    if fmt == "vtt":
+        head = lines[0] if lines else ""
+        if not (head.startswith("WEBVTT") and (len(head) == 6 or head[6] in " \t")):
+            raise TranscriptError(name, 1, f"expected the header 'WEBVTT' on the first line, found {head.strip()[:60]!r}")
+        begin = 1
+        while begin < len(lines) and lines[begin].strip():  # header metadata lines
+            begin += 1
+    cues = []  # (line of timing, t0, t1, payload lines, line of payload start)
+    last_t0, disorder = -math.inf, []
+    for i, block in _blocks(lines, begin):
+        first = block[0].strip()
+        if fmt == "vtt" and (first.split(None, 1)[0] if first else "") in ("NOTE", "STYLE", "REGION"):
+            continue
+        if "-->" in block[0]:
+            k = 0
+        elif len(block) > 1 and "-->" in block[1]:
+            k = 1
+            if fmt == "srt" and not first.isdigit():
+                raise TranscriptError(name, i + 1, f"expected a cue number like '12' followed by a timing line, "
+                                                   f"found {first[:80]!r}")
+        elif fmt == "srt" and first.isdigit():
+            found = block[1] if len(block) > 1 else "(a blank line)"
+            raise _timing_error(name, i + 2, found, fmt)
+        elif fmt == "srt":
+            raise TranscriptError(name, i + 1, f"expected a cue number like '12' followed by a timing line "
+                                               f"like '00:01:02,000 --> 00:01:05,500', found {first[:80]!r}")
+        elif len(block) > 1 and not any(c.isspace() for c in first):
+            raise _timing_error(name, i + 2, block[1], fmt)  # line 1 reads as a cue identifier
+        else:
+            raise _timing_error(name, i + 1, block[0], fmt)
+        m = _TIMING.fullmatch(block[k].rstrip())
+        if m is None:
+            raise _timing_error(name, i + k + 1, block[k], fmt)
+        t0, t1 = _seconds(m.group("a")), _seconds(m.group("b"))
+        if t1 < t0:
+            raise TranscriptError(name, i + k + 1, f"the cue ends ({m.group('b')}) before it starts ({m.group('a')}); "
+                                                   "expected an end time at or after the start time")
+        if t0 < last_t0:
+            disorder.append(i + k + 1)
+        last_t0 = t0
+        cues.append((i + k + 1, t0, t1, block[k + 1:], i + k + 2))
+    if not cues:
+        raise TranscriptError(name, None, "the file holds no cues; expected blocks like "
+                              "'00:01:02.000 --> 00:01:05.500' followed by 'Speaker: text'")
+    if disorder:
+        warnings.append(Problem(name, disorder[0], None,
+                                f"cue times go backwards ({len(disorder)} time(s), first here); kept in file order",
+                                "warning"))
+    # pieces: [line, t0, t1, speaker or None, candidate label or None, text, raw text]
+    pieces = []
+    counts: Counter = Counter()
+    for tline, t0, t1, payload, pline in cues:
+        joined = "\n".join(payload)
+        pos, voice = 0, None
+        chunks = []
+        if "<v" in joined:
+            for m in _VOICE.finditer(joined):
+                chunks.append((joined[pos:m.start()], voice))
+                voice = (m.group("name") or "").strip() or None if m.group(0) != "</v>" else None
+                pos = m.end()
+        chunks.append((joined[pos:], voice))
+        for chunk, voice in chunks:
+            if voice is not None:
+                voice = _clean_payload(voice)
+                pieces.append([pline, t0, t1, voice, None, _clean_payload(chunk), None])
+                counts[voice] += 2  # voice tags are always speakers
+                continue
+            for raw in chunk.split("\n"):
+                clean = _clean_payload(raw)
+                if not clean:
+                    continue
+                m = _PAYLOAD_LABEL.match(clean)
+                if m is not None:
+                    lab = m.group("label").strip()
+                    counts[lab] += 1
+                    pieces.append([pline, t0, t1, None, lab, clean[m.end():].strip(), clean])
+                else:
+                    pieces.append([pline, t0, t1, None, None, clean, clean])
+    ok = labels.accepted(counts, set()) if counts else set()
+    for p in pieces:
+        if p[4] is not None:
+            if p[4] in ok:
+                p[3] = p[4]
+            else:
+                warnings.append(_not_a_label_warning(name, p[0], p[4]))
+                p[5] = p[6]
+    # merge consecutive pieces of one speaker into turns
+    merged = []  # [speaker, t0, t1, [texts], line]
+    for line, t0, t1, spk, _, txt, _ in pieces:
+        if spk is None:
+            if not merged:
+                if not txt:
+                    continue
+                raise TranscriptError(name, line, f"cue text without a speaker before any cue names one: "
+                                                  f"{txt[:60]!r}; expected 'Name: text' or '<v Name>text</v>'")
+            cur = merged[-1]
+        elif merged and merged[-1][0] == spk:
+            cur = merged[-1]
+        else:
+            cur = [spk, t0, t1, [], line]
+            merged.append(cur)
+        if txt:
+            cur[3].append(txt)
+        cur[2] = max(cur[2], t1)
+    # render the document text: one paragraph per turn
+    parts, turns, pos = [], [], 0
+    for spk, t0, t1, texts, line in merged:
+        if not texts:
+            warnings.append(Problem(name, line, None, f"'{spk}:' has no text; turn skipped", "warning"))
+            continue
+        body = " ".join(texts)
+        prefix = f"[{_clock(t0)}] {spk}: "
+        if parts:
+            parts.append("\n")
+            pos += 1
+        parts.append(prefix)
+        pos += len(prefix)
+        turns.append((spk, pos, pos + len(body), t0, t1, body))
+        parts.append(body)
+        parts.append("\n")
+        pos += len(body) + 1
+    return "".join(parts), turns
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def _detect(text: str, suffix: str | None) -> str:
+    head = text.lstrip("\ufeff")
+    if head.startswith("WEBVTT"):
+        return "vtt"
+    fmt = _SUFFIX_FORMAT.get((suffix or "").lower())
+    if fmt in ("srt", "vtt"):
+        return fmt
+    lines = [s for s in head.lstrip().split("\n", 3)[:2]]
+    if len(lines) == 2 and lines[0].strip().isdigit() and "-->" in lines[1]:
+        return "srt"
+    if fmt is None and lines and "-->" in lines[0] and _TIMING.fullmatch(lines[0].rstrip()):
+        return "srt"
+    return "txt"
+
+
+def _segments_frame(turns, *, doc_id, labels: _Labels, split):
+    rows = {c: [] for c in SEGMENT_COLUMNS}
+    tokenizer = None
+    if split == "sentence":
+        from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+        tokenizer = PunktSentenceTokenizer()
+    roles = {}
+    for n, (spk, s, e, t0, t1, body) in enumerate(turns, start=1):
+        if spk not in roles:
+            roles[spk] = labels.role_and_pid(spk)
+        role, pid = roles[spk]
+        base = f"{doc_id}-t{n:03d}"
+        if tokenizer is None:
+            pieces = [(base, s, e, body)]
+        else:
+            pieces = [(f"{base}-s{j:02d}", s + a, s + b, body[a:b])
+                      for j, (a, b) in enumerate(tokenizer.span_tokenize(body), start=1)]
+        for sid, a, b, t in pieces:
+            rows["segment_id"].append(sid)
+            rows["participant_id"].append(pid)
+            rows["speaker"].append(spk)
+            rows["speaker_role"].append(role)
+            rows["turn"].append(n)
+            rows["start"].append(a)
+            rows["end"].append(b)
+            rows["time_start"].append(t0)
+            rows["time_end"].append(t1)
+            rows["text"].append(t)
+    n = len(rows["segment_id"])
+    out = pd.DataFrame({
+        "segment_id": pd.array(rows["segment_id"], dtype="string"),
+        "doc_id": pd.array([doc_id] * n, dtype="string"),
+        "participant_id": pd.array(rows["participant_id"], dtype="string"),
+        "speaker": pd.array(rows["speaker"], dtype="string"),
+        "speaker_role": pd.array(rows["speaker_role"], dtype="string"),
+        "turn": np.asarray(rows["turn"], dtype=np.int64),
+        "start": np.asarray(rows["start"], dtype=np.int64),
+        "end": np.asarray(rows["end"], dtype=np.int64),
+        "time_start": np.asarray(rows["time_start"], dtype=float),
+        "time_end": np.asarray(rows["time_end"], dtype=float),
+        "text": pd.array(rows["text"], dtype="string"),
+    })
+    return out
+
+
+def parse_transcript(
+    text: str,
+    *,
+    format: str | None = None,
+    doc_id: str,
+    split: str | None = None,
+    interviewer_labels=None,
+    speaker_map: dict | None = None,
+    display_path: str | None = None,
+    _encoding: str | None = None,
+    _warnings: list | None = None,
+) -> Document:
+    """Segment a transcript that is already in memory.
+
+    Parameters
+    ----------
+    text : str
+        The transcript. Line ends (``\\r\\n``, ``\\r``) are normalised to ``\\n`` and a leading
+        byte-order mark is removed.
+    format : {"txt", "vtt", "srt"} or None
+        The format; None detects it from the content (a ``WEBVTT`` header means WebVTT, a first
+        block ``1`` / ``00:00:01,000 --> ...`` means SRT, anything else plain text).
+    doc_id : str
+        Identifier of the document; segment ids are ``f"{doc_id}-t{turn:03d}"``.
+    split, interviewer_labels, speaker_map, display_path
+        As in :func:`read_transcript`.
+
+    Returns
+    -------
+    Document
+        The normalised text, the segments frame and any warnings.
+
+    Examples
+    --------
+    >>> doc = parse_transcript("Interviewer: Hi.\\nP07: Hello. It was fine.\\n", format="txt", doc_id="P07")
+    >>> doc.segments[["segment_id", "speaker_role", "start", "end", "text"]].values.tolist()
+    [['P07-t001', 'interviewer', 13, 16, 'Hi.'], ['P07-t002', 'participant', 22, 41, 'Hello. It was fine.']]
+    """
+    name = display_path or doc_id
+    if not isinstance(text, str):
+        raise JourneylabError(f"parse_transcript(): `text` must be a str, got {type(text).__name__}.")
+    if format is not None:
+        check_choice(format, arg="format", func="parse_transcript", choices=FORMATS)
+    check_choice(split, arg="split", func="read_transcript", choices=[None, "turn", "sentence"])
+    text = _normalise(text)
+    if not text.strip():
+        raise TranscriptError(name, None, "the file is empty; expected a transcript with speaker turns")
+    fmt = format or _detect(text, None)
+    warnings = list(_warnings or [])
+    labels = _Labels(interviewer_labels, speaker_map)
+    if fmt == "txt":
+        doc_text, turns = _parse_txt(text, name, labels, warnings)
+    else:
+        doc_text, turns = _parse_cues(text, fmt, name, labels, warnings)
+    if not turns:
+        raise TranscriptError(name, None, "no speaker turn with text; expected turns like 'P07: ...'")
+    segments = _segments_frame(turns, doc_id=str(doc_id), labels=labels, split=split)
+    return Document(doc_id=str(doc_id), path=display_path, format=fmt, encoding=_encoding, text=doc_text,
+                    segments=segments, warnings=warnings)
+
+
+def read_document(
+    path,
+    *,
+    doc_id: str | None = None,
+    split: str | None = None,
+    interviewer_labels=None,
+    speaker_map: dict | None = None,
+    display_path: str | None = None,
+) -> Document:
+    """Read a transcript file into a :class:`Document` (text, segments, warnings).
+
+    Takes the same arguments as :func:`read_transcript`, which returns only the segments.
+
+    Returns
+    -------
+    Document
+        ``doc_id``, ``path``, ``format``, ``encoding``, ``text`` (the normalised text the offsets
+        refer to), ``segments``, ``warnings``.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> doc = jl.read_document(jl.datasets.sample_study_path() / "transcripts" / "P01.txt")  # doctest: +SKIP
+    >>> row = doc.segments.iloc[1]                                                             # doctest: +SKIP
+    >>> doc.text[row.start:row.end] == row.text                                                # doctest: +SKIP
+    True
+    """
+    check_path(path, arg="path", func="read_document")
+    p = Path(path)
+    name = display_path or p.name
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise TranscriptError(name, None, "file not found; expected a .txt, .vtt or .srt transcript") from None
+    except OSError as exc:
+        raise TranscriptError(name, None, f"cannot read the file: {exc.strerror or exc}") from None
+    if not data.strip():
+        raise TranscriptError(name, None, "the file is empty; expected a transcript with speaker turns")
+    text, encoding, warnings = _decode(data, name)
+    text = _normalise(text)
+    fmt = _detect(text, p.suffix)
+    return parse_transcript(text, format=fmt, doc_id=str(doc_id) if doc_id is not None else p.stem, split=split,
+                            interviewer_labels=interviewer_labels, speaker_map=speaker_map,
+                            display_path=name if display_path is None else display_path, _encoding=encoding,
+                            _warnings=warnings)
+
+
+def read_transcript(
+    path,
+    *,
+    doc_id: str | None = None,
+    split: str | None = None,
+    interviewer_labels=None,
+    speaker_map: dict | None = None,
+    display_path: str | None = None,
+) -> pd.DataFrame:
+    """Read an interview transcript (plain text, WebVTT or SRT) into a segments frame.
+
+    Parameters
+    ----------
+    path : str or Path
+        The transcript file. The format is detected from the extension (``.txt``, ``.vtt``,
+        ``.srt``) and the content (a ``WEBVTT`` header always means WebVTT).
+    doc_id : str, optional
+        Identifier of the document; default the file stem (``P07`` for ``P07.vtt``).
+    split : {None, "turn", "sentence"}, default None
+        None or ``"turn"``: one row per speaker turn. ``"sentence"``: each turn split into
+        sentences with NLTK's untrained ``PunktSentenceTokenizer`` (needs no downloaded data);
+        ids get a ``-s01`` suffix and offsets point at each sentence.
+    interviewer_labels : list of str, optional
+        Speaker labels (case-insensitive) of the research team. Default: Interviewer, Moderator,
+        Facilitator, Researcher, Int, I.
+    speaker_map : dict, optional
+        ``{label: participant_id}``, e.g. ``{"Maya Okafor": "P01"}`` for a Zoom export that names
+        people. Labels not in the map are their own participant id.
+    display_path : str, optional
+        How to name the file in messages (``transcripts/p07.vtt``); default the file name.
+
+    Returns
+    -------
+    DataFrame
+        One row per speaker turn (or sentence), in document order:
+
+        - ``segment_id`` (str): ``f"{doc_id}-t{turn:03d}"`` (``-s01`` appended per sentence);
+          the same input always gives the same ids.
+        - ``doc_id`` (str): the document.
+        - ``participant_id`` (str): the speaker's participant id; ``<NA>`` for interviewer turns.
+        - ``speaker`` (str): the label as written.
+        - ``speaker_role`` (str): ``"interviewer"`` or ``"participant"``.
+        - ``turn`` (int64): 1-based index of the speaker turn in the document.
+        - ``start``, ``end`` (int64): character offsets (end exclusive) into the document's
+          normalised text (:attr:`Document.text`): ``doc.text[start:end] == text``.
+        - ``time_start``, ``time_end`` (float): seconds from the start of the recording; NaN
+          when the format has no times (plain text has at most ``time_start``).
+        - ``text`` (str): what was said.
+
+    Raises
+    ------
+    JourneylabError
+        (:class:`TranscriptError`) naming the file and line: empty file, undecodable bytes, NUL
+        bytes, no speaker label, text before the first label, a malformed cue timing, a cue that
+        ends before it starts. Warnings (cp1252 decoding, times going backwards, a label seen
+        only once) are in :attr:`Document.warnings` (see :func:`read_document`).
+
+    Notes
+    -----
+    Plain text: a turn starts at a line ``Label: text`` (optionally ``[00:01:02] Label:`` or
+    ``00:01:02 Label:``) and runs over the following lines until the next label; its offsets
+    point at the utterance with surrounding whitespace stripped. WebVTT/SRT: consecutive cues of
+    one speaker are merged into one turn (Zoom splits long turns), a cue without a label
+    continues the previous speaker, and the document text is a rendered transcript, one paragraph
+    per turn: ``[00:01:02] P07: merged cue texts``. See ``docs/transcripts.md``.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> seg = jl.read_transcript(jl.datasets.sample_study_path() / "transcripts" / "P01.txt")  # doctest: +SKIP
+    >>> seg.loc[seg.speaker_role == "participant", "text"].head()                            # doctest: +SKIP
+    """
+    return read_document(path, doc_id=doc_id, split=split, interviewer_labels=interviewer_labels,
+                         speaker_map=speaker_map, display_path=display_path).segments

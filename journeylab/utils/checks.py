@@ -1,0 +1,78 @@
+"""Argument checks shared by the public functions (private)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from ..errors import JourneylabError
+
+
+def check_frame(
+    obj,
+    *,
+    arg: str,
+    func: str,
+    required: Iterable[str] = (),
+    allow_empty: bool = False,
+    hint: str = "",
+    dask: bool = False,
+) -> pd.DataFrame:
+    """Check that ``obj`` is a DataFrame with the ``required`` columns.
+
+    Raises a :class:`JourneylabError` naming the function, the argument, what was expected and
+    what was found. Returns ``obj`` unchanged so callers can write ``df = check_frame(df, ...)``.
+    ``dask=True`` (functions that also take a Dask frame, checked by the caller) only changes
+    the wording of the wrong-type message.
+    """
+    if not isinstance(obj, pd.DataFrame):
+        if type(obj).__module__.startswith("dask"):
+            raise JourneylabError(
+                f"{func}(): argument `{arg}` is a Dask {type(obj).__name__}; {func}() takes a pandas DataFrame: "
+                f"compute it first (`{arg}.compute()`; docs/scale.md lists the functions that take Dask frames)."
+            )
+        kind = "a pandas or Dask DataFrame" if dask else "a pandas DataFrame"
+        raise JourneylabError(f"{func}(): argument `{arg}` must be {kind}, got {type(obj).__name__}.")
+    missing = [c for c in required if c not in obj.columns]
+    if missing:
+        found = ", ".join(map(str, obj.columns[:20])) or "(no columns)"
+        msg = (
+            f"{func}(): argument `{arg}` is missing column(s) {', '.join(repr(m) for m in missing)}; "
+            f"found: {found}."
+        )
+        if hint:
+            msg += " " + hint
+        raise JourneylabError(msg)
+    if not allow_empty and len(obj) == 0:
+        raise JourneylabError(f"{func}(): argument `{arg}` is empty (0 rows); expected at least one row.")
+    return obj
+
+
+def check_choice(value, *, arg: str, func: str, choices: Iterable) -> None:
+    """Raise a clear error if ``value`` is not one of ``choices``."""
+    choices = list(choices)
+    if value not in choices:
+        raise JourneylabError(
+            f"{func}(): `{arg}` must be one of {', '.join(map(repr, choices))}; got {value!r}."
+        )
+
+
+def check_path(obj, *, arg: str, func: str):
+    """Raise a clear error unless ``obj`` is a str or path-like (not empty); return it."""
+    import os
+
+    if not isinstance(obj, (str, os.PathLike)) or (isinstance(obj, str) and not obj.strip()):
+        found = repr(obj) if isinstance(obj, str) else type(obj).__name__
+        raise JourneylabError(f"{func}(): argument `{arg}` must be a file path (str or pathlib.Path), got {found}.")
+    return obj
+
+
+def check_study(obj, *, func: str, arg: str = "study"):
+    """Raise a clear error unless ``obj`` is a :class:`journeylab.Study`; return it."""
+    from ..study.load import Study
+
+    if not isinstance(obj, Study):
+        raise JourneylabError(
+            f"{func}(): `{arg}` must be a journeylab Study (jl.load_study(...)), got {type(obj).__name__}."
+        )
+    return obj

@@ -28,8 +28,9 @@ class Problem:
         Column name, when the problem concerns one.
     message : str
         What was expected and what was found.
-    severity : {"error", "warning"}
-        Errors make :func:`journeylab.load_study` raise; warnings are reported only.
+    severity : {"error", "warning", "info"}
+        Errors make :func:`journeylab.load_study` raise; warnings are reported only; info says
+        how something was read (e.g. the encoding detected in a CSV) and needs no action.
     """
 
     file: str

@@ -13,11 +13,14 @@ def _validate(args) -> int:
 
     problems = validate_study(args.path)
     errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity != "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    infos = [p for p in problems if p.severity not in ("error", "warning")]
     for p in errors:
         print(f"error: {p}")
     for p in warnings:
         print(f"warning: {p}")
+    for p in infos:
+        print(f"info: {p}")
     if errors:
         print(f"\n{args.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
         return 1

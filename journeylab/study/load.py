@@ -33,10 +33,12 @@ from ..utils.checks import check_path
 from ..errors import JourneylabError, Problem, StudyError
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
-TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt"}
+TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt", ".docx", ".odt"}
+TRANSCRIPT_KEYS = {"speaker_labels", "moderator_pattern"}
 EVENT_FILES = ["events.parquet", "events.csv.gz", "events.csv"]
 CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo"]
 CODING_ORIGINS = {"manual", "rule", "model"}
+SOURCE_COLUMNS = ["file", "format", "encoding", "rows"]
 
 # canonical column -> default name; study.yml `columns:` may rename each per file
 CANONICAL = {
@@ -54,12 +56,16 @@ class _Collector:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.sources: list[dict] = []  # one row per file read (Study.sources)
 
     def error(self, file: str, message: str, line: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(file, line, column, message, "error"))
 
     def warn(self, file: str, message: str, line: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(file, line, column, message, "warning"))
+
+    def info(self, file: str, message: str, line: int | None = None, column: str | None = None) -> None:
+        self.problems.append(Problem(file, line, column, message, "info"))
 
     @property
     def n_errors(self) -> int:
@@ -87,10 +93,10 @@ def _yaml_line(root: yaml.Node | None, *keys: Any) -> int | None:
     return line
 
 
-def _csv_line_numbers(path: Path, opener=open) -> list[int]:
+def _csv_line_numbers(path: Path, opener=open, encoding: str = "utf-8-sig") -> list[int]:
     """Line number (1-based) on which each data record of a CSV starts (header is line 1)."""
     starts = []
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+    with opener(path, "rt", encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
         prev = 0
         for i, _ in enumerate(reader):
@@ -100,10 +106,10 @@ def _csv_line_numbers(path: Path, opener=open) -> list[int]:
     return starts
 
 
-def _unclosed_quote_line(path: Path, opener=open) -> int | None:
+def _unclosed_quote_line(path: Path, opener=open, encoding: str = "utf-8-sig") -> int | None:
     """Line on which the CSV record holding a never-closed quote starts (the last record)."""
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        with opener(path, "rt", encoding=encoding, newline="") as fh:
             reader = csv.reader(fh)
             start = prev = 0
             for _ in reader:
@@ -116,20 +122,93 @@ def _unclosed_quote_line(path: Path, opener=open) -> int | None:
 class _LineMap:
     """Maps a data row index to its CSV line, computed only when a problem needs it."""
 
-    def __init__(self, path: Path, opener=open) -> None:
-        self.path, self.opener, self._lines = path, opener, None
+    def __init__(self, path: Path, opener=open, encoding: str = "utf-8-sig") -> None:
+        self.path, self.opener, self.encoding, self._lines = path, opener, encoding, None
 
     def __call__(self, row: int) -> int:
         if self.opener is None:  # parquet: report the row number (header-less, 1-based)
             return row + 1
         if self._lines is None:
             try:
-                self._lines = _csv_line_numbers(self.path, self.opener)
+                self._lines = _csv_line_numbers(self.path, self.opener, self.encoding)
             except (csv.Error, UnicodeDecodeError):
                 self._lines = []
         if row < len(self._lines):
             return self._lines[row]
         return row + 2
+
+#: How an encoding is named in messages.
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
+                   "cp1252": "cp1252"}
+
+
+def _sniff_encoding(head: bytes, rel: str, col: _Collector) -> tuple[str | None, str | None]:
+    """The encoding of a CSV from its first bytes (byte-order marks, NUL patterns), and its display name.
+
+    UTF-8 (with or without a byte-order mark) is read as ``utf-8-sig``; a file that then turns out
+    not to be UTF-8 is retried as Windows-1252 by :func:`_fallback_cp1252`.
+    """
+    if head[:3] == b"\xef\xbb\xbf":
+        col.info(rel, "read as UTF-8 with a byte-order mark (as Excel's 'CSV UTF-8' saves it)")
+        return "utf-8-sig", "UTF-8 with BOM"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        order = "LE" if head[:2] == b"\xff\xfe" else "BE"
+        col.info(rel, f"read as UTF-16 {order} (byte-order mark found; as Excel's 'Unicode text' saves it)")
+        return "utf-16", f"UTF-16 {order} with BOM"
+    if b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 4 and odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+            col.warn(rel, "read as UTF-16 LE: the file has no byte-order mark but every other byte is 0 "
+                     "(check the text; re-save it as CSV UTF-8)")
+            return "utf-16-le", "UTF-16 LE"
+        if len(head) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+            col.warn(rel, "read as UTF-16 BE: the file has no byte-order mark but every other byte is 0 "
+                     "(check the text; re-save it as CSV UTF-8)")
+            return "utf-16-be", "UTF-16 BE"
+        nul = head.find(b"\x00")
+        col.error(rel, f"the file contains NUL bytes (first at byte offset {nul}) and is neither UTF-8 nor "
+                  "UTF-16 text; expected a CSV (is it a spreadsheet saved as .xlsx/binary? Save it as CSV UTF-8)",
+                  line=head.count(b"\n", 0, nul) + 1)
+        return None, None
+    return "utf-8-sig", "UTF-8"
+
+
+def _read_all(path: Path, opener) -> bytes:
+    with opener(path, "rb") as fh:
+        return fh.read()
+
+
+def _bad_byte_line(path: Path, opener, encoding: str) -> int | None:
+    try:
+        _read_all(path, opener).decode(encoding)
+    except UnicodeDecodeError as exc:
+        data = exc.object
+        if encoding.startswith("utf-16"):
+            return data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        return data.count(b"\n", 0, exc.start) + 1
+    except (OSError, EOFError):
+        return None
+    return None
+
+
+def _fallback_cp1252(path: Path, opener, rel: str, col: _Collector) -> str | None:
+    """A CSV that is not UTF-8: read it as Windows-1252 with a warning, or report the undecodable byte."""
+    data = _read_all(path, opener)
+    try:
+        data.decode("utf-8-sig")
+        return "utf-8-sig"  # pragma: no cover - pandas found a decode error the full decode does not
+    except UnicodeDecodeError as exc:
+        bad, line = exc.start, data.count(b"\n", 0, exc.start) + 1
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        col.error(rel, f"cannot decode the file: byte 0x{data[exc.start]:02x} at byte offset {exc.start} is valid "
+                  f"neither in UTF-8 (first invalid byte: offset {bad}, line {line}) nor in Windows-1252 "
+                  "(cp1252); re-save the file as CSV UTF-8", line=data.count(b"\n", 0, exc.start) + 1)
+        return None
+    col.warn(rel, f"not valid UTF-8 (byte 0x{data[bad]:02x} at byte offset {bad}); read as Windows-1252 (cp1252), "
+             "as older Excel saves CSV — check accented letters, or re-save the file as CSV UTF-8", line=line)
+    return "cp1252"
 
 
 def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | None, _LineMap | None]:
@@ -149,6 +228,7 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
         except Exception as exc:  # pyarrow raises many types
             col.error(rel, f"cannot read the parquet file: {exc}")
             return None, None
+        col.sources.append({"file": rel, "format": "parquet", "encoding": pd.NA, "rows": len(df)})
         return df, _LineMap(path, None)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -157,21 +237,26 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
     except (OSError, EOFError) as exc:
         col.error(rel, f"cannot read the file: {exc}")
         return None, None
-    if b"\x00" in raw_head:
-        col.error(rel, "the file contains NUL bytes; expected a UTF-8 text CSV (is it a spreadsheet saved as binary?)")
+    encoding, shown = _sniff_encoding(raw_head, rel, col)
+    if encoding is None:
         return None, None
+    compression = "gzip" if opener is gzip.open else None
     try:
-        df = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            encoding="utf-8-sig",
-            compression="gzip" if opener is gzip.open else None,
-            skipinitialspace=False,
-        )
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding=encoding,
+                             compression=compression, skipinitialspace=False)
+        except UnicodeDecodeError:
+            if encoding != "utf-8-sig":
+                raise
+            encoding = _fallback_cp1252(path, opener, rel, col)
+            if encoding is None:
+                return None, None
+            shown = _ENCODING_NAMES[encoding]
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding=encoding,
+                             compression=compression, skipinitialspace=False)
     except UnicodeDecodeError as exc:
-        col.error(rel, f"byte {exc.start}: not valid UTF-8 ({exc.reason}); save the file as UTF-8")
+        col.error(rel, f"cannot decode the file as {_ENCODING_NAMES.get(encoding, encoding)} ({exc.reason}); "
+                  "re-save it as CSV UTF-8", line=_bad_byte_line(path, opener, encoding))
         return None, None
     except pd.errors.EmptyDataError:
         col.error(rel, "the file is empty; expected a header line and at least one row")
@@ -186,17 +271,19 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
                       "check for an unquoted comma or a missing one", line=int(m.group(2)))
         elif "EOF inside string" in msg:
             col.error(rel, "a quote (\") opened here is never closed, so the rest of the file reads as one "
-                      "field; check for an unbalanced quote", line=_unclosed_quote_line(path, opener))
+                      "field; check for an unbalanced quote", line=_unclosed_quote_line(path, opener, encoding))
         else:
             col.error(rel, f"cannot parse the CSV ({msg.strip()}); check for an unbalanced quote")
         return None, None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         col.error(rel, f"cannot read the file: {exc}")
         return None, None
+    col.sources.append({"file": rel, "format": "csv.gz" if compression else "csv",
+                        "encoding": shown, "rows": len(df)})
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         col.error(rel, "the file has a header but no rows")
-    return df, _LineMap(path, opener)
+    return df, _LineMap(path, opener, encoding)
 
 
 def _rename(df: pd.DataFrame, mapping: dict, rel: str, col: _Collector, required: list[str]) -> pd.DataFrame:
@@ -298,6 +385,7 @@ class _Config:
     columns: dict
     unmapped_events: str
     redaction: dict
+    transcripts: dict = field(default_factory=dict)
 
 
 def _is_str_list(value, *, nested: bool = False) -> bool:
@@ -318,6 +406,8 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
         ("interviewer_labels", _is_str_list, None, "a list of speaker labels"),
         ("redaction", lambda v: isinstance(v, dict), {}, "a mapping {enabled: true, order_pattern: ...}"),
         ("unmapped_events", lambda v: isinstance(v, str), "error", "'error' or 'exclude'"),
+        ("transcripts", lambda v: isinstance(v, dict), {},
+         "a mapping {speaker_labels: false, moderator_pattern: '^(Q:|Interviewer)'}"),
     ]
     for key, ok, default, what in expect:
         if raw.get(key) is not None and not ok(raw[key]):
@@ -341,7 +431,46 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
                   line=_yaml_line(root, "survey", "nps"))
         survey["nps"] = "nps"
     raw["survey"] = survey
+    raw["transcripts"] = _check_transcripts(dict(raw.get("transcripts") or {}), root, rel, col)
     return raw
+
+
+def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:
+    """Check study.yml's ``transcripts:`` section; return it with bad values removed."""
+    import re
+
+    for key in list(tr):
+        if key not in TRANSCRIPT_KEYS:
+            col.error(rel, f"transcripts: unknown key {key!r}; expected {', '.join(sorted(TRANSCRIPT_KEYS))}",
+                      line=_yaml_line(root, "transcripts", key))
+            del tr[key]
+    labels = tr.get("speaker_labels", True)
+    if not isinstance(labels, bool):
+        col.error(rel, f"transcripts speaker_labels: expected true (turns start with 'Name: ') or false (one "
+                  f"paragraph per turn, no labels), found {labels!r}", line=_yaml_line(root, "transcripts", "speaker_labels"))
+        tr.pop("speaker_labels")
+        labels = True
+    pattern = tr.get("moderator_pattern")
+    if pattern is not None:
+        line = _yaml_line(root, "transcripts", "moderator_pattern")
+        if not isinstance(pattern, str) or not pattern:
+            col.error(rel, f"transcripts moderator_pattern: expected a regular expression such as "
+                      f"'^(Q:|Interviewer)', found {pattern!r}", line=line)
+            tr.pop("moderator_pattern")
+        else:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                col.error(rel, f"transcripts moderator_pattern: {pattern!r} is not a valid regular expression "
+                          f"({exc})", line=line)
+                tr.pop("moderator_pattern")
+            else:
+                if labels:
+                    col.error(rel, "transcripts moderator_pattern: applies only to transcripts without speaker "
+                              "labels; add `speaker_labels: false`, or (with labels) list the moderator's label "
+                              "under `interviewer_labels:`", line=line)
+                    tr.pop("moderator_pattern")
+    return tr
 
 
 def _parse_config(path: Path, col: _Collector) -> _Config | None:
@@ -486,6 +615,7 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         nps_column=str(survey.get("nps", "nps")), personas=list(raw.get("personas") or []),
         interviewer_labels=list(raw.get("interviewer_labels") or DEFAULT_INTERVIEWER_LABELS),
         columns=columns, unmapped_events=unmapped, redaction=dict(redaction),
+        transcripts=dict(raw.get("transcripts") or {}),
     )
 
 
@@ -529,9 +659,17 @@ class Study:
     redactions : DataFrame
         Where PII was replaced (kind, placeholder, positions) — never the PII itself.
     problems : list of Problem
-        Warnings found while loading (errors make loading fail).
+        Warnings and information found while loading (errors make loading fail), e.g. the
+        encoding a CSV was read in when it is not plain UTF-8.
     exclusions : DataFrame
         What was left out and why: ``file``, ``rows``, ``reason``.
+    redacted : bool
+        Whether personal information was replaced on load.
+    sources : DataFrame
+        One row per file read: ``file`` (relative to the study folder), ``format`` (``csv``,
+        ``csv.gz``, ``parquet``, ``txt``, ``vtt``, ``srt``, ``docx``, ``odt``), ``encoding`` (as
+        detected: ``UTF-8``, ``UTF-8 with BOM``, ``UTF-16 LE with BOM``, ``cp1252``...; ``<NA>``
+        for parquet, .docx and .odt), ``rows`` (rows, or segments of a transcript).
     """
 
     path: Path
@@ -558,6 +696,7 @@ class Study:
     problems: list = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "rows", "reason"]))
     redacted: bool = True
+    sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SOURCE_COLUMNS))
 
     @property
     def stage_touchpoints(self) -> dict:
@@ -713,22 +852,30 @@ def _load_events(root: Path, cfg: _Config, col: _Collector, exclusions: list) ->
     return df.reset_index(drop=True)
 
 
+_TRANSCRIPT_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16 with BOM",
+                         "cp1252": "cp1252"}
+
+
 def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Collector):
     from . import transcripts as tr
 
     folder = root / "transcripts"
     seg_frames, doc_rows = [], []
     if not folder.is_dir():
-        col.error("transcripts/", "folder not found; expected one file per interview (.txt, .vtt or .srt)")
+        col.error("transcripts/", "folder not found; expected one file per interview (.txt, .vtt, .srt, .docx "
+                  "or .odt)")
         return pd.DataFrame(), pd.DataFrame()
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     for p in files:
         rel = f"transcripts/{p.name}"
         if p.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-            col.warn(rel, f"skipped: expected a .txt, .vtt or .srt transcript, found '{p.suffix}'")
+            col.warn(rel, f"skipped: expected a .txt, .vtt, .srt, .docx or .odt transcript, found '{p.suffix}'"
+                     + (" (re-save an old Word .doc as .docx)" if p.suffix.lower() == ".doc" else ""))
             continue
         try:
-            doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel)
+            doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
+                                   speaker_labels=cfg.transcripts.get("speaker_labels", True),
+                                   moderator_pattern=cfg.transcripts.get("moderator_pattern"))
         except tr.TranscriptError as exc:
             col.problems.append(exc.to_problem())
             continue
@@ -738,6 +885,12 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             continue
         for w in doc.warnings:
             col.problems.append(w)
+        if doc.encoding in ("utf-16", "utf-8-sig"):
+            col.info(rel, "read as " + ("UTF-16 (byte-order mark found)" if doc.encoding == "utf-16"
+                                        else "UTF-8 with a byte-order mark"))
+        col.sources.append({"file": rel, "format": doc.format,
+                            "encoding": _TRANSCRIPT_ENCODINGS.get(doc.encoding, doc.encoding or pd.NA),
+                            "rows": len(doc.segments)})
         seg_frames.append(doc.segments)
         pids = doc.segments["participant_id"].dropna().unique().tolist()
         doc_rows.append({"doc_id": doc.doc_id, "path": rel, "format": doc.format, "encoding": doc.encoding,
@@ -875,8 +1028,9 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         csat_scale=cfg.csat_scale, nps_column=cfg.nps_column, personas=cfg.personas,
         participants=participants, survey=survey, events=events, segments=segments, documents=documents,
         codebook=codebook, codings=codings, redactions=redactions,
-        problems=[p for p in col.problems if p.severity == "warning"],
+        problems=[p for p in col.problems if p.severity != "error"],
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
+        sources=pd.DataFrame(col.sources, columns=SOURCE_COLUMNS),
     )
     return study, col
 

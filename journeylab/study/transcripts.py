@@ -1,7 +1,9 @@
 """Interview transcripts → a tidy frame of speaker turns (segments).
 
 Reads plain text with speaker labels, WebVTT (Zoom, Teams, Otter exports, with or without
-``<v Speaker>`` voice tags) and SubRip (``.srt``). Every segment carries ``start``/``end``
+``<v Speaker>`` voice tags), SubRip (``.srt``), and Word (``.docx``) and OpenDocument (``.odt``)
+documents, whose paragraphs are read as the lines of a plain-text transcript. Transcripts without
+speaker labels (one paragraph per turn) are read with ``speaker_labels=False``. Every segment carries ``start``/``end``
 character offsets into the document's *normalised text* (:attr:`Document.text`), so that
 ``doc.text[start:end] == text`` holds for every row: a quote can always be traced back to its
 exact place. The format is described in ``docs/transcripts.md``.
@@ -9,13 +11,13 @@ exact place. The format is described in ``docs/transcripts.md``.
 from __future__ import annotations
 
 __all__ = ["Document", "read_document", "read_transcript", "parse_transcript", "SEGMENT_COLUMNS",
-           "DEFAULT_INTERVIEWER_LABELS", "TranscriptError"]
+           "DEFAULT_INTERVIEWER_LABELS", "TranscriptError", "TRANSCRIPT_SUFFIXES", "MODERATOR"]
 
 import html
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,10 @@ SEGMENT_COLUMNS = ["segment_id", "doc_id", "participant_id", "speaker", "speaker
 DEFAULT_INTERVIEWER_LABELS = ("Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I")
 FORMATS = ("txt", "vtt", "srt")
 _SUFFIX_FORMAT = {".txt": "txt", ".text": "txt", ".vtt": "vtt", ".webvtt": "vtt", ".srt": "srt"}
+#: Word-processor formats: their paragraphs become the lines of a plain-text transcript.
+DOCUMENT_SUFFIXES = {".docx": "docx", ".odt": "odt"}
+#: Every transcript file suffix :func:`read_document` reads.
+TRANSCRIPT_SUFFIXES = tuple(_SUFFIX_FORMAT) + tuple(DOCUMENT_SUFFIXES)
 
 
 class TranscriptError(JourneylabError):
@@ -54,8 +60,8 @@ class Document:
         Identifier of the document (default: the file stem).
     path : str or None
         Where it came from (``display_path`` when given).
-    format : {"txt", "vtt", "srt"}
-        The format it was read as.
+    format : {"txt", "vtt", "srt", "docx", "odt"}
+        The format it was read as (``docx``/``odt``: the paragraphs, read as plain text).
     encoding : str or None
         The encoding actually used to decode the file (``utf-8``, ``utf-8-sig`` when it began
         with a byte-order mark, ``utf-16``, or ``cp1252`` with a warning); None for text given in
@@ -227,7 +233,9 @@ def _parse_txt(text: str, name: str, labels: _Labels, warnings: list):
         first = next((i for i, s in enumerate(lines) if s.strip()), 0)
         raise TranscriptError(name, first + 1,
                               "no speaker label found; expected lines like 'P07: ...' or 'Interviewer: ...' "
-                              f"(optionally after a time, '[00:01:02] P07: ...'), found {lines[first].strip()[:60]!r}")
+                              f"(optionally after a time, '[00:01:02] P07: ...'), found {lines[first].strip()[:60]!r}"
+                              " (a transcript without speaker labels, one paragraph per turn, reads with "
+                              "`transcripts: {speaker_labels: false}` in study.yml)")
     ok = labels.accepted(counts, strong)
     starts = []  # (line index, match, label) of accepted turn starts
     for i, m, lab in cands:
@@ -421,6 +429,143 @@ def _parse_cues(text: str, fmt: str, name: str, labels: _Labels, warnings: list)
     return "".join(parts), turns
 
 
+
+# ----------------------------------------------------------------------------- transcripts without labels
+
+_LEAD_TIME = re.compile(rf"[ \t]*(?:\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)|(?P<c>\d{{1,3}}:\d{{1,2}}:\d{{1,2}}(?:[.,]\d{{1,3}})?))[ \t]+")
+#: The speaker name given to the moderator's turns in a transcript without speaker labels.
+MODERATOR = "Moderator"
+
+
+def _parse_unlabelled(text: str, name: str, participant: str, moderator, warnings: list):
+    """One turn per non-empty line; a line matching ``moderator`` is the moderator's."""
+    turns = []
+    pos = 0
+    last_time, disorder = -math.inf, []
+    for i, line in enumerate(text.split("\n")):
+        stripped = line.strip()
+        if stripped:
+            a = pos + (len(line) - len(line.lstrip()))
+            t0 = math.nan
+            m = _LEAD_TIME.match(line)
+            if m is not None and line[m.end():].strip():
+                ts = m.group("a") or m.group("b") or m.group("c")
+                t0 = _seconds(ts)
+                if t0 < last_time:
+                    disorder.append(i + 1)
+                last_time = t0
+                a = pos + m.end()
+                stripped = line[m.end():].strip()
+            spk = MODERATOR if moderator is not None and moderator.search(stripped) else participant
+            turns.append((spk, a, a + len(stripped), t0, math.nan, stripped))
+        pos += len(line) + 1
+    if disorder:
+        warnings.append(Problem(name, disorder[0], None,
+                                f"timestamps go backwards ({len(disorder)} time(s), first here); kept in file order",
+                                "warning"))
+    return text, turns
+
+
+def _check_moderator_pattern(pattern, func: str):
+    if pattern is None:
+        return None
+    if not isinstance(pattern, str) or not pattern:
+        raise JourneylabError(f"{func}(): `moderator_pattern` must be a regular expression (a non-empty str), "
+                              f"got {pattern!r}")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise JourneylabError(f"{func}(): `moderator_pattern` {pattern!r} is not a valid regular expression: "
+                              f"{exc}") from None
+
+
+# ----------------------------------------------------------------------------- .docx / .odt
+
+
+def _word_error(name: str, kind: str, exc) -> TranscriptError:
+    what = {"docx": "a Word document (.docx)", "odt": "an OpenDocument text (.odt)"}[kind]
+    return TranscriptError(name, None, f"cannot be read as {what}: {type(exc).__name__}: {exc}. Is it a file "
+                           "of another type renamed, an old .doc file, or password-protected? Re-save it "
+                           f"as .{kind}, or as plain text (.txt, UTF-8)")
+
+
+def _docx_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
+    import io
+    import zipfile
+
+    import docx  # python-docx: a dependency, imported here because only .docx transcripts need it
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise _word_error(name, "docx", ValueError("the file is not a zip archive"))
+    try:
+        d = docx.Document(io.BytesIO(data))
+        paragraphs = [p.text for p in d.paragraphs]
+        n_tables = len(d.tables)
+        n_pictures = len(d.inline_shapes)
+    except Exception as exc:  # python-docx raises KeyError, PackageNotFoundError, XML errors...
+        raise _word_error(name, "docx", exc) from None
+    return paragraphs, n_tables, n_pictures
+
+
+def _odt_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
+    import io
+    import zipfile
+
+    from odf import opendocument, teletype  # odfpy: a dependency, needed only for .odt transcripts
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise _word_error(name, "odt", ValueError("the file is not a zip archive"))
+    try:
+        doc = opendocument.load(io.BytesIO(data))
+        body = doc.text
+    except Exception as exc:  # odfpy raises KeyError, xml errors, ...
+        raise _word_error(name, "odt", exc) from None
+    paragraphs, counts = [], {"table": 0, "frame": 0}
+
+    def walk(el):
+        for child in el.childNodes:
+            local = getattr(child, "qname", (None, None))[1]
+            if local in ("p", "h"):
+                paragraphs.append(teletype.extractText(child))
+                counts["frame"] += sum(1 for x in child.getElementsByType(_odf_frame()))
+            elif local in ("list", "list-item", "list-header", "section", "index-body"):
+                walk(child)
+            elif local == "table":
+                counts["table"] += 1
+            elif local == "frame":
+                counts["frame"] += 1
+
+    try:
+        walk(body)
+    except Exception as exc:
+        raise _word_error(name, "odt", exc) from None
+    return paragraphs, counts["table"], counts["frame"]
+
+
+def _odf_frame():
+    from odf.draw import Frame  # odfpy, as above
+
+    return Frame
+
+
+def _word_text(data: bytes, name: str, kind: str) -> tuple[str, list]:
+    """The text of a .docx/.odt: one line per paragraph (line breaks inside a paragraph become spaces)."""
+    paragraphs, n_tables, n_pictures = (_docx_paragraphs if kind == "docx" else _odt_paragraphs)(data, name)
+    lines = [" ".join(p.replace("\r", "\n").replace("\v", "\n").split("\n")) for p in paragraphs]
+    text = "\n".join(lines)
+    warnings = []
+    others = ", ".join(x for x in (f"{n_tables} table(s)" if n_tables else "",
+                                   f"{n_pictures} picture(s)" if n_pictures else "") if x)
+    if not text.strip():
+        raise TranscriptError(name, None, "holds no text paragraphs" + (f" (only {others})" if others else "")
+                              + "; expected one paragraph per turn, like 'P07: ...' (journeylab reads the "
+                              "paragraphs of the document, not tables or pictures)")
+    if n_tables:
+        warnings.append(Problem(name, None, None, f"{n_tables} table(s) not read: journeylab reads the paragraphs "
+                                "outside tables (copy a transcript kept in a table into paragraphs)", "warning"))
+    return text, warnings
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -494,6 +639,8 @@ def parse_transcript(
     interviewer_labels=None,
     speaker_map: dict | None = None,
     display_path: str | None = None,
+    speaker_labels: bool = True,
+    moderator_pattern: str | None = None,
     _encoding: str | None = None,
     _warnings: list | None = None,
 ) -> Document:
@@ -509,7 +656,7 @@ def parse_transcript(
         block ``1`` / ``00:00:01,000 --> ...`` means SRT, anything else plain text).
     doc_id : str
         Identifier of the document; segment ids are ``f"{doc_id}-t{turn:03d}"``.
-    split, interviewer_labels, speaker_map, display_path
+    split, interviewer_labels, speaker_map, display_path, speaker_labels, moderator_pattern
         As in :func:`read_transcript`.
 
     Returns
@@ -534,8 +681,21 @@ def parse_transcript(
         raise TranscriptError(name, None, "the file is empty; expected a transcript with speaker turns")
     fmt = format or _detect(text, None)
     warnings = list(_warnings or [])
+    if not isinstance(speaker_labels, bool):
+        raise JourneylabError(f"parse_transcript(): `speaker_labels` must be True or False, got {speaker_labels!r}")
+    moderator = _check_moderator_pattern(moderator_pattern, "parse_transcript")
+    if moderator is not None and speaker_labels:
+        raise JourneylabError("parse_transcript(): `moderator_pattern` applies to transcripts without speaker "
+                              "labels (speaker_labels=False); with labels, name the moderator's label in "
+                              "`interviewer_labels`")
     labels = _Labels(interviewer_labels, speaker_map)
-    if fmt == "txt":
+    if not speaker_labels:
+        if fmt != "txt":
+            raise JourneylabError(f"parse_transcript(): speaker_labels=False reads plain text (one paragraph per "
+                                  f"turn); {name} is {fmt}, whose cues carry their own speakers")
+        labels.interviewers.add(MODERATOR.casefold())
+        doc_text, turns = _parse_unlabelled(text, name, str(doc_id), moderator, warnings)
+    elif fmt == "txt":
         doc_text, turns = _parse_txt(text, name, labels, warnings)
     else:
         doc_text, turns = _parse_cues(text, fmt, name, labels, warnings)
@@ -554,6 +714,8 @@ def read_document(
     interviewer_labels=None,
     speaker_map: dict | None = None,
     display_path: str | None = None,
+    speaker_labels: bool = True,
+    moderator_pattern: str | None = None,
 ) -> Document:
     """Read a transcript file into a :class:`Document` (text, segments, warnings).
 
@@ -579,18 +741,25 @@ def read_document(
     try:
         data = p.read_bytes()
     except FileNotFoundError:
-        raise TranscriptError(name, None, "file not found; expected a .txt, .vtt or .srt transcript") from None
+        raise TranscriptError(name, None, "file not found; expected a .txt, .vtt, .srt, .docx or .odt "
+                              "transcript") from None
     except OSError as exc:
         raise TranscriptError(name, None, f"cannot read the file: {exc.strerror or exc}") from None
     if not data.strip():
         raise TranscriptError(name, None, "the file is empty; expected a transcript with speaker turns")
-    text, encoding, warnings = _decode(data, name)
+    word = DOCUMENT_SUFFIXES.get(p.suffix.lower())
+    if word is not None:
+        text, warnings = _word_text(data, name, word)
+        encoding, fmt = None, "txt"
+    else:
+        text, encoding, warnings = _decode(data, name)
+        fmt = _detect(text, p.suffix)
     text = _normalise(text)
-    fmt = _detect(text, p.suffix)
-    return parse_transcript(text, format=fmt, doc_id=str(doc_id) if doc_id is not None else p.stem, split=split,
-                            interviewer_labels=interviewer_labels, speaker_map=speaker_map,
-                            display_path=name if display_path is None else display_path, _encoding=encoding,
-                            _warnings=warnings)
+    doc = parse_transcript(text, format=fmt, doc_id=str(doc_id) if doc_id is not None else p.stem, split=split,
+                           interviewer_labels=interviewer_labels, speaker_map=speaker_map,
+                           display_path=name if display_path is None else display_path, speaker_labels=speaker_labels,
+                           moderator_pattern=moderator_pattern, _encoding=encoding, _warnings=warnings)
+    return doc if word is None else replace(doc, format=word)
 
 
 def read_transcript(
@@ -601,6 +770,8 @@ def read_transcript(
     interviewer_labels=None,
     speaker_map: dict | None = None,
     display_path: str | None = None,
+    speaker_labels: bool = True,
+    moderator_pattern: str | None = None,
 ) -> pd.DataFrame:
     """Read an interview transcript (plain text, WebVTT or SRT) into a segments frame.
 
@@ -608,7 +779,10 @@ def read_transcript(
     ----------
     path : str or Path
         The transcript file. The format is detected from the extension (``.txt``, ``.vtt``,
-        ``.srt``) and the content (a ``WEBVTT`` header always means WebVTT).
+        ``.srt``, ``.docx``, ``.odt``) and the content (a ``WEBVTT`` header always means WebVTT).
+        A ``.docx`` (Word) or ``.odt`` (LibreOffice, Google Docs) is read paragraph by paragraph:
+        each paragraph becomes one line of the document text (a line break inside a paragraph
+        becomes a space), which is then read as plain text; tables and pictures are not read.
     doc_id : str, optional
         Identifier of the document; default the file stem (``P07`` for ``P07.vtt``).
     split : {None, "turn", "sentence"}, default None
@@ -623,6 +797,15 @@ def read_transcript(
         people. Labels not in the map are their own participant id.
     display_path : str, optional
         How to name the file in messages (``transcripts/p07.vtt``); default the file name.
+    speaker_labels : bool, default True
+        False for a plain-text (or .docx/.odt) transcript without speaker labels: every non-empty
+        line (paragraph) is one turn, a leading ``[00:01:02]`` is its time, and every turn is the
+        participant's (speaker and participant id: ``doc_id``, or ``speaker_map[doc_id]``) unless
+        it matches ``moderator_pattern``.
+    moderator_pattern : str, optional
+        With ``speaker_labels=False``: a regular expression searched in each turn (``re.search``);
+        a matching turn is the moderator's (speaker ``"Moderator"``, role ``"interviewer"``), e.g.
+        ``"^(Q:|Interviewer)"``.
 
     Returns
     -------
@@ -666,4 +849,5 @@ def read_transcript(
     >>> seg.loc[seg.speaker_role == "participant", "text"].head()                            # doctest: +SKIP
     """
     return read_document(path, doc_id=doc_id, split=split, interviewer_labels=interviewer_labels,
-                         speaker_map=speaker_map, display_path=display_path).segments
+                         speaker_map=speaker_map, display_path=display_path, speaker_labels=speaker_labels,
+                         moderator_pattern=moderator_pattern).segments

@@ -153,7 +153,7 @@ def _sniff_encoding(head: bytes, rel: str, col: _Collector) -> tuple[str | None,
         return "utf-8-sig", "UTF-8 with BOM"
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         order = "LE" if head[:2] == b"\xff\xfe" else "BE"
-        col.info(rel, f"read as UTF-16 {order} (byte-order mark found; as Excel's 'Unicode text' saves it)")
+        col.info(rel, f"read as UTF-16 {order} (byte-order mark found)")
         return "utf-16", f"UTF-16 {order} with BOM"
     if b"\x00" in head:
         even, odd = head[0::2], head[1::2]
@@ -241,10 +241,14 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
     if encoding is None:
         return None, None
     compression = "gzip" if opener is gzip.open else None
+    header = raw_head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    sep = "\t" if "\t" in header and "," not in header else ","
+    if sep == "\t":  # Excel's "Unicode Text" (UTF-16) and many exports are tab-separated
+        col.info(rel, "read as tab-separated (the header line has tabs and no commas)")
     try:
         try:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding=encoding,
-                             compression=compression, skipinitialspace=False)
+                             compression=compression, skipinitialspace=False, sep=sep)
         except UnicodeDecodeError:
             if encoding != "utf-8-sig":
                 raise
@@ -253,7 +257,7 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
                 return None, None
             shown = _ENCODING_NAMES[encoding]
             df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding=encoding,
-                             compression=compression, skipinitialspace=False)
+                             compression=compression, skipinitialspace=False, sep=sep)
     except UnicodeDecodeError as exc:
         col.error(rel, f"cannot decode the file as {_ENCODING_NAMES.get(encoding, encoding)} ({exc.reason}); "
                   "re-save it as CSV UTF-8", line=_bad_byte_line(path, opener, encoding))
@@ -278,7 +282,7 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         col.error(rel, f"cannot read the file: {exc}")
         return None, None
-    col.sources.append({"file": rel, "format": "csv.gz" if compression else "csv",
+    col.sources.append({"file": rel, "format": ("tsv" if sep == "\t" else "csv") + (".gz" if compression else ""),
                         "encoding": shown, "rows": len(df)})
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
@@ -936,12 +940,99 @@ def _load_codebook(root: Path, cfg: _Config, col: _Collector):
         return None
 
 
-def _load_codings(root: Path, segments: pd.DataFrame, codebook, col: _Collector) -> pd.DataFrame:
+SPAN_COLUMNS = ["doc_id", "start", "end"]
+
+
+def _span_turns(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, rel: str, col: _Collector,
+                lines) -> pd.DataFrame:
+    """Check the ``doc_id, start, end`` spans of a codings file and fill ``segment_id`` from them.
+
+    A span's segment is the turn it starts in: the first turn of its document whose text ends after
+    ``start`` and begins before ``end``. Rows without a span keep their ``segment_id``.
+    """
+    texts = dict(zip(documents["doc_id"].astype(str), documents["text"])) if len(documents) else {}
+    by_doc = {d: (g["start"].to_numpy(np.int64), g["end"].to_numpy(np.int64), g["segment_id"].astype(str).to_numpy())
+              for d, g in segments.sort_values(["doc_id", "start"]).groupby("doc_id", sort=False)} \
+        if len(segments) else {}
+    raw_a, raw_b = df["start"].astype(str).str.strip(), df["end"].astype(str).str.strip()
+    has_span = (raw_a != "") | (raw_b != "")
+    starts, ends, seg_ids = [], [], df["segment_id"].astype(str).str.strip().tolist()
+    keep = np.ones(len(df), dtype=bool)
+    n_err = 0
+    for i in range(len(df)):
+        if not has_span.iloc[i]:
+            starts.append(pd.NA)
+            ends.append(pd.NA)
+            if not seg_ids[i]:
+                col.error(rel, "neither a segment_id nor a span (doc_id, start, end); every coding needs one",
+                          line=lines(i), column="segment_id")
+            continue
+        doc, sa, sb = str(df["doc_id"].iloc[i]).strip(), raw_a.iloc[i], raw_b.iloc[i]
+        problem = None
+        try:
+            a, b = int(sa), int(sb)
+        except ValueError:
+            a = b = None
+            problem = (f"expected whole-number character positions in start and end, found {sa!r} and {sb!r}",
+                       "start")
+        if problem is None and doc not in texts:
+            problem = (f"doc_id {doc!r} is not a transcript of the study (transcripts/ file stems: "
+                       f"{', '.join(sorted(texts)[:8])}{'...' if len(texts) > 8 else ''})", "doc_id")
+        if problem is None and not (0 <= a < b <= len(texts[doc])):
+            problem = (f"span [{a}, {b}) does not fit transcript {doc!r} ({len(texts[doc])} characters); expected "
+                       "0 <= start < end <= its length (was the transcript edited after coding?)", "start")
+        if problem is None and "text" in df.columns:
+            want = str(df["text"].iloc[i]).replace("\r\n", "\n").replace("\r", "\n")
+            if want and want != texts[doc][a:b]:
+                problem = (f"the text column {_short(want)!r} is not the transcript's text at [{a}, {b}) "
+                           f"({_short(texts[doc][a:b])!r}); was the transcript edited after coding?", "text")
+        if problem is not None:
+            n_err += 1
+            if n_err <= 20:
+                col.error(rel, problem[0], line=lines(i), column=problem[1])
+            starts.append(pd.NA)
+            ends.append(pd.NA)
+            continue
+        starts.append(a)
+        ends.append(b)
+        s0, e0, ids = by_doc.get(doc, (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, object)))
+        k = int(np.searchsorted(e0, a, side="right"))
+        turn = ids[k] if k < len(ids) and s0[k] < b else None
+        if turn is None:
+            col.warn(rel, f"the span [{a}, {b}) in {doc!r} ({_short(texts[doc][a:b])!r}) covers no turn's text (only "
+                     "a speaker label or blank lines); left out", line=lines(i), column="start")
+            keep[i] = False
+            continue
+        if seg_ids[i] and seg_ids[i] != turn:
+            sid = seg_ids[i]
+            j = np.flatnonzero(ids == sid)
+            if not len(j) or not (s0[j[0]] < b and a < e0[j[0]]):
+                n_err += 1
+                if n_err <= 20:
+                    col.error(rel, f"segment_id {sid!r} does not overlap the span [{a}, {b}) of {doc!r}; leave "
+                              f"segment_id empty to take the turn the span starts in ({turn!r})",
+                              line=lines(i), column="segment_id")
+            continue
+        seg_ids[i] = turn
+    if n_err > 20:
+        col.error(rel, f"... and {n_err - 20} more spans with problems", column="start")
+    out = df.assign(segment_id=seg_ids, start=pd.array(starts, dtype="Int64"), end=pd.array(ends, dtype="Int64"))
+    return out[keep]
+
+
+def _short(text: str, n: int = 40) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, codebook,
+                  col: _Collector) -> pd.DataFrame:
     folder = root / "codings"
     empty = pd.DataFrame(columns=CODING_COLUMNS)
     if not folder.is_dir():
         return empty
     frames = []
+    spans = False
     known_seg = set(segments["segment_id"]) if len(segments) else set()
     known_codes = set(codebook.names) if codebook is not None and hasattr(codebook, "names") else None
     for p in sorted(folder.iterdir()):
@@ -953,9 +1044,17 @@ def _load_codings(root: Path, segments: pd.DataFrame, codebook, col: _Collector)
         df, lines = _read_table(p, rel, col)
         if df is None:
             continue
-        df = _rename(df, {}, rel, col, ["segment_id", "code"])
-        if not {"segment_id", "code"} <= set(df.columns):
-            continue
+        has_span = any(c in df.columns for c in SPAN_COLUMNS)
+        if has_span:
+            df = _rename(df, {}, rel, col, ["code", *SPAN_COLUMNS])
+            if not {"code", *SPAN_COLUMNS} <= set(df.columns):
+                continue
+            if "segment_id" not in df.columns:
+                df["segment_id"] = ""
+        else:
+            df = _rename(df, {}, rel, col, ["segment_id", "code"])
+            if not {"segment_id", "code"} <= set(df.columns):
+                continue
         for c in df.columns:  # CodingStore.export_csv wrote "'=..." for a memo starting with "="
             df[c] = df[c].map(unneutralise)
         if "coder" not in df.columns:
@@ -968,22 +1067,63 @@ def _load_codings(root: Path, segments: pd.DataFrame, codebook, col: _Collector)
         for i in np.flatnonzero(bad_origin.to_numpy())[:20]:
             col.error(rel, f"origin must be manual, rule or model; found {df['origin'].iloc[i]!r}",
                       line=lines(int(i)), column="origin")
-        if known_seg:
-            unknown = ~df["segment_id"].isin(known_seg)
-            for i in np.flatnonzero(unknown.to_numpy())[:20]:
-                col.error(rel, f"segment_id {df['segment_id'].iloc[i]!r} matches no transcript segment",
-                          line=lines(int(i)), column="segment_id")
         if known_codes is not None:
             unknown = ~df["code"].isin(known_codes)
             for i in np.flatnonzero(unknown.to_numpy())[:20]:
                 col.error(rel, f"code {df['code'].iloc[i]!r} is not in codebook.yml", line=lines(int(i)), column="code")
+        if has_span:
+            spans = True
+            df = _span_turns(df, documents, segments, rel, col, lines)
+        if known_seg:
+            unknown = ~df["segment_id"].isin(known_seg)
+            if has_span:
+                unknown &= df["start"].isna() & (df["segment_id"] != "")
+            for i in np.flatnonzero(unknown.to_numpy())[:20]:
+                col.error(rel, f"segment_id {df['segment_id'].iloc[i]!r} matches no transcript segment",
+                          line=lines(int(df.index[i])), column="segment_id")
         frames.append(df)
     if not frames:
         return empty
     out = pd.concat(frames, ignore_index=True)
     out["memo"] = out["memo"].replace({"": pd.NA})
-    cols = CODING_COLUMNS + [c for c in out.columns if c not in CODING_COLUMNS]
-    return out[cols]
+    lead = CODING_COLUMNS
+    if spans:
+        for c in ("start", "end"):
+            out[c] = pd.array(out[c].tolist(), dtype="Int64") if c in out else pd.array([pd.NA] * len(out), dtype="Int64")
+        texts = dict(zip(documents["doc_id"].astype(str), documents["text"])) if len(documents) else {}
+        out["doc_id"] = out["doc_id"].where(out["doc_id"].notna() & (out["doc_id"].astype(str) != ""), pd.NA) \
+            if "doc_id" in out else pd.NA
+        out["text"] = [texts[d][a:b] if a is not pd.NA and d in texts else pd.NA
+                       for d, a, b in zip(out["doc_id"], out["start"], out["end"])]
+        lead = ["doc_id", "start", "end", "text"] + CODING_COLUMNS
+    cols = lead + [c for c in out.columns if c not in lead]
+    return out[cols].reset_index(drop=True)
+
+
+def _redact_spans(codings: pd.DataFrame, redactions: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Move coding spans from the original transcript text to the redacted one (and re-take their text)."""
+    if "start" not in codings.columns or not len(codings):
+        return codings
+    from .redact import _mapper
+
+    out = codings.copy()
+    texts = dict(zip(documents["doc_id"].astype(str), documents["text"]))
+    starts = out["start"].astype("float").to_numpy().copy()
+    ends = out["end"].astype("float").to_numpy().copy()
+    for doc, rows in redactions.sort_values("original_start").groupby("doc_id"):
+        m = (out["doc_id"].astype(str) == str(doc)).to_numpy() & ~np.isnan(starts)
+        if not m.any():
+            continue
+        recs = list(zip(rows["original_start"], rows["original_end"], rows["kind"], rows["placeholder"],
+                        rows["start"], rows["end"]))
+        to_start, to_end = _mapper(recs)
+        starts[m] = to_start(starts[m].astype(np.int64))
+        ends[m] = to_end(ends[m].astype(np.int64))
+    out["start"] = pd.array([pd.NA if np.isnan(x) else int(x) for x in starts], dtype="Int64")
+    out["end"] = pd.array([pd.NA if np.isnan(x) else int(x) for x in ends], dtype="Int64")
+    out["text"] = [texts[d][a:b] if a is not pd.NA and d in texts else pd.NA
+                   for d, a, b in zip(out["doc_id"].astype(object), out["start"], out["end"])]
+    return out
 
 
 def _collect(path, *, redact: bool = True, func: str = "load_study"):
@@ -1001,7 +1141,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     events = _load_events(root, cfg, col, exclusions)
     segments, documents = _load_transcripts(root, cfg, participants, col)
     codebook = _load_codebook(root, cfg, col)
-    codings = _load_codings(root, segments, codebook, col)
+    codings = _load_codings(root, segments, documents, codebook, col)
     redactions = pd.DataFrame(columns=["doc_id", "segment_id", "kind", "placeholder", "original_start",
                                        "original_end", "start", "end"])
     if redact and len(segments) and col.n_errors == 0 and cfg.redaction.get("enabled", True):
@@ -1012,6 +1152,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
             kw["order_pattern"] = cfg.redaction["order_pattern"]
         res = _redact(segments, participants if "name" in participants.columns else None, documents=documents, **kw)
         segments, documents, redactions = res.segments, res.documents, res.mapping
+        codings = _redact_spans(codings, redactions, documents)
         if "comment" in survey.columns and len(survey):
             # a name known from participants.csv becomes [NAME:P07], as in the transcripts
             names = (participants.dropna(subset=["name"]).set_index("name")["participant_id"].astype(str).to_dict()

@@ -28,6 +28,7 @@ from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, 
                      plot_co_occurrence, suggest_codes, evaluate_codings)
 from .interop.qdpx import export_qdpx, import_qdpx
 from .interop.taguette import import_taguette
+from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
 from .coding.reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings, coder_pair,
@@ -47,13 +48,13 @@ from .course import exercises  # jl.exercises.check_...: self-checks for the not
 
 __all__ = [
     'ChangeDesign', 'Code', 'Codebook', 'CoderPair', 'CodingSession', 'CodingStore', 'FunnelResult',
-    'GradingRules', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder', 'NotFittedError',
+    'GradingRules', 'ImportReport', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder', 'NotFittedError',
     'ReconcileSession', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
     'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
     'coder_pair', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
     'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
     'evidence_table', 'exemplar_quotes', 'exercises', 'export_qdpx', 'funnel', 'funnel_paths',
-    'grade_claims', 'import_qdpx', 'import_taguette', 'key_drivers', 'krippendorff_alpha',
+    'grade_claims', 'import_project', 'import_qdpx', 'import_taguette', 'key_drivers', 'krippendorff_alpha',
     'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps',
     'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel',
     'plot_map', 'plot_saturation', 'prioritise', 'read_codings', 'read_document',

@@ -179,6 +179,9 @@ def _resolve_codings(codings: pd.DataFrame, segments: pd.DataFrame, texts: dict)
     if len(segments):
         for sid, doc, s, e in segments[["segment_id", "doc_id", "start", "end"]].itertuples(index=False):
             seg_index[str(sid)] = (str(doc), int(s), int(e))
+    if "span_start" not in codings.columns and {"doc_id", "start", "end"} <= set(codings.columns):
+        # load_study's codings frame names the span start/end (docs/study-format.md)
+        codings = codings.rename(columns={"start": "span_start", "end": "span_end"})
     has_span = "span_start" in codings.columns and "span_end" in codings.columns
     has_doc = "doc_id" in codings.columns
     problems = []
@@ -416,7 +419,8 @@ def export_qdpx(study, codings: pd.DataFrame | None, path, *, variable_types: di
     codings : DataFrame or None
         Codings frame: ``segment_id``, ``code``, ``coder``; optional ``origin`` (default
         ``manual``), ``memo``, ``decided_at``, and ``doc_id``/``span_start``/``span_end`` for a span
-        that is not a whole segment (as :func:`import_qdpx` returns). None: ``study.codings``.
+        that is not a whole segment (as :func:`import_qdpx` returns; ``doc_id``/``start``/``end``
+        as :func:`journeylab.load_study` returns them from span columns). None: ``study.codings``.
     path : str or Path
         The ``.qdpx`` file to write (replaced atomically).
     variable_types : dict, optional

@@ -28,6 +28,15 @@ def _validate(args) -> int:
     return 0
 
 
+def _import(args) -> int:
+    from ..interop.project import import_project
+
+    report = import_project(args.source, args.out, transcripts=args.transcripts, coder=args.coder,
+                            interviewer_labels=args.interviewer_labels, overwrite=args.overwrite)
+    print(report)
+    return 0
+
+
 def _parameters(pairs) -> dict:
     import ast
 
@@ -98,6 +107,22 @@ def main(argv=None) -> int:
     p = sub.add_parser("validate", help="check a study folder and list every problem with its place")
     p.add_argument("path", type=Path)
     p.set_defaults(func=_validate)
+
+    p = sub.add_parser("import", help="turn a Taguette or REFI-QDA (.qdpx) project into a study folder",
+                       description="Write a study folder (study.yml, participants.csv, transcripts/, codebook.yml, "
+                                   "codings/) from SOURCE: a Taguette project (project.sqlite3), a Taguette "
+                                   "highlights export (CSV, with --transcripts) or a REFI-QDA project (.qdpx). Every "
+                                   "coding keeps its exact span; what could not be carried over is listed "
+                                   "(docs/interop.md).")
+    p.add_argument("source", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="the study folder to write (new or empty)")
+    p.add_argument("--transcripts", type=Path, default=None, metavar="DIR",
+                   help="for a highlights CSV: the folder of the documents that were coded")
+    p.add_argument("--coder", default=None, help="coder name for every coding (default: the project's users)")
+    p.add_argument("--interviewer-label", dest="interviewer_labels", action="append", metavar="LABEL",
+                   help="a speaker label of the research team (repeatable; default Interviewer, Moderator, ...)")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
+    p.set_defaults(func=_import)
 
     def run_options(p):
         p.add_argument("--seed", type=int, default=2026, help="passed to every notebook (default 2026)")

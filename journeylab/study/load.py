@@ -20,7 +20,7 @@ __all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart"]
 
 import csv
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..errors import JourneylabError, Problem, StudyError
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
 TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt", ".docx", ".odt"}
-TRANSCRIPT_KEYS = {"speaker_labels", "moderator_pattern"}
+TRANSCRIPT_KEYS = {"speaker_labels", "moderator_pattern", "unlabelled", "participant_from"}
 EVENT_FILES = ["events.parquet", "events.csv.gz", "events.csv"]
 CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo"]
 CODING_ORIGINS = {"manual", "rule", "model"}
@@ -454,6 +454,17 @@ def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:
                   f"paragraph per turn, no labels), found {labels!r}", line=_yaml_line(root, "transcripts", "speaker_labels"))
         tr.pop("speaker_labels")
         labels = True
+    unl = tr.get("unlabelled")
+    if unl is not None and not _is_str_list(unl):
+        col.error(rel, f"transcripts unlabelled: expected a list of transcript file stems (e.g. [P03, P07]) read "
+                  f"without speaker labels, found {unl!r}", line=_yaml_line(root, "transcripts", "unlabelled"))
+        tr.pop("unlabelled")
+    pfrom = tr.get("participant_from", "label")
+    if pfrom not in ("label", "file"):
+        col.error(rel, f"transcripts participant_from: expected 'label' (a participant's speaker label is their "
+                  f"participant_id) or 'file' (each transcript is one participant, named by its file stem), found "
+                  f"{pfrom!r}", line=_yaml_line(root, "transcripts", "participant_from"))
+        tr.pop("participant_from")
     pattern = tr.get("moderator_pattern")
     if pattern is not None:
         line = _yaml_line(root, "transcripts", "moderator_pattern")
@@ -469,10 +480,10 @@ def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:
                           f"({exc})", line=line)
                 tr.pop("moderator_pattern")
             else:
-                if labels:
+                if labels and not tr.get("unlabelled"):
                     col.error(rel, "transcripts moderator_pattern: applies only to transcripts without speaker "
-                              "labels; add `speaker_labels: false`, or (with labels) list the moderator's label "
-                              "under `interviewer_labels:`", line=line)
+                              "labels; add `speaker_labels: false` (or list them under `unlabelled:`), or (with "
+                              "labels) list the moderator's label under `interviewer_labels:`", line=line)
                     tr.pop("moderator_pattern")
     return tr
 
@@ -870,6 +881,11 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
                   "or .odt)")
         return pd.DataFrame(), pd.DataFrame()
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    unlabelled = set(cfg.transcripts.get("unlabelled") or [])
+    by_file = cfg.transcripts.get("participant_from", "label") == "file"
+    for name in sorted(unlabelled - {p.stem for p in files}):
+        col.error("study.yml", f"transcripts unlabelled: {name!r} is not a transcript in transcripts/ (a file stem "
+                  "such as P03 for transcripts/P03.docx)", line=None)
     for p in files:
         rel = f"transcripts/{p.name}"
         if p.suffix.lower() not in TRANSCRIPT_SUFFIXES:
@@ -877,9 +893,14 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
                      + (" (re-save an old Word .doc as .docx)" if p.suffix.lower() == ".doc" else ""))
             continue
         try:
+            plain = not cfg.transcripts.get("speaker_labels", True) or p.stem in unlabelled
             doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
-                                   speaker_labels=cfg.transcripts.get("speaker_labels", True),
-                                   moderator_pattern=cfg.transcripts.get("moderator_pattern"))
+                                   speaker_labels=not plain,
+                                   moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None)
+            if by_file:
+                seg = doc.segments
+                pid = seg["participant_id"].where(seg["speaker_role"] != "participant", doc.doc_id)
+                doc = replace(doc, segments=seg.assign(participant_id=pid.astype("string")))
         except tr.TranscriptError as exc:
             col.problems.append(exc.to_problem())
             continue

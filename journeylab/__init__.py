@@ -19,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from .study.transcripts import read_transcript, read_document
 from .study.redact import redact, redact_text
 from .study.load import Study, StudyPart, load_study, study_part, validate_study
+from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook
 from .coding.rules import autocode
@@ -48,14 +49,14 @@ from .course import exercises  # jl.exercises.check_...: self-checks for the not
 
 __all__ = [
     'ChangeDesign', 'Code', 'Codebook', 'CoderPair', 'CodingSession', 'CodingStore', 'FunnelResult',
-    'GradingRules', 'ImportReport', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder', 'NotFittedError',
+    'GradingRules', 'ImportReport', 'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder', 'NotFittedError', 'ParticipantCodings',
     'ReconcileSession', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
     'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
     'coder_pair', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
     'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
     'evidence_table', 'exemplar_quotes', 'exercises', 'export_qdpx', 'funnel', 'funnel_paths',
     'grade_claims', 'import_project', 'import_qdpx', 'import_taguette', 'key_drivers', 'krippendorff_alpha',
-    'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps',
+    'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
     'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel',
     'plot_map', 'plot_saturation', 'prioritise', 'read_codings', 'read_document',
     'read_events_parquet', 'read_transcript', 'redact', 'redact_text', 'sample_size', 'saturation',

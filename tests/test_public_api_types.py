@@ -71,6 +71,8 @@ ROWS = {
     "validate_study": (lambda v: jl.validate_study(v), "path", WRONG_PATH),
     "import_qdpx": (lambda v: jl.import_qdpx(v), "path", WRONG_PATH),
     "import_taguette": (lambda v: jl.import_taguette(v), "path", WRONG_PATH),
+    "import_project": (lambda v: jl.import_project(v, Path(_STORE_DIR.name) / "imported"), "source", WRONG_PATH),
+    "participant_codings": (lambda v: jl.participant_codings(v, SEG, what="a test"), "codings", WRONG_FRAME),
     "read_codings": (lambda v: jl.read_codings(v), "path", WRONG_PATH),
     "CodingStore": (lambda v: jl.CodingStore(v), "path", WRONG_PATH),
     "load_notes": (lambda v: jl.load_notes(v), "source", [3.5, ["a", "list"], pd.DataFrame(), ""]),  # None: no notes
@@ -162,6 +164,7 @@ KEYWORD_ROWS = [
      lambda v: jl.emotion_curve(SENT, SEG, COD, stages=["delivery"], code_stages=STAGES, participants=v)),
     ("sentiment_vs_scores", "survey", lambda v: jl.sentiment_vs_scores(SENT.assign(respondent_id=["r1", "r2"]), v)),
     ("agreement", "segments", lambda v: jl.agreement(COD, segments=v)),
+    ("participant_codings", "segments", lambda v: jl.participant_codings(COD, v, what="a test")),
     ("coder_pair", "segments", lambda v: jl.coder_pair(COD, v)),
     ("disagreements", "segments", lambda v: jl.disagreements(COD, v)),
     ("compare_coders", "segments", lambda v: jl.compare_coders(COD, v)),
@@ -184,6 +187,8 @@ EXEMPT = {
     "ChangeDesign": "a result container returned by change_design()",
     "CoderPair": "a result container returned by coder_pair()",
     "StudyPart": "a result container returned by study_part()",
+    "ImportReport": "a result container returned by import_project()",
+    "ParticipantCodings": "a result container returned by participant_codings()",
 }
 
 # Public names whose wrong-type rows are not written yet.

@@ -19,6 +19,7 @@ from ..utils import dask as _dask
 from ..utils.checks import check_choice, check_frame
 from .rules import _is_negator, stem, tokenize
 from ..study.codebook import Codebook
+from ..study.units import participant_codings
 from ..errors import JourneylabError
 
 ANY = "any"
@@ -122,8 +123,10 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     -----
     Prevalence across people matters more than raw counts in qualitative research: a code
     applied 40 times by two talkative participants is weaker evidence than one mentioned once
-    each by 9 of 14. Segments without a participant (interviewer turns) count in
-    ``n_segments`` but not in ``n_participants``.
+    each by 9 of 14. Codings on interviewer turns are left out, with an
+    ``InterviewerCodingsWarning`` giving their number (:func:`journeylab.participant_codings`,
+    the rule evidence, agreement and the learned coder share); the Dask path counts them in
+    ``n_segments`` only.
 
     With Dask input the counting is distributed: distinct (segment, code) pairs are joined to
     each segment's first row, rows per (code, group, participant) are counted and summed per
@@ -150,6 +153,7 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
         check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True,
                     dask=True)
     cod = _one_coder(codings, coder, func)
+    cod = participant_codings(cod, segments, what="code frequencies").codings
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
     _check_known_codes(cod["code"].unique(), codebook, func)
 
@@ -306,6 +310,7 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     _segments(segments, func, ("segment_id", "participant_id") if level == "participant" else ("segment_id",),
               dask=True)
     cod = _one_coder(codings, coder, func)
+    cod = participant_codings(cod, segments, what="co-occurrence").codings
     if level == "participant":
         pid = _participant_of(segments.assign(segment_id=segments["segment_id"].astype(str)))
         cod = cod.assign(unit=cod["segment_id"].map(pid)).dropna(subset=["unit"])

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..utils.checks import check_frame
 from ..errors import JourneylabError, NotFittedError
+from ..study.units import participant_codings, participant_turns
 from .reliability import OVERALL, _positive, _units_for, landis_koch
 
 _TOKEN = r"[^\W_]+(?:'[^\W_]+)*"
@@ -229,10 +230,7 @@ class LearnedCoder:
             )
 
     def _eligible(self, segments: pd.DataFrame) -> pd.DataFrame:
-        if self.speaker_roles is None or "speaker_role" not in segments.columns:
-            return segments
-        role = segments["speaker_role"].astype("string").fillna("")
-        return segments[role.isin(list(self.speaker_roles)).to_numpy()]
+        return segments[participant_turns(segments, self.speaker_roles)]
 
     @staticmethod
     def _pick_coder(codings: pd.DataFrame, coder, func: str) -> str:
@@ -260,11 +258,12 @@ class LearnedCoder:
                               required=("segment_id", "code", "coder"))
         coder = self._pick_coder(codings, coder, func)
         mine = _positive(codings[codings["coder"].astype(str) == coder])
+        roles = None if self.speaker_roles is None else tuple(self.speaker_roles)
+        mine = participant_codings(mine, segments, what=f"LearnedCoder.{func}()'s training data", roles=roles).codings
         units = _units_for(mine, [coder], segments=segments, documents=None, units=None,
                            func=f"LearnedCoder.{func}")
         eligible = set(self._eligible(segments)["segment_id"].astype(str))
-        coded = set(mine["segment_id"].astype(str))
-        units = [u for u in units if u in eligible or u in coded]
+        units = [u for u in units if u in eligible]
         if codes is None:
             code_list = list(dict.fromkeys(mine["code"].astype(str)))
         else:

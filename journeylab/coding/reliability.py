@@ -50,6 +50,7 @@ import pandas as pd
 
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
+from ..study.units import participant_codings, participant_turns
 
 #: The ``code`` label of the row that pools every code in :func:`agreement`.
 OVERALL = "(overall)"
@@ -246,11 +247,7 @@ def _units_for(
                     "values of `segments`."
                 )
     elif segments is not None:
-        if "speaker_role" in segments.columns:
-            role = segments["speaker_role"].astype("string").fillna("")
-            turns = segments[(role == "participant").to_numpy()]
-        else:
-            turns = segments
+        turns = segments[participant_turns(segments)]
         turn_ids = turns["segment_id"].astype(str).to_numpy()
         turn_docs = turns["doc_id"].astype(str).to_numpy()
         seen_sets = []
@@ -551,6 +548,8 @@ def agreement(
     coder_list = _select_coders(codings, coders, func)
     code_list = _as_list(codes, arg="codes", func=func)
     sub = codings[codings["coder"].astype(str).isin(coder_list)]
+    if segments is not None and units is None:
+        sub = participant_codings(sub, segments, what=f"{func}()").codings
     if code_list is None:
         code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
     else:
@@ -786,6 +785,8 @@ def _prepare(codings, segments, coders, codes, documents, units, func):
             "result; rename the coder (e.g. with DataFrame.replace on the `coder` column)."
         )
     sub = codings[codings["coder"].astype(str).isin(coder_list)]
+    if units is None:
+        sub = participant_codings(sub, segments, what=f"{func}()").codings
     code_list = _as_list(codes, arg="codes", func=func)
     if code_list is None:
         code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
+from ..study.units import participant_codings
 
 GRADES = ["strong", "quantitative_only", "qualitative_only", "weak", "contradicted"]
 CLAIM_KINDS = ["pain_point", "delight", "need", "behaviour"]
@@ -900,6 +901,8 @@ def evidence_table(
     segments = study.segments
     pairs = _positive_codings(codings, with_human=True)
     pairs = pairs[pairs["segment_id"].isin(set(segments["segment_id"].astype(str)))]
+    kept = participant_codings(pairs, segments, what="the evidence table")
+    pairs = kept.codings
     doc_of = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id") \
         .set_index("segment_id")["doc_id"]
     n_overruled = 0
@@ -956,6 +959,7 @@ def evidence_table(
         "codings": {"coders": coders, "origins": origins, "n_codings": int(len(codings)),
                     "n_segments_coded": int(pairs["segment_id"].nunique()),
                     "prefer_human": bool(prefer_human), "n_rule_codings_overruled": n_overruled,
+                    "n_interviewer_codings_left_out": kept.n_left_out,
                     "n_documents_coded": int(segments.loc[segments["segment_id"].astype(str).isin(
                         set(pairs["segment_id"])), "doc_id"].nunique())},
         "sentiment": sent_settings,

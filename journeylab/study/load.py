@@ -1163,6 +1163,14 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     segments, documents = _load_transcripts(root, cfg, participants, col)
     codebook = _load_codebook(root, cfg, col)
     codings = _load_codings(root, segments, documents, codebook, col)
+    if len(codings) and len(segments):
+        from .units import participant_codings
+
+        left = participant_codings(codings, segments, what="frequencies, evidence, the learned coder and agreement",
+                                   warn=False)
+        if left.n_left_out:
+            col.warn("codings/", left.message + " (they record what the research team said; the turns are "
+                     "interviewer turns by study.yml's interviewer_labels / moderator_pattern)")
     redactions = pd.DataFrame(columns=["doc_id", "segment_id", "kind", "placeholder", "original_start",
                                        "original_end", "start", "end"])
     if redact and len(segments) and col.n_errors == 0 and cfg.redaction.get("enabled", True):

@@ -59,11 +59,13 @@ def codebook():
 
 
 def test_frequencies_people_vs_mentions(codings, segments, participants):
-    f = code_frequencies(codings, segments, participants, coder="gold")
+    with pytest.warns(jl.InterviewerCodingsWarning, match="1 coding on interviewer turns is left out of code "
+                                                          "frequencies"):
+        f = code_frequencies(codings, segments, participants, coder="gold")
     # x: segments a,b,c (3) from P1,P2 (2 of 4); y: a,d,e (3) from P1,P2,P3 (3 of 4);
-    # z: c and the interviewer turn i (2 segments) but only P2 is a participant (1 of 4)
+    # z: c (1 segment, P2: 1 of 4); its coding on the interviewer turn i is left out (participant_codings)
     assert f[["code", "n_segments", "n_participants", "n_participants_total", "mentioned_by"]].values.tolist() == [
-        ["y", 3, 3, 4, "3 of 4"], ["x", 3, 2, 4, "2 of 4"], ["z", 2, 1, 4, "1 of 4"]]
+        ["y", 3, 3, 4, "3 of 4"], ["x", 3, 2, 4, "2 of 4"], ["z", 1, 1, 4, "1 of 4"]]
     assert f["share_participants"].tolist() == [0.75, 0.5, 0.25]
     # without a participants frame the denominator is the participants seen in the segments: also 4
     assert code_frequencies(codings, segments, coder="gold")["mentioned_by"].tolist() == ["3 of 4", "2 of 4", "1 of 4"]

@@ -84,7 +84,7 @@ def test_frequencies_with_codebook(codings, segments, participants, codebook):
     got = f[["code", "n_segments", "n_participants", "mentioned_by", "stage", "kind"]].fillna("-")
     assert got.values.tolist() == [
         ["w", 0, 0, "0 of 4", "s1", "-"], ["x", 3, 2, "2 of 4", "s1", "pain_point"],
-        ["y", 3, 3, "3 of 4", "s2", "delight"], ["z", 2, 1, "1 of 4", "-", "-"]]
+        ["y", 3, 3, "3 of 4", "s2", "delight"], ["z", 1, 1, "1 of 4", "-", "-"]]  # i (interviewer) left out
     by_stage = code_frequencies(codings, segments, participants, by="stage", codebook=codebook, coder="gold")
     assert list(by_stage.columns[:2]) == ["code", "stage"]
 
@@ -102,10 +102,11 @@ def test_frequencies_coder_choice(codings, segments):
 
 
 def test_co_occurrence_segment(codings, segments):
-    co = co_occurrence(codings, segments, coder="gold")
-    # units: a{x,y} b{x} c{x,z} d{y} e{y} i{z}; n: x 3, y 3, z 2
-    # (x,z): c -> 1, Jaccard 1/(3+2-1) = 0.25; (x,y): a -> 1, Jaccard 1/(3+3-1) = 0.2; (y,z): never
-    assert co.values.tolist() == [["x", "z", 3, 2, 1, 0.25], ["x", "y", 3, 3, 1, 0.2]]
+    with pytest.warns(jl.InterviewerCodingsWarning, match="1 coding on interviewer turns is left out of co-occurrence"):
+        co = co_occurrence(codings, segments, coder="gold")
+    # units: a{x,y} b{x} c{x,z} d{y} e{y} (i{z} is an interviewer turn: left out); n: x 3, y 3, z 1
+    # (x,z): c -> 1, Jaccard 1/(3+1-1) = 1/3; (x,y): a -> 1, Jaccard 1/(3+3-1) = 0.2; (y,z): never
+    assert co.values.tolist() == [["x", "z", 3, 1, 1, 1 / 3], ["x", "y", 3, 3, 1, 0.2]]
     allpairs = co_occurrence(codings, segments, coder="gold", min_count=0)
     assert allpairs[["code_a", "code_b", "count"]].values.tolist()[-1] == ["y", "z", 0]
 

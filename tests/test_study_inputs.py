@@ -267,3 +267,13 @@ def test_evidence_table_leaves_interviewer_codings_out_and_says_how_many(study_d
                                                    c not in ("code", "claim_id")]),
                                   base.drop(columns=[c for c in base.columns if base[c].dtype == object and
                                                      c not in ("code", "claim_id")]))
+
+
+def test_validate_prints_the_detected_encoding_as_info(study_dir, capsys):
+    from journeylab.run.cli import main
+
+    text = _participants_text(study_dir)
+    (study_dir / "participants.csv").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    assert main(["validate", str(study_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "info: participants.csv: read as UTF-16 LE (byte-order mark found)" in out

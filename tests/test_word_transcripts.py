@@ -234,3 +234,28 @@ def test_bad_docx_in_a_study_is_a_problem_naming_the_file(tmp_path):
     errors = [p for p in jl.validate_study(root) if p.severity == "error"]
     assert [p.file for p in errors] == ["transcripts/G2.docx"]
     assert "cannot be read as a Word document" in errors[0].message
+
+
+def test_empty_and_zero_byte_word_files(tmp_path):
+    with pytest.raises(TranscriptError, match=r"blank.docx: holds no text paragraphs; expected one paragraph"):
+        read_document(make_docx(tmp_path / "blank.docx", paragraphs=[]))
+    with pytest.raises(TranscriptError, match=r"blank.odt: holds no text paragraphs; expected one paragraph"):
+        read_document(make_odt(tmp_path / "blank.odt", paragraphs=[]))
+    (tmp_path / "zero.docx").write_bytes(b"")
+    with pytest.raises(TranscriptError, match=r"zero.docx: the file is empty"):
+        read_document(tmp_path / "zero.docx")
+
+
+def test_participant_from_file_names_each_transcripts_participant_by_its_stem(tmp_path):
+    def same_label(p):
+        p.write_text("Interviewer: How was it?\nParticipant: Fine.\nInterviewer: And then?\nParticipant: Slow.\n",
+                     encoding="utf-8")
+
+    root = _study_with(tmp_path, {"G1.txt": same_label, "G2.txt": same_label},
+                       "transcripts:\n  participant_from: file\ninterviewer_labels: [Interviewer]\n")
+    yml = (root / "study.yml").read_text(encoding="utf-8").replace("interviewer_labels: [Moderator]\n", "")
+    (root / "study.yml").write_text(yml, encoding="utf-8")
+    study = jl.load_study(root, redact=False)
+    part = study.segments[study.segments.speaker_role == "participant"]
+    assert part.groupby("doc_id")["participant_id"].unique().map(list).to_dict() == {"G1": ["G1"], "G2": ["G2"]}
+    assert (part["speaker"] == "Participant").all()

@@ -507,7 +507,7 @@ def contents(path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from journeylab import qdpx
+    >>> from journeylab.interop import qdpx
     >>> qdpx.contents("../shared/refi-qda/target-atlas-project.qdpx")  # doctest: +SKIP
     """
     path = Path(path)

@@ -242,7 +242,7 @@ def read_codebook(path, *, name: str | None = None) -> Codebook:
 
     Examples
     --------
-    >>> from journeylab import taguette
+    >>> from journeylab.interop import taguette
     >>> cb = taguette.read_codebook("tests/data/taguette/codebook.csv")  # doctest: +SKIP
     >>> cb.path("colère")                                                 # doctest: +SKIP
     'émotion/colère'

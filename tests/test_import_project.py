@@ -93,7 +93,15 @@ def test_qdpx_with_pictures_links_and_crlf(tmp_path):
     report = jl.import_project(QDPX, tmp_path / "s")
     text = str(report)
     assert "PictureSource 'parcel.jpg'" in text and "links not imported" in text
-    assert report.counts["codings_written"] == report.counts["codings_in_source"] == 7
+    # every <Coding> of a text source in project.qde arrives (counted in the XML, independently of the reader)
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    with zipfile.ZipFile(QDPX) as z:
+        root = ET.fromstring(z.read(next(n for n in z.namelist() if n.lower().endswith(".qde"))))
+    n_xml = sum(1 for src in root.iter() if src.tag.endswith("}TextSource")
+                for el in src.iter() if el.tag.endswith("}Coding"))
+    assert report.counts["codings_written"] == report.counts["codings_in_source"] == n_xml == 7
     assert report.counts["codings_on_no_turn"] == 1
     problems = jl.validate_study(tmp_path / "s")
     assert not [p for p in problems if p.severity == "error"]
@@ -145,3 +153,19 @@ def test_cli_import_then_validate(tmp_path, capsys):
     assert "valid" in capsys.readouterr().out
     assert main(["import", str(TAGUETTE), "--out", str(out)]) == 2  # not empty any more
     assert "is not empty" in capsys.readouterr().err
+
+
+def test_codings_on_moderator_turns_are_counted_in_the_report(tmp_path):
+    study = jl.load_study(DATA / "other_study", redact=False)
+    seg = study.segments
+    mod = seg[seg.speaker_role == "interviewer"].head(5)
+    part = seg[seg.speaker_role == "participant"].head(5)
+    both = pd.concat([mod, part])
+    cod = pd.DataFrame({"doc_id": both.doc_id.to_numpy(), "start": both.start.to_numpy(), "end": both.end.to_numpy(),
+                        "segment_id": both.segment_id.to_numpy(), "code": study.codebook.names[0], "coder": "ana"})
+    jl.export_qdpx(study, cod, tmp_path / "p.qdpx")
+    report = jl.import_project(tmp_path / "p.qdpx", tmp_path / "s", interviewer_labels=["Moderator"])
+    assert report.counts["codings_written"] == 10 and report.counts["codings_on_interviewer_turns"] == 5
+    assert "5 codings sit on interviewer turns" in str(report)
+    warned = [p.message for p in jl.validate_study(tmp_path / "s") if "interviewer turns" in p.message]
+    assert len(warned) == 1 and warned[0].startswith("5 codings on interviewer turns are left out of ")

@@ -25,6 +25,7 @@ import yaml
 from ..errors import JourneylabError, Problem
 from ..study.codebook import Codebook
 from ..study.load import Study, load_study
+from ..study.units import participant_codings
 from ..study.transcripts import (TRANSCRIPT_SUFFIXES, TranscriptError, parse_transcript, read_document,
                                  SEGMENT_COLUMNS)
 from ..utils.checks import check_path
@@ -57,7 +58,9 @@ class ImportReport:
         ``codings_written`` (rows in ``codings/``, each with its span), ``codings_not_written``
         (kept in ``import_leftovers.csv``: no exact place in the text), ``codings_on_no_turn``
         (written, but their span covers only a speaker label or blank lines, so
-        :func:`journeylab.load_study` leaves them out, with a warning).
+        :func:`journeylab.load_study` leaves them out, with a warning),
+        ``codings_on_interviewer_turns`` (written; the analyses leave them out, see
+        :func:`journeylab.participant_codings`).
     problems : list of Problem
         Everything not carried over, and why (severity ``"warning"``).
     next_steps : list of str
@@ -84,6 +87,9 @@ class ImportReport:
         if c.get("codings_not_written"):
             lines.append(f"  {c['codings_not_written']} codings had no exact place in the text: kept in "
                          "import_leftovers.csv, not in codings/")
+        if c.get("codings_on_interviewer_turns"):
+            lines.append(f"  {c['codings_on_interviewer_turns']} codings sit on interviewer turns: kept in codings/, "
+                         "left out of frequencies, evidence, the learned coder and agreement (each says so)")
         if c.get("codings_on_no_turn"):
             lines.append(f"  {c['codings_on_no_turn']} codings cover only a speaker label or blank lines; "
                          "load_study leaves them out (with a warning)")
@@ -218,7 +224,7 @@ def _yaml_text(name: str, source: Path, *, stages: dict, unlabelled: list, all_u
                                                   sort_keys=False, default_flow_style=None).strip().split("\n")]
     if interviewer_labels is not None:
         lines.append(yaml.safe_dump({"interviewer_labels": list(interviewer_labels)}, allow_unicode=True,
-                                    default_flow_style=True).strip())
+                                    default_flow_style=None).strip())
     tr = {}
     if all_unlabelled:
         tr["speaker_labels"] = False
@@ -463,9 +469,11 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
             write_csv(frame, path)  # write_csv re-neutralises what read_csv gave back as written
     report_problems = problems + [p for p in loaded.problems if p.severity == "warning" and
                                   "covers no turn" in p.message]
+    on_interviewer = participant_codings(loaded.codings, loaded.segments, what="the analyses", warn=False).n_left_out
     counts = {"documents": len(docs), "participants": len(participants), "codes": len(codebook),
               "coders": len(coder_stems), "codings_in_source": n_source, "codings_written": int(placed.sum()),
-              "codings_not_written": len(leftovers), "codings_on_no_turn": n_no_turn}
+              "codings_not_written": len(leftovers), "codings_on_no_turn": n_no_turn,
+              "codings_on_interviewer_turns": on_interviewer}
     staged = _codebook_stages(codebook)
     steps = [f"Edit {out / 'study.yml'}: " + (f"check the stages taken from the codebook ({', '.join(staged)}), "
                                                "add the missing ones in journey order" if staged else

@@ -40,7 +40,6 @@ import re
 import sqlite3
 import threading
 import time
-import urllib.parse
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +47,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..utils.checks import check_frame
+from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, StoreBusyError
 
 SCHEMA_VERSION = 2
@@ -110,11 +110,6 @@ _TEMPORARY = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.creating(?:-journal)?$")  #
 def _writable(path: Path) -> bool:
     """True when this process may write the store file and create its journal files beside it."""
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
-
-
-def _file_uri(path: Path) -> str:
-    """``file:`` URI of ``path`` with every special character (``?``, ``#``, ``%``, space) escaped."""
-    return "file:" + urllib.parse.quote(str(Path(path).resolve()), safe="/")
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -328,15 +323,14 @@ class CodingStore:
     def _open_read_only(self) -> None:
         """Open a store in a read-only file or folder for reading (``mode=ro``; writes are refused)."""
         self.read_only_ = True
-        uri = _file_uri(self.path)
         try:
-            self._conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=self.timeout, isolation_level=None,
+            self._conn = sqlite3.connect(file_uri(self.path, mode="ro"), uri=True, timeout=self.timeout, isolation_level=None,
                                          check_same_thread=False)
             self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.OperationalError:
             # a WAL-mode store whose -shm index cannot be created in a read-only folder: nothing can
             # write there either, so the file is read as it is (its committed, checkpointed state)
-            self._conn = sqlite3.connect(uri + "?immutable=1", uri=True, timeout=self.timeout,
+            self._conn = sqlite3.connect(file_uri(self.path, immutable="1"), uri=True, timeout=self.timeout,
                                          isolation_level=None, check_same_thread=False)
         self._check_integrity()
         version = self._check_schema(self._conn)

@@ -260,3 +260,371 @@ def test_run_outputs_are_checkpointed_into_one_self_contained_file(tmp_path):
     copy.parent.mkdir()
     shutil.copy(out / "codings.sqlite", copy)
     assert len(jl.read_codings(copy)) == 50
+
+
+# ============================================================================ files: helpers
+
+import gzip
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import zipfile
+import zlib
+
+from journeylab.utils.limits import LimitError
+from test_study import make_study
+
+TAGUETTE = Path(__file__).parent / "data" / "taguette" / "project.sqlite3"
+GUID = "0b9a8d6e-1c1f-4a55-9a4e-{:012d}"
+QDE = """<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="p"><Sources>{sources}</Sources></Project>"""
+
+
+def _qde(sources: str) -> str:
+    return QDE.format(sources=sources)
+
+
+def _text_source(path: str, n: int = 1, name: str = "doc") -> str:
+    return f'<TextSource guid="{GUID.format(n)}" name="{name}" plainTextPath="{path}"/>'
+
+
+def _qdpx(path: Path, entries: dict) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return path
+
+
+def _errors(folder) -> str:
+    return "\n".join(str(p) for p in jl.validate_study(folder) if p.severity == "error")
+
+
+def _deflate_block(chunk: bytes) -> bytes:
+    """Raw deflate blocks for ``chunk`` that can be repeated: a full flush leaves no back-references."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+
+
+def _under_memory_limit(code: str, *args, limit=1536 * 2**20, timeout=60) -> str:
+    """Run ``code`` in a fresh interpreter limited to ``limit`` bytes of address space; its stdout."""
+    prelude = ("import resource, sys\n"
+               "import journeylab as jl\n"  # import first: the limit is on what the file makes us do
+               f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n")
+    proc = subprocess.run([sys.executable, "-c", prelude + code, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+    assert proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-2000:]}"
+    return proc.stdout
+
+
+# ============================================================================ paths stay inside the project
+
+
+def test_a_bare_project_cannot_read_files_outside_its_sources_folder(tmp_path):
+    (tmp_path / "secret.txt").write_text("TOP SECRET", encoding="utf-8")
+    project = tmp_path / "a" / "b"
+    (project / "sources").mkdir(parents=True)
+    qde = project / "project.qde"
+    qde.write_text(_qde(_text_source("internal://../../secret.txt")), encoding="utf-8")
+    with pytest.raises(JourneylabError, match=r"project.qde: project.qde refers to the source file "
+                                              r"'internal://../../secret.txt', which lies outside the project's "
+                                              r"sources/ folder"):
+        jl.import_qdpx(qde)
+    qde.write_text(_qde(_text_source("internal:///etc/passwd")), encoding="utf-8")  # absolute: read as sources/etc/...
+    assert "root:" not in " ".join(jl.import_qdpx(qde).documents.get("text", pd.Series(dtype=str)))
+
+
+def test_a_symbolic_link_out_of_the_sources_folder_is_refused(tmp_path):
+    (tmp_path / "secret.txt").write_text("TOP SECRET", encoding="utf-8")
+    project = tmp_path / "p"
+    (project / "sources").mkdir(parents=True)
+    (project / "sources" / "doc.txt").symlink_to(tmp_path / "secret.txt")
+    qde = project / "project.qde"
+    qde.write_text(_qde(_text_source("internal://doc.txt")), encoding="utf-8")
+    with pytest.raises(JourneylabError, match="resolves to .*secret.txt, outside the project's sources/ folder"):
+        jl.import_qdpx(qde)
+
+
+def test_a_zip_entry_path_leaving_sources_is_refused(tmp_path):
+    path = _qdpx(tmp_path / "p.qdpx", {"project.qde": _qde(_text_source("internal://../project.qde")),
+                                       "sources/x.txt": "x"})
+    with pytest.raises(JourneylabError, match=r"p.qdpx: project.qde refers to the source file "
+                                              r"'internal://../project.qde', which lies outside"):
+        jl.import_qdpx(path)
+
+
+# ============================================================================ decompression bombs
+
+
+@pytest.fixture(scope="module")
+def zip_bomb(tmp_path_factory) -> Path:
+    """A .qdpx whose one source expands about 0.5 MB of deflate into 512 MiB of text (a ~1000:1 zip bomb)."""
+    path = tmp_path_factory.mktemp("bomb") / "bomb.qdpx"
+    chunk = b"la " * (2**22 // 3)  # 4 MiB
+    block = _deflate_block(chunk)
+
+    class Repeat:  # zipfile's compressor, returning the precomputed block for each identical chunk
+        def compress(self, data):
+            return block
+
+        def flush(self):
+            return b"\x03\x00"  # an empty final block
+
+    real = zipfile._get_compressor
+    zipfile._get_compressor = lambda *a, **k: Repeat()
+    try:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(zipfile.ZipInfo("project.qde"), _qde(_text_source("internal://big.txt")).encode())
+            with zf.open(zipfile.ZipInfo("sources/big.txt"), "w", force_zip64=True) as fh:
+                for _ in range(128):
+                    fh.write(chunk)
+    finally:
+        zipfile._get_compressor = real
+    assert path.stat().st_size < 2 * 2**20
+    return path
+
+
+def test_a_zip_bomb_is_refused_before_it_takes_memory(zip_bomb):
+    out = _under_memory_limit(
+        "try:\n    jl.import_qdpx(sys.argv[1])\n"
+        "except BaseException as exc:\n    print(type(exc).__name__, exc)\n", zip_bomb)
+    assert out.startswith("LimitError"), out
+    assert "bomb.qdpx" in out and "entry 'sources/big.txt'" in out and "decompression bomb" in out
+    assert "MAX_COMPRESSION_RATIO" in out
+
+
+def test_the_limits_can_be_raised_by_environment_variable(zip_bomb, tmp_path):
+    code = ("from journeylab.utils import limits\n"
+            "print(limits.MAX_COMPRESSION_RATIO, limits.MAX_UNCOMPRESSED_BYTES)\n"
+            "try:\n    jl.import_qdpx(sys.argv[1])\n"
+            "except BaseException as exc:\n    print(type(exc).__name__, exc)\n")
+    env = {**os.environ, "JOURNEYLAB_MAX_COMPRESSION_RATIO": "100000", "JOURNEYLAB_MAX_UNCOMPRESSED_BYTES": "1e8"}
+    proc = subprocess.run([sys.executable, "-c", "import sys, journeylab as jl\n" + code, str(zip_bomb)],
+                          capture_output=True, text=True, timeout=60, env=env)
+    first, second = proc.stdout.splitlines()[:2]
+    assert first == "100000 100000000"
+    assert second.startswith("LimitError") and "more than 100,000,000 bytes (MAX_UNCOMPRESSED_BYTES)" in second
+
+
+def test_a_gzip_bomb_event_log_is_a_named_problem_not_a_memory_error(tmp_path):
+    rows = b"u1,2026-01-05T09:00:00Z,ad_click,mobile\n" * (2**22 // 40)
+    first = gzip.compress(b"user_id,timestamp,event,device\n" + rows)
+    member = gzip.compress(rows)  # gzip members concatenate: 511 of them decompress to 2 GiB
+    study = make_study(tmp_path / "s", **{"events.csv": None, "events.csv.gz": first + member * 511})
+    assert (study / "events.csv.gz").stat().st_size < 8 * 2**20
+    out = _under_memory_limit(
+        "try:\n    jl.load_study(sys.argv[1])\n"
+        "except BaseException as exc:\n    print(type(exc).__name__, exc)\n", study)
+    assert out.startswith("StudyError"), out
+    assert "events.csv.gz: expands more than 100 times" in out and "decompression bomb" in out
+
+
+# ============================================================================ damaged files
+
+
+def _patch_zip(data: bytes, *, flags: int | None = None, method: int | None = None) -> bytes:
+    """Set the flag bits or compression method of every entry (local and central headers)."""
+    import struct
+
+    out = bytearray(data)
+    for sig, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = out.find(sig)
+        while at >= 0:
+            if flags is not None:
+                struct.pack_into("<H", out, at + flag_at, flags)
+            if method is not None:
+                struct.pack_into("<H", out, at + flag_at + 2, method)
+            at = out.find(sig, at + 4)
+    return bytes(out)
+
+
+def _good_qdpx(tmp_path) -> bytes:
+    text = "P01: " + "the checkout asked for an account again and again. " * 40
+    return _qdpx(tmp_path / "good.qdpx", {"project.qde": _qde(_text_source("internal://d.txt")),
+                                          "sources/d.txt": text}).read_bytes()
+
+
+@pytest.mark.parametrize("damage, found", [
+    ("truncated", "not a REFI-QDA project"),
+    ("encrypted", "RuntimeError"),
+    ("unknown method", "NotImplementedError"),
+    ("flipped bytes", "damaged or cannot be decompressed"),
+])
+def test_a_damaged_qdpx_is_a_journeylab_error_naming_the_file(tmp_path, damage, found):
+    data = _good_qdpx(tmp_path)
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "encrypted":
+        data = _patch_zip(data, flags=1)
+    elif damage == "unknown method":
+        data = _patch_zip(data, method=99)
+    else:
+        at = data.find(b"PK\x03\x04", 10)  # the second entry's local header, then its compressed data
+        start = at + 30 + len("sources/d.txt") + 10
+        data = data[:start] + bytes(b ^ 0x5A for b in data[start:start + 40]) + data[start + 40:]
+    path = tmp_path / "damaged.qdpx"
+    path.write_bytes(data)
+    with pytest.raises(JourneylabError, match=found) as info:
+        jl.import_qdpx(path)
+    assert "damaged.qdpx" in str(info.value)
+
+
+def test_a_textsource_without_name_or_guid_is_named(tmp_path):
+    qde = tmp_path / "project.qde"
+    qde.write_text(_qde('<TextSource plainTextPath="internal://d.txt"/>'), encoding="utf-8")
+    with pytest.raises(JourneylabError, match="project.qde: <TextSource> number 1 under <Sources> has neither a name "
+                                              "nor a guid"):
+        jl.import_qdpx(qde)
+
+
+@pytest.mark.parametrize("damage", ["garbage after the header", "not gzip", "truncated"])
+def test_a_corrupt_events_gz_is_a_named_problem_in_validate_and_load(tmp_path, damage):
+    from test_study import EVENTS
+
+    data = gzip.compress(EVENTS.encode() * 200)
+    data = {"garbage after the header": data[:12] + bytes(range(256)) * 4, "not gzip": b"PK\x03\x04" + data[4:],
+            "truncated": data[: len(data) // 2]}[damage]
+    study = make_study(tmp_path / "s", **{"events.csv": None, "events.csv.gz": data})
+    assert "events.csv.gz: " in _errors(study)
+    with pytest.raises(JourneylabError, match="events.csv.gz: "):
+        jl.load_study(study)
+
+
+def test_a_nul_byte_after_the_first_64_kb_of_survey_csv_is_reported_with_its_line(tmp_path):
+    from test_study import SURVEY
+
+    lines = SURVEY.splitlines()
+    body = "\n".join([lines[0]] + [f"R{i},u1,2026-01-05T10:00:00Z,9,5,fine" for i in range(4000)])
+    study = make_study(tmp_path / "s", **{"survey.csv": (body + "\nR9999,u2,2026-01-05T10:00:00Z,9,5,a\x00b\n").encode()})
+    assert len(body) > 2**16
+    assert "survey.csv, line 4002: the file contains a NUL byte" in _errors(study)
+
+
+# ============================================================================ nesting and expansion
+
+
+def test_deeply_nested_yaml_is_a_named_problem_not_a_recursion_error(tmp_path):
+    study = make_study(tmp_path / "s", **{"study.yml": "name: x\nstages: " + "[" * 5000 + "]" * 5000 + "\n"})
+    assert "study.yml, line 2: not valid YAML: nested more than 100 levels deep" in _errors(study)
+    deep = "codes:\n" + "".join("  " * i + "- a:\n" for i in range(1, 400))
+    (tmp_path / "codebook.yml").write_text(deep, encoding="utf-8")
+    with pytest.raises(JourneylabError, match="codebook.yml, line .*: not valid YAML: nested more than 100 levels"):
+        jl.Codebook.from_yaml(tmp_path / "codebook.yml")
+
+
+LAUGHS = "name: lol\n" + "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10)) + "stages: *a9\n"
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly_in_every_yaml_file(tmp_path):
+    study = make_study(tmp_path / "s", **{"study.yml": LAUGHS})
+    out = _under_memory_limit(
+        "print(' | '.join(str(p) for p in jl.validate_study(sys.argv[1]) if p.severity == 'error'))\n"
+        "for call in (lambda: jl.Codebook.from_yaml(sys.argv[2]), lambda: jl.load_lexicon(sys.argv[2])):\n"
+        "    try:\n        call()\n    except BaseException as exc:\n        print(type(exc).__name__, exc)\n",
+        study, study / "study.yml", timeout=30)
+    validate, codebook, lexicon = out.splitlines()
+    assert "study.yml, line 8: not valid YAML: its aliases (*name) expand to more than 1,000,000 values" in validate
+    assert codebook.startswith("CodebookError") and "billion laughs" in codebook
+    assert lexicon.startswith("JourneylabError") and "billion laughs" in lexicon
+
+
+def test_a_few_aliases_in_a_user_file_still_work(tmp_path):
+    from journeylab.utils.limits import load_yaml
+
+    assert load_yaml("a: &x [1, 2]\nb: *x\nc: *x\n")[1] == {"a": [1, 2], "b": [1, 2], "c": [1, 2]}
+
+
+def test_deep_xml_and_doctype_entities_are_refused_in_qdpx_and_qdc(tmp_path):
+    deep = '<Codes>' + '<Code guid="g" name="c">' * 5000 + '</Code>' * 5000 + '</Codes>'
+    qdc = tmp_path / "deep.qdc"
+    qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0">{deep}</CodeBook>', encoding="utf-8")
+    with pytest.raises(JourneylabError, match=r"deep.qdc, line 1: elements nested more than 100 levels deep"):
+        jl.Codebook.from_qdc(qdc)
+    qde = tmp_path / "project.qde"
+    qde.write_text('<?xml version="1.0"?>\n<!DOCTYPE Project [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
+                   '<Project xmlns="urn:QDA-XML:project:1.0" name="&b;"/>', encoding="utf-8")
+    with pytest.raises(LimitError, match=r"project.qde: project.qde, line 2: the document declares a <!DOCTYPE>"):
+        jl.import_qdpx(qde)
+
+
+def test_forty_thousand_flat_codes_in_a_qdc_all_load(tmp_path):
+    codes = "".join(f'<Code guid="{GUID.format(i)}" name="code {i}" isCodable="true"/>' for i in range(40_000))
+    qdc = tmp_path / "big.qdc"
+    qdc.write_text(f'<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}</Codes></CodeBook>', encoding="utf-8")
+    book = jl.Codebook.from_qdc(qdc)
+    assert len(book) == 40_000 and book.names[-1] == "code 39999"
+    dup = qdc.read_text(encoding="utf-8").replace('name="code 39999"', 'name="code 7"')
+    qdc.write_text(dup, encoding="utf-8")
+    with pytest.raises(JourneylabError, match="two codes are named 'code 7'"):
+        jl.Codebook.from_qdc(qdc)
+
+
+# ============================================================================ Taguette
+
+
+def test_a_taguette_file_name_with_uri_characters_opens_and_creates_nothing(tmp_path):
+    odd = tmp_path / "t13 odd#name?.sqlite3"
+    shutil.copy(TAGUETTE, odd)
+    study = jl.import_taguette(odd)
+    assert len(study.codings) > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t13 odd#name?.sqlite3"]
+
+
+@pytest.mark.parametrize("sql, place", [
+    ("UPDATE highlights SET start_offset = 'abc' WHERE id = 2", "table highlights, row with id 2, column "
+                                                                "'start_offset': expected a whole number, found str"),
+    ("UPDATE highlights SET end_offset = 1.5 WHERE id = 3", "column 'end_offset': expected a whole number, found float"),
+    ("UPDATE documents SET contents = x'00ff' WHERE id = 1", "table documents, row with id 1, column 'contents': "
+                                                             "expected text or NULL, found bytes"),
+    ("UPDATE tags SET path = x'00ff' WHERE id = (SELECT MIN(id) FROM tags)", "table tags, row with id ., column "
+                                                                           "'path': expected text, found bytes"),
+    ("UPDATE highlight_tags SET tag_id = 'x' WHERE rowid = (SELECT MIN(rowid) FROM highlight_tags)",
+     "table highlight_tags, row with id ., column 'tag_id': expected a whole number, found str"),
+])
+def test_taguette_tables_with_wrong_column_types_are_named(tmp_path, sql, place):
+    db = tmp_path / "p.sqlite3"
+    shutil.copy(TAGUETTE, db)
+    con = sqlite3.connect(db)
+    con.execute(sql)
+    con.commit()
+    con.close()
+    with pytest.raises(JourneylabError, match="p.sqlite3: .*" + place.replace("(", r"\(")):
+        jl.import_taguette(db)
+
+
+# ============================================================================ parquet event logs
+
+
+def _parquet_study(tmp_path, frame: pd.DataFrame) -> Path:
+    study = make_study(tmp_path / "s", **{"events.csv": None})
+    frame.to_parquet(study / "events.parquet")
+    return study
+
+
+def test_a_parquet_log_with_integer_timestamps_is_a_named_problem(tmp_path):
+    study = _parquet_study(tmp_path, pd.DataFrame({"user_id": ["u1", "u2"], "timestamp": [1767600000, 1767600060],
+                                                   "event": ["ad_click", "paid"]}))
+    assert "events.parquet, line 1, column 'timestamp': expected a timestamp like 2026-08-31T14:05:00Z, found " \
+           "'1767600000'" in _errors(study)
+
+
+def test_a_parquet_log_with_list_event_names_is_a_named_problem(tmp_path):
+    study = _parquet_study(tmp_path, pd.DataFrame({"user_id": ["u1", "u2"],
+                                                   "timestamp": pd.to_datetime(["2026-01-05", "2026-01-06"]),
+                                                   "event": [["ad_click"], ["paid", "x"]]}))
+    assert "events.parquet, line 1, column 'event': expected one text, number or timestamp per cell, found a " \
+           "ndarray" in _errors(study)
+    with pytest.raises(JourneylabError, match="events.parquet"):
+        jl.load_study(study)
+
+
+def test_a_parquet_log_with_null_ids_timestamps_or_events_fails_validation(tmp_path):
+    study = _parquet_study(tmp_path, pd.DataFrame({
+        "user_id": ["u1", None, "u3"], "timestamp": pd.to_datetime(["2026-01-05", "2026-01-06", None]),
+        "event": ["ad_click", "paid", None]}))
+    errors = _errors(study)
+    assert "events.parquet, line 2, column 'user_id': empty user_id" in errors
+    assert "events.parquet, line 3, column 'timestamp': empty timestamp" in errors
+    assert "events.parquet, line 3, column 'event': empty event" in errors

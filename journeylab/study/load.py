@@ -225,9 +225,8 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
         return (df, _LineMap(path, None)) if df is not None else (None, None)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
-        size = path.stat().st_size
         raw = open(path, "rb")
-        stream = _NulCheckingReader(BoundedReader(gzip.GzipFile(fileobj=raw), compressed=size, where=rel)
+        stream = _NulCheckingReader(BoundedReader(gzip.GzipFile(fileobj=raw), compressed=raw.tell, where=rel)
                                     if opener is gzip.open else raw)
     except OSError as exc:
         col.error(rel, f"cannot read the file: {exc}")

@@ -85,12 +85,14 @@ class BoundedReader(io.RawIOBase):
     """A binary file object over a decompressing stream that stops at the limits.
 
     ``stream`` is the decompressing reader (``gzip.GzipFile``), ``compressed`` the size of the
-    compressed file; reading past :data:`MAX_UNCOMPRESSED_BYTES` or the ratio raises
+    compressed file, or a callable giving how many compressed bytes have been consumed so far
+    (the ratio is then checked against those, so a bomb at the end of a large file is caught as
+    early as one at the start); reading past :data:`MAX_UNCOMPRESSED_BYTES` or the ratio raises
     :class:`LimitError` naming ``where``. ``zlib.error``, ``EOFError`` and ``OSError`` of a
     damaged stream become a :class:`~journeylab.errors.JourneylabError` too.
     """
 
-    def __init__(self, stream, *, compressed: int, where: str):
+    def __init__(self, stream, *, compressed, where: str):
         self._stream = stream
         self._compressed = compressed
         self._where = where
@@ -109,7 +111,8 @@ class BoundedReader(io.RawIOBase):
         n = len(data)
         buffer[:n] = data
         self.total += n
-        check_expansion(self.total, self._compressed, where=self._where)
+        compressed = self._compressed() if callable(self._compressed) else self._compressed
+        check_expansion(self.total, compressed, where=self._where)
         return n
 
     def close(self) -> None:

@@ -149,6 +149,19 @@ def test_a_damaged_page_is_refused_and_the_file_never_written(tmp_path):
     assert path.read_bytes() == bytes(data)
 
 
+def test_a_damaged_page_of_a_store_too_large_to_check_on_opening_is_reported_when_met(tmp_path, monkeypatch):
+    from journeylab.coding import store as store_module
+
+    path = _store_with_decisions(tmp_path / "codings.sqlite")
+    data = bytearray(path.read_bytes())
+    data[5 * 4096: 5 * 4096 + 200] = b"\xff" * 200
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(store_module, "QUICK_CHECK_MAX_BYTES", 0)  # as for a store of more than 8 MB
+    with jl.CodingStore(path) as store:
+        with pytest.raises(JourneylabError, match="codings.sqlite: the coding store is damaged .*malformed"):
+            store.codings()  # its query meets the damaged page
+
+
 @pytest.mark.parametrize("sql, found", [
     ("UPDATE schema_version SET version = 'two'", "'two'"),
     ("DELETE FROM schema_version", "no row"),

@@ -103,6 +103,7 @@ def _migrate_1_to_2(c: sqlite3.Connection) -> None:
 # version -> function(conn) bringing a file from that version to the next (run in one transaction)
 _MIGRATIONS: dict = {1: _migrate_1_to_2}
 _JITTER = random.Random()  # lock-polling jitter only; never touches results
+QUICK_CHECK_MAX_BYTES = 8 * 2**20  # stores up to this size are integrity-checked when opened
 _CREATING = ".creating"  # suffix of the temporary file a new store is built in
 _TEMPORARY = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.creating(?:-journal)?$")  # .<store>.<pid>.<random>.creating
 
@@ -298,7 +299,14 @@ class CodingStore:
                                   "It was not changed")
 
     def _check_integrity(self) -> None:
-        """Refuse a damaged file (``PRAGMA quick_check``) before anything is written to it."""
+        """Refuse a damaged file (``PRAGMA quick_check``) before anything is written to it.
+
+        The check reads the whole file (about 1 s per 20 MB), so it runs on files up to
+        :data:`QUICK_CHECK_MAX_BYTES`; in a larger file a damaged page is reported by the read
+        or write that meets it (a JourneylabError; SQLite never writes over a damaged page).
+        """
+        if self.path.stat().st_size > QUICK_CHECK_MAX_BYTES:
+            return
         try:
             rows = self._retry(lambda: self._conn.execute("PRAGMA quick_check(5)").fetchall(), "check the file")
         except sqlite3.DatabaseError as exc:
@@ -474,9 +482,11 @@ class CodingStore:
             try:
                 out = fn(c)
                 c.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 if c.in_transaction:
                     c.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError) and _is_corrupt(exc):
+                    raise self._damaged(exc) from None
                 raise
             return out
 
@@ -528,6 +538,29 @@ class CodingStore:
     def schema_version(self) -> int:
         """Schema version of the file."""
         return int(self._conn.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def _damaged(self, exc: Exception) -> JourneylabError:
+        return JourneylabError(f"{self.path}: the coding store is damaged (SQLite: {str(exc)[:200]}); nothing was "
+                               "written. Restore it from a backup (a copy of the file, or a <store>.v<N>.bak "
+                               "beside it), or recover what is readable with the sqlite3 command-line tool's .recover")
+
+    def _execute(self, sql: str, params: tuple = ()) -> "_Rows":
+        """Run a read and fetch every row; a damaged file becomes a JourneylabError naming the store."""
+        try:
+            return _Rows(self._conn.execute(sql, params).fetchall())
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise
+            raise self._damaged(exc) from None
+
+    def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        try:
+            return pd.read_sql_query(sql, self._conn, params=params)
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+            cause = exc.__cause__ or exc.__context__ or exc  # pandas wraps SQLite's error with the query
+            if isinstance(cause, sqlite3.OperationalError) and _is_busy(cause):
+                raise
+            raise self._damaged(cause) from None
 
     def close(self) -> None:
         """Close the connection (decisions are already on disk)."""
@@ -639,7 +672,7 @@ class CodingStore:
 
     def memo(self, segment_id: str, coder: str) -> str | None:
         """``coder``'s current memo on a segment (None if none)."""
-        row = self._conn.execute("SELECT memo FROM memos WHERE segment_id = ? AND coder_key = ?",
+        row = self._execute("SELECT memo FROM memos WHERE segment_id = ? AND coder_key = ?",
                                  (segment_id, normalise_coder(coder))).fetchone()
         return row[0] if row else None
 
@@ -651,7 +684,7 @@ class CodingStore:
         if coder is not None:
             sql += " AND m.coder_key = ?"
             args = (normalise_coder(coder),)
-        return pd.read_sql_query(sql + " ORDER BY m.segment_id, coder", self._conn, params=args)
+        return self._frame(sql + " ORDER BY m.segment_id, coder", args)
 
     def set_reviewed(self, segment_id: str, coder: str, value: bool = True) -> None:
         """Mark a segment as reviewed by ``coder`` (e.g. "no code applies"): it counts as done."""
@@ -672,7 +705,7 @@ class CodingStore:
     def done_segments(self, coder: str) -> set[str]:
         """Segments ``coder`` has finished: at least one code applied, or marked reviewed."""
         key = normalise_coder(coder)
-        rows = self._conn.execute(
+        rows = self._execute(
             "SELECT segment_id FROM state WHERE coder_key = ? AND value = 1 "
             "UNION SELECT segment_id FROM reviewed WHERE coder_key = ? AND value = 1", (key, key))
         return {r[0] for r in rows}
@@ -692,21 +725,21 @@ class CodingStore:
 
     def position(self, coder: str) -> str | None:
         """The segment ``coder`` was last on (None for a new coder)."""
-        row = self._conn.execute("SELECT segment_id FROM positions WHERE coder_key = ?",
+        row = self._execute("SELECT segment_id FROM positions WHERE coder_key = ?",
                                  (normalise_coder(coder),)).fetchone()
         return row[0] if row else None
 
     # -- reading ----------------------------------------------------------------------------
     def codes_of(self, segment_id: str, coder: str) -> dict[str, str]:
         """Codes ``coder`` currently has on a segment → the origin of the deciding decision."""
-        rows = self._conn.execute(
+        rows = self._execute(
             "SELECT d.code, d.origin FROM state s JOIN decisions d ON d.id = s.decision_id "
             "WHERE s.segment_id = ? AND s.coder_key = ? AND s.value = 1", (segment_id, normalise_coder(coder)))
         return dict(rows.fetchall())
 
     def decisions_of(self, segment_id: str, coder: str) -> dict[str, bool]:
         """``coder``'s current decision per code on a segment: True applied, False removed/rejected."""
-        rows = self._conn.execute("SELECT code, value FROM state WHERE segment_id = ? AND coder_key = ?",
+        rows = self._execute("SELECT code, value FROM state WHERE segment_id = ? AND coder_key = ?",
                                   (segment_id, normalise_coder(coder)))
         return {code: bool(v) for code, v in rows.fetchall()}
 
@@ -735,7 +768,7 @@ class CodingStore:
         if coder is not None:
             sql += " AND s.coder_key = ?"
             args = (normalise_coder(coder),)
-        df = pd.read_sql_query(sql + " ORDER BY coder, d.segment_id, d.code", self._conn, params=args)
+        df = self._frame(sql + " ORDER BY coder, d.segment_id, d.code", args)
         return _typed(df)
 
     def decisions(self, coder: str | None = None) -> pd.DataFrame:
@@ -754,7 +787,7 @@ class CodingStore:
         if coder is not None:
             sql += " WHERE coder_key = ?"
             args = (normalise_coder(coder),)
-        df = pd.read_sql_query(sql + " ORDER BY id", self._conn, params=args)
+        df = self._frame(sql + " ORDER BY id", args)
         df["value"] = df["value"].astype(bool)
         return df
 
@@ -766,7 +799,7 @@ class CodingStore:
                " (SELECT MIN(decided_at) FROM decisions d WHERE d.coder_key = k.coder_key) AS first,"
                " (SELECT MAX(decided_at) FROM decisions d WHERE d.coder_key = k.coder_key) AS last"
                " FROM coders k ORDER BY k.created_at")
-        return pd.read_sql_query(sql, self._conn)
+        return self._frame(sql)
 
     def export_csv(self, path, coder: str) -> Path:
         """Write ``coder``'s current codings as CSV (a study's ``codings/<coder>.csv``).
@@ -783,6 +816,23 @@ class CodingStore:
         path = Path(path)
         write_csv(df, path)  # formula-like memos neutralised (journeylab/_csv.py)
         return path
+
+
+class _Rows(list):
+    """Fetched rows with the two cursor methods the readers use."""
+
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+    return "malformed" in str(exc) or "not a database" in str(exc)
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:

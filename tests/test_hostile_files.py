@@ -641,3 +641,15 @@ def test_a_parquet_log_with_null_ids_timestamps_or_events_fails_validation(tmp_p
     assert "events.parquet, line 2, column 'user_id': empty user_id" in errors
     assert "events.parquet, line 3, column 'timestamp': empty timestamp" in errors
     assert "events.parquet, line 3, column 'event': empty event" in errors
+
+
+def test_a_parquet_log_keeps_typed_properties_and_reports_null_numeric_user_ids(tmp_path):
+    study = _parquet_study(tmp_path, pd.DataFrame({
+        "user_id": [1.0, None], "timestamp": pd.to_datetime(["2026-01-05", "2026-01-06"]),
+        "event": ["ad_click", "paid"], "revenue": [0.0, 12.5]}))
+    assert "events.parquet, line 2, column 'user_id': empty user_id" in _errors(study)
+    study = _parquet_study(tmp_path / "ok", pd.DataFrame({
+        "user_id": ["u1", "u2"], "timestamp": pd.to_datetime(["2026-01-05", "2026-01-06"]),
+        "event": ["ad_click", "paid"], "revenue": [0.0, 12.5]}))
+    events = jl.load_study(study).events
+    assert events["revenue"].tolist() == [0.0, 12.5] and events["user_id"].tolist() == ["u1", "u2"]

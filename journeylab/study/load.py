@@ -178,7 +178,7 @@ _NESTED = (list, tuple, dict, set, np.ndarray, bytes, bytearray)
 
 
 def _parquet_as_text(df: pd.DataFrame, rel: str, col: _Collector) -> pd.DataFrame | None:
-    """A parquet frame in the form a CSV is read in: text cells ('' for null), timestamps kept.
+    """A parquet frame whose text columns are read as a CSV's are (str, '' for null); typed columns kept.
 
     Cells holding lists, mappings or bytes (a nested parquet column) are reported, naming the
     column and the row; the file is then not loaded.
@@ -187,8 +187,9 @@ def _parquet_as_text(df: pd.DataFrame, rel: str, col: _Collector) -> pd.DataFram
     ok = True
     for name in df.columns:
         s = df[name]
-        if pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out[str(name)] = s
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype) \
+                or pd.api.types.is_numeric_dtype(s.dtype):
+            out[str(name)] = s  # typed properties stay typed (nulls stay missing and are checked per column)
             continue
         values = s.astype(object)
         nested = values.map(lambda v: isinstance(v, _NESTED))
@@ -774,10 +775,10 @@ def _load_events(root: Path, cfg: _Config, col: _Collector, exclusions: list) ->
     if not {"user_id", "timestamp", "event"} <= set(df.columns):
         return empty
     df["timestamp"] = _parse_times(df, "timestamp", rel, col, lines)
-    blank_user = df["user_id"].astype(str).str.strip() == ""
+    blank_user = df["user_id"].isna() | (df["user_id"].astype(str).str.strip() == "")
     for i in np.flatnonzero(blank_user.to_numpy())[:20]:
         col.error(rel, "empty user_id; every event needs the user who did it", line=lines(int(i)), column="user_id")
-    blank_event = df["event"].astype(str).str.strip() == ""
+    blank_event = df["event"].isna() | (df["event"].astype(str).str.strip() == "")
     for i in np.flatnonzero(blank_event.to_numpy())[:20]:
         col.error(rel, "empty event; every row needs the name of the event", line=lines(int(i)), column="event")
     known = set(cfg.events_map["event"])

@@ -204,6 +204,10 @@ for name in ("file", "folder"):
         except JourneylabError as exc:
             out.append(f"{name}: {exc}")
     out.append(f"{name}: read_codings {len(jl.read_codings(path))}")
+try:
+    jl.CodingStore(folder / "folder" / "new.sqlite")
+except JourneylabError as exc:
+    out.append(f"new: {exc}")
 print("\n".join(out))
 """
 
@@ -235,6 +239,8 @@ def test_a_store_in_a_read_only_file_or_folder_can_be_read(tmp_path):
             assert f"{name}: read_codings 3" in lines
             assert any(line.startswith(f"{name}: ") and "read-only" in line and "nothing was written" in line
                        for line in lines)
+        assert any(line.startswith("new: ") and "cannot create a coding store there: the folder" in line
+                   and "is read-only" in line for line in lines)
         assert sorted(p.name for p in (base / "folder").iterdir()) == ["codings #1?.sqlite"]
         assert not list(base.glob("*/codings #1")) and not list(base.glob("codings*"))  # no un-escaped URI file
     finally:

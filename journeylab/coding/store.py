@@ -255,6 +255,9 @@ class CodingStore:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(folder)
         tmp = folder / f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_CREATING}"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise JourneylabError(f"{self.path}: cannot create a coding store there: the folder {folder} is "
+                                  "read-only; pass a path in a writable folder")
         try:
             con = sqlite3.connect(str(tmp), isolation_level=None)
             try:

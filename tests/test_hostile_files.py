@@ -391,16 +391,22 @@ def zip_bomb(tmp_path_factory) -> Path:
             return b"\x03\x00"  # an empty final block
 
     real = zipfile._get_compressor
-    zipfile._get_compressor = lambda *a, **k: Repeat()
+    zipfile._get_compressor = lambda kind, *a: Repeat() if kind == zipfile.ZIP_DEFLATED else real(kind, *a)
     try:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(zipfile.ZipInfo("project.qde"), _qde(_text_source("internal://big.txt")).encode())
-            with zf.open(zipfile.ZipInfo("sources/big.txt"), "w", force_zip64=True) as fh:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr(zipfile.ZipInfo("project.qde"), _qde(_text_source("internal://big.txt")).encode())  # stored
+            info = zipfile.ZipInfo("sources/big.txt")
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as fh:
                 for _ in range(128):
                     fh.write(chunk)
     finally:
         zipfile._get_compressor = real
     assert path.stat().st_size < 2 * 2**20
+    with zipfile.ZipFile(path) as zf:  # a well-formed zip: the first 4 MiB decompress as written
+        assert zf.getinfo("sources/big.txt").file_size == 128 * len(chunk)
+        with zf.open("sources/big.txt") as fh:
+            assert fh.read(len(chunk)) == chunk
     return path
 
 

@@ -570,7 +570,7 @@ def test_deep_xml_and_doctype_entities_are_refused_in_qdpx_and_qdc(tmp_path):
     qde = tmp_path / "project.qde"
     qde.write_text('<?xml version="1.0"?>\n<!DOCTYPE Project [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n'
                    '<Project xmlns="urn:QDA-XML:project:1.0" name="&b;"/>', encoding="utf-8")
-    with pytest.raises(LimitError, match=r"project.qde: project.qde, line 2: the document declares a <!DOCTYPE>"):
+    with pytest.raises(LimitError, match=r"^project.qde, line 2: the document declares a <!DOCTYPE>"):
         jl.import_qdpx(qde)
 
 

@@ -335,8 +335,8 @@ class CodingStore:
         """Open a store in a read-only file or folder for reading (``mode=ro``; writes are refused)."""
         self.read_only_ = True
         try:
-            self._conn = sqlite3.connect(file_uri(self.path, mode="ro"), uri=True, timeout=self.timeout, isolation_level=None,
-                                         check_same_thread=False)
+            self._conn = sqlite3.connect(file_uri(self.path, mode="ro"), uri=True, timeout=self.timeout,
+                                         isolation_level=None, check_same_thread=False)
             self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.OperationalError:
             # a WAL-mode store whose -shm index cannot be created in a read-only folder: nothing can

@@ -511,7 +511,8 @@ def contents(path) -> pd.DataFrame:
     path = Path(path)
     archive = _Archive(path)
     try:
-        root = parse_xml(archive.project_xml(), where=f"{path.name}: project.qde")
+        where = path.name if archive.zip is None else f"{path.name}: project.qde"
+        root = parse_xml(archive.project_xml(), where=where)
         files = sorted(archive.names.values()) if archive.zip is not None else []
     except ET.ParseError as exc:
         raise JourneylabError(f"{path.name}: project.qde is not well-formed XML: {exc}") from None
@@ -915,7 +916,8 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
     archive = _Archive(path)
     try:
         try:
-            root = parse_xml(archive.project_xml(), where=f"{label}: project.qde")
+            where = label if archive.zip is None else f"{label}: project.qde"
+            root = parse_xml(archive.project_xml(), where=where)
         except ET.ParseError as exc:
             raise JourneylabError(f"{label}: project.qde is not well-formed XML: {exc}") from None
         ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""

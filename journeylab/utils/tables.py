@@ -116,10 +116,11 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
     Notes
     -----
     A *text* cell — of an object, string or categorical column, a column name, an index label
-    or index name (flat or MultiIndex, written when ``index=True``) — that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return gets a single quote ``'`` in front, which spreadsheets show as the text typed (OWASP's
-    advice). Numbers are left alone, so ``-0.5`` in a numeric column stays a number. A text cell
-    holding a bare carriage return makes every cell quoted, so no reader splits the row.
+    or index name (flat or MultiIndex, written when ``index=True``) — that starts with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a single quote ``'`` in front, which
+    spreadsheets show as the text typed (OWASP's advice). Numbers are left alone, so ``-0.5`` in
+    a numeric column stays a number. A text cell (or index label) holding a bare carriage return
+    makes every cell quoted, so no reader splits the row.
     journeylab's own readers (codings, lexicons) remove the quote again; other readers see it.
 
     Examples

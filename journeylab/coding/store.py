@@ -340,7 +340,13 @@ class CodingStore:
             self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.OperationalError:
             # a WAL-mode store whose -shm index cannot be created in a read-only folder: nothing can
-            # write there either, so the file is read as it is (its committed, checkpointed state)
+            # write there either, so the file is read as it is (its committed, checkpointed state),
+            # unless decisions wait in its -wal file, which cannot be read without the index
+            wal = Path(f"{self.path}-wal")
+            if wal.is_file() and wal.stat().st_size > 0:
+                raise JourneylabError(f"{self.path}: the store is in a read-only folder and its latest decisions "
+                                      f"are in {wal.name}, which SQLite cannot read there; copy both files to a "
+                                      "writable folder and open the copy") from None
             self._conn = sqlite3.connect(file_uri(self.path, immutable="1"), uri=True, timeout=self.timeout,
                                          isolation_level=None, check_same_thread=False)
         self._check_integrity()

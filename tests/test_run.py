@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,12 @@ def test_run_writes_everything(runs, name):
     for product in PRODUCTS:
         assert (out / product).is_file() and (out / product).stat().st_size > 0, product
     assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == NOTEBOOKS
+    # every store is one self-contained file: its WAL was folded in (copying codings.sqlite copies it all)
+    assert not list(out.rglob("*.sqlite-wal")) and not list(out.rglob("*.sqlite-shm"))
+    con = sqlite3.connect(f"file:{out / 'codings.sqlite'}?mode=ro", uri=True)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert con.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
+    con.close()
     nb = nbformat.read(out / "notebooks" / "07_journey_map.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and f"output_dir = {str(out)!r}" in injected[0].source

@@ -32,18 +32,22 @@ in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
 """
 from __future__ import annotations
 
-__all__ = ["CodingStore", "read_codings", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
+__all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
 
+import os
 import random
+import re
 import sqlite3
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from ..utils.checks import check_frame
+from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, StoreBusyError
 
 SCHEMA_VERSION = 2
@@ -99,6 +103,41 @@ def _migrate_1_to_2(c: sqlite3.Connection) -> None:
 # version -> function(conn) bringing a file from that version to the next (run in one transaction)
 _MIGRATIONS: dict = {1: _migrate_1_to_2}
 _JITTER = random.Random()  # lock-polling jitter only; never touches results
+QUICK_CHECK_MAX_BYTES = 8 * 2**20  # stores up to this size are integrity-checked when opened
+_CREATING = ".creating"  # suffix of the temporary file a new store is built in
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.creating(?:-journal)?$")  # .<store>.<pid>.<random>.creating
+
+
+def _writable(path: Path) -> bool:
+    """True when this process may write the store file and create its journal files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # not possible on every platform (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files of store creations in ``folder`` whose process is gone (killed)."""
+    for tmp in folder.glob(f".*{_CREATING}*"):
+        match = _TEMPORARY.match(tmp.name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            tmp.unlink(missing_ok=True)
+        except (OSError, OverflowError):  # alive (or not ours to signal): leave it
+            pass
 
 
 def normalise_coder(name: str) -> str:
@@ -139,6 +178,9 @@ class CodingStore:
     ----------
     backup_path_ : Path or None
         The backup copy made when opening migrated an older store (None otherwise).
+    read_only_ : bool
+        True when the file or its folder is read-only: the store is opened for reading
+        (``mode=ro``) and every write raises a :class:`~journeylab.errors.JourneylabError`.
 
     Notes
     -----
@@ -149,7 +191,13 @@ class CodingStore:
     each read method sees one committed state, and :meth:`snapshot` holds one state across
     several reads. Opening a file written by an older journeylab migrates it to
     :data:`SCHEMA_VERSION` (after a backup copy ``<store>.v<old>.bak``); a file from a newer
-    journeylab is refused. The decision log is append-only (nothing is
+    journeylab is refused.
+
+    A new store is created atomically (built in a temporary file beside it, then linked into
+    place), so a kill at any moment leaves either no file or a complete store. A file that is
+    empty (0 bytes), not SQLite, damaged (``PRAGMA quick_check``) or without a valid
+    ``schema_version`` is refused with a :class:`~journeylab.errors.JourneylabError` and never
+    written to. The decision log is append-only (nothing is
     ever updated or deleted in it); ``state`` holds the latest value per (segment, code, coder)
     and is updated in the same transaction. Coders are matched by :func:`normalise_coder`, so
     "Ana" and " ana " are the same coder; the first spelling used is the display name, and each
@@ -172,47 +220,190 @@ class CodingStore:
         self.timeout = float(timeout)
         self._lock = threading.RLock()
         self.backup_path_: Path | None = None
-        existed = self.path.exists() and self.path.stat().st_size > 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only_ = False
         try:
-            self._conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None,
-                                         check_same_thread=False)
-            self._conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-            self._retry(lambda: self._conn.execute("PRAGMA journal_mode=WAL").fetchone(), "open")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._write(lambda c: self._create(c, existed))
+            if not self.path.exists():
+                self._create_atomically()
+            self._check_file()
+            if _writable(self.path):
+                self._conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None,
+                                             check_same_thread=False)
+                self._conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+                self._check_integrity()
+                self._retry(self._check_before_writing, "open")
+                self._retry(lambda: self._conn.execute("PRAGMA journal_mode=WAL").fetchone(), "open")
+                self._conn.execute("PRAGMA synchronous=FULL")
+                self._write(self._check_and_migrate)
+            else:
+                self._open_read_only()
         except sqlite3.DatabaseError as exc:
-            raise JourneylabError(f"{self.path}: not a journeylab coding store ({exc}); "
-                                  "expected a SQLite file made by CodingStore") from None
+            raise JourneylabError(f"{self.path}: not a journeylab coding store, or a damaged one ({exc}); "
+                                  "expected a SQLite file made by CodingStore; the file was not changed "
+                                  "(restore it from a backup)") from None
+        except OSError as exc:
+            raise JourneylabError(f"{self.path}: cannot open the coding store: {exc.strerror or exc}") from None
 
     # -- set-up -------------------------------------------------------------------------
-    def _create(self, c: sqlite3.Connection, existed: bool) -> None:
-        """Create a new store, or check and migrate an existing one; runs in the opening write transaction."""
+    def _create_atomically(self) -> None:
+        """Create a new store so that a kill at any moment leaves no file or a complete store.
+
+        The schema is built and committed in a temporary file in the same folder, fsynced, and
+        then hard-linked to ``path`` (which fails if another process created the store first:
+        that store is then opened, and nothing is overwritten).
+        """
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(folder)
+        tmp = folder / f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{_CREATING}"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise JourneylabError(f"{self.path}: cannot create a coding store there: the folder {folder} is "
+                                  "read-only; pass a path in a writable folder")
+        try:
+            con = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                con.execute("PRAGMA journal_mode=DELETE")
+                con.execute("PRAGMA synchronous=FULL")
+                con.execute("BEGIN IMMEDIATE")
+                self._initialise(con)
+                con.execute("COMMIT")
+            finally:
+                con.close()
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass  # another process made the store meanwhile: open that one
+            except OSError:  # a file system without hard links
+                if not self.path.exists():
+                    os.replace(tmp, self.path)
+            _fsync_folder(folder)
+        finally:
+            for suffix in ("", "-journal"):
+                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+    def _check_file(self) -> None:
+        """Refuse (without touching it) a file that cannot be a store: empty, or not SQLite."""
+        if not self.path.is_file():
+            raise JourneylabError(f"{self.path}: not a file; expected a coding store (.sqlite) made by CodingStore")
+        size = self.path.stat().st_size
+        with open(self.path, "rb") as fh:
+            head = fh.read(16)
+        if size == 0:
+            raise JourneylabError(f"{self.path}: the file is empty (0 bytes), so it holds no codings; expected a "
+                                  "coding store made by CodingStore. It was not changed: delete it (or pass "
+                                  "another path) to start a new store, or restore the store from a backup")
+        if head != b"SQLite format 3\x00":
+            raise JourneylabError(f"{self.path}: not a journeylab coding store (the file does not start like a "
+                                  f"SQLite database: {head[:16]!r}); expected a SQLite file made by CodingStore. "
+                                  "It was not changed")
+
+    def _check_integrity(self) -> None:
+        """Refuse a damaged file (``PRAGMA quick_check``) before anything is written to it.
+
+        The check reads the whole file (about 1 s per 20 MB), so it runs on files up to
+        :data:`QUICK_CHECK_MAX_BYTES`; in a larger file a damaged page is reported by the read
+        or write that meets it (a JourneylabError; SQLite never writes over a damaged page).
+        """
+        if self.path.stat().st_size > QUICK_CHECK_MAX_BYTES:
+            return
+        try:
+            rows = self._retry(lambda: self._conn.execute("PRAGMA quick_check(5)").fetchall(), "check the file")
+        except sqlite3.DatabaseError as exc:
+            rows = [(str(exc),)]
+        if rows != [("ok",)]:
+            detail = "; ".join(str(r[0]) for r in rows[:5])
+            self._conn.close()
+            raise JourneylabError(f"{self.path}: the coding store is damaged (SQLite integrity check: {detail}); "
+                                  "it was not changed. Restore it from a backup (a copy of the file, or a "
+                                  "<store>.v<N>.bak beside it), or recover what is readable with the sqlite3 "
+                                  "command-line tool's .recover")
+
+    def _check_before_writing(self) -> None:
+        """Refuse a file that is not a store before anything (even the journal mode) is written."""
+        if self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            try:
+                self._check_schema(self._conn)
+            except JourneylabError:
+                self._conn.close()
+                raise
+
+    def _open_read_only(self) -> None:
+        """Open a store in a read-only file or folder for reading (``mode=ro``; writes are refused)."""
+        self.read_only_ = True
+        try:
+            self._conn = sqlite3.connect(file_uri(self.path, mode="ro"), uri=True, timeout=self.timeout,
+                                         isolation_level=None, check_same_thread=False)
+            self._conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # a WAL-mode store whose -shm index cannot be created in a read-only folder: nothing can
+            # write there either, so the file is read as it is (its committed, checkpointed state),
+            # unless decisions wait in its -wal file, which cannot be read without the index
+            wal = Path(f"{self.path}-wal")
+            if wal.is_file() and wal.stat().st_size > 0:
+                raise JourneylabError(f"{self.path}: the store is in a read-only folder and its latest decisions "
+                                      f"are in {wal.name}, which SQLite cannot read there; copy both files to a "
+                                      "writable folder and open the copy") from None
+            self._conn = sqlite3.connect(file_uri(self.path, immutable="1"), uri=True, timeout=self.timeout,
+                                         isolation_level=None, check_same_thread=False)
+        self._check_integrity()
+        version = self._check_schema(self._conn)
+        if version < SCHEMA_VERSION:
+            raise JourneylabError(f"{self.path}: store schema version {version} must be migrated to version "
+                                  f"{SCHEMA_VERSION} before this journeylab can read it, but the file (or its "
+                                  "folder) is read-only; copy it to a writable folder and open the copy")
+
+    def _check_schema(self, c: sqlite3.Connection) -> int:
+        """The schema version of an existing store, after checking the file is one."""
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if existed and "schema_version" not in tables:
+        if "schema_version" not in tables:
             raise JourneylabError(f"{self.path}: a SQLite file without journeylab's schema_version table; "
                                   "expected a coding store made by CodingStore")
-        row = c.execute("SELECT version FROM schema_version").fetchone() if "schema_version" in tables else None
-        if row is None:
-            for statement in _SCHEMA_V1.split(";"):
-                if statement.strip():
-                    c.execute(statement)
-            c.execute("INSERT INTO schema_version (version) VALUES (1)")
+        rows = c.execute("SELECT version FROM schema_version LIMIT 3").fetchall()
+        version = rows[0][0] if len(rows) == 1 else None
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            found = "no row" if not rows else ("several rows" if len(rows) > 1 else f"{str(version)[:40]!r}")
+            raise JourneylabError(f"{self.path}: the store's schema_version table is damaged: expected one row "
+                                  f"holding a whole number from 1 to {SCHEMA_VERSION}, found {found}. The file "
+                                  "was not changed; restore it from a backup")
+        if version > SCHEMA_VERSION:
             from .. import __version__
 
-            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {__version__}",))
-            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
-            version = 1
-        else:
-            version = int(row[0])
-            if version > SCHEMA_VERSION:
-                from .. import __version__
+            raise JourneylabError(f"{self.path}: store schema version {version} is newer than this journeylab "
+                                  f"({__version__}) supports (schema version {SCHEMA_VERSION}); "
+                                  "upgrade journeylab to open it")
+        return version
 
-                raise JourneylabError(f"{self.path}: store schema version {version} is newer than this journeylab "
-                                      f"({__version__}) supports (schema version {SCHEMA_VERSION}); "
-                                      "upgrade journeylab to open it")
-            if version < SCHEMA_VERSION:
-                self.backup_path_ = self._backup(version)
+    def _initialise(self, c: sqlite3.Connection) -> None:
+        """Build the current schema in an empty database (version 1, then every migration)."""
+        for statement in _SCHEMA_V1.split(";"):
+            if statement.strip():
+                c.execute(statement)
+        c.execute("INSERT INTO schema_version (version) VALUES (1)")
+        from .. import __version__
+
+        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {__version__}",))
+        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
+        self._migrate(c, 1)
+
+    def _check_and_migrate(self, c: sqlite3.Connection) -> None:
+        """Check an existing store and migrate it; runs in the opening write transaction.
+
+        A SQLite file with no tables at all (left by an interrupted creation in journeylab
+        before 0.2, or made empty by another tool) holds nothing and becomes a new store.
+        """
+        if c.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0:
+            self._initialise(c)
+            return
+        version = self._check_schema(c)
+        if version < SCHEMA_VERSION:
+            self.backup_path_ = self._backup(version)
+        self._migrate(c, version)
+
+    def _migrate(self, c: sqlite3.Connection, version: int) -> None:
         while version < SCHEMA_VERSION:
             try:
                 _MIGRATIONS[version](c)
@@ -284,6 +475,9 @@ class CodingStore:
         a decision can never be written twice. Waiting writers poll every few milliseconds, so
         none waits long behind a process that writes continuously.
         """
+        if self.read_only_:
+            raise JourneylabError(f"{self.path}: the store (or its folder) is read-only, so it was opened for "
+                                  "reading only; nothing was written. Copy it to a writable folder to add decisions")
         with self._lock:
             c = self._conn
             if c.in_transaction:
@@ -297,9 +491,11 @@ class CodingStore:
             try:
                 out = fn(c)
                 c.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 if c.in_transaction:
                     c.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError) and _is_corrupt(exc):
+                    raise self._damaged(exc) from None
                 raise
             return out
 
@@ -351,6 +547,29 @@ class CodingStore:
     def schema_version(self) -> int:
         """Schema version of the file."""
         return int(self._conn.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    def _damaged(self, exc: Exception) -> JourneylabError:
+        return JourneylabError(f"{self.path}: the coding store is damaged (SQLite: {str(exc)[:200]}); nothing was "
+                               "written. Restore it from a backup (a copy of the file, or a <store>.v<N>.bak "
+                               "beside it), or recover what is readable with the sqlite3 command-line tool's .recover")
+
+    def _execute(self, sql: str, params: tuple = ()) -> "_Rows":
+        """Run a read and fetch every row; a damaged file becomes a JourneylabError naming the store."""
+        try:
+            return _Rows(self._conn.execute(sql, params).fetchall())
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+                raise
+            raise self._damaged(exc) from None
+
+    def _frame(self, sql: str, params: tuple = ()) -> pd.DataFrame:
+        try:
+            return pd.read_sql_query(sql, self._conn, params=params)
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+            cause = exc.__cause__ or exc.__context__ or exc  # pandas wraps SQLite's error with the query
+            if isinstance(cause, sqlite3.OperationalError) and _is_busy(cause):
+                raise
+            raise self._damaged(cause) from None
 
     def close(self) -> None:
         """Close the connection (decisions are already on disk)."""
@@ -462,7 +681,7 @@ class CodingStore:
 
     def memo(self, segment_id: str, coder: str) -> str | None:
         """``coder``'s current memo on a segment (None if none)."""
-        row = self._conn.execute("SELECT memo FROM memos WHERE segment_id = ? AND coder_key = ?",
+        row = self._execute("SELECT memo FROM memos WHERE segment_id = ? AND coder_key = ?",
                                  (segment_id, normalise_coder(coder))).fetchone()
         return row[0] if row else None
 
@@ -474,7 +693,7 @@ class CodingStore:
         if coder is not None:
             sql += " AND m.coder_key = ?"
             args = (normalise_coder(coder),)
-        return pd.read_sql_query(sql + " ORDER BY m.segment_id, coder", self._conn, params=args)
+        return self._frame(sql + " ORDER BY m.segment_id, coder", args)
 
     def set_reviewed(self, segment_id: str, coder: str, value: bool = True) -> None:
         """Mark a segment as reviewed by ``coder`` (e.g. "no code applies"): it counts as done."""
@@ -495,7 +714,7 @@ class CodingStore:
     def done_segments(self, coder: str) -> set[str]:
         """Segments ``coder`` has finished: at least one code applied, or marked reviewed."""
         key = normalise_coder(coder)
-        rows = self._conn.execute(
+        rows = self._execute(
             "SELECT segment_id FROM state WHERE coder_key = ? AND value = 1 "
             "UNION SELECT segment_id FROM reviewed WHERE coder_key = ? AND value = 1", (key, key))
         return {r[0] for r in rows}
@@ -515,21 +734,21 @@ class CodingStore:
 
     def position(self, coder: str) -> str | None:
         """The segment ``coder`` was last on (None for a new coder)."""
-        row = self._conn.execute("SELECT segment_id FROM positions WHERE coder_key = ?",
+        row = self._execute("SELECT segment_id FROM positions WHERE coder_key = ?",
                                  (normalise_coder(coder),)).fetchone()
         return row[0] if row else None
 
     # -- reading ----------------------------------------------------------------------------
     def codes_of(self, segment_id: str, coder: str) -> dict[str, str]:
         """Codes ``coder`` currently has on a segment → the origin of the deciding decision."""
-        rows = self._conn.execute(
+        rows = self._execute(
             "SELECT d.code, d.origin FROM state s JOIN decisions d ON d.id = s.decision_id "
             "WHERE s.segment_id = ? AND s.coder_key = ? AND s.value = 1", (segment_id, normalise_coder(coder)))
         return dict(rows.fetchall())
 
     def decisions_of(self, segment_id: str, coder: str) -> dict[str, bool]:
         """``coder``'s current decision per code on a segment: True applied, False removed/rejected."""
-        rows = self._conn.execute("SELECT code, value FROM state WHERE segment_id = ? AND coder_key = ?",
+        rows = self._execute("SELECT code, value FROM state WHERE segment_id = ? AND coder_key = ?",
                                   (segment_id, normalise_coder(coder)))
         return {code: bool(v) for code, v in rows.fetchall()}
 
@@ -558,7 +777,7 @@ class CodingStore:
         if coder is not None:
             sql += " AND s.coder_key = ?"
             args = (normalise_coder(coder),)
-        df = pd.read_sql_query(sql + " ORDER BY coder, d.segment_id, d.code", self._conn, params=args)
+        df = self._frame(sql + " ORDER BY coder, d.segment_id, d.code", args)
         return _typed(df)
 
     def decisions(self, coder: str | None = None) -> pd.DataFrame:
@@ -577,7 +796,7 @@ class CodingStore:
         if coder is not None:
             sql += " WHERE coder_key = ?"
             args = (normalise_coder(coder),)
-        df = pd.read_sql_query(sql + " ORDER BY id", self._conn, params=args)
+        df = self._frame(sql + " ORDER BY id", args)
         df["value"] = df["value"].astype(bool)
         return df
 
@@ -589,7 +808,7 @@ class CodingStore:
                " (SELECT MIN(decided_at) FROM decisions d WHERE d.coder_key = k.coder_key) AS first,"
                " (SELECT MAX(decided_at) FROM decisions d WHERE d.coder_key = k.coder_key) AS last"
                " FROM coders k ORDER BY k.created_at")
-        return pd.read_sql_query(sql, self._conn)
+        return self._frame(sql)
 
     def export_csv(self, path, coder: str) -> Path:
         """Write ``coder``'s current codings as CSV (a study's ``codings/<coder>.csv``).
@@ -608,6 +827,23 @@ class CodingStore:
         return path
 
 
+class _Rows(list):
+    """Fetched rows with the two cursor methods the readers use."""
+
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+    return "malformed" in str(exc) or "not a database" in str(exc)
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
@@ -621,6 +857,58 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
     for col in ("segment_id", "code", "coder", "origin", "memo", "rule", "decided_at"):
         df[col] = df[col].astype(object).astype("str")  # missing values stay missing
     return df[CODING_COLUMNS]
+
+
+def checkpoint_store(path) -> Path:
+    """Fold a store's write-ahead log into its main file, so that one ``.sqlite`` file holds everything.
+
+    A store in use keeps recent decisions in ``<store>-wal`` beside it (WAL mode); a copy of the
+    ``.sqlite`` file alone would miss them. This checkpoints the log into the file
+    (``PRAGMA wal_checkpoint(TRUNCATE)``) and switches the file to the rollback journal
+    (``journal_mode=DELETE``), which removes ``-wal`` and ``-shm``: the file can then be copied,
+    archived or e-mailed on its own. The next :class:`CodingStore` to open it switches it back to
+    WAL. Run outputs are checkpointed by ``journeylab run``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A store made by :class:`CodingStore`, not open in another process.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "codings.sqlite"
+    >>> with CodingStore(path) as store:
+    ...     _ = store.apply("P01-t002", "forced_account", "ana")
+    >>> _ = checkpoint_store(path)
+    >>> sorted(p.name for p in path.parent.iterdir())
+    ['codings.sqlite']
+    """
+    from ..utils.checks import check_path
+
+    path = Path(check_path(path, arg="path", func="checkpoint_store"))
+    with CodingStore(path) as store:
+        if store.read_only_:
+            return path
+        c = store._conn
+        try:
+            with store._lock:
+                busy, _, _ = store._retry(lambda: c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone(),
+                                          "checkpoint the store")
+                mode = c.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            raise JourneylabError(f"checkpoint_store(): {path} is in use by another process ({exc}); close the "
+                                  "other notebooks or coding sessions that have it open, then retry") from None
+        if busy or mode != "delete":
+            raise JourneylabError(f"checkpoint_store(): {path} is in use by another process (its log could not "
+                                  "be folded into the file); close the other notebooks or coding sessions that "
+                                  "have it open, then retry")
+    return path
 
 
 def read_codings(path, *, coder: str | None = None) -> pd.DataFrame:

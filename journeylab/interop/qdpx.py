@@ -21,6 +21,7 @@ import uuid
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..utils.checks import check_choice, check_frame, check_path, check_study
+from ..utils.limits import check_zip_entries, parse_xml
 from ..study.codebook import _GUID_NS, Code, Codebook, _origin
 from ..errors import JourneylabError, Problem
 
@@ -513,7 +515,8 @@ def contents(path) -> pd.DataFrame:
     path = Path(path)
     archive = _Archive(path)
     try:
-        root = ET.fromstring(archive.project_xml())
+        where = path.name if archive.zip is None else f"{path.name}: project.qde"
+        root = parse_xml(archive.project_xml(), where=where)
         files = sorted(archive.names.values()) if archive.zip is not None else []
     except ET.ParseError as exc:
         raise JourneylabError(f"{path.name}: project.qde is not well-formed XML: {exc}") from None
@@ -748,8 +751,17 @@ def codings_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, zlib.error, EOFError,
+               OSError, ValueError)  # what a damaged or unusual zip makes zipfile raise
+
+
 class _Archive:
-    """A .qdpx zip (or a bare project.qde beside a sources/ folder), entries matched case-insensitively."""
+    """A .qdpx zip (or a bare project.qde beside a sources/ folder), entries matched case-insensitively.
+
+    Every path a project names stays inside the project (``sources/`` of the zip, or the
+    ``sources/`` folder beside a bare project.qde); the zip's declared sizes are checked against
+    :mod:`journeylab.utils.limits` before anything is decompressed.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -760,9 +772,22 @@ class _Archive:
             return
         try:
             self.zip = zipfile.ZipFile(path)
-        except (OSError, zipfile.BadZipFile) as exc:
-            raise JourneylabError(f"{path}: not a REFI-QDA project (.qdpx zip): {exc}") from None
-        self.names = {n.lower().replace("\\", "/"): n for n in self.zip.namelist()}
+            self.names = {n.lower().replace("\\", "/"): n for n in self.zip.namelist()}
+        except _ZIP_ERRORS as exc:
+            raise JourneylabError(f"{path}: not a REFI-QDA project (.qdpx zip): the zip archive cannot be read "
+                                  f"({type(exc).__name__}: {exc})") from None
+        try:
+            check_zip_entries(self.zip, where=str(path))
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _read(self, name: str) -> bytes:
+        try:
+            return self.zip.read(name)
+        except _ZIP_ERRORS as exc:
+            raise JourneylabError(f"{self.path}, entry {name!r}: the zip entry is damaged or cannot be "
+                                  f"decompressed ({type(exc).__name__}: {exc}); re-export the project") from None
 
     def project_xml(self) -> bytes:
         if self.zip is None:
@@ -771,22 +796,39 @@ class _Archive:
         if not qde:
             raise JourneylabError(f"{self.path}: the archive holds no project.qde; found "
                                   f"{', '.join(sorted(self.names.values())[:10]) or 'no files'}")
-        return self.zip.read(qde[0])
+        return self._read(qde[0])
+
+    def _inside(self, ref: str) -> str:
+        """The path of ``ref`` under ``sources/``; refuses a path that leaves it."""
+        name = ref.split("://", 1)[-1].replace("\\", "/").lstrip("/")
+        parts = PurePosixPath(name).parts
+        if not parts or ".." in parts or name.startswith("~") or re.match(r"^[A-Za-z]:", name) or "\x00" in name:
+            raise JourneylabError(f"{self.path}: project.qde refers to the source file {ref!r}, which lies outside "
+                                  "the project's sources/ folder; expected a path like 'internal://<name>.txt'")
+        return name
 
     def source(self, ref: str) -> bytes | None:
-        name = ref.split("://", 1)[-1].lstrip("/")
+        name = self._inside(ref)
         if self.zip is None:
-            for cand in (self.base / "sources" / name, self.base / "Sources" / name):
+            for folder in (self.base / "sources", self.base / "Sources"):
+                cand = folder / name
+                try:
+                    inside = cand.resolve().is_relative_to(folder.resolve())
+                except (OSError, RuntimeError):
+                    inside = False
+                if not inside:  # a symbolic link out of the project
+                    raise JourneylabError(f"{self.path}: the source file {ref!r} resolves to "
+                                          f"{cand.resolve()}, outside the project's sources/ folder; refused")
                 if cand.is_file():
                     return cand.read_bytes()
             return None
         key = f"sources/{name}".lower()
         if key in self.names:
-            return self.zip.read(self.names[key])
+            return self._read(self.names[key])
         base = PurePosixPath(name).name.lower()  # tolerate a nested folder
         for low, real in self.names.items():
             if low.startswith("sources/") and PurePosixPath(low).name == base:
-                return self.zip.read(real)
+                return self._read(real)
         return None
 
     def close(self) -> None:
@@ -878,7 +920,8 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
     archive = _Archive(path)
     try:
         try:
-            root = ET.fromstring(archive.project_xml())
+            where = label if archive.zip is None else f"{label}: project.qde"
+            root = parse_xml(archive.project_xml(), where=where)
         except ET.ParseError as exc:
             raise JourneylabError(f"{label}: project.qde is not well-formed XML: {exc}") from None
         ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
@@ -1002,9 +1045,12 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
     doc_rows, seg_frames, coding_rows = [], [], []
     sources_el = root.find(f"{ns}Sources")
     used_ids: set = set()
-    for src in list(sources_el) if sources_el is not None else []:
+    for k_src, src in enumerate(list(sources_el) if sources_el is not None else [], 1):
         kind = src.tag[len(ns):]
         sname = src.get("name") or src.get("guid")
+        if not sname or not sname.strip():
+            raise JourneylabError(f"{label}: project.qde: <{kind}> number {k_src} under <Sources> has neither a "
+                                  "name nor a guid attribute; REFI-QDA requires a guid (and a name) on every source")
         if kind != "TextSource":
             n_sel = sum(1 for child in src.iter() if child.tag.endswith("Selection"))
             warn(f"{kind} {sname!r} ({n_sel} selections) not imported: journeylab reads text sources only")

@@ -28,6 +28,7 @@ import pandas as pd
 from ..study.codebook import Code, Codebook, _parse_description
 from ..utils.tables import read_rows
 from ..utils.checks import check_path
+from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, Problem
 from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
 
@@ -305,9 +306,31 @@ def _doc_id(name: str, used: set) -> str:
     return doc_id
 
 
+_TEXT = "text"
+_TEXT_OR_NULL = "text or NULL"
+
+
+def _typed(rows: list, table: str, columns: tuple, types: tuple, label: str) -> list:
+    """``rows`` unchanged when each value has its column's type; else a JourneylabError naming the place."""
+    for row in rows:
+        for name, kind, value in zip(columns, types, row):
+            if kind is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif kind == _TEXT:
+                ok = isinstance(value, str)
+            else:
+                ok = value is None or isinstance(value, str)
+            if not ok:
+                what = "a whole number" if kind is int else kind
+                raise JourneylabError(f"{label}: table {table}, row with id {row[0]!r}, column {name!r}: expected "
+                                      f"{what}, found {type(value).__name__} {repr(value)[:40]}; the file is not a "
+                                      "Taguette project as Taguette writes it (re-export it from Taguette)")
+    return rows
+
+
 def _read_sqlite(path: Path, project, label: str):
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(file_uri(path, mode="ro"), uri=True)
     except sqlite3.Error as exc:
         raise JourneylabError(f"{label}: cannot open the Taguette SQLite file: {exc}") from None
     try:
@@ -328,14 +351,20 @@ def _read_sqlite(path: Path, project, label: str):
                 raise JourneylabError(f"{label}: no project {project!r}; projects: "
                                       + ", ".join(f"{i} ({n!r})" for i, n in projects))
             pid, pname = match[0]
-        docs = con.execute("SELECT id, name, filename, contents FROM documents WHERE project_id=? ORDER BY id",
-                           (pid,)).fetchall()
-        tags = con.execute("SELECT id, path, description FROM tags WHERE project_id=? ORDER BY id", (pid,)).fetchall()
-        hls = con.execute(
+        docs = _typed(con.execute("SELECT id, name, filename, contents FROM documents WHERE project_id=? ORDER BY id",
+                                  (pid,)).fetchall(), "documents", ("id", "name", "filename", "contents"),
+                      (int, _TEXT, _TEXT_OR_NULL, _TEXT_OR_NULL), label)
+        tags = _typed(con.execute("SELECT id, path, description FROM tags WHERE project_id=? ORDER BY id",
+                                  (pid,)).fetchall(), "tags", ("id", "path", "description"),
+                      (int, _TEXT, _TEXT_OR_NULL), label)
+        hls = _typed(con.execute(
             "SELECT h.id, h.document_id, h.start_offset, h.end_offset, h.snippet FROM highlights h "
-            "JOIN documents d ON d.id = h.document_id WHERE d.project_id=? ORDER BY h.document_id, h.start_offset, "
-            "h.id", (pid,)).fetchall()
-        hl_tags = con.execute("SELECT highlight_id, tag_id FROM highlight_tags").fetchall()
+            "JOIN documents d ON d.id = h.document_id WHERE d.project_id=? ORDER BY h.document_id, h.id",
+            (pid,)).fetchall(), "highlights", ("id", "document_id", "start_offset", "end_offset", "snippet"),
+            (int, int, int, int, _TEXT_OR_NULL), label)
+        hls.sort(key=lambda r: (r[1], r[2], r[0]))
+        hl_tags = _typed(con.execute("SELECT highlight_id, tag_id FROM highlight_tags").fetchall(), "highlight_tags",
+                         ("highlight_id", "tag_id"), (int, int), label)
         authors = {}
         if "commands" in tables:
             import json
@@ -346,7 +375,7 @@ def _read_sqlite(path: Path, project, label: str):
                     obj = json.loads(payload)
                 except (TypeError, ValueError):
                     continue
-                if obj.get("type") == "highlight_add" and "highlight_id" in obj:
+                if isinstance(obj, dict) and obj.get("type") == "highlight_add" and "highlight_id" in obj:
                     authors.setdefault(obj["highlight_id"], (user, str(date).replace(" ", "T")))
     except sqlite3.Error as exc:
         raise JourneylabError(f"{label}: cannot read the Taguette SQLite file: {exc}") from None

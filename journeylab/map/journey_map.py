@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from ..utils.checks import check_frame, check_path, check_study
+from ..utils.limits import load_yaml
 from ..errors import JourneylabError
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
 
@@ -136,7 +137,7 @@ def load_notes(source) -> dict:
         if not path.is_file():
             raise JourneylabError(f"notes file {path} not found.")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = load_yaml(path.read_text(encoding="utf-8"))[1] or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f", line {mark.line + 1}" if mark is not None else ""

@@ -46,6 +46,7 @@ import pandas as pd
 from ..utils import dask as _dask
 from . import vader as _vader
 from ..utils.checks import check_choice, check_frame, check_path
+from ..utils.limits import load_yaml
 from ..errors import JourneylabError
 
 ENGINES = ("vader", "nltk")
@@ -176,7 +177,7 @@ def _read_yaml_lexicon(path: Path) -> dict:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        data = load_yaml(path.read_text(encoding="utf-8-sig"))[1]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark else ""

@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ..errors import JourneylabError
+from ..utils.limits import load_yaml
 
 PACKAGES = ["journeylab", "pandas", "numpy", "scipy", "matplotlib", "nltk", "statsmodels", "scikit-learn",
             "vaderSentiment", "ipywidgets", "nbclient", "nbformat", "ipykernel", "pyyaml"]
@@ -134,9 +135,7 @@ def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, 
     study, out = Path(study), Path(out)
     title = None
     try:
-        import yaml
-
-        title = (yaml.safe_load((study / "study.yml").read_text(encoding="utf-8")) or {}).get("name")
+        title = (load_yaml((study / "study.yml").read_text(encoding="utf-8"))[1] or {}).get("name")
     except Exception:  # noqa: BLE001 - the title is a courtesy; the hashes identify the study
         title = None
     shown = {k: (Path(v).name if k == "study_path" else "." if k == "output_dir" else v) for k, v in params.items()}

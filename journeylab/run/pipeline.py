@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..coding.store import checkpoint_store
 from ..errors import JourneylabError, StudyError
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -261,6 +262,7 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     t_start = time.perf_counter()
 
     def manifest(status, failed=None):
+        checkpoint_stores(out)
         record["finished"] = _now()
         record["total_seconds"] = round(time.perf_counter() - t_start, 2)
         return write_manifest(study, out, params=params, notebooks=[p.name for p in paths], timings=record,
@@ -321,6 +323,28 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
             if (out / name.rstrip("/")).exists():
                 print(f"  {name}", file=stream)
     return man
+
+
+def checkpoint_stores(out) -> list[Path]:
+    """Make every coding store a run wrote one self-contained ``.sqlite`` file; return them.
+
+    A kernel that ends without closing its store leaves recent decisions in ``<store>-wal``;
+    :func:`journeylab.coding.store.checkpoint_store` folds them into the file and removes the
+    ``-wal``/``-shm`` files, so copying ``codings.sqlite`` alone copies every decision. SQLite
+    files that are not coding stores are left alone.
+    """
+    import warnings
+
+    done = []
+    for path in sorted(Path(out).rglob("*.sqlite")):
+        if "notebooks" in path.relative_to(out).parts[:-1]:
+            continue
+        try:
+            done.append(checkpoint_store(path))
+        except JourneylabError as exc:
+            if "in use by another process" in str(exc):
+                warnings.warn(str(exc), stacklevel=2)
+    return done
 
 
 def demo(out="reports", **kwargs) -> dict:

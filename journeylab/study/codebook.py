@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from ..utils.tables import neutralise, read_rows
+from ..utils.limits import load_yaml, parse_xml
 from ..errors import JourneylabError
 
 KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
@@ -620,8 +621,7 @@ class Codebook:
         except UnicodeDecodeError as exc:
             raise JourneylabError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         try:
-            root = yaml.compose(text)
-            data = yaml.safe_load(text)
+            root, data = load_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -792,6 +792,7 @@ class Codebook:
         ns = codes_el.tag[: codes_el.tag.index("}") + 1] if codes_el.tag.startswith("{") else ""
         where = _Where(source)
         codes: list[Code] = []
+        seen: set[str] = set()
         by_guid: dict[str, str] = {}
 
         def visit(el, parent):
@@ -799,11 +800,12 @@ class Codebook:
             guid = (el.get("guid") or "").strip().strip("{}")
             if not code_name:
                 raise where.error(f"a <Code> (guid {guid or '?'}) has no name attribute")
-            if code_name in {c.name for c in codes}:
+            if code_name in seen:
                 raise where.error(f"two codes are named {code_name!r}; journeylab needs unique code names "
                                   "(rename one in the other tool before exporting)")
             desc_el = el.find(ns + "Description")
             parts = _parse_description(desc_el.text if desc_el is not None else "")
+            seen.add(code_name)
             codes.append(Code(name=code_name, parent=parent, colour=el.get("color") or None,
                               codable=(el.get("isCodable", "true").strip().lower() in ("true", "1")),
                               guid=guid or None, definition=parts["definition"], include=parts["include"],
@@ -849,10 +851,9 @@ class Codebook:
         """
         path = Path(path)
         try:
-            tree = ET.parse(path)
+            root = parse_xml(path.read_bytes(), where=str(path))
         except (OSError, ET.ParseError) as exc:
             raise JourneylabError(f"{path}: cannot read the REFI-QDA codebook: {exc}") from None
-        root = tree.getroot()
         ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
         if root.tag != ns + "CodeBook":
             raise JourneylabError(f"{path}: expected a <CodeBook> root element (REFI-QDA .qdc); found <{root.tag}>")

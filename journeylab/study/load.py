@@ -20,6 +20,8 @@ __all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart"]
 
 import csv
 import html
+import io
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import yaml
 
 from ..utils.tables import unneutralise
 from ..utils.checks import check_path
+from ..utils.limits import BoundedReader, load_yaml
 from ..errors import JourneylabError, Problem, StudyError
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
@@ -115,7 +118,7 @@ def _unclosed_quote_line(path: Path, opener=open, encoding: str = "utf-8-sig") -
             for _ in reader:
                 start, prev = prev + 1, reader.line_num
             return start or None
-    except (csv.Error, UnicodeDecodeError, OSError, EOFError):
+    except (csv.Error, UnicodeDecodeError, OSError, EOFError, zlib.error):
         return None
 
 
@@ -131,7 +134,7 @@ class _LineMap:
         if self._lines is None:
             try:
                 self._lines = _csv_line_numbers(self.path, self.opener, self.encoding)
-            except (csv.Error, UnicodeDecodeError):
+            except (csv.Error, UnicodeDecodeError, OSError, EOFError, zlib.error):
                 self._lines = []
         if row < len(self._lines):
             return self._lines[row]
@@ -174,6 +177,13 @@ def _sniff_encoding(head: bytes, rel: str, col: _Collector) -> tuple[str | None,
 
 
 def _read_all(path: Path, opener) -> bytes:
+    """The whole file's bytes; a gzip file is decompressed within the limits (utils.limits)."""
+    import gzip
+
+    if opener is gzip.open:
+        with open(path, "rb") as raw, BoundedReader(gzip.GzipFile(fileobj=raw), compressed=raw.tell,
+                                                    where=path.name) as fh:
+            return fh.read()
     with opener(path, "rb") as fh:
         return fh.read()
 
@@ -211,6 +221,76 @@ def _fallback_cp1252(path: Path, opener, rel: str, col: _Collector) -> str | Non
     return "cp1252"
 
 
+class _NulByte(Exception):
+    """A NUL byte in a CSV (raised from inside pandas' read, caught by :func:`_read_table`)."""
+
+    def __init__(self, offset: int, line: int):
+        super().__init__(offset, line)
+        self.offset, self.line = offset, line
+
+
+class _NulCheckingReader(io.RawIOBase):
+    """A binary reader that raises :class:`_NulByte` at the first NUL byte anywhere in the file.
+
+    pandas' C parser reads a NUL as an ordinary character, so a file holding one would load
+    silently with a mangled cell; checking every chunk costs one ``bytes.find`` per 64 KB.
+    """
+
+    def __init__(self, stream):
+        self._stream, self._offset, self._lines = stream, 0, 1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        n = len(data)
+        at = data.find(b"\x00")
+        if at >= 0:
+            raise _NulByte(self._offset + at, self._lines + data.count(b"\n", 0, at))
+        buffer[:n] = data
+        self._offset += n
+        self._lines += data.count(b"\n")
+        return n
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        finally:
+            super().close()
+
+
+_NESTED = (list, tuple, dict, set, np.ndarray, bytes, bytearray)
+
+
+def _parquet_as_text(df: pd.DataFrame, rel: str, col: _Collector) -> pd.DataFrame | None:
+    """A parquet frame whose text columns are read as a CSV's are (str, '' for null); typed columns kept.
+
+    Cells holding lists, mappings or bytes (a nested parquet column) are reported, naming the
+    column and the row; the file is then not loaded.
+    """
+    out = {}
+    ok = True
+    for name in df.columns:
+        s = df[name]
+        if pd.api.types.is_datetime64_any_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype) \
+                or pd.api.types.is_numeric_dtype(s.dtype):
+            out[str(name)] = s  # typed properties stay typed (nulls stay missing and are checked per column)
+            continue
+        values = s.astype(object)
+        nested = values.map(lambda v: isinstance(v, _NESTED))
+        if nested.any():
+            i = int(np.flatnonzero(nested.to_numpy())[0])
+            v = values.iloc[i]
+            col.error(rel, f"expected one text, number or timestamp per cell, found a {type(v).__name__} "
+                      f"({repr(v)[:60]}) in {int(nested.sum())} row(s); flatten the column before saving",
+                      line=i + 1, column=str(name))
+            ok = False
+            continue
+        out[str(name)] = values.where(values.notna(), "").astype(str)
+    return pd.DataFrame(out, index=df.index) if ok else None
+
+
 def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | None, _LineMap | None]:
     """Read a CSV (optionally gzip) or parquet file as strings, reporting problems with places."""
     import gzip
@@ -225,30 +305,50 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
     if path.suffix == ".parquet":
         try:
             df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many types
-            col.error(rel, f"cannot read the parquet file: {exc}")
+        except Exception as exc:  # pyarrow raises many types (ArrowMemoryError, ArrowInvalid, OSError, ...)
+            col.error(rel, f"cannot read the parquet file: {type(exc).__name__}: {str(exc)[:300]}")
+            return None, None
+        df = _parquet_as_text(df, rel, col)
+        if df is None:
             return None, None
         col.sources.append({"file": rel, "format": "parquet", "encoding": pd.NA, "rows": len(df)})
         return df, _LineMap(path, None)
     opener = gzip.open if path.suffix == ".gz" else open
+    compressed = opener is gzip.open
+
+    def stream(check_nul: bool):
+        """The file's bytes (decompressed within the limits), NUL-checked unless the text is UTF-16."""
+        raw = open(path, "rb")
+        body = BoundedReader(gzip.GzipFile(fileobj=raw), compressed=raw.tell, where=rel) if compressed else raw
+        return io.BufferedReader(_NulCheckingReader(body) if check_nul else body, 1 << 16)
+
     try:
-        with opener(path, "rb") as fh:
+        with stream(False) as fh:
             raw_head = fh.read(1 << 16)
-    except (OSError, EOFError) as exc:
+    except JourneylabError as exc:  # over a decompression limit
+        msg = str(exc)
+        col.error(rel, msg[len(rel) + 2:] if msg.startswith(rel + ": ") else msg)
+        return None, None
+    except (OSError, EOFError, zlib.error) as exc:
         col.error(rel, f"cannot read the file: {exc}")
         return None, None
     encoding, shown = _sniff_encoding(raw_head, rel, col)
     if encoding is None:
         return None, None
-    compression = "gzip" if opener is gzip.open else None
+    compression = "gzip" if compressed else None
     header = raw_head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
     sep = "\t" if "\t" in header and "," not in header else ","
     if sep == "\t":  # Excel's "Unicode Text" (UTF-16) and many exports are tab-separated
         col.info(rel, "read as tab-separated (the header line has tabs and no commas)")
+
+    def read(enc: str) -> pd.DataFrame:
+        with stream(not enc.startswith("utf-16")) as fh:
+            return pd.read_csv(fh, dtype=str, keep_default_na=False, na_values=[], encoding=enc,
+                               compression=None, skipinitialspace=False, sep=sep)
+
     try:
         try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding=encoding,
-                             compression=compression, skipinitialspace=False, sep=sep)
+            df = read(encoding)
         except UnicodeDecodeError:
             if encoding != "utf-8-sig":
                 raise
@@ -256,8 +356,16 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
             if encoding is None:
                 return None, None
             shown = _ENCODING_NAMES[encoding]
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding=encoding,
-                             compression=compression, skipinitialspace=False, sep=sep)
+            df = read(encoding)
+    except _NulByte as exc:
+        col.error(rel, f"the file contains a NUL byte (byte {exc.offset:,} of the "
+                  f"{'decompressed ' if compressed else ''}file); expected a text CSV "
+                  "(is it a spreadsheet saved as binary? Save it as CSV UTF-8)", line=exc.line)
+        return None, None
+    except JourneylabError as exc:  # over a decompression limit, or a damaged gzip stream
+        msg = str(exc)
+        col.error(rel, msg[len(rel) + 2:] if msg.startswith(rel + ": ") else msg)
+        return None, None
     except UnicodeDecodeError as exc:
         col.error(rel, f"cannot decode the file as {_ENCODING_NAMES.get(encoding, encoding)} ({exc.reason}); "
                   "re-save it as CSV UTF-8", line=_bad_byte_line(path, opener, encoding))
@@ -279,7 +387,7 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
         else:
             col.error(rel, f"cannot parse the CSV ({msg.strip()}); check for an unbalanced quote")
         return None, None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         col.error(rel, f"cannot read the file: {exc}")
         return None, None
     col.sources.append({"file": rel, "format": ("tsv" if sep == "\t" else "csv") + (".gz" if compression else ""),
@@ -352,6 +460,11 @@ def _parse_times(df, column, rel, col, lines) -> pd.Series:
     raw = df[column]
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = raw
+        idx = np.flatnonzero(raw.isna().to_numpy())
+        for i in idx[:20]:
+            col.error(rel, "empty timestamp; every row needs one", line=lines(int(i)), column=column)
+        if len(idx) > 20:
+            col.error(rel, f"... and {len(idx) - 20} more empty timestamps", column=column)
     else:
         s = raw.astype(str).str.strip()
         parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
@@ -504,8 +617,8 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
                   "re-save the file as UTF-8", line=data.count(b"\n", 0, exc.start) + 1)
         return None
     try:
-        root = yaml.compose(text)
-        raw = yaml.safe_load(text) or {}
+        root, raw = load_yaml(text)
+        raw = raw or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         col.error(rel, f"not valid YAML: {getattr(exc, 'problem', exc)}", line=mark.line + 1 if mark else None)
@@ -840,9 +953,12 @@ def _load_events(root: Path, cfg: _Config, col: _Collector, exclusions: list) ->
     if not {"user_id", "timestamp", "event"} <= set(df.columns):
         return empty
     df["timestamp"] = _parse_times(df, "timestamp", rel, col, lines)
-    blank_user = df["user_id"].astype(str).str.strip() == ""
+    blank_user = df["user_id"].isna() | (df["user_id"].astype(str).str.strip() == "")
     for i in np.flatnonzero(blank_user.to_numpy())[:20]:
         col.error(rel, "empty user_id; every event needs the user who did it", line=lines(int(i)), column="user_id")
+    blank_event = df["event"].isna() | (df["event"].astype(str).str.strip() == "")
+    for i in np.flatnonzero(blank_event.to_numpy())[:20]:
+        col.error(rel, "empty event; every row needs the name of the event", line=lines(int(i)), column="event")
     known = set(cfg.events_map["event"])
     if known:
         unknown = ~df["event"].isin(known)

@@ -48,14 +48,46 @@ def read_rows(path, *, what: str) -> list[list[str]]:
     return [[unneutralise(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
 
 
+def _text_like(dtype) -> bool:
+    """True for the dtypes that can hold text: object, string and categorical."""
+    return dtype == object or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+
+
+def _neutralise_values(values) -> list:
+    return [neutralise(v) for v in values]
+
+
+def neutralise_index(index: pd.Index) -> pd.Index:
+    """A copy of ``index`` (flat or MultiIndex, its names too) with text labels neutralised.
+
+    A categorical or text level becomes an object level (its neutralised labels may no longer be
+    valid categories); numeric and datetime levels are kept as they are.
+    """
+    if isinstance(index, pd.MultiIndex):
+        arrays = []
+        for i in range(index.nlevels):
+            level = index.get_level_values(i)
+            arrays.append(pd.Index(_neutralise_values(level), dtype=object) if _text_like(level.dtype) else level)
+        return pd.MultiIndex.from_arrays(arrays, names=_neutralise_values(index.names))
+    out = pd.Index(_neutralise_values(index), dtype=object) if _text_like(index.dtype) else index.copy()
+    out.name = neutralise(index.name)
+    return out
+
+
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose text cells (object/string columns, and column names) are neutralised."""
+    """A copy of ``frame`` whose text cells are neutralised.
+
+    Text cells are those of object, string and categorical columns (a categorical column becomes
+    object), the column names and the index labels and names (flat or MultiIndex).
+    """
     out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-            out[name] = col.map(neutralise, na_action="ignore")
-    out.columns = [neutralise(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if _text_like(col.dtype):
+            values = col.astype(object).map(neutralise, na_action="ignore")
+            out.isetitem(i, values.astype(object))
+    out.columns = neutralise_index(out.columns)
+    out.index = neutralise_index(out.index)
     return out
 
 
@@ -83,10 +115,12 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
 
     Notes
     -----
-    A *text* cell (or column name) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-    return gets a single quote ``'`` in front, which spreadsheets show as the text typed (OWASP's
-    advice). Numbers are left alone, so ``-0.5`` in a numeric column stays a number. A text cell
-    holding a bare carriage return makes every cell quoted, so no reader splits the row.
+    A *text* cell — of an object, string or categorical column, a column name, an index label
+    or index name (flat or MultiIndex, written when ``index=True``) — that starts with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a single quote ``'`` in front, which
+    spreadsheets show as the text typed (OWASP's advice). Numbers are left alone, so ``-0.5`` in
+    a numeric column stays a number. A text cell (or index label) holding a bare carriage return
+    makes every cell quoted, so no reader splits the row.
     journeylab's own readers (codings, lexicons) remove the quote again; other readers see it.
 
     Examples
@@ -114,15 +148,20 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
 
 
 def needs_quoting(frame: pd.DataFrame) -> bool:
-    """True when a text cell holds a bare carriage return.
+    """True when a text cell (or an index label) holds a bare carriage return.
 
     Python's csv writer (and pandas) quote a cell only for the characters of the line terminator
     ("\n"), so ``"x\ry"`` would be written unquoted and every reader that takes "\r" as a line end
     (Excel, the csv module) would split the row; such files are written with every cell quoted.
     """
-    for name in frame.columns:
-        col = frame[name]
-        if (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)) and \
-                col.map(lambda v: isinstance(v, str) and "\r" in v, na_action="ignore").fillna(False).any():
+    def has_cr(values) -> bool:
+        return any(isinstance(v, str) and "\r" in v for v in values)
+
+    for i in range(frame.shape[1]):
+        col = frame.iloc[:, i]
+        if _text_like(col.dtype) and has_cr(col.astype(object)):
             return True
-    return False
+    index = frame.index
+    levels = [index.get_level_values(i) for i in range(index.nlevels)]
+    return any(_text_like(level.dtype) and has_cr(level) for level in levels) or has_cr(frame.columns.names) \
+        or has_cr(index.names) or any(has_cr(frame.columns.get_level_values(i)) for i in range(frame.columns.nlevels))

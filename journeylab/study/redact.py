@@ -19,160 +19,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+import phonenumbers
+
+from . import pii
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 
-KINDS = ("email", "phone", "card", "address", "order", "name")
-DEFAULT_ORDER_PATTERN = r"\bLK-\d{6}\b"
+KINDS = ("email", "url", "phone", "card", "iban", "bank", "ip", "handle", "dob", "nino", "order", "address",
+         "name", "person")
+#: Order/customer numbers written as 2-4 capital letters, a hyphen and 5-10 digits (``AB-123456``).
+DEFAULT_ORDER_PATTERN = r"\b[A-Z]{2,4}-\d{5,10}\b"
+DEFAULT_REGION = "GB"
+DEFAULT_EXTRA_REGIONS = ("US",)
 MAPPING_COLUMNS = ["doc_id", "segment_id", "kind", "placeholder", "original_start", "original_end", "start", "end"]
-_PLACEHOLDER = {"email": "[EMAIL]", "phone": "[PHONE]", "card": "[CARD]", "address": "[ADDRESS]", "order": "[ORDER]"}
-
-# ----------------------------------------------------------------------------- patterns
-
-_EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w@])")
-
-# phones: a run of digits and separators is cut into candidate numbers at spaces; _valid_phone decides
-# (each pattern starts with a character class, the look-behind after it: re then skips ahead fast)
-_PHONE_RUN = re.compile(r"[+(\d](?<![\w+£$€¥.,/:@-].)(?:(?<=\d)|\d)[\d ().-]*")
-_PHONE_CORE = re.compile(r"""
-    (?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?      # country code, optionally +44 (0)
-    (?:\(\d{2,5}\)[ .-]?)?                    # (0113) or (555)
-    \d{1,5}(?:[ .-]?\d{2,5}){0,4}
-    """, re.VERBOSE)
-# digits after the country code, for the codes most often met (others: 8-15 digits in all)
-_NATIONAL_LENGTHS = {"44": (9, 10), "1": (10,), "33": (9,), "353": (7, 8, 9), "49": tuple(range(6, 12)),
-                     "34": (9,), "39": tuple(range(6, 12)), "31": (9,), "61": (9,), "91": (10,)}
-_US_PHONE = re.compile(r"(?:1[ .-])?\d{3}[ .-]\d{3}[ .-]\d{4}")
-
-_CARD = re.compile(r"\d(?<![\w.,+:/-].)\d*(?:[ -]\d+)*(?!\w|[.,]\d)")  # a run of digit groups
-
-_STREET_TYPES = (r"(?:Road|Rd|Street|St|Close|Lane|Ln|Avenue|Ave|Drive|Dr|Way|Crescent|Cres|Gardens|Gdns|Court|Ct|"
-                 r"Place|Pl|Terrace|Tce|Grove|Mews|Row|Square|Sq|Walk|Rise|Parade|Boulevard|Blvd|Hill|View|Green)")
-_POSTCODE = r"(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})"
-_POSTCODE_SPACED = r"(?:GIR[ ]0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})"
-_ADDRESS = re.compile(rf"""
-    \d(?<![\w-].)\d{{0,3}}[A-Za-z]?,?[ \t]+
-    (?:[A-Z][\w'’.-]*[ \t]+){{1,3}}{_STREET_TYPES}\b
-    (?:,?[ \t]+(?!I\b)[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}
-       (?=,?[ \t]+{_POSTCODE}\b|[ \t]*[,.;:!?)]|[ \t]*$))?   # town: kept when a postcode or punctuation follows
-    (?:,?[ \t]+{_POSTCODE}\b)?
-    """, re.VERBOSE)
-_FLAT = re.compile(r"(?:Flat|Apartment|Apt|Unit)\.?[ \t]+\d{1,4}[A-Za-z]?,?[ \t]+\Z")
-_POSTCODE_ALONE = re.compile(r"[A-PR-UWYZ](?<![\w-].)(?:(?<=G)IR[ ]0AA|[A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})\b")
-
-# first names / surnames that are also everyday English words: matched only when capitalised
-_COMMON_WORDS = frozenset("""
-will may mark rose grace hope joy faith dawn summer april june august jack bill pat sue rob ray max guy frank
-sandy holly ivy iris lily daisy heather ruby amber pearl crystal violet olive hazel robin jay drew chase hunter
-mason cook baker brown green white black gray grey king young hill wood woods wells hall long little rich bell
-stone rice page lane fox wolf bird park field fields marsh ward sharp short best good love hart read reading
-bush church banks bond booth burns cross day dean fisher ford forest foster gates glass gold hardy holmes
-house hunt lamb law lord major miles mills noble north parker pike price reed rivers rush sage stock street
-swift temple wall walker wade waters west wise bliss carol chance cliff clay dale earl edge storm sky sunny
-honey candy penny rocky star brook brooks river glen ash bay march early eve gem hale nick art don bob win
-mo sol lee son sun
-""".split())
-_NAME_PARTICLES = frozenset("de la le du da di del della der den van von dos das do bin ibn al el mc st".split())
-_TITLES = frozenset("mr mrs ms miss dr prof sir".split())
-
+FLAG_COLUMNS = ["doc_id", "segment_id", "kind", "text", "reason", "start", "end"]
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _card_grouping_ok(sizes: list) -> bool:
-    """How card numbers are written: one block, 4-4-4-4(-1..3) or Amex/Diners 4-6-5 / 4-6-4."""
-    if len(sizes) == 1 or sizes in ([4, 6, 5], [4, 6, 4]):
-        return True
-    return all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4
-
-
-def _card_spans(text: str, groups: list) -> list:
-    """Card numbers among consecutive digit ``groups`` ((start, end) pairs): longest first, then the rest.
-
-    A card number has 13-19 digits, passes the Luhn check and is grouped as cards are printed
-    (one kind of separator; see _card_grouping_ok).
-    """
-    best = None
-    for i in range(len(groups)):
-        n, seps, sizes = 0, set(), []
-        for j in range(i, len(groups)):
-            if j > i:
-                seps.add(text[groups[j - 1][1]:groups[j][0]])
-                if len(seps) > 1:
-                    break
-            sizes.append(groups[j][1] - groups[j][0])
-            n += sizes[-1]
-            if n > 19:
-                break
-            if n >= 13 and (best is None or n > best[2]) and _card_grouping_ok(sizes):
-                if _luhn_ok("".join(text[a:b] for a, b in groups[i:j + 1])):
-                    best = (i, j, n)
-    if best is None:
-        return []
-    i, j, _ = best
-    return (_card_spans(text, groups[:i]) + [(groups[i][0], groups[j][1])]
-            + _card_spans(text, groups[j + 1:]))
-
-
-def _valid_phone(s: str) -> bool:
-    digits = re.sub(r"\D", "", s)
-    n = len(digits)
-    if s.startswith("+"):
-        national = re.sub(r"\D", "", s.replace("(0)", ""))
-        for code, lengths in _NATIONAL_LENGTHS.items():
-            if national.startswith(code):
-                return len(national) - len(code) in lengths
-        return 8 <= n <= 15
-    if s.startswith("("):
-        return 9 <= n <= 11
-    if digits.startswith("0"):
-        return 10 <= n <= 11 and not re.fullmatch(r"\d{1,2}[.-]\d{1,2}[.-]\d{2,4}", s)
-    return bool(_US_PHONE.fullmatch(s))
-
-
-def _find_phones(text: str, pos: int, endpos: int) -> list:
-    """Phone numbers in text[pos:endpos]: the longest valid candidate from each possible start."""
-    out = []
-    for m in _PHONE_RUN.finditer(text, pos, endpos):
-        run = m.group(0)
-        k = len(run)
-        while k and not run[k - 1].isdigit():
-            k -= 1
-        run = run[:k]
-        a0 = m.start()
-        after = text[a0 + k] if a0 + k < endpos else ""
-        if after and (after.isalpha() or after in "£$€%"):
-            continue  # glued to a word (a product code, "10am")
-        starts = [i for i in range(len(run)) if (i == 0 or run[i - 1] == " ") and run[i] in "0123456789(+"]
-        ends = [i + 1 for i in range(len(run)) if run[i].isdigit() and (
-            i + 1 == len(run) or (not run[i + 1].isdigit()
-                                  and not (run[i + 1] in ".-" and i + 2 < len(run) and run[i + 2].isdigit())))]
-        done = 0
-        for st in starts:
-            if st < done:
-                continue
-            for en in reversed([e for e in ends if e > st][:6]):
-                cand = run[st:en]
-                if _PHONE_CORE.fullmatch(cand) and _valid_phone(cand):
-                    out.append((a0 + st, a0 + en, "phone", "[PHONE]"))
-                    done = en
-                    break
-    return out
-
 
 def _fold_table(text: str) -> dict:
     """str.translate table that strips accents one character for one (offsets unchanged)."""
@@ -194,10 +56,32 @@ def _key(s: str) -> str:
     return " ".join(_fold(s).split()).casefold()
 
 
-class _Names:
-    """Matches participants' names (full name, then each part) as whole words."""
+# first names / surnames that are also everyday English words: matched only as a name (capitalised,
+# and not followed by a word it forms a phrase with: "Grace period", "Hope so", "Mark my words")
+_COMMON_WORDS = frozenset("""
+will may mark rose grace hope joy faith dawn summer april june august jack bill pat sue rob ray max guy frank
+sandy holly ivy iris lily daisy heather ruby amber pearl crystal violet olive hazel robin jay drew chase hunter
+mason cook baker brown green white black gray grey king young hill wood woods wells hall long little rich bell
+stone rice page lane fox wolf bird park field fields marsh ward sharp short best good love hart read reading
+bush church banks bond booth burns cross day dean fisher ford forest foster gates glass gold hardy holmes
+house hunt lamb law lord major miles mills noble north parker pike price reed rivers rush sage stock street
+swift temple wall walker wade waters west wise bliss carol chance cliff clay dale earl edge storm sky sunny
+honey candy penny rocky star brook brooks river glen ash bay march early eve gem hale nick art don bob win
+mo sol lee son sun autumn destiny charity august norman victor earnest gene
+""".split()) | frozenset(w.casefold() for w in pii._name_list("name_words.txt"))
+_NAME_PARTICLES = frozenset("de la le du da di del della der den van von dos das do bin ibn al el mc st".split())
+_TITLES = frozenset("mr mrs ms miss dr prof sir".split())
+_DETERMINERS = frozenset("a an the this that no any every each some what".split())
+_NEXT_WORD = re.compile(r"[ \t]+([\w'’-]+)")
 
-    def __init__(self, entries):
+
+class _Names:
+    """Participants' names (full name, then each part, then listed aliases) as whole words.
+
+    One regular-expression alternation over every form, built once per study (linear in the text).
+    """
+
+    def __init__(self, entries, aliases=()):
         self.owners: dict[str, set] = {}
         self.common: set = set()
         for name, pid in entries:
@@ -217,12 +101,16 @@ class _Names:
                 self.owners.setdefault(k, set()).add(pid)
                 if " " not in k and k in _COMMON_WORDS:
                     self.common.add(k)
+        for alias, pid in aliases:  # listed aliases are names whatever their case
+            if isinstance(alias, str) and alias.strip():
+                self.owners.setdefault(_key(alias), set()).add(pid)
         if self.owners:
             alts = sorted(self.owners, key=len, reverse=True)
             body = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in alts)
             self.pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
         else:
             self.pattern = None
+        self.parts = frozenset(w for k in self.owners for w in k.split())
 
     def placeholder(self, key: str, context) -> str:
         pids = self.owners.get(key, set())
@@ -234,22 +122,36 @@ class _Names:
             pid = None
         return "[NAME]" if pid is None or pid is pd.NA else f"[NAME:{pid}]"
 
-    def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list) -> None:
+    def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list, flags=None) -> None:
         if self.pattern is None:
             return
         for m in self.pattern.finditer(folded, pos, endpos):
             key = " ".join(m.group(0).split()).casefold()
-            if key in self.common and not text[m.start()].isupper():
-                continue
+            if key in self.common:
+                if not text[m.start()].isupper():
+                    continue
+                nxt = _NEXT_WORD.match(text, m.end(), endpos)
+                follower = nxt.group(1).lower() if nxt else ""
+                prev = text[max(pos, m.start() - 12):m.start()].split()
+                if follower in pii._PHRASE_FOLLOWERS or (prev and prev[-1].lower() in _DETERMINERS):
+                    if flags is not None:
+                        why = f"'{follower}' follows" if follower in pii._PHRASE_FOLLOWERS else f"after '{prev[-1]}'"
+                        flags.append((m.start(), m.end(), "name", "a participant's name that is also a word, "
+                                      f"read as the word ({why}); kept"))
+                    continue
             out.append((m.start(), m.end(), "name", self.placeholder(key, context)))
 
 
 def _names_from(names, participants=None) -> _Names | None:
-    entries = []
+    entries, aliases = [], []
     if participants is not None and "name" in participants.columns:
         for pid, nm in zip(participants["participant_id"], participants["name"]):
             if isinstance(nm, str):
                 entries.append((nm, None if pd.isna(pid) else str(pid)))
+    if participants is not None and "aliases" in participants.columns:
+        for pid, al in zip(participants["participant_id"], participants["aliases"]):
+            if isinstance(al, str):
+                aliases += [(a.strip(), None if pd.isna(pid) else str(pid)) for a in re.split(r"[;|]", al)]
     if names is not None:
         if isinstance(names, pd.DataFrame):
             check_frame(names, arg="names", func="redact_text", required=["participant_id", "name"], allow_empty=True)
@@ -260,11 +162,14 @@ def _names_from(names, participants=None) -> _Names | None:
             entries += [(k, None if v is None or v is pd.NA else str(v)) for k, v in names.items()]
         else:
             entries += [(n, None) for n in names if isinstance(n, str)]
-    return _Names(entries) if entries else None
+    return _Names(entries, aliases) if entries or aliases else None
 
 
 class _Detector:
-    def __init__(self, *, kinds, order_pattern, names: _Names | None, func: str):
+    """Every detector of the chosen kinds, configured once (one per study)."""
+
+    def __init__(self, *, kinds, order_pattern, names: _Names | None, func: str, region=DEFAULT_REGION,
+                 extra_regions=DEFAULT_EXTRA_REGIONS):
         if kinds is None:
             kinds = KINDS
         elif isinstance(kinds, str):
@@ -274,6 +179,13 @@ class _Detector:
         if bad:
             raise JourneylabError(f"{func}(): `kinds` must be a list of {', '.join(map(repr, KINDS))}; "
                                   f"found {', '.join(map(repr, bad))}.")
+        if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise JourneylabError(f"{func}(): `region` must be a two-letter region code that libphonenumber knows "
+                                  f"(e.g. 'GB', 'US', 'DE'); found {region!r}.")
+        extra = [extra_regions] if isinstance(extra_regions, str) else list(extra_regions or [])
+        bad = [r for r in extra if not isinstance(r, str) or r.upper() not in phonenumbers.SUPPORTED_REGIONS]
+        if bad:
+            raise JourneylabError(f"{func}(): `extra_regions` must be region codes like 'US'; found {bad[0]!r}.")
         self.kinds = set(kinds)
         self.order = None
         if "order" in self.kinds and order_pattern is not None:
@@ -283,28 +195,29 @@ class _Detector:
                 raise JourneylabError(f"{func}(): `order_pattern` must be a regular expression; "
                                       f"{order_pattern!r} does not compile ({exc}).") from None
         self.names = names if "name" in self.kinds else None
+        self.phones = pii.PhoneFinder(region.upper(), [r.upper() for r in extra]) if "phone" in self.kinds else None
+        self.people = (pii.PersonFinder(skip=names.parts if names is not None else ())
+                       if "person" in self.kinds else None)
+        self._simple = [(k, f) for k, f in (
+            ("email", pii.find_email), ("url", pii.find_url), ("card", pii.find_card), ("iban", pii.find_iban),
+            ("bank", pii.find_bank), ("ip", pii.find_ip), ("handle", pii.find_handle), ("dob", pii.find_dob),
+            ("nino", pii.find_nino), ("address", pii.find_address)) if k in self.kinds]
 
-    def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None) -> list:
+    def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None, flags=None) -> list:
         out: list = []
-        k = self.kinds
-        if "email" in k and "@" in text:
-            out += [(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
-        if "card" in k:
-            for m in _CARD.finditer(text, pos, endpos):
-                groups = [(g.start() + m.start(), g.end() + m.start()) for g in re.finditer(r"\d+", m.group(0))]
-                out += [(a, b, "card", "[CARD]") for a, b in _card_spans(text, groups)]
-        if "phone" in k:
-            out += _find_phones(text, pos, endpos)
-        if "address" in k:
-            for m in _ADDRESS.finditer(text, pos, endpos):
-                flat = _FLAT.search(text, max(pos, m.start() - 24), m.start())  # "Flat 3, " before it
-                out.append((flat.start() if flat else m.start(), m.end(), "address", "[ADDRESS]"))
-            out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _POSTCODE_ALONE.finditer(text, pos, endpos)]
-        if self.order is not None:
-            out += [(m.start(), m.end(), "order", "[ORDER]") for m in self.order.finditer(text, pos, endpos)
-                    if m.end() > m.start()]
+        for _, f in self._simple:
+            out += f(text, pos, endpos)
+        if self.phones is not None:
+            out += self.phones.find(text, pos, endpos)
+        if "order" in self.kinds:
+            if self.order is not None:
+                out += [(m.start(), m.end(), "order", "[ORDER]") for m in self.order.finditer(text, pos, endpos)
+                        if m.end() > m.start()]
+            out += pii.find_order_context(text, pos, endpos)
         if self.names is not None:
-            self.names.find(text, folded if folded is not None else _fold(text), pos, endpos, context, out)
+            self.names.find(text, folded if folded is not None else _fold(text), pos, endpos, context, out, flags)
+        if self.people is not None:
+            out += self.people.find(text, pos, endpos, flags)
         return out
 
 

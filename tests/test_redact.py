@@ -97,7 +97,9 @@ def test_names_that_are_everyday_words_only_when_capitalised():
 def test_names_as_list_or_dict():
     assert redact_text("Hi Maya Okafor", names=["Maya Okafor"])[0] == "Hi [NAME]"
     assert redact_text("Hi Maya", names={"Maya Okafor": "P01"})[0] == "Hi [NAME:P01]"
-    assert redact_text("Hi Maya", names=None)[0] == "Hi Maya"
+    # without names, Maya is still a first name (another person's): [PERSON]; with kinds it stays
+    assert redact_text("Hi Maya", names=None)[0] == "Hi [PERSON]"
+    assert redact_text("Hi Maya", names=None, kinds=["email", "phone"])[0] == "Hi Maya"
 
 
 # ----------------------------------------------------------------------------- near misses

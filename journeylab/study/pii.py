@@ -98,7 +98,7 @@ class PhoneFinder:
     could not be a phone number (fewer than 7 digits) are never handed to the matcher.
     """
 
-    _CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,24}\d")
+    _CANDIDATE = re.compile(r"[+(]?\d[\d \t().\-/]{5,80}\d")
 
     def __init__(self, region: str = "GB", extra_regions=("US",)):
         self.regions = [region] + [r for r in extra_regions if r != region]
@@ -110,33 +110,45 @@ class PhoneFinder:
             if sum(ch.isdigit() for ch in window) < 7:
                 continue
             base = c.start()
-            taken: list = []
-            for i, region in enumerate(self.regions):
-                for m in phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.POSSIBLE):
-                    s, e = base + m.start, base + m.end
-                    if any(a < e and s < b for a, b in taken):
-                        continue
-                    if not self._accept(m, text, s, e, first=i == 0):
-                        continue
-                    taken.append((s, e))
-                    out.append((s, e, "phone", "[PHONE]"))
+            # a window may hold several numbers ("4111 1111 1111 1111 07700 900123"): each start at a
+            # space-separated group, the longest candidate libphonenumber accepts wins
+            starts = [0] + [k + 1 for k, ch in enumerate(window[:-1]) if ch == " " and window[k + 1] in "0123456789+("]
+            n = len(window)
+            ends = [k + 1 for k, ch in enumerate(window) if ch.isdigit() and (
+                k + 1 == n or window[k + 1] in " )" or (window[k + 1] in ".,-/" and (k + 2 == n or window[k + 2] == " ")))]
+            done = 0
+            for st in starts[:24]:
+                if st < done:
+                    continue
+                for en in reversed([e for e in ends if e > st][:7]):
+                    cand = window[st:en]
+                    if self._accept(cand, text, base + st, base + en):
+                        out.append((base + st, base + en, "phone", "[PHONE]"))
+                        done = en
+                        break
         return out
 
-    @staticmethod
-    def _accept(m, text: str, s: int, e: int, *, first: bool) -> bool:
+    def _accept(self, cand: str, text: str, s: int, e: int) -> bool:
+        digits = sum(ch.isdigit() for ch in cand)
+        if not 7 <= digits <= 16 or self._DATE.fullmatch(cand):
+            return False
         before = text[s - 1] if s > 0 else " "
         after = text[e] if e < len(text) else " "
         if before.isalnum() or before in "£$€¥#-/.:,_" or after.isalnum() or after in "%£$€_" or (
-                after in "-/.:" and e + 1 < len(text) and text[e + 1].isdigit()):
+                after in "-/.:," and e + 1 < len(text) and text[e + 1].isdigit()):
             return False
-        raw = m.raw_string
-        if phonenumbers.is_valid_number(m.number):
-            return True
-        if not first:
-            return False
-        digits = sum(ch.isdigit() for ch in raw)
-        return digits >= 10 and (raw[0] in "+(" or raw.startswith("0")) and not re.fullmatch(
-            r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}", raw)
+        for i, region in enumerate(self.regions):
+            try:
+                num = phonenumbers.parse(cand, region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(num):
+                return True
+            if i == 0 and digits >= 10 and (cand[0] in "+(" or cand.startswith("0")) and phonenumbers.is_possible_number(num):
+                return True
+        return False
+
+    _DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
 
 
 # ----------------------------------------------------------------------------- cards, IBAN, bank
@@ -327,7 +339,7 @@ _STREET_TYPES = (r"(?:Road|Rd|Street|St|Close|Lane|Ln|Avenue|Ave|Drive|Dr|Way|Cr
 _POSTCODE = r"(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})"
 _ADDRESS = re.compile(rf"""
     \d(?<![\w-].)\d{{0,4}}[A-Za-z]?,?[ \t]+
-    (?:(?:[A-Z][\w'’.-]*|\d+(?:st|nd|rd|th)|[NSEW]\.?)[ \t]+){{1,3}}{_STREET_TYPES}\b\.?
+    (?:(?:[A-Z][\w'’.-]*|\d+(?:st|nd|rd|th)|[NSEW]\.?)[ \t]+){{1,3}}{_STREET_TYPES}\b
     (?:,?[ \t]+(?:Apt|Apartment|Unit|Suite|Ste|Flat|\#)\.?[ \t]*\w{{1,5}}\b)?
     (?:,?[ \t]+(?!I\b)[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}
        (?=,?[ \t]+{_POSTCODE}\b|,?[ \t]+[A-Z]{{2}}[ \t]+\d{{5}}\b|[ \t]*[,.;:!?)]|[ \t]*$))?   # town

@@ -9,7 +9,8 @@ what was replaced. See ``docs/transcripts.md`` (section "PII redaction").
 """
 from __future__ import annotations
 
-__all__ = ["redact", "redact_text", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "MAPPING_COLUMNS"]
+__all__ = ["redact", "redact_text", "redact_texts", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
+           "MAPPING_COLUMNS", "FLAG_COLUMNS"]
 
 import re
 import unicodedata
@@ -237,13 +238,13 @@ def _resolve(spans: list) -> list:
     return kept
 
 
-def _find_in_units(det, text: str, folded, units: list, ctx) -> list:
+def _find_in_units(det, text: str, folded, units: list, ctx, flags=None) -> list:
     """Search the whole text once, keeping no span that crosses a unit boundary.
 
     ``units`` are sorted, disjoint (start, end) pieces (speaker turns, the labels between them);
     a unit touched by a crossing match is searched again on its own.
     """
-    spans = det.find(text, folded, 0, len(text), ctx)
+    spans = det.find(text, folded, 0, len(text), ctx, flags)
     starts = [a for a, _ in units]
     keep, redo = [], set()
     for sp in spans:
@@ -255,7 +256,7 @@ def _find_in_units(det, text: str, folded, units: list, ctx) -> list:
             redo.update(range(max(i, 0), j + 1))
     out = [sp for i, sp in keep if i not in redo]
     for i in sorted(redo):
-        out += det.find(text, folded, units[i][0], units[i][1], ctx)
+        out += det.find(text, folded, units[i][0], units[i][1], ctx, None)
     return out
 
 
@@ -305,6 +306,32 @@ def _mapping_frame(records: list) -> pd.DataFrame:
     return pd.DataFrame(data, columns=MAPPING_COLUMNS)
 
 
+def _flags_frame(records: list) -> pd.DataFrame:
+    cols = list(zip(*records)) if records else [[] for _ in FLAG_COLUMNS]
+    data = {}
+    for name, col in zip(FLAG_COLUMNS, cols):
+        if name in ("start", "end"):
+            data[name] = np.asarray(col, dtype=np.int64)
+        else:
+            data[name] = pd.array([None if v is None or v is pd.NA else str(v) for v in col], dtype="string")
+    return pd.DataFrame(data, columns=FLAG_COLUMNS)
+
+
+def _dedupe_flags(flags: list, spans: list) -> list:
+    """Flags once per position, and none inside a span that was replaced after all."""
+    seen, out = set(), []
+    starts = [sp[0] for sp in spans]
+    for f in sorted(flags):
+        if (f[0], f[1]) in seen:
+            continue
+        i = bisect_right(starts, f[0]) - 1
+        if i >= 0 and spans[i][1] > f[0]:
+            continue
+        seen.add((f[0], f[1]))
+        out.append(f)
+    return out
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -323,11 +350,20 @@ class Redaction:
         any segment, e.g. a name in a speaker label), ``kind``, ``placeholder``,
         ``original_start``, ``original_end`` (in the original document text), ``start``, ``end``
         (in the redacted text). It never holds the replaced text.
+    flags : DataFrame
+        What looked like personal data but was kept, for a researcher to confirm:
+        ``doc_id``, ``segment_id``, ``kind``, ``text`` (the word kept, which is still in the
+        redacted text), ``reason``, ``start``, ``end`` (in the redacted text).
     """
 
     segments: pd.DataFrame
     documents: pd.DataFrame | None
     mapping: pd.DataFrame
+    flags: pd.DataFrame = None
+
+    def __post_init__(self):
+        if self.flags is None:
+            object.__setattr__(self, "flags", _flags_frame([]))
 
     def counts(self) -> pd.DataFrame:
         """Number of replacements per kind: ``kind``, ``n``."""
@@ -339,7 +375,8 @@ class Redaction:
         return f"Redaction({len(self.segments)} segments, {len(self.mapping)} replacements: {per})"
 
 
-def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None):
+def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None, region=DEFAULT_REGION,
+                extra_regions=DEFAULT_EXTRA_REGIONS):
     """Replace PII in one text (e.g. a survey comment) with typed placeholders.
 
     Parameters
@@ -348,12 +385,9 @@ def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, k
         The text.
     names : list of str, dict or DataFrame, optional
         Real names to replace. A list gives ``[NAME]``; a dict ``{name: participant_id}`` or a
-        participants frame (``participant_id``, ``name``) gives ``[NAME:P07]``.
-    order_pattern : str or compiled regex, default ``r"\\bLK-\\d{6}\\b"``
-        Order numbers, replaced by ``[ORDER]``.
-    kinds : list of str, optional
-        Which kinds to replace (default all): ``email``, ``phone``, ``card``, ``address``,
-        ``order``, ``name``.
+        participants frame (``participant_id``, ``name``, optional ``aliases``) gives ``[NAME:P07]``.
+    order_pattern, kinds, region, extra_regions
+        See :func:`redact_texts`.
 
     Returns
     -------
@@ -361,6 +395,10 @@ def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, k
         The text with placeholders.
     mapping : DataFrame
         The columns of :attr:`Redaction.mapping`; ``doc_id`` and ``segment_id`` are ``<NA>``.
+
+    Notes
+    -----
+    To redact many texts, :func:`redact_texts` builds the detectors once for all of them.
 
     Examples
     --------
@@ -372,13 +410,82 @@ def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, k
     """
     if not isinstance(text, str):
         raise JourneylabError(f"redact_text(): `text` must be a str, got {type(text).__name__}.")
-    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names), func="redact_text")
+    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names), func="redact_text",
+                    region=region, extra_regions=extra_regions)
     spans = _resolve(det.find(text, None, 0, len(text)))
     new, rows = _apply(text, spans)
     return new, _mapping_frame([(None, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows])
 
 
-def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None) -> Redaction:
+def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
+                 region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS, _detector=None):
+    """Replace PII in many short texts (survey comments, memos, notes) with one set of detectors.
+
+    The detectors (and the participants' name matcher, one regular-expression alternation) are
+    built once, so the time is linear in the total length of the texts.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The texts; a value that is not a str (``None``, ``<NA>``) is returned unchanged.
+    keys : sequence, optional
+        One label per text for the ``doc_id`` column of the mapping (default: the position).
+    names : list of str, dict or DataFrame, optional
+        As in :func:`redact_text`.
+    order_pattern : str or compiled regex, default ``r"\\b[A-Z]{2,4}-\\d{5,10}\\b"``
+        Order or customer numbers of the study's own shape, replaced by ``[ORDER]`` (numbers
+        named as such — "order no. 88231", "customer ID C9912" — are found whatever their shape).
+    kinds : list of str, optional
+        Which kinds to replace (default all): ``email``, ``url``, ``phone``, ``card``, ``iban``,
+        ``bank``, ``ip``, ``handle``, ``dob``, ``nino``, ``order``, ``address``, ``name``,
+        ``person``.
+    region : str, default ``"GB"``
+        The study's region (ISO 3166 two-letter code) for national phone numbers
+        (``redaction: {region: DE}`` in study.yml).
+    extra_regions : list of str, default ``["US"]``
+        Further regions whose valid national numbers are phone numbers too.
+
+    Returns
+    -------
+    Redaction
+        ``segments``: a frame with ``doc_id`` (the key) and ``text`` (redacted); ``documents``:
+        None; ``mapping`` and ``flags`` as for :func:`redact`, positions within each text.
+
+    Examples
+    --------
+    >>> res = redact_texts(["ring me on 020 7946 0018", None, "my sister Chiara loved it"], keys=["R1", "R2", "R3"])
+    >>> res.segments["text"].tolist()
+    ['ring me on [PHONE]', None, 'my sister [PERSON] loved it']
+    >>> res.mapping[["doc_id", "kind", "placeholder"]].values.tolist()
+    [['R1', 'phone', '[PHONE]'], ['R3', 'person', '[PERSON]']]
+    """
+    texts = list(texts)
+    keys = list(range(len(texts))) if keys is None else list(keys)
+    if len(keys) != len(texts):
+        raise JourneylabError(f"redact_texts(): `keys` has {len(keys)} values for {len(texts)} texts; expected one per text.")
+    det = _detector or _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names),
+                                 func="redact_texts", region=region, extra_regions=extra_regions)
+    out, records, flag_rows = [], [], []
+    for key, text in zip(keys, texts):
+        if not isinstance(text, str) or not text:
+            out.append(text)
+            continue
+        fl: list = []
+        spans = _resolve(det.find(text, None, 0, len(text), None, fl))
+        new, rows = _apply(text, spans)
+        out.append(new)
+        records += [(key, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
+        if fl:
+            map_s, map_e = _mapper(rows)
+            for fs, fe, k, why in _dedupe_flags(fl, spans):
+                flag_rows.append((key, None, k, text[fs:fe], why, int(map_s([fs])[0]), int(map_e([fe])[0])))
+    seg = pd.DataFrame({"doc_id": pd.array([None if k is None else str(k) for k in keys], dtype="string"),
+                        "text": pd.Series(out, dtype=object)})
+    return Redaction(segments=seg, documents=None, mapping=_mapping_frame(records), flags=_flags_frame(flag_rows))
+
+
+def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
+           region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS) -> Redaction:
     """Replace PII in transcript segments (and their documents) with typed placeholders.
 
     Parameters
@@ -387,19 +494,26 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         The segments frame (``segment_id``, ``doc_id``, ``start``, ``end``, ``text``, and
         usually ``turn``, ``speaker``, ``participant_id``); see :func:`journeylab.read_transcript`.
     participants : DataFrame, optional
-        ``participant_id`` and an optional ``name`` column: each real name (full name, first name
-        and surname separately; case-insensitive, whole words, accents optional) becomes
-        ``[NAME:<participant_id>]``.
+        ``participant_id`` and optional ``name`` and ``aliases`` (separated by ``;``) columns:
+        each real name (full name, first name and surname separately; case-insensitive, whole
+        words, accents optional) and each alias becomes ``[NAME:<participant_id>]``.
     documents : DataFrame, optional
         ``doc_id`` and ``text`` (the documents frame of ``Study.documents``). When given, the
         whole document text is redacted — speaker labels included — and every segment must
         match its document (``text[start:end] == segment text``). Without it each segment is
         redacted on its own and offsets shift consistently within each document.
-    order_pattern : str or compiled regex, default ``r"\\bLK-\\d{6}\\b"``
-        Order numbers, replaced by ``[ORDER]``.
+    order_pattern : str or compiled regex, default ``r"\\b[A-Z]{2,4}-\\d{5,10}\\b"``
+        Order or customer numbers of the study's own shape, replaced by ``[ORDER]`` (numbers
+        named as such — "order no. 88231", "customer ID C9912" — are found whatever their shape).
     kinds : list of str, optional
-        Which kinds to replace (default all): ``email``, ``phone``, ``card``, ``address``,
-        ``order``, ``name``.
+        Which kinds to replace (default all): ``email``, ``url``, ``phone``, ``card``, ``iban``,
+        ``bank``, ``ip``, ``handle``, ``dob``, ``nino``, ``order``, ``address``, ``name``,
+        ``person``.
+    region : str, default ``"GB"``
+        The study's region (ISO 3166 two-letter code) for national phone numbers
+        (``redaction: {region: DE}`` in study.yml).
+    extra_regions : list of str, default ``["US"]``
+        Further regions whose valid national numbers are phone numbers too.
 
     Returns
     -------
@@ -408,16 +522,18 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         and ``end`` pointing into the redacted document text; ``documents``: the redacted
         documents (None when not given); ``mapping``: ``doc_id``, ``segment_id``, ``kind``,
         ``placeholder``, ``original_start``, ``original_end``, ``start``, ``end`` — where each
-        replacement happened, never the replaced text.
+        replacement happened, never the replaced text; ``flags``: what looked personal but was
+        kept (see :class:`Redaction`).
 
     Notes
     -----
-    Detection is pattern based (see ``docs/transcripts.md``): emails; phone numbers (UK national
-    numbers starting with 0, numbers with a ``+`` country code or an area code in brackets, US
-    ``555-123-4567``), which leaves dates, times, prices, years and order numbers alone; 13–19
-    digit card numbers that pass the Luhn check (Luhn, US patent 2,950,048); a house number,
-    capitalised street name and street type, with town and UK postcode when present, and UK
-    postcodes on their own; the order pattern; participants' names. Overlapping matches are
+    What each kind detects is in ``docs/transcripts.md`` ("PII redaction") and
+    :mod:`journeylab.study.pii`: phone numbers through libphonenumber; card numbers with the Luhn
+    check (Luhn, US patent 2,950,048); IBANs with the ISO 13616 mod-97 check; the other kinds by
+    patterns tested on a labelled corpus (``tests/data/pii_corpus.yml``); participants' names
+    (word sense respected: "Grace period" stays) and other people's names (a first-name list and
+    context such as "my sister ..."). Dates, times, prices, years and quantities are left alone.
+    Overlapping matches are
     resolved by keeping the longest (then the earliest). Search runs per speaker turn and over
     the text between turns (labels), so no replacement straddles two turns. A segment boundary
     that falls inside a replaced span moves to the placeholder's edge.
@@ -440,7 +556,9 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
     if participants is not None:
         check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True)
     names = _names_from(None, participants)
-    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=names, func=func)
+    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=names, func=func, region=region,
+                    extra_regions=extra_regions)
+    flag_rows: list = []
     seg = segments.copy()
     text_dtype = segments["text"].dtype
     starts = seg["start"].to_numpy(dtype=np.int64)
@@ -504,14 +622,34 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                 prev = max(prev, b)
             if prev < len(text):
                 cover.append((prev, len(text)))
-            spans = _find_in_units(det, text, folded, cover, ctx)
+            fl: list = []
+            spans = _find_in_units(det, text, folded, cover, ctx, fl)
+            if det.people is not None:  # other people's names only inside turns: labels are the team's
+                ustarts = [a for a, _ in units]
+
+                def _in_turn(a, b):
+                    i = bisect_right(ustarts, a) - 1
+                    return i >= 0 and b <= units[i][1]
+                spans = [sp for sp in spans if sp[2] != "person" or _in_turn(sp[0], sp[1])]
+                fl = [f for f in fl if _in_turn(f[0], f[1])]
             spans = _resolve(spans)
             new_text, rows = _apply(text, spans)
             new_doc_text[doc_id] = new_text
+            map_s, map_e = _mapper(rows)
+            fl = _dedupe_flags(fl, spans)
+            if fl:
+                fs_ = map_s(np.array([f[0] for f in fl], dtype=np.int64))
+                fe_ = map_e(np.array([f[1] for f in fl], dtype=np.int64))
+                o_s = np.sort(s_)
+                o_idx = idx[np.argsort(s_, kind="stable")]
+                o_e = e_[np.argsort(s_, kind="stable")]
+                for (a, b, k, why), na, nb in zip(fl, fs_, fe_):
+                    p = int(np.searchsorted(o_s, a, side="right")) - 1
+                    sid = seg["segment_id"].iloc[o_idx[p]] if p >= 0 and a < o_e[p] else None
+                    flag_rows.append((doc_id, sid, k, text[a:b], why, int(na), int(nb)))
             if not len(idx):
                 records += [(doc_id, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
                 continue
-            map_s, map_e = _mapper(rows)
             ns_, ne_ = map_s(s_), map_e(e_)
             new_starts[idx], new_ends[idx] = ns_, ne_
             for j, i in enumerate(idx):
@@ -574,4 +712,4 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
     mapping = _mapping_frame(records)
     if len(mapping):
         mapping = mapping.sort_values(["doc_id", "original_start"], kind="stable").reset_index(drop=True)
-    return Redaction(segments=seg, documents=redacted_docs, mapping=mapping)
+    return Redaction(segments=seg, documents=redacted_docs, mapping=mapping, flags=_flags_frame(flag_rows))

@@ -351,6 +351,16 @@ _POSTCODE_ALONE = re.compile(r"(?<![\w-])(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
            "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC")
 _ZIP = re.compile(rf"\b(?:{_STATES})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])|(?<![\w.-])\d{{5}}-\d{{4}}(?![\w-])")
+# where someone lives: "we're in Didcot", "I live in Little Whitley", "moved to Harrogate"
+_PLACE_CTX = re.compile(
+    r"\b(?:(?:we|I|they|she|he)(?:'re|’re|'m|’m| are| am| is| was| were)\s+(?:based\s+|living\s+|now\s+)?in"
+    r"|(?:live|lives|lived|living|based|grew\s+up|moved|moving|relocated)\s+(?:in|to|near|outside)"
+    r"|(?:from|in)\s+the\s+village\s+of)\s+"
+    r"((?:[A-Z][a-z]+|St\.?)(?:[ -](?:on|upon|in|under|le|by|the|[A-Z][a-z]+)){0,3})(?<![ -]on)(?<![ -]upon)(?<![ -]in)"
+    r"(?<![ -]the)(?<![ -]by)(?![\w-])")
+_NOT_PLACE = frozenset("The A An My Our Your His Her Their This That There Here January February March April May June "
+                       "July August September October November December Monday Tuesday Wednesday Thursday Friday "
+                       "Saturday Sunday Christmas Summer Winter Spring Autumn".split())
 _ZIP_CTX = re.compile(r"\bzip(?:[ -]?code)?[\s:,#]*(?:(?:is|was)\s+)?(\d{5}(?:-\d{4})?)(?![\w-])", re.IGNORECASE)
 
 
@@ -369,6 +379,9 @@ def find_address(text: str, pos: int, endpos: int) -> list:
         out.append((m.start(), m.end(), "address", "[ADDRESS]"))
     out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _ZIP.finditer(text, pos, endpos)]
     out += [(m.start(1), m.end(1), "address", "[ADDRESS]") for m in _ZIP_CTX.finditer(text, pos, endpos)]
+    for m in _PLACE_CTX.finditer(text, pos, endpos):
+        if m.group(1).split()[0] not in _NOT_PLACE:
+            out.append((m.start(1), m.end(1), "address", "[PLACE]"))
     return out
 
 

@@ -40,6 +40,7 @@ _SPELLED_EMAIL = re.compile(
 _NOT_LOCAL = frozenset("i m me look looked looking is be it him her them us you we that this was were am are s t "
                        "go went going get got be been stay stayed live lived work worked shop shopped buy bought "
                        "them arrive arrived email emailed mail message it's there here at".split())
+_AT_DOMAIN = re.compile(r" at [a-z0-9-]+\.[a-z]")
 _URL = re.compile(r"(?:\bhttps?://|\bwww\.|\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/)[^\s<>\"'`]+",
                   re.IGNORECASE)
 _TOKENISH = re.compile(r"[A-Za-z0-9_-]{20,}|(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{10,}")
@@ -48,9 +49,11 @@ _HANDLE = re.compile(r"(?<![\w@./+-])@[A-Za-z_][A-Za-z0-9_.]{1,29}(?<!\.)")
 
 def find_email(text: str, pos: int, endpos: int) -> list:
     """``name@domain.tld`` (also URL-encoded ``%40``) and e-mails written out ("maya at gmail dot com")."""
-    out = [(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
-    low = text[pos:endpos].lower() if endpos - pos < 4096 else None
-    if low is None or " at " in low or "(at)" in low or "[at]" in low or "@" in low:
+    low = text[pos:endpos].lower()
+    out = ([(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
+           if "@" in low or "%40" in low else [])
+    if (" dot " in low or "(dot)" in low or "[dot]" in low or "(at)" in low or "[at]" in low
+            or _AT_DOMAIN.search(low)):
         for m in _SPELLED_EMAIL.finditer(text, pos, endpos):
             local = m.group(1)
             if local.lower() in _NOT_LOCAL or "@" in m.group(0) and "dot" not in m.group(0).lower():
@@ -361,12 +364,17 @@ _PLACE_CTX = re.compile(
 _NOT_PLACE = frozenset("The A An My Our Your His Her Their This That There Here January February March April May June "
                        "July August September October November December Monday Tuesday Wednesday Thursday Friday "
                        "Saturday Sunday Christmas Summer Winter Spring Autumn".split())
+_DIGIT = re.compile(r"\d")
+_FIVE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 _ZIP_CTX = re.compile(r"\bzip(?:[ -]?code)?[\s:,#]*(?:(?:is|was)\s+)?(\d{5}(?:-\d{4})?)(?![\w-])", re.IGNORECASE)
 
 
 def find_address(text: str, pos: int, endpos: int) -> list:
     """Street addresses (UK and US), UK postcodes (any case, spaced or not) and US ZIP codes."""
     out = []
+    if not _DIGIT.search(text, pos, endpos):
+        return [(m.start(1), m.end(1), "address", "[PLACE]") for m in _PLACE_CTX.finditer(text, pos, endpos)
+                if m.group(1).split()[0] not in _NOT_PLACE]
     for m in _ADDRESS.finditer(text, pos, endpos):
         flat = _FLAT.search(text, max(pos, m.start() - 24), m.start())
         out.append((flat.start() if flat else m.start(), m.end(), "address", "[ADDRESS]"))
@@ -377,8 +385,9 @@ def find_address(text: str, pos: int, endpos: int) -> list:
         if pc.islower() and (pc[-2:] in ("th", "st", "nd", "rd") or " " not in pc):
             continue  # "m2 5th", "the m25th"
         out.append((m.start(), m.end(), "address", "[ADDRESS]"))
-    out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _ZIP.finditer(text, pos, endpos)]
-    out += [(m.start(1), m.end(1), "address", "[ADDRESS]") for m in _ZIP_CTX.finditer(text, pos, endpos)]
+    if _FIVE.search(text, pos, endpos):
+        out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _ZIP.finditer(text, pos, endpos)]
+        out += [(m.start(1), m.end(1), "address", "[ADDRESS]") for m in _ZIP_CTX.finditer(text, pos, endpos)]
     for m in _PLACE_CTX.finditer(text, pos, endpos):
         if m.group(1).split()[0] not in _NOT_PLACE:
             out.append((m.start(1), m.end(1), "address", "[PLACE]"))
@@ -431,6 +440,9 @@ each no be been being am is are was were will would can could should shall may m
 had period periods note notes words word time times day days week weeks month months year years""".split())
 
 
+_NEXT = re.compile(r"[ \t]+([\w'’-]+)")
+
+
 class PersonFinder:
     """Names of people who are not in participants.csv.
 
@@ -463,7 +475,7 @@ class PersonFinder:
 
     @staticmethod
     def _next_word(text: str, e: int, endpos: int):
-        m = re.compile(r"[ \t]+([\w'’-]+)").match(text, e, endpos)
+        m = _NEXT.match(text, e, endpos)
         return (m.group(1), m.start(1), m.end(1)) if m else (None, e, e)
 
     def find(self, text: str, pos: int, endpos: int, flags: list | None = None) -> list:

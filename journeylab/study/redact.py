@@ -204,17 +204,31 @@ class _Detector:
             ("bank", pii.find_bank), ("ip", pii.find_ip), ("handle", pii.find_handle), ("dob", pii.find_dob),
             ("nino", pii.find_nino), ("address", pii.find_address)) if k in self.kinds]
 
+    # cheap tests (C-speed substring search on the lower-cased text) before a kind's patterns run
+    _GATES = {
+        "email": ("@", " at ", "(at)", "[at]", "%40"), "url": ("/", "www."), "handle": ("@",),
+        "bank": ("sort", "acc", "a/c", "-"), "dob": ("born", "birth", "dob", "d.o.b"), "ip": (".", ":"),
+    }
+
     def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None, flags=None) -> list:
         out: list = []
-        for _, f in self._simple:
+        low = text[pos:endpos].lower()
+        has_digit = any(ch in low for ch in "0123456789")
+        for kind, f in self._simple:
+            gate = self._GATES.get(kind)
+            if gate is not None and not any(g in low for g in gate):
+                continue
+            if not has_digit and kind in ("card", "iban", "bank", "ip", "dob", "nino"):
+                continue
             out += f(text, pos, endpos)
-        if self.phones is not None:
+        if self.phones is not None and has_digit:
             out += self.phones.find(text, pos, endpos)
         if "order" in self.kinds:
             if self.order is not None:
                 out += [(m.start(), m.end(), "order", "[ORDER]") for m in self.order.finditer(text, pos, endpos)
                         if m.end() > m.start()]
-            out += pii.find_order_context(text, pos, endpos)
+            if has_digit:
+                out += pii.find_order_context(text, pos, endpos)
         if self.names is not None:
             self.names.find(text, folded if folded is not None else _fold(text), pos, endpos, context, out, flags)
         if self.people is not None:

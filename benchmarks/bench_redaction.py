@@ -74,7 +74,7 @@ def score_corpus(corpus: dict | None = None) -> tuple[pd.DataFrame, list]:
     pos = corpus["positives"]
     neg = corpus["negatives"]
     texts = [p["text"] for p in pos] + list(neg)
-    res = redact_texts(texts, _detector=det)
+    res = redact_texts(texts, detector=det)
     by_text: dict = {}
     for r in res.mapping.itertuples():
         by_text.setdefault(int(r.doc_id), []).append((r.original_start, r.original_end, r.kind))
@@ -152,7 +152,7 @@ def time_study(n_interviews: int, n_comments: int, *, seed: int = 0) -> dict:
     t0 = time.perf_counter()
     res = redact(seg, people, documents=documents)
     det = _Detector(kinds=None, order_pattern=r"\b[A-Z]{2,4}-\d{5,10}\b", names=_names_from(None, people), func="bench")
-    red = redact_texts(comments, _detector=det)
+    red = redact_texts(comments, detector=det)
     dt = time.perf_counter() - t0
     return {"interviews": n_interviews, "comments": n_comments, "MB": mb, "seconds": dt, "MB/s": mb / dt,
             "replacements": len(res.mapping) + len(red.mapping)}

@@ -9,7 +9,7 @@ what was replaced. See ``docs/transcripts.md`` (section "PII redaction").
 """
 from __future__ import annotations
 
-__all__ = ["redact", "redact_text", "redact_texts", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
+__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "redaction_review", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
            "MAPPING_COLUMNS", "FLAG_COLUMNS"]
 
 import re
@@ -389,6 +389,38 @@ class Redaction:
         return f"Redaction({len(self.segments)} segments, {len(self.mapping)} replacements: {per})"
 
 
+def make_detector(participants=None, *, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None, region=DEFAULT_REGION,
+                  extra_regions=DEFAULT_EXTRA_REGIONS, func: str = "make_detector"):
+    """Build every detector once for a study, for :func:`redact` and :func:`redact_texts`.
+
+    The participants' name matcher (one regular-expression alternation over every name, part
+    and alias) is compiled here, once, so redacting a study is linear in its text.
+
+    Parameters
+    ----------
+    participants : DataFrame, optional
+        ``participant_id`` and optional ``name`` and ``aliases`` columns.
+    order_pattern, kinds, region, extra_regions
+        See :func:`redact_texts`.
+
+    Returns
+    -------
+    detector
+        An opaque object to pass as ``detector=``.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"participant_id": ["P01"], "name": ["Grace Whitfield"]})
+    >>> det = make_detector(people, region="GB")
+    >>> redact_texts(["Grace said so.", "A grace period of Grace Whitfield's."], detector=det).segments["text"].tolist()
+    ['[NAME:P01] said so.', "A grace period of [NAME:P01]'s."]
+    """
+    if participants is not None:
+        check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True)
+    return _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(None, participants), func=func,
+                     region=region, extra_regions=extra_regions)
+
+
 def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None, region=DEFAULT_REGION,
                 extra_regions=DEFAULT_EXTRA_REGIONS):
     """Replace PII in one text (e.g. a survey comment) with typed placeholders.
@@ -432,7 +464,7 @@ def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, k
 
 
 def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
-                 region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS, _detector=None):
+                 region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS, detector=None):
     """Replace PII in many short texts (survey comments, memos, notes) with one set of detectors.
 
     The detectors (and the participants' name matcher, one regular-expression alternation) are
@@ -458,6 +490,9 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
         (``redaction: {region: DE}`` in study.yml).
     extra_regions : list of str, default ``["US"]``
         Further regions whose valid national numbers are phone numbers too.
+    detector : optional
+        A detector from :func:`make_detector`, to use one for a whole study (then ``names``,
+        ``order_pattern``, ``kinds`` and the regions are the detector's).
 
     Returns
     -------
@@ -477,8 +512,8 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
     keys = list(range(len(texts))) if keys is None else list(keys)
     if len(keys) != len(texts):
         raise JourneylabError(f"redact_texts(): `keys` has {len(keys)} values for {len(texts)} texts; expected one per text.")
-    det = _detector or _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names),
-                                 func="redact_texts", region=region, extra_regions=extra_regions)
+    det = detector or _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names),
+                                func="redact_texts", region=region, extra_regions=extra_regions)
     out, records, flag_rows = [], [], []
     for key, text in zip(keys, texts):
         if not isinstance(text, str) or not text:
@@ -499,7 +534,7 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
 
 
 def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
-           region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS) -> Redaction:
+           region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS, detector=None) -> Redaction:
     """Replace PII in transcript segments (and their documents) with typed placeholders.
 
     Parameters
@@ -528,6 +563,8 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         (``redaction: {region: DE}`` in study.yml).
     extra_regions : list of str, default ``["US"]``
         Further regions whose valid national numbers are phone numbers too.
+    detector : optional
+        A detector from :func:`make_detector` (one per study: the name matcher is built once).
 
     Returns
     -------
@@ -569,9 +606,8 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                 allow_empty=True)
     if participants is not None:
         check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True)
-    names = _names_from(None, participants)
-    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=names, func=func, region=region,
-                    extra_regions=extra_regions)
+    det = detector or make_detector(participants, order_pattern=order_pattern, kinds=kinds, region=region,
+                                    extra_regions=extra_regions, func=func)
     flag_rows: list = []
     seg = segments.copy()
     text_dtype = segments["text"].dtype

@@ -421,7 +421,8 @@ _CONTEXT_BEFORE_STRONG = re.compile(
     rf"(?:\b(?:my|our|his|her|their|your|the|a)\s+(?:\w+\s+){{0,2}}(?:{_RELATIONS})s?(?:'s|’s)?"
     rf"(?:\s*[,.:;—–-]\s*|\s+(?:is\s+|was\s+)?(?:called\s+|named\s+)?)"
     rf"|\b(?:called|named|name's|name’s|name\s+is|name\s+was|ask\s+for|spoke\s+to|talked\s+to|chatted\s+to)\s+"
-    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?\s+)$", re.IGNORECASE)
+    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Auntie|Aunty|Aunt|Uncle|Nana|Nan|Granny|Grandma|Grandpa|Grandad)\.?\s+)$",
+    re.IGNORECASE)
 _SPEECH = frozenset("said says told tells asked asks reckons reckoned thinks thought wanted wants mentioned "
                     "recommended suggested sent showed shows texted messaged rang called emailed loves loved "
                     "hates hated uses used bought buys ordered orders swears swore".split())
@@ -440,6 +441,8 @@ each no be been being am is are was were will would can could should shall may m
 had period periods note notes words word time times day days week weeks month months year years""".split())
 
 
+# once a word-name is known to be a person in this text, only these make it a word again ("Grace period")
+_LEARNED_PHRASE_FOLLOWERS = frozenset("period periods so not my words note notes".split())
 _NEXT = re.compile(r"[ \t]+([\w'’-]+)")
 
 
@@ -529,7 +532,7 @@ class PersonFinder:
                 if (m.start(), m.end()) in found:
                     continue
                 nxt, _, _ = self._next_word(text, m.end(), endpos)
-                if m.group(0) in self.words and nxt and nxt.lower() in _PHRASE_FOLLOWERS:
+                if m.group(0) in self.words and nxt and nxt.lower() in _LEARNED_PHRASE_FOLLOWERS:
                     continue
                 out.append((m.start(), m.end(), "person", "[PERSON]"))
         if flags is not None:

@@ -105,6 +105,10 @@ class PhoneFinder:
 
     def __init__(self, region: str = "GB", extra_regions=("US",)):
         self.regions = [region] + [r for r in extra_regions if r != region]
+        self._trunk = {}
+        for r in self.regions:
+            meta = phonenumbers.PhoneMetadata.metadata_for_region(r)
+            self._trunk[r] = (meta.national_prefix or "") if meta is not None else ""
 
     def find(self, text: str, pos: int, endpos: int) -> list:
         out = []
@@ -140,11 +144,15 @@ class PhoneFinder:
         if before.isalnum() or before in "£$€¥#-/.:,_" or after.isalnum() or after in "%£$€_" or (
                 after in "-/.:," and e + 1 < len(text) and text[e + 1].isdigit()):
             return False
+        international = cand[0] == "+" or cand.startswith("00")
         for i, region in enumerate(self.regions):
             try:
                 num = phonenumbers.parse(cand, region)
             except phonenumbers.NumberParseException:
                 continue
+            if (not international and self._trunk[region] == "0"
+                    and not (cand.startswith("0") or cand.startswith("(0"))):
+                continue  # where national numbers are dialled with a 0 (GB, DE, FR, ...), they are written with it
             if phonenumbers.is_valid_number(num):
                 return True
             if i == 0 and digits >= 10 and (cand[0] in "+(" or cand.startswith("0")) and phonenumbers.is_possible_number(num):

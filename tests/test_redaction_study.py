@@ -155,3 +155,19 @@ def test_review_keeps_and_flags_a_word_name_without_context(tmp_path):
     kept = review[review["action"] == "kept"]
     assert not kept.empty and (kept["reason"].str.len() > 0).all()
     assert set(kept["kind"]) <= {"name", "person"}
+
+
+def test_an_imported_qda_project_is_redacted_by_redact_study(seeded, tmp_path):
+    root, _ = seeded
+    raw = jl.load_study(root, redact=False)
+    path = jl.export_qdpx(raw, raw.codings, tmp_path / "raw.qdpx")  # a project made elsewhere, unredacted
+    imported = jl.import_qdpx(path)
+    assert not imported.redacted and _leaks(" ".join(imported.documents["text"]))
+    study = jl.redact_study(imported)
+    assert study.redacted and len(study.redactions)
+    texts = " ".join(study.documents["text"]) + " ".join(study.segments["text"])
+    memos = " ".join(study.codings["memo"].dropna().astype(str))
+    assert _leaks(texts) == [] and _leaks(memos) == []
+    assert imported.documents["text"].str.cat() != study.documents["text"].str.cat()  # the input is untouched
+    with pytest.raises(jl.JourneylabError, match=r"`region` must be a two-letter region code"):
+        jl.redact_study(imported, region="UK1")

@@ -16,7 +16,7 @@ returns a :class:`Study`. The format is documented in ``docs/study-format.md``.
 """
 from __future__ import annotations
 
-__all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart"]
+__all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart", "redact_study"]
 
 import csv
 import html
@@ -886,10 +886,10 @@ def _load_notes_raw(root: Path, col: _Collector):
     return data if isinstance(data, dict) else None
 
 
-def _survey_text_columns(survey: pd.DataFrame, cfg: _Config) -> list:
+def _survey_text_columns(survey: pd.DataFrame, redaction: dict, scores: set) -> list:
     """Free-text survey columns: ``comment``, names that say so, and ``redaction: {columns: [...]}``."""
-    listed = [c for c in (cfg.redaction.get("columns") or []) if isinstance(c, str)]
-    scores = set(cfg.csat_columns) | {cfg.nps_column, "respondent_id", "submitted_at"}
+    listed = [c for c in (redaction.get("columns") or []) if isinstance(c, str)]
+    scores = set(scores) | {"respondent_id", "submitted_at"}
     out = []
     for c in survey.columns:
         if c in scores:
@@ -921,7 +921,7 @@ def _replace_strings(obj, new: dict, path=""):
     return obj
 
 
-def _redact_study(cfg, participants, segments, documents, survey, codings, notes, codebook):
+def _redact_study(redaction: dict, scores: set, participants, segments, documents, survey, codings, notes, codebook):
     """One redaction step for everything user-written: transcripts, survey text, memos, notes, codebook examples.
 
     One detector (one name matcher) serves the whole study. Returns the redacted parts and the
@@ -933,10 +933,11 @@ def _redact_study(cfg, participants, segments, documents, survey, codings, notes
     from .redact import make_detector, redact as _redact, redact_texts
 
     kw = {}
-    if cfg.redaction.get("order_pattern"):
-        kw["order_pattern"] = cfg.redaction["order_pattern"]
-    det = make_detector(participants if len(participants.columns) else None, region=cfg.redaction.get("region", "GB"),
-                        extra_regions=cfg.redaction.get("extra_regions", ["US"]), func="load_study", **kw)
+    if redaction.get("order_pattern"):
+        kw["order_pattern"] = redaction["order_pattern"]
+    det = make_detector(participants if participants is not None and len(participants.columns) else None,
+                        region=redaction.get("region", "GB"), extra_regions=redaction.get("extra_regions", ["US"]),
+                        func=redaction.get("func", "load_study"), **kw)
     maps, fls = [], []
 
     def _tag(res, source, field):
@@ -946,17 +947,17 @@ def _redact_study(cfg, participants, segments, documents, survey, codings, notes
         maps.append(m)
         fls.append(f)
 
-    if len(segments):
+    if len(segments) and documents is not None and len(documents):
         res = _redact(segments, None, documents=documents, detector=det)
         segments, documents = res.segments, res.documents
         _tag(res, "transcripts", "text")
-    if len(survey):
-        for c in _survey_text_columns(survey, cfg):
+    if survey is not None and len(survey) and "respondent_id" in survey.columns:
+        for c in _survey_text_columns(survey, redaction, scores):
             res = redact_texts(survey[c].tolist(), keys=survey["respondent_id"].astype(str).tolist(), detector=det)
             survey = survey.assign(**{c: pd.array(res.segments["text"].tolist(), dtype=survey[c].dtype
                                                   if str(survey[c].dtype) == "string" else object)})
             _tag(res, "survey", c)
-    if len(codings):
+    if codings is not None and len(codings):
         for c in [c for c in ("memo", "text") if c in codings.columns]:
             res = redact_texts(codings[c].tolist(), keys=[str(i) for i in range(len(codings))], detector=det)
             red = res.segments["text"].tolist()
@@ -1011,7 +1012,8 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     redactions = pd.DataFrame(columns=REDACTION_COLUMNS)
     flags = pd.DataFrame(columns=REDACTION_FLAG_COLUMNS)
     if redact and col.n_errors == 0 and cfg.redaction.get("enabled", True):
-        red = _redact_study(cfg, participants, segments, documents, survey, codings, notes, codebook)
+        scores = set(cfg.csat_columns) | {cfg.nps_column}
+        red = _redact_study(cfg.redaction, scores, participants, segments, documents, survey, codings, notes, codebook)
         segments, documents, survey, codings, notes, codebook, redactions, flags = red
     if redact:
         participants = participants.drop(columns=[c for c in ("name", "aliases") if c in participants.columns])
@@ -1026,6 +1028,63 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
     )
     return study, col
+
+
+def redact_study(study: "Study", *, region: str = "GB", extra_regions=("US",), order_pattern=None,
+                 columns=None) -> "Study":
+    """Apply load_study's redaction step to a study that did not come through it (an imported QDA project).
+
+    :func:`load_study` redacts by default; a study from :func:`journeylab.import_qdpx` or
+    :func:`journeylab.import_taguette` holds the imported text as it was. This runs the same one
+    step over its transcripts, survey free text, coding memos, notes and codebook examples.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    region : str, default ``"GB"``
+        Region of national phone numbers (see ``docs/transcripts.md``).
+    extra_regions : list of str, default ``["US"]``
+        Further regions whose valid national numbers are phone numbers too.
+    order_pattern : str, optional
+        Your order/customer numbers (default: 2-4 capitals, ``-``, 5-10 digits).
+    columns : list of str, optional
+        Survey free-text columns to redact besides those whose names say so.
+
+    Returns
+    -------
+    Study
+        A new study with the texts redacted, ``redactions`` and ``redaction_flags`` filled in
+        and ``redacted`` True; the names in ``participants`` (``name``, ``aliases``) dropped.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> raw = jl.load_study(jl.datasets.sample_study_path(), redact=False)
+    >>> red = jl.redact_study(raw)
+    >>> red.redacted, len(red.redactions) > 0, "name" in red.participants.columns
+    (True, True, False)
+    """
+    from dataclasses import replace
+
+    from ..utils.checks import check_study
+
+    check_study(study, func="redact_study")
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise JourneylabError(f"redact_study(): `region` must be a two-letter region code such as 'GB', 'US' or "
+                              f"'DE'; found {region!r}.")
+    redaction = {"region": region.upper(), "extra_regions": list(extra_regions or []), "func": "redact_study",
+                 "columns": list(columns or [])}
+    if order_pattern is not None:
+        redaction["order_pattern"] = order_pattern
+    scores = set(getattr(study, "csat_columns", {}) or {}) | {getattr(study, "nps_column", "nps")}
+    out = _redact_study(redaction, scores, study.participants, study.segments, study.documents, study.survey,
+                        study.codings, getattr(study, "notes", None), study.codebook)
+    segments, documents, survey, codings, notes, codebook, redactions, flags = out
+    participants = study.participants.drop(columns=[c for c in ("name", "aliases") if c in study.participants.columns])
+    return replace(study, segments=segments, documents=documents, survey=survey, codings=codings, notes=notes,
+                   codebook=codebook, redactions=redactions, redaction_flags=flags, participants=participants,
+                   redacted=True)
 
 
 def validate_study(path) -> list[Problem]:

@@ -23,7 +23,7 @@ import pandas as pd
 import phonenumbers
 
 from . import pii
-from ..utils.checks import check_frame
+from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
 
 KINDS = ("email", "url", "phone", "card", "iban", "bank", "ip", "handle", "dob", "nino", "order", "address",
@@ -834,8 +834,7 @@ def redaction_review(study, *, width: int = 40) -> pd.DataFrame:
     >>> list(review.columns)[:7]
     ['action', 'source', 'doc_id', 'segment_id', 'field', 'kind', 'value']
     """
-    if not hasattr(study, "redactions") or not hasattr(study, "documents"):
-        raise JourneylabError(f"redaction_review(): `study` must be a Study (from load_study), got {type(study).__name__}.")
+    check_study(study, func="redaction_review")
     if isinstance(width, bool) or not isinstance(width, int) or width < 0:
         raise JourneylabError(f"redaction_review(): `width` must be a whole number of characters >= 0, got {width!r}.")
     rows = []

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -163,7 +164,13 @@ def _names_from(names, participants=None) -> _Names | None:
             entries += [(k, None if v is None or v is pd.NA else str(v)) for k, v in names.items()]
         else:
             entries += [(n, None) for n in names if isinstance(n, str)]
-    return _Names(entries, aliases) if entries or aliases else None
+    return _names_cached(tuple(entries), tuple(aliases)) if entries or aliases else None
+
+
+@lru_cache(maxsize=16)
+def _names_cached(entries: tuple, aliases: tuple) -> _Names:
+    """One matcher per set of names: redact_text called in a loop with the same names reuses it."""
+    return _Names(entries, aliases)
 
 
 class _Detector:

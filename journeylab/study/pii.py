@@ -43,7 +43,8 @@ _NOT_LOCAL = frozenset("i m me look looked looking is be it him her them us you 
 _AT_DOMAIN = re.compile(r" at [a-z0-9-]+\.[a-z]")
 _URL = re.compile(r"(?:\bhttps?://|\bwww\.|\b[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/)[^\s<>\"'`]+",
                   re.IGNORECASE)
-_TOKENISH = re.compile(r"[A-Za-z0-9_-]{20,}|(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{10,}")
+_TOKENISH = re.compile(r"[A-Za-z0-9_-]{20,}|(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{10,}"
+                       r"|(?<![A-Za-z0-9_-])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{6,}(?![A-Za-z0-9_-])")
 _HANDLE = re.compile(r"(?<![\w@./+-])@[A-Za-z_][A-Za-z0-9_.]{1,29}(?<!\.)")
 
 

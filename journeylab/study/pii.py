@@ -422,13 +422,6 @@ _RELATIONS = (r"sister|brother|sis|bro|wife|husband|partner|son|daughter|friend|
 _CONTEXT_BEFORE = re.compile(
     rf"(?:\b(?:my|our|his|her|their|your|the|a)\s+(?:\w+\s+){{0,2}}(?:{_RELATIONS})s?(?:'s|’s)?"
     rf"(?:\s*[,.:;—–-]\s*|\s+(?:is\s+|was\s+)?(?:called\s+|named\s+)?)"
-    rf"|\b(?:called|named|name's|name’s|name\s+is|name\s+was|ask\s+for|spoke\s+to|talked\s+to|chatted\s+to|"
-    rf"dear|hi|hello|thanks|cheers)\s+"
-    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Lady|Lord)\.?\s+"
-    rf"|\b(?:and|&)\s+(?=\S+\s+\S)(?<=\s))$", re.IGNORECASE)
-_CONTEXT_BEFORE_STRONG = re.compile(
-    rf"(?:\b(?:my|our|his|her|their|your|the|a)\s+(?:\w+\s+){{0,2}}(?:{_RELATIONS})s?(?:'s|’s)?"
-    rf"(?:\s*[,.:;—–-]\s*|\s+(?:is\s+|was\s+)?(?:called\s+|named\s+)?)"
     rf"|\b(?:called|named|name's|name’s|name\s+is|name\s+was|ask\s+for|spoke\s+to|talked\s+to|chatted\s+to)\s+"
     rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Auntie|Aunty|Aunt|Uncle|Nana|Nan|Granny|Grandma|Grandpa|Grandad)\.?\s+)$",
     re.IGNORECASE)
@@ -507,9 +500,7 @@ class PersonFinder:
             surname_next = (nxt is not None and nxt[:1].isupper() and nxt not in _NOT_NAME and text[e:ns].strip() == ""
                             and nxt.casefold() not in self.skip
                             and (nxt.rstrip("'’s") in self.surnames or (in_list and not is_word and nxt not in self.first)))
-            ctx = _CONTEXT_BEFORE_STRONG.search(before) if not start or (is_word or not in_list) else None
-            ctx = ctx or (_CONTEXT_BEFORE_STRONG.search(before) if start else None)
-            if ctx and not (is_word and nxt and nxt.lower() in _PHRASE_FOLLOWERS and not _CONTEXT_BEFORE_STRONG.search(before)):
+            if _CONTEXT_BEFORE.search(before):
                 out.append((s, e_base, "person", "[PERSON]"))
                 learned.add(base)
                 if surname_next:

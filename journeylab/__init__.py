@@ -17,8 +17,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 # --- public API (each capability adds its line here) ---
 from .study.transcripts import read_transcript, read_document
-from .study.redact import redact, redact_text
-from .study.load import Study, StudyPart, load_study, study_part, validate_study
+from .study.redact import redact, redact_text, redaction_review
+from .study.load import Study, StudyPart, load_study, redact_study, study_part, validate_study
 from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook
@@ -59,7 +59,7 @@ __all__ = [
     'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
     'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel',
     'plot_map', 'plot_saturation', 'prioritise', 'read_codings', 'read_document',
-    'read_events_parquet', 'read_transcript', 'redact', 'redact_text', 'sample_size', 'saturation',
+    'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size', 'saturation',
     'save_map', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences',
     'study_between', 'study_part', 'suggest_codes', 'theme_nps', 'time_to_convert',
     'touchpoint_metrics', 'validate_study', 'write_csv',

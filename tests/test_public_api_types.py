@@ -80,6 +80,8 @@ ROWS = {
     "export_qdpx": (lambda v: jl.export_qdpx(v, COD, "out.qdpx"), "study", WRONG),
     "redact": (lambda v: jl.redact(v), "segments", WRONG_FRAME),
     "redact_text": (lambda v: jl.redact_text(v), "text", [3.5, 7, None, ["a", "list"], pd.DataFrame()]),
+    "redaction_review": (lambda v: jl.redaction_review(v), "study", WRONG + [pd.DataFrame()]),
+    "redact_study": (lambda v: jl.redact_study(v), "study", WRONG + [pd.DataFrame()]),
     "split_sentences": (lambda v: jl.split_sentences(v), "text", [3.5, 7, None, ["a", "list"], pd.DataFrame()]),
     "Codebook": (lambda v: jl.Codebook(v), "codes", ["not a code", 7, 3.5, ["a", "list"], pd.DataFrame()]),
     "autocode": (lambda v: jl.autocode(v, CB), "segments", WRONG_FRAME),

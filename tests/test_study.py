@@ -183,6 +183,36 @@ def test_redaction_is_on_by_default(tmp_path):
     assert "ada@example.com" in " ".join(raw.segments["text"])
 
 
+def test_redaction_covers_every_free_text_and_its_settings_are_checked(tmp_path):
+    survey = SURVEY.replace(",comment\n", ",comment,why_left,channel_note,device\n")
+    survey = survey.replace("Great - Ada Lovelace\n", "Great - Ada Lovelace,call 07911 123456,my sister Chiara,mobile\n")
+    survey = survey.replace("Checkout form too long\n", "Checkout form too long,,,desktop\n")
+    survey = survey.replace("R3,u3,2026-01-12T12:00:00Z,,4,\n", "R3,u3,2026-01-12T12:00:00Z,,4,,,,tablet\n")
+    yml = STUDY_YML + "redaction: {region: GB, columns: [channel_note]}\n"
+    codings = CODINGS.replace("clear case", "Bob said to email bob.brown@example.com")
+    root = make_study(tmp_path, **{"survey.csv": survey, "study.yml": yml, "codings/ann.csv": codings})
+    study = jl.load_study(root)
+    row = study.survey.set_index("respondent_id").loc["R1"]
+    assert row["why_left"] == "call [PHONE]" and row["channel_note"] == "my sister [PERSON]"
+    assert row["device"] == "mobile"  # not free text: untouched
+    assert study.codings["memo"].dropna().tolist() == ["[NAME:P02] said to email [EMAIL]"]
+    assert set(study.redactions["source"]) == {"transcripts", "survey", "codings"}
+    assert "name" not in study.participants.columns
+    bad = make_study(tmp_path / "bad", **{"study.yml": STUDY_YML + "redaction:\n  region: Britain\n"})
+    assert any("study.yml, line" in e and "redaction region: expected a two-letter region code" in e and "'Britain'" in e
+               for e in errors(bad)), errors(bad)
+
+
+def test_participant_aliases_are_always_replaced(tmp_path):
+    parts = PARTICIPANTS.replace("name,persona", "name,aliases,persona").replace(
+        "Ada Lovelace,saver", "Ada Lovelace,Countess;ady,saver").replace("Bob Brown,spender", "Bob Brown,,spender")
+    txt = P01_TXT.replace("by the way.", "by the way, ady to my friends.")
+    study = jl.load_study(make_study(tmp_path, **{"participants.csv": parts, "transcripts/P01.txt": txt}))
+    text = " ".join(study.segments["text"])
+    assert "[NAME:P01] to my friends" in text and "ady" not in text
+    assert "aliases" not in study.participants.columns
+
+
 def test_column_names_can_be_mapped_in_study_yml(tmp_path):
     yml = STUDY_YML + "columns:\n  events: {user_id: visitor, timestamp: ts, event: action}\n"
     ev = EVENTS.replace("user_id,timestamp,event", "visitor,ts,action")

@@ -265,7 +265,8 @@ class JourneyMap:
             on its face that one map for all segments is accurate for none.
         notes : str, Path, dict, optional
             The analyst's notes (:func:`load_notes`): goals, opportunities and owning team per
-            stage. Default: ``notes.yml`` in the study folder, when there is one.
+            stage. Default: ``study.notes`` (``notes.yml`` as :func:`load_study` read and
+            redacted it), else ``notes.yml`` in the study folder, when there is one.
         title : str, optional
             Default: the study's name and the persona.
         n_thoughts : int, default 3
@@ -307,7 +308,9 @@ class JourneyMap:
                                   f"of the study ({', '.join(study.stages)}).")
         ev = _normalise_evidence(ev)
         info = dict(evidence.attrs.get("journeylab", {}))
-        if notes is None and getattr(study, "path", None) is not None and (Path(study.path) / "notes.yml").is_file():
+        if notes is None and getattr(study, "notes", None) is not None:
+            notes = study.notes  # notes.yml as load_study read it: redacted like every user-written text
+        elif notes is None and getattr(study, "path", None) is not None and (Path(study.path) / "notes.yml").is_file():
             notes = Path(study.path) / "notes.yml"
         nt = load_notes(notes)
         bad = sorted(set(nt["stages"]) - set(study.stages))

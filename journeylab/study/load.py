@@ -16,11 +16,12 @@ returns a :class:`Study`. The format is documented in ``docs/study-format.md``.
 """
 from __future__ import annotations
 
-__all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart"]
+__all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart", "redact_study"]
 
 import csv
 import html
 import io
+import re
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import phonenumbers
 import yaml
 
 from ..utils.tables import unneutralise
@@ -42,6 +44,13 @@ EVENT_FILES = ["events.parquet", "events.csv.gz", "events.csv"]
 CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo"]
 CODING_ORIGINS = {"manual", "rule", "model"}
 SOURCE_COLUMNS = ["file", "format", "encoding", "rows"]
+#: Study.redactions: where each replacement is, in which part of the study (never the replaced text)
+REDACTION_COLUMNS = ["source", "doc_id", "segment_id", "field", "kind", "placeholder", "original_start",
+                     "original_end", "start", "end"]
+#: Study.redaction_flags: what looked personal but was kept
+REDACTION_FLAG_COLUMNS = ["source", "doc_id", "segment_id", "field", "kind", "text", "reason", "start", "end"]
+_FREE_TEXT_NAME = re.compile(r"comment|feedback|verbatim|free_?text|open_?(?:text|answer|ended)|reason|why|"
+                             r"suggest|other|note|describe|explain|answer|remark", re.IGNORECASE)
 
 # canonical column -> default name; study.yml `columns:` may rename each per file
 CANONICAL = {
@@ -521,7 +530,7 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
         ("survey", lambda v: isinstance(v, dict), {}, "a mapping {nps: ..., csat: {...}, csat_scale: [1, 5]}"),
         ("personas", _is_str_list, [], "a list of persona names"),
         ("interviewer_labels", _is_str_list, None, "a list of speaker labels"),
-        ("redaction", lambda v: isinstance(v, dict), {}, "a mapping {enabled: true, order_pattern: ...}"),
+        ("redaction", lambda v: isinstance(v, dict), {}, "a mapping {enabled: true, region: GB, order_pattern: ...}"),
         ("unmapped_events", lambda v: isinstance(v, str), "error", "'error' or 'exclude'"),
         ("transcripts", lambda v: isinstance(v, dict), {},
          "a mapping {speaker_labels: false, moderator_pattern: '^(Q:|Interviewer)'}"),
@@ -734,7 +743,27 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         col.error(rel, "'columns:' must map a file (participants, survey, events) to {canonical: yours}",
                   line=_yaml_line(root, "columns"))
         columns = {}
-    redaction = raw.get("redaction") or {}
+    redaction = dict(raw.get("redaction") or {})
+    region = redaction.get("region", "GB")
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        col.error(rel, f"redaction region: expected a two-letter region code such as GB, US or DE (the country "
+                  f"whose national phone numbers the study's text holds), found {region!r}",
+                  line=_yaml_line(root, "redaction", "region"))
+        redaction["region"] = "GB"
+    else:
+        redaction["region"] = region.upper()
+    extra = redaction.get("extra_regions", ["US"])
+    extra = [extra] if isinstance(extra, str) else extra
+    if not isinstance(extra, list) or not all(isinstance(r, str) and r.upper() in phonenumbers.SUPPORTED_REGIONS
+                                              for r in extra):
+        col.error(rel, f"redaction extra_regions: expected a list of region codes like [US, IE], found {extra!r}",
+                  line=_yaml_line(root, "redaction", "extra_regions"))
+        extra = ["US"]
+    redaction["extra_regions"] = [r.upper() for r in extra]
+    if redaction.get("columns") is not None and not _is_str_list(redaction["columns"]):
+        col.error(rel, f"redaction columns: expected a list of survey column names, found {redaction['columns']!r}",
+                  line=_yaml_line(root, "redaction", "columns"))
+        redaction["columns"] = []
     if col.n_errors > n0 and not stages:
         return None
     return _Config(
@@ -785,7 +814,14 @@ class Study:
         with the canonical columns when the study has no such file.
     codebook : Codebook or None
     redactions : DataFrame
-        Where PII was replaced (kind, placeholder, positions) — never the PII itself.
+        Where PII was replaced — never the PII itself: ``source`` (``transcripts``, ``survey``,
+        ``codings``, ``notes``, ``codebook``), ``doc_id`` (document, respondent, codings row,
+        notes key or codebook example), ``segment_id``, ``field`` (the column), ``kind``,
+        ``placeholder``, ``original_start``, ``original_end``, ``start``, ``end``.
+    notes : dict or None
+        notes.yml as parsed, every string redacted (None when the study has no notes.yml).
+    redaction_flags : DataFrame
+        What looked like personal data but was kept (see :func:`journeylab.redaction_review`).
     problems : list of Problem
         Warnings and information found while loading (errors make loading fail), e.g. the
         encoding a CSV was read in when it is not plain UTF-8.
@@ -825,6 +861,8 @@ class Study:
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "rows", "reason"]))
     redacted: bool = True
     sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SOURCE_COLUMNS))
+    notes: Any = None
+    redaction_flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REDACTION_FLAG_COLUMNS))
 
     @property
     def stage_touchpoints(self) -> dict:
@@ -1263,6 +1301,127 @@ def _redact_spans(codings: pd.DataFrame, redactions: pd.DataFrame, documents: pd
     return out
 
 
+def _load_notes_raw(root: Path, col: _Collector):
+    """notes.yml as parsed (None when absent or unreadable: JourneyMap.build then reports why)."""
+    path = root / "notes.yml"
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        col.warn("notes.yml", f"not read ({getattr(exc, 'problem', None) or exc}); the analyst's notes are left out "
+                 "until it is valid YAML", line=mark.line + 1 if mark is not None else None)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _survey_text_columns(survey: pd.DataFrame, redaction: dict, scores: set) -> list:
+    """Free-text survey columns: ``comment``, names that say so, and ``redaction: {columns: [...]}``."""
+    listed = [c for c in (redaction.get("columns") or []) if isinstance(c, str)]
+    scores = set(scores) | {"respondent_id", "submitted_at"}
+    out = []
+    for c in survey.columns:
+        if c in scores:
+            continue
+        if c in listed or c == "comment" or _FREE_TEXT_NAME.search(str(c)):
+            out.append(c)
+    return out
+
+
+def _walk_strings(obj, path=""):
+    """(path, value) of every string in a parsed YAML document."""
+    if isinstance(obj, str):
+        yield path, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _walk_strings(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _walk_strings(v, f"{path}[{i}]")
+
+
+def _replace_strings(obj, new: dict, path=""):
+    if isinstance(obj, str):
+        return new.get(path, obj)
+    if isinstance(obj, dict):
+        return {k: _replace_strings(v, new, f"{path}.{k}" if path else str(k)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_replace_strings(v, new, f"{path}[{i}]") for i, v in enumerate(obj)]
+    return obj
+
+
+def _redact_study(redaction: dict, scores: set, participants, segments, documents, survey, codings, notes, codebook):
+    """One redaction step for everything user-written: transcripts, survey text, memos, notes, codebook examples.
+
+    One detector (one name matcher) serves the whole study. Returns the redacted parts and the
+    ``redactions`` and ``redaction_flags`` frames (with ``source`` and ``field`` columns).
+    """
+    from dataclasses import replace
+
+    from .codebook import Codebook
+    from .redact import make_detector, redact as _redact, redact_texts
+
+    kw = {}
+    if redaction.get("order_pattern"):
+        kw["order_pattern"] = redaction["order_pattern"]
+    det = make_detector(participants if participants is not None and len(participants.columns) else None,
+                        region=redaction.get("region", "GB"), extra_regions=redaction.get("extra_regions", ["US"]),
+                        func=redaction.get("func", "load_study"), **kw)
+    maps, fls = [], []
+
+    def _tag(res, source, field):
+        m, f = res.mapping.copy(), res.flags.copy()
+        m["source"], m["field"] = source, field
+        f["source"], f["field"] = source, field
+        maps.append(m)
+        fls.append(f)
+
+    if len(segments) and documents is not None and len(documents):
+        res = _redact(segments, None, documents=documents, detector=det)
+        segments, documents = res.segments, res.documents
+        _tag(res, "transcripts", "text")
+    if survey is not None and len(survey) and "respondent_id" in survey.columns:
+        for c in _survey_text_columns(survey, redaction, scores):
+            res = redact_texts(survey[c].tolist(), keys=survey["respondent_id"].astype(str).tolist(), detector=det)
+            survey = survey.assign(**{c: pd.array(res.segments["text"].tolist(), dtype=survey[c].dtype
+                                                  if str(survey[c].dtype) == "string" else object)})
+            _tag(res, "survey", c)
+    if codings is not None and len(codings):
+        for c in [c for c in ("memo", "text") if c in codings.columns]:
+            res = redact_texts(codings[c].tolist(), keys=[str(i) for i in range(len(codings))], detector=det)
+            red = res.segments["text"].tolist()
+            codings = codings.assign(**{c: pd.array(red, dtype=codings[c].dtype) if str(codings[c].dtype) == "string"
+                                        else pd.Series(red, index=codings.index, dtype=object)})
+            if len(res.mapping):
+                res.mapping["segment_id"] = codings["segment_id"].iloc[res.mapping["doc_id"].astype(int)].astype(str).values
+            _tag(res, "codings", c)
+    if notes is not None:
+        items = list(_walk_strings(notes))
+        res = redact_texts([v for _, v in items], keys=[k for k, _ in items], detector=det)
+        notes = _replace_strings(notes, dict(zip([k for k, _ in items], res.segments["text"])))
+        res.mapping["doc_id"] = "notes.yml" if not len(res.mapping) else res.mapping["doc_id"]
+        _tag(res, "notes", "notes.yml")
+    if codebook is not None and any(c.examples for c in codebook.codes):
+        keys, texts = [], []
+        for c in codebook.codes:
+            for i, ex in enumerate(c.examples):
+                keys.append(f"{c.name}.examples[{i}]")
+                texts.append(ex)
+        res = redact_texts(texts, keys=keys, detector=det)
+        new = dict(zip(keys, res.segments["text"]))
+        codes = [replace(c, examples=[new[f"{c.name}.examples[{i}]"] for i in range(len(c.examples))])
+                 for c in codebook.codes]
+        codebook = Codebook(codes, name=codebook.name, version=codebook.version, sets=codebook.sets)
+        _tag(res, "codebook", "examples")
+    redactions = pd.concat([m for m in maps if len(m)], ignore_index=True) if any(len(m) for m in maps) else \
+        pd.DataFrame(columns=REDACTION_COLUMNS)
+    flags = pd.concat([f for f in fls if len(f)], ignore_index=True) if any(len(f) for f in fls) else \
+        pd.DataFrame(columns=REDACTION_FLAG_COLUMNS)
+    return (segments, documents, survey, codings, notes, codebook, redactions[REDACTION_COLUMNS],
+            flags[REDACTION_FLAG_COLUMNS])
+
+
 def _collect(path, *, redact: bool = True, func: str = "load_study"):
     check_path(path, arg="path", func=func)
     root = Path(path)
@@ -1287,38 +1446,86 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         if left.n_left_out:
             col.warn("codings/", left.message + " (they record what the research team said; the turns are "
                      "interviewer turns by study.yml's interviewer_labels / moderator_pattern)")
-    redactions = pd.DataFrame(columns=["doc_id", "segment_id", "kind", "placeholder", "original_start",
-                                       "original_end", "start", "end"])
-    if redact and len(segments) and col.n_errors == 0 and cfg.redaction.get("enabled", True):
-        from .redact import redact as _redact, redact_text
-
-        kw = {}
-        if cfg.redaction.get("order_pattern"):
-            kw["order_pattern"] = cfg.redaction["order_pattern"]
-        res = _redact(segments, participants if "name" in participants.columns else None, documents=documents, **kw)
-        segments, documents, redactions = res.segments, res.documents, res.mapping
-        codings = _redact_spans(codings, redactions, documents)
-        if "comment" in survey.columns and len(survey):
-            # a name known from participants.csv becomes [NAME:P07], as in the transcripts
-            names = (participants.dropna(subset=["name"]).set_index("name")["participant_id"].astype(str).to_dict()
-                     if "name" in participants.columns else None)
-            comments = survey["comment"]
-            red = [redact_text(t, names=names, **kw)[0] if isinstance(t, str) else t for t in comments]
-            survey = survey.assign(comment=pd.array(red, dtype="string"))
-    if "name" in participants.columns and redact:
-        participants = participants.drop(columns=["name"])
+    notes = _load_notes_raw(root, col)
+    redactions = pd.DataFrame(columns=REDACTION_COLUMNS)
+    flags = pd.DataFrame(columns=REDACTION_FLAG_COLUMNS)
+    if redact and col.n_errors == 0 and cfg.redaction.get("enabled", True):
+        scores = set(cfg.csat_columns) | {cfg.nps_column}
+        red = _redact_study(cfg.redaction, scores, participants, segments, documents, survey, codings, notes, codebook)
+        segments, documents, survey, codings, notes, codebook, redactions, flags = red
+        # coded spans move with the transcript's replacements (and re-take their text from it)
+        codings = _redact_spans(codings, redactions[redactions["source"] == "transcripts"], documents)
+    if redact:
+        participants = participants.drop(columns=[c for c in ("name", "aliases") if c in participants.columns])
     study = Study(
         path=root, name=str(cfg.raw.get("name", root.name)), config=cfg.raw, stages=cfg.stages,
         touchpoints=cfg.touchpoints, events_map=cfg.events_map, funnel_steps=cfg.funnel_steps,
         funnel_window=cfg.funnel_window, changes=cfg.changes, csat_columns=cfg.csat_columns,
         csat_scale=cfg.csat_scale, nps_column=cfg.nps_column, personas=cfg.personas,
         participants=participants, survey=survey, events=events, segments=segments, documents=documents,
-        codebook=codebook, codings=codings, redactions=redactions,
+        codebook=codebook, codings=codings, redactions=redactions, notes=notes, redaction_flags=flags,
         problems=[p for p in col.problems if p.severity != "error"],
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
         sources=pd.DataFrame(col.sources, columns=SOURCE_COLUMNS),
     )
     return study, col
+
+
+def redact_study(study: "Study", *, region: str = "GB", extra_regions=("US",), order_pattern=None,
+                 columns=None) -> "Study":
+    """Apply load_study's redaction step to a study that did not come through it (an imported QDA project).
+
+    :func:`load_study` redacts by default; a study from :func:`journeylab.import_qdpx` or
+    :func:`journeylab.import_taguette` holds the imported text as it was. This runs the same one
+    step over its transcripts, survey free text, coding memos, notes and codebook examples.
+
+    Parameters
+    ----------
+    study : Study
+        The study.
+    region : str, default ``"GB"``
+        Region of national phone numbers (see ``docs/transcripts.md``).
+    extra_regions : list of str, default ``["US"]``
+        Further regions whose valid national numbers are phone numbers too.
+    order_pattern : str, optional
+        Your order/customer numbers (default: 2-4 capitals, ``-``, 5-10 digits).
+    columns : list of str, optional
+        Survey free-text columns to redact besides those whose names say so.
+
+    Returns
+    -------
+    Study
+        A new study with the texts redacted, ``redactions`` and ``redaction_flags`` filled in
+        and ``redacted`` True; the names in ``participants`` (``name``, ``aliases``) dropped.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> raw = jl.load_study(jl.datasets.sample_study_path(), redact=False)
+    >>> red = jl.redact_study(raw)
+    >>> red.redacted, len(red.redactions) > 0, "name" in red.participants.columns
+    (True, True, False)
+    """
+    from dataclasses import replace
+
+    from ..utils.checks import check_study
+
+    check_study(study, func="redact_study")
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise JourneylabError(f"redact_study(): `region` must be a two-letter region code such as 'GB', 'US' or "
+                              f"'DE'; found {region!r}.")
+    redaction = {"region": region.upper(), "extra_regions": list(extra_regions or []), "func": "redact_study",
+                 "columns": list(columns or [])}
+    if order_pattern is not None:
+        redaction["order_pattern"] = order_pattern
+    scores = set(getattr(study, "csat_columns", {}) or {}) | {getattr(study, "nps_column", "nps")}
+    out = _redact_study(redaction, scores, study.participants, study.segments, study.documents, study.survey,
+                        study.codings, getattr(study, "notes", None), study.codebook)
+    segments, documents, survey, codings, notes, codebook, redactions, flags = out
+    participants = study.participants.drop(columns=[c for c in ("name", "aliases") if c in study.participants.columns])
+    return replace(study, segments=segments, documents=documents, survey=survey, codings=codings, notes=notes,
+                   codebook=codebook, redactions=redactions, redaction_flags=flags, participants=participants,
+                   redacted=True)
 
 
 def validate_study(path) -> list[Problem]:
@@ -1353,10 +1560,13 @@ def load_study(path, *, redact: bool = True) -> Study:
     path : str or Path
         The study folder (see ``docs/study-format.md``).
     redact : bool, default True
-        Replace personal information (emails, phone and card numbers, addresses, order numbers,
-        the names in participants.csv) in transcripts and survey comments with typed placeholders
-        such as ``[EMAIL]`` and ``[NAME:P07]``; where it was replaced is in ``Study.redactions``.
-        The ``name`` column is then dropped from ``participants``.
+        Replace personal information (e-mails, phone, card, bank and ID numbers, addresses,
+        order numbers, the names in participants.csv and other people's names; see
+        ``docs/transcripts.md``) with typed placeholders such as ``[EMAIL]`` and ``[NAME:P07]``
+        in everything user-written: transcripts, survey free text, coding memos, notes.yml and
+        codebook examples. Where it was replaced is in ``Study.redactions``; what looked personal
+        but was kept is in ``Study.redaction_flags`` (:func:`journeylab.redaction_review` shows
+        both). The ``name`` and ``aliases`` columns are then dropped from ``participants``.
 
     Returns
     -------

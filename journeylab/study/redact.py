@@ -9,170 +9,34 @@ what was replaced. See ``docs/transcripts.md`` (section "PII redaction").
 """
 from __future__ import annotations
 
-__all__ = ["redact", "redact_text", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "MAPPING_COLUMNS"]
+__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "redaction_review", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
+           "MAPPING_COLUMNS", "FLAG_COLUMNS"]
 
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
+import phonenumbers
+
+from . import pii
+from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
 
-KINDS = ("email", "phone", "card", "address", "order", "name")
-DEFAULT_ORDER_PATTERN = r"\bLK-\d{6}\b"
+KINDS = ("email", "url", "phone", "card", "iban", "bank", "ip", "handle", "dob", "nino", "order", "address",
+         "name", "person")
+#: Order/customer numbers written as 2-4 capital letters, a hyphen and 5-10 digits (``AB-123456``).
+DEFAULT_ORDER_PATTERN = r"\b[A-Z]{2,4}-\d{5,10}\b"
+DEFAULT_REGION = "GB"
+DEFAULT_EXTRA_REGIONS = ("US",)
 MAPPING_COLUMNS = ["doc_id", "segment_id", "kind", "placeholder", "original_start", "original_end", "start", "end"]
-_PLACEHOLDER = {"email": "[EMAIL]", "phone": "[PHONE]", "card": "[CARD]", "address": "[ADDRESS]", "order": "[ORDER]"}
-
-# ----------------------------------------------------------------------------- patterns
-
-_EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}(?![\w@])")
-
-# phones: a run of digits and separators is cut into candidate numbers at spaces; _valid_phone decides
-# (each pattern starts with a character class, the look-behind after it: re then skips ahead fast)
-_PHONE_RUN = re.compile(r"[+(\d](?<![\w+£$€¥.,/:@-].)(?:(?<=\d)|\d)[\d ().-]*")
-_PHONE_CORE = re.compile(r"""
-    (?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?)?      # country code, optionally +44 (0)
-    (?:\(\d{2,5}\)[ .-]?)?                    # (0113) or (555)
-    \d{1,5}(?:[ .-]?\d{2,5}){0,4}
-    """, re.VERBOSE)
-# digits after the country code, for the codes most often met (others: 8-15 digits in all)
-_NATIONAL_LENGTHS = {"44": (9, 10), "1": (10,), "33": (9,), "353": (7, 8, 9), "49": tuple(range(6, 12)),
-                     "34": (9,), "39": tuple(range(6, 12)), "31": (9,), "61": (9,), "91": (10,)}
-_US_PHONE = re.compile(r"(?:1[ .-])?\d{3}[ .-]\d{3}[ .-]\d{4}")
-
-_CARD = re.compile(r"\d(?<![\w.,+:/-].)\d*(?:[ -]\d+)*(?!\w|[.,]\d)")  # a run of digit groups
-
-_STREET_TYPES = (r"(?:Road|Rd|Street|St|Close|Lane|Ln|Avenue|Ave|Drive|Dr|Way|Crescent|Cres|Gardens|Gdns|Court|Ct|"
-                 r"Place|Pl|Terrace|Tce|Grove|Mews|Row|Square|Sq|Walk|Rise|Parade|Boulevard|Blvd|Hill|View|Green)")
-_POSTCODE = r"(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})"
-_POSTCODE_SPACED = r"(?:GIR[ ]0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})"
-_ADDRESS = re.compile(rf"""
-    \d(?<![\w-].)\d{{0,3}}[A-Za-z]?,?[ \t]+
-    (?:[A-Z][\w'’.-]*[ \t]+){{1,3}}{_STREET_TYPES}\b
-    (?:,?[ \t]+(?!I\b)[A-Z][a-z]+(?:[ -][A-Z][a-z]+){{0,2}}
-       (?=,?[ \t]+{_POSTCODE}\b|[ \t]*[,.;:!?)]|[ \t]*$))?   # town: kept when a postcode or punctuation follows
-    (?:,?[ \t]+{_POSTCODE}\b)?
-    """, re.VERBOSE)
-_FLAT = re.compile(r"(?:Flat|Apartment|Apt|Unit)\.?[ \t]+\d{1,4}[A-Za-z]?,?[ \t]+\Z")
-_POSTCODE_ALONE = re.compile(r"[A-PR-UWYZ](?<![\w-].)(?:(?<=G)IR[ ]0AA|[A-HK-Y]?\d[A-Z\d]?[ ]\d[ABD-HJLNP-UW-Z]{2})\b")
-
-# first names / surnames that are also everyday English words: matched only when capitalised
-_COMMON_WORDS = frozenset("""
-will may mark rose grace hope joy faith dawn summer april june august jack bill pat sue rob ray max guy frank
-sandy holly ivy iris lily daisy heather ruby amber pearl crystal violet olive hazel robin jay drew chase hunter
-mason cook baker brown green white black gray grey king young hill wood woods wells hall long little rich bell
-stone rice page lane fox wolf bird park field fields marsh ward sharp short best good love hart read reading
-bush church banks bond booth burns cross day dean fisher ford forest foster gates glass gold hardy holmes
-house hunt lamb law lord major miles mills noble north parker pike price reed rivers rush sage stock street
-swift temple wall walker wade waters west wise bliss carol chance cliff clay dale earl edge storm sky sunny
-honey candy penny rocky star brook brooks river glen ash bay march early eve gem hale nick art don bob win
-mo sol lee son sun
-""".split())
-_NAME_PARTICLES = frozenset("de la le du da di del della der den van von dos das do bin ibn al el mc st".split())
-_TITLES = frozenset("mr mrs ms miss dr prof sir".split())
-
+FLAG_COLUMNS = ["doc_id", "segment_id", "kind", "text", "reason", "start", "end"]
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def _card_grouping_ok(sizes: list) -> bool:
-    """How card numbers are written: one block, 4-4-4-4(-1..3) or Amex/Diners 4-6-5 / 4-6-4."""
-    if len(sizes) == 1 or sizes in ([4, 6, 5], [4, 6, 4]):
-        return True
-    return all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4
-
-
-def _card_spans(text: str, groups: list) -> list:
-    """Card numbers among consecutive digit ``groups`` ((start, end) pairs): longest first, then the rest.
-
-    A card number has 13-19 digits, passes the Luhn check and is grouped as cards are printed
-    (one kind of separator; see _card_grouping_ok).
-    """
-    best = None
-    for i in range(len(groups)):
-        n, seps, sizes = 0, set(), []
-        for j in range(i, len(groups)):
-            if j > i:
-                seps.add(text[groups[j - 1][1]:groups[j][0]])
-                if len(seps) > 1:
-                    break
-            sizes.append(groups[j][1] - groups[j][0])
-            n += sizes[-1]
-            if n > 19:
-                break
-            if n >= 13 and (best is None or n > best[2]) and _card_grouping_ok(sizes):
-                if _luhn_ok("".join(text[a:b] for a, b in groups[i:j + 1])):
-                    best = (i, j, n)
-    if best is None:
-        return []
-    i, j, _ = best
-    return (_card_spans(text, groups[:i]) + [(groups[i][0], groups[j][1])]
-            + _card_spans(text, groups[j + 1:]))
-
-
-def _valid_phone(s: str) -> bool:
-    digits = re.sub(r"\D", "", s)
-    n = len(digits)
-    if s.startswith("+"):
-        national = re.sub(r"\D", "", s.replace("(0)", ""))
-        for code, lengths in _NATIONAL_LENGTHS.items():
-            if national.startswith(code):
-                return len(national) - len(code) in lengths
-        return 8 <= n <= 15
-    if s.startswith("("):
-        return 9 <= n <= 11
-    if digits.startswith("0"):
-        return 10 <= n <= 11 and not re.fullmatch(r"\d{1,2}[.-]\d{1,2}[.-]\d{2,4}", s)
-    return bool(_US_PHONE.fullmatch(s))
-
-
-def _find_phones(text: str, pos: int, endpos: int) -> list:
-    """Phone numbers in text[pos:endpos]: the longest valid candidate from each possible start."""
-    out = []
-    for m in _PHONE_RUN.finditer(text, pos, endpos):
-        run = m.group(0)
-        k = len(run)
-        while k and not run[k - 1].isdigit():
-            k -= 1
-        run = run[:k]
-        a0 = m.start()
-        after = text[a0 + k] if a0 + k < endpos else ""
-        if after and (after.isalpha() or after in "£$€%"):
-            continue  # glued to a word (a product code, "10am")
-        starts = [i for i in range(len(run)) if (i == 0 or run[i - 1] == " ") and run[i] in "0123456789(+"]
-        ends = [i + 1 for i in range(len(run)) if run[i].isdigit() and (
-            i + 1 == len(run) or (not run[i + 1].isdigit()
-                                  and not (run[i + 1] in ".-" and i + 2 < len(run) and run[i + 2].isdigit())))]
-        done = 0
-        for st in starts:
-            if st < done:
-                continue
-            for en in reversed([e for e in ends if e > st][:6]):
-                cand = run[st:en]
-                if _PHONE_CORE.fullmatch(cand) and _valid_phone(cand):
-                    out.append((a0 + st, a0 + en, "phone", "[PHONE]"))
-                    done = en
-                    break
-    return out
-
 
 def _fold_table(text: str) -> dict:
     """str.translate table that strips accents one character for one (offsets unchanged)."""
@@ -194,10 +58,32 @@ def _key(s: str) -> str:
     return " ".join(_fold(s).split()).casefold()
 
 
-class _Names:
-    """Matches participants' names (full name, then each part) as whole words."""
+# first names / surnames that are also everyday English words: matched only as a name (capitalised,
+# and not followed by a word it forms a phrase with: "Grace period", "Hope so", "Mark my words")
+_COMMON_WORDS = frozenset("""
+will may mark rose grace hope joy faith dawn summer april june august jack bill pat sue rob ray max guy frank
+sandy holly ivy iris lily daisy heather ruby amber pearl crystal violet olive hazel robin jay drew chase hunter
+mason cook baker brown green white black gray grey king young hill wood woods wells hall long little rich bell
+stone rice page lane fox wolf bird park field fields marsh ward sharp short best good love hart read reading
+bush church banks bond booth burns cross day dean fisher ford forest foster gates glass gold hardy holmes
+house hunt lamb law lord major miles mills noble north parker pike price reed rivers rush sage stock street
+swift temple wall walker wade waters west wise bliss carol chance cliff clay dale earl edge storm sky sunny
+honey candy penny rocky star brook brooks river glen ash bay march early eve gem hale nick art don bob win
+mo sol lee son sun autumn destiny charity august norman victor earnest gene
+""".split()) | frozenset(w.casefold() for w in pii._name_list("name_words.txt"))
+_NAME_PARTICLES = frozenset("de la le du da di del della der den van von dos das do bin ibn al el mc st".split())
+_TITLES = frozenset("mr mrs ms miss dr prof sir".split())
+_DETERMINERS = frozenset("a an the this that no any every each some what".split())
+_NEXT_WORD = re.compile(r"[ \t]+([\w'’-]+)")
 
-    def __init__(self, entries):
+
+class _Names:
+    """Participants' names (full name, then each part, then listed aliases) as whole words.
+
+    One regular-expression alternation over every form, built once per study (linear in the text).
+    """
+
+    def __init__(self, entries, aliases=()):
         self.owners: dict[str, set] = {}
         self.common: set = set()
         for name, pid in entries:
@@ -217,12 +103,16 @@ class _Names:
                 self.owners.setdefault(k, set()).add(pid)
                 if " " not in k and k in _COMMON_WORDS:
                     self.common.add(k)
+        for alias, pid in aliases:  # listed aliases are names whatever their case
+            if isinstance(alias, str) and alias.strip():
+                self.owners.setdefault(_key(alias), set()).add(pid)
         if self.owners:
             alts = sorted(self.owners, key=len, reverse=True)
             body = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in alts)
             self.pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
         else:
             self.pattern = None
+        self.parts = frozenset(w for k in self.owners for w in k.split())
 
     def placeholder(self, key: str, context) -> str:
         pids = self.owners.get(key, set())
@@ -234,22 +124,36 @@ class _Names:
             pid = None
         return "[NAME]" if pid is None or pid is pd.NA else f"[NAME:{pid}]"
 
-    def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list) -> None:
+    def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list, flags=None) -> None:
         if self.pattern is None:
             return
         for m in self.pattern.finditer(folded, pos, endpos):
             key = " ".join(m.group(0).split()).casefold()
-            if key in self.common and not text[m.start()].isupper():
-                continue
+            if key in self.common:
+                if not text[m.start()].isupper():
+                    continue
+                nxt = _NEXT_WORD.match(text, m.end(), endpos)
+                follower = nxt.group(1).lower() if nxt else ""
+                prev = text[max(pos, m.start() - 12):m.start()].split()
+                if follower in pii._PHRASE_FOLLOWERS or (prev and prev[-1].lower() in _DETERMINERS):
+                    if flags is not None:
+                        why = f"'{follower}' follows" if follower in pii._PHRASE_FOLLOWERS else f"after '{prev[-1]}'"
+                        flags.append((m.start(), m.end(), "name", "a participant's name that is also a word, "
+                                      f"read as the word ({why}); kept"))
+                    continue
             out.append((m.start(), m.end(), "name", self.placeholder(key, context)))
 
 
 def _names_from(names, participants=None) -> _Names | None:
-    entries = []
+    entries, aliases = [], []
     if participants is not None and "name" in participants.columns:
         for pid, nm in zip(participants["participant_id"], participants["name"]):
             if isinstance(nm, str):
                 entries.append((nm, None if pd.isna(pid) else str(pid)))
+    if participants is not None and "aliases" in participants.columns:
+        for pid, al in zip(participants["participant_id"], participants["aliases"]):
+            if isinstance(al, str):
+                aliases += [(a.strip(), None if pd.isna(pid) else str(pid)) for a in re.split(r"[;|]", al)]
     if names is not None:
         if isinstance(names, pd.DataFrame):
             check_frame(names, arg="names", func="redact_text", required=["participant_id", "name"], allow_empty=True)
@@ -260,11 +164,20 @@ def _names_from(names, participants=None) -> _Names | None:
             entries += [(k, None if v is None or v is pd.NA else str(v)) for k, v in names.items()]
         else:
             entries += [(n, None) for n in names if isinstance(n, str)]
-    return _Names(entries) if entries else None
+    return _names_cached(tuple(entries), tuple(aliases)) if entries or aliases else None
+
+
+@lru_cache(maxsize=16)
+def _names_cached(entries: tuple, aliases: tuple) -> _Names:
+    """One matcher per set of names: redact_text called in a loop with the same names reuses it."""
+    return _Names(entries, aliases)
 
 
 class _Detector:
-    def __init__(self, *, kinds, order_pattern, names: _Names | None, func: str):
+    """Every detector of the chosen kinds, configured once (one per study)."""
+
+    def __init__(self, *, kinds, order_pattern, names: _Names | None, func: str, region=DEFAULT_REGION,
+                 extra_regions=DEFAULT_EXTRA_REGIONS):
         if kinds is None:
             kinds = KINDS
         elif isinstance(kinds, str):
@@ -274,6 +187,13 @@ class _Detector:
         if bad:
             raise JourneylabError(f"{func}(): `kinds` must be a list of {', '.join(map(repr, KINDS))}; "
                                   f"found {', '.join(map(repr, bad))}.")
+        if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise JourneylabError(f"{func}(): `region` must be a two-letter region code that libphonenumber knows "
+                                  f"(e.g. 'GB', 'US', 'DE'); found {region!r}.")
+        extra = [extra_regions] if isinstance(extra_regions, str) else list(extra_regions or [])
+        bad = [r for r in extra if not isinstance(r, str) or r.upper() not in phonenumbers.SUPPORTED_REGIONS]
+        if bad:
+            raise JourneylabError(f"{func}(): `extra_regions` must be region codes like 'US'; found {bad[0]!r}.")
         self.kinds = set(kinds)
         self.order = None
         if "order" in self.kinds and order_pattern is not None:
@@ -283,28 +203,43 @@ class _Detector:
                 raise JourneylabError(f"{func}(): `order_pattern` must be a regular expression; "
                                       f"{order_pattern!r} does not compile ({exc}).") from None
         self.names = names if "name" in self.kinds else None
+        self.phones = pii.PhoneFinder(region.upper(), [r.upper() for r in extra]) if "phone" in self.kinds else None
+        self.people = (pii.PersonFinder(skip=names.parts if names is not None else ())
+                       if "person" in self.kinds else None)
+        self._simple = [(k, f) for k, f in (
+            ("email", pii.find_email), ("url", pii.find_url), ("card", pii.find_card), ("iban", pii.find_iban),
+            ("bank", pii.find_bank), ("ip", pii.find_ip), ("handle", pii.find_handle), ("dob", pii.find_dob),
+            ("nino", pii.find_nino), ("address", pii.find_address)) if k in self.kinds]
 
-    def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None) -> list:
+    # cheap tests (C-speed substring search on the lower-cased text) before a kind's patterns run
+    _GATES = {
+        "email": ("@", " at ", "(at)", "[at]", "%40"), "url": ("/", "www."), "handle": ("@",),
+        "bank": ("sort", "acc", "a/c", "-"), "dob": ("born", "birth", "dob", "d.o.b"), "ip": (".", ":"),
+    }
+
+    def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None, flags=None) -> list:
         out: list = []
-        k = self.kinds
-        if "email" in k and "@" in text:
-            out += [(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
-        if "card" in k:
-            for m in _CARD.finditer(text, pos, endpos):
-                groups = [(g.start() + m.start(), g.end() + m.start()) for g in re.finditer(r"\d+", m.group(0))]
-                out += [(a, b, "card", "[CARD]") for a, b in _card_spans(text, groups)]
-        if "phone" in k:
-            out += _find_phones(text, pos, endpos)
-        if "address" in k:
-            for m in _ADDRESS.finditer(text, pos, endpos):
-                flat = _FLAT.search(text, max(pos, m.start() - 24), m.start())  # "Flat 3, " before it
-                out.append((flat.start() if flat else m.start(), m.end(), "address", "[ADDRESS]"))
-            out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _POSTCODE_ALONE.finditer(text, pos, endpos)]
-        if self.order is not None:
-            out += [(m.start(), m.end(), "order", "[ORDER]") for m in self.order.finditer(text, pos, endpos)
-                    if m.end() > m.start()]
+        low = text[pos:endpos].lower()
+        has_digit = any(ch in low for ch in "0123456789")
+        for kind, f in self._simple:
+            gate = self._GATES.get(kind)
+            if gate is not None and not any(g in low for g in gate):
+                continue
+            if not has_digit and kind in ("card", "iban", "bank", "ip", "dob", "nino"):
+                continue
+            out += f(text, pos, endpos)
+        if self.phones is not None and has_digit:
+            out += self.phones.find(text, pos, endpos)
+        if "order" in self.kinds:
+            if self.order is not None:
+                out += [(m.start(), m.end(), "order", "[ORDER]") for m in self.order.finditer(text, pos, endpos)
+                        if m.end() > m.start()]
+            if has_digit:
+                out += pii.find_order_context(text, pos, endpos)
         if self.names is not None:
-            self.names.find(text, folded if folded is not None else _fold(text), pos, endpos, context, out)
+            self.names.find(text, folded if folded is not None else _fold(text), pos, endpos, context, out, flags)
+        if self.people is not None:
+            out += self.people.find(text, pos, endpos, flags)
         return out
 
 
@@ -324,13 +259,13 @@ def _resolve(spans: list) -> list:
     return kept
 
 
-def _find_in_units(det, text: str, folded, units: list, ctx) -> list:
+def _find_in_units(det, text: str, folded, units: list, ctx, flags=None) -> list:
     """Search the whole text once, keeping no span that crosses a unit boundary.
 
     ``units`` are sorted, disjoint (start, end) pieces (speaker turns, the labels between them);
     a unit touched by a crossing match is searched again on its own.
     """
-    spans = det.find(text, folded, 0, len(text), ctx)
+    spans = det.find(text, folded, 0, len(text), ctx, flags)
     starts = [a for a, _ in units]
     keep, redo = [], set()
     for sp in spans:
@@ -342,7 +277,7 @@ def _find_in_units(det, text: str, folded, units: list, ctx) -> list:
             redo.update(range(max(i, 0), j + 1))
     out = [sp for i, sp in keep if i not in redo]
     for i in sorted(redo):
-        out += det.find(text, folded, units[i][0], units[i][1], ctx)
+        out += det.find(text, folded, units[i][0], units[i][1], ctx, None)
     return out
 
 
@@ -392,6 +327,32 @@ def _mapping_frame(records: list) -> pd.DataFrame:
     return pd.DataFrame(data, columns=MAPPING_COLUMNS)
 
 
+def _flags_frame(records: list) -> pd.DataFrame:
+    cols = list(zip(*records)) if records else [[] for _ in FLAG_COLUMNS]
+    data = {}
+    for name, col in zip(FLAG_COLUMNS, cols):
+        if name in ("start", "end"):
+            data[name] = np.asarray(col, dtype=np.int64)
+        else:
+            data[name] = pd.array([None if v is None or v is pd.NA else str(v) for v in col], dtype="string")
+    return pd.DataFrame(data, columns=FLAG_COLUMNS)
+
+
+def _dedupe_flags(flags: list, spans: list) -> list:
+    """Flags once per position, and none inside a span that was replaced after all."""
+    seen, out = set(), []
+    starts = [sp[0] for sp in spans]
+    for f in sorted(flags):
+        if (f[0], f[1]) in seen:
+            continue
+        i = bisect_right(starts, f[0]) - 1
+        if i >= 0 and spans[i][1] > f[0]:
+            continue
+        seen.add((f[0], f[1]))
+        out.append(f)
+    return out
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -410,11 +371,20 @@ class Redaction:
         any segment, e.g. a name in a speaker label), ``kind``, ``placeholder``,
         ``original_start``, ``original_end`` (in the original document text), ``start``, ``end``
         (in the redacted text). It never holds the replaced text.
+    flags : DataFrame
+        What looked like personal data but was kept, for a researcher to confirm:
+        ``doc_id``, ``segment_id``, ``kind``, ``text`` (the word kept, which is still in the
+        redacted text), ``reason``, ``start``, ``end`` (in the redacted text).
     """
 
     segments: pd.DataFrame
     documents: pd.DataFrame | None
     mapping: pd.DataFrame
+    flags: pd.DataFrame = None
+
+    def __post_init__(self):
+        if self.flags is None:
+            object.__setattr__(self, "flags", _flags_frame([]))
 
     def counts(self) -> pd.DataFrame:
         """Number of replacements per kind: ``kind``, ``n``."""
@@ -426,7 +396,40 @@ class Redaction:
         return f"Redaction({len(self.segments)} segments, {len(self.mapping)} replacements: {per})"
 
 
-def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None):
+def make_detector(participants=None, *, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None, region=DEFAULT_REGION,
+                  extra_regions=DEFAULT_EXTRA_REGIONS, func: str = "make_detector"):
+    """Build every detector once for a study, for :func:`redact` and :func:`redact_texts`.
+
+    The participants' name matcher (one regular-expression alternation over every name, part
+    and alias) is compiled here, once, so redacting a study is linear in its text.
+
+    Parameters
+    ----------
+    participants : DataFrame, optional
+        ``participant_id`` and optional ``name`` and ``aliases`` columns.
+    order_pattern, kinds, region, extra_regions
+        See :func:`redact_texts`.
+
+    Returns
+    -------
+    detector
+        An opaque object to pass as ``detector=``.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"participant_id": ["P01"], "name": ["Grace Whitfield"]})
+    >>> det = make_detector(people, region="GB")
+    >>> redact_texts(["Grace said so.", "A grace period of Grace Whitfield's."], detector=det).segments["text"].tolist()
+    ['[NAME:P01] said so.', "A grace period of [NAME:P01]'s."]
+    """
+    if participants is not None:
+        check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True)
+    return _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(None, participants), func=func,
+                     region=region, extra_regions=extra_regions)
+
+
+def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None, region=DEFAULT_REGION,
+                extra_regions=DEFAULT_EXTRA_REGIONS):
     """Replace PII in one text (e.g. a survey comment) with typed placeholders.
 
     Parameters
@@ -435,12 +438,9 @@ def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, k
         The text.
     names : list of str, dict or DataFrame, optional
         Real names to replace. A list gives ``[NAME]``; a dict ``{name: participant_id}`` or a
-        participants frame (``participant_id``, ``name``) gives ``[NAME:P07]``.
-    order_pattern : str or compiled regex, default ``r"\\bLK-\\d{6}\\b"``
-        Order numbers, replaced by ``[ORDER]``.
-    kinds : list of str, optional
-        Which kinds to replace (default all): ``email``, ``phone``, ``card``, ``address``,
-        ``order``, ``name``.
+        participants frame (``participant_id``, ``name``, optional ``aliases``) gives ``[NAME:P07]``.
+    order_pattern, kinds, region, extra_regions
+        See :func:`redact_texts`.
 
     Returns
     -------
@@ -448,6 +448,10 @@ def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, k
         The text with placeholders.
     mapping : DataFrame
         The columns of :attr:`Redaction.mapping`; ``doc_id`` and ``segment_id`` are ``<NA>``.
+
+    Notes
+    -----
+    To redact many texts, :func:`redact_texts` builds the detectors once for all of them.
 
     Examples
     --------
@@ -459,13 +463,85 @@ def redact_text(text: str, *, names=None, order_pattern=DEFAULT_ORDER_PATTERN, k
     """
     if not isinstance(text, str):
         raise JourneylabError(f"redact_text(): `text` must be a str, got {type(text).__name__}.")
-    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names), func="redact_text")
+    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names), func="redact_text",
+                    region=region, extra_regions=extra_regions)
     spans = _resolve(det.find(text, None, 0, len(text)))
     new, rows = _apply(text, spans)
     return new, _mapping_frame([(None, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows])
 
 
-def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None) -> Redaction:
+def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
+                 region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS, detector=None):
+    """Replace PII in many short texts (survey comments, memos, notes) with one set of detectors.
+
+    The detectors (and the participants' name matcher, one regular-expression alternation) are
+    built once, so the time is linear in the total length of the texts.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The texts; a value that is not a str (``None``, ``<NA>``) is returned unchanged.
+    keys : sequence, optional
+        One label per text for the ``doc_id`` column of the mapping (default: the position).
+    names : list of str, dict or DataFrame, optional
+        As in :func:`redact_text`.
+    order_pattern : str or compiled regex, default ``r"\\b[A-Z]{2,4}-\\d{5,10}\\b"``
+        Order or customer numbers of the study's own shape, replaced by ``[ORDER]`` (numbers
+        named as such — "order no. 88231", "customer ID C9912" — are found whatever their shape).
+    kinds : list of str, optional
+        Which kinds to replace (default all): ``email``, ``url``, ``phone``, ``card``, ``iban``,
+        ``bank``, ``ip``, ``handle``, ``dob``, ``nino``, ``order``, ``address``, ``name``,
+        ``person``.
+    region : str, default ``"GB"``
+        The study's region (ISO 3166 two-letter code) for national phone numbers
+        (``redaction: {region: DE}`` in study.yml).
+    extra_regions : list of str, default ``["US"]``
+        Further regions whose valid national numbers are phone numbers too.
+    detector : optional
+        A detector from :func:`make_detector`, to use one for a whole study (then ``names``,
+        ``order_pattern``, ``kinds`` and the regions are the detector's).
+
+    Returns
+    -------
+    Redaction
+        ``segments``: a frame with ``doc_id`` (the key) and ``text`` (redacted); ``documents``:
+        None; ``mapping`` and ``flags`` as for :func:`redact`, positions within each text.
+
+    Examples
+    --------
+    >>> res = redact_texts(["ring me on 020 7946 0018", None, "my sister Chiara loved it"], keys=["R1", "R2", "R3"])
+    >>> res.segments["text"].tolist()
+    ['ring me on [PHONE]', None, 'my sister [PERSON] loved it']
+    >>> res.mapping[["doc_id", "kind", "placeholder"]].values.tolist()
+    [['R1', 'phone', '[PHONE]'], ['R3', 'person', '[PERSON]']]
+    """
+    texts = list(texts)
+    keys = list(range(len(texts))) if keys is None else list(keys)
+    if len(keys) != len(texts):
+        raise JourneylabError(f"redact_texts(): `keys` has {len(keys)} values for {len(texts)} texts; expected one per text.")
+    det = detector or _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names),
+                                func="redact_texts", region=region, extra_regions=extra_regions)
+    out, records, flag_rows = [], [], []
+    for key, text in zip(keys, texts):
+        if not isinstance(text, str) or not text:
+            out.append(text)
+            continue
+        fl: list = []
+        spans = _resolve(det.find(text, None, 0, len(text), None, fl))
+        new, rows = _apply(text, spans)
+        out.append(new)
+        records += [(key, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
+        if fl:
+            map_s, map_e = _mapper(rows)
+            for fs, fe, k, why in _dedupe_flags(fl, spans):
+                flag_rows.append((key, None, k, text[fs:fe], why, int(map_s([fs])[0]), int(map_e([fe])[0])))
+    seg = pd.DataFrame({"doc_id": pd.array([None if k is None else str(k) for k in keys], dtype="string"),
+                        "text": pd.Series(out, dtype=object)})
+    return Redaction(segments=seg, documents=None, mapping=_mapping_frame(records), flags=_flags_frame(flag_rows))
+
+
+def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
+           region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS, detector=None) -> Redaction:
     """Replace PII in transcript segments (and their documents) with typed placeholders.
 
     Parameters
@@ -474,19 +550,28 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         The segments frame (``segment_id``, ``doc_id``, ``start``, ``end``, ``text``, and
         usually ``turn``, ``speaker``, ``participant_id``); see :func:`journeylab.read_transcript`.
     participants : DataFrame, optional
-        ``participant_id`` and an optional ``name`` column: each real name (full name, first name
-        and surname separately; case-insensitive, whole words, accents optional) becomes
-        ``[NAME:<participant_id>]``.
+        ``participant_id`` and optional ``name`` and ``aliases`` (separated by ``;``) columns:
+        each real name (full name, first name and surname separately; case-insensitive, whole
+        words, accents optional) and each alias becomes ``[NAME:<participant_id>]``.
     documents : DataFrame, optional
         ``doc_id`` and ``text`` (the documents frame of ``Study.documents``). When given, the
         whole document text is redacted — speaker labels included — and every segment must
         match its document (``text[start:end] == segment text``). Without it each segment is
         redacted on its own and offsets shift consistently within each document.
-    order_pattern : str or compiled regex, default ``r"\\bLK-\\d{6}\\b"``
-        Order numbers, replaced by ``[ORDER]``.
+    order_pattern : str or compiled regex, default ``r"\\b[A-Z]{2,4}-\\d{5,10}\\b"``
+        Order or customer numbers of the study's own shape, replaced by ``[ORDER]`` (numbers
+        named as such — "order no. 88231", "customer ID C9912" — are found whatever their shape).
     kinds : list of str, optional
-        Which kinds to replace (default all): ``email``, ``phone``, ``card``, ``address``,
-        ``order``, ``name``.
+        Which kinds to replace (default all): ``email``, ``url``, ``phone``, ``card``, ``iban``,
+        ``bank``, ``ip``, ``handle``, ``dob``, ``nino``, ``order``, ``address``, ``name``,
+        ``person``.
+    region : str, default ``"GB"``
+        The study's region (ISO 3166 two-letter code) for national phone numbers
+        (``redaction: {region: DE}`` in study.yml).
+    extra_regions : list of str, default ``["US"]``
+        Further regions whose valid national numbers are phone numbers too.
+    detector : optional
+        A detector from :func:`make_detector` (one per study: the name matcher is built once).
 
     Returns
     -------
@@ -495,16 +580,18 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         and ``end`` pointing into the redacted document text; ``documents``: the redacted
         documents (None when not given); ``mapping``: ``doc_id``, ``segment_id``, ``kind``,
         ``placeholder``, ``original_start``, ``original_end``, ``start``, ``end`` — where each
-        replacement happened, never the replaced text.
+        replacement happened, never the replaced text; ``flags``: what looked personal but was
+        kept (see :class:`Redaction`).
 
     Notes
     -----
-    Detection is pattern based (see ``docs/transcripts.md``): emails; phone numbers (UK national
-    numbers starting with 0, numbers with a ``+`` country code or an area code in brackets, US
-    ``555-123-4567``), which leaves dates, times, prices, years and order numbers alone; 13–19
-    digit card numbers that pass the Luhn check (Luhn, US patent 2,950,048); a house number,
-    capitalised street name and street type, with town and UK postcode when present, and UK
-    postcodes on their own; the order pattern; participants' names. Overlapping matches are
+    What each kind detects is in ``docs/transcripts.md`` ("PII redaction") and
+    :mod:`journeylab.study.pii`: phone numbers through libphonenumber; card numbers with the Luhn
+    check (Luhn, US patent 2,950,048); IBANs with the ISO 13616 mod-97 check; the other kinds by
+    patterns tested on a labelled corpus (``tests/data/pii_corpus.yml``); participants' names
+    (word sense respected: "Grace period" stays) and other people's names (a first-name list and
+    context such as "my sister ..."). Dates, times, prices, years and quantities are left alone.
+    Overlapping matches are
     resolved by keeping the longest (then the earliest). Search runs per speaker turn and over
     the text between turns (labels), so no replacement straddles two turns. A segment boundary
     that falls inside a replaced span moves to the placeholder's edge.
@@ -526,8 +613,9 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                 allow_empty=True)
     if participants is not None:
         check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True)
-    names = _names_from(None, participants)
-    det = _Detector(kinds=kinds, order_pattern=order_pattern, names=names, func=func)
+    det = detector or make_detector(participants, order_pattern=order_pattern, kinds=kinds, region=region,
+                                    extra_regions=extra_regions, func=func)
+    flag_rows: list = []
     seg = segments.copy()
     text_dtype = segments["text"].dtype
     starts = seg["start"].to_numpy(dtype=np.int64)
@@ -591,14 +679,34 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                 prev = max(prev, b)
             if prev < len(text):
                 cover.append((prev, len(text)))
-            spans = _find_in_units(det, text, folded, cover, ctx)
+            fl: list = []
+            spans = _find_in_units(det, text, folded, cover, ctx, fl)
+            if det.people is not None:  # other people's names only inside turns: labels are the team's
+                ustarts = [a for a, _ in units]
+
+                def _in_turn(a, b):
+                    i = bisect_right(ustarts, a) - 1
+                    return i >= 0 and b <= units[i][1]
+                spans = [sp for sp in spans if sp[2] != "person" or _in_turn(sp[0], sp[1])]
+                fl = [f for f in fl if _in_turn(f[0], f[1])]
             spans = _resolve(spans)
             new_text, rows = _apply(text, spans)
             new_doc_text[doc_id] = new_text
+            map_s, map_e = _mapper(rows)
+            fl = _dedupe_flags(fl, spans)
+            if fl:
+                fs_ = map_s(np.array([f[0] for f in fl], dtype=np.int64))
+                fe_ = map_e(np.array([f[1] for f in fl], dtype=np.int64))
+                o_s = np.sort(s_)
+                o_idx = idx[np.argsort(s_, kind="stable")]
+                o_e = e_[np.argsort(s_, kind="stable")]
+                for (a, b, k, why), na, nb in zip(fl, fs_, fe_):
+                    p = int(np.searchsorted(o_s, a, side="right")) - 1
+                    sid = seg["segment_id"].iloc[o_idx[p]] if p >= 0 and a < o_e[p] else None
+                    flag_rows.append((doc_id, sid, k, text[a:b], why, int(na), int(nb)))
             if not len(idx):
                 records += [(doc_id, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
                 continue
-            map_s, map_e = _mapper(rows)
             ns_, ne_ = map_s(s_), map_e(e_)
             new_starts[idx], new_ends[idx] = ns_, ne_
             for j, i in enumerate(idx):
@@ -661,4 +769,115 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
     mapping = _mapping_frame(records)
     if len(mapping):
         mapping = mapping.sort_values(["doc_id", "original_start"], kind="stable").reset_index(drop=True)
-    return Redaction(segments=seg, documents=redacted_docs, mapping=mapping)
+    return Redaction(segments=seg, documents=redacted_docs, mapping=mapping, flags=_flags_frame(flag_rows))
+
+
+_REVIEW_COLUMNS = ["action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "start", "end",
+                   "context"]
+
+
+def _study_text(study, source: str, doc_id, field) -> str | None:
+    """The redacted text a redactions/flags row points into."""
+    try:
+        if source == "transcripts":
+            docs = study.documents
+            hit = docs.loc[docs["doc_id"].astype(str) == str(doc_id), "text"]
+            return str(hit.iloc[0]) if len(hit) else None
+        if source == "survey":
+            sv = study.survey
+            hit = sv.loc[sv["respondent_id"].astype(str) == str(doc_id), field]
+            return hit.iloc[0] if len(hit) and isinstance(hit.iloc[0], str) else None
+        if source == "codings":
+            v = study.codings[field].iloc[int(doc_id)]
+            return v if isinstance(v, str) else None
+        if source == "notes":
+            obj = study.notes
+            for part in re.findall(r"[^.\[\]]+|\[\d+\]", str(doc_id)):
+                obj = obj[int(part[1:-1])] if part.startswith("[") else obj[part]
+            return obj if isinstance(obj, str) else None
+        if source == "codebook":
+            name, i = re.fullmatch(r"(.*)\.examples\[(\d+)\]", str(doc_id)).groups()
+            return study.codebook[name].examples[int(i)]
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def redaction_review(study, *, width: int = 40) -> pd.DataFrame:
+    """What redaction replaced in a study, and what looked personal but was kept, for a researcher to confirm.
+
+    Parameters
+    ----------
+    study : Study
+        A study loaded with redaction on (:func:`journeylab.load_study`).
+    width : int, default 40
+        Characters of redacted text shown either side in ``context``.
+
+    Returns
+    -------
+    DataFrame
+        One row per replacement (``action`` = ``"replaced"``) and per suspicious word kept
+        (``"kept"``), in study order: ``action``, ``source`` (``transcripts``, ``survey``,
+        ``codings``, ``notes``, ``codebook``), ``doc_id`` (document, respondent, codings row,
+        notes key or codebook example), ``segment_id``, ``field``, ``kind``, ``value`` (the
+        placeholder, or the word kept), ``reason`` (why a word was kept), ``start``, ``end``
+        (in the redacted text) and ``context`` (the redacted text around it). The replaced
+        values themselves are never shown: whoever holds the original files can look them up
+        by position.
+
+    Notes
+    -----
+    Read the ``kept`` rows first: a first name that is also a word ("Will", "Grace") with no
+    context, or a participant's name read as a word ("Grace period"). If one is a person, add
+    it to the ``aliases`` column of participants.csv (it is then always replaced) and reload.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> review = jl.redaction_review(study)
+    >>> sorted(review["source"].unique())
+    ['survey', 'transcripts']
+    >>> list(review.columns)[:7]
+    ['action', 'source', 'doc_id', 'segment_id', 'field', 'kind', 'value']
+    """
+    check_study(study, func="redaction_review")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 0:
+        raise JourneylabError(f"redaction_review(): `width` must be a whole number of characters >= 0, got {width!r}.")
+    rows = []
+    red = study.redactions
+    flags = getattr(study, "redaction_flags", None)
+    cache: dict = {}
+
+    def ctx(source, doc_id, field, a, b):
+        key = (source, doc_id, field)
+        if key not in cache:
+            cache[key] = _study_text(study, source, doc_id, field)
+        t = cache[key]
+        if not isinstance(t, str):
+            return None
+        return ("…" if a > width else "") + t[max(0, a - width):b + width].replace("\n", " ") + (
+            "…" if b + width < len(t) else "")
+
+    def get(r, name, default=None):
+        return getattr(r, name, default)
+
+    for r in red.itertuples(index=False):
+        src = get(r, "source", "transcripts")
+        rows.append(("replaced", src, r.doc_id, r.segment_id, get(r, "field", "text"), r.kind, r.placeholder, None,
+                     int(r.start), int(r.end), ctx(src, r.doc_id, get(r, "field", "text"), int(r.start), int(r.end))))
+    if flags is not None:
+        for r in flags.itertuples(index=False):
+            rows.append(("kept", r.source, r.doc_id, r.segment_id, r.field, r.kind, r.text, r.reason,
+                         int(r.start), int(r.end), ctx(r.source, r.doc_id, r.field, int(r.start), int(r.end))))
+    out = pd.DataFrame(rows, columns=_REVIEW_COLUMNS)
+    order = {"transcripts": 0, "survey": 1, "codings": 2, "notes": 3, "codebook": 4}
+    if len(out):
+        out = (out.assign(_o=out["source"].map(order).fillna(9))
+               .sort_values(["_o", "doc_id", "start"], kind="stable").drop(columns="_o").reset_index(drop=True))
+    for c in ("action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "context"):
+        out[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
+                           for v in out[c]], dtype="string")
+    out["start"] = out["start"].astype("int64")
+    out["end"] = out["end"].astype("int64")
+    return out

@@ -37,6 +37,7 @@ from .coding.reconcile import ReconcileSession
 from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
 from .utils.dask import read_events_parquet  # Dask is imported only when it is called
 from .measure.survey import nps, csat
+from .measure.tasks import task_metrics
 from .measure.experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
@@ -59,6 +60,6 @@ __all__ = [
     'plot_map', 'plot_saturation', 'prioritise', 'read_codings', 'read_document',
     'read_events_parquet', 'read_transcript', 'redact', 'redact_text', 'sample_size', 'saturation',
     'save_map', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences',
-    'study_between', 'study_part', 'suggest_codes', 'theme_nps', 'time_to_convert',
+    'study_between', 'study_part', 'suggest_codes', 'task_metrics', 'theme_nps', 'time_to_convert',
     'touchpoint_metrics', 'validate_study', 'write_csv',
 ]

@@ -9,6 +9,7 @@ A study is a folder::
     events.csv[.gz]      the event log (or events.parquet; optional)
     codebook.yml         the codebook (optional)
     codings/             one CSV per coder (optional)
+    tasks.csv            usability-test task outcomes (optional)
 
 :func:`validate_study` collects *every* problem (file, line, column, what was expected, what was
 found); :func:`load_study` raises :class:`~journeylab.errors.StudyError` listing them all, or
@@ -37,12 +38,16 @@ TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt"}
 EVENT_FILES = ["events.parquet", "events.csv.gz", "events.csv"]
 CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo"]
 CODING_ORIGINS = {"manual", "rule", "model"}
+#: The outcome of a usability-test task attempt (tasks.csv); study.yml `tasks: outcomes:` maps other words.
+TASK_OUTCOMES = ("success", "assisted", "failed", "abandoned")
+TASK_COLUMNS = ["participant_id", "task", "outcome", "time_s", "notes", "stage", "touchpoint"]
 
 # canonical column -> default name; study.yml `columns:` may rename each per file
 CANONICAL = {
     "participants": ["participant_id"],
     "survey": ["respondent_id"],
     "events": ["user_id", "timestamp", "event"],
+    "tasks": ["participant_id", "task", "outcome"],
 }
 
 
@@ -220,7 +225,7 @@ def _rename(df: pd.DataFrame, mapping: dict, rel: str, col: _Collector, required
 
 def _file_key(rel: str) -> str:
     name = Path(rel).name
-    for key in ("participants", "survey", "events"):
+    for key in ("participants", "survey", "events", "tasks"):
         if name.startswith(key):
             return key
     return name
@@ -298,6 +303,8 @@ class _Config:
     columns: dict
     unmapped_events: str
     redaction: dict
+    task_outcomes: dict = field(default_factory=dict)
+    task_stages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["task", "stage", "touchpoint"]))
 
 
 def _is_str_list(value, *, nested: bool = False) -> bool:
@@ -318,6 +325,8 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
         ("interviewer_labels", _is_str_list, None, "a list of speaker labels"),
         ("redaction", lambda v: isinstance(v, dict), {}, "a mapping {enabled: true, order_pattern: ...}"),
         ("unmapped_events", lambda v: isinstance(v, str), "error", "'error' or 'exclude'"),
+        ("tasks", lambda v: isinstance(v, dict), {}, "a mapping {outcomes: {your word: success, ...}, "
+         "stages: {task: stage, ...}}"),
     ]
     for key, ok, default, what in expect:
         if raw.get(key) is not None and not ok(raw[key]):
@@ -478,6 +487,7 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
                   line=_yaml_line(root, "columns"))
         columns = {}
     redaction = raw.get("redaction") or {}
+    task_outcomes, task_stages = _parse_task_config(raw.get("tasks") or {}, root, rel, col, stages, known_tp)
     if col.n_errors > n0 and not stages:
         return None
     return _Config(
@@ -486,7 +496,51 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         nps_column=str(survey.get("nps", "nps")), personas=list(raw.get("personas") or []),
         interviewer_labels=list(raw.get("interviewer_labels") or DEFAULT_INTERVIEWER_LABELS),
         columns=columns, unmapped_events=unmapped, redaction=dict(redaction),
+        task_outcomes=task_outcomes, task_stages=task_stages,
     )
+
+
+def _parse_task_config(tasks: dict, root, rel: str, col: _Collector, stages: list, known_tp: set):
+    """study.yml `tasks:` -> ({word: outcome}, frame task, stage, touchpoint); problems reported."""
+    for key in tasks:
+        if key not in ("outcomes", "stages"):
+            col.error(rel, f"tasks: unknown key {key!r}; expected 'outcomes' (your outcome words -> "
+                      f"{', '.join(TASK_OUTCOMES)}) and 'stages' (task -> stage)", line=_yaml_line(root, "tasks", key))
+    outcomes_raw = tasks.get("outcomes") or {}
+    outcomes: dict = {}
+    if not isinstance(outcomes_raw, dict):
+        col.error(rel, f"tasks outcomes: expected a mapping {{your word: one of {', '.join(TASK_OUTCOMES)}}}, "
+                  f"found {outcomes_raw!r}", line=_yaml_line(root, "tasks", "outcomes"))
+        outcomes_raw = {}
+    for word, canonical in outcomes_raw.items():
+        if not isinstance(canonical, str) or canonical.strip().lower() not in TASK_OUTCOMES:
+            col.error(rel, f"tasks outcomes: {word!r} maps to {canonical!r}; expected one of "
+                      f"{', '.join(TASK_OUTCOMES)}", line=_yaml_line(root, "tasks", "outcomes", word))
+            continue
+        outcomes[str(word).strip().lower()] = canonical.strip().lower()
+    stages_raw = tasks.get("stages") or {}
+    rows = []
+    if not isinstance(stages_raw, dict):
+        col.error(rel, "tasks stages: expected a mapping {task: stage} or {task: {stage: ..., touchpoint: ...}}, "
+                  f"found {stages_raw!r}", line=_yaml_line(root, "tasks", "stages"))
+        stages_raw = {}
+    for name, spec in stages_raw.items():
+        line = _yaml_line(root, "tasks", "stages", name)
+        if isinstance(spec, str):
+            spec = {"stage": spec}
+        if (not isinstance(spec, dict) or not isinstance(spec.get("stage"), str)
+                or not isinstance(spec.get("touchpoint", ""), (str, type(None)))):
+            col.error(rel, f"task {name!r}: expected a stage name or {{stage: <stage>, touchpoint: <touchpoint>}}, "
+                      f"found {spec!r}", line=line)
+            continue
+        if stages and spec["stage"] not in stages:
+            col.error(rel, f"task {name!r}: stage {spec['stage']!r} is not one of the stages ({', '.join(stages)})",
+                      line=line)
+        tp = spec.get("touchpoint")
+        if tp is not None and tp not in known_tp:
+            col.error(rel, f"task {name!r}: touchpoint {tp!r} is not listed under any stage", line=line)
+        rows.append({"task": str(name), "stage": spec["stage"], "touchpoint": tp})
+    return outcomes, pd.DataFrame(rows, columns=["task", "stage", "touchpoint"])
 
 
 # ----------------------------------------------------------------------------- Study
@@ -528,6 +582,12 @@ class Study:
     codebook : Codebook or None
     redactions : DataFrame
         Where PII was replaced (kind, placeholder, positions) — never the PII itself.
+    tasks : DataFrame or None
+        Usability-test task outcomes (``tasks.csv``): ``participant_id``, ``task``, ``outcome``
+        (``success``, ``assisted``, ``failed`` or ``abandoned``, after study.yml's ``tasks: outcomes:``
+        mapping), ``time_s`` (float, NaN when not timed), ``notes``, ``stage`` and ``touchpoint``
+        (from ``tasks: stages:``; missing when not mapped), then any other columns. None when the
+        study has no tasks.csv.
     problems : list of Problem
         Warnings found while loading (errors make loading fail).
     exclusions : DataFrame
@@ -555,6 +615,7 @@ class Study:
     codebook: Any
     codings: pd.DataFrame
     redactions: pd.DataFrame
+    tasks: pd.DataFrame | None = None
     problems: list = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "rows", "reason"]))
     redacted: bool = True
@@ -833,6 +894,82 @@ def _load_codings(root: Path, segments: pd.DataFrame, codebook, col: _Collector)
     return out[cols]
 
 
+def _load_tasks(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Collector) -> pd.DataFrame | None:
+    """tasks.csv: one row per participant × task attempt; None when the study has none."""
+    rel = "tasks.csv"
+    path = root / rel
+    if not path.is_file():
+        if len(cfg.task_stages):
+            col.warn("study.yml", "'tasks: stages:' maps tasks, but the study has no tasks.csv")
+        return None
+    df, lines = _read_table(path, rel, col)
+    if df is None:
+        return None
+    df = _rename(df, cfg.columns.get("tasks"), rel, col, ["participant_id", "task", "outcome"])
+    if not {"participant_id", "task", "outcome"} <= set(df.columns):
+        return None
+    for c in ("participant_id", "task", "outcome"):
+        df[c] = df[c].str.strip()
+        for i in np.flatnonzero((df[c] == "").to_numpy())[:20]:
+            col.error(rel, f"empty {c}; every row needs one", line=lines(int(i)), column=c)
+    known = set(participants["participant_id"]) if "participant_id" in participants else set()
+    unknown = ~df["participant_id"].isin(known) & (df["participant_id"] != "")
+    for i in np.flatnonzero(unknown.to_numpy())[:20]:
+        col.error(rel, f"participant {df['participant_id'].iloc[i]!r} is not in participants.csv",
+                  line=lines(int(i)), column="participant_id")
+    words = {w: w for w in TASK_OUTCOMES} | cfg.task_outcomes
+    outcome = df["outcome"].str.lower().map(words)
+    bad = outcome.isna() & (df["outcome"] != "")
+    for i in np.flatnonzero(bad.to_numpy())[:20]:
+        mapped = f"; study.yml maps {', '.join(map(repr, cfg.task_outcomes))}" if cfg.task_outcomes else ""
+        col.error(rel, f"unknown outcome {df['outcome'].iloc[i]!r}; expected one of {', '.join(TASK_OUTCOMES)}"
+                  f"{mapped} (map other words in study.yml under `tasks: outcomes: {{your word: success}}`)",
+                  line=lines(int(i)), column="outcome")
+    if bad.sum() > 20:
+        col.error(rel, f"... and {int(bad.sum()) - 20} more unknown outcomes", column="outcome")
+    key = df["participant_id"] + "\x00" + df["task"]
+    dup = key.duplicated(keep="first") & (df["participant_id"] != "") & (df["task"] != "")
+    for i in np.flatnonzero(dup.to_numpy())[:20]:
+        first = int(np.flatnonzero((key == key.iloc[i]).to_numpy())[0])
+        col.error(rel, f"participant {df['participant_id'].iloc[i]!r} has task {df['task'].iloc[i]!r} twice "
+                  f"(first on line {lines(first)}); keep one attempt per participant and task",
+                  line=lines(int(i)), column="task")
+    if "time_s" in df.columns:
+        raw = df["time_s"].str.strip()
+        blank = raw == ""
+        times = pd.to_numeric(raw.where(~blank), errors="coerce")
+        bad_time = ~blank & (times.isna() | (times < 0) | ~np.isfinite(times.fillna(0)))
+        for i in np.flatnonzero(bad_time.to_numpy())[:20]:
+            col.error(rel, f"expected a time in seconds (a number ≥ 0, or blank when not timed), found "
+                      f"{raw.iloc[i]!r}", line=lines(int(i)), column="time_s")
+        time_s = times.where(~bad_time).astype(float)
+    else:
+        time_s = pd.Series(np.nan, index=df.index)
+    mapped = cfg.task_stages
+    if len(mapped):
+        unmapped = ~df["task"].isin(set(mapped["task"])) & (df["task"] != "")
+        for name in df.loc[unmapped, "task"].unique()[:20]:
+            first = int(np.flatnonzero((df["task"] == name).to_numpy())[0])
+            col.error(rel, f"task {name!r} is not mapped to a stage; add it under `tasks: stages:` in study.yml",
+                      line=lines(first), column="task")
+        for name in sorted(set(mapped["task"]) - set(df["task"])):
+            col.warn("study.yml", f"task {name!r} is mapped under `tasks: stages:` but has no row in tasks.csv")
+    stage = df["task"].map(dict(zip(mapped["task"], mapped["stage"])))
+    touchpoint = df["task"].map(dict(zip(mapped["task"], mapped["touchpoint"])))
+    out = pd.DataFrame({
+        "participant_id": df["participant_id"], "task": df["task"], "outcome": outcome,
+        "time_s": time_s,
+        "notes": df["notes"].replace({"": pd.NA}).astype("string") if "notes" in df.columns
+        else pd.Series(pd.NA, index=df.index, dtype="string"),
+        "stage": stage.astype(object).where(stage.notna(), pd.NA),
+        "touchpoint": touchpoint.astype(object).where(touchpoint.notna(), pd.NA),
+    })
+    for c in df.columns:
+        if c not in out.columns:
+            out[c] = df[c].replace({"": pd.NA})
+    return out.reset_index(drop=True)
+
+
 def _collect(path, *, redact: bool = True, func: str = "load_study"):
     check_path(path, arg="path", func=func)
     root = Path(path)
@@ -849,6 +986,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     segments, documents = _load_transcripts(root, cfg, participants, col)
     codebook = _load_codebook(root, cfg, col)
     codings = _load_codings(root, segments, codebook, col)
+    tasks = _load_tasks(root, cfg, participants, col)
     redactions = pd.DataFrame(columns=["doc_id", "segment_id", "kind", "placeholder", "original_start",
                                        "original_end", "start", "end"])
     if redact and len(segments) and col.n_errors == 0 and cfg.redaction.get("enabled", True):
@@ -859,13 +997,16 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
             kw["order_pattern"] = cfg.redaction["order_pattern"]
         res = _redact(segments, participants if "name" in participants.columns else None, documents=documents, **kw)
         segments, documents, redactions = res.segments, res.documents, res.mapping
+        # a name known from participants.csv becomes [NAME:P07], as in the transcripts
+        names = (participants.dropna(subset=["name"]).set_index("name")["participant_id"].astype(str).to_dict()
+                 if "name" in participants.columns else None)
         if "comment" in survey.columns and len(survey):
-            # a name known from participants.csv becomes [NAME:P07], as in the transcripts
-            names = (participants.dropna(subset=["name"]).set_index("name")["participant_id"].astype(str).to_dict()
-                     if "name" in participants.columns else None)
             comments = survey["comment"]
             red = [redact_text(t, names=names, **kw)[0] if isinstance(t, str) else t for t in comments]
             survey = survey.assign(comment=pd.array(red, dtype="string"))
+        if tasks is not None and "notes" in tasks.columns:  # moderator notes can hold names too
+            tasks = tasks.assign(notes=pd.array([redact_text(t, names=names, **kw)[0] if isinstance(t, str) else t
+                                                 for t in tasks["notes"]], dtype="string"))
     if "name" in participants.columns and redact:
         participants = participants.drop(columns=["name"])
     study = Study(
@@ -874,7 +1015,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         funnel_window=cfg.funnel_window, changes=cfg.changes, csat_columns=cfg.csat_columns,
         csat_scale=cfg.csat_scale, nps_column=cfg.nps_column, personas=cfg.personas,
         participants=participants, survey=survey, events=events, segments=segments, documents=documents,
-        codebook=codebook, codings=codings, redactions=redactions,
+        codebook=codebook, codings=codings, redactions=redactions, tasks=tasks,
         problems=[p for p in col.problems if p.severity == "warning"],
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
     )

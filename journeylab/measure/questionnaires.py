@@ -142,7 +142,7 @@ def _resolve(responses, inst: _Instrument, items, respondent, comments, keep, fu
         dup = ids.duplicated().to_numpy()
         if dup.any():
             i = int(np.flatnonzero(dup)[0])
-            raise JourneylabError(f"{func}(): column {respondent!r}, row {i}: respondent id {ids.iloc[i]!r} "
+            raise JourneylabError(f"{func}(): column {respondent!r}, row {i}: respondent id {_shown(ids.iloc[i])!r} "
                                   "appears twice; keep one response per respondent.")
     reserved = set(keep) | ({respondent} if respondent else set())
     comment_map: dict = {}
@@ -179,8 +179,10 @@ def _resolve(responses, inst: _Instrument, items, respondent, comments, keep, fu
         else:
             columns = list(mapping)
         if len(columns) != inst.n_items:
+            took = (" (comments='after' took every second column as a comment)"
+                    if items is None and comments == "after" else "")
             raise JourneylabError(
-                f"{func}(): the {inst.title} has {inst.n_items} items; found {len(columns)} item column(s): "
+                f"{func}(): the {inst.title} has {inst.n_items} items; found {len(columns)} item column(s){took}: "
                 f"{', '.join(map(repr, columns[:25]))}. List them with items=[...] in the instrument's order "
                 "(or as {column: item number}).")
         labels = [f"{inst.name}_{k}" for k in range(1, inst.n_items + 1)]
@@ -241,15 +243,20 @@ def _answers(responses, col, item_label, lo, hi, answers, respondent, func) -> n
     bad = ~blank & (np.isnan(values) | (values < lo) | (values > hi) | (np.round(values) != values))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        who = f", {respondent} {responses[respondent].iloc[i]!r}" if respondent else ""
+        who = f", {respondent} {_shown(responses[respondent].iloc[i])!r}" if respondent else ""
         hint = ("" if answers else " If the export holds answer labels, map them with answers={'Strongly agree': "
                 f"{hi:g}, ...}}.")
         raise JourneylabError(
             f"{func}(): column {col!r} ({item_label}), row {i} (index {responses.index[i]!r}{who}): expected a whole "
-            f"number from {lo:g} to {hi:g} (or a blank / N/A), found {raw.iloc[i]!r}; {int(bad.sum())} such value(s) "
+            f"number from {lo:g} to {hi:g} (or a blank / N/A), found {_shown(raw.iloc[i])!r}; {int(bad.sum())} such value(s) "
             f"in the column.{hint}")
     values[blank] = np.nan
     return values
+
+
+def _shown(value):
+    """A cell as the user wrote it: 6, not np.int64(6)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _answer_range(inst, scale, func):

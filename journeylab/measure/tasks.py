@@ -223,8 +223,13 @@ def task_metrics(
 def _where(tasks: pd.DataFrame, i: int, task: str, participant: str) -> str:
     where = f"row {i} (index {tasks.index[i]!r}"
     if participant in tasks.columns:
-        where += f", {participant} {tasks[participant].iloc[i]!r}"
-    return where + f", {task} {tasks[task].iloc[i]!r})"
+        where += f", {participant} {_shown(tasks[participant].iloc[i])!r}"
+    return where + f", {task} {_shown(tasks[task].iloc[i])!r})"
+
+
+def _shown(value):
+    """A cell as the user wrote it: 6, not np.int64(6)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _outcomes(tasks, outcome, task, participant, func) -> np.ndarray:
@@ -235,7 +240,7 @@ def _outcomes(tasks, outcome, task, participant, func) -> np.ndarray:
         i = int(np.flatnonzero(bad)[0])
         raise JourneylabError(
             f"{func}(): column {outcome!r}, {_where(tasks, i, task, participant)}: expected one of "
-            f"{', '.join(TASK_OUTCOMES)}; found {raw.iloc[i]!r} ({int(bad.sum())} such row(s)). Recode the "
+            f"{', '.join(TASK_OUTCOMES)}; found {_shown(raw.iloc[i])!r} ({int(bad.sum())} such row(s)). Recode the "
             "outcomes, or map your words in study.yml (tasks: outcomes: {your word: success, ...}).")
     return text.to_numpy(dtype=object)
 
@@ -255,6 +260,6 @@ def _times(tasks, time, task, participant, func) -> np.ndarray:
         i = int(np.flatnonzero(bad)[0])
         raise JourneylabError(
             f"{func}(): column {time!r}, {_where(tasks, i, task, participant)}: expected a time in seconds "
-            f"(a number ≥ 0, or blank when not timed); found {raw.iloc[i]!r}.")
+            f"(a number ≥ 0, or blank when not timed); found {_shown(raw.iloc[i])!r}.")
     values[blank] = np.nan
     return values

@@ -42,8 +42,9 @@ def test_adjusted_wald_4_of_5_matches_tullis_albert():
 
 
 def test_adjusted_wald_7_of_10_matches_sauro_lewis():
-    # Sauro & Lewis, "A new formula for quantitative UX decision making", UX Magazine article 850
-    # (2012): 7 of 10 users, adjusted-Wald 95 % interval "from about 39% to 90%".
+    # "A new formula for quantitative UX decision making", UX Magazine article 850 (7 August 2012),
+    # on Sauro & Lewis's adjusted-Wald interval: 7 of 10 users, 95 % interval "from about 39% to
+    # 90%".
     r = jl.task_metrics(_attempts("T1", ["success"] * 7 + ["abandoned"] * 3))
     assert round(r.loc[0, "ci_low"], 2) == 0.39 and round(r.loc[0, "ci_high"], 2) == 0.90
 

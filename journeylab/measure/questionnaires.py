@@ -83,7 +83,7 @@ INSTRUMENTS = {
     "pssuq_v2": _Instrument("pssuq_v2", "PSSUQ version 2", (1, 7), 19, {k: (1, 7) for k in _PSSUQ2},
                             _means(_PSSUQ2), "Lewis (1995)"),
     "seq": _Instrument("seq", "Single Ease Question", (1, 7), None, {}, None, "Sauro & Dumas (2009)"),
-    "ces": _Instrument("ces", "Customer Effort Score", (1, 7), None, {}, None, "Dixon, Freeman & Toman (2010)"),
+    "ces": _Instrument("ces", "Customer Effort Score", (1, 7), None, {}, None, "Dixon, Toman & DeLisi (2013)"),
     "nps": _Instrument("nps", "Net Promoter Score", (0, 10), None, {}, None, "Reichheld (2003)"),
     "csat": _Instrument("csat", "Customer satisfaction", (1, 5), None, {}, None, "journeylab csat()"),
 }
@@ -361,7 +361,9 @@ def score_questionnaire(
       is left out of the mean, as Lewis's instructions say, not counted as zero or midpoint.
     - **SEQ** (Sauro & Dumas 2009): one 1–7 item after each task ("Overall, how difficult or easy
       was the task to complete?", 7 = very easy). **CES** (Customer Effort Score 2.0): one 1–7
-      agreement item ("The company made it easy for me to handle my issue"), 7 = least effort.
+      agreement item ("The company made it easy for me to handle my issue"), 7 = least effort
+      (Dixon, Toman & DeLisi 2013; the first CES, 2010, asked "how much effort" on 1–5: pass
+      ``scale=(1, 5)`` and remember that there a *low* score is good).
     - **NPS** and **CSAT** answers are kept as they are (0–10; the CSAT scale); summarise them with
       :func:`journeylab.nps` / :func:`journeylab.csat` or :func:`questionnaire_summary`.
 

@@ -237,6 +237,17 @@ def test_summary_nps_matches_jl_nps_and_umux_lite_sus_equivalent_is_graded():
     assert ur.loc["umux_lite_sus_equivalent", "range_low"] == 22.9
 
 
+def test_summary_csat_top_box_matches_jl_csat():
+    c = pd.DataFrame({"respondent_id": range(5), "csat_delivery": [5, 4, 4, 2, None]})
+    r = jl.questionnaire_summary(jl.score_questionnaire(c, "csat"), "csat").iloc[0]
+    ref = jl.csat(c).iloc[0]
+    assert r["scale"] == "csat_delivery" and r["n"] == 4 and r["n_missing"] == 1
+    assert r["top_box"] == "4–5" and r["top_box_share"] == ref["top_box_share"] == 0.75
+    assert (r["top_box_ci_low"], r["top_box_ci_high"]) == (ref["top_box_ci_low"], ref["top_box_ci_high"])
+    assert (r["mean"], r["ci_low"], r["ci_high"]) == pytest.approx((ref["mean"], ref["mean_ci_low"],
+                                                                    min(ref["mean_ci_high"], 5)))
+
+
 def test_summary_one_score_and_no_scores():
     one = jl.questionnaire_summary(pd.DataFrame({"respondent_id": [1], "sus": [70.0]}), "sus").iloc[0]
     assert one["n"] == 1 and np.isnan(one["ci_low"]) and one["grade"] == "C"

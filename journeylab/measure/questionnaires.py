@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import JourneylabError
 from ..utils.checks import check_frame
-from .survey import nps as _nps_of
+from .survey import csat as _csat_of, nps as _nps_of
 
 #: Answers read as "no answer": blank, or the PSSUQ's "not applicable" point.
 NOT_ANSWERED = {"", "n/a", "na", "not applicable", "nan", "none", "null"}
@@ -196,8 +196,9 @@ def _resolve(responses, inst: _Instrument, items, respondent, comments, keep, fu
             if label.lower().startswith(inst.name + "_"):
                 label = label[len(inst.name) + 1:]
             names.append(label)
-        labels = [inst.name] if len(columns) == 1 and all(v is None for v in mapping.values()) else [
-            f"{inst.name}_{n}" for n in names]
+        single = (len(columns) == 1 and all(v is None for v in mapping.values())
+                  and not str(columns[0]).lower().startswith(inst.name + "_"))  # csat_delivery stays so
+        labels = [inst.name] if single else [f"{inst.name}_{n}" for n in names]
         if len(set(labels)) < len(labels):
             raise JourneylabError(f"{func}(): two items give the same score column ({', '.join(labels)}); "
                                   "name them with items={column: label}.")
@@ -332,7 +333,8 @@ def score_questionnaire(
           *lower is better*).
         - ``"seq"``, ``"ces"``, ``"nps"``, ``"csat"``: one column per item, ``<instrument>_<label>``
           (the label from ``items=``, else the column name without a leading ``<instrument>_``), or
-          just ``<instrument>`` for a single unlabelled item; the answer itself.
+          just ``<instrument>`` for a single unlabelled item whose column is not already named
+          ``<instrument>_...``; the answer itself.
 
         A SUS or UMUX-Lite with an unanswered item has no score (NaN); a PSSUQ scale is the mean of
         its answered items (NaN when none is answered).
@@ -595,7 +597,9 @@ def questionnaire_summary(
         mean, clipped to the scale's range), ``range_low``, ``range_high`` (that range),
         ``method``. For the SUS (and UMUX-Lite's SUS equivalent) also ``grade`` and
         ``percentile_range`` of the mean on the Sauro–Lewis curved grading scale (:func:`sus_grade`);
-        for NPS also ``nps`` with ``nps_ci_low`` / ``nps_ci_high`` (:func:`journeylab.nps`).
+        for NPS also ``nps`` with ``nps_ci_low`` / ``nps_ci_high`` (:func:`journeylab.nps`); for CSAT
+        also ``top_box`` (the top two answers), ``top_box_share`` with ``top_box_ci_low`` /
+        ``top_box_ci_high`` (Wilson, :func:`journeylab.csat`).
 
     Notes
     -----
@@ -655,6 +659,10 @@ def questionnaire_summary(
                 r = _nps_of(pd.DataFrame({"nps": v}), score="nps", alpha=1 - confidence, id=None)
                 row["nps"], row["nps_ci_low"], row["nps_ci_high"] = (r.loc[0, "nps"], r.loc[0, "ci_low"],
                                                                      r.loc[0, "ci_high"])
+            if inst.name == "csat" and hi - lo >= 2:
+                r = _csat_of(pd.DataFrame({c: v}), columns=[c], scale=(lo, hi), alpha=1 - confidence, id=None)
+                for k in ("top_box", "top_box_share", "top_box_ci_low", "top_box_ci_high"):
+                    row[k] = r.loc[0, k]
             rows.append(row)
     out = pd.DataFrame(rows)
     if out.empty:

@@ -245,8 +245,8 @@ def _answers(responses, col, item_label, lo, hi, answers, respondent, func) -> n
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         who = f", {respondent} {_shown(responses[respondent].iloc[i])!r}" if respondent else ""
-        hint = ("" if answers else " If the export holds answer labels, map them with answers={'Strongly agree': "
-                f"{hi:g}, ...}}.")
+        hint = ("" if answers or not np.isnan(values[i]) else
+                " If the export holds answer labels, map them to numbers with answers={'<label>': <number>, ...}.")
         raise JourneylabError(
             f"{func}(): column {col!r} ({item_label}), row {i} (index {responses.index[i]!r}{who}): expected a whole "
             f"number from {lo:g} to {hi:g} (or a blank / N/A), found {_shown(raw.iloc[i])!r}; {int(bad.sum())} such value(s) "

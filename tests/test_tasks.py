@@ -157,6 +157,11 @@ def test_own_column_names():
     assert r.loc[0, "time_geomean_s"] == pytest.approx(3)
 
 
+def test_without_a_time_column_times_are_missing():
+    r = jl.task_metrics(_attempts("T", ["success", "failed"]).drop(columns="time_s"))
+    assert r.loc[0, "successes"] == 1 and r.loc[0, "n_timed"] == 0 and np.isnan(r.loc[0, "time_geomean_s"])
+
+
 def test_empty_tasks_give_an_empty_frame_with_the_columns():
     r = jl.task_metrics(_attempts("T", ["success"]).iloc[:0])
     assert len(r) == 0 and "success_rate" in r.columns and "time_geomean_s" in r.columns

@@ -146,7 +146,9 @@ def task_metrics(
     interval as the exponentiated t interval of the log times:
     :math:`\\exp(\\bar y \\pm t_{n-1}\\, s_y/\\sqrt n)` with :math:`y = \\ln t`. The interval is
     asymmetric, as the data are. Only successful attempts are timed — a failed attempt's time
-    measures when the participant gave up, not how long the task takes. The median is given too.
+    measures when the participant gave up, not how long the task takes. The median is given too:
+    from about 25 timed successes on, Sauro & Lewis prefer it as the point estimate (its interval
+    is not computed here).
 
     References: Agresti, A. & Coull, B. (1998), "Approximate is better than 'exact' for interval
     estimation of binomial proportions", *The American Statistician* 52, 119–126. Sauro, J. &

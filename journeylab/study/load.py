@@ -914,6 +914,8 @@ def _load_tasks(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Coll
             col.error(rel, f"empty {c}; every row needs one", line=lines(int(i)), column=c)
     known = set(participants["participant_id"]) if "participant_id" in participants else set()
     unknown = ~df["participant_id"].isin(known) & (df["participant_id"] != "")
+    if not known:  # participants.csv is missing or unreadable: that error is reported already
+        unknown[:] = False
     for i in np.flatnonzero(unknown.to_numpy())[:20]:
         col.error(rel, f"participant {df['participant_id'].iloc[i]!r} is not in participants.csv",
                   line=lines(int(i)), column="participant_id")

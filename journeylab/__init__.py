@@ -39,6 +39,8 @@ from .coding.reconcile import ReconcileSession
 from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
 from .utils.dask import read_events_parquet  # Dask is imported only when it is called
 from .measure.survey import nps, csat
+from .measure.tasks import task_metrics
+from .measure.questionnaires import score_questionnaire, questionnaire_summary, questionnaire_comments, sus_grade
 from .measure.experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
@@ -58,9 +60,9 @@ __all__ = [
     'grade_claims', 'import_project', 'import_qdpx', 'import_taguette', 'key_drivers', 'krippendorff_alpha',
     'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
     'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel',
-    'plot_map', 'plot_saturation', 'prioritise', 'read_codings', 'read_document',
-    'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size', 'saturation',
-    'save_map', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences',
-    'study_between', 'study_part', 'suggest_codes', 'theme_nps', 'time_to_convert',
-    'touchpoint_metrics', 'validate_study', 'write_csv',
+    'plot_map', 'plot_saturation', 'prioritise', 'questionnaire_comments', 'questionnaire_summary',
+    'read_codings', 'read_document', 'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text',
+    'redaction_review', 'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'sentiment', 'sentiment_terms',
+    'sentiment_vs_scores', 'split_sentences', 'study_between', 'study_part', 'suggest_codes', 'sus_grade',
+    'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'validate_study', 'write_csv',
 ]

@@ -45,6 +45,10 @@ EV = pd.DataFrame({"user_id": ["u1", "u1"], "timestamp": pd.to_datetime(["2024-0
 SENT = pd.DataFrame({"segment_id": ["d1-1", "d1-2"], "neg": [0.5, 0.0], "neu": [0.5, 0.6], "pos": [0.0, 0.4],
                      "compound": [-0.4, 0.5], "label": ["negative", "positive"]})
 SURVEY = pd.DataFrame({"respondent_id": ["r1", "r2"], "nps": [9, 3], "comment": ["good", "bad"]})
+TASKS = pd.DataFrame({"participant_id": ["p1", "p2"], "task": ["T1", "T1"], "outcome": ["success", "failed"],
+                      "time_s": [30.0, 45.0]})
+SUS = pd.DataFrame({"respondent_id": ["r1", "r2"], **{f"q{k}": [3, 4] for k in range(1, 11)}})
+SUS_SCORES = pd.DataFrame({"respondent_id": ["r1", "r2"], "sus": [50.0, 75.0]})
 EVID = pd.DataFrame({"claim_id": ["c1"], "code": ["late"], "stage": ["delivery"], "kind": ["pain_point"],
                      "persona": ["all"], "grade": ["strong"], "n_participants": [1]})
 STAGES = {"late": "delivery", "easy": "delivery"}
@@ -104,6 +108,12 @@ ROWS = {
     "sentiment_vs_scores": (lambda v: jl.sentiment_vs_scores(v, SURVEY), "sentiment_frame", WRONG_FRAME),
     "nps": (lambda v: jl.nps(v), "survey", WRONG_FRAME),
     "csat": (lambda v: jl.csat(v), "survey", WRONG_FRAME),
+    "task_metrics": (lambda v: jl.task_metrics(v), "tasks", WRONG_FRAME),
+    "score_questionnaire": (lambda v: jl.score_questionnaire(v, "sus"), "responses", WRONG_FRAME),
+    "questionnaire_summary": (lambda v: jl.questionnaire_summary(v, "sus"), "scores", WRONG_FRAME),
+    "questionnaire_comments": (lambda v: jl.questionnaire_comments(v, "sus"), "responses", WRONG_FRAME),
+    # a number or a list of numbers is valid
+    "sus_grade": (lambda v: jl.sus_grade(v), "scores", ["not a score", None, ["a", "list"], pd.DataFrame()]),
     "agreement": (lambda v: jl.agreement(v), "codings", WRONG_FRAME),
     "krippendorff_alpha": (lambda v: jl.krippendorff_alpha(v), "data", ["not a matrix", 7, 3.5, None, pd.DataFrame()]),
     "coder_pair": (lambda v: jl.coder_pair(v), "codings", WRONG_FRAME),
@@ -310,6 +320,16 @@ EMPTY_OK = [
     ("grade_claims", lambda: jl.grade_claims(_empty(EVID)), lambda r: len(r) == 0),
     ("prioritise", lambda: jl.prioritise(_empty(EVID)), lambda r: len(r) == 0),
     ("theme_nps", lambda: jl.theme_nps(_empty(SURVEY), COD), lambda r: len(r) == 0),
+    # No task attempts / questionnaire responses: no rows, the documented columns.
+    ("task_metrics", lambda: jl.task_metrics(_empty(TASKS)),
+     lambda r: len(r) == 0 and {"success_rate", "ci_low", "time_geomean_s"} <= set(r.columns)),
+    ("score_questionnaire", lambda: jl.score_questionnaire(_empty(SUS), "sus"),
+     lambda r: len(r) == 0 and list(r.columns) == ["respondent_id", "sus"]),
+    ("questionnaire_comments", lambda: jl.questionnaire_comments(_empty(SUS), "umux_lite", items=["q1", "q3"]),
+     lambda r: len(r) == 0 and list(r.columns) == ["respondent_id", "item", "column", "comment"]),
+    # A summary of no scores: one row per scale with n = 0 and NaN estimates, as nps() / csat().
+    ("questionnaire_summary", lambda: jl.questionnaire_summary(_empty(SUS_SCORES), "sus"),
+     lambda r: r["n"].tolist() == [0] and r["mean"].isna().all()),
 ]
 
 

@@ -9,6 +9,7 @@ A study is a folder::
     events.csv[.gz]      the event log (or events.parquet; optional)
     codebook.yml         the codebook (optional)
     codings/             one CSV per coder (optional)
+    tasks.csv            usability-test task outcomes (optional)
 
 :func:`validate_study` collects *every* problem (file, line, column, what was expected, what was
 found); :func:`load_study` raises :class:`~journeylab.errors.StudyError` listing them all, or
@@ -51,12 +52,16 @@ REDACTION_COLUMNS = ["source", "doc_id", "segment_id", "field", "kind", "placeho
 REDACTION_FLAG_COLUMNS = ["source", "doc_id", "segment_id", "field", "kind", "text", "reason", "start", "end"]
 _FREE_TEXT_NAME = re.compile(r"comment|feedback|verbatim|free_?text|open_?(?:text|answer|ended)|reason|why|"
                              r"suggest|other|note|describe|explain|answer|remark", re.IGNORECASE)
+#: The outcome of a usability-test task attempt (tasks.csv); study.yml `tasks: outcomes:` maps other words.
+TASK_OUTCOMES = ("success", "assisted", "failed", "abandoned")
+TASK_COLUMNS = ["participant_id", "task", "outcome", "time_s", "notes", "stage", "touchpoint"]
 
 # canonical column -> default name; study.yml `columns:` may rename each per file
 CANONICAL = {
     "participants": ["participant_id"],
     "survey": ["respondent_id"],
     "events": ["user_id", "timestamp", "event"],
+    "tasks": ["participant_id", "task", "outcome"],
 }
 
 
@@ -428,7 +433,7 @@ def _rename(df: pd.DataFrame, mapping: dict, rel: str, col: _Collector, required
 
 def _file_key(rel: str) -> str:
     name = Path(rel).name
-    for key in ("participants", "survey", "events"):
+    for key in ("participants", "survey", "events", "tasks"):
         if name.startswith(key):
             return key
     return name
@@ -512,6 +517,8 @@ class _Config:
     unmapped_events: str
     redaction: dict
     transcripts: dict = field(default_factory=dict)
+    task_outcomes: dict = field(default_factory=dict)
+    task_stages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["task", "stage", "touchpoint"]))
 
 
 def _is_str_list(value, *, nested: bool = False) -> bool:
@@ -534,6 +541,8 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
         ("unmapped_events", lambda v: isinstance(v, str), "error", "'error' or 'exclude'"),
         ("transcripts", lambda v: isinstance(v, dict), {},
          "a mapping {speaker_labels: false, moderator_pattern: '^(Q:|Interviewer)'}"),
+        ("tasks", lambda v: isinstance(v, dict), {}, "a mapping {outcomes: {your word: success, ...}, "
+         "stages: {task: stage, ...}}"),
     ]
     for key, ok, default, what in expect:
         if raw.get(key) is not None and not ok(raw[key]):
@@ -764,6 +773,7 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         col.error(rel, f"redaction columns: expected a list of survey column names, found {redaction['columns']!r}",
                   line=_yaml_line(root, "redaction", "columns"))
         redaction["columns"] = []
+    task_outcomes, task_stages = _parse_task_config(raw.get("tasks") or {}, root, rel, col, stages, known_tp)
     if col.n_errors > n0 and not stages:
         return None
     return _Config(
@@ -773,7 +783,51 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         interviewer_labels=list(raw.get("interviewer_labels") or DEFAULT_INTERVIEWER_LABELS),
         columns=columns, unmapped_events=unmapped, redaction=dict(redaction),
         transcripts=dict(raw.get("transcripts") or {}),
+        task_outcomes=task_outcomes, task_stages=task_stages,
     )
+
+
+def _parse_task_config(tasks: dict, root, rel: str, col: _Collector, stages: list, known_tp: set):
+    """study.yml `tasks:` -> ({word: outcome}, frame task, stage, touchpoint); problems reported."""
+    for key in tasks:
+        if key not in ("outcomes", "stages"):
+            col.error(rel, f"tasks: unknown key {key!r}; expected 'outcomes' (your outcome words -> "
+                      f"{', '.join(TASK_OUTCOMES)}) and 'stages' (task -> stage)", line=_yaml_line(root, "tasks", key))
+    outcomes_raw = tasks.get("outcomes") or {}
+    outcomes: dict = {}
+    if not isinstance(outcomes_raw, dict):
+        col.error(rel, f"tasks outcomes: expected a mapping {{your word: one of {', '.join(TASK_OUTCOMES)}}}, "
+                  f"found {outcomes_raw!r}", line=_yaml_line(root, "tasks", "outcomes"))
+        outcomes_raw = {}
+    for word, canonical in outcomes_raw.items():
+        if not isinstance(canonical, str) or canonical.strip().lower() not in TASK_OUTCOMES:
+            col.error(rel, f"tasks outcomes: {word!r} maps to {canonical!r}; expected one of "
+                      f"{', '.join(TASK_OUTCOMES)}", line=_yaml_line(root, "tasks", "outcomes", word))
+            continue
+        outcomes[str(word).strip().lower()] = canonical.strip().lower()
+    stages_raw = tasks.get("stages") or {}
+    rows = []
+    if not isinstance(stages_raw, dict):
+        col.error(rel, "tasks stages: expected a mapping {task: stage} or {task: {stage: ..., touchpoint: ...}}, "
+                  f"found {stages_raw!r}", line=_yaml_line(root, "tasks", "stages"))
+        stages_raw = {}
+    for name, spec in stages_raw.items():
+        line = _yaml_line(root, "tasks", "stages", name)
+        if isinstance(spec, str):
+            spec = {"stage": spec}
+        if (not isinstance(spec, dict) or not isinstance(spec.get("stage"), str)
+                or not isinstance(spec.get("touchpoint", ""), (str, type(None)))):
+            col.error(rel, f"task {name!r}: expected a stage name or {{stage: <stage>, touchpoint: <touchpoint>}}, "
+                      f"found {spec!r}", line=line)
+            continue
+        if stages and spec["stage"] not in stages:
+            col.error(rel, f"task {name!r}: stage {spec['stage']!r} is not one of the stages ({', '.join(stages)})",
+                      line=line)
+        tp = spec.get("touchpoint")
+        if tp is not None and tp not in known_tp:
+            col.error(rel, f"task {name!r}: touchpoint {tp!r} is not listed under any stage", line=line)
+        rows.append({"task": str(name), "stage": spec["stage"], "touchpoint": tp})
+    return outcomes, pd.DataFrame(rows, columns=["task", "stage", "touchpoint"])
 
 
 # ----------------------------------------------------------------------------- Study
@@ -822,6 +876,12 @@ class Study:
         notes.yml as parsed, every string redacted (None when the study has no notes.yml).
     redaction_flags : DataFrame
         What looked like personal data but was kept (see :func:`journeylab.redaction_review`).
+    tasks : DataFrame or None
+        Usability-test task outcomes (``tasks.csv``): ``participant_id``, ``task``, ``outcome``
+        (``success``, ``assisted``, ``failed`` or ``abandoned``, after study.yml's ``tasks: outcomes:``
+        mapping), ``time_s`` (float, NaN when not timed), ``notes``, ``stage`` and ``touchpoint``
+        (from ``tasks: stages:``; missing when not mapped), then any other columns. None when the
+        study has no tasks.csv.
     problems : list of Problem
         Warnings and information found while loading (errors make loading fail), e.g. the
         encoding a CSV was read in when it is not plain UTF-8.
@@ -857,6 +917,7 @@ class Study:
     codebook: Any
     codings: pd.DataFrame
     redactions: pd.DataFrame
+    tasks: pd.DataFrame | None = None
     problems: list = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "rows", "reason"]))
     redacted: bool = True
@@ -1351,8 +1412,10 @@ def _replace_strings(obj, new: dict, path=""):
     return obj
 
 
-def _redact_study(redaction: dict, scores: set, participants, segments, documents, survey, codings, notes, codebook):
-    """One redaction step for everything user-written: transcripts, survey text, memos, notes, codebook examples.
+def _redact_study(redaction: dict, scores: set, participants, segments, documents, survey, codings, notes, codebook,
+                  *, tasks=None):
+    """One redaction step for everything user-written: transcripts, survey text, memos, notes, codebook
+    examples, the moderator's task notes.
 
     One detector (one name matcher) serves the whole study. Returns the redacted parts and the
     ``redactions`` and ``redaction_flags`` frames (with ``source`` and ``field`` columns).
@@ -1414,12 +1477,95 @@ def _redact_study(redaction: dict, scores: set, participants, segments, document
                  for c in codebook.codes]
         codebook = Codebook(codes, name=codebook.name, version=codebook.version, sets=codebook.sets)
         _tag(res, "codebook", "examples")
+    if tasks is not None and "notes" in tasks.columns and len(tasks):
+        res = redact_texts(tasks["notes"].tolist(), keys=[f"{p}/{t}" for p, t in zip(tasks["participant_id"],
+                                                                                     tasks["task"])], detector=det)
+        tasks = tasks.assign(notes=pd.array(res.segments["text"].tolist(), dtype="string"))
+        _tag(res, "tasks", "notes")
     redactions = pd.concat([m for m in maps if len(m)], ignore_index=True) if any(len(m) for m in maps) else \
         pd.DataFrame(columns=REDACTION_COLUMNS)
     flags = pd.concat([f for f in fls if len(f)], ignore_index=True) if any(len(f) for f in fls) else \
         pd.DataFrame(columns=REDACTION_FLAG_COLUMNS)
     return (segments, documents, survey, codings, notes, codebook, redactions[REDACTION_COLUMNS],
-            flags[REDACTION_FLAG_COLUMNS])
+            flags[REDACTION_FLAG_COLUMNS], tasks)
+
+
+def _load_tasks(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Collector) -> pd.DataFrame | None:
+    """tasks.csv: one row per participant × task attempt; None when the study has none."""
+    rel = "tasks.csv"
+    path = root / rel
+    if not path.is_file():
+        if len(cfg.task_stages):
+            col.warn("study.yml", "'tasks: stages:' maps tasks, but the study has no tasks.csv")
+        return None
+    df, lines = _read_table(path, rel, col)
+    if df is None:
+        return None
+    df = _rename(df, cfg.columns.get("tasks"), rel, col, ["participant_id", "task", "outcome"])
+    if not {"participant_id", "task", "outcome"} <= set(df.columns):
+        return None
+    for c in ("participant_id", "task", "outcome"):
+        df[c] = df[c].str.strip()
+        for i in np.flatnonzero((df[c] == "").to_numpy())[:20]:
+            col.error(rel, f"empty {c}; every row needs one", line=lines(int(i)), column=c)
+    known = set(participants["participant_id"]) if "participant_id" in participants else set()
+    unknown = ~df["participant_id"].isin(known) & (df["participant_id"] != "")
+    if not known:  # participants.csv is missing or unreadable: that error is reported already
+        unknown[:] = False
+    for i in np.flatnonzero(unknown.to_numpy())[:20]:
+        col.error(rel, f"participant {df['participant_id'].iloc[i]!r} is not in participants.csv",
+                  line=lines(int(i)), column="participant_id")
+    words = {w: w for w in TASK_OUTCOMES} | cfg.task_outcomes
+    outcome = df["outcome"].str.lower().map(words)
+    bad = outcome.isna() & (df["outcome"] != "")
+    for i in np.flatnonzero(bad.to_numpy())[:20]:
+        mapped = f"; study.yml maps {', '.join(map(repr, cfg.task_outcomes))}" if cfg.task_outcomes else ""
+        col.error(rel, f"unknown outcome {df['outcome'].iloc[i]!r}; expected one of {', '.join(TASK_OUTCOMES)}"
+                  f"{mapped} (map other words in study.yml under `tasks: outcomes: {{your word: success}}`)",
+                  line=lines(int(i)), column="outcome")
+    if bad.sum() > 20:
+        col.error(rel, f"... and {int(bad.sum()) - 20} more unknown outcomes", column="outcome")
+    key = df["participant_id"] + "\x00" + df["task"]
+    dup = key.duplicated(keep="first") & (df["participant_id"] != "") & (df["task"] != "")
+    for i in np.flatnonzero(dup.to_numpy())[:20]:
+        first = int(np.flatnonzero((key == key.iloc[i]).to_numpy())[0])
+        col.error(rel, f"participant {df['participant_id'].iloc[i]!r} has task {df['task'].iloc[i]!r} twice "
+                  f"(first on line {lines(first)}); keep one attempt per participant and task",
+                  line=lines(int(i)), column="task")
+    if "time_s" in df.columns:
+        raw = df["time_s"].str.strip()
+        blank = raw == ""
+        times = pd.to_numeric(raw.where(~blank), errors="coerce")
+        bad_time = ~blank & (times.isna() | (times < 0) | ~np.isfinite(times.fillna(0)))
+        for i in np.flatnonzero(bad_time.to_numpy())[:20]:
+            col.error(rel, f"expected a time in seconds (a number ≥ 0, or blank when not timed), found "
+                      f"{raw.iloc[i]!r}", line=lines(int(i)), column="time_s")
+        time_s = times.where(~bad_time).astype(float)
+    else:
+        time_s = pd.Series(np.nan, index=df.index)
+    mapped = cfg.task_stages
+    if len(mapped):
+        unmapped = ~df["task"].isin(set(mapped["task"])) & (df["task"] != "")
+        for name in df.loc[unmapped, "task"].unique()[:20]:
+            first = int(np.flatnonzero((df["task"] == name).to_numpy())[0])
+            col.error(rel, f"task {name!r} is not mapped to a stage; add it under `tasks: stages:` in study.yml",
+                      line=lines(first), column="task")
+        for name in sorted(set(mapped["task"]) - set(df["task"])):
+            col.warn("study.yml", f"task {name!r} is mapped under `tasks: stages:` but has no row in tasks.csv")
+    stage = df["task"].map(dict(zip(mapped["task"], mapped["stage"])))
+    touchpoint = df["task"].map(dict(zip(mapped["task"], mapped["touchpoint"])))
+    out = pd.DataFrame({
+        "participant_id": df["participant_id"], "task": df["task"], "outcome": outcome,
+        "time_s": time_s,
+        "notes": df["notes"].replace({"": pd.NA}).astype("string") if "notes" in df.columns
+        else pd.Series(pd.NA, index=df.index, dtype="string"),
+        "stage": stage.astype(object).where(stage.notna(), pd.NA),
+        "touchpoint": touchpoint.astype(object).where(touchpoint.notna(), pd.NA),
+    })
+    for c in df.columns:
+        if c not in out.columns:
+            out[c] = df[c].replace({"": pd.NA})
+    return out.reset_index(drop=True)
 
 
 def _collect(path, *, redact: bool = True, func: str = "load_study"):
@@ -1446,13 +1592,15 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         if left.n_left_out:
             col.warn("codings/", left.message + " (they record what the research team said; the turns are "
                      "interviewer turns by study.yml's interviewer_labels / moderator_pattern)")
+    tasks = _load_tasks(root, cfg, participants, col)
     notes = _load_notes_raw(root, col)
     redactions = pd.DataFrame(columns=REDACTION_COLUMNS)
     flags = pd.DataFrame(columns=REDACTION_FLAG_COLUMNS)
     if redact and col.n_errors == 0 and cfg.redaction.get("enabled", True):
         scores = set(cfg.csat_columns) | {cfg.nps_column}
-        red = _redact_study(cfg.redaction, scores, participants, segments, documents, survey, codings, notes, codebook)
-        segments, documents, survey, codings, notes, codebook, redactions, flags = red
+        red = _redact_study(cfg.redaction, scores, participants, segments, documents, survey, codings, notes, codebook,
+                             tasks=tasks)
+        segments, documents, survey, codings, notes, codebook, redactions, flags, tasks = red
         # coded spans move with the transcript's replacements (and re-take their text from it)
         codings = _redact_spans(codings, redactions[redactions["source"] == "transcripts"], documents)
     if redact:
@@ -1464,6 +1612,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         csat_scale=cfg.csat_scale, nps_column=cfg.nps_column, personas=cfg.personas,
         participants=participants, survey=survey, events=events, segments=segments, documents=documents,
         codebook=codebook, codings=codings, redactions=redactions, notes=notes, redaction_flags=flags,
+        tasks=tasks,
         problems=[p for p in col.problems if p.severity != "error"],
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
         sources=pd.DataFrame(col.sources, columns=SOURCE_COLUMNS),
@@ -1520,12 +1669,13 @@ def redact_study(study: "Study", *, region: str = "GB", extra_regions=("US",), o
         redaction["order_pattern"] = order_pattern
     scores = set(getattr(study, "csat_columns", {}) or {}) | {getattr(study, "nps_column", "nps")}
     out = _redact_study(redaction, scores, study.participants, study.segments, study.documents, study.survey,
-                        study.codings, getattr(study, "notes", None), study.codebook)
-    segments, documents, survey, codings, notes, codebook, redactions, flags = out
+                        study.codings, getattr(study, "notes", None), study.codebook,
+                        tasks=getattr(study, "tasks", None))
+    segments, documents, survey, codings, notes, codebook, redactions, flags, tasks = out
     participants = study.participants.drop(columns=[c for c in ("name", "aliases") if c in study.participants.columns])
     return replace(study, segments=segments, documents=documents, survey=survey, codings=codings, notes=notes,
                    codebook=codebook, redactions=redactions, redaction_flags=flags, participants=participants,
-                   redacted=True)
+                   tasks=tasks, redacted=True)
 
 
 def validate_study(path) -> list[Problem]:

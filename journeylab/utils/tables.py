@@ -122,7 +122,8 @@ def needs_quoting(frame: pd.DataFrame) -> bool:
     """
     for name in frame.columns:
         col = frame[name]
+        # a plain loop: Series.map keeps a string dtype, and .any() of an empty string column raises
         if (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)) and \
-                col.map(lambda v: isinstance(v, str) and "\r" in v, na_action="ignore").fillna(False).any():
+                any(isinstance(v, str) and "\r" in v for v in col):
             return True
     return False

@@ -24,12 +24,14 @@ import traceback
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import nbformat
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
+from journeylab.run.pipeline import NotebookFailed, run
 
 from strategies import SAMPLE_VOCABULARY, make_spec, sample_words_in, study_specs, write_study
 
@@ -77,7 +79,7 @@ def _analyse(spec, root: Path, out: Path):
         codings = pd.concat([codings, rules], ignore_index=True)
     sent = _guarded(spec, lambda: jl.sentiment(study.segments, split="sentence"))
     ev = _guarded(spec, lambda: jl.evidence_table(study, codings, sentiment=sent, persona=[None, *study.personas],
-                                                  n_boot=200, random_state=0))
+                                                  n_boot=100, random_state=0))
     assert set(ev["persona"]) <= {"all", *study.personas}
     assert set(ev["stage"].dropna()) <= set(study.stages)
     jmap = _guarded(spec, lambda: jl.JourneyMap.build(study, ev))
@@ -86,7 +88,7 @@ def _analyse(spec, root: Path, out: Path):
     seg = study.segments.set_index("segment_id")
     for sid, q in jmap.quotes.items():
         assert seg.loc[sid, "text"] == q["text"], sid
-    prio = _guarded(spec, lambda: jmap.prioritise(n_sim=500))
+    prio = _guarded(spec, lambda: jmap.prioritise(n_sim=200))
     maps = [_guarded(spec, lambda p=p: jl.JourneyMap.build(study, ev, persona=p)) for p in study.personas]
     jmap.save(out / "journey_map.json")
     assert jl.JourneyMap.load(out / "journey_map.json") == jmap
@@ -98,7 +100,7 @@ def _analyse(spec, root: Path, out: Path):
     return study, ev, jmap, maps
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(study_specs())
 def test_every_generated_study_is_valid(spec):
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,7 +111,7 @@ def test_every_generated_study_is_valid(spec):
     assert all("excluded" in p.message for p in problems), [str(p) for p in problems]
 
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=25, **SETTINGS)
 @given(study_specs())
 def test_library_pipeline_on_any_study(spec):
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,7 +123,7 @@ def test_library_pipeline_on_any_study(spec):
     plt.close("all")
 
 
-@settings(max_examples=4, **SETTINGS)
+@settings(max_examples=3, **SETTINGS)
 @given(study_specs())
 def test_map_and_report_render_for_any_study(spec):
     """The rendered map and the report (PNG, SVG, HTML with the persona maps): ~8 s a study."""
@@ -156,25 +158,22 @@ def test_the_vocabulary_scan_finds_the_sample_study():
 RUN_SEED = 400082
 
 
+@pytest.mark.xfail(strict=False, raises=NotebookFailed, reason=(
+    "notebooks/ (another helper's) fail on this generated study: 02_coding cell 21 takes the first rule-suggested "
+    "code of kind 'behaviour' (`.iloc[0]` on an empty frame: IndexError) and this codebook has none; see the "
+    "report of the anystudy branch for the notebooks after it"))
 def test_journeylab_run_on_a_generated_study(tmp_path):
     """Every notebook (``journeylab run``) on one generated study (≈ 60-90 s: nine kernels)."""
-    from journeylab.run.pipeline import NotebookFailed, run
-
     spec = make_spec(RUN_SEED)
     assert spec.personas and spec.has_rules and len(spec.coders) == 2 and spec.has_survey and spec.has_funnel
     assert len(set(spec.formats.values())) >= 2
     root = write_study(spec, tmp_path / "study")
     out = tmp_path / "out"
-    try:
-        manifest = run(root, out, quiet=True)
-    except NotebookFailed as exc:
-        pytest.xfail(f"a notebook fails on a generated study (notebooks/ is another helper's): {exc}")
+    manifest = run(root, out, quiet=True)
     assert manifest["status"] == "ok"
     jmap = json.loads((out / "journey_map.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in jmap["stages"]] == spec.stages
     # what the notebooks printed about this study (their outputs, not their own prose)
-    import nbformat
-
     said = {}
     for nb_path in sorted((out / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(nb_path, as_version=4)

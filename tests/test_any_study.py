@@ -159,9 +159,11 @@ RUN_SEED = 400082
 
 
 @pytest.mark.xfail(strict=False, raises=NotebookFailed, reason=(
-    "notebooks/ (another helper's) fail on this generated study: 02_coding cell 21 takes the first rule-suggested "
-    "code of kind 'behaviour' (`.iloc[0]` on an empty frame: IndexError) and this codebook has none; see the "
-    "report of the anystudy branch for the notebooks after it"))
+    "notebooks/ (another helper's) fail on generated studies: 02_coding cell 21 takes the first rule-suggested "
+    "code of kind 'behaviour' (IndexError when the codebook's rules suggest none); 05_metrics cell 16 runs "
+    "funnel(by='device') on a log without a device column. After them, the notebooks' outputs still show the "
+    "sample study's words (04 writes domain_lexicon.csv with its terms, 08 writes sample_study.qdpx, 05 shows "
+    "sample data); the check below then marks xfail too. Remove this mark once notebooks/ runs on any study."))
 def test_journeylab_run_on_a_generated_study(tmp_path):
     """Every notebook (``journeylab run``) on one generated study (≈ 60-90 s: nine kernels)."""
     spec = make_spec(RUN_SEED)

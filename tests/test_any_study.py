@@ -126,7 +126,7 @@ def test_library_pipeline_on_any_study(spec):
 @settings(max_examples=3, **SETTINGS)
 @given(study_specs())
 def test_map_and_report_render_for_any_study(spec):
-    """The rendered map and the report (PNG, SVG, HTML with the persona maps): ~8 s a study."""
+    """The rendered map and the report (PNG, SVG, HTML with the persona maps): ~12 s a study."""
     with tempfile.TemporaryDirectory() as tmp:
         root = write_study(spec, Path(tmp) / "study")
         out = Path(tmp) / "out"

@@ -320,3 +320,74 @@ def test_share_denominator_is_coded_participants(tiny):
     form = ev[ev["code"] == "form_tedious"].iloc[0]
     assert (form["n_participants"], form["n_participants_total"]) == (2, 2)
     assert ev.attrs["journeylab"]["codings"]["n_documents_coded"] == 2
+
+
+# ----------------------------------------------------------------------------- any study (issue 14)
+# Found by tests/test_any_study.py on generated studies that validate_study accepts.
+
+
+def test_a_persona_of_study_yml_that_nobody_has_gives_an_empty_block(tiny):
+    """study.yml may list a persona no participant has (yet), or the participants may have no
+    persona column: evidence_table(persona="each") raised "persona ... not found" and
+    JourneyMap.build "no rows for persona"; now the block has no participants and the map says so."""
+    from dataclasses import replace
+
+    study, cod = tiny
+    wider = replace(study, personas=[*study.personas, "night owl"])
+    ev = jl.evidence_table(wider, cod, persona=[None, "night owl", "saver"], n_boot=100)
+    owl = ev[ev["persona"] == "night owl"]
+    assert not owl["kind"].isin(["delight", "need", "behaviour"]).any()
+    assert owl["n_participants"].fillna(0).eq(0).all()          # only metric-only claims, if any
+    assert ev.attrs["journeylab"]["personas"] == ["all", "night owl", "saver"]
+    jmap = jl.JourneyMap.build(wider, ev, persona="night owl")
+    assert jmap.persona_card["participants"] == [] and jmap.persona_card["n_participants"] == 0
+    # without a persona column nobody has any persona: the map must not fall back to everyone
+    bare = replace(wider, participants=wider.participants.drop(columns=["persona"]))
+    ev = jl.evidence_table(bare, cod, persona="each", n_boot=100)
+    assert set(ev["persona"]) <= {"saver", "rusher", "night owl"}
+    assert jl.JourneyMap.build(bare, ev, persona="saver").persona_card["participants"] == []
+    # a persona neither study.yml nor participants.csv knows is still an error naming both
+    with pytest.raises(JourneylabError, match="persona 'nobody' not found; personas: saver, rusher, night owl"):
+        jl.evidence_table(wider, cod, persona="nobody")
+    with pytest.raises(JourneylabError, match="no 'persona' column and study.yml lists no such persona"):
+        jl.evidence_table(bare, cod, persona="nobody")
+    # a persona the table was not computed for is still refused by build
+    with pytest.raises(JourneylabError, match="no rows for persona 'rusher'"):
+        jl.JourneyMap.build(wider, jl.evidence_table(wider, cod, persona="saver", n_boot=100), persona="rusher")
+
+
+def test_a_study_without_a_codebook_still_has_its_numbers(tiny):
+    """codebook.yml is optional: evidence_table raised; now there are no code claims, but the
+    funnel, CSAT and emotion rows (and metric-only pain points) make a map."""
+    from dataclasses import replace
+
+    study, cod = tiny
+    bare = replace(study, codebook=None, codings=study.codings.iloc[:0])
+    ev = jl.evidence_table(bare, bare.codings, n_boot=100)
+    assert ev["code"].isna().all()
+    # the metric rows of the funnel and CSAT; no emotion rows (no code places a turn in a stage)
+    assert (ev["kind"] == "metric").sum() == 5 and not (ev["kind"] == "emotion").any()
+    # each signalled problem is a metric-only pain point (with a codebook, form_tedious explained one)
+    pains = ev[ev["kind"] == "pain_point"]
+    assert pains["metric"].notna().all() and len(pains) == 3
+    assert pains["grade"].eq("quantitative_only").all()
+    jmap = jl.JourneyMap.build(bare, ev)
+    assert jmap.methods["codebook"]["name"] is None
+    with pytest.raises(JourneylabError, match="no codebook"):
+        jl.evidence_table(bare, cod)
+
+
+def test_a_funnel_step_of_several_events_counts_the_ones_that_happen(tiny):
+    """A step that is a set of events, one of which never occurs in the log: funnel() refused the
+    unseen name and evidence_table raised; the step now counts the events that do occur."""
+    from dataclasses import replace
+
+    study, cod = tiny
+    steps = list(study.funnel_steps)
+    wider = replace(study, funnel_steps=[steps[0], [steps[1], "never_logged"], *steps[2:]])
+    ev = jl.evidence_table(wider, cod, n_boot=100)
+    base = jl.evidence_table(study, cod, n_boot=100)
+    got = ev[ev["kind"] == "metric"].dropna(subset=["step"])
+    want = base[base["kind"] == "metric"].dropna(subset=["step"])
+    assert got["step_users"].tolist() == want["step_users"].tolist() == [100, 40, 36]
+    assert got["step"].tolist()[0] == f"{steps[1]} | never_logged"

@@ -614,3 +614,14 @@ def test_a_bare_carriage_return_in_a_cell_does_not_split_the_row(tmp_path):
     assert _cells(path) == ["memo", "n", "line one\rline two", "1", "ok", "2"]
     jl.Codebook([Code("late", definition="first\rsecond")]).to_csv(tmp_path / "cb.csv")
     assert len(_cells(tmp_path / "cb.csv")) == 4
+
+
+@pytest.mark.parametrize("dtype", ["string", "str", object])
+def test_an_empty_table_with_text_columns_is_written(tmp_path, dtype):
+    """Issue 14: an evidence table with no rows (a study nobody coded, without rules) has pandas
+    "string" columns; write_csv raised "Cannot perform reduction 'any' with string dtype"."""
+    from journeylab.utils.tables import write_csv
+
+    frame = pd.DataFrame({"grade": pd.Series([], dtype=dtype), "n": pd.Series([], dtype=float)})
+    path = write_csv(frame, tmp_path / "empty.csv")
+    assert path.read_text(encoding="utf-8") == "grade,n\n"

@@ -329,10 +329,12 @@ def test_prioritise_order_and_upside():
     assert p.loc[0, "score"] == pytest.approx(0.4 + 0.15 + 0.075 + 0.2)
     # score of b (contradicted) = 0.25*0.8 + 0.15*0.8
     assert p.loc[2, "score"] == pytest.approx(0.2 + 0.12)
-    # upside = 0.1 * 100 lost a week * 0.5 onward conversion = 5 orders a week
+    # upside = 0.1 * 100 lost a week * 0.5 onward conversion = 5 completions a week
     assert p.loc[0, "upside_per_week"] == pytest.approx(5.0)
     assert p.loc[0, "upside_ci_low"] < 5.0 < p.loc[0, "upside_ci_high"]
-    assert "a tenth" in p.loc[0, "upside"] and "≈ 5 more" in p.loc[0, "upside"]
+    assert "a tenth" in p.loc[0, "upside"] and "≈ 5 more users a week completing the funnel" in p.loc[0, "upside"]
+    # issue 14: the sentence said "completed orders", the sample shop's word, for any study
+    assert "order" not in p.loc[0, "upside"]
     assert math.isnan(p.loc[1, "upside_per_week"])
     assert "b" not in set(jl.prioritise(ev, include_contradicted=False)["code"])
     with pytest.raises(JourneylabError, match="unknown weight 'cost'"):

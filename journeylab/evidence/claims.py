@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..study.codebook import Codebook
 from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
 from ..study.units import participant_codings
@@ -285,7 +286,9 @@ def _funnel_frame(study, events: pd.DataFrame, level: float) -> tuple[pd.DataFra
     present = set(events["event"].unique())
     if not all(any(e in present for e in _step_events(st)) for st in steps):
         return pd.DataFrame(columns=cols), ""  # e.g. a period in which some step never happens
-    f = funnel(events, steps=steps, window=window, alpha=1 - level)
+    # a step that is a set of events counts the ones that happen (funnel() refuses a name never seen)
+    counted = [st if isinstance(st, str) else [e for e in st if e in present] for st in steps]
+    f = funnel(events, steps=counted, window=window, alpha=1 - level)
     st = f.steps
     users = st["users"].astype(int).to_numpy()
     out = pd.DataFrame({"step": [_step_name(x) for x in steps], "users": users,
@@ -769,7 +772,8 @@ def evidence_table(
     ----------
     study : Study
         From :func:`journeylab.load_study` (its codebook gives each code's kind, stage and
-        touchpoint; study.yml the funnel and the CSAT columns).
+        touchpoint; study.yml the funnel and the CSAT columns). A study without codebook.yml has
+        no code claims; its funnel and CSAT rows and metric-only pain points remain.
     codings : DataFrame
         Codings of the interviews (``segment_id``, ``code``): a coder's, :func:`journeylab.autocode`'s,
         :func:`journeylab.merge_codings`' or several stacked. A segment carries a code when any
@@ -783,7 +787,8 @@ def evidence_table(
     persona : str, list of str or "each", optional
         ``None``: every participant (``persona`` column ``"all"``); a persona name: only that
         persona's participants and survey answers; a list (or ``"each"``: every persona of
-        study.yml): one block of rows per persona.
+        study.yml): one block of rows per persona A persona study.yml lists but no participant has gives a
+        block without interview claims.
     min_participants : int, optional
         Shortcut for ``thresholds.min_participants``.
     thresholds : GradingRules or dict, optional
@@ -872,8 +877,12 @@ def evidence_table(
     if survey_codings is not None:
         check_frame(survey_codings, arg="survey_codings", func=func, required=["segment_id", "code"], allow_empty=True)
     if study.codebook is None:
-        raise JourneylabError(f"{func}(): the study has no codebook (codebook.yml); claims come from the codes' "
-                              "kinds, stages and touchpoints.")
+        # codebook.yml is optional: without codes there are no interview claims, but the funnel, the
+        # CSAT scores and the sentiment by stage still give metric-only pain points and the emotion rows
+        if len(codings):
+            raise JourneylabError(f"{func}(): `codings` holds codes but the study has no codebook (codebook.yml) "
+                                  "to give their kinds, stages and touchpoints.")
+        study = dataclasses.replace(study, codebook=Codebook([], name="no codebook"))
     if isinstance(thresholds, dict):
         rules = GradingRules.from_dict(thresholds)
     elif thresholds is None:
@@ -937,13 +946,17 @@ def evidence_table(
     blocks = []
     for p in _personas_arg(persona, study):
         if p is not None:
-            if persona_column not in parts.columns:
-                raise JourneylabError(f"{func}(): persona={p!r} but study.participants has no '{persona_column}' "
-                                      "column.")
-            known = sorted(parts[persona_column].dropna().unique())
-            if p not in known:
-                raise JourneylabError(f"{func}(): persona {p!r} not found; personas: {', '.join(known)}.")
-            pids = set(parts.loc[parts[persona_column] == p, "participant_id"])
+            has_column = persona_column in parts.columns
+            known = sorted(parts[persona_column].dropna().unique()) if has_column else []
+            # a persona study.yml lists is a persona of the study even when no participant has it
+            # (yet): its block has no participants, so its claims have no qualitative support
+            if p not in known and p not in (study.personas or []):
+                if not has_column:
+                    raise JourneylabError(f"{func}(): persona={p!r} but study.participants has no "
+                                          f"'{persona_column}' column and study.yml lists no such persona.")
+                raise JourneylabError(f"{func}(): persona {p!r} not found; personas: "
+                                      f"{', '.join(dict.fromkeys([*(study.personas or []), *known]))}.")
+            pids = set(parts.loc[parts[persona_column] == p, "participant_id"]) if has_column else set()
         else:
             pids = set(parts["participant_id"])
         # the denominator: participants whose interviews were coded (a transcript nobody coded is not a "no")
@@ -966,6 +979,8 @@ def evidence_table(
         "survey_coding": survey_coding_how,
         "rules": rules.to_dict(),
         "n_quotes": n_quotes, "n_boot": n_boot, "random_state": random_state,
+        # the blocks computed, even those without rows (a persona nobody interviewed has no claims)
+        "personas": ["all" if p is None else str(p) for p in _personas_arg(persona, study)],
     }
     return ev
 

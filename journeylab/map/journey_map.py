@@ -298,7 +298,8 @@ class JourneyMap:
                     allow_empty=True)
         label = "all" if persona is None else str(persona)
         ev = evidence[evidence["persona"].astype(str) == label]
-        if len(ev) == 0 and len(evidence):
+        computed = evidence.attrs.get("journeylab", {}).get("personas") or []
+        if len(ev) == 0 and len(evidence) and label not in computed:
             have = sorted(evidence["persona"].dropna().astype(str).unique())
             raise JourneylabError(f"{func}(): the evidence table has no rows for persona {label!r}; it holds "
                                   f"{', '.join(have)}. Run evidence_table(..., persona={persona!r}).")
@@ -318,8 +319,8 @@ class JourneyMap:
             raise JourneylabError(f"{func}(): notes name stage {bad[0]!r}, which is not a stage of the study "
                                   f"({', '.join(study.stages)}).")
         parts = study.participants
-        if persona is not None and "persona" in parts.columns:
-            parts = parts[parts["persona"] == persona]
+        if persona is not None:  # without a persona column, nobody has the persona
+            parts = parts[parts["persona"] == persona] if "persona" in parts.columns else parts.iloc[:0]
         pids = sorted(parts["participant_id"].dropna().astype(str))
 
         stages = []
@@ -869,8 +870,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             lo, hi = np.percentile(draws, [2.5, 97.5])
         else:
             lo = hi = math.nan
-        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est:,.0f} more completed "
-                f"orders a week (95% interval {lo:,.0f}–{hi:,.0f}; {lost:,.0f} users a week lost at this step, "
+        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est:,.0f} more users a "
+                f"week completing the funnel (95% interval {lo:,.0f}–{hi:,.0f}; {lost:,.0f} users a week lost at this step, "
                 f"{to_end:.0%} of those who pass it complete)")
         if r["_sharing"] > 1:
             text += (f"; {int(r['_sharing'])} pain points are linked to this step: they share this upside, "

@@ -26,6 +26,7 @@ import yaml
 from ..utils.checks import check_frame, check_path, check_study
 from ..errors import JourneylabError
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
 SCHEMA = "journeylab.journeymap"
 SCHEMA_VERSION = 1
@@ -364,7 +365,9 @@ class JourneyMap:
         emotion = emotion[_EMOTION_COLS]
         opportunities = _opportunities(study, ev, nt)
         warnings = []
-        if persona is None:
+        n_personas = (study.participants["persona"].nunique()
+                      if "persona" in getattr(study, "participants", pd.DataFrame()).columns else 0)
+        if persona is None and n_personas > 1:  # one persona, or none: nothing is pooled
             warnings.append(ALL_PERSONAS_WARNING)
         thin = [s for s in emotion.loc[~emotion["enough_data"], "stage"]]
         if thin:
@@ -734,11 +737,33 @@ def _manifest(study, info: dict, persona: str) -> dict:
     return _jsonable({"study": Path(study.path).name if getattr(study, "path", None) else None, "inputs": inputs,
                       "versions": package_versions(),
                       "parameters": {"persona": persona, "period": (study.config or {}).get("period"),
+                                     "vocabulary": dict(getattr(study, "vocabulary", None) or DEFAULT_VOCABULARY),
                                      **{k: v for k, v in info.items() if k in ("rules", "n_quotes", "n_boot",
                                                                                "random_state", "sentiment")}}})
 
 
 # ----------------------------------------------------------------------------- prioritising
+
+
+def vocabulary_of(obj, vocabulary: dict | None = None) -> dict:
+    """What a map's study calls a conversion and its period (``vocabulary`` overrides it).
+
+    Examples
+    --------
+    >>> vocabulary_of(None, {"conversion": "sign-ups"})
+    {'conversion': 'sign-ups', 'period': 'week'}
+    """
+    vocab = dict(DEFAULT_VOCABULARY)
+    if isinstance(obj, JourneyMap):
+        vocab.update((obj.manifest.get("parameters") or {}).get("vocabulary") or {})
+    if vocabulary is not None:
+        if not isinstance(vocabulary, dict) or set(vocabulary) - set(DEFAULT_VOCABULARY):
+            raise JourneylabError(f"vocabulary: expected a dict with keys {', '.join(DEFAULT_VOCABULARY)}; "
+                                  f"got {vocabulary!r}")
+        vocab.update(vocabulary)
+    if vocab["period"] not in PERIOD_DAYS:
+        raise JourneylabError(f"vocabulary period: expected one of {', '.join(PERIOD_DAYS)}; got {vocab['period']!r}")
+    return vocab
 
 
 def _evidence_of(obj) -> pd.DataFrame:
@@ -749,7 +774,8 @@ def _evidence_of(obj) -> pd.DataFrame:
 
 
 def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, n_sim: int = 4000,
-               random_state: int = 0, include_contradicted: bool = True) -> pd.DataFrame:
+               random_state: int = 0, include_contradicted: bool = True,
+               vocabulary: dict | None = None) -> pd.DataFrame:
     """Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
 
     Parameters
@@ -764,6 +790,11 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         0.25, 0.15, 0.2).
     n_sim : int, default 4000
         Simulation draws for the upside interval.
+    vocabulary : dict, optional
+        ``conversion`` (what a completed funnel is called: "sign-ups") and ``period`` (the unit of
+        time of the ``upside`` text: day, week, month, quarter, year). Default: the study's
+        (``study.yml`` ``vocabulary:``) when ``evidence`` is a JourneyMap, else "conversions" a
+        "week". The ``*_per_week`` columns stay per week whatever the period.
     random_state : int, default 0
         Seed of the simulation.
     include_contradicted : bool, default True
@@ -822,6 +853,9 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         w.update(weights)
     if not 0 < recovery <= 1:
         raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1]; got {recovery!r}.")
+    vocab = vocabulary_of(evidence, vocabulary)
+    conversion, period = vocab["conversion"], vocab["period"]
+    per_week_factor = PERIOD_DAYS[period] / 7
     pp = ev[(ev["kind"] == "pain_point")].copy()
     if not include_contradicted:
         pp = pp[pp["grade"] != "contradicted"]
@@ -865,9 +899,10 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             lo, hi = np.percentile(draws, [2.5, 97.5])
         else:
             lo = hi = math.nan
-        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est:,.0f} more completed "
-                f"orders a week (95% interval {lo:,.0f}–{hi:,.0f}; {lost:,.0f} users a week lost at this step, "
-                f"{to_end:.0%} of those who pass it complete)")
+        k = per_week_factor
+        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
+                f"{conversion} a {period} (95% interval {lo * k:,.0f}–{hi * k:,.0f}; {lost * k:,.0f} users a "
+                f"{period} lost at this step, {to_end:.0%} of those who pass it complete)")
         if r["_sharing"] > 1:
             text += (f"; {int(r['_sharing'])} pain points are linked to this step: they share this upside, "
                      "do not add them up")

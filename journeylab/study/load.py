@@ -298,6 +298,13 @@ class _Config:
     columns: dict
     unmapped_events: str
     redaction: dict
+    vocabulary: dict
+
+
+#: What a study calls a conversion and the unit of time of the upsides (study.yml ``vocabulary:``).
+DEFAULT_VOCABULARY = {"conversion": "conversions", "period": "week"}
+#: Units of time a study may count its upsides in, in days.
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
 
 
 def _is_str_list(value, *, nested: bool = False) -> bool:
@@ -318,6 +325,9 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
         ("interviewer_labels", _is_str_list, None, "a list of speaker labels"),
         ("redaction", lambda v: isinstance(v, dict), {}, "a mapping {enabled: true, order_pattern: ...}"),
         ("unmapped_events", lambda v: isinstance(v, str), "error", "'error' or 'exclude'"),
+        ("vocabulary", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
+                                                             for k, x in v.items()), {},
+         "a mapping {conversion: sign-ups, period: month}"),
     ]
     for key, ok, default, what in expect:
         if raw.get(key) is not None and not ok(raw[key]):
@@ -478,6 +488,19 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
                   line=_yaml_line(root, "columns"))
         columns = {}
     redaction = raw.get("redaction") or {}
+    vocabulary = dict(DEFAULT_VOCABULARY)
+    for key, value in (raw.get("vocabulary") or {}).items():
+        if key not in DEFAULT_VOCABULARY:
+            col.warn(rel, f"vocabulary: unknown key {key!r} (expected {', '.join(DEFAULT_VOCABULARY)}); ignored",
+                     line=_yaml_line(root, "vocabulary", key))
+        elif key == "period" and value not in PERIOD_DAYS:
+            col.error(rel, f"vocabulary period: expected one of {', '.join(PERIOD_DAYS)}, found {value!r}",
+                      line=_yaml_line(root, "vocabulary", key))
+        elif not value.strip():
+            col.error(rel, f"vocabulary {key}: expected a word, found an empty string",
+                      line=_yaml_line(root, "vocabulary", key))
+        else:
+            vocabulary[key] = value.strip()
     if col.n_errors > n0 and not stages:
         return None
     return _Config(
@@ -485,7 +508,7 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         funnel_window=window, changes=changes, csat_columns=csat_columns, csat_scale=tuple(scale),
         nps_column=str(survey.get("nps", "nps")), personas=list(raw.get("personas") or []),
         interviewer_labels=list(raw.get("interviewer_labels") or DEFAULT_INTERVIEWER_LABELS),
-        columns=columns, unmapped_events=unmapped, redaction=dict(redaction),
+        columns=columns, unmapped_events=unmapped, redaction=dict(redaction), vocabulary=vocabulary,
     )
 
 
@@ -530,6 +553,10 @@ class Study:
         Where PII was replaced (kind, placeholder, positions) — never the PII itself.
     problems : list of Problem
         Warnings found while loading (errors make loading fail).
+    vocabulary : dict
+        ``conversion`` (what the study calls a completed funnel: "sign-ups", "orders"; default
+        "conversions") and ``period`` (the unit of time upsides are counted in: day, week, month,
+        quarter or year; default "week"), from study.yml ``vocabulary:``.
     exclusions : DataFrame
         What was left out and why: ``file``, ``rows``, ``reason``.
     """
@@ -558,6 +585,7 @@ class Study:
     problems: list = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "rows", "reason"]))
     redacted: bool = True
+    vocabulary: dict = field(default_factory=lambda: dict(DEFAULT_VOCABULARY))
 
     @property
     def stage_touchpoints(self) -> dict:
@@ -877,6 +905,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         codebook=codebook, codings=codings, redactions=redactions,
         problems=[p for p in col.problems if p.severity == "warning"],
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
+        vocabulary=dict(cfg.vocabulary),
     )
     return study, col
 

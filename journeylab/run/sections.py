@@ -31,6 +31,7 @@ import pandas as pd
 from ..errors import JourneylabError
 from ..utils.checks import check_study
 from ..coding.reliability import coder_pair
+from ..coding.rules import autocode
 from ..measure.experiments import change_design
 
 #: Columns of the event log that are not properties.
@@ -185,6 +186,26 @@ def _need_coded(study, params):
     return "codings (a CSV in codings/) or codebook rules to code with"
 
 
+def _need_pain_points(study, params):
+    book = study.codebook
+    if book is None or not len(book):
+        return "a codebook (codebook.yml) with pain points"
+    frame = book.to_frame()
+    pains = set(frame.loc[frame["kind"] == "pain_point", "code"])
+    if not pains:
+        return "pain points in the codebook (codes of kind pain_point)"
+    used = set(study.codings["code"]) if len(study.codings) else set()
+    if not used & pains and not _need_rules(study, params):
+        used |= set(autocode(study.segments, book)["code"])
+    return "" if used & pains else "a pain point that someone (or a rule) coded"
+
+
+def _need_numbers(study, params):
+    if not _need_funnel(study, params) or not _need_csat(study, params) or not _need_nps(study, params):
+        return ""
+    return "funnel steps with an event log, CSAT or NPS answers"
+
+
 def _need_codings(study, params):
     return "" if len(study.codings) else "codings (a CSV file per coder in codings/)"
 
@@ -248,6 +269,8 @@ NEEDS: dict[str, Callable] = {
     "rules": _need_rules,
     "coded": _need_coded,
     "codings": _need_codings,
+    "pain_points": _need_pain_points,
+    "numbers": _need_numbers,
     "two_coders": _need_two_coders,
     "change": _need_change,
     "change.survey": _need_survey_dates,
@@ -279,15 +302,19 @@ SECTIONS: dict[str, list[Section]] = {
         _s("01.nps", "NPS answers", "survey.nps"),
         _s("01.blanks", "Exercise 1.2: blank answers", "survey.csat"),
         _s("01.events", "The event log", "events"),
+        _s("01.redaction", "Redaction at work"),
     ],
     "02_coding": [
         _s("02.rules", "Rule-based coding of the study", "rules"),
         _s("02.rule_quality", "What rules cannot do", "rules", "codings"),
+        _s("02.by_hand", "Coding by hand"),
         _s("02.click", "A decision stored from code", "rules"),
         _s("02.reading", "Reading the coding", "coded"),
         _s("02.by_persona", "Codes by persona", "coded", "personas"),
         _s("02.exercise", "Exercise 2.1: mentions or people", "rules"),
+        _s("02.co_occurrence", "Co-occurrence and exemplar quotes", "coded"),
         _s("02.saturation", "Saturation", "rules"),
+        _s("02.emergent", "Emergent themes"),
     ],
     "03_reliability": [
         _s("03.agreement", "Two coders, coding blind: agreement", "two_coders"),
@@ -297,10 +324,12 @@ SECTIONS: dict[str, list[Section]] = {
     ],
     "04_sentiment": [
         _s("04.lexicon", "Teach it your domain: the study's lexicon", "lexicon"),
-        _s("04.per_code", "Sentiment per code and the emotion curve", "coded"),
-        _s("04.by_persona", "Emotion curve per persona", "coded", "personas"),
+        _s("04.scores", "Scores with the lexicon"),
+        _s("04.per_code", "Sentiment per code and the emotion curve", "rules"),
+        _s("04.by_persona", "Emotion curve per persona", "rules", "personas"),
         _s("04.comments", "Comments against scores", "survey.comment"),
         _s("04.nps_groups", "Comment sentiment by NPS group", "survey.comment", "survey.nps"),
+        _s("04.summary", "What this notebook saved"),
     ],
     "05_metrics": [
         _s("05.funnel", "A funnel is a definition", "funnel"),
@@ -320,20 +349,27 @@ SECTIONS: dict[str, list[Section]] = {
         _s("05.summary", "What this notebook saved"),
     ],
     "06_evidence": [
-        _s("06.claims", "A map from quotes alone", "coded"),
-        _s("06.personas", "One map for everyone is accurate for no one", "coded", "personas"),
+        _s("06.claims", "A map from quotes alone", "pain_points"),
+        _s("06.metrics", "What the numbers say at each touchpoint", "numbers"),
+        _s("06.table", "The evidence table", "pain_points"),
+        _s("06.personas", "One map for everyone is accurate for no one", "pain_points", "personas"),
+        _s("06.save", "Save the comparison", "pain_points"),
     ],
     "07_journey_map": [
         _s("07.personas", "One map per persona", "personas"),
+        _s("07.export", "Export: the files a team receives"),
         _s("07.before_after", "Before and after the change", "change", "change.interviews"),
     ],
     "08_interop": [
         _s("08.selection", "A coded selection in the project", "codings"),
-        _s("08.taguette", "Codes from another tool", "taguette"),
-        _s("08.agreement", "Agreement between coders", "codings"),
+        _s("08.round_trip", "Import it back: is the round trip exact?"),
+        _s("08.taguette", "Codes from another tool, and agreement with them", "taguette", "codings"),
+        _s("08.codebook", "The codebook for Taguette"),
     ],
     "09_scale": [
         _s("09.dask", "The funnel on Dask", "dask"),
+        _s("09.groups", "The funnel by group on Dask", "dask", "events.property"),
+        _s("09.end", "Closing the cluster"),
     ],
 }
 
@@ -387,11 +423,14 @@ def _status(study, key: str, params: dict) -> SectionStatus:
     return SectionStatus(sec.key, sec.title, not missing, missing)
 
 
+_SECTION_CALL = re.compile(r"\bsection\(")
+
+
 class _SkipCells:
     """IPython input transformer: every cell becomes a no-op until one calls ``section(``."""
 
     def __call__(self, lines: list) -> list:
-        if any("section(" in line for line in lines):
+        if any(_SECTION_CALL.search(line) for line in lines):
             return lines
         return []
 

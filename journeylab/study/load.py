@@ -651,6 +651,9 @@ def _load_participants(root: Path, cfg: _Config, col: _Collector) -> pd.DataFram
         for i in np.flatnonzero(unknown.to_numpy())[:20]:
             col.error(rel, f"persona {df['persona'].iloc[i]!r} is not one of study.yml's personas "
                       f"({', '.join(cfg.personas)})", line=lines(int(i)), column="persona")
+    if cfg.personas and "persona" not in df.columns:
+        col.warn(rel, f"study.yml lists personas ({', '.join(cfg.personas)}) but this file has no persona column; "
+                 "the per-persona sections of the notebooks are skipped", column="persona")
     cols = ["participant_id"] + [c for c in df.columns if c != "participant_id"]
     return df[cols].replace({"": pd.NA}).reset_index(drop=True)
 
@@ -900,7 +903,8 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         path=root, name=str(cfg.raw.get("name", root.name)), config=cfg.raw, stages=cfg.stages,
         touchpoints=cfg.touchpoints, events_map=cfg.events_map, funnel_steps=cfg.funnel_steps,
         funnel_window=cfg.funnel_window, changes=cfg.changes, csat_columns=cfg.csat_columns,
-        csat_scale=cfg.csat_scale, nps_column=cfg.nps_column, personas=cfg.personas,
+        csat_scale=cfg.csat_scale, nps_column=cfg.nps_column,
+        personas=cfg.personas if "persona" in participants.columns else [],  # no persona column: no personas
         participants=participants, survey=survey, events=events, segments=segments, documents=documents,
         codebook=codebook, codings=codings, redactions=redactions,
         problems=[p for p in col.problems if p.severity == "warning"],

@@ -55,8 +55,9 @@ def strip_study(dst: Path, *, personas=True, attributes=True, survey=True, nps="
         (dst / "survey.csv").unlink()
     else:
         sv = pd.read_csv(dst / "survey.csv", dtype=str)
-        if nps == "drop":
+        if nps == "drop":   # and study.yml no longer names it (naming a missing column is an error)
             sv = sv.drop(columns=["likelihood_to_recommend"])
+            cfg["survey"].pop("nps")
         elif nps == "blank":
             sv["likelihood_to_recommend"] = ""
         if not csat:
@@ -113,7 +114,7 @@ def test_every_variant_is_valid_and_sample_runs_everything():
     ("no_personas", ["01.personas", "05.nps_persona", "07.personas", "06.personas"], "two or more personas"),
     ("only_participant_id", ["01.personas", "07.before_after"], "interview_date"),
     ("no_survey", ["01.survey", "05.nps", "05.csat", "04.comments", "05.drivers"], "a survey (survey.csv)"),
-    ("survey_without_nps", ["01.nps", "05.nps", "05.drivers"], "an NPS column in survey.csv ('likelihood_to_recommend'"),
+    ("survey_without_nps", ["01.nps", "05.nps", "05.drivers"], "an NPS column in survey.csv ('nps'; name yours in study.yml"),
     ("survey_blank_nps", ["01.nps", "05.nps", "04.nps_groups"], "column 'likelihood_to_recommend' is blank"),
     ("events_without_properties", ["05.groups", "05.change_groups", "09.groups"], "a property in the event log"),
     ("codebook_without_rules", ["02.rules", "02.saturation", "04.per_code"], "matching rules in the codebook"),

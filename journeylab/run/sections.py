@@ -72,6 +72,7 @@ def event_property(study, prefer: str = "device") -> str | None:
     >>> jl.event_property(jl.load_study(jl.datasets.sample_study_path()))
     'device'
     """
+    check_study(study, func="event_property")
     ev = study.events
     props = [c for c in ev.columns if c not in _EVENT_CORE and _answers(ev, c)]
     if prefer in props:
@@ -89,6 +90,7 @@ def taguette_reference(study, project=None) -> Path | None:
     >>> jl.taguette_reference(jl.load_study(jl.datasets.sample_study_path())).name
     'taguette.sqlite3'
     """
+    check_study(study, func="taguette_reference")
     if project:
         path = Path(project)
         if not path.is_file():
@@ -108,6 +110,7 @@ def lexicon_file(study) -> Path | None:
     >>> jl.lexicon_file(jl.load_study(jl.datasets.sample_study_path())).name
     'lexicon.csv'
     """
+    check_study(study, func="lexicon_file")
     path = Path(study.path) / "lexicon.csv"
     return path if path.is_file() else None
 

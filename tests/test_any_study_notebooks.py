@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Words of the sample study (Larkspur & Co., e-commerce) that must never reach another study's outputs.
 SAMPLE_WORDS = ["Larkspur", "homeware", "shipping form", "overpriced", "flimsy", "sample_study", "orders",
                 "bargain hunter", "amara", "jonas"]
+#: ... and that must not reach even the executed notebooks (the sample's findings are tagged
+#: `sample-study` in the notebooks and left out of a run on another study).
+STORY_WORDS = ["Larkspur", "homeware", "shipping form", "overpriced", "flimsy", "sample_study", "orders"]
 
 
 def strip_study(dst: Path, *, personas=True, attributes=True, survey=True, nps="keep", csat=True,
@@ -249,8 +252,11 @@ def test_run_on_a_bare_study_and_nothing_of_the_sample_leaks(tmp_path):
     assert "Skipped: NPS needs NPS answers (survey column 'likelihood_to_recommend' is blank)" in nb05
     leaks = []
     for path in out.rglob("*"):
-        if path.is_dir() or path.parent.name == "notebooks" or path.suffix in {".png", ".pdf", ".sqlite", ".qdpx"}:
+        if path.is_dir() or path.suffix in {".png", ".pdf", ".qdpx"} or ".sqlite" in path.name:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        leaks += [f"{path.name}: {w}" for w in SAMPLE_WORDS if re.search(rf"\b{re.escape(w)}\b", text, re.I)]
+        # the executed notebooks keep their code (which names the sample's choices for the exercises,
+        # e.g. persona="bargain hunter"), so they are held to the words of the sample's story only
+        words = STORY_WORDS if path.parent.name == "notebooks" else SAMPLE_WORDS
+        leaks += [f"{path.name}: {w}" for w in words if re.search(rf"\b{re.escape(w)}\b", text, re.I)]
     assert not leaks, leaks

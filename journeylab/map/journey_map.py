@@ -331,8 +331,11 @@ class JourneyMap:
         for col in ("segment", "channel", "device"):
             if col in parts.columns:
                 attrs[col] = {str(k): int(v) for k, v in parts[col].value_counts().sort_index().items()}
+        n_personas = (study.participants["persona"].nunique()
+                      if "persona" in getattr(study, "participants", pd.DataFrame()).columns else 0)
+        everyone = "All personas" if n_personas > 1 else "Everyone"   # a study with one persona, or none
         persona_card = {
-            "name": "All personas" if persona is None else str(persona),
+            "name": everyone if persona is None else str(persona),
             "description": pnote.get("description", ""),
             "goals": pnote.get("goals", []),
             "needs": [f"{r['claim']} ({r['n_participants']} of {r['n_participants_total']})"
@@ -365,8 +368,6 @@ class JourneyMap:
         emotion = emotion[_EMOTION_COLS]
         opportunities = _opportunities(study, ev, nt)
         warnings = []
-        n_personas = (study.participants["persona"].nunique()
-                      if "persona" in getattr(study, "participants", pd.DataFrame()).columns else 0)
         if persona is None and n_personas > 1:  # one persona, or none: nothing is pooled
             warnings.append(ALL_PERSONAS_WARNING)
         thin = [s for s in emotion.loc[~emotion["enough_data"], "stage"]]
@@ -379,7 +380,7 @@ class JourneyMap:
             warnings.append("Actions and funnel steps are those of all users: the event log has no persona.")
         methods = _methods(study, ev, info, agreement, label)
         manifest = _manifest(study, info, label)
-        title = title or f"{study.name} — {'all personas' if persona is None else persona}"
+        title = title or f"{study.name} — {everyone.lower() if persona is None else persona}"
         return cls(title=title, persona=label, stages=stages, persona_card=persona_card, goals=goals,
                    actions=actions, thoughts=thoughts, emotion=emotion, evidence=ev, opportunities=opportunities,
                    quotes=quotes, methods=methods, manifest=manifest, warnings=warnings)

@@ -47,8 +47,9 @@ def sections_table(path) -> str:
     skipped = table[~table["runs"]]
     if len(skipped):
         missing = sorted(set("; ".join(skipped["reason"]).split("; ")))
-        lines.append(f"warning: {len(skipped)} notebook sections skipped; this study lacks "
-                     + "; ".join(missing) + " (all optional, see docs/study-format.md)")
+        lines.append(f"warning: {len(skipped)} notebook sections skipped; this study lacks (all optional, "
+                     "see docs/study-format.md):")
+        lines += [f"  - {m}" for m in missing]
     else:
         lines.append("Every notebook section runs on this study.")
     return "\n".join(lines)

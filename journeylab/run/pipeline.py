@@ -73,7 +73,7 @@ def notebook_paths(folder: Path | str | None = None) -> list[Path]:
 
     Examples
     --------
-    >>> from journeylab.pipeline import notebook_paths
+    >>> from journeylab.run.pipeline import notebook_paths
     >>> [p.name for p in notebook_paths()][:2]
     ['00_start_here.ipynb', '01_study_data.ipynb']
     """
@@ -109,7 +109,7 @@ def notebook_parameters(path) -> dict:
 
     Examples
     --------
-    >>> from journeylab.pipeline import notebook_parameters, notebook_paths
+    >>> from journeylab.run.pipeline import notebook_parameters, notebook_paths
     >>> notebook_parameters(notebook_paths()[0])["seed"]
     2026
     """

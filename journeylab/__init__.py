@@ -47,22 +47,25 @@ from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence.claims import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
+from .run.sections import section, plan as section_plan, SectionStatus, event_property, taguette_reference, lexicon_file, file_name
 from .course import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
 
 __all__ = [
     'ChangeDesign', 'Code', 'Codebook', 'CoderPair', 'CodingSession', 'CodingStore', 'FunnelResult',
-    'GradingRules', 'ImportReport', 'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder', 'NotFittedError', 'ParticipantCodings',
-    'ReconcileSession', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
-    'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
-    'coder_pair', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
-    'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
-    'evidence_table', 'exemplar_quotes', 'exercises', 'export_qdpx', 'funnel', 'funnel_paths',
-    'grade_claims', 'import_project', 'import_qdpx', 'import_taguette', 'key_drivers', 'krippendorff_alpha',
-    'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
-    'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel',
-    'plot_map', 'plot_saturation', 'prioritise', 'questionnaire_comments', 'questionnaire_summary',
-    'read_codings', 'read_document', 'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text',
-    'redaction_review', 'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'sentiment', 'sentiment_terms',
-    'sentiment_vs_scores', 'split_sentences', 'study_between', 'study_part', 'suggest_codes', 'sus_grade',
-    'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'validate_study', 'write_csv',
+    'GradingRules', 'ImportReport', 'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError',
+    'KeyDrivers', 'LearnedCoder', 'NotFittedError', 'ParticipantCodings', 'ReconcileSession', 'SectionStatus',
+    'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test', 'agreement', 'autocode', 'change_design',
+    'co_occurrence', 'code_frequencies', 'code_sentiment', 'coder_pair', 'compare_coders', 'compare_maps',
+    'compare_periods', 'compare_personas', 'compare_rates', 'csat', 'datasets', 'disagreements',
+    'emotion_curve', 'evaluate_codings', 'event_property', 'evidence_table', 'exemplar_quotes', 'exercises',
+    'export_qdpx', 'file_name', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
+    'import_taguette', 'key_drivers', 'krippendorff_alpha', 'lexicon_file', 'load_lexicon', 'load_notes',
+    'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
+    'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel', 'plot_map',
+    'plot_saturation', 'prioritise', 'questionnaire_comments', 'questionnaire_summary', 'read_codings',
+    'read_document', 'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text',
+    'redaction_review', 'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'section',
+    'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'study_between',
+    'study_part', 'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps',
+    'time_to_convert', 'touchpoint_metrics', 'validate_study', 'write_csv',
 ]

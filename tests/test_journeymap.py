@@ -332,7 +332,7 @@ def test_prioritise_order_and_upside():
     # upside = 0.1 * 100 lost a week * 0.5 onward conversion = 5 completions a week
     assert p.loc[0, "upside_per_week"] == pytest.approx(5.0)
     assert p.loc[0, "upside_ci_low"] < 5.0 < p.loc[0, "upside_ci_high"]
-    assert "a tenth" in p.loc[0, "upside"] and "≈ 5 more users a week completing the funnel" in p.loc[0, "upside"]
+    assert "a tenth" in p.loc[0, "upside"] and "≈ 5 more conversions a week" in p.loc[0, "upside"]
     # issue 14: the sentence said "completed orders", the sample shop's word, for any study
     assert "order" not in p.loc[0, "upside"]
     assert math.isnan(p.loc[1, "upside_per_week"])

@@ -130,6 +130,11 @@ ROWS = {
                         WRONG_FRAME),
     "change_design": (lambda v: jl.change_design(v), "study", WRONG_FRAME),
     "study_part": (lambda v: jl.study_part(v, "survey"), "study", WRONG_FRAME),
+    "section": (lambda v: jl.section(v, "05.nps"), "study", WRONG_FRAME),
+    "section_plan": (lambda v: jl.section_plan(v), "study", WRONG_FRAME),
+    "event_property": (lambda v: jl.event_property(v), "study", WRONG_FRAME),
+    "taguette_reference": (lambda v: jl.taguette_reference(v), "study", WRONG_FRAME),
+    "lexicon_file": (lambda v: jl.lexicon_file(v), "study", WRONG_FRAME),
     # a column-less frame is a legitimate (empty) CSV, so not WRONG_FRAME
     "write_csv": (lambda v: jl.write_csv(v, Path(_STORE_DIR.name) / "never.csv"), "frame", WRONG),
     "read_events_parquet": (lambda v: jl.read_events_parquet(v, "events.parquet"), "study", WRONG_FRAME),
@@ -201,6 +206,8 @@ EXEMPT = {
     "StudyPart": "a result container returned by study_part()",
     "ImportReport": "a result container returned by import_project()",
     "ParticipantCodings": "a result container returned by participant_codings()",
+    "SectionStatus": "a result container returned by section()",
+    "file_name": "joins any values (a folder name, a step, a change's name) into a file name",
 }
 
 # Public names whose wrong-type rows are not written yet.

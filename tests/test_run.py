@@ -92,7 +92,7 @@ def test_other_study_is_not_the_sample(runs):
     assert {"lee", "sam"} <= set(cod["coder"])
     assert "amara" not in set(cod["coder"])
     # notebook 05 tested the payment-form change on the step at the payment touchpoint
-    fix = pd.read_csv(out / "shipping_form_before_after.csv")
+    fix = pd.read_csv(out / "one-page_payment_form_before_after.csv")   # named after the study's change
     assert (fix["from_step"].iloc[0], fix["step"].iloc[0]) == ("plan_viewed", "payment_added")
 
 

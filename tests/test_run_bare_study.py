@@ -82,7 +82,7 @@ def test_every_notebook_runs_and_writes_the_map_and_report(bare_run):
                  "evidence_table.csv", "codings.csv", "funnel_steps.csv", "nps.csv"]:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     # what needs two coders or a change was not written
-    for name in ["agreement.csv", "gold_codings.csv", "shipping_form_before_after.csv", "report_before_after.html"]:
+    for name in ["agreement.csv", "gold_codings.csv", "one-page_payment_form_before_after.csv", "report_before_after.html"]:
         assert not (out / name).exists(), name
     jmap = json.loads((out / "journey_map.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in jmap["stages"]] == ["discover", "try", "subscribe", "renew"]
@@ -90,16 +90,21 @@ def test_every_notebook_runs_and_writes_the_map_and_report(bare_run):
 
 def test_notebooks_say_why_a_section_does_not_apply(bare_run):
     out, _ = bare_run
+    needs_two = "needs two coders who coded the same interviews (codings/), which this study does not have."
     reliability = _text(out / "notebooks" / "03_reliability.ipynb")
-    assert "agreement needs two coders; this study has one (lee)" in reliability
-    assert "Not applicable to this study" in reliability          # exercise 3.1 (amara vs jonas)
+    # every section of 03 says it is skipped, and nothing else ran (exercise 3.1 sits in a skipped section)
+    assert reliability.count(needs_two) == 4 and "Skipped: Two coders, coding blind: agreement " + needs_two in reliability
+    assert "kappa" not in reliability.lower()
     metrics = _text(out / "notebooks" / "05_metrics.ipynb")
-    assert "this study has no recorded change (study.yml `changes:`), so there is no before/after test" in metrics
-    assert metrics.count("Not applicable to this study") == 2    # exercises 5.1 and 5.2
+    no_change = "needs a product change (study.yml `changes:`) with an event log to test it, which this study does not have."
+    assert "Skipped: Did the change work? " + no_change in metrics
+    assert metrics.count(no_change) == 4      # CSAT/NPS by period, the test, by group, the placebo
+    assert "Not applicable" not in metrics
     # the funnel sections look at the weakest step pair instead of the changed one
     assert "plan_viewed → payment_added, its weakest step" in metrics
+    assert "A funnel is a definition: runs." in metrics
     interop = _text(out / "notebooks" / "08_interop.ipynb")
-    assert "agreement needs two coders; this study has one (lee)" in interop
+    assert "Skipped: Codes from another tool, and agreement with them needs a Taguette project" in interop
 
 
 def _is_number(cell: str) -> bool:
@@ -157,17 +162,20 @@ def test_a_study_of_interviews_only_runs_through(interviews_run):
 
 def test_interviews_only_notebooks_say_why(interviews_run):
     out, _ = interviews_run
-    no_survey = "this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure"
-    no_events = ("this study has no event log (events.csv, events.csv.gz or events.parquet), so there is no "
-                 "funnel to count")
-    no_codings = "this study has no codings (no CSV file in codings/), so there is no coder's work to compare or count"
+    no_survey = "a survey (survey.csv)"
+    no_events = "an event log (events.csv, events.csv.gz or events.parquet)"
+    no_codings = "codings (a CSV file per coder in codings/)"
     text = {p.name[:2]: _text(p) for p in (out / "notebooks").glob("*.ipynb")}
-    assert no_survey in text["01"] and no_events in text["01"]
-    assert "Not applicable to this study. share of blank" in text["01"]          # exercise 1.2
-    assert no_codings + "; the frequencies, co-occurrences and quotes below count the rule codings" in text["02"]
-    assert "agreement needs two coders; this study has none" in text["03"]
-    assert text["04"].count(no_survey) == 2
-    assert text["05"].count(no_events) == 2 and text["05"].count(no_survey) == 2
-    assert "this study has no event log, so there is no before/after test" in text["05"]
-    assert text["05"].count("Not applicable to this study") == 2             # exercises 5.1 and 5.2
-    assert no_codings + "; the project holds no coded selection to look at" in text["08"]
+    assert "Skipped: The survey needs " + no_survey in text["01"]
+    assert "Skipped: The event log needs " + no_events in text["01"]
+    assert "Skipped: Exercise 1.2: blank answers needs " + no_survey in text["01"]
+    assert "Skipped: What rules cannot do needs " + no_codings in text["02"]
+    assert "Reading the coding: runs." in text["02"]      # on the rule codings
+    assert "Skipped: Two coders, coding blind: agreement needs two coders" in text["03"]
+    assert "Skipped: Comments against scores needs comments" in text["04"] or no_survey in text["04"]
+    assert "Skipped: A funnel is a definition needs " + no_events in text["05"]
+    assert "Skipped: NPS needs " + no_survey in text["05"]
+    assert "Skipped: Did the change work? needs a testable change (this study has no event log" in text["05"]
+    assert "Skipped: A coded selection in the project needs " + no_codings in text["08"]
+    for t in text.values():   # no traceback anywhere
+        assert "Traceback" not in t and "Error" not in t.replace("JourneylabError", "")

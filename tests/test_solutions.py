@@ -73,7 +73,7 @@ def test_generator_names_what_is_missing(tmp_path):
 
 def test_every_notebook_opens_with_objectives_and_ends_with_a_summary():
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    assert [p.name[:2] for p in paths] == [f"{i:02d}" for i in range(9)]
+    assert [p.name[:2] for p in paths] == [f"{i:02d}" for i in range(10)]
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         first, last = nb.cells[0].source, nb.cells[-1].source

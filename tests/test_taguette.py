@@ -232,7 +232,7 @@ def test_sample_reference_project_reproduces_the_reference_coding(sample_path):
     if not ref_path.is_file() or not (sample_path / "study.yml").is_file():
         pytest.skip("the sample study sources are not there")
     study = jl.load_study(sample_path)
-    imported = jl.import_taguette(DATA / "sample_reference.sqlite3", coder="reference",
+    imported = jl.import_taguette(sample_path / "taguette.sqlite3", coder="reference",
                                   interviewer_labels=["Interviewer"])
     assert imported.problems == []
     docs = ["P01", "P05", "P08", "P11"]

@@ -25,6 +25,7 @@ __all__ = [
     "check_nps",
     "check_evidence_grade",
     "check_top_priority",
+    "choose",
 ]
 
 import html
@@ -38,6 +39,10 @@ import pandas as pd
 
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
+from ..coding.reliability import coder_pair
+from ..coding.rules import autocode
+from ..measure.experiments import change_design
+from ..run.sections import event_property
 
 _STYLE = {
     "correct": ("✓ Correct.", "#009e73", "#effaf5"),
@@ -199,7 +204,8 @@ def _share_mistakes(value: float, right: float, tol: float) -> str | None:
 # ----------------------------------------------------------------------------- 01 study data
 
 
-def check_turn_count(answer, segments: pd.DataFrame, *, participant: str) -> CheckResult:
+def check_turn_count(answer, segments: pd.DataFrame, *, participant: str,
+                     not_applicable: str | None = None) -> CheckResult:
     """Check the number of turns one participant spoke in their interview.
 
     Parameters
@@ -210,6 +216,10 @@ def check_turn_count(answer, segments: pd.DataFrame, *, participant: str) -> Che
         ``study.segments`` (``segment_id``, ``doc_id``, ``participant_id``, ``speaker_role``).
     participant : str
         The participant, e.g. ``"P13"``.
+
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``choose(...)["not_applicable"]``):
+        when non-empty, the result has status ``"not_applicable"`` and this message.
 
     Returns
     -------
@@ -223,6 +233,9 @@ def check_turn_count(answer, segments: pd.DataFrame, *, participant: str) -> Che
     'unanswered'
     """
     ex = f"turns spoken by {participant}"
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     segments = check_frame(segments, arg="segments", func="check_turn_count",
@@ -314,7 +327,8 @@ def check_blank_share(answer, survey: pd.DataFrame, *, column: str, not_applicab
 
 
 def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, participants: pd.DataFrame, *,
-                         code: str, measure: str = "share", coder: str | None = None) -> CheckResult:
+                         code: str, measure: str = "share", coder: str | None = None,
+                         not_applicable: str | None = None) -> CheckResult:
     """Check how many participants — or what share of them — a code reaches.
 
     Parameters
@@ -329,6 +343,10 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
         carrying the code; ``"participants"``: their number.
     coder : str, optional
         Restrict ``codings`` to one coder.
+
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``choose(...)["not_applicable"]``):
+        when non-empty, the result has status ``"not_applicable"`` and this message.
 
     Returns
     -------
@@ -347,6 +365,9 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
 
     func = "check_code_frequency"
     ex = f"{'share of participants' if measure == 'share' else 'participants'} with `{code}`"
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     if measure not in ("share", "participants"):
@@ -560,7 +581,7 @@ def check_sentiment_label(answer, text: str, *, engine: str = "vader", lexicon=N
 
 def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataFrame, *, label: str,
                           persona: str | None = None, engine: str = "vader", lexicon=None,
-                          split: str | None = "sentence") -> CheckResult:
+                          split: str | None = "sentence", not_applicable: str | None = None) -> CheckResult:
     """Check the share of participant turns with a given sentiment label (optionally one persona's).
 
     Parameters
@@ -574,6 +595,10 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
         Only turns of this persona's participants.
     engine, lexicon, split
         As for :func:`journeylab.sentiment` (the notebook's choices).
+
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``choose(...)["not_applicable"]``):
+        when non-empty, the result has status ``"not_applicable"`` and this message.
 
     Returns
     -------
@@ -590,6 +615,9 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
 
     func = "check_sentiment_share"
     ex = f"share of turns labelled {label}" + (f" ({persona})" if persona else "")
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     if label not in _LABELS:
@@ -850,7 +878,7 @@ def _claim_row(evidence, code, persona, func):
 
 
 def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=None,
-                         persona: str | None = None) -> CheckResult:
+                         persona: str | None = None, not_applicable: str | None = None) -> CheckResult:
     """Check the triangulation grade of one claim, under the default or the given grading rules.
 
     Parameters
@@ -866,6 +894,10 @@ def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=Non
         The rules to grade under (default: :class:`journeylab.GradingRules`).
     persona : str, optional
         The persona block of the evidence table (default: all participants).
+
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``choose(...)["not_applicable"]``):
+        when non-empty, the result has status ``"not_applicable"`` and this message.
 
     Returns
     -------
@@ -883,6 +915,9 @@ def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=Non
 
     func = "check_evidence_grade"
     ex = f"grade of `{code}`" + (" under these rules" if rules is not None else "")
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     check_frame(evidence, arg="evidence", func=func, required=["code", "kind", "n_participants"])
@@ -916,7 +951,7 @@ def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=Non
 # ----------------------------------------------------------------------------- 07 journey map
 
 
-def check_top_priority(answer, jmap, *, overall=None) -> CheckResult:
+def check_top_priority(answer, jmap, *, overall=None, not_applicable: str | None = None) -> CheckResult:
     """Check which pain point ranks first in a map's priorities (:meth:`JourneyMap.prioritise`).
 
     Parameters
@@ -927,6 +962,10 @@ def check_top_priority(answer, jmap, *, overall=None) -> CheckResult:
         The map the question is about (e.g. one persona's map).
     overall : JourneyMap, optional
         The map of all personas, to recognise "you answered for everyone".
+
+    not_applicable : str, optional
+        Why the exercise does not apply to this study (e.g. ``choose(...)["not_applicable"]``):
+        when non-empty, the result has status ``"not_applicable"`` and this message.
 
     Returns
     -------
@@ -942,6 +981,9 @@ def check_top_priority(answer, jmap, *, overall=None) -> CheckResult:
     """
     persona = getattr(jmap, "persona", None)
     ex = "first priority" + (f" for {persona}s" if persona and persona != "all" else "")
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
     if _open(answer):
         return _unanswered(ex)
     if jmap is None:
@@ -973,3 +1015,127 @@ def check_top_priority(answer, jmap, *, overall=None) -> CheckResult:
         return _hint(ex, "That is the pain point most of these participants raised; the ranking also weighs the "
                          "grade, sentiment and the size of the problem. Look at the `rank` column.")
     return _hint(ex, "Call `prioritise()` on this persona's map and read the row with `rank` 1.")
+
+
+# ----------------------------------------------------------------------------- choosing for a study
+
+
+def _persona_counts(study) -> pd.Series:
+    p = study.participants
+    if "persona" not in p.columns:
+        return pd.Series(dtype=int)
+    vals = p["persona"].astype("string").str.strip()
+    return vals[vals.notna() & (vals != "")].value_counts()
+
+
+def _pick(preferred, candidates: list):
+    """``preferred`` when it is one of ``candidates``, else the first candidate (None if none)."""
+    if preferred is not None and preferred in candidates:
+        return preferred
+    return candidates[0] if candidates else None
+
+
+def choose(study, exercise: str, *, evidence: pd.DataFrame | None = None, **preferred) -> dict:
+    """What an exercise asks about, chosen from ``study``: the notebook's choice when the study has
+    it, else one taken from the study's own data, or why the exercise does not apply.
+
+    The exercises were written on the sample study and name its participants, codes and personas;
+    on another study those names do not exist. ``choose`` keeps the named one when the study has
+    it and otherwise picks the same kind of thing from the study, so every check computes its
+    right answer from the study it is given.
+
+    Parameters
+    ----------
+    study : Study
+    exercise : {"1.1", "1.2", "2.1", "3.1", "4.2", "5.2", "6.1", "7.1"}
+    evidence : DataFrame, optional
+        The evidence table (exercise 6.1 picks a pain point from it).
+    **preferred
+        The notebook's choice: ``participant=`` (1.1), ``column=`` (1.2), ``code=`` (2.1, 3.1,
+        6.1), ``persona=`` (4.2, 7.1), ``step=``, ``where=`` (5.2).
+
+    Returns
+    -------
+    dict
+        The keyword arguments of the exercise's check (``participant``, ``column``, ``code``,
+        ``coders``, ``persona``, ``step``, ``where``), each None when the exercise does not apply,
+        and ``not_applicable``: "" or why the exercise does not apply.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> jl.exercises.choose(study, "1.1", participant="P13")
+    {'participant': 'P13', 'not_applicable': ''}
+    >>> jl.exercises.choose(study, "1.1", participant="nobody")["participant"]   # most turns among the VTT/SRT ones
+    'P05'
+    """
+    def na(reason, **keys):
+        return {**{k: None for k in keys}, "not_applicable": reason}
+
+    seg = study.segments
+    turns = seg[seg["speaker_role"] == "participant"] if len(seg) else seg
+    if exercise == "1.1":
+        if not len(turns):
+            return na("this study has no participant turns", participant=1)
+        counts = turns.groupby("participant_id").size()
+        formats = study.documents.set_index("doc_id")["format"] if len(study.documents) else pd.Series(dtype=str)
+        doc_of = turns.groupby("participant_id")["doc_id"].first()
+        cued = [p for p in counts.sort_values(ascending=False, kind="stable").index
+                if formats.get(doc_of.get(p)) in ("vtt", "srt")]
+        ranked = cued + [p for p in counts.sort_values(ascending=False, kind="stable").index if p not in cued]
+        return {"participant": _pick(preferred.get("participant"), [str(p) for p in ranked]), "not_applicable": ""}
+    if exercise == "1.2":
+        sv = study.survey
+        cols = [c for c in [*study.csat_columns, study.nps_column] if c in sv.columns and sv[c].notna().any()]
+        if not len(sv) or not cols:
+            return na("this study's survey has no score columns with answers", column=1)
+        blanks = sv[cols].isna().mean().sort_values(ascending=False, kind="stable")
+        return {"column": _pick(preferred.get("column"), list(blanks.index)), "not_applicable": ""}
+    if exercise == "2.1":
+        auto = autocode(study.segments, study.codebook) if study.codebook is not None and len(seg) else pd.DataFrame()
+        if not len(auto):
+            return na("the codebook's rules code no turn of this study", code=1)
+        reach = (auto.merge(seg[["segment_id", "participant_id"]], on="segment_id")
+                 .groupby("code")["participant_id"].nunique().sort_values(ascending=False, kind="stable"))
+        return {"code": _pick(preferred.get("code"), list(reach.index)), "not_applicable": ""}
+    if exercise == "3.1":
+        pair = coder_pair(study.codings, study.segments)
+        if not pair:
+            return na(pair.reason, code=1, coders=1)
+        both = study.codings[study.codings["coder"].isin(list(pair))]
+        used = both.groupby("code")["segment_id"].nunique().sort_values(ascending=False, kind="stable")
+        shared = [c for c in used.index if both.loc[both["code"] == c, "coder"].nunique() == 2]
+        return {"code": _pick(preferred.get("code"), shared or list(used.index)), "coders": tuple(pair),
+                "not_applicable": ""}
+    if exercise in ("4.2", "7.1"):
+        counts = _persona_counts(study)
+        if len(counts) < 2:
+            return na("this study has fewer than two personas (a persona column in participants.csv)", persona=1)
+        return {"persona": _pick(preferred.get("persona"), sorted(counts.index)), "not_applicable": ""}
+    if exercise == "5.2":
+        design = change_design(study)
+        group = event_property(study)
+        if not design:
+            return na(design.reason, step=1, where=1)
+        if group is None:
+            return na("this study's event log has no property to pick a group of users by", step=1, where=1)
+        values = study.events[group].astype("string").value_counts()
+        where = preferred.get("where")
+        if not (isinstance(where, dict) and len(where) == 1 and next(iter(where)) in study.events.columns
+                and str(next(iter(where.values()))) in values.index):
+            where = {group: str(values.index[0])}
+        step = _pick(preferred.get("step"), [s for s in design.steps[1:] if isinstance(s, str)])
+        return {"step": step if step is not None else design.steps[-1], "where": where, "not_applicable": ""}
+    if exercise == "6.1":
+        if evidence is None:
+            raise JourneylabError("choose(study, '6.1'): pass `evidence=` (the evidence table) to pick a pain point from")
+        pains = evidence[(evidence["kind"] == "pain_point") & evidence["code"].notna()]
+        if "persona" in pains.columns:
+            pains = pains[pains["persona"].isna() | (pains["persona"].astype("string").isin(["all", ""]))]
+        pains = pains.sort_values(["n_participants", "code"], ascending=[False, True], kind="stable")
+        if not len(pains):
+            return na("the evidence table has no pain point", code=1)
+        return {"code": _pick(preferred.get("code"), list(pains["code"])), "not_applicable": ""}
+    raise JourneylabError(f"choose(): unknown exercise {exercise!r}; expected one of 1.1, 1.2, 2.1, 3.1, 4.2, 5.2, "
+                          "6.1, 7.1")

@@ -27,6 +27,7 @@ from ..utils.checks import check_frame, check_path, check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
 SCHEMA = "journeylab.journeymap"
 SCHEMA_VERSION = 1
@@ -335,8 +336,11 @@ class JourneyMap:
         for col in ("segment", "channel", "device"):
             if col in parts.columns:
                 attrs[col] = {str(k): int(v) for k, v in parts[col].value_counts().sort_index().items()}
+        n_personas = (study.participants["persona"].nunique()
+                      if "persona" in getattr(study, "participants", pd.DataFrame()).columns else 0)
+        everyone = "All personas" if n_personas > 1 else "Everyone"   # a study with one persona, or none
         persona_card = {
-            "name": "All personas" if persona is None else str(persona),
+            "name": everyone if persona is None else str(persona),
             "description": pnote.get("description", ""),
             "goals": pnote.get("goals", []),
             "needs": [f"{r['claim']} ({r['n_participants']} of {r['n_participants_total']})"
@@ -369,7 +373,7 @@ class JourneyMap:
         emotion = emotion[_EMOTION_COLS]
         opportunities = _opportunities(study, ev, nt)
         warnings = []
-        if persona is None:
+        if persona is None and n_personas > 1:  # one persona, or none: nothing is pooled
             warnings.append(ALL_PERSONAS_WARNING)
         thin = [s for s in emotion.loc[~emotion["enough_data"], "stage"]]
         if thin:
@@ -381,7 +385,7 @@ class JourneyMap:
             warnings.append("Actions and funnel steps are those of all users: the event log has no persona.")
         methods = _methods(study, ev, info, agreement, label)
         manifest = _manifest(study, info, label)
-        title = title or f"{study.name} — {'all personas' if persona is None else persona}"
+        title = title or f"{study.name} — {everyone.lower() if persona is None else persona}"
         return cls(title=title, persona=label, stages=stages, persona_card=persona_card, goals=goals,
                    actions=actions, thoughts=thoughts, emotion=emotion, evidence=ev, opportunities=opportunities,
                    quotes=quotes, methods=methods, manifest=manifest, warnings=warnings)
@@ -739,11 +743,33 @@ def _manifest(study, info: dict, persona: str) -> dict:
     return _jsonable({"study": Path(study.path).name if getattr(study, "path", None) else None, "inputs": inputs,
                       "versions": package_versions(),
                       "parameters": {"persona": persona, "period": (study.config or {}).get("period"),
+                                     "vocabulary": dict(getattr(study, "vocabulary", None) or DEFAULT_VOCABULARY),
                                      **{k: v for k, v in info.items() if k in ("rules", "n_quotes", "n_boot",
                                                                                "random_state", "sentiment")}}})
 
 
 # ----------------------------------------------------------------------------- prioritising
+
+
+def vocabulary_of(obj, vocabulary: dict | None = None) -> dict:
+    """What a map's study calls a conversion and its period (``vocabulary`` overrides it).
+
+    Examples
+    --------
+    >>> vocabulary_of(None, {"conversion": "sign-ups"})
+    {'conversion': 'sign-ups', 'period': 'week'}
+    """
+    vocab = dict(DEFAULT_VOCABULARY)
+    if isinstance(obj, JourneyMap):
+        vocab.update((obj.manifest.get("parameters") or {}).get("vocabulary") or {})
+    if vocabulary is not None:
+        if not isinstance(vocabulary, dict) or set(vocabulary) - set(DEFAULT_VOCABULARY):
+            raise JourneylabError(f"vocabulary: expected a dict with keys {', '.join(DEFAULT_VOCABULARY)}; "
+                                  f"got {vocabulary!r}")
+        vocab.update(vocabulary)
+    if vocab["period"] not in PERIOD_DAYS:
+        raise JourneylabError(f"vocabulary period: expected one of {', '.join(PERIOD_DAYS)}; got {vocab['period']!r}")
+    return vocab
 
 
 def _evidence_of(obj) -> pd.DataFrame:
@@ -754,7 +780,8 @@ def _evidence_of(obj) -> pd.DataFrame:
 
 
 def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, n_sim: int = 4000,
-               random_state: int = 0, include_contradicted: bool = True) -> pd.DataFrame:
+               random_state: int = 0, include_contradicted: bool = True,
+               vocabulary: dict | None = None) -> pd.DataFrame:
     """Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
 
     Parameters
@@ -769,6 +796,11 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         0.25, 0.15, 0.2).
     n_sim : int, default 4000
         Simulation draws for the upside interval.
+    vocabulary : dict, optional
+        ``conversion`` (what a completed funnel is called: "sign-ups") and ``period`` (the unit of
+        time of the ``upside`` text: day, week, month, quarter, year). Default: the study's
+        (``study.yml`` ``vocabulary:``) when ``evidence`` is a JourneyMap, else "conversions" a
+        "week". The ``*_per_week`` columns stay per week whatever the period.
     random_state : int, default 0
         Seed of the simulation.
     include_contradicted : bool, default True
@@ -827,6 +859,9 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         w.update(weights)
     if not 0 < recovery <= 1:
         raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1]; got {recovery!r}.")
+    vocab = vocabulary_of(evidence, vocabulary)
+    conversion, period = vocab["conversion"], vocab["period"]
+    per_week_factor = PERIOD_DAYS[period] / 7
     pp = ev[(ev["kind"] == "pain_point")].copy()
     if not include_contradicted:
         pp = pp[pp["grade"] != "contradicted"]
@@ -870,9 +905,10 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             lo, hi = np.percentile(draws, [2.5, 97.5])
         else:
             lo = hi = math.nan
-        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est:,.0f} more users a "
-                f"week completing the funnel (95% interval {lo:,.0f}–{hi:,.0f}; {lost:,.0f} users a week lost at this step, "
-                f"{to_end:.0%} of those who pass it complete)")
+        k = per_week_factor
+        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
+                f"{conversion} a {period} (95% interval {lo * k:,.0f}–{hi * k:,.0f}; {lost * k:,.0f} users a "
+                f"{period} lost at this step, {to_end:.0%} of those who pass it complete)")
         if r["_sharing"] > 1:
             text += (f"; {int(r['_sharing'])} pain points are linked to this step: they share this upside, "
                      "do not add them up")

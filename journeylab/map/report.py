@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import JourneylabError
+from ..study.load import PERIOD_DAYS
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#5b5b5b; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -138,9 +139,11 @@ def _map_png(jmap, dpi: int) -> str:
 
 
 def _priorities(jmap) -> str:
-    from .journey_map import prioritise
+    from .journey_map import prioritise, vocabulary_of
 
     p = prioritise(jmap)
+    period = vocabulary_of(jmap)["period"]
+    per = PERIOD_DAYS[period] / 7
     if len(p) == 0:
         return "<p class='muted'>No pain points were found.</p>"
     rows = []
@@ -149,7 +152,7 @@ def _priorities(jmap) -> str:
         name = _label(r["code"]) if r["code"] else r["claim"]
         size = []
         if not pd.isna(r["step_lost_per_week"]):
-            size.append(f"{r['step_lost_per_week']:,.0f} users/week lost at {_label(r['step']).lower()}")
+            size.append(f"{r['step_lost_per_week'] * per:,.0f} users/{period} lost at {_label(r['step']).lower()}")
         if not pd.isna(r["nps_gap"]):
             size.append(f"NPS gap {r['nps_gap']:+.0f}{_ci_num(r['nps_gap_ci_low'], r['nps_gap_ci_high'], '+.0f')}")
         sent = "" if pd.isna(r["sentiment_mean"]) else (

@@ -25,6 +25,8 @@ def _validate(args) -> int:
         print(f"\n{args.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
         return 1
     print(f"{args.path}: valid ({len(warnings)} warning(s))")
+    print()
+    print(sections_table(args.path))
     return 0
 
 
@@ -35,6 +37,33 @@ def _import(args) -> int:
                             interviewer_labels=args.interviewer_labels, overwrite=args.overwrite)
     print(report)
     return 0
+
+def sections_table(path) -> str:
+    """What each notebook will do with the study at ``path``: every section that needs an optional
+    part, whether it runs, and what it would need (``journeylab validate``)."""
+    from ..study.load import load_study
+    from .sections import plan
+
+    table = plan(load_study(path))
+    width = max(map(len, table["notebook"]))
+    lines = ["What the notebooks will do with this study (sections that need an optional part):",
+             f"  {'notebook':<{width}}  runs   skipped: what the section would need"]
+    for notebook, rows in table.groupby("notebook", sort=False):
+        skipped = rows[~rows["runs"]]
+        first = f"  {notebook:<{width}}  {rows['runs'].sum()}/{len(rows):<3}"
+        if not len(skipped):
+            lines.append(first.rstrip())
+        for k, r in enumerate(skipped.itertuples()):
+            lines.append((first if k == 0 else " " * len(first)) + f"  {r.section} ({r.title}): {r.reason}")
+    skipped = table[~table["runs"]]
+    if len(skipped):
+        missing = sorted(set("; ".join(skipped["reason"]).split("; ")))
+        lines.append(f"warning: {len(skipped)} notebook sections skipped; this study lacks (all optional, "
+                     "see docs/study-format.md):")
+        lines += [f"  - {m}" for m in missing]
+    else:
+        lines.append("Every notebook section runs on this study.")
+    return "\n".join(lines)
 
 
 def _parameters(pairs) -> dict:

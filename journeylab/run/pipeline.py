@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from ..coding.store import checkpoint_store
+from ..datasets import sample_study_path
 from ..errors import JourneylabError, StudyError
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -31,6 +32,11 @@ NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01T00:00:00Z
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+#: Tag of the notebooks' markdown cells that tell the sample study's findings ("In the sample study, the
+#: shipping form ..."): kept in the executed notebooks of a run on the sample study, left out of a run
+#: on any other study, whose numbers they do not describe.
+SAMPLE_TAG = "sample-study"
 
 
 class NotebookFailed(JourneylabError):
@@ -68,7 +74,7 @@ def notebook_paths(folder: Path | str | None = None) -> list[Path]:
 
     Examples
     --------
-    >>> from journeylab.pipeline import notebook_paths
+    >>> from journeylab.run.pipeline import notebook_paths
     >>> [p.name for p in notebook_paths()][:2]
     ['00_start_here.ipynb', '01_study_data.ipynb']
     """
@@ -104,7 +110,7 @@ def notebook_parameters(path) -> dict:
 
     Examples
     --------
-    >>> from journeylab.pipeline import notebook_parameters, notebook_paths
+    >>> from journeylab.run.pipeline import notebook_parameters, notebook_paths
     >>> notebook_parameters(notebook_paths()[0])["seed"]
     2026
     """
@@ -213,7 +219,9 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     -----
     Every notebook runs in a fresh kernel started in the notebook's folder, with
     ``PYTHONHASHSEED=0`` and a fixed ``SOURCE_DATE_EPOCH`` (:data:`KERNEL_ENV`). The kernel's own
-    log (stderr) goes to ``out/notebooks/<name>.log``. When the run ends, the run manifest is also
+    log (stderr) goes to ``out/notebooks/<name>.log``. On a study other than the bundled sample, the
+    markdown cells tagged ``sample-study`` (prose stating the sample study's findings) are left out
+    of the executed notebooks. When the run ends, the run manifest is also
     merged into the reports the notebooks wrote (``report*.html``), replacing their manifest
     section (:func:`journeylab.report.replace_manifest`).
 
@@ -268,6 +276,7 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
         return write_manifest(study, out, params=params, notebooks=[p.name for p in paths], timings=record,
                               status=status, failed=failed, kernel_env=KERNEL_ENV, notebook_parameters=defaults)
 
+    on_sample = study == Path(sample_study_path()).resolve()
     width = max(len(p.stem) for p in paths)
     for k, (path, original) in enumerate(zip(paths, originals), 1):
         if not quiet:
@@ -287,6 +296,9 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
                 error = f"a cell ran longer than {timeout} s ({exc})"
             except DeadKernelError as exc:
                 error = f"the kernel died ({exc}); its log: {nb_dir / (path.stem + '.log')}"
+        if error is None and not on_sample:
+            # prose about the sample study's findings says nothing about this study: left out
+            nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and SAMPLE_TAG in c.metadata.get("tags", []))]
         nbformat.write(nb, target)
         seconds = round(time.perf_counter() - t0, 2)
         record["notebooks"][path.name] = seconds
@@ -355,6 +367,4 @@ def demo(out="reports", **kwargs) -> dict:
     >>> import journeylab as jl            # doctest: +SKIP
     >>> jl.run.pipeline.demo("reports")        # doctest: +SKIP
     """
-    from ..datasets import sample_study_path
-
     return run(sample_study_path(), out, **kwargs)

@@ -519,6 +519,13 @@ class _Config:
     transcripts: dict = field(default_factory=dict)
     task_outcomes: dict = field(default_factory=dict)
     task_stages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["task", "stage", "touchpoint"]))
+    vocabulary: dict = field(default_factory=dict)
+
+
+#: What a study calls a conversion and the unit of time of the upsides (study.yml ``vocabulary:``).
+DEFAULT_VOCABULARY = {"conversion": "conversions", "period": "week"}
+#: Units of time a study may count its upsides in, in days.
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 365.25 / 12, "quarter": 365.25 / 4, "year": 365.25}
 
 
 def _is_str_list(value, *, nested: bool = False) -> bool:
@@ -543,6 +550,9 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
          "a mapping {speaker_labels: false, moderator_pattern: '^(Q:|Interviewer)'}"),
         ("tasks", lambda v: isinstance(v, dict), {}, "a mapping {outcomes: {your word: success, ...}, "
          "stages: {task: stage, ...}}"),
+        ("vocabulary", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
+                                                             for k, x in v.items()), {},
+         "a mapping {conversion: sign-ups, period: month}"),
     ]
     for key, ok, default, what in expect:
         if raw.get(key) is not None and not ok(raw[key]):
@@ -774,6 +784,19 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
                   line=_yaml_line(root, "redaction", "columns"))
         redaction["columns"] = []
     task_outcomes, task_stages = _parse_task_config(raw.get("tasks") or {}, root, rel, col, stages, known_tp)
+    vocabulary = dict(DEFAULT_VOCABULARY)
+    for key, value in (raw.get("vocabulary") or {}).items():
+        if key not in DEFAULT_VOCABULARY:
+            col.warn(rel, f"vocabulary: unknown key {key!r} (expected {', '.join(DEFAULT_VOCABULARY)}); ignored",
+                     line=_yaml_line(root, "vocabulary", key))
+        elif key == "period" and value not in PERIOD_DAYS:
+            col.error(rel, f"vocabulary period: expected one of {', '.join(PERIOD_DAYS)}, found {value!r}",
+                      line=_yaml_line(root, "vocabulary", key))
+        elif not value.strip():
+            col.error(rel, f"vocabulary {key}: expected a word, found an empty string",
+                      line=_yaml_line(root, "vocabulary", key))
+        else:
+            vocabulary[key] = value.strip()
     if col.n_errors > n0 and not stages:
         return None
     return _Config(
@@ -784,6 +807,7 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         columns=columns, unmapped_events=unmapped, redaction=dict(redaction),
         transcripts=dict(raw.get("transcripts") or {}),
         task_outcomes=task_outcomes, task_stages=task_stages,
+        vocabulary=vocabulary,
     )
 
 
@@ -885,6 +909,10 @@ class Study:
     problems : list of Problem
         Warnings and information found while loading (errors make loading fail), e.g. the
         encoding a CSV was read in when it is not plain UTF-8.
+    vocabulary : dict
+        ``conversion`` (what the study calls a completed funnel: "sign-ups", "orders"; default
+        "conversions") and ``period`` (the unit of time upsides are counted in: day, week, month,
+        quarter or year; default "week"), from study.yml ``vocabulary:``.
     exclusions : DataFrame
         What was left out and why: ``file``, ``rows``, ``reason``.
     redacted : bool
@@ -924,6 +952,7 @@ class Study:
     sources: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SOURCE_COLUMNS))
     notes: Any = None
     redaction_flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REDACTION_FLAG_COLUMNS))
+    vocabulary: dict = field(default_factory=lambda: dict(DEFAULT_VOCABULARY))
 
     @property
     def stage_touchpoints(self) -> dict:
@@ -989,6 +1018,9 @@ def _load_participants(root: Path, cfg: _Config, col: _Collector) -> pd.DataFram
         for i in np.flatnonzero(unknown.to_numpy())[:20]:
             col.error(rel, f"persona {df['persona'].iloc[i]!r} is not one of study.yml's personas "
                       f"({', '.join(cfg.personas)})", line=lines(int(i)), column="persona")
+    if cfg.personas and "persona" not in df.columns:
+        col.warn(rel, f"study.yml lists personas ({', '.join(cfg.personas)}) but this file has no persona column; "
+                 "the per-persona sections of the notebooks are skipped", column="persona")
     cols = ["participant_id"] + [c for c in df.columns if c != "participant_id"]
     return df[cols].replace({"": pd.NA}).reset_index(drop=True)
 
@@ -1609,13 +1641,15 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         path=root, name=str(cfg.raw.get("name", root.name)), config=cfg.raw, stages=cfg.stages,
         touchpoints=cfg.touchpoints, events_map=cfg.events_map, funnel_steps=cfg.funnel_steps,
         funnel_window=cfg.funnel_window, changes=cfg.changes, csat_columns=cfg.csat_columns,
-        csat_scale=cfg.csat_scale, nps_column=cfg.nps_column, personas=cfg.personas,
+        csat_scale=cfg.csat_scale, nps_column=cfg.nps_column,
+        personas=cfg.personas if "persona" in participants.columns else [],  # no persona column: no personas
         participants=participants, survey=survey, events=events, segments=segments, documents=documents,
         codebook=codebook, codings=codings, redactions=redactions, notes=notes, redaction_flags=flags,
         tasks=tasks,
         problems=[p for p in col.problems if p.severity != "error"],
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
         sources=pd.DataFrame(col.sources, columns=SOURCE_COLUMNS),
+        vocabulary=dict(cfg.vocabulary),
     )
     return study, col
 

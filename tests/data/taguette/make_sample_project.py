@@ -1,6 +1,6 @@
 """Code four sample-study interviews in a real Taguette, with the study's reference coding.
 
-``sample_reference.sqlite3`` is what notebooks/08_interop.ipynb imports as "codes from another
+``data/sample_study/taguette.sqlite3`` is what notebooks/08_interop.ipynb imports as "codes from another
 tool". Run from the repository root, with journeylab's environment::
 
     .venv/bin/python tests/data/taguette/make_sample_project.py /tmp/taguette-venv/bin/python
@@ -15,7 +15,7 @@ tool". Run from the repository root, with journeylab's environment::
 2. Taguette side (``make_fixtures.py --plan``, run with Taguette's venv): start Taguette,
    import the codebook CSV through *Import codebook*, upload the documents, add the highlights
    with UTF-8 byte offsets as Taguette's page computes them, check every stored snippet, export
-   the project (``project.sqlite3``) to ``sample_reference.sqlite3``.
+   the project (``project.sqlite3``) to ``data/sample_study/taguette.sqlite3``.
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def main(taguette_python: str) -> None:
             "highlights": highlights}
     (tmp / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     subprocess.run([taguette_python, str(HERE / "make_fixtures.py"), "--plan", str(tmp / "plan.json"),
-                    str(HERE / "sample_reference.sqlite3")], check=True)
+                    str(HERE.parents[2] / "data" / "sample_study" / "taguette.sqlite3")], check=True)
 
 
 if __name__ == "__main__":

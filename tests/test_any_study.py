@@ -107,8 +107,12 @@ def test_every_generated_study_is_valid(spec):
         problems = jl.validate_study(write_study(spec, Path(tmp) / "study"))
     errors = [str(p) for p in problems if p.severity == "error"]
     assert errors == [], f"{spec.describe()}\n" + "\n".join(errors)
-    # the only warnings are the counted exclusions of unmapped events
-    assert all("excluded" in p.message for p in problems), [str(p) for p in problems]
+    # the only warnings are the counted exclusions of unmapped events, information lines (encodings,
+    # codings on interviewer turns) and personas listed in study.yml without a persona column
+    # (the strategy makes such studies on purpose; the notebooks then skip per-persona sections)
+    expected = ("excluded", "no persona column", "interviewer turns")
+    assert all(p.severity == "info" or any(e in p.message for e in expected) for p in problems), \
+        [str(p) for p in problems]
 
 
 @settings(max_examples=25, **SETTINGS)

@@ -341,3 +341,11 @@ def test_property_planted_pii_is_found_exactly(parts):
     for _, value in planted:
         assert not re.search(rf"(?<!\w){re.escape(value)}(?!\w)", red)
     assert "£49.99" in red or "£49.99" not in text
+
+
+def test_relation_then_full_stop_is_not_a_name_context():
+    # "my friend." ends the sentence: the capitalised word after it starts a new one (it used to
+    # become [PERSON], and then every "Did" of the interview with it)
+    for text in ["I asked my friend. Did you go?", "I asked my friend.\nDid you go?"]:
+        assert jl.redact_text(text)[0] == text
+    assert jl.redact_text("I asked my friend, Dave, and he agreed.")[0] == "I asked my friend, [PERSON], and he agreed."

@@ -125,8 +125,8 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     applied 40 times by two talkative participants is weaker evidence than one mentioned once
     each by 9 of 14. Codings on interviewer turns are left out, with an
     ``InterviewerCodingsWarning`` giving their number (:func:`journeylab.participant_codings`,
-    the rule evidence, agreement and the learned coder share); the Dask path counts them in
-    ``n_segments`` only.
+    the rule evidence, agreement and the learned coder share); the Dask path leaves them out
+    too, without the warning (it would need a computation of its own).
 
     With Dask input the counting is distributed: distinct (segment, code) pairs are joined to
     each segment's first row, rows per (code, group, participant) are counted and summed per

@@ -421,9 +421,11 @@ _RELATIONS = (r"sister|brother|sis|bro|wife|husband|partner|son|daughter|friend|
               r"teacher|doctor|carer|nanny|babysitter|cleaner|agent|advisor|adviser|rep")
 _CONTEXT_BEFORE = re.compile(
     rf"(?:\b(?:my|our|his|her|their|your|the|a)\s+(?:\w+\s+){{0,2}}(?:{_RELATIONS})s?(?:'s|’s)?"
-    rf"(?:\s*[,.:;—–-]\s*|\s+(?:is\s+|was\s+)?(?:called\s+|named\s+)?)"
-    rf"|\b(?:called|named|name's|name’s|name\s+is|name\s+was|ask\s+for|spoke\s+to|talked\s+to|chatted\s+to)\s+"
-    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Auntie|Aunty|Aunt|Uncle|Nana|Nan|Granny|Grandma|Grandpa|Grandad)\.?\s+)$",
+    # within one sentence: a full stop or a line break between the relation and the word ends it
+    # ("I asked my friend. Did you go?")
+    rf"(?:[ \t]*[,:;—–-][ \t]*|[ \t]+(?:is[ \t]+|was[ \t]+)?(?:called[ \t]+|named[ \t]+)?)"
+    rf"|\b(?:called|named|name's|name’s|name\s+is|name\s+was|ask\s+for|spoke\s+to|talked\s+to|chatted\s+to)[ \t]+"
+    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Auntie|Aunty|Aunt|Uncle|Nana|Nan|Granny|Grandma|Grandpa|Grandad)\.?[ \t]+)$",
     re.IGNORECASE)
 _SPEECH = frozenset("said says told tells asked asks reckons reckoned thinks thought wanted wants mentioned "
                     "recommended suggested sent showed shows texted messaged rang called emailed loves loved "

@@ -441,10 +441,11 @@ def code_frequencies(codings, segments, participants, *, by, codebook, coder):
     cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
     cod = cod.drop_duplicates()
     seg = _first_rows(segments[["segment_id", "participant_id", *seg_cols]])
-    df = cod.merge(seg, on="segment_id", how="inner")
+    # codings on interviewer turns (no participant) are left out, as in the pandas path
+    df = cod.merge(seg, on="segment_id", how="inner").dropna(subset=["participant_id"])
     if part_cols:
         people = participants[["participant_id", *part_cols]].drop_duplicates()
-        df = df.merge(people, on="participant_id", how="left").dropna(subset=["participant_id"])
+        df = df.merge(people, on="participant_id", how="left")
     keys = ["code", *[b for b in by if b not in code_cols]]
     # each (segment, code, group) occurs once: rows per (code, group, participant) are segments
     per_person = df.groupby([*keys, "participant_id"], dropna=False).size().rename("n_segments").reset_index()

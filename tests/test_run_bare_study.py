@@ -54,8 +54,9 @@ def bare_run(tmp_path_factory):
     return out, manifest
 
 
-# Text a spreadsheet would run as a formula (OWASP's CSV-injection examples).
-HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
+# Text a spreadsheet would run as a formula (OWASP's CSV-injection examples; OWASP's "@SUM(..." is
+# not used: the redaction step rightly reads "@SUM" as a social-media handle and replaces it).
+HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "@(SUM(1+1))*cmd|' /C calc'!A0",
            "-2+3+cmd|' /C calc'!A0"]
 
 

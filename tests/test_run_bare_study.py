@@ -8,7 +8,10 @@ its output why a section does not apply, and the exercise checks say "not applic
 The bare study is tests/data/other_study with `changes:` removed and one of its two coders'
 files deleted, made in tmp. Its transcript, survey comments and coding memos also carry
 spreadsheet formulas (CSV injection, issue 10): no CSV of the run may hold a text cell a
-spreadsheet would execute. The interviews-only study has no survey.csv, event log or codings/
+spreadsheet would execute. They also carry personal details from the labelled PII corpus
+(tests/data/pii_corpus.yml, one or two sentences per kind) in a transcript turn, survey comments,
+coding memos and notes.yml: none of them may reach any file of the run (issue 16), read as text,
+inside the .qdpx zips and in every table of every SQLite file. The interviews-only study has no survey.csv, event log or codings/
 (all optional in study.yml's format): every notebook still runs and says why a section does not
 apply. Cost: two `journeylab run`s of the whole sequence (~35 s each).
 """
@@ -49,6 +52,7 @@ def bare_run(tmp_path_factory):
     (study / "study.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     (study / "codings" / "sam.csv").unlink()
     _plant_formulas(study)
+    _plant_pii(study)
     out = base / "out"
     manifest = run(study, out, quiet=True)
     return out, manifest
@@ -73,6 +77,92 @@ def _plant_formulas(study: Path) -> None:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+
+
+PII_CORPUS = Path(__file__).resolve().parent / "data" / "pii_corpus.yml"
+
+
+def _pii_sentences() -> list[dict]:
+    """Two corpus sentences per kind (participant names excepted: this study's participants.csv has
+    none), each with details of at least five characters so that a hit is not chance."""
+    corpus = yaml.safe_load(PII_CORPUS.read_text(encoding="utf-8"))
+    chosen, per_kind = [], {}
+    for p in corpus["positives"]:
+        kinds = {k for _, k in p["pii"]}
+        if "name" in kinds or any(len(str(v)) < 5 for v, _ in p["pii"]):
+            continue
+        if all(per_kind.get(k, 0) >= 2 for k in kinds):
+            continue
+        chosen.append(p)
+        for k in kinds:
+            per_kind[k] = per_kind.get(k, 0) + 1
+    return chosen
+
+
+def _plant_pii(study: Path) -> None:
+    sentences = [p["text"] for p in _pii_sentences()]
+    quarter = max(1, len(sentences) // 4)
+    parts = [sentences[:quarter], sentences[quarter:2 * quarter], sentences[2 * quarter:3 * quarter],
+             sentences[3 * quarter:]]
+    with open(study / "transcripts" / "G4.txt", "a", encoding="utf-8") as fh:
+        fh.write("".join(f"\nG4: {text}\n" for text in parts[0]))
+    for name, column, texts in [("survey.csv", "feedback", parts[1]), ("codings/lee.csv", "memo", parts[2])]:
+        with open(study / name, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        for row, text in zip(rows[len(HOSTILE):], texts):   # the first rows carry the formulas
+            row[column] = text
+        with open(study / name, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    notes = yaml.safe_load((study / "notes.yml").read_text(encoding="utf-8"))
+    first_stage = next(iter(notes["stages"].values()))
+    first_stage["opportunities"].append({"text": " ".join(parts[3])})
+    first_stage["owner"] = first_stage.get("owner", "") + " (" + parts[3][0] + ")"
+    (study / "notes.yml").write_text(yaml.safe_dump(notes, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _texts_of_the_run(out: Path):
+    """(where, text) for every file of the run: text files as text, zips member by member, every
+    text cell of every SQLite table; images are pixels (skipped), PDFs are compressed (skipped)."""
+    import sqlite3
+    import zipfile
+
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        where = str(path.relative_to(out))
+        head = path.read_bytes()[:16]
+        if head.startswith(b"SQLite format 3"):
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+                for table in tables:
+                    for row in con.execute(f'SELECT * FROM "{table}"'):
+                        yield f"{where}:{table}", " ".join(str(v) for v in row if v is not None)
+            finally:
+                con.close()
+        elif zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                for member in zf.namelist():
+                    yield f"{where}!{member}", zf.read(member).decode("utf-8", "replace")
+        elif path.suffix.lower() in (".png", ".pdf", ".jpg", ".gz", ".parquet"):
+            continue
+        else:
+            yield where, path.read_bytes().decode("utf-8", "replace")
+
+
+def test_no_planted_personal_detail_reaches_any_file_of_the_run(bare_run):
+    out, _ = bare_run
+    values = {str(v): k for p in _pii_sentences() for v, k in p["pii"]}
+    assert len(set(values.values())) >= 12          # every kind but participant names
+    seen_files, leaks = 0, []
+    for where, text in _texts_of_the_run(out):
+        seen_files += 1
+        leaks += [(where, kind, value) for value, kind in values.items() if value in text]
+    assert seen_files >= 30
+    assert leaks == []
+    # the planted sentences did travel: their words around the details are in the outputs
+    everything = "\n".join(text for _, text in _texts_of_the_run(out))
+    assert "[PHONE]" in everything and "[EMAIL]" in everything
 
 
 def test_every_notebook_runs_and_writes_the_map_and_report(bare_run):

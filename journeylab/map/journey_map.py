@@ -36,8 +36,8 @@ ALL_PERSONAS_WARNING = ("This map pools every persona. One map for all segments 
 
 _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metric", "claim", "quote_ids", "step",
              "step_from", "step_source", "csat_column", "csat_source", "nps_source", "step_signal", "csat_signal",
-             "nps_signal", "grade", "grade_reason"]
-_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments"]
+             "nps_signal", "grade", "grade_reason", "task", "task_signal", "task_source"]
+_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes"]
 _BOOL_COLS = ["qual_support", "quant_support"]
 GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
 
@@ -876,6 +876,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     sharing = pp.groupby(pp["step"].fillna("\0"))["claim_id"].transform("count")
     pp["_sharing"] = np.where(pp["step"].notna(), sharing, 1)
     pp["_lost"] = pp["step_lost_per_week"] / pp["_sharing"]
+    pp["_task_sharing"] = pp.groupby(pp["task"].fillna("\0"))["claim_id"].transform("count").where(
+        pp["task"].notna(), 1)
     lost_max = pp["_lost"].max(skipna=True)
     size = []
     for r in pp.to_dict("records"):
@@ -883,6 +885,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             size.append(r["_lost"] / lost_max)
         elif not _missing(r["nps_gap"]):
             size.append(min(1.0, max(0.0, -r["nps_gap"] / 100)))
+        elif not _missing(r.get("task_success_rate")):  # a usability study: the share who failed the task
+            size.append(min(1.0, max(0.0, 1 - r["task_success_rate"])))
         else:
             size.append(0.0)
     pp["_size"] = size
@@ -894,7 +898,11 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     for r in pp.to_dict("records"):
         lost, to_end, n = r["step_lost_per_week"], r["step_to_end"], r["step_to_end_n"]
         if _missing(lost) or _missing(to_end) or _missing(n) or _missing(r["step_lost"]):
-            ups.append((math.nan, math.nan, math.nan, ""))
+            text = _task_upside(r)
+            if text and r["_task_sharing"] > 1:
+                text += (f"; {int(r['_task_sharing'])} pain points are linked to task {r['task']}: they may be the "
+                         "same participants, do not add them up")
+            ups.append((math.nan, math.nan, math.nan, text))
             continue
         weeks = r["step_lost"] / lost if lost else math.nan
         est = recovery * lost * to_end
@@ -928,6 +936,19 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
     pp["rank"] = np.arange(1, len(pp) + 1)
     return pp[cols]
+
+
+def _task_upside(r: dict) -> str:
+    """A usability study's upside: the participants who failed the task at the pain point's stage."""
+    if _missing(r.get("task_success_rate")) or _missing(r.get("task_n")):
+        return ""
+    n, x = int(r["task_n"]), int(r["task_successes"])
+    if n == x:
+        return f"every participant ({n} of {n}) completed task {r['task']} unaided; fixing it would smooth a task they pass"
+    ci = ("" if _missing(r.get("task_ci_low")) else
+          f"; success rate {x / n:.0%}, 95% CI {r['task_ci_low']:.0%}–{r['task_ci_high']:.0%}")
+    return (f"{n - x} of {n} participants did not complete task {r['task']} unaided{ci}: fixing it could help up "
+            f"to {n - x} of {n} participants")
 
 
 def _frac(x: float) -> str:

@@ -209,6 +209,10 @@ def _claim_block(jmap, r: dict) -> str:
                       f"{_ci_pct(r['csat_top2_ci_low'], r['csat_top2_ci_high'])}, mean {r['csat_mean']:.2f}"
                       f"{_ci_num(r['csat_mean_ci_low'], r['csat_mean_ci_high'])}, n = {int(r['csat_n']):,}",
                       r["csat_signal"], r["csat_source"]))
+    if not pd.isna(r.get("task_success_rate", float("nan"))):
+        mrows.append(("Usability task", f"{r['task']}: {int(r['task_successes'])} of {int(r['task_n'])} "
+                      f"succeeded unaided, {_pct(r['task_success_rate'], 1)}"
+                      f"{_ci_pct(r['task_ci_low'], r['task_ci_high'])}", r["task_signal"], r["task_source"]))
     if not pd.isna(r["nps_gap"]):
         mrows.append(("NPS of commenters", f"{r['nps_theme']:+.0f} (n = {int(r['nps_n_theme'])}) vs other commenters "
                       f"{r['nps_others']:+.0f} (n = {int(r['nps_n_others'])}): gap {r['nps_gap']:+.0f}"
@@ -264,8 +268,10 @@ def _stage_section(jmap, stage: str) -> str:
         out.append("<table class='small'><thead><tr><th>metric at this stage</th><th>signal</th><th>source</th>"
                    "</tr></thead><tbody>")
         for r in m.to_dict("records"):
-            sig = r["step_signal"] if str(r["metric"]).startswith("step:") else r["csat_signal"]
-            src = r["step_source"] if str(r["metric"]).startswith("step:") else r["csat_source"]
+            kind = str(r["metric"]).split(":", 1)[0]
+            sig = {"step": r["step_signal"], "csat": r["csat_signal"], "task": r.get("task_signal")}.get(kind)
+            src = {"step": r["step_source"], "csat": r["csat_source"], "task": r.get("task_source")}.get(
+                kind, "study.yml questionnaire: journeylab.study_questionnaire")
             out.append(f"<tr><td>{_e(r['claim'])}</td><td>{_e(sig)}</td><td class='muted'>{_e(src)}</td></tr>")
         out.append("</tbody></table>")
     out.append("</section>")

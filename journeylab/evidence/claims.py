@@ -893,7 +893,11 @@ def evidence_table(
         CSAT — ``csat_column``, ``csat_n``, ``csat_mean`` (+ ``_ci_low``/``_ci_high``),
         ``csat_top2`` (+ CI), ``csat_signal``, ``csat_source``; NPS of commenters raising the theme
         — ``nps_theme``, ``nps_others``, ``nps_n_theme``, ``nps_n_others``, ``nps_gap`` (+ CI),
-        ``nps_signal``, ``nps_source``.
+        ``nps_signal``, ``nps_source``; the usability task at the stage (``study.tasks`` mapped to
+        stages; the stage's least successful task, or its touchpoint's) — ``task``, ``task_n``,
+        ``task_successes``, ``task_success_rate`` with ``task_ci_low``/``task_ci_high``
+        (adjusted Wald, success unaided), ``task_time_geomean_s`` with
+        ``task_time_ci_low_s``/``task_time_ci_high_s``, ``task_signal``, ``task_source``.
 
         Grade: ``qual_support``, ``quant_support``, ``grade`` (one of ``strong``,
         ``qualitative_only``, ``quantitative_only``, ``contradicted``, ``weak``; NA for context
@@ -920,6 +924,16 @@ def evidence_table(
     support becomes a *metric-only* pain point (``code`` NA, ``metric`` set), graded
     ``quantitative_only``: the numbers show a problem the interviews did not explain.
     The grading rules are those of :func:`grade_claims`.
+
+    **Stages that follow the session.** When ``study.segment_stages`` is set (study.yml
+    ``transcripts: stage_marker:`` or ``segment_stages.csv``), a coding takes the stage of the turn
+    it is on (:func:`journeylab.coding_stages`): a code spoken at several stages is one claim per
+    stage, each share counted among the participants who reached that stage
+    (:func:`journeylab.stage_reach`); codings on turns without a session stage keep their code's.
+    Each usability task is a context row (``metric`` ``task:<task>``), and a task failed by at
+    least ``task_failure_share`` of its participants at a stage where no pain point has
+    qualitative support is a metric-only pain point. A questionnaire linked to a stage (study.yml
+    ``questionnaire: stage:``) is a context row there (``metric`` ``questionnaire:<scale>``).
 
     Examples
     --------

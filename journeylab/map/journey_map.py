@@ -828,14 +828,17 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     ``sentiment`` (negativity: −mean compound, clipped to [0, 1]), ``size`` (users lost a week at
     the linked step, divided equally among the pain points linked to that step so one drop-off
     is not counted several times, relative to the largest such loss; without a step, the NPS
-    gap's magnitude / 100). Missing parts count 0. The weights are a judgement:
+    gap's magnitude / 100, else — in a usability study — the share of participants who did not
+    complete the linked task unaided). Missing parts count 0. The weights are a judgement:
     show them with the ranking.
 
     Upside: recovered completions a week = ``recovery`` × users lost a week at the step × the
     share of the step's users who go on to complete the funnel. Its interval is simulated:
     the weekly loss as a Poisson count (its Gamma posterior under a Jeffreys prior) and the
     onward conversion as Beta(x + ½, n − x + ½) (Jeffreys); the 2.5th and 97.5th percentiles of
-    the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated).
+    the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated). A pain
+    point linked to a usability task and no funnel step gets an ``upside`` in participants
+    instead: how many did not complete the task unaided, and so how many fixing it could help.
 
     Examples
     --------

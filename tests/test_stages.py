@@ -253,3 +253,11 @@ def test_usability_study_code_at_four_stages():
         study.segments[["segment_id", "participant_id"]], on="segment_id").groupby("stage")["participant_id"].nunique()
     assert menu.set_index("stage")["n_participants"].to_dict() == per_stage.to_dict()
     assert (menu["n_participants_total"] == 8).all()
+
+
+def test_heading_in_a_transcript_without_speaker_labels():
+    doc = parse_transcript("## T1\nWhere do I start?\nI found it.\n## T2\nPaying now.\n", format="txt", doc_id="P2",
+                           speaker_labels=False, stage_marker=r"^## (?P<task>T\d)")
+    assert doc.segments["text"].tolist() == ["Where do I start?", "I found it.", "Paying now."]
+    text = doc.text
+    assert all(text[r.start:r.end] == r.text for r in doc.segments.itertuples())

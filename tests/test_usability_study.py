@@ -191,7 +191,9 @@ def test_journeylab_run(tmp_path):
     for product in ("journey_map.png", "journey_map.json", "report.html", "evidence_table.csv", "manifest.json"):
         assert (out / product).is_file(), product
     ev = pd.read_csv(out / "evidence_table.csv")
-    assert ev["metric"].astype(str).str.startswith("task:").sum() == 5
+    tasks_all = ev[(ev["persona"] == "all") & ev["metric"].astype(str).str.startswith("task:")]
+    assert sorted(tasks_all["task"]) == ["T1", "T2", "T3", "T4", "T5"]
+    assert ev.loc[ev["claim_id"] == "pay/fee_payment/fee_payment_error", "grade"].tolist() == ["strong"]
     tasks = pd.read_csv(out / "tasks.csv")   # notebook 05's usability section ran
     assert tasks["task"].tolist() == ["T1", "T2", "T3", "T4", "T5"] and "stage" in tasks.columns
     assert (out / "questionnaire_summary.csv").is_file()

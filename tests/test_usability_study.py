@@ -110,6 +110,12 @@ def test_map_metrics_lane_and_priorities_speak_of_tasks(study, evidence, tmp_pat
     assert not pr["upside"].str.contains("conversions|a week").any()
     html = jmap.to_html(tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Usability task" in html and "succeeded unaided" in html
+    # the methods record the tasks, the session stages and the questionnaire's score
+    us = jmap.methods["usability"]
+    assert us["tasks"]["n_attempts"] == len(study.tasks) and us["session_stages"]["sources"] == ["marker"]
+    sus = jl.study_questionnaire(study)["sus"].mean()
+    assert us["questionnaire"]["scales"][0]["mean"] == pytest.approx(sus)
+    assert f"SUS {sus:.1f}" in html
     assert jl.JourneyMap.load(jmap.save(tmp_path / "map.json")) == jmap
 
 

@@ -16,6 +16,7 @@ __all__ = ["JourneyMap", "compare_maps", "compare_personas", "prioritise", "load
 import html
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ..utils.checks import check_frame, check_path, check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+from ..measure.questionnaires import study_questionnaire
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
 SCHEMA = "journeylab.journeymap"
@@ -731,7 +733,32 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
     m["changes"] = [{"date": str(pd.Timestamp(r["date"]).date()), "name": r["name"], "stage": r.get("stage"),
                      "touchpoint": r.get("touchpoint")} for r in ch.to_dict("records")] if len(ch) else []
     m["claims"] = {g: int((ev["grade"] == g).sum()) for g in GRADES}
+    m["usability"] = _usability_methods(study, sv)
     return _jsonable(m)
+
+
+def _usability_methods(study, survey) -> dict | None:
+    """What a usability study adds to the methods: tasks, session stages, the questionnaire's score."""
+    tasks = getattr(study, "tasks", None)
+    ss = getattr(study, "segment_stages", None)
+    q = getattr(study, "questionnaire", None)
+    if (tasks is None or not len(tasks)) and ss is None and q is None:
+        return None
+    out: dict[str, Any] = {}
+    if tasks is not None and len(tasks):
+        out["tasks"] = {"n_tasks": int(tasks["task"].nunique()), "n_attempts": int(len(tasks)),
+                        "method": "success unaided (assisted counts as not), adjusted-Wald 95% CI; time on task of "
+                                  "successful attempts, geometric mean with a t interval on log times"}
+    if ss is not None:
+        out["session_stages"] = {"n_turns": int(len(ss)),
+                                 "sources": sorted(str(x) for x in ss["source"].dropna().unique())}
+    if q is not None and len(survey):
+        summ = study_questionnaire(replace(study, survey=survey), summary=True)
+        out["questionnaire"] = {"instrument": q["instrument"], "stage": q.get("stage"), "scales": [
+            {"scale": r["scale"], "n": int(r["n"]), "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None}
+            for r in summ.to_dict("records")]}
+    return out
 
 
 def _manifest(study, info: dict, persona: str) -> dict:

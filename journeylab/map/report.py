@@ -382,6 +382,23 @@ def _methods_section(jmap) -> str:
     li.append("<li><b>Survey</b>: CSAT per touchpoint as top-2-box share (Wilson CI) and mean (t interval), blanks "
               "excluded; NPS of commenters raising a theme vs the other commenters, gap with a Wald CI from the "
               "trinomial variance.</li>")
+    us = m.get("usability") or {}
+    if us:
+        parts = []
+        if us.get("tasks"):
+            t = us["tasks"]
+            parts.append(f"{_e(t.get('n_tasks'))} tasks, {_e(t.get('n_attempts'))} attempts: {_e(t.get('method'))}; "
+                         f"a task signals a problem when ≥ {_e(_pct(ru.get('task_failure_share', 0.5)))} of its "
+                         "participants did not succeed unaided")
+        if us.get("session_stages"):
+            parts.append(f"codings take the stage of the session they are in ({_e(us['session_stages'].get('n_turns'))} "
+                         f"turns staged from {_e(', '.join(us['session_stages'].get('sources', [])))}), shares among "
+                         "the participants who reached each stage")
+        for sc in (us.get("questionnaire") or {}).get("scales", []):
+            parts.append(f"{_e(str(sc.get('scale')).upper())} {_e(format(sc.get('mean'), '.1f'))}"
+                         f"{_e(_ci_num(sc.get('ci_low'), sc.get('ci_high'), '.1f'))}, n = {_e(sc.get('n'))}"
+                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else ""))
+        li.append("<li><b>Usability test</b>: " + "; ".join(parts) + ".</li>")
     li.append(f"<li><b>Grading rules</b>: qualitative support = at least {_e(ru.get('min_participants'))} "
               f"participants or {_e(_pct(ru.get('min_share')))} of them; a funnel step signals a problem when it is "
               f"among the {_e(ru.get('worst_steps'))} lowest conversions or its CI lies below the median step; CSAT "

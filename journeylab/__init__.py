@@ -19,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from .study.transcripts import read_transcript, read_document
 from .study.redact import redact, redact_text, redaction_review
 from .study.load import Study, StudyPart, load_study, redact_study, study_part, validate_study
+from .study.stages import coding_stages, stage_reach
 from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook
@@ -40,7 +41,8 @@ from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, tim
 from .utils.dask import read_events_parquet  # Dask is imported only when it is called
 from .measure.survey import nps, csat
 from .measure.tasks import task_metrics
-from .measure.questionnaires import score_questionnaire, questionnaire_summary, questionnaire_comments, sus_grade
+from .measure.questionnaires import (score_questionnaire, questionnaire_summary, questionnaire_comments, sus_grade,
+                                     study_questionnaire)
 from .measure.experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
@@ -55,7 +57,7 @@ __all__ = [
     'GradingRules', 'ImportReport', 'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError',
     'KeyDrivers', 'LearnedCoder', 'NotFittedError', 'ParticipantCodings', 'ReconcileSession', 'SectionStatus',
     'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test', 'agreement', 'autocode', 'change_design',
-    'co_occurrence', 'code_frequencies', 'code_sentiment', 'coder_pair', 'compare_coders', 'compare_maps',
+    'co_occurrence', 'code_frequencies', 'coding_stages', 'code_sentiment', 'coder_pair', 'compare_coders', 'compare_maps',
     'compare_periods', 'compare_personas', 'compare_rates', 'csat', 'datasets', 'disagreements',
     'emotion_curve', 'evaluate_codings', 'event_property', 'evidence_table', 'exemplar_quotes', 'exercises',
     'export_qdpx', 'file_name', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
@@ -65,7 +67,7 @@ __all__ = [
     'plot_saturation', 'prioritise', 'questionnaire_comments', 'questionnaire_summary', 'read_codings',
     'read_document', 'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text',
     'redaction_review', 'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'section',
-    'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'study_between',
-    'study_part', 'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps',
+    'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between',
+    'study_part', 'study_questionnaire', 'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps',
     'time_to_convert', 'touchpoint_metrics', 'validate_study', 'write_csv',
 ]

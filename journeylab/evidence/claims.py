@@ -25,6 +25,7 @@ from ..study.codebook import Codebook
 from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
 from ..study.units import participant_codings
+from ..study.stages import _code_stage_map, stage_reach
 
 GRADES = ["strong", "quantitative_only", "qualitative_only", "weak", "contradicted"]
 CLAIM_KINDS = ["pain_point", "delight", "need", "behaviour"]
@@ -41,6 +42,8 @@ EVIDENCE_COLUMNS = [
     "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_signal", "csat_source",
     "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
     "nps_signal", "nps_source",
+    "task", "task_n", "task_successes", "task_success_rate", "task_ci_low", "task_ci_high",
+    "task_time_geomean_s", "task_time_ci_low_s", "task_time_ci_high_s", "task_signal", "task_source",
     "qual_support", "quant_support", "grade", "grade_reason",
 ]
 
@@ -49,6 +52,10 @@ _STEP_COLS = ["step", "step_from", "step_users_from", "step_users", "step_conver
               "step_to_end", "step_to_end_n", "step_source"]
 _CSAT_COLS = ["csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high", "csat_top2",
               "csat_top2_ci_low", "csat_top2_ci_high", "csat_source"]
+_TASK_COLS = ["task", "task_n", "task_successes", "task_success_rate", "task_ci_low", "task_ci_high",
+              "task_time_geomean_s", "task_time_ci_low_s", "task_time_ci_high_s", "task_source"]
+#: Joins a code and a stage into one key while counting a code at several stages (session stages).
+_STAGE_KEY = "\x1f"
 _NPS_COLS = ["nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low",
              "nps_gap_ci_high", "nps_source"]
 
@@ -88,6 +95,13 @@ class GradingRules:
         Fewest CSAT answers (or funnel entrants) for a metric to signal anything.
     min_nps_n : int, default 10
         Fewest respondents raising the theme for the NPS gap to signal anything.
+    task_failure_share : float, default 0.5
+        A usability task signals a problem at its stage when at least this share of the
+        participants who attempted it did not succeed unaided (``failed``, ``abandoned`` or
+        ``assisted``): a pain point coded at a task half the participants failed is corroborated.
+        Task success never rules a pain point out (people struggle and still succeed).
+    min_task_n : int, default 5
+        Fewest attempts at a task for it to signal anything.
     contradiction : {"any", "all"}, default "any"
         ``"any"``: a qualitatively supported claim is *contradicted* when no linked metric backs it
         and at least one linked metric, with its CI, rules the problem (or the strength) out.
@@ -105,6 +119,8 @@ class GradingRules:
     nps_gap_margin: float = 10.0
     min_metric_n: int = 30
     min_nps_n: int = 10
+    task_failure_share: float = 0.5
+    min_task_n: int = 5
     contradiction: str = "any"
     level: float = 0.95
 
@@ -112,11 +128,12 @@ class GradingRules:
         def bad(name, expected):
             raise JourneylabError(f"GradingRules: `{name}` must be {expected}; got {getattr(self, name)!r}.")
 
-        for name in ("min_participants", "min_share_participants", "worst_steps", "min_metric_n", "min_nps_n"):
+        for name in ("min_participants", "min_share_participants", "worst_steps", "min_metric_n", "min_nps_n",
+                     "min_task_n"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 bad(name, "a non-negative integer")
-        for name in ("min_share", "csat_top2_min"):
+        for name in ("min_share", "csat_top2_min", "task_failure_share"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 bad(name, "a share between 0 and 1")
@@ -360,6 +377,34 @@ def _nps_signal(gap, lo, hi, n_theme, rules: GradingRules) -> str:
     return "inconclusive"
 
 
+def _task_signal(rate, n, rules: GradingRules) -> str:
+    if rate is None or pd.isna(rate):
+        return pd.NA
+    if n < rules.min_task_n:
+        return "inconclusive"
+    if 1 - rate >= rules.task_failure_share:
+        return "problem"
+    return "inconclusive"
+
+
+def _stage_tasks(study, participants=None, level: float = 0.95) -> pd.DataFrame:
+    """jl.task_metrics per task of ``study.tasks`` that is mapped to a stage, with its stage and touchpoint."""
+    tasks = study.tasks
+    cols = ["stage", "touchpoint"]
+    if tasks is None or len(tasks) == 0 or "stage" not in tasks.columns or tasks["stage"].isna().all():
+        return pd.DataFrame(columns=cols + ["task"])
+    from ..measure.tasks import task_metrics
+
+    t = tasks[tasks["stage"].notna()]
+    if participants is not None:
+        t = t[t["participant_id"].isin(set(participants))]
+    if len(t) == 0:
+        return pd.DataFrame(columns=cols + ["task"])
+    m = task_metrics(t, confidence=level)
+    where = t.drop_duplicates("task").set_index("task")
+    return m.assign(stage=m["task"].map(where["stage"]), touchpoint=m["task"].map(where["touchpoint"]))
+
+
 def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules | None = None,
                        persona_column: str = "persona") -> pd.DataFrame:
     """The quantitative evidence at each touchpoint: funnel steps and CSAT, with intervals.
@@ -570,6 +615,12 @@ def _fmt_ci(lo, hi, pct=True) -> str:
     return f" (CI {lo:+.0f} to {hi:+.0f})"
 
 
+def _fmt_rate(x, lo, hi) -> str:
+    """'38%, CI 13–70%'."""
+    ci = "" if lo is None or hi is None or pd.isna(lo) or pd.isna(hi) else f", CI {100 * lo:.0f}–{100 * hi:.0f}%"
+    return _fmt_pct(x) + ci
+
+
 def _metric_phrases(row) -> list[tuple[str, str]]:
     """(signal, phrase) of each linked metric of an evidence row."""
     out = []
@@ -582,6 +633,11 @@ def _metric_phrases(row) -> list[tuple[str, str]]:
         out.append((row["csat_signal"], f"CSAT {row['touchpoint']} top-2 box {_fmt_pct(row['csat_top2'])}"
                     f"{_fmt_ci(row['csat_top2_ci_low'], row['csat_top2_ci_high'])}, n={int(row['csat_n'])}: "
                     f"{row['csat_signal']}"))
+    if not pd.isna(row.get("task_signal", pd.NA)):
+        n, x = int(row["task_n"]), int(row["task_successes"])
+        out.append((row["task_signal"], f"task {row['task']}: {x} of {n} participants succeeded unaided "
+                    f"({_fmt_rate(row['task_success_rate'], row['task_ci_low'], row['task_ci_high'])}, adjusted "
+                    f"Wald), {n - x} did not: {row['task_signal']}"))
     if not pd.isna(row.get("nps_signal", pd.NA)):
         out.append((row["nps_signal"], f"NPS of commenters raising it {row['nps_theme']:+.0f} vs "
                     f"{row['nps_others']:+.0f} (gap {row['nps_gap']:+.0f}"
@@ -673,7 +729,10 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     - the touchpoint's CSAT — *problem* when the top-2-box share's CI lies below
       ``csat_top2_min``, *healthy* when it lies at or above it;
     - the NPS gap of commenters raising the theme — *problem* when its CI lies below 0,
-      *strength* when above 0, *healthy* when it lies above ``-nps_gap_margin``.
+      *strength* when above 0, *healthy* when it lies above ``-nps_gap_margin``;
+    - the usability task at the claim's stage (``study.tasks`` mapped to stages; the stage's
+      least successful task) — *problem* when at least ``task_failure_share`` of the participants
+      who attempted it did not succeed unaided (never *healthy*: people struggle and still succeed).
 
     Metrics with too few observations (``min_metric_n``, ``min_nps_n``) are inconclusive.
 
@@ -719,6 +778,8 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     ev["nps_signal"] = [_nps_signal(g, lo, hi, (0 if pd.isna(n) else n), rules) if not pd.isna(g) else pd.NA
                         for g, lo, hi, n in zip(ev["nps_gap"], ev["nps_gap_ci_low"], ev["nps_gap_ci_high"],
                                                 ev["nps_n_theme"])]
+    ev["task_signal"] = [_task_signal(r, (0 if pd.isna(n) else n), rules) if not pd.isna(r) else pd.NA
+                         for r, n in zip(ev["task_success_rate"], ev["task_n"])]
     graded = [_grade_row(r, rules) for r in ev.to_dict("records")]
     ev["qual_support"] = pd.array([g[0] for g in graded], dtype="boolean")
     ev["quant_support"] = pd.array([g[1] for g in graded], dtype="boolean")
@@ -832,7 +893,11 @@ def evidence_table(
         CSAT — ``csat_column``, ``csat_n``, ``csat_mean`` (+ ``_ci_low``/``_ci_high``),
         ``csat_top2`` (+ CI), ``csat_signal``, ``csat_source``; NPS of commenters raising the theme
         — ``nps_theme``, ``nps_others``, ``nps_n_theme``, ``nps_n_others``, ``nps_gap`` (+ CI),
-        ``nps_signal``, ``nps_source``.
+        ``nps_signal``, ``nps_source``; the usability task at the stage (``study.tasks`` mapped to
+        stages; the stage's least successful task, or its touchpoint's) — ``task``, ``task_n``,
+        ``task_successes``, ``task_success_rate`` with ``task_ci_low``/``task_ci_high``
+        (adjusted Wald, success unaided), ``task_time_geomean_s`` with
+        ``task_time_ci_low_s``/``task_time_ci_high_s``, ``task_signal``, ``task_source``.
 
         Grade: ``qual_support``, ``quant_support``, ``grade`` (one of ``strong``,
         ``qualitative_only``, ``quantitative_only``, ``contradicted``, ``weak``; NA for context
@@ -859,6 +924,16 @@ def evidence_table(
     support becomes a *metric-only* pain point (``code`` NA, ``metric`` set), graded
     ``quantitative_only``: the numbers show a problem the interviews did not explain.
     The grading rules are those of :func:`grade_claims`.
+
+    **Stages that follow the session.** When ``study.segment_stages`` is set (study.yml
+    ``transcripts: stage_marker:`` or ``segment_stages.csv``), a coding takes the stage of the turn
+    it is on (:func:`journeylab.coding_stages`): a code spoken at several stages is one claim per
+    stage, each share counted among the participants who reached that stage
+    (:func:`journeylab.stage_reach`); codings on turns without a session stage keep their code's.
+    Each usability task is a context row (``metric`` ``task:<task>``), and a task failed by at
+    least ``task_failure_share`` of its participants at a stage where no pain point has
+    qualitative support is a metric-only pain point. A questionnaire linked to a stage (study.yml
+    ``questionnaire: stage:``) is a context row there (``metric`` ``questionnaire:<scale>``).
 
     Examples
     --------
@@ -997,6 +1072,28 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     cod = pairs[pairs["segment_id"].isin(seg_ids)]
     cod = cod.assign(participant_id=cod["segment_id"].map(pid_of))
     n_total = len(pids)
+    # stages that follow the session: a coding takes the stage of the turn it is on, so a code is
+    # counted per stage (its key joins code and stage) among the participants who reached the stage
+    ss = getattr(study, "segment_stages", None)
+    staged = ss is not None and len(ss) > 0
+    key_stage: dict = {}
+    reached: dict = {}
+    if staged:
+        code_stage = _code_stage_map(cb)
+        stage = cod["segment_id"].map(dict(zip(ss["segment_id"].astype(str), ss["stage"])))
+        stage = stage.where(stage.notna(), cod["code"].map(code_stage))
+        cod = cod[stage.notna().to_numpy()].assign(code=(cod["code"] + _STAGE_KEY + stage.astype(str))
+                                                   [stage.notna().to_numpy()])
+        key_stage = {k: k.split(_STAGE_KEY, 1)[1] for k in cod["code"].unique()}
+        reach = stage_reach(study, participants=pids)
+        reached = {s: set(filter(None, p.split(";"))) for s, p in zip(reach["stage"], reach["participants"])}
+        for k, g in cod.groupby("code")["participant_id"]:  # who spoke at a stage reached it
+            reached[key_stage[k]] = reached.get(key_stage[k], set()) | set(g.dropna())
+    task_stage_tp: dict = {}
+    if study.tasks is not None and "stage" in study.tasks.columns:
+        for st_, tp_ in study.tasks[["stage", "touchpoint"]].dropna(subset=["stage"]).drop_duplicates()\
+                .itertuples(index=False):
+            task_stage_tp.setdefault(st_, set()).add(tp_)
     stage_order = {s: i for i, s in enumerate(study.stages)}
     tp_order = {(s, t): i for s, t, i in study.touchpoints[["stage", "touchpoint", "touchpoint_order"]]
                 .itertuples(index=False)}
@@ -1041,6 +1138,30 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         tn = theme_nps(survey, survey_codings, nps=nps_col, level=rules.level, rules=rules).set_index("code")
     else:
         tn = pd.DataFrame(columns=["nps_theme"])
+    persona_pids = None
+    if persona is not None:
+        parts = study.participants
+        persona_pids = set(parts.loc[parts[persona_column] == persona, "participant_id"]) \
+            if persona_column in parts.columns else set()
+    tasks_m = _stage_tasks(study, persona_pids, rules.level)
+    task_source = (f"tasks.csv: journeylab.task_metrics, success unaided (assisted counts as not), adjusted-Wald "
+                   f"{rules.level:.0%} CI; time of successful attempts, geometric mean with t interval on log times"
+                   f"{'' if persona is None else f'; persona {persona}'}")
+
+    def task_vals(r) -> dict:
+        return {"task": r["task"], "task_n": r["n"], "task_successes": r["successes"],
+                "task_success_rate": r["success_rate"], "task_ci_low": r["ci_low"], "task_ci_high": r["ci_high"],
+                "task_time_geomean_s": r["time_geomean_s"], "task_time_ci_low_s": r["time_ci_low_s"],
+                "task_time_ci_high_s": r["time_ci_high_s"], "task_source": task_source}
+
+    def task_for(stage, tp):
+        m = tasks_m[tasks_m["stage"] == stage]
+        if tp is not None and not pd.isna(tp) and (m["touchpoint"] == tp).any():
+            m = m[m["touchpoint"] == tp]
+        if len(m) == 0:
+            return {}
+        return task_vals(m.sort_values("success_rate", kind="stable").iloc[0])  # the stage's hardest task
+
     nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
                   f"{'' if persona is None else f', persona {persona}'}; comments coded with the codebook's rules; "
                   f"gap CI from the trinomial variance (Wald, {rules.level:.0%})")
@@ -1069,43 +1190,54 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
 
     rows = []
     for code in cb:
-        if code.kind not in CLAIM_KINDS or not code.codable or code.stage is None:
+        if code.kind not in CLAIM_KINDS or not code.codable or (code.stage is None and not staged):
             continue
-        if code.name not in counts.index:
-            continue
-        if cb.children(code.name) and code.name not in counts.index:
-            continue
-        n_part = int(counts.loc[code.name, "n_participants"])
-        if n_part == 0:
-            continue
-        lo, hi = wilson(n_part, n_total, rules.level)
-        row = {"claim_id": _claim_id(code.stage, code.touchpoint, code.name, persona), "stage": code.stage,
-               "stage_order": stage_order.get(code.stage), "touchpoint": code.touchpoint, "persona": label,
-               "kind": code.kind, "code": code.name, "metric": pd.NA,
-               "claim": code.definition or code.name.replace("_", " "),
-               "n_participants": n_part, "n_participants_total": n_total,
-               "share_participants": n_part / n_total if n_total else math.nan,
-               "share_ci_low": lo, "share_ci_high": hi, "n_segments": int(counts.loc[code.name, "n_segments"]),
-               "quote_ids": quotes.get(code.name, ""),
-               "sentiment_mean": cs["mean"].get(code.name, math.nan) if len(cs) else math.nan,
-               "sentiment_ci_low": cs["ci_low"].get(code.name, math.nan) if len(cs) else math.nan,
-               "sentiment_ci_high": cs["ci_high"].get(code.name, math.nan) if len(cs) else math.nan}
-        if code.touchpoint:
-            row.update(step_for(code.stage, code.touchpoint))
-            row.update(csat_for(code.touchpoint))
-        if code.name in tn.index:
-            r = tn.loc[code.name]
-            row.update({c: r[c] for c in _NPS_COLS if c != "nps_source"})
-            row["nps_source"] = nps_source
-        rows.append(row)
+        if staged:  # one claim per stage the code was spoken at, in journey order
+            places = [(f"{code.name}{_STAGE_KEY}{s}", s) for s in study.stages
+                      if f"{code.name}{_STAGE_KEY}{s}" in counts.index]
+        else:
+            places = [(code.name, code.stage)] if code.name in counts.index else []
+        for key, stage in places:
+            n_part = int(counts.loc[key, "n_participants"])
+            if n_part == 0:
+                continue
+            n_stage = len(reached.get(stage, ())) if staged else n_total
+            if stage == code.stage:
+                tp = code.touchpoint
+            else:  # the code's touchpoint belongs to another stage: the stage's own, when it has one
+                tps = task_stage_tp.get(stage) or set(study.stage_touchpoints.get(stage, []))
+                tps = {t for t in tps if isinstance(t, str)}
+                tp = next(iter(tps)) if len(tps) == 1 else None
+            lo, hi = wilson(n_part, n_stage, rules.level)
+            row = {"claim_id": _claim_id(stage, tp, code.name, persona), "stage": stage,
+                   "stage_order": stage_order.get(stage), "touchpoint": tp, "persona": label,
+                   "kind": code.kind, "code": code.name, "metric": pd.NA,
+                   "claim": code.definition or code.name.replace("_", " "),
+                   "n_participants": n_part, "n_participants_total": n_stage,
+                   "share_participants": n_part / n_stage if n_stage else math.nan,
+                   "share_ci_low": lo, "share_ci_high": hi, "n_segments": int(counts.loc[key, "n_segments"]),
+                   "quote_ids": quotes.get(key, ""),
+                   "sentiment_mean": cs["mean"].get(key, math.nan) if len(cs) else math.nan,
+                   "sentiment_ci_low": cs["ci_low"].get(key, math.nan) if len(cs) else math.nan,
+                   "sentiment_ci_high": cs["ci_high"].get(key, math.nan) if len(cs) else math.nan}
+            if tp:
+                row.update(step_for(stage, tp))
+                row.update(csat_for(tp))
+            row.update(task_for(stage, tp))
+            if code.name in tn.index:
+                r = tn.loc[code.name]
+                row.update({c: r[c] for c in _NPS_COLS if c != "nps_source"})
+                row["nps_source"] = nps_source
+            rows.append(row)
     claims = pd.DataFrame(rows)
     # metric-only pain points: a metric signals a problem where no pain point has qualitative support
-    supported = set()
+    supported, supported_stages = set(), set()
     for r in rows:
         if r["kind"] == "pain_point" and (r["n_participants"] >= rules.min_participants
                                           or (r["share_participants"] >= rules.min_share
                                               and r["n_participants"] >= rules.min_share_participants)):
             supported.add(r["touchpoint"])
+            supported_stages.add(r["stage"])
     extra, context = [], []
     for m in tm.to_dict("records"):
         if m["stage"] is None or pd.isna(m["stage"]):
@@ -1134,10 +1266,52 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                           "kind": "pain_point", "metric": f"{m['metric']}:{m['name']}",
                           "claim": f"{low} at {m['touchpoint'].replace('_', ' ')} ({text}); no interview theme "
                                    "explains it"})
+    # usability tasks: a context row per task, and a pain point where many failed and no theme explains it
+    for r in tasks_m.to_dict("records"):
+        vals = task_vals(r)
+        base = {"stage": r["stage"], "stage_order": stage_order.get(r["stage"]),
+                "touchpoint": r["touchpoint"] if isinstance(r["touchpoint"], str) else pd.NA, "persona": label,
+                "code": pd.NA, "n_participants": 0, "n_participants_total": n_total, "share_participants": 0.0,
+                "n_segments": 0, "quote_ids": ""}
+        time = (f"; time on task {r['time_geomean_s']:.0f} s (geometric mean of {r['n_timed']} successful attempts"
+                + (f", CI {r['time_ci_low_s']:.0f}–{r['time_ci_high_s']:.0f} s)" if not pd.isna(r["time_ci_low_s"])
+                   else ")") if not pd.isna(r["time_geomean_s"]) else "")
+        text = (f"Task {r['task']}: {r['successes']} of {r['n']} participants succeeded unaided "
+                f"({_fmt_rate(r['success_rate'], r['ci_low'], r['ci_high'])}){time}")
+        context.append({**base, **vals, "claim_id": _claim_id(r["stage"], base["touchpoint"] if isinstance(
+            base["touchpoint"], str) else None, f"metric:task:{_slug(r['task'])}", persona),
+            "kind": "metric", "metric": f"task:{r['task']}", "claim": text})
+        if (_task_signal(r["success_rate"], r["n"], rules) == "problem" and r["stage"] not in supported_stages):
+            extra.append({**base, **vals, "claim_id": _claim_id(r["stage"], base["touchpoint"] if isinstance(
+                base["touchpoint"], str) else None, f"low:task:{_slug(r['task'])}", persona),
+                "kind": "pain_point", "metric": f"task:{r['task']}",
+                "claim": f"Task {r['task']} failed by {r['n'] - r['successes']} of {r['n']} participants ({text}); "
+                         "no interview theme explains it"})
+    # a questionnaire linked to a stage (study.yml questionnaire: stage:)
+    q = getattr(study, "questionnaire", None)
+    if q is not None and q.get("stage") in stage_order and len(study.survey):
+        from ..measure.questionnaires import study_questionnaire
+
+        qs = study_questionnaire(study, summary=True, confidence=rules.level)
+        if persona is not None and persona_column in study.survey.columns:
+            sv = study.survey[study.survey[persona_column] == persona]
+            qs = study_questionnaire(dataclasses.replace(study, survey=sv), summary=True, confidence=rules.level) \
+                if len(sv) else qs.iloc[0:0]
+        for r in qs.to_dict("records"):
+            grade = f", grade {r['grade']}" if isinstance(r.get("grade"), str) else ""
+            context.append({"stage": q["stage"], "stage_order": stage_order.get(q["stage"]), "touchpoint": pd.NA,
+                            "persona": label, "code": pd.NA, "n_participants": 0, "n_participants_total": n_total,
+                            "share_participants": 0.0, "n_segments": 0, "quote_ids": "",
+                            "claim_id": _claim_id(q["stage"], None, f"metric:questionnaire:{_slug(r['scale'])}",
+                                                  persona),
+                            "kind": "metric", "metric": f"questionnaire:{r['scale']}",
+                            "claim": f"{r['scale'].upper().replace('_', '-')} {r['mean']:.1f} (CI {r['ci_low']:.1f}–"
+                                     f"{r['ci_high']:.1f}, n = {r['n']}){grade}"})
     # emotion per stage
     emo = []
     if len(cod):
-        curve = jl.emotion_curve(sentiment, seg, cod[["segment_id", "code"]], stages=study.stages, code_stages=cb,
+        curve = jl.emotion_curve(sentiment, seg, cod[["segment_id", "code"]], stages=study.stages,
+                                 code_stages=key_stage if staged else cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)
         for r in curve.to_dict("records"):

@@ -16,6 +16,7 @@ __all__ = ["JourneyMap", "compare_maps", "compare_personas", "prioritise", "load
 import html
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from ..utils.checks import check_frame, check_path, check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+from ..measure.questionnaires import study_questionnaire
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
 SCHEMA = "journeylab.journeymap"
@@ -36,8 +38,8 @@ ALL_PERSONAS_WARNING = ("This map pools every persona. One map for all segments 
 
 _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metric", "claim", "quote_ids", "step",
              "step_from", "step_source", "csat_column", "csat_source", "nps_source", "step_signal", "csat_signal",
-             "nps_signal", "grade", "grade_reason"]
-_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments"]
+             "nps_signal", "grade", "grade_reason", "task", "task_signal", "task_source"]
+_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes"]
 _BOOL_COLS = ["qual_support", "quant_support"]
 GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
 
@@ -731,7 +733,32 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
     m["changes"] = [{"date": str(pd.Timestamp(r["date"]).date()), "name": r["name"], "stage": r.get("stage"),
                      "touchpoint": r.get("touchpoint")} for r in ch.to_dict("records")] if len(ch) else []
     m["claims"] = {g: int((ev["grade"] == g).sum()) for g in GRADES}
+    m["usability"] = _usability_methods(study, sv)
     return _jsonable(m)
+
+
+def _usability_methods(study, survey) -> dict | None:
+    """What a usability study adds to the methods: tasks, session stages, the questionnaire's score."""
+    tasks = getattr(study, "tasks", None)
+    ss = getattr(study, "segment_stages", None)
+    q = getattr(study, "questionnaire", None)
+    if (tasks is None or not len(tasks)) and ss is None and q is None:
+        return None
+    out: dict[str, Any] = {}
+    if tasks is not None and len(tasks):
+        out["tasks"] = {"n_tasks": int(tasks["task"].nunique()), "n_attempts": int(len(tasks)),
+                        "method": "success unaided (assisted counts as not), adjusted-Wald 95% CI; time on task of "
+                                  "successful attempts, geometric mean with a t interval on log times"}
+    if ss is not None:
+        out["session_stages"] = {"n_turns": int(len(ss)),
+                                 "sources": sorted(str(x) for x in ss["source"].dropna().unique())}
+    if q is not None and len(survey):
+        summ = study_questionnaire(replace(study, survey=survey), summary=True)
+        out["questionnaire"] = {"instrument": q["instrument"], "stage": q.get("stage"), "scales": [
+            {"scale": r["scale"], "n": int(r["n"]), "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None}
+            for r in summ.to_dict("records")]}
+    return out
 
 
 def _manifest(study, info: dict, persona: str) -> dict:
@@ -828,14 +855,17 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     ``sentiment`` (negativity: −mean compound, clipped to [0, 1]), ``size`` (users lost a week at
     the linked step, divided equally among the pain points linked to that step so one drop-off
     is not counted several times, relative to the largest such loss; without a step, the NPS
-    gap's magnitude / 100). Missing parts count 0. The weights are a judgement:
+    gap's magnitude / 100, else — in a usability study — the share of participants who did not
+    complete the linked task unaided). Missing parts count 0. The weights are a judgement:
     show them with the ranking.
 
     Upside: recovered completions a week = ``recovery`` × users lost a week at the step × the
     share of the step's users who go on to complete the funnel. Its interval is simulated:
     the weekly loss as a Poisson count (its Gamma posterior under a Jeffreys prior) and the
     onward conversion as Beta(x + ½, n − x + ½) (Jeffreys); the 2.5th and 97.5th percentiles of
-    the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated).
+    the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated). A pain
+    point linked to a usability task and no funnel step gets an ``upside`` in participants
+    instead: how many did not complete the task unaided, and so how many fixing it could help.
 
     Examples
     --------
@@ -876,6 +906,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     sharing = pp.groupby(pp["step"].fillna("\0"))["claim_id"].transform("count")
     pp["_sharing"] = np.where(pp["step"].notna(), sharing, 1)
     pp["_lost"] = pp["step_lost_per_week"] / pp["_sharing"]
+    pp["_task_sharing"] = pp.groupby(pp["task"].fillna("\0"))["claim_id"].transform("count").where(
+        pp["task"].notna(), 1)
     lost_max = pp["_lost"].max(skipna=True)
     size = []
     for r in pp.to_dict("records"):
@@ -883,6 +915,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             size.append(r["_lost"] / lost_max)
         elif not _missing(r["nps_gap"]):
             size.append(min(1.0, max(0.0, -r["nps_gap"] / 100)))
+        elif not _missing(r.get("task_success_rate")):  # a usability study: the share who failed the task
+            size.append(min(1.0, max(0.0, 1 - r["task_success_rate"])))
         else:
             size.append(0.0)
     pp["_size"] = size
@@ -894,7 +928,11 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     for r in pp.to_dict("records"):
         lost, to_end, n = r["step_lost_per_week"], r["step_to_end"], r["step_to_end_n"]
         if _missing(lost) or _missing(to_end) or _missing(n) or _missing(r["step_lost"]):
-            ups.append((math.nan, math.nan, math.nan, ""))
+            text = _task_upside(r)
+            if text and r["_task_sharing"] > 1:
+                text += (f"; {int(r['_task_sharing'])} pain points are linked to task {r['task']}: they may be the "
+                         "same participants, do not add them up")
+            ups.append((math.nan, math.nan, math.nan, text))
             continue
         weeks = r["step_lost"] / lost if lost else math.nan
         est = recovery * lost * to_end
@@ -928,6 +966,19 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
     pp["rank"] = np.arange(1, len(pp) + 1)
     return pp[cols]
+
+
+def _task_upside(r: dict) -> str:
+    """A usability study's upside: the participants who failed the task at the pain point's stage."""
+    if _missing(r.get("task_success_rate")) or _missing(r.get("task_n")):
+        return ""
+    n, x = int(r["task_n"]), int(r["task_successes"])
+    if n == x:
+        return f"every participant ({n} of {n}) completed task {r['task']} unaided; fixing it would smooth a task they pass"
+    ci = ("" if _missing(r.get("task_ci_low")) else
+          f"; success rate {x / n:.0%}, 95% CI {r['task_ci_low']:.0%}–{r['task_ci_high']:.0%}")
+    return (f"{n - x} of {n} participants did not complete task {r['task']} unaided{ci}: fixing it could help up "
+            f"to {n - x} of {n} participants")
 
 
 def _frac(x: float) -> str:

@@ -331,6 +331,8 @@ def _metric_items(jmap, stage: str) -> list[dict]:
     m = jmap.metrics
     m = m[m["stage"] == stage]
     sig = m["step_signal"].where(m["step_signal"].notna(), m["csat_signal"])
+    if "task_signal" in m.columns:  # usability tasks (an evidence table of an older journeylab has none)
+        sig = sig.where(sig.notna(), m["task_signal"])
     rank = sig.map({"problem": 0, "inconclusive": 1, "healthy": 2}).fillna(3)
     m = m.assign(_r=rank).sort_values("_r", kind="stable")
     items = []
@@ -339,6 +341,16 @@ def _metric_items(jmap, stage: str) -> list[dict]:
             sig = r["step_signal"]
             text = (f"{_label(r['step_from'])} → {_label(r['step']).lower()}: {_pct(r['step_conversion'])} "
                     f"({_pct(r['step_ci_low'])}–{_pct(r['step_ci_high'])})")
+        elif str(r["metric"]).startswith("task:"):
+            sig = r.get("task_signal")
+            text = (f"Task {r['task']}: {int(r['task_successes'])}/{int(r['task_n'])} succeeded, "
+                    f"{_pct(r['task_success_rate'])} ({_pct(r['task_ci_low'])}–{_pct(r['task_ci_high'])})")
+            if not pd.isna(r.get("task_time_geomean_s")):
+                text += f"; time {r['task_time_geomean_s']:.0f} s"
+                if not pd.isna(r.get("task_time_ci_low_s")):
+                    text += f" ({r['task_time_ci_low_s']:.0f}–{r['task_time_ci_high_s']:.0f} s)"
+        elif not str(r["metric"]).startswith("csat:"):  # a questionnaire score: its own sentence
+            sig, text = None, str(r["claim"])
         else:
             sig = r["csat_signal"]
             text = (f"CSAT {_label(r['touchpoint']).lower()}: {_pct(r['csat_top2'])} top-2 "
@@ -535,10 +547,19 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
             f"responses, {_num(smp.get('events'))} events. Emotion: mean sentiment of coded turns per stage "
             f"(VADER compound, −1 to +1) with 95% CI (bootstrap over participants). Grades: interviews "
             f"(≥ {meth.get('rules', {}).get('min_participants', 3)} people) vs funnel, CSAT and NPS of "
-            f"commenters. Every claim's quotes and numbers are in the HTML report. Made with journeylab.")
+            f"commenters{_task_rule(jmap, meth)}. Every claim's quotes and numbers are in the HTML report. "
+            "Made with journeylab.")
     _fit_items(F, (left, 0.006 * H, right, 0.006 * H + footer_h), [{"text": foot, "colour": "#555555"}],
                size=bs - 0.5, min_size=min_size)
     return fig
+
+
+def _task_rule(jmap, meth) -> str:
+    """The footer's words on usability tasks, when the map has any."""
+    if not jmap.metrics["metric"].astype(str).str.startswith("task:").any():
+        return ""
+    share = meth.get("rules", {}).get("task_failure_share", 0.5)
+    return f", and usability tasks (a problem when ≥ {share:.0%} did not succeed unaided)"
 
 
 def _legend(F: _Fitter, box, bs, min_size):

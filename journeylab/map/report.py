@@ -209,6 +209,10 @@ def _claim_block(jmap, r: dict) -> str:
                       f"{_ci_pct(r['csat_top2_ci_low'], r['csat_top2_ci_high'])}, mean {r['csat_mean']:.2f}"
                       f"{_ci_num(r['csat_mean_ci_low'], r['csat_mean_ci_high'])}, n = {int(r['csat_n']):,}",
                       r["csat_signal"], r["csat_source"]))
+    if not pd.isna(r.get("task_success_rate", float("nan"))):
+        mrows.append(("Usability task", f"{r['task']}: {int(r['task_successes'])} of {int(r['task_n'])} "
+                      f"succeeded unaided, {_pct(r['task_success_rate'], 1)}"
+                      f"{_ci_pct(r['task_ci_low'], r['task_ci_high'])}", r["task_signal"], r["task_source"]))
     if not pd.isna(r["nps_gap"]):
         mrows.append(("NPS of commenters", f"{r['nps_theme']:+.0f} (n = {int(r['nps_n_theme'])}) vs other commenters "
                       f"{r['nps_others']:+.0f} (n = {int(r['nps_n_others'])}): gap {r['nps_gap']:+.0f}"
@@ -264,8 +268,10 @@ def _stage_section(jmap, stage: str) -> str:
         out.append("<table class='small'><thead><tr><th>metric at this stage</th><th>signal</th><th>source</th>"
                    "</tr></thead><tbody>")
         for r in m.to_dict("records"):
-            sig = r["step_signal"] if str(r["metric"]).startswith("step:") else r["csat_signal"]
-            src = r["step_source"] if str(r["metric"]).startswith("step:") else r["csat_source"]
+            kind = str(r["metric"]).split(":", 1)[0]
+            sig = {"step": r["step_signal"], "csat": r["csat_signal"], "task": r.get("task_signal")}.get(kind)
+            src = {"step": r["step_source"], "csat": r["csat_source"], "task": r.get("task_source")}.get(
+                kind, "study.yml questionnaire: journeylab.study_questionnaire")
             out.append(f"<tr><td>{_e(r['claim'])}</td><td>{_e(sig)}</td><td class='muted'>{_e(src)}</td></tr>")
         out.append("</tbody></table>")
     out.append("</section>")
@@ -376,6 +382,23 @@ def _methods_section(jmap) -> str:
     li.append("<li><b>Survey</b>: CSAT per touchpoint as top-2-box share (Wilson CI) and mean (t interval), blanks "
               "excluded; NPS of commenters raising a theme vs the other commenters, gap with a Wald CI from the "
               "trinomial variance.</li>")
+    us = m.get("usability") or {}
+    if us:
+        parts = []
+        if us.get("tasks"):
+            t = us["tasks"]
+            parts.append(f"{_e(t.get('n_tasks'))} tasks, {_e(t.get('n_attempts'))} attempts: {_e(t.get('method'))}; "
+                         f"a task signals a problem when ≥ {_e(_pct(ru.get('task_failure_share', 0.5)))} of its "
+                         "participants did not succeed unaided")
+        if us.get("session_stages"):
+            parts.append(f"codings take the stage of the session they are in ({_e(us['session_stages'].get('n_turns'))} "
+                         f"turns staged from {_e(', '.join(us['session_stages'].get('sources', [])))}), shares among "
+                         "the participants who reached each stage")
+        for sc in (us.get("questionnaire") or {}).get("scales", []):
+            parts.append(f"{_e(str(sc.get('scale')).upper())} {_e(format(sc.get('mean'), '.1f'))}"
+                         f"{_e(_ci_num(sc.get('ci_low'), sc.get('ci_high'), '.1f'))}, n = {_e(sc.get('n'))}"
+                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else ""))
+        li.append("<li><b>Usability test</b>: " + "; ".join(parts) + ".</li>")
     li.append(f"<li><b>Grading rules</b>: qualitative support = at least {_e(ru.get('min_participants'))} "
               f"participants or {_e(_pct(ru.get('min_share')))} of them; a funnel step signals a problem when it is "
               f"among the {_e(ru.get('worst_steps'))} lowest conversions or its CI lies below the median step; CSAT "

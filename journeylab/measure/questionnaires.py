@@ -9,7 +9,8 @@ the per-item comment columns into tidy survey comments; :func:`sus_grade` grades
 """
 from __future__ import annotations
 
-__all__ = ["score_questionnaire", "questionnaire_summary", "questionnaire_comments", "sus_grade", "INSTRUMENTS",
+__all__ = ["score_questionnaire", "questionnaire_summary", "questionnaire_comments", "sus_grade", "study_questionnaire",
+           "INSTRUMENTS",
            "SUS_GRADES"]
 
 import warnings
@@ -668,4 +669,54 @@ def questionnaire_summary(
     if out.empty:
         out = pd.DataFrame(columns=by + ["scale", "n", "n_missing", "mean", "sd", "ci_low", "ci_high",
                                          "range_low", "range_high", "method"])
+    return out
+
+
+def study_questionnaire(study, *, summary: bool = False, by: str | Sequence[str] | None = None,
+                        confidence: float = 0.95) -> pd.DataFrame | None:
+    """Score the questionnaire a study declares in study.yml (``questionnaire:``).
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`journeylab.load_study`; ``study.questionnaire`` names the instrument and its
+        item columns in ``study.survey``.
+    summary : bool, default False
+        False: one row per respondent (:func:`score_questionnaire`). True: one row per (group ×)
+        scale with its mean and interval (:func:`questionnaire_summary`).
+    by : str or list of str, optional
+        Survey columns to carry along (and, with ``summary=True``, to group by), e.g. ``"persona"``.
+    confidence : float, default 0.95
+        Confidence level of the summary's intervals.
+
+    Returns
+    -------
+    DataFrame or None
+        As :func:`score_questionnaire` (``respondent_id``, the scale scores, the ``by`` columns)
+        or :func:`questionnaire_summary`; ``.attrs["instrument"]`` and ``.attrs["stage"]`` say which
+        instrument it is and the stage it rates (None: the product as a whole). None when the study
+        declares no questionnaire.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.usability_study_path())
+    >>> s = jl.study_questionnaire(study, summary=True)
+    >>> s["scale"].tolist(), s.attrs["instrument"]
+    (['sus'], 'sus')
+    """
+    from ..utils.checks import check_study
+
+    check_study(study, func="study_questionnaire")
+    q = study.questionnaire
+    if q is None:
+        return None
+    by = [by] if isinstance(by, str) else list(by or [])
+    inst = q["instrument"]
+    scale = tuple(study.csat_scale) if inst == "csat" else None
+    scores = score_questionnaire(study.survey, inst, items=list(q["items"]), respondent="respondent_id",
+                                 scale=scale, keep=by or None)
+    out = questionnaire_summary(scores, inst, by=by or None, confidence=confidence, scale=scale) if summary else scores
+    out.attrs["instrument"] = inst
+    out.attrs["stage"] = q.get("stage")
     return out

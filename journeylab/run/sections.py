@@ -248,6 +248,17 @@ def _need_lexicon(study, params):
     return "" if lexicon_file(study) else "a domain lexicon (lexicon.csv with term,valence in the study folder)"
 
 
+def _need_tasks(study, params):
+    tasks = getattr(study, "tasks", None)
+    return "" if tasks is not None and len(tasks) else "usability-test task outcomes (tasks.csv)"
+
+
+def _need_questionnaire(study, params):
+    if getattr(study, "questionnaire", None) is None:
+        return "a standard questionnaire (study.yml `questionnaire: {instrument: sus, items: [...]}`)"
+    return "" if len(study.survey) else "the questionnaire's answers (survey.csv)"
+
+
 def _need_dask(study, params):
     try:
         import dask.dataframe  # noqa: F401  optional dependency
@@ -281,6 +292,8 @@ NEEDS: dict[str, Callable] = {
     "taguette": _need_taguette,
     "lexicon": _need_lexicon,
     "dask": _need_dask,
+    "tasks": _need_tasks,
+    "questionnaire": _need_questionnaire,
 }
 
 
@@ -349,6 +362,8 @@ SECTIONS: dict[str, list[Section]] = {
         _s("05.drivers", "Key drivers", "survey.nps", "survey.comment", "rules"),
         _s("05.drivers_persona", "Key drivers adjusted for persona", "survey.nps", "survey.comment", "rules",
            "survey.persona"),
+        _s("05.tasks", "Usability tasks: success and time on task", "tasks"),
+        _s("05.questionnaire", "A standard questionnaire", "questionnaire"),
         _s("05.summary", "What this notebook saved"),
     ],
     "06_evidence": [

@@ -10,6 +10,7 @@ A study is a folder::
     codebook.yml         the codebook (optional)
     codings/             one CSV per coder (optional)
     tasks.csv            usability-test task outcomes (optional)
+    segment_stages.csv   the stage (or task) of each turn, when the session follows the stages (optional)
 
 :func:`validate_study` collects *every* problem (file, line, column, what was expected, what was
 found); :func:`load_study` raises :class:`~journeylab.errors.StudyError` listing them all, or
@@ -40,7 +41,9 @@ from ..errors import JourneylabError, Problem, StudyError
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
 TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt", ".docx", ".odt"}
-TRANSCRIPT_KEYS = {"speaker_labels", "moderator_pattern", "unlabelled", "participant_from"}
+TRANSCRIPT_KEYS = {"speaker_labels", "moderator_pattern", "unlabelled", "participant_from", "stage_marker"}
+#: Study.segment_stages: the stage of each turn taken from where it is in the session
+SEGMENT_STAGE_COLUMNS = ["segment_id", "doc_id", "participant_id", "stage", "task", "source"]
 EVENT_FILES = ["events.parquet", "events.csv.gz", "events.csv"]
 CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo"]
 CODING_ORIGINS = {"manual", "rule", "model"}
@@ -54,6 +57,11 @@ _FREE_TEXT_NAME = re.compile(r"comment|feedback|verbatim|free_?text|open_?(?:tex
                              r"suggest|other|note|describe|explain|answer|remark", re.IGNORECASE)
 #: The outcome of a usability-test task attempt (tasks.csv); study.yml `tasks: outcomes:` maps other words.
 TASK_OUTCOMES = ("success", "assisted", "failed", "abandoned")
+#: Instruments study.yml's ``questionnaire:`` may name (scored by journeylab.score_questionnaire).
+QUESTIONNAIRE_INSTRUMENTS = ("sus", "umux_lite", "pssuq", "pssuq_v2", "seq", "ces", "nps", "csat")
+#: The answer scale of one item of each instrument (CSAT takes study.yml's csat_scale).
+_ANSWER_RANGES = {"sus": (1, 5), "umux_lite": (1, 7), "pssuq": (1, 7), "pssuq_v2": (1, 7), "seq": (1, 7),
+                  "ces": (1, 7), "nps": (0, 10)}
 TASK_COLUMNS = ["participant_id", "task", "outcome", "time_s", "notes", "stage", "touchpoint"]
 
 # canonical column -> default name; study.yml `columns:` may rename each per file
@@ -520,6 +528,7 @@ class _Config:
     task_outcomes: dict = field(default_factory=dict)
     task_stages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["task", "stage", "touchpoint"]))
     vocabulary: dict = field(default_factory=dict)
+    questionnaire: dict | None = None
 
 
 #: What a study calls a conversion and the unit of time of the upsides (study.yml ``vocabulary:``).
@@ -550,6 +559,8 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
          "a mapping {speaker_labels: false, moderator_pattern: '^(Q:|Interviewer)'}"),
         ("tasks", lambda v: isinstance(v, dict), {}, "a mapping {outcomes: {your word: success, ...}, "
          "stages: {task: stage, ...}}"),
+        ("questionnaire", lambda v: isinstance(v, dict), None,
+         "a mapping {instrument: sus, items: [survey columns in the instrument's order], stage: <optional>}"),
         ("vocabulary", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
                                                              for k, x in v.items()), {},
          "a mapping {conversion: sign-ups, period: month}"),
@@ -606,6 +617,25 @@ def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:
                   f"participant_id) or 'file' (each transcript is one participant, named by its file stem), found "
                   f"{pfrom!r}", line=_yaml_line(root, "transcripts", "participant_from"))
         tr.pop("participant_from")
+    marker = tr.get("stage_marker")
+    if marker is not None:
+        line = _yaml_line(root, "transcripts", "stage_marker")
+        problem = None
+        if not isinstance(marker, str) or not marker:
+            problem = (f"expected a regular expression with a named group `task` or `stage`, such as "
+                       f"'^## (?P<task>T\\d+)' or '\\[(?P<task>T\\d+)\\]', found {marker!r}")
+        else:
+            try:
+                groups = set(re.compile(marker).groupindex)
+            except re.error as exc:
+                problem = f"{marker!r} is not a valid regular expression ({exc})"
+            else:
+                if len(groups & {"task", "stage"}) != 1:
+                    problem = (f"{marker!r} needs exactly one named group, `(?P<task>...)` (a task of `tasks: "
+                               "stages:`) or `(?P<stage>...)` (a stage name), to say which stage the marker opens")
+        if problem:
+            col.error(rel, f"transcripts stage_marker: {problem}", line=line)
+            tr.pop("stage_marker")
     pattern = tr.get("moderator_pattern")
     if pattern is not None:
         line = _yaml_line(root, "transcripts", "moderator_pattern")
@@ -784,6 +814,7 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
                   line=_yaml_line(root, "redaction", "columns"))
         redaction["columns"] = []
     task_outcomes, task_stages = _parse_task_config(raw.get("tasks") or {}, root, rel, col, stages, known_tp)
+    questionnaire = _parse_questionnaire_config(raw.get("questionnaire"), root, rel, col, stages)
     vocabulary = dict(DEFAULT_VOCABULARY)
     for key, value in (raw.get("vocabulary") or {}).items():
         if key not in DEFAULT_VOCABULARY:
@@ -807,8 +838,38 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
         columns=columns, unmapped_events=unmapped, redaction=dict(redaction),
         transcripts=dict(raw.get("transcripts") or {}),
         task_outcomes=task_outcomes, task_stages=task_stages,
-        vocabulary=vocabulary,
+        vocabulary=vocabulary, questionnaire=questionnaire,
     )
+
+
+def _parse_questionnaire_config(q, root, rel: str, col: _Collector, stages: list) -> dict | None:
+    """study.yml `questionnaire:` -> {instrument, items, stage}; problems reported with their line."""
+    if q is None:
+        return None
+    ok = True
+    for key in q:
+        if key not in ("instrument", "items", "stage"):
+            col.error(rel, f"questionnaire: unknown key {key!r}; expected instrument, items, stage",
+                      line=_yaml_line(root, "questionnaire", key))
+            ok = False
+    inst = q.get("instrument")
+    if inst not in QUESTIONNAIRE_INSTRUMENTS:
+        col.error(rel, f"questionnaire instrument: expected one of {', '.join(QUESTIONNAIRE_INSTRUMENTS)}, found "
+                  f"{inst!r}", line=_yaml_line(root, "questionnaire", "instrument") or _yaml_line(root, "questionnaire"))
+        ok = False
+    items = q.get("items")
+    if not _is_str_list(items) or not items:
+        col.error(rel, "questionnaire items: expected the survey.csv columns of the items, in the instrument's "
+                  f"order (e.g. [sus_1, sus_2, ..., sus_10]), found {items!r}",
+                  line=_yaml_line(root, "questionnaire", "items") or _yaml_line(root, "questionnaire"))
+        ok = False
+    stage = q.get("stage")
+    if stage is not None and stage not in stages:
+        col.error(rel, f"questionnaire stage: {stage!r} is not one of the stages ({', '.join(stages)})",
+                  line=_yaml_line(root, "questionnaire", "stage"))
+        ok = False
+    return {"instrument": inst, "items": list(items), "stage": stage} if ok else None
+
 
 
 def _parse_task_config(tasks: dict, root, rel: str, col: _Collector, stages: list, known_tp: set):
@@ -906,6 +967,18 @@ class Study:
         mapping), ``time_s`` (float, NaN when not timed), ``notes``, ``stage`` and ``touchpoint``
         (from ``tasks: stages:``; missing when not mapped), then any other columns. None when the
         study has no tasks.csv.
+    segment_stages : DataFrame or None
+        Where the session follows the stages (study.yml ``transcripts: stage_marker:`` or a
+        ``segment_stages.csv``): one row per turn that has a stage from where it is —
+        ``segment_id``, ``doc_id``, ``participant_id``, ``stage``, ``task`` (NA when the marker or
+        file names a stage), ``source`` (``marker`` or ``segment_stages.csv``). Turns before the
+        first marker, and transcripts without markers, have no row (their codings take their
+        code's stage). None when the study uses neither: every coding takes its code's stage.
+    questionnaire : dict or None
+        study.yml's ``questionnaire:``: ``instrument`` (``sus``, ``umux_lite``, ``pssuq``, ...),
+        ``items`` (its survey.csv columns, in the instrument's order) and ``stage`` (the stage it
+        rates, or None for the product as a whole); score it with
+        :func:`journeylab.study_questionnaire`. None when study.yml has none.
     problems : list of Problem
         Warnings and information found while loading (errors make loading fail), e.g. the
         encoding a CSV was read in when it is not plain UTF-8.
@@ -946,6 +1019,8 @@ class Study:
     codings: pd.DataFrame
     redactions: pd.DataFrame
     tasks: pd.DataFrame | None = None
+    segment_stages: pd.DataFrame | None = None
+    questionnaire: dict | None = None
     problems: list = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["file", "rows", "reason"]))
     redacted: bool = True
@@ -1030,6 +1105,8 @@ def _load_survey(root: Path, cfg: _Config, col: _Collector, exclusions: list) ->
     path = root / rel
     empty = pd.DataFrame(columns=["respondent_id", cfg.nps_column, "comment"])
     if not path.is_file():
+        if cfg.questionnaire is not None:
+            col.error("study.yml", "'questionnaire:' names survey.csv columns, but the study has no survey.csv")
         return empty
     df, lines = _read_table(path, rel, col)
     if df is None:
@@ -1052,6 +1129,22 @@ def _load_survey(root: Path, cfg: _Config, col: _Collector, exclusions: list) ->
             continue
         out[c] = _numeric_in_range(df, c, lo, hi, rel, col, lines, integer=True,
                                    what=f"a CSAT score on the {lo:g}–{hi:g} scale").astype("Float64")
+    if cfg.questionnaire is not None:
+        inst = cfg.questionnaire["instrument"]
+        lo, hi = cfg.csat_scale if inst == "csat" else _ANSWER_RANGES[inst]
+        for c in cfg.questionnaire["items"]:
+            if c not in df.columns:
+                col.error(rel, f"study.yml's questionnaire names item column '{c}', which the file lacks; found: "
+                          f"{', '.join(df.columns)}", line=1, column=c)
+                continue
+            text = df[c].astype(str).str.strip()
+            values = pd.to_numeric(text, errors="coerce")
+            na_word = text.str.lower().isin({"", "n/a", "na", "not applicable"})
+            bad = ~na_word & (values.isna() | (values < lo) | (values > hi) | (values % 1 != 0))
+            for i in np.flatnonzero(bad.to_numpy())[:20]:
+                col.error(rel, f"expected a {inst.upper()} answer (a whole number from {lo:g} to {hi:g}, or blank"
+                          f"{', or N/A' if inst.startswith('pssuq') else ''}), found {text.iloc[i]!r}",
+                          line=lines(int(i)), column=c)
     for tcol in ("submitted_at",):
         if tcol in df.columns:
             out[tcol] = _parse_times(df, tcol, rel, col, lines)
@@ -1143,7 +1236,8 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             plain = not cfg.transcripts.get("speaker_labels", True) or p.stem in unlabelled
             doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
                                    speaker_labels=not plain,
-                                   moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None)
+                                   moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None,
+                                   stage_marker=cfg.transcripts.get("stage_marker"))
             if by_file:
                 seg = doc.segments
                 pid = seg["participant_id"].where(seg["speaker_role"] != "participant", doc.doc_id)
@@ -1600,6 +1694,107 @@ def _load_tasks(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Coll
     return out.reset_index(drop=True)
 
 
+def _stage_of_value(value: str, kind: str, cfg: _Config) -> tuple[str | None, str | None]:
+    """A marker's or segment_stages.csv's value -> (stage, task); (None, None) when unknown."""
+    if kind == "stage":
+        return (value, None) if value in cfg.stages else (None, None)
+    stages = dict(zip(cfg.task_stages["task"], cfg.task_stages["stage"]))
+    return (stages[value], value) if value in stages else (None, None)
+
+
+def _unknown_value(value: str, kind: str, cfg: _Config) -> str:
+    if kind == "stage":
+        return f"stage {value!r} is not one of the stages in study.yml ({', '.join(cfg.stages)})"
+    known = ", ".join(map(str, cfg.task_stages["task"])) or "none"
+    return f"task {value!r} is not mapped to a stage under `tasks: stages:` in study.yml (mapped: {known})"
+
+
+def _load_segment_stages(root: Path, cfg: _Config, segments: pd.DataFrame, documents: pd.DataFrame,
+                         col: _Collector) -> pd.DataFrame | None:
+    """The stage of each turn from where it is: transcript markers, then segment_stages.csv (which wins)."""
+    import bisect
+
+    marker = cfg.transcripts.get("stage_marker")
+    path = root / "segment_stages.csv"
+    if marker is None and not path.is_file():
+        return None
+    rows = {}
+    seg = segments if len(segments) else pd.DataFrame(columns=["segment_id", "doc_id", "participant_id", "end"])
+    if marker is not None and len(documents):
+        pattern = re.compile(marker)
+        kind = "task" if "task" in pattern.groupindex else "stage"
+        if kind == "task" and not len(cfg.task_stages):
+            col.error("study.yml", "transcripts stage_marker: names tasks (?P<task>...) but no task is mapped to a "
+                      "stage; add `tasks: stages: {T1: <stage>, ...}`", line=None)
+            return None
+        by_doc = {d: g for d, g in seg.groupby("doc_id", sort=False)}
+        n_marked = 0
+        for doc_id, rel, text in documents[["doc_id", "path", "text"]].itertuples(index=False):
+            marks, pos = [], 0  # (offset, stage, task)
+            for i, line in enumerate(text.split("\n")):
+                m = pattern.search(line)
+                if m is not None:
+                    value = (m.group(kind) or "").strip()
+                    stage, task = _stage_of_value(value, kind, cfg)
+                    if stage is None:
+                        col.error(rel, f"stage marker {m.group(0).strip()!r}: {_unknown_value(value, kind, cfg)}",
+                                  line=i + 1)
+                    else:
+                        marks.append((pos + m.start(), stage, task))
+                pos += len(line) + 1
+            if not marks or doc_id not in by_doc:
+                continue
+            n_marked += 1
+            offsets = [m[0] for m in marks]
+            for sid, pid, end in by_doc[doc_id][["segment_id", "participant_id", "end"]].itertuples(index=False):
+                k = bisect.bisect_left(offsets, int(end)) - 1  # the last marker before the turn ends
+                if k >= 0:
+                    rows[str(sid)] = (str(sid), doc_id, pid, marks[k][1], marks[k][2], "marker")
+        if n_marked == 0:
+            col.warn("study.yml", f"transcripts stage_marker {marker!r} matches no line of any transcript; every "
+                     "coding takes its code's stage")
+    if path.is_file():
+        rel = "segment_stages.csv"
+        df, lines = _read_table(path, rel, col)
+        if df is not None:
+            has = [c for c in ("stage", "task") if c in df.columns]
+            if "segment_id" not in df.columns or len(has) != 1:
+                col.error(rel, "expected the columns segment_id and either stage (a stage of study.yml) or task (a "
+                          f"task of `tasks: stages:`); found: {', '.join(df.columns) or '(none)'}", line=1)
+            else:
+                kind = has[0]
+                info = seg.assign(segment_id=seg["segment_id"].astype(str)).drop_duplicates("segment_id") \
+                    .set_index("segment_id")
+                seen: dict = {}
+                n_bad = 0
+                for i, (sid, value) in enumerate(zip(df["segment_id"].str.strip(), df[kind].str.strip())):
+                    problem, column = None, None
+                    if sid not in info.index:
+                        problem, column = (f"segment {sid!r} is not a turn of any transcript (ids look like "
+                                           "'P07-t012')"), "segment_id"
+                    elif sid in seen:
+                        problem, column = f"segment {sid!r} is listed twice (first on line {seen[sid]})", "segment_id"
+                    else:
+                        stage, task = _stage_of_value(value, kind, cfg)
+                        if stage is None:
+                            problem, column = _unknown_value(value, kind, cfg), kind
+                    if problem:
+                        n_bad += 1
+                        if n_bad <= 20:
+                            col.error(rel, problem, line=lines(i), column=column)
+                        continue
+                    seen[sid] = lines(i)
+                    rows[sid] = (sid, info.loc[sid, "doc_id"], info.loc[sid, "participant_id"], stage, task, rel)
+                if n_bad > 20:
+                    col.error(rel, f"... and {n_bad - 20} more such rows")
+    out = pd.DataFrame(list(rows.values()), columns=SEGMENT_STAGE_COLUMNS)
+    order = {sid: i for i, sid in enumerate(seg["segment_id"].astype(str))}
+    out = out.assign(_o=out["segment_id"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+    for c in ("participant_id", "task"):
+        out[c] = out[c].astype(object).where(out[c].notna(), pd.NA)
+    return out.reset_index(drop=True)
+
+
 def _collect(path, *, redact: bool = True, func: str = "load_study"):
     check_path(path, arg="path", func=func)
     root = Path(path)
@@ -1625,6 +1820,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
             col.warn("codings/", left.message + " (they record what the research team said; the turns are "
                      "interviewer turns by study.yml's interviewer_labels / moderator_pattern)")
     tasks = _load_tasks(root, cfg, participants, col)
+    segment_stages = _load_segment_stages(root, cfg, segments, documents, col)
     notes = _load_notes_raw(root, col)
     redactions = pd.DataFrame(columns=REDACTION_COLUMNS)
     flags = pd.DataFrame(columns=REDACTION_FLAG_COLUMNS)
@@ -1645,7 +1841,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         personas=cfg.personas if "persona" in participants.columns else [],  # no persona column: no personas
         participants=participants, survey=survey, events=events, segments=segments, documents=documents,
         codebook=codebook, codings=codings, redactions=redactions, notes=notes, redaction_flags=flags,
-        tasks=tasks,
+        tasks=tasks, segment_stages=segment_stages, questionnaire=cfg.questionnaire,
         problems=[p for p in col.problems if p.severity != "error"],
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
         sources=pd.DataFrame(col.sources, columns=SOURCE_COLUMNS),

@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = ["Document", "read_document", "read_transcript", "parse_transcript", "SEGMENT_COLUMNS",
            "DEFAULT_INTERVIEWER_LABELS", "TranscriptError", "TRANSCRIPT_SUFFIXES", "MODERATOR"]
 
+import bisect
 import html
 import math
 import re
@@ -214,13 +215,30 @@ def _not_a_label_warning(name, line, label, kind="line") -> Problem:
 # ----------------------------------------------------------------------------- txt
 
 
-def _parse_txt(text: str, name: str, labels: _Labels, warnings: list):
+def _is_heading(line: str, heading) -> bool:
+    """A stage-marker line that is not a speaker turn: ``## Task 3``, ``## T3: find a plan``.
+
+    The marker must not sit in the text after a speaker label (``Moderator: [T3] Now ...`` is a turn
+    that opens the stage, not a heading).
+    """
+    if heading is None:
+        return False
+    m = heading.search(line)
+    if m is None:
+        return False
+    lab = _TXT_LINE.match(line)
+    return lab is None or m.start() < lab.end("label")
+
+
+def _parse_txt(text: str, name: str, labels: _Labels, warnings: list, heading=None):
     lines = text.split("\n")
     cands = []  # (line index, match) of lines that start like "Label:"
     counts: Counter = Counter()
     strong = set()
+    headings = [i for i, line in enumerate(lines) if _is_heading(line, heading)] if heading is not None else []
+    heading_set = set(headings)
     for i, line in enumerate(lines):
-        if ":" not in line:
+        if ":" not in line or i in heading_set:
             continue
         m = _TXT_LINE.match(line)
         if m is not None:
@@ -249,7 +267,7 @@ def _parse_txt(text: str, name: str, labels: _Labels, warnings: list):
     np.cumsum(np.fromiter((len(s) + 1 for s in lines), dtype=np.int64, count=len(lines)), out=offsets[1:])
     first_label_line = starts[0][0]
     for i in range(first_label_line):
-        if lines[i].strip():
+        if lines[i].strip() and i not in heading_set:
             raise TranscriptError(name, i + 1,
                                   f"text before the first speaker label: {lines[i].strip()[:60]!r}; expected every "
                                   "turn to start with a label like 'P07: ...' or 'Interviewer: ...' "
@@ -259,6 +277,10 @@ def _parse_txt(text: str, name: str, labels: _Labels, warnings: list):
     for k, (i, m, lab) in enumerate(starts):
         a = int(offsets[i]) + m.end()
         b = int(offsets[starts[k + 1][0]]) - 1 if k + 1 < len(starts) else len(text)
+        if headings:  # a stage-marker heading ends the turn before it
+            h = bisect.bisect_right(headings, i)
+            if h < len(headings):
+                b = min(b, int(offsets[headings[h]]) - 1)
         region = text[a:b]
         stripped = region.strip()
         if not stripped:
@@ -437,13 +459,16 @@ _LEAD_TIME = re.compile(rf"[ \t]*(?:\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)|(?P<c>\d{{
 MODERATOR = "Moderator"
 
 
-def _parse_unlabelled(text: str, name: str, participant: str, moderator, warnings: list):
+def _parse_unlabelled(text: str, name: str, participant: str, moderator, warnings: list, heading=None):
     """One turn per non-empty line; a line matching ``moderator`` is the moderator's."""
     turns = []
     pos = 0
     last_time, disorder = -math.inf, []
     for i, line in enumerate(text.split("\n")):
         stripped = line.strip()
+        mark = heading.search(line) if heading is not None and stripped else None
+        if mark is not None and not line[:mark.start()].strip():  # a stage-marker heading line: not a turn
+            stripped = ""
         if stripped:
             a = pos + (len(line) - len(line.lstrip()))
             t0 = math.nan
@@ -464,6 +489,19 @@ def _parse_unlabelled(text: str, name: str, participant: str, moderator, warning
                                 f"timestamps go backwards ({len(disorder)} time(s), first here); kept in file order",
                                 "warning"))
     return text, turns
+
+
+def _check_stage_marker(pattern, func: str):
+    if pattern is None:
+        return None
+    if not isinstance(pattern, str) or not pattern:
+        raise JourneylabError(f"{func}(): `stage_marker` must be a regular expression (a non-empty str), "
+                              f"got {pattern!r}")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise JourneylabError(f"{func}(): `stage_marker` {pattern!r} is not a valid regular expression: "
+                              f"{exc}") from None
 
 
 def _check_moderator_pattern(pattern, func: str):
@@ -641,6 +679,7 @@ def parse_transcript(
     display_path: str | None = None,
     speaker_labels: bool = True,
     moderator_pattern: str | None = None,
+    stage_marker: str | None = None,
     _encoding: str | None = None,
     _warnings: list | None = None,
 ) -> Document:
@@ -658,6 +697,11 @@ def parse_transcript(
         Identifier of the document; segment ids are ``f"{doc_id}-t{turn:03d}"``.
     split, interviewer_labels, speaker_map, display_path, speaker_labels, moderator_pattern
         As in :func:`read_transcript`.
+    stage_marker : str, optional
+        A regular expression that marks where a stage or task begins (study.yml ``transcripts:
+        stage_marker:``). In plain text, a line it matches outside a speaker turn (``## Task 3``) is
+        a heading: it ends the turn before it, belongs to no turn, and may precede the first label.
+        Markers inside a turn (``Moderator: [T3] Now ...``) leave the turn as it is.
 
     Returns
     -------
@@ -684,6 +728,7 @@ def parse_transcript(
     if not isinstance(speaker_labels, bool):
         raise JourneylabError(f"parse_transcript(): `speaker_labels` must be True or False, got {speaker_labels!r}")
     moderator = _check_moderator_pattern(moderator_pattern, "parse_transcript")
+    heading = _check_stage_marker(stage_marker, "parse_transcript")
     if moderator is not None and speaker_labels:
         raise JourneylabError("parse_transcript(): `moderator_pattern` applies to transcripts without speaker "
                               "labels (speaker_labels=False); with labels, name the moderator's label in "
@@ -694,9 +739,9 @@ def parse_transcript(
             raise JourneylabError(f"parse_transcript(): speaker_labels=False reads plain text (one paragraph per "
                                   f"turn); {name} is {fmt}, whose cues carry their own speakers")
         labels.interviewers.add(MODERATOR.casefold())
-        doc_text, turns = _parse_unlabelled(text, name, str(doc_id), moderator, warnings)
+        doc_text, turns = _parse_unlabelled(text, name, str(doc_id), moderator, warnings, heading=heading)
     elif fmt == "txt":
-        doc_text, turns = _parse_txt(text, name, labels, warnings)
+        doc_text, turns = _parse_txt(text, name, labels, warnings, heading=heading)
     else:
         doc_text, turns = _parse_cues(text, fmt, name, labels, warnings)
     if not turns:
@@ -716,10 +761,12 @@ def read_document(
     display_path: str | None = None,
     speaker_labels: bool = True,
     moderator_pattern: str | None = None,
+    stage_marker: str | None = None,
 ) -> Document:
     """Read a transcript file into a :class:`Document` (text, segments, warnings).
 
-    Takes the same arguments as :func:`read_transcript`, which returns only the segments.
+    Takes the same arguments as :func:`read_transcript`, which returns only the segments, and
+    ``stage_marker`` (see :func:`parse_transcript`).
 
     Returns
     -------
@@ -758,7 +805,8 @@ def read_document(
     doc = parse_transcript(text, format=fmt, doc_id=str(doc_id) if doc_id is not None else p.stem, split=split,
                            interviewer_labels=interviewer_labels, speaker_map=speaker_map,
                            display_path=name if display_path is None else display_path, speaker_labels=speaker_labels,
-                           moderator_pattern=moderator_pattern, _encoding=encoding, _warnings=warnings)
+                           moderator_pattern=moderator_pattern, stage_marker=stage_marker, _encoding=encoding,
+                           _warnings=warnings)
     return doc if word is None else replace(doc, format=word)
 
 

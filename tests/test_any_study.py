@@ -162,12 +162,6 @@ def test_the_vocabulary_scan_finds_the_sample_study():
 RUN_SEED = 400082
 
 
-@pytest.mark.xfail(strict=False, raises=NotebookFailed, reason=(
-    "notebooks/ (another helper's) fail on generated studies: 02_coding cell 21 takes the first rule-suggested "
-    "code of kind 'behaviour' (IndexError when the codebook's rules suggest none); 05_metrics cell 16 runs "
-    "funnel(by='device') on a log without a device column. After them, the notebooks' outputs still show the "
-    "sample study's words (04 writes domain_lexicon.csv with its terms, 08 writes sample_study.qdpx, 05 shows "
-    "sample data); the check below then marks xfail too. Remove this mark once notebooks/ runs on any study."))
 def test_journeylab_run_on_a_generated_study(tmp_path):
     """Every notebook (``journeylab run``) on one generated study (≈ 60-90 s: nine kernels)."""
     spec = make_spec(RUN_SEED)
@@ -188,6 +182,5 @@ def test_journeylab_run_on_a_generated_study(tmp_path):
                          for c in nb.cells for o in c.get("outputs", []))
         if sample_words_in(text):
             said[nb_path.name] = sample_words_in(text)
-    if said:
-        pytest.xfail(f"notebooks print the sample study's words about another study: {said}")
+    assert said == {}, f"notebooks print the sample study's words about another study: {said}"
     _scan(spec, out)

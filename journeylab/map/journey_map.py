@@ -215,7 +215,8 @@ class JourneyMap:
         ``stage``, ``touchpoint``, ``text``, ``source`` (``analyst`` or ``codebook``), ``code``,
         ``claim_id``, ``owner``, ``grade``.
     quotes : dict
-        Segment id → ``participant_id``, ``doc_id``, ``start``, ``end``, ``speaker``, ``text`` and
+        Segment id → ``participant_id``, ``doc_id``, ``start``, ``end``, ``time_start`` (seconds
+        into the recording, None when the transcript has no times), ``speaker``, ``text`` and
         ``context`` (the surrounding turns, each ``segment_id``, ``speaker``, ``speaker_role``,
         ``text``, ``is_quote``).
     methods : dict
@@ -606,6 +607,7 @@ def _quotes_and_thoughts(study, ev: pd.DataFrame, n_thoughts: int, context_turns
             quotes[q] = {"participant_id": None if _missing(s["participant_id"]) else str(s["participant_id"]),
                          "doc_id": str(s["doc_id"]), "start": int(s["start"]), "end": int(s["end"]),
                          "speaker": str(s.get("speaker", "")), "text": str(s["text"]),
+                         "time_start": None if _missing(s.get("time_start")) else float(s["time_start"]),
                          "context": [{"segment_id": c["segment_id"], "speaker": str(c.get("speaker", "")),
                                       "speaker_role": str(c.get("speaker_role", "")), "text": str(c["text"]),
                                       "is_quote": c["segment_id"] == q}

@@ -37,9 +37,6 @@ CONFIDENCE_WORDS = {"strong": "strong", "quantitative_only": "moderate", "qualit
 #: What a reader calls each linked metric.
 _METRIC_WORDS = {"step": "the funnel", "csat": "the satisfaction survey", "nps": "the recommendation score (NPS)"}
 
-_DEFAULT_SCORE_WEIGHTS = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
-
-
 def display_name(name, names: dict | None = None) -> str:
     """A readable name for an internal identifier.
 
@@ -425,9 +422,9 @@ def sensitivity(jmap, *, sizing: dict, shares=(0.05, 0.1, 0.2, 0.3), top: int = 
 
 def score_footnote(weights: dict | None = None) -> str:
     """The priority score's explanation, generated from the weights and grade values the score uses."""
-    from .journey_map import GRADE_PRIORITY
+    from .journey_map import GRADE_PRIORITY, SCORE_WEIGHTS
 
-    w = dict(_DEFAULT_SCORE_WEIGHTS)
+    w = dict(SCORE_WEIGHTS)
     w.update(weights or {})
     total = sum(w.values())
     grades = ", ".join(f"{GRADE_NAMES[g].lower()} {v:g}" for g, v in sorted(GRADE_PRIORITY.items(),

@@ -40,6 +40,8 @@ _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metr
 _INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments"]
 _BOOL_COLS = ["qual_support", "quant_support"]
 GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
+#: Default weights of the parts of :func:`prioritise`'s score (the report's footnote is written from them).
+SCORE_WEIGHTS = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -729,6 +731,7 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
     }
     m["rules"] = info.get("rules", GradingRules().to_dict())
     m["period"] = study.config.get("period") if isinstance(study.config, dict) else None
+    m["sizing"] = study.config.get("sizing") if isinstance(study.config, dict) else None
     ch = study.changes
     m["changes"] = [{"date": str(pd.Timestamp(r["date"]).date()), "name": r["name"], "stage": r.get("stage"),
                      "touchpoint": r.get("touchpoint")} for r in ch.to_dict("records")] if len(ch) else []
@@ -853,7 +856,7 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     1     2  late              NaN
     """
     ev = _evidence_of(evidence)
-    w = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
+    w = dict(SCORE_WEIGHTS)
     if weights:
         bad = sorted(set(weights) - set(w))
         if bad:

@@ -382,7 +382,8 @@ def _sizing_section(jmap, names, sizing) -> str:
             cls = "num" + (" assumed" if abs(s - sizing["recovery"]) < 1e-9 else "")
             cells.append(f"<td class='{cls}'>{_e(txt)}</td>")
         eff = g["effort"].iloc[0]
-        title = g["title"].iloc[0] + (f" — effort {eff} {sizing['effort_unit']}" if eff is not None and not pd.isna(eff) else "")
+        title = g["title"].iloc[0] + (f" — effort {float(eff):g} {sizing['effort_unit']}"
+                                      if eff is not None and not pd.isna(eff) else "")
         out.append(f"<tr><th scope='row'>{_e(title)}</th>{''.join(cells)}</tr>")
     out.append("</tbody></table><p class='small muted'>The bold column is the share assumed above. Pain points "
                "linked to the same step share one drop-off: do not add their rows.</p>")

@@ -900,7 +900,8 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
 
 
 def to_html(jmap, path, *, study=None, manifest: dict | None = None, compare_with=None,
-            changes: pd.DataFrame | None = None, personas=None, title: str | None = None, map_dpi: int = 110) -> Path:
+            changes: pd.DataFrame | None = None, personas=None, title: str | None = None, map_dpi: int = 110,
+            slide: bool = False) -> Path:
     """Write a journey map's standalone HTML report.
 
     Parameters
@@ -928,6 +929,9 @@ def to_html(jmap, path, *, study=None, manifest: dict | None = None, compare_wit
         Default: the map's title.
     map_dpi : int, default 110
         Resolution of the inlined map image.
+    slide : bool, default False
+        Also write the top decisions as one 16:9 slide, ``<name>_decisions.png`` next to the
+        report (:func:`journeylab.map.decision.decision_slide`).
 
     Returns
     -------
@@ -954,6 +958,8 @@ def to_html(jmap, path, *, study=None, manifest: dict | None = None, compare_wit
                        personas=personas, title=title, map_dpi=map_dpi)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    if slide:
+        _d.decision_slide(jmap, path.with_name(path.stem + "_decisions.png"), study=study)
     return path
 
 
@@ -993,7 +999,10 @@ def to_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout: in
         cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
                "--no-pdf-header-footer", f"--print-to-pdf={pdf_path.resolve()}", html_path.as_uri()]
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        try:
+            res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise JourneylabError(f"to_pdf(): chromium did not finish: {exc}") from None
     if res.returncode != 0 or not pdf_path.is_file():
         raise JourneylabError(f"to_pdf(): chromium failed ({res.returncode}): {res.stderr.strip()[-500:]}")
     return pdf_path

@@ -477,10 +477,10 @@ def decision_slide(jmap, path, *, study=None, top: int = 3, dpi: int = 150) -> P
         fig.text(0.04, y, "No pain point has enough evidence to act on.", fontsize=15, va="top")
     for r in d.to_dict("records"):
         fig.text(0.04, y, f"{r['rank']}.", fontsize=20, weight="bold", va="top", color="#D55E00")
-        fig.text(0.08, y, fill(r["decision"] + (f" — {r['owner']}" if r["owner"] else ""), 95), fontsize=15,
-                 weight="bold", va="top")
+        head = fill(r["decision"] + (f" — {r['owner']}" if isinstance(r["owner"], str) else ""), 95)
+        fig.text(0.08, y, head, fontsize=15, weight="bold", va="top")
+        n = head.count("\n") + 1
         lines = fill(f"{r['title']}. Confidence {r['confidence']}.", 120)
-        n = r["decision"].count("\n") + 1 + len(fill(r["decision"], 95).splitlines()) - 1
         fig.text(0.08, y - 0.045 * n, lines, fontsize=12.5, va="top", color="#333333")
         y -= 0.045 * n + 0.04 * (lines.count("\n") + 1) + 0.05
     fig.text(0.04, 0.03, "Evidence: interviews, survey and event log; every claim with its quotes in the report.",

@@ -190,14 +190,21 @@ def _where_said(info: dict) -> str:
     return str(who)
 
 
-def _persona_index(personas) -> dict:
-    """claim id → personas whose own map holds the claim (raised by at least one of them)."""
+def _claim_key(r: dict) -> tuple:
+    """What makes two maps' claims the same claim (their ids carry the persona)."""
+    return tuple("" if pd.isna(r.get(k)) else str(r.get(k)) for k in ("stage", "touchpoint", "kind", "code", "metric"))
+
+
+def _persona_index(jmap, personas) -> dict:
+    """claim id (of ``jmap``) → personas whose own map holds the claim, raised by at least one of them."""
+    ids = {_claim_key(r): r["claim_id"] for r in jmap.claims().to_dict("records")}
     out: dict = {}
     for m in personas or []:
         c = m.claims()
-        c = c[c["n_participants"].fillna(0).astype(int) > 0]
-        for cid in c["claim_id"]:
-            out.setdefault(cid, []).append(m.persona)
+        for r in c[c["n_participants"].fillna(0).astype(int) > 0].to_dict("records"):
+            cid = ids.get(_claim_key(r))
+            if cid is not None:
+                out.setdefault(cid, []).append(m.persona)
     return out
 
 
@@ -272,7 +279,7 @@ def _first_page(jmap, study, names, personas_link: bool) -> str:
             if eff and "difference" in eff and r["touchpoint"] and r["touchpoint"] == eff.get("touchpoint"):
                 extra = (f" <span class='small'>The change made during the study is at this touchpoint: "
                          f"{100 * eff['difference']:+.1f} points on its funnel step so far.</span>")
-            owner = f" <span class='muted'>— {_e(r['owner'])}</span>" if r["owner"] else ""
+            owner = f" <span class='muted'>— {_e(r['owner'])}</span>" if isinstance(r["owner"], str) else ""
             out.append(f"<li{_data_attrs(r['stage'], r['grade'], None)}><b>{_e(r['decision'])}</b>{owner}<br>"
                        f"<span class='small'>{_e(r['title'])}. Confidence <b>{_e(r['confidence'])}</b>. "
                        f"<a href='#{_e(_anchor('claim', r['claim_id']))}'>Evidence</a>.</span>{extra}</li>")
@@ -844,7 +851,7 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
     title = title or jmap.title
     names = _names(jmap, study)
     sizing = _d.sizing_assumptions(study, jmap)
-    personas_of = _persona_index(personas) if personas else None
+    personas_of = _persona_index(jmap, personas) if personas else None
     sources: dict = {}
     nav = ["<a href='#first-page'>Summary</a>", "<a href='#priorities-h'>What to fix first</a>",
            "<a href='#map'>The map</a>"]

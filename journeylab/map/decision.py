@@ -307,8 +307,15 @@ def decisions(jmap, *, top: int = 3, recovery: float | None = None) -> pd.DataFr
                                        "grade", "confidence", "upside", "score"])
 
 
-def not_supported(jmap) -> list[dict]:
-    """What the evidence does not support: contradicted claims, weak pain points, thin stages.
+def not_supported(jmap, *, effect: dict | None = None) -> list[dict]:
+    """What the evidence does not support: contradicted claims, weak pain points, thin stages,
+    upsides added across one step, and a change whose effect is not distinguishable from none.
+
+    Parameters
+    ----------
+    jmap : JourneyMap
+    effect : dict, optional
+        :func:`change_effect` of the map's study.
 
     Returns
     -------
@@ -317,6 +324,12 @@ def not_supported(jmap) -> list[dict]:
     """
     names = names_of(jmap)
     out = []
+    if effect and "difference" in effect and not effect["beyond_noise"]:
+        out.append({"claim_id": None, "text": (
+            f"That the change “{str(effect['name'] or effect['date'])}” moved the "
+            f"{display_name(effect['steps'][1], names).lower()} step: its interval "
+            f"({100 * effect['ci_low']:+.1f} to {100 * effect['ci_high']:+.1f} points, {effect['n_before']:,} and "
+            f"{effect['n_after']:,} users) includes no change.")})
     c = jmap.claims()
     for r in c[c["grade"] == "contradicted"].to_dict("records"):
         rules_out = [w for k, w in _METRIC_WORDS.items() if r.get(f"{k}_signal") in ("healthy", "strength")]

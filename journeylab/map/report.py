@@ -284,7 +284,7 @@ def _first_page(jmap, study, names, personas_link: bool) -> str:
                        f"<span class='small'>{_e(r['title'])}. Confidence <b>{_e(r['confidence'])}</b>. "
                        f"<a href='#{_e(_anchor('claim', r['claim_id']))}'>Evidence</a>.</span>{extra}</li>")
         out.append("</ol>")
-    ns = _d.not_supported(jmap)
+    ns = _d.not_supported(jmap, effect=eff)
     out.append("<h3>What the evidence does not support</h3>")
     if ns:
         out.append("<ul id='not-supported'>" + "".join(
@@ -292,6 +292,9 @@ def _first_page(jmap, study, names, personas_link: bool) -> str:
                                        if x["claim_id"] else "") + "</li>" for x in ns) + "</ul>")
     else:
         out.append("<p>Every claim is backed by interviews, numbers or both.</p>")
+    caveats = [w for w in jmap.warnings if w != _ALL_WARNING]
+    if caveats:
+        out.append("<p class='small'><b>Caveats:</b> " + " ".join(_h(w, names) for w in caveats) + "</p>")
     if jmap.persona == "all" and any(w == _ALL_WARNING for w in jmap.warnings):
         out.append("<p class='small'>This summary pools every persona. "
                    + ("<a href='#personas'>Compare the personas</a> before acting on it." if personas_link else

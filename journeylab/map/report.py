@@ -135,11 +135,6 @@ def _num2(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.2f}"
 
 
-def _label(name) -> str:
-    s = str(name).replace("_", " ")
-    return s[:1].upper() + s[1:]
-
-
 def _grade(g) -> str:
     if g is None or (not isinstance(g, str) and pd.isna(g)):
         return ""
@@ -820,7 +815,7 @@ def replace_manifest(path, manifest: dict) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib, journeylab as jl
-    >>> from journeylab.report import replace_manifest
+    >>> from journeylab.map.report import replace_manifest
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.html"
     >>> _ = path.write_text("<h2 id='manifest'>Run manifest</h2>old\\n<p class='small muted'>Made with journeylab.</p>")
     >>> "seed" in replace_manifest(path, {"seeds": {"seed": 7}}).read_text()

@@ -208,7 +208,8 @@ def headline_metrics(study) -> pd.DataFrame:
                          "n": int(r["n"]), "unit": "share", "text": f"{100 * r['top_box_share']:.0f}%",
                          "source": "csat.csv", "method": f"share answering {r['top_box']} (top-2 box); Wilson interval"})
     cols = ["metric", "label", "value", "ci_low", "ci_high", "n", "unit", "text", "source", "method"]
-    return pd.DataFrame(rows).reindex(columns=cols)
+    out = pd.DataFrame(rows).reindex(columns=cols)
+    return out[out["value"].notna()].reset_index(drop=True)  # a metric nobody answered has no headline
 
 
 def change_effect(study) -> dict | None:
@@ -251,6 +252,19 @@ def _agreeing(r: dict) -> list[str]:
     return out
 
 
+def _n(x) -> int:
+    """A count that may be missing, as an int (missing: 0)."""
+    try:
+        return 0 if x is None or pd.isna(x) else int(x)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _people(r: dict) -> str:
+    total = _n(r.get("n_participants_total"))
+    return f"{_n(r.get('n_participants'))} of {total} people" if total else f"{_n(r.get('n_participants'))} people"
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -259,8 +273,7 @@ def confidence_sentence(r: dict) -> str:
     """A claim's confidence in words: "strong: 10 of 14 people and the funnel agree"."""
     g = r.get("grade")
     word = CONFIDENCE_WORDS.get(g, str(g))
-    people = (f"{int(r['n_participants'])} of {int(r['n_participants_total'])} people"
-              if r.get("n_participants_total") else f"{int(r.get('n_participants') or 0)} people")
+    people = _people(r)
     metrics = _agreeing(r)
     if g == "strong":
         return f"{word}: {_and([people] + (metrics or ['the numbers']))} agree"
@@ -335,14 +348,14 @@ def not_supported(jmap, *, effect: dict | None = None) -> list[dict]:
         rules_out = [w for k, w in _METRIC_WORDS.items() if r.get(f"{k}_signal") in ("healthy", "strength")]
         name = display_name(r["code"], names) if r["code"] else humanise(r["claim"], names)
         out.append({"claim_id": r["claim_id"], "text": (
-            f"{name}: {int(r['n_participants'])} of {int(r['n_participants_total'] or 0)} people said it, but "
+            f"{name}: {_people(r)} said it, but "
             f"{_and(rules_out) if rules_out else 'the numbers'} show{'s' if len(rules_out) < 2 else ''} no problem "
             "— not a priority on this evidence.")})
     weak = c[(c["grade"] == "weak") & (c["kind"] == "pain_point")]
     if len(weak):
         out.append({"claim_id": None, "text": "Too little evidence to act on: " + ", ".join(
             f"{display_name(r['code'], names).lower() if r['code'] else humanise(r['claim'], names)} "
-            f"({int(r['n_participants'])} of {int(r['n_participants_total'] or 0)} people, no number shows it)"
+            f"({_people(r)}, no number shows it)"
             for r in weak.to_dict("records")) + "."})
     thin = jmap.emotion[~jmap.emotion["enough_data"]]["stage"].tolist() if len(jmap.emotion) else []
     if thin:

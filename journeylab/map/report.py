@@ -135,6 +135,11 @@ def _num2(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.2f}"
 
 
+def _label(name) -> str:
+    """A display name (kept for callers of the old helper): see :func:`journeylab.map.decision.display_name`."""
+    return _d.display_name(name)
+
+
 def _grade(g) -> str:
     if g is None or (not isinstance(g, str) and pd.isna(g)):
         return ""
@@ -212,7 +217,9 @@ def _data_attrs(stage, grade, personas_of: list | None) -> str:
 
 
 def _metric_cell(r: dict, anchor: str) -> str:
-    if r["unit"] == "points":
+    if pd.isna(r["ci_low"]) or pd.isna(r["ci_high"]):
+        ci = "no interval (too few answers)"
+    elif r["unit"] == "points":
         ci = f"95% CI {_signed(r['ci_low'], '+.1f')} to {_signed(r['ci_high'], '+.1f')}"
     else:
         d = 1 if r["metric"] == "conversion" else 0

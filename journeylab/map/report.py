@@ -515,6 +515,7 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
 
 def _map_table(jmap, names) -> str:
     """The map's lanes as a table: the same cells the image draws, for screen readers and search."""
+    from .journey_map import _order_claims
     from .render import LANES, _cell
 
     head = "".join(f"<th scope='col'>{_e(_dn(s, names))}</th>" for s in jmap.stage_names)
@@ -534,6 +535,18 @@ def _map_table(jmap, names) -> str:
             else:
                 items, _ = _cell(jmap, key, s)
                 txt = [str(i.get("text", "")) for i in items]
+                # what the image says with marker shapes and colours, said in words
+                if key in ("pain_points", "delights"):
+                    c = _order_claims(jmap.claims("pain_point" if key == "pain_points" else "delight", s))
+                    if len(c) == len(txt):
+                        txt = [f"{t} ({_d.GRADE_NAMES.get(g, g).lower()})" for t, g in zip(txt, c["grade"])]
+                elif key == "metrics":
+                    m = jmap.metrics[jmap.metrics["stage"] == s]
+                    sig = m["step_signal"].where(m["step_signal"].notna(), m["csat_signal"])
+                    sig = sig.iloc[sig.map({"problem": 0, "inconclusive": 1, "healthy": 2}).fillna(3)
+                                   .argsort(kind="stable")]
+                    if len(sig) == len(txt):
+                        txt = [f"{t} — {g}" for t, g in zip(txt, sig)]
             cells.append("<td>" + "<br>".join(_h(t, names) for t in txt) + "</td>")
         rows.append(f"<tr><th scope='row'>{_e(label)}</th>{''.join(cells)}</tr>")
     return ("<div class='table-scroll' tabindex='0' role='region' aria-labelledby='map-table-caption'>"

@@ -129,7 +129,7 @@ def humanise(text, names: dict) -> str:
         k = m.group(0)
         v = table[k]
         at_start = m.start() == 0 or s[max(0, m.start() - 2):m.start()] in (". ", ": ")
-        return v if at_start or k in GRADE_NAMES and at_start else (v if v[:2].isupper() else v[:1].lower() + v[1:])
+        return v if at_start or v[:2].isupper() else v[:1].lower() + v[1:]  # "CSAT …" keeps its capitals
 
     pat = re.compile(r"(?<![\w:])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w])")
     s = pat.sub(repl, s)
@@ -495,8 +495,9 @@ def decision_slide(jmap, path, *, study=None, top: int = 3, dpi: int = 150) -> P
             parts.append(f"{_plain(eff['name'] or 'the change')}: {100 * eff['rate_before']:.1f}% → "
                          f"{100 * eff['rate_after']:.1f}% ({100 * eff['difference']:+.1f} points)")
         if parts:
-            fig.text(0.04, y, fill(" · ".join(parts), 120), fontsize=13, va="top", color="#444444")
-            y -= 0.08
+            line = fill(" · ".join(parts), 120)
+            fig.text(0.04, y, line, fontsize=13, va="top", color="#444444")
+            y -= 0.04 * (line.count("\n") + 1) + 0.04
     fig.text(0.04, y, "What to do next", fontsize=17, weight="bold", va="top", color="#0072B2")
     y -= 0.07
     if not len(d):

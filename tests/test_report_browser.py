@@ -189,3 +189,7 @@ def test_printed_pdf_is_short_and_starts_with_the_first_page(run_dir, browser):
     assert f"{nps['nps']:+.1f}" in first and "What to do next" in first
     text = " ".join(p.extract_text() for p in reader.pages)
     assert "Run manifest" not in text and "Source context of every quote" not in text  # the appendix is not printed
+    # dated by source_date_epoch, two prints are the same bytes (journeylab run compares its outputs)
+    again = [to_pdf(out / "report.html", out / f"r{k}.pdf", source_date_epoch=1767225600).read_bytes()
+             for k in (1, 2)]
+    assert again[0] == again[1] and b"D:20260101000000" in again[0]

@@ -16,6 +16,7 @@ import html
 import io
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -988,7 +989,8 @@ def to_html(jmap, path, *, study=None, manifest: dict | None = None, compare_wit
     return path
 
 
-def to_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout: int = 120) -> Path:
+def to_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout: int = 120,
+           source_date_epoch: int | None = None) -> Path:
     """Print a written report to PDF with headless Chromium (the print layout: no appendix).
 
     Parameters
@@ -999,6 +1001,9 @@ def to_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout: in
         Default: the report's name with ``.pdf``.
     chromium : str, optional
         The browser executable (default: ``chromium`` or ``chromium-browser`` on the PATH).
+    source_date_epoch : int, optional
+        Date the PDF with this time (seconds since 1970, UTC) instead of now, so the same report
+        gives the same bytes (default: the ``SOURCE_DATE_EPOCH`` environment variable, if set).
 
     Returns
     -------
@@ -1030,4 +1035,13 @@ def to_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout: in
             raise JourneylabError(f"to_pdf(): chromium did not finish: {exc}") from None
     if res.returncode != 0 or not pdf_path.is_file():
         raise JourneylabError(f"to_pdf(): chromium failed ({res.returncode}): {res.stderr.strip()[-500:]}")
+    if source_date_epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        source_date_epoch = int(os.environ["SOURCE_DATE_EPOCH"])
+    if source_date_epoch is not None:  # the dates are the only bytes that change between two prints
+        import datetime as _dt
+
+        stamp = _dt.datetime.fromtimestamp(int(source_date_epoch), _dt.timezone.utc).strftime("D:%Y%m%d%H%M%S")
+        data = re.sub(rb"/(CreationDate|ModDate) \(D:\d{14}", lambda m: b"/" + m.group(1) + b" (" + stamp.encode(),
+                      pdf_path.read_bytes())  # same length: the cross-reference offsets stay right
+        pdf_path.write_bytes(data)
     return pdf_path

@@ -333,7 +333,7 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
         from ..map.report import to_pdf
 
         try:
-            to_pdf(out / "report.html")
+            to_pdf(out / "report.html", source_date_epoch=int(KERNEL_ENV["SOURCE_DATE_EPOCH"]))  # same bytes each run
         except JourneylabError as exc:
             if not quiet:
                 print(f"report.pdf not written: {exc}", file=stream)

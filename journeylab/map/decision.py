@@ -79,7 +79,7 @@ def names_of(jmap, study=None) -> dict:
     out = dict(GRADE_NAMES)
     ev = jmap.evidence
     ids = set()
-    for col in ("code", "stage", "touchpoint", "step", "step_from"):
+    for col in ("code", "stage", "touchpoint", "step", "step_from", "grade", "kind"):
         if col in ev.columns:
             ids |= {str(v) for v in ev[col].dropna()}
     for s in jmap.stages:
@@ -272,7 +272,7 @@ def _and(words: list[str]) -> str:
 def confidence_sentence(r: dict) -> str:
     """A claim's confidence in words: "strong: 10 of 14 people and the funnel agree"."""
     g = r.get("grade")
-    word = CONFIDENCE_WORDS.get(g, str(g))
+    word = CONFIDENCE_WORDS.get(g, display_name(g).lower())  # a grade added later still reads as words
     people = _people(r)
     metrics = _agreeing(r)
     if g == "strong":

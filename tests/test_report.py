@@ -359,6 +359,11 @@ def test_filters_and_slide(other, tmp_path):
     from PIL import Image
 
     assert Image.open(png).size[0] / Image.open(png).size[1] == pytest.approx(16 / 9, rel=0.01)
+    import copy
+
+    odd = copy.copy(jmap)
+    odd.title = "Costs $5 and $6 ^_^ <b>"   # data text is drawn as text, not as math
+    assert decision.decision_slide(odd, tmp_path / "odd.png").stat().st_size > 0
     with pytest.raises(jl.JourneylabError, match="expected a .png or .svg"):
         decision.decision_slide(jmap, tmp_path / "x.pdf")
 

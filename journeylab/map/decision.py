@@ -484,7 +484,8 @@ def decision_slide(jmap, path, *, study=None, top: int = 3, dpi: int = 150) -> P
     d = decisions(jmap, top=top)
     fig = plt.figure(figsize=(13.33, 7.5), dpi=dpi)
     fig.patch.set_facecolor("white")
-    fig.text(0.04, 0.93, fill(jmap.title, 80), fontsize=22, weight="bold", va="top", color="#1d1d1d")
+    fig.text(0.04, 0.93, fill(jmap.title, 80), fontsize=22, weight="bold", va="top", color="#1d1d1d",
+             parse_math=False)
     y = 0.85
     if study is not None:
         h = headline_metrics(study)
@@ -496,19 +497,19 @@ def decision_slide(jmap, path, *, study=None, top: int = 3, dpi: int = 150) -> P
                          f"{100 * eff['rate_after']:.1f}% ({100 * eff['difference']:+.1f} points)")
         if parts:
             line = fill(" · ".join(parts), 120)
-            fig.text(0.04, y, line, fontsize=13, va="top", color="#444444")
+            fig.text(0.04, y, line, fontsize=13, va="top", color="#444444", parse_math=False)
             y -= 0.04 * (line.count("\n") + 1) + 0.04
-    fig.text(0.04, y, "What to do next", fontsize=17, weight="bold", va="top", color="#0072B2")
+    fig.text(0.04, y, "What to do next", fontsize=17, weight="bold", va="top", color="#0072B2", parse_math=False)
     y -= 0.07
     if not len(d):
-        fig.text(0.04, y, "No pain point has enough evidence to act on.", fontsize=15, va="top")
+        fig.text(0.04, y, "No pain point has enough evidence to act on.", fontsize=15, va="top", parse_math=False)
     for r in d.to_dict("records"):
-        fig.text(0.04, y, f"{r['rank']}.", fontsize=20, weight="bold", va="top", color="#D55E00")
+        fig.text(0.04, y, f"{r['rank']}.", fontsize=20, weight="bold", va="top", color="#D55E00", parse_math=False)
         head = fill(r["decision"] + (f" — {r['owner']}" if isinstance(r["owner"], str) else ""), 95)
-        fig.text(0.08, y, head, fontsize=15, weight="bold", va="top")
+        fig.text(0.08, y, head, fontsize=15, weight="bold", va="top", parse_math=False)
         n = head.count("\n") + 1
         lines = fill(f"{r['title']}. Confidence {r['confidence']}.", 120)
-        fig.text(0.08, y - 0.045 * n, lines, fontsize=12.5, va="top", color="#333333")
+        fig.text(0.08, y - 0.045 * n, lines, fontsize=12.5, va="top", color="#333333", parse_math=False)
         y -= 0.045 * n + 0.04 * (lines.count("\n") + 1) + 0.05
     fig.text(0.04, 0.03, "Evidence: interviews, survey and event log; every claim with its quotes in the report.",
              fontsize=10, color="#5b5b5b")

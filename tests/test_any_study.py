@@ -139,7 +139,8 @@ def test_map_and_report_render_for_any_study(spec):
         for suffix in ("png", "svg"):
             _guarded(spec, lambda s=suffix: jl.save_map(jmap, out / f"journey_map.{s}"))
             assert (out / f"journey_map.{suffix}").stat().st_size > 0
-        _guarded(spec, lambda: jmap.to_html(out / "report.html", personas=maps or None, map_dpi=60))
+        _guarded(spec, lambda: jmap.to_html(out / "report.html", study=study, personas=maps or None, map_dpi=60,
+                                            slide=True))
         html = (out / "report.html").read_text(encoding="utf-8")
         for stage in study.stages:
             assert jl.map.report._e(stage) in html or jl.map.report._label(stage) in html, stage

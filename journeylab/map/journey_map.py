@@ -42,6 +42,8 @@ _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metr
 _INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes"]
 _BOOL_COLS = ["qual_support", "quant_support"]
 GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
+#: Default weights of the parts of :func:`prioritise`'s score (the report's footnote is written from them).
+SCORE_WEIGHTS = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -217,7 +219,8 @@ class JourneyMap:
         ``stage``, ``touchpoint``, ``text``, ``source`` (``analyst`` or ``codebook``), ``code``,
         ``claim_id``, ``owner``, ``grade``.
     quotes : dict
-        Segment id → ``participant_id``, ``doc_id``, ``start``, ``end``, ``speaker``, ``text`` and
+        Segment id → ``participant_id``, ``doc_id``, ``start``, ``end``, ``time_start`` (seconds
+        into the recording, None when the transcript has no times), ``speaker``, ``text`` and
         ``context`` (the surrounding turns, each ``segment_id``, ``speaker``, ``speaker_role``,
         ``text``, ``is_quote``).
     methods : dict
@@ -608,6 +611,7 @@ def _quotes_and_thoughts(study, ev: pd.DataFrame, n_thoughts: int, context_turns
             quotes[q] = {"participant_id": None if _missing(s["participant_id"]) else str(s["participant_id"]),
                          "doc_id": str(s["doc_id"]), "start": int(s["start"]), "end": int(s["end"]),
                          "speaker": str(s.get("speaker", "")), "text": str(s["text"]),
+                         "time_start": None if _missing(s.get("time_start")) else float(s["time_start"]),
                          "context": [{"segment_id": c["segment_id"], "speaker": str(c.get("speaker", "")),
                                       "speaker_role": str(c.get("speaker_role", "")), "text": str(c["text"]),
                                       "is_quote": c["segment_id"] == q}
@@ -729,6 +733,7 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
     }
     m["rules"] = info.get("rules", GradingRules().to_dict())
     m["period"] = study.config.get("period") if isinstance(study.config, dict) else None
+    m["sizing"] = study.config.get("sizing") if isinstance(study.config, dict) else None
     ch = study.changes
     m["changes"] = [{"date": str(pd.Timestamp(r["date"]).date()), "name": r["name"], "stage": r.get("stage"),
                      "touchpoint": r.get("touchpoint")} for r in ch.to_dict("records")] if len(ch) else []
@@ -881,7 +886,7 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     1     2  late              NaN
     """
     ev = _evidence_of(evidence)
-    w = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
+    w = dict(SCORE_WEIGHTS)
     if weights:
         bad = sorted(set(weights) - set(w))
         if bad:

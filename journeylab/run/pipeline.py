@@ -223,7 +223,8 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     markdown cells tagged ``sample-study`` (prose stating the sample study's findings) are left out
     of the executed notebooks. When the run ends, the run manifest is also
     merged into the reports the notebooks wrote (``report*.html``), replacing their manifest
-    section (:func:`journeylab.report.replace_manifest`).
+    section (:func:`journeylab.report.replace_manifest`), and ``report.html`` is printed to
+    ``report.pdf`` (its short print layout) when Chromium is installed.
 
     Examples
     --------
@@ -328,9 +329,18 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
             pass
     for report in sorted(out.glob("report*.html")):
         replace_manifest(report, merged if report.name == "report.html" else man)
+    if (out / "report.html").is_file():  # the short printable version, when a Chromium is installed
+        from ..map.report import to_pdf
+
+        try:
+            to_pdf(out / "report.html", source_date_epoch=int(KERNEL_ENV["SOURCE_DATE_EPOCH"]))  # same bytes each run
+        except JourneylabError as exc:
+            if not quiet:
+                print(f"report.pdf not written: {exc}", file=stream)
     if not quiet:
         print(f"{len(paths)} notebooks in {record['total_seconds']:.0f} s. Results in {out}:", file=stream)
-        for name in ["journey_map.png", "journey_map.svg", "journey_map.pdf", "report.html", "evidence_table.csv",
+        for name in ["journey_map.png", "journey_map.svg", "journey_map.pdf", "report.html", "report.pdf",
+                     "report_decisions.png", "evidence_table.csv",
                      "codings.csv", "codings.sqlite", "manifest.json", "notebooks/"]:
             if (out / name.rstrip("/")).exists():
                 print(f"  {name}", file=stream)

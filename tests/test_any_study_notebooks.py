@@ -260,3 +260,15 @@ def test_run_on_a_bare_study_and_nothing_of_the_sample_leaks(tmp_path):
         words = STORY_WORDS if path.parent.name == "notebooks" else SAMPLE_WORDS
         leaks += [f"{path.name}: {w}" for w in words if re.search(rf"\b{re.escape(w)}\b", text, re.I)]
     assert not leaks, leaks
+
+
+def test_key_drivers_section_needs_a_theme_common_enough_to_model():
+    """Key drivers compares respondents who mention a theme with those who do not: with no theme the
+    rules find in 5 scored comments (and not in 5 others) the section is skipped and says so, as
+    on a generated study whose survey comments the rules hardly code."""
+    other_study = jl.load_study(OTHER)
+    assert jl.section(other_study, "05.drivers", quiet=True).applies
+    few = other_study.survey.head(8)
+    status = jl.section(replace(other_study, survey=few), "05.drivers", quiet=True)
+    assert not status.applies
+    assert "at least 5 scored survey comments and not in 5 others" in status.reason

@@ -248,6 +248,31 @@ def _need_lexicon(study, params):
     return "" if lexicon_file(study) else "a domain lexicon (lexicon.csv with term,valence in the study folder)"
 
 
+#: key_drivers' default ``min_n``: a theme is modelled when at least this many respondents mention it
+#: and this many do not.
+DRIVER_MIN_N = 5
+
+
+def _need_driver_themes(study, params):
+    """A theme the rules find in at least DRIVER_MIN_N comments of respondents with a score, and
+    absent from at least DRIVER_MIN_N of them: else key_drivers has nothing to compare."""
+    survey, col = study.survey, study.nps_column
+    if not len(survey) or col not in survey.columns or "comment" not in survey.columns or _need_rules(study, params):
+        return ""   # the section's other needs say what is missing
+    text = survey["comment"].astype("string").str.strip()
+    scored = survey[text.notna() & (text != "").fillna(False) & pd.to_numeric(survey[col], errors="coerce").notna()]
+    comments = scored[["respondent_id", "comment"]].rename(columns={"respondent_id": "segment_id", "comment": "text"})
+    comments = comments.astype({"segment_id": str})
+    codes = autocode(comments, codebook=study.codebook) if len(comments) else pd.DataFrame(columns=["segment_id", "code"])
+    counts = codes.drop_duplicates(["segment_id", "code"])["code"].value_counts()
+    n = len(comments)
+    if any(c >= DRIVER_MIN_N and n - c >= DRIVER_MIN_N for c in counts):
+        return ""
+    best = f" (the most frequent is found in {int(counts.max())} of {n})" if len(counts) else f" (none in {n})"
+    return (f"a theme the codebook's rules find in at least {DRIVER_MIN_N} scored survey comments and not in "
+            f"{DRIVER_MIN_N} others{best}")
+
+
 def _need_tasks(study, params):
     tasks = getattr(study, "tasks", None)
     return "" if tasks is not None and len(tasks) else "usability-test task outcomes (tasks.csv)"
@@ -293,6 +318,7 @@ NEEDS: dict[str, Callable] = {
     "lexicon": _need_lexicon,
     "dask": _need_dask,
     "tasks": _need_tasks,
+    "driver_themes": _need_driver_themes,
     "questionnaire": _need_questionnaire,
 }
 
@@ -359,9 +385,9 @@ SECTIONS: dict[str, list[Section]] = {
         _s("05.change_groups", "The change by group, the plain funnel", "change", "events.property"),
         _s("05.placebo", "A placebo step", "change"),
         _s("05.planning", "Planning the next test", "funnel"),
-        _s("05.drivers", "Key drivers", "survey.nps", "survey.comment", "rules"),
+        _s("05.drivers", "Key drivers", "survey.nps", "survey.comment", "rules", "driver_themes"),
         _s("05.drivers_persona", "Key drivers adjusted for persona", "survey.nps", "survey.comment", "rules",
-           "survey.persona"),
+           "driver_themes", "survey.persona"),
         _s("05.tasks", "Usability tasks: success and time on task", "tasks"),
         _s("05.questionnaire", "A standard questionnaire", "questionnaire"),
         _s("05.summary", "What this notebook saved"),

@@ -19,6 +19,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 from .study.transcripts import read_transcript, read_document
 from .study.redact import redact, redact_text, redaction_review
 from .study.load import Study, StudyPart, load_study, redact_study, study_part, validate_study
+from .study.anchor import fingerprint_codings
 from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook
@@ -58,7 +59,7 @@ __all__ = [
     'co_occurrence', 'code_frequencies', 'code_sentiment', 'coder_pair', 'compare_coders', 'compare_maps',
     'compare_periods', 'compare_personas', 'compare_rates', 'csat', 'datasets', 'disagreements',
     'emotion_curve', 'evaluate_codings', 'event_property', 'evidence_table', 'exemplar_quotes', 'exercises',
-    'export_qdpx', 'file_name', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
+    'export_qdpx', 'file_name', 'fingerprint_codings', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
     'import_taguette', 'key_drivers', 'krippendorff_alpha', 'lexicon_file', 'load_lexicon', 'load_notes',
     'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
     'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel', 'plot_map',

@@ -85,7 +85,7 @@ def stop_words() -> frozenset:
 
 def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants: pd.DataFrame | None = None,
                      by: str | list | None = None, *, codebook: Codebook | None = None,
-                     coder: str | None = None) -> pd.DataFrame:
+                     coder: str | None = None, aggregate: bool = True) -> pd.DataFrame:
     """How often each code was applied, and by how many participants.
 
     Parameters
@@ -106,6 +106,10 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     coder : str, optional
         Which coder to count when ``codings`` has several; ``"any"``: a code counts on a segment
         when any coder applied it.
+    aggregate : bool, default True
+        With a codebook, a parent code counts the segments coded with it *or any code below it*
+        (NVivo's "aggregate coding from children"), each segment once; False counts only the
+        codings of the code itself.
 
     Returns
     -------
@@ -114,7 +118,9 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
         coded: "mentioned 40 times"), ``n_participants`` (distinct participants whose turns
         carry the code), ``n_participants_total`` (participants in the group),
         ``share_participants`` (the ratio, 0–1), ``mentioned_by`` (e.g. ``"9 of 14"``), then
-        ``stage`` and ``kind`` with a codebook. Sorted by ``n_participants`` then
+        ``stage``, ``kind`` and ``includes`` with a codebook (the codes below a parent that its
+        counts aggregate, comma-separated, e.g. ``"itself + frustration, delight"``; empty for a
+        code without children or with ``aggregate=False``). Sorted by ``n_participants`` then
         ``n_segments``, descending (codebook order with a codebook and no ``by``).
         When any input is a Dask DataFrame: a lazy one-partition Dask DataFrame whose
         ``.compute()`` is that frame, with the numbers pandas gives on the same data.
@@ -145,8 +151,14 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     1    y           1               1       1 of 2
     """
     func = "code_frequencies"
+    rollup = aggregate and codebook is not None and any(codebook.children(c.name) for c in codebook)
     if any(_dask.is_dask(x) for x in (codings, segments, participants)):
-        return _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
+        if rollup and _dask.is_dask(codings):
+            codings = codings.map_partitions(_with_ancestors, codebook=codebook, meta=codings._meta)
+        elif rollup:
+            codings = _with_ancestors(codings, codebook=codebook)
+        out = _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
+        return out.map_partitions(_includes, codebook=codebook, rollup=rollup) if codebook is not None else out
     _check_codings(codings, func, dask=True)
     _segments(segments, func, dask=True)
     if participants is not None:
@@ -156,6 +168,8 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     cod = participant_codings(cod, segments, what="code frequencies").codings
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
     _check_known_codes(cod["code"].unique(), codebook, func)
+    if rollup:
+        cod = _with_ancestors(cod, codebook=codebook)
 
     seg = segments[["segment_id", "participant_id", *seg_cols]].drop_duplicates("segment_id").copy()
     seg["segment_id"] = seg["segment_id"].astype(str)
@@ -168,7 +182,23 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     counts = df.groupby(keys, dropna=False).agg(n_segments=("segment_id", "nunique"),
                                                 n_participants=("participant_id", "nunique")).reset_index()
     pop = _freq_population(participants, _participant_groups(seg, seg_cols), part_cols, seg_cols)
-    return _freq_finish(counts, pop, by, code_cols, codebook)
+    out = _freq_finish(counts, pop, by, code_cols, codebook)
+    return _includes(out, codebook=codebook, rollup=rollup) if codebook is not None else out
+
+
+def _with_ancestors(codings: pd.DataFrame, *, codebook: Codebook) -> pd.DataFrame:
+    """The codings plus, for each, a copy under every ancestor code (a parent aggregates its children)."""
+    known = set(codebook.names)
+    up = {c: codebook.ancestors(c) for c in codings["code"].dropna().unique() if c in known}
+    extra = [codings[codings["code"] == c].assign(code=a) for c, anc in up.items() for a in anc]
+    return pd.concat([codings, *extra], ignore_index=True) if extra else codings
+
+
+def _includes(freq: pd.DataFrame, *, codebook: Codebook, rollup: bool) -> pd.DataFrame:
+    """Add ``includes``: the codes below each parent that its counts aggregate."""
+    below = {c.name: codebook.descendants(c.name) if rollup else [] for c in codebook}
+    return freq.assign(includes=freq["code"].map(
+        lambda c: "itself + " + ", ".join(below[c]) if below.get(c) else ""))
 
 
 def _freq_by(by, codebook, segment_columns, participants, func: str):

@@ -51,6 +51,7 @@ import pandas as pd
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
+from .store import CodingStore, read_codings
 
 #: The ``code`` label of the row that pools every code in :func:`agreement`.
 OVERALL = "(overall)"
@@ -1030,13 +1031,28 @@ def _tidy_spelling(name) -> str:
     return " ".join(unicodedata.normalize("NFC", str(name)).split())
 
 
-def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
-    """A codings frame and a label for one source of merge_codings."""
+_REMOVAL_COLUMNS = ["coder", "segment_id", "code", "removed_at"]
+
+
+def _removals(decisions: pd.DataFrame) -> pd.DataFrame:
+    """The (coder, segment, code) whose latest decision in a store's log is a removal, with its time."""
+    if not len(decisions):
+        return pd.DataFrame(columns=_REMOVAL_COLUMNS)
+    last = decisions.sort_values("decision_id").groupby(["coder_key", "segment_id", "code"], sort=False).tail(1)
+    last = last[~last["value"].astype(bool)]
+    return last.rename(columns={"decided_at": "removed_at"})[_REMOVAL_COLUMNS].reset_index(drop=True)
+
+
+def _read_source(src, i: int) -> tuple[pd.DataFrame, str, pd.DataFrame | None]:
+    """A codings frame, a label and (a coding store) its removals, for one source of merge_codings."""
     func = "merge_codings"
+    if callable(getattr(src, "decisions", None)) and callable(getattr(src, "codings", None)):  # a CodingStore
+        return (_check_codings(src.codings(), func, arg="sources").copy(), str(getattr(src, "path", f"store {i + 1}")),
+                _removals(src.decisions()))
     if isinstance(src, pd.DataFrame):
-        return _check_codings(src, func, arg="sources").copy(), f"frame {i + 1}"
+        return _check_codings(src, func, arg="sources").copy(), f"frame {i + 1}", None
     if hasattr(src, "codings") and isinstance(getattr(src, "codings", None), pd.DataFrame):
-        return _check_codings(src.codings, func).copy(), f"{type(src).__name__} {i + 1}"
+        return _check_codings(src.codings, func).copy(), f"{type(src).__name__} {i + 1}", None
     if isinstance(src, str) and not src.strip():
         raise JourneylabError(f"{func}(): `sources`: source {i + 1} is an empty path; expected a codings DataFrame, "
                               "a coding store path or a CSV path.")
@@ -1058,12 +1074,11 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
             df = pd.concat(frames, ignore_index=True)
             if "memo" in df.columns:
                 df["memo"] = df["memo"].replace({"": pd.NA})
-            return _check_codings(df, func, ).copy(), str(path)
-        try:
-            from .store import read_codings
-        except ImportError:  # pragma: no cover - store module not available
-            raise JourneylabError(f"{func}(): cannot read coding store {path}: journeylab.store is not available.") from None
-        return _check_codings(read_codings(path), func).copy(), str(path)
+            return _check_codings(df, func, ).copy(), str(path), None
+        codings = read_codings(path)  # checks the file is a readable store
+        with CodingStore(path) as store:
+            removals = _removals(store.decisions())
+        return _check_codings(codings, func).copy(), str(path), removals
     raise JourneylabError(
         f"{func}(): `sources`: source {i + 1} must be a codings DataFrame, a coding store path or a CSV path; "
         f"got {type(src).__name__}."
@@ -1078,6 +1093,47 @@ def _comparable(df: pd.DataFrame, columns: list[str]) -> pd.Series:
         parts.append(col.astype(object).where(col.notna() & (col.astype(str) != ""), None).map(
             lambda v: None if v is None else str(v)))
     return pd.Series(list(zip(*parts)) if parts else [()] * len(df), index=df.index)
+
+
+def _drop_removed(data: pd.DataFrame, removals: pd.DataFrame, spelling: dict, report: list) -> pd.DataFrame:
+    """Drop rows a coding store's log removed after they were decided; report each decision taken.
+
+    A row of (coder, segment, code) is dropped when a store's latest decision on it is a removal
+    at least as recent as the row's ``decided_at`` (a row without one counts as older): the log is
+    the truth, and an old export must not bring a removed coding back. A row decided after the
+    removal (applied again elsewhere) is kept.
+    """
+    removals = removals.assign(coder=removals["coder"].map(lambda n: spelling.setdefault(
+        normalize_coder(n), _tidy_spelling(n))))
+    removed_at = pd.to_datetime(removals["removed_at"], errors="coerce", utc=True, format="mixed")
+    latest: dict = {}
+    for key, t, src in zip(zip(removals["coder"], removals["segment_id"].astype(str), removals["code"]),
+                           removed_at, removals["_source"]):
+        if key not in latest or (pd.notna(t) and (pd.isna(latest[key][0]) or t > latest[key][0])):
+            latest[key] = (t, src)
+    if "decided_at" in data.columns:
+        when = pd.to_datetime(data["decided_at"], errors="coerce", utc=True, format="mixed")
+    else:
+        when = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns, UTC]")
+    drop = []
+    keys = list(zip(data["coder"], data["segment_id"].astype(str), data["code"]))
+    for idx, key, t, src in zip(data.index, keys, when, data["_source"]):
+        if key not in latest:
+            continue
+        t_rm, store = latest[key]
+        base = {"coder": key[0], "original": pd.NA, "segment_id": key[1], "code": key[2], "n_rows": 1,
+                "source": src}
+        stamp = "no decided_at" if pd.isna(t) else f"decided {t.isoformat()}"
+        if pd.isna(t) or pd.isna(t_rm) or t <= t_rm:
+            drop.append(idx)
+            report.append({**base, "kind": "removed",
+                           "detail": f"removed in {store} at {t_rm.isoformat() if pd.notna(t_rm) else '?'}; the row "
+                                     f"from {src} ({stamp}) is not newer: not brought back (the store's log wins)"})
+        else:
+            report.append({**base, "kind": "reapplied",
+                           "detail": f"removed in {store} at {t_rm.isoformat()}, then applied again in {src} "
+                                     f"({stamp}): kept (the latest decision wins)"})
+    return data.drop(index=drop)
 
 
 def merge_codings(*sources, return_report: bool = False):
@@ -1102,7 +1158,9 @@ def merge_codings(*sources, return_report: bool = False):
     report : DataFrame, only if ``return_report``
         One row per action taken: ``kind`` (``"coder_merged"``: a spelling folded into another;
         ``"duplicate"``: identical decisions collapsed; ``"conflict"``: different decisions of
-        the same coder on the same segment × code, one kept), ``coder`` (the kept spelling),
+        the same coder on the same segment × code, one kept; ``"removed"``: a row dropped because
+        a coding store's log removed that coding later; ``"reapplied"``: a row kept because it was
+        decided after the store's removal), ``coder`` (the kept spelling),
         ``original`` (the folded spelling, for ``coder_merged``), ``segment_id``, ``code``,
         ``n_rows`` (rows involved), ``source`` (where the folded or dropped rows came from),
         ``detail`` (what was kept and why).
@@ -1117,6 +1175,10 @@ def merge_codings(*sources, return_report: bool = False):
     - **Duplicates.** Rows of one decision whose other columns (except ``decided_at`` and store
       row ids) are equal — blank and missing memos count as equal — collapse into one row (the
       one with the latest ``decided_at``).
+    - **Removals.** A coding store's decision log is the truth: when its latest decision on
+      (coder, segment, code) is a removal, rows of other sources (an earlier export) decided at or
+      before the removal — or without ``decided_at`` — are dropped and reported (``removed``);
+      a row decided after it was applied again and is kept (``reapplied``).
     - **Conflicts.** Rows of one decision that differ (memo, origin, ``present``, ...) keep the
       row with the latest ``decided_at``; without timestamps, or on a tie, the row from the later
       source wins. Every conflict is reported with both versions, so nothing is lost silently.
@@ -1134,11 +1196,13 @@ def merge_codings(*sources, return_report: bool = False):
     func = "merge_codings"
     if not sources:
         raise JourneylabError(f"{func}(): `sources`: give at least one source (codings frame or coding store path).")
-    frames = []
+    frames, removals = [], []
     for i, src in enumerate(sources):
-        df, label = _read_source(src, i)
+        df, label, removed = _read_source(src, i)
         df["_source"] = label
         frames.append(df)
+        if removed is not None and len(removed):
+            removals.append(removed.assign(_source=label))
     data = pd.concat(frames, ignore_index=True)
     data["_order"] = np.arange(len(data))
     report: list[dict] = []
@@ -1156,6 +1220,8 @@ def merge_codings(*sources, return_report: bool = False):
             report.append({"kind": "coder_merged", "coder": canon, "original": orig, "n_rows": len(g),
                            "source": src, "detail": f"{orig!r} is the same coder as {canon!r}"})
     data["coder"] = canonical.to_numpy()
+    if removals:
+        data = _drop_removed(data, pd.concat(removals, ignore_index=True), spelling, report)
 
     key_cols = ["coder", "segment_id", "code"] + [c for c in ("span_start", "span_end") if c in data.columns]
     content_cols = [c for c in data.columns if c not in set(key_cols) | _VOLATILE]

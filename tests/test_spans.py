@@ -61,3 +61,54 @@ def test_parent_code_aggregates_its_children():
     assert f.loc["joy", "includes"] == "" and f.loc["joy", "n_segments"] == 1
     plain = jl.code_frequencies(cod, seg, codebook=cb, aggregate=False).set_index("code")
     assert plain.loc["feelings", "n_segments"] == 1 and plain.loc["feelings", "includes"] == ""
+
+
+# ---------------------------------------------------------------- spans in analyses and sentiment (items 1, 7)
+
+TURN = "The throw is lovely, but the courier was rude and late."
+SEG = pd.DataFrame({"segment_id": ["a", "b"], "participant_id": ["P1", "P2"], "doc_id": ["d", "d"],
+                    "start": [0, 60], "end": [len(TURN), 81], "text": [TURN, "The courier was late."]})
+
+
+def _span_codings():
+    def span(phrase):
+        a = TURN.index(phrase)
+        return a, a + len(phrase)
+    rows = [("a", "delight", *span("The throw is lovely"), "The throw is lovely"),
+            ("a", "courier", *span("the courier was rude and late."), "the courier was rude and late."),
+            ("a", "late", *span("late."), "late."),
+            ("b", "courier", None, None, None), ("b", "late", None, None, None)]
+    cod = pd.DataFrame(rows, columns=["segment_id", "code", "start", "end", "text"]).assign(doc_id="d")
+    return cod.astype({"start": "Int64", "end": "Int64"})
+
+
+def test_code_sentiment_is_the_sentiment_of_the_span():
+    """The issue's example: the turn is negative overall; the span coded as a delight is positive."""
+    cod = _span_codings()
+    sf = jl.sentiment(SEG)
+    turn = sf.set_index("segment_id").loc["a", "compound"]
+    assert turn < -0.05
+    out = jl.code_sentiment(sf, cod, SEG, random_state=1).set_index("code")
+    assert out.loc["delight", "mean"] == pytest.approx(jl.sentiment(["The throw is lovely"])["compound"].iloc[0])
+    assert out.loc["delight", "mean"] > 0.05
+    # whole-turn codings keep their turn's score: 'late' on b is b's compound, on a the span "late."
+    late = (sf.set_index("segment_id").loc["b", "compound"] + jl.sentiment(["late."])["compound"].iloc[0]) / 2
+    assert out.loc["late", "mean"] == pytest.approx(late)
+
+
+def test_exemplar_quotes_quote_the_span():
+    q = jl.exemplar_quotes(_span_codings(), SEG, code="delight", min_chars=1)
+    assert q[["text", "start", "end", "segment_id"]].values.tolist() == [["The throw is lovely", 0, 19, "a"]]
+    q = jl.exemplar_quotes(_span_codings(), SEG, code="courier", min_chars=1).sort_values("segment_id")
+    assert q["text"].tolist() == ["the courier was rude and late.", "The courier was late."]
+
+
+def test_co_occurrence_by_overlap_within_a_turn():
+    cod = _span_codings()
+    by_turn = jl.co_occurrence(cod, SEG, min_count=0).set_index(["code_a", "code_b"])["count"]
+    by_overlap = jl.co_occurrence(cod, SEG, level="overlap", min_count=0)
+    assert "overlap" in by_overlap.attrs["unit"]
+    by_overlap = by_overlap.set_index(["code_a", "code_b"])["count"]
+    assert by_turn[("courier", "delight")] == 1 and by_overlap[("courier", "delight")] == 0  # side by side
+    assert by_overlap[("courier", "late")] == 2  # nested span on a, whole turns on b
+    assert by_overlap[("delight", "late")] == 0

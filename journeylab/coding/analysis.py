@@ -28,12 +28,20 @@ ANY = "any"
 # ----------------------------------------------------------------------------- helpers
 
 
-def _one_coder(codings: pd.DataFrame, coder, func: str) -> pd.DataFrame:
-    """The codings of one coder, or of all coders merged (``coder="any"``), one row per (segment, code)."""
+SPAN_COLUMNS = ["doc_id", "start", "end", "text"]
+
+
+def _one_coder(codings: pd.DataFrame, coder, func: str, *, spans: bool = False) -> pd.DataFrame:
+    """The codings of one coder, or of all coders merged (``coder="any"``), one row per (segment, code)
+    — with ``spans`` and a codings frame carrying them, one row per (segment, code, span)."""
     if "coder" in codings.columns and coder != ANY:
         _check_coder(sorted(codings["coder"].dropna().astype(str).unique()), coder, func)
         if coder is not None:
             codings = codings[codings["coder"] == coder]
+    if spans and set(SPAN_COLUMNS) <= set(codings.columns):
+        out = codings[["segment_id", "code", *SPAN_COLUMNS]].dropna(subset=["segment_id", "code"])
+        out = out.assign(segment_id=out["segment_id"].astype(str), code=out["code"].astype(str))
+        return out.drop_duplicates(["segment_id", "code", "doc_id", "start", "end"])
     return codings[["segment_id", "code"]].dropna().drop_duplicates().astype(str)
 
 
@@ -129,7 +137,9 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     -----
     Prevalence across people matters more than raw counts in qualitative research: a code
     applied 40 times by two talkative participants is weaker evidence than one mentioned once
-    each by 9 of 14. Codings on interviewer turns are left out, with an
+    each by 9 of 14. The unit counted is the turn: a coding that is a span (sub-turn, or across
+    turns) counts in the turn it starts in (its ``segment_id``), once per turn however many spans
+    of the code it holds. Codings on interviewer turns are left out, with an
     ``InterviewerCodingsWarning`` giving their number (:func:`journeylab.participant_codings`,
     the rule evidence, agreement and the learned coder share); the Dask path counts them in
     ``n_segments`` only.
@@ -300,8 +310,14 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     ----------
     codings, segments : DataFrame or dask.dataframe.DataFrame
         Codings and segments frames (segments need ``participant_id`` for ``level="participant"``).
-    level : {"segment", "participant"}
-        The unit within which two codes co-occur.
+    level : {"segment", "participant", "overlap"}
+        When two codes co-occur: ``"segment"``, both are on the same turn; ``"participant"``,
+        both are on turns of the same participant; ``"overlap"``, a coding of each covers at
+        least one common character of one turn (their spans overlap: ``max(start) < min(end)``;
+        a whole-turn coding covers its turn; a span that runs across turns counts in the turn it
+        starts in). ``n_a``, ``n_b`` and ``count`` count turns for ``"segment"`` and
+        ``"overlap"``, participants for ``"participant"``. The result's ``attrs["unit"]`` says
+        which.
     coder : str, optional
         As in :func:`code_frequencies`.
     min_count : int, default 1
@@ -336,11 +352,16 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     if _dask.is_dask(codings) or _dask.is_dask(segments):
         return _dask.co_occurrence(codings, segments, level=level, coder=coder, min_count=min_count)
     _check_codings(codings, func, dask=True)
-    check_choice(level, arg="level", func=func, choices=["segment", "participant"])
-    _segments(segments, func, ("segment_id", "participant_id") if level == "participant" else ("segment_id",),
-              dask=True)
-    cod = _one_coder(codings, coder, func)
+    check_choice(level, arg="level", func=func, choices=["segment", "participant", "overlap"])
+    _segments(segments, func, {"participant": ("segment_id", "participant_id"),
+                               "overlap": ("segment_id", "start", "end")}.get(level, ("segment_id",)), dask=True)
+    cod = _one_coder(codings, coder, func, spans=level == "overlap")
     cod = participant_codings(cod, segments, what="co-occurrence").codings
+    if level == "overlap":
+        out = _co_overlap(cod, segments, min_count)
+        out.attrs["unit"] = ("turns in which a coding of each code covers a common character (overlapping spans; "
+                             "a whole-turn coding covers its turn)")
+        return out
     if level == "participant":
         pid = _participant_of(segments.assign(segment_id=segments["segment_id"].astype(str)))
         cod = cod.assign(unit=cod["segment_id"].map(pid)).dropna(subset=["unit"])
@@ -351,6 +372,28 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     pairs = cod.merge(cod, on="unit", suffixes=("_a", "_b"))
     pairs = pairs[pairs["code_a"] < pairs["code_b"]]
     counts = pairs.groupby(["code_a", "code_b"]).size().rename("count").reset_index()
+    out = _co_finish(counts, n, min_count)
+    out.attrs["unit"] = "participants" if level == "participant" else "turns carrying both codes"
+    return out
+
+
+def _co_overlap(cod: pd.DataFrame, segments: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """Co-occurrence by overlapping spans within a turn (see :func:`co_occurrence`, ``level="overlap"``)."""
+    seg = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
+    bounds = seg.set_index("segment_id")[["start", "end"]]
+    a = pd.to_numeric(cod["start"], errors="coerce") if "start" in cod.columns else pd.Series(np.nan, index=cod.index)
+    b = pd.to_numeric(cod["end"], errors="coerce") if "end" in cod.columns else pd.Series(np.nan, index=cod.index)
+    whole = a.isna() | b.isna()
+    a = a.where(~whole, cod["segment_id"].map(bounds["start"]))
+    b = b.where(~whole, cod["segment_id"].map(bounds["end"]))
+    c = pd.DataFrame({"unit": cod["segment_id"].to_numpy(), "code": cod["code"].to_numpy(),
+                      "a": a.to_numpy(float), "b": b.to_numpy(float)}).dropna(subset=["a", "b"])
+    n = c.groupby("code")["unit"].nunique()
+    pairs = c.merge(c, on="unit", suffixes=("_a", "_b"))
+    pairs = pairs[(pairs["code_a"] < pairs["code_b"])
+                  & (np.maximum(pairs["a_a"], pairs["a_b"]) < np.minimum(pairs["b_a"], pairs["b_b"]))]
+    counts = (pairs[["unit", "code_a", "code_b"]].drop_duplicates().groupby(["code_a", "code_b"]).size()
+              .rename("count").reset_index())
     return _co_finish(counts, n, min_count)
 
 
@@ -427,7 +470,9 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     DataFrame
         ``code``, ``rank`` (1 = best), ``participant_id``, ``doc_id``, ``segment_id``,
         ``start``, ``end`` (character offsets in the document), ``text``, ``n_chars``,
-        ``score`` (cosine similarity to the code's centroid, 0–1).
+        ``score`` (cosine similarity to the code's centroid, 0–1). The quote is what was
+        coded: the coding's span (``start``, ``end``, ``text`` of a codings frame with spans),
+        else its whole turn; ``segment_id`` is the turn the span starts in.
 
     Notes
     -----
@@ -454,7 +499,7 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     if not isinstance(n, int) or n < 1 or not isinstance(max_per_participant, int) or max_per_participant < 1:
         raise JourneylabError(f"{func}(): `n` and `max_per_participant` must be positive integers; "
                               f"got n={n!r}, max_per_participant={max_per_participant!r}")
-    cod = _one_coder(codings, coder, func)
+    cod = _one_coder(codings, coder, func, spans=True)
     if code is not None:
         wanted = [code] if isinstance(code, str) else list(code)
         missing = [c for c in wanted if c not in set(cod["code"])]
@@ -463,15 +508,29 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
         cod = cod[cod["code"].isin(wanted)]
     seg = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
     seg = seg.set_index("segment_id")
-    cod = cod[cod["segment_id"].isin(seg.index)]
+    cod = cod[cod["segment_id"].astype(str).isin(seg.index)].assign(segment_id=lambda d: d["segment_id"].astype(str))
     cols = ["code", "rank", "participant_id", "doc_id", "segment_id", "start", "end", "text", "n_chars", "score"]
     if cod.empty:
         return pd.DataFrame(columns=cols)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     stops = stop_words()
-    ids = cod["segment_id"].unique().tolist()
-    texts = seg.loc[ids, "text"].fillna("").astype(str).tolist()
+    # a quote is what was coded: a coding's span (doc_id, start, end, text) when it has one, else its turn
+    has_span = {"doc_id", "start", "end", "text"} <= set(cod.columns)
+    qids, spans = [], {}
+    for rec in cod.itertuples(index=False):
+        sid = rec.segment_id
+        if has_span and pd.notna(rec.start) and pd.notna(rec.text):
+            q = f"{rec.doc_id}:{int(rec.start)}:{int(rec.end)}"
+            spans.setdefault(q, (sid, rec.doc_id, int(rec.start), int(rec.end), str(rec.text)))
+        else:
+            q = sid
+            spans.setdefault(q, (sid, seg.at[sid, "doc_id"], seg.at[sid, "start"], seg.at[sid, "end"],
+                                 "" if pd.isna(seg.at[sid, "text"]) else str(seg.at[sid, "text"])))
+        qids.append(q)
+    cod = cod.assign(_qid=qids)
+    ids = list(spans)
+    texts = [spans[q][4] for q in ids]
 
     def analyzer(text):
         return [stem(t) for t in tokenize(text) if t not in stops]
@@ -485,8 +544,9 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     rows = []
     order = list(dict.fromkeys(cod["code"]))
     for c in order:
-        sids = cod.loc[cod["code"] == c, "segment_id"].tolist()
-        idx = [row_of[s] for s in sids]
+        qs = list(dict.fromkeys(cod.loc[cod["code"] == c, "_qid"]))
+        sids = [spans[q][0] for q in qs]
+        idx = [row_of[q] for q in qs]
         if X is not None:
             sub = X[idx]
             centroid = np.asarray(sub.mean(axis=0)).ravel()
@@ -495,8 +555,8 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
             scores = np.asarray(scores).ravel()
         else:
             scores = np.zeros(len(idx))
-        cand = pd.DataFrame({"segment_id": sids, "score": scores})
-        cand["text"] = seg.loc[sids, "text"].astype(str).to_numpy()
+        cand = pd.DataFrame({"qid": qs, "segment_id": sids, "score": scores})
+        cand["text"] = [spans[q][4] for q in qs]
         cand["n_chars"] = cand["text"].str.len()
         cand["participant_id"] = seg.loc[sids, "participant_id"].to_numpy()
         cand["fits"] = cand["n_chars"].between(min_chars, max_chars)
@@ -511,9 +571,9 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
             if len(taken) == n:
                 break
         for rank, rec in enumerate(taken, start=1):
-            s = seg.loc[rec.segment_id]
-            rows.append({"code": c, "rank": rank, "participant_id": s["participant_id"], "doc_id": s["doc_id"],
-                         "segment_id": rec.segment_id, "start": s["start"], "end": s["end"], "text": rec.text,
+            _, doc, a, b, _ = spans[rec.qid]
+            rows.append({"code": c, "rank": rank, "participant_id": seg.at[rec.segment_id, "participant_id"],
+                         "doc_id": doc, "segment_id": rec.segment_id, "start": a, "end": b, "text": rec.text,
                          "n_chars": int(rec.n_chars), "score": round(float(rec.score), 6)})
     return pd.DataFrame(rows, columns=cols)
 

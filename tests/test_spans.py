@@ -112,3 +112,33 @@ def test_co_occurrence_by_overlap_within_a_turn():
     assert by_turn[("courier", "delight")] == 1 and by_overlap[("courier", "delight")] == 0  # side by side
     assert by_overlap[("courier", "late")] == 2  # nested span on a, whole turns on b
     assert by_overlap[("delight", "late")] == 0
+
+
+# ---------------------------------------------------------------- faithful exports/imports (item 4)
+
+def test_qdpx_round_trip_keeps_every_span_exactly(tmp_path):
+    from pathlib import Path
+
+    study = jl.load_study(Path(__file__).parent / "data" / "other_study", redact=False)
+    texts = dict(zip(study.documents["doc_id"], study.documents["text"]))
+    seg = study.segments[study.segments["speaker_role"] == "participant"].head(6)
+    rows = []
+    for i, r in enumerate(seg.itertuples()):
+        a = r.start + 4 * (i % 3)
+        b = r.end if i % 2 else r.start + len(r.text) // 2
+        rows.append({"segment_id": r.segment_id, "code": "podcast_discovery", "coder": "kim", "doc_id": r.doc_id,
+                     "span_start": a, "span_end": b})
+    # one span across three turns, and two overlapping codes in one turn
+    g1 = study.segments[study.segments["doc_id"] == "G1"]
+    rows.append({"segment_id": g1["segment_id"].iloc[1], "code": "plan_confusion", "coder": "kim", "doc_id": "G1",
+                 "span_start": int(g1["start"].iloc[1]) + 3, "span_end": int(g1["end"].iloc[3]) - 2})
+    rows.append({"segment_id": g1["segment_id"].iloc[1], "code": "wants_skip_week", "coder": "kim", "doc_id": "G1",
+                 "span_start": int(g1["start"].iloc[1]), "span_end": int(g1["start"].iloc[1]) + 9})
+    codings = pd.DataFrame(rows)
+    back = jl.import_qdpx(jl.export_qdpx(study, codings, tmp_path / "spans.qdpx"))
+    key = ["doc_id", "span_start", "span_end", "code", "coder"]
+    got = back.codings[key].astype(str).sort_values(key).values.tolist()
+    assert got == codings[key].astype(str).sort_values(key).values.tolist()  # one coding per selection
+    doc = dict(zip(back.documents["doc_id"], back.documents["text"]))
+    for r in back.codings.itertuples():
+        assert doc[r.doc_id][r.span_start:r.span_end] == texts[r.doc_id][r.span_start:r.span_end]

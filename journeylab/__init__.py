@@ -33,7 +33,7 @@ from .interop.taguette import import_taguette
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
-from .coding.reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings, coder_pair,
+from .coding.reliability import (agreement, krippendorff_alpha, unitizing_alpha, disagreements, compare_coders, merge_codings, coder_pair,
                           CoderPair)
 from .coding.learned import LearnedCoder
 from .coding.reconcile import ReconcileSession
@@ -68,5 +68,5 @@ __all__ = [
     'redaction_review', 'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'section',
     'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'study_between',
     'study_part', 'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps',
-    'time_to_convert', 'touchpoint_metrics', 'validate_study', 'write_csv',
+    'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study', 'write_csv',
 ]

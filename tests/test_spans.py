@@ -142,3 +142,61 @@ def test_qdpx_round_trip_keeps_every_span_exactly(tmp_path):
     doc = dict(zip(back.documents["doc_id"], back.documents["text"]))
     for r in back.codings.itertuples():
         assert doc[r.doc_id][r.span_start:r.span_end] == texts[r.doc_id][r.span_start:r.span_end]
+
+
+# ---------------------------------------------------------------- agreement on spans (item 5)
+
+def _units(rows, shift=0):
+    return pd.DataFrame([(c, g, b - shift, b - shift + n) for c, g, b, n in rows],
+                        columns=["coder", "code", "start", "end"]).assign(doc_id="d")
+
+
+def test_unitizing_alpha_krippendorff_2004_worked_example():
+    """Krippendorff (2004), Content Analysis 2nd ed., p. 254: a continuum [150, 450), observers i
+    and j, categories c and k (units as begin, length). Published: c D_o = .0144, D_e = .0532,
+    u-alpha = .7286; k D_o = 0, D_e = .0490, u-alpha = 1; both categories .8591 (values as
+    reproduced in DKPro Statistics' Krippendorff2004Test)."""
+    rows = [("i", "c", 225, 70), ("i", "c", 370, 30), ("j", "c", 220, 80), ("j", "c", 355, 20), ("j", "c", 400, 20),
+            ("i", "k", 180, 60), ("i", "k", 300, 50), ("j", "k", 180, 60), ("j", "k", 300, 50)]
+    docs = pd.DataFrame({"doc_id": ["d"], "text": ["x" * 300]})
+    out = jl.unitizing_alpha(_units(rows, shift=150), documents=docs).set_index("code")
+    assert out["measure"].iloc[0].startswith("Krippendorff's u-alpha")
+    assert out.loc["c", "d_observed"] == pytest.approx(0.0144, abs=5e-5)
+    assert out.loc["c", "d_expected"] == pytest.approx(0.0532, abs=5e-5)
+    assert out.loc["c", "u_alpha"] == pytest.approx(0.7286, abs=5e-5)
+    assert out.loc["k", "d_expected"] == pytest.approx(0.0490, abs=5e-5)
+    assert out.loc["k", "u_alpha"] == 1.0
+    assert out.loc["(all codes)", "u_alpha"] == pytest.approx(0.8591, abs=5e-4)
+
+
+def test_unitizing_alpha_krippendorff_1995_examples():
+    """Krippendorff (1995), Sociological Methodology 25, p. 57: 24-unit continua; on a fine grid
+    (each unit stretched 500 times, towards the continuous case) category A has D_e = .0699 and
+    u-alpha = .553, D (D_o = .3872) .066 (as reproduced in DKPro Statistics' Krippendorff1995Test)."""
+    s = 500
+    a = [("i", "A", 2, 8), ("i", "A", 14, 6), ("j", "A", 4, 4), ("j", "A", 15, 2)]
+    d = [("i", "D", 0, 2), ("i", "D", 2, 8), ("i", "D", 10, 4), ("i", "D", 14, 6), ("i", "D", 20, 4),
+         ("j", "D", 0, 4), ("j", "D", 4, 4), ("j", "D", 8, 7), ("j", "D", 15, 2), ("j", "D", 17, 7)]
+    rows = [(c, g, b * s, n * s) for c, g, b, n in a + d]
+    docs = pd.DataFrame({"doc_id": ["d"], "text": ["x" * (24 * s)]})
+    # D's units touch (end == next start): one coder's adjacent units stay separate units
+    out = jl.unitizing_alpha(_units(rows), documents=docs).set_index("code")
+    assert out.loc["A", "d_expected"] == pytest.approx(0.0699, abs=5e-4)
+    assert out.loc["A", "u_alpha"] == pytest.approx(0.553, abs=0.005)
+    assert out.loc["D", "d_observed"] == pytest.approx(0.3872, abs=5e-4)
+    assert out.loc["D", "u_alpha"] == pytest.approx(0.066, abs=0.005)
+
+
+def test_unitizing_alpha_identical_spans_and_whole_turns():
+    from pathlib import Path
+
+    study = jl.load_study(Path(__file__).parent / "data" / "other_study", redact=False)
+    both = study.codings[study.codings["coder"] == "lee"]
+    same = pd.concat([both, both.assign(coder="kim")])
+    out = jl.unitizing_alpha(same, documents=study.documents, segments=study.segments)
+    assert (out["u_alpha"].dropna() == 1.0).all() and out["d_observed"].eq(0).all()
+    real = jl.unitizing_alpha(study.codings, documents=study.documents, segments=study.segments)
+    assert real.iloc[-1]["code"] == "(all codes)" and real.iloc[-1]["u_alpha"] < 1
+    with pytest.raises(jl.JourneylabError, match="exactly two coders"):
+        jl.unitizing_alpha(pd.concat([same, both.assign(coder="zed")]), documents=study.documents,
+                           segments=study.segments)

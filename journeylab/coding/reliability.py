@@ -419,7 +419,9 @@ def agreement(
     """Inter-coder agreement per code and overall, the way reviewers expect it reported.
 
     Each code is a binary decision (present / absent) per unit; a unit is a segment that every
-    compared coder saw (see *Units rule* below).
+    compared coder saw (see *Units rule* below): agreement per turn. For agreement on the coded
+    spans themselves (where each coding starts and ends), see :func:`unitizing_alpha`
+    (Krippendorff's u-alpha), reported beside this table.
 
     Parameters
     ----------
@@ -664,6 +666,198 @@ def agreement(
     out["n_coders"] = out["n_coders"].astype(int)
     out["n_positive"] = out["n_positive"].astype(int)
     return out
+
+
+UNITIZING_MEASURE = "Krippendorff's u-alpha (unitizing, on spans)"
+UNITIZING_COLUMNS = ["code", "measure", "coders", "n_documents", "n_units", "d_observed", "d_expected", "u_alpha"]
+
+
+def _unit_segments(units: list[tuple[int, int]], length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One observer's continuum [0, length) as segments (begin, length, is_unit): its units and the gaps."""
+    b, l, v = [], [], []
+    pos = 0
+    for a, e in units:
+        if a > pos:
+            b.append(pos), l.append(a - pos), v.append(False)
+        b.append(a), l.append(e - a), v.append(True)
+        pos = e
+    if pos < length:
+        b.append(pos), l.append(length - pos), v.append(False)
+    return np.array(b, dtype=np.int64), np.array(l, dtype=np.int64), np.array(v, dtype=bool)
+
+
+def _observed_sum(s1, s2) -> float:
+    """Sum of Krippendorff's delta^2 over the overlapping segment pairs of two observers."""
+    b1, l1, v1 = s1
+    b2, l2, v2 = s2
+    if not len(b1) or not len(b2):
+        return 0.0
+    B1, L1, V1 = (x[:, None].astype(float) for x in (b1, l1, v1))
+    B2, L2, V2 = (x[None, :].astype(float) for x in (b2, l2, v2))
+    E1, E2 = B1 + L1, B2 + L2
+    both = (V1 == 1) & (V2 == 1) & (-L1 < B1 - B2) & (B1 - B2 < L2)
+    d = np.where(both, (B1 - B2) ** 2 + (E1 - E2) ** 2, 0.0)
+    d += np.where((V1 == 1) & (V2 == 0) & (B2 <= B1) & (E1 <= E2), L1 ** 2, 0.0)  # unit inside the other's gap
+    d += np.where((V2 == 1) & (V1 == 0) & (B1 <= B2) & (E2 <= E1), L2 ** 2, 0.0)
+    return float(d.sum())
+
+
+def _unitizing_parts(seg_a: list, seg_b: list, total: int) -> tuple[float, float]:
+    """D_o and D_e of one code for two observers, pooled over documents (lists of segment triples)."""
+    m = 2
+    do = sum(2 * _observed_sum(x, y) for x, y in zip(seg_a, seg_b)) / (m * (m - 1) * total ** 2)
+    unit_len = np.concatenate([s[1][s[2]] for s in seg_a + seg_b]).astype(float)
+    gap_len = np.sort(np.concatenate([s[1][~s[2]] for s in seg_a + seg_b]).astype(float))
+    n_units = len(unit_len)
+    if n_units == 0:
+        return do, 0.0
+    csum = np.concatenate([[0.0], np.cumsum(gap_len[::-1])])[::-1]  # csum[k] = sum of gap_len[k:]
+    k = np.searchsorted(gap_len, unit_len, side="left")  # gaps at least as long as each unit
+    n_ge = len(gap_len) - k
+    fit = csum[k] - (unit_len - 1) * n_ge  # sum over those gaps of (l_gap - l_unit + 1)
+    num = ((n_units - 1) / 3 * (2 * unit_len ** 3 - 3 * unit_len ** 2 + unit_len) + unit_len ** 2 * fit).sum()
+    num *= 2 / total
+    den = m * total * (m * total - 1) - (unit_len * (unit_len - 1)).sum()
+    return do, float(num / den) if den > 0 else 0.0
+
+
+def unitizing_alpha(codings: pd.DataFrame, *, documents: pd.DataFrame, segments: pd.DataFrame | None = None,
+                    coders=None, codes=None) -> pd.DataFrame:
+    """Agreement on the coded spans themselves: Krippendorff's unitizing alpha (u-alpha).
+
+    Turn-level agreement (:func:`agreement`) asks "is the code on this turn?"; u-alpha asks
+    whether two coders marked *the same stretches of text*: a span that starts or ends elsewhere,
+    or that one coder did not mark, counts as disagreement in proportion to the squared lengths
+    involved. It is the measure ATLAS.ti reports for span coding.
+
+    Parameters
+    ----------
+    codings : DataFrame
+        ``code``, ``coder`` and the span (``doc_id``, ``start``, ``end``); a row without a span is
+        its whole turn (``segment_id``, looked up in ``segments``).
+    documents : DataFrame
+        ``doc_id``, ``text``: each document is a continuum of ``len(text)`` characters.
+    segments : DataFrame, optional
+        ``segment_id``, ``doc_id``, ``start``, ``end``: needed for codings without a span.
+    coders : list of two str, optional
+        The two coders (default: the two in ``codings``).
+    codes : list of str, optional
+        Codes to report (default: every code either coder used).
+
+    Returns
+    -------
+    DataFrame
+        One row per code, then a row ``code="(all codes)"``: ``code``, ``measure`` (the
+        measure's name), ``coders`` (``"a, b"``), ``n_documents`` (documents both coders coded,
+        the continuum), ``n_units`` (spans of the code, both coders, after merging one coder's
+        overlapping spans of one code), ``d_observed``, ``d_expected`` (Krippendorff's D_o and
+        D_e), ``u_alpha`` (``1 - d_observed / d_expected``; the overall row pools the codes:
+        ``1 - sum(D_o) / sum(D_e)``; NaN when ``d_expected`` is 0).
+
+    Notes
+    -----
+    Krippendorff's (2004, pp. 251-256) unitizing alpha for two observers and one category at a
+    time. Each coder's continuum is cut into the units of the code and the gaps between them.
+    Two overlapping units at ``[b1, b1+l1)`` and ``[b2, b2+l2)`` differ by
+    ``(b1-b2)^2 + (b1+l1-b2-l2)^2``; a unit lying inside the other coder's gap differs by its
+    squared length; everything else by 0. D_o sums these over the pairs and divides by
+    ``m(m-1)L^2`` (``L``: the continuum's length in characters). D_e is the same disagreement
+    expected when the units are placed at random, by Krippendorff's formula for discrete
+    continua (with ``l_gap - l_unit + 1``, the reading the published numbers confirm). Only
+    documents in which both coders have at least one coding make the continuum (a document
+    one coder never opened is not disagreement). Read it with the bands of
+    :func:`krippendorff_band`. Implemented for exactly two coders.
+
+    References
+    ----------
+    Krippendorff, K. (1995). On the reliability of unitizing contiguous data. Sociological
+    Methodology 25, 47-76. Krippendorff, K. (2004). Content Analysis: An Introduction to Its
+    Methodology, 2nd ed., Sage, section 11.6 (the worked example of p. 254 is this function's
+    test). Krippendorff, K., Mathet, Y., Bouvry, S. & Widlöcher, A. (2016). On the reliability
+    of unitizing textual continua: Further developments. Quality & Quantity 50, 2347-2364.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> docs = pd.DataFrame({"doc_id": ["d"], "text": ["x" * 300]})
+    >>> cod = pd.DataFrame({"doc_id": "d", "code": "c", "coder": ["i", "i", "j", "j", "j"],
+    ...                     "start": [75, 220, 70, 205, 250], "end": [145, 250, 150, 225, 270]})
+    >>> round(float(jl.unitizing_alpha(cod, documents=docs)["u_alpha"].iloc[0]), 4)
+    0.7286
+    """
+    func = "unitizing_alpha"
+    check_frame(codings, arg="codings", func=func, required=["code", "coder"], allow_empty=True)
+    check_frame(documents, arg="documents", func=func, required=["doc_id", "text"])
+    cod = codings.copy()
+    for c in ("doc_id", "start", "end"):
+        if c not in cod.columns:
+            cod[c] = pd.NA
+    whole = cod["start"].isna() | cod["end"].isna()
+    if whole.any():
+        if segments is None or "segment_id" not in cod.columns:
+            raise JourneylabError(f"{func}(): {int(whole.sum())} codings have no span (doc_id, start, end); pass "
+                                  "`segments` (segment_id, doc_id, start, end) to take their turns' spans.")
+        check_frame(segments, arg="segments", func=func, required=["segment_id", "doc_id", "start", "end"])
+        seg = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
+        seg = seg.set_index("segment_id")
+        sid = cod.loc[whole, "segment_id"].astype(str)
+        unknown = ~sid.isin(seg.index)
+        if unknown.any():
+            raise JourneylabError(f"{func}(): segment_id {sid[unknown].iloc[0]!r} of `codings` is not in `segments`.")
+        cod.loc[whole, "doc_id"] = sid.map(seg["doc_id"]).to_numpy()
+        cod.loc[whole, "start"] = sid.map(seg["start"]).to_numpy()
+        cod.loc[whole, "end"] = sid.map(seg["end"]).to_numpy()
+    cod["doc_id"] = cod["doc_id"].astype(str)
+    cod["start"] = pd.to_numeric(cod["start"]).astype(np.int64)
+    cod["end"] = pd.to_numeric(cod["end"]).astype(np.int64)
+    lengths = dict(zip(documents["doc_id"].astype(str), documents["text"].astype(str).str.len()))
+    unknown = ~cod["doc_id"].isin(lengths)
+    if unknown.any():
+        raise JourneylabError(f"{func}(): doc_id {cod.loc[unknown, 'doc_id'].iloc[0]!r} of `codings` is not in "
+                              "`documents`.")
+    bad = (cod["start"] < 0) | (cod["end"] <= cod["start"]) | (cod["end"] > cod["doc_id"].map(lengths))
+    if bad.any():
+        r = cod[bad].iloc[0]
+        raise JourneylabError(f"{func}(): the span [{r['start']}, {r['end']}) of {r['code']!r} in {r['doc_id']!r} "
+                              f"does not fit the document ({lengths[r['doc_id']]} characters).")
+    found = sorted(cod["coder"].dropna().astype(str).unique())
+    pair = list(coders) if coders is not None else found
+    if len(pair) != 2 or any(c not in found for c in pair):
+        raise JourneylabError(f"{func}(): u-alpha is computed for exactly two coders; `codings` has "
+                              f"{', '.join(found) or 'none'}{f' and coders={list(coders)!r}' if coders is not None else ''}"
+                              "; pass coders=[a, b].")
+    cod = cod[cod["coder"].astype(str).isin(pair)]
+    docs = sorted(set.intersection(*(set(cod.loc[cod["coder"] == c, "doc_id"]) for c in pair)))
+    cod = cod[cod["doc_id"].isin(docs)]
+    total = int(sum(lengths[d] for d in docs))
+    names = list(codes) if codes is not None else list(dict.fromkeys(cod["code"].astype(str)))
+    rows, sum_o, sum_e = [], 0.0, 0.0
+    for code in names:
+        per = {c: [] for c in pair}
+        n_units = 0
+        for coder in pair:
+            mine = cod[(cod["code"] == code) & (cod["coder"] == coder)]
+            for d in docs:
+                spans = sorted(mine.loc[mine["doc_id"] == d, ["start", "end"]].itertuples(index=False, name=None))
+                merged: list = []
+                for a, e in spans:  # one coder's overlapping spans of one code are one unit
+                    if merged and a < merged[-1][1]:  # touching spans stay two units
+                        merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+                    else:
+                        merged.append((a, e))
+                n_units += len(merged)
+                per[coder].append(_unit_segments(merged, lengths[d]))
+        do, de = _unitizing_parts(per[pair[0]], per[pair[1]], total) if total else (0.0, 0.0)
+        sum_o, sum_e = sum_o + do, sum_e + de
+        rows.append({"code": code, "n_units": n_units, "d_observed": do, "d_expected": de,
+                     "u_alpha": 1 - do / de if de > 0 else np.nan})
+    rows.append({"code": "(all codes)", "n_units": sum(r["n_units"] for r in rows), "d_observed": sum_o,
+                 "d_expected": sum_e, "u_alpha": 1 - sum_o / sum_e if sum_e > 0 else np.nan})
+    out = pd.DataFrame(rows)
+    out["measure"] = UNITIZING_MEASURE
+    out["coders"] = ", ".join(pair)
+    out["n_documents"] = len(docs)
+    return out[UNITIZING_COLUMNS]
 
 
 def krippendorff_alpha(data, *, level: str = "nominal") -> float:

@@ -77,10 +77,10 @@ def fingerprint(text: str, start: int, end: int, *, context: int = CONTEXT) -> s
 
     Examples
     --------
-    >>> fp = fingerprint("Q: hi\\nA: the throw is lovely\\n", 9, 27)
+    >>> fp = fingerprint("Q: hi\\nA: the throw is lovely\\n", 9, 28)
     >>> fp.split("|")[1:]
-    ['18', 'Q: hi%0AA: ', '%0A']
-    >>> parse_fingerprint(fp).matches("Q: hi\\nA: the throw is lovely\\n", 9, 27)
+    ['19', 'Q: hi%0AA: ', '%0A']
+    >>> parse_fingerprint(fp).matches("Q: hi\\nA: the throw is lovely\\n", 9, 28)
     True
     """
     start, end = int(start), int(end)

@@ -200,3 +200,15 @@ def test_unitizing_alpha_identical_spans_and_whole_turns():
     with pytest.raises(jl.JourneylabError, match="exactly two coders"):
         jl.unitizing_alpha(pd.concat([same, both.assign(coder="zed")]), documents=study.documents,
                            segments=study.segments)
+
+
+def test_emotion_curve_uses_the_span_sentiment():
+    cod = _span_codings()
+    sf = jl.sentiment(SEG)
+    curve = jl.emotion_curve(sf, SEG, cod, stages=["first", "second"], min_n=1, n_boot=100, random_state=1,
+                             code_stages={"delight": "first", "courier": "second", "late": "second"}).set_index("stage")
+    # turn a's whole compound is negative; the span coded with the "first" stage's code is positive
+    assert curve.loc["first", "mean"] == pytest.approx(jl.sentiment(["The throw is lovely"])["compound"].iloc[0])
+    plain = jl.emotion_curve(sf, SEG, cod[["segment_id", "code"]], stages=["first", "second"], min_n=1, n_boot=100,
+                             random_state=1, code_stages={"delight": "first", "courier": "second", "late": "second"})
+    assert plain.set_index("stage").loc["first", "mean"] == pytest.approx(sf.set_index("segment_id").loc["a", "compound"])

@@ -378,22 +378,35 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
 
 
 def _co_overlap(cod: pd.DataFrame, segments: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """Co-occurrence by overlapping spans within a turn (see :func:`co_occurrence`, ``level="overlap"``)."""
+    """Co-occurrence by overlapping spans within a turn (see :func:`co_occurrence`, ``level="overlap"``).
+
+    Integer keys throughout (turns and codes factorised), so the self-join, the overlap test and
+    the distinct (turn, code pair) count stay in numpy.
+    """
     seg = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
-    bounds = seg.set_index("segment_id")[["start", "end"]]
-    a = pd.to_numeric(cod["start"], errors="coerce") if "start" in cod.columns else pd.Series(np.nan, index=cod.index)
-    b = pd.to_numeric(cod["end"], errors="coerce") if "end" in cod.columns else pd.Series(np.nan, index=cod.index)
-    whole = a.isna() | b.isna()
-    a = a.where(~whole, cod["segment_id"].map(bounds["start"]))
-    b = b.where(~whole, cod["segment_id"].map(bounds["end"]))
-    c = pd.DataFrame({"unit": cod["segment_id"].to_numpy(), "code": cod["code"].to_numpy(),
-                      "a": a.to_numpy(float), "b": b.to_numpy(float)}).dropna(subset=["a", "b"])
-    n = c.groupby("code")["unit"].nunique()
+    sid = cod["segment_id"].to_numpy()
+    at = pd.Index(seg["segment_id"]).get_indexer(sid)
+    seg_a, seg_b = seg["start"].to_numpy(float), seg["end"].to_numpy(float)
+    a = pd.to_numeric(cod["start"], errors="coerce").to_numpy(float) if "start" in cod.columns else np.full(len(cod), np.nan)
+    b = pd.to_numeric(cod["end"], errors="coerce").to_numpy(float) if "end" in cod.columns else np.full(len(cod), np.nan)
+    whole = (np.isnan(a) | np.isnan(b)) & (at >= 0)
+    a = np.where(whole, seg_a[np.maximum(at, 0)], a)
+    b = np.where(whole, seg_b[np.maximum(at, 0)], b)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    unit, _ = pd.factorize(sid[keep])
+    code, names = pd.factorize(cod["code"].to_numpy()[keep], sort=True)  # code order = name order
+    k = max(len(names), 1)
+    c = pd.DataFrame({"unit": unit, "code": code, "a": a[keep], "b": b[keep]}).drop_duplicates()
+    n = pd.Series(np.bincount(pd.unique(c["unit"].to_numpy(np.int64) * k + c["code"].to_numpy()) % k,
+                              minlength=len(names)), index=names)
     pairs = c.merge(c, on="unit", suffixes=("_a", "_b"))
-    pairs = pairs[(pairs["code_a"] < pairs["code_b"])
-                  & (np.maximum(pairs["a_a"], pairs["a_b"]) < np.minimum(pairs["b_a"], pairs["b_b"]))]
-    counts = (pairs[["unit", "code_a", "code_b"]].drop_duplicates().groupby(["code_a", "code_b"]).size()
-              .rename("count").reset_index())
+    ca, cb = pairs["code_a"].to_numpy(np.int64), pairs["code_b"].to_numpy(np.int64)
+    hit = (ca < cb) & (np.maximum(pairs["a_a"].to_numpy(), pairs["a_b"].to_numpy())
+                       < np.minimum(pairs["b_a"].to_numpy(), pairs["b_b"].to_numpy()))
+    distinct = pd.unique((pairs["unit"].to_numpy(np.int64)[hit] * k + ca[hit]) * k + cb[hit]) % (k * k)
+    count = np.bincount(distinct, minlength=k * k)
+    pair_key = np.flatnonzero(count)
+    counts = pd.DataFrame({"code_a": names[pair_key // k], "code_b": names[pair_key % k], "count": count[pair_key]})
     return _co_finish(counts, n, min_count)
 
 

@@ -868,6 +868,7 @@ def emotion_curve(
     ci: float = 0.95,
     coder=None,
     random_state=None,
+    lexicon=None,
 ) -> pd.DataFrame:
     """Mean sentiment per journey stage (and per group, such as persona), with CIs, in stage order.
 
@@ -899,8 +900,10 @@ def emotion_curve(
     -------
     DataFrame
         One row per (``by`` value and) stage, stages in journey order: ``<by>`` (if given),
-        ``stage``, ``stage_order`` (0-based), ``mean`` (mean compound of the stage's segments),
-        ``ci_low``, ``ci_high`` (participant bootstrap; NaN with fewer than two participants),
+        ``stage``, ``stage_order`` (0-based), ``mean`` (mean compound of the stage's segments;
+        with ``codings`` that carry sub-turn spans, a segment's value for a stage is the mean
+        over its codes of that stage of what was coded: a span's own sentiment, scored sentence by
+        sentence with ``lexicon``, else the segment's), ``ci_low``, ``ci_high`` (participant bootstrap; NaN with fewer than two participants),
         ``n_segments``, ``n_participants``, ``enough_data`` (``n_participants >= min_n``).
 
     Raises
@@ -953,6 +956,15 @@ def emotion_curve(
         pairs = _code_pairs(codings, func, coder)
         pairs["stage"] = pairs["code"].map(mapping)
         staged = pairs.dropna(subset=["stage"])[["segment_id", "stage"]].drop_duplicates()
+        spans = _span_compounds(codings, segments, coder=coder, lexicon=lexicon)
+        if len(spans):  # what was coded: a sub-turn span's own sentiment, averaged per turn and stage
+            per_code = pairs.dropna(subset=["stage"]).merge(scored, on="segment_id", how="inner")
+            per_code = per_code.merge(spans, on=["segment_id", "code"], how="left")
+            per_code["compound"] = per_code["span_compound"].fillna(per_code["compound"])
+            scored_by_stage = (per_code.groupby(["segment_id", "stage"], as_index=False, sort=False)
+                               .agg(compound=("compound", "mean"), participant_id=("participant_id", "first")))
+        else:
+            scored_by_stage = None
     else:
         if "stage" not in segments.columns:
             raise JourneylabError(f"{func}(): pass `codings` (with `code_stages`) or a `segments` frame with a "
@@ -962,7 +974,11 @@ def emotion_curve(
     if unknown:
         raise JourneylabError(f"{func}(): stage(s) {', '.join(map(repr, unknown))} are not in `stages` "
                               f"({', '.join(stages)}); check the codebook's stages against study.yml.")
-    df = staged.merge(scored, on="segment_id", how="inner")
+    if codings is not None and scored_by_stage is not None:
+        df = staged.merge(scored_by_stage, on=["segment_id", "stage"], how="inner")[
+            ["segment_id", "stage", *[c for c in scored.columns if c != "segment_id"]]]
+    else:
+        df = staged.merge(scored, on="segment_id", how="inner")
 
     groups = [None]
     if by is not None:

@@ -30,10 +30,27 @@ def _fingerprinted_copy(src: Path, dst: Path) -> Path:
 
 
 def _with_text(study) -> pd.DataFrame:
+    """The codings with the text each covers: its span's, else its turn's."""
     cod = study.codings
-    if "text" in cod.columns and cod["text"].notna().all():
-        return cod
-    return cod.merge(study.segments[["segment_id", "text"]], on="segment_id", how="left")
+    turn = study.segments.set_index("segment_id")["text"]
+    own = cod["text"] if "text" in cod.columns else pd.Series(pd.NA, index=cod.index, dtype=object)
+    return cod.assign(text=own.astype(object).where(own.notna(), cod["segment_id"].map(turn)))
+
+
+def _add_span_coder(root: Path, study) -> None:
+    """A third coder whose codings are sub-turn spans of G1 (with text and fingerprint)."""
+    g1 = study.documents.set_index("doc_id").loc["G1", "text"]
+    seg = study.segments[(study.segments["doc_id"] == "G1") & (study.segments["speaker_role"] == "participant")]
+    rows = []
+    for i, r in enumerate(seg.itertuples()):
+        words = [m.start() for m in re.finditer(r"\b\w", r.text)]
+        if len(words) < 6:
+            continue
+        a = r.start + words[1 + i % 3]
+        b = r.start + words[4 + i % 2] - 1
+        rows.append({"doc_id": "G1", "start": a, "end": b, "text": g1[a:b], "fingerprint": fingerprint(g1, a, b),
+                     "code": study.codebook.names[i % len(study.codebook.names)]})
+    pd.DataFrame(rows).to_csv(root / "codings" / "kim.csv", index=False)
 
 
 def test_fingerprint_round_trip_escapes_context():
@@ -131,7 +148,9 @@ EDIT = st.one_of(
 @given(edits=st.lists(EDIT, min_size=1, max_size=4))
 def test_every_coding_same_text_or_reported(tmp_path_factory, edits):
     root = _fingerprinted_copy(OTHER, tmp_path_factory.mktemp("p") / "o")
+    _add_span_coder(root, jl.load_study(root, redact=False))
     before = jl.load_study(root, redact=False)
+    assert (before.codings["coder"] == "kim").sum() >= 3
     path = root / "transcripts" / "G1.txt"
     turns = _turns(path.read_text(encoding="utf-8"))
     for kind, i, arg in edits:
@@ -162,9 +181,13 @@ def test_every_coding_same_text_or_reported(tmp_path_factory, edits):
     assert sum((old - new).values()) == (rep["status"] != "moved").sum()
     # a turn whose text is still in the transcript exactly once is found again, not lost
     texts = after.segments.loc[after.segments["doc_id"] == "G1", "text"].tolist()
+    g1 = after.documents.set_index("doc_id").loc["G1", "text"]
     for r in rep[rep["status"] == "lost"].itertuples():
-        seg_text = before.segments.set_index("segment_id").loc[r.segment_id_before, "text"]
-        assert texts.count(seg_text) == 0, r
+        if isinstance(r.segment_id_before, str) and r.coder != "kim":
+            seg_text = before.segments.set_index("segment_id").loc[r.segment_id_before, "text"]
+            assert texts.count(seg_text) == 0, r
+        else:  # a span: its text is nowhere in the transcript any more
+            assert r.text not in g1, r
 
 
 def test_reanchor_prefers_matching_context():

@@ -1487,6 +1487,7 @@ def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, c
     if not frames:
         return empty
     out = pd.concat(frames, ignore_index=True)
+    out = out.drop(columns=["fingerprint"], errors="ignore")  # checked above; writers compute it afresh
     out["memo"] = out["memo"].replace({"": pd.NA})
     lead = CODING_COLUMNS
     if spans:

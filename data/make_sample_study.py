@@ -546,6 +546,19 @@ def kappa_table(codings: dict, segment_ids: list, codes: list) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _fingerprinted(df: pd.DataFrame, out: Path) -> pd.DataFrame:
+    """Add the ``fingerprint`` of each coded turn, read from the transcripts written to ``out``.
+
+    load_study checks it, so an edit of a transcript after coding cannot move a coding silently.
+    """
+    from journeylab import fingerprint_codings, read_document
+
+    docs = [read_document(p) for p in sorted((out / "transcripts").iterdir()) if p.is_file()]
+    documents = pd.DataFrame({"doc_id": [d.doc_id for d in docs], "text": [d.text for d in docs]})
+    segments = pd.concat([d.segments for d in docs], ignore_index=True)
+    return fingerprint_codings(df, documents=documents, segments=segments)
+
+
 def build_codings(interviews: list, study_in: Path, out: Path, *, verbose: bool = True) -> pd.DataFrame:
     """Write ``out/codings/<coder>.csv``; return the kappa table."""
     rng = _rng("codings")
@@ -564,6 +577,7 @@ def build_codings(interviews: list, study_in: Path, out: Path, *, verbose: bool 
         df.insert(2, "coder", coder)
         df.insert(3, "origin", "manual")
         df["decided_at"] = df["segment_id"].map(when)
+        df = _fingerprinted(df, out)
         frames[coder] = df
         _write_bytes(out / "codings" / f"{coder}.csv", _csv_bytes(df))
     kappas = kappa_table(frames, list(sub["segment_id"]), leaf)

@@ -20,6 +20,7 @@ from .study.transcripts import read_transcript, read_document
 from .study.redact import redact, redact_text, redaction_review
 from .study.load import Study, StudyPart, load_study, redact_study, study_part, validate_study
 from .study.stages import coding_stages, stage_reach
+from .study.anchor import fingerprint_codings
 from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook
@@ -33,7 +34,7 @@ from .interop.taguette import import_taguette
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
-from .coding.reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings, coder_pair,
+from .coding.reliability import (agreement, krippendorff_alpha, unitizing_alpha, disagreements, compare_coders, merge_codings, coder_pair,
                           CoderPair)
 from .coding.learned import LearnedCoder
 from .coding.reconcile import ReconcileSession
@@ -60,7 +61,7 @@ __all__ = [
     'co_occurrence', 'code_frequencies', 'coding_stages', 'code_sentiment', 'coder_pair', 'compare_coders', 'compare_maps',
     'compare_periods', 'compare_personas', 'compare_rates', 'csat', 'datasets', 'disagreements',
     'emotion_curve', 'evaluate_codings', 'event_property', 'evidence_table', 'exemplar_quotes', 'exercises',
-    'export_qdpx', 'file_name', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
+    'export_qdpx', 'file_name', 'fingerprint_codings', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
     'import_taguette', 'key_drivers', 'krippendorff_alpha', 'lexicon_file', 'load_lexicon', 'load_notes',
     'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
     'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel', 'plot_map',
@@ -69,5 +70,5 @@ __all__ = [
     'redaction_review', 'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'section',
     'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between',
     'study_part', 'study_questionnaire', 'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps',
-    'time_to_convert', 'touchpoint_metrics', 'validate_study', 'write_csv',
+    'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study', 'write_csv',
 ]

@@ -82,6 +82,10 @@ ROWS = {
     "load_notes": (lambda v: jl.load_notes(v), "source", [3.5, ["a", "list"], pd.DataFrame(), ""]),  # None: no notes
     "load_lexicon": (lambda v: jl.load_lexicon(v), "source", [3.5, 7, ["a", "list"], ""]),  # None: no terms, {}
     "export_qdpx": (lambda v: jl.export_qdpx(v, COD, "out.qdpx"), "study", WRONG),
+    "unitizing_alpha": (lambda v: jl.unitizing_alpha(v, documents=pd.DataFrame({"doc_id": ["d1"], "text": ["x"]})),
+                        "codings", WRONG_FRAME),
+    "fingerprint_codings": (lambda v: jl.fingerprint_codings(v, documents=pd.DataFrame({"doc_id": [], "text": []}),
+                                                             segments=SEG), "codings", WRONG_FRAME),
     "redact": (lambda v: jl.redact(v), "segments", WRONG_FRAME),
     "redact_text": (lambda v: jl.redact_text(v), "text", [3.5, 7, None, ["a", "list"], pd.DataFrame()]),
     "redaction_review": (lambda v: jl.redaction_review(v), "study", WRONG + [pd.DataFrame()]),

@@ -203,7 +203,7 @@ def test_comment_pool_and_planted_pii(survey):
 
 # ----------------------------------------------------------------------------- codings
 
-CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo", "decided_at"]
+CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo", "decided_at", "fingerprint"]
 
 
 def test_codings_files(codings, interviews, gen):

@@ -165,20 +165,43 @@ def test_span_on_a_label_only_is_left_out_with_a_warning(study_dir):
     ({"start": 5, "end": 999999}, "does not fit transcript", "start"),
     ({"start": 5, "end": 5}, "does not fit transcript", "start"),
     ({"start": "five", "end": 9}, "expected whole-number character positions", "start"),
-    ({"text": "not what the transcript says"}, "was the transcript edited after coding?", "text"),
     ({"segment_id": "G4-t002"}, "does not overlap the span", "segment_id"),
 ])
 def test_bad_spans_are_errors_with_line_and_column(study_dir, row, message, column):
+    # without a text column (the coded text, which would re-anchor the span: test_anchor.py)
     plain = jl.load_study(study_dir, redact=False)
     rows, _ = _span_rows(plain, n=2)
     rows["segment_id"] = ""
-    rows = rows.astype(object)
+    rows = rows.drop(columns="text").astype(object)
     for k, v in row.items():
         rows.loc[1, k] = v
     rows.to_csv(study_dir / "codings" / "kim.csv", index=False)
     errors = [p for p in problems_of(study_dir, "codings/kim.csv") if p.severity == "error"]
     assert len(errors) == 1, errors
     assert message in errors[0].message and errors[0].line == 3 and errors[0].column == column
+
+
+@pytest.mark.parametrize("row", [{"start": 5, "end": 999999}, {"start": 5, "end": 5}])
+def test_a_misplaced_span_with_its_text_is_re_anchored_and_reported(study_dir, row):
+    plain = jl.load_study(study_dir, redact=False)
+    rows, _ = _span_rows(plain, n=2)
+    rows = rows.astype(object)
+    for k, v in row.items():
+        rows.loc[1, k] = v
+    rows.to_csv(study_dir / "codings" / "kim.csv", index=False)
+    found = problems_of(study_dir, "codings/kim.csv")
+    assert [p.severity for p in found] == ["warning"] and "re-anchored" in found[0].message
+    assert found[0].line == 3
+
+
+def test_a_span_whose_text_is_gone_is_reported_not_placed(study_dir):
+    plain = jl.load_study(study_dir, redact=False)
+    rows, _ = _span_rows(plain, n=2)
+    rows.loc[1, "text"] = "not what the transcript says"
+    rows.to_csv(study_dir / "codings" / "kim.csv", index=False)
+    found = problems_of(study_dir, "codings/kim.csv")
+    assert [p.severity for p in found] == ["warning"] and "could not be placed" in found[0].message
+    assert found[0].line == 3 and "left out" in found[0].message
 
 
 def test_spans_follow_redaction(study_dir):

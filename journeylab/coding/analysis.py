@@ -28,12 +28,20 @@ ANY = "any"
 # ----------------------------------------------------------------------------- helpers
 
 
-def _one_coder(codings: pd.DataFrame, coder, func: str) -> pd.DataFrame:
-    """The codings of one coder, or of all coders merged (``coder="any"``), one row per (segment, code)."""
+SPAN_COLUMNS = ["doc_id", "start", "end", "text"]
+
+
+def _one_coder(codings: pd.DataFrame, coder, func: str, *, spans: bool = False) -> pd.DataFrame:
+    """The codings of one coder, or of all coders merged (``coder="any"``), one row per (segment, code)
+    — with ``spans`` and a codings frame carrying them, one row per (segment, code, span)."""
     if "coder" in codings.columns and coder != ANY:
         _check_coder(sorted(codings["coder"].dropna().astype(str).unique()), coder, func)
         if coder is not None:
             codings = codings[codings["coder"] == coder]
+    if spans and set(SPAN_COLUMNS) <= set(codings.columns):
+        out = codings[["segment_id", "code", *SPAN_COLUMNS]].dropna(subset=["segment_id", "code"])
+        out = out.assign(segment_id=out["segment_id"].astype(str), code=out["code"].astype(str))
+        return out.drop_duplicates(["segment_id", "code", "doc_id", "start", "end"])
     return codings[["segment_id", "code"]].dropna().drop_duplicates().astype(str)
 
 
@@ -85,7 +93,7 @@ def stop_words() -> frozenset:
 
 def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants: pd.DataFrame | None = None,
                      by: str | list | None = None, *, codebook: Codebook | None = None,
-                     coder: str | None = None) -> pd.DataFrame:
+                     coder: str | None = None, aggregate: bool = True) -> pd.DataFrame:
     """How often each code was applied, and by how many participants.
 
     Parameters
@@ -106,6 +114,10 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     coder : str, optional
         Which coder to count when ``codings`` has several; ``"any"``: a code counts on a segment
         when any coder applied it.
+    aggregate : bool, default True
+        With a codebook, a parent code counts the segments coded with it *or any code below it*
+        (NVivo's "aggregate coding from children"), each segment once; False counts only the
+        codings of the code itself.
 
     Returns
     -------
@@ -114,7 +126,9 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
         coded: "mentioned 40 times"), ``n_participants`` (distinct participants whose turns
         carry the code), ``n_participants_total`` (participants in the group),
         ``share_participants`` (the ratio, 0–1), ``mentioned_by`` (e.g. ``"9 of 14"``), then
-        ``stage`` and ``kind`` with a codebook. Sorted by ``n_participants`` then
+        ``stage``, ``kind`` and ``includes`` with a codebook (the codes below a parent that its
+        counts aggregate, comma-separated, e.g. ``"itself + frustration, delight"``; empty for a
+        code without children or with ``aggregate=False``). Sorted by ``n_participants`` then
         ``n_segments``, descending (codebook order with a codebook and no ``by``).
         When any input is a Dask DataFrame: a lazy one-partition Dask DataFrame whose
         ``.compute()`` is that frame, with the numbers pandas gives on the same data.
@@ -123,7 +137,9 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     -----
     Prevalence across people matters more than raw counts in qualitative research: a code
     applied 40 times by two talkative participants is weaker evidence than one mentioned once
-    each by 9 of 14. Codings on interviewer turns are left out, with an
+    each by 9 of 14. The unit counted is the turn: a coding that is a span (sub-turn, or across
+    turns) counts in the turn it starts in (its ``segment_id``), once per turn however many spans
+    of the code it holds. Codings on interviewer turns are left out, with an
     ``InterviewerCodingsWarning`` giving their number (:func:`journeylab.participant_codings`,
     the rule evidence, agreement and the learned coder share); the Dask path leaves them out
     too, without the warning (it would need a computation of its own).
@@ -145,8 +161,14 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     1    y           1               1       1 of 2
     """
     func = "code_frequencies"
+    rollup = aggregate and codebook is not None and any(codebook.children(c.name) for c in codebook)
     if any(_dask.is_dask(x) for x in (codings, segments, participants)):
-        return _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
+        if rollup and _dask.is_dask(codings):
+            codings = codings.map_partitions(_with_ancestors, codebook=codebook, meta=codings._meta)
+        elif rollup:
+            codings = _with_ancestors(codings, codebook=codebook)
+        out = _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
+        return out.map_partitions(_includes, codebook=codebook, rollup=rollup) if codebook is not None else out
     _check_codings(codings, func, dask=True)
     _segments(segments, func, dask=True)
     if participants is not None:
@@ -156,6 +178,8 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     cod = participant_codings(cod, segments, what="code frequencies").codings
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
     _check_known_codes(cod["code"].unique(), codebook, func)
+    if rollup:
+        cod = _with_ancestors(cod, codebook=codebook)
 
     seg = segments[["segment_id", "participant_id", *seg_cols]].drop_duplicates("segment_id").copy()
     seg["segment_id"] = seg["segment_id"].astype(str)
@@ -168,7 +192,23 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     counts = df.groupby(keys, dropna=False).agg(n_segments=("segment_id", "nunique"),
                                                 n_participants=("participant_id", "nunique")).reset_index()
     pop = _freq_population(participants, _participant_groups(seg, seg_cols), part_cols, seg_cols)
-    return _freq_finish(counts, pop, by, code_cols, codebook)
+    out = _freq_finish(counts, pop, by, code_cols, codebook)
+    return _includes(out, codebook=codebook, rollup=rollup) if codebook is not None else out
+
+
+def _with_ancestors(codings: pd.DataFrame, *, codebook: Codebook) -> pd.DataFrame:
+    """The codings plus, for each, a copy under every ancestor code (a parent aggregates its children)."""
+    known = set(codebook.names)
+    up = {c: codebook.ancestors(c) for c in codings["code"].dropna().unique() if c in known}
+    extra = [codings[codings["code"] == c].assign(code=a) for c, anc in up.items() for a in anc]
+    return pd.concat([codings, *extra], ignore_index=True) if extra else codings
+
+
+def _includes(freq: pd.DataFrame, *, codebook: Codebook, rollup: bool) -> pd.DataFrame:
+    """Add ``includes``: the codes below each parent that its counts aggregate."""
+    below = {c.name: codebook.descendants(c.name) if rollup else [] for c in codebook}
+    return freq.assign(includes=freq["code"].map(
+        lambda c: "itself + " + ", ".join(below[c]) if below.get(c) else ""))
 
 
 def _freq_by(by, codebook, segment_columns, participants, func: str):
@@ -270,8 +310,14 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     ----------
     codings, segments : DataFrame or dask.dataframe.DataFrame
         Codings and segments frames (segments need ``participant_id`` for ``level="participant"``).
-    level : {"segment", "participant"}
-        The unit within which two codes co-occur.
+    level : {"segment", "participant", "overlap"}
+        When two codes co-occur: ``"segment"``, both are on the same turn; ``"participant"``,
+        both are on turns of the same participant; ``"overlap"``, a coding of each covers at
+        least one common character of one turn (their spans overlap: ``max(start) < min(end)``;
+        a whole-turn coding covers its turn; a span that runs across turns counts in the turn it
+        starts in). ``n_a``, ``n_b`` and ``count`` count turns for ``"segment"`` and
+        ``"overlap"``, participants for ``"participant"``. The result's ``attrs["unit"]`` says
+        which.
     coder : str, optional
         As in :func:`code_frequencies`.
     min_count : int, default 1
@@ -306,11 +352,16 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     if _dask.is_dask(codings) or _dask.is_dask(segments):
         return _dask.co_occurrence(codings, segments, level=level, coder=coder, min_count=min_count)
     _check_codings(codings, func, dask=True)
-    check_choice(level, arg="level", func=func, choices=["segment", "participant"])
-    _segments(segments, func, ("segment_id", "participant_id") if level == "participant" else ("segment_id",),
-              dask=True)
-    cod = _one_coder(codings, coder, func)
+    check_choice(level, arg="level", func=func, choices=["segment", "participant", "overlap"])
+    _segments(segments, func, {"participant": ("segment_id", "participant_id"),
+                               "overlap": ("segment_id", "start", "end")}.get(level, ("segment_id",)), dask=True)
+    cod = _one_coder(codings, coder, func, spans=level == "overlap")
     cod = participant_codings(cod, segments, what="co-occurrence").codings
+    if level == "overlap":
+        out = _co_overlap(cod, segments, min_count)
+        out.attrs["unit"] = ("turns in which a coding of each code covers a common character (overlapping spans; "
+                             "a whole-turn coding covers its turn)")
+        return out
     if level == "participant":
         pid = _participant_of(segments.assign(segment_id=segments["segment_id"].astype(str)))
         cod = cod.assign(unit=cod["segment_id"].map(pid)).dropna(subset=["unit"])
@@ -321,6 +372,41 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     pairs = cod.merge(cod, on="unit", suffixes=("_a", "_b"))
     pairs = pairs[pairs["code_a"] < pairs["code_b"]]
     counts = pairs.groupby(["code_a", "code_b"]).size().rename("count").reset_index()
+    out = _co_finish(counts, n, min_count)
+    out.attrs["unit"] = "participants" if level == "participant" else "turns carrying both codes"
+    return out
+
+
+def _co_overlap(cod: pd.DataFrame, segments: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """Co-occurrence by overlapping spans within a turn (see :func:`co_occurrence`, ``level="overlap"``).
+
+    Integer keys throughout (turns and codes factorised), so the self-join, the overlap test and
+    the distinct (turn, code pair) count stay in numpy.
+    """
+    seg = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
+    sid = cod["segment_id"].to_numpy()
+    at = pd.Index(seg["segment_id"]).get_indexer(sid)
+    seg_a, seg_b = seg["start"].to_numpy(float), seg["end"].to_numpy(float)
+    a = pd.to_numeric(cod["start"], errors="coerce").to_numpy(float) if "start" in cod.columns else np.full(len(cod), np.nan)
+    b = pd.to_numeric(cod["end"], errors="coerce").to_numpy(float) if "end" in cod.columns else np.full(len(cod), np.nan)
+    whole = (np.isnan(a) | np.isnan(b)) & (at >= 0)
+    a = np.where(whole, seg_a[np.maximum(at, 0)], a)
+    b = np.where(whole, seg_b[np.maximum(at, 0)], b)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    unit, _ = pd.factorize(sid[keep])
+    code, names = pd.factorize(cod["code"].to_numpy()[keep], sort=True)  # code order = name order
+    k = max(len(names), 1)
+    c = pd.DataFrame({"unit": unit, "code": code, "a": a[keep], "b": b[keep]}).drop_duplicates()
+    n = pd.Series(np.bincount(pd.unique(c["unit"].to_numpy(np.int64) * k + c["code"].to_numpy()) % k,
+                              minlength=len(names)), index=names)
+    pairs = c.merge(c, on="unit", suffixes=("_a", "_b"))
+    ca, cb = pairs["code_a"].to_numpy(np.int64), pairs["code_b"].to_numpy(np.int64)
+    hit = (ca < cb) & (np.maximum(pairs["a_a"].to_numpy(), pairs["a_b"].to_numpy())
+                       < np.minimum(pairs["b_a"].to_numpy(), pairs["b_b"].to_numpy()))
+    distinct = pd.unique((pairs["unit"].to_numpy(np.int64)[hit] * k + ca[hit]) * k + cb[hit]) % (k * k)
+    count = np.bincount(distinct, minlength=k * k)
+    pair_key = np.flatnonzero(count)
+    counts = pd.DataFrame({"code_a": names[pair_key // k], "code_b": names[pair_key % k], "count": count[pair_key]})
     return _co_finish(counts, n, min_count)
 
 
@@ -397,7 +483,9 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     DataFrame
         ``code``, ``rank`` (1 = best), ``participant_id``, ``doc_id``, ``segment_id``,
         ``start``, ``end`` (character offsets in the document), ``text``, ``n_chars``,
-        ``score`` (cosine similarity to the code's centroid, 0–1).
+        ``score`` (cosine similarity to the code's centroid, 0–1). The quote is what was
+        coded: the coding's span (``start``, ``end``, ``text`` of a codings frame with spans),
+        else its whole turn; ``segment_id`` is the turn the span starts in.
 
     Notes
     -----
@@ -424,7 +512,7 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     if not isinstance(n, int) or n < 1 or not isinstance(max_per_participant, int) or max_per_participant < 1:
         raise JourneylabError(f"{func}(): `n` and `max_per_participant` must be positive integers; "
                               f"got n={n!r}, max_per_participant={max_per_participant!r}")
-    cod = _one_coder(codings, coder, func)
+    cod = _one_coder(codings, coder, func, spans=True)
     if code is not None:
         wanted = [code] if isinstance(code, str) else list(code)
         missing = [c for c in wanted if c not in set(cod["code"])]
@@ -433,15 +521,29 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
         cod = cod[cod["code"].isin(wanted)]
     seg = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
     seg = seg.set_index("segment_id")
-    cod = cod[cod["segment_id"].isin(seg.index)]
+    cod = cod[cod["segment_id"].astype(str).isin(seg.index)].assign(segment_id=lambda d: d["segment_id"].astype(str))
     cols = ["code", "rank", "participant_id", "doc_id", "segment_id", "start", "end", "text", "n_chars", "score"]
     if cod.empty:
         return pd.DataFrame(columns=cols)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     stops = stop_words()
-    ids = cod["segment_id"].unique().tolist()
-    texts = seg.loc[ids, "text"].fillna("").astype(str).tolist()
+    # a quote is what was coded: a coding's span (doc_id, start, end, text) when it has one, else its turn
+    has_span = {"doc_id", "start", "end", "text"} <= set(cod.columns)
+    qids, spans = [], {}
+    for rec in cod.itertuples(index=False):
+        sid = rec.segment_id
+        if has_span and pd.notna(rec.start) and pd.notna(rec.text):
+            q = f"{rec.doc_id}:{int(rec.start)}:{int(rec.end)}"
+            spans.setdefault(q, (sid, rec.doc_id, int(rec.start), int(rec.end), str(rec.text)))
+        else:
+            q = sid
+            spans.setdefault(q, (sid, seg.at[sid, "doc_id"], seg.at[sid, "start"], seg.at[sid, "end"],
+                                 "" if pd.isna(seg.at[sid, "text"]) else str(seg.at[sid, "text"])))
+        qids.append(q)
+    cod = cod.assign(_qid=qids)
+    ids = list(spans)
+    texts = [spans[q][4] for q in ids]
 
     def analyzer(text):
         return [stem(t) for t in tokenize(text) if t not in stops]
@@ -455,8 +557,9 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     rows = []
     order = list(dict.fromkeys(cod["code"]))
     for c in order:
-        sids = cod.loc[cod["code"] == c, "segment_id"].tolist()
-        idx = [row_of[s] for s in sids]
+        qs = list(dict.fromkeys(cod.loc[cod["code"] == c, "_qid"]))
+        sids = [spans[q][0] for q in qs]
+        idx = [row_of[q] for q in qs]
         if X is not None:
             sub = X[idx]
             centroid = np.asarray(sub.mean(axis=0)).ravel()
@@ -465,8 +568,8 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
             scores = np.asarray(scores).ravel()
         else:
             scores = np.zeros(len(idx))
-        cand = pd.DataFrame({"segment_id": sids, "score": scores})
-        cand["text"] = seg.loc[sids, "text"].astype(str).to_numpy()
+        cand = pd.DataFrame({"qid": qs, "segment_id": sids, "score": scores})
+        cand["text"] = [spans[q][4] for q in qs]
         cand["n_chars"] = cand["text"].str.len()
         cand["participant_id"] = seg.loc[sids, "participant_id"].to_numpy()
         cand["fits"] = cand["n_chars"].between(min_chars, max_chars)
@@ -481,9 +584,9 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
             if len(taken) == n:
                 break
         for rank, rec in enumerate(taken, start=1):
-            s = seg.loc[rec.segment_id]
-            rows.append({"code": c, "rank": rank, "participant_id": s["participant_id"], "doc_id": s["doc_id"],
-                         "segment_id": rec.segment_id, "start": s["start"], "end": s["end"], "text": rec.text,
+            _, doc, a, b, _ = spans[rec.qid]
+            rows.append({"code": c, "rank": rank, "participant_id": seg.at[rec.segment_id, "participant_id"],
+                         "doc_id": doc, "segment_id": rec.segment_id, "start": a, "end": b, "text": rec.text,
                          "n_chars": int(rec.n_chars), "score": round(float(rec.score), 6)})
     return pd.DataFrame(rows, columns=cols)
 

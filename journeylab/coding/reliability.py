@@ -51,6 +51,7 @@ import pandas as pd
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
+from .store import CodingStore, read_codings
 
 #: The ``code`` label of the row that pools every code in :func:`agreement`.
 OVERALL = "(overall)"
@@ -418,7 +419,9 @@ def agreement(
     """Inter-coder agreement per code and overall, the way reviewers expect it reported.
 
     Each code is a binary decision (present / absent) per unit; a unit is a segment that every
-    compared coder saw (see *Units rule* below).
+    compared coder saw (see *Units rule* below): agreement per turn. For agreement on the coded
+    spans themselves (where each coding starts and ends), see :func:`unitizing_alpha`
+    (Krippendorff's u-alpha), reported beside this table.
 
     Parameters
     ----------
@@ -663,6 +666,198 @@ def agreement(
     out["n_coders"] = out["n_coders"].astype(int)
     out["n_positive"] = out["n_positive"].astype(int)
     return out
+
+
+UNITIZING_MEASURE = "Krippendorff's u-alpha (unitizing, on spans)"
+UNITIZING_COLUMNS = ["code", "measure", "coders", "n_documents", "n_units", "d_observed", "d_expected", "u_alpha"]
+
+
+def _unit_segments(units: list[tuple[int, int]], length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One observer's continuum [0, length) as segments (begin, length, is_unit): its units and the gaps."""
+    b, l, v = [], [], []
+    pos = 0
+    for a, e in units:
+        if a > pos:
+            b.append(pos), l.append(a - pos), v.append(False)
+        b.append(a), l.append(e - a), v.append(True)
+        pos = e
+    if pos < length:
+        b.append(pos), l.append(length - pos), v.append(False)
+    return np.array(b, dtype=np.int64), np.array(l, dtype=np.int64), np.array(v, dtype=bool)
+
+
+def _observed_sum(s1, s2) -> float:
+    """Sum of Krippendorff's delta^2 over the overlapping segment pairs of two observers."""
+    b1, l1, v1 = s1
+    b2, l2, v2 = s2
+    if not len(b1) or not len(b2):
+        return 0.0
+    B1, L1, V1 = (x[:, None].astype(float) for x in (b1, l1, v1))
+    B2, L2, V2 = (x[None, :].astype(float) for x in (b2, l2, v2))
+    E1, E2 = B1 + L1, B2 + L2
+    both = (V1 == 1) & (V2 == 1) & (-L1 < B1 - B2) & (B1 - B2 < L2)
+    d = np.where(both, (B1 - B2) ** 2 + (E1 - E2) ** 2, 0.0)
+    d += np.where((V1 == 1) & (V2 == 0) & (B2 <= B1) & (E1 <= E2), L1 ** 2, 0.0)  # unit inside the other's gap
+    d += np.where((V2 == 1) & (V1 == 0) & (B1 <= B2) & (E2 <= E1), L2 ** 2, 0.0)
+    return float(d.sum())
+
+
+def _unitizing_parts(seg_a: list, seg_b: list, total: int) -> tuple[float, float]:
+    """D_o and D_e of one code for two observers, pooled over documents (lists of segment triples)."""
+    m = 2
+    do = sum(2 * _observed_sum(x, y) for x, y in zip(seg_a, seg_b)) / (m * (m - 1) * total ** 2)
+    unit_len = np.concatenate([s[1][s[2]] for s in seg_a + seg_b]).astype(float)
+    gap_len = np.sort(np.concatenate([s[1][~s[2]] for s in seg_a + seg_b]).astype(float))
+    n_units = len(unit_len)
+    if n_units == 0:
+        return do, 0.0
+    csum = np.concatenate([[0.0], np.cumsum(gap_len[::-1])])[::-1]  # csum[k] = sum of gap_len[k:]
+    k = np.searchsorted(gap_len, unit_len, side="left")  # gaps at least as long as each unit
+    n_ge = len(gap_len) - k
+    fit = csum[k] - (unit_len - 1) * n_ge  # sum over those gaps of (l_gap - l_unit + 1)
+    num = ((n_units - 1) / 3 * (2 * unit_len ** 3 - 3 * unit_len ** 2 + unit_len) + unit_len ** 2 * fit).sum()
+    num *= 2 / total
+    den = m * total * (m * total - 1) - (unit_len * (unit_len - 1)).sum()
+    return do, float(num / den) if den > 0 else 0.0
+
+
+def unitizing_alpha(codings: pd.DataFrame, *, documents: pd.DataFrame, segments: pd.DataFrame | None = None,
+                    coders=None, codes=None) -> pd.DataFrame:
+    """Agreement on the coded spans themselves: Krippendorff's unitizing alpha (u-alpha).
+
+    Turn-level agreement (:func:`agreement`) asks "is the code on this turn?"; u-alpha asks
+    whether two coders marked *the same stretches of text*: a span that starts or ends elsewhere,
+    or that one coder did not mark, counts as disagreement in proportion to the squared lengths
+    involved. It is the measure ATLAS.ti reports for span coding.
+
+    Parameters
+    ----------
+    codings : DataFrame
+        ``code``, ``coder`` and the span (``doc_id``, ``start``, ``end``); a row without a span is
+        its whole turn (``segment_id``, looked up in ``segments``).
+    documents : DataFrame
+        ``doc_id``, ``text``: each document is a continuum of ``len(text)`` characters.
+    segments : DataFrame, optional
+        ``segment_id``, ``doc_id``, ``start``, ``end``: needed for codings without a span.
+    coders : list of two str, optional
+        The two coders (default: the two in ``codings``).
+    codes : list of str, optional
+        Codes to report (default: every code either coder used).
+
+    Returns
+    -------
+    DataFrame
+        One row per code, then a row ``code="(all codes)"``: ``code``, ``measure`` (the
+        measure's name), ``coders`` (``"a, b"``), ``n_documents`` (documents both coders coded,
+        the continuum), ``n_units`` (spans of the code, both coders, after merging one coder's
+        overlapping spans of one code), ``d_observed``, ``d_expected`` (Krippendorff's D_o and
+        D_e), ``u_alpha`` (``1 - d_observed / d_expected``; the overall row pools the codes:
+        ``1 - sum(D_o) / sum(D_e)``; NaN when ``d_expected`` is 0).
+
+    Notes
+    -----
+    Krippendorff's (2004, pp. 251-256) unitizing alpha for two observers and one category at a
+    time. Each coder's continuum is cut into the units of the code and the gaps between them.
+    Two overlapping units at ``[b1, b1+l1)`` and ``[b2, b2+l2)`` differ by
+    ``(b1-b2)^2 + (b1+l1-b2-l2)^2``; a unit lying inside the other coder's gap differs by its
+    squared length; everything else by 0. D_o sums these over the pairs and divides by
+    ``m(m-1)L^2`` (``L``: the continuum's length in characters). D_e is the same disagreement
+    expected when the units are placed at random, by Krippendorff's formula for discrete
+    continua (with ``l_gap - l_unit + 1``, the reading the published numbers confirm). Only
+    documents in which both coders have at least one coding make the continuum (a document
+    one coder never opened is not disagreement). Read it with the bands of
+    :func:`krippendorff_band`. Implemented for exactly two coders.
+
+    References
+    ----------
+    Krippendorff, K. (1995). On the reliability of unitizing contiguous data. Sociological
+    Methodology 25, 47-76. Krippendorff, K. (2004). Content Analysis: An Introduction to Its
+    Methodology, 2nd ed., Sage, section 11.6 (the worked example of p. 254 is this function's
+    test). Krippendorff, K., Mathet, Y., Bouvry, S. & Widlöcher, A. (2016). On the reliability
+    of unitizing textual continua: Further developments. Quality & Quantity 50, 2347-2364.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> docs = pd.DataFrame({"doc_id": ["d"], "text": ["x" * 300]})
+    >>> cod = pd.DataFrame({"doc_id": "d", "code": "c", "coder": ["i", "i", "j", "j", "j"],
+    ...                     "start": [75, 220, 70, 205, 250], "end": [145, 250, 150, 225, 270]})
+    >>> round(float(jl.unitizing_alpha(cod, documents=docs)["u_alpha"].iloc[0]), 4)
+    0.7286
+    """
+    func = "unitizing_alpha"
+    check_frame(codings, arg="codings", func=func, required=["code", "coder"], allow_empty=True)
+    check_frame(documents, arg="documents", func=func, required=["doc_id", "text"])
+    cod = codings.copy()
+    for c in ("doc_id", "start", "end"):
+        if c not in cod.columns:
+            cod[c] = pd.NA
+    whole = cod["start"].isna() | cod["end"].isna()
+    if whole.any():
+        if segments is None or "segment_id" not in cod.columns:
+            raise JourneylabError(f"{func}(): {int(whole.sum())} codings have no span (doc_id, start, end); pass "
+                                  "`segments` (segment_id, doc_id, start, end) to take their turns' spans.")
+        check_frame(segments, arg="segments", func=func, required=["segment_id", "doc_id", "start", "end"])
+        seg = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
+        seg = seg.set_index("segment_id")
+        sid = cod.loc[whole, "segment_id"].astype(str)
+        unknown = ~sid.isin(seg.index)
+        if unknown.any():
+            raise JourneylabError(f"{func}(): segment_id {sid[unknown].iloc[0]!r} of `codings` is not in `segments`.")
+        cod.loc[whole, "doc_id"] = sid.map(seg["doc_id"]).to_numpy()
+        cod.loc[whole, "start"] = sid.map(seg["start"]).to_numpy()
+        cod.loc[whole, "end"] = sid.map(seg["end"]).to_numpy()
+    cod["doc_id"] = cod["doc_id"].astype(str)
+    cod["start"] = pd.to_numeric(cod["start"]).astype(np.int64)
+    cod["end"] = pd.to_numeric(cod["end"]).astype(np.int64)
+    lengths = dict(zip(documents["doc_id"].astype(str), documents["text"].astype(str).str.len()))
+    unknown = ~cod["doc_id"].isin(lengths)
+    if unknown.any():
+        raise JourneylabError(f"{func}(): doc_id {cod.loc[unknown, 'doc_id'].iloc[0]!r} of `codings` is not in "
+                              "`documents`.")
+    bad = (cod["start"] < 0) | (cod["end"] <= cod["start"]) | (cod["end"] > cod["doc_id"].map(lengths))
+    if bad.any():
+        r = cod[bad].iloc[0]
+        raise JourneylabError(f"{func}(): the span [{r['start']}, {r['end']}) of {r['code']!r} in {r['doc_id']!r} "
+                              f"does not fit the document ({lengths[r['doc_id']]} characters).")
+    found = sorted(cod["coder"].dropna().astype(str).unique())
+    pair = list(coders) if coders is not None else found
+    if len(pair) != 2 or any(c not in found for c in pair):
+        raise JourneylabError(f"{func}(): u-alpha is computed for exactly two coders; `codings` has "
+                              f"{', '.join(found) or 'none'}{f' and coders={list(coders)!r}' if coders is not None else ''}"
+                              "; pass coders=[a, b].")
+    cod = cod[cod["coder"].astype(str).isin(pair)]
+    docs = sorted(set.intersection(*(set(cod.loc[cod["coder"] == c, "doc_id"]) for c in pair)))
+    cod = cod[cod["doc_id"].isin(docs)]
+    total = int(sum(lengths[d] for d in docs))
+    names = list(codes) if codes is not None else list(dict.fromkeys(cod["code"].astype(str)))
+    rows, sum_o, sum_e = [], 0.0, 0.0
+    for code in names:
+        per = {c: [] for c in pair}
+        n_units = 0
+        for coder in pair:
+            mine = cod[(cod["code"] == code) & (cod["coder"] == coder)]
+            for d in docs:
+                spans = sorted(mine.loc[mine["doc_id"] == d, ["start", "end"]].itertuples(index=False, name=None))
+                merged: list = []
+                for a, e in spans:  # one coder's overlapping spans of one code are one unit
+                    if merged and a < merged[-1][1]:  # touching spans stay two units
+                        merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+                    else:
+                        merged.append((a, e))
+                n_units += len(merged)
+                per[coder].append(_unit_segments(merged, lengths[d]))
+        do, de = _unitizing_parts(per[pair[0]], per[pair[1]], total) if total else (0.0, 0.0)
+        sum_o, sum_e = sum_o + do, sum_e + de
+        rows.append({"code": code, "n_units": n_units, "d_observed": do, "d_expected": de,
+                     "u_alpha": 1 - do / de if de > 0 else np.nan})
+    rows.append({"code": "(all codes)", "n_units": sum(r["n_units"] for r in rows), "d_observed": sum_o,
+                 "d_expected": sum_e, "u_alpha": 1 - sum_o / sum_e if sum_e > 0 else np.nan})
+    out = pd.DataFrame(rows)
+    out["measure"] = UNITIZING_MEASURE
+    out["coders"] = ", ".join(pair)
+    out["n_documents"] = len(docs)
+    return out[UNITIZING_COLUMNS]
 
 
 def krippendorff_alpha(data, *, level: str = "nominal") -> float:
@@ -1030,13 +1225,28 @@ def _tidy_spelling(name) -> str:
     return " ".join(unicodedata.normalize("NFC", str(name)).split())
 
 
-def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
-    """A codings frame and a label for one source of merge_codings."""
+_REMOVAL_COLUMNS = ["coder", "segment_id", "code", "removed_at"]
+
+
+def _removals(decisions: pd.DataFrame) -> pd.DataFrame:
+    """The (coder, segment, code) whose latest decision in a store's log is a removal, with its time."""
+    if not len(decisions):
+        return pd.DataFrame(columns=_REMOVAL_COLUMNS)
+    last = decisions.sort_values("decision_id").groupby(["coder_key", "segment_id", "code"], sort=False).tail(1)
+    last = last[~last["value"].astype(bool)]
+    return last.rename(columns={"decided_at": "removed_at"})[_REMOVAL_COLUMNS].reset_index(drop=True)
+
+
+def _read_source(src, i: int) -> tuple[pd.DataFrame, str, pd.DataFrame | None]:
+    """A codings frame, a label and (a coding store) its removals, for one source of merge_codings."""
     func = "merge_codings"
+    if callable(getattr(src, "decisions", None)) and callable(getattr(src, "codings", None)):  # a CodingStore
+        return (_check_codings(src.codings(), func, arg="sources").copy(), str(getattr(src, "path", f"store {i + 1}")),
+                _removals(src.decisions()))
     if isinstance(src, pd.DataFrame):
-        return _check_codings(src, func, arg="sources").copy(), f"frame {i + 1}"
+        return _check_codings(src, func, arg="sources").copy(), f"frame {i + 1}", None
     if hasattr(src, "codings") and isinstance(getattr(src, "codings", None), pd.DataFrame):
-        return _check_codings(src.codings, func).copy(), f"{type(src).__name__} {i + 1}"
+        return _check_codings(src.codings, func).copy(), f"{type(src).__name__} {i + 1}", None
     if isinstance(src, str) and not src.strip():
         raise JourneylabError(f"{func}(): `sources`: source {i + 1} is an empty path; expected a codings DataFrame, "
                               "a coding store path or a CSV path.")
@@ -1058,12 +1268,11 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
             df = pd.concat(frames, ignore_index=True)
             if "memo" in df.columns:
                 df["memo"] = df["memo"].replace({"": pd.NA})
-            return _check_codings(df, func, ).copy(), str(path)
-        try:
-            from .store import read_codings
-        except ImportError:  # pragma: no cover - store module not available
-            raise JourneylabError(f"{func}(): cannot read coding store {path}: journeylab.store is not available.") from None
-        return _check_codings(read_codings(path), func).copy(), str(path)
+            return _check_codings(df, func, ).copy(), str(path), None
+        codings = read_codings(path)  # checks the file is a readable store
+        with CodingStore(path) as store:
+            removals = _removals(store.decisions())
+        return _check_codings(codings, func).copy(), str(path), removals
     raise JourneylabError(
         f"{func}(): `sources`: source {i + 1} must be a codings DataFrame, a coding store path or a CSV path; "
         f"got {type(src).__name__}."
@@ -1078,6 +1287,47 @@ def _comparable(df: pd.DataFrame, columns: list[str]) -> pd.Series:
         parts.append(col.astype(object).where(col.notna() & (col.astype(str) != ""), None).map(
             lambda v: None if v is None else str(v)))
     return pd.Series(list(zip(*parts)) if parts else [()] * len(df), index=df.index)
+
+
+def _drop_removed(data: pd.DataFrame, removals: pd.DataFrame, spelling: dict, report: list) -> pd.DataFrame:
+    """Drop rows a coding store's log removed after they were decided; report each decision taken.
+
+    A row of (coder, segment, code) is dropped when a store's latest decision on it is a removal
+    at least as recent as the row's ``decided_at`` (a row without one counts as older): the log is
+    the truth, and an old export must not bring a removed coding back. A row decided after the
+    removal (applied again elsewhere) is kept.
+    """
+    removals = removals.assign(coder=removals["coder"].map(lambda n: spelling.setdefault(
+        normalize_coder(n), _tidy_spelling(n))))
+    removed_at = pd.to_datetime(removals["removed_at"], errors="coerce", utc=True, format="mixed")
+    latest: dict = {}
+    for key, t, src in zip(zip(removals["coder"], removals["segment_id"].astype(str), removals["code"]),
+                           removed_at, removals["_source"]):
+        if key not in latest or (pd.notna(t) and (pd.isna(latest[key][0]) or t > latest[key][0])):
+            latest[key] = (t, src)
+    if "decided_at" in data.columns:
+        when = pd.to_datetime(data["decided_at"], errors="coerce", utc=True, format="mixed")
+    else:
+        when = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns, UTC]")
+    drop = []
+    keys = list(zip(data["coder"], data["segment_id"].astype(str), data["code"]))
+    for idx, key, t, src in zip(data.index, keys, when, data["_source"]):
+        if key not in latest:
+            continue
+        t_rm, store = latest[key]
+        base = {"coder": key[0], "original": pd.NA, "segment_id": key[1], "code": key[2], "n_rows": 1,
+                "source": src}
+        stamp = "no decided_at" if pd.isna(t) else f"decided {t.isoformat()}"
+        if pd.isna(t) or pd.isna(t_rm) or t <= t_rm:
+            drop.append(idx)
+            report.append({**base, "kind": "removed",
+                           "detail": f"removed in {store} at {t_rm.isoformat() if pd.notna(t_rm) else '?'}; the row "
+                                     f"from {src} ({stamp}) is not newer: not brought back (the store's log wins)"})
+        else:
+            report.append({**base, "kind": "reapplied",
+                           "detail": f"removed in {store} at {t_rm.isoformat()}, then applied again in {src} "
+                                     f"({stamp}): kept (the latest decision wins)"})
+    return data.drop(index=drop)
 
 
 def merge_codings(*sources, return_report: bool = False):
@@ -1102,7 +1352,9 @@ def merge_codings(*sources, return_report: bool = False):
     report : DataFrame, only if ``return_report``
         One row per action taken: ``kind`` (``"coder_merged"``: a spelling folded into another;
         ``"duplicate"``: identical decisions collapsed; ``"conflict"``: different decisions of
-        the same coder on the same segment × code, one kept), ``coder`` (the kept spelling),
+        the same coder on the same segment × code, one kept; ``"removed"``: a row dropped because
+        a coding store's log removed that coding later; ``"reapplied"``: a row kept because it was
+        decided after the store's removal), ``coder`` (the kept spelling),
         ``original`` (the folded spelling, for ``coder_merged``), ``segment_id``, ``code``,
         ``n_rows`` (rows involved), ``source`` (where the folded or dropped rows came from),
         ``detail`` (what was kept and why).
@@ -1117,6 +1369,10 @@ def merge_codings(*sources, return_report: bool = False):
     - **Duplicates.** Rows of one decision whose other columns (except ``decided_at`` and store
       row ids) are equal — blank and missing memos count as equal — collapse into one row (the
       one with the latest ``decided_at``).
+    - **Removals.** A coding store's decision log is the truth: when its latest decision on
+      (coder, segment, code) is a removal, rows of other sources (an earlier export) decided at or
+      before the removal — or without ``decided_at`` — are dropped and reported (``removed``);
+      a row decided after it was applied again and is kept (``reapplied``).
     - **Conflicts.** Rows of one decision that differ (memo, origin, ``present``, ...) keep the
       row with the latest ``decided_at``; without timestamps, or on a tie, the row from the later
       source wins. Every conflict is reported with both versions, so nothing is lost silently.
@@ -1134,11 +1390,13 @@ def merge_codings(*sources, return_report: bool = False):
     func = "merge_codings"
     if not sources:
         raise JourneylabError(f"{func}(): `sources`: give at least one source (codings frame or coding store path).")
-    frames = []
+    frames, removals = [], []
     for i, src in enumerate(sources):
-        df, label = _read_source(src, i)
+        df, label, removed = _read_source(src, i)
         df["_source"] = label
         frames.append(df)
+        if removed is not None and len(removed):
+            removals.append(removed.assign(_source=label))
     data = pd.concat(frames, ignore_index=True)
     data["_order"] = np.arange(len(data))
     report: list[dict] = []
@@ -1156,6 +1414,8 @@ def merge_codings(*sources, return_report: bool = False):
             report.append({"kind": "coder_merged", "coder": canon, "original": orig, "n_rows": len(g),
                            "source": src, "detail": f"{orig!r} is the same coder as {canon!r}"})
     data["coder"] = canonical.to_numpy()
+    if removals:
+        data = _drop_removed(data, pd.concat(removals, ignore_index=True), spelling, report)
 
     key_cols = ["coder", "segment_id", "code"] + [c for c in ("span_start", "span_end") if c in data.columns]
     content_cols = [c for c in data.columns if c not in set(key_cols) | _VOLATILE]

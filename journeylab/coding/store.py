@@ -49,6 +49,8 @@ import pandas as pd
 from ..utils.checks import check_frame
 from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, StoreBusyError
+from ..study.anchor import fingerprint_codings
+from ..study.load import load_study
 
 SCHEMA_VERSION = 2
 ORIGINS = ("manual", "rule", "model")
@@ -810,13 +812,20 @@ class CodingStore:
                " FROM coders k ORDER BY k.created_at")
         return self._frame(sql)
 
-    def export_csv(self, path, coder: str) -> Path:
+    def export_csv(self, path, coder: str, *, study=None) -> Path:
         """Write ``coder``'s current codings as CSV (a study's ``codings/<coder>.csv``).
 
         Columns: ``segment_id``, ``code``, ``coder``, ``origin``, ``memo``, ``rule``,
-        ``confidence``, ``decided_at``. Returns the path.
+        ``confidence``, ``decided_at``, and with ``study`` (a loaded Study or a study folder)
+        ``fingerprint``: the hash and context of each coded turn's text in the study's transcript
+        files, which load_study checks so that a later edit of a transcript cannot move a coding
+        silently (see :mod:`journeylab.study.anchor`). Returns the path.
         """
         df = self.codings(coder)
+        if study is not None:
+            src = study if getattr(study, "redacted", True) is False else load_study(getattr(study, "path", study),
+                                                                                     redact=False)
+            df = fingerprint_codings(df, documents=src.documents, segments=src.segments)
         if df.empty and normalise_coder(coder) not in set(self.coders()["coder_key"]):
             raise JourneylabError(f"CodingStore.export_csv(): no coder {coder!r} in {self.path}; coders: "
                                   f"{', '.join(self.coders()['coder']) or 'none'}")

@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from ..errors import JourneylabError, Problem
+from ..study.anchor import fingerprint
 from ..study.codebook import Codebook
 from ..study.load import Study, load_study
 from ..study.units import participant_codings
@@ -431,9 +432,11 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
     rows["end"] = rows["span_end"].astype("int64")
     texts = {stems[d]: t for d, t in zip(docs["doc_id"].astype(str), docs["text"])}
     rows["text"] = [texts[d][a:b] for d, a, b in zip(rows["doc_id"], rows["start"], rows["end"])]
+    # load_study checks it: a later edit of a transcript cannot move a coding silently
+    rows["fingerprint"] = [fingerprint(texts[d], a, b) for d, a, b in zip(rows["doc_id"], rows["start"], rows["end"])]
     rows["segment_id"] = ""
     rows["origin"] = rows["origin"].fillna("manual")
-    extra = [c for c in ("decided_at", "highlight_id") if c in rows.columns and rows[c].notna().any()]
+    extra = [c for c in ("decided_at", "highlight_id") if c in rows.columns and rows[c].notna().any()] + ["fingerprint"]
     coding_dir = out / "codings"
     coding_dir.mkdir(exist_ok=True)
     coder_stems = _file_stems(sorted(rows["coder"].astype(str).unique()))

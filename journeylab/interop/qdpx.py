@@ -706,16 +706,17 @@ def segments_for_text(text: str, doc_id: str, *, interviewer_labels=None, case: 
 
 
 def map_spans(spans: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
-    """Map spans to the segments they overlap (the overlap rule of ``docs/interop.md``).
+    """Give each span the segment it starts in (the overlap rule of ``docs/interop.md``).
 
     ``spans`` has ``doc_id``, ``span_start``, ``span_end`` and any other columns; the result has
-    one row per (span, overlapping segment) with ``segment_id``, or one row with ``segment_id``
-    ``<NA>`` when the span overlaps no segment. A span overlaps a segment when they share at least
-    one character: ``max(span_start, start) < min(span_end, end)``.
+    one row per span — a coded selection is one coding, however many turns it runs across — with
+    ``segment_id`` the first segment of its document it overlaps, or ``<NA>`` when it overlaps
+    none. A span overlaps a segment when they share at least one character:
+    ``max(span_start, start) < min(span_end, end)``.
     """
     out = []
-    by_doc = {d: g[["segment_id", "start", "end"]].to_numpy() for d, g in segments.groupby("doc_id", sort=False)} \
-        if len(segments) else {}
+    by_doc = {d: g.sort_values("start")[["segment_id", "start", "end"]].to_numpy()
+              for d, g in segments.groupby("doc_id", sort=False)} if len(segments) else {}
     for rec in spans.to_dict("records"):
         segs = by_doc.get(rec["doc_id"])
         hit = []
@@ -723,8 +724,7 @@ def map_spans(spans: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
             a, b = rec["span_start"], rec["span_end"]
             mask = (np.maximum(segs[:, 1].astype(np.int64), a) < np.minimum(segs[:, 2].astype(np.int64), b))
             hit = segs[mask, 0].tolist()
-        for sid in hit or [pd.NA]:
-            out.append({**rec, "segment_id": sid})
+        out.append({**rec, "segment_id": hit[0] if hit else pd.NA})
     return pd.DataFrame(out, columns=list(dict.fromkeys(["segment_id"] + list(spans.columns))))
 
 
@@ -891,9 +891,9 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
 
     Notes
     -----
-    **Overlap rule.** A selection maps to every segment of its document it overlaps by at least
-    one character (``max(span_start, start) < min(span_end, end)``); each such segment gets a
-    codings row carrying the selection's exact ``span_start``/``span_end``. A selection that
+    **Overlap rule.** A selection is one codings row with its exact ``span_start``/``span_end``;
+    its ``segment_id`` is the first segment of its document it overlaps by at least one
+    character (``max(span_start, start) < min(span_end, end)``): the turn it starts in. A selection that
     overlaps no segment (it covers only a speaker label or blank lines) is kept with
     ``segment_id`` ``<NA>`` and reported in ``problems``. Codings on a whole source count as the
     span ``[0, len(text))``.

@@ -710,6 +710,27 @@ def _code_pairs(codings, func, coder=None) -> pd.DataFrame:
     return c[["segment_id", "code"]].dropna().drop_duplicates().reset_index(drop=True)
 
 
+def _span_compounds(codings: pd.DataFrame, segments: pd.DataFrame, *, coder=None, lexicon=None) -> pd.DataFrame:
+    """``segment_id, code, span_compound``: the mean sentence-level compound of the sub-turn spans of
+    each code in each turn (codings whose ``text`` is not their whole turn's text)."""
+    if not {"start", "text"} <= set(codings.columns) or not len(codings):
+        return pd.DataFrame(columns=["segment_id", "code", "span_compound"])
+    c = codings
+    if coder is not None and "coder" in c.columns:
+        c = c[c["coder"].isin([coder] if isinstance(coder, str) else list(coder))]
+    c = c[c["start"].notna() & c["text"].notna()][["segment_id", "code", "text"]]
+    if "text" in segments.columns:
+        turn = dict(zip(segments["segment_id"].astype(str), segments["text"].astype(str).str.strip()))
+        c = c[[turn.get(str(sid)) != str(t).strip() for sid, t in zip(c["segment_id"], c["text"])]]
+    if not len(c):
+        return pd.DataFrame(columns=["segment_id", "code", "span_compound"])
+    texts = c["text"].astype(str).drop_duplicates().tolist()
+    scores = sentiment(texts, split="sentence", lexicon=lexicon)
+    score = dict(zip(texts, scores["compound"]))
+    c = c.assign(span_compound=c["text"].astype(str).map(score))
+    return c.groupby(["segment_id", "code"], as_index=False)["span_compound"].mean()
+
+
 def code_sentiment(
     sentiment_frame: pd.DataFrame,
     codings: pd.DataFrame,
@@ -719,6 +740,7 @@ def code_sentiment(
     ci: float = 0.95,
     coder=None,
     random_state=None,
+    lexicon=None,
 ) -> pd.DataFrame:
     """Mean sentiment of the segments carrying each code, with a participant-level bootstrap CI.
 
@@ -740,12 +762,19 @@ def code_sentiment(
         Use only these coders' codings.
     random_state : int or numpy Generator, optional
         Seed of the bootstrap.
+    lexicon : optional
+        Domain terms for scoring coded spans (as in :func:`sentiment`); pass the one used for
+        ``sentiment_frame``.
 
     Returns
     -------
     DataFrame
         One row per code, most negative first (codes without a scored segment last):
-        ``code``, ``n_segments``, ``n_participants``, ``mean`` (mean compound of its segments),
+        ``code``, ``n_segments``, ``n_participants``, ``mean`` (mean compound of what was coded:
+        a coding that is a sub-turn span — ``start``, ``end``, ``text`` columns, text other than
+        its whole turn — scores its span's own text, sentence by sentence and averaged, as
+        :func:`sentiment` with ``split="sentence"``; a whole-turn coding takes its segment's row
+        of ``sentiment_frame``; several spans of one code in a turn count once, their mean),
         ``ci_low``, ``ci_high`` (percentile bootstrap interval; NaN with fewer than two
         participants), ``share_negative``, ``share_positive`` (shares of its segments with
         compound <= -0.05 and >= 0.05).
@@ -780,6 +809,10 @@ def code_sentiment(
     scored = _scored_segments(sentiment_frame, segments, func)
     pairs = _code_pairs(codings, func, coder)
     df = pairs.merge(scored, on="segment_id", how="inner")
+    spans = _span_compounds(codings, segments, coder=coder, lexicon=lexicon)
+    if len(spans):
+        df = df.merge(spans, on=["segment_id", "code"], how="left")
+        df["compound"] = df["span_compound"].fillna(df["compound"])
     rows = []
     for code in pd.unique(pairs["code"]):
         d = df[df["code"] == code]
@@ -835,6 +868,7 @@ def emotion_curve(
     ci: float = 0.95,
     coder=None,
     random_state=None,
+    lexicon=None,
 ) -> pd.DataFrame:
     """Mean sentiment per journey stage (and per group, such as persona), with CIs, in stage order.
 
@@ -866,8 +900,10 @@ def emotion_curve(
     -------
     DataFrame
         One row per (``by`` value and) stage, stages in journey order: ``<by>`` (if given),
-        ``stage``, ``stage_order`` (0-based), ``mean`` (mean compound of the stage's segments),
-        ``ci_low``, ``ci_high`` (participant bootstrap; NaN with fewer than two participants),
+        ``stage``, ``stage_order`` (0-based), ``mean`` (mean compound of the stage's segments;
+        with ``codings`` that carry sub-turn spans, a segment's value for a stage is the mean
+        over its codes of that stage of what was coded: a span's own sentiment, scored sentence by
+        sentence with ``lexicon``, else the segment's), ``ci_low``, ``ci_high`` (participant bootstrap; NaN with fewer than two participants),
         ``n_segments``, ``n_participants``, ``enough_data`` (``n_participants >= min_n``).
 
     Raises
@@ -920,6 +956,15 @@ def emotion_curve(
         pairs = _code_pairs(codings, func, coder)
         pairs["stage"] = pairs["code"].map(mapping)
         staged = pairs.dropna(subset=["stage"])[["segment_id", "stage"]].drop_duplicates()
+        spans = _span_compounds(codings, segments, coder=coder, lexicon=lexicon)
+        if len(spans):  # what was coded: a sub-turn span's own sentiment, averaged per turn and stage
+            per_code = pairs.dropna(subset=["stage"]).merge(scored, on="segment_id", how="inner")
+            per_code = per_code.merge(spans, on=["segment_id", "code"], how="left")
+            per_code["compound"] = per_code["span_compound"].fillna(per_code["compound"])
+            scored_by_stage = (per_code.groupby(["segment_id", "stage"], as_index=False, sort=False)
+                               .agg(compound=("compound", "mean"), participant_id=("participant_id", "first")))
+        else:
+            scored_by_stage = None
     else:
         if "stage" not in segments.columns:
             raise JourneylabError(f"{func}(): pass `codings` (with `code_stages`) or a `segments` frame with a "
@@ -929,7 +974,11 @@ def emotion_curve(
     if unknown:
         raise JourneylabError(f"{func}(): stage(s) {', '.join(map(repr, unknown))} are not in `stages` "
                               f"({', '.join(stages)}); check the codebook's stages against study.yml.")
-    df = staged.merge(scored, on="segment_id", how="inner")
+    if codings is not None and scored_by_stage is not None:
+        df = staged.merge(scored_by_stage, on=["segment_id", "stage"], how="inner")[
+            ["segment_id", "stage", *[c for c in scored.columns if c != "segment_id"]]]
+    else:
+        df = staged.merge(scored, on="segment_id", how="inner")
 
     groups = [None]
     if by is not None:

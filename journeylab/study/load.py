@@ -38,6 +38,7 @@ from ..utils.tables import unneutralise
 from ..utils.checks import check_path
 from ..utils.limits import BoundedReader, load_yaml
 from ..errors import JourneylabError, Problem, StudyError
+from .anchor import ANCHOR_REPORT_COLUMNS, Fingerprint, parse_fingerprint, reanchor, text_hash
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
 TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt", ".docx", ".odt"}
@@ -80,6 +81,7 @@ class _Collector:
     """Accumulates problems while validation carries on."""
 
     def __init__(self) -> None:
+        self.anchoring: list[dict] = []
         self.problems: list[Problem] = []
         self.sources: list[dict] = []  # one row per file read (Study.sources)
 
@@ -1028,6 +1030,9 @@ class Study:
     notes: Any = None
     redaction_flags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REDACTION_FLAG_COLUMNS))
     vocabulary: dict = field(default_factory=lambda: dict(DEFAULT_VOCABULARY))
+    #: codings whose transcript changed since coding: one row per coding moved, changed or lost
+    #: (columns ANCHOR_REPORT_COLUMNS; see journeylab.study.anchor)
+    anchoring: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ANCHOR_REPORT_COLUMNS))
 
     @property
     def stage_touchpoints(self) -> dict:
@@ -1387,6 +1392,134 @@ def _short(text: str, n: int = 40) -> str:
     return flat if len(flat) <= n else flat[: n - 1] + "…"
 
 
+def _blank(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == ""
+
+
+def _reanchor_file(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, rel: str, col: _Collector,
+                   lines, *, has_span: bool) -> pd.DataFrame:
+    """Check each coding's fingerprint against the transcript and re-anchor the ones whose text moved.
+
+    A row's fingerprint is its ``fingerprint`` column, else (a span row) its ``text`` column. Rows
+    re-anchored get their new span / turn; rows that cannot be placed are left out. Every moved,
+    changed or lost coding is reported (``col.anchoring`` and one warning per file, code and status).
+    """
+    if not len(documents) or not len(segments) or not len(df):
+        return df
+    has_fp = "fingerprint" in df.columns
+    has_text = "text" in df.columns and has_span
+    if not has_fp and not has_text:
+        if not has_span or (df["start"].astype(str).str.strip() == "").any():
+            col.info(rel, "no fingerprint column: journeylab cannot check these codings against later edits of the "
+                     "transcripts (a line inserted above a coded turn shifts every turn id after it); "
+                     "CodingStore.export_csv(..., study=...) or jl.fingerprint_codings writes one",
+                     column="segment_id")
+        return df
+    texts = dict(zip(documents["doc_id"].astype(str), documents["text"]))
+    doc_ids = sorted(texts, key=len, reverse=True)
+    seg_span = {str(k): (str(d), int(a), int(b)) for k, d, a, b in
+                zip(segments["segment_id"], segments["doc_id"], segments["start"], segments["end"])}
+    turns = {d: (g["start"].to_numpy(np.int64), g["end"].to_numpy(np.int64), g["segment_id"].astype(str).to_numpy())
+             for d, g in segments.sort_values(["doc_id", "start"]).groupby(segments["doc_id"].astype(str), sort=False)}
+    out = df.copy()
+    keep = np.ones(len(df), dtype=bool)
+    n_bad = 0
+    for i in range(len(df)):
+        row = df.iloc[i]
+        raw = row["fingerprint"] if has_fp else None
+        try:
+            fp = parse_fingerprint(raw)
+        except JourneylabError as exc:
+            n_bad += 1
+            if n_bad <= 20:
+                col.error(rel, str(exc), line=lines(i), column="fingerprint")
+            continue
+        old_text = None
+        if has_text and not _blank(row["text"]):
+            old_text = str(row["text"]).replace("\r\n", "\n").replace("\r", "\n")
+        span_row = has_span and not _blank(row["start"]) and not _blank(row["end"])
+        sid = "" if _blank(row.get("segment_id")) else str(row["segment_id"]).strip()
+        if span_row:
+            doc = str(row["doc_id"]).strip()
+            try:
+                a, b = int(str(row["start"]).strip()), int(str(row["end"]).strip())
+            except ValueError:
+                continue  # reported by _span_turns
+        elif sid in seg_span:
+            doc, a, b = seg_span[sid]
+        else:
+            doc = next((d for d in doc_ids if sid.startswith(d + "-")), None)
+            a = b = None
+        if fp is None:
+            if old_text is None or not span_row:
+                continue
+            fp = Fingerprint(text_hash(old_text), len(old_text), "", "")
+        if doc not in texts:
+            continue  # reported by the span / segment_id checks
+        s0, e0, ids = turns.get(doc, (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, object)))
+        place = reanchor(texts[doc], a, b, fp, old_text=old_text,
+                         turns=None if span_row else np.column_stack([s0, e0]))
+        if place.status == "same":
+            continue
+        new_sid = sid
+        if place.status != "lost":
+            overlap = np.minimum(e0, place.end) - np.maximum(s0, place.start)
+            new_sid = str(ids[int(np.argmax(overlap))]) if len(ids) and overlap.max() > 0 else sid
+            if span_row:
+                out.iloc[i, out.columns.get_loc("start")] = str(place.start)
+                out.iloc[i, out.columns.get_loc("end")] = str(place.end)
+                if has_text:
+                    out.iloc[i, out.columns.get_loc("text")] = texts[doc][place.start:place.end]
+                if sid:
+                    out.iloc[i, out.columns.get_loc("segment_id")] = ""  # retaken from the new span
+            else:
+                out.iloc[i, out.columns.get_loc("segment_id")] = new_sid
+        else:
+            keep[i] = False
+        col.anchoring.append({
+            "file": rel, "line": lines(i), "coder": row.get("coder", pd.NA), "code": row["code"],
+            "status": place.status, "segment_id_before": sid or pd.NA,
+            "segment_id": new_sid if place.status != "lost" else pd.NA,
+            "start_before": a, "end_before": b, "start": place.start, "end": place.end,
+            "text": texts[doc][place.start:place.end] if place.status != "lost" else (old_text or pd.NA),
+            "score": place.score})
+    if n_bad > 20:
+        col.error(rel, f"... and {n_bad - 20} more malformed fingerprints", column="fingerprint")
+    _report_anchoring([r for r in col.anchoring if r["file"] == rel], rel, col)
+    return out[keep]
+
+
+_ANCHOR_WORDS = {
+    "moved": ("re-anchored: the transcript changed since coding and the same text now sits elsewhere", "moved to"),
+    "changed": ("re-anchored to similar but different text (fuzzy match): the coded text itself was edited; check "
+                "them", "now on"),
+    "lost": ("could not be placed: their text is no longer in the transcript; left out of every analysis "
+             "(re-code them, or restore the text)", "was"),
+}
+
+
+def _report_anchoring(records: list[dict], rel: str, col: _Collector) -> None:
+    """One warning per code and status, naming every coding (turn or span) it moved or lost."""
+    if not records:
+        return
+    rep = pd.DataFrame(records)
+    for (status, code), g in rep.groupby(["status", "code"], sort=False):
+        what, verb = _ANCHOR_WORDS[status]
+        items = []
+        for r in g.itertuples():
+            before = r.segment_id_before if isinstance(r.segment_id_before, str) else f"[{r.start_before}, {r.end_before})"
+            if status == "lost":
+                items.append(f"line {r.line}: {before}")
+            else:
+                after = r.segment_id if status != "changed" and not isinstance(r.segment_id_before, float) \
+                    else f"{r.segment_id} [{r.start}, {r.end})"
+                items.append(f"line {r.line}: {before} → {after}")
+        shown = "; ".join(items[:8]) + (f"; ... and {len(items) - 8} more" if len(items) > 8 else "")
+        n = len(g)
+        col.warn(rel, f"{n} {code!r} coding{'s' if n != 1 else ''} {what} ({shown})",
+                 line=int(g["line"].iloc[0]) if pd.notna(g["line"].iloc[0]) else None, column="fingerprint")
+
+
 def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, codebook,
                   col: _Collector) -> pd.DataFrame:
     folder = root / "codings"
@@ -1433,6 +1566,7 @@ def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, c
             unknown = ~df["code"].isin(known_codes)
             for i in np.flatnonzero(unknown.to_numpy())[:20]:
                 col.error(rel, f"code {df['code'].iloc[i]!r} is not in codebook.yml", line=lines(int(i)), column="code")
+        df = _reanchor_file(df, documents, segments, rel, col, lines, has_span=has_span)
         if has_span:
             spans = True
             df = _span_turns(df, documents, segments, rel, col, lines)
@@ -1447,6 +1581,7 @@ def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, c
     if not frames:
         return empty
     out = pd.concat(frames, ignore_index=True)
+    out = out.drop(columns=["fingerprint"], errors="ignore")  # checked above; writers compute it afresh
     out["memo"] = out["memo"].replace({"": pd.NA})
     lead = CODING_COLUMNS
     if spans:
@@ -1846,6 +1981,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
         exclusions=pd.DataFrame(exclusions, columns=["file", "rows", "reason"]), redacted=redact,
         sources=pd.DataFrame(col.sources, columns=SOURCE_COLUMNS),
         vocabulary=dict(cfg.vocabulary),
+        anchoring=pd.DataFrame(col.anchoring, columns=ANCHOR_REPORT_COLUMNS),
     )
     return study, col
 

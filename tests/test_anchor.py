@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import journeylab as jl
@@ -146,6 +146,7 @@ EDIT = st.one_of(
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(EDIT, min_size=1, max_size=4))
+@example(edits=[("delete", 5, "")])   # a search window reaching the end of the text (IndexError once)
 def test_every_coding_same_text_or_reported(tmp_path_factory, edits):
     root = _fingerprinted_copy(OTHER, tmp_path_factory.mktemp("p") / "o")
     _add_span_coder(root, jl.load_study(root, redact=False))

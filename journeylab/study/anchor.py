@@ -232,7 +232,7 @@ def _refine(text: str, old: str, lo: int, hi: int, min_score: float) -> Placemen
     def cuts(x: int, *, start: bool) -> list[int]:
         out = {x}
         for p in range(max(0, x - slack), min(len(text), x + slack) + 1):
-            if start and (p == 0 or (text[p - 1].isspace() and not text[p].isspace())):
+            if start and p < len(text) and (p == 0 or (text[p - 1].isspace() and not text[p].isspace())):
                 out.add(p)
             if not start and (p == len(text) or (text[p].isspace() or not text[p].isalnum())
                               and p > 0 and text[p - 1].isalnum()):

@@ -136,14 +136,14 @@ def test_sections_skip_with_the_reason(tmp_path, name, skipped, reason):
 
 def test_section_prints_one_sentence_and_returns_the_status(capsys):
     study = jl.load_study(OTHER)
-    assert section(study, "05.nps").applies
+    assert section(study, key="05.nps").applies
     assert capsys.readouterr().out == "NPS: runs.\n"
-    st = section(replace(study, survey=study.survey.iloc[:0]), "05.nps")
+    st = section(replace(study, survey=study.survey.iloc[:0]), key="05.nps")
     printed = capsys.readouterr().out
     assert not st and st.reason == printed.strip()
     assert printed.count(".") == 2 and "needs a survey (survey.csv)" in printed and "Skipped" in printed
     with pytest.raises(jl.JourneylabError, match="unknown section '05.nope'"):
-        section(study, "05.nope")
+        section(study, key="05.nope")
 
 
 def test_skipped_section_turns_cells_into_no_ops_until_the_next_section():
@@ -185,7 +185,7 @@ def test_vocabulary_from_study_yml(tmp_path):
     (dst / "study.yml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     study = jl.load_study(dst)
     assert study.vocabulary == {"conversion": "subscriptions", "period": "month"}
-    ev = jl.evidence_table(study, pd.concat([study.codings, jl.autocode(study.segments, study.codebook)]),
+    ev = jl.evidence_table(study, codings=pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)]),
                            random_state=0)
     prio = jl.JourneyMap.build(study, ev).prioritise()
     texts = " ".join(prio["upside"].fillna(""))
@@ -201,10 +201,10 @@ def test_vocabulary_from_study_yml(tmp_path):
 
 def test_single_persona_map_has_no_pooling_warning(tmp_path):
     study = jl.load_study(strip_study(tmp_path / "one", single_persona=True))
-    ev = jl.evidence_table(study, study.codings, random_state=0)
+    ev = jl.evidence_table(study, codings=study.codings, random_state=0)
     assert not any("pools every persona" in w for w in jl.JourneyMap.build(study, ev).warnings)
     other = jl.load_study(OTHER)
-    ev = jl.evidence_table(other, other.codings, random_state=0)
+    ev = jl.evidence_table(other, codings=other.codings, random_state=0)
     assert any("pools every persona" in w for w in jl.JourneyMap.build(other, ev).warnings)
 
 

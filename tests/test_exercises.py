@@ -25,7 +25,7 @@ def study():
 
 @pytest.fixture(scope="module")
 def auto(study):
-    return jl.autocode(study.segments, study.codebook)
+    return jl.autocode(study.segments, codebook=study.codebook)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def lexicon():
 @pytest.fixture(scope="module")
 def evidence(study, auto):
     codings = pd.concat([study.codings, auto], ignore_index=True)
-    return jl.evidence_table(study, codings, persona=[None, *study.personas], random_state=2026)
+    return jl.evidence_table(study, codings=codings, persona=[None, *study.personas], random_state=2026)
 
 
 def number_forms(x: float) -> list[str]:

@@ -105,10 +105,10 @@ def test_sections_in_order(hostile_report):
 @pytest.fixture(scope="module")
 def tiny_maps(tmp_path_factory):
     study = jl.load_study(write_tiny_study(tmp_path_factory.mktemp("tiny") / "s", notes=NOTES))
-    cod = jl.autocode(study.segments, study.codebook)
-    ev = jl.evidence_table(study, cod, persona=[None, "saver", "rusher"], n_boot=100)
+    cod = jl.autocode(study.segments, codebook=study.codebook)
+    ev = jl.evidence_table(study, codings=cod, persona=[None, "saver", "rusher"], n_boot=100)
     before = jl.study_between(study, end="2026-01-10")
-    ev_b = jl.evidence_table(before, cod[cod["segment_id"].isin(before.segments["segment_id"])], n_boot=100)
+    ev_b = jl.evidence_table(before, codings=cod[cod["segment_id"].isin(before.segments["segment_id"])], n_boot=100)
     return (jl.JourneyMap.build(study, ev), jl.JourneyMap.build(before, ev_b),
             [jl.JourneyMap.build(study, ev, persona=p) for p in ("saver", "rusher")])
 

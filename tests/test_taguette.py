@@ -215,7 +215,7 @@ def test_write_codebook_is_what_taguette_imported(tmp_path):
 
 def test_a_taguette_project_goes_on_to_other_qda_tools(project, shared_dir, tmp_path):
     etree = pytest.importorskip("lxml.etree")
-    out = jl.export_qdpx(project, project.codings, tmp_path / "from_taguette.qdpx")
+    out = jl.export_qdpx(project, codings=project.codings, path=tmp_path / "from_taguette.qdpx")
     with zipfile.ZipFile(out) as zf:
         doc = etree.fromstring(zf.read("project.qde"))
     etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Project-mrt2019.xsd"))).assertValid(doc)

@@ -83,8 +83,8 @@ def stop_words() -> frozenset:
 # ----------------------------------------------------------------------------- frequencies
 
 
-def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants: pd.DataFrame | None = None,
-                     by: str | list | None = None, *, codebook: Codebook | None = None,
+def code_frequencies(codings: pd.DataFrame, *, segments: pd.DataFrame, participants: pd.DataFrame | None = None,
+                     by: str | list | None = None, codebook: Codebook | None = None,
                      coder: str | None = None) -> pd.DataFrame:
     """How often each code was applied, and by how many participants.
 
@@ -139,21 +139,21 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": ["a", "b", "c"], "participant_id": ["P1", "P1", "P2"]})
     >>> cod = pd.DataFrame({"segment_id": ["a", "b", "c"], "code": ["x", "x", "y"]})
-    >>> jl.code_frequencies(cod, seg)[["code", "n_segments", "n_participants", "mentioned_by"]]
+    >>> jl.code_frequencies(cod, segments=seg)[["code", "n_segments", "n_participants", "mentioned_by"]]
       code  n_segments  n_participants mentioned_by
     0    x           2               1       1 of 2
     1    y           1               1       1 of 2
     """
     func = "code_frequencies"
     if any(_dask.is_dask(x) for x in (codings, segments, participants)):
-        return _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
+        return _dask.code_frequencies(codings, segments=segments, participants=participants, by=by, codebook=codebook, coder=coder)
     _check_codings(codings, func, dask=True)
     _segments(segments, func, dask=True)
     if participants is not None:
         check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True,
                     dask=True)
     cod = _one_coder(codings, coder, func)
-    cod = participant_codings(cod, segments, what="code frequencies").codings
+    cod = participant_codings(cod, segments=segments, what="code frequencies").codings
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
     _check_known_codes(cod["code"].unique(), codebook, func)
 
@@ -262,7 +262,7 @@ def _freq_finish(counts: pd.DataFrame, pop: pd.DataFrame, by: list, code_cols: l
 # ----------------------------------------------------------------------------- co-occurrence
 
 
-def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str = "segment",
+def co_occurrence(codings: pd.DataFrame, *, segments: pd.DataFrame, level: str = "segment",
                   coder: str | None = None, min_count: int = 1) -> pd.DataFrame:
     """Which codes occur together, within a segment or within a participant.
 
@@ -298,19 +298,19 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "participant_id": ["P1", "P2"]})
     >>> cod = pd.DataFrame({"segment_id": ["a", "a", "b"], "code": ["x", "y", "x"]})
-    >>> jl.co_occurrence(cod, seg)
+    >>> jl.co_occurrence(cod, segments=seg)
       code_a code_b  n_a  n_b  count  jaccard
     0      x      y    2    1      1      0.5
     """
     func = "co_occurrence"
     if _dask.is_dask(codings) or _dask.is_dask(segments):
-        return _dask.co_occurrence(codings, segments, level=level, coder=coder, min_count=min_count)
+        return _dask.co_occurrence(codings, segments=segments, level=level, coder=coder, min_count=min_count)
     _check_codings(codings, func, dask=True)
     check_choice(level, arg="level", func=func, choices=["segment", "participant"])
     _segments(segments, func, ("segment_id", "participant_id") if level == "participant" else ("segment_id",),
               dask=True)
     cod = _one_coder(codings, coder, func)
-    cod = participant_codings(cod, segments, what="co-occurrence").codings
+    cod = participant_codings(cod, segments=segments, what="co-occurrence").codings
     if level == "participant":
         pid = _participant_of(segments.assign(segment_id=segments["segment_id"].astype(str)))
         cod = cod.assign(unit=cod["segment_id"].map(pid)).dropna(subset=["unit"])
@@ -370,7 +370,7 @@ def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max
 # ----------------------------------------------------------------------------- exemplar quotes
 
 
-def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str | list | None = None, n: int = 3,
+def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str | list | None = None, n: int = 3,
                     max_per_participant: int = 1, max_chars: int = 280, min_chars: int = 25,
                     coder: str | None = None) -> pd.DataFrame:
     """Short, representative quotes for each code, attributed to participant and position.
@@ -411,7 +411,7 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> q = jl.exemplar_quotes(study.codings, study.segments, code="shipping_form_tedious", coder="amara")
+    >>> q = jl.exemplar_quotes(study.codings, segments=study.segments, code="shipping_form_tedious", coder="amara")
     >>> q[["rank", "participant_id", "segment_id"]]
        rank participant_id segment_id
     0     1            P05   P05-t026
@@ -491,7 +491,7 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
 # ----------------------------------------------------------------------------- saturation
 
 
-def saturation(codings: pd.DataFrame, segments: pd.DataFrame, *, order=None, by: str = "doc_id",
+def saturation(codings: pd.DataFrame, *, segments: pd.DataFrame, order=None, by: str = "doc_id",
                coder: str | None = None) -> pd.DataFrame:
     """New codes discovered per successive interview (code saturation).
 
@@ -526,7 +526,7 @@ def saturation(codings: pd.DataFrame, segments: pd.DataFrame, *, order=None, by:
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": ["a", "b", "c"], "doc_id": ["P1", "P2", "P3"]})
     >>> cod = pd.DataFrame({"segment_id": ["a", "a", "b", "c"], "code": ["x", "y", "y", "z"]})
-    >>> jl.saturation(cod, seg)[["doc_id", "new_codes", "cumulative_codes"]]
+    >>> jl.saturation(cod, segments=seg)[["doc_id", "new_codes", "cumulative_codes"]]
       doc_id  new_codes  cumulative_codes
     0     P1          2                 2
     1     P2          0                 2
@@ -599,7 +599,7 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
 # ----------------------------------------------------------------------------- emergent themes
 
 
-def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 20, min_freq: int = 2,
+def suggest_codes(codings: pd.DataFrame, *, segments: pd.DataFrame, top: int = 20, min_freq: int = 2,
                   roles=("participant",), measure: str = "likelihood_ratio") -> pd.DataFrame:
     """Frequent collocations among uncoded segments: candidates for new codes.
 
@@ -638,7 +638,7 @@ def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 2
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": list("abc"), "text": ["the address lookup failed",
     ...                     "address lookup again", "fine"]})
-    >>> jl.suggest_codes(seg, seg.iloc[:0].assign(code=[]), top=1)[["bigram", "n"]]
+    >>> jl.suggest_codes(seg.iloc[:0].assign(code=[]), segments=seg, top=1)[["bigram", "n"]]
                bigram  n
     0  address lookup  2
     """
@@ -685,7 +685,7 @@ def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 2
 # ----------------------------------------------------------------------------- rules against people
 
 
-def evaluate_codings(predicted: pd.DataFrame, reference: pd.DataFrame, segments: pd.DataFrame, *,
+def evaluate_codings(predicted: pd.DataFrame, *, reference: pd.DataFrame, segments: pd.DataFrame,
                      documents=None, roles=("participant",)) -> pd.DataFrame:
     """Precision and recall of predicted codings (rules, a model) against a reference coder.
 
@@ -723,7 +723,7 @@ def evaluate_codings(predicted: pd.DataFrame, reference: pd.DataFrame, segments:
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "doc_id": "D1"})
     >>> rules = pd.DataFrame({"segment_id": ["a", "b"], "code": ["x", "x"]})
     >>> human = pd.DataFrame({"segment_id": ["a"], "code": ["x"]})
-    >>> jl.evaluate_codings(rules, human, seg)[["code", "precision", "recall"]]
+    >>> jl.evaluate_codings(rules, reference=human, segments=seg)[["code", "precision", "recall"]]
               code  precision  recall
     0            x        0.5     1.0
     1  (all codes)        0.5     1.0

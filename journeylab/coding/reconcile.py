@@ -204,7 +204,7 @@ class ReconcileSession:
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> session = jl.ReconcileSession(study.codings, None, segments=study.segments)
+    >>> session = jl.ReconcileSession(study.codings, store=None, segments=study.segments)
     >>> session.accept(session.coders[0], memo="agreed in the team meeting")
     >>> session.progress["decided"]
     1
@@ -213,8 +213,8 @@ class ReconcileSession:
     def __init__(
         self,
         data: pd.DataFrame,
-        store=None,
         *,
+        store=None,
         segments: pd.DataFrame | None = None,
         coder: str = "gold",
         coders: Sequence[str] | None = None,
@@ -241,7 +241,7 @@ class ReconcileSession:
                     f"{func}(): coder {coder!r} already appears in the codings being compared; choose another "
                     "name for the reconciled coding, or leave it out with coders=[...]."
                 )
-            items = disagreements(data, segments, coders=coders, codes=codes, documents=documents)
+            items = disagreements(data, segments=segments, coders=coders, codes=codes, documents=documents)
             compared = [c for c in items.columns if c not in _FIXED and not c.startswith("memo_")]
             self._agreed = self._agreed_presences(data, compared, items, segments, codes, documents) \
                 if copy_agreements else pd.DataFrame(columns=["segment_id", "code"])

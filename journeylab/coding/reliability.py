@@ -151,7 +151,7 @@ class CoderPair(tuple):
         return f"CoderPair({tuple(self)!r})" if self else f"CoderPair(none: {self.reason})"
 
 
-def coder_pair(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -> CoderPair:
+def coder_pair(codings: pd.DataFrame, *, segments: pd.DataFrame | None = None) -> CoderPair:
     """The two coders to compare (the first two by name), or an empty pair with the reason.
 
     Notebooks call this before an agreement section, so a study with fewer than two coders — or
@@ -175,7 +175,7 @@ def coder_pair(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -> C
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> jl.coder_pair(study.codings, study.segments)
+    >>> jl.coder_pair(study.codings, segments=study.segments)
     CoderPair(('amara', 'jonas'))
     >>> one = study.codings[study.codings["coder"] == "amara"]
     >>> print(jl.coder_pair(one).reason)
@@ -549,7 +549,7 @@ def agreement(
     code_list = _as_list(codes, arg="codes", func=func)
     sub = codings[codings["coder"].astype(str).isin(coder_list)]
     if segments is not None and units is None:
-        sub = participant_codings(sub, segments, what=f"{func}()").codings
+        sub = participant_codings(sub, segments=segments, what=f"{func}()").codings
     if code_list is None:
         code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
     else:
@@ -786,7 +786,7 @@ def _prepare(codings, segments, coders, codes, documents, units, func):
         )
     sub = codings[codings["coder"].astype(str).isin(coder_list)]
     if units is None:
-        sub = participant_codings(sub, segments, what=f"{func}()").codings
+        sub = participant_codings(sub, segments=segments, what=f"{func}()").codings
     code_list = _as_list(codes, arg="codes", func=func)
     if code_list is None:
         code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
@@ -802,8 +802,8 @@ def _prepare(codings, segments, coders, codes, documents, units, func):
 
 def disagreements(
     codings: pd.DataFrame,
-    segments: pd.DataFrame,
     *,
+    segments: pd.DataFrame,
     coders: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
     documents: Sequence[str] | None = None,
@@ -843,7 +843,7 @@ def disagreements(
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> diff = jl.disagreements(study.codings, study.segments)
+    >>> diff = jl.disagreements(study.codings, segments=study.segments)
     >>> diff.columns[:5].tolist()
     ['segment_id', 'doc_id', 'participant_id', 'code', 'text']
     """
@@ -952,8 +952,8 @@ class CoderComparison:
 
 def compare_coders(
     codings: pd.DataFrame,
-    segments: pd.DataFrame,
     *,
+    segments: pd.DataFrame,
     coders: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
     documents: Sequence[str] | None = None,
@@ -984,7 +984,7 @@ def compare_coders(
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> view = jl.compare_coders(study.codings, study.segments, max_rows=20)
+    >>> view = jl.compare_coders(study.codings, segments=study.segments, max_rows=20)
     >>> view.matrix.columns.names
     FrozenList(['code', 'coder'])
     """
@@ -1080,7 +1080,7 @@ def _comparable(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series(list(zip(*parts)) if parts else [()] * len(df), index=df.index)
 
 
-def merge_codings(*sources, return_report: bool = False):
+def merge_codings(*sources) -> pd.DataFrame:
     """Bring several coders' codings together without losing or duplicating a decision.
 
     Parameters
@@ -1090,22 +1090,17 @@ def merge_codings(*sources, return_report: bool = False):
         codings CSV files or folders of them (a file without a ``coder`` column is named after the
         file, as in a study's ``codings/`` folder), or objects with a ``.codings`` frame (a
         coding store or session). Order matters only for ties (see Notes).
-    return_report : bool, default False
-        Also return the report frame.
 
     Returns
     -------
-    codings : DataFrame
+    DataFrame
         The merged codings frame: the union of the sources' columns, ``segment_id``, ``code``,
         ``coder``, ``origin``, ``memo`` first; one row per decision. Its
-        ``attrs["merge_report"]`` holds the report as a list of records.
-    report : DataFrame, only if ``return_report``
-        One row per action taken: ``kind`` (``"coder_merged"``: a spelling folded into another;
-        ``"duplicate"``: identical decisions collapsed; ``"conflict"``: different decisions of
-        the same coder on the same segment × code, one kept), ``coder`` (the kept spelling),
-        ``original`` (the folded spelling, for ``coder_merged``), ``segment_id``, ``code``,
-        ``n_rows`` (rows involved), ``source`` (where the folded or dropped rows came from),
-        ``detail`` (what was kept and why).
+        ``attrs["merge_report"]`` holds :func:`merge_report`'s frame as a list of records.
+
+    See Also
+    --------
+    merge_report : what the merge did, one row per action.
 
     Notes
     -----
@@ -1127,11 +1122,48 @@ def merge_codings(*sources, return_report: bool = False):
     >>> a = pd.DataFrame({"segment_id": ["s1"], "code": ["price"], "coder": ["Amara"],
     ...                   "origin": ["manual"], "memo": [None]})
     >>> b = a.assign(coder="amara ")
-    >>> merged, report = merge_codings(a, b, return_report=True)
-    >>> merged["coder"].tolist(), report["kind"].tolist()
-    (['Amara'], ['coder_merged', 'duplicate'])
+    >>> merge_codings(a, b)["coder"].tolist()
+    ['Amara']
     """
-    func = "merge_codings"
+    return _merge(sources, "merge_codings")[0]
+
+
+def merge_report(*sources) -> pd.DataFrame:
+    """What :func:`merge_codings` does to the same sources: one row per coder folded, duplicate
+    collapsed or conflict resolved.
+
+    Parameters
+    ----------
+    *sources : DataFrame, path or object with a ``codings`` frame
+        As for :func:`merge_codings`, in the same order.
+
+    Returns
+    -------
+    DataFrame
+        One row per action taken: ``kind`` (``"coder_merged"``: a spelling folded into another;
+        ``"duplicate"``: identical decisions collapsed; ``"conflict"``: different decisions of
+        the same coder on the same segment × code, one kept), ``coder`` (the kept spelling),
+        ``original`` (the folded spelling, for ``coder_merged``), ``segment_id``, ``code``,
+        ``n_rows`` (rows involved), ``source`` (where the folded or dropped rows came from),
+        ``detail`` (what was kept and why).
+
+    See Also
+    --------
+    merge_codings : the merged codings frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"segment_id": ["s1"], "code": ["price"], "coder": ["Amara"],
+    ...                   "origin": ["manual"], "memo": [None]})
+    >>> merge_report(a, a.assign(coder="amara "))["kind"].tolist()
+    ['coder_merged', 'duplicate']
+    """
+    return _merge(sources, "merge_report")[1]
+
+
+def _merge(sources, func: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The merged codings and the report (see :func:`merge_codings`)."""
     if not sources:
         raise JourneylabError(f"{func}(): `sources`: give at least one source (codings frame or coding store path).")
     frames = []
@@ -1208,7 +1240,7 @@ def merge_codings(*sources, return_report: bool = False):
     if len(rep):
         rep["n_rows"] = rep["n_rows"].astype(int)
     out.attrs["merge_report"] = rep.astype(object).where(rep.notna(), None).to_dict("records")
-    return (out, rep) if return_report else out
+    return out, rep
 
 
 # ----------------------------------------------------------------------------- plot

@@ -442,8 +442,8 @@ class _Clauses:
 
 def autocode(
     segments: pd.DataFrame,
-    codebook: Codebook,
     *,
+    codebook: Codebook,
     codes=None,
     coder: str = "rules",
     text: str = "text",
@@ -519,7 +519,7 @@ def autocode(
     >>> cb = jl.Codebook([jl.Code("slow_delivery", rules=jl.study.codebook.Rules(keywords=["slow", "late"], negation=True))])
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "speaker_role": "participant",
     ...                     "text": ["It arrived late.", "Delivery was not slow at all"]})
-    >>> jl.autocode(seg, cb)[["segment_id", "code", "rule"]]
+    >>> jl.autocode(seg, codebook=cb)[["segment_id", "code", "rule"]]
       segment_id           code          rule
     0          a  slow_delivery  keyword:late
     """

@@ -165,7 +165,7 @@ def wilson(count, nobs, level: float = 0.95) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- study helpers
 
 
-def study_between(study, start=None, end=None, *, interview_date: str = "interview_date"):
+def study_between(study, *, start=None, end=None, interview_date: str = "interview_date"):
     """The part of a study that falls in ``[start, end)``: events, survey answers and interviews.
 
     Parameters
@@ -477,7 +477,7 @@ def _comment_segments(survey: pd.DataFrame, comment: str = "comment") -> pd.Data
                          "speaker_role": "participant", "text": text[ok].astype(str).to_numpy()})
 
 
-def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str = "nps", comment: str = "comment",
+def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str = "nps", comment: str = "comment",
               level: float = 0.95, rules: GradingRules | None = None) -> pd.DataFrame:
     """NPS of respondents whose comment raises each theme, against the other commenters.
 
@@ -513,7 +513,7 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
     >>> survey = pd.DataFrame({"respondent_id": ["R1", "R2", "R3", "R4"], "nps": [2, 3, 9, 10],
     ...                        "comment": ["form!", "form...", "great", "lovely"]})
     >>> codes = pd.DataFrame({"segment_id": ["R1", "R2"], "code": ["form", "form"]})
-    >>> jl.theme_nps(survey, codes)[["code", "nps_theme", "nps_others", "nps_gap"]]
+    >>> jl.theme_nps(survey, comment_codings=codes)[["code", "nps_theme", "nps_others", "nps_gap"]]
        code  nps_theme  nps_others  nps_gap
     0  form     -100.0       100.0   -200.0
     """
@@ -752,8 +752,8 @@ def _personas_arg(persona, study) -> list:
 
 def evidence_table(
     study,
-    codings: pd.DataFrame,
     *,
+    codings: pd.DataFrame,
     sentiment: pd.DataFrame | None = None,
     survey_codings: pd.DataFrame | None = None,
     persona=None,
@@ -864,8 +864,8 @@ def evidence_table(
     --------
     >>> import pandas as pd, journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)])
-    >>> ev = jl.evidence_table(study, codings)
+    >>> codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)])
+    >>> ev = jl.evidence_table(study, codings=codings)
     >>> ev.set_index("code").loc[["shipping_form_tedious", "slow_delivery"], "grade"].tolist()
     ['strong', 'contradicted']
     """
@@ -910,7 +910,7 @@ def evidence_table(
     segments = study.segments
     pairs = _positive_codings(codings, with_human=True)
     pairs = pairs[pairs["segment_id"].isin(set(segments["segment_id"].astype(str)))]
-    kept = participant_codings(pairs, segments, what="the evidence table")
+    kept = participant_codings(pairs, segments=segments, what="the evidence table")
     pairs = kept.codings
     doc_of = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id") \
         .set_index("segment_id")["doc_id"]
@@ -933,7 +933,7 @@ def evidence_table(
     survey = study.survey
     if survey_codings is None:
         cseg = _comment_segments(survey)
-        survey_codings = (jl.autocode(cseg, cb) if len(cseg) else
+        survey_codings = (jl.autocode(cseg, codebook=cb) if len(cseg) else
                           pd.DataFrame(columns=["segment_id", "code"]))
         survey_coding_how = f"comments auto-coded with the codebook's rules ({len(cseg)} comments)"
     else:
@@ -1005,7 +1005,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                                      n_participants=("participant_id", "nunique"))
     # sentiment per code (participant bootstrap)
     if len(cod):
-        cs = jl.code_sentiment(sentiment, cod[["segment_id", "code"]], seg, n_boot=n_boot, ci=rules.level,
+        cs = jl.code_sentiment(cod[["segment_id", "code"]], sentiment=sentiment, segments=seg, n_boot=n_boot, ci=rules.level,
                                random_state=random_state).set_index("code")
     else:
         cs = pd.DataFrame(columns=["mean", "ci_low", "ci_high"])
@@ -1017,7 +1017,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         ranked = {}
         for part in (cod[cod["human"]], cod[~cod["human"]]):
             if len(part):
-                ex = jl.exemplar_quotes(part[["segment_id", "code"]], seg, n=n_quotes)
+                ex = jl.exemplar_quotes(part[["segment_id", "code"]], segments=seg, n=n_quotes)
                 for code, g in ex.groupby("code", sort=False):
                     ranked.setdefault(code, []).extend(g.sort_values("rank")[["segment_id", "participant_id"]]
                                                        .itertuples(index=False))
@@ -1038,7 +1038,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         survey = survey[survey[persona_column] == persona]
     nps_col = study.nps_column or "nps"
     if len(survey) and nps_col in survey.columns and "comment" in survey.columns:
-        tn = theme_nps(survey, survey_codings, nps=nps_col, level=rules.level, rules=rules).set_index("code")
+        tn = theme_nps(survey, comment_codings=survey_codings, nps=nps_col, level=rules.level, rules=rules).set_index("code")
     else:
         tn = pd.DataFrame(columns=["nps_theme"])
     nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
@@ -1137,7 +1137,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # emotion per stage
     emo = []
     if len(cod):
-        curve = jl.emotion_curve(sentiment, seg, cod[["segment_id", "code"]], stages=study.stages, code_stages=cb,
+        curve = jl.emotion_curve(sentiment, segments=seg, codings=cod[["segment_id", "code"]], stages=study.stages, code_stages=cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)
         for r in curve.to_dict("records"):

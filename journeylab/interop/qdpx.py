@@ -409,7 +409,7 @@ def _write_zip(path: Path, entries: dict) -> None:
         raise
 
 
-def export_qdpx(study, codings: pd.DataFrame | None, path, *, variable_types: dict | None = None) -> Path:
+def export_qdpx(study, *, path, codings: pd.DataFrame | None = None, variable_types: dict | None = None) -> Path:
     """Write a study and its codings as a REFI-QDA project (``.qdpx``) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
 
     Parameters
@@ -471,7 +471,7 @@ def export_qdpx(study, codings: pd.DataFrame | None, path, *, variable_types: di
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())          # doctest: +SKIP
-    >>> jl.export_qdpx(study, study.codings, "outputs/study.qdpx")      # doctest: +SKIP
+    >>> jl.export_qdpx(study, codings=study.codings, path="outputs/study.qdpx")      # doctest: +SKIP
     PosixPath('outputs/study.qdpx')
     """
     check_study(study, func="export_qdpx")
@@ -579,12 +579,12 @@ def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_
     if codings is None:
         codings = study.codings
     path = Path(path)
-    first = export_qdpx(study, codings, path)
+    first = export_qdpx(study, codings=codings, path=path)
     labels = interviewer_labels or (getattr(study, "config", None) or {}).get("interviewer_labels")
     back = import_qdpx(first, interviewer_labels=labels)
     again = path.with_name(path.stem + ".again.qdpx")
     try:
-        export_qdpx(back, back.codings, again)
+        export_qdpx(back, codings=back.codings, path=again)
         same_bytes = first.read_bytes() == again.read_bytes()
     finally:
         if again.exists():

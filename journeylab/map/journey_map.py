@@ -286,7 +286,7 @@ class JourneyMap:
         --------
         >>> import journeylab as jl
         >>> study = jl.load_study(jl.datasets.sample_study_path())
-        >>> ev = jl.evidence_table(study, jl.autocode(study.segments, study.codebook), persona=[None, "gift buyer"])
+        >>> ev = jl.evidence_table(study, codings=jl.autocode(study.segments, codebook=study.codebook), persona=[None, "gift buyer"])
         >>> jmap = jl.JourneyMap.build(study, ev, persona="gift buyer")
         >>> jmap.persona_card["participants"]
         ['P03', 'P08', 'P12']
@@ -957,7 +957,7 @@ _CHANGE_COLS = ["change", "stage", "touchpoint", "item", "claim_id", "old", "new
                 "delta_ci_high", "beyond_ci", "detail"]
 
 
-def compare_maps(old: JourneyMap, new: JourneyMap) -> pd.DataFrame:
+def compare_maps(old: JourneyMap, *, new: JourneyMap) -> pd.DataFrame:
     """What changed between two versions of a map.
 
     Parameters

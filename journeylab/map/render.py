@@ -753,7 +753,7 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
     return ax
 
 
-def save_map(jmap_or_fig, path, *, dpi: int | None = None, **kwargs) -> Path:
+def save_map(jmap_or_fig, *, path, dpi: int | None = None, **kwargs) -> Path:
     """Save a map (or a figure from :func:`plot_map`) as PNG, SVG or PDF, by file suffix.
 
     Parameters

@@ -287,7 +287,7 @@ def key_drivers(
     return result
 
 
-def plot_drivers(result: pd.DataFrame, ax=None, *, title: str | None = None):
+def plot_drivers(result: pd.DataFrame, *, ax=None, title: str | None = None):
     """Forest plot of key drivers: each theme's coefficient with its interval.
 
     Parameters

@@ -214,6 +214,7 @@ def _power_warnings(row: dict, alpha: float) -> list:
 
 
 def compare_rates(
+    *,
     conversions_control: int,
     n_control: int,
     conversions_treatment: int,
@@ -248,7 +249,7 @@ def compare_rates(
     Examples
     --------
     >>> import journeylab as jl
-    >>> r = jl.compare_rates(560, 1000, 720, 1000, target_lift=0.25)
+    >>> r = jl.compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000, target_lift=0.25)
     >>> print(f"{r.loc[0, 'difference']:.2f}", r.loc[0, "p_value"] < 0.001)
     0.16 True
     """

@@ -1267,7 +1267,7 @@ def funnel_paths(
 # ----------------------------------------------------------------------------- plot
 
 
-def plot_funnel(result, ax=None, *, metric: str = "from_start", title: str | None = None, annotate: bool = True):
+def plot_funnel(result, *, ax=None, metric: str = "from_start", title: str | None = None, annotate: bool = True):
     """Bars per step (share of step-1 users still in), Wilson CI whiskers and drop-off labels.
 
     Parameters

@@ -275,8 +275,8 @@ def _answer_range(inst, scale, func):
 
 def score_questionnaire(
     responses: pd.DataFrame,
-    instrument: str,
     *,
+    instrument: str,
     items: Sequence | dict | None = None,
     respondent: str | None = "respondent_id",
     reverse: bool | Sequence | None = None,
@@ -374,7 +374,7 @@ def score_questionnaire(
     >>> import pandas as pd, journeylab as jl
     >>> r = pd.DataFrame({"respondent_id": ["R1", "R2"],
     ...                   **{f"Q{k}": [5 if k % 2 else 1, 4 if k % 2 else 2] for k in range(1, 11)}})
-    >>> jl.score_questionnaire(r, "sus")
+    >>> jl.score_questionnaire(r, instrument="sus")
       respondent_id    sus
     0            R1  100.0
     1            R2   75.0
@@ -417,8 +417,8 @@ def score_questionnaire(
 
 def questionnaire_comments(
     responses: pd.DataFrame,
-    instrument: str,
     *,
+    instrument: str,
     items: Sequence | dict | None = None,
     respondent: str | None = "respondent_id",
     comments: str | dict = "after",
@@ -446,7 +446,7 @@ def questionnaire_comments(
     >>> import pandas as pd, journeylab as jl
     >>> r = pd.DataFrame({"respondent_id": ["R1", "R2"], "How easy was checkout?": [6, 2],
     ...                   "Why?": ["", "The address form reset twice"]})
-    >>> jl.questionnaire_comments(r, "seq", items={"How easy was checkout?": "checkout"})
+    >>> jl.questionnaire_comments(r, instrument="seq", items={"How easy was checkout?": "checkout"})
       respondent_id          item column                       comment
     0            R2  seq_checkout   Why?  The address form reset twice
     """
@@ -567,8 +567,8 @@ def _scale_columns(scores, inst, func) -> list:
 
 def questionnaire_summary(
     scores: pd.DataFrame,
-    instrument: str,
     *,
+    instrument: str,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     scale: tuple | None = None,
@@ -612,7 +612,7 @@ def questionnaire_summary(
     --------
     >>> import pandas as pd, journeylab as jl
     >>> s = pd.DataFrame({"respondent_id": [1, 2, 3, 4], "sus": [72.5, 85.0, 67.5, 77.5]})
-    >>> jl.questionnaire_summary(s, "sus")[["scale", "n", "mean", "ci_low", "ci_high", "grade"]].round(1)
+    >>> jl.questionnaire_summary(s, instrument="sus")[["scale", "n", "mean", "ci_low", "ci_high", "grade"]].round(1)
       scale  n  mean  ci_low  ci_high grade
     0   sus  4  75.6    63.7     87.5     B
     """

@@ -711,25 +711,25 @@ def _code_pairs(codings, func, coder=None) -> pd.DataFrame:
 
 
 def code_sentiment(
-    sentiment_frame: pd.DataFrame,
     codings: pd.DataFrame,
-    segments: pd.DataFrame,
     *,
+    sentiment: pd.DataFrame,
+    segments: pd.DataFrame,
     n_boot: int = 2000,
     ci: float = 0.95,
     coder=None,
-    random_state=None,
+    random_state: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
     """Mean sentiment of the segments carrying each code, with a participant-level bootstrap CI.
 
     Parameters
     ----------
-    sentiment_frame : DataFrame
-        From :func:`sentiment` (``segment_id``, ``compound``), one row per segment.
     codings : DataFrame
         ``segment_id``, ``code`` (optionally ``coder``): from a coder, :func:`journeylab.autocode`
         or :func:`journeylab.merge_codings`. A segment counts once per code however many coders
         applied it.
+    sentiment : DataFrame
+        From :func:`sentiment` (``segment_id``, ``compound``), one row per segment.
     segments : DataFrame
         ``segment_id``, ``participant_id`` (``study.segments``).
     n_boot : int, default 2000
@@ -770,14 +770,14 @@ def code_sentiment(
     >>> segs = __import__("pandas").DataFrame({"segment_id": ["a", "b", "c"],
     ...     "participant_id": ["P1", "P2", "P2"], "text": ["Great!", "Awful.", "Bad."]})
     >>> codings = __import__("pandas").DataFrame({"segment_id": ["a", "b", "c"], "code": ["x", "x", "x"]})
-    >>> jl.code_sentiment(jl.sentiment(segs), codings, segs, random_state=1)[["code", "n_segments", "n_participants"]]
+    >>> jl.code_sentiment(codings, sentiment=jl.sentiment(segs), segments=segs, random_state=1)[["code", "n_segments", "n_participants"]]
       code  n_segments  n_participants
     0    x           3               2
     """
     func = "code_sentiment"
     _check_boot(n_boot, ci, func)
     rng = np.random.default_rng(random_state)
-    scored = _scored_segments(sentiment_frame, segments, func)
+    scored = _scored_segments(sentiment, segments, func)
     pairs = _code_pairs(codings, func, coder)
     df = pairs.merge(scored, on="segment_id", how="inner")
     rows = []
@@ -823,9 +823,9 @@ def _code_stage_map(code_stages) -> dict:
 
 def emotion_curve(
     sentiment_frame: pd.DataFrame,
+    *,
     segments: pd.DataFrame,
     codings: pd.DataFrame | None = None,
-    *,
     stages: Sequence[str],
     code_stages=None,
     participants: pd.DataFrame | None = None,
@@ -834,7 +834,7 @@ def emotion_curve(
     n_boot: int = 2000,
     ci: float = 0.95,
     coder=None,
-    random_state=None,
+    random_state: int | np.random.Generator | None = 0,
 ) -> pd.DataFrame:
     """Mean sentiment per journey stage (and per group, such as persona), with CIs, in stage order.
 
@@ -892,7 +892,7 @@ def emotion_curve(
     >>> segs = pd.DataFrame({"segment_id": ["a", "b", "c"], "participant_id": ["P1", "P2", "P3"],
     ...                      "text": ["Found you on Instagram, lovely!", "Checkout was awful.", "Bad form."]})
     >>> codings = pd.DataFrame({"segment_id": ["a", "b", "c"], "code": ["ad", "form", "form"]})
-    >>> curve = jl.emotion_curve(jl.sentiment(segs), segs, codings, stages=["awareness", "purchase"],
+    >>> curve = jl.emotion_curve(jl.sentiment(segs), segments=segs, codings=codings, stages=["awareness", "purchase"],
     ...                          code_stages={"ad": "awareness", "form": "purchase"}, min_n=2, random_state=0)
     >>> curve[["stage", "n_segments", "enough_data"]]
            stage  n_segments  enough_data
@@ -974,7 +974,7 @@ _CURVE_COLUMNS = {"stage", "stage_order", "mean", "ci_low", "ci_high", "n_segmen
 _PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"]
 
 
-def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None, size_by: str = "n_segments",
+def plot_emotion_curve(curve: pd.DataFrame, *, ax=None, title: str | None = None, size_by: str = "n_segments",
                        ylim=None):
     """Draw an emotion curve in the journey-map idiom.
 
@@ -1129,8 +1129,8 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
 
 def sentiment_vs_scores(
     sentiment_frame: pd.DataFrame,
-    survey: pd.DataFrame,
     *,
+    survey: pd.DataFrame,
     scores: Sequence[str] | None = None,
     id: str = "respondent_id",
     method: str = "spearman",
@@ -1178,7 +1178,7 @@ def sentiment_vs_scores(
     ...     "comment": ["Love it!", "Great service", "Slow and annoying", "Awful, broken", "Good",
     ...                 "Fine, I guess", "Bad box, nice rug", "ok"]})
     >>> s = jl.sentiment(survey, text="comment", id="respondent_id")
-    >>> jl.sentiment_vs_scores(s, survey).round(3)
+    >>> jl.sentiment_vs_scores(s, survey=survey).round(3)
       score    method  n      r  ci_low  ci_high  p_value
     0   nps  spearman  8  0.881   0.334    0.984    0.004
     """

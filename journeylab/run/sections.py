@@ -62,7 +62,7 @@ def file_name(*parts, suffix: str = "") -> str:
     return stem + suffix
 
 
-def event_property(study, prefer: str = "device") -> str | None:
+def event_property(study, *, prefer: str = "device") -> str | None:
     """The event-log property notebooks break the funnel down by: ``prefer`` if the log has it,
     else its first property column with values; None when the log has no property.
 
@@ -80,7 +80,7 @@ def event_property(study, prefer: str = "device") -> str | None:
     return props[0] if props else None
 
 
-def taguette_reference(study, project=None) -> Path | None:
+def taguette_reference(study, *, project=None) -> Path | None:
     """The Taguette project to compare the study's coders with: ``project`` when given, else
     ``taguette.sqlite3`` in the study folder, else None (the study has no reference coding).
 
@@ -199,7 +199,7 @@ def _need_pain_points(study, params):
         return "pain points in the codebook (codes of kind pain_point)"
     used = set(study.codings["code"]) if len(study.codings) else set()
     if not used & pains and not _need_rules(study, params):
-        used |= set(autocode(study.segments, book)["code"])
+        used |= set(autocode(study.segments, codebook=book)["code"])
     return "" if used & pains else "a pain point that someone (or a rule) coded"
 
 
@@ -214,7 +214,7 @@ def _need_codings(study, params):
 
 
 def _need_two_coders(study, params):
-    pair = coder_pair(study.codings, study.segments)
+    pair = coder_pair(study.codings, segments=study.segments)
     return "" if pair else "two coders who coded the same interviews (codings/)"
 
 
@@ -239,7 +239,7 @@ def _need_interview_dates(study, params):
 
 
 def _need_taguette(study, params):
-    if taguette_reference(study, params.get("taguette_project")) is None:
+    if taguette_reference(study, project=params.get("taguette_project")) is None:
         return "a Taguette project to compare with (taguette.sqlite3 in the study folder, or the taguette_project parameter)"
     return ""
 
@@ -452,7 +452,7 @@ def _set_skipping(skip: bool) -> None:
         transformers.append(_SkipCells())
 
 
-def section(study, key: str, *, quiet: bool = False, **params) -> SectionStatus:
+def section(study, *, key: str, quiet: bool = False, **params) -> SectionStatus:
     """Start a notebook section: say whether it applies to ``study``, and skip it if not.
 
     Prints one sentence: the section's title and that it runs, or what it would need and that
@@ -480,10 +480,10 @@ def section(study, key: str, *, quiet: bool = False, **params) -> SectionStatus:
     >>> import journeylab as jl
     >>> from dataclasses import replace
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> jl.section(study, "05.nps").applies
+    >>> jl.section(study, key="05.nps").applies
     NPS: runs.
     True
-    >>> _ = jl.section(replace(study, survey=study.survey.iloc[:0]), "05.nps")
+    >>> _ = jl.section(replace(study, survey=study.survey.iloc[:0]), key="05.nps")
     Skipped: NPS needs a survey (survey.csv) with an NPS column, which this study does not have.
     """
     check_study(study, func="section")

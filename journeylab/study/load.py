@@ -1619,7 +1619,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     if len(codings) and len(segments):
         from .units import participant_codings
 
-        left = participant_codings(codings, segments, what="frequencies, evidence, the learned coder and agreement",
+        left = participant_codings(codings, segments=segments, what="frequencies, evidence, the learned coder and agreement",
                                    warn=False)
         if left.n_left_out:
             col.warn("codings/", left.message + " (they record what the research team said; the turns are "
@@ -1810,7 +1810,7 @@ class StudyPart:
         return f"StudyPart({self.name!r}, n={self.n})" if self else f"StudyPart({self.name!r}, none: {self.reason})"
 
 
-def study_part(study: "Study", part: str) -> StudyPart:
+def study_part(study: "Study", *, part: str) -> StudyPart:
     """Whether ``study`` has an optional part (survey, event log, codings), or why not.
 
     Notebooks ask this before a section that needs the part, so a study without a survey, an event
@@ -1833,10 +1833,10 @@ def study_part(study: "Study", part: str) -> StudyPart:
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> bool(jl.study_part(study, "survey")), jl.study_part(study, "events").n > 0
+    >>> bool(jl.study_part(study, part="survey")), jl.study_part(study, part="events").n > 0
     (True, True)
     >>> from dataclasses import replace
-    >>> print(jl.study_part(replace(study, survey=study.survey.iloc[:0]), "survey").reason)
+    >>> print(jl.study_part(replace(study, survey=study.survey.iloc[:0]), part="survey").reason)
     this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure
     """
     from ..utils.checks import check_study

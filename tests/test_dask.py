@@ -97,7 +97,7 @@ def test_code_sentiment_on_computed_dask_results(client, study):
     ds = dd.from_pandas(study.segments, npartitions=3, sort=False)
     sent, cod = dask.compute(jl.sentiment(ds), jl.autocode(ds, codebook=study.codebook))
     got = jl.code_sentiment(cod.reset_index(drop=True), sentiment=sent.reset_index(drop=True), segments=study.segments, random_state=1)
-    exp = jl.code_sentiment(jl.autocode(study.segments, study.codebook), sentiment=jl.sentiment(study.segments)codebook),
+    exp = jl.code_sentiment(jl.autocode(study.segments, codebook=study.codebook), sentiment=jl.sentiment(study.segments),
                             segments=study.segments, random_state=1)
     pd.testing.assert_frame_equal(got, exp)
 

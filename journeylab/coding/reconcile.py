@@ -7,7 +7,7 @@ default), so the reconciled coding survives a crash and the session resumes wher
 """
 from __future__ import annotations
 
-__all__ = ["ReconcileSession"]
+__all__ = ["ReconcileSession", "ReconcileView"]
 
 import html
 import sqlite3
@@ -554,11 +554,11 @@ class ReconcileSession:
     def widget(self):
         """The ipywidgets view (built on first use): buttons write to the store at once."""
         if self._view is None:
-            self._view = _ReconcileView(self)
+            self._view = ReconcileView(self)
         return self._view.box
 
     @property
-    def view(self) -> "_ReconcileView":
+    def view(self) -> "ReconcileView":
         """The view object holding the individual widgets (buttons, memo box) for scripted use."""
         self.widget  # noqa: B018 - build it
         return self._view
@@ -567,7 +567,7 @@ class ReconcileSession:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-class _ReconcileView:
+class ReconcileView:
     """ipywidgets for a :class:`ReconcileSession` (buttons, memo, navigation)."""
 
     def __init__(self, session: ReconcileSession) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "compare_coders",
     "CoderComparison",
     "merge_codings",
+    "merge_report",
     "normalize_coder",
     "plot_agreement",
     "OVERALL",

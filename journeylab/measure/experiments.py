@@ -219,7 +219,6 @@ def compare_rates(
     n_control: int,
     conversions_treatment: int,
     n_treatment: int,
-    *,
     alpha: float = 0.05,
     power: float = 0.8,
     target_lift: float | None = None,

@@ -684,15 +684,16 @@ def _check_boot(n_boot, ci, func):
         raise JourneylabError(f"{func}(): `ci` must be a number between 0 and 1, such as 0.95; got {ci!r}.")
 
 
-def _scored_segments(sentiment_frame, segments, func, sid="segment_id") -> pd.DataFrame:
-    """``segment_id, participant_id, compound`` of scored participant segments."""
-    check_frame(sentiment_frame, arg="sentiment_frame", func=func, required=[sid, "compound"], allow_empty=True,
+def _scored_segments(sentiment_frame, segments, func, sid="segment_id", arg="sentiment_frame") -> pd.DataFrame:
+    """``segment_id, participant_id, compound`` of scored participant segments (``arg``: the
+    sentiment frame's parameter name in ``func``, for messages)."""
+    check_frame(sentiment_frame, arg=arg, func=func, required=[sid, "compound"], allow_empty=True,
                 hint="Pass the frame returned by jl.sentiment(segments).")
     check_frame(segments, arg="segments", func=func, required=[sid, "participant_id"], allow_empty=True)
     s = sentiment_frame[[sid, "compound"]].dropna(subset=["compound"])
     if s[sid].duplicated().any():
         dup = s.loc[s[sid].duplicated(), sid].iloc[0]
-        raise JourneylabError(f"{func}(): `sentiment_frame` has several rows for {sid} {dup!r}; pass one row per "
+        raise JourneylabError(f"{func}(): `{arg}` has several rows for {sid} {dup!r}; pass one row per "
                               "segment (aggregate=True when split='sentence').")
     seg = segments[[sid, "participant_id"]].drop_duplicates(subset=[sid])
     out = s.merge(seg, on=sid, how="inner")
@@ -777,7 +778,7 @@ def code_sentiment(
     func = "code_sentiment"
     _check_boot(n_boot, ci, func)
     rng = np.random.default_rng(random_state)
-    scored = _scored_segments(sentiment, segments, func)
+    scored = _scored_segments(sentiment, segments, func, arg="sentiment")
     pairs = _code_pairs(codings, func, coder)
     df = pairs.merge(scored, on="segment_id", how="inner")
     rows = []

@@ -107,8 +107,8 @@ def _plan(tmp_path, name):
     return study, plan.set_index("section")
 
 
-def test_every_variant_is_valid_and_sample_runs_everything():
-    plan = jl.section_plan(jl.load_study(jl.datasets.sample_study_path()))
+def test_every_variant_is_valid_and_sample_runs_everything(sample_study):
+    plan = jl.section_plan(sample_study)
     assert plan["runs"].all(), plan[~plan["runs"]]
     assert set(plan["notebook"]) == {k for k, v in SECTIONS.items() if any(s.needs for s in v)}
 
@@ -134,8 +134,8 @@ def test_sections_skip_with_the_reason(tmp_path, name, skipped, reason):
     assert plan.loc["01.events", "runs"] and plan.loc["05.funnel", "runs"]
 
 
-def test_section_prints_one_sentence_and_returns_the_status(capsys):
-    study = jl.load_study(OTHER)
+def test_section_prints_one_sentence_and_returns_the_status(capsys, other_study):
+    study = other_study
     assert section(study, key="05.nps").applies
     assert capsys.readouterr().out == "NPS: runs.\n"
     st = section(replace(study, survey=study.survey.iloc[:0]), key="05.nps")
@@ -146,12 +146,12 @@ def test_section_prints_one_sentence_and_returns_the_status(capsys):
         section(study, key="05.nope")
 
 
-def test_skipped_section_turns_cells_into_no_ops_until_the_next_section():
+def test_skipped_section_turns_cells_into_no_ops_until_the_next_section(other_study):
     IPython = pytest.importorskip("IPython")
     from IPython.testing.globalipapp import start_ipython
 
     ip = start_ipython() or IPython.get_ipython()
-    study = jl.load_study(OTHER)
+    study = other_study
     ip.user_ns.update(jl=jl, study=study, bare=replace(study, survey=study.survey.iloc[:0]))
     ip.run_cell("x = 0")
     ip.run_cell('jl.section(bare, "05.nps")')
@@ -199,11 +199,11 @@ def test_vocabulary_from_study_yml(tmp_path):
         jl.load_study(dst)
 
 
-def test_single_persona_map_has_no_pooling_warning(tmp_path):
+def test_single_persona_map_has_no_pooling_warning(tmp_path, other_study):
     study = jl.load_study(strip_study(tmp_path / "one", single_persona=True))
     ev = jl.evidence_table(study, codings=study.codings, random_state=0)
     assert not any("pools every persona" in w for w in jl.JourneyMap.build(study, ev).warnings)
-    other = jl.load_study(OTHER)
+    other = other_study
     ev = jl.evidence_table(other, codings=other.codings, random_state=0)
     assert any("pools every persona" in w for w in jl.JourneyMap.build(other, ev).warnings)
 
@@ -211,8 +211,8 @@ def test_single_persona_map_has_no_pooling_warning(tmp_path):
 @pytest.mark.parametrize("exercise, preferred", [("1.1", {"participant": "P13"}), ("1.2", {"column": "csat_delivery"}),
                                                  ("2.1", {"code": "returns_hassle"}), ("4.2", {"persona": "bargain hunter"}),
                                                  ("5.2", {"step": "shipping_submitted", "where": {"device": "mobile"}})])
-def test_exercises_choose_from_the_study(exercise, preferred):
-    study = jl.load_study(OTHER)
+def test_exercises_choose_from_the_study(exercise, preferred, other_study):
+    study = other_study
     got = jl.exercises.choose(study, exercise, **preferred)
     assert not got["not_applicable"]
     picked = [v for k, v in got.items() if k != "not_applicable"]

@@ -34,8 +34,8 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def study():
-    return jl.load_study(jl.datasets.sample_study_path())
+def study(sample_study):
+    return sample_study
 
 
 @pytest.fixture(scope="module")

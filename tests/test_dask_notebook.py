@@ -61,12 +61,12 @@ def test_notebook_09_on_a_cluster_gives_the_pandas_funnel_of_05(cluster, tmp_pat
     assert (out / "one-page_payment_form_before_after.csv").is_file()
 
 
-def test_events_parquet_applies_study_yml(tmp_path):
+def test_events_parquet_applies_study_yml(tmp_path, other_study):
     """jl.read_events_parquet: the study's column names and event map, as load_study reads events.csv."""
     import journeylab as jl
     from journeylab.errors import JourneylabError
 
-    study = jl.load_study(OTHER)
+    study = other_study
     log = _parquet_log(tmp_path / "events")
     got = jl.read_events_parquet(study, path=log).compute().sort_values(["timestamp", "user_id", "event"], kind="stable")
     want = study.events.sort_values(["timestamp", "user_id", "event"], kind="stable")

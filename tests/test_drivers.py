@@ -134,10 +134,10 @@ def test_bad_input():
         key_drivers(d, outcome="score", themes=["form"], kind="probit")
 
 
-def test_sample_study_key_drivers(sample_path):
+def test_sample_study_key_drivers(sample_study):
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     s = study.survey
     seg = s.loc[s["comment"].notna(), ["respondent_id", "comment"]].rename(
         columns={"respondent_id": "segment_id", "comment": "text"})

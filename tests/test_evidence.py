@@ -260,8 +260,8 @@ def test_evidence_table_persona_and_errors(tiny):
 
 
 @pytest.fixture(scope="module")
-def sample():
-    study = jl.load_study(jl.datasets.sample_study_path())
+def sample(sample_study):
+    study = sample_study
     codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
     return study, codings, jl.evidence_table(study, codings=codings, n_boot=300)
 

@@ -19,8 +19,8 @@ GRADES = ["strong", "qualitative_only", "quantitative_only", "contradicted", "we
 
 
 @pytest.fixture(scope="module")
-def study():
-    return jl.load_study(jl.datasets.sample_study_path())
+def study(sample_study):
+    return sample_study
 
 
 @pytest.fixture(scope="module")

@@ -238,11 +238,11 @@ def test_ab_test_sample_ratio_mismatch_and_several_treatments():
 # ----------------------------------------------------------------------------- the sample study
 
 
-def test_sample_study_checkout_change(sample_path):
+def test_sample_study_checkout_change(sample_study):
     """The shipping form was simplified on 31 Aug 2026: the shipping step rises from ~58 % to ~72 %."""
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     change = study.changes["date"].iloc[0]
     r = compare_periods(study.events, steps=["checkout_start", "shipping_submitted"], change_date=change,
                         target_lift=0.25).iloc[0]

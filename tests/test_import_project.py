@@ -62,8 +62,8 @@ def test_taguette_project_every_highlight_tag_pair_arrives_with_its_span(tmp_pat
     assert "unlabelled: [P23 call notes]" in (out / "study.yml").read_text(encoding="utf-8")
 
 
-def test_round_trip_export_qdpx_import_keeps_every_span(tmp_path):
-    study = jl.load_study(DATA / "other_study", redact=False)
+def test_round_trip_export_qdpx_import_keeps_every_span(tmp_path, other_study_raw):
+    study = other_study_raw
     seg = study.segments[study.segments.speaker_role == "participant"]
     rows = []
     for i, r in enumerate(seg.itertuples()):  # sub-turn spans, some with emoji/accents around
@@ -155,8 +155,8 @@ def test_cli_import_then_validate(tmp_path, capsys):
     assert "is not empty" in capsys.readouterr().err
 
 
-def test_codings_on_moderator_turns_are_counted_in_the_report(tmp_path):
-    study = jl.load_study(DATA / "other_study", redact=False)
+def test_codings_on_moderator_turns_are_counted_in_the_report(tmp_path, other_study_raw):
+    study = other_study_raw
     seg = study.segments
     mod = seg[seg.speaker_role == "interviewer"].head(5)
     part = seg[seg.speaker_role == "participant"].head(5)

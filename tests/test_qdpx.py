@@ -81,13 +81,6 @@ def qde(path: Path):
         return ET.fromstring(zf.read("project.qde")), {n: zf.read(n) for n in zf.namelist()}
 
 
-@pytest.fixture(scope="module")
-def sample_study(sample_path):
-    if not (sample_path / "study.yml").is_file():
-        pytest.skip("data/sample_study is not there")
-    return jl.load_study(sample_path)
-
-
 # ----------------------------------------------------------------------------- export
 
 

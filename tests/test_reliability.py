@@ -513,12 +513,12 @@ def test_merge_does_not_mutate_inputs():
 # ----------------------------------------------------------------------------- sample study
 
 
-def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_path):
+def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_study):
     from statsmodels.stats.inter_rater import cohens_kappa
 
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     if study.codings["coder"].nunique() < 2:
         pytest.skip("sample study has fewer than two coders yet")
     seg, cod = study.segments, study.codings

@@ -96,11 +96,11 @@ def test_binary_spreadsheet_is_still_refused(study_dir):
     assert errors and "spreadsheet saved as .xlsx/binary" in errors[0].message
 
 
-def test_utf16_codings_and_survey_load(study_dir):
+def test_utf16_codings_and_survey_load(study_dir, other_study):
     for name in ("survey.csv", "codings/lee.csv"):
         path = study_dir / name
         path.write_bytes(b"\xff\xfe" + path.read_text(encoding="utf-8").encode("utf-16-le"))
-    before = jl.load_study(OTHER)
+    before = other_study
     after = jl.load_study(study_dir)
     pd.testing.assert_frame_equal(before.codings, after.codings)
     pd.testing.assert_frame_equal(before.survey, after.survey)

@@ -225,13 +225,13 @@ def test_a_taguette_project_goes_on_to_other_qda_tools(project, shared_dir, tmp_
     assert texts == {hl["text"] for hl in EXPECTED["highlights"]}
 
 
-def test_sample_reference_project_reproduces_the_reference_coding(sample_path):
+def test_sample_reference_project_reproduces_the_reference_coding(sample_path, sample_study):
     """sample_reference.sqlite3: the sample study's reference coding of four interviews, entered in
     Taguette (make_sample_project.py); imported, it must be exactly that coding, on the same turns."""
     ref_path = sample_path.parent / "sources" / "reference_codings.csv"
     if not ref_path.is_file() or not (sample_path / "study.yml").is_file():
         pytest.skip("the sample study sources are not there")
-    study = jl.load_study(sample_path)
+    study = sample_study
     imported = jl.import_taguette(sample_path / "taguette.sqlite3", coder="reference",
                                   interviewer_labels=["Interviewer"])
     assert imported.problems == []

@@ -15,6 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils import dask as _dask
 from ..utils.checks import check_choice, check_frame
 from .rules import _is_negator, stem, tokenize
@@ -83,6 +84,7 @@ def stop_words() -> frozenset:
 # ----------------------------------------------------------------------------- frequencies
 
 
+@shared_docs
 def code_frequencies(codings: pd.DataFrame, *, segments: pd.DataFrame, participants: pd.DataFrame | None = None,
                      by: str | list | None = None, codebook: Codebook | None = None,
                      coder: str | None = None) -> pd.DataFrame:
@@ -90,22 +92,20 @@ def code_frequencies(codings: pd.DataFrame, *, segments: pd.DataFrame, participa
 
     Parameters
     ----------
-    codings : DataFrame or dask.dataframe.DataFrame
-        The codings frame (``segment_id``, ``code``; ``coder`` when several coders).
-    segments : DataFrame or dask.dataframe.DataFrame
-        The segments frame (``segment_id``, ``participant_id``).
-    participants : DataFrame or dask.dataframe.DataFrame, optional
-        ``participant_id`` and attributes; needed when ``by`` names a participant attribute.
-        Its rows are the denominator of the share (else: the participants in ``segments``).
+    {codings}
+        Or a Dask DataFrame (with Dask ``segments`` and ``participants``): a lazy result.
+    {segments}
+        Needs ``segment_id`` and ``participant_id``.
+    {participants}
+        Needed when ``by`` names a participant attribute. Its rows are the denominator of the
+        share (else: the participants in ``segments``).
     by : str or list of str, optional
         Group by participant attributes (``"persona"``), segment columns (``"doc_id"``) and/or
         ``"stage"``/``"kind"`` (the code's, from ``codebook``).
     codebook : Codebook, optional
         Adds ``stage`` and ``kind`` columns, lists codes never applied (with zeros) and orders
         rows as in the codebook.
-    coder : str, optional
-        Which coder to count when ``codings`` has several; ``"any"``: a code counts on a segment
-        when any coder applied it.
+    {coder}
 
     Returns
     -------
@@ -262,18 +262,20 @@ def _freq_finish(counts: pd.DataFrame, pop: pd.DataFrame, by: list, code_cols: l
 # ----------------------------------------------------------------------------- co-occurrence
 
 
+@shared_docs
 def co_occurrence(codings: pd.DataFrame, *, segments: pd.DataFrame, level: str = "segment",
                   coder: str | None = None, min_count: int = 1) -> pd.DataFrame:
     """Which codes occur together, within a segment or within a participant.
 
     Parameters
     ----------
-    codings, segments : DataFrame or dask.dataframe.DataFrame
-        Codings and segments frames (segments need ``participant_id`` for ``level="participant"``).
+    {codings}
+        Or a Dask DataFrame (with Dask ``segments``): a lazy result (docs/scale.md).
+    {segments}
+        Needs ``segment_id``, and ``participant_id`` for ``level="participant"``.
     level : {"segment", "participant"}
         The unit within which two codes co-occur.
-    coder : str, optional
-        As in :func:`code_frequencies`.
+    {coder}
     min_count : int, default 1
         Leave out pairs that co-occur in fewer units (0 keeps every pair of applied codes).
 
@@ -340,10 +342,23 @@ def _co_finish(counts: pd.DataFrame, n: pd.Series, min_count: int) -> pd.DataFra
     return counts[["code_a", "code_b", "n_a", "n_b", "count", "jaccard"]].reset_index(drop=True)
 
 
+@shared_docs
 def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max_codes: int = 25):
-    """Heat map of a :func:`co_occurrence` frame (``value``: ``"jaccard"`` or ``"count"``).
+    """Heat map of a :func:`co_occurrence` frame.
 
-    Returns the matplotlib Axes.
+    Parameters
+    ----------
+    co : DataFrame
+        From :func:`co_occurrence`: ``code_a``, ``code_b`` and the ``value`` column.
+    value : {"jaccard", "count"}, default "jaccard"
+        The column to colour by.
+    {ax}
+    max_codes : int, default 25
+        Show the codes in the most pairs, at most this many.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
 
@@ -370,6 +385,7 @@ def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max
 # ----------------------------------------------------------------------------- exemplar quotes
 
 
+@shared_docs
 def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str | list | None = None, n: int = 3,
                     max_per_participant: int = 1, max_chars: int = 280, min_chars: int = 25,
                     coder: str | None = None) -> pd.DataFrame:
@@ -377,9 +393,9 @@ def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str 
 
     Parameters
     ----------
-    codings, segments : DataFrame
-        Codings and segments frames (segments need ``segment_id``, ``participant_id``,
-        ``doc_id``, ``start``, ``end``, ``text``).
+    {codings}
+    {segments}
+        Needs ``segment_id``, ``participant_id``, ``doc_id``, ``start``, ``end``, ``text``.
     code : str or list of str, optional
         Only these codes (default: every code in ``codings``).
     n : int, default 3
@@ -389,8 +405,7 @@ def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str 
     max_chars, min_chars : int
         Quotes longer than ``max_chars`` or shorter than ``min_chars`` are used only when a code
         has no quote of a suitable length.
-    coder : str, optional
-        As in :func:`code_frequencies`.
+    {coder}
 
     Returns
     -------
@@ -491,21 +506,22 @@ def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str 
 # ----------------------------------------------------------------------------- saturation
 
 
+@shared_docs
 def saturation(codings: pd.DataFrame, *, segments: pd.DataFrame, order=None, by: str = "doc_id",
                coder: str | None = None) -> pd.DataFrame:
     """New codes discovered per successive interview (code saturation).
 
     Parameters
     ----------
-    codings, segments : DataFrame
-        Codings and segments frames (segments need ``segment_id`` and the ``by`` column).
+    {codings}
+    {segments}
+        Needs ``segment_id`` and the ``by`` column.
     order : list, optional
         The interviews (values of ``by``) in the order they were done; default: their order of
         first appearance in ``segments``. Interviews without codings still get a row.
     by : str, default "doc_id"
         What an interview is: ``"doc_id"`` or ``"participant_id"``.
-    coder : str, optional
-        As in :func:`code_frequencies`.
+    {coder}
 
     Returns
     -------
@@ -565,10 +581,22 @@ def saturation(codings: pd.DataFrame, *, segments: pd.DataFrame, order=None, by:
                                        "new_code_names"])
 
 
+@shared_docs
 def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
     """Plot a :func:`saturation` frame: new codes per interview (bars) and the cumulative count (line).
 
-    Returns the matplotlib Axes.
+    Parameters
+    ----------
+    sat : DataFrame
+        From :func:`saturation`: ``position``, ``new_codes``, ``cumulative_codes`` and the
+        interview column.
+    {ax}
+    label : str, optional
+        The column that names each interview on the x axis (default: the interview column).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
 
@@ -599,17 +627,18 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
 # ----------------------------------------------------------------------------- emergent themes
 
 
+@shared_docs
 def suggest_codes(codings: pd.DataFrame, *, segments: pd.DataFrame, top: int = 20, min_freq: int = 2,
                   roles=("participant",), measure: str = "likelihood_ratio") -> pd.DataFrame:
     """Frequent collocations among uncoded segments: candidates for new codes.
 
     Parameters
     ----------
-    segments : DataFrame
-        The segments frame (``segment_id``, ``text``; ``speaker_role``, ``participant_id`` used
-        when present).
     codings : DataFrame
-        Codings of any coders; a segment with any coding is left out.
+        Codings of any coders (``segment_id``, ``code``); a segment with any coding is left out.
+    {segments}
+        Needs ``segment_id`` and ``text``; ``speaker_role``, ``participant_id`` are used when
+        present.
     top : int, default 20
         How many bigrams to return.
     min_freq : int, default 2

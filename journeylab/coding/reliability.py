@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
@@ -404,6 +405,7 @@ def _warning(n_units: int, prevalence: float, bias: float, n_positive: int, kapp
 # ----------------------------------------------------------------------------- agreement
 
 
+@shared_docs
 def agreement(
     codings: pd.DataFrame,
     *,
@@ -441,8 +443,7 @@ def agreement(
         Explicit segment ids that every coder saw; overrides the units rule.
     n_boot : int, default 1000
         Bootstrap replicates for the confidence intervals (0: no intervals).
-    random_state : int or None, default 0
-        Seed of the bootstrap (``numpy.random.default_rng``); same seed, same intervals.
+    {random_state}
     level : float, default 0.95
         Confidence level of the percentile bootstrap intervals.
 
@@ -1247,6 +1248,7 @@ def _merge(sources, func: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 # ----------------------------------------------------------------------------- plot
 
 
+@shared_docs
 def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     """Forest plot of an :func:`agreement` table: estimate and bootstrap interval per code.
 
@@ -1257,8 +1259,8 @@ def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     statistic : {"kappa", "alpha"}, default "kappa"
         Cohen's/Fleiss' kappa (with Landis & Koch bands shaded) or Krippendorff's alpha (with
         his 0.667 and 0.800 thresholds drawn).
-    ax : matplotlib Axes, optional
-        Where to draw (default: a new figure sized to the number of codes).
+    {ax}
+        A new figure is sized to the number of codes.
 
     Returns
     -------

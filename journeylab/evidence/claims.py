@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..study.codebook import Codebook
 from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
@@ -165,13 +166,13 @@ def wilson(count, nobs, level: float = 0.95) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- study helpers
 
 
+@shared_docs
 def study_between(study, *, start=None, end=None, interview_date: str = "interview_date"):
     """The part of a study that falls in ``[start, end)``: events, survey answers and interviews.
 
     Parameters
     ----------
-    study : Study
-        From :func:`journeylab.load_study`.
+    {study}
     start, end : str, datetime or None
         Period bounds (``end`` excluded); ``None`` leaves that side open. A bare date such as
         ``"2026-08-31"`` means midnight at the start of that day, in the data's time zone (UTC
@@ -374,6 +375,8 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
         ``source`` says so.
     rules : GradingRules, optional
         Thresholds for ``signal`` (default :class:`GradingRules`).
+    persona_column : str, default "persona"
+        The survey's (and event log's) persona column.
 
     Returns
     -------
@@ -488,8 +491,12 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
     comment_codings : DataFrame
         Codings of the comments: ``segment_id`` is the ``respondent_id`` (as made by
         :func:`evidence_table`, which auto-codes the comments with the codebook), ``code``.
+    nps, comment : str, default "nps", "comment"
+        The survey's NPS and comment columns.
     level : float, default 0.95
         Confidence level.
+    rules : GradingRules, optional
+        Thresholds for ``nps_signal`` (default :class:`GradingRules`).
 
     Returns
     -------
@@ -750,6 +757,7 @@ def _personas_arg(persona, study) -> list:
     return list(persona)
 
 
+@shared_docs
 def evidence_table(
     study,
     *,
@@ -797,8 +805,8 @@ def evidence_table(
         Exemplar quotes per claim (:func:`journeylab.exemplar_quotes`, at most one per participant).
     n_boot : int, default 1000
         Bootstrap replicates of the sentiment intervals.
-    random_state : int, default 0
-        Seed of the bootstraps.
+    {random_state}
+        Here the seed of the bootstraps.
     step_links : dict, optional
         Touchpoint → funnel step (its event name) to link to that touchpoint's claims, overriding
         the default (the last funnel step whose event belongs to the touchpoint).

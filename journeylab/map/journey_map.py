@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_frame, check_path, check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
@@ -779,6 +780,7 @@ def _evidence_of(obj) -> pd.DataFrame:
     return _normalise_evidence(obj)
 
 
+@shared_docs
 def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, n_sim: int = 4000,
                random_state: int = 0, include_contradicted: bool = True,
                vocabulary: dict | None = None) -> pd.DataFrame:
@@ -801,8 +803,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         time of the ``upside`` text: day, week, month, quarter, year). Default: the study's
         (``study.yml`` ``vocabulary:``) when ``evidence`` is a JourneyMap, else "conversions" a
         "week". The ``*_per_week`` columns stay per week whatever the period.
-    random_state : int, default 0
-        Seed of the simulation.
+    {random_state}
+        Here the seed of the simulation.
     include_contradicted : bool, default True
         Keep contradicted pain points (ranked last by their grade) so the frame shows why they
         are not a priority.

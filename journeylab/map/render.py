@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..errors import JourneylabError
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -687,6 +688,7 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
     return ea
 
 
+@shared_docs
 def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", ax=None, title: str | None = None):
     """Claims of one kind as a dot plot: share of participants with its CI, styled by grade.
 
@@ -698,7 +700,9 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
         Which claims (``pain_point``, ``delight``, ``need``, ``behaviour``).
     persona : str, default "all"
         Which persona's rows.
-    ax : matplotlib Axes, optional
+    {ax}
+    title : str, optional
+        The plot's title (default: the kind and persona).
 
     Returns
     -------

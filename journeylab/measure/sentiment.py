@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils import dask as _dask
 from . import vader as _vader
 from ..utils.checks import check_choice, check_frame, check_path
@@ -711,6 +712,7 @@ def _code_pairs(codings, func, coder=None) -> pd.DataFrame:
     return c[["segment_id", "code"]].dropna().drop_duplicates().reset_index(drop=True)
 
 
+@shared_docs
 def code_sentiment(
     codings: pd.DataFrame,
     *,
@@ -739,8 +741,7 @@ def code_sentiment(
         Confidence level.
     coder : str or list of str, optional
         Use only these coders' codings.
-    random_state : int or numpy Generator, optional
-        Seed of the bootstrap.
+    {random_state}
 
     Returns
     -------
@@ -822,6 +823,7 @@ def _code_stage_map(code_stages) -> dict:
                           f"with 'code' and 'stage' columns; got {type(code_stages).__name__}.")
 
 
+@shared_docs
 def emotion_curve(
     sentiment_frame: pd.DataFrame,
     *,
@@ -853,15 +855,16 @@ def emotion_curve(
         Where each code belongs: ``{"shipping_form_tedious": "purchase", ...}``, the study's
         codebook (``study.codebook``; a code without a stage takes its nearest ancestor's) or
         a frame with ``code`` and ``stage``. Required with ``codings``.
-    participants : DataFrame, optional
-        ``participant_id`` and the ``by`` column (``study.participants``).
+    {participants}
+        Needed when ``by`` is a participant attribute (``participant_id`` and the ``by`` column).
     by : str, optional
         A participant (or segment) attribute such as ``"persona"``: one curve per value.
     min_n : int, default 3
         Fewest distinct participants for a stage estimate to count as enough data
         (``enough_data``); stages below it are drawn hollow and not joined by the line.
-    n_boot, ci, coder, random_state
+    n_boot, ci, coder
         As in :func:`code_sentiment`.
+    {random_state}
 
     Returns
     -------
@@ -975,6 +978,7 @@ _CURVE_COLUMNS = {"stage", "stage_order", "mean", "ci_low", "ci_high", "n_segmen
 _PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"]
 
 
+@shared_docs
 def plot_emotion_curve(curve: pd.DataFrame, *, ax=None, title: str | None = None, size_by: str = "n_segments",
                        ylim=None):
     """Draw an emotion curve in the journey-map idiom.
@@ -989,8 +993,7 @@ def plot_emotion_curve(curve: pd.DataFrame, *, ax=None, title: str | None = None
     ----------
     curve : DataFrame
         From :func:`emotion_curve` (with or without a ``by`` column).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when omitted.
+    {ax}
     title : str, optional
         Axes title (default "Emotion curve across the journey").
     size_by : {"n_segments", "n_participants"}, default "n_segments"

@@ -28,6 +28,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..errors import JourneylabError
 from ..utils.checks import check_study
 from ..coding.reliability import coder_pair
@@ -47,9 +48,21 @@ def _answers(frame: pd.DataFrame, column) -> int:
     return int(col.notna().sum())
 
 
+@shared_docs
 def file_name(*parts, suffix: str = "") -> str:
     """A file name made of a study's own names (its folder, a step, a change): lower case, words
     joined by ``_``, nothing but letters, digits, ``_``, ``-`` and ``.``.
+
+    Parameters
+    ----------
+    *parts : str or object
+        The names to join (each turned into text).
+    suffix : str, default ""
+        Appended as is, e.g. ``".csv"``.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -62,9 +75,20 @@ def file_name(*parts, suffix: str = "") -> str:
     return stem + suffix
 
 
+@shared_docs
 def event_property(study, *, prefer: str = "device") -> str | None:
     """The event-log property notebooks break the funnel down by: ``prefer`` if the log has it,
     else its first property column with values; None when the log has no property.
+
+    Parameters
+    ----------
+    {study}
+    prefer : str, default "device"
+        The property to use when the event log has it.
+
+    Returns
+    -------
+    str or None
 
     Examples
     --------
@@ -80,9 +104,20 @@ def event_property(study, *, prefer: str = "device") -> str | None:
     return props[0] if props else None
 
 
+@shared_docs
 def taguette_reference(study, *, project=None) -> Path | None:
     """The Taguette project to compare the study's coders with: ``project`` when given, else
     ``taguette.sqlite3`` in the study folder, else None (the study has no reference coding).
+
+    Parameters
+    ----------
+    {study}
+    project : str or Path, optional
+        A Taguette project (``*.sqlite3``) given by the notebook's parameters.
+
+    Returns
+    -------
+    pathlib.Path or None
 
     Examples
     --------
@@ -100,9 +135,18 @@ def taguette_reference(study, *, project=None) -> Path | None:
     return path if path.is_file() else None
 
 
+@shared_docs
 def lexicon_file(study) -> Path | None:
     """The study's domain lexicon for sentiment: ``lexicon.csv`` (``term,valence``) in the study
     folder, or None.
+
+    Parameters
+    ----------
+    {study}
+
+    Returns
+    -------
+    pathlib.Path or None
 
     Examples
     --------
@@ -452,6 +496,7 @@ def _set_skipping(skip: bool) -> None:
         transformers.append(_SkipCells())
 
 
+@shared_docs
 def section(study, *, key: str, quiet: bool = False, **params) -> SectionStatus:
     """Start a notebook section: say whether it applies to ``study``, and skip it if not.
 
@@ -462,7 +507,7 @@ def section(study, *, key: str, quiet: bool = False, **params) -> SectionStatus:
 
     Parameters
     ----------
-    study : Study
+    {study}
     key : str
         The section, e.g. ``"05.nps"`` (see :data:`SECTIONS`).
     quiet : bool, default False
@@ -494,10 +539,18 @@ def section(study, *, key: str, quiet: bool = False, **params) -> SectionStatus:
     return status
 
 
+@shared_docs
 def plan(study, **params) -> pd.DataFrame:
     """Every notebook section that needs an optional part, and whether it runs on ``study``.
 
     What ``journeylab validate`` prints after the problems.
+
+    Parameters
+    ----------
+    {study}
+    **params
+        Notebook parameters a need reads (``taguette_project=``, ``events_parquet=``), as for
+        :func:`section`.
 
     Returns
     -------

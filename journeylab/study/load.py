@@ -33,6 +33,7 @@ import pandas as pd
 import phonenumbers
 import yaml
 
+from ..utils.docstrings import shared_docs
 from ..utils.tables import unneutralise
 from ..utils.checks import check_path
 from ..utils.limits import BoundedReader, load_yaml
@@ -1810,6 +1811,7 @@ class StudyPart:
         return f"StudyPart({self.name!r}, n={self.n})" if self else f"StudyPart({self.name!r}, none: {self.reason})"
 
 
+@shared_docs
 def study_part(study: "Study", *, part: str) -> StudyPart:
     """Whether ``study`` has an optional part (survey, event log, codings), or why not.
 
@@ -1819,8 +1821,7 @@ def study_part(study: "Study", *, part: str) -> StudyPart:
 
     Parameters
     ----------
-    study : Study
-        A loaded study (:func:`load_study`).
+    {study}
     part : {"survey", "events", "codings"}
         The optional part.
 

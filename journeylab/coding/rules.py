@@ -525,7 +525,7 @@ def autocode(
     """
     func = "autocode"
     if _dask.is_dask(segments):
-        return _dask.map_rows(autocode, segments, codebook, codes=codes, coder=coder, text=text,
+        return _dask.map_rows(autocode, segments, codebook=codebook, codes=codes, coder=coder, text=text,
                               progress=False if progress is None else progress, chunk_size=chunk_size)
     check_frame(segments, arg="segments", func=func, required=["segment_id", text], allow_empty=True, dask=True)
     if not isinstance(codebook, Codebook):

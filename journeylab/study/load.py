@@ -1474,7 +1474,7 @@ def _redact_study(redaction: dict, scores: set, participants, segments, document
         fls.append(f)
 
     if len(segments) and documents is not None and len(documents):
-        res = _redact(segments, None, documents=documents, detector=det)
+        res = _redact(segments, documents=documents, detector=det)
         segments, documents = res.segments, res.documents
         _tag(res, "transcripts", "text")
     if survey is not None and len(survey) and "respondent_id" in survey.columns:

@@ -154,11 +154,11 @@ def test_skipped_section_turns_cells_into_no_ops_until_the_next_section(other_st
     study = other_study
     ip.user_ns.update(jl=jl, study=study, bare=replace(study, survey=study.survey.iloc[:0]))
     ip.run_cell("x = 0")
-    ip.run_cell('jl.section(bare, "05.nps")')
+    ip.run_cell('jl.section(bare, key="05.nps")')
     ip.run_cell("x = 1")
     ip.run_cell("x = undefined_name")          # would raise if it ran
     assert ip.user_ns["x"] == 0
-    ip.run_cell('jl.section(study, "05.csat")')
+    ip.run_cell('jl.section(study, key="05.csat")')
     ip.run_cell("x = 2")
     assert ip.user_ns["x"] == 2
 

@@ -125,6 +125,7 @@ ROWS = {
     "ReconcileSession": (lambda v: jl.ReconcileSession(v, segments=SEG), "data", WRONG_FRAME),
     "funnel": (lambda v: jl.funnel(v, steps=["view", "buy"]), "events", WRONG_FRAME),
     "plot_funnel": (lambda v: jl.plot_funnel(v), "result", WRONG_FRAME),
+    "plot_agreement": (lambda v: jl.plot_agreement(v), "table", WRONG_FRAME),
     "funnel_paths": (lambda v: jl.funnel_paths(v, from_step="view", to_step="buy"), "events", WRONG_FRAME),
     "time_to_convert": (lambda v: jl.time_to_convert(v, steps=["view", "buy"]), "events", WRONG_FRAME),
     "compare_periods": (lambda v: jl.compare_periods(v, steps=["view", "buy"], change_date="2024-01-02"), "events",
@@ -208,6 +209,14 @@ EXEMPT = {
     "ImportReport": "a result container returned by import_project()",
     "ParticipantCodings": "a result container returned by participant_codings()",
     "SectionStatus": "a result container returned by section()",
+    "CheckResult": "a result container returned by the exercises' checks",
+    "CoderComparison": "a result container returned by compare_coders()",
+    "DaskFunnel": "a result container returned by funnel() on a Dask frame",
+    "Document": "a result container returned by read_document()",
+    "Problem": "a result container returned by validate_study()",
+    "ReconcileView": "the widget of a ReconcileSession (ReconcileSession.view)",
+    "Redaction": "a result container returned by redact()",
+    "Rules": "a dataclass of one code's rules (validated by Codebook)",
     "file_name": "joins any values (a folder name, a step, a change's name) into a file name",
 }
 

@@ -218,7 +218,7 @@ def test_killed_process_keeps_every_acknowledged_decision(tiny, tmp_path):
         from journeylab.coding.reconcile import ReconcileSession
         seg = pd.read_pickle({str(tmp_path / 'segments.pkl')!r})
         cod = pd.read_pickle({str(tmp_path / 'codings.pkl')!r})
-        s = ReconcileSession(cod, {str(path)!r}, segments=seg)
+        s = ReconcileSession(cod, store={str(path)!r}, segments=seg)
         s.view.accept_buttons["A"].click()
         print("ack", flush=True)
         s.view.absent_button.click()

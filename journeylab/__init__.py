@@ -27,8 +27,8 @@ from .coding.store import CodingStore, read_codings
 from .coding.widget import CodingSession
 from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
                      plot_co_occurrence, suggest_codes, evaluate_codings)
-from .interop.qdpx import export_qdpx, import_qdpx
-from .interop.taguette import import_taguette
+from .interop.qdpx import export_qdpx, import_qdpx, contents as qdpx_contents, verify_round_trip as verify_qdpx_round_trip
+from .interop.taguette import import_taguette, write_codebook as write_taguette_codebook
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
@@ -65,10 +65,10 @@ __all__ = [
     'lexicon_file', 'load_lexicon', 'load_notes', 'load_study', 'merge_codings', 'merge_report',
     'minimum_detectable_effect', 'nps', 'participant_codings', 'plot_agreement', 'plot_co_occurrence',
     'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel', 'plot_map', 'plot_saturation',
-    'prioritise', 'questionnaire_comments', 'questionnaire_summary', 'read_codings', 'read_document',
+    'prioritise', 'qdpx_contents', 'questionnaire_comments', 'questionnaire_summary', 'read_codings', 'read_document',
     'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text', 'redaction_review',
     'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'section', 'section_plan', 'sentiment',
     'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'study_between', 'study_part',
     'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps', 'time_to_convert',
-    'touchpoint_metrics', 'validate_study', 'write_csv',
+    'touchpoint_metrics', 'validate_study', 'verify_qdpx_round_trip', 'write_csv', 'write_taguette_codebook',
 ]

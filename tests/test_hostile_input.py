@@ -584,7 +584,7 @@ def test_codebook_csv_exports_neutralise_and_read_back(tmp_path):
     cb = jl.Codebook([Code("-minus", definition=HOSTILE[0]), Code("@mention", parent="-minus",
                                                                      definition="+1 for this")])
     cb.to_csv(tmp_path / "codebook.csv")
-    jl.interop.taguette.write_codebook(cb, tmp_path / "taguette.csv")
+    jl.write_taguette_codebook(cb, path=tmp_path / "taguette.csv")
     for name in ("codebook.csv", "taguette.csv"):
         _assert_no_formula(tmp_path / name)
         assert jl.Codebook.from_csv(tmp_path / name).names == ["-minus", "@mention"]

@@ -385,7 +385,7 @@ def test_verify_round_trip_reports_every_check(tmp_path):
     from journeylab.interop import qdpx
 
     study = mini_study()
-    table = qdpx.verify_round_trip(study, study.codings, tmp_path / "v.qdpx")
+    table = jl.verify_qdpx_round_trip(study, path=tmp_path / "v.qdpx", codings=study.codings)
     assert table["check"].tolist() == ["document texts identical", "segments identical", "codings identical",
                                        "every span's text exact", "re-export byte-identical"]
     assert table["ok"].all()

@@ -195,7 +195,7 @@ def fixture_codebook() -> Codebook:
 
 def test_write_codebook_is_what_taguette_imported(tmp_path):
     out = tmp_path / "cb.csv"
-    text = taguette.write_codebook(fixture_codebook(), out)
+    text = jl.write_taguette_codebook(fixture_codebook(), path=out)
     assert out.read_bytes() == (DATA / "journeylab_codebook.csv").read_bytes()
     assert out.read_bytes() == b"\xef\xbb\xbf" + (DATA / "journeylab_codebook_plain.csv").read_bytes()
     assert text == fixture_codebook().to_csv()

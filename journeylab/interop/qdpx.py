@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_choice, check_frame, check_path, check_study
 from ..utils.limits import check_zip_entries, parse_xml
 from ..study.codebook import _GUID_NS, Code, Codebook, _origin
@@ -509,9 +510,10 @@ def contents(path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from journeylab.interop import qdpx
-    >>> qdpx.contents("../shared/refi-qda/target-atlas-project.qdpx")  # doctest: +SKIP
+    >>> import journeylab as jl
+    >>> jl.qdpx_contents("../shared/refi-qda/target-atlas-project.qdpx")  # doctest: +SKIP
     """
+    check_path(path, arg="path", func="qdpx_contents")
     path = Path(path)
     archive = _Archive(path)
     try:
@@ -553,17 +555,18 @@ def contents(path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["part", "n", "detail"])
 
 
-def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_labels=None) -> pd.DataFrame:
+@shared_docs
+def verify_round_trip(study, *, path, codings: pd.DataFrame | None = None, interviewer_labels=None) -> pd.DataFrame:
     """Export, re-import and re-export a study, and check that nothing moved.
 
     Parameters
     ----------
-    study : Study
-    codings : DataFrame or None
-        As in :func:`export_qdpx` (None: ``study.codings``).
+    {study}
     path : str or Path
         Where to write the project (a second export is written beside it, ``<stem>.again.qdpx``,
         and removed).
+    codings : DataFrame, optional
+        As in :func:`export_qdpx` (None: ``study.codings``).
     interviewer_labels : list of str, optional
         Passed to :func:`import_qdpx`; default ``study.config["interviewer_labels"]`` if set.
 
@@ -576,6 +579,7 @@ def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_
         the text of the segment or span that was coded, character for character; the second
         export is byte-identical to the first.
     """
+    check_study(study, func="verify_qdpx_round_trip")
     if codings is None:
         codings = study.codings
     path = Path(path)

@@ -141,7 +141,7 @@ def main(argv=None):
           f"{len(codebook)} codes in {time.perf_counter() - t0:.1f} s; peak RSS {peak_mb():,.0f} MB")
 
     t0 = time.perf_counter()
-    ours = jl.autocode(segments, codebook, progress=sys.stderr.isatty())
+    ours = jl.autocode(segments, codebook=codebook, progress=sys.stderr.isatty())
     t_ours = time.perf_counter() - t0
     print(f"autocode:          {t_ours:8.1f} s  {args.n / t_ours:12,.0f} segments/s  "
           f"{len(ours):,} codings; peak RSS so far {peak_mb():,.0f} MB")
@@ -150,7 +150,7 @@ def main(argv=None):
         import tracemalloc
 
         tracemalloc.start()
-        jl.autocode(segments, codebook, progress=False)
+        jl.autocode(segments, codebook=codebook, progress=False)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"autocode's own peak allocation (tracemalloc, second run): {peak / 2**20:,.0f} MB")

@@ -150,7 +150,7 @@ def time_study(n_interviews: int, n_comments: int, *, seed: int = 0) -> dict:
     people = pd.DataFrame({"participant_id": ["P0001", "P0002"], "name": ["Grace Whitfield", "Maya Okafor"]})
     mb = (sum(len(d.text) for d in docs) + sum(len(c) for c in comments)) / 1e6
     t0 = time.perf_counter()
-    res = redact(seg, people, documents=documents)
+    res = redact(seg, participants=people, documents=documents)
     det = _Detector(kinds=None, order_pattern=r"\b[A-Z]{2,4}-\d{5,10}\b", names=_names_from(None, people), func="bench")
     red = redact_texts(comments, detector=det)
     dt = time.perf_counter() - t0

@@ -66,11 +66,11 @@ def analyses(n_codings: int, n_turns: int, n_codes: int, seed: int) -> None:
     spans.loc[whole, ["start", "end"]] = pd.NA
     turns_only = spans[["segment_id", "code"]]
     print(f"analyses: {n_codings:,} codings ({whole.mean():.0%} whole turns) over {n_turns:,} turns, {n_codes} codes")
-    f_turn, t_ft = _timed(lambda: jl.code_frequencies(turns_only, segments))
-    f_span, t_fs = _timed(lambda: jl.code_frequencies(spans, segments))
+    f_turn, t_ft = _timed(lambda: jl.code_frequencies(turns_only, segments=segments))
+    f_span, t_fs = _timed(lambda: jl.code_frequencies(spans, segments=segments))
     pd.testing.assert_frame_equal(f_turn, f_span)  # the same counts: spans count in the turn they start in
-    c_turn, t_ct = _timed(lambda: jl.co_occurrence(turns_only, segments))
-    c_span, t_cs = _timed(lambda: jl.co_occurrence(spans, segments, level="overlap"))
+    c_turn, t_ct = _timed(lambda: jl.co_occurrence(turns_only, segments=segments))
+    c_span, t_cs = _timed(lambda: jl.co_occurrence(spans, segments=segments, level="overlap"))
     print(f"  {'':28s} {'turn-level':>11s} {'span-aware':>11s} {'ratio':>7s}")
     print(f"  {'code_frequencies':28s} {t_ft:10.2f}s {t_fs:10.2f}s {t_fs / t_ft:7.2f}")
     print(f"  {'co_occurrence':28s} {t_ct:10.2f}s {t_cs:10.2f}s {t_cs / t_ct:7.2f}  "

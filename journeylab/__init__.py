@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version as _version
 
 from . import datasets
-from .errors import JourneylabError, NotFittedError, StoreBusyError, StudyError
+from .errors import JourneylabError, NotFittedError, Problem, StoreBusyError, StudyError
 
 try:
     __version__ = _version("journeylab")
@@ -16,30 +16,31 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 # --- public API (each capability adds its line here) ---
-from .study.transcripts import read_transcript, read_document
-from .study.redact import redact, redact_text, redaction_review
+from .study.transcripts import read_transcript, read_document, Document
+from .study.redact import redact, redact_text, redaction_review, Redaction
 from .study.load import Study, StudyPart, load_study, redact_study, study_part, validate_study
 from .study.stages import coding_stages, stage_reach
 from .study.anchor import fingerprint_codings
 from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
 from .utils.tables import write_csv
-from .study.codebook import Code, Codebook
+from .study.codebook import Code, Codebook, Rules
 from .coding.rules import autocode
 from .coding.store import CodingStore, read_codings
 from .coding.widget import CodingSession
 from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
                      plot_co_occurrence, suggest_codes, evaluate_codings)
-from .interop.qdpx import export_qdpx, import_qdpx
-from .interop.taguette import import_taguette
+from .interop.qdpx import export_qdpx, import_qdpx, contents as qdpx_contents, verify_round_trip as verify_qdpx_round_trip
+from .interop.taguette import import_taguette, write_codebook as write_taguette_codebook
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
-from .coding.reliability import (agreement, krippendorff_alpha, unitizing_alpha, disagreements, compare_coders, merge_codings, coder_pair,
-                          CoderPair)
+from .coding.reliability import (agreement, krippendorff_alpha, unitizing_alpha, disagreements, compare_coders,
+                                 merge_codings, merge_report, coder_pair, CoderPair, CoderComparison,
+                                 plot_agreement, OVERALL)
 from .coding.learned import LearnedCoder
-from .coding.reconcile import ReconcileSession
+from .coding.reconcile import ReconcileSession, ReconcileView
 from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
-from .utils.dask import read_events_parquet  # Dask is imported only when it is called
+from .utils.dask import read_events_parquet, DaskFunnel  # Dask is imported only when it is called
 from .measure.survey import nps, csat
 from .measure.tasks import task_metrics
 from .measure.questionnaires import (score_questionnaire, questionnaire_summary, questionnaire_comments, sus_grade,
@@ -52,23 +53,27 @@ from .map.journey_map import JourneyMap, compare_maps, compare_personas, priorit
 from .map.render import plot_map, save_map, plot_evidence
 from .run.sections import section, plan as section_plan, SectionStatus, event_property, taguette_reference, lexicon_file, file_name
 from .course import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
+from .course.exercises import CheckResult
 
 __all__ = [
-    'ChangeDesign', 'Code', 'Codebook', 'CoderPair', 'CodingSession', 'CodingStore', 'FunnelResult',
-    'GradingRules', 'ImportReport', 'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError',
-    'KeyDrivers', 'LearnedCoder', 'NotFittedError', 'ParticipantCodings', 'ReconcileSession', 'SectionStatus',
-    'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test', 'agreement', 'autocode', 'change_design',
-    'co_occurrence', 'code_frequencies', 'coding_stages', 'code_sentiment', 'coder_pair', 'compare_coders', 'compare_maps',
-    'compare_periods', 'compare_personas', 'compare_rates', 'csat', 'datasets', 'disagreements',
-    'emotion_curve', 'evaluate_codings', 'event_property', 'evidence_table', 'exemplar_quotes', 'exercises',
-    'export_qdpx', 'file_name', 'fingerprint_codings', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
+    'ChangeDesign', 'CheckResult', 'Code', 'Codebook', 'CoderComparison', 'CoderPair', 'CodingSession',
+    'CodingStore', 'DaskFunnel', 'Document', 'FunnelResult', 'GradingRules', 'ImportReport',
+    'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder',
+    'NotFittedError', 'OVERALL', 'ParticipantCodings', 'Problem', 'ReconcileSession', 'ReconcileView',
+    'Redaction', 'Rules', 'SectionStatus', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
+    'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
+    'coder_pair', 'coding_stages', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
+    'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
+    'event_property', 'evidence_table', 'exemplar_quotes', 'exercises', 'export_qdpx', 'file_name',
+    'fingerprint_codings', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
     'import_taguette', 'key_drivers', 'krippendorff_alpha', 'lexicon_file', 'load_lexicon', 'load_notes',
-    'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
-    'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel', 'plot_map',
-    'plot_saturation', 'prioritise', 'questionnaire_comments', 'questionnaire_summary', 'read_codings',
-    'read_document', 'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text',
-    'redaction_review', 'sample_size', 'saturation', 'save_map', 'score_questionnaire', 'section',
-    'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between',
-    'study_part', 'study_questionnaire', 'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps',
-    'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study', 'write_csv',
+    'load_study', 'merge_codings', 'merge_report', 'minimum_detectable_effect', 'nps', 'participant_codings',
+    'plot_agreement', 'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence',
+    'plot_funnel', 'plot_map', 'plot_saturation', 'prioritise', 'qdpx_contents', 'questionnaire_comments',
+    'questionnaire_summary', 'read_codings', 'read_document', 'read_events_parquet', 'read_transcript',
+    'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size', 'saturation', 'save_map',
+    'score_questionnaire', 'section', 'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores',
+    'split_sentences', 'stage_reach', 'study_between', 'study_part', 'study_questionnaire', 'suggest_codes',
+    'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics',
+    'unitizing_alpha', 'validate_study', 'verify_qdpx_round_trip', 'write_csv', 'write_taguette_codebook',
 ]

@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample_study"
+OTHER = ROOT / "tests" / "data" / "other_study"
 SHARED = ROOT.parent / "shared"
 
 # fixtures and the scripts that made them, not tests (their modules would clash under --doctest-modules)
@@ -41,6 +42,54 @@ def _close_figures():
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     return SAMPLE
+
+
+# ----------------------------------------------------------------------------- bundled studies
+# Loading a study takes about 2 s, so each bundled study is loaded once per test session and
+# shared. The fixtures are read-only: a test that changes a study works on a copy
+# (``dataclasses.replace(study, survey=study.survey.copy())``, ``copy.deepcopy(study)``), and
+# the session checks at teardown that nobody changed the shared one.
+
+def _fingerprint(study) -> dict:
+    import pandas as pd
+
+    out = {}
+    for name in ("segments", "codings", "participants", "survey", "events", "documents"):
+        frame = getattr(study, name)
+        out[name] = (frame.shape, tuple(map(str, frame.columns)),
+                     int(pd.util.hash_pandas_object(frame.astype(str), index=True).sum()))
+    return out
+
+
+def _shared_study(path: Path, **kwargs):
+    import journeylab as jl
+
+    if not (path / "study.yml").is_file():
+        pytest.skip(f"{path} is not there")
+    study = jl.load_study(path, **kwargs)
+    before = _fingerprint(study)
+    yield study
+    changed = [k for k, v in _fingerprint(study).items() if v != before[k]]
+    assert not changed, (f"a test changed the shared study {path.name}'s {changed}: copy it first "
+                         "(dataclasses.replace with copied frames, or copy.deepcopy)")
+
+
+@pytest.fixture(scope="session")
+def sample_study():
+    """``jl.load_study(data/sample_study)``, loaded once per session; do not change it (copy first)."""
+    yield from _shared_study(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def other_study():
+    """``jl.load_study(tests/data/other_study)``, loaded once per session; do not change it (copy first)."""
+    yield from _shared_study(OTHER)
+
+
+@pytest.fixture(scope="session")
+def other_study_raw():
+    """``jl.load_study(tests/data/other_study, redact=False)``, once per session; do not change it."""
+    yield from _shared_study(OTHER, redact=False)
 
 
 @pytest.fixture(scope="session")

@@ -74,11 +74,11 @@ def _analyse(spec, root: Path, out: Path):
     study = _guarded(spec, lambda: jl.load_study(root))
     codings = study.codings
     if study.codebook is not None:  # codes without rules are skipped by autocode
-        rules = _guarded(spec, lambda: jl.autocode(study.segments, study.codebook))
+        rules = _guarded(spec, lambda: jl.autocode(study.segments, codebook=study.codebook))
         assert set(rules["origin"]) <= {"rule"}
         codings = pd.concat([codings, rules], ignore_index=True)
     sent = _guarded(spec, lambda: jl.sentiment(study.segments, split="sentence"))
-    ev = _guarded(spec, lambda: jl.evidence_table(study, codings, sentiment=sent, persona=[None, *study.personas],
+    ev = _guarded(spec, lambda: jl.evidence_table(study, codings=codings, sentiment=sent, persona=[None, *study.personas],
                                                   n_boot=100, random_state=0))
     assert set(ev["persona"]) <= {"all", *study.personas}
     assert set(ev["stage"].dropna()) <= set(study.stages)
@@ -92,11 +92,11 @@ def _analyse(spec, root: Path, out: Path):
     maps = [_guarded(spec, lambda p=p: jl.JourneyMap.build(study, ev, persona=p)) for p in study.personas]
     jmap.save(out / "journey_map.json")
     assert jl.JourneyMap.load(out / "journey_map.json") == jmap
-    jl.write_csv(ev, out / "evidence_table.csv")
-    jl.write_csv(prio, out / "priorities.csv")
-    jl.write_csv(codings, out / "codings.csv")
+    jl.write_csv(ev, path=out / "evidence_table.csv")
+    jl.write_csv(prio, path=out / "priorities.csv")
+    jl.write_csv(codings, path=out / "codings.csv")
     if maps:
-        jl.write_csv(jl.compare_personas(maps), out / "personas.csv")
+        jl.write_csv(jl.compare_personas(maps), path=out / "personas.csv")
     return study, ev, jmap, maps
 
 
@@ -137,7 +137,7 @@ def test_map_and_report_render_for_any_study(spec):
         out.mkdir()
         study, ev, jmap, maps = _analyse(spec, root, out)
         for suffix in ("png", "svg"):
-            _guarded(spec, lambda s=suffix: jl.save_map(jmap, out / f"journey_map.{s}"))
+            _guarded(spec, lambda s=suffix: jl.save_map(jmap, path=out / f"journey_map.{s}"))
             assert (out / f"journey_map.{suffix}").stat().st_size > 0
         _guarded(spec, lambda: jmap.to_html(out / "report.html", study=study, personas=maps or None, map_dpi=60,
                                             slide=True))

@@ -107,8 +107,8 @@ def _plan(tmp_path, name):
     return study, plan.set_index("section")
 
 
-def test_every_variant_is_valid_and_sample_runs_everything():
-    plan = jl.section_plan(jl.load_study(jl.datasets.sample_study_path()))
+def test_every_variant_is_valid_and_sample_runs_everything(sample_study):
+    plan = jl.section_plan(sample_study)
     assert plan["runs"].all(), plan[~plan["runs"]]
     assert set(plan["notebook"]) == {k for k, v in SECTIONS.items() if any(s.needs for s in v)}
 
@@ -134,31 +134,31 @@ def test_sections_skip_with_the_reason(tmp_path, name, skipped, reason):
     assert plan.loc["01.events", "runs"] and plan.loc["05.funnel", "runs"]
 
 
-def test_section_prints_one_sentence_and_returns_the_status(capsys):
-    study = jl.load_study(OTHER)
-    assert section(study, "05.nps").applies
+def test_section_prints_one_sentence_and_returns_the_status(capsys, other_study):
+    study = other_study
+    assert section(study, key="05.nps").applies
     assert capsys.readouterr().out == "NPS: runs.\n"
-    st = section(replace(study, survey=study.survey.iloc[:0]), "05.nps")
+    st = section(replace(study, survey=study.survey.iloc[:0]), key="05.nps")
     printed = capsys.readouterr().out
     assert not st and st.reason == printed.strip()
     assert printed.count(".") == 2 and "needs a survey (survey.csv)" in printed and "Skipped" in printed
     with pytest.raises(jl.JourneylabError, match="unknown section '05.nope'"):
-        section(study, "05.nope")
+        section(study, key="05.nope")
 
 
-def test_skipped_section_turns_cells_into_no_ops_until_the_next_section():
+def test_skipped_section_turns_cells_into_no_ops_until_the_next_section(other_study):
     IPython = pytest.importorskip("IPython")
     from IPython.testing.globalipapp import start_ipython
 
     ip = start_ipython() or IPython.get_ipython()
-    study = jl.load_study(OTHER)
+    study = other_study
     ip.user_ns.update(jl=jl, study=study, bare=replace(study, survey=study.survey.iloc[:0]))
     ip.run_cell("x = 0")
-    ip.run_cell('jl.section(bare, "05.nps")')
+    ip.run_cell('jl.section(bare, key="05.nps")')
     ip.run_cell("x = 1")
     ip.run_cell("x = undefined_name")          # would raise if it ran
     assert ip.user_ns["x"] == 0
-    ip.run_cell('jl.section(study, "05.csat")')
+    ip.run_cell('jl.section(study, key="05.csat")')
     ip.run_cell("x = 2")
     assert ip.user_ns["x"] == 2
 
@@ -185,7 +185,7 @@ def test_vocabulary_from_study_yml(tmp_path):
     (dst / "study.yml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     study = jl.load_study(dst)
     assert study.vocabulary == {"conversion": "subscriptions", "period": "month"}
-    ev = jl.evidence_table(study, pd.concat([study.codings, jl.autocode(study.segments, study.codebook)]),
+    ev = jl.evidence_table(study, codings=pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)]),
                            random_state=0)
     prio = jl.JourneyMap.build(study, ev).prioritise()
     texts = " ".join(prio["upside"].fillna(""))
@@ -199,20 +199,20 @@ def test_vocabulary_from_study_yml(tmp_path):
         jl.load_study(dst)
 
 
-def test_single_persona_map_has_no_pooling_warning(tmp_path):
+def test_single_persona_map_has_no_pooling_warning(tmp_path, other_study):
     study = jl.load_study(strip_study(tmp_path / "one", single_persona=True))
-    ev = jl.evidence_table(study, study.codings, random_state=0)
+    ev = jl.evidence_table(study, codings=study.codings, random_state=0)
     assert not any("pools every persona" in w for w in jl.JourneyMap.build(study, ev).warnings)
-    other = jl.load_study(OTHER)
-    ev = jl.evidence_table(other, other.codings, random_state=0)
+    other = other_study
+    ev = jl.evidence_table(other, codings=other.codings, random_state=0)
     assert any("pools every persona" in w for w in jl.JourneyMap.build(other, ev).warnings)
 
 
 @pytest.mark.parametrize("exercise, preferred", [("1.1", {"participant": "P13"}), ("1.2", {"column": "csat_delivery"}),
                                                  ("2.1", {"code": "returns_hassle"}), ("4.2", {"persona": "bargain hunter"}),
                                                  ("5.2", {"step": "shipping_submitted", "where": {"device": "mobile"}})])
-def test_exercises_choose_from_the_study(exercise, preferred):
-    study = jl.load_study(OTHER)
+def test_exercises_choose_from_the_study(exercise, preferred, other_study):
+    study = other_study
     got = jl.exercises.choose(study, exercise, **preferred)
     assert not got["not_applicable"]
     picked = [v for k, v in got.items() if k != "not_applicable"]
@@ -267,8 +267,8 @@ def test_key_drivers_section_needs_a_theme_common_enough_to_model():
     rules find in 5 scored comments (and not in 5 others) the section is skipped and says so, as
     on a generated study whose survey comments the rules hardly code."""
     other_study = jl.load_study(OTHER)
-    assert jl.section(other_study, "05.drivers", quiet=True).applies
+    assert jl.section(other_study, key="05.drivers", quiet=True).applies
     few = other_study.survey.head(8)
-    status = jl.section(replace(other_study, survey=few), "05.drivers", quiet=True)
+    status = jl.section(replace(other_study, survey=few), key="05.drivers", quiet=True)
     assert not status.applies
     assert "at least 5 scored survey comments and not in 5 others" in status.reason

@@ -19,7 +19,7 @@ def seg(*texts, role="participant"):
 
 
 def coded(segments, codebook, **kw):
-    out = autocode(segments, codebook, **kw)
+    out = autocode(segments, codebook=codebook, **kw)
     return sorted(zip(out["segment_id"], out["code"]))
 
 
@@ -136,7 +136,7 @@ def test_output_frame_and_rule_column():
         Code("shipping_cost", rules=Rules(near=[["shipping", "cost", 5]])),
     ])
     s = seg("I had to send it back for a refund; shipping cost me", "nothing here", None)
-    out = autocode(s, cb)
+    out = autocode(s, codebook=cb)
     assert list(out.columns) == ["segment_id", "code", "coder", "origin", "memo", "rule"]
     assert out["memo"].isna().all()
     assert out.drop(columns="memo").to_dict("records") == [
@@ -145,26 +145,26 @@ def test_output_frame_and_rule_column():
         {"segment_id": "s0", "code": "shipping_cost", "coder": "rules", "origin": "rule",
          "rule": "near:shipping~cost/5"},
     ]
-    assert autocode(s, cb, coder="bot")["coder"].unique().tolist() == ["bot"]
+    assert autocode(s, codebook=cb, coder="bot")["coder"].unique().tolist() == ["bot"]
 
 
 def test_codes_subset_and_errors():
     cb = Codebook([Code("a", rules=Rules(keywords=["x"])), Code("b", rules=Rules(keywords=["x"]))])
     assert coded(seg("x"), cb, codes=["b"]) == [("s0", "b")]
     with pytest.raises(JourneylabError, match="`codes` has 'zz'"):
-        autocode(seg("x"), cb, codes=["zz"])
+        autocode(seg("x"), codebook=cb, codes=["zz"])
     with pytest.raises(JourneylabError, match="must be a journeylab Codebook"):
-        autocode(seg("x"), {"a": 1})
+        autocode(seg("x"), codebook={"a": 1})
     with pytest.raises(JourneylabError, match="missing column\\(s\\) 'text'"):
-        autocode(pd.DataFrame({"segment_id": ["a"]}), cb)
+        autocode(pd.DataFrame({"segment_id": ["a"]}), codebook=cb)
     with pytest.raises(JourneylabError, match="keyword '!!' has no word characters"):
-        autocode(seg("x"), book(keywords=["!!"]))
+        autocode(seg("x"), codebook=book(keywords=["!!"]))
 
 
 def test_empty_input_and_non_codable():
     cb = Codebook([Code("g", codable=False, rules=Rules(keywords=["x"]))])
-    assert autocode(seg("x"), cb).empty
-    empty = autocode(seg().iloc[:0], book(keywords=["x"]))
+    assert autocode(seg("x"), codebook=cb).empty
+    empty = autocode(seg().iloc[:0], codebook=book(keywords=["x"]))
     assert empty.empty and list(empty.columns) == ["segment_id", "code", "coder", "origin", "memo", "rule"]
 
 

@@ -34,8 +34,8 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def study():
-    return jl.load_study(jl.datasets.sample_study_path())
+def study(sample_study):
+    return sample_study
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,9 @@ def test_import_does_not_import_dask():
 
 def test_autocode_matches_pandas(client, study):
     seg = study.segments
-    lazy = jl.autocode(dd.from_pandas(seg, npartitions=4, sort=False), study.codebook)
+    lazy = jl.autocode(dd.from_pandas(seg, npartitions=4, sort=False), codebook=study.codebook)
     assert isinstance(lazy, dd.DataFrame)
-    expected = jl.autocode(seg, study.codebook)
+    expected = jl.autocode(seg, codebook=study.codebook)
     assert len(expected) > 200
     pd.testing.assert_frame_equal(lazy.compute().reset_index(drop=True), expected)
 
@@ -74,9 +74,9 @@ def test_autocode_matches_pandas(client, study):
 def test_autocode_checks_arguments_at_once(study):
     ds = dd.from_pandas(study.segments, npartitions=2)
     with pytest.raises(JourneylabError, match="missing column.*'body'"):
-        jl.autocode(ds, study.codebook, text="body")
+        jl.autocode(ds, codebook=study.codebook, text="body")
     with pytest.raises(JourneylabError, match="`codes` has 'no_such_code'"):
-        jl.autocode(ds, study.codebook, codes=["no_such_code"])
+        jl.autocode(ds, codebook=study.codebook, codes=["no_such_code"])
 
 
 def test_sentiment_matches_pandas(client, study):
@@ -95,10 +95,10 @@ def test_sentiment_matches_pandas(client, study):
 def test_code_sentiment_on_computed_dask_results(client, study):
     """code_sentiment takes the (small) computed frames: the same table as from pandas."""
     ds = dd.from_pandas(study.segments, npartitions=3, sort=False)
-    sent, cod = dask.compute(jl.sentiment(ds), jl.autocode(ds, study.codebook))
-    got = jl.code_sentiment(sent.reset_index(drop=True), cod.reset_index(drop=True), study.segments, random_state=1)
-    exp = jl.code_sentiment(jl.sentiment(study.segments), jl.autocode(study.segments, study.codebook),
-                            study.segments, random_state=1)
+    sent, cod = dask.compute(jl.sentiment(ds), jl.autocode(ds, codebook=study.codebook))
+    got = jl.code_sentiment(cod.reset_index(drop=True), sentiment=sent.reset_index(drop=True), segments=study.segments, random_state=1)
+    exp = jl.code_sentiment(jl.autocode(study.segments, codebook=study.codebook), sentiment=jl.sentiment(study.segments),
+                            segments=study.segments, random_state=1)
     pd.testing.assert_frame_equal(got, exp)
 
 
@@ -174,9 +174,9 @@ def test_funnel_errors(client, study, devents):
 
 
 def test_pandas_only_functions_say_compute_first(study):
-    codings = dd.from_pandas(jl.autocode(study.segments, study.codebook), npartitions=2)
+    codings = dd.from_pandas(jl.autocode(study.segments, codebook=study.codebook), npartitions=2)
     with pytest.raises(JourneylabError, match=r"`codings` is a Dask DataFrame.*codings.compute\(\)"):
-        jl.saturation(codings, study.segments)
+        jl.saturation(codings, segments=study.segments)
 
 
 # ----------------------------------------------------------------------------- frequency tables
@@ -205,8 +205,8 @@ def test_code_frequencies_matches_pandas(client, study, dstudy):
     for kwargs in FREQUENCIES:
         kw = dict(kwargs, codebook=study.codebook if kwargs.get("codebook") else None)
         with_parts = kw.pop("participants", False)
-        lazy.append(jl.code_frequencies(dc, ds, dp if with_parts else None, **kw))
-        exp = jl.code_frequencies(cod, seg, parts if with_parts else None, **kw)
+        lazy.append(jl.code_frequencies(dc, segments=ds, participants=dp if with_parts else None, **kw))
+        exp = jl.code_frequencies(cod, segments=seg, participants=parts if with_parts else None, **kw)
         assert exp["n_segments"].sum() > 80 and exp["n_participants"].sum() > 30
         pd.testing.assert_frame_equal(lazy[-1]._meta, exp.iloc[:0], check_index_type=False)   # dtypes known lazily
         expected.append(exp)
@@ -215,7 +215,7 @@ def test_code_frequencies_matches_pandas(client, study, dstudy):
     for g, exp in zip(got, expected):
         pd.testing.assert_frame_equal(g, exp)
     # no string columns from Dask's inputs: the same table as from the original frames
-    pd.testing.assert_frame_equal(got[0], jl.code_frequencies(study.codings, study.segments, coder="amara"))
+    pd.testing.assert_frame_equal(got[0], jl.code_frequencies(study.codings, segments=study.segments, coder="amara"))
 
 
 def test_frequency_tables_of_dask_autocode(client, study):
@@ -225,15 +225,15 @@ def test_frequency_tables_of_dask_autocode(client, study):
     ds = dd.from_pandas(seg, npartitions=5, sort=False)
     part = np.repeat(np.arange(5), ds.map_partitions(len).compute().to_numpy())
     assert (pd.Series(part).groupby(seg["participant_id"].to_numpy()).nunique() > 1).sum() >= 3
-    codings = jl.autocode(ds, study.codebook)
-    freq = jl.code_frequencies(codings, ds, study.participants, by="persona", codebook=study.codebook)
-    co = jl.co_occurrence(codings, ds, level="participant")
+    codings = jl.autocode(ds, codebook=study.codebook)
+    freq = jl.code_frequencies(codings, segments=ds, participants=study.participants, by="persona", codebook=study.codebook)
+    co = jl.co_occurrence(codings, segments=ds, level="participant")
     got_freq, got_co = dask.compute(freq, co)
-    pandas_codings = jl.autocode(seg, study.codebook)
-    exp = jl.code_frequencies(pandas_codings, seg, study.participants, by="persona", codebook=study.codebook)
+    pandas_codings = jl.autocode(seg, codebook=study.codebook)
+    exp = jl.code_frequencies(pandas_codings, segments=seg, participants=study.participants, by="persona", codebook=study.codebook)
     assert exp["n_segments"].sum() > 200
     pd.testing.assert_frame_equal(got_freq, exp)
-    exp_co = jl.co_occurrence(pandas_codings, seg, level="participant")
+    exp_co = jl.co_occurrence(pandas_codings, segments=seg, level="participant")
     assert len(exp_co) > 50
     pd.testing.assert_frame_equal(got_co, exp_co)
 
@@ -242,9 +242,9 @@ def test_co_occurrence_matches_pandas(client, study, dstudy):
     (ds, dc, _), _ = dstudy
     variants = [{"coder": "amara"}, {"coder": "any", "level": "participant", "min_count": 2},
                 {"coder": "jonas", "min_count": 0}]
-    got = dask.compute(*[jl.co_occurrence(dc, ds, **kw) for kw in variants])
+    got = dask.compute(*[jl.co_occurrence(dc, segments=ds, **kw) for kw in variants])
     for g, kw in zip(got, variants):
-        exp = jl.co_occurrence(study.codings, study.segments, **kw)
+        exp = jl.co_occurrence(study.codings, segments=study.segments, **kw)
         assert exp["count"].max() >= 2
         pd.testing.assert_frame_equal(g, exp)
 
@@ -261,27 +261,27 @@ def test_code_frequencies_first_row_per_segment(client):
     dseg = dd.from_pandas(seg, npartitions=3, sort=False)
     assert dseg.map_partitions(lambda d: "a" in set(d["segment_id"])).compute().sum() == 2
     dcod = dd.from_pandas(cod, npartitions=3)
-    both, got = dask.compute(jl.code_frequencies(dcod, dseg), jl.code_frequencies(dcod, dseg, by="doc_id"))
-    pd.testing.assert_frame_equal(both, jl.code_frequencies(cod, seg))
-    pd.testing.assert_frame_equal(got, jl.code_frequencies(cod, dseg.compute(), by="doc_id"))
+    both, got = dask.compute(jl.code_frequencies(dcod, segments=dseg), jl.code_frequencies(dcod, segments=dseg, by="doc_id"))
+    pd.testing.assert_frame_equal(both, jl.code_frequencies(cod, segments=seg))
+    pd.testing.assert_frame_equal(got, jl.code_frequencies(cod, segments=dseg.compute(), by="doc_id"))
     assert both[["code", "n_segments", "n_participants"]].values.tolist() == [["x", 3, 2], ["y", 3, 2]]
     # by hand: x on a (P1, d1), b (P2, d1), c (no one: left out), e (P1, d3); y on a, c, d (P2, d2), e
     assert got[["code", "doc_id", "n_segments", "n_participants"]].values.tolist() == [
         ["x", "d1", 2, 2], ["x", "d3", 1, 1], ["y", "d1", 1, 1], ["y", "d2", 1, 1], ["y", "d3", 1, 1]]
     # co_occurrence by participant takes the same first row, in pandas as in Dask
-    co = jl.co_occurrence(cod, seg, level="participant")
-    pd.testing.assert_frame_equal(jl.co_occurrence(dcod, dseg, level="participant").compute(), co)
+    co = jl.co_occurrence(cod, segments=seg, level="participant")
+    pd.testing.assert_frame_equal(jl.co_occurrence(dcod, segments=dseg, level="participant").compute(), co)
     assert co[["code_a", "code_b", "count"]].values.tolist() == [["x", "y", 2]]   # P1 (a, e), P2 (b, d)
 
 
 def test_frequency_errors(client, study, dstudy):
     (ds, dc, dp), _ = dstudy
     with pytest.raises(JourneylabError, match="missing column.*'participant_id'"):     # at once, from the columns
-        jl.code_frequencies(dc, ds[["segment_id", "text"]])
+        jl.code_frequencies(dc, segments=ds[["segment_id", "text"]])
     with pytest.raises(JourneylabError, match="by='persona' is not a segments column"):
-        jl.code_frequencies(dc, ds, by="persona")
+        jl.code_frequencies(dc, segments=ds, by="persona")
     with pytest.raises(JourneylabError, match="several coders.*amara, jonas"):        # data-dependent: on compute
-        jl.code_frequencies(dc, ds).compute()
+        jl.code_frequencies(dc, segments=ds).compute()
     odd = dd.from_pandas(pd.DataFrame({"segment_id": ["P01-t008"], "code": ["no_such_code"]}), npartitions=1)
     with pytest.raises(JourneylabError, match="'no_such_code' in `codings` is not in the codebook"):
-        jl.code_frequencies(odd, ds, codebook=study.codebook).compute()
+        jl.code_frequencies(odd, segments=ds, codebook=study.codebook).compute()

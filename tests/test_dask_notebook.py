@@ -61,14 +61,14 @@ def test_notebook_09_on_a_cluster_gives_the_pandas_funnel_of_05(cluster, tmp_pat
     assert (out / "one-page_payment_form_before_after.csv").is_file()
 
 
-def test_events_parquet_applies_study_yml(tmp_path):
+def test_events_parquet_applies_study_yml(tmp_path, other_study):
     """jl.read_events_parquet: the study's column names and event map, as load_study reads events.csv."""
     import journeylab as jl
     from journeylab.errors import JourneylabError
 
-    study = jl.load_study(OTHER)
+    study = other_study
     log = _parquet_log(tmp_path / "events")
-    got = jl.read_events_parquet(study, log).compute().sort_values(["timestamp", "user_id", "event"], kind="stable")
+    got = jl.read_events_parquet(study, path=log).compute().sort_values(["timestamp", "user_id", "event"], kind="stable")
     want = study.events.sort_values(["timestamp", "user_id", "event"], kind="stable")
     assert list(got.columns) == ["user_id", "timestamp", "event", "device"]
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
@@ -78,8 +78,8 @@ def test_events_parquet_applies_study_yml(tmp_path):
     (tmp_path / "bad").mkdir()
     raw.assign(action=raw["action"].where(raw.index != 5, "teleported")).to_parquet(tmp_path / "bad" / "p.parquet")
     with pytest.raises(JourneylabError, match="'teleported' \\(1 rows\\) belong to no known stage"):
-        jl.read_events_parquet(study, tmp_path / "bad").compute()
+        jl.read_events_parquet(study, path=tmp_path / "bad").compute()
     (tmp_path / "nocol").mkdir()
     raw.drop(columns=["ts"]).to_parquet(tmp_path / "nocol" / "p.parquet")
     with pytest.raises(JourneylabError, match="lacks column\\(s\\) 'ts' \\(study.yml maps 'timestamp' to it\\)"):
-        jl.read_events_parquet(study, tmp_path / "nocol")
+        jl.read_events_parquet(study, path=tmp_path / "nocol")

@@ -134,14 +134,14 @@ def test_bad_input():
         key_drivers(d, outcome="score", themes=["form"], kind="probit")
 
 
-def test_sample_study_key_drivers(sample_path):
+def test_sample_study_key_drivers(sample_study):
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     s = study.survey
     seg = s.loc[s["comment"].notna(), ["respondent_id", "comment"]].rename(
         columns={"respondent_id": "segment_id", "comment": "text"})
-    codings = jl.autocode(seg, study.codebook)
+    codings = jl.autocode(seg, codebook=study.codebook)
     kd = key_drivers(s, codings=codings, text="comment", transform="nps").set_index("theme")
     # detractors write about the form and delivery costs; slow delivery does not go with a lower NPS
     assert kd.loc["shipping_form_tedious", "coef"] < 0 and kd.loc["shipping_cost_surprise", "coef"] < 0

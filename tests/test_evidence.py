@@ -168,7 +168,7 @@ def test_theme_nps_by_hand():
                            "nps": [10, 10, 3, 9, 7, 0, 0, 10, 10, None],
                            "comment": ["x", "x", "x", "y", "y", "y", "y", "z", "", "x"]})
     cod = pd.DataFrame({"segment_id": ["R0", "R1", "R2", "R9"], "code": "form"})
-    out = jl.theme_nps(survey, cod).set_index("code").loc["form"]
+    out = jl.theme_nps(survey, comment_codings=cod).set_index("code").loc["form"]
     assert out["nps_theme"] == pytest.approx(100 / 3)
     assert out["nps_n_theme"] == 3
     assert out["nps_others"] == pytest.approx(0.0)  # R3..R7: 9, 7, 0, 0, 10 -> 2/5 - 2/5
@@ -188,7 +188,7 @@ def test_theme_nps_by_hand():
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     study = jl.load_study(write_tiny_study(tmp_path_factory.mktemp("tiny") / "s", notes=NOTES))
-    return study, jl.autocode(study.segments, study.codebook)
+    return study, jl.autocode(study.segments, codebook=study.codebook)
 
 
 def test_touchpoint_metrics_by_hand(tiny):
@@ -219,7 +219,7 @@ def test_touchpoint_metrics_by_hand(tiny):
 
 def test_evidence_table_on_tiny(tiny):
     study, cod = tiny
-    ev = jl.evidence_table(study, cod, n_boot=100)
+    ev = jl.evidence_table(study, codings=cod, n_boot=100)
     assert list(ev.columns) == EVIDENCE_COLUMNS
     claims = ev[ev["kind"].isin(["pain_point", "delight", "need", "behaviour"])]
     assert set(claims["grade"].dropna()) <= set(GRADES)
@@ -242,17 +242,17 @@ def test_evidence_table_on_tiny(tiny):
 
 def test_evidence_table_persona_and_errors(tiny):
     study, cod = tiny
-    ev = jl.evidence_table(study, cod, persona="saver", n_boot=100)
+    ev = jl.evidence_table(study, codings=cod, persona="saver", n_boot=100)
     assert set(ev["persona"]) == {"saver"}
     assert ev.loc[ev["kind"] == "pain_point", "n_participants_total"].eq(2).all()
     assert ev["claim_id"].str.endswith("@saver").all()
     with pytest.raises(JourneylabError, match="persona 'nobody' not found"):
-        jl.evidence_table(study, cod, persona="nobody")
+        jl.evidence_table(study, codings=cod, persona="nobody")
     with pytest.raises(JourneylabError, match="not in the study's codebook"):
-        jl.evidence_table(study, pd.DataFrame({"segment_id": ["T1-t002"], "code": ["made_up"]}))
+        jl.evidence_table(study, codings=pd.DataFrame({"segment_id": ["T1-t002"], "code": ["made_up"]}))
     with pytest.raises(JourneylabError, match="step_links"):
-        jl.evidence_table(study, cod, step_links={"form": "no_such_step"})
-    linked = jl.evidence_table(study, cod, step_links={"form": "order_completed"}, n_boot=100)
+        jl.evidence_table(study, codings=cod, step_links={"form": "no_such_step"})
+    linked = jl.evidence_table(study, codings=cod, step_links={"form": "order_completed"}, n_boot=100)
     assert linked.loc[linked["code"] == "form_tedious", "step"].item() == "order_completed"
 
 
@@ -260,10 +260,10 @@ def test_evidence_table_persona_and_errors(tiny):
 
 
 @pytest.fixture(scope="module")
-def sample():
-    study = jl.load_study(jl.datasets.sample_study_path())
-    codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)], ignore_index=True)
-    return study, codings, jl.evidence_table(study, codings, n_boot=300)
+def sample(sample_study):
+    study = sample_study
+    codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
+    return study, codings, jl.evidence_table(study, codings=codings, n_boot=300)
 
 
 def test_sample_study_story(sample):
@@ -292,7 +292,7 @@ def test_sample_quotes_trace_to_transcripts(sample):
 
 def test_sample_claim_ids_stable(sample):
     study, codings, ev = sample
-    again = jl.evidence_table(study, codings.sample(frac=1, random_state=3), n_boot=300)
+    again = jl.evidence_table(study, codings=codings.sample(frac=1, random_state=3), n_boot=300)
     assert again["claim_id"].tolist() == ev["claim_id"].tolist()
     assert again["grade"].fillna("").tolist() == ev["grade"].fillna("").tolist()
     assert ev["claim_id"].is_unique
@@ -303,20 +303,20 @@ def test_human_codings_overrule_rules_in_their_transcripts(tiny):
     manual = pd.DataFrame({"segment_id": ["T1-t002"], "code": ["form_tedious"], "coder": ["ann"],
                            "origin": ["manual"]})
     both = pd.concat([rules, manual], ignore_index=True)
-    ev = jl.evidence_table(study, both, n_boot=100).set_index("code")
+    ev = jl.evidence_table(study, codings=both, n_boot=100).set_index("code")
     # T1 was read by a person who did not code "late" as slow delivery: the rule hit there is dropped
     assert ev.loc["slow_delivery", "n_participants"] == 2
     assert ev.loc["form_tedious", "n_participants"] == 3
     # the person's turn is the first quote
     assert ev.loc["form_tedious", "quote_ids"].split("; ")[0] == "T1-t002"
-    raw = jl.evidence_table(study, both, n_boot=100, prefer_human=False).set_index("code")
+    raw = jl.evidence_table(study, codings=both, n_boot=100, prefer_human=False).set_index("code")
     assert raw.loc["slow_delivery", "n_participants"] == 3
 
 
 def test_share_denominator_is_coded_participants(tiny):
     study, rules = tiny
     only_two = rules[rules["segment_id"].str[:2].isin(["T1", "T2"])]
-    ev = jl.evidence_table(study, only_two, n_boot=100)
+    ev = jl.evidence_table(study, codings=only_two, n_boot=100)
     form = ev[ev["code"] == "form_tedious"].iloc[0]
     assert (form["n_participants"], form["n_participants_total"]) == (2, 2)
     assert ev.attrs["journeylab"]["codings"]["n_documents_coded"] == 2
@@ -334,7 +334,7 @@ def test_a_persona_of_study_yml_that_nobody_has_gives_an_empty_block(tiny):
 
     study, cod = tiny
     wider = replace(study, personas=[*study.personas, "night owl"])
-    ev = jl.evidence_table(wider, cod, persona=[None, "night owl", "saver"], n_boot=100)
+    ev = jl.evidence_table(wider, codings=cod, persona=[None, "night owl", "saver"], n_boot=100)
     owl = ev[ev["persona"] == "night owl"]
     assert not owl["kind"].isin(["delight", "need", "behaviour"]).any()
     assert owl["n_participants"].fillna(0).eq(0).all()          # only metric-only claims, if any
@@ -343,17 +343,17 @@ def test_a_persona_of_study_yml_that_nobody_has_gives_an_empty_block(tiny):
     assert jmap.persona_card["participants"] == [] and jmap.persona_card["n_participants"] == 0
     # without a persona column nobody has any persona: the map must not fall back to everyone
     bare = replace(wider, participants=wider.participants.drop(columns=["persona"]))
-    ev = jl.evidence_table(bare, cod, persona="each", n_boot=100)
+    ev = jl.evidence_table(bare, codings=cod, persona="each", n_boot=100)
     assert set(ev["persona"]) <= {"saver", "rusher", "night owl"}
     assert jl.JourneyMap.build(bare, ev, persona="saver").persona_card["participants"] == []
     # a persona neither study.yml nor participants.csv knows is still an error naming both
     with pytest.raises(JourneylabError, match="persona 'nobody' not found; personas: saver, rusher, night owl"):
-        jl.evidence_table(wider, cod, persona="nobody")
+        jl.evidence_table(wider, codings=cod, persona="nobody")
     with pytest.raises(JourneylabError, match="no 'persona' column and study.yml lists no such persona"):
-        jl.evidence_table(bare, cod, persona="nobody")
+        jl.evidence_table(bare, codings=cod, persona="nobody")
     # a persona the table was not computed for is still refused by build
     with pytest.raises(JourneylabError, match="no rows for persona 'rusher'"):
-        jl.JourneyMap.build(wider, jl.evidence_table(wider, cod, persona="saver", n_boot=100), persona="rusher")
+        jl.JourneyMap.build(wider, jl.evidence_table(wider, codings=cod, persona="saver", n_boot=100), persona="rusher")
 
 
 def test_a_study_without_a_codebook_still_has_its_numbers(tiny):
@@ -363,7 +363,7 @@ def test_a_study_without_a_codebook_still_has_its_numbers(tiny):
 
     study, cod = tiny
     bare = replace(study, codebook=None, codings=study.codings.iloc[:0])
-    ev = jl.evidence_table(bare, bare.codings, n_boot=100)
+    ev = jl.evidence_table(bare, codings=bare.codings, n_boot=100)
     assert ev["code"].isna().all()
     # the metric rows of the funnel and CSAT; no emotion rows (no code places a turn in a stage)
     assert (ev["kind"] == "metric").sum() == 5 and not (ev["kind"] == "emotion").any()
@@ -374,7 +374,7 @@ def test_a_study_without_a_codebook_still_has_its_numbers(tiny):
     jmap = jl.JourneyMap.build(bare, ev)
     assert jmap.methods["codebook"]["name"] is None
     with pytest.raises(JourneylabError, match="no codebook"):
-        jl.evidence_table(bare, cod)
+        jl.evidence_table(bare, codings=cod)
 
 
 def test_a_funnel_step_of_several_events_counts_the_ones_that_happen(tiny):
@@ -385,8 +385,8 @@ def test_a_funnel_step_of_several_events_counts_the_ones_that_happen(tiny):
     study, cod = tiny
     steps = list(study.funnel_steps)
     wider = replace(study, funnel_steps=[steps[0], [steps[1], "never_logged"], *steps[2:]])
-    ev = jl.evidence_table(wider, cod, n_boot=100)
-    base = jl.evidence_table(study, cod, n_boot=100)
+    ev = jl.evidence_table(wider, codings=cod, n_boot=100)
+    base = jl.evidence_table(study, codings=cod, n_boot=100)
     got = ev[ev["kind"] == "metric"].dropna(subset=["step"])
     want = base[base["kind"] == "metric"].dropna(subset=["step"])
     assert got["step_users"].tolist() == want["step_users"].tolist() == [100, 40, 36]

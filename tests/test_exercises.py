@@ -19,13 +19,13 @@ GRADES = ["strong", "qualitative_only", "quantitative_only", "contradicted", "we
 
 
 @pytest.fixture(scope="module")
-def study():
-    return jl.load_study(jl.datasets.sample_study_path())
+def study(sample_study):
+    return sample_study
 
 
 @pytest.fixture(scope="module")
 def auto(study):
-    return jl.autocode(study.segments, study.codebook)
+    return jl.autocode(study.segments, codebook=study.codebook)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def lexicon():
 @pytest.fixture(scope="module")
 def evidence(study, auto):
     codings = pd.concat([study.codings, auto], ignore_index=True)
-    return jl.evidence_table(study, codings, persona=[None, *study.personas], random_state=2026)
+    return jl.evidence_table(study, codings=codings, persona=[None, *study.personas], random_state=2026)
 
 
 def number_forms(x: float) -> list[str]:

@@ -54,7 +54,7 @@ STEPS = ["checkout_start", "shipping_submitted"]
 def test_compare_rates_matches_statsmodels():
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-    r = compare_rates(560, 1000, 720, 1000).iloc[0]
+    r = compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000).iloc[0]
     assert (r["rate_control"], r["rate_treatment"], r["difference"]) == pytest.approx((0.56, 0.72, 0.16))
     lo, hi = confint_proportions_2indep(720, 1000, 560, 1000, compare="diff", method="newcomb")
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi))
@@ -70,7 +70,7 @@ def test_compare_rates_matches_statsmodels():
 def test_newcombe_interval_by_hand():
     # Newcombe (1998) method 10: Wilson limits of each rate combined. 56/70 vs 48/80 (his example 1
     # is 56/70 - 48/80 = 0.2, interval 0.0524 to 0.3339)
-    r = compare_rates(48, 80, 56, 70).iloc[0]
+    r = compare_rates(conversions_control=48, n_control=80, conversions_treatment=56, n_treatment=70).iloc[0]
     assert r["difference"] == pytest.approx(0.2)
     assert (r["ci_low"], r["ci_high"]) == pytest.approx((0.0524, 0.3339), abs=1e-4)
 
@@ -82,22 +82,22 @@ def test_compare_rates_interval_coverage_by_simulation():
     reps = 300
     for _ in range(reps):
         c0, c1 = rng.binomial(n, p0), rng.binomial(n, p1)
-        r = compare_rates(int(c0), n, int(c1), n).iloc[0]
+        r = compare_rates(conversions_control=int(c0), n_control=n, conversions_treatment=int(c1), n_treatment=n).iloc[0]
         hits += r["ci_low"] <= p1 - p0 <= r["ci_high"]
     assert 0.91 <= hits / reps <= 0.99
 
 
 def test_target_lift_verdicts_and_power_warning():
-    r = compare_rates(560, 1000, 720, 1000, target_lift=0.25).iloc[0]     # observed +28.6 %, interval ~ +19..+39 %
+    r = compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000, target_lift=0.25).iloc[0]     # observed +28.6 %, interval ~ +19..+39 %
     assert r["target_verdict"].startswith("not established")
-    assert compare_rates(560, 1000, 720, 1000, target_lift=0.10).iloc[0]["target_verdict"].startswith("supported")
-    assert compare_rates(560, 1000, 720, 1000, target_lift=0.60).iloc[0]["target_verdict"].startswith("not supported")
-    small = compare_rates(10, 40, 13, 40, target_lift=0.25).iloc[0]
+    assert compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000, target_lift=0.10).iloc[0]["target_verdict"].startswith("supported")
+    assert compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000, target_lift=0.60).iloc[0]["target_verdict"].startswith("not supported")
+    small = compare_rates(conversions_control=10, n_control=40, conversions_treatment=13, n_treatment=40, target_lift=0.25).iloc[0]
     assert small["p_value"] > 0.05
     assert "absence of evidence" in small["warnings"] and "underpowered" in small["warnings"]
     assert small["n_needed"] > 40
     with pytest.raises(JourneylabError, match="conversions <= n"):
-        compare_rates(50, 40, 1, 40)
+        compare_rates(conversions_control=50, n_control=40, conversions_treatment=1, n_treatment=40)
 
 
 def test_sample_size_against_cohen_and_fleiss():
@@ -238,11 +238,11 @@ def test_ab_test_sample_ratio_mismatch_and_several_treatments():
 # ----------------------------------------------------------------------------- the sample study
 
 
-def test_sample_study_checkout_change(sample_path):
+def test_sample_study_checkout_change(sample_study):
     """The shipping form was simplified on 31 Aug 2026: the shipping step rises from ~58 % to ~72 %."""
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     change = study.changes["date"].iloc[0]
     r = compare_periods(study.events, steps=["checkout_start", "shipping_submitted"], change_date=change,
                         target_lift=0.25).iloc[0]

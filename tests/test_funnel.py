@@ -421,10 +421,10 @@ def test_sorting_and_non_sorting_engines_agree(df, steps, order, excl):
                                   slow.units.sort_values("user_id").reset_index(drop=True))
 
 
-def test_sample_study_matches_reference_on_a_user_sample(sample_path):
+def test_sample_study_matches_reference_on_a_user_sample(sample_study):
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     ev = study.events
     sample = ev[ev["user_id"].isin(ev["user_id"].drop_duplicates().iloc[::40])]
     res = assert_matches_reference(sample, study.funnel_steps, window=study.funnel_window)

@@ -570,7 +570,7 @@ def test_write_csv_neutralises_text_cells_but_not_numbers(tmp_path):
     from journeylab.utils.tables import write_csv
 
     frame = pd.DataFrame({"quote": HOSTILE, "score": [-0.5] * len(HOSTILE), "n": range(-3, len(HOSTILE) - 3)})
-    path = write_csv(frame, tmp_path / "out.csv")
+    path = write_csv(frame, path=tmp_path / "out.csv")
     _assert_no_formula_in_text = [c for c in _cells(path)[3::3]]
     assert _assert_no_formula_in_text == ["'" + q for q in HOSTILE]
     assert _cells(path)[4::3] == ["-0.5"] * len(HOSTILE)                           # numbers stay numbers
@@ -584,7 +584,7 @@ def test_codebook_csv_exports_neutralise_and_read_back(tmp_path):
     cb = jl.Codebook([Code("-minus", definition=HOSTILE[0]), Code("@mention", parent="-minus",
                                                                      definition="+1 for this")])
     cb.to_csv(tmp_path / "codebook.csv")
-    jl.interop.taguette.write_codebook(cb, tmp_path / "taguette.csv")
+    jl.write_taguette_codebook(cb, path=tmp_path / "taguette.csv")
     for name in ("codebook.csv", "taguette.csv"):
         _assert_no_formula(tmp_path / name)
         assert jl.Codebook.from_csv(tmp_path / name).names == ["-minus", "@mention"]
@@ -610,7 +610,7 @@ def test_a_bare_carriage_return_in_a_cell_does_not_split_the_row(tmp_path):
     from journeylab.utils.tables import write_csv
     from journeylab.study.codebook import Code
 
-    path = write_csv(pd.DataFrame({"memo": ["line one\rline two", "ok"], "n": [1, 2]}), tmp_path / "m.csv")
+    path = write_csv(pd.DataFrame({"memo": ["line one\rline two", "ok"], "n": [1, 2]}), path=tmp_path / "m.csv")
     assert _cells(path) == ["memo", "n", "line one\rline two", "1", "ok", "2"]
     jl.Codebook([Code("late", definition="first\rsecond")]).to_csv(tmp_path / "cb.csv")
     assert len(_cells(tmp_path / "cb.csv")) == 4
@@ -623,5 +623,5 @@ def test_an_empty_table_with_text_columns_is_written(tmp_path, dtype):
     from journeylab.utils.tables import write_csv
 
     frame = pd.DataFrame({"grade": pd.Series([], dtype=dtype), "n": pd.Series([], dtype=float)})
-    path = write_csv(frame, tmp_path / "empty.csv")
+    path = write_csv(frame, path=tmp_path / "empty.csv")
     assert path.read_text(encoding="utf-8") == "grade,n\n"

@@ -33,7 +33,7 @@ def taguette_pairs(path: Path) -> list:
 
 def test_taguette_project_every_highlight_tag_pair_arrives_with_its_span(tmp_path):
     out = tmp_path / "my_study"
-    report = jl.import_project(TAGUETTE, out)
+    report = jl.import_project(TAGUETTE, out_dir=out)
     pairs = taguette_pairs(TAGUETTE)
     assert len(pairs) == 14
     assert report.counts["codings_in_source"] == len(pairs) == report.counts["codings_written"]
@@ -62,8 +62,8 @@ def test_taguette_project_every_highlight_tag_pair_arrives_with_its_span(tmp_pat
     assert "unlabelled: [P23 call notes]" in (out / "study.yml").read_text(encoding="utf-8")
 
 
-def test_round_trip_export_qdpx_import_keeps_every_span(tmp_path):
-    study = jl.load_study(DATA / "other_study", redact=False)
+def test_round_trip_export_qdpx_import_keeps_every_span(tmp_path, other_study_raw):
+    study = other_study_raw
     seg = study.segments[study.segments.speaker_role == "participant"]
     rows = []
     for i, r in enumerate(seg.itertuples()):  # sub-turn spans, some with emoji/accents around
@@ -74,8 +74,8 @@ def test_round_trip_export_qdpx_import_keeps_every_span(tmp_path):
                          "code": study.codebook.names[i % len(study.codebook)], "coder": ("ana", "bo")[i % 2],
                          "origin": "manual", "memo": None})
     cod = pd.DataFrame(rows)
-    jl.export_qdpx(study, cod, tmp_path / "p.qdpx")
-    report = jl.import_project(tmp_path / "p.qdpx", tmp_path / "back")
+    jl.export_qdpx(study, codings=cod, path=tmp_path / "p.qdpx")
+    report = jl.import_project(tmp_path / "p.qdpx", out_dir=tmp_path / "back")
     assert report.counts["codings_written"] == len(cod) == report.counts["codings_in_source"]
     back = jl.load_study(tmp_path / "back", redact=False)
     texts = study.documents.set_index("doc_id")["text"]
@@ -90,7 +90,7 @@ def test_round_trip_export_qdpx_import_keeps_every_span(tmp_path):
 
 
 def test_qdpx_with_pictures_links_and_crlf(tmp_path):
-    report = jl.import_project(QDPX, tmp_path / "s")
+    report = jl.import_project(QDPX, out_dir=tmp_path / "s")
     text = str(report)
     assert "PictureSource 'parcel.jpg'" in text and "links not imported" in text
     # every <Coding> of a text source in project.qde arrives (counted in the XML, independently of the reader)
@@ -110,9 +110,9 @@ def test_qdpx_with_pictures_links_and_crlf(tmp_path):
 
 def test_highlights_csv_needs_the_transcripts(tmp_path):
     with pytest.raises(JourneylabError, match="--transcripts DIR"):
-        jl.import_project(DATA / "taguette" / "highlights.csv", tmp_path / "s")
-    first = jl.import_project(TAGUETTE, tmp_path / "from_sqlite")
-    report = jl.import_project(DATA / "taguette" / "highlights.csv", tmp_path / "s",
+        jl.import_project(DATA / "taguette" / "highlights.csv", out_dir=tmp_path / "s")
+    first = jl.import_project(TAGUETTE, out_dir=tmp_path / "from_sqlite")
+    report = jl.import_project(DATA / "taguette" / "highlights.csv", out_dir=tmp_path / "s",
                                transcripts=first.out_dir / "transcripts")
     # one snippet ("the lamp") occurs twice and the CSV has no offsets: kept aside, not lost
     assert report.counts["codings_in_source"] == 14 and report.counts["codings_written"] == 13
@@ -124,23 +124,23 @@ def test_highlights_csv_needs_the_transcripts(tmp_path):
 
 def test_bad_sources_and_targets(tmp_path):
     with pytest.raises(JourneylabError, match="file not found"):
-        jl.import_project(tmp_path / "nope.qdpx", tmp_path / "s")
+        jl.import_project(tmp_path / "nope.qdpx", out_dir=tmp_path / "s")
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00\x01garbage")
     with pytest.raises(JourneylabError, match="junk.bin: expected a Taguette project"):
-        jl.import_project(junk, tmp_path / "s")
+        jl.import_project(junk, out_dir=tmp_path / "s")
     fake = tmp_path / "fake.qdpx"
     fake.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(JourneylabError, match="fake.qdpx: not a REFI-QDA project"):
-        jl.import_project(fake, tmp_path / "s")
+        jl.import_project(fake, out_dir=tmp_path / "s")
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "x").write_text("x")
     with pytest.raises(JourneylabError, match="is not empty"):
-        jl.import_project(TAGUETTE, busy)
+        jl.import_project(TAGUETTE, out_dir=busy)
     if ATLAS.is_file():  # a real ATLAS.ti export holding a codebook and no text
         with pytest.raises(JourneylabError, match="holds no text document"):
-            jl.import_project(ATLAS, tmp_path / "atlas")
+            jl.import_project(ATLAS, out_dir=tmp_path / "atlas")
 
 
 def test_cli_import_then_validate(tmp_path, capsys):
@@ -155,16 +155,16 @@ def test_cli_import_then_validate(tmp_path, capsys):
     assert "is not empty" in capsys.readouterr().err
 
 
-def test_codings_on_moderator_turns_are_counted_in_the_report(tmp_path):
-    study = jl.load_study(DATA / "other_study", redact=False)
+def test_codings_on_moderator_turns_are_counted_in_the_report(tmp_path, other_study_raw):
+    study = other_study_raw
     seg = study.segments
     mod = seg[seg.speaker_role == "interviewer"].head(5)
     part = seg[seg.speaker_role == "participant"].head(5)
     both = pd.concat([mod, part])
     cod = pd.DataFrame({"doc_id": both.doc_id.to_numpy(), "start": both.start.to_numpy(), "end": both.end.to_numpy(),
                         "segment_id": both.segment_id.to_numpy(), "code": study.codebook.names[0], "coder": "ana"})
-    jl.export_qdpx(study, cod, tmp_path / "p.qdpx")
-    report = jl.import_project(tmp_path / "p.qdpx", tmp_path / "s", interviewer_labels=["Moderator"])
+    jl.export_qdpx(study, codings=cod, path=tmp_path / "p.qdpx")
+    report = jl.import_project(tmp_path / "p.qdpx", out_dir=tmp_path / "s", interviewer_labels=["Moderator"])
     assert report.counts["codings_written"] == 10 and report.counts["codings_on_interviewer_turns"] == 5
     assert "5 codings sit on interviewer turns" in str(report)
     warned = [p.message for p in jl.validate_study(tmp_path / "s") if "interviewer turns" in p.message]

@@ -171,8 +171,8 @@ stages:
 def tiny(tmp_path_factory):
     root = write_tiny_study(tmp_path_factory.mktemp("tiny") / "study", notes=NOTES)
     study = jl.load_study(root)
-    codings = jl.autocode(study.segments, study.codebook)
-    ev = jl.evidence_table(study, codings, persona=[None, "saver", "rusher"], n_boot=200)
+    codings = jl.autocode(study.segments, codebook=study.codebook)
+    ev = jl.evidence_table(study, codings=codings, persona=[None, "saver", "rusher"], n_boot=200)
     return study, codings, ev
 
 
@@ -388,7 +388,7 @@ def test_compare_maps_known_differences():
     new = _map([("s1/ads/a", "strong", 5), ("s2/form/b", "contradicted", 2), ("s2/form/d", "qualitative_only", 4)],
                [("s1", 0.12, 0.02, 0.22), ("s2", 0.10, 0.00, 0.20)],
                [("s2/form/metric:step:form", 0.72, 0.70, 0.74)])
-    ch = jl.compare_maps(old, new)
+    ch = jl.compare_maps(old, new=new)
     got = {(r.change, r.item) for r in ch.itertuples()}
     assert ("claim_added", "d") in got
     assert ("claim_removed", "c") in got
@@ -408,11 +408,11 @@ def test_compare_maps_known_differences():
     assert met["delta"] == pytest.approx(13.0)  # percentage points
     assert met["beyond_ci"]
     # identical maps: no claim changes, nothing beyond the CIs
-    same = jl.compare_maps(new, new)
+    same = jl.compare_maps(new, new=new)
     assert not same["change"].isin(["claim_added", "claim_removed", "grade_changed"]).any()
     assert not same["beyond_ci"].any()
     with pytest.raises(JourneylabError, match="must be a JourneyMap"):
-        jl.compare_maps(old, "new")
+        jl.compare_maps(old, new="new")
 
 
 def test_compare_personas(tiny):
@@ -448,7 +448,7 @@ def test_period_where_funnel_steps_never_happen(tiny):
     """After 2026-01-10 the tiny log holds only product views: no funnel, but a map all the same."""
     study, codings, _ = tiny
     after = jl.study_between(study, start="2026-01-10")
-    ev = jl.evidence_table(after, codings[codings["segment_id"].isin(after.segments["segment_id"])], n_boot=100)
+    ev = jl.evidence_table(after, codings=codings[codings["segment_id"].isin(after.segments["segment_id"])], n_boot=100)
     assert (ev["kind"] == "metric").sum() == 2  # the two CSAT columns, no funnel step
     assert ev["step"].isna().all()
     m = jl.JourneyMap.build(after, ev)

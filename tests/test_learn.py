@@ -223,7 +223,7 @@ def test_suggestions_feed_the_coding_widget(study, tmp_path):
     model = LearnedCoder().fit(segments, codings, coder="gold")
     book = Codebook.from_dict({"name": "test", "codes": [{"name": c, "definition": c} for c in model.codes_]})
     sug = model.suggest(new, top=2)
-    session = widgets.CodingSession(new, book, tmp_path / "codings.sqlite", "lena", suggestions=sug)
+    session = widgets.CodingSession(new, codebook=book, store=tmp_path / "codings.sqlite", coder="lena", suggestions=sug)
     session.goto("D9-t002")
     pending = session.state.pending_suggestions()
     refund = next(p for p in pending if p["code"] == "refund")

@@ -81,25 +81,18 @@ def qde(path: Path):
         return ET.fromstring(zf.read("project.qde")), {n: zf.read(n) for n in zf.namelist()}
 
 
-@pytest.fixture(scope="module")
-def sample_study(sample_path):
-    if not (sample_path / "study.yml").is_file():
-        pytest.skip("data/sample_study is not there")
-    return jl.load_study(sample_path)
-
-
 # ----------------------------------------------------------------------------- export
 
 
 def test_export_is_schema_valid(shared_dir, tmp_path):
     study = mini_study()
-    out = jl.export_qdpx(study, study.codings, tmp_path / "mini.qdpx")
+    out = jl.export_qdpx(study, codings=study.codings, path=tmp_path / "mini.qdpx")
     assert out == tmp_path / "mini.qdpx"
     assert_valid(shared_dir, out)
 
 
 def test_sample_study_export_is_schema_valid_and_holds_every_coding(shared_dir, sample_study, tmp_path):
-    out = jl.export_qdpx(sample_study, sample_study.codings, tmp_path / "sample.qdpx")
+    out = jl.export_qdpx(sample_study, codings=sample_study.codings, path=tmp_path / "sample.qdpx")
     assert_valid(shared_dir, out)
     root, files = qde(out)
     n_codings = len(root.findall(f".//{Q}PlainTextSelection/{Q}Coding"))
@@ -110,7 +103,7 @@ def test_sample_study_export_is_schema_valid_and_holds_every_coding(shared_dir, 
 
 def test_contents_users_codes_cases_sources_notes(tmp_path):
     study = mini_study()
-    root, files = qde(jl.export_qdpx(study, None, tmp_path / "m.qdpx"))
+    root, files = qde(jl.export_qdpx(study, codings=None, path=tmp_path / "m.qdpx"))
     users = [(u.get("name"), u.get("id")) for u in root.findall(f"{Q}Users/{Q}User")]
     assert users == [("amara", None), ("autocoder", "journeylab:origin=rule"), ("jonas", None)]
     # hierarchy, colours, descriptions (the codebook's own writer), stage sets
@@ -141,7 +134,7 @@ def test_contents_users_codes_cases_sources_notes(tmp_path):
 
 def test_positions_are_code_points_end_exclusive(tmp_path):
     study = mini_study()
-    root, files = qde(jl.export_qdpx(study, None, tmp_path / "m.qdpx"))
+    root, files = qde(jl.export_qdpx(study, codings=None, path=tmp_path / "m.qdpx"))
     seg = study.segments.set_index("segment_id")
     src = root.find(f"{Q}Sources/{Q}TextSource[@name='P01']")
     text = files[f"sources/{src.get('guid')}.txt"].decode("utf-8")
@@ -159,8 +152,8 @@ def test_positions_are_code_points_end_exclusive(tmp_path):
 
 def test_two_exports_are_byte_identical_with_fixed_zip_metadata(tmp_path):
     study = mini_study()
-    a = jl.export_qdpx(study, study.codings, tmp_path / "a.qdpx").read_bytes()
-    b = jl.export_qdpx(mini_study(), study.codings.sample(frac=1, random_state=3), tmp_path / "b.qdpx").read_bytes()
+    a = jl.export_qdpx(study, codings=study.codings, path=tmp_path / "a.qdpx").read_bytes()
+    b = jl.export_qdpx(mini_study(), codings=study.codings.sample(frac=1, random_state=3), path=tmp_path / "b.qdpx").read_bytes()
     assert a == b  # row order of the codings does not matter either
     with zipfile.ZipFile(tmp_path / "a.qdpx") as zf:
         names = zf.namelist()
@@ -171,7 +164,7 @@ def test_two_exports_are_byte_identical_with_fixed_zip_metadata(tmp_path):
 
 def test_guids_are_uuid5_of_stable_keys(tmp_path):
     study = mini_study()
-    root, _ = qde(jl.export_qdpx(study, None, tmp_path / "m.qdpx"))
+    root, _ = qde(jl.export_qdpx(study, codings=None, path=tmp_path / "m.qdpx"))
     ns = "Mini study — é 😀"
     users = {u.get("name"): u.get("guid") for u in root.findall(f"{Q}Users/{Q}User")}
     assert users["amara"] == str(uuid.uuid5(_GUID_NS, f"{ns}/user:amara"))
@@ -186,7 +179,7 @@ def test_guids_are_uuid5_of_stable_keys(tmp_path):
 def test_codes_missing_from_the_codebook_are_added(tmp_path):
     study = mini_study()
     extra = pd.DataFrame([("P02-t002", "brand_new", "amara", "manual", None, None)], columns=study.codings.columns)
-    root, _ = qde(jl.export_qdpx(study, pd.concat([study.codings, extra]), tmp_path / "m.qdpx"))
+    root, _ = qde(jl.export_qdpx(study, codings=pd.concat([study.codings, extra]), path=tmp_path / "m.qdpx"))
     assert root.find(f"{Q}CodeBook/{Q}Codes/{Q}Code[@name='brand_new']") is not None
 
 
@@ -194,16 +187,16 @@ def test_export_errors_name_the_rows(tmp_path):
     study = mini_study()
     bad = pd.DataFrame([("nope", "on_time", "amara")], columns=["segment_id", "code", "coder"])
     with pytest.raises(JourneylabError, match="row 0: segment_id 'nope' is not a segment"):
-        jl.export_qdpx(study, bad, tmp_path / "x.qdpx")
+        jl.export_qdpx(study, codings=bad, path=tmp_path / "x.qdpx")
     out_of_range = pd.DataFrame([("P01-t002", "on_time", "amara", "P01", 10, 9999)],
                                 columns=["segment_id", "code", "coder", "doc_id", "span_start", "span_end"])
     with pytest.raises(JourneylabError, match=r"span \[10, 9999\) is not a non-empty range inside document 'P01'"):
-        jl.export_qdpx(study, out_of_range, tmp_path / "x.qdpx")
+        jl.export_qdpx(study, codings=out_of_range, path=tmp_path / "x.qdpx")
     assert not (tmp_path / "x.qdpx").exists()
     with pytest.raises(JourneylabError, match="missing column"):
-        jl.export_qdpx(study, bad.drop(columns="coder"), tmp_path / "x.qdpx")
+        jl.export_qdpx(study, codings=bad.drop(columns="coder"), path=tmp_path / "x.qdpx")
     with pytest.raises(JourneylabError, match="expected a Integer value"):
-        jl.export_qdpx(study, None, tmp_path / "x.qdpx", variable_types={"persona": "Integer"})
+        jl.export_qdpx(study, codings=None, path=tmp_path / "x.qdpx", variable_types={"persona": "Integer"})
 
 
 # ----------------------------------------------------------------------------- round trips
@@ -211,9 +204,9 @@ def test_export_errors_name_the_rows(tmp_path):
 
 def test_round_trip_export_import_export_is_identical(tmp_path):
     study = mini_study()
-    first = jl.export_qdpx(study, study.codings, tmp_path / "1.qdpx")
+    first = jl.export_qdpx(study, codings=study.codings, path=tmp_path / "1.qdpx")
     back = jl.import_qdpx(first)
-    second = jl.export_qdpx(back, back.codings, tmp_path / "2.qdpx")
+    second = jl.export_qdpx(back, codings=back.codings, path=tmp_path / "2.qdpx")
     assert first.read_bytes() == second.read_bytes()
     assert back.problems == []
     # the documents, segments and codings came back exactly
@@ -233,9 +226,9 @@ def test_round_trip_export_import_export_is_identical(tmp_path):
 
 
 def test_sample_study_round_trip_is_identical(sample_study, tmp_path):
-    first = jl.export_qdpx(sample_study, sample_study.codings, tmp_path / "1.qdpx")
+    first = jl.export_qdpx(sample_study, codings=sample_study.codings, path=tmp_path / "1.qdpx")
     back = jl.import_qdpx(first, interviewer_labels=["Interviewer"])
-    second = jl.export_qdpx(back, back.codings, tmp_path / "2.qdpx")
+    second = jl.export_qdpx(back, codings=back.codings, path=tmp_path / "2.qdpx")
     assert first.read_bytes() == second.read_bytes()
     assert len(back.segments) == len(sample_study.segments)
     assert (back.segments["segment_id"].tolist() == sample_study.segments["segment_id"].tolist())
@@ -253,7 +246,7 @@ def test_spans_inside_and_across_segments_keep_their_exact_place(tmp_path):
         ("P01-t002", "on_time", "amara", "P01", a, a + len(phrase)),
         (pd.NA, "refund_slow", "jonas", "P01", c, c + len(across)),
     ], columns=["segment_id", "code", "coder", "doc_id", "span_start", "span_end"])
-    path = jl.export_qdpx(study, codings, tmp_path / "spans.qdpx")
+    path = jl.export_qdpx(study, codings=codings, path=tmp_path / "spans.qdpx")
     back = jl.import_qdpx(path)
     got = back.codings[["segment_id", "code", "span_start", "span_end"]].astype(str).values.tolist()
     # one coding per selection (issue 15): the cross-turn span is one row, on the turn it starts in
@@ -261,7 +254,7 @@ def test_spans_inside_and_across_segments_keep_their_exact_place(tmp_path):
                    ["P01-t002", "refund_slow", str(c), str(c + len(across))]]
     doc = back.documents.set_index("doc_id").loc["P01", "text"]
     assert [doc[r.span_start:r.span_end] for r in back.codings.itertuples()] == [phrase, across]
-    assert jl.export_qdpx(back, back.codings, tmp_path / "again.qdpx").read_bytes() == path.read_bytes()
+    assert jl.export_qdpx(back, codings=back.codings, path=tmp_path / "again.qdpx").read_bytes() == path.read_bytes()
 
 
 # ----------------------------------------------------------------------------- import
@@ -320,7 +313,7 @@ def test_import_cases_variables_notes_and_what_is_left_out():
 
 def test_foreign_guids_survive_a_reexport(shared_dir, tmp_path):
     study = jl.import_qdpx(DATA / "crlf_one.qdpx")
-    out = jl.export_qdpx(study, study.codings, tmp_path / "re.qdpx")
+    out = jl.export_qdpx(study, codings=study.codings, path=tmp_path / "re.qdpx")
     assert_valid(shared_dir, out)
     root, _ = qde(out)
     assert {u.get("guid") for u in root.findall(f"{Q}Users/{Q}User")} == {
@@ -348,7 +341,7 @@ def test_import_the_real_atlas_ti_export(shared_dir, tmp_path):
     # no sources, cases or codings: empty frames, no error
     assert len(study.documents) == len(study.segments) == len(study.codings) == len(study.participants) == 0
     assert study.problems == []
-    out = jl.export_qdpx(study, study.codings, tmp_path / "atlas-again.qdpx")
+    out = jl.export_qdpx(study, codings=study.codings, path=tmp_path / "atlas-again.qdpx")
     assert_valid(shared_dir, out)
     root, _ = qde(out)
     assert [c.get("guid") for c in root.iter(f"{Q}Code")] == [
@@ -389,7 +382,7 @@ def test_verify_round_trip_reports_every_check(tmp_path):
     from journeylab.interop import qdpx
 
     study = mini_study()
-    table = qdpx.verify_round_trip(study, study.codings, tmp_path / "v.qdpx")
+    table = jl.verify_qdpx_round_trip(study, path=tmp_path / "v.qdpx", codings=study.codings)
     assert table["check"].tolist() == ["document texts identical", "segments identical", "codings identical",
                                        "every span's text exact", "re-export byte-identical"]
     assert table["ok"].all()
@@ -437,4 +430,4 @@ def test_export_refuses_text_that_is_not_normalised(tmp_path):
     study = mini_study()
     study.documents = study.documents.assign(text=study.documents["text"].str.replace("\n", "\r\n"))
     with pytest.raises(JourneylabError, match="document 'P01' contains a carriage return"):
-        jl.export_qdpx(study, study.codings, tmp_path / "x.qdpx")
+        jl.export_qdpx(study, codings=study.codings, path=tmp_path / "x.qdpx")

@@ -70,7 +70,7 @@ def n_decisions(path: Path) -> int:
 def test_items_are_the_disagreements_and_agreements_are_copied(tiny, tmp_path):
     segments, codings = tiny
     path = tmp_path / "coding.sqlite"
-    s = ReconcileSession(codings, path, segments=segments)
+    s = ReconcileSession(codings, store=path, segments=segments)
     assert s.coders == ["A", "B"] and len(s) == 4
     assert s.items[["segment_id", "code"]].values.tolist() == [
         ["D1-t004", "price"], ["D1-t006", "late"], ["D2-t004", "price"], ["D2-t006", "late"]]
@@ -83,7 +83,7 @@ def test_items_are_the_disagreements_and_agreements_are_copied(tiny, tmp_path):
 def test_widget_clicks_write_each_decision_immediately(tiny, tmp_path):
     segments, codings = tiny
     path = tmp_path / "coding.sqlite"
-    s = ReconcileSession(codings, path, segments=segments)
+    s = ReconcileSession(codings, store=path, segments=segments)
     v = s.view
     page = v.html.value
     assert "<i>text</i>" not in page and "&lt;i&gt;text&lt;/i&gt;" in page  # escaped
@@ -119,7 +119,7 @@ def test_widget_clicks_write_each_decision_immediately(tiny, tmp_path):
 
 def test_agreement_with_gold_after_reconciliation(tiny, tmp_path):
     segments, codings = tiny
-    s = ReconcileSession(codings, tmp_path / "coding.sqlite", segments=segments)
+    s = ReconcileSession(codings, store=tmp_path / "coding.sqlite", segments=segments)
     s.accept("A")      # D1-t004 price: present
     s.decide(False)    # D1-t006 late: absent
     s.accept("A")      # D2-t004 price: absent
@@ -139,17 +139,17 @@ def test_agreement_with_gold_after_reconciliation(tiny, tmp_path):
     assert b.loc["price", "cohen_kappa"] == pytest.approx(0.25)
     assert b.loc["late", "cohen_kappa"] == pytest.approx(0.25)
     # no disagreement left between A and gold
-    assert len(disagreements(both, segments, coders=["A", "gold"])) == 0
+    assert len(disagreements(both, segments=segments, coders=["A", "gold"])) == 0
     s.close()
 
 
 def test_reopening_resumes_without_duplicating(tiny, tmp_path):
     segments, codings = tiny
     path = tmp_path / "coding.sqlite"
-    s = ReconcileSession(codings, path, segments=segments)
+    s = ReconcileSession(codings, store=path, segments=segments)
     s.accept("B", memo="first")
     s.close()
-    again = ReconcileSession(codings, path, segments=segments)
+    again = ReconcileSession(codings, store=path, segments=segments)
     assert again.progress["decided"] == 1 and again.position == 1
     n = n_decisions(path)
     assert n == 3  # two agreed copies + one decision: reopening copied nothing twice
@@ -158,17 +158,17 @@ def test_reopening_resumes_without_duplicating(tiny, tmp_path):
 
 def test_resolve_remaining_rules(tiny):
     segments, codings = tiny
-    s = ReconcileSession(codings, None, segments=segments)
+    s = ReconcileSession(codings, store=None, segments=segments)
     s.decide(True, memo="talked it through")
     assert s.resolve_remaining("any") == 3
     d = s.decisions.set_index(["segment_id", "code"])
     assert d.loc[("D1-t006", "late"), "present"] and d.loc[("D2-t004", "price"), "present"]
     assert d.loc[("D1-t006", "late"), "memo"] == "resolved by rule: any"
     assert d.loc[("D1-t004", "price"), "memo"] == "talked it through"  # not overwritten
-    s2 = ReconcileSession(codings, None, segments=segments)
+    s2 = ReconcileSession(codings, store=None, segments=segments)
     s2.resolve_remaining("B")
     assert s2.codings.sort_values("segment_id")["segment_id"].tolist() == ["D1-t002", "D1-t006", "D2-t002", "D2-t004"]
-    s3 = ReconcileSession(codings, None, segments=segments)
+    s3 = ReconcileSession(codings, store=None, segments=segments)
     s3.resolve_remaining(lambda row: row["code"] == "late")
     assert set(s3.codings["code"]) == {"price", "late"} and s3.done
     with pytest.raises(JourneylabError, match="`by` must be a coder"):
@@ -177,8 +177,8 @@ def test_resolve_remaining_rules(tiny):
 
 def test_from_disagreements_frame(tiny):
     segments, codings = tiny
-    diff = disagreements(codings, segments)
-    s = ReconcileSession(diff, None)
+    diff = disagreements(codings, segments=segments)
+    s = ReconcileSession(diff, store=None)
     assert len(s) == 4 and s.coders == ["A", "B"]
     assert len(s.decisions) == 0  # no codings given: nothing to copy
     assert "D1 turn 4" in s.view.html.value
@@ -187,7 +187,7 @@ def test_from_disagreements_frame(tiny):
 def test_no_disagreements(tiny):
     segments, codings = tiny
     same = pd.concat([codings[codings["coder"] == "A"], codings[codings["coder"] == "A"].assign(coder="B")])
-    s = ReconcileSession(same, None, segments=segments)
+    s = ReconcileSession(same, store=None, segments=segments)
     assert len(s) == 0 and s.done and "No disagreements" in s.view.html.value
     assert s.view.present_button.disabled
     with pytest.raises(JourneylabError, match="no disagreements"):
@@ -197,14 +197,14 @@ def test_no_disagreements(tiny):
 def test_errors(tiny):
     segments, codings = tiny
     with pytest.raises(JourneylabError, match="pass `segments=`"):
-        ReconcileSession(codings, None)
+        ReconcileSession(codings, store=None)
     with pytest.raises(JourneylabError, match="coder 'A' already appears"):
-        ReconcileSession(codings, None, segments=segments, coder="A")
-    s = ReconcileSession(codings, None, segments=segments)
+        ReconcileSession(codings, store=None, segments=segments, coder="A")
+    s = ReconcileSession(codings, store=None, segments=segments)
     with pytest.raises(JourneylabError, match="coder 'C' is not compared.*'A', 'B'"):
         s.accept("C")
     with pytest.raises(JourneylabError, match="`store` must be"):
-        ReconcileSession(codings, 42, segments=segments)
+        ReconcileSession(codings, store=42, segments=segments)
 
 
 def test_killed_process_keeps_every_acknowledged_decision(tiny, tmp_path):
@@ -218,7 +218,7 @@ def test_killed_process_keeps_every_acknowledged_decision(tiny, tmp_path):
         from journeylab.coding.reconcile import ReconcileSession
         seg = pd.read_pickle({str(tmp_path / 'segments.pkl')!r})
         cod = pd.read_pickle({str(tmp_path / 'codings.pkl')!r})
-        s = ReconcileSession(cod, {str(path)!r}, segments=seg)
+        s = ReconcileSession(cod, store={str(path)!r}, segments=seg)
         s.view.accept_buttons["A"].click()
         print("ack", flush=True)
         s.view.absent_button.click()
@@ -230,14 +230,14 @@ def test_killed_process_keeps_every_acknowledged_decision(tiny, tmp_path):
     assert proc.stdout.split() == ["ack", "ack"]
     rows = stored(path)
     assert ("D1-t004", "price", 1, "") in rows and ("D1-t006", "late", 0, "") in rows
-    resumed = ReconcileSession(codings, path, segments=segments)
+    resumed = ReconcileSession(codings, store=path, segments=segments)
     assert resumed.progress["decided"] == 2 and resumed.position == 2
     resumed.close()
 
 
 def test_find_and_go_to(tiny):
     segments, codings = tiny
-    s = ReconcileSession(codings, None, segments=segments)
+    s = ReconcileSession(codings, store=None, segments=segments)
     i = s.find("D2-t004", "price")
     assert i == 2
     s.go_to(i)
@@ -258,7 +258,7 @@ def test_gold_lives_in_the_coding_store_beside_the_coders(tiny, tmp_path):
     path = tmp_path / "codings.sqlite"
     store = CodingStore(path)
     store.record_codings(codings)  # the two coders' work, as the coding widget would have stored it
-    s = ReconcileSession(read_codings(path), store, segments=segments)
+    s = ReconcileSession(read_codings(path), store=store, segments=segments)
     s.accept("A")
     s.resolve_remaining("B")
     s.close()  # does not close a store it did not open

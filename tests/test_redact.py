@@ -201,7 +201,7 @@ def test_redact_with_documents_keeps_offsets_and_never_leaks(split):
     doc = parse_transcript(PLANTED, doc_id="P01", split=split)
     docs = docs_frame(doc)
     seg_before, docs_before = doc.segments.copy(), docs.copy()
-    res = redact(doc.segments, PEOPLE, documents=docs)
+    res = redact(doc.segments, participants=PEOPLE, documents=docs)
     pd.testing.assert_frame_equal(doc.segments, seg_before)  # inputs untouched
     pd.testing.assert_frame_equal(docs, docs_before)
     new_text = res.documents["text"].iloc[0]
@@ -225,7 +225,7 @@ def test_redact_with_documents_keeps_offsets_and_never_leaks(split):
 
 def test_mapping_points_at_the_segment_holding_the_pii():
     doc = parse_transcript(PLANTED, doc_id="P01")
-    res = redact(doc.segments, PEOPLE, documents=docs_frame(doc))
+    res = redact(doc.segments, participants=PEOPLE, documents=docs_frame(doc))
     assert res.mapping["segment_id"].tolist() == ["P01-t001"] + ["P01-t002"] * 3 + ["P01-t004"] * 4
     assert (res.mapping["doc_id"] == "P01").all()
     assert res.segments["text"].iloc[1] == ("Happy to. My email is [EMAIL] and my phone [PHONE].\n"
@@ -234,7 +234,7 @@ def test_mapping_points_at_the_segment_holding_the_pii():
 
 def test_names_in_vtt_speaker_labels_are_redacted_too():
     doc = read_document(DATA / "teams.vtt", interviewer_labels=["Anna Smith"], speaker_map={"Lucía Fernández": "P11"})
-    res = redact(doc.segments, PEOPLE, documents=docs_frame(doc))
+    res = redact(doc.segments, participants=PEOPLE, documents=docs_frame(doc))
     new_text = res.documents["text"].iloc[0]
     assert new_text.startswith("[00:00:02] [NAME:P11]: Vale, so I ordered the lamp")
     assert "Lucía" not in new_text and "Fernández" not in all_strings(res.segments)
@@ -249,7 +249,7 @@ def test_every_good_fixture_round_trips_after_redaction():
     docs = [read_document(DATA / n) for n in ["plain.txt", "timestamped.txt", "zoom.vtt", "sample.srt", "cp1252.txt"]]
     seg = pd.concat([d.segments for d in docs], ignore_index=True)
     people = pd.DataFrame({"participant_id": ["P01", "P07"], "name": ["Maya Okafor", "Sofia Russo"]})
-    res = redact(seg, people, documents=docs_frame(*docs))
+    res = redact(seg, participants=people, documents=docs_frame(*docs))
     texts = res.documents.set_index("doc_id")["text"]
     for r in res.segments.itertuples():
         assert texts[r.doc_id][r.start:r.end] == r.text
@@ -258,7 +258,7 @@ def test_every_good_fixture_round_trips_after_redaction():
 
 def test_standalone_segments_shift_offsets_within_each_doc():
     doc = parse_transcript(PLANTED, doc_id="P01")
-    res = redact(doc.segments, PEOPLE)
+    res = redact(doc.segments, participants=PEOPLE)
     assert res.documents is None
     # rebuild the redacted document by hand from the original text and the mapping
     text, out, prev = doc.text, [], 0
@@ -268,7 +268,7 @@ def test_standalone_segments_shift_offsets_within_each_doc():
     rebuilt = "".join(out) + text[prev:]
     for r in res.segments.itertuples():
         assert rebuilt[r.start:r.end] == r.text
-    with_docs = redact(doc.segments, PEOPLE, documents=docs_frame(doc))
+    with_docs = redact(doc.segments, participants=PEOPLE, documents=docs_frame(doc))
     # the label "Hi Maya" is inside a turn in both modes: same segments either way
     pd.testing.assert_frame_equal(res.segments, with_docs.segments)
 
@@ -288,7 +288,7 @@ def test_two_participants_sharing_a_first_name():
     people = pd.DataFrame({"participant_id": ["P04", "P09"], "name": ["Tom Hendricks", "Tom Baker"]})
     text = "Interviewer: Thanks Tom.\nP09: Cheers. Tom Hendricks is my cousin.\n"
     doc = parse_transcript(text, doc_id="P09")
-    res = redact(doc.segments, people, documents=docs_frame(doc))
+    res = redact(doc.segments, participants=people, documents=docs_frame(doc))
     # in P09's interview "Tom" is P09; the full name is unambiguous
     assert res.documents["text"][0] == "Interviewer: Thanks [NAME:P09].\nP09: Cheers. [NAME:P04] is my cousin.\n"
     assert redact_text("Tom called", names=people)[0] == "[NAME] called"

@@ -112,12 +112,12 @@ def test_load_study_outputs_hold_no_planted_detail(seeded):
 
 def test_exports_hold_no_planted_detail(seeded, tmp_path):
     _, study = seeded
-    qdpx = jl.export_qdpx(study, study.codings, tmp_path / "study.qdpx")
+    qdpx = jl.export_qdpx(study, codings=study.codings, path=tmp_path / "study.qdpx")
     with zipfile.ZipFile(qdpx) as zf:
         exported = " \n".join(zf.read(n).decode("utf-8", errors="replace") for n in zf.namelist())
     assert "[PHONE]" in exported  # the transcripts and memos are in there, redacted
     assert _leaks(exported) == []
-    csv_path = jl.write_csv(study.codings, tmp_path / "codings.csv")
+    csv_path = jl.write_csv(study.codings, path=tmp_path / "codings.csv")
     assert _leaks(csv_path.read_text(encoding="utf-8")) == []
 
 
@@ -160,7 +160,7 @@ def test_review_keeps_and_flags_a_word_name_without_context(tmp_path):
 def test_an_imported_qda_project_is_redacted_by_redact_study(seeded, tmp_path):
     root, _ = seeded
     raw = jl.load_study(root, redact=False)
-    path = jl.export_qdpx(raw, raw.codings, tmp_path / "raw.qdpx")  # a project made elsewhere, unredacted
+    path = jl.export_qdpx(raw, codings=raw.codings, path=tmp_path / "raw.qdpx")  # a project made elsewhere, unredacted
     imported = jl.import_qdpx(path)
     assert not imported.redacted and _leaks(" ".join(imported.documents["text"]))
     study = jl.redact_study(imported)

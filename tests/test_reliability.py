@@ -357,7 +357,7 @@ def with_memos(tiny):
 
 def test_disagreements_rows_and_memos(with_memos):
     segments, codings = with_memos
-    diff = disagreements(codings, segments)
+    diff = disagreements(codings, segments=segments)
     assert diff.columns.tolist() == ["segment_id", "doc_id", "participant_id", "code", "text",
                                      "A", "B", "memo_A", "memo_B"]
     # units D1-t002, D1-t004, D2-t002, D2-t004: A alone coded delivery on D1-t004, B alone price on D2-t004
@@ -371,7 +371,7 @@ def test_disagreements_rows_and_memos(with_memos):
 
 def test_disagreements_count_matches_agreement(with_memos):
     segments, codings = with_memos
-    diff = disagreements(codings, segments)
+    diff = disagreements(codings, segments=segments)
     table = agreement(codings, segments=segments, n_boot=0).set_index("code")
     for code in ("price", "delivery"):
         n_diff = (diff["code"] == code).sum()
@@ -380,20 +380,20 @@ def test_disagreements_count_matches_agreement(with_memos):
 
 def test_disagreements_restricted_and_empty(with_memos):
     segments, codings = with_memos
-    assert disagreements(codings, segments, documents=["D1"])["segment_id"].tolist() == ["D1-t004"]
-    empty = disagreements(codings, segments, codes=["price"], documents=["D1"])
+    assert disagreements(codings, segments=segments, documents=["D1"])["segment_id"].tolist() == ["D1-t004"]
+    empty = disagreements(codings, segments=segments, codes=["price"], documents=["D1"])
     assert len(empty) == 0 and "memo_B" in empty.columns
 
 
 def test_coder_name_clash_is_an_error(with_memos):
     segments, codings = with_memos
     with pytest.raises(JourneylabError, match="'text'.*clash"):
-        disagreements(codings.replace({"coder": {"A": "text"}}), segments)
+        disagreements(codings.replace({"coder": {"A": "text"}}), segments=segments)
 
 
 def test_compare_coders_matrix_and_escaped_html(with_memos):
     segments, codings = with_memos
-    view = compare_coders(codings, segments)
+    view = compare_coders(codings, segments=segments)
     assert view.matrix.index.tolist() == ["D1-t004", "D2-t004"]
     assert view.codes == ["price", "delivery"]
     assert view.matrix.loc["D1-t004", ("delivery", "A")] and not view.matrix.loc["D1-t004", ("delivery", "B")]
@@ -404,13 +404,13 @@ def test_compare_coders_matrix_and_escaped_html(with_memos):
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert page.count("#fdd49e") == 2  # two disagreement cells highlighted
     assert "2 disagreements" in repr(view)
-    everything = compare_coders(codings, segments, only_disagreements=False)
+    everything = compare_coders(codings, segments=segments, only_disagreements=False)
     assert len(everything.matrix) == 4 and "#d9f0d3" in everything.to_html()  # D1-t002 price: both applied
 
 
 # ----------------------------------------------------------------------------- merge_codings
 
-from journeylab.coding.reliability import merge_codings, normalize_coder  # noqa: E402
+from journeylab.coding.reliability import merge_codings, merge_report, normalize_coder  # noqa: E402
 
 
 def frame(rows, columns=("segment_id", "code", "coder", "origin", "memo", "decided_at")):
@@ -431,7 +431,7 @@ def test_merge_keeps_first_spelling_and_reports():
     b = frame([("s2", "price", "amara ", "manual", None, "2026-01-01T11:00:00"),
                ("s3", "gift", "AMARA", "manual", None, "2026-01-01T12:00:00"),
                ("s1", "price", "Jonas", "manual", None, "2026-01-01T10:00:00")])
-    merged, report = merge_codings(a, b, return_report=True)
+    merged, report = merge_codings(a, b), merge_report(a, b)
     assert merged["coder"].tolist() == ["Amara", "Amara", "Amara", "Jonas"]
     assert merged[["segment_id", "code"]].values.tolist() == [["s1", "price"], ["s2", "price"], ["s3", "gift"], ["s1", "price"]]
     renamed = report[report["kind"] == "coder_merged"]
@@ -443,20 +443,20 @@ def test_merge_keeps_first_spelling_and_reports():
 def test_merge_collapses_exact_duplicates_without_losing_decisions():
     a = frame([("s1", "price", "amara", "manual", "cheap", "2026-01-01T10:00:00"),
                ("s2", "price", "amara", "manual", None, "2026-01-01T10:00:00")])
-    merged, report = merge_codings(a, a.copy(), a.assign(coder="Amara"), return_report=True)
+    merged, report = merge_codings(a, a.copy(), a.assign(coder="Amara")), merge_report(a, a.copy(), a.assign(coder="Amara"))
     assert len(merged) == 2 and merged["memo"].tolist()[0] == "cheap"
     dup = report[report["kind"] == "duplicate"]
     assert len(dup) == 2 and dup["n_rows"].tolist() == [3, 3]
     # blank and missing memos are the same decision
     c = frame([("s2", "price", "amara", "manual", "", "2026-01-01T10:00:00")])
-    merged2, report2 = merge_codings(a, c, return_report=True)
+    merged2, report2 = merge_codings(a, c), merge_report(a, c)
     assert len(merged2) == 2 and report2["kind"].tolist() == ["duplicate"]
 
 
 def test_merge_conflict_keeps_latest_and_reports_both():
     old = frame([("s1", "price", "amara", "manual", "first thought", "2026-01-01T10:00:00")])
     new = frame([("s1", "price", "Amara", "manual", "on reflection", "2026-01-03T09:00:00")])
-    merged, report = merge_codings(new, old, return_report=True)  # the newer one comes first
+    merged, report = merge_codings(new, old), merge_report(new, old)  # the newer one comes first
     assert merged["memo"].tolist() == ["on reflection"] and merged["coder"].tolist() == ["Amara"]
     conflict = report[report["kind"] == "conflict"].iloc[0]
     assert "latest decided_at" in conflict["detail"]
@@ -472,7 +472,7 @@ def test_merge_conflict_keeps_latest_and_reports_both():
 def test_merge_without_timestamps_later_source_wins():
     a = frame([("s1", "price", "amara", "manual", "A")], columns=("segment_id", "code", "coder", "origin", "memo"))
     b = a.assign(memo="B")
-    merged, report = merge_codings(a, b, return_report=True)
+    merged, report = merge_codings(a, b), merge_report(a, b)
     assert merged["memo"].tolist() == ["B"]
     assert "later source wins" in report["detail"].iloc[0]
 
@@ -489,7 +489,7 @@ def test_merge_reads_csv_files_and_folders(tmp_path):
     (folder / "amara.csv").write_text("segment_id,code,origin,memo\ns1,price,manual,\ns2,gift,manual,nice\n")
     (folder / "jonas.csv").write_text("segment_id,code,coder,origin,memo\ns1,price,Jonas ,manual,\n")
     extra = frame([("s1", "price", "AMARA", "manual", None, None)])
-    merged, report = merge_codings(folder, extra, return_report=True)
+    merged, report = merge_codings(folder, extra), merge_report(folder, extra)
     assert sorted(map(tuple, merged[["coder", "segment_id"]].values.tolist())) == [
         ("Jonas", "s1"), ("amara", "s1"), ("amara", "s2")]
     assert merged.loc[merged["segment_id"] == "s2", "memo"].item() == "nice"
@@ -513,12 +513,12 @@ def test_merge_does_not_mutate_inputs():
 # ----------------------------------------------------------------------------- sample study
 
 
-def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_path):
+def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_study):
     from statsmodels.stats.inter_rater import cohens_kappa
 
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     if study.codings["coder"].nunique() < 2:
         pytest.skip("sample study has fewer than two coders yet")
     seg, cod = study.segments, study.codings

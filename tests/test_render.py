@@ -170,9 +170,9 @@ def test_dollar_signs_are_not_mathtext():
 def test_export_png_svg_pdf(tmp_path):
     jmap = make_map(n_stages=3, n_claims=1)
     fig = jmap.plot()
-    png = jl.save_map(fig, tmp_path / "map.png", dpi=80)
-    svg = jl.save_map(fig, tmp_path / "map.svg")
-    pdf = jl.save_map(jmap, tmp_path / "map.pdf")
+    png = jl.save_map(fig, path=tmp_path / "map.png", dpi=80)
+    svg = jl.save_map(fig, path=tmp_path / "map.svg")
+    pdf = jl.save_map(jmap, path=tmp_path / "map.pdf")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
 
@@ -182,9 +182,9 @@ def test_export_png_svg_pdf(tmp_path):
     assert root.tag.endswith("svg")
     assert pdf.read_bytes()[:5] == b"%PDF-"
     # deterministic output: same map, same bytes
-    assert jl.save_map(jmap, tmp_path / "again.pdf").read_bytes() == pdf.read_bytes()
+    assert jl.save_map(jmap, path=tmp_path / "again.pdf").read_bytes() == pdf.read_bytes()
     with pytest.raises(jl.JourneylabError, match="expected a .png, .svg or .pdf"):
-        jl.save_map(jmap, tmp_path / "map.jpg")
+        jl.save_map(jmap, path=tmp_path / "map.jpg")
     assert matplotlib.get_backend().lower() == "agg"
 
 

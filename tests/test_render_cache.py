@@ -13,7 +13,7 @@ from test_render import make_map
 def test_shared_widths_give_the_same_bytes_and_skip_measuring(tmp_path, monkeypatch):
     jmap = make_map(n_stages=4, n_claims=2, long=True)
     render._WIDTHS.clear()
-    cold = save_map(jmap, tmp_path / "cold.svg").read_bytes()
+    cold = save_map(jmap, path=tmp_path / "cold.svg").read_bytes()
     assert render._WIDTHS, "the first layout fills the shared cache"
     measured = []
     original = render._Fitter.width
@@ -25,7 +25,7 @@ def test_shared_widths_give_the_same_bytes_and_skip_measuring(tmp_path, monkeypa
         return out
 
     monkeypatch.setattr(render._Fitter, "width", counting)
-    warm = save_map(jmap, tmp_path / "warm.svg").read_bytes()
+    warm = save_map(jmap, path=tmp_path / "warm.svg").read_bytes()
     assert warm == cold
     assert measured and not any(measured), "a second layout of the same map measures nothing new"
     # another resolution is another key: measured afresh, and the cache stays bounded

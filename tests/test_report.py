@@ -118,10 +118,10 @@ def test_sections_in_order(hostile_report):
 @pytest.fixture(scope="module")
 def tiny_maps(tmp_path_factory):
     study = jl.load_study(write_tiny_study(tmp_path_factory.mktemp("tiny") / "s", notes=NOTES))
-    cod = jl.autocode(study.segments, study.codebook)
-    ev = jl.evidence_table(study, cod, persona=[None, "saver", "rusher"], n_boot=100)
+    cod = jl.autocode(study.segments, codebook=study.codebook)
+    ev = jl.evidence_table(study, codings=cod, persona=[None, "saver", "rusher"], n_boot=100)
     before = jl.study_between(study, end="2026-01-10")
-    ev_b = jl.evidence_table(before, cod[cod["segment_id"].isin(before.segments["segment_id"])], n_boot=100)
+    ev_b = jl.evidence_table(before, codings=cod[cod["segment_id"].isin(before.segments["segment_id"])], n_boot=100)
     return (jl.JourneyMap.build(study, ev), jl.JourneyMap.build(before, ev_b),
             [jl.JourneyMap.build(study, ev, persona=p) for p in ("saver", "rusher")])
 
@@ -221,8 +221,8 @@ def other(tmp_path_factory):
         fh.write("sizing:\n  recovery: 0.2\n  value_per_conversion: 30\n  currency: EUR\n"
                  "  effort: {plan_confusion: 2}\n  effort_unit: team-weeks\n")
     study = jl.load_study(folder)
-    codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)], ignore_index=True)
-    ev = jl.evidence_table(study, codings, persona=[None, *study.personas], n_boot=200, random_state=0)
+    codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
+    ev = jl.evidence_table(study, codings=codings, persona=[None, *study.personas], n_boot=200, random_state=0)
     jmap = jl.JourneyMap.build(study, ev)
     maps = [jl.JourneyMap.build(study, ev, persona=p) for p in study.personas]
     path = jmap.to_html(tmp_path_factory.mktemp("orep") / "report.html", study=study, personas=maps)

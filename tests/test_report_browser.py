@@ -72,15 +72,15 @@ def run_dir(tmp_path_factory):
     notebook 05 does) and the report of notebook 07 (with the study and the persona maps)."""
     out = tmp_path_factory.mktemp("run")
     study = jl.load_study(OTHER)
-    jl.write_csv(jl.nps(study.survey, score=study.nps_column), out / "nps.csv")
+    jl.write_csv(jl.nps(study.survey, score=study.nps_column), path=out / "nps.csv")
     jl.write_csv(jl.funnel(study.events, steps=study.funnel_steps, window=study.funnel_window).steps,
-                 out / "funnel_steps.csv")
-    jl.write_csv(jl.csat(study.survey, columns=study.csat_columns, scale=study.csat_scale), out / "csat.csv")
+                 path=out / "funnel_steps.csv")
+    jl.write_csv(jl.csat(study.survey, columns=study.csat_columns, scale=study.csat_scale), path=out / "csat.csv")
     design = jl.change_design(study)
     fix = jl.compare_periods(study.events, steps=design.steps, change_date=design.date, window=study.funnel_window)
-    jl.write_csv(fix, out / jl.file_name(design.name, "before_after", suffix=".csv"))
-    codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)], ignore_index=True)
-    ev = jl.evidence_table(study, codings, persona=[None, *study.personas], n_boot=200, random_state=0)
+    jl.write_csv(fix, path=out / jl.file_name(design.name, "before_after", suffix=".csv"))
+    codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
+    ev = jl.evidence_table(study, codings=codings, persona=[None, *study.personas], n_boot=200, random_state=0)
     jmap = jl.JourneyMap.build(study, ev)
     maps = [jl.JourneyMap.build(study, ev, persona=p) for p in study.personas]
     jmap.to_html(out / "report.html", study=study, personas=maps)

@@ -457,7 +457,7 @@ def coded_study():
 
 def test_code_sentiment_means_counts_and_dedup():
     segs, sent, codings = coded_study()
-    out = jl.code_sentiment(sent, codings, segs, random_state=0)
+    out = jl.code_sentiment(codings, sentiment=sent, segments=segs, random_state=0)
     assert list(out.columns) == ["code", "n_segments", "n_participants", "mean", "ci_low", "ci_high",
                                  "share_negative", "share_positive"]
     rows = out.set_index("code")
@@ -471,14 +471,14 @@ def test_code_sentiment_means_counts_and_dedup():
     # ads: one participant -> no interval
     assert rows.loc["ads", "n_participants"] == 1 and math.isnan(rows.loc["ads", "ci_low"])
     assert out["code"].tolist() == ["delivery", "ads", "form"]  # most negative first
-    only_ben = jl.code_sentiment(sent, codings, segs, coder="ben", random_state=0).set_index("code")
+    only_ben = jl.code_sentiment(codings, sentiment=sent, segments=segs, coder="ben", random_state=0).set_index("code")
     assert only_ben.loc["form", "n_segments"] == 2  # s0, s2
 
 
 def test_code_sentiment_is_reproducible_and_interval_contains_mean():
     segs, sent, codings = coded_study()
-    a = jl.code_sentiment(sent, codings, segs, random_state=7)
-    b = jl.code_sentiment(sent, codings, segs, random_state=7)
+    a = jl.code_sentiment(codings, sentiment=sent, segments=segs, random_state=7)
+    b = jl.code_sentiment(codings, sentiment=sent, segments=segs, random_state=7)
     pd.testing.assert_frame_equal(a, b)
     ok = a.dropna(subset=["ci_low"])
     assert ((ok["ci_low"] <= ok["mean"]) & (ok["mean"] <= ok["ci_high"])).all()
@@ -518,7 +518,7 @@ STAGES = ["awareness", "consideration", "purchase", "retention"]
 def test_emotion_curve_stage_rule_and_order():
     segs, sent, codings = coded_study()
     code_stages = {"form": "purchase", "delivery": "retention", "ads": "awareness"}
-    curve = jl.emotion_curve(sent, segs, codings, stages=STAGES, code_stages=code_stages, min_n=2, random_state=0)
+    curve = jl.emotion_curve(sent, segments=segs, codings=codings, stages=STAGES, code_stages=code_stages, min_n=2, random_state=0)
     assert curve["stage"].tolist() == STAGES and curve["stage_order"].tolist() == [0, 1, 2, 3]
     c = curve.set_index("stage")
     # s2 carries form (purchase) and delivery (retention): it counts in both
@@ -536,7 +536,7 @@ def test_emotion_curve_by_persona_and_codebook_stages():
     cb = jl.Codebook.from_dict({"name": "t", "codes": [
         {"name": "checkout", "stage": "purchase"}, {"name": "form", "parent": "checkout"},
         {"name": "delivery", "stage": "retention"}, {"name": "ads", "stage": "awareness"}]})
-    curve = jl.emotion_curve(sent, segs, codings, stages=STAGES, code_stages=cb, participants=participants,
+    curve = jl.emotion_curve(sent, segments=segs, codings=codings, stages=STAGES, code_stages=cb, participants=participants,
                              by="persona", random_state=0)
     assert list(curve.columns[:2]) == ["persona", "stage"]
     assert len(curve) == 2 * len(STAGES)
@@ -550,13 +550,13 @@ def test_emotion_curve_by_persona_and_codebook_stages():
 def test_emotion_curve_errors():
     segs, sent, codings = coded_study()
     with pytest.raises(JourneylabError, match="code_stages"):
-        jl.emotion_curve(sent, segs, codings, stages=STAGES)
+        jl.emotion_curve(sent, segments=segs, codings=codings, stages=STAGES)
     with pytest.raises(JourneylabError, match="'advocacy'.*not in `stages`"):
-        jl.emotion_curve(sent, segs, codings, stages=STAGES, code_stages={"form": "advocacy"})
+        jl.emotion_curve(sent, segments=segs, codings=codings, stages=STAGES, code_stages={"form": "advocacy"})
     with pytest.raises(JourneylabError, match="'stage' column"):
-        jl.emotion_curve(sent, segs, stages=STAGES)
+        jl.emotion_curve(sent, segments=segs, stages=STAGES)
     with pytest.raises(JourneylabError, match="participants"):
-        jl.emotion_curve(sent, segs, codings, stages=STAGES, code_stages={"form": "purchase"}, by="persona")
+        jl.emotion_curve(sent, segments=segs, codings=codings, stages=STAGES, code_stages={"form": "purchase"}, by="persona")
 
 
 def test_plot_emotion_curve_breaks_line_at_thin_stages(tmp_path):
@@ -602,7 +602,7 @@ def test_sentiment_vs_scores_matches_scipy_and_fisher_z():
     survey = pd.DataFrame({"respondent_id": [f"R{i}" for i in range(n)], "nps": nps,
                            "csat_delivery": pd.array([pd.NA] * 5 + list(rng.integers(1, 6, n - 5)), dtype="Float64")})
     sent = pd.DataFrame({"respondent_id": survey["respondent_id"], "compound": compound})
-    out = jl.sentiment_vs_scores(sent, survey)
+    out = jl.sentiment_vs_scores(sent, survey=survey)
     assert out["score"].tolist() == ["nps", "csat_delivery"]
     row = out.iloc[0]
     r = stats.spearmanr(compound, nps)[0]
@@ -611,18 +611,18 @@ def test_sentiment_vs_scores_matches_scipy_and_fisher_z():
     assert row["ci_low"] == pytest.approx(math.tanh(math.atanh(r) - 1.959964 * se), abs=1e-6)
     assert row["ci_high"] == pytest.approx(math.tanh(math.atanh(r) + 1.959964 * se), abs=1e-6)
     assert out.iloc[1]["n"] == n - 5
-    p = jl.sentiment_vs_scores(sent, survey, scores="nps", method="pearson").iloc[0]
+    p = jl.sentiment_vs_scores(sent, survey=survey, scores="nps", method="pearson").iloc[0]
     assert p["r"] == pytest.approx(stats.pearsonr(compound, nps)[0])
     assert p["ci_high"] - p["ci_low"] == pytest.approx(
         math.tanh(math.atanh(p["r"]) + 1.959964 / math.sqrt(n - 3))
         - math.tanh(math.atanh(p["r"]) - 1.959964 / math.sqrt(n - 3)), abs=1e-6)
     with pytest.raises(JourneylabError, match="'csat_x'"):
-        jl.sentiment_vs_scores(sent, survey, scores=["csat_x"])
+        jl.sentiment_vs_scores(sent, survey=survey, scores=["csat_x"])
 
 
 def test_load_lexicon_reads_back_a_lexicon_written_with_write_csv(tmp_path):
     # jl.write_csv puts a quote before a term a spreadsheet would run as a formula; load_lexicon removes it
     path = jl.write_csv(pd.DataFrame({"term": ["-ish", "+1", "quick"], "valence": [-1.0, 2.0, 1.5]}),
-                        tmp_path / "lexicon.csv")
+                        path=tmp_path / "lexicon.csv")
     assert "'-ish" in path.read_text(encoding="utf-8")
     assert jl.load_lexicon(path) == {"-ish": -1.0, "+1": 2.0, "quick": 1.5}

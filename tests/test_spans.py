@@ -22,7 +22,7 @@ def _store_with_export(tmp_path):
 def test_removal_after_export_is_not_brought_back(tmp_path):
     store, export = _store_with_export(tmp_path)
     for src in (store, store.path):  # the store object or its file
-        merged, report = jl.merge_codings(export, src, return_report=True)
+        merged, report = jl.merge_codings(export, src), jl.merge_report(export, src)
         assert merged[["segment_id", "code"]].values.tolist() == [["G1-t002", "podcast_discovery"]]
         removed = report[report["kind"] == "removed"]
         assert removed[["segment_id", "code"]].values.tolist() == [["G1-t006", "fresh_ingredients_delight"]]
@@ -34,7 +34,7 @@ def test_applied_again_after_the_removal_is_kept(tmp_path):
     store, export = _store_with_export(tmp_path)
     later = pd.read_csv(export, dtype=str, keep_default_na=False)
     later["decided_at"] = "2099-01-01T00:00:00+00:00"  # decided after the store's removal
-    merged, report = jl.merge_codings(later, store, return_report=True)
+    merged, report = jl.merge_codings(later, store), jl.merge_report(later, store)
     store.close()
     assert ("G1-t006", "fresh_ingredients_delight") in set(zip(merged["segment_id"], merged["code"]))
     assert report["kind"].tolist().count("reapplied") == 1
@@ -54,12 +54,12 @@ def test_parent_code_aggregates_its_children():
                       jl.Code("price")])
     seg = pd.DataFrame({"segment_id": ["a", "b", "c", "d"], "participant_id": ["P1", "P1", "P2", "P3"]})
     cod = pd.DataFrame({"segment_id": ["a", "a", "b", "c", "d"], "code": ["joy", "anger", "anger", "feelings", "price"]})
-    f = jl.code_frequencies(cod, seg, codebook=cb).set_index("code")
+    f = jl.code_frequencies(cod, segments=seg, codebook=cb).set_index("code")
     # feelings: a (joy, anger: one segment), b, c (itself) -> 3 segments, P1 and P2
     assert f.loc["feelings", ["n_segments", "n_participants"]].tolist() == [3, 2]
     assert f.loc["feelings", "includes"] == "itself + joy, anger"
     assert f.loc["joy", "includes"] == "" and f.loc["joy", "n_segments"] == 1
-    plain = jl.code_frequencies(cod, seg, codebook=cb, aggregate=False).set_index("code")
+    plain = jl.code_frequencies(cod, segments=seg, codebook=cb, aggregate=False).set_index("code")
     assert plain.loc["feelings", "n_segments"] == 1 and plain.loc["feelings", "includes"] == ""
 
 
@@ -88,7 +88,7 @@ def test_code_sentiment_is_the_sentiment_of_the_span():
     sf = jl.sentiment(SEG)
     turn = sf.set_index("segment_id").loc["a", "compound"]
     assert turn < -0.05
-    out = jl.code_sentiment(sf, cod, SEG, random_state=1).set_index("code")
+    out = jl.code_sentiment(cod, sentiment=sf, segments=SEG, random_state=1).set_index("code")
     assert out.loc["delight", "mean"] == pytest.approx(jl.sentiment(["The throw is lovely"])["compound"].iloc[0])
     assert out.loc["delight", "mean"] > 0.05
     # whole-turn codings keep their turn's score: 'late' on b is b's compound, on a the span "late."
@@ -97,16 +97,16 @@ def test_code_sentiment_is_the_sentiment_of_the_span():
 
 
 def test_exemplar_quotes_quote_the_span():
-    q = jl.exemplar_quotes(_span_codings(), SEG, code="delight", min_chars=1)
+    q = jl.exemplar_quotes(_span_codings(), segments=SEG, code="delight", min_chars=1)
     assert q[["text", "start", "end", "segment_id"]].values.tolist() == [["The throw is lovely", 0, 19, "a"]]
-    q = jl.exemplar_quotes(_span_codings(), SEG, code="courier", min_chars=1).sort_values("segment_id")
+    q = jl.exemplar_quotes(_span_codings(), segments=SEG, code="courier", min_chars=1).sort_values("segment_id")
     assert q["text"].tolist() == ["the courier was rude and late.", "The courier was late."]
 
 
 def test_co_occurrence_by_overlap_within_a_turn():
     cod = _span_codings()
-    by_turn = jl.co_occurrence(cod, SEG, min_count=0).set_index(["code_a", "code_b"])["count"]
-    by_overlap = jl.co_occurrence(cod, SEG, level="overlap", min_count=0)
+    by_turn = jl.co_occurrence(cod, segments=SEG, min_count=0).set_index(["code_a", "code_b"])["count"]
+    by_overlap = jl.co_occurrence(cod, segments=SEG, level="overlap", min_count=0)
     assert "overlap" in by_overlap.attrs["unit"]
     by_overlap = by_overlap.set_index(["code_a", "code_b"])["count"]
     assert by_turn[("courier", "delight")] == 1 and by_overlap[("courier", "delight")] == 0  # side by side
@@ -135,7 +135,7 @@ def test_qdpx_round_trip_keeps_every_span_exactly(tmp_path):
     rows.append({"segment_id": g1["segment_id"].iloc[1], "code": "wants_skip_week", "coder": "kim", "doc_id": "G1",
                  "span_start": int(g1["start"].iloc[1]), "span_end": int(g1["start"].iloc[1]) + 9})
     codings = pd.DataFrame(rows)
-    back = jl.import_qdpx(jl.export_qdpx(study, codings, tmp_path / "spans.qdpx"))
+    back = jl.import_qdpx(jl.export_qdpx(study, codings=codings, path=tmp_path / "spans.qdpx"))
     key = ["doc_id", "span_start", "span_end", "code", "coder"]
     got = back.codings[key].astype(str).sort_values(key).values.tolist()
     assert got == codings[key].astype(str).sort_values(key).values.tolist()  # one coding per selection
@@ -205,10 +205,10 @@ def test_unitizing_alpha_identical_spans_and_whole_turns():
 def test_emotion_curve_uses_the_span_sentiment():
     cod = _span_codings()
     sf = jl.sentiment(SEG)
-    curve = jl.emotion_curve(sf, SEG, cod, stages=["first", "second"], min_n=1, n_boot=100, random_state=1,
+    curve = jl.emotion_curve(sf, segments=SEG, codings=cod, stages=["first", "second"], min_n=1, n_boot=100, random_state=1,
                              code_stages={"delight": "first", "courier": "second", "late": "second"}).set_index("stage")
     # turn a's whole compound is negative; the span coded with the "first" stage's code is positive
     assert curve.loc["first", "mean"] == pytest.approx(jl.sentiment(["The throw is lovely"])["compound"].iloc[0])
-    plain = jl.emotion_curve(sf, SEG, cod[["segment_id", "code"]], stages=["first", "second"], min_n=1, n_boot=100,
+    plain = jl.emotion_curve(sf, segments=SEG, codings=cod[["segment_id", "code"]], stages=["first", "second"], min_n=1, n_boot=100,
                              random_state=1, code_stages={"delight": "first", "courier": "second", "late": "second"})
     assert plain.set_index("stage").loc["first", "mean"] == pytest.approx(sf.set_index("segment_id").loc["a", "compound"])

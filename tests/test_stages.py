@@ -140,7 +140,7 @@ def test_inline_markers_in_a_turn(tmp_path):
 
 def test_codings_take_the_stage_of_their_text(tmp_path):
     study = jl.load_study(_write(tmp_path))
-    cs = jl.coding_stages(study, study.codings)
+    cs = jl.coding_stages(study, codings=study.codings)
     got = dict(zip(cs["segment_id"] + "/" + cs["code"], zip(cs["stage"], cs["stage_source"])))
     assert got["A1-t004/screen_confusing"] == ("choose", "session")
     assert got["A1-t006/screen_confusing"] == ("pay", "session")
@@ -153,7 +153,7 @@ def test_a_code_at_several_stages_with_shares_among_those_who_reached_them(tmp_p
     study = jl.load_study(_write(tmp_path))
     reach = jl.stage_reach(study).set_index("stage")["n_reached"].to_dict()
     assert reach == {"choose": 3, "pay": 3, "collect": 2}  # A3 never reached task 3
-    ev = jl.evidence_table(study, study.codings, n_boot=100)
+    ev = jl.evidence_table(study, codings=study.codings, n_boot=100)
     sc = ev[ev["code"] == "screen_confusing"].set_index("stage")
     assert list(sc.index) == ["choose", "pay", "collect"]
     assert sc["n_participants"].to_dict() == {"choose": 2, "pay": 3, "collect": 1}
@@ -175,10 +175,10 @@ def test_code_linked_stages_remain_without_markers(tmp_path):
         p.write_text("\n".join(x for x in p.read_text().splitlines() if not x.startswith("##")) + "\n")
     study = jl.load_study(root)
     assert study.segment_stages is None
-    ev = jl.evidence_table(study, study.codings, n_boot=100)
+    ev = jl.evidence_table(study, codings=study.codings, n_boot=100)
     sc = ev[ev["code"] == "screen_confusing"]
     assert sc["stage"].tolist() == ["choose"] and int(sc["n_participants"].iloc[0]) == 3
-    assert set(jl.coding_stages(study, study.codings)["stage_source"]) == {"codebook"}
+    assert set(jl.coding_stages(study, codings=study.codings)["stage_source"]) == {"codebook"}
 
 
 def test_segment_stages_csv(tmp_path):
@@ -245,10 +245,10 @@ def test_parse_transcript_heading_ends_the_turn():
 
 def test_usability_study_code_at_four_stages():
     study = jl.load_study(jl.datasets.usability_study_path())
-    ev = jl.evidence_table(study, study.codings, n_boot=100)
+    ev = jl.evidence_table(study, codings=study.codings, n_boot=100)
     menu = ev[(ev["code"] == "menu_hard_to_find") & (ev["kind"] == "pain_point")]
     assert len(menu) == 4 and menu["stage"].is_unique
-    cs = jl.coding_stages(study, study.codings)
+    cs = jl.coding_stages(study, codings=study.codings)
     per_stage = cs[cs["code"] == "menu_hard_to_find"].merge(
         study.segments[["segment_id", "participant_id"]], on="segment_id").groupby("stage")["participant_id"].nunique()
     assert menu.set_index("stage")["n_participants"].to_dict() == per_stage.to_dict()

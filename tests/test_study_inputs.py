@@ -96,11 +96,11 @@ def test_binary_spreadsheet_is_still_refused(study_dir):
     assert errors and "spreadsheet saved as .xlsx/binary" in errors[0].message
 
 
-def test_utf16_codings_and_survey_load(study_dir):
+def test_utf16_codings_and_survey_load(study_dir, other_study):
     for name in ("survey.csv", "codings/lee.csv"):
         path = study_dir / name
         path.write_bytes(b"\xff\xfe" + path.read_text(encoding="utf-8").encode("utf-16-le"))
-    before = jl.load_study(OTHER)
+    before = other_study
     after = jl.load_study(study_dir)
     pd.testing.assert_frame_equal(before.codings, after.codings)
     pd.testing.assert_frame_equal(before.survey, after.survey)
@@ -251,10 +251,10 @@ def test_codings_on_interviewer_turns_are_counted_the_same_everywhere(study_dir)
             out = call()
         return out, [str(x.message) for x in w if issubclass(x.category, jl.InterviewerCodingsWarning)]
 
-    freq, w = caught(lambda: jl.code_frequencies(study.codings, study.segments, coder="lee"))
+    freq, w = caught(lambda: jl.code_frequencies(study.codings, segments=study.segments, coder="lee"))
     assert w == ["4 codings on interviewer turns are left out of code frequencies (they record what the research "
                  "team said; see docs/coding.md)"]
-    base = jl.code_frequencies(plain.codings, plain.segments, coder="lee")
+    base = jl.code_frequencies(plain.codings, segments=plain.segments, coder="lee")
     pd.testing.assert_frame_equal(freq, base)
 
     _, w = caught(lambda: jl.agreement(study.codings, segments=study.segments, n_boot=0))
@@ -271,7 +271,7 @@ def test_codings_on_interviewer_turns_are_counted_the_same_everywhere(study_dir)
     pd.testing.assert_series_equal(coder_new.n_positive_, coder_old.n_positive_)
     assert set(mod.segment_id).isdisjoint(set(coder_new.training_units_))
 
-    kept = jl.participant_codings(study.codings, study.segments, what="x", warn=False)
+    kept = jl.participant_codings(study.codings, segments=study.segments, what="x", warn=False)
     assert kept.n_left_out == 8 and set(kept.codings.segment_id) <= set(part.segment_id) | set(plain.codings.segment_id)
 
 
@@ -283,9 +283,9 @@ def test_evidence_table_leaves_interviewer_codings_out_and_says_how_many(study_d
     cod = pd.concat([plain.codings, extra], ignore_index=True)
     with pytest.warns(jl.InterviewerCodingsWarning, match="3 codings on interviewer turns are left out of the "
                                                           "evidence table"):
-        ev = jl.evidence_table(plain, cod, n_boot=100)
+        ev = jl.evidence_table(plain, codings=cod, n_boot=100)
     assert ev.attrs["journeylab"]["codings"]["n_interviewer_codings_left_out"] == 3
-    base = jl.evidence_table(plain, plain.codings, n_boot=100)
+    base = jl.evidence_table(plain, codings=plain.codings, n_boot=100)
     pd.testing.assert_frame_equal(ev.drop(columns=[c for c in ev.columns if ev[c].dtype == object and
                                                    c not in ("code", "claim_id")]),
                                   base.drop(columns=[c for c in base.columns if base[c].dtype == object and

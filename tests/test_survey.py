@@ -123,10 +123,10 @@ def test_csat_errors_name_column_and_row():
         csat(s, scale=(5, 1))
 
 
-def test_sample_study_survey(sample_path):
+def test_sample_study_survey(sample_study):
     import journeylab as jl
 
-    study = jl.load_study(sample_path)
+    study = sample_study
     r = nps(study.survey, score=study.nps_column)
     assert r.loc[0, "n"] + r.loc[0, "n_blank"] == len(study.survey)
     assert 5 < r.loc[0, "nps"] < 30

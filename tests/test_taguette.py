@@ -197,7 +197,7 @@ def fixture_codebook() -> Codebook:
 
 def test_write_codebook_is_what_taguette_imported(tmp_path):
     out = tmp_path / "cb.csv"
-    text = taguette.write_codebook(fixture_codebook(), out)
+    text = jl.write_taguette_codebook(fixture_codebook(), path=out)
     assert out.read_bytes() == (DATA / "journeylab_codebook.csv").read_bytes()
     assert out.read_bytes() == b"\xef\xbb\xbf" + (DATA / "journeylab_codebook_plain.csv").read_bytes()
     assert text == fixture_codebook().to_csv()
@@ -217,7 +217,7 @@ def test_write_codebook_is_what_taguette_imported(tmp_path):
 
 def test_a_taguette_project_goes_on_to_other_qda_tools(project, shared_dir, tmp_path):
     etree = pytest.importorskip("lxml.etree")
-    out = jl.export_qdpx(project, project.codings, tmp_path / "from_taguette.qdpx")
+    out = jl.export_qdpx(project, codings=project.codings, path=tmp_path / "from_taguette.qdpx")
     with zipfile.ZipFile(out) as zf:
         doc = etree.fromstring(zf.read("project.qde"))
     etree.XMLSchema(etree.parse(str(shared_dir / "refi-qda" / "Project-mrt2019.xsd"))).assertValid(doc)
@@ -227,13 +227,13 @@ def test_a_taguette_project_goes_on_to_other_qda_tools(project, shared_dir, tmp_
     assert texts == {hl["text"] for hl in EXPECTED["highlights"]}
 
 
-def test_sample_reference_project_reproduces_the_reference_coding(sample_path):
+def test_sample_reference_project_reproduces_the_reference_coding(sample_path, sample_study):
     """sample_reference.sqlite3: the sample study's reference coding of four interviews, entered in
     Taguette (make_sample_project.py); imported, it must be exactly that coding, on the same turns."""
     ref_path = sample_path.parent / "sources" / "reference_codings.csv"
     if not ref_path.is_file() or not (sample_path / "study.yml").is_file():
         pytest.skip("the sample study sources are not there")
-    study = jl.load_study(sample_path)
+    study = sample_study
     imported = jl.import_taguette(sample_path / "taguette.sqlite3", coder="reference",
                                   interviewer_labels=["Interviewer"])
     assert imported.problems == []

@@ -30,8 +30,8 @@ def study():
 
 @pytest.fixture(scope="module")
 def evidence(study):
-    codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)], ignore_index=True)
-    return jl.evidence_table(study, codings, n_boot=200)
+    codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
+    return jl.evidence_table(study, codings=codings, n_boot=200)
 
 
 def test_bundled_and_shaped_as_documented(study):
@@ -94,7 +94,7 @@ def test_failed_task_corroborates_a_pain_point_at_its_stage(study, evidence):
 
 def test_failed_task_without_a_theme_is_a_metric_only_pain_point(study):
     codings = study.codings[~study.codings["code"].isin(["fee_payment_error", "menu_hard_to_find"])]
-    ev = jl.evidence_table(study, codings, n_boot=200).set_index("claim_id")
+    ev = jl.evidence_table(study, codings=codings, n_boot=200).set_index("claim_id")
     row = ev.loc["pay/fee_payment/low:task:T4"]
     assert row["kind"] == "pain_point" and row["grade"] == "quantitative_only"
     assert "no interview theme explains it" in row["claim"]
@@ -121,14 +121,14 @@ def test_map_metrics_lane_and_priorities_speak_of_tasks(study, evidence, tmp_pat
 
 def test_library_pipeline_end_to_end(study, tmp_path):
     """load → autocode → evidence → map → report, on the usability study."""
-    codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)], ignore_index=True)
-    ev = jl.evidence_table(study, codings, persona="each", n_boot=200)
+    codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
+    ev = jl.evidence_table(study, codings=codings, persona="each", n_boot=200)
     assert set(ev["persona"]) == {"regular borrower", "occasional visitor"}
     for persona in ("regular borrower", "occasional visitor"):
         part = ev[(ev["persona"] == persona) & ev["metric"].astype(str).str.startswith("task:")]
         assert (part["task_n"] == 4).all()  # each persona's own participants' attempts
     jmap = jl.JourneyMap.build(study, ev, persona="regular borrower")
-    path = jl.save_map(jmap, tmp_path / "map.png")
+    path = jl.save_map(jmap, path=tmp_path / "map.png")
     assert path.stat().st_size > 10_000
     assert jmap.to_html(tmp_path / "r.html").stat().st_size > 5_000
 
@@ -139,7 +139,7 @@ def test_linked_questionnaire_shows_at_its_stage(tmp_path):
     yml = root / "study.yml"
     yml.write_text(yml.read_text().replace("  instrument: sus\n", "  instrument: sus\n  stage: account\n"))
     study = jl.load_study(root)
-    ev = jl.evidence_table(study, study.codings, n_boot=200)
+    ev = jl.evidence_table(study, codings=study.codings, n_boot=200)
     q = ev[ev["metric"] == "questionnaire:sus"]
     assert q["stage"].tolist() == ["account"] and q["claim"].iloc[0].startswith("SUS ")
     jmap = jl.JourneyMap.build(study, ev)

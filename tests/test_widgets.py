@@ -44,8 +44,8 @@ def participants():
 
 @pytest.fixture
 def session(tmp_path, segments, codebook, participants):
-    sugg = jl.autocode(segments, codebook)
-    return CodingSession(segments, codebook, tmp_path / "c.sqlite", "ana", participants=participants,
+    sugg = jl.autocode(segments, codebook=codebook)
+    return CodingSession(segments, codebook=codebook, store=tmp_path / "c.sqlite", coder="ana", participants=participants,
                          suggestions=sugg)
 
 
@@ -99,7 +99,7 @@ def test_accept_all(session):
 
 
 def test_navigation_progress_and_resume(tmp_path, segments, codebook, participants):
-    s = CodingSession(segments, codebook, tmp_path / "c.sqlite", "ana", participants=participants)
+    s = CodingSession(segments, codebook=codebook, store=tmp_path / "c.sqlite", coder="ana", participants=participants)
     s.toggles["forced_account"].value = True
     s.next_button.click()
     assert s.state.segment_id == "P01-t004"
@@ -120,18 +120,18 @@ def test_navigation_progress_and_resume(tmp_path, segments, codebook, participan
     n_log = sqlite3.connect(s.state.store.path).execute("SELECT COUNT(*) FROM memo_log").fetchone()[0]
     assert n_log == 2
     # a new session (a restarted kernel) resumes on the same segment
-    again = CodingSession(segments, codebook, tmp_path / "c.sqlite", "Ana ", participants=participants)
+    again = CodingSession(segments, codebook=codebook, store=tmp_path / "c.sqlite", coder="Ana ", participants=participants)
     assert again.state.segment_id == "P02-t003"
     assert again.memo.value == "nothing to add"
     # a coder without a position starts at their first unfinished segment
-    other = CodingSession(segments, codebook, tmp_path / "c.sqlite", "bob")
+    other = CodingSession(segments, codebook=codebook, store=tmp_path / "c.sqlite", coder="bob")
     assert other.state.segment_id == "P01-t002"
 
 
 def test_blind_coding(tmp_path, segments, codebook):
     path = tmp_path / "c.sqlite"
     CodingStore(path).apply("P01-t002", "frustration", "bob")
-    s = CodingSession(segments, codebook, path, "ana")
+    s = CodingSession(segments, codebook=codebook, store=path, coder="ana")
     assert s.toggles["frustration"].value is False and s.state.codes() == {}
     assert s.state.progress() == (0, 4)
 

@@ -15,6 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils import dask as _dask
 from ..utils.checks import check_choice, check_frame
 from .rules import _is_negator, stem, tokenize
@@ -91,29 +92,28 @@ def stop_words() -> frozenset:
 # ----------------------------------------------------------------------------- frequencies
 
 
-def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants: pd.DataFrame | None = None,
-                     by: str | list | None = None, *, codebook: Codebook | None = None,
+@shared_docs
+def code_frequencies(codings: pd.DataFrame, *, segments: pd.DataFrame, participants: pd.DataFrame | None = None,
+                     by: str | list | None = None, codebook: Codebook | None = None,
                      coder: str | None = None, aggregate: bool = True) -> pd.DataFrame:
     """How often each code was applied, and by how many participants.
 
     Parameters
     ----------
-    codings : DataFrame or dask.dataframe.DataFrame
-        The codings frame (``segment_id``, ``code``; ``coder`` when several coders).
-    segments : DataFrame or dask.dataframe.DataFrame
-        The segments frame (``segment_id``, ``participant_id``).
-    participants : DataFrame or dask.dataframe.DataFrame, optional
-        ``participant_id`` and attributes; needed when ``by`` names a participant attribute.
-        Its rows are the denominator of the share (else: the participants in ``segments``).
+    {codings}
+        Or a Dask DataFrame (with Dask ``segments`` and ``participants``): a lazy result.
+    {segments}
+        Needs ``segment_id`` and ``participant_id``.
+    {participants}
+        Needed when ``by`` names a participant attribute. Its rows are the denominator of the
+        share (else: the participants in ``segments``).
     by : str or list of str, optional
         Group by participant attributes (``"persona"``), segment columns (``"doc_id"``) and/or
         ``"stage"``/``"kind"`` (the code's, from ``codebook``).
     codebook : Codebook, optional
         Adds ``stage`` and ``kind`` columns, lists codes never applied (with zeros) and orders
         rows as in the codebook.
-    coder : str, optional
-        Which coder to count when ``codings`` has several; ``"any"``: a code counts on a segment
-        when any coder applied it.
+    {coder}
     aggregate : bool, default True
         With a codebook, a parent code counts the segments coded with it *or any code below it*
         (NVivo's "aggregate coding from children"), each segment once; False counts only the
@@ -155,7 +155,7 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": ["a", "b", "c"], "participant_id": ["P1", "P1", "P2"]})
     >>> cod = pd.DataFrame({"segment_id": ["a", "b", "c"], "code": ["x", "x", "y"]})
-    >>> jl.code_frequencies(cod, seg)[["code", "n_segments", "n_participants", "mentioned_by"]]
+    >>> jl.code_frequencies(cod, segments=seg)[["code", "n_segments", "n_participants", "mentioned_by"]]
       code  n_segments  n_participants mentioned_by
     0    x           2               1       1 of 2
     1    y           1               1       1 of 2
@@ -167,7 +167,8 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
             codings = codings.map_partitions(_with_ancestors, codebook=codebook, meta=codings._meta)
         elif rollup:
             codings = _with_ancestors(codings, codebook=codebook)
-        out = _dask.code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
+        out = _dask.code_frequencies(codings, segments=segments, participants=participants, by=by, codebook=codebook,
+                                     coder=coder)
         return out.map_partitions(_includes, codebook=codebook, rollup=rollup) if codebook is not None else out
     _check_codings(codings, func, dask=True)
     _segments(segments, func, dask=True)
@@ -175,7 +176,7 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
         check_frame(participants, arg="participants", func=func, required=["participant_id"], allow_empty=True,
                     dask=True)
     cod = _one_coder(codings, coder, func)
-    cod = participant_codings(cod, segments, what="code frequencies").codings
+    cod = participant_codings(cod, segments=segments, what="code frequencies").codings
     by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
     _check_known_codes(cod["code"].unique(), codebook, func)
     if rollup:
@@ -302,14 +303,18 @@ def _freq_finish(counts: pd.DataFrame, pop: pd.DataFrame, by: list, code_cols: l
 # ----------------------------------------------------------------------------- co-occurrence
 
 
-def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str = "segment",
+@shared_docs
+def co_occurrence(codings: pd.DataFrame, *, segments: pd.DataFrame, level: str = "segment",
                   coder: str | None = None, min_count: int = 1) -> pd.DataFrame:
     """Which codes occur together, within a segment or within a participant.
 
     Parameters
     ----------
-    codings, segments : DataFrame or dask.dataframe.DataFrame
-        Codings and segments frames (segments need ``participant_id`` for ``level="participant"``).
+    {codings}
+        Or a Dask DataFrame (with Dask ``segments``): a lazy result (docs/scale.md).
+    {segments}
+        Needs ``segment_id``, and ``participant_id`` for ``level="participant"`` (``start``,
+        ``end`` for ``"overlap"``).
     level : {"segment", "participant", "overlap"}
         When two codes co-occur: ``"segment"``, both are on the same turn; ``"participant"``,
         both are on turns of the same participant; ``"overlap"``, a coding of each covers at
@@ -318,8 +323,7 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
         starts in). ``n_a``, ``n_b`` and ``count`` count turns for ``"segment"`` and
         ``"overlap"``, participants for ``"participant"``. The result's ``attrs["unit"]`` says
         which.
-    coder : str, optional
-        As in :func:`code_frequencies`.
+    {coder}
     min_count : int, default 1
         Leave out pairs that co-occur in fewer units (0 keeps every pair of applied codes).
 
@@ -344,19 +348,19 @@ def co_occurrence(codings: pd.DataFrame, segments: pd.DataFrame, *, level: str =
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "participant_id": ["P1", "P2"]})
     >>> cod = pd.DataFrame({"segment_id": ["a", "a", "b"], "code": ["x", "y", "x"]})
-    >>> jl.co_occurrence(cod, seg)
+    >>> jl.co_occurrence(cod, segments=seg)
       code_a code_b  n_a  n_b  count  jaccard
     0      x      y    2    1      1      0.5
     """
     func = "co_occurrence"
     if _dask.is_dask(codings) or _dask.is_dask(segments):
-        return _dask.co_occurrence(codings, segments, level=level, coder=coder, min_count=min_count)
+        return _dask.co_occurrence(codings, segments=segments, level=level, coder=coder, min_count=min_count)
     _check_codings(codings, func, dask=True)
     check_choice(level, arg="level", func=func, choices=["segment", "participant", "overlap"])
     _segments(segments, func, {"participant": ("segment_id", "participant_id"),
                                "overlap": ("segment_id", "start", "end")}.get(level, ("segment_id",)), dask=True)
     cod = _one_coder(codings, coder, func, spans=level == "overlap")
-    cod = participant_codings(cod, segments, what="co-occurrence").codings
+    cod = participant_codings(cod, segments=segments, what="co-occurrence").codings
     if level == "overlap":
         out = _co_overlap(cod, segments, min_count)
         out.attrs["unit"] = ("turns in which a coding of each code covers a common character (overlapping spans; "
@@ -426,10 +430,23 @@ def _co_finish(counts: pd.DataFrame, n: pd.Series, min_count: int) -> pd.DataFra
     return counts[["code_a", "code_b", "n_a", "n_b", "count", "jaccard"]].reset_index(drop=True)
 
 
+@shared_docs
 def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max_codes: int = 25):
-    """Heat map of a :func:`co_occurrence` frame (``value``: ``"jaccard"`` or ``"count"``).
+    """Heat map of a :func:`co_occurrence` frame.
 
-    Returns the matplotlib Axes.
+    Parameters
+    ----------
+    co : DataFrame
+        From :func:`co_occurrence`: ``code_a``, ``code_b`` and the ``value`` column.
+    value : {"jaccard", "count"}, default "jaccard"
+        The column to colour by.
+    {ax}
+    max_codes : int, default 25
+        Show the codes in the most pairs, at most this many.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
 
@@ -456,16 +473,17 @@ def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max
 # ----------------------------------------------------------------------------- exemplar quotes
 
 
-def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str | list | None = None, n: int = 3,
+@shared_docs
+def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str | list | None = None, n: int = 3,
                     max_per_participant: int = 1, max_chars: int = 280, min_chars: int = 25,
                     coder: str | None = None) -> pd.DataFrame:
     """Short, representative quotes for each code, attributed to participant and position.
 
     Parameters
     ----------
-    codings, segments : DataFrame
-        Codings and segments frames (segments need ``segment_id``, ``participant_id``,
-        ``doc_id``, ``start``, ``end``, ``text``).
+    {codings}
+    {segments}
+        Needs ``segment_id``, ``participant_id``, ``doc_id``, ``start``, ``end``, ``text``.
     code : str or list of str, optional
         Only these codes (default: every code in ``codings``).
     n : int, default 3
@@ -475,8 +493,7 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     max_chars, min_chars : int
         Quotes longer than ``max_chars`` or shorter than ``min_chars`` are used only when a code
         has no quote of a suitable length.
-    coder : str, optional
-        As in :func:`code_frequencies`.
+    {coder}
 
     Returns
     -------
@@ -499,7 +516,7 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> q = jl.exemplar_quotes(study.codings, study.segments, code="shipping_form_tedious", coder="amara")
+    >>> q = jl.exemplar_quotes(study.codings, segments=study.segments, code="shipping_form_tedious", coder="amara")
     >>> q[["rank", "participant_id", "segment_id"]]
        rank participant_id segment_id
     0     1            P05   P05-t026
@@ -594,21 +611,22 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
 # ----------------------------------------------------------------------------- saturation
 
 
-def saturation(codings: pd.DataFrame, segments: pd.DataFrame, *, order=None, by: str = "doc_id",
+@shared_docs
+def saturation(codings: pd.DataFrame, *, segments: pd.DataFrame, order=None, by: str = "doc_id",
                coder: str | None = None) -> pd.DataFrame:
     """New codes discovered per successive interview (code saturation).
 
     Parameters
     ----------
-    codings, segments : DataFrame
-        Codings and segments frames (segments need ``segment_id`` and the ``by`` column).
+    {codings}
+    {segments}
+        Needs ``segment_id`` and the ``by`` column.
     order : list, optional
         The interviews (values of ``by``) in the order they were done; default: their order of
         first appearance in ``segments``. Interviews without codings still get a row.
     by : str, default "doc_id"
         What an interview is: ``"doc_id"`` or ``"participant_id"``.
-    coder : str, optional
-        As in :func:`code_frequencies`.
+    {coder}
 
     Returns
     -------
@@ -629,7 +647,7 @@ def saturation(codings: pd.DataFrame, segments: pd.DataFrame, *, order=None, by:
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": ["a", "b", "c"], "doc_id": ["P1", "P2", "P3"]})
     >>> cod = pd.DataFrame({"segment_id": ["a", "a", "b", "c"], "code": ["x", "y", "y", "z"]})
-    >>> jl.saturation(cod, seg)[["doc_id", "new_codes", "cumulative_codes"]]
+    >>> jl.saturation(cod, segments=seg)[["doc_id", "new_codes", "cumulative_codes"]]
       doc_id  new_codes  cumulative_codes
     0     P1          2                 2
     1     P2          0                 2
@@ -668,10 +686,22 @@ def saturation(codings: pd.DataFrame, segments: pd.DataFrame, *, order=None, by:
                                        "new_code_names"])
 
 
+@shared_docs
 def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
     """Plot a :func:`saturation` frame: new codes per interview (bars) and the cumulative count (line).
 
-    Returns the matplotlib Axes.
+    Parameters
+    ----------
+    sat : DataFrame
+        From :func:`saturation`: ``position``, ``new_codes``, ``cumulative_codes`` and the
+        interview column.
+    {ax}
+    label : str, optional
+        The column that names each interview on the x axis (default: the interview column).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     import matplotlib.pyplot as plt
 
@@ -702,17 +732,18 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
 # ----------------------------------------------------------------------------- emergent themes
 
 
-def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 20, min_freq: int = 2,
+@shared_docs
+def suggest_codes(codings: pd.DataFrame, *, segments: pd.DataFrame, top: int = 20, min_freq: int = 2,
                   roles=("participant",), measure: str = "likelihood_ratio") -> pd.DataFrame:
     """Frequent collocations among uncoded segments: candidates for new codes.
 
     Parameters
     ----------
-    segments : DataFrame
-        The segments frame (``segment_id``, ``text``; ``speaker_role``, ``participant_id`` used
-        when present).
     codings : DataFrame
-        Codings of any coders; a segment with any coding is left out.
+        Codings of any coders (``segment_id``, ``code``); a segment with any coding is left out.
+    {segments}
+        Needs ``segment_id`` and ``text``; ``speaker_role``, ``participant_id`` are used when
+        present.
     top : int, default 20
         How many bigrams to return.
     min_freq : int, default 2
@@ -741,7 +772,7 @@ def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 2
     >>> import pandas as pd, journeylab as jl
     >>> seg = pd.DataFrame({"segment_id": list("abc"), "text": ["the address lookup failed",
     ...                     "address lookup again", "fine"]})
-    >>> jl.suggest_codes(seg, seg.iloc[:0].assign(code=[]), top=1)[["bigram", "n"]]
+    >>> jl.suggest_codes(seg.iloc[:0].assign(code=[]), segments=seg, top=1)[["bigram", "n"]]
                bigram  n
     0  address lookup  2
     """
@@ -788,7 +819,7 @@ def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 2
 # ----------------------------------------------------------------------------- rules against people
 
 
-def evaluate_codings(predicted: pd.DataFrame, reference: pd.DataFrame, segments: pd.DataFrame, *,
+def evaluate_codings(predicted: pd.DataFrame, *, reference: pd.DataFrame, segments: pd.DataFrame,
                      documents=None, roles=("participant",)) -> pd.DataFrame:
     """Precision and recall of predicted codings (rules, a model) against a reference coder.
 
@@ -826,7 +857,7 @@ def evaluate_codings(predicted: pd.DataFrame, reference: pd.DataFrame, segments:
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "doc_id": "D1"})
     >>> rules = pd.DataFrame({"segment_id": ["a", "b"], "code": ["x", "x"]})
     >>> human = pd.DataFrame({"segment_id": ["a"], "code": ["x"]})
-    >>> jl.evaluate_codings(rules, human, seg)[["code", "precision", "recall"]]
+    >>> jl.evaluate_codings(rules, reference=human, segments=seg)[["code", "precision", "recall"]]
               code  precision  recall
     0            x        0.5     1.0
     1  (all codes)        0.5     1.0

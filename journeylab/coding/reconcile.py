@@ -7,7 +7,7 @@ default), so the reconciled coding survives a crash and the session resumes wher
 """
 from __future__ import annotations
 
-__all__ = ["ReconcileSession"]
+__all__ = ["ReconcileSession", "ReconcileView"]
 
 import html
 import sqlite3
@@ -204,7 +204,7 @@ class ReconcileSession:
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> session = jl.ReconcileSession(study.codings, None, segments=study.segments)
+    >>> session = jl.ReconcileSession(study.codings, store=None, segments=study.segments)
     >>> session.accept(session.coders[0], memo="agreed in the team meeting")
     >>> session.progress["decided"]
     1
@@ -213,8 +213,8 @@ class ReconcileSession:
     def __init__(
         self,
         data: pd.DataFrame,
-        store=None,
         *,
+        store=None,
         segments: pd.DataFrame | None = None,
         coder: str = "gold",
         coders: Sequence[str] | None = None,
@@ -241,7 +241,7 @@ class ReconcileSession:
                     f"{func}(): coder {coder!r} already appears in the codings being compared; choose another "
                     "name for the reconciled coding, or leave it out with coders=[...]."
                 )
-            items = disagreements(data, segments, coders=coders, codes=codes, documents=documents)
+            items = disagreements(data, segments=segments, coders=coders, codes=codes, documents=documents)
             compared = [c for c in items.columns if c not in _FIXED and not c.startswith("memo_")]
             self._agreed = self._agreed_presences(data, compared, items, segments, codes, documents) \
                 if copy_agreements else pd.DataFrame(columns=["segment_id", "code"])
@@ -554,11 +554,11 @@ class ReconcileSession:
     def widget(self):
         """The ipywidgets view (built on first use): buttons write to the store at once."""
         if self._view is None:
-            self._view = _ReconcileView(self)
+            self._view = ReconcileView(self)
         return self._view.box
 
     @property
-    def view(self) -> "_ReconcileView":
+    def view(self) -> "ReconcileView":
         """The view object holding the individual widgets (buttons, memo box) for scripted use."""
         self.widget  # noqa: B018 - build it
         return self._view
@@ -567,7 +567,7 @@ class ReconcileSession:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-class _ReconcileView:
+class ReconcileView:
     """ipywidgets for a :class:`ReconcileSession` (buttons, memo, navigation)."""
 
     def __init__(self, session: ReconcileSession) -> None:

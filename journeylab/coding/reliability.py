@@ -32,6 +32,7 @@ __all__ = [
     "compare_coders",
     "CoderComparison",
     "merge_codings",
+    "merge_report",
     "normalize_coder",
     "plot_agreement",
     "OVERALL",
@@ -48,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
@@ -152,7 +154,7 @@ class CoderPair(tuple):
         return f"CoderPair({tuple(self)!r})" if self else f"CoderPair(none: {self.reason})"
 
 
-def coder_pair(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -> CoderPair:
+def coder_pair(codings: pd.DataFrame, *, segments: pd.DataFrame | None = None) -> CoderPair:
     """The two coders to compare (the first two by name), or an empty pair with the reason.
 
     Notebooks call this before an agreement section, so a study with fewer than two coders — or
@@ -176,7 +178,7 @@ def coder_pair(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -> C
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> jl.coder_pair(study.codings, study.segments)
+    >>> jl.coder_pair(study.codings, segments=study.segments)
     CoderPair(('amara', 'jonas'))
     >>> one = study.codings[study.codings["coder"] == "amara"]
     >>> print(jl.coder_pair(one).reason)
@@ -404,6 +406,7 @@ def _warning(n_units: int, prevalence: float, bias: float, n_positive: int, kapp
 # ----------------------------------------------------------------------------- agreement
 
 
+@shared_docs
 def agreement(
     codings: pd.DataFrame,
     *,
@@ -443,8 +446,7 @@ def agreement(
         Explicit segment ids that every coder saw; overrides the units rule.
     n_boot : int, default 1000
         Bootstrap replicates for the confidence intervals (0: no intervals).
-    random_state : int or None, default 0
-        Seed of the bootstrap (``numpy.random.default_rng``); same seed, same intervals.
+    {random_state}
     level : float, default 0.95
         Confidence level of the percentile bootstrap intervals.
 
@@ -552,7 +554,7 @@ def agreement(
     code_list = _as_list(codes, arg="codes", func=func)
     sub = codings[codings["coder"].astype(str).isin(coder_list)]
     if segments is not None and units is None:
-        sub = participant_codings(sub, segments, what=f"{func}()").codings
+        sub = participant_codings(sub, segments=segments, what=f"{func}()").codings
     if code_list is None:
         code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
     else:
@@ -981,7 +983,7 @@ def _prepare(codings, segments, coders, codes, documents, units, func):
         )
     sub = codings[codings["coder"].astype(str).isin(coder_list)]
     if units is None:
-        sub = participant_codings(sub, segments, what=f"{func}()").codings
+        sub = participant_codings(sub, segments=segments, what=f"{func}()").codings
     code_list = _as_list(codes, arg="codes", func=func)
     if code_list is None:
         code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
@@ -997,8 +999,8 @@ def _prepare(codings, segments, coders, codes, documents, units, func):
 
 def disagreements(
     codings: pd.DataFrame,
-    segments: pd.DataFrame,
     *,
+    segments: pd.DataFrame,
     coders: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
     documents: Sequence[str] | None = None,
@@ -1038,7 +1040,7 @@ def disagreements(
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> diff = jl.disagreements(study.codings, study.segments)
+    >>> diff = jl.disagreements(study.codings, segments=study.segments)
     >>> diff.columns[:5].tolist()
     ['segment_id', 'doc_id', 'participant_id', 'code', 'text']
     """
@@ -1147,8 +1149,8 @@ class CoderComparison:
 
 def compare_coders(
     codings: pd.DataFrame,
-    segments: pd.DataFrame,
     *,
+    segments: pd.DataFrame,
     coders: Sequence[str] | None = None,
     codes: Sequence[str] | None = None,
     documents: Sequence[str] | None = None,
@@ -1179,7 +1181,7 @@ def compare_coders(
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> view = jl.compare_coders(study.codings, study.segments, max_rows=20)
+    >>> view = jl.compare_coders(study.codings, segments=study.segments, max_rows=20)
     >>> view.matrix.columns.names
     FrozenList(['code', 'coder'])
     """
@@ -1330,7 +1332,7 @@ def _drop_removed(data: pd.DataFrame, removals: pd.DataFrame, spelling: dict, re
     return data.drop(index=drop)
 
 
-def merge_codings(*sources, return_report: bool = False):
+def merge_codings(*sources) -> pd.DataFrame:
     """Bring several coders' codings together without losing or duplicating a decision.
 
     Parameters
@@ -1340,24 +1342,17 @@ def merge_codings(*sources, return_report: bool = False):
         codings CSV files or folders of them (a file without a ``coder`` column is named after the
         file, as in a study's ``codings/`` folder), or objects with a ``.codings`` frame (a
         coding store or session). Order matters only for ties (see Notes).
-    return_report : bool, default False
-        Also return the report frame.
 
     Returns
     -------
-    codings : DataFrame
+    DataFrame
         The merged codings frame: the union of the sources' columns, ``segment_id``, ``code``,
         ``coder``, ``origin``, ``memo`` first; one row per decision. Its
-        ``attrs["merge_report"]`` holds the report as a list of records.
-    report : DataFrame, only if ``return_report``
-        One row per action taken: ``kind`` (``"coder_merged"``: a spelling folded into another;
-        ``"duplicate"``: identical decisions collapsed; ``"conflict"``: different decisions of
-        the same coder on the same segment × code, one kept; ``"removed"``: a row dropped because
-        a coding store's log removed that coding later; ``"reapplied"``: a row kept because it was
-        decided after the store's removal), ``coder`` (the kept spelling),
-        ``original`` (the folded spelling, for ``coder_merged``), ``segment_id``, ``code``,
-        ``n_rows`` (rows involved), ``source`` (where the folded or dropped rows came from),
-        ``detail`` (what was kept and why).
+        ``attrs["merge_report"]`` holds :func:`merge_report`'s frame as a list of records.
+
+    See Also
+    --------
+    merge_report : what the merge did, one row per action.
 
     Notes
     -----
@@ -1383,11 +1378,50 @@ def merge_codings(*sources, return_report: bool = False):
     >>> a = pd.DataFrame({"segment_id": ["s1"], "code": ["price"], "coder": ["Amara"],
     ...                   "origin": ["manual"], "memo": [None]})
     >>> b = a.assign(coder="amara ")
-    >>> merged, report = merge_codings(a, b, return_report=True)
-    >>> merged["coder"].tolist(), report["kind"].tolist()
-    (['Amara'], ['coder_merged', 'duplicate'])
+    >>> merge_codings(a, b)["coder"].tolist()
+    ['Amara']
     """
-    func = "merge_codings"
+    return _merge(sources, "merge_codings")[0]
+
+
+def merge_report(*sources) -> pd.DataFrame:
+    """What :func:`merge_codings` does to the same sources: one row per coder folded, duplicate
+    collapsed or conflict resolved.
+
+    Parameters
+    ----------
+    *sources : DataFrame, path or object with a ``codings`` frame
+        As for :func:`merge_codings`, in the same order.
+
+    Returns
+    -------
+    DataFrame
+        One row per action taken: ``kind`` (``"coder_merged"``: a spelling folded into another;
+        ``"duplicate"``: identical decisions collapsed; ``"conflict"``: different decisions of
+        the same coder on the same segment × code, one kept; ``"removed"``: a row dropped because
+        a coding store's log removed that coding later; ``"reapplied"``: a row kept because it was
+        decided after the store's removal), ``coder`` (the kept spelling),
+        ``original`` (the folded spelling, for ``coder_merged``), ``segment_id``, ``code``,
+        ``n_rows`` (rows involved), ``source`` (where the folded or dropped rows came from),
+        ``detail`` (what was kept and why).
+
+    See Also
+    --------
+    merge_codings : the merged codings frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = pd.DataFrame({"segment_id": ["s1"], "code": ["price"], "coder": ["Amara"],
+    ...                   "origin": ["manual"], "memo": [None]})
+    >>> merge_report(a, a.assign(coder="amara "))["kind"].tolist()
+    ['coder_merged', 'duplicate']
+    """
+    return _merge(sources, "merge_report")[1]
+
+
+def _merge(sources, func: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The merged codings and the report (see :func:`merge_codings`)."""
     if not sources:
         raise JourneylabError(f"{func}(): `sources`: give at least one source (codings frame or coding store path).")
     frames, removals = [], []
@@ -1468,12 +1502,13 @@ def merge_codings(*sources, return_report: bool = False):
     if len(rep):
         rep["n_rows"] = rep["n_rows"].astype(int)
     out.attrs["merge_report"] = rep.astype(object).where(rep.notna(), None).to_dict("records")
-    return (out, rep) if return_report else out
+    return out, rep
 
 
 # ----------------------------------------------------------------------------- plot
 
 
+@shared_docs
 def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     """Forest plot of an :func:`agreement` table: estimate and bootstrap interval per code.
 
@@ -1484,8 +1519,8 @@ def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     statistic : {"kappa", "alpha"}, default "kappa"
         Cohen's/Fleiss' kappa (with Landis & Koch bands shaded) or Krippendorff's alpha (with
         his 0.667 and 0.800 thresholds drawn).
-    ax : matplotlib Axes, optional
-        Where to draw (default: a new figure sized to the number of codes).
+    {ax}
+        A new figure is sized to the number of codes.
 
     Returns
     -------

@@ -442,8 +442,8 @@ class _Clauses:
 
 def autocode(
     segments: pd.DataFrame,
-    codebook: Codebook,
     *,
+    codebook: Codebook,
     codes=None,
     coder: str = "rules",
     text: str = "text",
@@ -519,13 +519,13 @@ def autocode(
     >>> cb = jl.Codebook([jl.Code("slow_delivery", rules=jl.study.codebook.Rules(keywords=["slow", "late"], negation=True))])
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "speaker_role": "participant",
     ...                     "text": ["It arrived late.", "Delivery was not slow at all"]})
-    >>> jl.autocode(seg, cb)[["segment_id", "code", "rule"]]
+    >>> jl.autocode(seg, codebook=cb)[["segment_id", "code", "rule"]]
       segment_id           code          rule
     0          a  slow_delivery  keyword:late
     """
     func = "autocode"
     if _dask.is_dask(segments):
-        return _dask.map_rows(autocode, segments, codebook, codes=codes, coder=coder, text=text,
+        return _dask.map_rows(autocode, segments, codebook=codebook, codes=codes, coder=coder, text=text,
                               progress=False if progress is None else progress, chunk_size=chunk_size)
     check_frame(segments, arg="segments", func=func, required=["segment_id", text], allow_empty=True, dask=True)
     if not isinstance(codebook, Codebook):

@@ -832,7 +832,7 @@ class CodingStore:
         from ..utils.tables import write_csv
 
         path = Path(path)
-        write_csv(df, path)  # formula-like memos neutralised (journeylab/_csv.py)
+        write_csv(df, path=path)  # formula-like memos neutralised (journeylab/_csv.py)
         return path
 
 

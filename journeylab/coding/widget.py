@@ -381,13 +381,13 @@ class CodingSession:
     --------
     >>> import journeylab as jl  # doctest: +SKIP
     >>> study = jl.load_study(jl.datasets.sample_study_path())  # doctest: +SKIP
-    >>> session = jl.CodingSession(study.segments, study.codebook, "outputs/codings.sqlite", "ana",
+    >>> session = jl.CodingSession(study.segments, codebook=study.codebook, store="outputs/codings.sqlite", coder="ana",
     ...                            participants=study.participants,
-    ...                            suggestions=jl.autocode(study.segments, study.codebook))  # doctest: +SKIP
+    ...                            suggestions=jl.autocode(study.segments, codebook=study.codebook))  # doctest: +SKIP
     >>> session  # doctest: +SKIP
     """
 
-    def __init__(self, segments, codebook, store, coder, *, participants=None, suggestions=None, **kwargs):
+    def __init__(self, segments, *, codebook, store, coder, participants=None, suggestions=None, **kwargs):
         import ipywidgets as w
 
         self.state = SessionState(segments, codebook, store, coder, participants=participants,

@@ -356,7 +356,7 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> auto = jl.autocode(study.segments, study.codebook)
+    >>> auto = jl.autocode(study.segments, codebook=study.codebook)
     >>> jl.exercises.check_code_frequency(0.9, auto, study.segments, study.participants,
     ...                                   code="returns_hassle").correct
     False
@@ -375,7 +375,7 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
     codings = check_frame(codings, arg="codings", func=func, required=["segment_id", "code"])
     if coder is not None:
         codings = codings[codings["coder"] == coder]
-    freq = code_frequencies(codings, segments, participants)
+    freq = code_frequencies(codings, segments=segments, participants=participants)
     row = freq[freq["code"] == code]
     if row.empty:
         raise JourneylabError(f"{func}(): code {code!r} does not occur in `codings`.")
@@ -907,7 +907,7 @@ def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=Non
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> ev = jl.evidence_table(study, study.codings, random_state=0)
+    >>> ev = jl.evidence_table(study, codings=study.codings, random_state=0)
     >>> jl.exercises.check_evidence_grade("no idea", ev, code="shipping_form_tedious").correct
     False
     """
@@ -975,7 +975,7 @@ def check_top_priority(answer, jmap, *, overall=None, not_applicable: str | None
     --------
     >>> import pandas as pd, journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> ev = jl.evidence_table(study, study.codings, random_state=0)
+    >>> ev = jl.evidence_table(study, codings=study.codings, random_state=0)
     >>> jl.exercises.check_top_priority(None, jl.JourneyMap.build(study, ev)).status
     'unanswered'
     """
@@ -1093,14 +1093,14 @@ def choose(study, exercise: str, *, evidence: pd.DataFrame | None = None, **pref
         blanks = sv[cols].isna().mean().sort_values(ascending=False, kind="stable")
         return {"column": _pick(preferred.get("column"), list(blanks.index)), "not_applicable": ""}
     if exercise == "2.1":
-        auto = autocode(study.segments, study.codebook) if study.codebook is not None and len(seg) else pd.DataFrame()
+        auto = autocode(study.segments, codebook=study.codebook) if study.codebook is not None and len(seg) else pd.DataFrame()
         if not len(auto):
             return na("the codebook's rules code no turn of this study", code=1)
         reach = (auto.merge(seg[["segment_id", "participant_id"]], on="segment_id")
                  .groupby("code")["participant_id"].nunique().sort_values(ascending=False, kind="stable"))
         return {"code": _pick(preferred.get("code"), list(reach.index)), "not_applicable": ""}
     if exercise == "3.1":
-        pair = coder_pair(study.codings, study.segments)
+        pair = coder_pair(study.codings, segments=study.segments)
         if not pair:
             return na(pair.reason, code=1, coders=1)
         both = study.codings[study.codings["coder"].isin(list(pair))]

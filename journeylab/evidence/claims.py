@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..study.codebook import Codebook
 from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
@@ -182,13 +183,13 @@ def wilson(count, nobs, level: float = 0.95) -> tuple[float, float]:
 # ----------------------------------------------------------------------------- study helpers
 
 
-def study_between(study, start=None, end=None, *, interview_date: str = "interview_date"):
+@shared_docs
+def study_between(study, *, start=None, end=None, interview_date: str = "interview_date"):
     """The part of a study that falls in ``[start, end)``: events, survey answers and interviews.
 
     Parameters
     ----------
-    study : Study
-        From :func:`journeylab.load_study`.
+    {study}
     start, end : str, datetime or None
         Period bounds (``end`` excluded); ``None`` leaves that side open. A bare date such as
         ``"2026-08-31"`` means midnight at the start of that day, in the data's time zone (UTC
@@ -419,6 +420,8 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
         ``source`` says so.
     rules : GradingRules, optional
         Thresholds for ``signal`` (default :class:`GradingRules`).
+    persona_column : str, default "persona"
+        The survey's (and event log's) persona column.
 
     Returns
     -------
@@ -522,7 +525,7 @@ def _comment_segments(survey: pd.DataFrame, comment: str = "comment") -> pd.Data
                          "speaker_role": "participant", "text": text[ok].astype(str).to_numpy()})
 
 
-def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str = "nps", comment: str = "comment",
+def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str = "nps", comment: str = "comment",
               level: float = 0.95, rules: GradingRules | None = None) -> pd.DataFrame:
     """NPS of respondents whose comment raises each theme, against the other commenters.
 
@@ -533,8 +536,12 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
     comment_codings : DataFrame
         Codings of the comments: ``segment_id`` is the ``respondent_id`` (as made by
         :func:`evidence_table`, which auto-codes the comments with the codebook), ``code``.
+    nps, comment : str, default "nps", "comment"
+        The survey's NPS and comment columns.
     level : float, default 0.95
         Confidence level.
+    rules : GradingRules, optional
+        Thresholds for ``nps_signal`` (default :class:`GradingRules`).
 
     Returns
     -------
@@ -558,7 +565,7 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
     >>> survey = pd.DataFrame({"respondent_id": ["R1", "R2", "R3", "R4"], "nps": [2, 3, 9, 10],
     ...                        "comment": ["form!", "form...", "great", "lovely"]})
     >>> codes = pd.DataFrame({"segment_id": ["R1", "R2"], "code": ["form", "form"]})
-    >>> jl.theme_nps(survey, codes)[["code", "nps_theme", "nps_others", "nps_gap"]]
+    >>> jl.theme_nps(survey, comment_codings=codes)[["code", "nps_theme", "nps_others", "nps_gap"]]
        code  nps_theme  nps_others  nps_gap
     0  form     -100.0       100.0   -200.0
     """
@@ -811,10 +818,11 @@ def _personas_arg(persona, study) -> list:
     return list(persona)
 
 
+@shared_docs
 def evidence_table(
     study,
-    codings: pd.DataFrame,
     *,
+    codings: pd.DataFrame,
     sentiment: pd.DataFrame | None = None,
     survey_codings: pd.DataFrame | None = None,
     persona=None,
@@ -858,8 +866,8 @@ def evidence_table(
         Exemplar quotes per claim (:func:`journeylab.exemplar_quotes`, at most one per participant).
     n_boot : int, default 1000
         Bootstrap replicates of the sentiment intervals.
-    random_state : int, default 0
-        Seed of the bootstraps.
+    {random_state}
+        Here the seed of the bootstraps.
     step_links : dict, optional
         Touchpoint → funnel step (its event name) to link to that touchpoint's claims, overriding
         the default (the last funnel step whose event belongs to the touchpoint).
@@ -939,8 +947,8 @@ def evidence_table(
     --------
     >>> import pandas as pd, journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)])
-    >>> ev = jl.evidence_table(study, codings)
+    >>> codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)])
+    >>> ev = jl.evidence_table(study, codings=codings)
     >>> ev.set_index("code").loc[["shipping_form_tedious", "slow_delivery"], "grade"].tolist()
     ['strong', 'contradicted']
     """
@@ -985,7 +993,7 @@ def evidence_table(
     segments = study.segments
     pairs = _positive_codings(codings, with_human=True)
     pairs = pairs[pairs["segment_id"].isin(set(segments["segment_id"].astype(str)))]
-    kept = participant_codings(pairs, segments, what="the evidence table")
+    kept = participant_codings(pairs, segments=segments, what="the evidence table")
     pairs = kept.codings
     doc_of = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id") \
         .set_index("segment_id")["doc_id"]
@@ -1008,7 +1016,7 @@ def evidence_table(
     survey = study.survey
     if survey_codings is None:
         cseg = _comment_segments(survey)
-        survey_codings = (jl.autocode(cseg, cb) if len(cseg) else
+        survey_codings = (jl.autocode(cseg, codebook=cb) if len(cseg) else
                           pd.DataFrame(columns=["segment_id", "code"]))
         survey_coding_how = f"comments auto-coded with the codebook's rules ({len(cseg)} comments)"
     else:
@@ -1102,7 +1110,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                                      n_participants=("participant_id", "nunique"))
     # sentiment per code (participant bootstrap)
     if len(cod):
-        cs = jl.code_sentiment(sentiment, cod[["segment_id", "code"]], seg, n_boot=n_boot, ci=rules.level,
+        cs = jl.code_sentiment(cod[["segment_id", "code"]], sentiment=sentiment, segments=seg, n_boot=n_boot, ci=rules.level,
                                random_state=random_state).set_index("code")
     else:
         cs = pd.DataFrame(columns=["mean", "ci_low", "ci_high"])
@@ -1114,7 +1122,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         ranked = {}
         for part in (cod[cod["human"]], cod[~cod["human"]]):
             if len(part):
-                ex = jl.exemplar_quotes(part[["segment_id", "code"]], seg, n=n_quotes)
+                ex = jl.exemplar_quotes(part[["segment_id", "code"]], segments=seg, n=n_quotes)
                 for code, g in ex.groupby("code", sort=False):
                     ranked.setdefault(code, []).extend(g.sort_values("rank")[["segment_id", "participant_id"]]
                                                        .itertuples(index=False))
@@ -1135,7 +1143,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         survey = survey[survey[persona_column] == persona]
     nps_col = study.nps_column or "nps"
     if len(survey) and nps_col in survey.columns and "comment" in survey.columns:
-        tn = theme_nps(survey, survey_codings, nps=nps_col, level=rules.level, rules=rules).set_index("code")
+        tn = theme_nps(survey, comment_codings=survey_codings, nps=nps_col, level=rules.level, rules=rules).set_index("code")
     else:
         tn = pd.DataFrame(columns=["nps_theme"])
     persona_pids = None
@@ -1310,7 +1318,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # emotion per stage
     emo = []
     if len(cod):
-        curve = jl.emotion_curve(sentiment, seg, cod[["segment_id", "code"]], stages=study.stages,
+        curve = jl.emotion_curve(sentiment, segments=seg, codings=cod[["segment_id", "code"]], stages=study.stages,
                                  code_stages=key_stage if staged else cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)

@@ -242,7 +242,7 @@ def _yaml_text(name: str, source: Path, *, stages: dict, unlabelled: list, all_u
     return "\n".join(lines) + "\n"
 
 
-def import_project(source, out_dir, *, transcripts=None, coder: str | None = None, interviewer_labels=None,
+def import_project(source, *, out_dir, transcripts=None, coder: str | None = None, interviewer_labels=None,
                    overwrite: bool = False) -> ImportReport:
     """Turn a QDA project into a study folder, carrying every coding over with its exact span.
 
@@ -303,7 +303,7 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
     --------
     >>> import journeylab as jl, tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "my_study"
-    >>> report = jl.import_project("tests/data/taguette/project.sqlite3", out)  # doctest: +SKIP
+    >>> report = jl.import_project("tests/data/taguette/project.sqlite3", out_dir=out)  # doctest: +SKIP
     >>> report.counts["codings_written"], report.counts["codings_in_source"]    # doctest: +SKIP
     (14, 14)
     >>> jl.load_study(out).codings[["doc_id", "start", "end", "code"]].shape    # doctest: +SKIP
@@ -403,7 +403,7 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
         participants = participants.drop_duplicates("participant_id", keep="first")
     else:
         participants = pd.DataFrame({"participant_id": pd.Series(dtype=str), "transcript": pd.Series(dtype=str)})
-    write_csv(participants, out / "participants.csv")
+    write_csv(participants, path=out / "participants.csv")
     files.append("participants.csv")
 
     # study.yml and codebook.yml
@@ -442,11 +442,11 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
     coder_stems = _file_stems(sorted(rows["coder"].astype(str).unique()))
     for name, group in rows.groupby(rows["coder"].astype(str), sort=True):
         frame = group[CODINGS_FILE_COLUMNS + extra].sort_values(["doc_id", "start", "end", "code"], kind="stable")
-        write_csv(frame, coding_dir / f"{coder_stems[name]}.csv")
+        write_csv(frame, path=coding_dir / f"{coder_stems[name]}.csv")
         files.append(f"codings/{coder_stems[name]}.csv")
     if len(leftovers):
         left = leftovers.drop(columns=[c for c in ("span_start", "span_end") if c in leftovers.columns])
-        write_csv(left, out / "import_leftovers.csv")
+        write_csv(left, path=out / "import_leftovers.csv")
         files.append("import_leftovers.csv")
         problems.append(Problem(source.name, None, None, f"{len(leftovers)} coding(s) have no exact place in the "
                                 "text (see the problems above); kept in import_leftovers.csv, not in codings/",
@@ -469,10 +469,10 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
                            frame["code"]))
             frame["segment_id"] = [turn.get(k, "") for k in key]
             n_no_turn += int((frame["segment_id"] == "").sum())
-            write_csv(frame, path)  # write_csv re-neutralises what read_csv gave back as written
+            write_csv(frame, path=path)  # write_csv re-neutralises what read_csv gave back as written
     report_problems = problems + [p for p in loaded.problems if p.severity == "warning" and
                                   "covers no turn" in p.message]
-    on_interviewer = participant_codings(loaded.codings, loaded.segments, what="the analyses", warn=False).n_left_out
+    on_interviewer = participant_codings(loaded.codings, segments=loaded.segments, what="the analyses", warn=False).n_left_out
     counts = {"documents": len(docs), "participants": len(participants), "codes": len(codebook),
               "coders": len(coder_stems), "codings_in_source": n_source, "codings_written": int(placed.sum()),
               "codings_not_written": len(leftovers), "codings_on_no_turn": n_no_turn,

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_choice, check_frame, check_path, check_study
 from ..utils.limits import check_zip_entries, parse_xml
 from ..study.codebook import _GUID_NS, Code, Codebook, _origin
@@ -409,7 +410,7 @@ def _write_zip(path: Path, entries: dict) -> None:
         raise
 
 
-def export_qdpx(study, codings: pd.DataFrame | None, path, *, variable_types: dict | None = None) -> Path:
+def export_qdpx(study, *, path, codings: pd.DataFrame | None = None, variable_types: dict | None = None) -> Path:
     """Write a study and its codings as a REFI-QDA project (``.qdpx``) for NVivo, ATLAS.ti, MAXQDA, QualCoder.
 
     Parameters
@@ -471,7 +472,7 @@ def export_qdpx(study, codings: pd.DataFrame | None, path, *, variable_types: di
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())          # doctest: +SKIP
-    >>> jl.export_qdpx(study, study.codings, "outputs/study.qdpx")      # doctest: +SKIP
+    >>> jl.export_qdpx(study, codings=study.codings, path="outputs/study.qdpx")      # doctest: +SKIP
     PosixPath('outputs/study.qdpx')
     """
     check_study(study, func="export_qdpx")
@@ -509,9 +510,10 @@ def contents(path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from journeylab.interop import qdpx
-    >>> qdpx.contents("../shared/refi-qda/target-atlas-project.qdpx")  # doctest: +SKIP
+    >>> import journeylab as jl
+    >>> jl.qdpx_contents("../shared/refi-qda/target-atlas-project.qdpx")  # doctest: +SKIP
     """
+    check_path(path, arg="path", func="qdpx_contents")
     path = Path(path)
     archive = _Archive(path)
     try:
@@ -553,17 +555,18 @@ def contents(path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["part", "n", "detail"])
 
 
-def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_labels=None) -> pd.DataFrame:
+@shared_docs
+def verify_round_trip(study, *, path, codings: pd.DataFrame | None = None, interviewer_labels=None) -> pd.DataFrame:
     """Export, re-import and re-export a study, and check that nothing moved.
 
     Parameters
     ----------
-    study : Study
-    codings : DataFrame or None
-        As in :func:`export_qdpx` (None: ``study.codings``).
+    {study}
     path : str or Path
         Where to write the project (a second export is written beside it, ``<stem>.again.qdpx``,
         and removed).
+    codings : DataFrame, optional
+        As in :func:`export_qdpx` (None: ``study.codings``).
     interviewer_labels : list of str, optional
         Passed to :func:`import_qdpx`; default ``study.config["interviewer_labels"]`` if set.
 
@@ -576,15 +579,16 @@ def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_
         the text of the segment or span that was coded, character for character; the second
         export is byte-identical to the first.
     """
+    check_study(study, func="verify_qdpx_round_trip")
     if codings is None:
         codings = study.codings
     path = Path(path)
-    first = export_qdpx(study, codings, path)
+    first = export_qdpx(study, codings=codings, path=path)
     labels = interviewer_labels or (getattr(study, "config", None) or {}).get("interviewer_labels")
     back = import_qdpx(first, interviewer_labels=labels)
     again = path.with_name(path.stem + ".again.qdpx")
     try:
-        export_qdpx(back, back.codings, again)
+        export_qdpx(back, codings=back.codings, path=again)
         same_bytes = first.read_bytes() == again.read_bytes()
     finally:
         if again.exists():

@@ -273,7 +273,7 @@ def read_codebook(path, *, name: str | None = None) -> Codebook:
     return _codebook_from_tags(tags, name=name or path.stem)[0]
 
 
-def write_codebook(codebook: Codebook, path) -> str:
+def write_codebook(codebook: Codebook, *, path) -> str:
     """Write a codebook as the CSV Taguette imports (*Project → Import codebook*).
 
     The content is :meth:`Codebook.to_csv` (``path, description``, the hierarchy joined with
@@ -281,6 +281,13 @@ def write_codebook(codebook: Codebook, path) -> str:
     uploaded codebook with ``chardet``, which took plain UTF-8 with accents and emoji for
     Windows-1254 and rejected the file ("Invalid CSV file"); with the mark it reads UTF-8.
     Checked by uploading both versions to Taguette 1.5.2 (``tests/data/taguette/NOTES.md``).
+
+    Parameters
+    ----------
+    codebook : Codebook
+        The codebook to write (``study.codebook``).
+    path : str or Path
+        The CSV file to write.
 
     Returns
     -------

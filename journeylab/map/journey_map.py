@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_frame, check_path, check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
@@ -291,7 +292,7 @@ class JourneyMap:
         --------
         >>> import journeylab as jl
         >>> study = jl.load_study(jl.datasets.sample_study_path())
-        >>> ev = jl.evidence_table(study, jl.autocode(study.segments, study.codebook), persona=[None, "gift buyer"])
+        >>> ev = jl.evidence_table(study, codings=jl.autocode(study.segments, codebook=study.codebook), persona=[None, "gift buyer"])
         >>> jmap = jl.JourneyMap.build(study, ev, persona="gift buyer")
         >>> jmap.persona_card["participants"]
         ['P03', 'P08', 'P12']
@@ -811,6 +812,7 @@ def _evidence_of(obj) -> pd.DataFrame:
     return _normalise_evidence(obj)
 
 
+@shared_docs
 def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, n_sim: int = 4000,
                random_state: int = 0, include_contradicted: bool = True,
                vocabulary: dict | None = None) -> pd.DataFrame:
@@ -833,8 +835,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         time of the ``upside`` text: day, week, month, quarter, year). Default: the study's
         (``study.yml`` ``vocabulary:``) when ``evidence`` is a JourneyMap, else "conversions" a
         "week". The ``*_per_week`` columns stay per week whatever the period.
-    random_state : int, default 0
-        Seed of the simulation.
+    {random_state}
+        Here the seed of the simulation.
     include_contradicted : bool, default True
         Keep contradicted pain points (ranked last by their grade) so the frame shows why they
         are not a priority.
@@ -1013,7 +1015,7 @@ _CHANGE_COLS = ["change", "stage", "touchpoint", "item", "claim_id", "old", "new
                 "delta_ci_high", "beyond_ci", "detail"]
 
 
-def compare_maps(old: JourneyMap, new: JourneyMap) -> pd.DataFrame:
+def compare_maps(old: JourneyMap, *, new: JourneyMap) -> pd.DataFrame:
     """What changed between two versions of a map.
 
     Parameters

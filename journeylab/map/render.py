@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..errors import JourneylabError
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
@@ -708,6 +709,7 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
     return ea
 
 
+@shared_docs
 def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", ax=None, title: str | None = None):
     """Claims of one kind as a dot plot: share of participants with its CI, styled by grade.
 
@@ -719,7 +721,9 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
         Which claims (``pain_point``, ``delight``, ``need``, ``behaviour``).
     persona : str, default "all"
         Which persona's rows.
-    ax : matplotlib Axes, optional
+    {ax}
+    title : str, optional
+        The plot's title (default: the kind and persona).
 
     Returns
     -------
@@ -774,7 +778,7 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
     return ax
 
 
-def save_map(jmap_or_fig, path, *, dpi: int | None = None, **kwargs) -> Path:
+def save_map(jmap_or_fig, *, path, dpi: int | None = None, **kwargs) -> Path:
     """Save a map (or a figure from :func:`plot_map`) as PNG, SVG or PDF, by file suffix.
 
     Parameters

@@ -880,7 +880,7 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
     if not isinstance(jmap, JourneyMap):
         raise JourneylabError(f"to_html(): `jmap` must be a JourneyMap; got {type(jmap).__name__}.")
     if compare_with is not None and changes is None:
-        changes = compare_maps(compare_with, jmap)
+        changes = compare_maps(compare_with, new=jmap)
     man = dict(jmap.manifest or {})
     if manifest:
         man.update(manifest)

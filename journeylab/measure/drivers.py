@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_choice, check_frame
 from ..errors import JourneylabError
 from .funnel import _check_alpha, check_correction
@@ -287,15 +288,17 @@ def key_drivers(
     return result
 
 
-def plot_drivers(result: pd.DataFrame, ax=None, *, title: str | None = None):
+@shared_docs
+def plot_drivers(result: pd.DataFrame, *, ax=None, title: str | None = None):
     """Forest plot of key drivers: each theme's coefficient with its interval.
 
     Parameters
     ----------
     result : DataFrame
         What :func:`key_drivers` returned.
-    ax : matplotlib Axes, optional
+    {ax}
     title : str, optional
+        The plot's title.
 
     Returns
     -------

@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils.checks import check_choice, check_frame, check_study
 from ..errors import JourneylabError
 from .funnel import (_attribute, _check_alpha, _make_spec, _prepare_and_run, _to_unit, check_correction,
@@ -214,11 +215,11 @@ def _power_warnings(row: dict, alpha: float) -> list:
 
 
 def compare_rates(
+    *,
     conversions_control: int,
     n_control: int,
     conversions_treatment: int,
     n_treatment: int,
-    *,
     alpha: float = 0.05,
     power: float = 0.8,
     target_lift: float | None = None,
@@ -248,7 +249,7 @@ def compare_rates(
     Examples
     --------
     >>> import journeylab as jl
-    >>> r = jl.compare_rates(560, 1000, 720, 1000, target_lift=0.25)
+    >>> r = jl.compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000, target_lift=0.25)
     >>> print(f"{r.loc[0, 'difference']:.2f}", r.loc[0, "p_value"] < 0.001)
     0.16 True
     """
@@ -391,6 +392,7 @@ def _step_touchpoints(step, touchpoint_of: dict) -> set:
     return {touchpoint_of.get(n) for n in names} - {None}
 
 
+@shared_docs
 def change_design(study, *, change: int = 0) -> ChangeDesign:
     """The before/after test a study allows: the change, the funnel steps it touches, a placebo.
 
@@ -403,8 +405,7 @@ def change_design(study, *, change: int = 0) -> ChangeDesign:
 
     Parameters
     ----------
-    study : Study
-        A loaded study (:func:`journeylab.load_study`).
+    {study}
     change : int, default 0
         Which entry of ``study.changes`` (in study.yml order).
 
@@ -524,6 +525,8 @@ def compare_periods(
     mix : list of str, default ("device", "channel")
         Columns (those present) whose share among users at the previous step is compared between
         periods; a shift of ``mix_threshold`` or more is reported in ``warnings``.
+    mix_threshold : float, default 0.03
+        The shift in a ``mix`` column's shares (absolute, 0.03 = 3 points) that is reported.
     alpha, power : float
         Significance level; power for the minimum detectable effect and the sample size.
     target_lift : float, optional

@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils import dask as _dask
 from ..utils.checks import check_choice, check_frame
 from ..errors import JourneylabError
@@ -1169,6 +1170,8 @@ def funnel_paths(
     converted : bool, default False
         ``False``: paths of users who did not reach ``to_step`` (where they go when they drop off).
         ``True``: paths of those who did (what they do on the way).
+    alpha : float, default 0.05
+        1 - confidence level of the Wilson intervals of each path's share.
 
     Returns
     -------
@@ -1267,15 +1270,15 @@ def funnel_paths(
 # ----------------------------------------------------------------------------- plot
 
 
-def plot_funnel(result, ax=None, *, metric: str = "from_start", title: str | None = None, annotate: bool = True):
+@shared_docs
+def plot_funnel(result, *, ax=None, metric: str = "from_start", title: str | None = None, annotate: bool = True):
     """Bars per step (share of step-1 users still in), Wilson CI whiskers and drop-off labels.
 
     Parameters
     ----------
     result : FunnelResult or DataFrame
         What :func:`funnel` returned, or its ``.steps`` frame.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure otherwise.
+    {ax}
     metric : {"from_start", "from_previous"}, default "from_start"
         Bar height: the share of step-1 users still in at each step (with the users lost since
         the previous step drawn as a hatched band), or each step's conversion from the previous

@@ -276,8 +276,8 @@ def _answer_range(inst, scale, func):
 
 def score_questionnaire(
     responses: pd.DataFrame,
-    instrument: str,
     *,
+    instrument: str,
     items: Sequence | dict | None = None,
     respondent: str | None = "respondent_id",
     reverse: bool | Sequence | None = None,
@@ -375,7 +375,7 @@ def score_questionnaire(
     >>> import pandas as pd, journeylab as jl
     >>> r = pd.DataFrame({"respondent_id": ["R1", "R2"],
     ...                   **{f"Q{k}": [5 if k % 2 else 1, 4 if k % 2 else 2] for k in range(1, 11)}})
-    >>> jl.score_questionnaire(r, "sus")
+    >>> jl.score_questionnaire(r, instrument="sus")
       respondent_id    sus
     0            R1  100.0
     1            R2   75.0
@@ -418,8 +418,8 @@ def score_questionnaire(
 
 def questionnaire_comments(
     responses: pd.DataFrame,
-    instrument: str,
     *,
+    instrument: str,
     items: Sequence | dict | None = None,
     respondent: str | None = "respondent_id",
     comments: str | dict = "after",
@@ -447,7 +447,7 @@ def questionnaire_comments(
     >>> import pandas as pd, journeylab as jl
     >>> r = pd.DataFrame({"respondent_id": ["R1", "R2"], "How easy was checkout?": [6, 2],
     ...                   "Why?": ["", "The address form reset twice"]})
-    >>> jl.questionnaire_comments(r, "seq", items={"How easy was checkout?": "checkout"})
+    >>> jl.questionnaire_comments(r, instrument="seq", items={"How easy was checkout?": "checkout"})
       respondent_id          item column                       comment
     0            R2  seq_checkout   Why?  The address form reset twice
     """
@@ -568,8 +568,8 @@ def _scale_columns(scores, inst, func) -> list:
 
 def questionnaire_summary(
     scores: pd.DataFrame,
-    instrument: str,
     *,
+    instrument: str,
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     scale: tuple | None = None,
@@ -613,7 +613,7 @@ def questionnaire_summary(
     --------
     >>> import pandas as pd, journeylab as jl
     >>> s = pd.DataFrame({"respondent_id": [1, 2, 3, 4], "sus": [72.5, 85.0, 67.5, 77.5]})
-    >>> jl.questionnaire_summary(s, "sus")[["scale", "n", "mean", "ci_low", "ci_high", "grade"]].round(1)
+    >>> jl.questionnaire_summary(s, instrument="sus")[["scale", "n", "mean", "ci_low", "ci_high", "grade"]].round(1)
       scale  n  mean  ci_low  ci_high grade
     0   sus  4  75.6    63.7     87.5     B
     """
@@ -714,9 +714,9 @@ def study_questionnaire(study, *, summary: bool = False, by: str | Sequence[str]
     by = [by] if isinstance(by, str) else list(by or [])
     inst = q["instrument"]
     scale = tuple(study.csat_scale) if inst == "csat" else None
-    scores = score_questionnaire(study.survey, inst, items=list(q["items"]), respondent="respondent_id",
+    scores = score_questionnaire(study.survey, instrument=inst, items=list(q["items"]), respondent="respondent_id",
                                  scale=scale, keep=by or None)
-    out = questionnaire_summary(scores, inst, by=by or None, confidence=confidence, scale=scale) if summary else scores
+    out = questionnaire_summary(scores, instrument=inst, by=by or None, confidence=confidence, scale=scale) if summary else scores
     out.attrs["instrument"] = inst
     out.attrs["stage"] = q.get("stage")
     return out

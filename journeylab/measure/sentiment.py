@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..utils import dask as _dask
 from . import vader as _vader
 from ..utils.checks import check_choice, check_frame, check_path
@@ -684,15 +685,16 @@ def _check_boot(n_boot, ci, func):
         raise JourneylabError(f"{func}(): `ci` must be a number between 0 and 1, such as 0.95; got {ci!r}.")
 
 
-def _scored_segments(sentiment_frame, segments, func, sid="segment_id") -> pd.DataFrame:
-    """``segment_id, participant_id, compound`` of scored participant segments."""
-    check_frame(sentiment_frame, arg="sentiment_frame", func=func, required=[sid, "compound"], allow_empty=True,
+def _scored_segments(sentiment_frame, segments, func, sid="segment_id", arg="sentiment_frame") -> pd.DataFrame:
+    """``segment_id, participant_id, compound`` of scored participant segments (``arg``: the
+    sentiment frame's parameter name in ``func``, for messages)."""
+    check_frame(sentiment_frame, arg=arg, func=func, required=[sid, "compound"], allow_empty=True,
                 hint="Pass the frame returned by jl.sentiment(segments).")
     check_frame(segments, arg="segments", func=func, required=[sid, "participant_id"], allow_empty=True)
     s = sentiment_frame[[sid, "compound"]].dropna(subset=["compound"])
     if s[sid].duplicated().any():
         dup = s.loc[s[sid].duplicated(), sid].iloc[0]
-        raise JourneylabError(f"{func}(): `sentiment_frame` has several rows for {sid} {dup!r}; pass one row per "
+        raise JourneylabError(f"{func}(): `{arg}` has several rows for {sid} {dup!r}; pass one row per "
                               "segment (aggregate=True when split='sentence').")
     seg = segments[[sid, "participant_id"]].drop_duplicates(subset=[sid])
     out = s.merge(seg, on=sid, how="inner")
@@ -731,27 +733,28 @@ def _span_compounds(codings: pd.DataFrame, segments: pd.DataFrame, *, coder=None
     return c.groupby(["segment_id", "code"], as_index=False)["span_compound"].mean()
 
 
+@shared_docs
 def code_sentiment(
-    sentiment_frame: pd.DataFrame,
     codings: pd.DataFrame,
-    segments: pd.DataFrame,
     *,
+    sentiment: pd.DataFrame,
+    segments: pd.DataFrame,
     n_boot: int = 2000,
     ci: float = 0.95,
     coder=None,
-    random_state=None,
+    random_state: int | np.random.Generator | None = 0,
     lexicon=None,
 ) -> pd.DataFrame:
     """Mean sentiment of the segments carrying each code, with a participant-level bootstrap CI.
 
     Parameters
     ----------
-    sentiment_frame : DataFrame
-        From :func:`sentiment` (``segment_id``, ``compound``), one row per segment.
     codings : DataFrame
         ``segment_id``, ``code`` (optionally ``coder``): from a coder, :func:`journeylab.autocode`
         or :func:`journeylab.merge_codings`. A segment counts once per code however many coders
         applied it.
+    sentiment : DataFrame
+        From :func:`sentiment` (``segment_id``, ``compound``), one row per segment.
     segments : DataFrame
         ``segment_id``, ``participant_id`` (``study.segments``).
     n_boot : int, default 2000
@@ -760,8 +763,7 @@ def code_sentiment(
         Confidence level.
     coder : str or list of str, optional
         Use only these coders' codings.
-    random_state : int or numpy Generator, optional
-        Seed of the bootstrap.
+    {random_state}
     lexicon : optional
         Domain terms for scoring coded spans (as in :func:`sentiment`); pass the one used for
         ``sentiment_frame``.
@@ -799,14 +801,14 @@ def code_sentiment(
     >>> segs = __import__("pandas").DataFrame({"segment_id": ["a", "b", "c"],
     ...     "participant_id": ["P1", "P2", "P2"], "text": ["Great!", "Awful.", "Bad."]})
     >>> codings = __import__("pandas").DataFrame({"segment_id": ["a", "b", "c"], "code": ["x", "x", "x"]})
-    >>> jl.code_sentiment(jl.sentiment(segs), codings, segs, random_state=1)[["code", "n_segments", "n_participants"]]
+    >>> jl.code_sentiment(codings, sentiment=jl.sentiment(segs), segments=segs, random_state=1)[["code", "n_segments", "n_participants"]]
       code  n_segments  n_participants
     0    x           3               2
     """
     func = "code_sentiment"
     _check_boot(n_boot, ci, func)
     rng = np.random.default_rng(random_state)
-    scored = _scored_segments(sentiment_frame, segments, func)
+    scored = _scored_segments(sentiment, segments, func, arg="sentiment")
     pairs = _code_pairs(codings, func, coder)
     df = pairs.merge(scored, on="segment_id", how="inner")
     spans = _span_compounds(codings, segments, coder=coder, lexicon=lexicon)
@@ -854,11 +856,12 @@ def _code_stage_map(code_stages) -> dict:
                           f"with 'code' and 'stage' columns; got {type(code_stages).__name__}.")
 
 
+@shared_docs
 def emotion_curve(
     sentiment_frame: pd.DataFrame,
+    *,
     segments: pd.DataFrame,
     codings: pd.DataFrame | None = None,
-    *,
     stages: Sequence[str],
     code_stages=None,
     participants: pd.DataFrame | None = None,
@@ -867,7 +870,7 @@ def emotion_curve(
     n_boot: int = 2000,
     ci: float = 0.95,
     coder=None,
-    random_state=None,
+    random_state: int | np.random.Generator | None = 0,
     lexicon=None,
 ) -> pd.DataFrame:
     """Mean sentiment per journey stage (and per group, such as persona), with CIs, in stage order.
@@ -886,15 +889,16 @@ def emotion_curve(
         Where each code belongs: ``{"shipping_form_tedious": "purchase", ...}``, the study's
         codebook (``study.codebook``; a code without a stage takes its nearest ancestor's) or
         a frame with ``code`` and ``stage``. Required with ``codings``.
-    participants : DataFrame, optional
-        ``participant_id`` and the ``by`` column (``study.participants``).
+    {participants}
+        Needed when ``by`` is a participant attribute (``participant_id`` and the ``by`` column).
     by : str, optional
         A participant (or segment) attribute such as ``"persona"``: one curve per value.
     min_n : int, default 3
         Fewest distinct participants for a stage estimate to count as enough data
         (``enough_data``); stages below it are drawn hollow and not joined by the line.
-    n_boot, ci, coder, random_state
+    n_boot, ci, coder
         As in :func:`code_sentiment`.
+    {random_state}
 
     Returns
     -------
@@ -928,7 +932,7 @@ def emotion_curve(
     >>> segs = pd.DataFrame({"segment_id": ["a", "b", "c"], "participant_id": ["P1", "P2", "P3"],
     ...                      "text": ["Found you on Instagram, lovely!", "Checkout was awful.", "Bad form."]})
     >>> codings = pd.DataFrame({"segment_id": ["a", "b", "c"], "code": ["ad", "form", "form"]})
-    >>> curve = jl.emotion_curve(jl.sentiment(segs), segs, codings, stages=["awareness", "purchase"],
+    >>> curve = jl.emotion_curve(jl.sentiment(segs), segments=segs, codings=codings, stages=["awareness", "purchase"],
     ...                          code_stages={"ad": "awareness", "form": "purchase"}, min_n=2, random_state=0)
     >>> curve[["stage", "n_segments", "enough_data"]]
            stage  n_segments  enough_data
@@ -1023,7 +1027,8 @@ _CURVE_COLUMNS = {"stage", "stage_order", "mean", "ci_low", "ci_high", "n_segmen
 _PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"]
 
 
-def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None, size_by: str = "n_segments",
+@shared_docs
+def plot_emotion_curve(curve: pd.DataFrame, *, ax=None, title: str | None = None, size_by: str = "n_segments",
                        ylim=None):
     """Draw an emotion curve in the journey-map idiom.
 
@@ -1037,8 +1042,7 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
     ----------
     curve : DataFrame
         From :func:`emotion_curve` (with or without a ``by`` column).
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure when omitted.
+    {ax}
     title : str, optional
         Axes title (default "Emotion curve across the journey").
     size_by : {"n_segments", "n_participants"}, default "n_segments"
@@ -1178,8 +1182,8 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
 
 def sentiment_vs_scores(
     sentiment_frame: pd.DataFrame,
-    survey: pd.DataFrame,
     *,
+    survey: pd.DataFrame,
     scores: Sequence[str] | None = None,
     id: str = "respondent_id",
     method: str = "spearman",
@@ -1227,7 +1231,7 @@ def sentiment_vs_scores(
     ...     "comment": ["Love it!", "Great service", "Slow and annoying", "Awful, broken", "Good",
     ...                 "Fine, I guess", "Bad box, nice rug", "ok"]})
     >>> s = jl.sentiment(survey, text="comment", id="respondent_id")
-    >>> jl.sentiment_vs_scores(s, survey).round(3)
+    >>> jl.sentiment_vs_scores(s, survey=survey).round(3)
       score    method  n      r  ci_low  ci_high  p_value
     0   nps  spearman  8  0.881   0.334    0.984    0.004
     """

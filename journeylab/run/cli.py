@@ -33,7 +33,7 @@ def _validate(args) -> int:
 def _import(args) -> int:
     from ..interop.project import import_project
 
-    report = import_project(args.source, args.out, transcripts=args.transcripts, coder=args.coder,
+    report = import_project(args.source, out_dir=args.out, transcripts=args.transcripts, coder=args.coder,
                             interviewer_labels=args.interviewer_labels, overwrite=args.overwrite)
     print(report)
     return 0

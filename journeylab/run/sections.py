@@ -28,6 +28,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..utils.docstrings import shared_docs
 from ..errors import JourneylabError
 from ..utils.checks import check_study
 from ..coding.reliability import coder_pair
@@ -47,9 +48,21 @@ def _answers(frame: pd.DataFrame, column) -> int:
     return int(col.notna().sum())
 
 
+@shared_docs
 def file_name(*parts, suffix: str = "") -> str:
     """A file name made of a study's own names (its folder, a step, a change): lower case, words
     joined by ``_``, nothing but letters, digits, ``_``, ``-`` and ``.``.
+
+    Parameters
+    ----------
+    *parts : str or object
+        The names to join (each turned into text).
+    suffix : str, default ""
+        Appended as is, e.g. ``".csv"``.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -62,9 +75,20 @@ def file_name(*parts, suffix: str = "") -> str:
     return stem + suffix
 
 
-def event_property(study, prefer: str = "device") -> str | None:
+@shared_docs
+def event_property(study, *, prefer: str = "device") -> str | None:
     """The event-log property notebooks break the funnel down by: ``prefer`` if the log has it,
     else its first property column with values; None when the log has no property.
+
+    Parameters
+    ----------
+    {study}
+    prefer : str, default "device"
+        The property to use when the event log has it.
+
+    Returns
+    -------
+    str or None
 
     Examples
     --------
@@ -80,9 +104,20 @@ def event_property(study, prefer: str = "device") -> str | None:
     return props[0] if props else None
 
 
-def taguette_reference(study, project=None) -> Path | None:
+@shared_docs
+def taguette_reference(study, *, project=None) -> Path | None:
     """The Taguette project to compare the study's coders with: ``project`` when given, else
     ``taguette.sqlite3`` in the study folder, else None (the study has no reference coding).
+
+    Parameters
+    ----------
+    {study}
+    project : str or Path, optional
+        A Taguette project (``*.sqlite3``) given by the notebook's parameters.
+
+    Returns
+    -------
+    pathlib.Path or None
 
     Examples
     --------
@@ -100,9 +135,18 @@ def taguette_reference(study, project=None) -> Path | None:
     return path if path.is_file() else None
 
 
+@shared_docs
 def lexicon_file(study) -> Path | None:
     """The study's domain lexicon for sentiment: ``lexicon.csv`` (``term,valence``) in the study
     folder, or None.
+
+    Parameters
+    ----------
+    {study}
+
+    Returns
+    -------
+    pathlib.Path or None
 
     Examples
     --------
@@ -199,7 +243,7 @@ def _need_pain_points(study, params):
         return "pain points in the codebook (codes of kind pain_point)"
     used = set(study.codings["code"]) if len(study.codings) else set()
     if not used & pains and not _need_rules(study, params):
-        used |= set(autocode(study.segments, book)["code"])
+        used |= set(autocode(study.segments, codebook=book)["code"])
     return "" if used & pains else "a pain point that someone (or a rule) coded"
 
 
@@ -214,7 +258,7 @@ def _need_codings(study, params):
 
 
 def _need_two_coders(study, params):
-    pair = coder_pair(study.codings, study.segments)
+    pair = coder_pair(study.codings, segments=study.segments)
     return "" if pair else "two coders who coded the same interviews (codings/)"
 
 
@@ -239,7 +283,7 @@ def _need_interview_dates(study, params):
 
 
 def _need_taguette(study, params):
-    if taguette_reference(study, params.get("taguette_project")) is None:
+    if taguette_reference(study, project=params.get("taguette_project")) is None:
         return "a Taguette project to compare with (taguette.sqlite3 in the study folder, or the taguette_project parameter)"
     return ""
 
@@ -493,7 +537,8 @@ def _set_skipping(skip: bool) -> None:
         transformers.append(_SkipCells())
 
 
-def section(study, key: str, *, quiet: bool = False, **params) -> SectionStatus:
+@shared_docs
+def section(study, *, key: str, quiet: bool = False, **params) -> SectionStatus:
     """Start a notebook section: say whether it applies to ``study``, and skip it if not.
 
     Prints one sentence: the section's title and that it runs, or what it would need and that
@@ -503,7 +548,7 @@ def section(study, key: str, *, quiet: bool = False, **params) -> SectionStatus:
 
     Parameters
     ----------
-    study : Study
+    {study}
     key : str
         The section, e.g. ``"05.nps"`` (see :data:`SECTIONS`).
     quiet : bool, default False
@@ -521,10 +566,10 @@ def section(study, key: str, *, quiet: bool = False, **params) -> SectionStatus:
     >>> import journeylab as jl
     >>> from dataclasses import replace
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> jl.section(study, "05.nps").applies
+    >>> jl.section(study, key="05.nps").applies
     NPS: runs.
     True
-    >>> _ = jl.section(replace(study, survey=study.survey.iloc[:0]), "05.nps")
+    >>> _ = jl.section(replace(study, survey=study.survey.iloc[:0]), key="05.nps")
     Skipped: NPS needs a survey (survey.csv) with an NPS column, which this study does not have.
     """
     check_study(study, func="section")
@@ -535,10 +580,18 @@ def section(study, key: str, *, quiet: bool = False, **params) -> SectionStatus:
     return status
 
 
+@shared_docs
 def plan(study, **params) -> pd.DataFrame:
     """Every notebook section that needs an optional part, and whether it runs on ``study``.
 
     What ``journeylab validate`` prints after the problems.
+
+    Parameters
+    ----------
+    {study}
+    **params
+        Notebook parameters a need reads (``taguette_project=``, ``events_parquet=``), as for
+        :func:`section`.
 
     Returns
     -------

@@ -34,6 +34,7 @@ import pandas as pd
 import phonenumbers
 import yaml
 
+from ..utils.docstrings import shared_docs
 from ..utils.tables import unneutralise
 from ..utils.checks import check_path
 from ..utils.limits import BoundedReader, load_yaml
@@ -1702,7 +1703,7 @@ def _redact_study(redaction: dict, scores: set, participants, segments, document
         fls.append(f)
 
     if len(segments) and documents is not None and len(documents):
-        res = _redact(segments, None, documents=documents, detector=det)
+        res = _redact(segments, documents=documents, detector=det)
         segments, documents = res.segments, res.documents
         _tag(res, "transcripts", "text")
     if survey is not None and len(survey) and "respondent_id" in survey.columns:
@@ -1949,7 +1950,7 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     if len(codings) and len(segments):
         from .units import participant_codings
 
-        left = participant_codings(codings, segments, what="frequencies, evidence, the learned coder and agreement",
+        left = participant_codings(codings, segments=segments, what="frequencies, evidence, the learned coder and agreement",
                                    warn=False)
         if left.n_left_out:
             col.warn("codings/", left.message + " (they record what the research team said; the turns are "
@@ -2142,7 +2143,8 @@ class StudyPart:
         return f"StudyPart({self.name!r}, n={self.n})" if self else f"StudyPart({self.name!r}, none: {self.reason})"
 
 
-def study_part(study: "Study", part: str) -> StudyPart:
+@shared_docs
+def study_part(study: "Study", *, part: str) -> StudyPart:
     """Whether ``study`` has an optional part (survey, event log, codings), or why not.
 
     Notebooks ask this before a section that needs the part, so a study without a survey, an event
@@ -2151,8 +2153,7 @@ def study_part(study: "Study", part: str) -> StudyPart:
 
     Parameters
     ----------
-    study : Study
-        A loaded study (:func:`load_study`).
+    {study}
     part : {"survey", "events", "codings"}
         The optional part.
 
@@ -2165,10 +2166,10 @@ def study_part(study: "Study", part: str) -> StudyPart:
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> bool(jl.study_part(study, "survey")), jl.study_part(study, "events").n > 0
+    >>> bool(jl.study_part(study, part="survey")), jl.study_part(study, part="events").n > 0
     (True, True)
     >>> from dataclasses import replace
-    >>> print(jl.study_part(replace(study, survey=study.survey.iloc[:0]), "survey").reason)
+    >>> print(jl.study_part(replace(study, survey=study.survey.iloc[:0]), part="survey").reason)
     this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure
     """
     from ..utils.checks import check_study

@@ -540,7 +540,7 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
     return Redaction(segments=seg, documents=None, mapping=_mapping_frame(records), flags=_flags_frame(flag_rows))
 
 
-def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
+def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT_ORDER_PATTERN, kinds=None,
            region=DEFAULT_REGION, extra_regions=DEFAULT_EXTRA_REGIONS, detector=None) -> Redaction:
     """Replace PII in transcript segments (and their documents) with typed placeholders.
 
@@ -602,7 +602,7 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
     >>> doc = jl.study.transcripts.parse_transcript("Interviewer: Hi Maya.\\nP01: Hi! I'm at maya@example.com.\\n", doc_id="P01")
     >>> docs = pd.DataFrame({"doc_id": ["P01"], "text": [doc.text]})
     >>> people = pd.DataFrame({"participant_id": ["P01"], "name": ["Maya Okafor"]})
-    >>> res = redact(doc.segments, people, documents=docs)
+    >>> res = redact(doc.segments, participants=people, documents=docs)
     >>> res.segments["text"].tolist()
     ['Hi [NAME:P01].', "Hi! I'm at [EMAIL]."]
     >>> res.documents["text"][0]

@@ -34,7 +34,7 @@ def _code_stage_map(codebook) -> dict:
     return out
 
 
-def coding_stages(study, codings: pd.DataFrame) -> pd.DataFrame:
+def coding_stages(study, *, codings: pd.DataFrame) -> pd.DataFrame:
     """The stage of each coding: where it is in the session, else its code's stage.
 
     Parameters
@@ -63,7 +63,7 @@ def coding_stages(study, codings: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> import journeylab as jl
     >>> study = jl.load_study(jl.datasets.usability_study_path())
-    >>> cs = jl.coding_stages(study, study.codings)
+    >>> cs = jl.coding_stages(study, codings=study.codings)
     >>> sorted(cs["stage_source"].dropna().unique())
     ['session']
     """
@@ -85,7 +85,7 @@ def coding_stages(study, codings: pd.DataFrame) -> pd.DataFrame:
     return codings.assign(stage=stage.astype(object).where(stage.notna(), pd.NA), stage_source=source)
 
 
-def stage_reach(study, participants=None) -> pd.DataFrame:
+def stage_reach(study, *, participants=None) -> pd.DataFrame:
     """Which participants reached each stage of a session-ordered study.
 
     Parameters

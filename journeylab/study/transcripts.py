@@ -768,6 +768,11 @@ def read_document(
     Takes the same arguments as :func:`read_transcript`, which returns only the segments, and
     ``stage_marker`` (see :func:`parse_transcript`).
 
+    Parameters
+    ----------
+    path, doc_id, split, interviewer_labels, speaker_map, display_path, speaker_labels, moderator_pattern
+        As in :func:`read_transcript`.
+
     Returns
     -------
     Document

@@ -64,7 +64,7 @@ def left_out_message(n: int, what: str) -> str:
     return f"{n} coding{'s' if n != 1 else ''} on interviewer turns {'are' if n != 1 else 'is'} left out of {what}"
 
 
-def participant_codings(codings: pd.DataFrame, segments: pd.DataFrame | None, *, what: str, roles=("participant",),
+def participant_codings(codings: pd.DataFrame, *, segments: pd.DataFrame | None, what: str, roles=("participant",),
                         warn: bool = True) -> ParticipantCodings:
     """Keep the codings on participant turns; count (and warn about) those on interviewer turns.
 
@@ -92,7 +92,7 @@ def participant_codings(codings: pd.DataFrame, segments: pd.DataFrame | None, *,
     >>> import pandas as pd
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "speaker_role": ["interviewer", "participant"]})
     >>> cod = pd.DataFrame({"segment_id": ["a", "b", "b"], "code": ["x", "x", "y"]})
-    >>> kept = participant_codings(cod, seg, what="this example", warn=False)
+    >>> kept = participant_codings(cod, segments=seg, what="this example", warn=False)
     >>> kept.codings["segment_id"].tolist(), kept.n_left_out, kept.message
     (['b', 'b'], 1, '1 coding on interviewer turns is left out of this example')
     """

@@ -558,7 +558,7 @@ def _unknown_events(df: pd.DataFrame, known: frozenset, where: str) -> pd.DataFr
     return df
 
 
-def read_events_parquet(study, path, **kwargs):
+def read_events_parquet(study, *, path, **kwargs):
     """A study's event log from a (partitioned) parquet dataset, as a lazy Dask DataFrame.
 
     What :func:`journeylab.load_study` does to ``events.csv``, applied to a log too large for it:
@@ -594,7 +594,7 @@ def read_events_parquet(study, path, **kwargs):
     --------
     >>> import journeylab as jl                                                 # doctest: +SKIP
     >>> study = jl.load_study("my_study")                                        # doctest: +SKIP
-    >>> events = jl.read_events_parquet(study, "s3://bucket/events/")            # doctest: +SKIP
+    >>> events = jl.read_events_parquet(study, path="s3://bucket/events/")            # doctest: +SKIP
     >>> jl.funnel(events, steps=study.funnel_steps, window=study.funnel_window).compute()  # doctest: +SKIP
     """
     from os import PathLike

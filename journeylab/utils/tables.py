@@ -91,7 +91,7 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
+def write_csv(frame: pd.DataFrame, *, path, **kwargs) -> Path:
     """Write ``frame`` as a CSV that spreadsheets cannot execute; return the path.
 
     Use it instead of ``frame.to_csv(path, index=False)`` for every table you share: a cell typed
@@ -128,7 +128,7 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
     >>> import tempfile, pandas as pd, journeylab as jl
     >>> frame = pd.DataFrame({"comment": ['=HYPERLINK("http://evil.example","click")', "fine"],
     ...                       "compound": [-0.5, 0.4]})
-    >>> path = jl.write_csv(frame, tempfile.mkdtemp() + "/comments.csv")
+    >>> path = jl.write_csv(frame, path=tempfile.mkdtemp() + "/comments.csv")
     >>> print(path.read_text(), end="")
     comment,compound
     "'=HYPERLINK(""http://evil.example"",""click"")",-0.5

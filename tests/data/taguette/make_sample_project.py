@@ -42,7 +42,7 @@ def main(taguette_python: str) -> None:
     seg = study.segments.set_index("segment_id")
     ref = ref[ref["segment_id"].map(seg["doc_id"]).isin(DOCS)]
     tmp = Path(tempfile.mkdtemp(prefix="taguette-sample-"))
-    taguette.write_codebook(study.codebook, tmp / "codebook.csv")
+    taguette.write_codebook(study.codebook, path=tmp / "codebook.csv")
     documents, highlights = [], []
     texts = study.documents.set_index("doc_id")["text"]
     for d, doc_id in enumerate(DOCS):

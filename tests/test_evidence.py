@@ -173,12 +173,16 @@ def test_theme_nps_by_hand():
     assert out["nps_n_theme"] == 3
     assert out["nps_others"] == pytest.approx(0.0)  # R3..R7: 9, 7, 0, 0, 10 -> 2/5 - 2/5
     assert out["nps_n_others"] == 5
-    se_t = 100 * math.sqrt((2 / 3 + 1 / 3 - (1 / 3) ** 2) / 3)
-    se_o = 100 * math.sqrt((0.4 + 0.4 - 0.0) / 5)
+    # the interval: adjusted-Wald per group (Rocks 2016), 3/4 added to promoters and detractors, 3 to n
+    tP, tD = 2.75 / 6, 1.75 / 6            # theme: 2 promoters, 1 detractor of 3
+    oP, oD = 2.75 / 8, 2.75 / 8            # others: 2 promoters, 2 detractors of 5
+    se_t = 100 * math.sqrt((tP + tD - (tP - tD) ** 2) / 6)
+    se_o = 100 * math.sqrt((oP + oD - (oP - oD) ** 2) / 8)
+    centre = 100 * ((tP - tD) - (oP - oD))  # 16.7: the adjustment pulls both toward 0
     half = 1.959963984540054 * math.sqrt(se_t ** 2 + se_o ** 2)
     assert out["nps_gap"] == pytest.approx(100 / 3)
-    assert out["nps_gap_ci_low"] == pytest.approx(100 / 3 - half)
-    assert out["nps_gap_ci_high"] == pytest.approx(100 / 3 + half)
+    assert out["nps_gap_ci_low"] == pytest.approx(centre - half)
+    assert out["nps_gap_ci_high"] == pytest.approx(centre + half)
     assert out["nps_signal"] == "inconclusive"  # only 3 commenters raise it (< min_nps_n = 10)
 
 

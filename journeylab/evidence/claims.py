@@ -502,8 +502,10 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
     Notes
     -----
     NPS = %promoters (9–10) − %detractors (0–6). Its variance is that of a difference of two
-    shares of one trinomial sample, (p₊ + p₋ − (p₊ − p₋)²)/n; the two groups are independent,
-    so the gap's variance is the sum, and the interval is normal (Wald). The comparison group is
+    shares of one trinomial sample, (p₊ + p₋ − (p₊ − p₋)²)/n. Each group's NPS is adjusted as in
+    :func:`journeylab.nps` (adjusted-Wald, Rocks 2016: 3/4 added to promoters and to detractors, 3
+    to n); the two groups are independent, so the gap's interval is the difference of the adjusted
+    NPS ± z·√(se₁² + se₂²), within [−200, 200]. The comparison group is
     the other *commenters*: people who write comments are not a random part of the respondents
     (detractors write more), so comparing with everyone would blame the theme for that.
 
@@ -544,8 +546,10 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
         vb = b_["nps"] if b_ is not None else math.nan
         gap = va - vb
         if na and nb:
+            # adjusted-Wald for each group (Rocks 2016), the two groups independent
+            centre = a_["nps_adjusted"] - b_["nps_adjusted"]
             half = z * math.sqrt(a_["se"] ** 2 + b_["se"] ** 2)
-            lo, hi = gap - half, gap + half
+            lo, hi = max(centre - half, -200.0), min(centre + half, 200.0)
         else:
             lo = hi = math.nan
         rows.append({"code": code, "nps_theme": va, "nps_others": vb, "nps_n_theme": na, "nps_n_others": nb,
@@ -1043,7 +1047,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         tn = pd.DataFrame(columns=["nps_theme"])
     nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
                   f"{'' if persona is None else f', persona {persona}'}; comments coded with the codebook's rules; "
-                  f"gap CI from the trinomial variance (Wald, {rules.level:.0%})")
+                  f"gap CI adjusted-Wald per group (Rocks 2016), {rules.level:.0%}")
 
     def step_for(stage, tp):
         m = tm[(tm["metric"] == "step") & (tm["touchpoint"] == tp)]

@@ -373,9 +373,10 @@ def _methods_section(jmap) -> str:
     li.append(f"<li><b>Funnel</b>: {_e(' → '.join(s if isinstance(s, str) else ' | '.join(s) for s in steps))}; "
               f"window {_e(fu.get('window'))}; {_e(fu.get('counting'))}; conversion from the previous step with "
               "Wilson 95% intervals. A step is linked to the touchpoint of its event (study.yml).</li>")
-    li.append("<li><b>Survey</b>: CSAT per touchpoint as top-2-box share (Wilson CI) and mean (t interval), blanks "
-              "excluded; NPS of commenters raising a theme vs the other commenters, gap with a Wald CI from the "
-              "trinomial variance.</li>")
+    li.append("<li><b>Survey</b>: CSAT per touchpoint as top-2-box share (Wilson CI) and mean (t interval with a "
+              "quarter answer added at each end of the scale, clipped to the scale), blanks excluded; NPS of "
+              "commenters raising a theme vs the other commenters, gap with an adjusted-Wald CI per group "
+              "(Rocks 2016).</li>")
     li.append(f"<li><b>Grading rules</b>: qualitative support = at least {_e(ru.get('min_participants'))} "
               f"participants or {_e(_pct(ru.get('min_share')))} of them; a funnel step signals a problem when it is "
               f"among the {_e(ru.get('worst_steps'))} lowest conversions or its CI lies below the median step; CSAT "

@@ -42,6 +42,8 @@ events:
 funnel:
   steps: [product_view, add_to_cart, form_submitted, order_completed]
   window: 7D
+targets:
+  steps: {add_to_cart: 0.7, form_submitted: 0.7, order_completed: 0.75}
 changes:
   - {date: 2026-01-10, name: shorter form, stage: buy, touchpoint: form}
 survey:

@@ -10,7 +10,7 @@ whether the two kinds of evidence agree (:class:`GradingRules`, :func:`grade_cla
 from __future__ import annotations
 
 __all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps",
-           "study_between", "GRADES", "EVIDENCE_COLUMNS"]
+           "study_between", "study_targets", "GRADES", "SIGNALS", "EVIDENCE_COLUMNS"]
 
 import dataclasses
 import math
@@ -26,7 +26,10 @@ from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
 from ..study.units import participant_codings
 
-GRADES = ["strong", "quantitative_only", "qualitative_only", "weak", "contradicted"]
+GRADES = ["strong", "mixed", "quantitative_only", "qualitative_only", "weak", "contradicted"]
+#: Metric signals: a metric compared with its benchmark (see GradingRules).
+SIGNALS = ["problem", "healthy", "strength", "inconclusive", "no benchmark"]
+NO_BENCHMARK = "no benchmark"
 CLAIM_KINDS = ["pain_point", "delight", "need", "behaviour"]
 
 #: Columns of the evidence table, in order (see :func:`evidence_table`).
@@ -36,9 +39,10 @@ EVIDENCE_COLUMNS = [
     "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
     "step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low", "step_ci_high",
     "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
-    "step_to_end", "step_to_end_n", "step_signal", "step_source",
+    "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_signal", "step_source",
     "csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high",
-    "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_signal", "csat_source",
+    "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_target", "csat_target_source", "csat_signal",
+    "csat_source",
     "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
     "nps_signal", "nps_source",
     "qual_support", "quant_support", "grade", "grade_reason",
@@ -46,9 +50,9 @@ EVIDENCE_COLUMNS = [
 
 _STEP_COLS = ["step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low",
               "step_ci_high", "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
-              "step_to_end", "step_to_end_n", "step_source"]
+              "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_source"]
 _CSAT_COLS = ["csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high", "csat_top2",
-              "csat_top2_ci_low", "csat_top2_ci_high", "csat_source"]
+              "csat_top2_ci_low", "csat_top2_ci_high", "csat_target", "csat_target_source", "csat_source"]
 _NPS_COLS = ["nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low",
              "nps_gap_ci_high", "nps_source"]
 
@@ -56,9 +60,20 @@ _NPS_COLS = ["nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap"
 # ----------------------------------------------------------------------------- grading rules
 
 
+#: Rules of earlier versions that graded a funnel step by its rank among the study's steps; a map
+#: saved with them still loads (they are ignored: a step is now compared with a declared target).
+_RETIRED_RULES = ("worst_steps", "below_median")
+
+
 @dataclass(frozen=True)
 class GradingRules:
-    """Thresholds of the triangulation grades (see :func:`grade_claims` for the rules).
+    """The stated criteria of the triangulation grades (see :func:`grade_claims` for the table).
+
+    Every metric is compared with a *benchmark* — a number stated before looking at the data —
+    and counts only when its confidence interval excludes that number. Where the study states no
+    benchmark the metric's signal is ``"no benchmark"`` and the claim is graded on the
+    interviews alone, which its ``grade_reason`` says. :meth:`describe` gives the rules as
+    sentences (the report's methods section prints them).
 
     Parameters
     ----------
@@ -69,23 +84,20 @@ class GradingRules:
         ``min_share_participants`` people (so 1 of 3 is never enough).
     min_share_participants : int, default 2
         Fewest participants for the share rule to apply.
-    worst_steps : int, default 2
-        A funnel step signals a problem when its conversion is among the ``worst_steps`` lowest
-        conversions of the funnel ...
-    below_median : bool, default True
-        ... or when the upper end of its conversion CI is below the median step conversion.
-        It is healthy when the lower end of its CI is at or above that median (and it is not
-        among the worst steps).
-    csat_top2_min : float, default 0.65
-        CSAT signals a problem when the upper end of the top-2-box share's CI is below this share,
-        and is healthy when the lower end is at or above it.
+    csat_top2_min : float or None, default 0.65
+        The CSAT target used where study.yml ``targets: csat:`` names none for a touchpoint: the
+        top-2-box share a touchpoint should reach. CSAT signals a *problem* when the upper end of
+        the share's CI is below the target, *healthy* when the lower end is at or above it.
+        ``None``: no default, so a touchpoint without a declared target has no benchmark.
+        (There is no published CSAT norm that holds across industries; 0.65 is a convention, and
+        ``csat_target_source`` says which target was used.)
     nps_gap_margin : float, default 10.0
-        NPS points. The NPS gap (respondents whose comments raise the theme minus the other
-        commenters) signals a problem when its CI lies wholly below 0, a strength when wholly
-        above 0, and is healthy for a pain point when its CI lies wholly above ``-nps_gap_margin``
-        (any gap is smaller than this margin).
+        NPS points. The benchmark of the NPS gap (respondents whose comments raise the theme minus
+        the other commenters) is 0, no difference: it signals a *problem* when its CI lies wholly
+        below 0, a *strength* when wholly above 0, and is *healthy* for a pain point when its CI
+        lies wholly above ``-nps_gap_margin``.
     min_metric_n : int, default 30
-        Fewest CSAT answers (or funnel entrants) for a metric to signal anything.
+        Fewest CSAT answers (or users at the previous funnel step) for a metric to signal anything.
     min_nps_n : int, default 10
         Fewest respondents raising the theme for the NPS gap to signal anything.
     contradiction : {"any", "all"}, default "any"
@@ -94,14 +106,31 @@ class GradingRules:
         ``"all"``: every linked metric must rule it out.
     level : float, default 0.95
         Confidence level of every interval.
+
+    Notes
+    -----
+    **Funnel steps** have no default benchmark: a conversion of 60% is excellent for one step of
+    one product and alarming for another, and ranking a study's own steps makes every funnel have
+    a "worst" step. Declare targets in study.yml::
+
+        targets:
+          steps: {shipping_submitted: 0.85}   # conversion from the previous step, by the step's event
+          csat: {delivery: 0.80}              # top-2-box share, by touchpoint (or CSAT column)
+
+    A step then signals a *problem* when the upper end of its conversion's CI is below the target,
+    *healthy* when the lower end is at or above it, *inconclusive* otherwise.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> print(jl.GradingRules().describe()[0])
+    Qualitative support: at least 3 participants raised the theme, or at least 25% of them and at least 2.
     """
 
     min_participants: int = 3
     min_share: float = 0.25
     min_share_participants: int = 2
-    worst_steps: int = 2
-    below_median: bool = True
-    csat_top2_min: float = 0.65
+    csat_top2_min: float | None = 0.65
     nps_gap_margin: float = 10.0
     min_metric_n: int = 30
     min_nps_n: int = 10
@@ -112,14 +141,15 @@ class GradingRules:
         def bad(name, expected):
             raise JourneylabError(f"GradingRules: `{name}` must be {expected}; got {getattr(self, name)!r}.")
 
-        for name in ("min_participants", "min_share_participants", "worst_steps", "min_metric_n", "min_nps_n"):
+        for name in ("min_participants", "min_share_participants", "min_metric_n", "min_nps_n"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 bad(name, "a non-negative integer")
-        for name in ("min_share", "csat_top2_min"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not 0 <= v <= 1:
-                bad(name, "a share between 0 and 1")
+        if not isinstance(self.min_share, (int, float)) or not 0 <= self.min_share <= 1:
+            bad("min_share", "a share between 0 and 1")
+        if self.csat_top2_min is not None and (not isinstance(self.csat_top2_min, (int, float))
+                                               or not 0 <= self.csat_top2_min <= 1):
+            bad("csat_top2_min", "a share between 0 and 1, or None (no default CSAT target)")
         if not isinstance(self.nps_gap_margin, (int, float)) or self.nps_gap_margin < 0:
             bad("nps_gap_margin", "a non-negative number of NPS points")
         if self.contradiction not in ("any", "all"):
@@ -133,14 +163,69 @@ class GradingRules:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "GradingRules":
-        """Rules from :meth:`to_dict` (unknown keys raise)."""
-        data = dict(data or {})
+        """Rules from :meth:`to_dict` (unknown keys raise; the retired rank rules are ignored)."""
+        data = {k: v for k, v in dict(data or {}).items() if k not in _RETIRED_RULES}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise JourneylabError(f"GradingRules: unknown rule(s) {', '.join(map(repr, unknown))}; "
                                   f"known: {', '.join(sorted(known))}.")
         return cls(**data)
+
+    def describe(self, targets: dict | None = None) -> list[str]:
+        """Every rule as a sentence, with this object's numbers (and the study's targets if given).
+
+        Parameters
+        ----------
+        targets : dict, optional
+            :func:`study_targets` of the study (``{"steps": {...}, "csat": {...}}``).
+
+        Returns
+        -------
+        list of str
+        """
+        t = targets or {}
+        steps = t.get("steps") or {}
+        csat_t = t.get("csat") or {}
+        pct = lambda x: f"{100 * x:.0f}%"  # noqa: E731
+        step_txt = (", ".join(f"{k} {pct(v)}" for k, v in steps.items()) if steps else
+                    "none declared, so every funnel step's signal is 'no benchmark'")
+        csat_txt = ", ".join(f"{k} {pct(v)}" for k, v in csat_t.items()) if csat_t else "none declared"
+        default = (f"{pct(self.csat_top2_min)} top-2 box elsewhere (GradingRules.csat_top2_min, a convention, "
+                   "not a published norm)") if self.csat_top2_min is not None else "no default elsewhere"
+        return [
+            f"Qualitative support: at least {self.min_participants} participants raised the theme, or at least "
+            f"{pct(self.min_share)} of them and at least {self.min_share_participants}.",
+            "A metric is compared with a benchmark stated before the analysis and counts only when its "
+            f"{pct(self.level)} confidence interval excludes the benchmark: 'problem' when the interval lies below "
+            "it, 'healthy' when at or above it, 'inconclusive' when it spans it; 'no benchmark' when there is none.",
+            f"Funnel steps (conversion from the previous step, Wilson CI): targets from study.yml: {step_txt}.",
+            f"CSAT (top-2-box share, Wilson CI): targets from study.yml: {csat_txt}; {default}.",
+            f"NPS of commenters raising the theme vs the other commenters (adjusted-Wald CI): benchmark 0 — "
+            f"'problem' when the gap's CI lies below 0, 'strength' above 0, 'healthy' for a pain point when it "
+            f"lies above −{self.nps_gap_margin:g} points.",
+            f"A metric needs at least {self.min_metric_n} answers or users ({self.min_nps_n} commenters raising "
+            "the theme for NPS) to signal anything.",
+            "Grades: strong = qualitative support and every linked metric with a verdict shows the problem "
+            "(or strength); mixed = qualitative support, and the linked metrics disagree (one shows it, another "
+            "rules it out) — the reasons list both; contradicted = qualitative support, no metric shows it and "
+            f"{'one' if self.contradiction == 'any' else 'every'} linked metric rules it out; qualitative_only = "
+            "qualitative support, metrics missing, inconclusive or without a benchmark (graded on the "
+            "interviews, and the reason says so); quantitative_only = a metric shows it, too few participants; "
+            "weak = neither. Needs and behaviours are graded on the interviews only.",
+        ]
+
+
+def study_targets(study) -> dict:
+    """The benchmarks a study declares in study.yml ``targets:`` (validated when it was loaded).
+
+    Returns
+    -------
+    dict
+        ``{"steps": {event: share}, "csat": {touchpoint or column: share}}`` (empty when none).
+    """
+    t = dict((getattr(study, "config", None) or {}).get("targets") or {})
+    return {"steps": dict(t.get("steps") or {}), "csat": dict(t.get("csat") or {})}
 
 
 # ----------------------------------------------------------------------------- small statistics
@@ -320,30 +405,51 @@ def _event_touchpoint(study) -> dict:
     return {e: (s, t) for e, s, t in em[["event", "stage", "touchpoint"]].itertuples(index=False)}
 
 
-def _step_signal(conv, lo, hi, rank, k, median, n_from, rules: GradingRules) -> str:
+def _vs_target(lo, hi, target) -> str:
+    """A metric's interval against its benchmark: problem below, healthy at or above, else inconclusive."""
+    if hi < target:
+        return "problem"
+    if lo >= target:
+        return "healthy"
+    return "inconclusive"
+
+
+def _step_signal(conv, lo, hi, target, n_from, rules: GradingRules) -> str:
     if conv is None or pd.isna(conv):
         return pd.NA
+    if target is None or pd.isna(target):
+        return NO_BENCHMARK
     if n_from < rules.min_metric_n:
         return "inconclusive"
-    worst = rules.worst_steps > 0 and rank <= rules.worst_steps
-    below = rules.below_median and not pd.isna(median) and hi < median
-    if worst or below:
-        return "problem"
-    if not pd.isna(median) and lo >= median:
-        return "healthy"
-    return "inconclusive"
+    return _vs_target(lo, hi, float(target))
 
 
-def _csat_signal(top2, lo, hi, n, rules: GradingRules) -> str:
+def _csat_signal(top2, lo, hi, n, rules: GradingRules, target=None) -> str:
     if top2 is None or pd.isna(top2):
         return pd.NA
+    if target is None or pd.isna(target):
+        return NO_BENCHMARK
     if n < rules.min_metric_n:
         return "inconclusive"
-    if hi < rules.csat_top2_min:
-        return "problem"
-    if lo >= rules.csat_top2_min:
-        return "healthy"
-    return "inconclusive"
+    return _vs_target(lo, hi, float(target))
+
+
+def _csat_target(targets: dict, touchpoint, column, rules: GradingRules) -> tuple[float, str]:
+    declared = targets.get("csat") or {}
+    for key in (column, touchpoint):
+        if key in declared:
+            return float(declared[key]), f"study.yml targets: csat: {key}"
+    if rules.csat_top2_min is not None:
+        return float(rules.csat_top2_min), "default (GradingRules.csat_top2_min; no target declared)"
+    return math.nan, "no target declared"
+
+
+def _step_target(targets: dict, step_raw) -> tuple[float, str]:
+    declared = targets.get("steps") or {}
+    for key in [_step_name(step_raw), *_step_events(step_raw)]:
+        if key in declared:
+            return float(declared[key]), f"study.yml targets: steps: {key}"
+    return math.nan, "no target declared"
 
 
 def _nps_signal(gap, lo, hi, n_theme, rules: GradingRules) -> str:
@@ -386,8 +492,12 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
         this one), ``lost_per_week``, ``rank`` (1 = lowest conversion of the funnel),
         ``n_steps``, ``median`` (median step conversion), ``to_end`` (conversion from this step
         to the funnel's last), ``to_end_n``; for CSAT ``n`` (answers), ``mean``, ``mean_ci_low``,
-        ``mean_ci_high`` (t interval); and for both ``signal`` (``problem``, ``healthy``,
-        ``inconclusive``; see :class:`GradingRules`) and ``source`` (where the number comes from).
+        ``mean_ci_high`` (see :func:`journeylab.csat`); and for both ``target`` (the benchmark the
+        value is compared with: study.yml ``targets:``, or for CSAT the default of
+        :class:`GradingRules`; NaN when there is none), ``target_source`` (which), ``signal``
+        (``problem``, ``healthy``, ``inconclusive``, ``no benchmark``; see :class:`GradingRules`)
+        and ``source`` (where the number comes from). ``rank`` and ``median`` describe the
+        funnel; they do not decide the signal.
 
     Notes
     -----
@@ -401,6 +511,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
     check_study(study, func="touchpoint_metrics")
     rules = rules or GradingRules()
     level = rules.level
+    targets = study_targets(study)
     ev_tp = _event_touchpoint(study)
     rows = []
     events = study.events
@@ -426,6 +537,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             lost = int(r["users_from"] - r["users"])
             to_end = last_users / r["users"] if r["users"] else math.nan
             rank = int(order[k - 1])
+            target, target_source = _step_target(targets, step_raw)
             rows.append({
                 "stage": stage, "touchpoint": tp, "metric": "step", "name": r["step"],
                 "label": f"{fun['step'].iloc[k - 1]} → {r['step']}", "step_from": fun["step"].iloc[k - 1],
@@ -433,7 +545,8 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
                 "ci_low": lo, "ci_high": hi, "lost": lost, "lost_per_week": lost / weeks if weeks else math.nan,
                 "rank": rank, "n_steps": len(fun) - 1, "median": median, "to_end": to_end,
                 "to_end_n": int(r["users"]), "n": int(r["users_from"]),
-                "signal": _step_signal(r["conversion"], lo, hi, rank, rules.worst_steps, median, r["users_from"], rules),
+                "target": target, "target_source": target_source,
+                "signal": _step_signal(r["conversion"], lo, hi, target, r["users_from"], rules),
                 "source": f"events: {desc}; conversion from the previous step, Wilson {level:.0%} CI; "
                           f"{weeks:.1f} weeks of events{source_note}",
             })
@@ -452,18 +565,20 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             tp, n = r["touchpoint"], int(r["n"])
             share = r["top_box_share"] if n else math.nan
             lo, hi = (r["top_box_ci_low"], r["top_box_ci_high"]) if n else (math.nan, math.nan)
+            target, target_source = _csat_target(targets, tp, r["column"], rules)
             rows.append({
                 "stage": tp_stage.get(tp), "touchpoint": tp, "metric": "csat", "name": r["column"],
                 "label": f"CSAT {tp}", "n": n, "value": share, "ci_low": lo, "ci_high": hi,
                 "mean": r["mean"], "mean_ci_low": r["mean_ci_low"], "mean_ci_high": r["mean_ci_high"],
-                "signal": _csat_signal(share, lo, hi, n, rules),
+                "target": target, "target_source": target_source,
+                "signal": _csat_signal(share, lo, hi, n, rules, target),
                 "source": f"journeylab.csat: survey column {r['column']} ({low}–{high} scale), {n} answers{who}, "
                           f"{int(r['n_blank'])} blanks excluded; top-2 box ({r['top_box']}) share with Wilson "
                           f"{level:.0%} CI, mean with t interval",
             })
     cols = ["stage", "touchpoint", "metric", "name", "label", "step_from", "users_from", "users", "n", "value",
             "ci_low", "ci_high", "lost", "lost_per_week", "rank", "n_steps", "median", "to_end", "to_end_n",
-            "mean", "mean_ci_low", "mean_ci_high", "signal", "source"]
+            "mean", "mean_ci_low", "mean_ci_high", "target", "target_source", "signal", "source"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -578,14 +693,18 @@ def _metric_phrases(row) -> list[tuple[str, str]]:
     """(signal, phrase) of each linked metric of an evidence row."""
     out = []
     if not pd.isna(row.get("step_signal", pd.NA)):
+        t = row.get("step_target")
+        vs = "no target declared" if t is None or pd.isna(t) else f"target {_fmt_pct(t)}"
         out.append((row["step_signal"], f"funnel step {row['step_from']} → {row['step']} converts "
-                    f"{_fmt_pct(row['step_conversion'])}{_fmt_ci(row['step_ci_low'], row['step_ci_high'])}, "
-                    f"rank {int(row['step_rank'])} of {int(row['funnel_n_steps'])} (1 = lowest), "
-                    f"funnel median {_fmt_pct(row['funnel_median'])}: {row['step_signal']}"))
+                    f"{_fmt_pct(row['step_conversion'])}{_fmt_ci(row['step_ci_low'], row['step_ci_high'])} "
+                    f"of {int(row['step_users_from']) if not pd.isna(row.get('step_users_from')) else '?'} users, "
+                    f"{vs}: {row['step_signal']}"))
     if not pd.isna(row.get("csat_signal", pd.NA)):
+        t = row.get("csat_target")
+        vs = "no target" if t is None or pd.isna(t) else f"target {_fmt_pct(t)}"
         out.append((row["csat_signal"], f"CSAT {row['touchpoint']} top-2 box {_fmt_pct(row['csat_top2'])}"
-                    f"{_fmt_ci(row['csat_top2_ci_low'], row['csat_top2_ci_high'])}, n={int(row['csat_n'])}: "
-                    f"{row['csat_signal']}"))
+                    f"{_fmt_ci(row['csat_top2_ci_low'], row['csat_top2_ci_high'])}, n={int(row['csat_n'])}, "
+                    f"{vs}: {row['csat_signal']}"))
     if not pd.isna(row.get("nps_signal", pd.NA)):
         out.append((row["nps_signal"], f"NPS of commenters raising it {row['nps_theme']:+.0f} vs "
                     f"{row['nps_others']:+.0f} (gap {row['nps_gap']:+.0f}"
@@ -624,19 +743,35 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
         signals = [(("neutral" if (s == "healthy" and p.startswith("NPS")) else s), p) for s, p in phrases]
     else:
         signals = phrases
-    support = any(s in good for s, _ in signals)
-    against = [s in bad for s, _ in signals]
+    pro = [p for s, p in signals if s in good]
+    con = [p for s, p in signals if s in bad]
+    support = bool(pro)
+    no_bench = [p for s, p in signals if s == NO_BENCHMARK]
+    verdicts = [s for s, _ in signals if s in good or s in bad]
     m_text = "; ".join(p for _, p in phrases) if phrases else "no linked metric"
     what = "problem" if kind == "pain_point" else "strength"
-    if qual and support:
-        grade, why = "strong", f"interviews and numbers agree (a linked metric shows the {what})"
-    elif qual and phrases and ((rules.contradiction == "any" and any(against))
-                               or (rules.contradiction == "all" and all(against))):
+    if qual and pro and con:
+        grade = "mixed"
+        why = (f"the sources disagree in part — {len(pro)} linked metric(s) show the {what} "
+               f"({'; '.join(pro)}) and {len(con)} rule it out ({'; '.join(con)})")
+    elif qual and support:
+        grade, why = "strong", f"interviews and numbers agree (a linked metric shows the {what}, none rules it out)"
+    elif qual and con and ((rules.contradiction == "any")
+                           or (rules.contradiction == "all" and len(con) == len(phrases))):
         grade, why = "contradicted", (f"interviews say it, but no linked metric shows the {what} and "
                                       f"{'one rules it out' if rules.contradiction == 'any' else 'every one rules it out'}")
     elif qual:
-        grade, why = "qualitative_only", ("no linked metric" if not phrases else
-                                          f"no linked metric shows the {what}, none rules it out")
+        grade = "qualitative_only"
+        if not phrases:
+            why = "graded on the interviews: no linked metric"
+        elif no_bench and not verdicts:
+            why = ("graded on the interviews: the linked metric(s) have no benchmark to compare with "
+                   "(declare targets in study.yml)")
+        else:
+            why = f"graded on the interviews: no linked metric shows the {what}, none rules it out"
+    elif support and con:
+        grade, why = "weak", (f"too few participants raised it, and the linked metrics disagree: {'; '.join(pro)} "
+                              f"against {'; '.join(con)}")
     elif support:
         grade, why = "quantitative_only", f"a linked metric shows the {what}; too few participants raised it"
     else:
@@ -669,14 +804,16 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     **Qualitative support**: at least ``min_participants`` participants raised the theme, or at
     least ``min_share`` of them did and they are at least ``min_share_participants``.
 
-    **Linked metrics** and their signal (each is ``problem``, ``healthy`` or ``inconclusive``):
+    **Linked metrics** and their signal (``problem``, ``healthy``, ``inconclusive`` or
+    ``no benchmark``), each against a benchmark and only when the CI excludes it:
 
-    - the funnel step at the claim's touchpoint — *problem* when its conversion is among the
-      ``worst_steps`` lowest of the funnel or its CI lies below the median step conversion;
-      *healthy* when its CI lies at or above that median;
-    - the touchpoint's CSAT — *problem* when the top-2-box share's CI lies below
-      ``csat_top2_min``, *healthy* when it lies at or above it;
-    - the NPS gap of commenters raising the theme — *problem* when its CI lies below 0,
+    - the funnel step at the claim's touchpoint — against ``step_target`` (study.yml
+      ``targets: steps:``; no default): *problem* when the conversion's CI lies below the target,
+      *healthy* when at or above it, *no benchmark* without a target. A step's rank among the
+      study's steps decides nothing (every funnel has a lowest step);
+    - the touchpoint's CSAT — against ``csat_target`` (study.yml ``targets: csat:``, else
+      ``GradingRules.csat_top2_min``): the same rule on the top-2-box share;
+    - the NPS gap of commenters raising the theme — against 0: *problem* when its CI lies below 0,
       *strength* when above 0, *healthy* when it lies above ``-nps_gap_margin``.
 
     Metrics with too few observations (``min_metric_n``, ``min_nps_n``) are inconclusive.
@@ -685,13 +822,18 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     back it, a *problem* goes against it):
 
     ==================== ==========================================================================
-    ``strong``            qualitative support and at least one linked metric shows the problem
+    ``strong``            qualitative support, a linked metric shows the problem, none rules it out
+    ``mixed``             qualitative support, one linked metric shows the problem and another rules
+                          it out (``grade_reason`` names both)
     ``contradicted``      qualitative support, no linked metric shows the problem, and at least one
                           (``contradiction="any"``) or every (``"all"``) linked metric rules it out
-    ``qualitative_only``  qualitative support, metrics missing or inconclusive
+    ``qualitative_only``  qualitative support, metrics missing, inconclusive or without a benchmark
+                          (``grade_reason`` says the claim was graded on the interviews)
     ``quantitative_only`` a linked metric shows the problem, too few participants raised it
     ``weak``              neither
     ==================== ==========================================================================
+
+    :meth:`GradingRules.describe` gives the same rules as sentences with their numbers.
 
     Needs and behaviours are never tested against metrics: ``qualitative_only`` or ``weak``.
     Context rows (``kind`` ``emotion`` or ``metric``) get no grade.
@@ -713,13 +855,17 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
         if col not in ev.columns:
             ev[col] = pd.NA
     ev["step_signal"] = [
-        _step_signal(c, lo, hi, rk, rules.worst_steps, med, (0 if pd.isna(nf) else nf), rules)
-        if not pd.isna(c) else pd.NA
-        for c, lo, hi, rk, med, nf in zip(ev["step_conversion"], ev["step_ci_low"], ev["step_ci_high"],
-                                          ev["step_rank"].fillna(10 ** 6), ev["funnel_median"], ev["step_users_from"])]
-    ev["csat_signal"] = [_csat_signal(t, lo, hi, (0 if pd.isna(n) else n), rules) if not pd.isna(t) else pd.NA
-                         for t, lo, hi, n in zip(ev["csat_top2"], ev["csat_top2_ci_low"], ev["csat_top2_ci_high"],
-                                                 ev["csat_n"])]
+        _step_signal(c, lo, hi, tg, (0 if pd.isna(nf) else nf), rules) if not pd.isna(c) else pd.NA
+        for c, lo, hi, tg, nf in zip(ev["step_conversion"], ev["step_ci_low"], ev["step_ci_high"],
+                                     ev["step_target"], ev["step_users_from"])]
+    # a CSAT row without a stated target (an older table, or one made by hand) takes the rules' default
+    default_csat = math.nan if rules.csat_top2_min is None else float(rules.csat_top2_min)
+    csat_target = [default_csat if (pd.isna(tg) and (pd.isna(src) or str(src).startswith("default"))) else tg
+                   for tg, src in zip(ev["csat_target"], ev["csat_target_source"])]
+    ev["csat_target"] = csat_target
+    ev["csat_signal"] = [_csat_signal(t, lo, hi, (0 if pd.isna(n) else n), rules, tg) if not pd.isna(t) else pd.NA
+                         for t, lo, hi, n, tg in zip(ev["csat_top2"], ev["csat_top2_ci_low"], ev["csat_top2_ci_high"],
+                                                     ev["csat_n"], csat_target)]
     ev["nps_signal"] = [_nps_signal(g, lo, hi, (0 if pd.isna(n) else n), rules) if not pd.isna(g) else pd.NA
                         for g, lo, hi, n in zip(ev["nps_gap"], ev["nps_gap_ci_low"], ev["nps_gap_ci_high"],
                                                 ev["nps_n_theme"])]
@@ -982,6 +1128,7 @@ def evidence_table(
         "sentiment": sent_settings,
         "survey_coding": survey_coding_how,
         "rules": rules.to_dict(),
+        "targets": study_targets(study),
         "n_quotes": n_quotes, "n_boot": n_boot, "random_state": random_state,
         # the blocks computed, even those without rows (a persona nobody interviewed has no claims)
         "personas": ["all" if p is None else str(p) for p in _personas_arg(persona, study)],
@@ -1060,7 +1207,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                 "step_users": r["users"], "step_conversion": r["value"], "step_ci_low": r["ci_low"],
                 "step_ci_high": r["ci_high"], "step_lost": r["lost"], "step_lost_per_week": r["lost_per_week"],
                 "step_rank": r["rank"], "funnel_n_steps": r["n_steps"], "funnel_median": r["median"],
-                "step_to_end": r["to_end"], "step_to_end_n": r["to_end_n"], "step_source": r["source"]}
+                "step_to_end": r["to_end"], "step_to_end_n": r["to_end_n"], "step_target": r["target"],
+                "step_target_source": r["target_source"], "step_source": r["source"]}
 
     def csat_for(tp):
         m = tm[(tm["metric"] == "csat") & (tm["touchpoint"] == tp)]
@@ -1069,7 +1217,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         r = m.iloc[0]
         return {"csat_column": r["name"], "csat_n": r["n"], "csat_mean": r["mean"], "csat_mean_ci_low": r["mean_ci_low"],
                 "csat_mean_ci_high": r["mean_ci_high"], "csat_top2": r["value"], "csat_top2_ci_low": r["ci_low"],
-                "csat_top2_ci_high": r["ci_high"], "csat_source": r["source"]}
+                "csat_top2_ci_high": r["ci_high"], "csat_target": r["target"],
+                "csat_target_source": r["target_source"], "csat_source": r["source"]}
 
     rows = []
     for code in cb:
@@ -1124,7 +1273,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                     "step_users": m["users"], "step_conversion": m["value"], "step_ci_low": m["ci_low"],
                     "step_ci_high": m["ci_high"], "step_lost": m["lost"], "step_lost_per_week": m["lost_per_week"],
                     "step_rank": m["rank"], "funnel_n_steps": m["n_steps"], "funnel_median": m["median"],
-                    "step_to_end": m["to_end"], "step_to_end_n": m["to_end_n"], "step_source": m["source"]}
+                    "step_to_end": m["to_end"], "step_to_end_n": m["to_end_n"], "step_target": m["target"],
+                    "step_target_source": m["target_source"], "step_source": m["source"]}
             text = (f"{m['label']}: {_fmt_pct(m['value'])} of {int(m['users_from'])} users convert"
                     f"{_fmt_ci(m['ci_low'], m['ci_high'])}")
         else:

@@ -26,7 +26,7 @@ import yaml
 from ..utils.checks import check_frame, check_path, check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
-from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, study_targets
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
 SCHEMA = "journeylab.journeymap"
@@ -39,7 +39,7 @@ _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metr
              "nps_signal", "grade", "grade_reason"]
 _INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments"]
 _BOOL_COLS = ["qual_support", "quant_support"]
-GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
+GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "mixed": 0.6, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -726,6 +726,9 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
         "events_to": ts.max().isoformat() if len(ts) else None,
     }
     m["rules"] = info.get("rules", GradingRules().to_dict())
+    m["targets"] = info.get("targets", study_targets(study))
+    # the rules as the sentences the report prints (GradingRules.describe, with the study's targets)
+    m["rules_text"] = GradingRules.from_dict(m["rules"]).describe(m["targets"])
     m["period"] = study.config.get("period") if isinstance(study.config, dict) else None
     ch = study.changes
     m["changes"] = [{"date": str(pd.Timestamp(r["date"]).date()), "name": r["name"], "stage": r.get("stage"),

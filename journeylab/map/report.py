@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import JourneylabError
 from ..study.load import PERIOD_DAYS
+from ..evidence.claims import GradingRules
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#5b5b5b; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -121,7 +122,7 @@ def _label(name) -> str:
 def _grade(g) -> str:
     if g is None or (not isinstance(g, str) and pd.isna(g)):
         return ""
-    text = {"strong": "strong", "quantitative_only": "numbers only", "qualitative_only": "interviews only",
+    text = {"strong": "strong", "mixed": "mixed", "quantitative_only": "numbers only", "qualitative_only": "interviews only",
             "weak": "weak", "contradicted": "contradicted"}.get(str(g), str(g))
     return f"<span class='grade grade-{_e(g)}' title='triangulation grade'>{_e(text)}</span>"
 
@@ -377,15 +378,9 @@ def _methods_section(jmap) -> str:
               "quarter answer added at each end of the scale, clipped to the scale), blanks excluded; NPS of "
               "commenters raising a theme vs the other commenters, gap with an adjusted-Wald CI per group "
               "(Rocks 2016).</li>")
-    li.append(f"<li><b>Grading rules</b>: qualitative support = at least {_e(ru.get('min_participants'))} "
-              f"participants or {_e(_pct(ru.get('min_share')))} of them; a funnel step signals a problem when it is "
-              f"among the {_e(ru.get('worst_steps'))} lowest conversions or its CI lies below the median step; CSAT "
-              f"when the top-2 CI lies below {_e(_pct(ru.get('csat_top2_min')))}; NPS when the gap's CI lies below 0 "
-              f"(healthy above −{_e(ru.get('nps_gap_margin'))} points); metrics need ≥ {_e(ru.get('min_metric_n'))} "
-              f"answers (≥ {_e(ru.get('min_nps_n'))} commenters for NPS). Strong = both agree; contradicted = "
-              f"interviews say it, no metric backs it and {_e('one' if ru.get('contradiction') == 'any' else 'every')} "
-              "linked metric rules it out; interviews only / numbers only / weak otherwise. Confidence level "
-              f"{_e(_pct(ru.get('level')))}.</li>")
+    rules_text = m.get("rules_text") or GradingRules.from_dict(ru).describe(m.get("targets"))
+    li.append("<li><b>Grading rules</b> (those used for this map, GradingRules):<ul>"
+              + "".join(f"<li>{_e(t)}</li>" for t in rules_text) + "</ul></li>")
     if m.get("changes"):
         li.append("<li><b>Changes during the study</b>: " + "; ".join(
             f"{_e(c.get('date'))}: {_e(c.get('name'))} ({_e(c.get('touchpoint') or c.get('stage'))})"

@@ -409,12 +409,66 @@ def test_compare_maps_known_differences():
     met = ch[ch["change"] == "metric_moved"].iloc[0]
     assert met["delta"] == pytest.approx(13.0)  # percentage points
     assert met["beyond_ci"]
-    # identical maps: no claim changes, nothing beyond the CIs
-    same = jl.compare_maps(new, new)
-    assert not same["change"].isin(["claim_added", "claim_removed", "grade_changed"]).any()
-    assert not same["beyond_ci"].any()
+    # identical maps: nothing at all (issue 19: they used to give a "+0.0 moved" row per stage and metric)
+    assert jl.compare_maps(new, new).empty
     with pytest.raises(JourneylabError, match="must be a JourneyMap"):
         jl.compare_maps(old, "new")
+
+
+def test_compare_maps_lists_every_planted_change(tiny):
+    """Plant one change of each kind in a copy of a real map's evidence and opportunities; every one is listed."""
+    import copy
+
+    study, _, ev = tiny
+    old = jl.JourneyMap.build(study, ev)
+    assert jl.compare_maps(old, jl.JourneyMap.from_dict(old.to_dict())).empty
+    new = copy.deepcopy(old)
+    e = new.evidence.copy()
+    i = e.index[e["code"] == "form_tedious"][0]
+    cid = e.at[i, "claim_id"]
+    n_old, tot = int(e.at[i, "n_participants"]), int(e.at[i, "n_participants_total"])
+    e.at[i, "n_participants"] = tot                                        # share up to all participants
+    e.at[i, "share_participants"] = 1.0
+    e.at[i, "sentiment_mean"], e.at[i, "sentiment_ci_low"], e.at[i, "sentiment_ci_high"] = -0.60, -0.70, -0.50
+    e.at[i, "grade"] = "mixed"
+    e.at[i, "csat_signal"] = "healthy"
+    e.at[i, "quote_ids"] = "T9-t001"
+    new.evidence = e
+    opp = new.opportunities.copy()
+    assert len(opp), "the tiny map should have an opportunity to change"
+    opp.loc[0, "owner"] = "someone else"
+    opp = pd.concat([opp, opp.iloc[[0]].assign(text="A brand new idea", owner=None)], ignore_index=True)
+    new.opportunities = opp
+    ch = jl.compare_maps(old, new)
+    form = ch[ch["claim_id"] == cid].set_index("change")
+    assert {"grade_changed", "share_changed", "sentiment_changed", "signal_changed", "quotes_changed"} <= set(form.index)
+    assert "owner_changed" in set(ch["change"]) and "opportunity_added" in set(ch["change"])
+    sh = form.loc["share_changed"]
+    assert sh["old"] == f"{n_old}/{tot}" and sh["new"] == f"{tot}/{tot}"
+    # Newcombe's interval for the difference of two independent proportions (statsmodels)
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    lo, hi = confint_proportions_2indep(tot, tot, n_old, tot, method="newcomb", compare="diff")
+    assert (sh["delta_ci_low"], sh["delta_ci_high"]) == pytest.approx((100 * lo, 100 * hi))
+    assert bool(sh["beyond_ci"]) == bool(lo > 0)
+    se = form.loc["sentiment_changed"]
+    assert se["new"] == "-0.60" and se["delta"] == pytest.approx(-0.60 - old.evidence.at[i, "sentiment_mean"])
+    assert bool(se["beyond_ci"]) == bool(se["delta_ci_high"] < 0 or se["delta_ci_low"] > 0)
+    assert pd.isna(form.loc["grade_changed", "beyond_ci"])               # not a number: no interval
+    assert "added T9-t001" in form.loc["quotes_changed", "detail"]
+    # different personas (or studies) need an explicit argument
+    saver = jl.JourneyMap.build(study, ev, persona="saver")
+    with pytest.raises(JourneylabError, match="different personas.*across=True"):
+        jl.compare_maps(old, saver)
+    assert len(jl.compare_maps(old, saver, across=True)) > 0
+    renamed = copy.deepcopy(old)
+    renamed.methods = {**renamed.methods, "study": "Another shop"}
+    with pytest.raises(JourneylabError, match="different studies"):
+        jl.compare_maps(old, renamed)
+    # two periods of one study are versions of one map
+    before = jl.study_between(study, end="2026-01-10")
+    assert jl.compare_maps(jl.JourneyMap.build(before, jl.evidence_table(before, before.codings.iloc[:0], n_boot=100)),
+                           old) is not None
 
 
 def test_compare_personas(tiny):

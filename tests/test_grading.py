@@ -118,3 +118,48 @@ def test_rules_are_described_and_printed_in_the_report(tmp_path):
 
     html = render_html(jmap)
     assert "at least 4 participants" in html and "form_submitted 70%" in html
+
+
+# ----------------------------------------------------------------------------- provenance (item 7)
+
+
+def test_rule_only_evidence_of_precision_half_is_never_strong():
+    csat_low = dict(csat_top2=0.40, csat_top2_ci_low=0.35, csat_top2_ci_high=0.45, csat_n=400, csat_target=0.65)
+    # 8 of 12 participants, all on rule codings alone, rules of measured precision 0.5: counts as 4 -> meets
+    # the bar, the CSAT shows the problem, but rules cannot make it strong by themselves
+    r = claim(n=8, n_participants_human=0, rule_precision=0.5, rule_precision_ci_low=0.3, rule_precision_ci_high=0.7,
+              **csat_low)
+    out = jl.grade_claims(pd.DataFrame([r])).iloc[0]
+    assert out["grade"] == "quantitative_only"
+    assert "cannot make a claim strong" in out["grade_reason"] and "precision 0.50" in out["grade_reason"]
+    # with 3 of them from human codings it is strong
+    assert jl.grade_claims(pd.DataFrame([{**r, "n_participants_human": 3}]))["grade"].item() == "strong"
+    # 4 rule-only participants at precision 0.5 count as 2: below the bar of 3 (and 2/12 < 25%)
+    few = claim(n=4, n_participants_human=0, rule_precision=0.5)
+    assert jl.grade_claims(pd.DataFrame([few]))["grade"].item() == "weak"
+    # no measured precision: counted as they are, and the reason says so
+    unknown = jl.grade_claims(pd.DataFrame([claim(n=4, n_participants_human=1)])).iloc[0]
+    assert unknown["grade"] == "qualitative_only" and "no measured precision" in unknown["grade_reason"]
+
+
+def test_provenance_and_precision_by_hand(tmp_path):
+    """Tiny study: a person coded transcript T1; the rules ran on all four. form_tedious is coded by the
+    rules in T1-t002 and the person agreed; slow_delivery fired on T1-t004, which
+    the person left uncoded -> precision 1/1 and 0/1."""
+    study = jl.load_study(write_tiny_study(tmp_path / "s"))
+    rules_cod = jl.autocode(study.segments, study.codebook)
+    doc = rules_cod["segment_id"].map(study.segments.set_index("segment_id")["doc_id"])
+    t1 = rules_cod[(doc == doc.min()).to_numpy()]
+    assert set(zip(t1["segment_id"], t1["code"])) == {("T1-t002", "form_tedious"), ("T1-t004", "slow_delivery")}
+    human = t1[t1["code"] != "slow_delivery"].assign(origin="manual", coder="ann")
+    ev = jl.evidence_table(study, pd.concat([rules_cod, human], ignore_index=True), n_boot=100)
+    form = ev.set_index("code").loc["form_tedious"]
+    assert form["n_participants_human"] == 1 and form["n_participants_rule_only"] == form["n_participants"] - 1
+    assert form["rule_precision"] == 1.0
+    slow = ev.set_index("code").loc["slow_delivery"]
+    assert slow["rule_precision"] == 0.0
+    lo, hi = proportion_confint(0, 1, method="wilson")
+    assert (slow["rule_precision_ci_low"], slow["rule_precision_ci_high"]) == pytest.approx((lo, hi))
+    assert slow["n_participants_human"] == 0 and slow["grade"] == "weak"
+    # quotes come from human codings first
+    assert form["quote_ids"].split("; ")[0] in set(human.loc[human["code"] == "form_tedious", "segment_id"])

@@ -10,7 +10,7 @@ whether the two kinds of evidence agree (:class:`GradingRules`, :func:`grade_cla
 from __future__ import annotations
 
 __all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps",
-           "study_between", "study_targets", "GRADES", "SIGNALS", "EVIDENCE_COLUMNS"]
+           "study_between", "study_targets", "rule_precision", "GRADES", "SIGNALS", "EVIDENCE_COLUMNS"]
 
 import dataclasses
 import math
@@ -36,7 +36,8 @@ CLAIM_KINDS = ["pain_point", "delight", "need", "behaviour"]
 EVIDENCE_COLUMNS = [
     "claim_id", "stage", "stage_order", "touchpoint", "persona", "kind", "code", "metric", "claim",
     "n_participants", "n_participants_total", "share_participants", "share_ci_low", "share_ci_high",
-    "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
+    "n_participants_human", "n_participants_rule_only", "rule_precision", "rule_precision_ci_low",
+    "rule_precision_ci_high", "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
     "step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low", "step_ci_high",
     "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
     "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_signal", "step_source",
@@ -344,8 +345,39 @@ def _positive_codings(codings: pd.DataFrame, *, with_human: bool = False) -> pd.
     if not with_human:
         return out.drop_duplicates().reset_index(drop=True)
     human = (cod["origin"].astype(str) == "manual").to_numpy() if "origin" in cod.columns else True
-    out = out.assign(human=human)
-    return out.groupby(["segment_id", "code"], sort=False, as_index=False)["human"].any()
+    out = out.assign(human=human, machine=~np.asarray(human, dtype=bool) if "origin" in cod.columns else False)
+    return out.groupby(["segment_id", "code"], sort=False, as_index=False)[["human", "machine"]].any()
+
+
+def rule_precision(pairs: pd.DataFrame, doc_of: pd.Series, level: float = 0.95) -> pd.DataFrame:
+    """Precision of rule (or model) codings against the human coder, per code, in this study.
+
+    Measured in the transcripts a person coded: of the turns a rule gave a code there, the share
+    the person also gave that code, with a Wilson interval. ``pairs`` has ``segment_id``, ``code``,
+    ``human``, ``machine`` (from the codings); ``doc_of`` maps segment ids to documents.
+
+    Returns
+    -------
+    DataFrame
+        One row per code with a rule coding in a human-coded transcript: ``code``,
+        ``rule_n`` (turns the rules coded there), ``rule_hits`` (of them, turns the person coded too),
+        ``rule_precision``, ``rule_precision_ci_low``, ``rule_precision_ci_high``.
+    """
+    cols = ["code", "rule_n", "rule_hits", "rule_precision", "rule_precision_ci_low", "rule_precision_ci_high"]
+    if not len(pairs):
+        return pd.DataFrame(columns=cols)
+    docs = pairs["segment_id"].map(doc_of)
+    human_docs = set(docs[pairs["human"].to_numpy()])
+    m = pairs[pairs["machine"].to_numpy() & docs.isin(human_docs).to_numpy()]
+    if not len(m):
+        return pd.DataFrame(columns=cols)
+    g = m.groupby("code").agg(rule_n=("machine", "size"), rule_hits=("human", "sum")).reset_index()
+    from ..utils.intervals import wilson_interval
+
+    lo, hi = wilson_interval(g["rule_hits"].to_numpy(float), g["rule_n"].to_numpy(float), level)
+    g["rule_precision"] = g["rule_hits"] / g["rule_n"]
+    g["rule_precision_ci_low"], g["rule_precision_ci_high"] = lo, hi
+    return g[cols]
 
 
 def _step_events(step) -> list:
@@ -720,9 +752,23 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
     n = 0 if pd.isna(row["n_participants"]) else int(row["n_participants"])
     total = row.get("n_participants_total")
     share = row.get("share_participants")
-    by_n = n >= rules.min_participants
-    by_share = not pd.isna(share) and share >= rules.min_share and n >= max(1, rules.min_share_participants)
-    qual = bool(by_n or by_share)
+    # provenance: participants resting on human codings, and on rule/model codings alone; the latter
+    # count at the rules' measured precision (all of them when it was not measured)
+    n_h = row.get("n_participants_human")
+    n_h = n if n_h is None or pd.isna(n_h) else int(n_h)
+    n_r = max(n - n_h, 0)
+    prec = row.get("rule_precision")
+    prec = math.nan if prec is None or pd.isna(prec) else float(prec)
+    n_eff = n_h + (n_r if math.isnan(prec) else prec * n_r)
+
+    def bar(k):
+        share_k = k / total if (not pd.isna(total) and total) else (share if k == n else math.nan)
+        return bool(k >= rules.min_participants
+                    or (not pd.isna(share_k) and share_k >= rules.min_share
+                        and k >= max(1, rules.min_share_participants)))
+
+    qual = bar(n_eff)
+    qual_human = bar(n_h)
     if not pd.isna(total) and total:
         ci = ""
         if not pd.isna(row.get("share_ci_low")) and not pd.isna(row.get("share_ci_high")):
@@ -730,6 +776,14 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
         q_text = f"{n} of {int(total)} participants ({_fmt_pct(share)}{ci})"
     else:
         q_text = f"{n} participants"
+    if n_r:
+        if math.isnan(prec):
+            q_text += (f"; {n_h} from human codings, {n_r} from rule codings alone (the rules of this code have no "
+                       "measured precision: no person coded a transcript they fired in)")
+        else:
+            q_text += (f"; {n_h} from human codings, {n_r} from rule codings alone, counted at the rules' "
+                       f"measured precision {prec:.2f}{_fmt_ci(row.get('rule_precision_ci_low'), row.get('rule_precision_ci_high'))}"
+                       f" → {n_eff:.1f} participants")
     need = (f"≥ {rules.min_participants} participants, or ≥ {rules.min_share:.0%} of them and ≥ "
             f"{rules.min_share_participants}")
     q_sentence = (f"Interviews: {q_text} — {'meets' if qual else 'below'} the qualitative bar ({need}).")
@@ -754,6 +808,10 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
         grade = "mixed"
         why = (f"the sources disagree in part — {len(pro)} linked metric(s) show the {what} "
                f"({'; '.join(pro)}) and {len(con)} rule it out ({'; '.join(con)})")
+    elif qual and support and not qual_human:
+        grade, why = "quantitative_only", (f"a linked metric shows the {what}; the interview support rests on rule "
+                                           "codings, which cannot make a claim strong by themselves (code more "
+                                           "transcripts by hand)")
     elif qual and support:
         grade, why = "strong", f"interviews and numbers agree (a linked metric shows the {what}, none rules it out)"
     elif qual and con and ((rules.contradiction == "any")
@@ -969,7 +1027,12 @@ def evidence_table(
         ``metric`` (context and metric-only rows: which metric), ``claim`` (the code's definition).
 
         Qualitative support: ``n_participants``, ``n_participants_total``,
-        ``share_participants`` with ``share_ci_low``/``share_ci_high`` (Wilson), ``n_segments``,
+        ``share_participants`` with ``share_ci_low``/``share_ci_high`` (Wilson);
+        provenance — ``n_participants_human`` (participants with a human coding of the code),
+        ``n_participants_rule_only`` (participants whose only support is rule or model codings),
+        ``rule_precision`` with ``rule_precision_ci_low``/``_high`` (Wilson: of the turns the
+        rules gave the code in transcripts a person coded, the share the person also coded; NaN
+        when not measurable); ``n_segments``,
         ``quote_ids`` (``"; "``-joined segment ids of exemplar quotes; each traces to participant,
         transcript and character offsets through ``study.segments``), ``sentiment_mean`` with
         ``sentiment_ci_low``/``sentiment_ci_high`` (participant bootstrap).
@@ -994,7 +1057,10 @@ def evidence_table(
     Notes
     -----
     The share's denominator is the persona's participants whose interviews were coded (a transcript
-    that nobody coded is not a "no"). Exemplar quotes come first from turns a person coded
+    that nobody coded is not a "no"). Participants resting on rule codings alone count towards the
+    qualitative bar at the rules' measured precision for that code (:func:`rule_precision`), and
+    cannot make a claim "strong" by themselves: a claim whose human-coded participants alone do
+    not meet the bar is at best ``quantitative_only``, and ``grade_reason`` says why. Exemplar quotes come first from turns a person coded
     (``origin`` manual), then from rule-only turns: keyword rules over-match, and a quote on the
     map should be one a person would stand behind.
 
@@ -1065,6 +1131,7 @@ def evidence_table(
     doc_of = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id") \
         .set_index("segment_id")["doc_id"]
     n_overruled = 0
+    precision = rule_precision(pairs, doc_of, rules.level).set_index("code")
     if prefer_human:  # where a person coded a transcript, rule/model codings they did not confirm are dropped
         human_docs = set(pairs.loc[pairs["human"], "segment_id"].map(doc_of))
         drop = ~pairs["human"] & pairs["segment_id"].map(doc_of).isin(human_docs)
@@ -1113,7 +1180,7 @@ def evidence_table(
         coded_pids = set(segments.loc[segments["doc_id"].isin(coded_docs), "participant_id"].dropna())
         pids = pids & coded_pids if coded_pids else pids
         blocks.append(_persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, p, rules, n_quotes,
-                                     n_boot, random_state, persona_column, links))
+                                     n_boot, random_state, persona_column, links, precision))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
     ev = grade_claims(ev, rules=rules)
     coders = sorted(codings["coder"].dropna().astype(str).unique()) if "coder" in codings else []
@@ -1137,7 +1204,7 @@ def evidence_table(
 
 
 def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, persona, rules, n_quotes, n_boot,
-                   random_state, persona_column, step_links) -> pd.DataFrame:
+                   random_state, persona_column, step_links, precision=None) -> pd.DataFrame:
     import journeylab as jl
 
     cb = study.codebook
@@ -1154,6 +1221,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # qualitative counts
     counts = cod.groupby("code").agg(n_segments=("segment_id", "nunique"),
                                      n_participants=("participant_id", "nunique"))
+    n_human = cod[cod["human"].to_numpy(dtype=bool)].groupby("code")["participant_id"].nunique()
+    precision = precision if precision is not None else pd.DataFrame(columns=["rule_precision"])
     # sentiment per code (participant bootstrap)
     if len(cod):
         cs = jl.code_sentiment(sentiment, cod[["segment_id", "code"]], seg, n_boot=n_boot, ci=rules.level,
@@ -1238,7 +1307,13 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                "claim": code.definition or code.name.replace("_", " "),
                "n_participants": n_part, "n_participants_total": n_total,
                "share_participants": n_part / n_total if n_total else math.nan,
-               "share_ci_low": lo, "share_ci_high": hi, "n_segments": int(counts.loc[code.name, "n_segments"]),
+               "share_ci_low": lo, "share_ci_high": hi,
+               "n_participants_human": int(n_human.get(code.name, 0)),
+               "n_participants_rule_only": n_part - int(n_human.get(code.name, 0)),
+               **({k: precision.loc[code.name, k] for k in ("rule_precision", "rule_precision_ci_low",
+                                                             "rule_precision_ci_high")}
+                  if code.name in precision.index else {}),
+               "n_segments": int(counts.loc[code.name, "n_segments"]),
                "quote_ids": quotes.get(code.name, ""),
                "sentiment_mean": cs["mean"].get(code.name, math.nan) if len(cs) else math.nan,
                "sentiment_ci_low": cs["ci_low"].get(code.name, math.nan) if len(cs) else math.nan,

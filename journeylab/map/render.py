@@ -314,6 +314,9 @@ def _claim_items(jmap, kind: str, stage: str) -> list[dict]:
         name = _label(r["code"]) if r["code"] else str(r["claim"]).split(" (")[0]
         if r["code"]:
             text = f"{name} — {r['n_participants']}/{r['n_participants_total']} people"
+            n_rule = r.get("n_participants_rule_only")
+            if n_rule is not None and not pd.isna(n_rule) and int(n_rule) > 0:
+                text += f" ({int(n_rule)} by rules only)"
         else:
             text = f"{name} — from the numbers"
         if r["grade"] == "contradicted":

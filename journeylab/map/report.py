@@ -193,6 +193,14 @@ def _claim_block(jmap, r: dict) -> str:
         facts.append(f"Raised by <b>{_e(r['n_participants'])} of {_e(r['n_participants_total'])}</b> participants "
                      f"({_e(_pct(r['share_participants']))}{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']).replace(' (', ', ').rstrip(')'))}) "
                      f"in {_e(r['n_segments'])} turn(s)")
+        n_rule = r.get("n_participants_rule_only")
+        if n_rule is not None and not pd.isna(n_rule) and int(n_rule) > 0:
+            prec = r.get("rule_precision")
+            facts.append(f"{_e(int(n_rule))} of them on keyword-rule codings alone ("
+                         + ("rules' precision not measured" if prec is None or pd.isna(prec) else
+                            f"rules' precision against the human coder {prec:.2f}"
+                            f"{_e(_ci_pct(r.get('rule_precision_ci_low'), r.get('rule_precision_ci_high')))}")
+                         + ")")
     if not pd.isna(r["sentiment_mean"]):
         sm = r["sentiment_mean"]
         facts.append(f"sentiment of those turns {sm:+.2f}"

@@ -42,11 +42,16 @@ DAY = 24 * 60
 
 
 def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", exclude=None, count="user",
-                     user="user_id", time="timestamp", event="event", session="session_id"):
-    """Per-unit Python implementation: {unit: [time of each step reached]}."""
+                     user="user_id", time="timestamp", event="event", session="session_id", exclusion="funnel"):
+    """Per-unit Python implementation: {unit: [time of each step reached]}.
+
+    exclusion="funnel" (PostHog): an exclusion event after step k-1 and before step k of an attempt
+    -- or, the attempt not reaching step k, anywhere in its window -- removes the unit from the funnel.
+    exclusion="step": the attempt stops at step k-1.
+    """
     sets = [{s} if isinstance(s, str) else set(s) for s in steps]
     n = len(sets)
-    W = pd.Timedelta(window)
+    W = pd.Timedelta(window) if window is not None else pd.Timedelta(days=10 ** 5)
     pairs: dict[int, set] = {}
     if isinstance(exclude, str):
         exclude = [exclude]
@@ -65,6 +70,11 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
         g = g.sort_values([time, "_row"])
         evs, ts = list(g[event]), list(g[time])
         best = None
+        removed = False
+
+        def excl_between(k, lo, hi, dl):
+            return any(evs[x] in pairs.get(k, ()) and ts[x] <= dl for x in range(lo, hi))
+
         for i, e in enumerate(evs):
             if e not in sets[0]:
                 continue
@@ -74,7 +84,10 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
                 j = i
                 for k in range(1, n):
                     nxt = next((p for p in range(j + 1, len(evs)) if ts[p] <= dl and evs[p] in sets[k]), None)
-                    if nxt is None or any(evs[x] in pairs.get(k, ()) for x in range(j + 1, nxt)):
+                    if excl_between(k, j + 1, len(evs) if nxt is None else nxt, dl):
+                        removed = True
+                        break
+                    if nxt is None:
                         break
                     chain.append(nxt)
                     j = nxt
@@ -89,18 +102,23 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
                 prev = i
                 for k in range(1, n):
                     f = next((p for p in range(i + 1, len(evs)) if ts[p] <= dl and evs[p] in sets[k]), None)
-                    if f is None:
+                    comp = len(evs) if f is None else max(prev, f)
+                    if excl_between(k, prev + 1, comp, dl):
+                        removed = True
                         break
-                    comp = max(prev, f)
-                    if any(evs[x] in pairs.get(k, ()) for x in range(prev + 1, comp)):
+                    if f is None:
                         break
                     chain.append(comp)
                     prev = comp
+            if removed and exclusion == "step":   # the attempt stops where the exclusion happened
+                removed = False
+            if removed:
+                break
             if best is None or len(chain) > len(best):
                 best = chain
             if entry == "first":
                 break
-        if best is not None:
+        if best is not None and not removed:
             out[tuple(map(str, unit)) if isinstance(unit, tuple) else (str(unit),)] = [ts[p] for p in best]
     return out
 
@@ -218,11 +236,16 @@ def test_exclusion_steps_stop_users_where_they_happen():
     ])
     steps = ["view", "cart", "buy"]
     assert users(funnel(df, steps=steps)) == [4, 4, 3]
-    # a stops at view, b at cart; c and d are unaffected (support after the last step / before step 1)
-    assert users(funnel(df, steps=steps, exclude="support")) == [4, 3, 1]
-    assert users(funnel(df, steps=steps, exclude=["support"])) == [4, 3, 1]
-    # only between step 2 and step 3: a keeps going
-    assert users(funnel(df, steps=steps, exclude={"support": (2, 3)})) == [4, 4, 2]
+    # PostHog (exclusion="funnel", the default): "users who performed that event within the steps are
+    # dropped from the funnel altogether": a and b leave the whole funnel; c and d are unaffected
+    # (support after the last step / before step 1). Hand count: view 2 (c, d), cart 2, buy 1 (c).
+    assert users(funnel(df, steps=steps, exclude="support")) == [2, 2, 1]
+    assert users(funnel(df, steps=steps, exclude=["support"])) == [2, 2, 1]
+    # exclusion="step" (the earlier behaviour): a stops at view, b at cart
+    assert users(funnel(df, steps=steps, exclude="support", exclusion="step")) == [4, 3, 1]
+    # only between step 2 and step 3: a keeps going, b leaves (funnel) or stops at cart (step)
+    assert users(funnel(df, steps=steps, exclude={"support": (2, 3)})) == [3, 3, 2]
+    assert users(funnel(df, steps=steps, exclude={"support": (2, 3)}, exclusion="step")) == [4, 4, 2]
     with pytest.raises(JourneylabError, match=r"from_step, to_step"):
         funnel(df, steps=steps, exclude={"support": (2, 5)})
 
@@ -230,7 +253,42 @@ def test_exclusion_steps_stop_users_where_they_happen():
 def test_exclusion_between_two_occurrences_uses_the_earliest_next_step():
     # support happens after the first cart: the user reached cart before it -> counts at cart
     df = log([("a", 0, "view"), ("a", 1, "cart"), ("a", 2, "support"), ("a", 3, "cart"), ("a", 4, "buy")])
-    assert users(funnel(df, steps=["view", "cart", "buy"], exclude="support")) == [1, 1, 0]
+    assert users(funnel(df, steps=["view", "cart", "buy"], exclude="support", exclusion="step")) == [1, 1, 0]
+    # PostHog: support between cart and buy removes the user from the funnel
+    assert users(funnel(df, steps=["view", "cart", "buy"], exclude="support")) == [0, 0, 0]
+
+
+def test_an_exclusion_after_the_last_step_reached_within_the_window_removes_the_user():
+    # b views and carts, contacts support within the window and never buys: inside their attempt
+    df = log([("a", 0, "view"), ("a", 1, "cart"), ("a", 2, "buy"),
+              ("b", 0, "view"), ("b", 1, "cart"), ("b", 2, "support"),
+              ("c", 0, "view"), ("c", 1, "cart"), ("c", 60 * 24 * 8, "support")])   # c: 8 days later, outside 7D
+    steps = ["view", "cart", "buy"]
+    assert users(funnel(df, steps=steps, exclude="support")) == [2, 2, 1]
+    assert users(funnel(df, steps=steps, exclude="support", exclusion="step")) == [3, 3, 1]
+    # with no window, c's support is inside the attempt too
+    assert users(funnel(df, steps=steps, exclude="support", window=None)) == [1, 1, 1]
+
+
+def test_an_exclusion_event_absent_from_the_log_excludes_nobody_with_a_warning():
+    df = log([("a", 0, "view"), ("a", 1, "cart"), ("b", 0, "view")])
+    with pytest.warns(UserWarning, match=r"'refund' never occur.*exclude nobody"):
+        res = funnel(df, steps=["view", "cart"], exclude="refund")
+    assert users(res) == [2, 1]
+
+
+def test_window_none_means_no_window():
+    # a buys 30 days after viewing: outside a 7-day window, inside no window
+    df = log([("a", 0, "view"), ("a", 60 * 24 * 30, "buy"), ("b", 0, "view"), ("b", 5, "buy")])
+    assert users(funnel(df, steps=["view", "buy"])) == [2, 1]
+    res = funnel(df, steps=["view", "buy"], window=None)
+    assert users(res) == [2, 2]
+    assert res.definition["window"] == "no window"
+    fmod._FORCE_SORTED = True
+    try:
+        assert users(funnel(df, steps=["view", "buy"], window=None)) == [2, 2]
+    finally:
+        fmod._FORCE_SORTED = False
 
 
 def test_a_step_can_be_a_set_of_events_and_steps_can_be_named():
@@ -396,24 +454,27 @@ STEP_CHOICES = [["A", "B", "C"], ["A", ["B", "C"], "D"], ["A", "A", "B"], ["A", 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(df=random_log(), steps=st.sampled_from(STEP_CHOICES), order=st.sampled_from(["closed", "strict", "any"]),
        entry=st.sampled_from(["first", "furthest"]), excl=st.sampled_from([None, "X", {"X": (2, 3)}]),
-       count=st.sampled_from(["user", "session"]), window=st.sampled_from(["5min", "7D"]))
-def test_matches_per_user_reference(df, steps, order, entry, excl, count, window):
+       count=st.sampled_from(["user", "session"]), window=st.sampled_from(["5min", "7D", None]),
+       exclusion=st.sampled_from(["funnel", "step"]))
+def test_matches_per_user_reference(df, steps, order, entry, excl, count, window, exclusion):
     if order == "any" and steps in (["A", "A", "B"], ["A", "B", "A", "B"]):
         steps = ["A", "B", "C"]
     if isinstance(excl, dict) and len(steps) < 3:
         excl = "X"
-    assert_matches_reference(df, steps, order=order, entry=entry, exclude=excl, count=count, window=window)
+    assert_matches_reference(df, steps, order=order, entry=entry, exclude=excl, count=count, window=window,
+                             exclusion=exclusion)
 
 
 @settings(max_examples=60, deadline=None)
 @given(df=random_log(), steps=st.sampled_from(STEP_CHOICES[:2] + STEP_CHOICES[4:]),
-       order=st.sampled_from(["closed", "any"]), excl=st.sampled_from([None, "X"]))
-def test_sorting_and_non_sorting_engines_agree(df, steps, order, excl):
-    fast = funnel(df, steps=steps, order=order, exclude=excl)
+       order=st.sampled_from(["closed", "any"]), excl=st.sampled_from([None, "X"]),
+       exclusion=st.sampled_from(["funnel", "step"]))
+def test_sorting_and_non_sorting_engines_agree(df, steps, order, excl, exclusion):
+    fast = funnel(df, steps=steps, order=order, exclude=excl, exclusion=exclusion)
     assert not fmod._FORCE_SORTED
     fmod._FORCE_SORTED = True
     try:
-        slow = funnel(df, steps=steps, order=order, exclude=excl)
+        slow = funnel(df, steps=steps, order=order, exclude=excl, exclusion=exclusion)
     finally:
         fmod._FORCE_SORTED = False
     pd.testing.assert_frame_equal(fast.steps, slow.steps)
@@ -487,7 +548,7 @@ def test_steps_not_in_the_log_are_reported_with_a_suggestion():
     df = log([("a", 0, "view"), ("a", 1, "add_to_cart")])
     with pytest.raises(JourneylabError, match=r"'add_to_crat' \(did you mean 'add_to_cart'\?\).*Events present"):
         funnel(df, steps=["view", "add_to_crat"])
-    with pytest.raises(JourneylabError, match="never occur"):
+    with pytest.warns(UserWarning, match="never occur"):      # an absent exclusion event excludes nobody
         funnel(df, steps=["view", "add_to_cart"], exclude="refund")
 
 

@@ -551,7 +551,7 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
         ("tasks", lambda v: isinstance(v, dict), {}, "a mapping {outcomes: {your word: success, ...}, "
          "stages: {task: stage, ...}}"),
         ("targets", lambda v: isinstance(v, dict), {},
-         "a mapping {steps: {event: 0.8}, csat: {touchpoint: 0.7}, baseline: {end: YYYY-MM-DD}}"),
+         "a mapping {steps: {event: 0.8}, csat: {touchpoint: 0.7}}"),
         ("vocabulary", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
                                                              for k, x in v.items()), {},
          "a mapping {conversion: sign-ups, period: month}"),
@@ -603,17 +603,8 @@ def _check_targets(targets: dict, root, rel: str, col: _Collector) -> dict:
                     continue
                 ok[str(name)] = float(share)
             out[key] = ok
-        elif key == "baseline":
-            if not isinstance(value, dict) or not set(value) <= {"start", "end"} or "end" not in value:
-                col.error(rel, f"targets baseline: expected {{end: YYYY-MM-DD}} (optionally start:), the earlier "
-                          f"period the metrics are compared with, found {value!r}", line=line)
-                continue
-            try:
-                out[key] = {k: pd.Timestamp(str(v)).isoformat() for k, v in value.items()}
-            except ValueError:
-                col.error(rel, f"targets baseline: expected dates like 2026-08-31, found {value!r}", line=line)
         else:
-            col.warn(rel, f"targets: unknown key {key!r} (expected steps, csat, baseline); ignored", line=line)
+            col.warn(rel, f"targets: unknown key {key!r} (expected steps, csat); ignored", line=line)
     return out
 
 

@@ -163,3 +163,13 @@ def test_provenance_and_precision_by_hand(tmp_path):
     assert slow["n_participants_human"] == 0 and slow["grade"] == "weak"
     # quotes come from human codings first
     assert form["quote_ids"].split("; ")[0] in set(human.loc[human["code"] == "form_tedious", "segment_id"])
+
+
+def test_regrading_under_another_csat_default_moves_undeclared_targets_only():
+    csat = dict(csat_top2=0.87, csat_top2_ci_low=0.85, csat_top2_ci_high=0.89, csat_n=1400)
+    rows = pd.DataFrame([claim(**csat, csat_target=0.65, csat_target_source="default (GradingRules.csat_top2_min)"),
+                         claim(**csat, csat_target=0.80, csat_target_source="study.yml targets: csat: form")])
+    out = jl.grade_claims(rows, rules=jl.GradingRules(csat_top2_min=0.90))
+    assert out["csat_target"].tolist() == [0.90, 0.80]
+    assert out["csat_signal"].tolist() == ["problem", "healthy"]
+    assert out["grade"].tolist() == ["strong", "contradicted"]

@@ -916,11 +916,15 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
         _step_signal(c, lo, hi, tg, (0 if pd.isna(nf) else nf), rules) if not pd.isna(c) else pd.NA
         for c, lo, hi, tg, nf in zip(ev["step_conversion"], ev["step_ci_low"], ev["step_ci_high"],
                                      ev["step_target"], ev["step_users_from"])]
-    # a CSAT row without a stated target (an older table, or one made by hand) takes the rules' default
+    # a CSAT row whose target is not one the study declared (the rules' default, an older table, or one
+    # made by hand) takes the default of *these* rules, so re-grading under other rules moves it
     default_csat = math.nan if rules.csat_top2_min is None else float(rules.csat_top2_min)
-    csat_target = [default_csat if (pd.isna(tg) and (pd.isna(src) or str(src).startswith("default"))) else tg
-                   for tg, src in zip(ev["csat_target"], ev["csat_target_source"])]
+    declared = [not pd.isna(src) and str(src).startswith("study.yml") for src in ev["csat_target_source"]]
+    csat_target = [tg if dec else default_csat for tg, dec in zip(ev["csat_target"], declared)]
     ev["csat_target"] = csat_target
+    ev["csat_target_source"] = [src if dec else ("default (GradingRules.csat_top2_min; no target declared)"
+                                                 if rules.csat_top2_min is not None else "no target declared")
+                                for src, dec in zip(ev["csat_target_source"], declared)]
     ev["csat_signal"] = [_csat_signal(t, lo, hi, (0 if pd.isna(n) else n), rules, tg) if not pd.isna(t) else pd.NA
                          for t, lo, hi, n, tg in zip(ev["csat_top2"], ev["csat_top2_ci_low"], ev["csat_top2_ci_high"],
                                                      ev["csat_n"], csat_target)]

@@ -75,8 +75,9 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
         def excl_between(k, lo, hi, dl):
             return any(evs[x] in pairs.get(k, ()) and ts[x] <= dl for x in range(lo, hi))
 
+        starts = set().union(*sets) if order == "any" else sets[0]
         for i, e in enumerate(evs):
-            if e not in sets[0]:
+            if e not in starts:
                 continue
             dl = ts[i] + W
             chain = [i]
@@ -98,18 +99,10 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
                         chain.append(p)
                     else:
                         break
-            else:  # any
-                prev = i
-                for k in range(1, n):
-                    f = next((p for p in range(i + 1, len(evs)) if ts[p] <= dl and evs[p] in sets[k]), None)
-                    comp = len(evs) if f is None else max(prev, f)
-                    if excl_between(k, prev + 1, comp, dl):
-                        removed = True
-                        break
-                    if f is None:
-                        break
-                    chain.append(comp)
-                    prev = comp
+            else:  # any: unordered (PostHog) -- the k-th distinct step done within the window of the start
+                firsts = [next((p for p in range(i, len(evs)) if ts[p] <= dl and evs[p] in sets[k]), None)
+                          for k in range(n)]
+                chain = sorted(p for p in firsts if p is not None)
             if removed and exclusion == "step":   # the attempt stops where the exclusion happened
                 removed = False
             if removed:
@@ -198,18 +191,27 @@ def test_strict_order_with_furthest_entry_tries_every_start():
     assert users(funnel(df, steps=["view", "cart"], order="strict", entry="furthest")) == [1, 1]
 
 
-def test_any_order_after_step_one():
-    df = log([("a", 0, "view"), ("a", 1, "buy"), ("a", 2, "cart"),     # any order: 3 steps; closed: 2
-              ("b", 0, "cart"), ("b", 1, "view"), ("b", 2, "buy"),     # cart before view: does not count
-              ("c", 0, "view"), ("c", 1, "cart")])
-    assert users(funnel(df, steps=["view", "cart", "buy"])) == [3, 2, 0]     # closed: a and c reach cart only
+def test_any_order_is_fully_unordered():
+    """PostHog's unordered funnel: the steps in any order, step 1 included; row k counts users who did
+    k distinct steps within the window of the first of them. Hand counts below."""
+    df = log([("a", 0, "view"), ("a", 1, "buy"), ("a", 2, "cart"),     # all three, out of order
+              ("b", 0, "cart"), ("b", 1, "view"), ("b", 2, "buy"),     # all three, cart first: counts too
+              ("c", 0, "view"), ("c", 1, "cart"),                      # two of three
+              ("d", 0, "buy"), ("d", 60 * 24 * 8, "view")])            # one within 7 days (view 8 days later)
+    assert users(funnel(df, steps=["view", "cart", "buy"])) == [4, 2, 0]     # closed: a, c reach cart; b, d view only
     res = funnel(df, steps=["view", "cart", "buy"], order="any")
-    assert users(res) == [3, 2, 1]   # b: view then buy only -> reaches step 1 (cart missing after view)
-    # a completes "view, cart, buy" when the last of them happens (cart at minute 2)
+    assert users(res) == [4, 3, 2]
+    assert res.steps["step"].tolist() == ["1 of 3 steps", "2 of 3 steps", "3 of 3 steps"]
+    # a: the k-th distinct step at minutes 0, 1, 2
     a = res.units.set_index("user_id").loc["a"]
-    assert a["step_3_at"] == T0 + pd.Timedelta(minutes=2) and a["step_2_at"] == T0 + pd.Timedelta(minutes=2)
+    assert [a[f"step_{k}_at"] for k in (1, 2, 3)] == [T0 + pd.Timedelta(minutes=m) for m in (0, 1, 2)]
+    # entry="furthest" tries every start: d's view starts an attempt too, still one step
+    assert users(funnel(df, steps=["view", "cart", "buy"], order="any", entry="furthest")) == [4, 3, 2]
+    assert users(funnel(df, steps=["view", "cart", "buy"], order="any", window=None)) == [4, 4, 2]
     with pytest.raises(JourneylabError, match="share event"):
         funnel(df, steps=["view", ["cart", "buy"], "buy"], order="any")
+    with pytest.raises(JourneylabError, match="exclusion steps need an order"):
+        funnel(df, steps=["view", "cart", "buy"], order="any", exclude="refund")
 
 
 def test_repeated_attempts_first_entry_versus_furthest():
@@ -459,6 +461,8 @@ STEP_CHOICES = [["A", "B", "C"], ["A", ["B", "C"], "D"], ["A", "A", "B"], ["A", 
 def test_matches_per_user_reference(df, steps, order, entry, excl, count, window, exclusion):
     if order == "any" and steps in (["A", "A", "B"], ["A", "B", "A", "B"]):
         steps = ["A", "B", "C"]
+    if order == "any":      # unordered funnels have no "between two steps" (PostHog)
+        excl = None
     if isinstance(excl, dict) and len(steps) < 3:
         excl = "X"
     assert_matches_reference(df, steps, order=order, entry=entry, exclude=excl, count=count, window=window,
@@ -470,6 +474,8 @@ def test_matches_per_user_reference(df, steps, order, entry, excl, count, window
        order=st.sampled_from(["closed", "any"]), excl=st.sampled_from([None, "X"]),
        exclusion=st.sampled_from(["funnel", "step"]))
 def test_sorting_and_non_sorting_engines_agree(df, steps, order, excl, exclusion):
+    if order == "any":
+        excl = None
     fast = funnel(df, steps=steps, order=order, exclude=excl, exclusion=exclusion)
     assert not fmod._FORCE_SORTED
     fmod._FORCE_SORTED = True

@@ -69,6 +69,14 @@ class _Spec:
         return frozenset(out)
 
 
+def _display_labels(spec: "_Spec") -> list:
+    """Row labels of the step tables: the steps, or for an unordered funnel 'k of n steps'."""
+    if spec.order == "any":
+        n = len(spec.sets)
+        return [f"{k} of {n} steps" for k in range(1, n + 1)]
+    return list(spec.labels)
+
+
 def _step_label(step) -> str:
     return step if isinstance(step, str) else " | ".join(map(str, step))
 
@@ -140,12 +148,14 @@ def _make_spec(steps, window, order, entry, exclude, count, func, *, min_steps=2
         if pd.isna(win) or win <= pd.Timedelta(0):
             raise JourneylabError(f"{func}(): `window` must be a positive duration (or None); got {window!r}.")
     if order == "any":
-        later = sets[1:]
-        for (i, a), (j, b) in itertools.combinations(enumerate(later, 2), 2):
+        for (i, a), (j, b) in itertools.combinations(enumerate(sets, 1), 2):
             if a & b:
                 raise JourneylabError(
                     f"{func}(): with order='any', steps {i} and {j} share event(s) {sorted(a & b)}; an event could "
                     "then fill either step. Use distinct events or order='closed'.")
+        if exclude:
+            raise JourneylabError(f"{func}(): exclusion steps need an order of steps; with order='any' (unordered, "
+                                  "as PostHog defines it) there is no 'between two steps'. Use order='closed'.")
     return _Spec(labels, sets, win, order, entry, _parse_exclude(exclude, len(sets), func), count, exclusion)
 
 
@@ -456,6 +466,8 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
     su, st, se = u[order], t[order], e[order]
     N = len(order)
     m = [lut[se] for lut in luts]
+    if spec.order == "any":
+        return _unordered(su, st, m, spec, W, N) + (order, st)
     E = np.flatnonzero(m[0])
     if spec.entry == "first" and len(E):
         E = E[np.r_[True, su[E[1:]] != su[E[:-1]]]]
@@ -525,6 +537,42 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
     return ue, P, order, st
 
 
+def _unordered(su, st, m, spec: _Spec, W: int, N: int):
+    """order="any" (PostHog's unordered funnel): an attempt starts at any step's event; "step k" is
+    reached when k distinct steps have happened within the window of that start, in any order.
+
+    Returns (units, P) with P[k] the sorted position of the k-th distinct step completed (-1: not).
+    entry="first": the attempt starting at the user's first event of any step; "furthest": every
+    start is tried and the one completing the most steps is kept (ties: the earliest).
+    """
+    n = len(m)
+    anym = np.zeros(N, dtype=bool)
+    for mk in m:
+        anym |= mk
+    E = np.flatnonzero(anym)
+    if spec.entry == "first" and len(E):
+        E = E[np.r_[True, su[E[1:]] != su[E[:-1]]]]
+    ue = su[E]
+    dl = st[E] + W
+    F = np.full((n, len(E)), N, dtype=np.int64)
+    for s in range(n):
+        cand = _next_true(m[s])[E]               # first event of step s at or after the start
+        cc = np.minimum(cand, N - 1)
+        ok = (cand < N) & (su[cc] == ue) & (st[cc] <= dl)
+        F[s] = np.where(ok, cand, N)
+    F.sort(axis=0)
+    P = np.where(F < N, F, -1)
+    if spec.entry == "furthest" and len(E):
+        reach = (P >= 0).sum(axis=0)
+        starts = np.flatnonzero(np.r_[True, ue[1:] != ue[:-1]])
+        best = np.maximum.reduceat(reach, starts)
+        best_each = np.repeat(best, np.diff(np.r_[starts, len(ue)]))
+        cand = np.flatnonzero(reach == best_each)
+        keep = cand[np.r_[True, ue[cand[1:]] != ue[cand[:-1]]]]
+        P, ue = P[:, keep], ue[keep]
+    return ue, P
+
+
 def _direct_codes(col: pd.Series):
     """Unit codes readable by position without copying the column (categorical codes, or integer
     ids in a dense range), as (code_at, n, labels, all_codes); None when the column needs hashing."""
@@ -574,7 +622,7 @@ def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_al
             xluts[k] = lut
     session_col = session if spec.count == "session" else None
     strict = spec.order == "strict"
-    sorted_engine = strict or spec.entry == "furthest" or _FORCE_SORTED
+    sorted_engine = strict or spec.entry == "furthest" or spec.order == "any" or _FORCE_SORTED
     direct = _direct_codes(events[user]) if session_col is None else None
     all_codes = None
     if direct is not None:
@@ -755,7 +803,7 @@ def _steps_frame(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.
         prev_lo, prev_hi = _wilson(c[1:], c[:-1], alpha)
         start_lo, start_hi = _wilson(c[1:], np.full(n_steps - 1, c[0]), alpha)
         frame = pd.DataFrame({
-            "step": list(spec.labels),
+            "step": _display_labels(spec),
             "step_index": np.arange(1, n_steps + 1),
             unit_name: c,
             "conversion_from_previous": _ratio(c, prev),
@@ -789,7 +837,7 @@ def _compare(keys: pd.DataFrame, counts: np.ndarray, spec: _Spec, by: list, alph
     for k in range(1, len(spec.sets)):
         for a, b in itertools.combinations(range(G), 2):
             na, ca, nb, cb = counts[a, k - 1], counts[a, k], counts[b, k - 1], counts[b, k]
-            row = {"step": spec.labels[k], "step_index": k + 1}
+            row = {"step": _display_labels(spec)[k], "step_index": k + 1}
             for col in by:
                 row[f"{col}_a"] = keys[col].iloc[a]
                 row[f"{col}_b"] = keys[col].iloc[b]
@@ -937,8 +985,10 @@ def funnel(
     order : {"closed", "strict", "any"}, default "closed"
         ``"closed"``: steps in order, other events allowed in between. ``"strict"``: each step
         must be the user's very next event after the previous step (any other event breaks the
-        funnel). ``"any"``: step 1 first, then steps 2..k in any order (a user is at step k once
-        they have done every one of steps 2..k after step 1).
+        funnel). ``"any"``: unordered, as PostHog defines it — the steps may happen in any order,
+        step 1 included; row *k* of the result counts users who did *k* distinct steps within the
+        window of the first of them (rows are labelled "k of n steps"; no exclusions). Earlier
+        versions kept step 1 first and counted step k once steps 2..k had all followed it.
     entry : {"first", "furthest"}, default "first"
         ``"first"``: the window starts at the user's first step-1 event. ``"furthest"``: every
         step-1 event is tried as an entry and the one that gets furthest is kept (ties: the

@@ -173,3 +173,35 @@ def test_regrading_under_another_csat_default_moves_undeclared_targets_only():
     assert out["csat_target"].tolist() == [0.90, 0.80]
     assert out["csat_signal"].tolist() == ["problem", "healthy"]
     assert out["grade"].tolist() == ["strong", "contradicted"]
+
+
+def test_an_earlier_period_is_the_benchmark_when_no_target_is_declared():
+    """baseline=: each step's conversion (and CSAT share) in the earlier period is the number the later
+    period's interval must exclude; a target study.yml declares wins. Checked against touchpoint_metrics
+    of the two periods of the sample study (its shipping-form change)."""
+    study = jl.load_study(jl.datasets.sample_study_path())
+    change = study.changes["date"].iloc[0]
+    before, after = jl.study_between(study, end=change), jl.study_between(study, start=change)
+    tb = jl.touchpoint_metrics(before).set_index("name")
+    ta = jl.touchpoint_metrics(after, baseline=before).set_index("name")
+    declared = set(jl.study_targets(study)["steps"])
+    assert declared == {"shipping_submitted"}
+    checked = 0
+    for name in tb.index.intersection(ta.index):
+        r = ta.loc[name]
+        if name in declared:
+            assert r["target"] == jl.study_targets(study)["steps"][name]
+            assert r["target_source"].startswith("study.yml")
+            continue
+        assert r["target"] == pytest.approx(tb.loc[name, "value"])
+        assert r["target_source"].startswith("earlier period")
+        expected = ("inconclusive" if r["n"] < jl.GradingRules().min_metric_n else
+                    "problem" if r["ci_high"] < r["target"] else "healthy" if r["ci_low"] >= r["target"]
+                    else "inconclusive")
+        assert r["signal"] == expected
+        checked += 1
+    assert checked >= 6
+    # the shipping-form CSAT jumped after the fix: healthy against its earlier value
+    assert ta.loc["csat_shipping_form", "signal"] == "healthy"
+    text = " ".join(jl.GradingRules().describe({**jl.study_targets(study), "baseline": before.name}))
+    assert "earlier period" in text

@@ -189,9 +189,15 @@ class GradingRules:
         steps = t.get("steps") or {}
         csat_t = t.get("csat") or {}
         pct = lambda x: f"{100 * x:.0f}%"  # noqa: E731
-        step_txt = (", ".join(f"{k} {pct(v)}" for k, v in steps.items()) if steps else
-                    "none declared, so every funnel step's signal is 'no benchmark'")
+        base = t.get("baseline")
+        step_txt = (", ".join(f"{k} {pct(v)}" for k, v in steps.items()) if steps else "none declared")
+        if base:
+            step_txt += f"; steps without one are compared with the earlier period {base}"
+        elif not steps:
+            step_txt += ", so every funnel step's signal is 'no benchmark'"
         csat_txt = ", ".join(f"{k} {pct(v)}" for k, v in csat_t.items()) if csat_t else "none declared"
+        if base:
+            csat_txt += f"; touchpoints without one are compared with the earlier period {base}"
         default = (f"{pct(self.csat_top2_min)} top-2 box elsewhere (GradingRules.csat_top2_min, a convention, "
                    "not a published norm)") if self.csat_top2_min is not None else "no default elsewhere"
         return [
@@ -499,11 +505,15 @@ def _nps_signal(gap, lo, hi, n_theme, rules: GradingRules) -> str:
 
 
 def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules | None = None,
-                       persona_column: str = "persona") -> pd.DataFrame:
+                       persona_column: str = "persona", baseline=None) -> pd.DataFrame:
     """The quantitative evidence at each touchpoint: funnel steps and CSAT, with intervals.
 
     Parameters
     ----------
+    baseline : Study, optional
+        An earlier period of the study (:func:`study_between`) whose values are the benchmarks of
+        the metrics that study.yml gives no explicit target: a step or CSAT then signals a problem
+        when its interval lies below the earlier value, healthy when at or above it.
     study : Study
         From :func:`journeylab.load_study` (``funnel_steps``, ``events_map``, ``csat_columns``).
     persona : str, optional
@@ -544,6 +554,18 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
     rules = rules or GradingRules()
     level = rules.level
     targets = study_targets(study)
+    earlier = {}
+    if baseline is not None:
+        check_study(baseline, func="touchpoint_metrics")
+        bm = touchpoint_metrics(baseline, persona=persona, rules=rules, persona_column=persona_column)
+        earlier = {(r["metric"], r["name"]): r["value"] for r in bm.to_dict("records") if not pd.isna(r["value"])}
+
+    def from_baseline(metric, name, target, source):
+        explicit = str(source).startswith("study.yml")
+        if baseline is None or explicit or (metric, name) not in earlier:
+            return target, source
+        v = float(earlier[(metric, name)])
+        return v, f"earlier period ({baseline.name}): {100 * v:.0f}%"
     ev_tp = _event_touchpoint(study)
     rows = []
     events = study.events
@@ -569,7 +591,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             lost = int(r["users_from"] - r["users"])
             to_end = last_users / r["users"] if r["users"] else math.nan
             rank = int(order[k - 1])
-            target, target_source = _step_target(targets, step_raw)
+            target, target_source = from_baseline("step", r["step"], *_step_target(targets, step_raw))
             rows.append({
                 "stage": stage, "touchpoint": tp, "metric": "step", "name": r["step"],
                 "label": f"{fun['step'].iloc[k - 1]} → {r['step']}", "step_from": fun["step"].iloc[k - 1],
@@ -597,7 +619,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             tp, n = r["touchpoint"], int(r["n"])
             share = r["top_box_share"] if n else math.nan
             lo, hi = (r["top_box_ci_low"], r["top_box_ci_high"]) if n else (math.nan, math.nan)
-            target, target_source = _csat_target(targets, tp, r["column"], rules)
+            target, target_source = from_baseline("csat", r["column"], *_csat_target(targets, tp, r["column"], rules))
             rows.append({
                 "stage": tp_stage.get(tp), "touchpoint": tp, "metric": "csat", "name": r["column"],
                 "label": f"CSAT {tp}", "n": n, "value": share, "ci_low": lo, "ci_high": hi,
@@ -919,7 +941,8 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     # a CSAT row whose target is not one the study declared (the rules' default, an older table, or one
     # made by hand) takes the default of *these* rules, so re-grading under other rules moves it
     default_csat = math.nan if rules.csat_top2_min is None else float(rules.csat_top2_min)
-    declared = [not pd.isna(src) and str(src).startswith("study.yml") for src in ev["csat_target_source"]]
+    declared = [not pd.isna(src) and str(src).startswith(("study.yml", "earlier period"))
+                for src in ev["csat_target_source"]]
     csat_target = [tg if dec else default_csat for tg, dec in zip(ev["csat_target"], declared)]
     ev["csat_target"] = csat_target
     ev["csat_target_source"] = [src if dec else ("default (GradingRules.csat_top2_min; no target declared)"
@@ -977,6 +1000,7 @@ def evidence_table(
     step_links: dict | None = None,
     prefer_human: bool = True,
     persona_column: str = "persona",
+    baseline=None,
 ) -> pd.DataFrame:
     """One row per claim a journey map makes, with its evidence and a triangulation grade.
 
@@ -1020,6 +1044,11 @@ def evidence_table(
         codings count as they are.
     persona_column : str, default "persona"
         Column of ``study.participants`` and ``study.survey`` naming the persona.
+    baseline : Study, optional
+        An earlier period (``jl.study_between(study, end=...)``): its funnel step conversions and
+        CSAT shares become the benchmarks of the metrics study.yml gives no explicit target
+        (``step_target_source`` / ``csat_target_source`` say so). Pass the later period as
+        ``study``.
 
     Returns
     -------
@@ -1184,7 +1213,7 @@ def evidence_table(
         coded_pids = set(segments.loc[segments["doc_id"].isin(coded_docs), "participant_id"].dropna())
         pids = pids & coded_pids if coded_pids else pids
         blocks.append(_persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, p, rules, n_quotes,
-                                     n_boot, random_state, persona_column, links, precision))
+                                     n_boot, random_state, persona_column, links, precision, baseline))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
     ev = grade_claims(ev, rules=rules)
     coders = sorted(codings["coder"].dropna().astype(str).unique()) if "coder" in codings else []
@@ -1199,7 +1228,7 @@ def evidence_table(
         "sentiment": sent_settings,
         "survey_coding": survey_coding_how,
         "rules": rules.to_dict(),
-        "targets": study_targets(study),
+        "targets": {**study_targets(study), **({"baseline": str(baseline.name)} if baseline is not None else {})},
         "n_quotes": n_quotes, "n_boot": n_boot, "random_state": random_state,
         # the blocks computed, even those without rows (a persona nobody interviewed has no claims)
         "personas": ["all" if p is None else str(p) for p in _personas_arg(persona, study)],
@@ -1208,7 +1237,7 @@ def evidence_table(
 
 
 def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, persona, rules, n_quotes, n_boot,
-                   random_state, persona_column, step_links, precision=None) -> pd.DataFrame:
+                   random_state, persona_column, step_links, precision=None, baseline=None) -> pd.DataFrame:
     import journeylab as jl
 
     cb = study.codebook
@@ -1256,7 +1285,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                     break
             quotes[code] = "; ".join(taken)
     # metrics
-    tm = touchpoint_metrics(study, persona=persona, rules=rules, persona_column=persona_column)
+    tm = touchpoint_metrics(study, persona=persona, rules=rules, persona_column=persona_column, baseline=baseline)
     survey = study.survey
     if persona is not None and persona_column in survey.columns:
         survey = survey[survey[persona_column] == persona]

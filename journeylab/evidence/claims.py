@@ -230,8 +230,15 @@ def study_targets(study) -> dict:
     -------
     dict
         ``{"steps": {event: share}, "csat": {touchpoint or column: share}}`` (empty when none).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> jl.study_targets(jl.load_study(jl.datasets.sample_study_path()))
+    {'steps': {'shipping_submitted': 0.8}, 'csat': {}}
     """
-    t = dict((getattr(study, "config", None) or {}).get("targets") or {})
+    check_study(study, func="study_targets")
+    t = dict((study.config or {}).get("targets") or {})
     return {"steps": dict(t.get("steps") or {}), "csat": dict(t.get("csat") or {})}
 
 

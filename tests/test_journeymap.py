@@ -511,3 +511,20 @@ def test_period_where_funnel_steps_never_happen(tiny):
     assert ev["step"].isna().all()
     m = jl.JourneyMap.build(after, ev)
     assert m.persona_card["participants"] == ["T4"]
+
+
+def test_prioritise_recovery_range_widens_the_upside_interval():
+    """issue 19: "13 (13–14)" ignored the recovery assumption; a range carries it into the interval."""
+    ev = pd.DataFrame({"claim_id": ["a"], "stage": "buy", "stage_order": 0, "persona": "all", "kind": "pain_point",
+                       "code": ["form"], "grade": ["strong"], "n_participants": [6], "n_participants_total": 10,
+                       "share_participants": [0.6], "step": ["form"], "step_lost": [800],
+                       "step_lost_per_week": [100.0], "step_to_end": [0.5], "step_to_end_n": [1000]})
+    point = jl.prioritise(ev).iloc[0]
+    ranged = jl.prioritise(ev, recovery=(0.05, 0.15)).iloc[0]
+    assert ranged["upside_per_week"] == pytest.approx(point["upside_per_week"]) == pytest.approx(5.0)
+    # uniform recovery on [0.05, 0.15]: the interval spans roughly 0.05 * 50 to 0.15 * 50
+    assert ranged["upside_ci_low"] < 3.0 < 7.0 < ranged["upside_ci_high"]
+    assert point["upside_ci_high"] - point["upside_ci_low"] < 1.5
+    assert "5%–15%" in ranged["upside"]
+    with pytest.raises(JourneylabError, match="recovery"):
+        jl.prioritise(ev, recovery=(0.2, 0.1))

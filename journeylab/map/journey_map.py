@@ -783,7 +783,7 @@ def _evidence_of(obj) -> pd.DataFrame:
     return _normalise_evidence(obj)
 
 
-def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, n_sim: int = 4000,
+def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None = None, n_sim: int = 4000,
                random_state: int = 0, include_contradicted: bool = True,
                vocabulary: dict | None = None) -> pd.DataFrame:
     """Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
@@ -792,9 +792,11 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     ----------
     evidence : JourneyMap or DataFrame
         A map, or an evidence table (:func:`journeylab.evidence_table`).
-    recovery : float, default 0.1
+    recovery : float or (low, high), default 0.1
         Share of the linked step's drop-off assumed recoverable for the upside estimate
-        (0.1: "recovering a tenth of the drop-off").
+        (0.1: "recovering a tenth of the drop-off"). A range ``(0.05, 0.2)`` states the assumption
+        as uncertain: the estimate uses its middle and the interval draws it uniformly from the
+        range, so the interval carries the assumption as well as the sampling.
     weights : dict, optional
         Weights of the score's parts: ``grade``, ``share``, ``sentiment``, ``size`` (default 0.4,
         0.25, 0.15, 0.2).
@@ -839,7 +841,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     share of the step's users who go on to complete the funnel. Its interval is simulated:
     the weekly loss as a Poisson count (its Gamma posterior under a Jeffreys prior) and the
     onward conversion as Beta(x + ½, n − x + ½) (Jeffreys); the 2.5th and 97.5th percentiles of
-    the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated).
+    the product. With a single ``recovery`` the interval ignores uncertainty in it (an assumption,
+    stated); with a range it is drawn uniformly from the range in every simulation.
 
     Examples
     --------
@@ -861,8 +864,17 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         if bad:
             raise JourneylabError(f"prioritise(): unknown weight {bad[0]!r}; expected grade, share, sentiment, size.")
         w.update(weights)
-    if not 0 < recovery <= 1:
+    if isinstance(recovery, (tuple, list)):
+        if (len(recovery) != 2 or not all(isinstance(x, (int, float)) for x in recovery)
+                or not 0 < recovery[0] <= recovery[1] <= 1):
+            raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1] or a range (low, high) of "
+                                  f"them with low <= high; got {recovery!r}.")
+        rec_lo, rec_hi = float(recovery[0]), float(recovery[1])
+    elif isinstance(recovery, (int, float)) and 0 < recovery <= 1:
+        rec_lo = rec_hi = float(recovery)
+    else:
         raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1]; got {recovery!r}.")
+    rec_mid = (rec_lo + rec_hi) / 2
     vocab = vocabulary_of(evidence, vocabulary)
     conversion, period = vocab["conversion"], vocab["period"]
     per_week_factor = PERIOD_DAYS[period] / 7
@@ -901,16 +913,18 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             ups.append((math.nan, math.nan, math.nan, ""))
             continue
         weeks = r["step_lost"] / lost if lost else math.nan
-        est = recovery * lost * to_end
+        est = rec_mid * lost * to_end
         if weeks and not math.isnan(weeks) and n > 0:
             lost_draw = rng.gamma(r["step_lost"] + 0.5, 1.0, n_sim) / weeks
             conv_draw = rng.beta(to_end * n + 0.5, n - to_end * n + 0.5, n_sim)
-            draws = recovery * lost_draw * conv_draw
+            rec_draw = rng.uniform(rec_lo, rec_hi, n_sim) if rec_hi > rec_lo else rec_mid
+            draws = rec_draw * lost_draw * conv_draw
             lo, hi = np.percentile(draws, [2.5, 97.5])
         else:
             lo = hi = math.nan
         k = per_week_factor
-        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
+        share_txt = _frac(rec_mid) if rec_hi == rec_lo else f"{rec_lo:.0%}–{rec_hi:.0%}"
+        text = (f"recovering {share_txt} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
                 f"{conversion} a {period} (95% interval {lo * k:,.0f}–{hi * k:,.0f}; {lost * k:,.0f} users a "
                 f"{period} lost at this step, {to_end:.0%} of those who pass it complete)")
         if r["_sharing"] > 1:

@@ -340,6 +340,7 @@ def test_prioritise_order_and_upside():
     # issue 14: the sentence said "completed orders", the sample shop's word, for any study
     assert "order" not in p.loc[0, "upside"]
     assert math.isnan(p.loc[1, "upside_per_week"])
+    assert p.loc[1, "upside"].startswith("no upside estimate: not linked to a funnel step")
     assert "b" not in set(jl.prioritise(ev, include_contradicted=False)["code"])
     with pytest.raises(JourneylabError, match="unknown weight 'cost'"):
         jl.prioritise(ev, weights={"cost": 1})

@@ -910,7 +910,13 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     for r in pp.to_dict("records"):
         lost, to_end, n = r["step_lost_per_week"], r["step_to_end"], r["step_to_end_n"]
         if _missing(lost) or _missing(to_end) or _missing(n) or _missing(r["step_lost"]):
-            ups.append((math.nan, math.nan, math.nan, ""))
+            # say why there is no upside, and give the claim's own metric where it has one
+            why = "no upside estimate: not linked to a funnel step"
+            if not _missing(r.get("nps_gap")):
+                why += (f"; survey commenters who raise it give an NPS {r['nps_gap']:+.0f} points against the "
+                        f"others" + ("" if _missing(r.get("nps_gap_ci_low")) else
+                                     f" (95% CI {r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})"))
+            ups.append((math.nan, math.nan, math.nan, why))
             continue
         weeks = r["step_lost"] / lost if lost else math.nan
         est = rec_mid * lost * to_end

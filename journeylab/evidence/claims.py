@@ -1123,7 +1123,7 @@ def evidence_table(
     >>> codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)])
     >>> ev = jl.evidence_table(study, codings)
     >>> ev.set_index("code").loc[["shipping_form_tedious", "slow_delivery"], "grade"].tolist()
-    ['strong', 'contradicted']
+    ['strong', 'weak']
     """
     func = "evidence_table"
     check_study(study, func=func)

@@ -110,7 +110,8 @@ FUNNELS = [
     {"order": "strict"},
     {"entry": "furthest", "window": "2D"},
     {"count": "session"},
-    {"order": "any", "exclude": {"site_search": (2, 3)}},
+    {"order": "any"},
+    {"exclude": {"site_search": (2, 3)}},
 ]
 
 

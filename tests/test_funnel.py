@@ -42,11 +42,16 @@ DAY = 24 * 60
 
 
 def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", exclude=None, count="user",
-                     user="user_id", time="timestamp", event="event", session="session_id"):
-    """Per-unit Python implementation: {unit: [time of each step reached]}."""
+                     user="user_id", time="timestamp", event="event", session="session_id", exclusion="funnel"):
+    """Per-unit Python implementation: {unit: [time of each step reached]}.
+
+    exclusion="funnel" (PostHog): an exclusion event after step k-1 and before step k of an attempt
+    -- or, the attempt not reaching step k, anywhere in its window -- removes the unit from the funnel.
+    exclusion="step": the attempt stops at step k-1.
+    """
     sets = [{s} if isinstance(s, str) else set(s) for s in steps]
     n = len(sets)
-    W = pd.Timedelta(window)
+    W = pd.Timedelta(window) if window is not None else pd.Timedelta(days=10 ** 5)
     pairs: dict[int, set] = {}
     if isinstance(exclude, str):
         exclude = [exclude]
@@ -65,8 +70,14 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
         g = g.sort_values([time, "_row"])
         evs, ts = list(g[event]), list(g[time])
         best = None
+        removed = False
+
+        def excl_between(k, lo, hi, dl):
+            return any(evs[x] in pairs.get(k, ()) and ts[x] <= dl for x in range(lo, hi))
+
+        starts = set().union(*sets) if order == "any" else sets[0]
         for i, e in enumerate(evs):
-            if e not in sets[0]:
+            if e not in starts:
                 continue
             dl = ts[i] + W
             chain = [i]
@@ -74,7 +85,10 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
                 j = i
                 for k in range(1, n):
                     nxt = next((p for p in range(j + 1, len(evs)) if ts[p] <= dl and evs[p] in sets[k]), None)
-                    if nxt is None or any(evs[x] in pairs.get(k, ()) for x in range(j + 1, nxt)):
+                    if excl_between(k, j + 1, len(evs) if nxt is None else nxt, dl):
+                        removed = True
+                        break
+                    if nxt is None:
                         break
                     chain.append(nxt)
                     j = nxt
@@ -85,22 +99,19 @@ def reference_funnel(df, steps, *, window="7D", order="closed", entry="first", e
                         chain.append(p)
                     else:
                         break
-            else:  # any
-                prev = i
-                for k in range(1, n):
-                    f = next((p for p in range(i + 1, len(evs)) if ts[p] <= dl and evs[p] in sets[k]), None)
-                    if f is None:
-                        break
-                    comp = max(prev, f)
-                    if any(evs[x] in pairs.get(k, ()) for x in range(prev + 1, comp)):
-                        break
-                    chain.append(comp)
-                    prev = comp
+            else:  # any: unordered (PostHog) -- the k-th distinct step done within the window of the start
+                firsts = [next((p for p in range(i, len(evs)) if ts[p] <= dl and evs[p] in sets[k]), None)
+                          for k in range(n)]
+                chain = sorted(p for p in firsts if p is not None)
+            if removed and exclusion == "step":   # the attempt stops where the exclusion happened
+                removed = False
+            if removed:
+                break
             if best is None or len(chain) > len(best):
                 best = chain
             if entry == "first":
                 break
-        if best is not None:
+        if best is not None and not removed:
             out[tuple(map(str, unit)) if isinstance(unit, tuple) else (str(unit),)] = [ts[p] for p in best]
     return out
 
@@ -180,18 +191,27 @@ def test_strict_order_with_furthest_entry_tries_every_start():
     assert users(funnel(df, steps=["view", "cart"], order="strict", entry="furthest")) == [1, 1]
 
 
-def test_any_order_after_step_one():
-    df = log([("a", 0, "view"), ("a", 1, "buy"), ("a", 2, "cart"),     # any order: 3 steps; closed: 2
-              ("b", 0, "cart"), ("b", 1, "view"), ("b", 2, "buy"),     # cart before view: does not count
-              ("c", 0, "view"), ("c", 1, "cart")])
-    assert users(funnel(df, steps=["view", "cart", "buy"])) == [3, 2, 0]     # closed: a and c reach cart only
+def test_any_order_is_fully_unordered():
+    """PostHog's unordered funnel: the steps in any order, step 1 included; row k counts users who did
+    k distinct steps within the window of the first of them. Hand counts below."""
+    df = log([("a", 0, "view"), ("a", 1, "buy"), ("a", 2, "cart"),     # all three, out of order
+              ("b", 0, "cart"), ("b", 1, "view"), ("b", 2, "buy"),     # all three, cart first: counts too
+              ("c", 0, "view"), ("c", 1, "cart"),                      # two of three
+              ("d", 0, "buy"), ("d", 60 * 24 * 8, "view")])            # one within 7 days (view 8 days later)
+    assert users(funnel(df, steps=["view", "cart", "buy"])) == [4, 2, 0]     # closed: a, c reach cart; b, d view only
     res = funnel(df, steps=["view", "cart", "buy"], order="any")
-    assert users(res) == [3, 2, 1]   # b: view then buy only -> reaches step 1 (cart missing after view)
-    # a completes "view, cart, buy" when the last of them happens (cart at minute 2)
+    assert users(res) == [4, 3, 2]
+    assert res.steps["step"].tolist() == ["1 of 3 steps", "2 of 3 steps", "3 of 3 steps"]
+    # a: the k-th distinct step at minutes 0, 1, 2
     a = res.units.set_index("user_id").loc["a"]
-    assert a["step_3_at"] == T0 + pd.Timedelta(minutes=2) and a["step_2_at"] == T0 + pd.Timedelta(minutes=2)
+    assert [a[f"step_{k}_at"] for k in (1, 2, 3)] == [T0 + pd.Timedelta(minutes=m) for m in (0, 1, 2)]
+    # entry="furthest" tries every start: d's view starts an attempt too, still one step
+    assert users(funnel(df, steps=["view", "cart", "buy"], order="any", entry="furthest")) == [4, 3, 2]
+    assert users(funnel(df, steps=["view", "cart", "buy"], order="any", window=None)) == [4, 4, 2]
     with pytest.raises(JourneylabError, match="share event"):
         funnel(df, steps=["view", ["cart", "buy"], "buy"], order="any")
+    with pytest.raises(JourneylabError, match="exclusion steps need an order"):
+        funnel(df, steps=["view", "cart", "buy"], order="any", exclude="refund")
 
 
 def test_repeated_attempts_first_entry_versus_furthest():
@@ -218,11 +238,16 @@ def test_exclusion_steps_stop_users_where_they_happen():
     ])
     steps = ["view", "cart", "buy"]
     assert users(funnel(df, steps=steps)) == [4, 4, 3]
-    # a stops at view, b at cart; c and d are unaffected (support after the last step / before step 1)
-    assert users(funnel(df, steps=steps, exclude="support")) == [4, 3, 1]
-    assert users(funnel(df, steps=steps, exclude=["support"])) == [4, 3, 1]
-    # only between step 2 and step 3: a keeps going
-    assert users(funnel(df, steps=steps, exclude={"support": (2, 3)})) == [4, 4, 2]
+    # PostHog (exclusion="funnel", the default): "users who performed that event within the steps are
+    # dropped from the funnel altogether": a and b leave the whole funnel; c and d are unaffected
+    # (support after the last step / before step 1). Hand count: view 2 (c, d), cart 2, buy 1 (c).
+    assert users(funnel(df, steps=steps, exclude="support")) == [2, 2, 1]
+    assert users(funnel(df, steps=steps, exclude=["support"])) == [2, 2, 1]
+    # exclusion="step" (the earlier behaviour): a stops at view, b at cart
+    assert users(funnel(df, steps=steps, exclude="support", exclusion="step")) == [4, 3, 1]
+    # only between step 2 and step 3: a keeps going, b leaves (funnel) or stops at cart (step)
+    assert users(funnel(df, steps=steps, exclude={"support": (2, 3)})) == [3, 3, 2]
+    assert users(funnel(df, steps=steps, exclude={"support": (2, 3)}, exclusion="step")) == [4, 4, 2]
     with pytest.raises(JourneylabError, match=r"from_step, to_step"):
         funnel(df, steps=steps, exclude={"support": (2, 5)})
 
@@ -230,7 +255,42 @@ def test_exclusion_steps_stop_users_where_they_happen():
 def test_exclusion_between_two_occurrences_uses_the_earliest_next_step():
     # support happens after the first cart: the user reached cart before it -> counts at cart
     df = log([("a", 0, "view"), ("a", 1, "cart"), ("a", 2, "support"), ("a", 3, "cart"), ("a", 4, "buy")])
-    assert users(funnel(df, steps=["view", "cart", "buy"], exclude="support")) == [1, 1, 0]
+    assert users(funnel(df, steps=["view", "cart", "buy"], exclude="support", exclusion="step")) == [1, 1, 0]
+    # PostHog: support between cart and buy removes the user from the funnel
+    assert users(funnel(df, steps=["view", "cart", "buy"], exclude="support")) == [0, 0, 0]
+
+
+def test_an_exclusion_after_the_last_step_reached_within_the_window_removes_the_user():
+    # b views and carts, contacts support within the window and never buys: inside their attempt
+    df = log([("a", 0, "view"), ("a", 1, "cart"), ("a", 2, "buy"),
+              ("b", 0, "view"), ("b", 1, "cart"), ("b", 2, "support"),
+              ("c", 0, "view"), ("c", 1, "cart"), ("c", 60 * 24 * 8, "support")])   # c: 8 days later, outside 7D
+    steps = ["view", "cart", "buy"]
+    assert users(funnel(df, steps=steps, exclude="support")) == [2, 2, 1]
+    assert users(funnel(df, steps=steps, exclude="support", exclusion="step")) == [3, 3, 1]
+    # with no window, c's support is inside the attempt too
+    assert users(funnel(df, steps=steps, exclude="support", window=None)) == [1, 1, 1]
+
+
+def test_an_exclusion_event_absent_from_the_log_excludes_nobody_with_a_warning():
+    df = log([("a", 0, "view"), ("a", 1, "cart"), ("b", 0, "view")])
+    with pytest.warns(UserWarning, match=r"'refund' never occur.*exclude nobody"):
+        res = funnel(df, steps=["view", "cart"], exclude="refund")
+    assert users(res) == [2, 1]
+
+
+def test_window_none_means_no_window():
+    # a buys 30 days after viewing: outside a 7-day window, inside no window
+    df = log([("a", 0, "view"), ("a", 60 * 24 * 30, "buy"), ("b", 0, "view"), ("b", 5, "buy")])
+    assert users(funnel(df, steps=["view", "buy"])) == [2, 1]
+    res = funnel(df, steps=["view", "buy"], window=None)
+    assert users(res) == [2, 2]
+    assert res.definition["window"] == "no window"
+    fmod._FORCE_SORTED = True
+    try:
+        assert users(funnel(df, steps=["view", "buy"], window=None)) == [2, 2]
+    finally:
+        fmod._FORCE_SORTED = False
 
 
 def test_a_step_can_be_a_set_of_events_and_steps_can_be_named():
@@ -396,24 +456,31 @@ STEP_CHOICES = [["A", "B", "C"], ["A", ["B", "C"], "D"], ["A", "A", "B"], ["A", 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(df=random_log(), steps=st.sampled_from(STEP_CHOICES), order=st.sampled_from(["closed", "strict", "any"]),
        entry=st.sampled_from(["first", "furthest"]), excl=st.sampled_from([None, "X", {"X": (2, 3)}]),
-       count=st.sampled_from(["user", "session"]), window=st.sampled_from(["5min", "7D"]))
-def test_matches_per_user_reference(df, steps, order, entry, excl, count, window):
+       count=st.sampled_from(["user", "session"]), window=st.sampled_from(["5min", "7D", None]),
+       exclusion=st.sampled_from(["funnel", "step"]))
+def test_matches_per_user_reference(df, steps, order, entry, excl, count, window, exclusion):
     if order == "any" and steps in (["A", "A", "B"], ["A", "B", "A", "B"]):
         steps = ["A", "B", "C"]
+    if order == "any":      # unordered funnels have no "between two steps" (PostHog)
+        excl = None
     if isinstance(excl, dict) and len(steps) < 3:
         excl = "X"
-    assert_matches_reference(df, steps, order=order, entry=entry, exclude=excl, count=count, window=window)
+    assert_matches_reference(df, steps, order=order, entry=entry, exclude=excl, count=count, window=window,
+                             exclusion=exclusion)
 
 
 @settings(max_examples=60, deadline=None)
 @given(df=random_log(), steps=st.sampled_from(STEP_CHOICES[:2] + STEP_CHOICES[4:]),
-       order=st.sampled_from(["closed", "any"]), excl=st.sampled_from([None, "X"]))
-def test_sorting_and_non_sorting_engines_agree(df, steps, order, excl):
-    fast = funnel(df, steps=steps, order=order, exclude=excl)
+       order=st.sampled_from(["closed", "any"]), excl=st.sampled_from([None, "X"]),
+       exclusion=st.sampled_from(["funnel", "step"]))
+def test_sorting_and_non_sorting_engines_agree(df, steps, order, excl, exclusion):
+    if order == "any":
+        excl = None
+    fast = funnel(df, steps=steps, order=order, exclude=excl, exclusion=exclusion)
     assert not fmod._FORCE_SORTED
     fmod._FORCE_SORTED = True
     try:
-        slow = funnel(df, steps=steps, order=order, exclude=excl)
+        slow = funnel(df, steps=steps, order=order, exclude=excl, exclusion=exclusion)
     finally:
         fmod._FORCE_SORTED = False
     pd.testing.assert_frame_equal(fast.steps, slow.steps)
@@ -487,7 +554,7 @@ def test_steps_not_in_the_log_are_reported_with_a_suggestion():
     df = log([("a", 0, "view"), ("a", 1, "add_to_cart")])
     with pytest.raises(JourneylabError, match=r"'add_to_crat' \(did you mean 'add_to_cart'\?\).*Events present"):
         funnel(df, steps=["view", "add_to_crat"])
-    with pytest.raises(JourneylabError, match="never occur"):
+    with pytest.warns(UserWarning, match="never occur"):      # an absent exclusion event excludes nobody
         funnel(df, steps=["view", "add_to_cart"], exclude="refund")
 
 

@@ -42,6 +42,8 @@ events:
 funnel:
   steps: [product_view, add_to_cart, form_submitted, order_completed]
   window: 7D
+targets:
+  steps: {add_to_cart: 0.7, form_submitted: 0.7, order_completed: 0.75}
 changes:
   - {date: 2026-01-10, name: shorter form, stage: buy, touchpoint: form}
 survey:
@@ -171,7 +173,9 @@ stages:
 def tiny(tmp_path_factory):
     root = write_tiny_study(tmp_path_factory.mktemp("tiny") / "study", notes=NOTES)
     study = jl.load_study(root)
-    codings = jl.autocode(study.segments, codebook=study.codebook)
+    # the rules' codings, taken as a person's (the hand-counted story below is of coded interviews;
+    # tests/test_grading.py covers claims that rest on rule codings alone)
+    codings = jl.autocode(study.segments, codebook=study.codebook).assign(origin="manual", coder="analyst")
     ev = jl.evidence_table(study, codings=codings, persona=[None, "saver", "rusher"], n_boot=200)
     return study, codings, ev
 
@@ -336,6 +340,7 @@ def test_prioritise_order_and_upside():
     # issue 14: the sentence said "completed orders", the sample shop's word, for any study
     assert "order" not in p.loc[0, "upside"]
     assert math.isnan(p.loc[1, "upside_per_week"])
+    assert p.loc[1, "upside"].startswith("no upside estimate: not linked to a funnel step")
     assert "b" not in set(jl.prioritise(ev, include_contradicted=False)["code"])
     with pytest.raises(JourneylabError, match="unknown weight 'cost'"):
         jl.prioritise(ev, weights={"cost": 1})
@@ -407,12 +412,66 @@ def test_compare_maps_known_differences():
     met = ch[ch["change"] == "metric_moved"].iloc[0]
     assert met["delta"] == pytest.approx(13.0)  # percentage points
     assert met["beyond_ci"]
-    # identical maps: no claim changes, nothing beyond the CIs
-    same = jl.compare_maps(new, new=new)
-    assert not same["change"].isin(["claim_added", "claim_removed", "grade_changed"]).any()
-    assert not same["beyond_ci"].any()
+    # identical maps: nothing at all (issue 19: they used to give a "+0.0 moved" row per stage and metric)
+    assert jl.compare_maps(new, new=new).empty
     with pytest.raises(JourneylabError, match="must be a JourneyMap"):
         jl.compare_maps(old, new="new")
+
+
+def test_compare_maps_lists_every_planted_change(tiny):
+    """Plant one change of each kind in a copy of a real map's evidence and opportunities; every one is listed."""
+    import copy
+
+    study, _, ev = tiny
+    old = jl.JourneyMap.build(study, ev)
+    assert jl.compare_maps(old, new=jl.JourneyMap.from_dict(old.to_dict())).empty
+    new = copy.deepcopy(old)
+    e = new.evidence.copy()
+    i = e.index[e["code"] == "form_tedious"][0]
+    cid = e.at[i, "claim_id"]
+    n_old, tot = int(e.at[i, "n_participants"]), int(e.at[i, "n_participants_total"])
+    e.at[i, "n_participants"] = tot                                        # share up to all participants
+    e.at[i, "share_participants"] = 1.0
+    e.at[i, "sentiment_mean"], e.at[i, "sentiment_ci_low"], e.at[i, "sentiment_ci_high"] = -0.60, -0.70, -0.50
+    e.at[i, "grade"] = "mixed"
+    e.at[i, "csat_signal"] = "healthy"
+    e.at[i, "quote_ids"] = "T9-t001"
+    new.evidence = e
+    opp = new.opportunities.copy()
+    assert len(opp), "the tiny map should have an opportunity to change"
+    opp.loc[0, "owner"] = "someone else"
+    opp = pd.concat([opp, opp.iloc[[0]].assign(text="A brand new idea", owner=None)], ignore_index=True)
+    new.opportunities = opp
+    ch = jl.compare_maps(old, new=new)
+    form = ch[ch["claim_id"] == cid].set_index("change")
+    assert {"grade_changed", "share_changed", "sentiment_changed", "signal_changed", "quotes_changed"} <= set(form.index)
+    assert "owner_changed" in set(ch["change"]) and "opportunity_added" in set(ch["change"])
+    sh = form.loc["share_changed"]
+    assert sh["old"] == f"{n_old}/{tot}" and sh["new"] == f"{tot}/{tot}"
+    # Newcombe's interval for the difference of two independent proportions (statsmodels)
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    lo, hi = confint_proportions_2indep(tot, tot, n_old, tot, method="newcomb", compare="diff")
+    assert (sh["delta_ci_low"], sh["delta_ci_high"]) == pytest.approx((100 * lo, 100 * hi))
+    assert bool(sh["beyond_ci"]) == bool(lo > 0)
+    se = form.loc["sentiment_changed"]
+    assert se["new"] == "-0.60" and se["delta"] == pytest.approx(-0.60 - old.evidence.at[i, "sentiment_mean"])
+    assert bool(se["beyond_ci"]) == bool(se["delta_ci_high"] < 0 or se["delta_ci_low"] > 0)
+    assert pd.isna(form.loc["grade_changed", "beyond_ci"])               # not a number: no interval
+    assert "added T9-t001" in form.loc["quotes_changed", "detail"]
+    # different personas (or studies) need an explicit argument
+    saver = jl.JourneyMap.build(study, ev, persona="saver")
+    with pytest.raises(JourneylabError, match="different personas.*across=True"):
+        jl.compare_maps(old, new=saver)
+    assert len(jl.compare_maps(old, new=saver, across=True)) > 0
+    renamed = copy.deepcopy(old)
+    renamed.methods = {**renamed.methods, "study": "Another shop"}
+    with pytest.raises(JourneylabError, match="different studies"):
+        jl.compare_maps(old, new=renamed)
+    # two periods of one study are versions of one map
+    before = jl.study_between(study, end="2026-01-10")
+    assert jl.compare_maps(jl.JourneyMap.build(before, jl.evidence_table(before, codings=before.codings.iloc[:0], n_boot=100)),
+                           new=old) is not None
 
 
 def test_compare_personas(tiny):
@@ -453,3 +512,20 @@ def test_period_where_funnel_steps_never_happen(tiny):
     assert ev["step"].isna().all()
     m = jl.JourneyMap.build(after, ev)
     assert m.persona_card["participants"] == ["T4"]
+
+
+def test_prioritise_recovery_range_widens_the_upside_interval():
+    """issue 19: "13 (13–14)" ignored the recovery assumption; a range carries it into the interval."""
+    ev = pd.DataFrame({"claim_id": ["a"], "stage": "buy", "stage_order": 0, "persona": "all", "kind": "pain_point",
+                       "code": ["form"], "grade": ["strong"], "n_participants": [6], "n_participants_total": 10,
+                       "share_participants": [0.6], "step": ["form"], "step_lost": [800],
+                       "step_lost_per_week": [100.0], "step_to_end": [0.5], "step_to_end_n": [1000]})
+    point = jl.prioritise(ev).iloc[0]
+    ranged = jl.prioritise(ev, recovery=(0.05, 0.15)).iloc[0]
+    assert ranged["upside_per_week"] == pytest.approx(point["upside_per_week"]) == pytest.approx(5.0)
+    # uniform recovery on [0.05, 0.15]: the interval spans roughly 0.05 * 50 to 0.15 * 50
+    assert ranged["upside_ci_low"] < 3.0 < 7.0 < ranged["upside_ci_high"]
+    assert point["upside_ci_high"] - point["upside_ci_low"] < 1.5
+    assert "5%–15%" in ranged["upside"]
+    with pytest.raises(JourneylabError, match="recovery"):
+        jl.prioritise(ev, recovery=(0.2, 0.1))

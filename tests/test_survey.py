@@ -22,16 +22,22 @@ def test_nps_by_hand():
     assert (r["n"], r["n_blank"]) == (10, 2)
     assert (r["promoters"], r["passives"], r["detractors"]) == pytest.approx((0.5, 0.3, 0.2))
     assert r["nps"] == pytest.approx(30.0)
-    # Var(pP - pD) = (pP + pD - (pP - pD)^2) / n = (0.5 + 0.2 - 0.09) / 10 = 0.061 -> se = 24.698 points
-    assert r["se"] == pytest.approx(100 * math.sqrt(0.061))
-    assert r["ci_low"] == pytest.approx(30 - 1.959964 * 24.698, abs=1e-3)
-    assert r["ci_high"] == pytest.approx(30 + 1.959964 * 24.698, abs=1e-3)
-    assert r["method"] == "normal approximation, trinomial variance"
+    # adjusted-Wald (Rocks 2016): pP~ = 5.75/13, pD~ = 2.75/13, d~ = 3/13 = 0.230769;
+    # Var = (pP~ + pD~ - d~^2) / 13 = (8.5/13 - (3/13)^2) / 13 -> se = 21.494 points
+    d = 3 / 13
+    se = math.sqrt((8.5 / 13 - d ** 2) / 13)
+    assert r["nps_adjusted"] == pytest.approx(100 * d)
+    assert r["se"] == pytest.approx(100 * se) and r["se"] == pytest.approx(21.494, abs=1e-3)
+    assert r["ci_low"] == pytest.approx(100 * (d - 1.959964 * se), abs=1e-3)
+    assert r["ci_high"] == pytest.approx(100 * (d + 1.959964 * se), abs=1e-3)
+    assert r["method"].startswith("adjusted-Wald (Rocks 2016)")
 
 
 def test_nps_interval_is_clipped_and_edge_cases():
     all_promoters = nps(pd.DataFrame({"nps": [10, 9, 10]})).iloc[0]
-    assert all_promoters["nps"] == 100 and all_promoters["se"] == 0 and all_promoters["ci_high"] == 100
+    # three promoters: no longer the degenerate [100, 100] of a plain Wald interval (adjusted-Wald, Rocks 2016)
+    assert all_promoters["nps"] == 100 and all_promoters["se"] > 0 and all_promoters["ci_high"] == 100
+    assert all_promoters["ci_low"] < 0
     small = nps(pd.DataFrame({"nps": [10, 10, 0]})).iloc[0]       # 33.3 ± large -> clipped at ±100
     assert small["ci_low"] >= -100 and small["ci_high"] <= 100
     empty = nps(pd.DataFrame({"nps": [None, None]}, dtype=float)).iloc[0]
@@ -93,7 +99,15 @@ def test_csat_top_box_and_mean_against_statsmodels():
     assert (d["top_box_ci_low"], d["top_box_ci_high"]) == pytest.approx((lo, hi))
     ds = DescrStatsW(x)
     assert d["mean"] == pytest.approx(x.mean())
-    assert (d["mean_ci_low"], d["mean_ci_high"]) == pytest.approx(ds.tconfint_mean(alpha=0.05))
+    # the mean's interval: t(n-1) around the mean of the answers plus 1/4 answer at each end of the scale,
+    # i.e. statsmodels' weighted DescrStatsW of x, 1 and 5 with weights 1, ..., 1, 1/4, 1/4
+    from scipy import stats
+
+    dw = DescrStatsW(np.r_[x, 1, 5], weights=np.r_[np.ones(len(x)), 0.25, 0.25])
+    half = stats.t.ppf(0.975, len(x) - 1) * dw.std_mean
+    assert (d["mean_ci_low"], d["mean_ci_high"]) == pytest.approx((dw.mean - half, dw.mean + half))
+    plain = ds.tconfint_mean(alpha=0.05)                       # a little wider than the plain t interval
+    assert d["mean_ci_low"] < plain[0]
     assert d["sd"] == pytest.approx(x.std(ddof=1))
     assert r.loc["payment", "n_blank"] == 2
 

@@ -51,6 +51,7 @@ import pandas as pd
 
 from ..utils.docstrings import shared_docs
 from ..utils.checks import check_frame
+from ..utils.intervals import wilson_interval
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
 from .store import CodingStore, read_codings
@@ -62,7 +63,8 @@ CODING_REQUIRED = ("segment_id", "code", "coder")
 
 _AGREEMENT_COLUMNS = [
     "code", "n_units", "n_coders", "n_positive", "prevalence", "bias_index",
-    "percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "pabak",
+    "percent_agreement", "agreement_ci_low", "agreement_ci_high",
+    "cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "pabak",
     "ci_low", "ci_high", "alpha_ci_low", "alpha_ci_high",
     "interpretation", "alpha_interpretation", "warning",
 ]
@@ -465,6 +467,10 @@ def agreement(
           bias index for two coders, as an absolute value).
         - ``percent_agreement``: mean share of agreeing coder pairs per unit (for two coders: the
           share of units where they agree), in [0, 1].
+        - ``agreement_ci_low``, ``agreement_ci_high``: Wilson score interval of
+          ``percent_agreement`` over the ``n_units`` units (for more than two coders, of the
+          effective count ``percent_agreement × n_units``; in the overall row the units are the
+          segments, as the codes of one segment are not independent).
         - ``cohen_kappa``: Cohen's kappa (two coders only, else NaN), from
           :func:`statsmodels.stats.inter_rater.cohens_kappa`.
         - ``fleiss_kappa``: Fleiss' kappa (three or more coders only, else NaN), from
@@ -624,6 +630,8 @@ def agreement(
         ci[np.isnan(point_a), 2:4] = np.nan
 
     n_pos_units = (k > 0).sum(axis=0)
+    po_codes = np.append(point["po"][0, :len(code_list)], point["pooled"]["po"][0])
+    ag_lo, ag_hi = wilson_interval(po_codes * n, np.full(len(po_codes), n), level)
     for j, code in enumerate(code_list):
         kappa = float(kappa_sm[j])
         alpha = float(point["alpha"][0, j])
@@ -633,6 +641,7 @@ def agreement(
         rows.append({
             "code": code, "n_units": n, "n_coders": m, "n_positive": int(n_pos_units[j]),
             "prevalence": prev, "bias_index": bias, "percent_agreement": po,
+            "agreement_ci_low": float(ag_lo[j]), "agreement_ci_high": float(ag_hi[j]),
             "cohen_kappa": kappa if m == 2 else np.nan,
             "fleiss_kappa": kappa if m > 2 else np.nan,
             "krippendorff_alpha": alpha, "pabak": 2 * po - 1,
@@ -656,6 +665,7 @@ def agreement(
         "code": OVERALL, "n_units": n, "n_coders": m, "n_positive": int(n_pos_units.sum()),
         "prevalence": prev_all, "bias_index": float(parts["bias"][0].mean()),
         "percent_agreement": po_all,
+        "agreement_ci_low": float(ag_lo[-1]), "agreement_ci_high": float(ag_hi[-1]),
         "cohen_kappa": kappa_all if m == 2 else np.nan,
         "fleiss_kappa": kappa_all if m > 2 else np.nan,
         "krippendorff_alpha": alpha_all, "pabak": 2 * po_all - 1,

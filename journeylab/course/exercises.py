@@ -859,9 +859,9 @@ def check_nps(answer, survey: pd.DataFrame, *, score: str = "nps", where: dict |
 
 _GRADE_ALIASES = {"interviews_only": "qualitative_only", "numbers_only": "quantitative_only",
                   "qualitative": "qualitative_only", "quantitative": "quantitative_only"}
-_GRADES = ("strong", "qualitative_only", "quantitative_only", "contradicted", "weak")
+_GRADES = ("strong", "mixed", "qualitative_only", "quantitative_only", "contradicted", "weak")
 #: (qualitative support, a metric shows the problem, a metric rules it out)
-_GRADE_LOGIC = {"strong": (True, True, None), "qualitative_only": (True, False, False),
+_GRADE_LOGIC = {"strong": (True, True, False), "mixed": (True, True, True), "qualitative_only": (True, False, False),
                 "contradicted": (True, False, True), "quantitative_only": (False, True, None),
                 "weak": (False, False, None)}
 

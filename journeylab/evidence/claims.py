@@ -10,7 +10,7 @@ whether the two kinds of evidence agree (:class:`GradingRules`, :func:`grade_cla
 from __future__ import annotations
 
 __all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps",
-           "study_between", "GRADES", "EVIDENCE_COLUMNS"]
+           "study_between", "study_targets", "rule_precision", "GRADES", "SIGNALS", "EVIDENCE_COLUMNS"]
 
 import dataclasses
 import math
@@ -28,19 +28,24 @@ from ..errors import JourneylabError
 from ..study.units import participant_codings
 from ..study.stages import _code_stage_map, stage_reach
 
-GRADES = ["strong", "quantitative_only", "qualitative_only", "weak", "contradicted"]
+GRADES = ["strong", "mixed", "quantitative_only", "qualitative_only", "weak", "contradicted"]
+#: Metric signals: a metric compared with its benchmark (see GradingRules).
+SIGNALS = ["problem", "healthy", "strength", "inconclusive", "no benchmark"]
+NO_BENCHMARK = "no benchmark"
 CLAIM_KINDS = ["pain_point", "delight", "need", "behaviour"]
 
 #: Columns of the evidence table, in order (see :func:`evidence_table`).
 EVIDENCE_COLUMNS = [
     "claim_id", "stage", "stage_order", "touchpoint", "persona", "kind", "code", "metric", "claim",
     "n_participants", "n_participants_total", "share_participants", "share_ci_low", "share_ci_high",
-    "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
+    "n_participants_human", "n_participants_rule_only", "rule_precision", "rule_precision_ci_low",
+    "rule_precision_ci_high", "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
     "step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low", "step_ci_high",
     "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
-    "step_to_end", "step_to_end_n", "step_signal", "step_source",
+    "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_signal", "step_source",
     "csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high",
-    "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_signal", "csat_source",
+    "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_target", "csat_target_source", "csat_signal",
+    "csat_source",
     "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
     "nps_signal", "nps_source",
     "task", "task_n", "task_successes", "task_success_rate", "task_ci_low", "task_ci_high",
@@ -50,9 +55,9 @@ EVIDENCE_COLUMNS = [
 
 _STEP_COLS = ["step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low",
               "step_ci_high", "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
-              "step_to_end", "step_to_end_n", "step_source"]
+              "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_source"]
 _CSAT_COLS = ["csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high", "csat_top2",
-              "csat_top2_ci_low", "csat_top2_ci_high", "csat_source"]
+              "csat_top2_ci_low", "csat_top2_ci_high", "csat_target", "csat_target_source", "csat_source"]
 _TASK_COLS = ["task", "task_n", "task_successes", "task_success_rate", "task_ci_low", "task_ci_high",
               "task_time_geomean_s", "task_time_ci_low_s", "task_time_ci_high_s", "task_source"]
 #: Joins a code and a stage into one key while counting a code at several stages (session stages).
@@ -64,9 +69,20 @@ _NPS_COLS = ["nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap"
 # ----------------------------------------------------------------------------- grading rules
 
 
+#: Rules of earlier versions that graded a funnel step by its rank among the study's steps; a map
+#: saved with them still loads (they are ignored: a step is now compared with a declared target).
+_RETIRED_RULES = ("worst_steps", "below_median")
+
+
 @dataclass(frozen=True)
 class GradingRules:
-    """Thresholds of the triangulation grades (see :func:`grade_claims` for the rules).
+    """The stated criteria of the triangulation grades (see :func:`grade_claims` for the table).
+
+    Every metric is compared with a *benchmark* — a number stated before looking at the data —
+    and counts only when its confidence interval excludes that number. Where the study states no
+    benchmark the metric's signal is ``"no benchmark"`` and the claim is graded on the
+    interviews alone, which its ``grade_reason`` says. :meth:`describe` gives the rules as
+    sentences (the report's methods section prints them).
 
     Parameters
     ----------
@@ -77,23 +93,20 @@ class GradingRules:
         ``min_share_participants`` people (so 1 of 3 is never enough).
     min_share_participants : int, default 2
         Fewest participants for the share rule to apply.
-    worst_steps : int, default 2
-        A funnel step signals a problem when its conversion is among the ``worst_steps`` lowest
-        conversions of the funnel ...
-    below_median : bool, default True
-        ... or when the upper end of its conversion CI is below the median step conversion.
-        It is healthy when the lower end of its CI is at or above that median (and it is not
-        among the worst steps).
-    csat_top2_min : float, default 0.65
-        CSAT signals a problem when the upper end of the top-2-box share's CI is below this share,
-        and is healthy when the lower end is at or above it.
+    csat_top2_min : float or None, default 0.65
+        The CSAT target used where study.yml ``targets: csat:`` names none for a touchpoint: the
+        top-2-box share a touchpoint should reach. CSAT signals a *problem* when the upper end of
+        the share's CI is below the target, *healthy* when the lower end is at or above it.
+        ``None``: no default, so a touchpoint without a declared target has no benchmark.
+        (There is no published CSAT norm that holds across industries; 0.65 is a convention, and
+        ``csat_target_source`` says which target was used.)
     nps_gap_margin : float, default 10.0
-        NPS points. The NPS gap (respondents whose comments raise the theme minus the other
-        commenters) signals a problem when its CI lies wholly below 0, a strength when wholly
-        above 0, and is healthy for a pain point when its CI lies wholly above ``-nps_gap_margin``
-        (any gap is smaller than this margin).
+        NPS points. The benchmark of the NPS gap (respondents whose comments raise the theme minus
+        the other commenters) is 0, no difference: it signals a *problem* when its CI lies wholly
+        below 0, a *strength* when wholly above 0, and is *healthy* for a pain point when its CI
+        lies wholly above ``-nps_gap_margin``.
     min_metric_n : int, default 30
-        Fewest CSAT answers (or funnel entrants) for a metric to signal anything.
+        Fewest CSAT answers (or users at the previous funnel step) for a metric to signal anything.
     min_nps_n : int, default 10
         Fewest respondents raising the theme for the NPS gap to signal anything.
     task_failure_share : float, default 0.5
@@ -109,14 +122,31 @@ class GradingRules:
         ``"all"``: every linked metric must rule it out.
     level : float, default 0.95
         Confidence level of every interval.
+
+    Notes
+    -----
+    **Funnel steps** have no default benchmark: a conversion of 60% is excellent for one step of
+    one product and alarming for another, and ranking a study's own steps makes every funnel have
+    a "worst" step. Declare targets in study.yml::
+
+        targets:
+          steps: {shipping_submitted: 0.85}   # conversion from the previous step, by the step's event
+          csat: {delivery: 0.80}              # top-2-box share, by touchpoint (or CSAT column)
+
+    A step then signals a *problem* when the upper end of its conversion's CI is below the target,
+    *healthy* when the lower end is at or above it, *inconclusive* otherwise.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> print(jl.GradingRules().describe()[0])
+    Qualitative support: at least 3 participants raised the theme, or at least 25% of them and at least 2.
     """
 
     min_participants: int = 3
     min_share: float = 0.25
     min_share_participants: int = 2
-    worst_steps: int = 2
-    below_median: bool = True
-    csat_top2_min: float = 0.65
+    csat_top2_min: float | None = 0.65
     nps_gap_margin: float = 10.0
     min_metric_n: int = 30
     min_nps_n: int = 10
@@ -129,15 +159,17 @@ class GradingRules:
         def bad(name, expected):
             raise JourneylabError(f"GradingRules: `{name}` must be {expected}; got {getattr(self, name)!r}.")
 
-        for name in ("min_participants", "min_share_participants", "worst_steps", "min_metric_n", "min_nps_n",
-                     "min_task_n"):
+        for name in ("min_participants", "min_share_participants", "min_metric_n", "min_nps_n", "min_task_n"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 bad(name, "a non-negative integer")
-        for name in ("min_share", "csat_top2_min", "task_failure_share"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not 0 <= v <= 1:
-                bad(name, "a share between 0 and 1")
+        if not isinstance(self.min_share, (int, float)) or not 0 <= self.min_share <= 1:
+            bad("min_share", "a share between 0 and 1")
+        if self.csat_top2_min is not None and (not isinstance(self.csat_top2_min, (int, float))
+                                               or not 0 <= self.csat_top2_min <= 1):
+            bad("csat_top2_min", "a share between 0 and 1, or None (no default CSAT target)")
+        if not isinstance(self.task_failure_share, (int, float)) or not 0 <= self.task_failure_share <= 1:
+            bad("task_failure_share", "a share between 0 and 1")
         if not isinstance(self.nps_gap_margin, (int, float)) or self.nps_gap_margin < 0:
             bad("nps_gap_margin", "a non-negative number of NPS points")
         if self.contradiction not in ("any", "all"):
@@ -151,14 +183,82 @@ class GradingRules:
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "GradingRules":
-        """Rules from :meth:`to_dict` (unknown keys raise)."""
-        data = dict(data or {})
+        """Rules from :meth:`to_dict` (unknown keys raise; the retired rank rules are ignored)."""
+        data = {k: v for k, v in dict(data or {}).items() if k not in _RETIRED_RULES}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise JourneylabError(f"GradingRules: unknown rule(s) {', '.join(map(repr, unknown))}; "
                                   f"known: {', '.join(sorted(known))}.")
         return cls(**data)
+
+    def describe(self, targets: dict | None = None) -> list[str]:
+        """Every rule as a sentence, with this object's numbers (and the study's targets if given).
+
+        Parameters
+        ----------
+        targets : dict, optional
+            :func:`study_targets` of the study (``{"steps": {...}, "csat": {...}}``).
+
+        Returns
+        -------
+        list of str
+        """
+        t = targets or {}
+        steps = t.get("steps") or {}
+        csat_t = t.get("csat") or {}
+        pct = lambda x: f"{100 * x:.0f}%"  # noqa: E731
+        base = t.get("baseline")
+        step_txt = (", ".join(f"{k} {pct(v)}" for k, v in steps.items()) if steps else "none declared")
+        if base:
+            step_txt += f"; steps without one are compared with the earlier period {base}"
+        elif not steps:
+            step_txt += ", so every funnel step's signal is 'no benchmark'"
+        csat_txt = ", ".join(f"{k} {pct(v)}" for k, v in csat_t.items()) if csat_t else "none declared"
+        if base:
+            csat_txt += f"; touchpoints without one are compared with the earlier period {base}"
+        default = (f"{pct(self.csat_top2_min)} top-2 box elsewhere (GradingRules.csat_top2_min, a convention, "
+                   "not a published norm)") if self.csat_top2_min is not None else "no default elsewhere"
+        return [
+            f"Qualitative support: at least {self.min_participants} participants raised the theme, or at least "
+            f"{pct(self.min_share)} of them and at least {self.min_share_participants}.",
+            "A metric is compared with a benchmark stated before the analysis and counts only when its "
+            f"{pct(self.level)} confidence interval excludes the benchmark: 'problem' when the interval lies below "
+            "it, 'healthy' when at or above it, 'inconclusive' when it spans it; 'no benchmark' when there is none.",
+            f"Funnel steps (conversion from the previous step, Wilson CI): targets from study.yml: {step_txt}.",
+            f"CSAT (top-2-box share, Wilson CI): targets from study.yml: {csat_txt}; {default}.",
+            f"NPS of commenters raising the theme vs the other commenters (adjusted-Wald CI): benchmark 0 — "
+            f"'problem' when the gap's CI lies below 0, 'strength' above 0, 'healthy' for a pain point when it "
+            f"lies above −{self.nps_gap_margin:g} points.",
+            f"A metric needs at least {self.min_metric_n} answers or users ({self.min_nps_n} commenters raising "
+            "the theme for NPS) to signal anything.",
+            "Grades: strong = qualitative support and every linked metric with a verdict shows the problem "
+            "(or strength); mixed = qualitative support, and the linked metrics disagree (one shows it, another "
+            "rules it out) — the reasons list both; contradicted = qualitative support, no metric shows it and "
+            f"{'one' if self.contradiction == 'any' else 'every'} linked metric rules it out; qualitative_only = "
+            "qualitative support, metrics missing, inconclusive or without a benchmark (graded on the "
+            "interviews, and the reason says so); quantitative_only = a metric shows it, too few participants; "
+            "weak = neither. Needs and behaviours are graded on the interviews only.",
+        ]
+
+
+def study_targets(study) -> dict:
+    """The benchmarks a study declares in study.yml ``targets:`` (validated when it was loaded).
+
+    Returns
+    -------
+    dict
+        ``{"steps": {event: share}, "csat": {touchpoint or column: share}}`` (empty when none).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> jl.study_targets(jl.load_study(jl.datasets.sample_study_path()))
+    {'steps': {'shipping_submitted': 0.8}, 'csat': {}}
+    """
+    check_study(study, func="study_targets")
+    t = dict((study.config or {}).get("targets") or {})
+    return {"steps": dict(t.get("steps") or {}), "csat": dict(t.get("csat") or {})}
 
 
 # ----------------------------------------------------------------------------- small statistics
@@ -277,8 +377,39 @@ def _positive_codings(codings: pd.DataFrame, *, with_human: bool = False) -> pd.
     if not with_human:
         return out.drop_duplicates().reset_index(drop=True)
     human = (cod["origin"].astype(str) == "manual").to_numpy() if "origin" in cod.columns else True
-    out = out.assign(human=human)
-    return out.groupby(["segment_id", "code"], sort=False, as_index=False)["human"].any()
+    out = out.assign(human=human, machine=~np.asarray(human, dtype=bool) if "origin" in cod.columns else False)
+    return out.groupby(["segment_id", "code"], sort=False, as_index=False)[["human", "machine"]].any()
+
+
+def rule_precision(pairs: pd.DataFrame, doc_of: pd.Series, level: float = 0.95) -> pd.DataFrame:
+    """Precision of rule (or model) codings against the human coder, per code, in this study.
+
+    Measured in the transcripts a person coded: of the turns a rule gave a code there, the share
+    the person also gave that code, with a Wilson interval. ``pairs`` has ``segment_id``, ``code``,
+    ``human``, ``machine`` (from the codings); ``doc_of`` maps segment ids to documents.
+
+    Returns
+    -------
+    DataFrame
+        One row per code with a rule coding in a human-coded transcript: ``code``,
+        ``rule_n`` (turns the rules coded there), ``rule_hits`` (of them, turns the person coded too),
+        ``rule_precision``, ``rule_precision_ci_low``, ``rule_precision_ci_high``.
+    """
+    cols = ["code", "rule_n", "rule_hits", "rule_precision", "rule_precision_ci_low", "rule_precision_ci_high"]
+    if not len(pairs):
+        return pd.DataFrame(columns=cols)
+    docs = pairs["segment_id"].map(doc_of)
+    human_docs = set(docs[pairs["human"].to_numpy()])
+    m = pairs[pairs["machine"].to_numpy() & docs.isin(human_docs).to_numpy()]
+    if not len(m):
+        return pd.DataFrame(columns=cols)
+    g = m.groupby("code").agg(rule_n=("machine", "size"), rule_hits=("human", "sum")).reset_index()
+    from ..utils.intervals import wilson_interval
+
+    lo, hi = wilson_interval(g["rule_hits"].to_numpy(float), g["rule_n"].to_numpy(float), level)
+    g["rule_precision"] = g["rule_hits"] / g["rule_n"]
+    g["rule_precision_ci_low"], g["rule_precision_ci_high"] = lo, hi
+    return g[cols]
 
 
 def _step_events(step) -> list:
@@ -338,30 +469,51 @@ def _event_touchpoint(study) -> dict:
     return {e: (s, t) for e, s, t in em[["event", "stage", "touchpoint"]].itertuples(index=False)}
 
 
-def _step_signal(conv, lo, hi, rank, k, median, n_from, rules: GradingRules) -> str:
+def _vs_target(lo, hi, target) -> str:
+    """A metric's interval against its benchmark: problem below, healthy at or above, else inconclusive."""
+    if hi < target:
+        return "problem"
+    if lo >= target:
+        return "healthy"
+    return "inconclusive"
+
+
+def _step_signal(conv, lo, hi, target, n_from, rules: GradingRules) -> str:
     if conv is None or pd.isna(conv):
         return pd.NA
+    if target is None or pd.isna(target):
+        return NO_BENCHMARK
     if n_from < rules.min_metric_n:
         return "inconclusive"
-    worst = rules.worst_steps > 0 and rank <= rules.worst_steps
-    below = rules.below_median and not pd.isna(median) and hi < median
-    if worst or below:
-        return "problem"
-    if not pd.isna(median) and lo >= median:
-        return "healthy"
-    return "inconclusive"
+    return _vs_target(lo, hi, float(target))
 
 
-def _csat_signal(top2, lo, hi, n, rules: GradingRules) -> str:
+def _csat_signal(top2, lo, hi, n, rules: GradingRules, target=None) -> str:
     if top2 is None or pd.isna(top2):
         return pd.NA
+    if target is None or pd.isna(target):
+        return NO_BENCHMARK
     if n < rules.min_metric_n:
         return "inconclusive"
-    if hi < rules.csat_top2_min:
-        return "problem"
-    if lo >= rules.csat_top2_min:
-        return "healthy"
-    return "inconclusive"
+    return _vs_target(lo, hi, float(target))
+
+
+def _csat_target(targets: dict, touchpoint, column, rules: GradingRules) -> tuple[float, str]:
+    declared = targets.get("csat") or {}
+    for key in (column, touchpoint):
+        if key in declared:
+            return float(declared[key]), f"study.yml targets: csat: {key}"
+    if rules.csat_top2_min is not None:
+        return float(rules.csat_top2_min), "default (GradingRules.csat_top2_min; no target declared)"
+    return math.nan, "no target declared"
+
+
+def _step_target(targets: dict, step_raw) -> tuple[float, str]:
+    declared = targets.get("steps") or {}
+    for key in [_step_name(step_raw), *_step_events(step_raw)]:
+        if key in declared:
+            return float(declared[key]), f"study.yml targets: steps: {key}"
+    return math.nan, "no target declared"
 
 
 def _nps_signal(gap, lo, hi, n_theme, rules: GradingRules) -> str:
@@ -407,11 +559,15 @@ def _stage_tasks(study, participants=None, level: float = 0.95) -> pd.DataFrame:
 
 
 def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules | None = None,
-                       persona_column: str = "persona") -> pd.DataFrame:
+                       persona_column: str = "persona", baseline=None) -> pd.DataFrame:
     """The quantitative evidence at each touchpoint: funnel steps and CSAT, with intervals.
 
     Parameters
     ----------
+    baseline : Study, optional
+        An earlier period of the study (:func:`study_between`) whose values are the benchmarks of
+        the metrics that study.yml gives no explicit target: a step or CSAT then signals a problem
+        when its interval lies below the earlier value, healthy when at or above it.
     study : Study
         From :func:`journeylab.load_study` (``funnel_steps``, ``events_map``, ``csat_columns``).
     persona : str, optional
@@ -434,8 +590,12 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
         this one), ``lost_per_week``, ``rank`` (1 = lowest conversion of the funnel),
         ``n_steps``, ``median`` (median step conversion), ``to_end`` (conversion from this step
         to the funnel's last), ``to_end_n``; for CSAT ``n`` (answers), ``mean``, ``mean_ci_low``,
-        ``mean_ci_high`` (t interval); and for both ``signal`` (``problem``, ``healthy``,
-        ``inconclusive``; see :class:`GradingRules`) and ``source`` (where the number comes from).
+        ``mean_ci_high`` (see :func:`journeylab.csat`); and for both ``target`` (the benchmark the
+        value is compared with: study.yml ``targets:``, or for CSAT the default of
+        :class:`GradingRules`; NaN when there is none), ``target_source`` (which), ``signal``
+        (``problem``, ``healthy``, ``inconclusive``, ``no benchmark``; see :class:`GradingRules`)
+        and ``source`` (where the number comes from). ``rank`` and ``median`` describe the
+        funnel; they do not decide the signal.
 
     Notes
     -----
@@ -449,6 +609,19 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
     check_study(study, func="touchpoint_metrics")
     rules = rules or GradingRules()
     level = rules.level
+    targets = study_targets(study)
+    earlier = {}
+    if baseline is not None:
+        check_study(baseline, func="touchpoint_metrics")
+        bm = touchpoint_metrics(baseline, persona=persona, rules=rules, persona_column=persona_column)
+        earlier = {(r["metric"], r["name"]): r["value"] for r in bm.to_dict("records") if not pd.isna(r["value"])}
+
+    def from_baseline(metric, name, target, source):
+        explicit = str(source).startswith("study.yml")
+        if baseline is None or explicit or (metric, name) not in earlier:
+            return target, source
+        v = float(earlier[(metric, name)])
+        return v, f"earlier period ({baseline.name}): {100 * v:.0f}%"
     ev_tp = _event_touchpoint(study)
     rows = []
     events = study.events
@@ -474,6 +647,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             lost = int(r["users_from"] - r["users"])
             to_end = last_users / r["users"] if r["users"] else math.nan
             rank = int(order[k - 1])
+            target, target_source = from_baseline("step", r["step"], *_step_target(targets, step_raw))
             rows.append({
                 "stage": stage, "touchpoint": tp, "metric": "step", "name": r["step"],
                 "label": f"{fun['step'].iloc[k - 1]} → {r['step']}", "step_from": fun["step"].iloc[k - 1],
@@ -481,7 +655,8 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
                 "ci_low": lo, "ci_high": hi, "lost": lost, "lost_per_week": lost / weeks if weeks else math.nan,
                 "rank": rank, "n_steps": len(fun) - 1, "median": median, "to_end": to_end,
                 "to_end_n": int(r["users"]), "n": int(r["users_from"]),
-                "signal": _step_signal(r["conversion"], lo, hi, rank, rules.worst_steps, median, r["users_from"], rules),
+                "target": target, "target_source": target_source,
+                "signal": _step_signal(r["conversion"], lo, hi, target, r["users_from"], rules),
                 "source": f"events: {desc}; conversion from the previous step, Wilson {level:.0%} CI; "
                           f"{weeks:.1f} weeks of events{source_note}",
             })
@@ -500,18 +675,20 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
             tp, n = r["touchpoint"], int(r["n"])
             share = r["top_box_share"] if n else math.nan
             lo, hi = (r["top_box_ci_low"], r["top_box_ci_high"]) if n else (math.nan, math.nan)
+            target, target_source = from_baseline("csat", r["column"], *_csat_target(targets, tp, r["column"], rules))
             rows.append({
                 "stage": tp_stage.get(tp), "touchpoint": tp, "metric": "csat", "name": r["column"],
                 "label": f"CSAT {tp}", "n": n, "value": share, "ci_low": lo, "ci_high": hi,
                 "mean": r["mean"], "mean_ci_low": r["mean_ci_low"], "mean_ci_high": r["mean_ci_high"],
-                "signal": _csat_signal(share, lo, hi, n, rules),
+                "target": target, "target_source": target_source,
+                "signal": _csat_signal(share, lo, hi, n, rules, target),
                 "source": f"journeylab.csat: survey column {r['column']} ({low}–{high} scale), {n} answers{who}, "
                           f"{int(r['n_blank'])} blanks excluded; top-2 box ({r['top_box']}) share with Wilson "
                           f"{level:.0%} CI, mean with t interval",
             })
     cols = ["stage", "touchpoint", "metric", "name", "label", "step_from", "users_from", "users", "n", "value",
             "ci_low", "ci_high", "lost", "lost_per_week", "rank", "n_steps", "median", "to_end", "to_end_n",
-            "mean", "mean_ci_low", "mean_ci_high", "signal", "source"]
+            "mean", "mean_ci_low", "mean_ci_high", "target", "target_source", "signal", "source"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -554,8 +731,10 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
     Notes
     -----
     NPS = %promoters (9–10) − %detractors (0–6). Its variance is that of a difference of two
-    shares of one trinomial sample, (p₊ + p₋ − (p₊ − p₋)²)/n; the two groups are independent,
-    so the gap's variance is the sum, and the interval is normal (Wald). The comparison group is
+    shares of one trinomial sample, (p₊ + p₋ − (p₊ − p₋)²)/n. Each group's NPS is adjusted as in
+    :func:`journeylab.nps` (adjusted-Wald, Rocks 2016: 3/4 added to promoters and to detractors, 3
+    to n); the two groups are independent, so the gap's interval is the difference of the adjusted
+    NPS ± z·√(se₁² + se₂²), within [−200, 200]. The comparison group is
     the other *commenters*: people who write comments are not a random part of the respondents
     (detractors write more), so comparing with everyone would blame the theme for that.
 
@@ -596,8 +775,10 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
         vb = b_["nps"] if b_ is not None else math.nan
         gap = va - vb
         if na and nb:
+            # adjusted-Wald for each group (Rocks 2016), the two groups independent
+            centre = a_["nps_adjusted"] - b_["nps_adjusted"]
             half = z * math.sqrt(a_["se"] ** 2 + b_["se"] ** 2)
-            lo, hi = gap - half, gap + half
+            lo, hi = max(centre - half, -200.0), min(centre + half, 200.0)
         else:
             lo = hi = math.nan
         rows.append({"code": code, "nps_theme": va, "nps_others": vb, "nps_n_theme": na, "nps_n_others": nb,
@@ -632,14 +813,18 @@ def _metric_phrases(row) -> list[tuple[str, str]]:
     """(signal, phrase) of each linked metric of an evidence row."""
     out = []
     if not pd.isna(row.get("step_signal", pd.NA)):
+        t = row.get("step_target")
+        vs = "no target declared" if t is None or pd.isna(t) else f"target {_fmt_pct(t)}"
         out.append((row["step_signal"], f"funnel step {row['step_from']} → {row['step']} converts "
-                    f"{_fmt_pct(row['step_conversion'])}{_fmt_ci(row['step_ci_low'], row['step_ci_high'])}, "
-                    f"rank {int(row['step_rank'])} of {int(row['funnel_n_steps'])} (1 = lowest), "
-                    f"funnel median {_fmt_pct(row['funnel_median'])}: {row['step_signal']}"))
+                    f"{_fmt_pct(row['step_conversion'])}{_fmt_ci(row['step_ci_low'], row['step_ci_high'])} "
+                    f"of {int(row['step_users_from']) if not pd.isna(row.get('step_users_from')) else '?'} users, "
+                    f"{vs}: {row['step_signal']}"))
     if not pd.isna(row.get("csat_signal", pd.NA)):
+        t = row.get("csat_target")
+        vs = "no target" if t is None or pd.isna(t) else f"target {_fmt_pct(t)}"
         out.append((row["csat_signal"], f"CSAT {row['touchpoint']} top-2 box {_fmt_pct(row['csat_top2'])}"
-                    f"{_fmt_ci(row['csat_top2_ci_low'], row['csat_top2_ci_high'])}, n={int(row['csat_n'])}: "
-                    f"{row['csat_signal']}"))
+                    f"{_fmt_ci(row['csat_top2_ci_low'], row['csat_top2_ci_high'])}, n={int(row['csat_n'])}, "
+                    f"{vs}: {row['csat_signal']}"))
     if not pd.isna(row.get("task_signal", pd.NA)):
         n, x = int(row["task_n"]), int(row["task_successes"])
         out.append((row["task_signal"], f"task {row['task']}: {x} of {n} participants succeeded unaided "
@@ -660,9 +845,23 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
     n = 0 if pd.isna(row["n_participants"]) else int(row["n_participants"])
     total = row.get("n_participants_total")
     share = row.get("share_participants")
-    by_n = n >= rules.min_participants
-    by_share = not pd.isna(share) and share >= rules.min_share and n >= max(1, rules.min_share_participants)
-    qual = bool(by_n or by_share)
+    # provenance: participants resting on human codings, and on rule/model codings alone; the latter
+    # count at the rules' measured precision (all of them when it was not measured)
+    n_h = row.get("n_participants_human")
+    n_h = n if n_h is None or pd.isna(n_h) else int(n_h)
+    n_r = max(n - n_h, 0)
+    prec = row.get("rule_precision")
+    prec = math.nan if prec is None or pd.isna(prec) else float(prec)
+    n_eff = n_h + (n_r if math.isnan(prec) else prec * n_r)
+
+    def bar(k):
+        share_k = k / total if (not pd.isna(total) and total) else (share if k == n else math.nan)
+        return bool(k >= rules.min_participants
+                    or (not pd.isna(share_k) and share_k >= rules.min_share
+                        and k >= max(1, rules.min_share_participants)))
+
+    qual = bar(n_eff)
+    qual_human = bar(n_h)
     if not pd.isna(total) and total:
         ci = ""
         if not pd.isna(row.get("share_ci_low")) and not pd.isna(row.get("share_ci_high")):
@@ -670,6 +869,14 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
         q_text = f"{n} of {int(total)} participants ({_fmt_pct(share)}{ci})"
     else:
         q_text = f"{n} participants"
+    if n_r:
+        if math.isnan(prec):
+            q_text += (f"; {n_h} from human codings, {n_r} from rule codings alone (the rules of this code have no "
+                       "measured precision: no person coded a transcript they fired in)")
+        else:
+            q_text += (f"; {n_h} from human codings, {n_r} from rule codings alone, counted at the rules' "
+                       f"measured precision {prec:.2f}{_fmt_ci(row.get('rule_precision_ci_low'), row.get('rule_precision_ci_high'))}"
+                       f" → {n_eff:.1f} participants")
     need = (f"≥ {rules.min_participants} participants, or ≥ {rules.min_share:.0%} of them and ≥ "
             f"{rules.min_share_participants}")
     q_sentence = (f"Interviews: {q_text} — {'meets' if qual else 'below'} the qualitative bar ({need}).")
@@ -683,19 +890,39 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
         signals = [(("neutral" if (s == "healthy" and p.startswith("NPS")) else s), p) for s, p in phrases]
     else:
         signals = phrases
-    support = any(s in good for s, _ in signals)
-    against = [s in bad for s, _ in signals]
+    pro = [p for s, p in signals if s in good]
+    con = [p for s, p in signals if s in bad]
+    support = bool(pro)
+    no_bench = [p for s, p in signals if s == NO_BENCHMARK]
+    verdicts = [s for s, _ in signals if s in good or s in bad]
     m_text = "; ".join(p for _, p in phrases) if phrases else "no linked metric"
     what = "problem" if kind == "pain_point" else "strength"
-    if qual and support:
-        grade, why = "strong", f"interviews and numbers agree (a linked metric shows the {what})"
-    elif qual and phrases and ((rules.contradiction == "any" and any(against))
-                               or (rules.contradiction == "all" and all(against))):
+    if qual and pro and con:
+        grade = "mixed"
+        why = (f"the sources disagree in part — {len(pro)} linked metric(s) show the {what} "
+               f"({'; '.join(pro)}) and {len(con)} rule it out ({'; '.join(con)})")
+    elif qual and support and not qual_human:
+        grade, why = "quantitative_only", (f"a linked metric shows the {what}; the interview support rests on rule "
+                                           "codings, which cannot make a claim strong by themselves (code more "
+                                           "transcripts by hand)")
+    elif qual and support:
+        grade, why = "strong", f"interviews and numbers agree (a linked metric shows the {what}, none rules it out)"
+    elif qual and con and ((rules.contradiction == "any")
+                           or (rules.contradiction == "all" and len(con) == len(phrases))):
         grade, why = "contradicted", (f"interviews say it, but no linked metric shows the {what} and "
                                       f"{'one rules it out' if rules.contradiction == 'any' else 'every one rules it out'}")
     elif qual:
-        grade, why = "qualitative_only", ("no linked metric" if not phrases else
-                                          f"no linked metric shows the {what}, none rules it out")
+        grade = "qualitative_only"
+        if not phrases:
+            why = "graded on the interviews: no linked metric"
+        elif no_bench and not verdicts:
+            why = ("graded on the interviews: the linked metric(s) have no benchmark to compare with "
+                   "(declare targets in study.yml)")
+        else:
+            why = f"graded on the interviews: no linked metric shows the {what}, none rules it out"
+    elif support and con:
+        grade, why = "weak", (f"too few participants raised it, and the linked metrics disagree: {'; '.join(pro)} "
+                              f"against {'; '.join(con)}")
     elif support:
         grade, why = "quantitative_only", f"a linked metric shows the {what}; too few participants raised it"
     else:
@@ -728,15 +955,17 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     **Qualitative support**: at least ``min_participants`` participants raised the theme, or at
     least ``min_share`` of them did and they are at least ``min_share_participants``.
 
-    **Linked metrics** and their signal (each is ``problem``, ``healthy`` or ``inconclusive``):
+    **Linked metrics** and their signal (``problem``, ``healthy``, ``inconclusive`` or
+    ``no benchmark``), each against a benchmark and only when the CI excludes it:
 
-    - the funnel step at the claim's touchpoint — *problem* when its conversion is among the
-      ``worst_steps`` lowest of the funnel or its CI lies below the median step conversion;
-      *healthy* when its CI lies at or above that median;
-    - the touchpoint's CSAT — *problem* when the top-2-box share's CI lies below
-      ``csat_top2_min``, *healthy* when it lies at or above it;
-    - the NPS gap of commenters raising the theme — *problem* when its CI lies below 0,
-      *strength* when above 0, *healthy* when it lies above ``-nps_gap_margin``;
+    - the funnel step at the claim's touchpoint — against ``step_target`` (study.yml
+      ``targets: steps:``; no default): *problem* when the conversion's CI lies below the target,
+      *healthy* when at or above it, *no benchmark* without a target. A step's rank among the
+      study's steps decides nothing (every funnel has a lowest step);
+    - the touchpoint's CSAT — against ``csat_target`` (study.yml ``targets: csat:``, else
+      ``GradingRules.csat_top2_min``): the same rule on the top-2-box share;
+    - the NPS gap of commenters raising the theme — against 0: *problem* when its CI lies below 0,
+      *strength* when above 0, *healthy* when it lies above ``-nps_gap_margin``.
     - the usability task at the claim's stage (``study.tasks`` mapped to stages; the stage's
       least successful task) — *problem* when at least ``task_failure_share`` of the participants
       who attempted it did not succeed unaided (never *healthy*: people struggle and still succeed).
@@ -747,13 +976,18 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     back it, a *problem* goes against it):
 
     ==================== ==========================================================================
-    ``strong``            qualitative support and at least one linked metric shows the problem
+    ``strong``            qualitative support, a linked metric shows the problem, none rules it out
+    ``mixed``             qualitative support, one linked metric shows the problem and another rules
+                          it out (``grade_reason`` names both)
     ``contradicted``      qualitative support, no linked metric shows the problem, and at least one
                           (``contradiction="any"``) or every (``"all"``) linked metric rules it out
-    ``qualitative_only``  qualitative support, metrics missing or inconclusive
+    ``qualitative_only``  qualitative support, metrics missing, inconclusive or without a benchmark
+                          (``grade_reason`` says the claim was graded on the interviews)
     ``quantitative_only`` a linked metric shows the problem, too few participants raised it
     ``weak``              neither
     ==================== ==========================================================================
+
+    :meth:`GradingRules.describe` gives the same rules as sentences with their numbers.
 
     Needs and behaviours are never tested against metrics: ``qualitative_only`` or ``weak``.
     Context rows (``kind`` ``emotion`` or ``metric``) get no grade.
@@ -775,13 +1009,22 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
         if col not in ev.columns:
             ev[col] = pd.NA
     ev["step_signal"] = [
-        _step_signal(c, lo, hi, rk, rules.worst_steps, med, (0 if pd.isna(nf) else nf), rules)
-        if not pd.isna(c) else pd.NA
-        for c, lo, hi, rk, med, nf in zip(ev["step_conversion"], ev["step_ci_low"], ev["step_ci_high"],
-                                          ev["step_rank"].fillna(10 ** 6), ev["funnel_median"], ev["step_users_from"])]
-    ev["csat_signal"] = [_csat_signal(t, lo, hi, (0 if pd.isna(n) else n), rules) if not pd.isna(t) else pd.NA
-                         for t, lo, hi, n in zip(ev["csat_top2"], ev["csat_top2_ci_low"], ev["csat_top2_ci_high"],
-                                                 ev["csat_n"])]
+        _step_signal(c, lo, hi, tg, (0 if pd.isna(nf) else nf), rules) if not pd.isna(c) else pd.NA
+        for c, lo, hi, tg, nf in zip(ev["step_conversion"], ev["step_ci_low"], ev["step_ci_high"],
+                                     ev["step_target"], ev["step_users_from"])]
+    # a CSAT row whose target is not one the study declared (the rules' default, an older table, or one
+    # made by hand) takes the default of *these* rules, so re-grading under other rules moves it
+    default_csat = math.nan if rules.csat_top2_min is None else float(rules.csat_top2_min)
+    declared = [not pd.isna(src) and str(src).startswith(("study.yml", "earlier period"))
+                for src in ev["csat_target_source"]]
+    csat_target = [tg if dec else default_csat for tg, dec in zip(ev["csat_target"], declared)]
+    ev["csat_target"] = csat_target
+    ev["csat_target_source"] = [src if dec else ("default (GradingRules.csat_top2_min; no target declared)"
+                                                 if rules.csat_top2_min is not None else "no target declared")
+                                for src, dec in zip(ev["csat_target_source"], declared)]
+    ev["csat_signal"] = [_csat_signal(t, lo, hi, (0 if pd.isna(n) else n), rules, tg) if not pd.isna(t) else pd.NA
+                         for t, lo, hi, n, tg in zip(ev["csat_top2"], ev["csat_top2_ci_low"], ev["csat_top2_ci_high"],
+                                                     ev["csat_n"], csat_target)]
     ev["nps_signal"] = [_nps_signal(g, lo, hi, (0 if pd.isna(n) else n), rules) if not pd.isna(g) else pd.NA
                         for g, lo, hi, n in zip(ev["nps_gap"], ev["nps_gap_ci_low"], ev["nps_gap_ci_high"],
                                                 ev["nps_n_theme"])]
@@ -834,6 +1077,7 @@ def evidence_table(
     step_links: dict | None = None,
     prefer_human: bool = True,
     persona_column: str = "persona",
+    baseline=None,
 ) -> pd.DataFrame:
     """One row per claim a journey map makes, with its evidence and a triangulation grade.
 
@@ -877,6 +1121,11 @@ def evidence_table(
         codings count as they are.
     persona_column : str, default "persona"
         Column of ``study.participants`` and ``study.survey`` naming the persona.
+    baseline : Study, optional
+        An earlier period (``jl.study_between(study, end=...)``): its funnel step conversions and
+        CSAT shares become the benchmarks of the metrics study.yml gives no explicit target
+        (``step_target_source`` / ``csat_target_source`` say so). Pass the later period as
+        ``study``.
 
     Returns
     -------
@@ -888,7 +1137,12 @@ def evidence_table(
         ``metric`` (context and metric-only rows: which metric), ``claim`` (the code's definition).
 
         Qualitative support: ``n_participants``, ``n_participants_total``,
-        ``share_participants`` with ``share_ci_low``/``share_ci_high`` (Wilson), ``n_segments``,
+        ``share_participants`` with ``share_ci_low``/``share_ci_high`` (Wilson);
+        provenance — ``n_participants_human`` (participants with a human coding of the code),
+        ``n_participants_rule_only`` (participants whose only support is rule or model codings),
+        ``rule_precision`` with ``rule_precision_ci_low``/``_high`` (Wilson: of the turns the
+        rules gave the code in transcripts a person coded, the share the person also coded; NaN
+        when not measurable); ``n_segments``,
         ``quote_ids`` (``"; "``-joined segment ids of exemplar quotes; each traces to participant,
         transcript and character offsets through ``study.segments``), ``sentiment_mean`` with
         ``sentiment_ci_low``/``sentiment_ci_high`` (participant bootstrap).
@@ -917,7 +1171,10 @@ def evidence_table(
     Notes
     -----
     The share's denominator is the persona's participants whose interviews were coded (a transcript
-    that nobody coded is not a "no"). Exemplar quotes come first from turns a person coded
+    that nobody coded is not a "no"). Participants resting on rule codings alone count towards the
+    qualitative bar at the rules' measured precision for that code (:func:`rule_precision`), and
+    cannot make a claim "strong" by themselves: a claim whose human-coded participants alone do
+    not meet the bar is at best ``quantitative_only``, and ``grade_reason`` says why. Exemplar quotes come first from turns a person coded
     (``origin`` manual), then from rule-only turns: keyword rules over-match, and a quote on the
     map should be one a person would stand behind.
 
@@ -950,7 +1207,7 @@ def evidence_table(
     >>> codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)])
     >>> ev = jl.evidence_table(study, codings=codings)
     >>> ev.set_index("code").loc[["shipping_form_tedious", "slow_delivery"], "grade"].tolist()
-    ['strong', 'contradicted']
+    ['strong', 'weak']
     """
     func = "evidence_table"
     check_study(study, func=func)
@@ -998,6 +1255,7 @@ def evidence_table(
     doc_of = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id") \
         .set_index("segment_id")["doc_id"]
     n_overruled = 0
+    precision = rule_precision(pairs, doc_of, rules.level).set_index("code")
     if prefer_human:  # where a person coded a transcript, rule/model codings they did not confirm are dropped
         human_docs = set(pairs.loc[pairs["human"], "segment_id"].map(doc_of))
         drop = ~pairs["human"] & pairs["segment_id"].map(doc_of).isin(human_docs)
@@ -1046,7 +1304,7 @@ def evidence_table(
         coded_pids = set(segments.loc[segments["doc_id"].isin(coded_docs), "participant_id"].dropna())
         pids = pids & coded_pids if coded_pids else pids
         blocks.append(_persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, p, rules, n_quotes,
-                                     n_boot, random_state, persona_column, links))
+                                     n_boot, random_state, persona_column, links, precision, baseline))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
     ev = grade_claims(ev, rules=rules)
     coders = sorted(codings["coder"].dropna().astype(str).unique()) if "coder" in codings else []
@@ -1061,6 +1319,7 @@ def evidence_table(
         "sentiment": sent_settings,
         "survey_coding": survey_coding_how,
         "rules": rules.to_dict(),
+        "targets": {**study_targets(study), **({"baseline": str(baseline.name)} if baseline is not None else {})},
         "n_quotes": n_quotes, "n_boot": n_boot, "random_state": random_state,
         # the blocks computed, even those without rows (a persona nobody interviewed has no claims)
         "personas": ["all" if p is None else str(p) for p in _personas_arg(persona, study)],
@@ -1069,7 +1328,7 @@ def evidence_table(
 
 
 def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, persona, rules, n_quotes, n_boot,
-                   random_state, persona_column, step_links) -> pd.DataFrame:
+                   random_state, persona_column, step_links, precision=None, baseline=None) -> pd.DataFrame:
     import journeylab as jl
 
     cb = study.codebook
@@ -1108,6 +1367,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # qualitative counts
     counts = cod.groupby("code").agg(n_segments=("segment_id", "nunique"),
                                      n_participants=("participant_id", "nunique"))
+    n_human = cod[cod["human"].to_numpy(dtype=bool)].groupby("code")["participant_id"].nunique()
+    precision = precision if precision is not None else pd.DataFrame(columns=["rule_precision"])
     # sentiment per code (participant bootstrap)
     if len(cod):
         cs = jl.code_sentiment(cod[["segment_id", "code"]], sentiment=sentiment, segments=seg, n_boot=n_boot, ci=rules.level,
@@ -1137,7 +1398,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                     break
             quotes[code] = "; ".join(taken)
     # metrics
-    tm = touchpoint_metrics(study, persona=persona, rules=rules, persona_column=persona_column)
+    tm = touchpoint_metrics(study, persona=persona, rules=rules, persona_column=persona_column, baseline=baseline)
     survey = study.survey
     if persona is not None and persona_column in survey.columns:
         survey = survey[survey[persona_column] == persona]
@@ -1172,7 +1433,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
 
     nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
                   f"{'' if persona is None else f', persona {persona}'}; comments coded with the codebook's rules; "
-                  f"gap CI from the trinomial variance (Wald, {rules.level:.0%})")
+                  f"gap CI adjusted-Wald per group (Rocks 2016), {rules.level:.0%}")
 
     def step_for(stage, tp):
         m = tm[(tm["metric"] == "step") & (tm["touchpoint"] == tp)]
@@ -1185,7 +1446,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                 "step_users": r["users"], "step_conversion": r["value"], "step_ci_low": r["ci_low"],
                 "step_ci_high": r["ci_high"], "step_lost": r["lost"], "step_lost_per_week": r["lost_per_week"],
                 "step_rank": r["rank"], "funnel_n_steps": r["n_steps"], "funnel_median": r["median"],
-                "step_to_end": r["to_end"], "step_to_end_n": r["to_end_n"], "step_source": r["source"]}
+                "step_to_end": r["to_end"], "step_to_end_n": r["to_end_n"], "step_target": r["target"],
+                "step_target_source": r["target_source"], "step_source": r["source"]}
 
     def csat_for(tp):
         m = tm[(tm["metric"] == "csat") & (tm["touchpoint"] == tp)]
@@ -1194,7 +1456,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         r = m.iloc[0]
         return {"csat_column": r["name"], "csat_n": r["n"], "csat_mean": r["mean"], "csat_mean_ci_low": r["mean_ci_low"],
                 "csat_mean_ci_high": r["mean_ci_high"], "csat_top2": r["value"], "csat_top2_ci_low": r["ci_low"],
-                "csat_top2_ci_high": r["ci_high"], "csat_source": r["source"]}
+                "csat_top2_ci_high": r["ci_high"], "csat_target": r["target"],
+                "csat_target_source": r["target_source"], "csat_source": r["source"]}
 
     rows = []
     for code in cb:
@@ -1223,7 +1486,13 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                    "claim": code.definition or code.name.replace("_", " "),
                    "n_participants": n_part, "n_participants_total": n_stage,
                    "share_participants": n_part / n_stage if n_stage else math.nan,
-                   "share_ci_low": lo, "share_ci_high": hi, "n_segments": int(counts.loc[key, "n_segments"]),
+                   "share_ci_low": lo, "share_ci_high": hi,
+                   "n_participants_human": int(n_human.get(key, 0)),
+                   "n_participants_rule_only": n_part - int(n_human.get(key, 0)),
+                   **({k: precision.loc[code.name, k] for k in ("rule_precision", "rule_precision_ci_low",
+                                                                 "rule_precision_ci_high")}
+                      if code.name in precision.index else {}),
+                   "n_segments": int(counts.loc[key, "n_segments"]),
                    "quote_ids": quotes.get(key, ""),
                    "sentiment_mean": cs["mean"].get(key, math.nan) if len(cs) else math.nan,
                    "sentiment_ci_low": cs["ci_low"].get(key, math.nan) if len(cs) else math.nan,
@@ -1260,7 +1529,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                     "step_users": m["users"], "step_conversion": m["value"], "step_ci_low": m["ci_low"],
                     "step_ci_high": m["ci_high"], "step_lost": m["lost"], "step_lost_per_week": m["lost_per_week"],
                     "step_rank": m["rank"], "funnel_n_steps": m["n_steps"], "funnel_median": m["median"],
-                    "step_to_end": m["to_end"], "step_to_end_n": m["to_end_n"], "step_source": m["source"]}
+                    "step_to_end": m["to_end"], "step_to_end_n": m["to_end_n"], "step_target": m["target"],
+                    "step_target_source": m["target_source"], "step_source": m["source"]}
             text = (f"{m['label']}: {_fmt_pct(m['value'])} of {int(m['users_from'])} users convert"
                     f"{_fmt_ci(m['ci_low'], m['ci_high'])}")
         else:

@@ -27,11 +27,11 @@ from ..measure.survey import csat, nps
 from ..study.load import PERIOD_DAYS
 
 #: Grades as a reader sees them.
-GRADE_NAMES = {"strong": "Strong", "quantitative_only": "Numbers only", "qualitative_only": "Interviews only",
+GRADE_NAMES = {"strong": "Strong", "mixed": "Mixed", "quantitative_only": "Numbers only", "qualitative_only": "Interviews only",
                "weak": "Weak", "contradicted": "Contradicted"}
 
 #: The confidence word of each grade, used in the decisions.
-CONFIDENCE_WORDS = {"strong": "strong", "quantitative_only": "moderate", "qualitative_only": "tentative",
+CONFIDENCE_WORDS = {"strong": "strong", "mixed": "mixed", "quantitative_only": "moderate", "qualitative_only": "tentative",
                     "weak": "weak", "contradicted": "none"}
 
 #: What a reader calls each linked metric.

@@ -17,6 +17,7 @@ import html
 import json
 import math
 from dataclasses import replace
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from ..utils.docstrings import shared_docs
 from ..utils.checks import check_frame, check_path, check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
-from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, study_targets
 from ..measure.questionnaires import study_questionnaire
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
@@ -42,7 +43,7 @@ _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metr
              "nps_signal", "grade", "grade_reason", "task", "task_signal", "task_source"]
 _INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes"]
 _BOOL_COLS = ["qual_support", "quant_support"]
-GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
+GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "mixed": 0.6, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
 #: Default weights of the parts of :func:`prioritise`'s score (the report's footnote is written from them).
 SCORE_WEIGHTS = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
 
@@ -733,6 +734,9 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
         "events_to": ts.max().isoformat() if len(ts) else None,
     }
     m["rules"] = info.get("rules", GradingRules().to_dict())
+    m["targets"] = info.get("targets", study_targets(study))
+    # the rules as the sentences the report prints (GradingRules.describe, with the study's targets)
+    m["rules_text"] = GradingRules.from_dict(m["rules"]).describe(m["targets"])
     m["period"] = study.config.get("period") if isinstance(study.config, dict) else None
     m["sizing"] = study.config.get("sizing") if isinstance(study.config, dict) else None
     ch = study.changes
@@ -813,7 +817,7 @@ def _evidence_of(obj) -> pd.DataFrame:
 
 
 @shared_docs
-def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, n_sim: int = 4000,
+def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None = None, n_sim: int = 4000,
                random_state: int = 0, include_contradicted: bool = True,
                vocabulary: dict | None = None) -> pd.DataFrame:
     """Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
@@ -822,9 +826,11 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     ----------
     evidence : JourneyMap or DataFrame
         A map, or an evidence table (:func:`journeylab.evidence_table`).
-    recovery : float, default 0.1
+    recovery : float or (low, high), default 0.1
         Share of the linked step's drop-off assumed recoverable for the upside estimate
-        (0.1: "recovering a tenth of the drop-off").
+        (0.1: "recovering a tenth of the drop-off"). A range ``(0.05, 0.2)`` states the assumption
+        as uncertain: the estimate uses its middle and the interval draws it uniformly from the
+        range, so the interval carries the assumption as well as the sampling.
     weights : dict, optional
         Weights of the score's parts: ``grade``, ``share``, ``sentiment``, ``size`` (default 0.4,
         0.25, 0.15, 0.2).
@@ -870,7 +876,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     share of the step's users who go on to complete the funnel. Its interval is simulated:
     the weekly loss as a Poisson count (its Gamma posterior under a Jeffreys prior) and the
     onward conversion as Beta(x + ½, n − x + ½) (Jeffreys); the 2.5th and 97.5th percentiles of
-    the product. It ignores uncertainty in ``recovery`` itself (an assumption, stated). A pain
+    the product. With a single ``recovery`` the interval ignores uncertainty in it (an assumption,
+    stated); with a range it is drawn uniformly from the range in every simulation. A pain
     point linked to a usability task and no funnel step gets an ``upside`` in participants
     instead: how many did not complete the task unaided, and so how many fixing it could help.
 
@@ -894,8 +901,17 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
         if bad:
             raise JourneylabError(f"prioritise(): unknown weight {bad[0]!r}; expected grade, share, sentiment, size.")
         w.update(weights)
-    if not 0 < recovery <= 1:
+    if isinstance(recovery, (tuple, list)):
+        if (len(recovery) != 2 or not all(isinstance(x, (int, float)) for x in recovery)
+                or not 0 < recovery[0] <= recovery[1] <= 1):
+            raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1] or a range (low, high) of "
+                                  f"them with low <= high; got {recovery!r}.")
+        rec_lo, rec_hi = float(recovery[0]), float(recovery[1])
+    elif isinstance(recovery, (int, float)) and 0 < recovery <= 1:
+        rec_lo = rec_hi = float(recovery)
+    else:
         raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1]; got {recovery!r}.")
+    rec_mid = (rec_lo + rec_hi) / 2
     vocab = vocabulary_of(evidence, vocabulary)
     conversion, period = vocab["conversion"], vocab["period"]
     per_week_factor = PERIOD_DAYS[period] / 7
@@ -939,19 +955,28 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
             if text and r["_task_sharing"] > 1:
                 text += (f"; {int(r['_task_sharing'])} pain points are linked to task {r['task']}: they may be the "
                          "same participants, do not add them up")
+            if not text:
+                # say why there is no upside, and give the claim's own metric where it has one
+                text = "no upside estimate: not linked to a funnel step"
+                if not _missing(r.get("nps_gap")):
+                    text += (f"; survey commenters who raise it give an NPS {r['nps_gap']:+.0f} points against the "
+                             f"others" + ("" if _missing(r.get("nps_gap_ci_low")) else
+                                          f" (95% CI {r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})"))
             ups.append((math.nan, math.nan, math.nan, text))
             continue
         weeks = r["step_lost"] / lost if lost else math.nan
-        est = recovery * lost * to_end
+        est = rec_mid * lost * to_end
         if weeks and not math.isnan(weeks) and n > 0:
             lost_draw = rng.gamma(r["step_lost"] + 0.5, 1.0, n_sim) / weeks
             conv_draw = rng.beta(to_end * n + 0.5, n - to_end * n + 0.5, n_sim)
-            draws = recovery * lost_draw * conv_draw
+            rec_draw = rng.uniform(rec_lo, rec_hi, n_sim) if rec_hi > rec_lo else rec_mid
+            draws = rec_draw * lost_draw * conv_draw
             lo, hi = np.percentile(draws, [2.5, 97.5])
         else:
             lo = hi = math.nan
         k = per_week_factor
-        text = (f"recovering {_frac(recovery)} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
+        share_txt = _frac(rec_mid) if rec_hi == rec_lo else f"{rec_lo:.0%}–{rec_hi:.0%}"
+        text = (f"recovering {share_txt} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
                 f"{conversion} a {period} (95% interval {lo * k:,.0f}–{hi * k:,.0f}; {lost * k:,.0f} users a "
                 f"{period} lost at this step, {to_end:.0%} of those who pass it complete)")
         if r["_sharing"] > 1:
@@ -1014,76 +1039,191 @@ def _approx_diff(old_v, old_lo, old_hi, new_v, new_lo, new_hi, z: float = 1.9599
 _CHANGE_COLS = ["change", "stage", "touchpoint", "item", "claim_id", "old", "new", "delta", "delta_ci_low",
                 "delta_ci_high", "beyond_ci", "detail"]
 
+#: Order of the kinds of change within a stage.
+CHANGE_KINDS = ["claim_added", "claim_removed", "grade_changed", "share_changed", "sentiment_changed",
+                "signal_changed", "nps_gap_changed", "quotes_changed", "opportunity_added", "opportunity_removed",
+                "owner_changed", "emotion_moved", "metric_moved"]
 
-def compare_maps(old: JourneyMap, *, new: JourneyMap) -> pd.DataFrame:
-    """What changed between two versions of a map.
+_PERIOD_SUFFIX = re.compile(r" \((?:start|\d{4}-\d{2}-\d{2}[^)]*) to [^)]*\)$")
+
+
+def _same(a, b) -> bool:
+    if _missing(a) and _missing(b):
+        return True
+    if _missing(a) or _missing(b):
+        return False
+    if isinstance(a, (int, float, np.number)) and isinstance(b, (int, float, np.number)):
+        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+    return str(a) == str(b)
+
+
+def _share_diff(a, b, level_z: float = 1.959963984540054):
+    """New − old share of participants, with Newcombe's hybrid score interval (independent samples)."""
+    na, ta, nb, tb = a["n_participants"], a["n_participants_total"], b["n_participants"], b["n_participants_total"]
+    if any(_missing(x) for x in (na, ta, nb, tb)) or not ta or not tb:
+        return (math.nan, math.nan, math.nan)
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    d = nb / tb - na / ta
+    lo, hi = confint_proportions_2indep(int(nb), int(tb), int(na), int(ta), method="newcomb", compare="diff")
+    return (d, float(lo), float(hi))
+
+
+def _study_identity(m: "JourneyMap") -> str:
+    name = str((m.methods or {}).get("study") or "")
+    return _PERIOD_SUFFIX.sub("", name) if (m.methods or {}).get("period") else name
+
+
+def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> pd.DataFrame:
+    """Every change between two versions of a map, with an interval on each numeric difference.
 
     Parameters
     ----------
     old, new : JourneyMap
-        Two maps (e.g. last quarter's and this quarter's, or before and after a fix).
+        Two versions of one map (last quarter's and this quarter's, before and after a fix).
+    across : bool, default False
+        Two maps of different personas or different studies are not versions of one map, and
+        comparing them raises unless ``across=True`` (use :func:`compare_personas` to set personas
+        side by side). Maps of two periods of one study (:func:`journeylab.study_between`) are
+        versions of one map.
 
     Returns
     -------
     DataFrame
-        One row per change, in stage order: ``change`` (``claim_added``, ``claim_removed``,
-        ``grade_changed``, ``emotion_moved``, ``metric_moved``), ``stage``, ``touchpoint``,
-        ``item`` (code, metric or ``"emotion"``), ``claim_id``, ``old``, ``new`` (values as text),
-        ``delta`` (new − old for numbers: sentiment points, or percentage points for shares),
-        ``delta_ci_low``, ``delta_ci_high``, ``beyond_ci`` (True when the difference's CI
-        excludes 0), ``detail`` (a sentence).
+        One row per change, in stage order, then kind of change (``CHANGE_KINDS``): ``change``,
+        ``stage``, ``touchpoint``, ``item`` (code, metric or ``"emotion"``), ``claim_id``,
+        ``old``, ``new`` (values as text), ``delta`` (new − old for numbers: percentage points
+        for shares and conversions, sentiment points, NPS points), ``delta_ci_low``,
+        ``delta_ci_high``, ``beyond_ci`` (True when the difference's interval excludes 0; NA for
+        changes that are not numbers), ``detail`` (a sentence). Identical maps give an empty frame.
+
+        Changes of a claim present in both maps: ``grade_changed``; ``share_changed`` (share of
+        participants; the count and base are in ``detail``); ``sentiment_changed``;
+        ``signal_changed`` (a linked metric's verdict: funnel step, CSAT or NPS gap);
+        ``nps_gap_changed``; ``quotes_changed`` (``detail`` lists the quotes added and removed).
+        Opportunities: ``opportunity_added``, ``opportunity_removed``, ``owner_changed``. Per
+        stage and metric: ``emotion_moved``, ``metric_moved`` (written only when the value moved).
 
     Notes
     -----
-    Claims are matched on ``claim_id`` (stage/touchpoint/code). Emotion is compared per stage and
-    every touchpoint metric (funnel step conversion, CSAT top-2 box) per metric; a row is written
-    for every stage and metric present in both maps, with ``beyond_ci`` telling whether the move is
-    more than noise. The difference's interval is approximated from the two maps' intervals
-    (each CI's half-width / 1.96 taken as a standard error, the two added in quadrature): a
-    normal approximation that treats the two periods as independent samples. Overlapping CIs do
-    not mean "no difference"; this test is the one to read.
+    Claims are matched on ``claim_id`` (stage/touchpoint/code), opportunities on stage and text.
+    The share's interval is Newcombe's hybrid score interval for a difference of two independent
+    proportions (``statsmodels`` ``confint_proportions_2indep(method="newcomb")``); the other
+    intervals are approximated from the two maps' intervals (each CI's half-width / 1.96 taken as
+    a standard error, the two added in quadrature). Both treat the two versions as independent
+    samples; when the same participants are in both, the true interval is narrower, so
+    ``beyond_ci`` errs on the side of "within the noise". Overlapping CIs do not mean "no
+    difference"; this test is the one to read.
     """
     for name, m in (("old", old), ("new", new)):
         if not isinstance(m, JourneyMap):
             raise JourneylabError(f"compare_maps(): `{name}` must be a JourneyMap; got {type(m).__name__}.")
+    if not across:
+        if str(old.persona) != str(new.persona):
+            raise JourneylabError(f"compare_maps(): the maps are of different personas ({old.persona!r} and "
+                                  f"{new.persona!r}), so they are not two versions of one map. Pass across=True to "
+                                  "compare them anyway, or use jl.compare_personas to set personas side by side.")
+        so, sn = _study_identity(old), _study_identity(new)
+        if so and sn and so != sn:
+            raise JourneylabError(f"compare_maps(): the maps are of different studies ({so!r} and {sn!r}). "
+                                  "Pass across=True to compare them anyway.")
     rows = []
     order = {s: i for i, s in enumerate(new.stage_names + [s for s in old.stage_names if s not in new.stage_names])}
     oc = old.claims().set_index("claim_id")
     nc = new.claims().set_index("claim_id")
+
+    def add(change, r, cid, old_v=None, new_v=None, detail="", delta=math.nan, lo=math.nan, hi=math.nan,
+            numeric=False):
+        beyond = (bool(not math.isnan(lo) and (lo > 0 or hi < 0)) if numeric else pd.NA)
+        rows.append({"change": change, "stage": r["stage"], "touchpoint": r["touchpoint"],
+                     "item": r["code"] or r["metric"], "claim_id": cid, "old": old_v, "new": new_v,
+                     "delta": delta, "delta_ci_low": lo, "delta_ci_high": hi, "beyond_ci": beyond,
+                     "detail": detail + ("" if not numeric else
+                                         f": {'beyond' if beyond is True else 'within'} the uncertainty")})
+
     for cid in sorted(set(nc.index) - set(oc.index)):
         r = nc.loc[cid]
-        rows.append({"change": "claim_added", "stage": r["stage"], "touchpoint": r["touchpoint"],
-                     "item": r["code"] or r["metric"], "claim_id": cid, "old": None, "new": r["grade"],
-                     "detail": f"new claim ({r['kind'].replace('_', ' ')}): {r['claim']} — {r['n_participants']} "
-                               f"participant(s), graded {r['grade']}"})
+        add("claim_added", r, cid, None, r["grade"],
+            f"new claim ({r['kind'].replace('_', ' ')}): {r['claim']} — {r['n_participants']} participant(s), "
+            f"graded {r['grade']}")
     for cid in sorted(set(oc.index) - set(nc.index)):
         r = oc.loc[cid]
-        rows.append({"change": "claim_removed", "stage": r["stage"], "touchpoint": r["touchpoint"],
-                     "item": r["code"] or r["metric"], "claim_id": cid, "old": r["grade"], "new": None,
-                     "detail": f"no longer claimed ({r['kind'].replace('_', ' ')}): {r['claim']} — was graded "
-                               f"{r['grade']}"})
+        add("claim_removed", r, cid, r["grade"], None,
+            f"no longer claimed ({r['kind'].replace('_', ' ')}): {r['claim']} — was graded {r['grade']}")
     for cid in sorted(set(oc.index) & set(nc.index)):
         a, b = oc.loc[cid], nc.loc[cid]
-        if a["grade"] != b["grade"]:
-            rows.append({"change": "grade_changed", "stage": b["stage"], "touchpoint": b["touchpoint"],
-                         "item": b["code"] or b["metric"], "claim_id": cid, "old": a["grade"], "new": b["grade"],
-                         "detail": f"{_label(b['code'] or b['metric'])}: {_grade_word(a['grade'])} → "
-                                   f"{_grade_word(b['grade'])} "
-                                   f"({a['n_participants']} → {b['n_participants']} participants)"})
+        what = _label(b["code"] or b["metric"])
+        if not _same(a["grade"], b["grade"]):
+            add("grade_changed", b, cid, a["grade"], b["grade"],
+                f"{what}: {_grade_word(a['grade'])} → {_grade_word(b['grade'])} "
+                f"({a['n_participants']} → {b['n_participants']} participants)")
+        if not (_same(a["n_participants"], b["n_participants"])
+                and _same(a["n_participants_total"], b["n_participants_total"])):
+            d, lo, hi = _share_diff(a, b)
+            add("share_changed", b, cid, f"{a['n_participants']}/{a['n_participants_total']}",
+                f"{b['n_participants']}/{b['n_participants_total']}",
+                f"{what}: {a['n_participants']} of {a['n_participants_total']} → {b['n_participants']} of "
+                f"{b['n_participants_total']} participants"
+                + ("" if math.isnan(d) else f" ({100 * d:+.0f} points, CI {100 * lo:+.0f} to {100 * hi:+.0f})"),
+                100 * d, 100 * lo, 100 * hi, numeric=True)
+        if not _same(a["sentiment_mean"], b["sentiment_mean"]):
+            d, lo, hi = _approx_diff(a["sentiment_mean"], a["sentiment_ci_low"], a["sentiment_ci_high"],
+                                     b["sentiment_mean"], b["sentiment_ci_low"], b["sentiment_ci_high"])
+            fo = "–" if _missing(a["sentiment_mean"]) else f"{a['sentiment_mean']:+.2f}"
+            fn = "–" if _missing(b["sentiment_mean"]) else f"{b['sentiment_mean']:+.2f}"
+            add("sentiment_changed", b, cid, fo, fn,
+                f"{what}: sentiment {fo} → {fn}" + ("" if math.isnan(lo) else f" ({d:+.2f}, CI {lo:+.2f} to {hi:+.2f})"),
+                d, lo, hi, numeric=True)
+        for col, label in (("step_signal", "funnel step"), ("csat_signal", "CSAT"), ("nps_signal", "NPS gap")):
+            if col in a.index and not _same(a[col], b[col]):
+                fo = "none" if _missing(a[col]) else str(a[col])
+                fn = "none" if _missing(b[col]) else str(b[col])
+                add("signal_changed", b, cid, fo, fn, f"{what}: {label} signal {fo} → {fn}")
+        if "nps_gap" in a.index and not _same(a["nps_gap"], b["nps_gap"]):
+            d, lo, hi = _approx_diff(a["nps_gap"], a["nps_gap_ci_low"], a["nps_gap_ci_high"],
+                                     b["nps_gap"], b["nps_gap_ci_low"], b["nps_gap_ci_high"])
+            fo = "–" if _missing(a["nps_gap"]) else f"{a['nps_gap']:+.0f}"
+            fn = "–" if _missing(b["nps_gap"]) else f"{b['nps_gap']:+.0f}"
+            add("nps_gap_changed", b, cid, fo, fn,
+                f"{what}: NPS gap {fo} → {fn}" + ("" if math.isnan(lo) else f" ({d:+.0f}, CI {lo:+.0f} to {hi:+.0f})"),
+                d, lo, hi, numeric=True)
+        qa = [q for q in str(a["quote_ids"] or "").split("; ") if q and q != "nan"]
+        qb = [q for q in str(b["quote_ids"] or "").split("; ") if q and q != "nan"]
+        if set(qa) != set(qb):
+            plus = [q for q in qb if q not in qa]
+            minus = [q for q in qa if q not in qb]
+            add("quotes_changed", b, cid, "; ".join(qa), "; ".join(qb),
+                f"{what}: quotes" + (f" added {', '.join(plus)}" if plus else "")
+                + (";" if plus and minus else "") + (f" removed {', '.join(minus)}" if minus else ""))
+    # opportunities, matched on stage and text
+    oo = {(r["stage"], r["text"]): r for r in old.opportunities.to_dict("records")}
+    no = {(r["stage"], r["text"]): r for r in new.opportunities.to_dict("records")}
+    for key in [k for k in no if k not in oo]:
+        r = no[key]
+        add("opportunity_added", {**r, "metric": None, "code": r.get("code")}, r.get("claim_id"), None, r["text"],
+            f"new opportunity: {r['text']}" + (f" (owner {r['owner']})" if r.get("owner") else ""))
+    for key in [k for k in oo if k not in no]:
+        r = oo[key]
+        add("opportunity_removed", {**r, "metric": None, "code": r.get("code")}, r.get("claim_id"), r["text"], None,
+            f"opportunity dropped: {r['text']}")
+    for key in [k for k in no if k in oo]:
+        a, b = oo[key], no[key]
+        if not _same(a.get("owner"), b.get("owner")):
+            add("owner_changed", {**b, "metric": None, "code": b.get("code")}, b.get("claim_id"), a.get("owner"),
+                b.get("owner"), f"owner of '{b['text']}': {a.get('owner') or 'none'} → {b.get('owner') or 'none'}")
     oe = old.emotion.set_index("stage")
     ne = new.emotion.set_index("stage")
-    for s in [s for s in new.stage_names if s in oe.index and s in ne.index]:
-        a, b = oe.loc[s], ne.loc[s]
+    for s_ in [s_ for s_ in new.stage_names if s_ in oe.index and s_ in ne.index]:
+        a, b = oe.loc[s_], ne.loc[s_]
+        if _same(a["mean"], b["mean"]):
+            continue
         d, lo, hi = _approx_diff(a["mean"], a["ci_low"], a["ci_high"], b["mean"], b["ci_low"], b["ci_high"])
         if math.isnan(d):
             continue
-        beyond = bool(not math.isnan(lo) and (lo > 0 or hi < 0))
-        rows.append({"change": "emotion_moved", "stage": s, "touchpoint": None, "item": "emotion",
-                     "claim_id": None, "old": f"{a['mean']:+.2f}", "new": f"{b['mean']:+.2f}", "delta": d,
-                     "delta_ci_low": lo, "delta_ci_high": hi, "beyond_ci": beyond,
-                     "detail": f"emotion at {s} {a['mean']:+.2f} → {b['mean']:+.2f} ({d:+.2f}"
-                               + ("" if math.isnan(lo) else f", CI {lo:+.2f} to {hi:+.2f}")
-                               + f"): {'beyond' if beyond else 'within'} the uncertainty"})
+        add("emotion_moved", {"stage": s_, "touchpoint": None, "code": None, "metric": "emotion"}, None,
+            f"{a['mean']:+.2f}", f"{b['mean']:+.2f}",
+            f"emotion at {s_} {a['mean']:+.2f} → {b['mean']:+.2f} ({d:+.2f}"
+            + ("" if math.isnan(lo) else f", CI {lo:+.2f} to {hi:+.2f}") + ")", d, lo, hi, numeric=True)
     om = old.metrics.set_index("metric")
     nm = new.metrics.set_index("metric")
     for key in [k for k in nm.index if k in om.index]:
@@ -1096,23 +1236,27 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap) -> pd.DataFrame:
             va, la, ha = a["csat_top2"], a["csat_top2_ci_low"], a["csat_top2_ci_high"]
             vb, lb, hb = b["csat_top2"], b["csat_top2_ci_low"], b["csat_top2_ci_high"]
             what = f"CSAT {b['touchpoint']} top-2 box"
+        if _same(va, vb):
+            continue
         d, lo, hi = _approx_diff(va, la, ha, vb, lb, hb)
         if math.isnan(d):
             continue
-        beyond = bool(not math.isnan(lo) and (lo > 0 or hi < 0))
-        rows.append({"change": "metric_moved", "stage": b["stage"], "touchpoint": b["touchpoint"], "item": key,
-                     "claim_id": b["claim_id"], "old": f"{va:.1%}", "new": f"{vb:.1%}", "delta": 100 * d,
-                     "delta_ci_low": 100 * lo if not math.isnan(lo) else math.nan,
-                     "delta_ci_high": 100 * hi if not math.isnan(hi) else math.nan, "beyond_ci": beyond,
-                     "detail": f"{what} {va:.1%} → {vb:.1%} ({100 * d:+.1f} points"
-                               + ("" if math.isnan(lo) else f", CI {100 * lo:+.1f} to {100 * hi:+.1f}")
-                               + f"): {'beyond' if beyond else 'within'} the uncertainty"})
+        add("metric_moved", {"stage": b["stage"], "touchpoint": b["touchpoint"], "code": None, "metric": key},
+            b["claim_id"], f"{va:.1%}", f"{vb:.1%}",
+            f"{what} {va:.1%} → {vb:.1%} ({100 * d:+.1f} points"
+            + ("" if math.isnan(lo) else f", CI {100 * lo:+.1f} to {100 * hi:+.1f}") + ")",
+            100 * d, 100 * lo if not math.isnan(lo) else math.nan, 100 * hi if not math.isnan(hi) else math.nan,
+            numeric=True)
     out = pd.DataFrame(rows, columns=_CHANGE_COLS)
     if len(out):
-        kind = {"claim_added": 0, "claim_removed": 1, "grade_changed": 2, "emotion_moved": 3, "metric_moved": 4}
+        kind = {k: i for i, k in enumerate(CHANGE_KINDS)}
         out = (out.assign(_s=out["stage"].map(order), _k=out["change"].map(kind))
                .sort_values(["_s", "_k", "item"], kind="stable").drop(columns=["_s", "_k"]))
     out["beyond_ci"] = out["beyond_ci"].astype("boolean")
+    for c in ("delta", "delta_ci_low", "delta_ci_high"):
+        out[c] = out[c].astype(float)
+    out.attrs["journeylab"] = {"old": getattr(old, "title", None), "new": getattr(new, "title", None),
+                               "across": bool(across)}
     return out.reset_index(drop=True)
 
 

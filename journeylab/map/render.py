@@ -29,13 +29,14 @@ A3_LANDSCAPE = (16.54, 11.69)  # inches
 #: Marker of each triangulation grade (shape and fill carry the grade; colour the kind of claim).
 GRADE_STYLE = {
     "strong": {"marker": "o", "filled": True, "label": "strong: interviews and numbers agree"},
+    "mixed": {"marker": "D", "filled": False, "label": "mixed: sources disagree in part"},
     "quantitative_only": {"marker": "s", "filled": True, "label": "numbers only"},
     "qualitative_only": {"marker": "o", "filled": False, "label": "interviews only"},
     "weak": {"marker": "o", "filled": False, "label": "weak: little support", "grey": True},
     "contradicted": {"marker": "X", "filled": True, "label": "contradicted: numbers disagree", "grey": True},
 }
 SIGNAL_COLOUR = {"problem": OKABE_ITO["vermillion"], "healthy": OKABE_ITO["bluish_green"],
-                 "strength": OKABE_ITO["bluish_green"], "inconclusive": GREY}
+                 "strength": OKABE_ITO["bluish_green"], "inconclusive": GREY, "no benchmark": GREY}
 KIND_COLOUR = {"pain_point": OKABE_ITO["vermillion"], "delight": OKABE_ITO["bluish_green"]}
 
 #: Lanes in drawing order: (key, label, relative height).
@@ -314,6 +315,9 @@ def _claim_items(jmap, kind: str, stage: str) -> list[dict]:
         name = _label(r["code"]) if r["code"] else str(r["claim"]).split(" (")[0]
         if r["code"]:
             text = f"{name} — {r['n_participants']}/{r['n_participants_total']} people"
+            n_rule = r.get("n_participants_rule_only")
+            if n_rule is not None and not pd.isna(n_rule) and int(n_rule) > 0:
+                text += f" ({int(n_rule)} by rules only)"
         else:
             text = f"{name} — from the numbers"
         if r["grade"] == "contradicted":
@@ -568,7 +572,7 @@ def _legend(F: _Fitter, box, bs, min_size):
     x0, y0, x1, y1 = box
     mid = (x0 + x1) / 2
     grade_items = [{"text": "Pain points / delights (size = share of participants):", "weight": "bold"}]
-    for g in ("strong", "quantitative_only", "qualitative_only", "contradicted", "weak"):
+    for g in ("strong", "mixed", "quantitative_only", "qualitative_only", "contradicted", "weak"):
         grade_items.append({"text": GRADE_STYLE[g]["label"], "marker": _claim_marker("pain_point", g, 0.5)})
     grade_items.append({"text": "delight (same shapes)", "marker": _claim_marker("delight", "strong", 0.5)})
     other = [{"text": "Metrics (square):", "weight": "bold"},
@@ -576,7 +580,7 @@ def _legend(F: _Fitter, box, bs, min_size):
                                             "edge": SIGNAL_COLOUR["problem"], "size": 22}},
              {"text": "healthy", "marker": {"marker": "s", "face": SIGNAL_COLOUR["healthy"],
                                             "edge": SIGNAL_COLOUR["healthy"], "size": 22}},
-             {"text": "inconclusive (CI spans the bar)", "marker": {"marker": "s", "face": GREY, "edge": GREY,
+             {"text": "inconclusive (CI spans the target) or no target", "marker": {"marker": "s", "face": GREY, "edge": GREY,
                                                                      "size": 22}},
              {"text": "Emotion: line = mean, band = 95% CI, point size = turns; hollow grey = too little data",
               "weight": "normal"}]

@@ -26,6 +26,7 @@ from ..errors import JourneylabError
 from ..study.load import PERIOD_DAYS
 from . import decision as _d
 from .journey_map import ALL_PERSONAS_WARNING as _ALL_WARNING
+from ..evidence.claims import GradingRules
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#555555; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -444,6 +445,14 @@ def _claim_block(jmap, r: dict, names, sources, personas_of) -> str:
         facts.append(f"Raised by <b>{_e(r['n_participants'])} of {_e(r['n_participants_total'])}</b> participants "
                      f"({_e(_pct(r['share_participants']))}{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']).replace(' (', ', ').rstrip(')'))}) "
                      f"in {_e(r['n_segments'])} turn(s)")
+        n_rule = r.get("n_participants_rule_only")
+        if n_rule is not None and not pd.isna(n_rule) and int(n_rule) > 0:
+            prec = r.get("rule_precision")
+            facts.append(f"{_e(int(n_rule))} of them on keyword-rule codings alone ("
+                         + ("rules' precision not measured" if prec is None or pd.isna(prec) else
+                            f"rules' precision against the human coder {prec:.2f}"
+                            f"{_e(_ci_pct(r.get('rule_precision_ci_low'), r.get('rule_precision_ci_high')))}")
+                         + ")")
     if not pd.isna(r["sentiment_mean"]):
         sm = r["sentiment_mean"]
         facts.append(f"sentiment of those turns <a href='#method-sentiment'>{sm:+.2f}</a>"
@@ -756,9 +765,10 @@ def _methods_section(jmap) -> str:
     li.append(f"<li><b>Funnel</b>: {_e(' → '.join(s if isinstance(s, str) else ' | '.join(s) for s in steps))}; "
               f"window {_e(fu.get('window'))}; {_e(fu.get('counting'))}; conversion from the previous step with "
               "Wilson 95% intervals. A step is linked to the touchpoint of its event (study.yml).</li>")
-    li.append("<li><b>Survey</b>: CSAT per touchpoint as top-2-box share (Wilson CI) and mean (t interval), blanks "
-              "excluded; NPS of commenters raising a theme vs the other commenters, gap with a Wald CI from the "
-              "trinomial variance.</li>")
+    li.append("<li><b>Survey</b>: CSAT per touchpoint as top-2-box share (Wilson CI) and mean (t interval with a "
+              "quarter answer added at each end of the scale, clipped to the scale), blanks excluded; NPS of "
+              "commenters raising a theme vs the other commenters, gap with an adjusted-Wald CI per group "
+              "(Rocks 2016).</li>")
     us = m.get("usability") or {}
     if us:
         parts = []
@@ -776,15 +786,9 @@ def _methods_section(jmap) -> str:
                          f"{_e(_ci_num(sc.get('ci_low'), sc.get('ci_high'), '.1f'))}, n = {_e(sc.get('n'))}"
                          + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else ""))
         li.append("<li><b>Usability test</b>: " + "; ".join(parts) + ".</li>")
-    li.append(f"<li><b>Grading rules</b>: qualitative support = at least {_e(ru.get('min_participants'))} "
-              f"participants or {_e(_pct(ru.get('min_share')))} of them; a funnel step signals a problem when it is "
-              f"among the {_e(ru.get('worst_steps'))} lowest conversions or its CI lies below the median step; CSAT "
-              f"when the top-2 CI lies below {_e(_pct(ru.get('csat_top2_min')))}; NPS when the gap's CI lies below 0 "
-              f"(healthy above −{_e(ru.get('nps_gap_margin'))} points); metrics need ≥ {_e(ru.get('min_metric_n'))} "
-              f"answers (≥ {_e(ru.get('min_nps_n'))} commenters for NPS). Strong = both agree; contradicted = "
-              f"interviews say it, no metric backs it and {_e('one' if ru.get('contradiction') == 'any' else 'every')} "
-              "linked metric rules it out; interviews only / numbers only / weak otherwise. Confidence level "
-              f"{_e(_pct(ru.get('level')))}.</li>")
+    rules_text = m.get("rules_text") or GradingRules.from_dict(ru).describe(m.get("targets"))
+    li.append("<li><b>Grading rules</b> (those used for this map, GradingRules):<ul>"
+              + "".join(f"<li>{_e(t)}</li>" for t in rules_text) + "</ul></li>")
     if m.get("changes"):
         li.append("<li><b>Changes during the study</b>: " + "; ".join(
             f"{_e(c.get('date'))}: {_e(c.get('name'))} ({_e(c.get('touchpoint') or c.get('stage'))})"

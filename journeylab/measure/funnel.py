@@ -18,6 +18,7 @@ from __future__ import annotations
 __all__ = ["funnel", "FunnelResult", "plot_funnel", "funnel_paths", "time_to_convert"]
 
 import difflib
+import warnings
 import html
 import itertools
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from ..utils.checks import check_choice, check_frame
 from ..errors import JourneylabError
 
 _NONE = np.iinfo(np.int64).max  # "not reached" for times and row positions
+_NO_WINDOW = np.iinfo(np.int64).max // 4  # window=None: a deadline no time reaches, without overflow
 _FORCE_SORTED = False            # tests set this to check both engines give the same answer
 _HINT = ("Name your columns with user=, time= and event= (e.g. funnel(df, steps=..., user='visitor', "
          "time='ts', event='action')).")
@@ -44,11 +46,12 @@ _HINT = ("Name your columns with user=, time= and event= (e.g. funnel(df, steps=
 class _Spec:
     labels: tuple            # display label of each step
     sets: tuple              # frozenset of event names per step
-    window: pd.Timedelta
+    window: pd.Timedelta | None   # None: no window
     order: str
     entry: str
     exclude: tuple           # ((frozenset events, from_index0, to_index0), ...)
     count: str
+    exclusion: str = "funnel"    # "funnel": an excluded user leaves the whole funnel; "step": stops there
 
     @property
     def names(self) -> list:
@@ -65,6 +68,14 @@ class _Spec:
             if a <= k - 1 and k <= b:
                 out |= ev
         return frozenset(out)
+
+
+def _display_labels(spec: "_Spec") -> list:
+    """Row labels of the step tables: the steps, or for an unordered funnel 'k of n steps'."""
+    if spec.order == "any":
+        n = len(spec.sets)
+        return [f"{k} of {n} steps" for k in range(1, n + 1)]
+    return list(spec.labels)
 
 
 def _step_label(step) -> str:
@@ -121,26 +132,32 @@ def _parse_exclude(exclude, n_steps: int, func: str) -> tuple:
                           f"{{event: (from_step, to_step)}}; got {exclude!r}.")
 
 
-def _make_spec(steps, window, order, entry, exclude, count, func, *, min_steps=2) -> _Spec:
+def _make_spec(steps, window, order, entry, exclude, count, func, *, min_steps=2, exclusion="funnel") -> _Spec:
     labels, sets = _parse_steps(steps, func, min_steps=min_steps)
     check_choice(order, arg="order", func=func, choices=("closed", "strict", "any"))
     check_choice(entry, arg="entry", func=func, choices=("first", "furthest"))
     check_choice(count, arg="count", func=func, choices=("user", "session"))
-    try:
-        win = pd.Timedelta(window)
-    except (ValueError, TypeError):
-        raise JourneylabError(f"{func}(): `window` must be a duration like '7D', '12h' or pd.Timedelta(days=7); "
-                              f"got {window!r}.") from None
-    if pd.isna(win) or win <= pd.Timedelta(0):
-        raise JourneylabError(f"{func}(): `window` must be a positive duration; got {window!r}.")
+    check_choice(exclusion, arg="exclusion", func=func, choices=("funnel", "step"))
+    if window is None:
+        win = None   # no conversion window
+    else:
+        try:
+            win = pd.Timedelta(window)
+        except (ValueError, TypeError):
+            raise JourneylabError(f"{func}(): `window` must be a duration like '7D', '12h' or pd.Timedelta(days=7), "
+                                  f"or None for no window; got {window!r}.") from None
+        if pd.isna(win) or win <= pd.Timedelta(0):
+            raise JourneylabError(f"{func}(): `window` must be a positive duration (or None); got {window!r}.")
     if order == "any":
-        later = sets[1:]
-        for (i, a), (j, b) in itertools.combinations(enumerate(later, 2), 2):
+        for (i, a), (j, b) in itertools.combinations(enumerate(sets, 1), 2):
             if a & b:
                 raise JourneylabError(
                     f"{func}(): with order='any', steps {i} and {j} share event(s) {sorted(a & b)}; an event could "
                     "then fill either step. Use distinct events or order='closed'.")
-    return _Spec(labels, sets, win, order, entry, _parse_exclude(exclude, len(sets), func), count)
+        if exclude:
+            raise JourneylabError(f"{func}(): exclusion steps need an order of steps; with order='any' (unordered, "
+                                  "as PostHog defines it) there is no 'between two steps'. Use order='closed'.")
+    return _Spec(labels, sets, win, order, entry, _parse_exclude(exclude, len(sets), func), count, exclusion)
 
 
 # ----------------------------------------------------------------------------- column encoding
@@ -248,12 +265,22 @@ def _times(col: pd.Series, name: str, func: str) -> tuple[np.ndarray, str]:
     return arr.view(np.int64), unit
 
 
-def _to_unit(td: pd.Timedelta, unit: str) -> int:
+def _to_unit(td: pd.Timedelta | None, unit: str) -> int:
+    if td is None:
+        return int(_NO_WINDOW)
     return int(np.timedelta64(td.value, "ns").astype(f"timedelta64[{unit}]").astype(np.int64))
 
 
 def _check_present(counts: np.ndarray, names: list, col: pd.Series, spec: _Spec, func: str, event: str) -> None:
     missing = [n for n, c in zip(names, counts) if c == 0]
+    step_names = set().union(*spec.sets)
+    absent_exclusions = [n for n in missing if n not in step_names]
+    if absent_exclusions:
+        # PostHog: an exclusion event nobody did excludes nobody (a typo would look the same: say so)
+        warnings.warn(f"{func}(): exclusion event(s) {', '.join(map(repr, absent_exclusions))} never occur in column "
+                      f"{event!r} of the log, so they exclude nobody. Check the spelling if that is unexpected.",
+                      UserWarning, stacklevel=4)
+    missing = [n for n in missing if n in step_names]
     if not missing:
         return
     present = pd.unique(col.dropna().astype(str)) if len(col) <= 2_000_000 else col.dropna().astype(str).head(
@@ -362,6 +389,8 @@ def _engine_unsorted(src: _Source, spec: _Spec, W: int, luts: list, xluts: dict)
     _earliest(src, luts[0], T[0], R[0], lambda c, uu, tt: np.ones(len(c), dtype=bool))
     entered = T[0] != _NONE
     deadline = np.where(entered, T[0] + W * entered, _NONE)
+    # exclusion="funnel" (PostHog): a user with an exclusion event inside their attempt leaves the whole funnel
+    removed = np.zeros(src.n_units, dtype=bool) if spec.exclusion == "funnel" else None
     if spec.order == "closed":
         for k in range(1, n):
             Tp, Rp = T[k - 1], R[k - 1]
@@ -371,7 +400,7 @@ def _engine_unsorted(src: _Source, spec: _Spec, W: int, luts: list, xluts: dict)
                 return (pt != _NONE) & (tt <= deadline[uu]) & _after(tt, c, pt, Rp[uu])
 
             _earliest(src, luts[k], T[k], R[k], allowed)
-            _apply_exclusion(src, k, T, R, xluts)
+            _apply_exclusion(src, k, T, R, xluts, deadline, removed)
     else:  # any order after step 1
         F = np.full(src.n_units, _NONE, dtype=np.int64)
         FR = np.full(src.n_units, _NONE, dtype=np.int64)
@@ -388,20 +417,31 @@ def _engine_unsorted(src: _Source, spec: _Spec, W: int, luts: list, xluts: dict)
             later = _after(F, FR, T[k - 1], R[k - 1])
             T[k] = np.where(have, np.where(later, F, T[k - 1]), _NONE)
             R[k] = np.where(have, np.where(later, FR, R[k - 1]), _NONE)
-            _apply_exclusion(src, k, T, R, xluts)
+            _apply_exclusion(src, k, T, R, xluts, deadline, removed)
+    if removed is not None and removed.any():
+        T[:, removed] = _NONE
+        R[:, removed] = _NONE
     return T, R
 
 
-def _apply_exclusion(src: _Source, k, T, R, xluts):
-    """Units with an exclusion event strictly between their step k-1 and step k stop at k-1."""
+def _apply_exclusion(src: _Source, k, T, R, xluts, deadline=None, removed=None):
+    """Units with an exclusion event strictly between their step k-1 and step k stop at k-1.
+
+    With ``removed`` (exclusion="funnel"), such units, and units that reached step k-1 but not step
+    k and did an exclusion event after step k-1 within their window, are also marked in ``removed``.
+    """
     lut = xluts.get(k)
     if lut is None:
         return
     bad = np.zeros(src.n_units, dtype=bool)
     for xs, ux, tx in src.candidates(src.positions(lut)):
         reached = T[k][ux] != _NONE
-        hit = reached & _after(tx, xs, T[k - 1][ux], R[k - 1][ux]) & _after(T[k][ux], R[k][ux], tx, xs)
+        after_prev = (T[k - 1][ux] != _NONE) & _after(tx, xs, T[k - 1][ux], R[k - 1][ux])
+        hit = reached & after_prev & _after(T[k][ux], R[k][ux], tx, xs)
         bad[ux[hit]] = True
+        if removed is not None:
+            still_open = ~reached & after_prev & (tx <= deadline[ux])
+            removed[ux[hit | still_open]] = True
     T[k][bad] = _NONE
     R[k][bad] = _NONE
 
@@ -427,6 +467,8 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
     su, st, se = u[order], t[order], e[order]
     N = len(order)
     m = [lut[se] for lut in luts]
+    if spec.order == "any":
+        return _unordered(su, st, m, spec, W, N) + (order, st)
     E = np.flatnonzero(m[0])
     if spec.entry == "first" and len(E):
         E = E[np.r_[True, su[E[1:]] != su[E[:-1]]]]
@@ -436,6 +478,14 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
     P[0] = E
     alive = np.ones(len(E), dtype=bool)
     xnext = {k: _next_true(lut[se]) for k, lut in xluts.items()}
+    removed = np.zeros(len(E), dtype=bool)
+
+    def excluded(k, prev, cand, ok):
+        """Attempts with an exclusion event after step k-1 and before step k (or, not reaching it, in the window)."""
+        xp = xnext[k][prev + 1]
+        xc = np.minimum(xp, N - 1)
+        inside = alive & (xp < N) & (su[xc] == ue) & (st[xc] <= dl)
+        return inside & (xp < cand), inside & ~ok
 
     def valid(cand):
         cc = np.minimum(cand, N - 1)
@@ -455,7 +505,9 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
             ok, cc = valid(cand)
             ok &= alive
             if k in xnext:
-                ok &= ~(xnext[k][prev + 1] < cand)
+                before, open_ = excluded(k, prev, cand, ok)
+                removed |= (ok & before) | open_
+                ok &= ~before
             P[k] = np.where(ok, cc, -1)
             alive = ok
     else:  # any
@@ -466,18 +518,60 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
             comp = np.maximum(prev, cc)
             ok &= alive
             if k in xnext:
-                ok &= ~(xnext[k][prev + 1] < comp)
+                before, open_ = excluded(k, prev, comp, ok)
+                removed |= (ok & before) | open_
+                ok &= ~before
             P[k] = np.where(ok, comp, -1)
             alive = ok
-    if spec.entry == "furthest" and len(E):
+    if spec.exclusion == "funnel" and removed.any():
+        # PostHog: the user leaves the whole funnel (every attempt, with entry="furthest")
+        drop = np.isin(ue, ue[removed])
+        P, ue = P[:, ~drop], ue[~drop]
+    if spec.entry == "furthest" and len(ue):
         reach = (P >= 0).sum(axis=0)
         starts = np.flatnonzero(np.r_[True, ue[1:] != ue[:-1]])
         best = np.maximum.reduceat(reach, starts)
-        best_each = np.repeat(best, np.diff(np.r_[starts, len(E)]))
+        best_each = np.repeat(best, np.diff(np.r_[starts, len(ue)]))
         cand = np.flatnonzero(reach == best_each)
         keep = cand[np.r_[True, ue[cand[1:]] != ue[cand[:-1]]]]
         P, ue = P[:, keep], ue[keep]
     return ue, P, order, st
+
+
+def _unordered(su, st, m, spec: _Spec, W: int, N: int):
+    """order="any" (PostHog's unordered funnel): an attempt starts at any step's event; "step k" is
+    reached when k distinct steps have happened within the window of that start, in any order.
+
+    Returns (units, P) with P[k] the sorted position of the k-th distinct step completed (-1: not).
+    entry="first": the attempt starting at the user's first event of any step; "furthest": every
+    start is tried and the one completing the most steps is kept (ties: the earliest).
+    """
+    n = len(m)
+    anym = np.zeros(N, dtype=bool)
+    for mk in m:
+        anym |= mk
+    E = np.flatnonzero(anym)
+    if spec.entry == "first" and len(E):
+        E = E[np.r_[True, su[E[1:]] != su[E[:-1]]]]
+    ue = su[E]
+    dl = st[E] + W
+    F = np.full((n, len(E)), N, dtype=np.int64)
+    for s in range(n):
+        cand = _next_true(m[s])[E]               # first event of step s at or after the start
+        cc = np.minimum(cand, N - 1)
+        ok = (cand < N) & (su[cc] == ue) & (st[cc] <= dl)
+        F[s] = np.where(ok, cand, N)
+    F.sort(axis=0)
+    P = np.where(F < N, F, -1)
+    if spec.entry == "furthest" and len(E):
+        reach = (P >= 0).sum(axis=0)
+        starts = np.flatnonzero(np.r_[True, ue[1:] != ue[:-1]])
+        best = np.maximum.reduceat(reach, starts)
+        best_each = np.repeat(best, np.diff(np.r_[starts, len(ue)]))
+        cand = np.flatnonzero(reach == best_each)
+        keep = cand[np.r_[True, ue[cand[1:]] != ue[cand[:-1]]]]
+        P, ue = P[:, keep], ue[keep]
+    return ue, P
 
 
 def _direct_codes(col: pd.Series):
@@ -529,7 +623,7 @@ def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_al
             xluts[k] = lut
     session_col = session if spec.count == "session" else None
     strict = spec.order == "strict"
-    sorted_engine = strict or spec.entry == "furthest" or _FORCE_SORTED
+    sorted_engine = strict or spec.entry == "furthest" or spec.order == "any" or _FORCE_SORTED
     direct = _direct_codes(events[user]) if session_col is None else None
     all_codes = None
     if direct is not None:
@@ -693,7 +787,7 @@ def _definition(spec: _Spec, by: list, attribution: str, alpha: float, correctio
                 cols: dict) -> dict:
     return dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
                 order=spec.order, entry=spec.entry,
-                exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude], count=spec.count,
+                exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude], exclusion=spec.exclusion, count=spec.count,
                 by=by, attribution=attribution, alpha=alpha, correction=correction,
                 rows_ignored=rows_ignored, **cols)
 
@@ -710,7 +804,7 @@ def _steps_frame(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.
         prev_lo, prev_hi = _wilson(c[1:], c[:-1], alpha)
         start_lo, start_hi = _wilson(c[1:], np.full(n_steps - 1, c[0]), alpha)
         frame = pd.DataFrame({
-            "step": list(spec.labels),
+            "step": _display_labels(spec),
             "step_index": np.arange(1, n_steps + 1),
             unit_name: c,
             "conversion_from_previous": _ratio(c, prev),
@@ -744,7 +838,7 @@ def _compare(keys: pd.DataFrame, counts: np.ndarray, spec: _Spec, by: list, alph
     for k in range(1, len(spec.sets)):
         for a, b in itertools.combinations(range(G), 2):
             na, ca, nb, cb = counts[a, k - 1], counts[a, k], counts[b, k - 1], counts[b, k]
-            row = {"step": spec.labels[k], "step_index": k + 1}
+            row = {"step": _display_labels(spec)[k], "step_index": k + 1}
             for col in by:
                 row[f"{col}_a"] = keys[col].iloc[a]
                 row[f"{col}_b"] = keys[col].iloc[b]
@@ -862,6 +956,7 @@ def funnel(
     order: str = "closed",
     entry: str = "first",
     exclude=None,
+    exclusion: str = "funnel",
     count: str = "user",
     session: str = "session_id",
     by: str | Sequence[str] | None = None,
@@ -884,22 +979,30 @@ def funnel(
     user, time, event : str
         Columns holding the user id, the timestamp (datetime64, or text in ISO 8601) and the
         event name.
-    window : str or Timedelta, default "7D"
+    window : str, Timedelta or None, default "7D"
         Conversion window, measured from the time of step 1: a user reaches step k only if
-        steps 1..k all happen within ``window`` of their step 1.
+        steps 1..k all happen within ``window`` of their step 1. ``None``: no window (any time
+        later in the log counts).
     order : {"closed", "strict", "any"}, default "closed"
         ``"closed"``: steps in order, other events allowed in between. ``"strict"``: each step
         must be the user's very next event after the previous step (any other event breaks the
-        funnel). ``"any"``: step 1 first, then steps 2..k in any order (a user is at step k once
-        they have done every one of steps 2..k after step 1).
+        funnel). ``"any"``: unordered, as PostHog defines it — the steps may happen in any order,
+        step 1 included; row *k* of the result counts users who did *k* distinct steps within the
+        window of the first of them (rows are labelled "k of n steps"; no exclusions). Earlier
+        versions kept step 1 first and counted step k once steps 2..k had all followed it.
     entry : {"first", "furthest"}, default "first"
         ``"first"``: the window starts at the user's first step-1 event. ``"furthest"``: every
         step-1 event is tried as an entry and the one that gets furthest is kept (ties: the
         earliest), so a user who gives up and completes the funnel on a later attempt converts.
     exclude : str, list of str or dict, optional
-        Exclusion events. A name or list of names: a user who does one of them between two
-        consecutive steps drops out there (they count at the steps they reached before it).
-        ``{event: (from_step, to_step)}`` (1-based step numbers) limits that to between those steps.
+        Exclusion events. A name or list of names: applies between any two consecutive steps;
+        ``{event: (from_step, to_step)}`` (1-based step numbers) limits it to between those steps.
+        An exclusion event that never occurs in the log excludes nobody (a warning says so).
+    exclusion : {"funnel", "step"}, default "funnel"
+        What an exclusion event does. ``"funnel"`` (PostHog's definition): a user who does it
+        after their step *k* − 1 and before their step *k* — or, not reaching step *k*, within
+        their window — is removed from the whole funnel, step 1 included. ``"step"``: the user
+        drops out there and still counts at the steps reached before it.
     count : {"user", "session"}, default "user"
         Count unique users, or sessions (steps must then happen within one session; rows with a
         blank ``session`` are ignored, counted in ``definition['rows_ignored']``).
@@ -992,7 +1095,7 @@ def funnel(
     >>> f.steps[["step", "users"]].head(2)  # doctest: +SKIP
     """
     func = "funnel"
-    spec = _make_spec(steps, window, order, entry, exclude, count, func)
+    spec = _make_spec(steps, window, order, entry, exclude, count, func, exclusion=exclusion)
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
     _check_alpha(alpha, func)
@@ -1380,15 +1483,17 @@ def plot_funnel(result, *, ax=None, metric: str = "from_start", title: str | Non
     if title is None and isinstance(result, FunnelResult):
         d = result.definition
         what = "share of step 1" if metric == "from_start" else "conversion from the previous step"
-        title = (f"Funnel ({what}): {d['order']} order, window {_fmt_td(pd.Timedelta(d['window']))}, "
+        title = (f"Funnel ({what}): {d['order']} order, window {d['window'] if d['window'] == 'no window' else _fmt_td(pd.Timedelta(d['window']))}, "
                  f"counting {d['count']}s")
     if title:
         ax.set_title(title, fontsize=11)
     return ax
 
 
-def _fmt_td(td: pd.Timedelta) -> str:
-    """'7 days', '12 hours', '1 day 6 hours'."""
+def _fmt_td(td: pd.Timedelta | None) -> str:
+    """'7 days', '12 hours', '1 day 6 hours'; 'no window' for None."""
+    if td is None or (isinstance(td, str) and td == "no window"):
+        return "no window"
     parts = []
     secs = int(td.total_seconds())
     for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):

@@ -16,7 +16,14 @@ import pandas as pd
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 
-NPS_METHOD = "normal approximation, trinomial variance"
+NPS_METHOD = "adjusted-Wald (Rocks 2016): +3/4 promoter, +3/4 detractor, n + 3; trinomial variance"
+#: Pseudo-counts of the adjusted-Wald NPS interval (Rocks 2016): added to promoters and to detractors,
+#: and their sum plus as much again for passives to n (3/4 + 3/4 + 3/2 = 3).
+NPS_ADJUST = 0.75
+#: Pseudo-answers added at each end of a rating scale for the interval of its mean (see csat()).
+MEAN_ADJUST = 0.25
+MEAN_METHOD = ("t interval with 1/4 answer added at each end of the scale, clipped to the scale "
+               "(coverage checked by simulation)")
 
 
 def _where(survey: pd.DataFrame, i: int, id: str | None) -> str:
@@ -91,19 +98,30 @@ def nps(
     DataFrame
         One row per group: the ``by`` columns, ``n`` (answers), ``n_blank`` (rows without an
         answer, left out), ``promoters``, ``passives``, ``detractors`` (shares of ``n``: 9–10,
-        7–8, 0–6), ``nps`` (100 × (promoters − detractors), from −100 to 100), ``se`` (its standard
-        error, same scale), ``ci_low``, ``ci_high``, ``method``.
+        7–8, 0–6), ``nps`` (100 × (promoters − detractors), from −100 to 100), ``nps_adjusted``
+        (the centre of the interval, see Notes), ``se`` (standard error of ``nps_adjusted``,
+        same scale), ``ci_low``, ``ci_high`` (within [−100, 100]), ``method`` (how the interval
+        was computed).
 
     Notes
     -----
-    With shares :math:`p_P` and :math:`p_D` of a multinomial (trinomial) sample of size *n*,
-    :math:`\\operatorname{Var}(\\hat p_P - \\hat p_D) = [p_P(1-p_P) + p_D(1-p_D) + 2 p_P p_D] / n
-    = [p_P + p_D - (p_P - p_D)^2] / n` (the covariance of two multinomial shares is
-    :math:`-p_P p_D / n`). The interval is the normal approximation
-    :math:`\\mathrm{NPS} \\pm z_{1-\\alpha/2}\\,\\mathrm{se}`, clipped to [−100, 100]; it is the
-    ``method`` column. It is reliable when n is in the dozens or more; for a handful of answers the
-    interval is wide and approximate — which is the point of showing it (Rocks 2016,
-    "Interval estimation for the Net Promoter Score", *The American Statistician*).
+    The interval is the adjusted-Wald interval for the difference of two proportions from one
+    trinomial sample, which Rocks (2016) found to keep its coverage near the nominal level down
+    to small samples (the plain Wald interval covers about 87% at n = 10 and says [100, 100] for
+    three promoters). Add 3/4 to the promoters and 3/4 to the detractors, and 3 to *n*:
+    :math:`\\tilde p_P = (n_P + 3/4)/(n + 3)`, :math:`\\tilde p_D = (n_D + 3/4)/(n + 3)`,
+    :math:`\\tilde d = \\tilde p_P - \\tilde p_D`; with the trinomial variance of a difference of two
+    shares (their covariance is :math:`-p_P p_D / n`),
+    :math:`\\widetilde{\\operatorname{se}} = \\sqrt{[\\tilde p_P + \\tilde p_D - \\tilde d^2] / (n + 3)}`
+    and the interval is :math:`100\\,(\\tilde d \\pm z_{1-\\alpha/2}\\,\\widetilde{\\operatorname{se}})`,
+    clipped to [−100, 100]. The point estimate ``nps`` is the unadjusted one. The coverage at
+    n = 10, 15, 30 and 100 is checked by simulation in ``tests/test_intervals.py``.
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
+    Statistician*, 70(4), 365–372. Lewis, J. R. & Sauro, J. (2021), "Evaluating NPS confidence
+    intervals with real-world data", MeasuringU (the same adjustment, worked through).
 
     Examples
     --------
@@ -129,7 +147,11 @@ def nps(
     with np.errstate(invalid="ignore", divide="ignore"):
         pP, pD = prom / n, det / n
         diff = pP - pD
-        se = np.sqrt(np.maximum(pP + pD - diff ** 2, 0) / n)
+        n_adj = n + 4 * NPS_ADJUST
+        aP, aD = (prom + NPS_ADJUST) / n_adj, (det + NPS_ADJUST) / n_adj
+        adj = aP - aD
+        se = np.where(n > 0, np.sqrt(np.maximum(aP + aD - adj ** 2, 0) / n_adj), np.nan)
+        adj = np.where(n > 0, adj, np.nan)
     from scipy import stats  # imported here: scipy.stats costs ~0.5 s at `import journeylab`
 
     z = stats.norm.ppf(1 - alpha / 2)
@@ -140,9 +162,10 @@ def nps(
     out["passives"] = 1 - pP - pD
     out["detractors"] = pD
     out["nps"] = 100 * diff
+    out["nps_adjusted"] = 100 * adj
     out["se"] = 100 * se
-    out["ci_low"] = np.clip(100 * (diff - z * se), -100, 100)
-    out["ci_high"] = np.clip(100 * (diff + z * se), -100, 100)
+    out["ci_low"] = np.clip(100 * (adj - z * se), -100, 100)
+    out["ci_high"] = np.clip(100 * (adj + z * se), -100, 100)
     out["method"] = NPS_METHOD
     return out.reset_index(drop=True)
 
@@ -183,15 +206,27 @@ def csat(
         One row per (group ×) column: the ``by`` columns, ``column``, ``touchpoint``, ``n``
         (answers), ``n_blank`` (blanks, left out), ``top_box`` (the answers counted, e.g. "4–5"),
         ``top_box_share`` with ``top_box_ci_low`` / ``top_box_ci_high`` (Wilson), ``mean`` with
-        ``mean_ci_low`` / ``mean_ci_high`` (Student t), ``sd``.
+        ``mean_ci_low`` / ``mean_ci_high`` (adjusted t interval, clipped to the scale; see Notes),
+        ``mean_ci_clipped`` (True where that interval ran past an end of the scale and was cut
+        there), ``mean_ci_method``, ``sd``.
 
     Notes
     -----
     The top-box share is a proportion, so its interval is Wilson's score interval
-    (``statsmodels.stats.proportion.proportion_confint(method="wilson")``). The mean's interval is
-    ``mean ± t(n−1) · sd/√n`` (as ``statsmodels.stats.weightstats.DescrStatsW.tconfint_mean``),
-    which treats the ordinal answers as numbers — common practice, but report the top-box share
-    when the distribution is lopsided.
+    (``statsmodels.stats.proportion.proportion_confint(method="wilson")``). The mean's interval
+    treats the ordinal answers as numbers — common practice, but report the top-box share when
+    the distribution is lopsided. The plain t interval ``mean ± t(n−1) · sd/√n`` (as
+    ``statsmodels.stats.weightstats.DescrStatsW.tconfint_mean``) covers too little on a bounded,
+    lopsided scale with few answers: in simulation its nominal 95% interval held the true mean
+    about 90% of the time at n = 10 and 88% at n = 15 when most answers were 4s and 5s. So
+    the interval is computed with a quarter of an answer added at each end of the scale (the
+    mean and sd of the n + 1/2 answers, t with n − 1 degrees of freedom) — the same idea as the
+    Agresti–Coull and adjusted-Wald intervals for proportions, of which a rating with only its
+    end points used is the special case. Its coverage is at least 94.8% at n = 10, 15, 30 and
+    100 for the flat, lopsided and skewed distributions of ``tests/test_intervals.py``, a little
+    conservative at n = 10, and equal to the t interval's for large n. The reported ``mean`` is
+    the plain mean. A mean cannot leave the scale, so the interval is cut at its ends
+    (``mean_ci_clipped`` says where).
 
     Examples
     --------
@@ -246,8 +281,13 @@ def csat(
             mean = s1 / n
             var = (s2 - n * mean ** 2) / (n - 1)
             sd = np.sqrt(np.maximum(var, 0))
+            # the interval's centre and spread with MEAN_ADJUST answers added at each end (see Notes)
+            k = MEAN_ADJUST
+            n_a = n + 2 * k
+            mean_a = (s1 + k * (lo + hi)) / n_a
+            var_a = (s2 + k * (lo ** 2 + hi ** 2) - n_a * mean_a ** 2) / (n_a - 1)
             t_crit = stats.t.ppf(1 - alpha / 2, np.maximum(n - 1, 1))
-            half = np.where(n > 1, t_crit * sd / np.sqrt(n), np.nan)
+            half = np.where(n > 1, t_crit * np.sqrt(np.maximum(var_a, 0) / n_a), np.nan)
             share = top / n
         ci_lo = np.full(G, np.nan)
         ci_hi = np.full(G, np.nan)
@@ -264,8 +304,11 @@ def csat(
         f["top_box_ci_low"] = ci_lo
         f["top_box_ci_high"] = ci_hi
         f["mean"] = mean
-        f["mean_ci_low"] = mean - half
-        f["mean_ci_high"] = mean + half
+        raw_lo, raw_hi = mean_a - half, mean_a + half
+        f["mean_ci_low"] = np.clip(raw_lo, lo, hi)
+        f["mean_ci_high"] = np.clip(raw_hi, lo, hi)
+        f["mean_ci_clipped"] = (raw_lo < lo) | (raw_hi > hi)
+        f["mean_ci_method"] = MEAN_METHOD
         f["sd"] = np.where(n > 1, sd, np.nan)
         frames.append(f)
     return pd.concat(frames, ignore_index=True)

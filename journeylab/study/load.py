@@ -564,6 +564,8 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
          "stages: {task: stage, ...}}"),
         ("questionnaire", lambda v: isinstance(v, dict), None,
          "a mapping {instrument: sus, items: [survey columns in the instrument's order], stage: <optional>}"),
+        ("targets", lambda v: isinstance(v, dict), {},
+         "a mapping {steps: {event: 0.8}, csat: {touchpoint: 0.7}}"),
         ("vocabulary", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
                                                              for k, x in v.items()), {},
          "a mapping {conversion: sign-ups, period: month}"),
@@ -591,7 +593,33 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
         survey["nps"] = "nps"
     raw["survey"] = survey
     raw["transcripts"] = _check_transcripts(dict(raw.get("transcripts") or {}), root, rel, col)
+    raw["targets"] = _check_targets(dict(raw.get("targets") or {}), root, rel, col)
     return raw
+
+
+def _check_targets(targets: dict, root, rel: str, col: _Collector) -> dict:
+    """study.yml ``targets:`` — benchmarks the grading compares metrics with (see GradingRules)."""
+    out = {}
+    for key, value in targets.items():
+        line = _yaml_line(root, "targets", key)
+        if key in ("steps", "csat"):
+            what = "funnel step event" if key == "steps" else "touchpoint (or CSAT column)"
+            if not isinstance(value, dict):
+                col.error(rel, f"targets {key}: expected a mapping {{{what}: share between 0 and 1}}, found {value!r}",
+                          line=line)
+                continue
+            ok = {}
+            for name, share in value.items():
+                if (isinstance(share, bool) or not isinstance(share, (int, float))
+                        or not 0 < float(share) <= 1):
+                    col.error(rel, f"targets {key} {name!r}: expected a share between 0 and 1 such as 0.8 "
+                              f"(80%), found {share!r}", line=_yaml_line(root, "targets", key, name))
+                    continue
+                ok[str(name)] = float(share)
+            out[key] = ok
+        else:
+            col.warn(rel, f"targets: unknown key {key!r} (expected steps, csat); ignored", line=line)
+    return out
 
 
 def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:

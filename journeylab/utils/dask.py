@@ -194,6 +194,14 @@ def _finish_funnel(agg: pd.DataFrame, a: dict):
     names = spec.names
     pres = special[special[_K] == _PRESENT].groupby(_D)[_N].sum().reindex(range(len(names)), fill_value=0)
     missing = [n for n, c in zip(names, pres.to_numpy()) if c == 0]
+    step_names = set().union(*spec.sets)
+    if [n for n in missing if n not in step_names]:
+        import warnings  # an exclusion event nobody did excludes nobody (as in the pandas funnel)
+
+        warnings.warn(f"{func}(): exclusion event(s) {', '.join(repr(n) for n in missing if n not in step_names)} "
+                      f"never occur in column {a['event']!r} of the log, so they exclude nobody.", UserWarning,
+                      stacklevel=3)
+    missing = [n for n in missing if n in step_names]
     if missing:
         raise JourneylabError(
             f"{func}(): event(s) {', '.join(map(repr, missing))} named in `steps`/`exclude` never occur in column "

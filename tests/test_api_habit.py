@@ -112,16 +112,16 @@ COD = pd.DataFrame({"segment_id": ["d1-1"], "code": ["late"], "coder": ["ann"]})
 SENT = pd.DataFrame({"segment_id": ["d1-1"], "compound": [-0.4]})
 
 OLD_CALLS = {
-    "suggest_codes(segments, codings)": lambda: jl.suggest_codes(COD, segments=SEG),
-    "co_occurrence(codings, segments)": lambda: jl.co_occurrence(COD, segments=SEG),
-    "code_sentiment(sentiment, codings, segments)": lambda: jl.code_sentiment(COD, sentiment=SENT, segments=SEG),
-    "emotion_curve(sentiment, segments, codings)": lambda: jl.emotion_curve(SENT, segments=SEG, codings=COD, stages=["a"]),
-    "autocode(segments, codebook)": lambda: jl.autocode(SEG, codebook=jl.Codebook([jl.Code("late")])),
-    "disagreements(codings, segments)": lambda: jl.disagreements(COD, segments=SEG),
-    "compare_rates(560, 1000, 720, 1000)": lambda: jl.compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000),
+    "suggest_codes(segments, codings)": lambda: jl.suggest_codes(SEG, COD),
+    "co_occurrence(codings, segments)": lambda: jl.co_occurrence(COD, SEG),
+    "code_sentiment(sentiment, codings, segments)": lambda: jl.code_sentiment(SENT, COD, SEG),
+    "emotion_curve(sentiment, segments, codings)": lambda: jl.emotion_curve(SENT, SEG, COD, stages=["a"]),
+    "autocode(segments, codebook)": lambda: jl.autocode(SEG, jl.Codebook([jl.Code("late")])),
+    "disagreements(codings, segments)": lambda: jl.disagreements(COD, SEG),
+    "compare_rates(560, 1000, 720, 1000)": lambda: jl.compare_rates(560, 1000, 720, 1000),
     "merge_codings(..., return_report=True)": lambda: jl.merge_codings(COD, return_report=True),
-    "write_csv(frame, path)": lambda: jl.write_csv(COD, path="never.csv"),
-    "plot_funnel(result, ax)": lambda: jl.plot_funnel(None, ax=None),
+    "write_csv(frame, path)": lambda: jl.write_csv(COD, "never.csv"),
+    "plot_funnel(result, ax)": lambda: jl.plot_funnel(None, None),
 }
 
 

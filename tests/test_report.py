@@ -219,7 +219,7 @@ def other(tmp_path_factory):
     shutil.copytree(OTHER, folder)
     with open(folder / "study.yml", "a", encoding="utf-8") as fh:
         fh.write("sizing:\n  recovery: 0.2\n  value_per_conversion: 30\n  currency: EUR\n"
-                 "  effort: {plan_confusion: 2}\n  effort_unit: team-weeks\n")
+                 "  effort: {payment_form_friction: 2}\n  effort_unit: team-weeks\n")
     study = jl.load_study(folder)
     codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
     ev = jl.evidence_table(study, codings=codings, persona=[None, *study.personas], n_boot=200, random_state=0)

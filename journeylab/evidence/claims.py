@@ -245,6 +245,11 @@ class GradingRules:
 def study_targets(study) -> dict:
     """The benchmarks a study declares in study.yml ``targets:`` (validated when it was loaded).
 
+    Parameters
+    ----------
+    study : Study
+        A loaded study (:func:`journeylab.load_study`).
+
     Returns
     -------
     dict

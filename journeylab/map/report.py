@@ -422,6 +422,10 @@ def _metric_rows(r: dict, names, sources: dict) -> list:
                       f"{_ci_pct(r['csat_top2_ci_low'], r['csat_top2_ci_high'])}, mean {r['csat_mean']:.2f}"
                       f"{_ci_num(r['csat_mean_ci_low'], r['csat_mean_ci_high'])}, n = {int(r['csat_n']):,}",
                       r["csat_signal"], src(r["csat_source"])))
+    if not pd.isna(r.get("task_success_rate", float("nan"))):
+        mrows.append(("Usability task", f"{_dn(r['task'], names)}: {int(r['task_successes'])} of {int(r['task_n'])} "
+                      f"succeeded unaided, {_pct(r['task_success_rate'], 1)}"
+                      f"{_ci_pct(r['task_ci_low'], r['task_ci_high'])}", r["task_signal"], src(r["task_source"])))
     if not pd.isna(r["nps_gap"]):
         mrows.append(("Recommendation score (NPS) of people raising it",
                       f"{r['nps_theme']:+.0f} (n = {int(r['nps_n_theme'])}) vs other commenters "

@@ -899,6 +899,9 @@ def emotion_curve(
     n_boot, ci, coder
         As in :func:`code_sentiment`.
     {random_state}
+    lexicon : optional
+        Domain terms for scoring coded spans (as in :func:`sentiment`); pass the one used for
+        ``sentiment_frame``.
 
     Returns
     -------

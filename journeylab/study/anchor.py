@@ -263,6 +263,9 @@ def fingerprint_codings(codings: pd.DataFrame, *, documents: pd.DataFrame, segme
         with ``redact=False``), since load_study checks fingerprints before redacting.
     segments : DataFrame
         ``segment_id``, ``doc_id``, ``start``, ``end`` of the same texts.
+    context : int, default CONTEXT
+        Characters of text kept on either side of the span in the fingerprint (to find it again
+        after an edit).
 
     Returns
     -------

@@ -772,6 +772,9 @@ def read_document(
     ----------
     path, doc_id, split, interviewer_labels, speaker_map, display_path, speaker_labels, moderator_pattern
         As in :func:`read_transcript`.
+    stage_marker : str, optional
+        A regular expression for lines that open a stage or task (study.yml
+        ``transcripts: stage_marker:``), with a named group ``task`` or ``stage``.
 
     Returns
     -------

@@ -17,8 +17,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 # --- public API (each capability adds its line here) ---
 from .study.transcripts import read_transcript, read_document
-from .study.redact import redact, redact_text, redaction_review
-from .study.load import Study, StudyPart, load_study, redact_study, study_part, validate_study
+from .study.redact import redact, redact_text
+from .study.load import Study, StudyPart, load_study, redact_study, redaction_review, study_part, validate_study
 from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..study.codebook import Codebook
-from ..utils.checks import check_frame, check_study
+from ..utils.checks import check_frame
+from ..study.load import check_study
 from ..errors import JourneylabError
 from ..study.units import participant_codings
 

@@ -28,7 +28,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_choice, check_frame, check_path, check_study
+from ..utils.checks import check_choice, check_frame, check_path
+from ..study.load import check_study
 from ..utils.limits import check_zip_entries, parse_xml
 from ..study.codebook import _GUID_NS, Code, Codebook, _origin
 from ..errors import JourneylabError, Problem

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..utils.checks import check_frame, check_path, check_study
+from ..utils.checks import check_frame, check_path
+from ..study.load import check_study
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules

@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_choice, check_frame, check_study
+from ..utils.checks import check_choice, check_frame
+from ..study.load import check_study
 from ..errors import JourneylabError
 from .funnel import (_attribute, _check_alpha, _make_spec, _prepare_and_run, _to_unit, check_correction,
                      _fmt_td)

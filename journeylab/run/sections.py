@@ -29,7 +29,7 @@ from typing import Callable
 import pandas as pd
 
 from ..errors import JourneylabError
-from ..utils.checks import check_study
+from ..study.load import check_study
 from ..coding.reliability import coder_pair
 from ..coding.rules import autocode
 from ..measure.experiments import change_design

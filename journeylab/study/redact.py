@@ -9,7 +9,7 @@ what was replaced. See ``docs/transcripts.md`` (section "PII redaction").
 """
 from __future__ import annotations
 
-__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "redaction_review", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
+__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
            "MAPPING_COLUMNS", "FLAG_COLUMNS"]
 
 import re
@@ -24,7 +24,7 @@ import pandas as pd
 import phonenumbers
 
 from . import pii
-from ..utils.checks import check_frame, check_study
+from ..utils.checks import check_frame
 from ..errors import JourneylabError
 
 KINDS = ("email", "url", "phone", "card", "iban", "bank", "ip", "handle", "dob", "nino", "order", "address",
@@ -770,114 +770,3 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
     if len(mapping):
         mapping = mapping.sort_values(["doc_id", "original_start"], kind="stable").reset_index(drop=True)
     return Redaction(segments=seg, documents=redacted_docs, mapping=mapping, flags=_flags_frame(flag_rows))
-
-
-_REVIEW_COLUMNS = ["action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "start", "end",
-                   "context"]
-
-
-def _study_text(study, source: str, doc_id, field) -> str | None:
-    """The redacted text a redactions/flags row points into."""
-    try:
-        if source == "transcripts":
-            docs = study.documents
-            hit = docs.loc[docs["doc_id"].astype(str) == str(doc_id), "text"]
-            return str(hit.iloc[0]) if len(hit) else None
-        if source == "survey":
-            sv = study.survey
-            hit = sv.loc[sv["respondent_id"].astype(str) == str(doc_id), field]
-            return hit.iloc[0] if len(hit) and isinstance(hit.iloc[0], str) else None
-        if source == "codings":
-            v = study.codings[field].iloc[int(doc_id)]
-            return v if isinstance(v, str) else None
-        if source == "notes":
-            obj = study.notes
-            for part in re.findall(r"[^.\[\]]+|\[\d+\]", str(doc_id)):
-                obj = obj[int(part[1:-1])] if part.startswith("[") else obj[part]
-            return obj if isinstance(obj, str) else None
-        if source == "codebook":
-            name, i = re.fullmatch(r"(.*)\.examples\[(\d+)\]", str(doc_id)).groups()
-            return study.codebook[name].examples[int(i)]
-    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
-        return None
-    return None
-
-
-def redaction_review(study, *, width: int = 40) -> pd.DataFrame:
-    """What redaction replaced in a study, and what looked personal but was kept, for a researcher to confirm.
-
-    Parameters
-    ----------
-    study : Study
-        A study loaded with redaction on (:func:`journeylab.load_study`).
-    width : int, default 40
-        Characters of redacted text shown either side in ``context``.
-
-    Returns
-    -------
-    DataFrame
-        One row per replacement (``action`` = ``"replaced"``) and per suspicious word kept
-        (``"kept"``), in study order: ``action``, ``source`` (``transcripts``, ``survey``,
-        ``codings``, ``notes``, ``codebook``), ``doc_id`` (document, respondent, codings row,
-        notes key or codebook example), ``segment_id``, ``field``, ``kind``, ``value`` (the
-        placeholder, or the word kept), ``reason`` (why a word was kept), ``start``, ``end``
-        (in the redacted text) and ``context`` (the redacted text around it). The replaced
-        values themselves are never shown: whoever holds the original files can look them up
-        by position.
-
-    Notes
-    -----
-    Read the ``kept`` rows first: a first name that is also a word ("Will", "Grace") with no
-    context, or a participant's name read as a word ("Grace period"). If one is a person, add
-    it to the ``aliases`` column of participants.csv (it is then always replaced) and reload.
-
-    Examples
-    --------
-    >>> import journeylab as jl
-    >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> review = jl.redaction_review(study)
-    >>> sorted(review["source"].unique())
-    ['survey', 'transcripts']
-    >>> list(review.columns)[:7]
-    ['action', 'source', 'doc_id', 'segment_id', 'field', 'kind', 'value']
-    """
-    check_study(study, func="redaction_review")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 0:
-        raise JourneylabError(f"redaction_review(): `width` must be a whole number of characters >= 0, got {width!r}.")
-    rows = []
-    red = study.redactions
-    flags = getattr(study, "redaction_flags", None)
-    cache: dict = {}
-
-    def ctx(source, doc_id, field, a, b):
-        key = (source, doc_id, field)
-        if key not in cache:
-            cache[key] = _study_text(study, source, doc_id, field)
-        t = cache[key]
-        if not isinstance(t, str):
-            return None
-        return ("…" if a > width else "") + t[max(0, a - width):b + width].replace("\n", " ") + (
-            "…" if b + width < len(t) else "")
-
-    def get(r, name, default=None):
-        return getattr(r, name, default)
-
-    for r in red.itertuples(index=False):
-        src = get(r, "source", "transcripts")
-        rows.append(("replaced", src, r.doc_id, r.segment_id, get(r, "field", "text"), r.kind, r.placeholder, None,
-                     int(r.start), int(r.end), ctx(src, r.doc_id, get(r, "field", "text"), int(r.start), int(r.end))))
-    if flags is not None:
-        for r in flags.itertuples(index=False):
-            rows.append(("kept", r.source, r.doc_id, r.segment_id, r.field, r.kind, r.text, r.reason,
-                         int(r.start), int(r.end), ctx(r.source, r.doc_id, r.field, int(r.start), int(r.end))))
-    out = pd.DataFrame(rows, columns=_REVIEW_COLUMNS)
-    order = {"transcripts": 0, "survey": 1, "codings": 2, "notes": 3, "codebook": 4}
-    if len(out):
-        out = (out.assign(_o=out["source"].map(order).fillna(9))
-               .sort_values(["_o", "doc_id", "start"], kind="stable").drop(columns="_o").reset_index(drop=True))
-    for c in ("action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "context"):
-        out[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
-                           for v in out[c]], dtype="string")
-    out["start"] = out["start"].astype("int64")
-    out["end"] = out["end"].astype("int64")
-    return out

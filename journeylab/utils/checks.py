@@ -1,6 +1,7 @@
 """Argument checks shared by the public functions (private)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 import pandas as pd
@@ -59,20 +60,8 @@ def check_choice(value, *, arg: str, func: str, choices: Iterable) -> None:
 
 def check_path(obj, *, arg: str, func: str):
     """Raise a clear error unless ``obj`` is a str or path-like (not empty); return it."""
-    import os
-
     if not isinstance(obj, (str, os.PathLike)) or (isinstance(obj, str) and not obj.strip()):
         found = repr(obj) if isinstance(obj, str) else type(obj).__name__
         raise JourneylabError(f"{func}(): argument `{arg}` must be a file path (str or pathlib.Path), got {found}.")
     return obj
 
-
-def check_study(obj, *, func: str, arg: str = "study"):
-    """Raise a clear error unless ``obj`` is a :class:`journeylab.Study`; return it."""
-    from ..study.load import Study
-
-    if not isinstance(obj, Study):
-        raise JourneylabError(
-            f"{func}(): `{arg}` must be a journeylab Study (jl.load_study(...)), got {type(obj).__name__}."
-        )
-    return obj

@@ -37,7 +37,7 @@ from .coding.reliability import (agreement, krippendorff_alpha, disagreements, c
 from .coding.learned import LearnedCoder
 from .coding.reconcile import ReconcileSession
 from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
-from .utils.dask import read_events_parquet  # Dask is imported only when it is called
+from .study.load_dask import read_events_parquet  # Dask is imported only when it is called
 from .measure.survey import nps, csat
 from .measure.tasks import task_metrics
 from .measure.questionnaires import score_questionnaire, questionnaire_summary, questionnaire_comments, sus_grade

@@ -20,7 +20,7 @@ import pandas as pd
 from ..utils.checks import check_frame
 from ..errors import JourneylabError, NotFittedError
 from ..study.units import participant_codings, participant_turns
-from .reliability import OVERALL, _positive, _units_for, landis_koch
+from .reliability import OVERALL, present_codings, units_for, landis_koch
 
 _TOKEN = r"[^\W_]+(?:'[^\W_]+)*"
 _APOS = str.maketrans({"’": "'", "‘": "'", "`": "'"})
@@ -257,10 +257,10 @@ class LearnedCoder:
         codings = check_frame(codings, arg="codings", func=f"LearnedCoder.{func}",
                               required=("segment_id", "code", "coder"))
         coder = self._pick_coder(codings, coder, func)
-        mine = _positive(codings[codings["coder"].astype(str) == coder])
+        mine = present_codings(codings[codings["coder"].astype(str) == coder])
         roles = None if self.speaker_roles is None else tuple(self.speaker_roles)
         mine = participant_codings(mine, segments, what=f"LearnedCoder.{func}()'s training data", roles=roles).codings
-        units = _units_for(mine, [coder], segments=segments, documents=None, units=None,
+        units = units_for(mine, [coder], segments=segments, documents=None, units=None,
                            func=f"LearnedCoder.{func}")
         eligible = set(self._eligible(segments)["segment_id"].astype(str))
         units = [u for u in units if u in eligible]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
-from .reliability import _positive, disagreements
+from .reliability import present_codings, disagreements
 
 _FIXED = ("segment_id", "doc_id", "participant_id", "code", "text")
 
@@ -276,12 +276,12 @@ class ReconcileSession:
 
     @staticmethod
     def _agreed_presences(codings, coders, items, segments, codes, documents) -> pd.DataFrame:
-        from .reliability import _decisions, _units_for
+        from .reliability import decision_array, units_for
 
         sub = codings[codings["coder"].astype(str).isin(coders)]
-        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str))) if codes is None else [str(c) for c in codes]
-        units = _units_for(sub, coders, segments=segments, documents=documents, units=None, func="ReconcileSession")
-        x = _decisions(sub, coders, code_list, units)
+        code_list = list(dict.fromkeys(present_codings(sub)["code"].astype(str))) if codes is None else [str(c) for c in codes]
+        units = units_for(sub, coders, segments=segments, documents=documents, units=None, func="ReconcileSession")
+        x = decision_array(sub, coders, code_list, units)
         u, k = np.nonzero(x.all(axis=1)) if x.size else (np.array([], int), np.array([], int))
         return pd.DataFrame({"segment_id": [units[i] for i in u], "code": [code_list[j] for j in k]})
 

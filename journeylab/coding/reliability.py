@@ -51,6 +51,7 @@ import pandas as pd
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
+from .store import normalize_coder, read_codings
 
 #: The ``code`` label of the row that pools every code in :func:`agreement`.
 OVERALL = "(overall)"
@@ -96,7 +97,7 @@ def _check_codings(codings, func: str, arg: str = "codings") -> pd.DataFrame:
     )
 
 
-def _positive(codings: pd.DataFrame) -> pd.DataFrame:
+def present_codings(codings: pd.DataFrame) -> pd.DataFrame:
     """Rows that record a code as present (a ``present`` column, when a store keeps one)."""
     if "present" in codings.columns:
         keep = codings["present"].fillna(True).astype(bool)
@@ -198,7 +199,7 @@ def coder_pair(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -> C
     return CoderPair((a, b), coders=coders)
 
 
-def _units_for(
+def units_for(
     codings: pd.DataFrame,
     coders: list[str],
     *,
@@ -268,7 +269,7 @@ def _units_for(
     return chosen
 
 
-def _decisions(codings: pd.DataFrame, coders: list[str], codes: list[str], units: list[str]) -> np.ndarray:
+def decision_array(codings: pd.DataFrame, coders: list[str], codes: list[str], units: list[str]) -> np.ndarray:
     """Boolean array units × coders × codes: did the coder apply the code to the unit?"""
     x = np.zeros((len(units), len(coders), len(codes)), dtype=bool)
     if not units or not codes:
@@ -276,7 +277,7 @@ def _decisions(codings: pd.DataFrame, coders: list[str], codes: list[str], units
     u_idx = {u: i for i, u in enumerate(units)}
     c_idx = {c: i for i, c in enumerate(coders)}
     k_idx = {k: i for i, k in enumerate(codes)}
-    pos = _positive(codings)
+    pos = present_codings(codings)
     seg = pos["segment_id"].astype(str).map(u_idx)
     cod = pos["coder"].astype(str).map(c_idx)
     kod = pos["code"].astype(str).map(k_idx)
@@ -551,11 +552,11 @@ def agreement(
     if segments is not None and units is None:
         sub = participant_codings(sub, segments, what=f"{func}()").codings
     if code_list is None:
-        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
+        code_list = list(dict.fromkeys(present_codings(sub)["code"].astype(str)))
     else:
         code_list = [str(c) for c in code_list]
-    unit_list = _units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
-    x = _decisions(sub, coder_list, code_list, unit_list)
+    unit_list = units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
+    x = decision_array(sub, coder_list, code_list, unit_list)
     m = len(coder_list)
     n = len(unit_list)
 
@@ -789,10 +790,10 @@ def _prepare(codings, segments, coders, codes, documents, units, func):
         sub = participant_codings(sub, segments, what=f"{func}()").codings
     code_list = _as_list(codes, arg="codes", func=func)
     if code_list is None:
-        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
+        code_list = list(dict.fromkeys(present_codings(sub)["code"].astype(str)))
     code_list = [str(c) for c in code_list]
-    unit_list = _units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
-    x = _decisions(sub, coder_list, code_list, unit_list)
+    unit_list = units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
+    x = decision_array(sub, coder_list, code_list, unit_list)
     info = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
     info = info.set_index("segment_id").reindex(unit_list)
     if "participant_id" not in info.columns:
@@ -1017,15 +1018,6 @@ _MERGE_REPORT_COLUMNS = ["kind", "coder", "original", "segment_id", "code", "n_r
 _VOLATILE = {"decided_at", "id", "rowid", "decision_id", "seq", "_source", "_order"}
 
 
-def normalize_coder(name) -> str:
-    """The identity of a coder name: Unicode NFKC, trimmed, inner whitespace collapsed, casefolded.
-
-    ``"Amara"``, ``"amara "``, ``"AMARA"`` and ``"Ａｍａｒａ"`` (full-width) all give ``"amara"``.
-    """
-    text = unicodedata.normalize("NFKC", str(name))
-    return " ".join(text.split()).casefold()
-
-
 def _tidy_spelling(name) -> str:
     return " ".join(unicodedata.normalize("NFC", str(name)).split())
 
@@ -1059,10 +1051,6 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
             if "memo" in df.columns:
                 df["memo"] = df["memo"].replace({"": pd.NA})
             return _check_codings(df, func, ).copy(), str(path)
-        try:
-            from .store import read_codings
-        except ImportError:  # pragma: no cover - store module not available
-            raise JourneylabError(f"{func}(): cannot read coding store {path}: journeylab.store is not available.") from None
         return _check_codings(read_codings(path), func).copy(), str(path)
     raise JourneylabError(
         f"{func}(): `sources`: source {i + 1} must be a codings DataFrame, a coding store path or a CSV path; "

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..utils import dask as _dask
+from ..utils.dask import is_dask, map_rows
 from ..utils.checks import check_frame
 from ..study.codebook import Codebook
 from ..errors import JourneylabError
@@ -524,8 +524,8 @@ def autocode(
     0          a  slow_delivery  keyword:late
     """
     func = "autocode"
-    if _dask.is_dask(segments):
-        return _dask.map_rows(autocode, segments, codebook, codes=codes, coder=coder, text=text,
+    if is_dask(segments):
+        return map_rows(autocode, segments, codebook, codes=codes, coder=coder, text=text,
                               progress=False if progress is None else progress, chunk_size=chunk_size)
     check_frame(segments, arg="segments", func=func, required=["segment_id", text], allow_empty=True, dask=True)
     if not isinstance(codebook, Codebook):

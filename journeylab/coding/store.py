@@ -32,7 +32,7 @@ in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
 """
 from __future__ import annotations
 
-__all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
+__all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalize_coder", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
 
 import os
 import random
@@ -41,6 +41,7 @@ import sqlite3
 import threading
 import time
 import uuid
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -140,15 +141,25 @@ def _remove_stale_temporaries(folder: Path) -> None:
             pass
 
 
-def normalise_coder(name: str) -> str:
-    """The key under which a coder's decisions are merged: casefolded, whitespace collapsed.
+def normalize_coder(name) -> str:
+    """The identity of a coder name: Unicode NFKC, trimmed, inner whitespace collapsed, casefolded.
+
+    The one key under which a coder's decisions are stored and merged, here and in
+    :mod:`journeylab.coding.reliability`: ``"Amara"``, ``"amara "``, ``"AMARA"`` and
+    ``"Ａｍａｒａ"`` (full-width) are one coder.
 
     Examples
     --------
-    >>> normalise_coder("  Ana   María ") == normalise_coder("ana maría")
+    >>> normalize_coder("  Ana   María ") == normalize_coder("ana maría")
     True
+    >>> normalize_coder("Ａｍａｒａ")
+    'amara'
     """
-    return " ".join(str(name).split()).casefold()
+    text = unicodedata.normalize("NFKC", str(name))
+    return " ".join(text.split()).casefold()
+
+
+normalise_coder = normalize_coder   # the British spelling this module used first; one function
 
 
 def _now() -> str:
@@ -199,7 +210,7 @@ class CodingStore:
     ``schema_version`` is refused with a :class:`~journeylab.errors.JourneylabError` and never
     written to. The decision log is append-only (nothing is
     ever updated or deleted in it); ``state`` holds the latest value per (segment, code, coder)
-    and is updated in the same transaction. Coders are matched by :func:`normalise_coder`, so
+    and is updated in the same transaction. Coders are matched by :func:`normalize_coder`, so
     "Ana" and " ana " are the same coder; the first spelling used is the display name, and each
     decision keeps the spelling it was made with.
 
@@ -538,7 +549,7 @@ class CodingStore:
                     c.execute("ROLLBACK")
 
     def _coder(self, c: sqlite3.Connection, coder: str) -> str:
-        key = normalise_coder(coder)
+        key = normalize_coder(coder)
         c.execute("INSERT OR IGNORE INTO coders (coder_key, name, created_at) VALUES (?, ?, ?)",
                   (key, " ".join(coder.split()), _now()))
         return key
@@ -682,7 +693,7 @@ class CodingStore:
     def memo(self, segment_id: str, coder: str) -> str | None:
         """``coder``'s current memo on a segment (None if none)."""
         row = self._execute("SELECT memo FROM memos WHERE segment_id = ? AND coder_key = ?",
-                                 (segment_id, normalise_coder(coder))).fetchone()
+                                 (segment_id, normalize_coder(coder))).fetchone()
         return row[0] if row else None
 
     def memos(self, coder: str | None = None) -> pd.DataFrame:
@@ -692,7 +703,7 @@ class CodingStore:
         args: tuple = ()
         if coder is not None:
             sql += " AND m.coder_key = ?"
-            args = (normalise_coder(coder),)
+            args = (normalize_coder(coder),)
         return self._frame(sql + " ORDER BY m.segment_id, coder", args)
 
     def set_reviewed(self, segment_id: str, coder: str, value: bool = True) -> None:
@@ -713,7 +724,7 @@ class CodingStore:
 
     def done_segments(self, coder: str) -> set[str]:
         """Segments ``coder`` has finished: at least one code applied, or marked reviewed."""
-        key = normalise_coder(coder)
+        key = normalize_coder(coder)
         rows = self._execute(
             "SELECT segment_id FROM state WHERE coder_key = ? AND value = 1 "
             "UNION SELECT segment_id FROM reviewed WHERE coder_key = ? AND value = 1", (key, key))
@@ -735,7 +746,7 @@ class CodingStore:
     def position(self, coder: str) -> str | None:
         """The segment ``coder`` was last on (None for a new coder)."""
         row = self._execute("SELECT segment_id FROM positions WHERE coder_key = ?",
-                                 (normalise_coder(coder),)).fetchone()
+                                 (normalize_coder(coder),)).fetchone()
         return row[0] if row else None
 
     # -- reading ----------------------------------------------------------------------------
@@ -743,13 +754,13 @@ class CodingStore:
         """Codes ``coder`` currently has on a segment → the origin of the deciding decision."""
         rows = self._execute(
             "SELECT d.code, d.origin FROM state s JOIN decisions d ON d.id = s.decision_id "
-            "WHERE s.segment_id = ? AND s.coder_key = ? AND s.value = 1", (segment_id, normalise_coder(coder)))
+            "WHERE s.segment_id = ? AND s.coder_key = ? AND s.value = 1", (segment_id, normalize_coder(coder)))
         return dict(rows.fetchall())
 
     def decisions_of(self, segment_id: str, coder: str) -> dict[str, bool]:
         """``coder``'s current decision per code on a segment: True applied, False removed/rejected."""
         rows = self._execute("SELECT code, value FROM state WHERE segment_id = ? AND coder_key = ?",
-                                  (segment_id, normalise_coder(coder)))
+                                  (segment_id, normalize_coder(coder)))
         return {code: bool(v) for code, v in rows.fetchall()}
 
     def codings(self, coder: str | None = None) -> pd.DataFrame:
@@ -776,7 +787,7 @@ class CodingStore:
         args: tuple = ()
         if coder is not None:
             sql += " AND s.coder_key = ?"
-            args = (normalise_coder(coder),)
+            args = (normalize_coder(coder),)
         df = self._frame(sql + " ORDER BY coder, d.segment_id, d.code", args)
         return _typed(df)
 
@@ -795,7 +806,7 @@ class CodingStore:
         args: tuple = ()
         if coder is not None:
             sql += " WHERE coder_key = ?"
-            args = (normalise_coder(coder),)
+            args = (normalize_coder(coder),)
         df = self._frame(sql + " ORDER BY id", args)
         df["value"] = df["value"].astype(bool)
         return df
@@ -817,7 +828,7 @@ class CodingStore:
         ``confidence``, ``decided_at``. Returns the path.
         """
         df = self.codings(coder)
-        if df.empty and normalise_coder(coder) not in set(self.coders()["coder_key"]):
+        if df.empty and normalize_coder(coder) not in set(self.coders()["coder_key"]):
             raise JourneylabError(f"CodingStore.export_csv(): no coder {coder!r} in {self.path}; coders: "
                                   f"{', '.join(self.coders()['coder']) or 'none'}")
         from ..utils.tables import write_csv

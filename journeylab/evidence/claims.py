@@ -26,6 +26,13 @@ from ..utils.checks import check_frame
 from ..study.load import check_study
 from ..errors import JourneylabError
 from ..study.units import participant_codings
+from ..coding.analysis import exemplar_quotes
+from ..coding.rules import autocode
+from ..measure.funnel import funnel
+from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
+from ..measure.sentiment import sentiment as score_sentiment
+from ..measure.survey import csat
+from ..measure.survey import nps as _nps
 
 GRADES = ["strong", "quantitative_only", "qualitative_only", "weak", "contradicted"]
 CLAIM_KINDS = ["pain_point", "delight", "need", "behaviour"]
@@ -282,8 +289,6 @@ def _funnel_frame(study, events: pd.DataFrame, level: float) -> tuple[pd.DataFra
     cols = ["step", "users", "users_from", "conversion", "ci_low", "ci_high"]
     if len(steps) < 2 or len(events) == 0:
         return pd.DataFrame(columns=cols), ""
-    from ..measure.funnel import funnel
-
     present = set(events["event"].unique())
     if not all(any(e in present for e in _step_events(st)) for st in steps):
         return pd.DataFrame(columns=cols), ""  # e.g. a period in which some step never happens
@@ -445,8 +450,6 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
     tp_stage = dict(zip(study.touchpoints["touchpoint"], study.touchpoints["stage"]))
     cols_present = {c: t for c, t in (study.csat_columns or {}).items() if c in survey.columns}
     if cols_present and len(survey):
-        from ..measure.survey import csat
-
         cs = csat(survey, columns=cols_present, scale=(low, high), top_box=2, alpha=1 - level)
         who = f", persona {persona}" if persona is not None else ""
         for r in cs.to_dict("records"):
@@ -521,8 +524,6 @@ def theme_nps(survey: pd.DataFrame, comment_codings: pd.DataFrame, *, nps: str =
     check_frame(survey, arg="survey", func="theme_nps", required=["respondent_id", nps, comment], allow_empty=True)
     check_frame(comment_codings, arg="comment_codings", func="theme_nps", required=["segment_id", "code"],
                 allow_empty=True)
-    from ..measure.survey import nps as _nps
-
     rules = rules or GradingRules(level=level)
     z = _z(level)
     seg = _comment_segments(survey, comment)
@@ -901,8 +902,6 @@ def evidence_table(
         if st not in known_steps:
             raise JourneylabError(f"{func}(): step_links[{tp!r}] = {st!r} is not a funnel step; steps: "
                                   f"{', '.join(sorted(known_steps))}.")
-    import journeylab as jl
-
     cb = study.codebook
     unknown = sorted(set(codings["code"].dropna().astype(str)) - set(cb.names))
     if unknown:
@@ -923,9 +922,7 @@ def evidence_table(
         pairs = pairs[~drop]
     coded_docs = set(segments.loc[segments["segment_id"].astype(str).isin(set(pairs["segment_id"])), "doc_id"])
     if sentiment is None:
-        sentiment = jl.sentiment(segments, split="sentence")
-        from ..measure.sentiment import DEFAULT_ENGINE
-
+        sentiment = score_sentiment(segments, split="sentence")
         sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "computed_by": "evidence_table"}
     else:
         check_frame(sentiment, arg="sentiment", func=func, required=["segment_id", "compound"], allow_empty=True)
@@ -934,7 +931,7 @@ def evidence_table(
     survey = study.survey
     if survey_codings is None:
         cseg = _comment_segments(survey)
-        survey_codings = (jl.autocode(cseg, cb) if len(cseg) else
+        survey_codings = (autocode(cseg, cb) if len(cseg) else
                           pd.DataFrame(columns=["segment_id", "code"]))
         survey_coding_how = f"comments auto-coded with the codebook's rules ({len(cseg)} comments)"
     else:
@@ -988,8 +985,6 @@ def evidence_table(
 
 def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, persona, rules, n_quotes, n_boot,
                    random_state, persona_column, step_links) -> pd.DataFrame:
-    import journeylab as jl
-
     cb = study.codebook
     label = "all" if persona is None else persona
     segments = study.segments
@@ -1006,7 +1001,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                                      n_participants=("participant_id", "nunique"))
     # sentiment per code (participant bootstrap)
     if len(cod):
-        cs = jl.code_sentiment(sentiment, cod[["segment_id", "code"]], seg, n_boot=n_boot, ci=rules.level,
+        cs = code_sentiment(sentiment, cod[["segment_id", "code"]], seg, n_boot=n_boot, ci=rules.level,
                                random_state=random_state).set_index("code")
     else:
         cs = pd.DataFrame(columns=["mean", "ci_low", "ci_high"])
@@ -1018,7 +1013,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         ranked = {}
         for part in (cod[cod["human"]], cod[~cod["human"]]):
             if len(part):
-                ex = jl.exemplar_quotes(part[["segment_id", "code"]], seg, n=n_quotes)
+                ex = exemplar_quotes(part[["segment_id", "code"]], seg, n=n_quotes)
                 for code, g in ex.groupby("code", sort=False):
                     ranked.setdefault(code, []).extend(g.sort_values("rank")[["segment_id", "participant_id"]]
                                                        .itertuples(index=False))
@@ -1138,7 +1133,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # emotion per stage
     emo = []
     if len(cod):
-        curve = jl.emotion_curve(sentiment, seg, cod[["segment_id", "code"]], stages=study.stages, code_stages=cb,
+        curve = emotion_curve(sentiment, seg, cod[["segment_id", "code"]], stages=study.stages, code_stages=cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)
         for r in curve.to_dict("records"):

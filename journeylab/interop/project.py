@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from ..errors import JourneylabError, Problem
-from ..study.codebook import Codebook
+from ..study.codebook import Code, Codebook
 from ..study.load import Study, load_study
 from ..study.units import participant_codings
 from ..study.transcripts import (TRANSCRIPT_SUFFIXES, TranscriptError, parse_transcript, read_document,
@@ -415,8 +415,6 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
     used = set(cod["code"].astype(str))
     missing = sorted(c for c in used if c not in codebook)
     if missing:
-        from ..study.codebook import Code
-
         codebook = Codebook(list(codebook) + [Code(c) for c in missing], name=codebook.name)
         problems.append(Problem(source.name, None, None, f"{len(missing)} code(s) used by codings are not in the "
                                 f"project's codebook ({', '.join(map(repr, missing[:5]))}); added to codebook.yml",

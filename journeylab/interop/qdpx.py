@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from ..utils.checks import check_choice, check_frame, check_path
-from ..study.load import check_study
+from ..study.load import Study, check_study
+from ..study.transcripts import SEGMENT_COLUMNS, decode_text, parse_transcript
 from ..utils.limits import check_zip_entries, parse_xml
-from ..study.codebook import _GUID_NS, Code, Codebook, _origin
+from ..study.codebook import GUID_NAMESPACE, Code, Codebook, exporter_origin
 from ..errors import JourneylabError, Problem
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -60,7 +61,7 @@ def _norm_guid(value) -> str:
 
 
 def _guid(namespace: str, key: str) -> str:
-    return str(uuid.uuid5(_GUID_NS, f"{namespace}/{key}"))
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{namespace}/{key}"))
 
 
 def _blank(value) -> bool:
@@ -285,7 +286,7 @@ def _project_tree(study, codings: pd.DataFrame, *, variable_types: dict | None) 
     if missing:
         codebook = codebook.with_codes(list(codebook.codes) + [Code(c) for c in missing])
 
-    root = ET.Element(_Q + "Project", {"name": _clean_xml(name, "the study name"), "origin": _origin()})
+    root = ET.Element(_Q + "Project", {"name": _clean_xml(name, "the study name"), "origin": exporter_origin()})
     if users:
         users_el = _sub(root, "Users")
         for (coder, origin), guid in users.items():
@@ -628,10 +629,8 @@ def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_
 
 
 def _decode_source(data: bytes, name: str, label: str | None = None) -> tuple[str, str, list]:
-    from ..study.transcripts import _decode
-
     try:
-        text, encoding, warns = _decode(data, name)
+        text, encoding, warns = decode_text(data, name)
     except JourneylabError as exc:
         if label is None:
             raise
@@ -655,8 +654,6 @@ def _normalise_with_map(text: str, line_endings: str) -> tuple[str, np.ndarray |
 
 
 def _paragraph_segments(text: str, doc_id: str, pid) -> pd.DataFrame:
-    from ..study.transcripts import SEGMENT_COLUMNS
-
     rows = []
     pos = 0
     for line in text.split("\n"):
@@ -686,8 +683,6 @@ def segments_for_text(text: str, doc_id: str, *, interviewer_labels=None, case: 
 
     Returns the segments frame and a list of :class:`~journeylab.errors.Problem` warnings.
     """
-    from ..study.transcripts import parse_transcript
-
     problems = []
     try:
         doc = parse_transcript(text, format="txt", doc_id=doc_id, interviewer_labels=interviewer_labels,
@@ -910,8 +905,6 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
     >>> study.codebook.names                                                    # doctest: +SKIP
     ['Commits', '2022-05-10T02:05:59Z 19e4dce', '2022-02-11T10:39:25Z cdbfd92']
     """
-    from ..study.load import Study
-
     check_choice(line_endings, arg="line_endings", func="import_qdpx", choices=["one", "two"])
     check_path(path, arg="path", func="import_qdpx")
     path = Path(path)
@@ -928,12 +921,12 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
         ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
         if root.tag != ns + "Project":
             raise JourneylabError(f"{label}: expected a <Project> root element in project.qde; found <{root.tag}>")
-        return _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings, Study)
+        return _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings)
     finally:
         archive.close()
 
 
-def _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings, Study):
+def _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings):
     problems: list[Problem] = []
 
     def warn(msg):
@@ -1145,8 +1138,6 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
             warn(f"{len(el)} {tag.lower()} not imported (journeylab has no equivalent)")
     if root.find(f"{ns}NoteRef") is not None:
         warn("project-level notes are not imported")
-    from ..study.transcripts import SEGMENT_COLUMNS
-
     segments = (pd.concat(seg_frames, ignore_index=True) if seg_frames
                 else pd.DataFrame({c: pd.Series(dtype="string") for c in SEGMENT_COLUMNS}))
     documents = pd.DataFrame(doc_rows, columns=["doc_id", "path", "format", "encoding", "participant_id", "text"])

@@ -25,7 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..study.codebook import Code, Codebook, _parse_description
+from ..study.codebook import Code, Codebook, parse_description
+from ..study.load import Study
+from ..study.transcripts import SEGMENT_COLUMNS
 from ..utils.tables import read_rows
 from ..utils.checks import check_path
 from ..utils.sqlite import file_uri
@@ -210,7 +212,7 @@ def _codebook_from_tags(tags: list[tuple[str, str]], *, name: str) -> tuple[Code
             if node in codes:
                 continue
             parent = names[".".join(parts[: k - 1])] if k > 1 else None
-            d = _parse_description(desc.get(node, ""))
+            d = parse_description(desc.get(node, ""))
             codes[node] = Code(names[node], parent=parent, definition=d["definition"], include=d["include"],
                                exclude=d["exclude"], examples=d["examples"])
     return Codebook(list(codes.values()), name=name), names
@@ -385,8 +387,6 @@ def _read_sqlite(path: Path, project, label: str):
 
 
 def _build_study(path, name, documents, segments, codings, codebook, problems, participants=None):
-    from ..study.load import Study
-
     if participants is None:
         pids = segments["participant_id"].dropna().unique().tolist() if len(segments) else []
         participants = pd.DataFrame({"participant_id": pd.array(pids, dtype="str")})
@@ -396,8 +396,6 @@ def _build_study(path, name, documents, segments, codings, codebook, problems, p
 
 
 def _segments_frame(frames):
-    from ..study.transcripts import SEGMENT_COLUMNS
-
     return (pd.concat(frames, ignore_index=True) if frames
             else pd.DataFrame({c: pd.Series(dtype="string") for c in SEGMENT_COLUMNS}))
 

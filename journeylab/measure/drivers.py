@@ -19,9 +19,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_choice, check_frame
+from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
 from ..errors import JourneylabError
-from .funnel import _check_alpha, check_correction
 
 ASSOCIATION_NOTE = ("Association, not causation: respondents who mention a theme differ in other ways too, and "
                     "unhappy customers may simply write more complaints. Use these as leads to check, not as effects "
@@ -165,7 +164,7 @@ def key_drivers(
     check_choice(kind, arg="kind", func=func, choices=("ols", "logit"))
     check_choice(transform, arg="transform", func=func, choices=(None, "nps"))
     check_correction(correction, func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     if transform == "nps" and kind != "ols":
         raise JourneylabError(f"{func}(): transform='nps' is for kind='ols'; with kind='logit' the outcome is "
                               "detractor status already.")

@@ -23,8 +23,9 @@ import pandas as pd
 from ..utils.checks import check_choice, check_frame
 from ..study.load import check_study
 from ..errors import JourneylabError
-from .funnel import (_attribute, _check_alpha, _make_spec, _prepare_and_run, _to_unit, check_correction,
-                     _fmt_td)
+from ..utils.checks import check_alpha, check_correction
+from .funnel import _attribute, _fmt_td, _prepare_and_run, _to_unit, funnel
+from .funnel_spec import FunnelSpec, funnel_docs
 
 METHOD = ("score test (Miettinen–Nurminen, test_proportions_2indep); Newcombe interval for the difference, "
           "adjusted log interval for the ratio (confint_proportions_2indep); MDE and sample size from "
@@ -95,7 +96,7 @@ def sample_size(baseline: float, *, lift: float, alpha: float = 0.05, power: flo
 
     func = "sample_size"
     _check_rate(baseline, "baseline", func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     target = baseline * (1 + lift) if relative else baseline + lift
     if not 0 < target < 1 or target == baseline:
@@ -139,7 +140,7 @@ def minimum_detectable_effect(baseline: float, *, n_control: int, n_treatment: i
 
     func = "minimum_detectable_effect"
     _check_rate(baseline, "baseline", func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     n_treatment = n_control if n_treatment is None else n_treatment
     if n_control < 2 or n_treatment < 2:
@@ -254,7 +255,7 @@ def compare_rates(
     0.16 True
     """
     func = "compare_rates"
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     counts = dict(conversions_control=conversions_control, n_control=n_control,
                   conversions_treatment=conversions_treatment, n_treatment=n_treatment)
@@ -432,8 +433,6 @@ def change_design(study, *, change: int = 0) -> ChangeDesign:
     def weakest_pair():  # the focus without a test: the step pair with the lowest conversion
         if not pairs or not len(events):
             return None
-        from .funnel import funnel
-
         conv = funnel(events, steps=steps, window=study.funnel_window).steps["conversion_from_previous"]
         rates = conv.iloc[1:].to_numpy(dtype=float)
         return pairs[int(np.nanargmin(rates))] if not np.isnan(rates).all() else pairs[0]
@@ -472,6 +471,7 @@ def change_design(study, *, change: int = 0) -> ChangeDesign:
     return ChangeDesign(**base, steps=steps[at - 1:at + 1], placebo_steps=placebo, focus_steps=steps[at - 1:at + 1])
 
 
+@funnel_docs
 def compare_periods(
     events: pd.DataFrame,
     *,
@@ -512,8 +512,7 @@ def compare_periods(
         number); default the last step.
     by : str or list of str, optional
         One row per group (attributed at the user's funnel entry): compare like with like.
-    user, time, event, window, order, entry, exclude, count, session
-        As in :func:`journeylab.funnel`.
+    %(funnel_parameters)s
     weeks : int, optional
         Whole weeks on each side; default as many as the log allows on both sides.
     same_weekdays : bool, default True
@@ -572,15 +571,15 @@ def compare_periods(
     ...                        change_date="2026-08-31", target_lift=0.25)  # doctest: +SKIP
     """
     func = "compare_periods"
-    spec = _make_spec(steps, window, order, entry, exclude, count, func)
+    spec = FunnelSpec.parse(steps, window=window, order=order, entry=entry, exclude=exclude, count=count, user=user,
+                            time=time, event=event, session=session, func=func)
     k = _step_index(spec, step, func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_frame(events, arg="events", func=func, required=[time], allow_empty=False)
     mix_cols = [c for c in mix if c in events.columns and c not in by_cols]
-    core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=session, need_all_codes=False,
-                            func=func, by_cols=by_cols)
+    core = _prepare_and_run(events, spec, need_all_codes=False, func=func, by_cols=by_cols)
     unit = core.time_unit
     t_all = core.extra["t_all"]
     change = _to_log_time(change_date, unit, "change_date", func)
@@ -651,6 +650,7 @@ def compare_periods(
     return pd.DataFrame(rows, columns=cols)
 
 
+@funnel_docs
 def ab_test(
     events: pd.DataFrame,
     *,
@@ -689,8 +689,9 @@ def ab_test(
         The control variant; default ``"control"`` if present, else the first in sorted order.
     step : str or int, optional
         The step compared (its conversion from the previous step); default the last.
-    user, time, event, window, order, entry, exclude, count, session, attribution
-        As in :func:`journeylab.funnel` (``attribution`` picks which event's variant a user gets).
+    %(funnel_parameters)s
+    attribution : {"first_touch", "entry", "last_touch"}, default "first_touch"
+        As in :func:`journeylab.funnel`: which event's variant a user gets.
     planned_n : int, optional
         The users per group you decided, before starting, to collect. Without it, or when fewer
         have been collected, ``warnings`` says that reading the test early (peeking) overstates the
@@ -731,16 +732,16 @@ def ab_test(
     from statsmodels.stats.multitest import multipletests
 
     func = "ab_test"
-    spec = _make_spec(steps, window, order, entry, exclude, count, func)
+    spec = FunnelSpec.parse(steps, window=window, order=order, entry=entry, exclude=exclude, count=count, user=user,
+                            time=time, event=event, session=session, func=func)
     k = _step_index(spec, step, func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     check_correction(correction, func)
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
     check_frame(events, arg="events", func=func, required=[variant],
                 hint="Name the column holding each user's variant with variant=.")
-    core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=session,
-                            need_all_codes=attribution != "entry", func=func, by_cols=[variant])
+    core = _prepare_and_run(events, spec, need_all_codes=attribution != "entry", func=func, by_cols=[variant])
     groups = _attribute(events, core, [variant], attribution, time)[variant]
     values = sorted(pd.unique(groups.dropna()), key=str)
     if len(values) < 2:

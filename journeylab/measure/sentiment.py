@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils import dask as _dask
+from ..utils.dask import is_dask, map_rows
 from . import vader as _vader
 from ..utils.checks import check_choice, check_frame, check_path
 from ..utils.limits import load_yaml
@@ -528,8 +528,8 @@ def sentiment(
     >>> jl.sentiment(["I've had no problems."], engine="nltk")["compound"].item()
     -0.5994
     """
-    if _dask.is_dask(data):
-        return _dask.map_rows(sentiment, data, engine=engine, text=text, id=id, split=split, aggregate=aggregate,
+    if is_dask(data):
+        return map_rows(sentiment, data, engine=engine, text=text, id=id, split=split, aggregate=aggregate,
                               thresholds=thresholds, lexicon=lexicon, include_interviewer=include_interviewer,
                               n_jobs=1 if n_jobs is None else n_jobs, progress=False if progress is None else progress)
     check_choice(engine, arg="engine", func="sentiment", choices=ENGINES)

@@ -94,7 +94,7 @@ def _line_of_byte(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str, list[Problem]]:
+def decode_text(data: bytes, name: str) -> tuple[str, str, list[Problem]]:
     """Decode file bytes: utf-8-sig, then utf-16 (with BOM), then cp1252 with a warning."""
     warnings: list[Problem] = []
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -752,7 +752,7 @@ def read_document(
         text, warnings = _word_text(data, name, word)
         encoding, fmt = None, "txt"
     else:
-        text, encoding, warnings = _decode(data, name)
+        text, encoding, warnings = decode_text(data, name)
         fmt = _detect(text, p.suffix)
     text = _normalise(text)
     doc = parse_transcript(text, format=fmt, doc_id=str(doc_id) if doc_id is not None else p.stem, split=split,

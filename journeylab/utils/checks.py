@@ -65,3 +65,21 @@ def check_path(obj, *, arg: str, func: str):
         raise JourneylabError(f"{func}(): argument `{arg}` must be a file path (str or pathlib.Path), got {found}.")
     return obj
 
+
+# methods of statsmodels.stats.multitest.multipletests (names and aliases)
+CORRECTIONS = ("bonferroni", "sidak", "holm-sidak", "holm", "simes-hochberg", "hommel", "fdr_bh", "fdr_by",
+               "fdr_tsbh", "fdr_tsbky", "b", "s", "hs", "h", "sh", "ho", "fdr_i", "fdr_p", "fdri", "fdrp", "fdr_n", "fdr_2sbky",
+               "fdr_twostage", "fdr_gbs")
+
+
+def check_correction(correction, func):
+    """Raise unless ``correction`` is a multipletests method (checked without calling it: it runs gc)."""
+    if correction not in CORRECTIONS:
+        raise JourneylabError(f"{func}(): `correction` {correction!r} is not a statsmodels multipletests method; "
+                              "use e.g. 'holm', 'bonferroni', 'fdr_bh'.")
+
+
+def check_alpha(alpha, func):
+    """Raise unless ``alpha`` is a number strictly between 0 and 1."""
+    if not isinstance(alpha, (float, int)) or not 0 < alpha < 1:
+        raise JourneylabError(f"{func}(): `alpha` must be a number between 0 and 1, e.g. 0.05; got {alpha!r}.")

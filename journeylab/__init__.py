@@ -5,15 +5,9 @@ metrics, and build a journey map in which every claim points at its evidence.
 """
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
 from . import datasets
 from .errors import JourneylabError, NotFittedError, StoreBusyError, StudyError
-
-try:
-    __version__ = _version("journeylab")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+from .utils.provenance import JOURNEYLAB_VERSION as __version__
 
 # --- public API (each capability adds its line here) ---
 from .study.transcripts import read_transcript, read_document

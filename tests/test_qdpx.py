@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.study.codebook import _GUID_NS, Code, Codebook
+from journeylab.study.codebook import GUID_NAMESPACE, Code, Codebook
 from journeylab.errors import JourneylabError
 from journeylab.interop.qdpx import PROJECT_NS, _empty_study_frames
 from journeylab.study.load import Study
@@ -174,12 +174,12 @@ def test_guids_are_uuid5_of_stable_keys(tmp_path):
     root, _ = qde(jl.export_qdpx(study, None, tmp_path / "m.qdpx"))
     ns = "Mini study — é 😀"
     users = {u.get("name"): u.get("guid") for u in root.findall(f"{Q}Users/{Q}User")}
-    assert users["amara"] == str(uuid.uuid5(_GUID_NS, f"{ns}/user:amara"))
-    assert users["autocoder"] == str(uuid.uuid5(_GUID_NS, f"{ns}/user:autocoder:rule"))
+    assert users["amara"] == str(uuid.uuid5(GUID_NAMESPACE, f"{ns}/user:amara"))
+    assert users["autocoder"] == str(uuid.uuid5(GUID_NAMESPACE, f"{ns}/user:autocoder:rule"))
     src = root.find(f"{Q}Sources/{Q}TextSource[@name='P02']")
-    assert src.get("guid") == str(uuid.uuid5(_GUID_NS, f"{ns}/source:P02"))
+    assert src.get("guid") == str(uuid.uuid5(GUID_NAMESPACE, f"{ns}/source:P02"))
     code = root.find(f".//{Q}Code[@name='refund_slow']")
-    assert code.get("guid") == str(uuid.uuid5(_GUID_NS, "mini codebook/refund_slow")) == study.codebook.guid(
+    assert code.get("guid") == str(uuid.uuid5(GUID_NAMESPACE, "mini codebook/refund_slow")) == study.codebook.guid(
         "refund_slow")
 
 

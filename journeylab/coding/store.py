@@ -48,6 +48,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..utils.checks import check_frame
+from ..utils.provenance import JOURNEYLAB_VERSION
 from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, StoreBusyError
 
@@ -381,10 +382,8 @@ class CodingStore:
                                   f"holding a whole number from 1 to {SCHEMA_VERSION}, found {found}. The file "
                                   "was not changed; restore it from a backup")
         if version > SCHEMA_VERSION:
-            from .. import __version__
-
             raise JourneylabError(f"{self.path}: store schema version {version} is newer than this journeylab "
-                                  f"({__version__}) supports (schema version {SCHEMA_VERSION}); "
+                                  f"({JOURNEYLAB_VERSION}) supports (schema version {SCHEMA_VERSION}); "
                                   "upgrade journeylab to open it")
         return version
 
@@ -394,9 +393,7 @@ class CodingStore:
             if statement.strip():
                 c.execute(statement)
         c.execute("INSERT INTO schema_version (version) VALUES (1)")
-        from .. import __version__
-
-        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {__version__}",))
+        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {JOURNEYLAB_VERSION}",))
         c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
         self._migrate(c, 1)
 

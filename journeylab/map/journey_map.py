@@ -26,7 +26,9 @@ import yaml
 from ..utils.checks import check_frame, check_path
 from ..study.load import check_study
 from ..utils.limits import load_yaml
+from ..utils.provenance import file_hashes, package_versions
 from ..errors import JourneylabError
+from ..coding.reliability import agreement as _agreement
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
@@ -183,6 +185,20 @@ def load_notes(source) -> dict:
 
 
 # ----------------------------------------------------------------------------- the map
+
+
+# JourneyMap.plot and JourneyMap.to_html are drawn by the modules above this one (map/render.py,
+# map/report.py), which import JourneyMap. Each registers its function here with @register_view
+# when it is imported (journeylab.map imports both), so this module imports neither: no cycle.
+_VIEWS: dict = {}
+
+
+def register_view(name: str):
+    """Decorator: the function draws a :class:`JourneyMap` as ``name`` (``"plot"``, ``"html"``)."""
+    def register(func):
+        _VIEWS[name] = func
+        return func
+    return register
 
 
 class JourneyMap:
@@ -410,12 +426,12 @@ class JourneyMap:
     @property
     def pain_points(self) -> pd.DataFrame:
         """Pain-point claims, best supported first within each stage."""
-        return _order_claims(self.claims("pain_point"))
+        return order_claims(self.claims("pain_point"))
 
     @property
     def delights(self) -> pd.DataFrame:
         """Delight claims, best supported first within each stage."""
-        return _order_claims(self.claims("delight"))
+        return order_claims(self.claims("delight"))
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -427,16 +443,12 @@ class JourneyMap:
         return prioritise(self, **kwargs)
 
     def plot(self, **kwargs):
-        """Draw the map (:func:`journeylab.render.plot_map`); returns the matplotlib Figure."""
-        from .render import plot_map
-
-        return plot_map(self, **kwargs)
+        """Draw the map (:func:`journeylab.plot_map`); returns the matplotlib Figure."""
+        return _VIEWS["plot"](self, **kwargs)
 
     def to_html(self, path, **kwargs):
-        """Write the standalone HTML report (:func:`journeylab.report.to_html`); returns the path."""
-        from .report import to_html
-
-        return to_html(self, path, **kwargs)
+        """Write the standalone HTML report (:func:`journeylab.map.report.to_html`); returns the path."""
+        return _VIEWS["html"](self, path, **kwargs)
 
     # ------------------------------------------------------------------ JSON
 
@@ -545,9 +557,9 @@ class JourneyMap:
                 r = em.iloc[0]
                 emo = f"{r['mean']:+.2f}" + ("" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
             pp = "<br>".join(f"{e(_label(r['code'] or r['metric']))} · {e(str(r['grade']))}"
-                             for r in _order_claims(self.claims("pain_point", s)).to_dict("records"))
+                             for r in order_claims(self.claims("pain_point", s)).to_dict("records"))
             de = "<br>".join(f"{e(_label(r['code']))} · {e(str(r['grade']))}"
-                             for r in _order_claims(self.claims("delight", s)).to_dict("records"))
+                             for r in order_claims(self.claims("delight", s)).to_dict("records"))
             m = self.metrics[self.metrics["stage"] == s]
             km = "<br>".join(e(str(x)) for x in m["claim"].head(2))
             out.append(f"<tr><td>{e(s)}</td><td>{e(emo)}</td><td>{pp}</td><td>{de}</td><td>{km}</td></tr>")
@@ -559,7 +571,7 @@ _EMOTION_COLS = ["stage", "stage_order", "mean", "ci_low", "ci_high", "n_segment
 _OPP_COLS = ["stage", "touchpoint", "text", "source", "code", "claim_id", "owner", "grade"]
 
 
-def _order_claims(c: pd.DataFrame) -> pd.DataFrame:
+def order_claims(c: pd.DataFrame) -> pd.DataFrame:
     if len(c) == 0:
         return c
     pr = c["grade"].map(GRADE_PRIORITY).fillna(-1)
@@ -590,7 +602,7 @@ def _quotes_and_thoughts(study, ev: pd.DataFrame, n_thoughts: int, context_turns
     seg["segment_id"] = seg["segment_id"].astype(str)
     seg = seg.drop_duplicates("segment_id")
     by_id = seg.set_index("segment_id")
-    claims = _order_claims(ev[ev["kind"].isin(CLAIM_KINDS)])
+    claims = order_claims(ev[ev["kind"].isin(CLAIM_KINDS)])
     quotes, thoughts = {}, {s: [] for s in study.stages}
     wanted = []
     for r in claims.to_dict("records"):
@@ -645,7 +657,7 @@ def _opportunities(study, ev: pd.DataFrame, nt: dict) -> pd.DataFrame:
                          "source": "analyst", "code": o["code"], "claim_id": r["claim_id"] if r else None,
                          "owner": o["owner"] or st.get("owner"), "grade": r["grade"] if r else None})
     cb = study.codebook
-    for r in _order_claims(claims).to_dict("records"):
+    for r in order_claims(claims).to_dict("records"):
         if r["grade"] not in ("strong", "quantitative_only", "qualitative_only") or r["code"] in noted:
             continue
         if r["code"]:
@@ -670,8 +682,6 @@ _AGREEMENT_CACHE: dict = {}
 
 def _overall_agreement(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
     """Pooled agreement of the study's coders (cached on the frames' content: persona maps share it)."""
-    from ..coding.reliability import agreement as _agreement
-
     key = (int(pd.util.hash_pandas_object(codings.astype(str), index=False).sum()),
            int(pd.util.hash_pandas_object(segments[["segment_id"]].astype(str), index=False).sum()))
     if key not in _AGREEMENT_CACHE:
@@ -736,8 +746,6 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
 
 
 def _manifest(study, info: dict, persona: str) -> dict:
-    from ..run.manifest import file_hashes, package_versions
-
     inputs = {}
     if getattr(study, "path", None) is not None and Path(study.path).is_dir():
         inputs = file_hashes(study.path)

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JourneylabError
+from ..utils.checks import check_path
+from .journey_map import JourneyMap, order_claims, register_view
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
@@ -305,9 +307,7 @@ def _pct(x) -> str:
 
 
 def _claim_items(jmap, kind: str, stage: str) -> list[dict]:
-    from .journey_map import _order_claims
-
-    c = _order_claims(jmap.claims(kind, stage))
+    c = order_claims(jmap.claims(kind, stage))
     items = []
     for r in c.to_dict("records"):
         name = _label(r["code"]) if r["code"] else str(r["claim"]).split(" (")[0]
@@ -351,6 +351,7 @@ def _metric_items(jmap, stage: str) -> list[dict]:
 # ----------------------------------------------------------------------------- the map
 
 
+@register_view("plot")
 def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = None, base_size: float = 9.0,
              min_size: float = 5.5, lanes=None):
     """Draw a journey map in the classic canvas layout.
@@ -385,8 +386,6 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
-
-    from .journey_map import JourneyMap
 
     if not isinstance(jmap, JourneyMap):
         raise JourneylabError(f"plot_map(): `jmap` must be a JourneyMap; got {type(jmap).__name__}.")
@@ -712,8 +711,6 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
     """
     import matplotlib.pyplot as plt
 
-    from .journey_map import JourneyMap
-
     ev = evidence.evidence if isinstance(evidence, JourneyMap) else evidence
     if not isinstance(ev, pd.DataFrame) or "kind" not in ev.columns:
         found = type(ev).__name__ if not isinstance(ev, pd.DataFrame) else "a frame without a 'kind' column"
@@ -774,9 +771,6 @@ def save_map(jmap_or_fig, path, *, dpi: int | None = None, **kwargs) -> Path:
     import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
-
-    from ..utils.checks import check_path
-    from .journey_map import JourneyMap
 
     if not isinstance(jmap_or_fig, (JourneyMap, Figure)):
         raise JourneylabError(f"save_map(): `jmap_or_fig` must be a JourneyMap or a matplotlib Figure from "

@@ -22,6 +22,8 @@ import pandas as pd
 
 from ..errors import JourneylabError
 from ..study.load import PERIOD_DAYS
+from .journey_map import JourneyMap, compare_maps, compare_personas, order_claims, prioritise, register_view, vocabulary_of
+from .render import plot_map
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#5b5b5b; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -129,8 +131,6 @@ def _grade(g) -> str:
 def _map_png(jmap, dpi: int) -> str:
     import matplotlib.pyplot as plt
 
-    from .render import plot_map
-
     fig = plot_map(jmap, dpi=dpi)  # laid out at the resolution it is saved at
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": "journeylab"}, facecolor="white")
@@ -139,8 +139,6 @@ def _map_png(jmap, dpi: int) -> str:
 
 
 def _priorities(jmap) -> str:
-    from .journey_map import prioritise, vocabulary_of
-
     p = prioritise(jmap)
     period = vocabulary_of(jmap)["period"]
     per = PERIOD_DAYS[period] / 7
@@ -233,8 +231,6 @@ def _claim_block(jmap, r: dict) -> str:
 
 
 def _stage_section(jmap, stage: str) -> str:
-    from .journey_map import _order_claims
-
     out = [f"<section class='stage' id='{_e(_anchor('stage', stage))}'><h3>{_e(_label(stage))}</h3>"]
     info = next((s for s in jmap.stages if s["name"] == stage), {})
     bits = []
@@ -252,7 +248,7 @@ def _stage_section(jmap, stage: str) -> str:
         bits.append("Goals: " + "; ".join(_e(g) for g in jmap.goals[stage]))
     if bits:
         out.append("<p class='small'>" + "<br>".join(bits) + "</p>")
-    claims = _order_claims(jmap.claims(stage=stage))
+    claims = order_claims(jmap.claims(stage=stage))
     kinds = ["pain_point", "delight", "need", "behaviour"]
     claims = claims.assign(_k=claims["kind"].map({k: i for i, k in enumerate(kinds)})).sort_values("_k", kind="stable")
     if len(claims) == 0:
@@ -312,8 +308,6 @@ def _changes_section(changes: pd.DataFrame, old_title: str | None) -> str:
 
 
 def _personas_section(maps) -> str:
-    from .journey_map import compare_personas
-
     wide = compare_personas(maps, view="wide")
     personas = [m.persona for m in maps]
     head = ("<h2 id='personas'>Personas side by side</h2><p class='small muted'>Share of each persona's participants "
@@ -474,8 +468,6 @@ def replace_manifest(path, manifest: dict) -> Path:
 def render_html(jmap, *, manifest: dict | None = None, compare_with=None, changes: pd.DataFrame | None = None,
                 personas=None, title: str | None = None, map_dpi: int = 110) -> str:
     """The report as an HTML string (see :func:`to_html`)."""
-    from .journey_map import JourneyMap, compare_maps
-
     if not isinstance(jmap, JourneyMap):
         raise JourneylabError(f"to_html(): `jmap` must be a JourneyMap; got {type(jmap).__name__}.")
     if compare_with is not None and changes is None:
@@ -525,6 +517,7 @@ def render_html(jmap, *, manifest: dict | None = None, compare_with=None, change
     return "\n".join(parts)
 
 
+@register_view("html")
 def to_html(jmap, path, *, manifest: dict | None = None, compare_with=None, changes: pd.DataFrame | None = None,
             personas=None, title: str | None = None, map_dpi: int = 110) -> Path:
     """Write a journey map's standalone HTML report.

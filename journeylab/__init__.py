@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from . import datasets
 from .errors import JourneylabError, NotFittedError, StoreBusyError, StudyError
-from .utils.provenance import JOURNEYLAB_VERSION as __version__
+from .utils import provenance as _provenance
+
+__version__ = _provenance.JOURNEYLAB_VERSION
 
 # --- public API (each capability adds its line here) ---
 from .study.transcripts import read_transcript, read_document

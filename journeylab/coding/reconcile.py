@@ -21,6 +21,9 @@ import pandas as pd
 from ..utils.checks import check_frame
 from ..errors import JourneylabError
 from .reliability import present_codings, disagreements
+from ..utils.clock import now_iso
+from .store import CodingStore
+from .reliability import decision_array, units_for
 
 _FIXED = ("segment_id", "doc_id", "participant_id", "code", "text")
 
@@ -29,8 +32,6 @@ _FIXED = ("segment_id", "doc_id", "participant_id", "code", "text")
 
 
 def _now() -> str:
-    from ..utils.clock import now_iso
-
     return now_iso()  # SOURCE_DATE_EPOCH, when set, makes exported decided_at reproducible
 
 
@@ -125,10 +126,6 @@ class _CodingStoreLog:
 
 
 def _coding_store_class():
-    try:
-        from .store import CodingStore
-    except ImportError:  # pragma: no cover - only before journeylab.store existed
-        return None
     return CodingStore
 
 
@@ -276,8 +273,6 @@ class ReconcileSession:
 
     @staticmethod
     def _agreed_presences(codings, coders, items, segments, codes, documents) -> pd.DataFrame:
-        from .reliability import decision_array, units_for
-
         sub = codings[codings["coder"].astype(str).isin(coders)]
         code_list = list(dict.fromkeys(present_codings(sub)["code"].astype(str))) if codes is None else [str(c) for c in codes]
         units = units_for(sub, coders, segments=segments, documents=documents, units=None, func="ReconcileSession")

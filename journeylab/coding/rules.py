@@ -26,6 +26,9 @@ from ..utils.dask import is_dask, map_rows
 from ..utils.checks import check_frame
 from ..study.codebook import Codebook
 from ..errors import JourneylabError
+import pyarrow as pa
+import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
 # ----------------------------------------------------------------------------- tokens
 
@@ -254,9 +257,6 @@ class _Engine:
     # -- one chunk ---------------------------------------------------------------------
     def run(self, chunk: list[str], seg_role: np.ndarray, role_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(segment index within chunk, rule id) of every rule that fires, after exclusions and roles."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         joiner = f" {_SEP} "
         big = joiner.join(chunk).lower()
         if big.count(_SEP) != len(chunk) - 1:  # NUL characters inside a text
@@ -556,8 +556,6 @@ def autocode(
     show = progress if progress is not None else n >= 200_000
     bar = None
     if show:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=n, desc="autocode", unit="seg", unit_scale=True)
     out_row, out_rule = [], []
     for lo in range(0, n, chunk_size):

@@ -51,6 +51,9 @@ from ..utils.checks import check_frame
 from ..utils.provenance import JOURNEYLAB_VERSION
 from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, StoreBusyError
+from ..utils.clock import now_iso
+from ..utils.checks import check_path
+from ..utils.tables import write_csv
 
 SCHEMA_VERSION = 2
 ORIGINS = ("manual", "rule", "model")
@@ -164,8 +167,6 @@ normalise_coder = normalize_coder   # the British spelling this module used firs
 
 
 def _now() -> str:
-    from ..utils.clock import now_iso
-
     return now_iso()  # SOURCE_DATE_EPOCH, when set, makes exported decided_at reproducible
 
 
@@ -226,8 +227,6 @@ class CodingStore:
     """
 
     def __init__(self, path, *, timeout: float = 30.0):
-        from ..utils.checks import check_path
-
         self.path = Path(check_path(path, arg="path", func="CodingStore"))
         self.timeout = float(timeout)
         self._lock = threading.RLock()
@@ -828,7 +827,6 @@ class CodingStore:
         if df.empty and normalize_coder(coder) not in set(self.coders()["coder_key"]):
             raise JourneylabError(f"CodingStore.export_csv(): no coder {coder!r} in {self.path}; coders: "
                                   f"{', '.join(self.coders()['coder']) or 'none'}")
-        from ..utils.tables import write_csv
 
         path = Path(path)
         write_csv(df, path)  # formula-like memos neutralised (journeylab/_csv.py)
@@ -897,8 +895,6 @@ def checkpoint_store(path) -> Path:
     >>> sorted(p.name for p in path.parent.iterdir())
     ['codings.sqlite']
     """
-    from ..utils.checks import check_path
-
     path = Path(check_path(path, arg="path", func="checkpoint_store"))
     with CodingStore(path) as store:
         if store.read_only_:
@@ -934,8 +930,6 @@ def read_codings(path, *, coder: str | None = None) -> pd.DataFrame:
     DataFrame
         See :meth:`CodingStore.codings`.
     """
-    from ..utils.checks import check_path
-
     check_path(path, arg="path", func="read_codings")
     path = Path(path)
     if not path.is_file():

@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import JourneylabError
+import copy
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -66,8 +67,6 @@ def _new(kind: str, cell_id: str, source: str, tags=None):
 
 
 def _copy(cell):
-    import copy
-
     c = copy.deepcopy(cell)
     if c.cell_type == "code":
         c.outputs = []

@@ -1094,7 +1094,6 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             row.update({c: r[c] for c in _NPS_COLS if c != "nps_source"})
             row["nps_source"] = nps_source
         rows.append(row)
-    claims = pd.DataFrame(rows)
     # metric-only pain points: a metric signals a problem where no pain point has qualitative support
     supported = set()
     for r in rows:

@@ -33,6 +33,7 @@ from ..utils.checks import check_path
 from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, Problem
 from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
+import json
 
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "br", "tr", "table",
           "thead", "tbody", "blockquote", "pre", "caption", "hr"}
@@ -369,8 +370,6 @@ def _read_sqlite(path: Path, project, label: str):
                          ("highlight_id", "tag_id"), (int, int), label)
         authors = {}
         if "commands" in tables:
-            import json
-
             for user, date, payload in con.execute(
                     "SELECT user_login, date, payload FROM commands WHERE project_id=? ORDER BY id", (pid,)):
                 try:

@@ -617,14 +617,13 @@ def _share(x) -> str:
 
 def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
     x0, y0, x1, y1 = box
-    fig, ax = F.fig, F.ax
+    fig = F.fig
     W, H = fig.bbox.width, fig.bbox.height
     text_h = 0.28 * (y1 - y0)
     ea = fig.add_axes([x0 / W, (y0 + text_h) / H, (x1 - x0) / W, (y1 - y0 - text_h - 4) / H])
     ea.set_facecolor("none")
     e = jmap.emotion
     n = len(jmap.stage_names)
-    xs = np.arange(n)
     e = e.set_index("stage").reindex(jmap.stage_names)
     mean = e["mean"].to_numpy(float)
     lo = e["ci_low"].to_numpy(float)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
 from ..errors import JourneylabError
+import textwrap
 
 ASSOCIATION_NOTE = ("Association, not causation: respondents who mention a theme differ in other ways too, and "
                     "unhappy customers may simply write more complaints. Use these as leads to check, not as effects "
@@ -346,7 +347,6 @@ def plot_drivers(result: pd.DataFrame, ax=None, *, title: str | None = None):
         title = f"Key drivers ({'logit' if logit else 'OLS, HC3'}; n = {attrs.get('n_model', '?')})"
     ax.set_title(f"{title}\n● p_adj < {alpha:g} ({r['correction'].iloc[0]})   ○ not significant   "
                  "marker area ∝ respondents", fontsize=10)
-    import textwrap
 
     fig = ax.figure
     fig.text(0.01, 0.01, "\n".join(textwrap.wrap(ASSOCIATION_NOTE, 115)), fontsize=7.5, color="#555555",

@@ -30,6 +30,9 @@ from ..utils.dask import is_dask, position_meta, restore_order, with_position
 from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
 from .funnel_spec import FUNNEL_HINT, FunnelSpec, funnel_docs, step_label
 from ..errors import JourneylabError
+import pyarrow as pa
+import pyarrow.compute as pc
+import re
 
 _NONE = np.iinfo(np.int64).max  # "not reached" for times and row positions
 _FORCE_SORTED = False            # tests set this to check both engines give the same answer
@@ -48,8 +51,6 @@ def _event_index(col: pd.Series, names: list) -> np.ndarray:
         return lut[col.cat.codes.to_numpy()]
     arr = col.array
     if type(arr).__name__ in ("ArrowStringArray", "ArrowExtensionArray"):
-        import pyarrow as pa
-        import pyarrow.compute as pc
         try:
             idx = pc.index_in(pa.array(arr), value_set=pa.array(names, type=pa.array(arr).type))
             return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int16, copy=False)
@@ -1523,8 +1524,6 @@ def _alpha_of(result) -> float:
 
 def _wrap(label: str, width: int = 13) -> str:
     """Wrap an event name at underscores or spaces (never inside a word when avoidable)."""
-    import re
-
     pieces = re.findall(r"[^_ ]+[_ ]?", label) or [label]
     lines, cur = [], ""
     for p in pieces:

@@ -48,6 +48,14 @@ from . import vader as _vader
 from ..utils.checks import check_choice, check_frame, check_path
 from ..utils.limits import load_yaml
 from ..errors import JourneylabError
+from ..study.load import Study
+import csv
+from ..utils.tables import unneutralise
+import yaml
+from tqdm.auto import tqdm
+import gc
+import multiprocessing as mp
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 ENGINES = ("vader", "nltk")
 """Scoring engines: the rules of vaderSentiment 3.3.2 and of NLTK 3.10's VADER."""
@@ -112,8 +120,6 @@ def load_lexicon(source, *, base: str | os.PathLike | None = None) -> dict:
     >>> jl.load_lexicon({"Refund": -1.2, "hassle-free": 2.0})
     {'refund': -1.2, 'hassle-free': 2.0}
     """
-    from ..study.load import Study  # local: study imports nothing from here
-
     if source is None:
         return {}
     if isinstance(source, Study):
@@ -145,10 +151,6 @@ def load_lexicon(source, *, base: str | os.PathLike | None = None) -> dict:
 
 
 def _read_csv_lexicon(path: Path) -> dict:
-    import csv
-
-    from ..utils.tables import unneutralise
-
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         try:
@@ -174,8 +176,6 @@ def _read_csv_lexicon(path: Path) -> dict:
 
 
 def _read_yaml_lexicon(path: Path) -> dict:
-    import yaml
-
     try:
         data = load_yaml(path.read_text(encoding="utf-8-sig"))[1]
     except yaml.YAMLError as exc:
@@ -274,8 +274,6 @@ def _score_unique(scorer: _vader.Scorer, texts: list, n_jobs: int | None, progre
     show = (n >= _PROGRESS_MIN) if progress is None else bool(progress)
     bar = None
     if show:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=n, desc=f"sentiment ({scorer.rules})", unit="text", unit_scale=True)
     try:
         if jobs <= 1:
@@ -300,10 +298,6 @@ def _score_parallel(scorer: _vader.Scorer, texts: list, out: np.ndarray, jobs: i
     ``gc.freeze()``, so they do not copy the parent's memory by collecting its garbage;
     elsewhere they are spawned.
     """
-    import gc
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     n = len(texts)
     size = max(2_000, min(_CHUNK, -(-n // (jobs * 8))))
     chunks = [(s, min(s + size, n)) for s in range(0, n, size)]

@@ -23,6 +23,11 @@ from pathlib import Path
 from ..coding.store import checkpoint_store
 from ..datasets import sample_study_path
 from ..errors import JourneylabError, StudyError
+from .manifest import write_manifest
+from ..study.load import validate_study
+from ..map.report import replace_manifest
+import json
+import warnings
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -235,9 +240,6 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from .manifest import write_manifest
-    from ..study.load import validate_study
-
     stream = stream or sys.stdout
     study = Path(study).resolve()
     out = Path(out).resolve()
@@ -316,11 +318,9 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
             notebook=path.name, cell=cell, executed=target, manifest=man)
 
     man = manifest("ok")
-    from ..map.report import replace_manifest
 
     merged = dict(man)
     if (out / "journey_map.json").is_file():  # how the map was built (persona, grading rules, ...)
-        import json
 
         try:
             merged["map_parameters"] = json.loads((out / "journey_map.json").read_text("utf-8"))["manifest"]["parameters"]
@@ -345,8 +345,6 @@ def checkpoint_stores(out) -> list[Path]:
     ``-wal``/``-shm`` files, so copying ``codings.sqlite`` alone copies every decision. SQLite
     files that are not coding stores are left alone.
     """
-    import warnings
-
     done = []
     for path in sorted(Path(out).rglob("*.sqlite")):
         if "notebooks" in path.relative_to(out).parts[:-1]:

@@ -26,6 +26,7 @@ import yaml
 from ..utils.tables import neutralise, read_rows
 from ..utils.limits import load_yaml, parse_xml
 from ..errors import JourneylabError
+from importlib.metadata import version
 
 KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
 """Kinds used by the sample study; any other lower-case word is accepted too."""
@@ -942,8 +943,6 @@ class Codebook:
 
 def exporter_origin() -> str:
     try:
-        from importlib.metadata import version
-
         return f"journeylab {version('journeylab')}"
     except Exception:  # pragma: no cover - source tree without metadata
         return "journeylab"

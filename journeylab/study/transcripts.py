@@ -25,6 +25,8 @@ import pandas as pd
 
 from ..utils.checks import check_choice, check_path
 from ..errors import JourneylabError, Problem
+import io
+import zipfile
 
 SEGMENT_COLUMNS = ["segment_id", "doc_id", "participant_id", "speaker", "speaker_role", "turn",
                    "start", "end", "time_start", "time_end", "text"]
@@ -490,9 +492,6 @@ def _word_error(name: str, kind: str, exc) -> TranscriptError:
 
 
 def _docx_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
-    import io
-    import zipfile
-
     import docx  # python-docx: a dependency, imported here because only .docx transcripts need it
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -508,9 +507,6 @@ def _docx_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
 
 
 def _odt_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
-    import io
-    import zipfile
-
     from odf import opendocument, teletype  # odfpy: a dependency, needed only for .odt transcripts
 
     if not zipfile.is_zipfile(io.BytesIO(data)):

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import JourneylabError
+from .checks import check_frame, check_path
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -134,8 +135,6 @@ def write_csv(frame: pd.DataFrame, path, **kwargs) -> Path:
     "'=HYPERLINK(""http://evil.example"",""click"")",-0.5
     fine,0.4
     """
-    from .checks import check_frame, check_path
-
     check_frame(frame, func="write_csv", arg="frame", allow_empty=True)
     path = Path(check_path(path, arg="path", func="write_csv"))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -63,9 +63,14 @@ def _resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
 
 
 def _has_comment(lines: list[str], node: ast.stmt) -> bool:
+    """A comment on the import's own lines, or above the run of import lines it belongs to."""
     own = lines[node.lineno - 1 : (node.end_lineno or node.lineno)]
-    above = lines[node.lineno - 2] if node.lineno >= 2 else ""
-    return any("#" in line for line in own) or above.strip().startswith("#")
+    if any("#" in line for line in own):
+        return True
+    i = node.lineno - 2
+    while i >= 0 and lines[i].strip().startswith(("import ", "from ")):
+        i -= 1
+    return i >= 0 and lines[i].strip().startswith("#")
 
 
 def imports_of(name: str, path: Path, known: set[str]) -> list[Import]:
@@ -265,8 +270,7 @@ def _tool(name: str) -> str:
 
 def test_import_linter_layers_contract():
     out = subprocess.run([_tool("lint-imports"), "--no-cache"], cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "Contracts: 1 kept, 0 broken" in out.stdout or "kept" in out.stdout, out.stdout
+    assert out.returncode == 0 and "0 broken" in out.stdout, out.stdout + out.stderr
 
 
 def test_ruff_passes():

@@ -73,6 +73,7 @@ def stop_words() -> frozenset:
     Negators (*not*, *no*, *never*, ...) are kept out of the list: "not working" is a theme.
     The filler list ships as ``journeylab/data/stopwords_conversational.txt``.
     """
+    # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     text = resources.files("journeylab").joinpath("data/stopwords_conversational.txt").read_text(encoding="utf-8")
@@ -345,6 +346,7 @@ def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max
 
     Returns the matplotlib Axes.
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     check_frame(co, arg="co", func="plot_co_occurrence", required=["code_a", "code_b", value], allow_empty=True)
@@ -437,6 +439,7 @@ def exemplar_quotes(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str 
     cols = ["code", "rank", "participant_id", "doc_id", "segment_id", "start", "end", "text", "n_chars", "score"]
     if cod.empty:
         return pd.DataFrame(columns=cols)
+    # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     stops = stop_words()
@@ -570,11 +573,13 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
 
     Returns the matplotlib Axes.
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     check_frame(sat, arg="sat", func="plot_saturation", required=["position", "new_codes", "cumulative_codes"])
     label = label or next((c for c in sat.columns if c not in ("position", "n_codes", "new_codes", "cumulative_codes",
                                                                "share_of_codes", "new_code_names")), "position")
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     from matplotlib.ticker import MaxNLocator
 
     created = ax is None
@@ -642,6 +647,7 @@ def suggest_codes(segments: pd.DataFrame, codings: pd.DataFrame, *, top: int = 2
                bigram  n
     0  address lookup  2
     """
+    # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
     from nltk.collocations import BigramAssocMeasures, BigramCollocationFinder
 
     func = "suggest_codes"

@@ -31,6 +31,7 @@ _TOKENIZER = None
 
 
 def _stop_words() -> frozenset[str]:
+    # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return frozenset(ENGLISH_STOP_WORDS) - _NEGATORS
@@ -55,6 +56,7 @@ def text_features(text: str) -> list[str]:
     """
     global _STEMMER, _TOKENIZER, _STOP
     if _STEMMER is None:
+        # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
         from nltk.stem import SnowballStemmer
         from nltk.tokenize import RegexpTokenizer
 
@@ -281,6 +283,7 @@ class LearnedCoder:
         return coder, units, text, code_list, y
 
     def _classifier(self):
+        # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear",
@@ -288,6 +291,7 @@ class LearnedCoder:
 
     def _auto_threshold(self, x, yj: np.ndarray) -> float:
         """Cut-off maximising kappa over inner out-of-fold probabilities (training data only)."""
+        # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
         from sklearn.model_selection import StratifiedKFold
 
         pos = int(yj.sum())
@@ -305,6 +309,7 @@ class LearnedCoder:
         return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])  # ties: nearest 0.5
 
     def _fit_arrays(self, text: list[str], y: np.ndarray):
+        # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vec = TfidfVectorizer(analyzer=text_features, min_df=self.min_df, sublinear_tf=True)
@@ -517,12 +522,14 @@ class LearnedCoder:
                     f"LearnedCoder.cross_validate(): {n_groups} distinct {groups!r} values among the training "
                     f"segments, fewer than cv={cv}; lower cv to at most {n_groups} or drop `groups`."
                 )
+            # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
             from sklearn.model_selection import GroupKFold
 
             splits = GroupKFold(n_splits=cv).split(np.zeros(n), groups=g)
         else:
             if n < cv:
                 raise JourneylabError(f"LearnedCoder.cross_validate(): only {n} training segments for cv={cv} folds.")
+            # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
             from sklearn.model_selection import KFold
 
             splits = KFold(n_splits=cv, shuffle=True, random_state=self.random_state).split(np.zeros(n))

@@ -566,6 +566,7 @@ class _ReconcileView:
     """ipywidgets for a :class:`ReconcileSession` (buttons, memo, navigation)."""
 
     def __init__(self, session: ReconcileSession) -> None:
+        # lazy: ipywidgets adds ~0.3 s to `import journeylab` (measured; docs/architecture.md)
         import ipywidgets as w
 
         self.session = session

@@ -1231,6 +1231,7 @@ def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     >>> study = jl.load_study(jl.datasets.sample_study_path())
     >>> ax = plot_agreement(jl.agreement(study.codings, segments=study.segments, n_boot=100))
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     table = check_frame(table, arg="table", func="plot_agreement",

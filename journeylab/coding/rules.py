@@ -77,6 +77,7 @@ _STEM_CACHE: dict[str, str] = {}
 def _stemmer():
     global _STEMMER
     if _STEMMER is None:
+        # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
         from nltk.stem import SnowballStemmer
 
         _STEMMER = SnowballStemmer("english")

@@ -388,6 +388,7 @@ class CodingSession:
     """
 
     def __init__(self, segments, codebook, store, coder, *, participants=None, suggestions=None, **kwargs):
+        # lazy: ipywidgets adds ~0.3 s to `import journeylab` (measured; docs/architecture.md)
         import ipywidgets as w
 
         self.state = SessionState(segments, codebook, store, coder, participants=participants,
@@ -521,6 +522,7 @@ class CodingSession:
     # -- rendering -----------------------------------------------------------------------
     def refresh(self) -> None:
         """Redraw everything from the state (called after every action)."""
+        # lazy: ipywidgets adds ~0.3 s to `import journeylab` (measured; docs/architecture.md)
         import ipywidgets as w
 
         st = self.state

@@ -57,6 +57,7 @@ def exercises(nb) -> dict:
 
 
 def _new(kind: str, cell_id: str, source: str, tags=None):
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     cell = (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell)(source.strip("\n"))
@@ -76,6 +77,7 @@ def _copy(cell):
 
 def build(notebook: Path, answers: dict):
     """The solution notebook of ``notebook`` (or None when it has no exercises)."""
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
@@ -153,6 +155,7 @@ def generate(notebooks: Path = NOTEBOOKS, answers_path: Path = ANSWERS) -> dict:
 
 
 def main(argv=None) -> int:
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     parser = argparse.ArgumentParser(prog="python -m journeylab.course.solutions", description=__doc__.splitlines()[0])

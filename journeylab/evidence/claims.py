@@ -155,6 +155,7 @@ class GradingRules:
 
 
 def _z(level: float) -> float:
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy.stats import norm
 
     return float(norm.ppf(0.5 + level / 2))
@@ -164,6 +165,7 @@ def wilson(count, nobs, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of ``count / nobs`` (statsmodels ``proportion_confint``)."""
     if nobs is None or pd.isna(nobs) or nobs <= 0:
         return (math.nan, math.nan)
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import proportion_confint
 
     lo, hi = proportion_confint(int(count), int(nobs), alpha=1 - level, method="wilson")

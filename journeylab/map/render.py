@@ -58,6 +58,7 @@ _WIDTHS_MAX = 200_000
 
 
 def _font_key(fp, dpi) -> tuple:
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib
     from matplotlib.font_manager import findfont
 
@@ -70,6 +71,7 @@ class _Fitter:
     """Wraps and fits text into boxes (in pixels) using the figure's renderer."""
 
     def __init__(self, fig, ax):
+        # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
         from matplotlib.font_manager import FontProperties
 
         self.fig, self.ax = fig, ax
@@ -167,6 +169,7 @@ def _renderer(fig):
     try:
         return fig.canvas.get_renderer()
     except AttributeError:  # pragma: no cover - non-Agg canvases
+        # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         return FigureCanvasAgg(fig).get_renderer()
@@ -384,6 +387,7 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
     grey inconclusive). The emotion curve is the mean sentiment per stage with its CI band;
     stages with too little data are hollow, grey and not joined.
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
 
@@ -708,6 +712,7 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
     them; the marker (shape and fill, :data:`GRADE_STYLE`) and the grade written at the right
     show which of them the numbers back.
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     ev = evidence.evidence if isinstance(evidence, JourneyMap) else evidence
@@ -767,6 +772,7 @@ def save_map(jmap_or_fig, path, *, dpi: int | None = None, **kwargs) -> Path:
     -------
     Path
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure

@@ -129,6 +129,7 @@ def _grade(g) -> str:
 
 
 def _map_png(jmap, dpi: int) -> str:
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     fig = plot_map(jmap, dpi=dpi)  # laid out at the resolution it is saved at

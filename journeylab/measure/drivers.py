@@ -157,6 +157,7 @@ def key_drivers(
     >>> round(float(kd.loc[0, "coef"]), 2)     # mean 2.5 with the theme, 9.17 without
     -6.67
     """
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     import statsmodels.formula.api as smf
     from statsmodels.stats.multitest import multipletests
 
@@ -309,6 +310,7 @@ def plot_drivers(result: pd.DataFrame, ax=None, *, title: str | None = None):
     >>> d = pd.DataFrame({"nps": [2, 3, 9, 10, 8, 1, 9, 10, 4, 9] * 3, "form": [1, 1, 0, 0, 0, 1, 0, 0, 1, 0] * 3})
     >>> ax = jl.plot_drivers(jl.key_drivers(d, themes=["form"], min_n=3))
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     check_frame(result, arg="result", func="plot_drivers",

@@ -91,6 +91,7 @@ def sample_size(baseline: float, *, lift: float, alpha: float = 0.05, power: flo
     >>> jl.sample_size(0.10, lift=0.20)        # 10 % -> 12 %
     3835
     """
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
 
@@ -136,6 +137,7 @@ def minimum_detectable_effect(baseline: float, *, n_control: int, n_treatment: i
     >>> round(jl.minimum_detectable_effect(0.10, n_control=3835), 4)
     0.02
     """
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.power import NormalIndPower
 
     func = "minimum_detectable_effect"
@@ -162,6 +164,7 @@ def _pct(x: float) -> str:
 
 def _two_sample(c0, n0, c1, n1, *, alpha, power, target_lift) -> dict:
     """Control (c0/n0) vs treatment (c1/n1)."""
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
     out = dict(n_control=int(n0), conversions_control=int(c0), n_treatment=int(n1), conversions_treatment=int(c1))
@@ -333,6 +336,7 @@ def _mix_warnings(groups: pd.DataFrame, mix: list, base: np.ndarray, a: np.ndarr
 
 def _pretrend_warning(entry, base, conv, start, end, week, unit_is_before=True) -> list:
     """Chi-square test of equal weekly conversion in the before period."""
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import proportions_chisquare
 
     inside = (entry >= start) & (entry < end) & base
@@ -728,6 +732,7 @@ def ab_test(
       control treatment  difference
     0       a         b         0.0
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy.stats import chisquare
     from statsmodels.stats.multitest import multipletests
 

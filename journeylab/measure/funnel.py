@@ -507,6 +507,7 @@ def _attribute(events, core: _Core, by: list, attribution: str, time: str) -> pd
 
 
 def _wilson(count, nobs, alpha):
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import proportion_confint
 
     count = np.asarray(count, dtype=float)
@@ -626,6 +627,7 @@ def _steps_frame(spec: FunnelSpec, keys: pd.DataFrame, counts: np.ndarray, quart
 
 def _compare(keys: pd.DataFrame, counts: np.ndarray, spec: FunnelSpec, by: list, alpha: float, correction: str):
     """Pairwise two-proportion z tests of each step's conversion from the previous step."""
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
@@ -1417,6 +1419,7 @@ def plot_funnel(result, ax=None, *, metric: str = "from_start", title: str | Non
     >>> study = jl.load_study(jl.datasets.sample_study_path())
     >>> ax = jl.plot_funnel(jl.funnel(study.events, steps=study.funnel_steps))  # doctest: +SKIP
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     if isinstance(result, FunnelResult):
@@ -1491,6 +1494,7 @@ def plot_funnel(result, ax=None, *, metric: str = "from_start", title: str | Non
         ax.legend(title=" / ".join(by), frameon=False, fontsize=8, title_fontsize=8, loc="upper left",
                   bbox_to_anchor=(1.0, 1.0))
     elif annotate and metric == "from_start":
+        # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
         from matplotlib.patches import Patch
 
         ax.legend(handles=[Patch(facecolor="#4C72B0", label=f"{unit} still in"),

@@ -616,6 +616,7 @@ def questionnaire_summary(
       scale  n  mean  ci_low  ci_high grade
     0   sus  4  75.6    63.7     87.5     B
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy import stats
 
     func = "questionnaire_summary"

@@ -1004,6 +1004,7 @@ def plot_emotion_curve(curve: pd.DataFrame, ax=None, *, title: str | None = None
     ...     "enough_data": [True, True]})
     >>> ax = jl.plot_emotion_curve(curve)
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
     import matplotlib.transforms as mtransforms
     from matplotlib.lines import Line2D
@@ -1176,6 +1177,7 @@ def sentiment_vs_scores(
       score    method  n      r  ci_low  ci_high  p_value
     0   nps  spearman  8  0.881   0.334    0.984    0.004
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy import stats
 
     func = "sentiment_vs_scores"

@@ -202,6 +202,7 @@ def csat(
     0   delivery  4        1           0.75  3.75
     1    payment  5        0           0.60  3.60
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy import stats
     from statsmodels.stats.proportion import proportion_confint
 

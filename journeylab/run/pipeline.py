@@ -119,6 +119,7 @@ def notebook_parameters(path) -> dict:
     >>> notebook_parameters(notebook_paths()[0])["seed"]
     2026
     """
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     return _cell_parameters(nbformat.read(Path(path), as_version=4), Path(path).name)
@@ -144,6 +145,7 @@ def _cell_parameters(nb, name: str) -> dict:
 
 
 def _inject(nb, params: dict):
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     code = "# Parameters injected by `journeylab run`\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
@@ -236,6 +238,7 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     >>> manifest = jl.run.pipeline.run(jl.datasets.sample_study_path(), "reports")   # doctest: +SKIP
     [1/9] 00_start_here ...
     """
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError

@@ -295,6 +295,7 @@ def _parse_rules(raw, where: _Where, keys: tuple, code: str) -> Rules:
 def _check_colour(value: str | None, where: _Where, keys: tuple, code: str) -> None:
     if value is None or _HEX_RE.match(value):
         return
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     from matplotlib.colors import is_color_like
 
     if not is_color_like(value):
@@ -307,6 +308,7 @@ def _hex(colour: str | None) -> str | None:
         return None
     if _HEX_RE.match(colour):
         return colour
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     from matplotlib.colors import to_hex
 
     return to_hex(colour)

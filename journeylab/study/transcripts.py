@@ -584,6 +584,7 @@ def _segments_frame(turns, *, doc_id, labels: _Labels, split):
     rows = {c: [] for c in SEGMENT_COLUMNS}
     tokenizer = None
     if split == "sentence":
+        # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
         from nltk.tokenize.punkt import PunktSentenceTokenizer
 
         tokenizer = PunktSentenceTokenizer()

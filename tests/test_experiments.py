@@ -15,7 +15,13 @@ import pytest
 from scipy.stats import norm
 
 from journeylab.errors import JourneylabError
-from journeylab.measure.experiments import ab_test, compare_periods, compare_rates, minimum_detectable_effect, sample_size
+from journeylab.measure.experiments import (
+    ab_test,
+    compare_periods,
+    compare_rates,
+    minimum_detectable_effect,
+    sample_size,
+)
 
 START = pd.Timestamp("2026-08-03")      # a Monday
 CHANGE = pd.Timestamp("2026-08-31")     # a Monday, four weeks later

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.study.codebook import GUID_NAMESPACE, Code, Codebook
 from journeylab.errors import JourneylabError
 from journeylab.interop.qdpx import PROJECT_NS, _empty_study_frames
+from journeylab.study.codebook import GUID_NAMESPACE, Code, Codebook
 from journeylab.study.load import Study
 from journeylab.study.transcripts import parse_transcript
 

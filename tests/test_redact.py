@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import journeylab as jl
 from journeylab.errors import JourneylabError
 from journeylab.study.redact import MAPPING_COLUMNS, redact, redact_text
 from journeylab.study.transcripts import parse_transcript, read_document

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journeylab.coding.reliability import OVERALL, agreement, krippendorff_alpha, krippendorff_band, landis_koch
 from journeylab.errors import JourneylabError
-from journeylab.coding.reliability import OVERALL, agreement, krippendorff_alpha, landis_koch, krippendorff_band
 
 nan = np.nan
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.errors import JourneylabError
 from journeylab.coding.store import CodingStore, normalise_coder, normalize_coder, read_codings
+from journeylab.errors import JourneylabError
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ..utils.dask import POSITION, dtypes_of, from_pandas, is_dask, position_meta, with_position
-from ..utils.checks import check_choice, check_frame
-from .rules import _is_negator, stem, tokenize
+from ..errors import JourneylabError
 from ..study.codebook import Codebook
 from ..study.units import participant_codings
-from ..errors import JourneylabError
+from ..utils.checks import check_choice, check_frame
+from ..utils.dask import POSITION, dtypes_of, from_pandas, is_dask, position_meta, with_position
+from .rules import _is_negator, stem, tokenize
 
 ANY = "any"
 

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
 from ..errors import JourneylabError, NotFittedError
 from ..study.units import participant_codings, participant_turns
-from .reliability import OVERALL, present_codings, units_for, landis_koch
+from ..utils.checks import check_frame
+from .reliability import OVERALL, landis_koch, present_codings, units_for
 
 _TOKEN = r"[^\W_]+(?:'[^\W_]+)*"
 _APOS = str.maketrans({"’": "'", "‘": "'", "`": "'"})

@@ -18,12 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
 from ..errors import JourneylabError
-from .reliability import present_codings, disagreements
+from ..utils.checks import check_frame
 from ..utils.clock import now_iso
+from .reliability import decision_array, disagreements, present_codings, units_for
 from .store import CodingStore
-from .reliability import decision_array, units_for
 
 _FIXED = ("segment_id", "doc_id", "participant_id", "code", "text")
 

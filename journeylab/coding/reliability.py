@@ -48,9 +48,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
+from ..utils.checks import check_frame
 from .store import normalize_coder, read_codings
 
 #: The ``code`` label of the row that pools every code in :func:`agreement`.

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from ..utils.dask import is_dask, map_rows
-from ..utils.checks import check_frame
-from ..study.codebook import Codebook
-from ..errors import JourneylabError
 import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm.auto import tqdm
+
+from ..errors import JourneylabError
+from ..study.codebook import Codebook
+from ..utils.checks import check_frame
+from ..utils.dask import is_dask, map_rows
 
 # ----------------------------------------------------------------------------- tokens
 

@@ -40,19 +40,18 @@ import re
 import sqlite3
 import threading
 import time
-import uuid
 import unicodedata
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from ..utils.checks import check_frame
+from ..errors import JourneylabError, StoreBusyError
+from ..utils.checks import check_frame, check_path
+from ..utils.clock import now_iso
 from ..utils.provenance import JOURNEYLAB_VERSION
 from ..utils.sqlite import file_uri
-from ..errors import JourneylabError, StoreBusyError
-from ..utils.clock import now_iso
-from ..utils.checks import check_path
 from ..utils.tables import write_csv
 
 SCHEMA_VERSION = 2

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..utils.checks import check_frame
-from ..study.codebook import Codebook
 from ..errors import JourneylabError
+from ..study.codebook import Codebook
+from ..utils.checks import check_frame
 from .store import CodingStore
 
 

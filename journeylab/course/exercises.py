@@ -37,16 +37,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
-from ..errors import JourneylabError
 from ..coding.analysis import code_frequencies
 from ..coding.reliability import agreement, coder_pair, decision_array, units_for
+from ..coding.rules import autocode
+from ..errors import JourneylabError
 from ..evidence.claims import grade_claims
+from ..measure.experiments import change_design
 from ..measure.funnel import funnel
 from ..measure.sentiment import sentiment
-from ..coding.rules import autocode
-from ..measure.experiments import change_design
 from ..run.sections import event_property
+from ..utils.checks import check_frame
 
 _STYLE = {
     "correct": ("✓ Correct.", "#009e73", "#effaf5"),

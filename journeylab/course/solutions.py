@@ -18,13 +18,13 @@ what would be generated (``tests/test_solutions.py`` does the same).
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
 import yaml
 
 from ..errors import JourneylabError
-import copy
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"

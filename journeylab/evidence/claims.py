@@ -21,18 +21,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..study.codebook import Codebook
-from ..utils.checks import check_frame
-from ..study.load import check_study
-from ..errors import JourneylabError
-from ..study.units import participant_codings
 from ..coding.analysis import exemplar_quotes
 from ..coding.rules import autocode
+from ..errors import JourneylabError
 from ..measure.funnel import funnel
 from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
 from ..measure.sentiment import sentiment as score_sentiment
 from ..measure.survey import csat
 from ..measure.survey import nps as _nps
+from ..study.codebook import Codebook
+from ..study.load import check_study
+from ..study.units import participant_codings
+from ..utils.checks import check_frame
 
 GRADES = ["strong", "quantitative_only", "qualitative_only", "weak", "contradicted"]
 CLAIM_KINDS = ["pain_point", "delight", "need", "behaviour"]

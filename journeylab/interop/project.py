@@ -25,8 +25,8 @@ import yaml
 from ..errors import JourneylabError, Problem
 from ..study.codebook import Code, Codebook
 from ..study.load import Study, load_study
-from ..study.units import participant_codings
 from ..study.transcripts import TRANSCRIPT_SUFFIXES, TranscriptError, parse_transcript, read_document
+from ..study.units import participant_codings
 from ..utils.checks import check_path
 from ..utils.tables import write_csv
 from .qdpx import _empty_study_frames, import_qdpx

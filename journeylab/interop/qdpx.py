@@ -28,12 +28,12 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_choice, check_frame, check_path
+from ..errors import JourneylabError, Problem
+from ..study.codebook import GUID_NAMESPACE, Code, Codebook, exporter_origin
 from ..study.load import Study, check_study
 from ..study.transcripts import SEGMENT_COLUMNS, decode_text, parse_transcript
+from ..utils.checks import check_choice, check_frame, check_path
 from ..utils.limits import check_zip_entries, parse_xml
-from ..study.codebook import GUID_NAMESPACE, Code, Codebook, exporter_origin
-from ..errors import JourneylabError, Problem
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 """XML namespace of a REFI-QDA project (``project.qde``)."""

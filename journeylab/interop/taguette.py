@@ -15,6 +15,7 @@ __all__ = ["import_taguette", "html_text", "read_codebook", "write_codebook"]
 
 import csv
 import io
+import json
 import sqlite3
 import unicodedata
 from bisect import bisect_right
@@ -25,15 +26,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import JourneylabError, Problem
 from ..study.codebook import Code, Codebook, parse_description
 from ..study.load import Study
 from ..study.transcripts import SEGMENT_COLUMNS
-from ..utils.tables import read_rows
 from ..utils.checks import check_path
 from ..utils.sqlite import file_uri
-from ..errors import JourneylabError, Problem
+from ..utils.tables import read_rows
 from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
-import json
 
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "br", "tr", "table",
           "thead", "tbody", "blockquote", "pre", "caption", "hr"}

@@ -23,14 +23,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..coding.reliability import agreement as _agreement
+from ..errors import JourneylabError
+from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
+from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS, check_study
 from ..utils.checks import check_frame, check_path
-from ..study.load import check_study
 from ..utils.limits import load_yaml
 from ..utils.provenance import file_hashes, package_versions
-from ..errors import JourneylabError
-from ..coding.reliability import agreement as _agreement
-from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules
-from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
 
 SCHEMA = "journeylab.journeymap"
 SCHEMA_VERSION = 1

@@ -22,7 +22,15 @@ import pandas as pd
 
 from ..errors import JourneylabError
 from ..study.load import PERIOD_DAYS
-from .journey_map import JourneyMap, compare_maps, compare_personas, order_claims, prioritise, register_view, vocabulary_of
+from .journey_map import (
+    JourneyMap,
+    compare_maps,
+    compare_personas,
+    order_claims,
+    prioritise,
+    register_view,
+    vocabulary_of,
+)
 from .render import plot_map
 
 _CSS = """

@@ -13,15 +13,15 @@ __all__ = ["key_drivers", "plot_drivers", "KeyDrivers", "ASSOCIATION_NOTE"]
 
 import html
 import re
+import textwrap
 import warnings
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
 from ..errors import JourneylabError
-import textwrap
+from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
 
 ASSOCIATION_NOTE = ("Association, not causation: respondents who mention a theme differ in other ways too, and "
                     "unhappy customers may simply write more complaints. Use these as leads to check, not as effects "

@@ -20,10 +20,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_choice, check_frame
-from ..study.load import check_study
 from ..errors import JourneylabError
-from ..utils.checks import check_alpha, check_correction
+from ..study.load import check_study
+from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
 from .funnel import _attribute, _fmt_td, _prepare_and_run, _to_unit, funnel
 from .funnel_spec import FunnelSpec, funnel_docs
 

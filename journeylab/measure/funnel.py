@@ -20,19 +20,19 @@ __all__ = ["funnel", "FunnelResult", "plot_funnel", "funnel_paths", "time_to_con
 import difflib
 import html
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-
-from ..utils.dask import is_dask, position_meta, restore_order, with_position
-from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
-from .funnel_spec import FUNNEL_HINT, FunnelSpec, funnel_docs, step_label
-from ..errors import JourneylabError
 import pyarrow as pa
 import pyarrow.compute as pc
-import re
+
+from ..errors import JourneylabError
+from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
+from ..utils.dask import is_dask, position_meta, restore_order, with_position
+from .funnel_spec import FUNNEL_HINT, FunnelSpec, funnel_docs, step_label
 
 _NONE = np.iinfo(np.int64).max  # "not reached" for times and row positions
 _FORCE_SORTED = False            # tests set this to check both engines give the same answer

@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..errors import JourneylabError
 from ..utils.checks import check_frame
-from .survey import csat as _csat_of, nps as _nps_of
+from .survey import csat as _csat_of
+from .survey import nps as _nps_of
 
 #: Answers read as "no answer": blank, or the PSSUQ's "not applicable" point.
 NOT_ANSWERED = {"", "n/a", "na", "not applicable", "nan", "none", "null"}

@@ -33,29 +33,29 @@ __all__ = [
     "DEFAULT_ENGINE",
 ]
 
+import csv
+import gc
 import math
+import multiprocessing as mp
 import os
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from ..utils.dask import is_dask, map_rows
-from . import vader as _vader
-from ..utils.checks import check_choice, check_frame, check_path
-from ..utils.limits import load_yaml
-from ..errors import JourneylabError
-from ..study.load import Study
-import csv
-from ..utils.tables import unneutralise
 import yaml
 from tqdm.auto import tqdm
-import gc
-import multiprocessing as mp
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+from ..errors import JourneylabError
+from ..study.load import Study
+from ..utils.checks import check_choice, check_frame, check_path
+from ..utils.dask import is_dask, map_rows
+from ..utils.limits import load_yaml
+from ..utils.tables import unneutralise
+from . import vader as _vader
 
 ENGINES = ("vader", "nltk")
 """Scoring engines: the rules of vaderSentiment 3.3.2 and of NLTK 3.10's VADER."""

@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
 from ..errors import JourneylabError
+from ..utils.checks import check_frame
 
 NPS_METHOD = "normal approximation, trinomial variance"
 

@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 from ..errors import JourneylabError
-from ..study.load import validate_study
 from ..interop.project import import_project
-from ..study.load import load_study
+from ..study.load import load_study, validate_study
+from .pipeline import NOTEBOOK_DIR, NotebookFailed, demo, run
 from .sections import plan
-import ast
-from .pipeline import run
-from .pipeline import demo
-import os
-from .pipeline import NOTEBOOK_DIR
-import subprocess
-from .pipeline import NotebookFailed
 
 
 def _validate(args) -> int:

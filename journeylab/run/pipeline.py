@@ -14,20 +14,20 @@ __all__ = ["run", "demo", "notebook_paths", "notebook_parameters", "NotebookFail
 
 import ast
 import datetime as _dt
+import json
 import os
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from ..coding.store import checkpoint_store
 from ..datasets import sample_study_path
 from ..errors import JourneylabError, StudyError
-from .manifest import write_manifest
-from ..study.load import validate_study
 from ..map.report import replace_manifest
-import json
-import warnings
+from ..study.load import validate_study
+from .manifest import write_manifest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 

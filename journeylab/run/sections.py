@@ -28,11 +28,11 @@ from typing import Callable
 
 import pandas as pd
 
-from ..errors import JourneylabError
-from ..study.load import check_study
 from ..coding.reliability import coder_pair
 from ..coding.rules import autocode
+from ..errors import JourneylabError
 from ..measure.experiments import change_design
+from ..study.load import check_study
 
 #: Columns of the event log that are not properties.
 _EVENT_CORE = {"user_id", "timestamp", "event", "session_id"}

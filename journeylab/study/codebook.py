@@ -17,16 +17,16 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from ..utils.tables import neutralise, read_rows
-from ..utils.limits import load_yaml, parse_xml
 from ..errors import JourneylabError
-from importlib.metadata import version
+from ..utils.limits import load_yaml, parse_xml
+from ..utils.tables import neutralise, read_rows
 
 KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
 """Kinds used by the sample study; any other lower-case word is accepted too."""

@@ -20,12 +20,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-
 import phonenumbers
 
-from . import pii
-from ..utils.checks import check_frame
 from ..errors import JourneylabError
+from ..utils.checks import check_frame
+from . import pii
 
 KINDS = ("email", "url", "phone", "card", "iban", "bank", "ip", "handle", "dob", "nino", "order", "address",
          "name", "person")

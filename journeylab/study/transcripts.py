@@ -14,8 +14,10 @@ __all__ = ["Document", "read_document", "read_transcript", "parse_transcript", "
            "DEFAULT_INTERVIEWER_LABELS", "TranscriptError", "TRANSCRIPT_SUFFIXES", "MODERATOR"]
 
 import html
+import io
 import math
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,10 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_choice, check_path
 from ..errors import JourneylabError, Problem
-import io
-import zipfile
+from ..utils.checks import check_choice, check_path
 
 SEGMENT_COLUMNS = ["segment_id", "doc_id", "participant_id", "speaker", "speaker_role", "turn",
                    "start", "end", "time_start", "time_end", "text"]

@@ -28,8 +28,8 @@ from .interop.taguette import import_taguette
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
-from .coding.reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings, coder_pair,
-                          CoderPair)
+from .coding.reliability import (agreement, krippendorff_alpha, disagreements, compare_coders, merge_codings,
+                                 coder_pair, CoderPair)
 from .coding.learned import LearnedCoder
 from .coding.reconcile import ReconcileSession
 from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
@@ -43,7 +43,8 @@ from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence.claims import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
-from .run.sections import section, plan as section_plan, SectionStatus, event_property, taguette_reference, lexicon_file, file_name
+from .run.sections import (section, plan as section_plan, SectionStatus, event_property, taguette_reference,
+                           lexicon_file, file_name)
 from .course import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
 
 __all__ = [

@@ -126,8 +126,8 @@ def code_frequencies(codings: pd.DataFrame, segments: pd.DataFrame, participants
     applied 40 times by two talkative participants is weaker evidence than one mentioned once
     each by 9 of 14. Codings on interviewer turns are left out, with an
     ``InterviewerCodingsWarning`` giving their number (:func:`journeylab.participant_codings`,
-    the rule evidence, agreement and the learned coder share); the Dask path counts them in
-    ``n_segments`` only.
+    the rule evidence, agreement and the learned coder share); the Dask path leaves them out
+    too, without the warning (it would need a computation of its own).
 
     With Dask input the counting is distributed: distinct (segment, code) pairs are joined to
     each segment's first row, rows per (code, group, participant) are counted and summed per
@@ -588,7 +588,8 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
     x = np.arange(len(sat))
     ax.bar(x, sat["new_codes"], color="#56b4e9", label="new codes in this interview")
     ax.plot(x, sat["cumulative_codes"], color="#d55e00", marker="o", label="codes found so far")
-    ax.set_xticks(x, sat[label].astype(str), rotation=45 if len(sat) > 8 else 0, ha="right" if len(sat) > 8 else "center")
+    many = len(sat) > 8
+    ax.set_xticks(x, sat[label].astype(str), rotation=45 if many else 0, ha="right" if many else "center")
     ax.set_xlabel(f"interview ({label}), in order")
     ax.set_ylabel("codes")
     ax.set_ylim(0, max(1, int(sat["cumulative_codes"].max())) * 1.12)
@@ -740,8 +741,8 @@ def evaluate_codings(predicted: pd.DataFrame, reference: pd.DataFrame, segments:
     check_frame(segments, arg="segments", func=func, required=["segment_id", "doc_id"])
     for arg, frame in (("predicted", predicted), ("reference", reference)):
         if "coder" in frame.columns and frame["coder"].nunique() > 1:
-            raise JourneylabError(f"{func}(): `{arg}` holds several coders ({', '.join(sorted(frame['coder'].unique()))});"
-                                  " pass one coder's codings")
+            raise JourneylabError(f"{func}(): `{arg}` holds several coders "
+                                  f"({', '.join(sorted(frame['coder'].unique()))}); pass one coder's codings")
     seg = segments.assign(segment_id=segments["segment_id"].astype(str))
     all_docs = seg.drop_duplicates("segment_id").set_index("segment_id")["doc_id"]
     if "speaker_role" in seg.columns:
@@ -852,10 +853,11 @@ def _dask_code_frequencies(codings, segments, participants, *, by, codebook, cod
     cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
     cod = cod.drop_duplicates()
     seg = _first_rows(segments[["segment_id", "participant_id", *seg_cols]])
-    df = cod.merge(seg, on="segment_id", how="inner")
+    # codings on interviewer turns (no participant) are left out, as in the pandas path
+    df = cod.merge(seg, on="segment_id", how="inner").dropna(subset=["participant_id"])
     if part_cols:
         people = participants[["participant_id", *part_cols]].drop_duplicates()
-        df = df.merge(people, on="participant_id", how="left").dropna(subset=["participant_id"])
+        df = df.merge(people, on="participant_id", how="left")
     keys = ["code", *[b for b in by if b not in code_cols]]
     # each (segment, code, group) occurs once: rows per (code, group, participant) are segments
     per_person = df.groupby([*keys, "participant_id"], dropna=False).size().rename("n_segments").reset_index()
@@ -869,7 +871,8 @@ def _dask_code_frequencies(codings, segments, participants, *, by, codebook, cod
     n_segments = segments.shape[0]
     out = dask.delayed(_finish_frequencies, pure=True)(counts, groups, participants, coders, codes, n_segments, a)
     with dask.config.set({"dataframe.convert-string": False}):   # the pandas function's own dtypes
-        return dd.from_delayed([out], meta=_frequencies_meta(counts._meta, groups._meta, participants, a), verify_meta=False)
+        meta = _frequencies_meta(counts._meta, groups._meta, participants, a)
+        return dd.from_delayed([out], meta=meta, verify_meta=False)
 
 
 def _frequencies_meta(counts, groups, participants, a):

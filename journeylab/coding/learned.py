@@ -626,7 +626,8 @@ class LearnedCoder:
         proba["_o"] = np.arange(len(proba))
         best = proba.sort_values(["uncertainty", "_o"], ascending=[False, True]).drop_duplicates("segment_id")
         best = best.head(n)
-        info = seg.assign(segment_id=seg["segment_id"].astype(str)).drop_duplicates("segment_id").set_index("segment_id")
+        info = (seg.assign(segment_id=seg["segment_id"].astype(str)).drop_duplicates("segment_id")
+                .set_index("segment_id"))
         out = best[["segment_id", "code", "probability", "uncertainty"]].reset_index(drop=True)
         for c in ("doc_id", "participant_id", "text"):
             out[c] = info[c].reindex(out["segment_id"]).to_numpy() if c in info.columns else pd.NA
@@ -644,9 +645,13 @@ class LearnedCoder:
     def _repr_html_(self) -> str:
         if not hasattr(self, "estimators_"):
             return f"<p>{html.escape(repr(self))}</p>"
+        def status(c) -> str:
+            if c in self.too_few_examples_:
+                return "too few examples"
+            return "no model" if self.estimators_[c] is None else "usable"
+
         rows = "".join(
-            f"<tr><td>{html.escape(c)}</td><td>{int(self.n_positive_[c])}</td>"
-            f"<td>{'too few examples' if c in self.too_few_examples_ else ('no model' if self.estimators_[c] is None else 'usable')}</td></tr>"
+            f"<tr><td>{html.escape(c)}</td><td>{int(self.n_positive_[c])}</td><td>{status(c)}</td></tr>"
             for c in self.codes_)
         return (f"<p>LearnedCoder fitted on coder <b>{html.escape(self.coder_)}</b> "
                 f"({len(self.training_units_)} segments)</p><table><thead><tr><th>code</th><th>positives</th>"

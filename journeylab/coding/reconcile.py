@@ -273,7 +273,8 @@ class ReconcileSession:
     @staticmethod
     def _agreed_presences(codings, coders, items, segments, codes, documents) -> pd.DataFrame:
         sub = codings[codings["coder"].astype(str).isin(coders)]
-        code_list = list(dict.fromkeys(present_codings(sub)["code"].astype(str))) if codes is None else [str(c) for c in codes]
+        code_list = (list(dict.fromkeys(present_codings(sub)["code"].astype(str))) if codes is None
+                     else [str(c) for c in codes])
         units = units_for(sub, coders, segments=segments, documents=documents, units=None, func="ReconcileSession")
         x = decision_array(sub, coders, code_list, units)
         u, k = np.nonzero(x.all(axis=1)) if x.size else (np.array([], int), np.array([], int))
@@ -451,7 +452,8 @@ class ReconcileSession:
                 rule = lambda row: all(bool(row[c]) for c in self.coders)  # noqa: E731
             else:
                 raise JourneylabError(
-                    f"ReconcileSession.resolve_remaining(): `by` must be a coder ({', '.join(map(repr, self.coders))}), "
+                    "ReconcileSession.resolve_remaining(): `by` must be a coder "
+                    f"({', '.join(map(repr, self.coders))}), "
                     f"'any', 'all' or a function; got {by!r}."
                 )
             label = f"resolved by rule: {by}"
@@ -472,7 +474,8 @@ class ReconcileSession:
 
     @property
     def decisions(self) -> pd.DataFrame:
-        """Every recorded decision of the reconciled coder: ``segment_id``, ``code``, ``present``, ``memo``, ``decided_at``."""
+        """Every recorded decision of the reconciled coder: ``segment_id``, ``code``, ``present``, ``memo``,
+        ``decided_at``."""
         return self._store.decisions(self.coder)
 
     @property

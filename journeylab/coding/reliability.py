@@ -1035,7 +1035,8 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str]:
     if isinstance(src, (str, PathLike)):
         path = Path(src)
         if not path.exists():
-            raise JourneylabError(f"{func}(): `sources`: source {i + 1} ({path}) does not exist; expected a coding store "
+            raise JourneylabError(f"{func}(): `sources`: source {i + 1} ({path}) does not exist; expected a coding "
+                                  "store "
                                   "(.sqlite/.db), a codings CSV or a folder of codings CSVs.")
         if path.is_dir() or path.suffix.lower() == ".csv":
             files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
@@ -1174,13 +1175,14 @@ def merge_codings(*sources, return_report: bool = False):
         else:
             win = data.loc[winner]
             losers = g.drop(index=winner)
-            why = ("latest decided_at" if pd.notna(win["_when"]) and (losers["_when"].isna() | (losers["_when"] < win["_when"])).all()
-                   else "no decided_at to order them: the later source wins")
+            later = pd.notna(win["_when"]) and (losers["_when"].isna() | (losers["_when"] < win["_when"])).all()
+            why = "latest decided_at" if later else "no decided_at to order them: the later source wins"
             fp = {c: _comparable(g, [c]) for c in content_cols}
             shown = [c for c in content_cols if fp[c].nunique() > 1]
 
             def describe(r):
-                return ", ".join(f"{c}={r[c]!r}" for c in shown if not (pd.isna(r[c]) if np.ndim(r[c]) == 0 else False)) or "(no other fields)"
+                return ", ".join(f"{c}={r[c]!r}" for c in shown
+                                 if not (pd.isna(r[c]) if np.ndim(r[c]) == 0 else False)) or "(no other fields)"
             report.append({**base, "kind": "conflict", "n_rows": len(g),
                            "source": ", ".join(dict.fromkeys(losers["_source"])),
                            "detail": f"kept {describe(win)} from {win['_source']} ({why}); dropped "

@@ -517,7 +517,8 @@ def autocode(
     Examples
     --------
     >>> import pandas as pd, journeylab as jl
-    >>> cb = jl.Codebook([jl.Code("slow_delivery", rules=jl.study.codebook.Rules(keywords=["slow", "late"], negation=True))])
+    >>> rules = jl.study.codebook.Rules(keywords=["slow", "late"], negation=True)
+    >>> cb = jl.Codebook([jl.Code("slow_delivery", rules=rules)])
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "speaker_role": "participant",
     ...                     "text": ["It arrived late.", "Delivery was not slow at all"]})
     >>> jl.autocode(seg, cb)[["segment_id", "code", "rule"]]

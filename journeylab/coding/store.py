@@ -32,7 +32,8 @@ in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
 """
 from __future__ import annotations
 
-__all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalize_coder", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
+__all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalize_coder", "normalise_coder", "SCHEMA_VERSION",
+           "StoreBusyError"]
 
 import os
 import random
@@ -391,7 +392,8 @@ class CodingStore:
             if statement.strip():
                 c.execute(statement)
         c.execute("INSERT INTO schema_version (version) VALUES (1)")
-        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {JOURNEYLAB_VERSION}",))
+        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)",
+                  (f"journeylab {JOURNEYLAB_VERSION}",))
         c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
         self._migrate(c, 1)
 
@@ -709,7 +711,8 @@ class CodingStore:
         def tx(c):
             key = self._coder(c, coder)
             ts = _now()
-            c.execute("INSERT INTO reviewed_log (segment_id, coder_key, coder, value, updated_at) VALUES (?, ?, ?, ?, ?)",
+            c.execute("INSERT INTO reviewed_log (segment_id, coder_key, coder, value, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?)",
                       (segment_id, key, coder, int(bool(value)), ts))
             c.execute("INSERT INTO reviewed (segment_id, coder_key, coder, value, updated_at) VALUES (?, ?, ?, ?, ?)"
                       " ON CONFLICT (segment_id, coder_key) DO UPDATE SET value = excluded.value,"

@@ -1121,7 +1121,8 @@ def choose(study, exercise: str, *, evidence: pd.DataFrame | None = None, **pref
         return {"step": step if step is not None else design.steps[-1], "where": where, "not_applicable": ""}
     if exercise == "6.1":
         if evidence is None:
-            raise JourneylabError("choose(study, '6.1'): pass `evidence=` (the evidence table) to pick a pain point from")
+            raise JourneylabError("choose(study, '6.1'): pass `evidence=` (the evidence table) to pick a pain point "
+                                  "from")
         pains = evidence[(evidence["kind"] == "pain_point") & evidence["code"].notna()]
         if "persona" in pains.columns:
             pains = pains[pains["persona"].isna() | (pains["persona"].astype("string").isin(["all", ""]))]

@@ -150,7 +150,8 @@ def generate(notebooks: Path = NOTEBOOKS, answers_path: Path = ANSWERS) -> dict:
             built[answers_path.parent / path.name] = nb
     unknown = set(answers) - {p.stem for p in built}
     if unknown:
-        raise JourneylabError(f"{answers_path.name}: entries for notebooks without exercises: {', '.join(sorted(unknown))}")
+        raise JourneylabError(f"{answers_path.name}: entries for notebooks without exercises: "
+                              f"{', '.join(sorted(unknown))}")
     return built
 
 

@@ -441,7 +441,8 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
                 "ci_low": lo, "ci_high": hi, "lost": lost, "lost_per_week": lost / weeks if weeks else math.nan,
                 "rank": rank, "n_steps": len(fun) - 1, "median": median, "to_end": to_end,
                 "to_end_n": int(r["users"]), "n": int(r["users_from"]),
-                "signal": _step_signal(r["conversion"], lo, hi, rank, rules.worst_steps, median, r["users_from"], rules),
+                "signal": _step_signal(r["conversion"], lo, hi, rank, rules.worst_steps, median, r["users_from"],
+                                       rules),
                 "source": f"events: {desc}; conversion from the previous step, Wilson {level:.0%} CI; "
                           f"{weeks:.1f} weeks of events{source_note}",
             })
@@ -633,7 +634,7 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
     elif qual and phrases and ((rules.contradiction == "any" and any(against))
                                or (rules.contradiction == "all" and all(against))):
         grade, why = "contradicted", (f"interviews say it, but no linked metric shows the {what} and "
-                                      f"{'one rules it out' if rules.contradiction == 'any' else 'every one rules it out'}")
+                                      f"{'one' if rules.contradiction == 'any' else 'every one'} rules it out")
     elif qual:
         grade, why = "qualitative_only", ("no linked metric" if not phrases else
                                           f"no linked metric shows the {what}, none rules it out")
@@ -1061,8 +1062,9 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         if len(m) == 0:
             return {}
         r = m.iloc[0]
-        return {"csat_column": r["name"], "csat_n": r["n"], "csat_mean": r["mean"], "csat_mean_ci_low": r["mean_ci_low"],
-                "csat_mean_ci_high": r["mean_ci_high"], "csat_top2": r["value"], "csat_top2_ci_low": r["ci_low"],
+        return {"csat_column": r["name"], "csat_n": r["n"], "csat_mean": r["mean"],
+                "csat_mean_ci_low": r["mean_ci_low"], "csat_mean_ci_high": r["mean_ci_high"],
+                "csat_top2": r["value"], "csat_top2_ci_low": r["ci_low"],
                 "csat_top2_ci_high": r["ci_high"], "csat_source": r["source"]}
 
     rows = []

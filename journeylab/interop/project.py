@@ -454,7 +454,8 @@ def import_project(source, out_dir, *, transcripts=None, coder: str | None = Non
         raise JourneylabError(f"import_project(): the study folder written to {out} does not load; this is a bug in "
                               f"the import, please report it with the source file:\n{exc}") from None
     if len(rows):
-        turn = loaded.codings.dropna(subset=["start"]).set_index(["coder", "doc_id", "start", "end", "code"])["segment_id"]
+        turn = (loaded.codings.dropna(subset=["start"])
+                .set_index(["coder", "doc_id", "start", "end", "code"])["segment_id"])
         turn = turn[~turn.index.duplicated()]
         for name in coder_stems:
             path = coding_dir / f"{coder_stems[name]}.csv"

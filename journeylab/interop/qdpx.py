@@ -601,8 +601,11 @@ def verify_round_trip(study, codings: pd.DataFrame | None, path, *, interviewer_
     sb = back.segments[cols].astype(str).reset_index(drop=True)
     rows.append(("segments identical", bool(sa.equals(sb)), f"{len(sb)} of {len(sa)} segments"))
     key = ["segment_id", "code", "coder", "origin", "memo"]
-    norm = (lambda df: sorted(set(map(tuple, df.reindex(columns=key).astype(object)
-                                      .where(df.reindex(columns=key).notna(), "").astype(str).values))))
+
+    def norm(df):
+        return sorted(set(map(tuple, df.reindex(columns=key).astype(object)
+                              .where(df.reindex(columns=key).notna(), "").astype(str).values)))
+
     ca = codings.assign(origin=codings["origin"] if "origin" in codings else "manual")
     rows.append(("codings identical", norm(ca) == norm(back.codings),
                  f"{len(back.codings)} imported rows, {len(norm(ca))} distinct in the study"))
@@ -1018,7 +1021,8 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
                 participants[vname] = pd.array(col.where(col.notna(), None).tolist(), dtype=dtype)
             except (TypeError, ValueError, OverflowError):
                 raise JourneylabError(f"{label}: project.qde: variable {vname!r} is declared {vtype} but a case "
-                                      f"holds a value of another type ({', '.join(map(repr, col.dropna()[:3]))})") from None
+                                      "holds a value of another type "
+                                      f"({', '.join(map(repr, col.dropna()[:3]))})") from None
         else:
             participants[vname] = col.astype("str").where(col.notna(), pd.NA) if len(col) else col.astype("str")
     # notes

@@ -514,7 +514,8 @@ def _import_csv(path: Path, *, study, coder, codebook, label):
     for line, row in enumerate(reader[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        get = (lambda h: row[col[h]] if col[h] < len(row) else "")
+        def get(h, row=row):
+            return row[col[h]] if col[h] < len(row) else ""
         hid = get("id").strip()
         entry = highlights.setdefault(hid, [line, get("document"), get("content"), []])
         tag = get("tag").strip()

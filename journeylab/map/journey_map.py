@@ -524,7 +524,8 @@ class JourneyMap:
         except FileNotFoundError:
             raise JourneylabError(f"journey map file {path} not found.") from None
         except json.JSONDecodeError as exc:
-            raise JourneylabError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+            raise JourneylabError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON "
+                                  f"({exc.msg}).") from None
         return cls.from_dict(data, source=str(path))
 
     def __eq__(self, other) -> bool:
@@ -554,7 +555,8 @@ class JourneyMap:
             emo = ""
             if len(em) and not pd.isna(em["mean"].iloc[0]):
                 r = em.iloc[0]
-                emo = f"{r['mean']:+.2f}" + ("" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
+                emo = f"{r['mean']:+.2f}" + (
+                    "" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
             pp = "<br>".join(f"{e(_label(r['code'] or r['metric']))} · {e(str(r['grade']))}"
                              for r in order_claims(self.claims("pain_point", s)).to_dict("records"))
             de = "<br>".join(f"{e(_label(r['code']))} · {e(str(r['grade']))}"
@@ -704,7 +706,8 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
             o = _overall_agreement(study.codings, study.segments)
             m["agreement"] = {"coders": coders, "n_units": int(o["n_units"]),
                               "cohen_kappa": _jsonable(o["cohen_kappa"]), "ci_low": _jsonable(o["ci_low"]),
-                              "ci_high": _jsonable(o["ci_high"]), "krippendorff_alpha": _jsonable(o["krippendorff_alpha"]),
+                              "ci_high": _jsonable(o["ci_high"]),
+                              "krippendorff_alpha": _jsonable(o["krippendorff_alpha"]),
                               "interpretation": str(o["interpretation"]),
                               "documents": sorted(study.segments.loc[study.segments["segment_id"].isin(
                                   study.codings["segment_id"]), "doc_id"].unique().tolist())}
@@ -933,7 +936,8 @@ def prioritise(evidence, *, recovery: float = 0.1, weights: dict | None = None, 
     pp["opportunity"] = pp["claim_id"].map(opp_text)
     pp["owner"] = pp["claim_id"].map(opp_owner)
     pp["_contra"] = pp["grade"] == "contradicted"
-    pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True],
+                        kind="stable").reset_index(drop=True)
     pp["rank"] = np.arange(1, len(pp) + 1)
     return pp[cols]
 
@@ -1122,7 +1126,8 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
                          "grade": r["grade"]})
         for r in m.emotion.to_dict("records"):
             rows.append({"persona": m.persona, "stage": r["stage"], "touchpoint": None, "kind": "emotion",
-                         "code": "emotion", "claim": "mean sentiment of the stage", "n_participants": r["n_participants"],
+                         "code": "emotion", "claim": "mean sentiment of the stage",
+                         "n_participants": r["n_participants"],
                          "n_participants_total": m.persona_card.get("n_participants"), "share_participants": math.nan,
                          "share_ci_low": math.nan, "share_ci_high": math.nan, "sentiment_mean": r["mean"],
                          "grade": None})

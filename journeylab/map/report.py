@@ -168,7 +168,8 @@ def _priorities(jmap) -> str:
         todo = ""
         if isinstance(r.get("opportunity"), str):
             todo = f"<br><span class='small'>→ {_e(r['opportunity'])}" + (
-                f" <span class='muted'>({_e(r['owner'])})</span>" if isinstance(r.get("owner"), str) else "") + "</span>"
+                f" <span class='muted'>({_e(r['owner'])})</span>" if isinstance(r.get("owner"), str) else ""
+            ) + "</span>"
         rows.append(
             f"<tr><td class='num'>{int(r['rank'])}</td><td><b>{_e(name)}</b><br><span class='small muted'>"
             f"{_e(where)}</span>{todo}</td><td>{_grade(r['grade'])}</td>"
@@ -176,7 +177,8 @@ def _priorities(jmap) -> str:
             f"<span class='small'>{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']))}</span></td>"
             f"<td class='small'>{_e(sent)}</td><td class='small'>{_e('; '.join(size))}</td>"
             f"<td class='small'>{_e(r['upside'])}</td><td class='num small'>{r['score']:.2f}</td><td>{link}</td></tr>")
-    return ("<table id='priorities'><thead><tr><th>#</th><th>pain point → opportunity (owner)</th><th>grade</th><th>how many</th>"
+    return ("<table id='priorities'><thead><tr><th>#</th><th>pain point → opportunity (owner)</th><th>grade</th>"
+            "<th>how many</th>"
             "<th>sentiment</th><th>size</th><th>upside if fixed</th><th>score</th><th></th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table>"
             "<p class='small muted'>Score = 0.4 × grade (strong 1 … contradicted 0) + 0.25 × share of participants "
@@ -197,7 +199,8 @@ def _claim_block(jmap, r: dict) -> str:
     facts = []
     if r["n_participants_total"]:
         facts.append(f"Raised by <b>{_e(r['n_participants'])} of {_e(r['n_participants_total'])}</b> participants "
-                     f"({_e(_pct(r['share_participants']))}{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']).replace(' (', ', ').rstrip(')'))}) "
+                     f"({_e(_pct(r['share_participants']))}"
+                     f"{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']).replace(' (', ', ').rstrip(')'))}) "
                      f"in {_e(r['n_segments'])} turn(s)")
     if not pd.isna(r["sentiment_mean"]):
         sm = r["sentiment_mean"]
@@ -306,7 +309,8 @@ def _changes_section(changes: pd.DataFrame, old_title: str | None) -> str:
             flag = "<span class='beyond'>beyond the CIs</span>"
         elif beyond is False:
             flag = "<span class='muted'>within the noise</span>"
-        rows.append(f"<tr><td>{_e(str(r['change']).replace('_', ' '))}</td><td>{_e(_label(r['stage']) if r['stage'] else '')}"
+        rows.append(f"<tr><td>{_e(str(r['change']).replace('_', ' '))}</td>"
+                    f"<td>{_e(_label(r['stage']) if r['stage'] else '')}"
                     f"</td><td>{_e(r['detail'])}</td><td>{flag}</td></tr>")
     n_beyond = int((changes["beyond_ci"] == True).sum())  # noqa: E712
     counts = changes["change"].value_counts()
@@ -351,7 +355,8 @@ def _methods_section(jmap) -> str:
               f"{_e(cb.get('n_codes'))} codes.</li>")
     li.append(f"<li><b>Coding</b>: coders {_e(', '.join(cod.get('coders', [])) or 'unknown')} (origins: "
               f"{_e(', '.join(cod.get('origins', [])) or 'unknown')}); {_e(cod.get('n_codings'))} codings on "
-              f"{_e(cod.get('n_segments_coded'))} turns of {_e(cod.get('n_documents_coded'))} transcripts. A turn carries "
+              f"{_e(cod.get('n_segments_coded'))} turns of {_e(cod.get('n_documents_coded'))} transcripts. "
+              "A turn carries "
               "a code when any coder or rule applied it"
               + (f"; in transcripts a person coded, {_e(cod.get('n_rule_codings_overruled'))} rule codings no person "
                  "confirmed were left out" if cod.get("prefer_human") else "")

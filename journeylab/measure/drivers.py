@@ -219,7 +219,7 @@ def key_drivers(
             outcome_desc = f"{outcome} (0/1)"
         else:
             y_model = (y <= threshold).astype(float)
-            outcome_desc = f"{outcome} <= {threshold:g} (detractor)" if outcome == "nps" else f"{outcome} <= {threshold:g}"
+            outcome_desc = f"{outcome} <= {threshold:g}" + (" (detractor)" if outcome == "nps" else "")
     elif transform == "nps":
         y_model = np.where(y >= 9, 100.0, np.where(y <= 6, -100.0, 0.0))
         outcome_desc = "NPS points"

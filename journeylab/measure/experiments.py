@@ -441,8 +441,9 @@ def change_design(study, *, change: int = 0) -> ChangeDesign:
         return pairs[int(np.nanargmin(rates))] if not np.isnan(rates).all() else pairs[0]
 
     if not len(study.changes):
-        return ChangeDesign(focus_steps=weakest_pair(), reason="this study has no recorded change (study.yml `changes:`), "
-                                                      "so there is no before/after test")
+        return ChangeDesign(focus_steps=weakest_pair(),
+                            reason="this study has no recorded change (study.yml `changes:`), so there is no "
+                                   "before/after test")
     if change >= len(study.changes):
         raise JourneylabError(f"{func}(): `change` is {change}, but study.yml lists {len(study.changes)} "
                               "change(s) (numbered from 0).")

@@ -206,7 +206,8 @@ class _Source:
     def positions(self, lut) -> np.ndarray:
         """Positions of the rows whose event is in ``lut`` (one scan of the event codes)."""
         e = self.e
-        parts = [np.flatnonzero(lut[e[s:s + _CHUNK]]).astype(self._idx) + self._idx(s) for s in range(0, len(e), _CHUNK)]
+        parts = [np.flatnonzero(lut[e[s:s + _CHUNK]]).astype(self._idx) + self._idx(s)
+                 for s in range(0, len(e), _CHUNK)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=self._idx)
 
     def candidates(self, P):
@@ -1199,7 +1200,8 @@ def _units_meta(ddf_meta: pd.DataFrame, a: dict) -> pd.DataFrame:
         meta[c] = pd.Series([], dtype=object)
     meta["steps_reached"] = pd.Series([], dtype=np.int64)
     tdt = ddf_meta[spec.time].dtype
-    dt = f"datetime64[{np.datetime_data(tdt)[0]}]" if isinstance(tdt, np.dtype) and tdt.kind == "M" else "datetime64[us]"
+    is_time = isinstance(tdt, np.dtype) and tdt.kind == "M"
+    dt = f"datetime64[{np.datetime_data(tdt)[0]}]" if is_time else "datetime64[us]"
     meta["entered_at"] = pd.Series([], dtype=dt)
     for k in range(len(a["spec"].sets)):
         meta[f"step_{k + 1}_at"] = pd.Series([], dtype=dt)
@@ -1246,7 +1248,8 @@ def _finish_funnel(agg: pd.DataFrame, a: dict):
     if missing:
         raise JourneylabError(
             f"{func}(): event(s) {', '.join(map(repr, missing))} named in `steps`/`exclude` never occur in column "
-            f"{a['spec'].event!r} of the log (all partitions). ddf[{a['spec'].event!r}].unique().compute() lists the events "
+            f"{a['spec'].event!r} of the log (all partitions). ddf[{a['spec'].event!r}].unique().compute() lists "
+            "the events "
             "present.")
     rows_ignored = int(special.loc[special[_K] == _ROWS_IGNORED, _N].sum())
     main = agg[agg[_K] >= 0]

@@ -250,7 +250,8 @@ def _answers(responses, col, item_label, lo, hi, answers, respondent, func) -> n
                 " If the export holds answer labels, map them to numbers with answers={'<label>': <number>, ...}.")
         raise JourneylabError(
             f"{func}(): column {col!r} ({item_label}), row {i} (index {responses.index[i]!r}{who}): expected a whole "
-            f"number from {lo:g} to {hi:g} (or a blank / N/A), found {_shown(raw.iloc[i])!r}; {int(bad.sum())} such value(s) "
+            f"number from {lo:g} to {hi:g} (or a blank / N/A), found {_shown(raw.iloc[i])!r}; "
+            f"{int(bad.sum())} such value(s) "
             f"in the column.{hint}")
     values[blank] = np.nan
     return values

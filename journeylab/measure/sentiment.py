@@ -340,7 +340,8 @@ def _n_jobs(n_jobs: int | None, n: int) -> int:
     if n_jobs is None:
         return available if n >= _PARALLEL_MIN else 1
     if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
-        raise JourneylabError(f"sentiment(): `n_jobs` must be None, -1 (all cores) or a positive integer; got {n_jobs!r}.")
+        raise JourneylabError("sentiment(): `n_jobs` must be None, -1 (all cores) or a positive integer; "
+                              f"got {n_jobs!r}.")
     return available if n_jobs == -1 else int(n_jobs)
 
 
@@ -371,7 +372,8 @@ def _check_thresholds(thresholds) -> tuple:
         raise JourneylabError(f"sentiment(): `thresholds` must be two numbers (negative, positive) such as "
                               f"(-0.05, 0.05); got {thresholds!r}.") from None
     if not (-1.0 <= lo < hi <= 1.0):
-        raise JourneylabError(f"sentiment(): `thresholds` must satisfy -1 <= negative < positive <= 1; got {thresholds!r}.")
+        raise JourneylabError("sentiment(): `thresholds` must satisfy -1 <= negative < positive <= 1; "
+                              f"got {thresholds!r}.")
     return lo, hi
 
 

@@ -303,7 +303,8 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
                 error = f"the kernel died ({exc}); its log: {nb_dir / (path.stem + '.log')}"
         if error is None and not on_sample:
             # prose about the sample study's findings says nothing about this study: left out
-            nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and SAMPLE_TAG in c.metadata.get("tags", []))]
+            nb.cells = [c for c in nb.cells
+                        if not (c.cell_type == "markdown" and SAMPLE_TAG in c.metadata.get("tags", []))]
         nbformat.write(nb, target)
         seconds = round(time.perf_counter() - t0, 2)
         record["notebooks"][path.name] = seconds
@@ -326,7 +327,8 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     if (out / "journey_map.json").is_file():  # how the map was built (persona, grading rules, ...)
 
         try:
-            merged["map_parameters"] = json.loads((out / "journey_map.json").read_text("utf-8"))["manifest"]["parameters"]
+            saved = json.loads((out / "journey_map.json").read_text("utf-8"))
+            merged["map_parameters"] = saved["manifest"]["parameters"]
         except (ValueError, KeyError, TypeError):
             pass
     for report in sorted(out.glob("report*.html")):

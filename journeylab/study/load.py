@@ -422,7 +422,8 @@ def _rename(df: pd.DataFrame, mapping: dict, rel: str, col: _Collector, required
         if name not in df.columns:
             user = mapping.get(name, name)
             hint = f" (study.yml maps '{name}' to '{user}')" if user != name else (
-                f"; if your file calls it differently, add `columns: {{{_file_key(rel)}: {{{name}: <your column>}}}}` to study.yml"
+                f"; if your file calls it differently, add "
+                f"`columns: {{{_file_key(rel)}: {{{name}: <your column>}}}}` to study.yml"
             )
             col.error(rel, f"missing required column '{user}'{hint}; found: {', '.join(df.columns) or '(none)'}",
                       line=1, column=user)
@@ -591,7 +592,8 @@ def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:
     labels = tr.get("speaker_labels", True)
     if not isinstance(labels, bool):
         col.error(rel, f"transcripts speaker_labels: expected true (turns start with 'Name: ') or false (one "
-                  f"paragraph per turn, no labels), found {labels!r}", line=_yaml_line(root, "transcripts", "speaker_labels"))
+                  f"paragraph per turn, no labels), found {labels!r}",
+                  line=_yaml_line(root, "transcripts", "speaker_labels"))
         tr.pop("speaker_labels")
         labels = True
     unl = tr.get("unlabelled")
@@ -693,7 +695,8 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
     ev_rows = []
     events_raw = raw.get("events") or {}
     if not isinstance(events_raw, dict):
-        col.error(rel, "'events:' must map each event name to {stage: ..., touchpoint: ...}", line=_yaml_line(root, "events"))
+        col.error(rel, "'events:' must map each event name to {stage: ..., touchpoint: ...}",
+                  line=_yaml_line(root, "events"))
         events_raw = {}
     for ev, spec in events_raw.items():
         line = _yaml_line(root, "events", ev)
@@ -701,10 +704,12 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
             spec = {"stage": spec}
         if (not isinstance(spec, dict) or not isinstance(spec.get("stage"), str)
                 or not isinstance(spec.get("touchpoint", ""), (str, type(None)))):
-            col.error(rel, f"event {ev!r}: expected {{stage: <stage>, touchpoint: <touchpoint>}}, found {spec!r}", line=line)
+            col.error(rel, f"event {ev!r}: expected {{stage: <stage>, touchpoint: <touchpoint>}}, found {spec!r}",
+                      line=line)
             continue
         if spec["stage"] not in stages:
-            col.error(rel, f"event {ev!r}: stage {spec['stage']!r} is not one of the stages ({', '.join(stages)})", line=line)
+            col.error(rel, f"event {ev!r}: stage {spec['stage']!r} is not one of the stages ({', '.join(stages)})",
+                      line=line)
         tp = spec.get("touchpoint")
         if tp is not None and tp not in known_tp:
             col.error(rel, f"event {ev!r}: touchpoint {tp!r} is not listed under any stage", line=line)
@@ -748,7 +753,8 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
             col.error(rel, f"survey csat column {c!r} rates touchpoint {tp!r}, which is not listed under any stage",
                       line=_yaml_line(root, "survey", "csat", c))
     scale = survey.get("csat_scale", [1, 5])
-    if not (isinstance(scale, list) and len(scale) == 2 and all(isinstance(x, (int, float)) for x in scale) and scale[0] < scale[1]):
+    if not (isinstance(scale, list) and len(scale) == 2 and all(isinstance(x, (int, float)) for x in scale)
+            and scale[0] < scale[1]):
         col.error(rel, f"survey csat_scale: expected [low, high] like [1, 5], found {scale!r}",
                   line=_yaml_line(root, "survey", "csat_scale"))
         scale = [1, 5]
@@ -974,7 +980,8 @@ class Study:
             ("participants", len(self.participants),
              ", ".join(f"{k}: {v}" for k, v in self.participants["persona"].value_counts().sort_index().items())
              if "persona" in self.participants else ""),
-            ("transcripts", len(self.documents), ", ".join(sorted(self.documents["format"].unique())) if len(self.documents) else ""),
+            ("transcripts", len(self.documents),
+             ", ".join(sorted(self.documents["format"].unique())) if len(self.documents) else ""),
             ("segments", len(seg), f"{len(part)} participant turns"),
             ("survey responses", len(self.survey), ""),
             ("events", len(self.events), f"{self.events['user_id'].nunique()} users" if len(self.events) else ""),
@@ -991,7 +998,8 @@ class Study:
                 f"{len(self.segments)} segments, {len(self.survey)} survey responses, {len(self.events)} events)")
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self.name)}</b> ({html.escape(str(self.path))})</p>" + self.summary().to_html(index=False)
+        return (f"<p><b>{html.escape(self.name)}</b> ({html.escape(str(self.path))})</p>"
+                + self.summary().to_html(index=False))
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -1042,7 +1050,8 @@ def _load_survey(root: Path, cfg: _Config, col: _Collector, exclusions: list) ->
         out[cfg.nps_column] = _numeric_in_range(df, cfg.nps_column, 0, 10, rel, col, lines, integer=True,
                                                 what="an NPS score").astype("Float64")
     elif cfg.raw.get("survey", {}).get("nps"):
-        col.error(rel, f"study.yml names NPS column '{cfg.nps_column}', which the file lacks", line=1, column=cfg.nps_column)
+        col.error(rel, f"study.yml names NPS column '{cfg.nps_column}', which the file lacks", line=1,
+                  column=cfg.nps_column)
     lo, hi = cfg.csat_scale
     for c in cfg.csat_columns:
         if c not in df.columns:
@@ -1181,7 +1190,8 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             if pid not in known:
                 path = documents.loc[documents["doc_id"] == doc_id, "path"].iloc[0]
                 first = segments[(segments["doc_id"] == doc_id) & (segments["participant_id"] == pid)].iloc[0]
-                line = documents.loc[documents["doc_id"] == doc_id, "text"].iloc[0][: int(first["start"])].count("\n") + 1
+                text = documents.loc[documents["doc_id"] == doc_id, "text"].iloc[0]
+                line = text[: int(first["start"])].count("\n") + 1
                 col.error(path, f"speaker {pid!r} is not in participants.csv; add a row for them or list the label "
                           "under `interviewer_labels:` in study.yml", line=line)
     return segments, documents
@@ -1192,8 +1202,8 @@ def _load_codebook(root: Path, cfg: _Config, col: _Collector):
     if not path.is_file():
         return None
     try:
-        return Codebook.from_yaml(path, stages={s: cfg.touchpoints.loc[cfg.touchpoints.stage == s, "touchpoint"].tolist()
-                                                for s in cfg.stages})
+        tps = cfg.touchpoints
+        return Codebook.from_yaml(path, stages={s: tps.loc[tps.stage == s, "touchpoint"].tolist() for s in cfg.stages})
     except CodebookError as exc:
         col.problems.append(Problem("codebook.yml", exc.line, None, exc.problem))
         return None
@@ -1352,7 +1362,8 @@ def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, c
     lead = CODING_COLUMNS
     if spans:
         for c in ("start", "end"):
-            out[c] = pd.array(out[c].tolist(), dtype="Int64") if c in out else pd.array([pd.NA] * len(out), dtype="Int64")
+            out[c] = (pd.array(out[c].tolist(), dtype="Int64") if c in out
+                      else pd.array([pd.NA] * len(out), dtype="Int64"))
         texts = dict(zip(documents["doc_id"].astype(str), documents["text"])) if len(documents) else {}
         out["doc_id"] = out["doc_id"].where(out["doc_id"].notna() & (out["doc_id"].astype(str) != ""), pd.NA) \
             if "doc_id" in out else pd.NA
@@ -1477,7 +1488,8 @@ def _redact_study(redaction: dict, scores: set, participants, segments, document
             codings = codings.assign(**{c: pd.array(red, dtype=codings[c].dtype) if str(codings[c].dtype) == "string"
                                         else pd.Series(red, index=codings.index, dtype=object)})
             if len(res.mapping):
-                res.mapping["segment_id"] = codings["segment_id"].iloc[res.mapping["doc_id"].astype(int)].astype(str).values
+                rows = res.mapping["doc_id"].astype(int)
+                res.mapping["segment_id"] = codings["segment_id"].iloc[rows].astype(str).values
             _tag(res, "codings", c)
     if notes is not None:
         items = list(_walk_strings(notes))
@@ -1593,7 +1605,8 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     root = Path(path)
     col = _Collector()
     if not root.is_dir():
-        raise JourneylabError(f"{root}: not a folder; expected a study folder holding study.yml (see docs/study-format.md)")
+        raise JourneylabError(f"{root}: not a folder; expected a study folder holding study.yml "
+                              "(see docs/study-format.md)")
     cfg = _parse_config(root / "study.yml", col)
     if cfg is None:
         return None, col

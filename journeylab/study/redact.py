@@ -9,8 +9,8 @@ what was replaced. See ``docs/transcripts.md`` (section "PII redaction").
 """
 from __future__ import annotations
 
-__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
-           "MAPPING_COLUMNS", "FLAG_COLUMNS"]
+__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN",
+           "DEFAULT_REGION", "MAPPING_COLUMNS", "FLAG_COLUMNS"]
 
 import re
 import unicodedata
@@ -388,7 +388,8 @@ class Redaction:
     def counts(self) -> pd.DataFrame:
         """Number of replacements per kind: ``kind``, ``n``."""
         return (self.mapping.groupby("kind").size().rename("n").reset_index()
-                if len(self.mapping) else pd.DataFrame({"kind": pd.Series(dtype="string"), "n": pd.Series(dtype="int64")}))
+                if len(self.mapping)
+                else pd.DataFrame({"kind": pd.Series(dtype="string"), "n": pd.Series(dtype="int64")}))
 
     def __repr__(self) -> str:
         per = ", ".join(f"{k}={n}" for k, n in self.counts().itertuples(index=False)) or "nothing replaced"
@@ -517,7 +518,8 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
     texts = list(texts)
     keys = list(range(len(texts))) if keys is None else list(keys)
     if len(keys) != len(texts):
-        raise JourneylabError(f"redact_texts(): `keys` has {len(keys)} values for {len(texts)} texts; expected one per text.")
+        raise JourneylabError(f"redact_texts(): `keys` has {len(keys)} values for {len(texts)} texts; "
+                              "expected one per text.")
     det = detector or _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names),
                                 func="redact_texts", region=region, extra_regions=extra_regions)
     out, records, flag_rows = [], [], []
@@ -598,7 +600,8 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
     Examples
     --------
     >>> import journeylab as jl
-    >>> doc = jl.study.transcripts.parse_transcript("Interviewer: Hi Maya.\\nP01: Hi! I'm at maya@example.com.\\n", doc_id="P01")
+    >>> doc = jl.study.transcripts.parse_transcript("Interviewer: Hi Maya.\\nP01: Hi! I'm at maya@example.com.\\n",
+    ...                                             doc_id="P01")
     >>> docs = pd.DataFrame({"doc_id": ["P01"], "text": [doc.text]})
     >>> people = pd.DataFrame({"participant_id": ["P01"], "name": ["Maya Okafor"]})
     >>> res = redact(doc.segments, people, documents=docs)
@@ -643,7 +646,8 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         missing = [d for d in groups if d not in doc_text]
         if missing:
             raise JourneylabError(f"redact(): `segments` has doc_id {missing[0]!r} that `documents` lacks; "
-                                  f"expected one row per document (doc_ids found: {', '.join(map(str, list(doc_text)[:10]))}).")
+                                  "expected one row per document (doc_ids found: "
+                                  f"{', '.join(map(str, list(doc_text)[:10]))}).")
         new_doc_text = {}
         for doc_id, text in doc_text.items():
             idx = groups.get(doc_id, np.array([], dtype=np.int64))

@@ -152,7 +152,8 @@ _ID_LIKE = re.compile(
     r"(?:[A-Z]{1,4}[ _-]?\d{1,4}|(?:speaker|participant|respondent|interviewee|customer|user|person)[ _]?\d{1,4})",
     re.IGNORECASE)
 _TIMING = re.compile(
-    r"[ \t]*(?P<a>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]+-->[ \t]+(?P<b>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:[ \t].*)?")
+    r"[ \t]*(?P<a>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]+-->[ \t]+"
+    r"(?P<b>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:[ \t].*)?")
 # no '<' inside a tag: a line of unclosed "<v <v <v ..." is then linear, not quadratic
 _VOICE = re.compile(r"<v(?:\.[^\s<>]*)?(?:[ \t]+(?P<name>[^<>]*))?>|</v>")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<\d+(?::\d+)*(?:[.,]\d+)?>")
@@ -310,7 +311,8 @@ def _parse_cues(text: str, fmt: str, name: str, labels: _Labels, warnings: list)
     if fmt == "vtt":
         head = lines[0] if lines else ""
         if not (head.startswith("WEBVTT") and (len(head) == 6 or head[6] in " \t")):
-            raise TranscriptError(name, 1, f"expected the header 'WEBVTT' on the first line, found {head.strip()[:60]!r}")
+            raise TranscriptError(name, 1, "expected the header 'WEBVTT' on the first line, found "
+                                  f"{head.strip()[:60]!r}")
         begin = 1
         while begin < len(lines) and lines[begin].strip():  # header metadata lines
             begin += 1
@@ -434,7 +436,8 @@ def _parse_cues(text: str, fmt: str, name: str, labels: _Labels, warnings: list)
 
 # ----------------------------------------------------------------------------- transcripts without labels
 
-_LEAD_TIME = re.compile(rf"[ \t]*(?:\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)|(?P<c>\d{{1,3}}:\d{{1,2}}:\d{{1,2}}(?:[.,]\d{{1,3}})?))[ \t]+")
+_LEAD_TIME = re.compile(rf"[ \t]*(?:\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)"
+                        rf"|(?P<c>\d{{1,3}}:\d{{1,2}}:\d{{1,2}}(?:[.,]\d{{1,3}})?))[ \t]+")
 #: The speaker name given to the moderator's turns in a transcript without speaker labels.
 MODERATOR = "Moderator"
 

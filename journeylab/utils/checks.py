@@ -68,8 +68,8 @@ def check_path(obj, *, arg: str, func: str):
 
 # methods of statsmodels.stats.multitest.multipletests (names and aliases)
 CORRECTIONS = ("bonferroni", "sidak", "holm-sidak", "holm", "simes-hochberg", "hommel", "fdr_bh", "fdr_by",
-               "fdr_tsbh", "fdr_tsbky", "b", "s", "hs", "h", "sh", "ho", "fdr_i", "fdr_p", "fdri", "fdrp", "fdr_n", "fdr_2sbky",
-               "fdr_twostage", "fdr_gbs")
+               "fdr_tsbh", "fdr_tsbky", "b", "s", "hs", "h", "sh", "ho", "fdr_i", "fdr_p", "fdri", "fdrp", "fdr_n",
+               "fdr_2sbky", "fdr_twostage", "fdr_gbs")
 
 
 def check_correction(correction, func):

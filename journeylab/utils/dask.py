@@ -77,5 +77,6 @@ def from_pandas(df, arg: str, func: str):
     import dask.dataframe as dd  # optional dependency (journeylab[dask])
 
     if not isinstance(df, pd.DataFrame):
-        raise JourneylabError(f"{func}(): argument `{arg}` must be a pandas or Dask DataFrame, got {type(df).__name__}.")
+        raise JourneylabError(f"{func}(): argument `{arg}` must be a pandas or Dask DataFrame, "
+                              f"got {type(df).__name__}.")
     return dd.from_pandas(df, npartitions=1, sort=False)

@@ -51,7 +51,8 @@ def read_rows(path, *, what: str) -> list[list[str]]:
 
 def _text_like(dtype) -> bool:
     """True for the dtypes that can hold text: object, string and categorical."""
-    return dtype == object or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+    types = pd.api.types
+    return types.is_object_dtype(dtype) or types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
 
 
 def _neutralise_values(values) -> list:

@@ -462,7 +462,7 @@ def replace_manifest(path, manifest: dict) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib, journeylab as jl
-    >>> from journeylab.report import replace_manifest
+    >>> from journeylab.map.report import replace_manifest
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "r.html"
     >>> _ = path.write_text("<h2 id='manifest'>Run manifest</h2>old\\n<p class='small muted'>Made with journeylab.</p>")
     >>> "seed" in replace_manifest(path, {"seeds": {"seed": 7}}).read_text()

@@ -14,7 +14,7 @@ import pytest
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-from journeylab.interop.qdpx import PROJECT_NS, _empty_study_frames
+from journeylab.interop.qdpx import PROJECT_NS, empty_study_frames
 from journeylab.study.codebook import GUID_NAMESPACE, Code, Codebook
 from journeylab.study.load import Study
 from journeylab.study.transcripts import parse_transcript
@@ -59,7 +59,7 @@ def mini_study() -> Study:
     segments = pd.concat(segs, ignore_index=True)
     return Study(path=Path("mini"), name="Mini study — é 😀", config={}, participants=participants,
                  segments=segments, documents=pd.DataFrame(docs), codebook=codebook, codings=codings,
-                 **_empty_study_frames())
+                 **empty_study_frames())
 
 
 def schema(shared_dir):

@@ -20,7 +20,7 @@ from ..study.codebook import Codebook
 from ..study.units import participant_codings
 from ..utils.checks import check_choice, check_frame
 from ..utils.dask import POSITION, dtypes_of, from_pandas, is_dask, position_meta, with_position
-from .rules import _is_negator, stem, tokenize
+from .rules import is_negator, stem, tokenize
 
 ANY = "any"
 
@@ -78,7 +78,7 @@ def stop_words() -> frozenset:
 
     text = resources.files("journeylab").joinpath("data/stopwords_conversational.txt").read_text(encoding="utf-8")
     extra = {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
-    return frozenset(w for w in set(ENGLISH_STOP_WORDS) | extra if not _is_negator(w))
+    return frozenset(w for w in set(ENGLISH_STOP_WORDS) | extra if not is_negator(w))
 
 
 # ----------------------------------------------------------------------------- frequencies

@@ -127,7 +127,7 @@ def stem(token: str) -> str:
     return s
 
 
-def _is_negator(word: str) -> bool:
+def is_negator(word: str) -> bool:
     return word in NEGATORS or word.endswith("n't")
 
 
@@ -275,7 +275,7 @@ class _Engine:
         ws, wseg = tok_sid[word], segno[word]
         if self.any_negation:
             words = [t.strip("'") for t in dic]
-            dic_neg = np.fromiter((_is_negator(w) for w in words), dtype=bool, count=len(dic))
+            dic_neg = np.fromiter((is_negator(w) for w in words), dtype=bool, count=len(dic))
             dic_brk = np.fromiter((w in CLAUSE_WORDS for w in words), dtype=bool, count=len(dic))
             clause = np.cumsum((tok_sid == CLAUSE_ID) | dic_brk[idx])
             wcl, wneg = clause[word], dic_neg[idx][word]
@@ -425,7 +425,7 @@ class _Clauses:
         for j in range(pos - 1, max(pos - NEGATION_WINDOW, 0) - 1, -1):
             if self.clause[j] != cl:
                 return False
-            if _is_negator(self.words[j]):
+            if is_negator(self.words[j]):
                 return True
         return False
 

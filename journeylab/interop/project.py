@@ -29,8 +29,8 @@ from ..study.transcripts import TRANSCRIPT_SUFFIXES, TranscriptError, parse_tran
 from ..study.units import participant_codings
 from ..utils.checks import check_path
 from ..utils.tables import write_csv
-from .qdpx import _empty_study_frames, import_qdpx
-from .taguette import _SQLITE_MAGIC, import_taguette
+from .qdpx import empty_study_frames, import_qdpx
+from .taguette import SQLITE_MAGIC, import_taguette
 
 #: Columns of the codings CSVs the import writes (the codings frame of docs/study-format.md).
 CODINGS_FILE_COLUMNS = ["doc_id", "start", "end", "text", "segment_id", "code", "coder", "origin", "memo"]
@@ -115,7 +115,7 @@ class ImportReport:
 def _kind(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(16)
-    if head == _SQLITE_MAGIC:
+    if head == SQLITE_MAGIC:
         return "taguette"
     if head[:2] == b"PK" or path.suffix.lower() in (".qdpx", ".qde"):
         return "qdpx"
@@ -150,7 +150,7 @@ def _documents_from_folder(folder, interviewer_labels) -> Study:
     pids = segments["participant_id"].dropna().unique().tolist()
     return Study(path=folder, name=folder.name, config={}, participants=pd.DataFrame({"participant_id": pids}),
                  segments=segments, documents=pd.DataFrame(docs), codebook=None,
-                 codings=pd.DataFrame(columns=["segment_id", "code"]), redacted=False, **_empty_study_frames())
+                 codings=pd.DataFrame(columns=["segment_id", "code"]), redacted=False, **empty_study_frames())
 
 
 def _read_source(path: Path, kind: str, *, transcripts, coder, interviewer_labels):

@@ -47,7 +47,7 @@ _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[
 _INT_RE = re.compile(r"^[+-]?(?:0|[1-9]\d*)$")
 _DEC_RE = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)$")
 _ORIGIN_ID = "journeylab:origin="
-_SOURCE_EXT = re.compile(r"\.(txt|text|docx?|rtf|odt|pdf|vtt|srt|html?)$", re.IGNORECASE)
+SOURCE_EXT = re.compile(r"\.(txt|text|docx?|rtf|odt|pdf|vtt|srt|html?)$", re.IGNORECASE)
 VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
 CODING_OUT_COLUMNS = ["segment_id", "code", "coder", "origin", "memo", "decided_at", "doc_id", "span_start",
                       "span_end"]
@@ -727,7 +727,7 @@ def map_spans(spans: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(dict.fromkeys(["segment_id"] + list(spans.columns))))
 
 
-def _empty_study_frames() -> dict:
+def empty_study_frames() -> dict:
     return dict(
         stages=[], touchpoints=pd.DataFrame(columns=["stage", "stage_order", "touchpoint", "touchpoint_order"]),
         events_map=pd.DataFrame(columns=["event", "stage", "touchpoint"]), funnel_steps=[], funnel_window="7D",
@@ -1074,7 +1074,7 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
             warn(f"TextSource {sname!r} has neither PlainTextContent nor plainTextPath; not imported")
             continue
         text, posmap = _normalise_with_map(raw, line_endings)
-        doc_id = _SOURCE_EXT.sub("", sname).strip() or sguid
+        doc_id = SOURCE_EXT.sub("", sname).strip() or sguid
         base, k = doc_id, 2
         while doc_id in used_ids:
             doc_id, k = f"{base}-{k}", k + 1
@@ -1148,7 +1148,7 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
     codings = codings_frame(coding_rows)
     return Study(path=path, name=name, config={"name": name, "refi_qda": cfg}, participants=participants,
                  segments=segments, documents=documents, codebook=codebook, codings=codings, problems=problems,
-                 redacted=False, **_empty_study_frames())
+                 redacted=False, **empty_study_frames())
 
 
 def _coding_row(cod, parent, parent_memo, a, b, doc_id, ns, users, code_by_guid, note_text, warn, sname) -> dict:

@@ -33,11 +33,11 @@ from ..study.transcripts import SEGMENT_COLUMNS
 from ..utils.checks import check_path
 from ..utils.sqlite import file_uri
 from ..utils.tables import read_rows
-from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
+from .qdpx import SOURCE_EXT, codings_frame, empty_study_frames, map_spans, segments_for_text
 
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "br", "tr", "table",
           "thead", "tbody", "blockquote", "pre", "caption", "hr"}
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 # ----------------------------------------------------------------------------- HTML -> text
@@ -301,7 +301,7 @@ def write_codebook(codebook: Codebook, path) -> str:
 
 
 def _doc_id(name: str, used: set) -> str:
-    base = _SOURCE_EXT.sub("", str(name)).strip() or "document"
+    base = SOURCE_EXT.sub("", str(name)).strip() or "document"
     doc_id, k = base, 2
     while doc_id in used:
         doc_id, k = f"{base}-{k}", k + 1
@@ -391,7 +391,7 @@ def _build_study(path, name, documents, segments, codings, codebook, problems, p
         participants = pd.DataFrame({"participant_id": pd.array(pids, dtype="str")})
     return Study(path=Path(path), name=name, config={"name": name}, participants=participants, segments=segments,
                  documents=documents, codebook=codebook, codings=codings, problems=problems, redacted=False,
-                 **_empty_study_frames())
+                 **empty_study_frames())
 
 
 def _segments_frame(frames):
@@ -506,7 +506,7 @@ def _import_csv(path: Path, *, study, coder, codebook, label):
     docs = study.documents
     by_key = {}
     for doc_id in docs["doc_id"].astype(str):
-        for key in {doc_id, doc_id.casefold(), _SOURCE_EXT.sub("", doc_id).casefold()}:
+        for key in {doc_id, doc_id.casefold(), SOURCE_EXT.sub("", doc_id).casefold()}:
             by_key.setdefault(key, doc_id)
     texts = dict(zip(docs["doc_id"].astype(str), docs["text"].astype(str)))
     squeezed: dict = {}
@@ -539,7 +539,7 @@ def _import_csv(path: Path, *, study, coder, codebook, label):
         if not tags:
             warn(f"highlight {hid} has no tag; not imported (a coding needs a code)", line)
             continue
-        doc_id = by_key.get(dname) or by_key.get(dname.casefold()) or by_key.get(_SOURCE_EXT.sub("", dname).casefold())
+        doc_id = by_key.get(dname) or by_key.get(dname.casefold()) or by_key.get(SOURCE_EXT.sub("", dname).casefold())
         a = b = None
         if doc_id is None:
             warn(f"highlight {hid}: document {dname!r} is not a document of the study; kept with segment_id <NA> "
@@ -663,7 +663,7 @@ def import_taguette(path, *, study=None, coder: str | None = None, interviewer_l
         raise JourneylabError(f"{path}: file not found; expected Taguette's project.sqlite3 or highlights CSV")
     with open(path, "rb") as fh:
         head = fh.read(16)
-    if head == _SQLITE_MAGIC:
+    if head == SQLITE_MAGIC:
         return _import_sqlite(path, coder=coder, interviewer_labels=interviewer_labels, project=project,
                               label=label)
     if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):

@@ -23,7 +23,7 @@ import pandas as pd
 from ..errors import JourneylabError
 from ..study.load import check_study
 from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
-from .funnel import _attribute, _fmt_td, _prepare_and_run, _to_unit, funnel
+from .funnel import attribute_groups, format_timedelta, funnel, run_funnel, to_time_unit
 from .funnel_spec import FunnelSpec, funnel_docs
 
 METHOD = ("score test (Miettinen–Nurminen, test_proportions_2indep); Newcombe interval for the difference, "
@@ -583,13 +583,13 @@ def compare_periods(
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_frame(events, arg="events", func=func, required=[time], allow_empty=False)
     mix_cols = [c for c in mix if c in events.columns and c not in by_cols]
-    core = _prepare_and_run(events, spec, need_all_codes=False, func=func, by_cols=by_cols)
+    core = run_funnel(events, spec, need_all_codes=False, func=func, by_cols=by_cols)
     unit = core.time_unit
     t_all = core.extra["t_all"]
     change = _to_log_time(change_date, unit, "change_date", func)
     tmin, tmax = int(t_all.min()), int(t_all.max())
-    W = _to_unit(spec.window, unit)
-    week = _to_unit(pd.Timedelta(days=7), unit)
+    W = to_time_unit(spec.window, unit)
+    week = to_time_unit(pd.Timedelta(days=7), unit)
     if not tmin < change <= tmax:
         raise JourneylabError(f"{func}(): `change_date` {change_date!r} is outside the log "
                               f"({_fmt_time(tmin, unit)} to {_fmt_time(tmax, unit)}).")
@@ -604,7 +604,7 @@ def compare_periods(
                 f"{func}(): need {'at least one' if weeks is None else weeks} whole week(s) on each side of the "
                 f"change; the log allows {max(avail, 0)} (before: entries up to {_fmt_time(before_end, unit)}, "
                 f"after: entries up to {_fmt_time(after_limit, unit)} so that users have a full "
-                f"{_fmt_td(spec.window)} window). Use a shorter window, weeks=, or same_weekdays=False.")
+                f"{format_timedelta(spec.window)} window). Use a shorter window, weeks=, or same_weekdays=False.")
         b0, b1 = before_end - n_weeks * week, before_end
         a0, a1 = change, change + n_weeks * week
         design = (f"{n_weeks} whole week(s) before vs {n_weeks} after (same weekdays), users assigned by when "
@@ -616,12 +616,12 @@ def compare_periods(
         b0, b1, a0, a1 = tmin, before_end, change, after_limit
         design = "all data before vs all data after (weekday mix may differ), users assigned by funnel entry"
     if exclude_straddling:
-        design += f"; users entering less than {_fmt_td(spec.window)} before the change left out"
+        design += f"; users entering less than {format_timedelta(spec.window)} before the change left out"
     entry_t = core.T[0]
     before = (entry_t >= b0) & (entry_t < b1)
     after = (entry_t >= a0) & (entry_t < a1)
     n_straddle = int(((entry_t >= change - W) & (entry_t < change)).sum()) if exclude_straddling else 0
-    groups = _attribute(events, core, by_cols + mix_cols, "entry", time) if (by_cols or mix_cols) else None
+    groups = attribute_groups(events, core, by_cols + mix_cols, "entry", time) if (by_cols or mix_cols) else None
     base = core.reached(k - 1)
     conv = core.reached(k)
     if by_cols:
@@ -746,8 +746,8 @@ def ab_test(
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
     check_frame(events, arg="events", func=func, required=[variant],
                 hint="Name the column holding each user's variant with variant=.")
-    core = _prepare_and_run(events, spec, need_all_codes=attribution != "entry", func=func, by_cols=[variant])
-    groups = _attribute(events, core, [variant], attribution, time)[variant]
+    core = run_funnel(events, spec, need_all_codes=attribution != "entry", func=func, by_cols=[variant])
+    groups = attribute_groups(events, core, [variant], attribution, time)[variant]
     values = sorted(pd.unique(groups.dropna()), key=str)
     if len(values) < 2:
         raise JourneylabError(f"{func}(): column {variant!r} has {len(values)} variant(s) among users who entered "

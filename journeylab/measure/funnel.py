@@ -141,7 +141,7 @@ def _times(col: pd.Series, name: str, func: str) -> tuple[np.ndarray, str]:
     return arr.view(np.int64), unit
 
 
-def _to_unit(td: pd.Timedelta, unit: str) -> int:
+def to_time_unit(td: pd.Timedelta, unit: str) -> int:
     return int(np.timedelta64(td.value, "ns").astype(f"timedelta64[{unit}]").astype(np.int64))
 
 
@@ -390,7 +390,7 @@ def _direct_codes(col: pd.Series):
     return None
 
 
-def _prepare_and_run(events, spec: FunnelSpec, *, need_all_codes: bool, func: str, by_cols: Sequence[str] = (),
+def run_funnel(events, spec: FunnelSpec, *, need_all_codes: bool, func: str, by_cols: Sequence[str] = (),
                      present: list | None = None) -> _Core:
     """Validate, encode and run the right engine.
 
@@ -402,7 +402,7 @@ def _prepare_and_run(events, spec: FunnelSpec, *, need_all_codes: bool, func: st
     check_frame(events, arg="events", func=func, required=list(dict.fromkeys(required)), hint=FUNNEL_HINT,
                 dask=func == "funnel")  # funnel() also takes a Dask log (docs/scale.md)
     t_all, tunit = _times(events[time], time, func)
-    W = _to_unit(spec.window, tunit)
+    W = to_time_unit(spec.window, tunit)
     names = spec.names
     e_all = _event_index(events[event], names)
     if present is not None:
@@ -475,7 +475,7 @@ def _prepare_and_run(events, spec: FunnelSpec, *, need_all_codes: bool, func: st
 # ----------------------------------------------------------------------------- groups
 
 
-def _attribute(events, core: _Core, by: list, attribution: str, time: str) -> pd.DataFrame:
+def attribute_groups(events, core: _Core, by: list, attribution: str, time: str) -> pd.DataFrame:
     """Group values per entered unit (rows aligned with core.unit_codes)."""
     if attribution == "entry":
         vals = events[by].iloc[core.entry_rows]
@@ -586,7 +586,7 @@ def _tables(spec: FunnelSpec, keys: pd.DataFrame, counts: np.ndarray, quart: np.
 
 
 def _definition(spec: FunnelSpec, by: list, attribution: str, alpha: float, correction: str, rows_ignored) -> dict:
-    return dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
+    return dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=format_timedelta(spec.window),
                 order=spec.order, entry=spec.entry,
                 exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude], count=spec.count,
                 by=by, attribution=attribution, alpha=alpha, correction=correction,
@@ -875,13 +875,13 @@ def funnel(
     if is_dask(events):
         return _dask_funnel(events, spec=spec, by=by_cols, attribution=attribution, alpha=alpha,
                             correction=correction, shuffle=shuffle, npartitions=npartitions)
-    core = _prepare_and_run(events, spec, need_all_codes=bool(by_cols) and attribution != "entry", func=func,
+    core = run_funnel(events, spec, need_all_codes=bool(by_cols) and attribution != "entry", func=func,
                             by_cols=by_cols)
     return _result(events, core, spec, by_cols, attribution, alpha, correction)
 
 
 def _result(events, core, spec: FunnelSpec, by_cols, attribution, alpha, correction) -> FunnelResult:
-    groups = _attribute(events, core, by_cols, attribution, spec.time) if by_cols else None
+    groups = attribute_groups(events, core, by_cols, attribution, spec.time) if by_cols else None
     keys, counts, quart = _summarise(core, groups, by_cols)
     steps, comparisons, definition = _tables(spec, keys, counts, quart, core.time_unit, by=by_cols,
                                              attribution=attribution, alpha=alpha, correction=correction,
@@ -958,9 +958,9 @@ def time_to_convert(
         raise JourneylabError(f"{func}(): `quantiles` must lie between 0 and 1; got {qs!r}.")
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
-    core = _prepare_and_run(events, spec, need_all_codes=bool(by_cols) and attribution != "entry", func=func,
+    core = run_funnel(events, spec, need_all_codes=bool(by_cols) and attribution != "entry", func=func,
                             by_cols=by_cols)
-    groups = _attribute(events, core, by_cols, attribution, time) if by_cols else None
+    groups = attribute_groups(events, core, by_cols, attribution, time) if by_cols else None
     r = core.reached(to_step - 1)
     d = (core.T[to_step - 1][r] - core.T[from_step - 1][r]).astype(float)
     frame = pd.DataFrame({"_d": d})
@@ -1059,7 +1059,7 @@ def funnel_paths(
     check_alpha(alpha, func)
     spec = FunnelSpec.parse({"from": from_step, "to": to_step}, window=window, user=user, time=time, event=event,
                             func=func)
-    core = _prepare_and_run(events, spec, need_all_codes=True, func=func)
+    core = run_funnel(events, spec, need_all_codes=True, func=func)
     from_label = step_label(from_step)
     keep_units = core.reached(1) if converted else ~core.reached(1)
     units = core.unit_codes[keep_units]
@@ -1073,7 +1073,7 @@ def funnel_paths(
     anchor_r = np.full(core.unit.n, _NONE, dtype=np.int64)
     anchor_t[units] = core.T[0][keep_units]
     anchor_r[units] = core.entry_rows[keep_units]
-    W = _to_unit(spec.window, core.time_unit)
+    W = to_time_unit(spec.window, core.time_unit)
     # rows of the selected users after their anchor, within the window (anchor included: it starts runs)
     valid = codes >= 0
     cu = np.where(valid, codes, 0)
@@ -1135,9 +1135,9 @@ _ROWS_IGNORED, _PRESENT, _UNIT = -1, -2, -3   # special values of _K in the part
 
 
 def _partition_core(df: pd.DataFrame, a: dict, present: list | None):
-    core = _prepare_and_run(df, a["spec"], need_all_codes=bool(a["by"]) and a["attribution"] != "entry", func=a["func"],
+    core = run_funnel(df, a["spec"], need_all_codes=bool(a["by"]) and a["attribution"] != "entry", func=a["func"],
                             by_cols=a["by"], present=present)
-    groups = _attribute(df, core, a["by"], a["attribution"], a["spec"].time) if a["by"] else None
+    groups = attribute_groups(df, core, a["by"], a["attribution"], a["spec"].time) if a["by"] else None
     return core, groups
 
 
@@ -1507,14 +1507,14 @@ def plot_funnel(result, ax=None, *, metric: str = "from_start", title: str | Non
     if title is None and isinstance(result, FunnelResult):
         d = result.definition
         what = "share of step 1" if metric == "from_start" else "conversion from the previous step"
-        title = (f"Funnel ({what}): {d['order']} order, window {_fmt_td(pd.Timedelta(d['window']))}, "
+        title = (f"Funnel ({what}): {d['order']} order, window {format_timedelta(pd.Timedelta(d['window']))}, "
                  f"counting {d['count']}s")
     if title:
         ax.set_title(title, fontsize=11)
     return ax
 
 
-def _fmt_td(td: pd.Timedelta) -> str:
+def format_timedelta(td: pd.Timedelta) -> str:
     """'7 days', '12 hours', '1 day 6 hours'."""
     parts = []
     secs = int(td.total_seconds())

@@ -41,7 +41,7 @@ from ..utils.limits import BoundedReader, load_yaml
 from ..utils.tables import unneutralise
 from . import transcripts as tr
 from .codebook import Codebook, CodebookError
-from .redact import _mapper, make_detector, redact_texts
+from .redact import make_detector, offset_mapper, redact_texts
 from .redact import redact as _redact
 from .units import participant_codings
 
@@ -1388,7 +1388,7 @@ def _redact_spans(codings: pd.DataFrame, redactions: pd.DataFrame, documents: pd
             continue
         recs = list(zip(rows["original_start"], rows["original_end"], rows["kind"], rows["placeholder"],
                         rows["start"], rows["end"]))
-        to_start, to_end = _mapper(recs)
+        to_start, to_end = offset_mapper(recs)
         starts[m] = to_start(starts[m].astype(np.int64))
         ends[m] = to_end(ends[m].astype(np.int64))
     out["start"] = pd.array([pd.NA if np.isnan(x) else int(x) for x in starts], dtype="Int64")

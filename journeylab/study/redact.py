@@ -294,7 +294,7 @@ def _apply(text: str, spans: list) -> tuple[str, list]:
     return "".join(parts), rows
 
 
-def _mapper(rows):
+def offset_mapper(rows):
     """Vectorised maps of original positions → redacted positions (start-like and end-like)."""
     if not rows:
         return (lambda p: np.asarray(p, dtype=np.int64)), (lambda p: np.asarray(p, dtype=np.int64))
@@ -533,7 +533,7 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
         out.append(new)
         records += [(key, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
         if fl:
-            map_s, map_e = _mapper(rows)
+            map_s, map_e = offset_mapper(rows)
             for fs, fe, k, why in _dedupe_flags(fl, spans):
                 flag_rows.append((key, None, k, text[fs:fe], why, int(map_s([fs])[0]), int(map_e([fe])[0])))
     seg = pd.DataFrame({"doc_id": pd.array([None if k is None else str(k) for k in keys], dtype="string"),
@@ -695,7 +695,7 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
             spans = _resolve(spans)
             new_text, rows = _apply(text, spans)
             new_doc_text[doc_id] = new_text
-            map_s, map_e = _mapper(rows)
+            map_s, map_e = offset_mapper(rows)
             fl = _dedupe_flags(fl, spans)
             if fl:
                 fs_ = map_s(np.array([f[0] for f in fl], dtype=np.int64))
@@ -754,7 +754,7 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
             for s, e, k, ph, sid in all_rows:
                 rows2.append((s, e, k, ph, s + shift, s + shift + len(ph)))
                 shift += len(ph) - (e - s)
-            map_s, map_e = _mapper(rows2)
+            map_s, map_e = offset_mapper(rows2)
             new_starts[idx], new_ends[idx] = map_s(starts[idx]), map_e(ends[idx])
             records += [(doc_id, r[4], r[2], r[3], r[0], r[1], r2[4], r2[5]) for r, r2 in zip(all_rows, rows2)]
     seg["text"] = pd.array(new_texts, dtype=text_dtype)

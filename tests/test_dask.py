@@ -252,8 +252,8 @@ def test_co_occurrence_matches_pandas(client, study, dstudy):
 
 def test_code_frequencies_first_row_per_segment(client):
     """A repeated segment id counts with its first row, as pandas' drop_duplicates keeps it,
-    also when the repeat sits in another partition; interviewer turns (no participant) count in
-    n_segments only."""
+    also when the repeat sits in another partition; codings on interviewer turns (no participant)
+    are left out, as in the pandas path."""
     seg = pd.DataFrame({"segment_id": ["a", "b", "c", "a", "d", "e", "b"],
                         "participant_id": ["P1", "P2", None, "P3", "P2", "P1", "P4"],
                         "doc_id": ["d1", "d1", "d1", "d2", "d2", "d3", "d3"]})
@@ -265,10 +265,10 @@ def test_code_frequencies_first_row_per_segment(client):
     both, got = dask.compute(jl.code_frequencies(dcod, dseg), jl.code_frequencies(dcod, dseg, by="doc_id"))
     pd.testing.assert_frame_equal(both, jl.code_frequencies(cod, seg))
     pd.testing.assert_frame_equal(got, jl.code_frequencies(cod, dseg.compute(), by="doc_id"))
-    assert both[["code", "n_segments", "n_participants"]].values.tolist() == [["x", 4, 2], ["y", 4, 2]]
-    # by hand: x on a (P1, d1), b (P2, d1), c (no one), e (P1, d3); y on a, c, d (P2, d2), e
+    assert both[["code", "n_segments", "n_participants"]].values.tolist() == [["x", 3, 2], ["y", 3, 2]]
+    # by hand: x on a (P1, d1), b (P2, d1), c (no one: left out), e (P1, d3); y on a, c, d (P2, d2), e
     assert got[["code", "doc_id", "n_segments", "n_participants"]].values.tolist() == [
-        ["x", "d1", 3, 2], ["y", "d1", 2, 1], ["x", "d3", 1, 1], ["y", "d2", 1, 1], ["y", "d3", 1, 1]]
+        ["x", "d1", 2, 2], ["x", "d3", 1, 1], ["y", "d1", 1, 1], ["y", "d2", 1, 1], ["y", "d3", 1, 1]]
     # co_occurrence by participant takes the same first row, in pandas as in Dask
     co = jl.co_occurrence(cod, seg, level="participant")
     pd.testing.assert_frame_equal(jl.co_occurrence(dcod, dseg, level="participant").compute(), co)

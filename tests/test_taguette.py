@@ -45,11 +45,10 @@ def test_every_highlight_is_at_its_exact_place(project):
         assert span_texts(project, hl["highlight_id"]) == {hl["text"]}, hl
         codes = set(project.codings.loc[project.codings["highlight_id"] == hl["highlight_id"], "code"])
         assert codes == {TAG_CODE[t] for t in hl["tags"]}
-    # 11 highlights, 14 (highlight, tag) pairs: one coding each (issue 15), the two-paragraph
-    # highlight too (one row, its whole span, on the turn it starts in)
+    # 11 highlights, 14 (highlight, tag) pairs; the two-paragraph highlight codes two turns
     pairs = project.codings.drop_duplicates(["highlight_id", "code"])
     assert len(pairs) == 14
-    assert len(project.codings) == 14
+    assert len(project.codings) == 15
 
 
 def test_taguette_snippets_match_character_by_character(project):

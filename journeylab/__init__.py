@@ -5,20 +5,16 @@ metrics, and build a journey map in which every claim points at its evidence.
 """
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
 from . import datasets
 from .errors import JourneylabError, NotFittedError, Problem, StoreBusyError, StudyError
+from .utils import provenance as _provenance
 
-try:
-    __version__ = _version("journeylab")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
+__version__ = _provenance.JOURNEYLAB_VERSION
 
 # --- public API (each capability adds its line here) ---
 from .study.transcripts import read_transcript, read_document, Document
-from .study.redact import redact, redact_text, redaction_review, Redaction
-from .study.load import Study, StudyPart, load_study, redact_study, study_part, validate_study
+from .study.redact import redact, redact_text, Redaction
+from .study.load import Study, StudyPart, load_study, redact_study, redaction_review, study_part, validate_study
 from .study.stages import coding_stages, stage_reach
 from .study.anchor import fingerprint_codings
 from .study.units import participant_codings, ParticipantCodings, InterviewerCodingsWarning
@@ -40,7 +36,8 @@ from .coding.reliability import (agreement, krippendorff_alpha, unitizing_alpha,
 from .coding.learned import LearnedCoder
 from .coding.reconcile import ReconcileSession, ReconcileView
 from .measure.funnel import funnel, FunnelResult, plot_funnel, funnel_paths, time_to_convert
-from .utils.dask import read_events_parquet, DaskFunnel  # Dask is imported only when it is called
+from .study.load_dask import read_events_parquet  # Dask is imported only when it is called
+from .measure.funnel import DaskFunnel
 from .measure.survey import nps, csat
 from .measure.tasks import task_metrics
 from .measure.questionnaires import (score_questionnaire, questionnaire_summary, questionnaire_comments, sus_grade,
@@ -51,7 +48,8 @@ from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence.claims import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between, study_targets
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
-from .run.sections import section, plan as section_plan, SectionStatus, event_property, taguette_reference, lexicon_file, file_name
+from .run.sections import (section, plan as section_plan, SectionStatus, event_property, taguette_reference,
+                           lexicon_file, file_name)
 from .course import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
 from .course.exercises import CheckResult
 

@@ -28,12 +28,11 @@ import nbformat
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from strategies import SAMPLE_VOCABULARY, make_spec, sample_words_in, study_specs, write_study
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-from journeylab.run.pipeline import NotebookFailed, run
-
-from strategies import SAMPLE_VOCABULARY, make_spec, sample_words_in, study_specs, write_study
+from journeylab.run.pipeline import run
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,

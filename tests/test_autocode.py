@@ -5,12 +5,13 @@ import re
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import journeylab as jl
 from journeylab.coding.rules import autocode, stem, tokenize
-from journeylab.study.codebook import Code, Codebook, Rules
 from journeylab.errors import JourneylabError
+from journeylab.study.codebook import Code, Codebook, Rules
 
 
 def seg(*texts, role="participant"):

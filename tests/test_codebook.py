@@ -6,8 +6,8 @@ import textwrap
 import pytest
 import yaml
 
-from journeylab.study.codebook import Code, Codebook, Rules
 from journeylab.errors import JourneylabError
+from journeylab.study.codebook import Code, Codebook, Rules
 
 STAGES = {"purchase": ["cart", "shipping_form", "payment"], "retention": ["delivery", "returns"]}
 

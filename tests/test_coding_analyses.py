@@ -5,10 +5,19 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.study.codebook import Code, Codebook
-from journeylab.coding.analysis import (co_occurrence, code_frequencies, evaluate_codings, exemplar_quotes, plot_co_occurrence,
-                               plot_saturation, saturation, stop_words, suggest_codes)
+from journeylab.coding.analysis import (
+    co_occurrence,
+    code_frequencies,
+    evaluate_codings,
+    exemplar_quotes,
+    plot_co_occurrence,
+    plot_saturation,
+    saturation,
+    stop_words,
+    suggest_codes,
+)
 from journeylab.errors import JourneylabError
+from journeylab.study.codebook import Code, Codebook
 
 # Four participants; P1, P2 persona A; P3, P4 persona B. One document per participant.
 #   seg  doc  participant  codes (gold)

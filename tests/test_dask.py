@@ -1,4 +1,5 @@
-"""Tests of the Dask scale-out (journeylab/utils/dask.py): autocode, sentiment and funnel on a Dask
+"""Tests of the Dask routes (beside the pandas code they mirror: measure/funnel.py, coding/analysis.py,
+study/load_dask.py; shared helpers in utils/dask.py): autocode, sentiment and funnel on a Dask
 DataFrame, computed on a LocalCluster of 2 worker processes, give exactly the pandas numbers.
 
 The expected values are the pandas functions' own results on the same data; the funnel's log

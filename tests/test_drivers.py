@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeylab.measure.drivers import ASSOCIATION_NOTE, KeyDrivers, key_drivers, plot_drivers
 from journeylab.errors import JourneylabError
+from journeylab.measure.drivers import ASSOCIATION_NOTE, KeyDrivers, key_drivers, plot_drivers
 
 
 def simulated(n=3000, seed=11):

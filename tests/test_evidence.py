@@ -11,12 +11,11 @@ import math
 
 import pandas as pd
 import pytest
+from test_journeymap import NOTES, write_tiny_study  # noqa: E402  (tests/ is on sys.path under pytest)
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
 from journeylab.evidence.claims import EVIDENCE_COLUMNS, GRADES
-
-from test_journeymap import NOTES, write_tiny_study  # noqa: E402  (tests/ is on sys.path under pytest)
 
 
 def row(kind="pain_point", n=5, total=12, **metrics):

@@ -15,7 +15,13 @@ import pytest
 from scipy.stats import norm
 
 from journeylab.errors import JourneylabError
-from journeylab.measure.experiments import ab_test, compare_periods, compare_rates, minimum_detectable_effect, sample_size
+from journeylab.measure.experiments import (
+    ab_test,
+    compare_periods,
+    compare_rates,
+    minimum_detectable_effect,
+    sample_size,
+)
 
 START = pd.Timestamp("2026-08-03")      # a Monday
 CHANGE = pd.Timestamp("2026-08-31")     # a Monday, four weeks later
@@ -240,7 +246,6 @@ def test_ab_test_sample_ratio_mismatch_and_several_treatments():
 
 def test_sample_study_checkout_change(sample_study):
     """The shipping form was simplified on 31 Aug 2026: the shipping step rises from ~58 % to ~72 %."""
-    import journeylab as jl
 
     study = sample_study
     change = study.changes["date"].iloc[0]

@@ -489,7 +489,6 @@ def test_sorting_and_non_sorting_engines_agree(df, steps, order, excl, exclusion
 
 
 def test_sample_study_matches_reference_on_a_user_sample(sample_study):
-    import journeylab as jl
 
     study = sample_study
     ev = study.events

@@ -12,11 +12,10 @@ import dataclasses
 import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
+from test_journeymap import write_tiny_study
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
-
-from test_journeymap import write_tiny_study
 
 
 def claim(n=5, total=12, kind="pain_point", **metrics):

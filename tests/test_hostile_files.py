@@ -214,7 +214,6 @@ print("\n".join(out))
 
 def test_a_store_in_a_read_only_file_or_folder_can_be_read(tmp_path):
     import os
-    import stat
     import subprocess
     import sys
     import tempfile
@@ -292,8 +291,9 @@ import sys
 import zipfile
 import zlib
 
-from journeylab.utils.limits import LimitError
 from test_study import make_study
+
+from journeylab.utils.limits import LimitError
 
 TAGUETTE = Path(__file__).parent / "data" / "taguette" / "project.sqlite3"
 GUID = "0b9a8d6e-1c1f-4a55-9a4e-{:012d}"

@@ -6,8 +6,6 @@ database) plus explicit regressions for every bug the properties found.
 """
 from __future__ import annotations
 
-import copy
-import shutil
 import sqlite3
 import time
 import traceback
@@ -16,13 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_study import CODEBOOK, CODINGS, EVENTS, PARTICIPANTS, STUDY_YML, SURVEY, make_study
 
 import journeylab as jl
 from journeylab.errors import JourneylabError
 from journeylab.study.transcripts import parse_transcript, read_document
-
-from test_study import CODEBOOK, CODINGS, EVENTS, PARTICIPANTS, STUDY_YML, SURVEY, make_study
 
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -607,8 +605,8 @@ def test_coding_store_export_neutralises_memos_and_the_study_reads_them_back(tmp
 
 def test_a_bare_carriage_return_in_a_cell_does_not_split_the_row(tmp_path):
     """csv/pandas quote only the "\\n" terminator's characters: "a\\rb" was written unquoted before."""
-    from journeylab.utils.tables import write_csv
     from journeylab.study.codebook import Code
+    from journeylab.utils.tables import write_csv
 
     path = write_csv(pd.DataFrame({"memo": ["line one\rline two", "ok"], "n": [1, 2]}), path=tmp_path / "m.csv")
     assert _cells(path) == ["memo", "n", "line one\rline two", "1", "ok", "2"]

@@ -14,10 +14,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from test_lab_browser import _free_port
 
 import journeylab.run.cli as cli
 from journeylab.run.pipeline import NOTEBOOK_DIR
-from test_lab_browser import _free_port
 
 
 def test_lab_command_uses_this_python_and_the_notebooks():

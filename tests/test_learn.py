@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from journeylab.errors import JourneylabError, NotFittedError
 from journeylab.coding.learned import LearnedCoder, _kappa_2x2, text_features
 from journeylab.coding.reliability import OVERALL
+from journeylab.errors import JourneylabError, NotFittedError
 
 REFUND = ["I asked for a refund and it took weeks", "the refund never arrived", "they refunded me in the end",
           "still waiting on my refund", "getting refunds is painful", "I wanted a refund for the lamp",

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.study.codebook import _GUID_NS, Code, Codebook
 from journeylab.errors import JourneylabError
-from journeylab.interop.qdpx import PROJECT_NS, _empty_study_frames
+from journeylab.interop.qdpx import PROJECT_NS, empty_study_frames
+from journeylab.study.codebook import GUID_NAMESPACE, Code, Codebook
 from journeylab.study.load import Study
 from journeylab.study.transcripts import parse_transcript
 
@@ -59,7 +59,7 @@ def mini_study() -> Study:
     segments = pd.concat(segs, ignore_index=True)
     return Study(path=Path("mini"), name="Mini study — é 😀", config={}, participants=participants,
                  segments=segments, documents=pd.DataFrame(docs), codebook=codebook, codings=codings,
-                 **_empty_study_frames())
+                 **empty_study_frames())
 
 
 def schema(shared_dir):
@@ -167,12 +167,12 @@ def test_guids_are_uuid5_of_stable_keys(tmp_path):
     root, _ = qde(jl.export_qdpx(study, codings=None, path=tmp_path / "m.qdpx"))
     ns = "Mini study — é 😀"
     users = {u.get("name"): u.get("guid") for u in root.findall(f"{Q}Users/{Q}User")}
-    assert users["amara"] == str(uuid.uuid5(_GUID_NS, f"{ns}/user:amara"))
-    assert users["autocoder"] == str(uuid.uuid5(_GUID_NS, f"{ns}/user:autocoder:rule"))
+    assert users["amara"] == str(uuid.uuid5(GUID_NAMESPACE, f"{ns}/user:amara"))
+    assert users["autocoder"] == str(uuid.uuid5(GUID_NAMESPACE, f"{ns}/user:autocoder:rule"))
     src = root.find(f"{Q}Sources/{Q}TextSource[@name='P02']")
-    assert src.get("guid") == str(uuid.uuid5(_GUID_NS, f"{ns}/source:P02"))
+    assert src.get("guid") == str(uuid.uuid5(GUID_NAMESPACE, f"{ns}/source:P02"))
     code = root.find(f".//{Q}Code[@name='refund_slow']")
-    assert code.get("guid") == str(uuid.uuid5(_GUID_NS, "mini codebook/refund_slow")) == study.codebook.guid(
+    assert code.get("guid") == str(uuid.uuid5(GUID_NAMESPACE, "mini codebook/refund_slow")) == study.codebook.guid(
         "refund_slow")
 
 
@@ -379,7 +379,6 @@ def test_contents_reports_what_a_project_holds(shared_dir):
 
 
 def test_verify_round_trip_reports_every_check(tmp_path):
-    from journeylab.interop import qdpx
 
     study = mini_study()
     table = jl.verify_qdpx_round_trip(study, path=tmp_path / "v.qdpx", codings=study.codings)

@@ -2,7 +2,6 @@
 SQLite store, agreement recomputed against the reconciled coder; a killed process loses nothing."""
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from journeylab.errors import JourneylabError
 from journeylab.coding.reconcile import ReconcileSession
 from journeylab.coding.reliability import OVERALL, agreement, disagreements
+from journeylab.errors import JourneylabError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,7 +106,8 @@ def test_widget_clicks_write_each_decision_immediately(tiny, tmp_path):
     assert ("D2-t006", "late", 1, "") in stored(path)
     assert s.done and v.progress.value == 4
     # navigation back shows the recorded decision and memo
-    v.prev_button.click(); v.prev_button.click(); v.prev_button.click()
+    for _ in range(3):
+        v.prev_button.click()
     assert s.position == 0 and s.decision is True and v.memo.value == "cost is the topic"
     assert "Recorded for <b>gold</b>: present" in v.html.value
     # change of mind: the latest decision wins (the memo shown in the box is kept)

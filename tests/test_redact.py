@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import journeylab as jl
 from journeylab.errors import JourneylabError
 from journeylab.study.redact import MAPPING_COLUMNS, redact, redact_text
 from journeylab.study.transcripts import parse_transcript, read_document
@@ -347,5 +346,5 @@ def test_relation_then_full_stop_is_not_a_name_context():
     # "my friend." ends the sentence: the capitalised word after it starts a new one (it used to
     # become [PERSON], and then every "Did" of the interview with it)
     for text in ["I asked my friend. Did you go?", "I asked my friend.\nDid you go?"]:
-        assert jl.redact_text(text)[0] == text
-    assert jl.redact_text("I asked my friend, Dave, and he agreed.")[0] == "I asked my friend, [PERSON], and he agreed."
+        assert redact_text(text)[0] == text
+    assert redact_text("I asked my friend, Dave, and he agreed.")[0] == "I asked my friend, [PERSON], and he agreed."

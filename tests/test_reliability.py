@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from journeylab.coding.reliability import OVERALL, agreement, krippendorff_alpha, krippendorff_band, landis_koch
 from journeylab.errors import JourneylabError
-from journeylab.coding.reliability import OVERALL, agreement, krippendorff_alpha, landis_koch, krippendorff_band
 
 nan = np.nan
 
@@ -516,7 +516,6 @@ def test_merge_does_not_mutate_inputs():
 def test_sample_study_agreement_matches_statsmodels_on_participant_turns(sample_study):
     from statsmodels.stats.inter_rater import cohens_kappa
 
-    import journeylab as jl
 
     study = sample_study
     if study.codings["coder"].nunique() < 2:

@@ -3,11 +3,10 @@ which lays the same map out for the screen, each export and the report) without 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from test_render import make_map
 
 from journeylab.map import render
 from journeylab.map.render import plot_map, save_map
-
-from test_render import make_map
 
 
 def test_shared_widths_give_the_same_bytes_and_skip_measuring(tmp_path, monkeypatch):

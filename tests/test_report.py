@@ -7,11 +7,11 @@ import html
 from html.parser import HTMLParser
 
 import pytest
+from test_journeymap import NOTES, write_tiny_study  # noqa: E402
+from test_render import make_map  # noqa: E402
 
 import journeylab as jl
 from journeylab.map.report import _FILTER_JS, to_html
-from test_journeymap import NOTES, write_tiny_study  # noqa: E402
-from test_render import make_map  # noqa: E402
 
 HOSTILE = ["<script>alert('x')</script>", '"><img src=x onerror=alert(1)>']
 

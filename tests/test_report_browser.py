@@ -7,9 +7,9 @@ fails: CI installs chromium with `make browser`). Run alone with
 from __future__ import annotations
 
 import pytest
+from test_render import make_map  # noqa: E402
 
 from journeylab.map.report import to_html
-from test_render import make_map  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from journeylab.run.cli import _parameters
 from journeylab.errors import JourneylabError, StudyError
+from journeylab.run.cli import _parameters
 from journeylab.run.manifest import MANIFEST_FIELDS
 from journeylab.run.pipeline import NotebookFailed, notebook_paths, run
 

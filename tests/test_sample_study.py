@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import ROOT, SAMPLE
 
 SCRIPT = ROOT / "data" / "make_sample_study.py"

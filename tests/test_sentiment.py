@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import journeylab as jl
-from journeylab.measure import vader as _vader
 from journeylab.errors import JourneylabError
+from journeylab.measure import vader as _vader
 from journeylab.measure.sentiment import ENGINES, _cluster_bootstrap
 
 # ----------------------------------------------------------------------------- references

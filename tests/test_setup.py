@@ -5,10 +5,9 @@ import re
 import shlex
 import subprocess
 import sys
+
 import tomllib
-
 import yaml
-
 from conftest import ROOT
 
 
@@ -34,7 +33,7 @@ def test_environment_yml_installs_what_the_makefile_installs():
 def test_makefile_install_line_is_what_pip_receives():
     out = subprocess.run(["make", "-n", "-B", "-C", str(ROOT), ".venv/.installed"],
                          capture_output=True, text=True, check=True).stdout
-    line = next(l for l in out.splitlines() if "pip install" in l and "-e" in l)
+    line = next(ln for ln in out.splitlines() if "pip install" in ln and "-e" in ln)
     args = shlex.split(line)
     i = args.index("-e")
     assert args[i + 1] == ".[test]", line

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
+from journeylab.coding.store import CodingStore, normalise_coder, normalize_coder, read_codings
 from journeylab.errors import JourneylabError
-from journeylab.coding.store import CodingStore, normalise_coder, read_codings
 
 
 @pytest.fixture
@@ -140,3 +140,16 @@ def test_errors(store, tmp_path):
 
 
 # Several processes, SIGKILL, busy locks and schema migrations: tests/test_store_concurrency.py
+
+
+def test_one_normalize_coder_for_the_store_and_reliability(store):
+    # issue 13: the store folded case and spaces but not Unicode width, reliability also applied NFKC,
+    # so a full-width 'Ａｍａｒａ' was one coder in merge_codings and another in the store.
+    from journeylab.coding import reliability
+
+    assert reliability.normalize_coder is normalize_coder
+    assert normalize_coder("Ａｍａｒａ") == normalize_coder(" amara ") == "amara"
+    store.apply("s1", "a", "Ａｍａｒａ")
+    store.apply("s2", "a", "amara")
+    assert set(store.decisions().coder_key) == {"amara"}
+    assert len(store.coders()) == 1

@@ -32,8 +32,8 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.errors import JourneylabError, StoreBusyError
 from journeylab.coding.store import SCHEMA_VERSION, CodingStore, normalise_coder
+from journeylab.errors import JourneylabError, StoreBusyError
 
 HERE = Path(__file__).resolve()
 V1_STORE = HERE.parent / "data" / "stores" / "codings_v1.sqlite"

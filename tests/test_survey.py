@@ -138,7 +138,6 @@ def test_csat_errors_name_column_and_row():
 
 
 def test_sample_study_survey(sample_study):
-    import journeylab as jl
 
     study = sample_study
     r = nps(study.survey, score=study.nps_column)

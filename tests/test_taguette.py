@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
+from journeylab.errors import JourneylabError
 from journeylab.interop import taguette
 from journeylab.study.codebook import Code, Codebook
-from journeylab.errors import JourneylabError
 
 DATA = Path(__file__).parent / "data" / "taguette"
 EXPECTED = json.loads((DATA / "expected_highlights.json").read_text(encoding="utf-8"))

@@ -1,10 +1,8 @@
 """Transcripts → segments: formats, offsets that round-trip, errors that name the line."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings

@@ -172,7 +172,7 @@ def test_questionnaire_config_is_validated(tmp_path, old, new, match):
 
 def test_questionnaire_instruments_match_the_scorer():
     from journeylab.measure.questionnaires import INSTRUMENTS
-    from journeylab.study.load import QUESTIONNAIRE_INSTRUMENTS, _ANSWER_RANGES
+    from journeylab.study.load import _ANSWER_RANGES, QUESTIONNAIRE_INSTRUMENTS
 
     assert set(QUESTIONNAIRE_INSTRUMENTS) == set(INSTRUMENTS)
     for name, (lo, hi) in _ANSWER_RANGES.items():

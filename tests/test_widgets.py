@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 import journeylab as jl
-from journeylab.study.codebook import Code, Codebook, Rules
-from journeylab.errors import JourneylabError
 from journeylab.coding.store import CodingStore
 from journeylab.coding.widget import CodingSession, SessionState
+from journeylab.errors import JourneylabError
+from journeylab.study.codebook import Code, Codebook, Rules
 
 
 @pytest.fixture

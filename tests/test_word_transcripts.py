@@ -9,7 +9,7 @@ import docx
 import pytest
 from odf.opendocument import OpenDocumentText
 from odf.table import Table, TableCell, TableRow
-from odf.text import LineBreak, P, S, Span, Tab
+from odf.text import LineBreak, P, S, Span
 
 import journeylab as jl
 from journeylab.errors import JourneylabError

@@ -15,13 +15,13 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
-from ..utils import dask as _dask
-from ..utils.checks import check_choice, check_frame
-from .rules import _is_negator, stem, tokenize
+from ..errors import JourneylabError
 from ..study.codebook import Codebook
 from ..study.units import participant_codings
-from ..errors import JourneylabError
+from ..utils.checks import check_choice, check_frame
+from ..utils.dask import POSITION, dtypes_of, from_pandas, is_dask, position_meta, with_position
+from ..utils.docstrings import shared_docs
+from .rules import is_negator, stem, tokenize
 
 ANY = "any"
 
@@ -82,11 +82,12 @@ def stop_words() -> frozenset:
     Negators (*not*, *no*, *never*, ...) are kept out of the list: "not working" is a theme.
     The filler list ships as ``journeylab/data/stopwords_conversational.txt``.
     """
+    # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     text = resources.files("journeylab").joinpath("data/stopwords_conversational.txt").read_text(encoding="utf-8")
     extra = {ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")}
-    return frozenset(w for w in set(ENGLISH_STOP_WORDS) | extra if not _is_negator(w))
+    return frozenset(w for w in set(ENGLISH_STOP_WORDS) | extra if not is_negator(w))
 
 
 # ----------------------------------------------------------------------------- frequencies
@@ -162,13 +163,12 @@ def code_frequencies(codings: pd.DataFrame, *, segments: pd.DataFrame, participa
     """
     func = "code_frequencies"
     rollup = aggregate and codebook is not None and any(codebook.children(c.name) for c in codebook)
-    if any(_dask.is_dask(x) for x in (codings, segments, participants)):
-        if rollup and _dask.is_dask(codings):
+    if any(is_dask(x) for x in (codings, segments, participants)):
+        if rollup and is_dask(codings):
             codings = codings.map_partitions(_with_ancestors, codebook=codebook, meta=codings._meta)
         elif rollup:
             codings = _with_ancestors(codings, codebook=codebook)
-        out = _dask.code_frequencies(codings, segments=segments, participants=participants, by=by, codebook=codebook,
-                                     coder=coder)
+        out = _dask_code_frequencies(codings, segments, participants, by=by, codebook=codebook, coder=coder)
         return out.map_partitions(_includes, codebook=codebook, rollup=rollup) if codebook is not None else out
     _check_codings(codings, func, dask=True)
     _segments(segments, func, dask=True)
@@ -225,7 +225,7 @@ def _freq_by(by, codebook, segment_columns, participants, func: str):
         if participants is None:
             raise JourneylabError(f"{func}(): by={part_cols[0]!r} is not a segments column; pass `participants` "
                                   "to group by a participant attribute")
-        lazy = _dask.is_dask(participants)
+        lazy = is_dask(participants)
         check_frame(participants._meta if lazy else participants, arg="participants", func=func,
                     required=["participant_id", *part_cols], allow_empty=lazy)
     return by, code_cols, seg_cols, part_cols
@@ -353,8 +353,8 @@ def co_occurrence(codings: pd.DataFrame, *, segments: pd.DataFrame, level: str =
     0      x      y    2    1      1      0.5
     """
     func = "co_occurrence"
-    if _dask.is_dask(codings) or _dask.is_dask(segments):
-        return _dask.co_occurrence(codings, segments=segments, level=level, coder=coder, min_count=min_count)
+    if is_dask(codings) or is_dask(segments):
+        return _dask_co_occurrence(codings, segments, level=level, coder=coder, min_count=min_count)
     _check_codings(codings, func, dask=True)
     check_choice(level, arg="level", func=func, choices=["segment", "participant", "overlap"])
     _segments(segments, func, {"participant": ("segment_id", "participant_id"),
@@ -448,6 +448,7 @@ def plot_co_occurrence(co: pd.DataFrame, *, value: str = "jaccard", ax=None, max
     -------
     matplotlib.axes.Axes
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     check_frame(co, arg="co", func="plot_co_occurrence", required=["code_a", "code_b", value], allow_empty=True)
@@ -542,6 +543,7 @@ def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str 
     cols = ["code", "rank", "participant_id", "doc_id", "segment_id", "start", "end", "text", "n_chars", "score"]
     if cod.empty:
         return pd.DataFrame(columns=cols)
+    # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     stops = stop_words()
@@ -703,11 +705,13 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
     -------
     matplotlib.axes.Axes
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     check_frame(sat, arg="sat", func="plot_saturation", required=["position", "new_codes", "cumulative_codes"])
     label = label or next((c for c in sat.columns if c not in ("position", "n_codes", "new_codes", "cumulative_codes",
                                                                "share_of_codes", "new_code_names")), "position")
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     from matplotlib.ticker import MaxNLocator
 
     created = ax is None
@@ -716,7 +720,8 @@ def plot_saturation(sat: pd.DataFrame, *, ax=None, label: str | None = None):
     x = np.arange(len(sat))
     ax.bar(x, sat["new_codes"], color="#56b4e9", label="new codes in this interview")
     ax.plot(x, sat["cumulative_codes"], color="#d55e00", marker="o", label="codes found so far")
-    ax.set_xticks(x, sat[label].astype(str), rotation=45 if len(sat) > 8 else 0, ha="right" if len(sat) > 8 else "center")
+    many = len(sat) > 8
+    ax.set_xticks(x, sat[label].astype(str), rotation=45 if many else 0, ha="right" if many else "center")
     ax.set_xlabel(f"interview ({label}), in order")
     ax.set_ylabel("codes")
     ax.set_ylim(0, max(1, int(sat["cumulative_codes"].max())) * 1.12)
@@ -776,6 +781,7 @@ def suggest_codes(codings: pd.DataFrame, *, segments: pd.DataFrame, top: int = 2
                bigram  n
     0  address lookup  2
     """
+    # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
     from nltk.collocations import BigramAssocMeasures, BigramCollocationFinder
 
     func = "suggest_codes"
@@ -868,8 +874,8 @@ def evaluate_codings(predicted: pd.DataFrame, *, reference: pd.DataFrame, segmen
     check_frame(segments, arg="segments", func=func, required=["segment_id", "doc_id"])
     for arg, frame in (("predicted", predicted), ("reference", reference)):
         if "coder" in frame.columns and frame["coder"].nunique() > 1:
-            raise JourneylabError(f"{func}(): `{arg}` holds several coders ({', '.join(sorted(frame['coder'].unique()))});"
-                                  " pass one coder's codings")
+            raise JourneylabError(f"{func}(): `{arg}` holds several coders "
+                                  f"({', '.join(sorted(frame['coder'].unique()))}); pass one coder's codings")
     seg = segments.assign(segment_id=segments["segment_id"].astype(str))
     all_docs = seg.drop_duplicates("segment_id").set_index("segment_id")["doc_id"]
     if "speaker_role" in seg.columns:
@@ -898,3 +904,164 @@ def evaluate_codings(predicted: pd.DataFrame, *, reference: pd.DataFrame, segmen
         out["recall"] = out["n_both"] / out["n_reference"].replace(0, np.nan)
         out["f1"] = 2 * out["precision"] * out["recall"] / (out["precision"] + out["recall"])
     return out
+
+
+# ----------------------------------------------------------------------------- the same tables on Dask
+
+
+def _first_per_segment(df: pd.DataFrame) -> pd.DataFrame:
+    """A partition shuffled by ``segment_id``: each segment's first row in the frame's order."""
+    df = df.sort_values(POSITION, kind="stable").drop_duplicates("segment_id").drop(columns=POSITION)
+    return df.assign(segment_id=df["segment_id"].astype(str))
+
+
+def _codings_of(codings, coder):
+    """Row-wise part of ``coding._one_coder``: rows of ``coder`` (all rows for None / "any")."""
+    if "coder" in codings.columns and coder not in (None, ANY):
+        codings = codings[codings["coder"] == coder]
+    return codings[["segment_id", "code"]].dropna().astype(str)
+
+
+def _check_coder_arg(coder, func: str) -> None:
+    if coder is not None and not isinstance(coder, str):
+        raise JourneylabError(f"{func}(): `coder` must be a coder's name, 'any' or None; got {coder!r}.")
+
+
+def _check_coders(coders, coder, func: str) -> None:
+    """``coding._one_coder``'s checks, on the distinct coders found (computed; None when there is
+    no ``coder`` column or ``coder="any"``)."""
+    if coders is not None:
+        _check_coder(sorted(pd.Series(coders).astype(str).unique()), coder, func)
+
+
+def _first_rows(seg):
+    """Each segment's first row (``segment_id`` as str), as pandas' ``drop_duplicates("segment_id")``
+    keeps it: rows get their (partition, row) position, are shuffled by ``segment_id``, and each
+    partition keeps the lowest position per segment."""
+    meta = position_meta(seg._meta)
+    seg = seg.map_partitions(with_position, meta=meta).shuffle(on="segment_id")
+    return seg.map_partitions(_first_per_segment, meta=_first_per_segment(meta))
+
+
+def _finish_frequencies(counts, groups, participants, coders, codes, n_segments, a: dict) -> pd.DataFrame:
+    """The computed, small pieces → the :func:`journeylab.code_frequencies` table."""
+    func = "code_frequencies"
+    _check_coders(coders, a["coder"], func)
+    _check_known_codes(pd.unique(np.asarray(codes, dtype=object)), a["codebook"], func)
+    if n_segments == 0:
+        raise JourneylabError(f"{func}(): argument `segments` is empty (0 rows); expected at least one row.")
+    pop = _freq_population(participants, groups, a["part_cols"], a["seg_cols"])
+    counts = counts.reset_index(drop=True).astype({"n_segments": np.int64, "n_participants": np.int64, **a["dtypes"]})
+    return _freq_finish(counts, pop, a["by"], a["code_cols"], a["codebook"])
+
+
+def _dask_code_frequencies(codings, segments, participants, *, by, codebook, coder):
+    """The Dask path of :func:`journeylab.code_frequencies`: a lazy one-partition Dask DataFrame.
+
+    Counting is distributed and exact: the codings are reduced to distinct (segment, code)
+    pairs; the segments to each segment's first row (a shuffle by ``segment_id``, as pandas'
+    ``drop_duplicates`` keeps the first); the two are joined, and rows per
+    (code, group, participant) are counted — the number of segments, which adds up across
+    partitions — and then summed per (code, group), where the count of participants is the number
+    of distinct (code, group, participant) rows. Only these per-code counts, the distinct
+    (participant, segment-column) pairs and the participants table reach the final task, which
+    runs the pandas function's own finishing code.
+    """
+    import dask  # optional dependency (journeylab[dask]); a Dask frame came in
+    import dask.dataframe as dd  # as above
+
+    func = "code_frequencies"
+    # group columns leave as the user's dtypes (Dask turns pandas strings into pyarrow strings)
+    dtypes = {**dtypes_of(participants), **dtypes_of(segments)}
+    codings = codings if is_dask(codings) else from_pandas(codings, "codings", func)
+    segments = segments if is_dask(segments) else from_pandas(segments, "segments", func)
+    _check_codings(codings._meta, func)
+    check_frame(segments._meta, arg="segments", func=func, required=["segment_id", "participant_id"], allow_empty=True)
+    _check_coder_arg(coder, func)
+    if participants is not None:   # as in the pandas path; _freq_by checks the columns by= needs
+        check_frame(participants._meta if is_dask(participants) else participants, arg="participants", func=func,
+                    required=["participant_id"], allow_empty=True, dask=True)
+    by, code_cols, seg_cols, part_cols = _freq_by(by, codebook, segments.columns, participants, func)
+
+    cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
+    cod = cod.drop_duplicates()
+    seg = _first_rows(segments[["segment_id", "participant_id", *seg_cols]])
+    # codings on interviewer turns (no participant) are left out, as in the pandas path
+    df = cod.merge(seg, on="segment_id", how="inner").dropna(subset=["participant_id"])
+    if part_cols:
+        people = participants[["participant_id", *part_cols]].drop_duplicates()
+        df = df.merge(people, on="participant_id", how="left")
+    keys = ["code", *[b for b in by if b not in code_cols]]
+    # each (segment, code, group) occurs once: rows per (code, group, participant) are segments
+    per_person = df.groupby([*keys, "participant_id"], dropna=False).size().rename("n_segments").reset_index()
+    counts = per_person.groupby(keys, dropna=False).agg({"n_segments": "sum", "participant_id": "count"})
+    counts = counts.rename(columns={"participant_id": "n_participants"}).reset_index()
+    groups = seg[["participant_id", *seg_cols]].dropna(subset=["participant_id"]).drop_duplicates()
+    coders = codings["coder"].dropna().unique() if "coder" in codings.columns and coder != "any" else None
+    codes = cod["code"].unique()
+    a = dict(by=by, code_cols=code_cols, seg_cols=seg_cols, part_cols=part_cols, codebook=codebook, coder=coder,
+             dtypes={c: dtypes[c] for c in keys[1:]})
+    n_segments = segments.shape[0]
+    out = dask.delayed(_finish_frequencies, pure=True)(counts, groups, participants, coders, codes, n_segments, a)
+    with dask.config.set({"dataframe.convert-string": False}):   # the pandas function's own dtypes
+        meta = _frequencies_meta(counts._meta, groups._meta, participants, a)
+        return dd.from_delayed([out], meta=meta, verify_meta=False)
+
+
+def _frequencies_meta(counts, groups, participants, a):
+    counts = counts.astype({"n_segments": np.int64, "n_participants": np.int64, **a["dtypes"]})
+    if is_dask(participants):
+        participants = participants._meta
+    pop = _freq_population(participants, groups, a["part_cols"], a["seg_cols"])
+    out = _freq_finish(counts, pop, a["by"], a["code_cols"], a["codebook"]).iloc[:0]
+    return out.astype({"code": str, "mentioned_by": str})
+
+
+def _finish_co(counts, n, coders, n_segments, a: dict) -> pd.DataFrame:
+    _check_coders(coders, a["coder"], "co_occurrence")
+    if n_segments == 0:
+        raise JourneylabError("co_occurrence(): argument `segments` is empty (0 rows); expected at least one row.")
+    n = n.astype(np.int64)
+    return _co_finish(counts.reset_index(drop=True), n, a["min_count"])
+
+
+def _dask_co_occurrence(codings, segments, *, level, coder, min_count):
+    """The Dask path of :func:`journeylab.co_occurrence`: a lazy one-partition Dask DataFrame.
+
+    The codings become distinct (unit, code) pairs (a unit: a segment, or the participant of the
+    segment's first row); codes per unit, and pairs of codes per unit from a join of the pairs
+    with themselves on the unit, are counted and summed across partitions; the final task runs
+    the pandas function's finishing code on these counts.
+    """
+    import dask  # optional dependency (journeylab[dask]); a Dask frame came in
+    import dask.dataframe as dd  # as above
+
+    func = "co_occurrence"
+    codings = codings if is_dask(codings) else from_pandas(codings, "codings", func)
+    segments = segments if is_dask(segments) else from_pandas(segments, "segments", func)
+    _check_codings(codings._meta, func)
+    check_choice(level, arg="level", func=func, choices=["segment", "participant"])
+    required = ["segment_id", "participant_id"] if level == "participant" else ["segment_id"]
+    check_frame(segments._meta, arg="segments", func=func, required=required, allow_empty=True)
+    _check_coder_arg(coder, func)
+    cod = codings.map_partitions(_codings_of, coder, meta=_codings_of(codings._meta, coder))
+    if level == "participant":
+        seg = _first_rows(segments[["segment_id", "participant_id"]])
+        cod = cod.merge(seg, on="segment_id", how="inner").dropna(subset=["participant_id"])
+        cod = cod.rename(columns={"participant_id": "unit"})
+        cod = cod.assign(unit=cod["unit"].astype(str))
+    else:
+        cod = cod.rename(columns={"segment_id": "unit"})
+    cod = cod[["unit", "code"]].drop_duplicates()
+    n = cod.groupby("code").size()
+    pairs = cod.merge(cod, on="unit", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["code_a"] < pairs["code_b"]]
+    counts = pairs.groupby(["code_a", "code_b"]).size().rename("count").reset_index()
+    coders = codings["coder"].dropna().unique() if "coder" in codings.columns and coder != "any" else None
+    a = dict(coder=coder, min_count=min_count)
+    out = dask.delayed(_finish_co, pure=True)(counts, n, coders, segments.shape[0], a)
+    meta = pd.DataFrame({"code_a": pd.Series([], dtype=str), "code_b": pd.Series([], dtype=str),
+                         **{c: pd.Series([], dtype=np.int64) for c in ("n_a", "n_b", "count")},
+                         "jaccard": pd.Series([], dtype=float)})
+    with dask.config.set({"dataframe.convert-string": False}):   # the pandas function's own dtypes
+        return dd.from_delayed([out], meta=meta, verify_meta=False)

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
 from ..errors import JourneylabError, NotFittedError
 from ..study.units import participant_codings, participant_turns
-from .reliability import OVERALL, _positive, _units_for, landis_koch
+from ..utils.checks import check_frame
+from .reliability import OVERALL, landis_koch, present_codings, units_for
 
 _TOKEN = r"[^\W_]+(?:'[^\W_]+)*"
 _APOS = str.maketrans({"’": "'", "‘": "'", "`": "'"})
@@ -31,6 +31,7 @@ _TOKENIZER = None
 
 
 def _stop_words() -> frozenset[str]:
+    # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     return frozenset(ENGLISH_STOP_WORDS) - _NEGATORS
@@ -55,6 +56,7 @@ def text_features(text: str) -> list[str]:
     """
     global _STEMMER, _TOKENIZER, _STOP
     if _STEMMER is None:
+        # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
         from nltk.stem import SnowballStemmer
         from nltk.tokenize import RegexpTokenizer
 
@@ -257,10 +259,10 @@ class LearnedCoder:
         codings = check_frame(codings, arg="codings", func=f"LearnedCoder.{func}",
                               required=("segment_id", "code", "coder"))
         coder = self._pick_coder(codings, coder, func)
-        mine = _positive(codings[codings["coder"].astype(str) == coder])
+        mine = present_codings(codings[codings["coder"].astype(str) == coder])
         roles = None if self.speaker_roles is None else tuple(self.speaker_roles)
         mine = participant_codings(mine, segments=segments, what=f"LearnedCoder.{func}()'s training data", roles=roles).codings
-        units = _units_for(mine, [coder], segments=segments, documents=None, units=None,
+        units = units_for(mine, [coder], segments=segments, documents=None, units=None,
                            func=f"LearnedCoder.{func}")
         eligible = set(self._eligible(segments)["segment_id"].astype(str))
         units = [u for u in units if u in eligible]
@@ -281,6 +283,7 @@ class LearnedCoder:
         return coder, units, text, code_list, y
 
     def _classifier(self):
+        # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(C=self.C, class_weight="balanced", solver="liblinear",
@@ -288,6 +291,7 @@ class LearnedCoder:
 
     def _auto_threshold(self, x, yj: np.ndarray) -> float:
         """Cut-off maximising kappa over inner out-of-fold probabilities (training data only)."""
+        # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
         from sklearn.model_selection import StratifiedKFold
 
         pos = int(yj.sum())
@@ -305,6 +309,7 @@ class LearnedCoder:
         return float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])  # ties: nearest 0.5
 
     def _fit_arrays(self, text: list[str], y: np.ndarray):
+        # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vec = TfidfVectorizer(analyzer=text_features, min_df=self.min_df, sublinear_tf=True)
@@ -517,12 +522,14 @@ class LearnedCoder:
                     f"LearnedCoder.cross_validate(): {n_groups} distinct {groups!r} values among the training "
                     f"segments, fewer than cv={cv}; lower cv to at most {n_groups} or drop `groups`."
                 )
+            # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
             from sklearn.model_selection import GroupKFold
 
             splits = GroupKFold(n_splits=cv).split(np.zeros(n), groups=g)
         else:
             if n < cv:
                 raise JourneylabError(f"LearnedCoder.cross_validate(): only {n} training segments for cv={cv} folds.")
+            # lazy: scikit-learn adds ~1.2 s to `import journeylab` (measured; docs/architecture.md)
             from sklearn.model_selection import KFold
 
             splits = KFold(n_splits=cv, shuffle=True, random_state=self.random_state).split(np.zeros(n))
@@ -619,7 +626,8 @@ class LearnedCoder:
         proba["_o"] = np.arange(len(proba))
         best = proba.sort_values(["uncertainty", "_o"], ascending=[False, True]).drop_duplicates("segment_id")
         best = best.head(n)
-        info = seg.assign(segment_id=seg["segment_id"].astype(str)).drop_duplicates("segment_id").set_index("segment_id")
+        info = (seg.assign(segment_id=seg["segment_id"].astype(str)).drop_duplicates("segment_id")
+                .set_index("segment_id"))
         out = best[["segment_id", "code", "probability", "uncertainty"]].reset_index(drop=True)
         for c in ("doc_id", "participant_id", "text"):
             out[c] = info[c].reindex(out["segment_id"]).to_numpy() if c in info.columns else pd.NA
@@ -637,9 +645,13 @@ class LearnedCoder:
     def _repr_html_(self) -> str:
         if not hasattr(self, "estimators_"):
             return f"<p>{html.escape(repr(self))}</p>"
+        def status(c) -> str:
+            if c in self.too_few_examples_:
+                return "too few examples"
+            return "no model" if self.estimators_[c] is None else "usable"
+
         rows = "".join(
-            f"<tr><td>{html.escape(c)}</td><td>{int(self.n_positive_[c])}</td>"
-            f"<td>{'too few examples' if c in self.too_few_examples_ else ('no model' if self.estimators_[c] is None else 'usable')}</td></tr>"
+            f"<tr><td>{html.escape(c)}</td><td>{int(self.n_positive_[c])}</td><td>{status(c)}</td></tr>"
             for c in self.codes_)
         return (f"<p>LearnedCoder fitted on coder <b>{html.escape(self.coder_)}</b> "
                 f"({len(self.training_units_)} segments)</p><table><thead><tr><th>code</th><th>positives</th>"

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
 from ..errors import JourneylabError
-from .reliability import _positive, disagreements
+from ..utils.checks import check_frame
+from ..utils.clock import now_iso
+from .reliability import decision_array, disagreements, present_codings, units_for
+from .store import CodingStore
 
 _FIXED = ("segment_id", "doc_id", "participant_id", "code", "text")
 
@@ -29,8 +31,6 @@ _FIXED = ("segment_id", "doc_id", "participant_id", "code", "text")
 
 
 def _now() -> str:
-    from ..utils.clock import now_iso
-
     return now_iso()  # SOURCE_DATE_EPOCH, when set, makes exported decided_at reproducible
 
 
@@ -125,10 +125,6 @@ class _CodingStoreLog:
 
 
 def _coding_store_class():
-    try:
-        from .store import CodingStore
-    except ImportError:  # pragma: no cover - only before journeylab.store existed
-        return None
     return CodingStore
 
 
@@ -276,12 +272,11 @@ class ReconcileSession:
 
     @staticmethod
     def _agreed_presences(codings, coders, items, segments, codes, documents) -> pd.DataFrame:
-        from .reliability import _decisions, _units_for
-
         sub = codings[codings["coder"].astype(str).isin(coders)]
-        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str))) if codes is None else [str(c) for c in codes]
-        units = _units_for(sub, coders, segments=segments, documents=documents, units=None, func="ReconcileSession")
-        x = _decisions(sub, coders, code_list, units)
+        code_list = (list(dict.fromkeys(present_codings(sub)["code"].astype(str))) if codes is None
+                     else [str(c) for c in codes])
+        units = units_for(sub, coders, segments=segments, documents=documents, units=None, func="ReconcileSession")
+        x = decision_array(sub, coders, code_list, units)
         u, k = np.nonzero(x.all(axis=1)) if x.size else (np.array([], int), np.array([], int))
         return pd.DataFrame({"segment_id": [units[i] for i in u], "code": [code_list[j] for j in k]})
 
@@ -457,7 +452,8 @@ class ReconcileSession:
                 rule = lambda row: all(bool(row[c]) for c in self.coders)  # noqa: E731
             else:
                 raise JourneylabError(
-                    f"ReconcileSession.resolve_remaining(): `by` must be a coder ({', '.join(map(repr, self.coders))}), "
+                    "ReconcileSession.resolve_remaining(): `by` must be a coder "
+                    f"({', '.join(map(repr, self.coders))}), "
                     f"'any', 'all' or a function; got {by!r}."
                 )
             label = f"resolved by rule: {by}"
@@ -478,7 +474,8 @@ class ReconcileSession:
 
     @property
     def decisions(self) -> pd.DataFrame:
-        """Every recorded decision of the reconciled coder: ``segment_id``, ``code``, ``present``, ``memo``, ``decided_at``."""
+        """Every recorded decision of the reconciled coder: ``segment_id``, ``code``, ``present``, ``memo``,
+        ``decided_at``."""
         return self._store.decisions(self.coder)
 
     @property
@@ -571,6 +568,7 @@ class ReconcileView:
     """ipywidgets for a :class:`ReconcileSession` (buttons, memo, navigation)."""
 
     def __init__(self, session: ReconcileSession) -> None:
+        # lazy: ipywidgets adds ~0.3 s to `import journeylab` (measured; docs/architecture.md)
         import ipywidgets as w
 
         self.session = session

@@ -49,12 +49,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
-from ..utils.checks import check_frame
-from ..utils.intervals import wilson_interval
 from ..errors import JourneylabError
 from ..study.units import participant_codings, participant_turns
-from .store import CodingStore, read_codings
+from ..utils.checks import check_frame
+from ..utils.docstrings import shared_docs
+from ..utils.intervals import wilson_interval
+from .store import CodingStore, normalize_coder, read_codings
 
 #: The ``code`` label of the row that pools every code in :func:`agreement`.
 OVERALL = "(overall)"
@@ -101,7 +101,7 @@ def _check_codings(codings, func: str, arg: str = "codings") -> pd.DataFrame:
     )
 
 
-def _positive(codings: pd.DataFrame) -> pd.DataFrame:
+def present_codings(codings: pd.DataFrame) -> pd.DataFrame:
     """Rows that record a code as present (a ``present`` column, when a store keeps one)."""
     if "present" in codings.columns:
         keep = codings["present"].fillna(True).astype(bool)
@@ -203,7 +203,7 @@ def coder_pair(codings: pd.DataFrame, *, segments: pd.DataFrame | None = None) -
     return CoderPair((a, b), coders=coders)
 
 
-def _units_for(
+def units_for(
     codings: pd.DataFrame,
     coders: list[str],
     *,
@@ -273,7 +273,7 @@ def _units_for(
     return chosen
 
 
-def _decisions(codings: pd.DataFrame, coders: list[str], codes: list[str], units: list[str]) -> np.ndarray:
+def decision_array(codings: pd.DataFrame, coders: list[str], codes: list[str], units: list[str]) -> np.ndarray:
     """Boolean array units × coders × codes: did the coder apply the code to the unit?"""
     x = np.zeros((len(units), len(coders), len(codes)), dtype=bool)
     if not units or not codes:
@@ -281,7 +281,7 @@ def _decisions(codings: pd.DataFrame, coders: list[str], codes: list[str], units
     u_idx = {u: i for i, u in enumerate(units)}
     c_idx = {c: i for i, c in enumerate(coders)}
     k_idx = {k: i for i, k in enumerate(codes)}
-    pos = _positive(codings)
+    pos = present_codings(codings)
     seg = pos["segment_id"].astype(str).map(u_idx)
     cod = pos["coder"].astype(str).map(c_idx)
     kod = pos["code"].astype(str).map(k_idx)
@@ -562,11 +562,11 @@ def agreement(
     if segments is not None and units is None:
         sub = participant_codings(sub, segments=segments, what=f"{func}()").codings
     if code_list is None:
-        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
+        code_list = list(dict.fromkeys(present_codings(sub)["code"].astype(str)))
     else:
         code_list = [str(c) for c in code_list]
-    unit_list = _units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
-    x = _decisions(sub, coder_list, code_list, unit_list)
+    unit_list = units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
+    x = decision_array(sub, coder_list, code_list, unit_list)
     m = len(coder_list)
     n = len(unit_list)
 
@@ -996,10 +996,10 @@ def _prepare(codings, segments, coders, codes, documents, units, func):
         sub = participant_codings(sub, segments=segments, what=f"{func}()").codings
     code_list = _as_list(codes, arg="codes", func=func)
     if code_list is None:
-        code_list = list(dict.fromkeys(_positive(sub)["code"].astype(str)))
+        code_list = list(dict.fromkeys(present_codings(sub)["code"].astype(str)))
     code_list = [str(c) for c in code_list]
-    unit_list = _units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
-    x = _decisions(sub, coder_list, code_list, unit_list)
+    unit_list = units_for(sub, coder_list, segments=segments, documents=documents, units=units, func=func)
+    x = decision_array(sub, coder_list, code_list, unit_list)
     info = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id")
     info = info.set_index("segment_id").reindex(unit_list)
     if "participant_id" not in info.columns:
@@ -1224,15 +1224,6 @@ _MERGE_REPORT_COLUMNS = ["kind", "coder", "original", "segment_id", "code", "n_r
 _VOLATILE = {"decided_at", "id", "rowid", "decision_id", "seq", "_source", "_order"}
 
 
-def normalize_coder(name) -> str:
-    """The identity of a coder name: Unicode NFKC, trimmed, inner whitespace collapsed, casefolded.
-
-    ``"Amara"``, ``"amara "``, ``"AMARA"`` and ``"Ａｍａｒａ"`` (full-width) all give ``"amara"``.
-    """
-    text = unicodedata.normalize("NFKC", str(name))
-    return " ".join(text.split()).casefold()
-
-
 def _tidy_spelling(name) -> str:
     return " ".join(unicodedata.normalize("NFC", str(name)).split())
 
@@ -1265,7 +1256,8 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str, pd.DataFrame | None]:
     if isinstance(src, (str, PathLike)):
         path = Path(src)
         if not path.exists():
-            raise JourneylabError(f"{func}(): `sources`: source {i + 1} ({path}) does not exist; expected a coding store "
+            raise JourneylabError(f"{func}(): `sources`: source {i + 1} ({path}) does not exist; expected a coding "
+                                  "store "
                                   "(.sqlite/.db), a codings CSV or a folder of codings CSVs.")
         if path.is_dir() or path.suffix.lower() == ".csv":
             files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
@@ -1490,13 +1482,14 @@ def _merge(sources, func: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         else:
             win = data.loc[winner]
             losers = g.drop(index=winner)
-            why = ("latest decided_at" if pd.notna(win["_when"]) and (losers["_when"].isna() | (losers["_when"] < win["_when"])).all()
-                   else "no decided_at to order them: the later source wins")
+            later = pd.notna(win["_when"]) and (losers["_when"].isna() | (losers["_when"] < win["_when"])).all()
+            why = "latest decided_at" if later else "no decided_at to order them: the later source wins"
             fp = {c: _comparable(g, [c]) for c in content_cols}
             shown = [c for c in content_cols if fp[c].nunique() > 1]
 
             def describe(r):
-                return ", ".join(f"{c}={r[c]!r}" for c in shown if not (pd.isna(r[c]) if np.ndim(r[c]) == 0 else False)) or "(no other fields)"
+                return ", ".join(f"{c}={r[c]!r}" for c in shown
+                                 if not (pd.isna(r[c]) if np.ndim(r[c]) == 0 else False)) or "(no other fields)"
             report.append({**base, "kind": "conflict", "n_rows": len(g),
                            "source": ", ".join(dict.fromkeys(losers["_source"])),
                            "detail": f"kept {describe(win)} from {win['_source']} ({why}); dropped "
@@ -1548,6 +1541,7 @@ def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     >>> study = jl.load_study(jl.datasets.sample_study_path())
     >>> ax = plot_agreement(jl.agreement(study.codings, segments=study.segments, n_boot=100))
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     table = check_frame(table, arg="table", func="plot_agreement",

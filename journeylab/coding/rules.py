@@ -21,11 +21,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
-from ..utils import dask as _dask
-from ..utils.checks import check_frame
-from ..study.codebook import Codebook
 from ..errors import JourneylabError
+from ..study.codebook import Codebook
+from ..utils.checks import check_frame
+from ..utils.dask import is_dask, map_rows
 
 # ----------------------------------------------------------------------------- tokens
 
@@ -74,6 +77,7 @@ _STEM_CACHE: dict[str, str] = {}
 def _stemmer():
     global _STEMMER
     if _STEMMER is None:
+        # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
         from nltk.stem import SnowballStemmer
 
         _STEMMER = SnowballStemmer("english")
@@ -123,7 +127,7 @@ def stem(token: str) -> str:
     return s
 
 
-def _is_negator(word: str) -> bool:
+def is_negator(word: str) -> bool:
     return word in NEGATORS or word.endswith("n't")
 
 
@@ -254,9 +258,6 @@ class _Engine:
     # -- one chunk ---------------------------------------------------------------------
     def run(self, chunk: list[str], seg_role: np.ndarray, role_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(segment index within chunk, rule id) of every rule that fires, after exclusions and roles."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         joiner = f" {_SEP} "
         big = joiner.join(chunk).lower()
         if big.count(_SEP) != len(chunk) - 1:  # NUL characters inside a text
@@ -274,7 +275,7 @@ class _Engine:
         ws, wseg = tok_sid[word], segno[word]
         if self.any_negation:
             words = [t.strip("'") for t in dic]
-            dic_neg = np.fromiter((_is_negator(w) for w in words), dtype=bool, count=len(dic))
+            dic_neg = np.fromiter((is_negator(w) for w in words), dtype=bool, count=len(dic))
             dic_brk = np.fromiter((w in CLAUSE_WORDS for w in words), dtype=bool, count=len(dic))
             clause = np.cumsum((tok_sid == CLAUSE_ID) | dic_brk[idx])
             wcl, wneg = clause[word], dic_neg[idx][word]
@@ -424,7 +425,7 @@ class _Clauses:
         for j in range(pos - 1, max(pos - NEGATION_WINDOW, 0) - 1, -1):
             if self.clause[j] != cl:
                 return False
-            if _is_negator(self.words[j]):
+            if is_negator(self.words[j]):
                 return True
         return False
 
@@ -516,7 +517,8 @@ def autocode(
     Examples
     --------
     >>> import pandas as pd, journeylab as jl
-    >>> cb = jl.Codebook([jl.Code("slow_delivery", rules=jl.study.codebook.Rules(keywords=["slow", "late"], negation=True))])
+    >>> rules = jl.study.codebook.Rules(keywords=["slow", "late"], negation=True)
+    >>> cb = jl.Codebook([jl.Code("slow_delivery", rules=rules)])
     >>> seg = pd.DataFrame({"segment_id": ["a", "b"], "speaker_role": "participant",
     ...                     "text": ["It arrived late.", "Delivery was not slow at all"]})
     >>> jl.autocode(seg, codebook=cb)[["segment_id", "code", "rule"]]
@@ -524,8 +526,8 @@ def autocode(
     0          a  slow_delivery  keyword:late
     """
     func = "autocode"
-    if _dask.is_dask(segments):
-        return _dask.map_rows(autocode, segments, codebook=codebook, codes=codes, coder=coder, text=text,
+    if is_dask(segments):
+        return map_rows(autocode, segments, codebook=codebook, codes=codes, coder=coder, text=text,
                               progress=False if progress is None else progress, chunk_size=chunk_size)
     check_frame(segments, arg="segments", func=func, required=["segment_id", text], allow_empty=True, dask=True)
     if not isinstance(codebook, Codebook):
@@ -556,8 +558,6 @@ def autocode(
     show = progress if progress is not None else n >= 200_000
     bar = None
     if show:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=n, desc="autocode", unit="seg", unit_scale=True)
     out_row, out_rule = [], []
     for lo in range(0, n, chunk_size):

@@ -32,7 +32,8 @@ in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
 """
 from __future__ import annotations
 
-__all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalise_coder", "SCHEMA_VERSION", "StoreBusyError"]
+__all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalize_coder", "normalise_coder", "SCHEMA_VERSION",
+           "StoreBusyError"]
 
 import os
 import random
@@ -40,17 +41,21 @@ import re
 import sqlite3
 import threading
 import time
+import unicodedata
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from ..utils.checks import check_frame
-from ..utils.sqlite import file_uri
 from ..errors import JourneylabError, StoreBusyError
 from ..study.anchor import fingerprint_codings
 from ..study.load import load_study
+from ..utils.checks import check_frame, check_path
+from ..utils.clock import now_iso
+from ..utils.provenance import JOURNEYLAB_VERSION
+from ..utils.sqlite import file_uri
+from ..utils.tables import write_csv
 
 SCHEMA_VERSION = 2
 ORIGINS = ("manual", "rule", "model")
@@ -142,20 +147,28 @@ def _remove_stale_temporaries(folder: Path) -> None:
             pass
 
 
-def normalise_coder(name: str) -> str:
-    """The key under which a coder's decisions are merged: casefolded, whitespace collapsed.
+def normalize_coder(name) -> str:
+    """The identity of a coder name: Unicode NFKC, trimmed, inner whitespace collapsed, casefolded.
+
+    The one key under which a coder's decisions are stored and merged, here and in
+    :mod:`journeylab.coding.reliability`: ``"Amara"``, ``"amara "``, ``"AMARA"`` and
+    ``"Ａｍａｒａ"`` (full-width) are one coder.
 
     Examples
     --------
-    >>> normalise_coder("  Ana   María ") == normalise_coder("ana maría")
+    >>> normalize_coder("  Ana   María ") == normalize_coder("ana maría")
     True
+    >>> normalize_coder("Ａｍａｒａ")
+    'amara'
     """
-    return " ".join(str(name).split()).casefold()
+    text = unicodedata.normalize("NFKC", str(name))
+    return " ".join(text.split()).casefold()
+
+
+normalise_coder = normalize_coder   # the British spelling this module used first; one function
 
 
 def _now() -> str:
-    from ..utils.clock import now_iso
-
     return now_iso()  # SOURCE_DATE_EPOCH, when set, makes exported decided_at reproducible
 
 
@@ -201,7 +214,7 @@ class CodingStore:
     ``schema_version`` is refused with a :class:`~journeylab.errors.JourneylabError` and never
     written to. The decision log is append-only (nothing is
     ever updated or deleted in it); ``state`` holds the latest value per (segment, code, coder)
-    and is updated in the same transaction. Coders are matched by :func:`normalise_coder`, so
+    and is updated in the same transaction. Coders are matched by :func:`normalize_coder`, so
     "Ana" and " ana " are the same coder; the first spelling used is the display name, and each
     decision keeps the spelling it was made with.
 
@@ -216,8 +229,6 @@ class CodingStore:
     """
 
     def __init__(self, path, *, timeout: float = 30.0):
-        from ..utils.checks import check_path
-
         self.path = Path(check_path(path, arg="path", func="CodingStore"))
         self.timeout = float(timeout)
         self._lock = threading.RLock()
@@ -372,10 +383,8 @@ class CodingStore:
                                   f"holding a whole number from 1 to {SCHEMA_VERSION}, found {found}. The file "
                                   "was not changed; restore it from a backup")
         if version > SCHEMA_VERSION:
-            from .. import __version__
-
             raise JourneylabError(f"{self.path}: store schema version {version} is newer than this journeylab "
-                                  f"({__version__}) supports (schema version {SCHEMA_VERSION}); "
+                                  f"({JOURNEYLAB_VERSION}) supports (schema version {SCHEMA_VERSION}); "
                                   "upgrade journeylab to open it")
         return version
 
@@ -385,9 +394,8 @@ class CodingStore:
             if statement.strip():
                 c.execute(statement)
         c.execute("INSERT INTO schema_version (version) VALUES (1)")
-        from .. import __version__
-
-        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)", (f"journeylab {__version__}",))
+        c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_by', ?)",
+                  (f"journeylab {JOURNEYLAB_VERSION}",))
         c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('created_at', ?)", (_now(),))
         self._migrate(c, 1)
 
@@ -540,7 +548,7 @@ class CodingStore:
                     c.execute("ROLLBACK")
 
     def _coder(self, c: sqlite3.Connection, coder: str) -> str:
-        key = normalise_coder(coder)
+        key = normalize_coder(coder)
         c.execute("INSERT OR IGNORE INTO coders (coder_key, name, created_at) VALUES (?, ?, ?)",
                   (key, " ".join(coder.split()), _now()))
         return key
@@ -684,7 +692,7 @@ class CodingStore:
     def memo(self, segment_id: str, coder: str) -> str | None:
         """``coder``'s current memo on a segment (None if none)."""
         row = self._execute("SELECT memo FROM memos WHERE segment_id = ? AND coder_key = ?",
-                                 (segment_id, normalise_coder(coder))).fetchone()
+                                 (segment_id, normalize_coder(coder))).fetchone()
         return row[0] if row else None
 
     def memos(self, coder: str | None = None) -> pd.DataFrame:
@@ -694,7 +702,7 @@ class CodingStore:
         args: tuple = ()
         if coder is not None:
             sql += " AND m.coder_key = ?"
-            args = (normalise_coder(coder),)
+            args = (normalize_coder(coder),)
         return self._frame(sql + " ORDER BY m.segment_id, coder", args)
 
     def set_reviewed(self, segment_id: str, coder: str, value: bool = True) -> None:
@@ -705,7 +713,8 @@ class CodingStore:
         def tx(c):
             key = self._coder(c, coder)
             ts = _now()
-            c.execute("INSERT INTO reviewed_log (segment_id, coder_key, coder, value, updated_at) VALUES (?, ?, ?, ?, ?)",
+            c.execute("INSERT INTO reviewed_log (segment_id, coder_key, coder, value, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?)",
                       (segment_id, key, coder, int(bool(value)), ts))
             c.execute("INSERT INTO reviewed (segment_id, coder_key, coder, value, updated_at) VALUES (?, ?, ?, ?, ?)"
                       " ON CONFLICT (segment_id, coder_key) DO UPDATE SET value = excluded.value,"
@@ -715,7 +724,7 @@ class CodingStore:
 
     def done_segments(self, coder: str) -> set[str]:
         """Segments ``coder`` has finished: at least one code applied, or marked reviewed."""
-        key = normalise_coder(coder)
+        key = normalize_coder(coder)
         rows = self._execute(
             "SELECT segment_id FROM state WHERE coder_key = ? AND value = 1 "
             "UNION SELECT segment_id FROM reviewed WHERE coder_key = ? AND value = 1", (key, key))
@@ -737,7 +746,7 @@ class CodingStore:
     def position(self, coder: str) -> str | None:
         """The segment ``coder`` was last on (None for a new coder)."""
         row = self._execute("SELECT segment_id FROM positions WHERE coder_key = ?",
-                                 (normalise_coder(coder),)).fetchone()
+                                 (normalize_coder(coder),)).fetchone()
         return row[0] if row else None
 
     # -- reading ----------------------------------------------------------------------------
@@ -745,13 +754,13 @@ class CodingStore:
         """Codes ``coder`` currently has on a segment → the origin of the deciding decision."""
         rows = self._execute(
             "SELECT d.code, d.origin FROM state s JOIN decisions d ON d.id = s.decision_id "
-            "WHERE s.segment_id = ? AND s.coder_key = ? AND s.value = 1", (segment_id, normalise_coder(coder)))
+            "WHERE s.segment_id = ? AND s.coder_key = ? AND s.value = 1", (segment_id, normalize_coder(coder)))
         return dict(rows.fetchall())
 
     def decisions_of(self, segment_id: str, coder: str) -> dict[str, bool]:
         """``coder``'s current decision per code on a segment: True applied, False removed/rejected."""
         rows = self._execute("SELECT code, value FROM state WHERE segment_id = ? AND coder_key = ?",
-                                  (segment_id, normalise_coder(coder)))
+                                  (segment_id, normalize_coder(coder)))
         return {code: bool(v) for code, v in rows.fetchall()}
 
     def codings(self, coder: str | None = None) -> pd.DataFrame:
@@ -778,7 +787,7 @@ class CodingStore:
         args: tuple = ()
         if coder is not None:
             sql += " AND s.coder_key = ?"
-            args = (normalise_coder(coder),)
+            args = (normalize_coder(coder),)
         df = self._frame(sql + " ORDER BY coder, d.segment_id, d.code", args)
         return _typed(df)
 
@@ -797,7 +806,7 @@ class CodingStore:
         args: tuple = ()
         if coder is not None:
             sql += " WHERE coder_key = ?"
-            args = (normalise_coder(coder),)
+            args = (normalize_coder(coder),)
         df = self._frame(sql + " ORDER BY id", args)
         df["value"] = df["value"].astype(bool)
         return df
@@ -826,10 +835,9 @@ class CodingStore:
             src = study if getattr(study, "redacted", True) is False else load_study(getattr(study, "path", study),
                                                                                      redact=False)
             df = fingerprint_codings(df, documents=src.documents, segments=src.segments)
-        if df.empty and normalise_coder(coder) not in set(self.coders()["coder_key"]):
+        if df.empty and normalize_coder(coder) not in set(self.coders()["coder_key"]):
             raise JourneylabError(f"CodingStore.export_csv(): no coder {coder!r} in {self.path}; coders: "
                                   f"{', '.join(self.coders()['coder']) or 'none'}")
-        from ..utils.tables import write_csv
 
         path = Path(path)
         write_csv(df, path=path)  # formula-like memos neutralised (journeylab/_csv.py)
@@ -898,8 +906,6 @@ def checkpoint_store(path) -> Path:
     >>> sorted(p.name for p in path.parent.iterdir())
     ['codings.sqlite']
     """
-    from ..utils.checks import check_path
-
     path = Path(check_path(path, arg="path", func="checkpoint_store"))
     with CodingStore(path) as store:
         if store.read_only_:
@@ -935,8 +941,6 @@ def read_codings(path, *, coder: str | None = None) -> pd.DataFrame:
     DataFrame
         See :meth:`CodingStore.codings`.
     """
-    from ..utils.checks import check_path
-
     check_path(path, arg="path", func="read_codings")
     path = Path(path)
     if not path.is_file():

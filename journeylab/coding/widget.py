@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..utils.checks import check_frame
-from ..study.codebook import Codebook
 from ..errors import JourneylabError
+from ..study.codebook import Codebook
+from ..utils.checks import check_frame
 from .store import CodingStore
 
 
@@ -388,6 +388,7 @@ class CodingSession:
     """
 
     def __init__(self, segments, *, codebook, store, coder, participants=None, suggestions=None, **kwargs):
+        # lazy: ipywidgets adds ~0.3 s to `import journeylab` (measured; docs/architecture.md)
         import ipywidgets as w
 
         self.state = SessionState(segments, codebook, store, coder, participants=participants,
@@ -521,6 +522,7 @@ class CodingSession:
     # -- rendering -----------------------------------------------------------------------
     def refresh(self) -> None:
         """Redraw everything from the state (called after every action)."""
+        # lazy: ipywidgets adds ~0.3 s to `import journeylab` (measured; docs/architecture.md)
         import ipywidgets as w
 
         st = self.state
@@ -556,15 +558,17 @@ class CodingSession:
                 label = s["code"] + (f" ({s['rule']})" if s["rule"] else "")
                 if s["confidence"] is not None:
                     label += f" p={s['confidence']:.2f}"
-                acc = w.Button(description="Accept", button_style="success", layout=w.Layout(width="76px", flex="0 0 auto"))
+                acc = w.Button(description="Accept", button_style="success",
+                               layout=w.Layout(width="76px", flex="0 0 auto"))
                 rej = w.Button(description="Reject", layout=w.Layout(width="76px", flex="0 0 auto"))
                 acc.on_click(self._action(lambda c=s["code"]: st.accept(c)))
                 rej.on_click(self._action(lambda c=s["code"]: st.reject(c)))
                 acc._journeylab_code = rej._journeylab_code = s["code"]
                 acc.add_class("jl-accept")
                 rej.add_class("jl-reject")
-                rows.append(w.HBox([w.HTML(f"suggested: <b>{html.escape(s['code'])}</b>{html.escape(label[len(s['code']):])} "
-                                          f"<i>({s['origin']})</i>", layout=w.Layout(flex="1 1 auto")), acc, rej]))
+                text = (f"suggested: <b>{html.escape(s['code'])}</b>{html.escape(label[len(s['code']):])} "
+                        f"<i>({s['origin']})</i>")
+                rows.append(w.HBox([w.HTML(text, layout=w.Layout(flex="1 1 auto")), acc, rej]))
                 rows[-1].add_class("jl-suggestion")
             if len(pending) > 1:
                 rows.append(self.accept_all_button)

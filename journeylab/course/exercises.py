@@ -37,12 +37,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
-from ..errors import JourneylabError
-from ..coding.reliability import coder_pair
+from ..coding.analysis import code_frequencies
+from ..coding.reliability import agreement, coder_pair, decision_array, units_for
 from ..coding.rules import autocode
+from ..errors import JourneylabError
+from ..evidence.claims import grade_claims
 from ..measure.experiments import change_design
+from ..measure.funnel import funnel
+from ..measure.sentiment import sentiment
 from ..run.sections import event_property
+from ..utils.checks import check_frame
 
 _STYLE = {
     "correct": ("✓ Correct.", "#009e73", "#effaf5"),
@@ -361,8 +365,6 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
     ...                                   code="returns_hassle").correct
     False
     """
-    from ..coding.analysis import code_frequencies
-
     func = "check_code_frequency"
     ex = f"{'share of participants' if measure == 'share' else 'participants'} with `{code}`"
     na = _not_applicable(ex, not_applicable)
@@ -454,8 +456,6 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     >>> r.correct
     False
     """
-    from ..coding.reliability import _decisions, _units_for, agreement
-
     func = "check_kappa"
     coders = list(coders)
     ex = f"Cohen's kappa for `{code}` ({coders[0]} vs {coders[1]})"
@@ -484,8 +484,8 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
         return _right(ex, "chance agreement counts both ways of agreeing — both applied the code, and both left "
                           "it off — over every turn both coders saw.")
     # agreement's own units and decisions, for the quantities a wrong answer may have reproduced
-    units = _units_for(codings, coders, segments=segments, documents=None, units=None, func=func)
-    a, b = _decisions(codings, coders, [code], units)[:, :, 0].T
+    units = units_for(codings, coders, segments=segments, documents=None, units=None, func=func)
+    a, b = decision_array(codings, coders, [code], units)[:, :, 0].T
     n = len(a)
     po = float(np.mean(a == b))
     p1, p2 = float(a.mean()), float(b.mean())
@@ -547,8 +547,6 @@ def check_sentiment_label(answer, text: str, *, engine: str = "vader", lexicon=N
     >>> jl.exercises.check_sentiment_label(None, "Lovely rug.").status
     'unanswered'
     """
-    from ..measure.sentiment import sentiment
-
     ex = "VADER's label" + (" with the domain lexicon" if lexicon is not None else "")
     if _open(answer):
         return _unanswered(ex)
@@ -611,8 +609,6 @@ def check_sentiment_share(answer, segments: pd.DataFrame, participants: pd.DataF
     >>> jl.exercises.check_sentiment_share(2.0, study.segments, study.participants, label="negative").correct
     False
     """
-    from ..measure.sentiment import sentiment
-
     func = "check_sentiment_share"
     ex = f"share of turns labelled {label}" + (f" ({persona})" if persona else "")
     na = _not_applicable(ex, not_applicable)
@@ -723,8 +719,6 @@ def check_funnel_conversion(answer, events: pd.DataFrame, *, steps: Sequence, st
     ...                                      step="shipping_submitted").correct
     False
     """
-    from ..measure.funnel import funnel
-
     func = "check_funnel_conversion"
     ex = f"conversion to `{step}`"
     na = _not_applicable(ex, not_applicable)
@@ -911,8 +905,6 @@ def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=Non
     >>> jl.exercises.check_evidence_grade("no idea", ev, code="shipping_form_tedious").correct
     False
     """
-    from ..evidence.claims import grade_claims
-
     func = "check_evidence_grade"
     ex = f"grade of `{code}`" + (" under these rules" if rules is not None else "")
     na = _not_applicable(ex, not_applicable)
@@ -1129,7 +1121,8 @@ def choose(study, exercise: str, *, evidence: pd.DataFrame | None = None, **pref
         return {"step": step if step is not None else design.steps[-1], "where": where, "not_applicable": ""}
     if exercise == "6.1":
         if evidence is None:
-            raise JourneylabError("choose(study, '6.1'): pass `evidence=` (the evidence table) to pick a pain point from")
+            raise JourneylabError("choose(study, '6.1'): pass `evidence=` (the evidence table) to pick a pain point "
+                                  "from")
         pains = evidence[(evidence["kind"] == "pain_point") & evidence["code"].notna()]
         if "persona" in pains.columns:
             pains = pains[pains["persona"].isna() | (pains["persona"].astype("string").isin(["all", ""]))]

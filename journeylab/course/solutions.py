@@ -18,6 +18,7 @@ what would be generated (``tests/test_solutions.py`` does the same).
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def exercises(nb) -> dict:
 
 
 def _new(kind: str, cell_id: str, source: str, tags=None):
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     cell = (nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell)(source.strip("\n"))
@@ -66,8 +68,6 @@ def _new(kind: str, cell_id: str, source: str, tags=None):
 
 
 def _copy(cell):
-    import copy
-
     c = copy.deepcopy(cell)
     if c.cell_type == "code":
         c.outputs = []
@@ -77,6 +77,7 @@ def _copy(cell):
 
 def build(notebook: Path, answers: dict):
     """The solution notebook of ``notebook`` (or None when it has no exercises)."""
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
@@ -149,11 +150,13 @@ def generate(notebooks: Path = NOTEBOOKS, answers_path: Path = ANSWERS) -> dict:
             built[answers_path.parent / path.name] = nb
     unknown = set(answers) - {p.stem for p in built}
     if unknown:
-        raise JourneylabError(f"{answers_path.name}: entries for notebooks without exercises: {', '.join(sorted(unknown))}")
+        raise JourneylabError(f"{answers_path.name}: entries for notebooks without exercises: "
+                              f"{', '.join(sorted(unknown))}")
     return built
 
 
 def main(argv=None) -> int:
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     parser = argparse.ArgumentParser(prog="python -m journeylab.course.solutions", description=__doc__.splitlines()[0])

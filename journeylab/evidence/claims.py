@@ -21,12 +21,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
-from ..study.codebook import Codebook
-from ..utils.checks import check_frame, check_study
+from ..coding.analysis import exemplar_quotes
+from ..coding.rules import autocode
 from ..errors import JourneylabError
+from ..measure.funnel import funnel
+from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
+from ..measure.sentiment import sentiment as score_sentiment
+from ..measure.survey import csat
+from ..measure.survey import nps as _nps
+from ..study.codebook import Codebook
+from ..study.load import check_study
+from ..study.stages import code_stage_map, stage_reach
 from ..study.units import participant_codings
-from ..study.stages import _code_stage_map, stage_reach
+from ..utils.checks import check_frame
+from ..utils.docstrings import shared_docs
 
 GRADES = ["strong", "mixed", "quantitative_only", "qualitative_only", "weak", "contradicted"]
 #: Metric signals: a metric compared with its benchmark (see GradingRules).
@@ -270,6 +278,7 @@ def study_targets(study) -> dict:
 
 
 def _z(level: float) -> float:
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy.stats import norm
 
     return float(norm.ppf(0.5 + level / 2))
@@ -279,6 +288,7 @@ def wilson(count, nobs, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of ``count / nobs`` (statsmodels ``proportion_confint``)."""
     if nobs is None or pd.isna(nobs) or nobs <= 0:
         return (math.nan, math.nan)
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import proportion_confint
 
     lo, hi = proportion_confint(int(count), int(nobs), alpha=1 - level, method="wilson")
@@ -435,8 +445,6 @@ def _funnel_frame(study, events: pd.DataFrame, level: float) -> tuple[pd.DataFra
     cols = ["step", "users", "users_from", "conversion", "ci_low", "ci_high"]
     if len(steps) < 2 or len(events) == 0:
         return pd.DataFrame(columns=cols), ""
-    from ..measure.funnel import funnel
-
     present = set(events["event"].unique())
     if not all(any(e in present for e in _step_events(st)) for st in steps):
         return pd.DataFrame(columns=cols), ""  # e.g. a period in which some step never happens
@@ -672,8 +680,6 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
     tp_stage = dict(zip(study.touchpoints["touchpoint"], study.touchpoints["stage"]))
     cols_present = {c: t for c, t in (study.csat_columns or {}).items() if c in survey.columns}
     if cols_present and len(survey):
-        from ..measure.survey import csat
-
         cs = csat(survey, columns=cols_present, scale=(low, high), top_box=2, alpha=1 - level)
         who = f", persona {persona}" if persona is not None else ""
         for r in cs.to_dict("records"):
@@ -756,8 +762,6 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
     check_frame(survey, arg="survey", func="theme_nps", required=["respondent_id", nps, comment], allow_empty=True)
     check_frame(comment_codings, arg="comment_codings", func="theme_nps", required=["segment_id", "code"],
                 allow_empty=True)
-    from ..measure.survey import nps as _nps
-
     rules = rules or GradingRules(level=level)
     z = _z(level)
     seg = _comment_segments(survey, comment)
@@ -915,7 +919,7 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
     elif qual and con and ((rules.contradiction == "any")
                            or (rules.contradiction == "all" and len(con) == len(phrases))):
         grade, why = "contradicted", (f"interviews say it, but no linked metric shows the {what} and "
-                                      f"{'one rules it out' if rules.contradiction == 'any' else 'every one rules it out'}")
+                                      f"{'one' if rules.contradiction == 'any' else 'every one'} rules it out")
     elif qual:
         grade = "qualitative_only"
         if not phrases:
@@ -1245,8 +1249,6 @@ def evidence_table(
         if st not in known_steps:
             raise JourneylabError(f"{func}(): step_links[{tp!r}] = {st!r} is not a funnel step; steps: "
                                   f"{', '.join(sorted(known_steps))}.")
-    import journeylab as jl
-
     cb = study.codebook
     unknown = sorted(set(codings["code"].dropna().astype(str)) - set(cb.names))
     if unknown:
@@ -1268,9 +1270,7 @@ def evidence_table(
         pairs = pairs[~drop]
     coded_docs = set(segments.loc[segments["segment_id"].astype(str).isin(set(pairs["segment_id"])), "doc_id"])
     if sentiment is None:
-        sentiment = jl.sentiment(segments, split="sentence")
-        from ..measure.sentiment import DEFAULT_ENGINE
-
+        sentiment = score_sentiment(segments, split="sentence")
         sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "computed_by": "evidence_table"}
     else:
         check_frame(sentiment, arg="sentiment", func=func, required=["segment_id", "compound"], allow_empty=True)
@@ -1279,7 +1279,7 @@ def evidence_table(
     survey = study.survey
     if survey_codings is None:
         cseg = _comment_segments(survey)
-        survey_codings = (jl.autocode(cseg, codebook=cb) if len(cseg) else
+        survey_codings = (autocode(cseg, codebook=cb) if len(cseg) else
                           pd.DataFrame(columns=["segment_id", "code"]))
         survey_coding_how = f"comments auto-coded with the codebook's rules ({len(cseg)} comments)"
     else:
@@ -1334,8 +1334,6 @@ def evidence_table(
 
 def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, persona, rules, n_quotes, n_boot,
                    random_state, persona_column, step_links, precision=None, baseline=None) -> pd.DataFrame:
-    import journeylab as jl
-
     cb = study.codebook
     label = "all" if persona is None else persona
     segments = study.segments
@@ -1351,7 +1349,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     key_stage: dict = {}
     reached: dict = {}
     if staged:
-        code_stage = _code_stage_map(cb)
+        code_stage = code_stage_map(cb)
         stage = cod["segment_id"].map(dict(zip(ss["segment_id"].astype(str), ss["stage"])))
         stage = stage.where(stage.notna(), cod["code"].map(code_stage))
         cod = cod[stage.notna().to_numpy()].assign(code=(cod["code"] + _STAGE_KEY + stage.astype(str))
@@ -1376,7 +1374,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     precision = precision if precision is not None else pd.DataFrame(columns=["rule_precision"])
     # sentiment per code (participant bootstrap)
     if len(cod):
-        cs = jl.code_sentiment(cod[["segment_id", "code"]], sentiment=sentiment, segments=seg, n_boot=n_boot, ci=rules.level,
+        cs = code_sentiment(cod[["segment_id", "code"]], sentiment=sentiment, segments=seg, n_boot=n_boot, ci=rules.level,
                                random_state=random_state).set_index("code")
     else:
         cs = pd.DataFrame(columns=["mean", "ci_low", "ci_high"])
@@ -1388,7 +1386,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         ranked = {}
         for part in (cod[cod["human"]], cod[~cod["human"]]):
             if len(part):
-                ex = jl.exemplar_quotes(part[["segment_id", "code"]], segments=seg, n=n_quotes)
+                ex = exemplar_quotes(part[["segment_id", "code"]], segments=seg, n=n_quotes)
                 for code, g in ex.groupby("code", sort=False):
                     ranked.setdefault(code, []).extend(g.sort_values("rank")[["segment_id", "participant_id"]]
                                                        .itertuples(index=False))
@@ -1511,7 +1509,6 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                 row.update({c: r[c] for c in _NPS_COLS if c != "nps_source"})
                 row["nps_source"] = nps_source
             rows.append(row)
-    claims = pd.DataFrame(rows)
     # metric-only pain points: a metric signals a problem where no pain point has qualitative support
     supported, supported_stages = set(), set()
     for r in rows:
@@ -1593,7 +1590,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # emotion per stage
     emo = []
     if len(cod):
-        curve = jl.emotion_curve(sentiment, segments=seg, codings=cod[["segment_id", "code"]], stages=study.stages,
+        curve = emotion_curve(sentiment, segments=seg, codings=cod[["segment_id", "code"]], stages=study.stages,
                                  code_stages=key_stage if staged else cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)

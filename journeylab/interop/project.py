@@ -24,15 +24,14 @@ import yaml
 
 from ..errors import JourneylabError, Problem
 from ..study.anchor import fingerprint
-from ..study.codebook import Codebook
+from ..study.codebook import Code, Codebook
 from ..study.load import Study, load_study
+from ..study.transcripts import TRANSCRIPT_SUFFIXES, TranscriptError, parse_transcript, read_document
 from ..study.units import participant_codings
-from ..study.transcripts import (TRANSCRIPT_SUFFIXES, TranscriptError, parse_transcript, read_document,
-                                 SEGMENT_COLUMNS)
 from ..utils.checks import check_path
 from ..utils.tables import write_csv
-from .qdpx import _empty_study_frames, import_qdpx
-from .taguette import _SQLITE_MAGIC, import_taguette
+from .qdpx import empty_study_frames, import_qdpx
+from .taguette import SQLITE_MAGIC, import_taguette
 
 #: Columns of the codings CSVs the import writes (the codings frame of docs/study-format.md).
 CODINGS_FILE_COLUMNS = ["doc_id", "start", "end", "text", "segment_id", "code", "coder", "origin", "memo"]
@@ -117,7 +116,7 @@ class ImportReport:
 def _kind(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(16)
-    if head == _SQLITE_MAGIC:
+    if head == SQLITE_MAGIC:
         return "taguette"
     if head[:2] == b"PK" or path.suffix.lower() in (".qdpx", ".qde"):
         return "qdpx"
@@ -152,7 +151,7 @@ def _documents_from_folder(folder, interviewer_labels) -> Study:
     pids = segments["participant_id"].dropna().unique().tolist()
     return Study(path=folder, name=folder.name, config={}, participants=pd.DataFrame({"participant_id": pids}),
                  segments=segments, documents=pd.DataFrame(docs), codebook=None,
-                 codings=pd.DataFrame(columns=["segment_id", "code"]), redacted=False, **_empty_study_frames())
+                 codings=pd.DataFrame(columns=["segment_id", "code"]), redacted=False, **empty_study_frames())
 
 
 def _read_source(path: Path, kind: str, *, transcripts, coder, interviewer_labels):
@@ -416,8 +415,6 @@ def import_project(source, *, out_dir, transcripts=None, coder: str | None = Non
     used = set(cod["code"].astype(str))
     missing = sorted(c for c in used if c not in codebook)
     if missing:
-        from ..study.codebook import Code
-
         codebook = Codebook(list(codebook) + [Code(c) for c in missing], name=codebook.name)
         problems.append(Problem(source.name, None, None, f"{len(missing)} code(s) used by codings are not in the "
                                 f"project's codebook ({', '.join(map(repr, missing[:5]))}); added to codebook.yml",
@@ -460,7 +457,8 @@ def import_project(source, *, out_dir, transcripts=None, coder: str | None = Non
         raise JourneylabError(f"import_project(): the study folder written to {out} does not load; this is a bug in "
                               f"the import, please report it with the source file:\n{exc}") from None
     if len(rows):
-        turn = loaded.codings.dropna(subset=["start"]).set_index(["coder", "doc_id", "start", "end", "code"])["segment_id"]
+        turn = (loaded.codings.dropna(subset=["start"])
+                .set_index(["coder", "doc_id", "start", "end", "code"])["segment_id"])
         turn = turn[~turn.index.duplicated()]
         for name in coder_stems:
             path = coding_dir / f"{coder_stems[name]}.csv"

@@ -28,11 +28,13 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
-from ..utils.checks import check_choice, check_frame, check_path, check_study
-from ..utils.limits import check_zip_entries, parse_xml
-from ..study.codebook import _GUID_NS, Code, Codebook, _origin
 from ..errors import JourneylabError, Problem
+from ..study.codebook import GUID_NAMESPACE, Code, Codebook, exporter_origin
+from ..study.load import Study, check_study
+from ..study.transcripts import SEGMENT_COLUMNS, decode_text, parse_transcript
+from ..utils.checks import check_choice, check_frame, check_path
+from ..utils.docstrings import shared_docs
+from ..utils.limits import check_zip_entries, parse_xml
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 """XML namespace of a REFI-QDA project (``project.qde``)."""
@@ -46,7 +48,7 @@ _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[
 _INT_RE = re.compile(r"^[+-]?(?:0|[1-9]\d*)$")
 _DEC_RE = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)$")
 _ORIGIN_ID = "journeylab:origin="
-_SOURCE_EXT = re.compile(r"\.(txt|text|docx?|rtf|odt|pdf|vtt|srt|html?)$", re.IGNORECASE)
+SOURCE_EXT = re.compile(r"\.(txt|text|docx?|rtf|odt|pdf|vtt|srt|html?)$", re.IGNORECASE)
 VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
 CODING_OUT_COLUMNS = ["segment_id", "code", "coder", "origin", "memo", "decided_at", "doc_id", "span_start",
                       "span_end"]
@@ -60,7 +62,7 @@ def _norm_guid(value) -> str:
 
 
 def _guid(namespace: str, key: str) -> str:
-    return str(uuid.uuid5(_GUID_NS, f"{namespace}/{key}"))
+    return str(uuid.uuid5(GUID_NAMESPACE, f"{namespace}/{key}"))
 
 
 def _blank(value) -> bool:
@@ -285,7 +287,7 @@ def _project_tree(study, codings: pd.DataFrame, *, variable_types: dict | None) 
     if missing:
         codebook = codebook.with_codes(list(codebook.codes) + [Code(c) for c in missing])
 
-    root = ET.Element(_Q + "Project", {"name": _clean_xml(name, "the study name"), "origin": _origin()})
+    root = ET.Element(_Q + "Project", {"name": _clean_xml(name, "the study name"), "origin": exporter_origin()})
     if users:
         users_el = _sub(root, "Users")
         for (coder, origin), guid in users.items():
@@ -603,8 +605,11 @@ def verify_round_trip(study, *, path, codings: pd.DataFrame | None = None, inter
     sb = back.segments[cols].astype(str).reset_index(drop=True)
     rows.append(("segments identical", bool(sa.equals(sb)), f"{len(sb)} of {len(sa)} segments"))
     key = ["segment_id", "code", "coder", "origin", "memo"]
-    norm = (lambda df: sorted(set(map(tuple, df.reindex(columns=key).astype(object)
-                                      .where(df.reindex(columns=key).notna(), "").astype(str).values))))
+
+    def norm(df):
+        return sorted(set(map(tuple, df.reindex(columns=key).astype(object)
+                              .where(df.reindex(columns=key).notna(), "").astype(str).values)))
+
     ca = codings.assign(origin=codings["origin"] if "origin" in codings else "manual")
     rows.append(("codings identical", norm(ca) == norm(back.codings),
                  f"{len(back.codings)} imported rows, {len(norm(ca))} distinct in the study"))
@@ -631,10 +636,8 @@ def verify_round_trip(study, *, path, codings: pd.DataFrame | None = None, inter
 
 
 def _decode_source(data: bytes, name: str, label: str | None = None) -> tuple[str, str, list]:
-    from ..study.transcripts import _decode
-
     try:
-        text, encoding, warns = _decode(data, name)
+        text, encoding, warns = decode_text(data, name)
     except JourneylabError as exc:
         if label is None:
             raise
@@ -658,8 +661,6 @@ def _normalise_with_map(text: str, line_endings: str) -> tuple[str, np.ndarray |
 
 
 def _paragraph_segments(text: str, doc_id: str, pid) -> pd.DataFrame:
-    from ..study.transcripts import SEGMENT_COLUMNS
-
     rows = []
     pos = 0
     for line in text.split("\n"):
@@ -689,8 +690,6 @@ def segments_for_text(text: str, doc_id: str, *, interviewer_labels=None, case: 
 
     Returns the segments frame and a list of :class:`~journeylab.errors.Problem` warnings.
     """
-    from ..study.transcripts import parse_transcript
-
     problems = []
     try:
         doc = parse_transcript(text, format="txt", doc_id=doc_id, interviewer_labels=interviewer_labels,
@@ -732,7 +731,7 @@ def map_spans(spans: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(dict.fromkeys(["segment_id"] + list(spans.columns))))
 
 
-def _empty_study_frames() -> dict:
+def empty_study_frames() -> dict:
     return dict(
         stages=[], touchpoints=pd.DataFrame(columns=["stage", "stage_order", "touchpoint", "touchpoint_order"]),
         events_map=pd.DataFrame(columns=["event", "stage", "touchpoint"]), funnel_steps=[], funnel_window="7D",
@@ -913,8 +912,6 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
     >>> study.codebook.names                                                    # doctest: +SKIP
     ['Commits', '2022-05-10T02:05:59Z 19e4dce', '2022-02-11T10:39:25Z cdbfd92']
     """
-    from ..study.load import Study
-
     check_choice(line_endings, arg="line_endings", func="import_qdpx", choices=["one", "two"])
     check_path(path, arg="path", func="import_qdpx")
     path = Path(path)
@@ -931,12 +928,12 @@ def import_qdpx(path, *, interviewer_labels=None, line_endings: str = "one") -> 
         ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
         if root.tag != ns + "Project":
             raise JourneylabError(f"{label}: expected a <Project> root element in project.qde; found <{root.tag}>")
-        return _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings, Study)
+        return _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings)
     finally:
         archive.close()
 
 
-def _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings, Study):
+def _import_tree(root, ns, archive, path, label, interviewer_labels, line_endings):
     problems: list[Problem] = []
 
     def warn(msg):
@@ -1028,7 +1025,8 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
                 participants[vname] = pd.array(col.where(col.notna(), None).tolist(), dtype=dtype)
             except (TypeError, ValueError, OverflowError):
                 raise JourneylabError(f"{label}: project.qde: variable {vname!r} is declared {vtype} but a case "
-                                      f"holds a value of another type ({', '.join(map(repr, col.dropna()[:3]))})") from None
+                                      "holds a value of another type "
+                                      f"({', '.join(map(repr, col.dropna()[:3]))})") from None
         else:
             participants[vname] = col.astype("str").where(col.notna(), pd.NA) if len(col) else col.astype("str")
     # notes
@@ -1080,7 +1078,7 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
             warn(f"TextSource {sname!r} has neither PlainTextContent nor plainTextPath; not imported")
             continue
         text, posmap = _normalise_with_map(raw, line_endings)
-        doc_id = _SOURCE_EXT.sub("", sname).strip() or sguid
+        doc_id = SOURCE_EXT.sub("", sname).strip() or sguid
         base, k = doc_id, 2
         while doc_id in used_ids:
             doc_id, k = f"{base}-{k}", k + 1
@@ -1148,15 +1146,13 @@ def _import_tree(root, ns, archive, path, label, interviewer_labels, line_ending
             warn(f"{len(el)} {tag.lower()} not imported (journeylab has no equivalent)")
     if root.find(f"{ns}NoteRef") is not None:
         warn("project-level notes are not imported")
-    from ..study.transcripts import SEGMENT_COLUMNS
-
     segments = (pd.concat(seg_frames, ignore_index=True) if seg_frames
                 else pd.DataFrame({c: pd.Series(dtype="string") for c in SEGMENT_COLUMNS}))
     documents = pd.DataFrame(doc_rows, columns=["doc_id", "path", "format", "encoding", "participant_id", "text"])
     codings = codings_frame(coding_rows)
     return Study(path=path, name=name, config={"name": name, "refi_qda": cfg}, participants=participants,
                  segments=segments, documents=documents, codebook=codebook, codings=codings, problems=problems,
-                 redacted=False, **_empty_study_frames())
+                 redacted=False, **empty_study_frames())
 
 
 def _coding_row(cod, parent, parent_memo, a, b, doc_id, ns, users, code_by_guid, note_text, warn, sname) -> dict:

@@ -15,6 +15,7 @@ __all__ = ["import_taguette", "html_text", "read_codebook", "write_codebook"]
 
 import csv
 import io
+import json
 import sqlite3
 import unicodedata
 from bisect import bisect_right
@@ -25,16 +26,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..study.codebook import Code, Codebook, _parse_description
-from ..utils.tables import read_rows
+from ..errors import JourneylabError, Problem
+from ..study.codebook import Code, Codebook, parse_description
+from ..study.load import Study
+from ..study.transcripts import SEGMENT_COLUMNS
 from ..utils.checks import check_path
 from ..utils.sqlite import file_uri
-from ..errors import JourneylabError, Problem
-from .qdpx import _SOURCE_EXT, _empty_study_frames, codings_frame, map_spans, segments_for_text
+from ..utils.tables import read_rows
+from .qdpx import SOURCE_EXT, codings_frame, empty_study_frames, map_spans, segments_for_text
 
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "br", "tr", "table",
           "thead", "tbody", "blockquote", "pre", "caption", "hr"}
-_SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 # ----------------------------------------------------------------------------- HTML -> text
@@ -210,7 +213,7 @@ def _codebook_from_tags(tags: list[tuple[str, str]], *, name: str) -> tuple[Code
             if node in codes:
                 continue
             parent = names[".".join(parts[: k - 1])] if k > 1 else None
-            d = _parse_description(desc.get(node, ""))
+            d = parse_description(desc.get(node, ""))
             codes[node] = Code(names[node], parent=parent, definition=d["definition"], include=d["include"],
                                exclude=d["exclude"], examples=d["examples"])
     return Codebook(list(codes.values()), name=name), names
@@ -305,7 +308,7 @@ def write_codebook(codebook: Codebook, *, path) -> str:
 
 
 def _doc_id(name: str, used: set) -> str:
-    base = _SOURCE_EXT.sub("", str(name)).strip() or "document"
+    base = SOURCE_EXT.sub("", str(name)).strip() or "document"
     doc_id, k = base, 2
     while doc_id in used:
         doc_id, k = f"{base}-{k}", k + 1
@@ -374,8 +377,6 @@ def _read_sqlite(path: Path, project, label: str):
                          ("highlight_id", "tag_id"), (int, int), label)
         authors = {}
         if "commands" in tables:
-            import json
-
             for user, date, payload in con.execute(
                     "SELECT user_login, date, payload FROM commands WHERE project_id=? ORDER BY id", (pid,)):
                 try:
@@ -392,19 +393,15 @@ def _read_sqlite(path: Path, project, label: str):
 
 
 def _build_study(path, name, documents, segments, codings, codebook, problems, participants=None):
-    from ..study.load import Study
-
     if participants is None:
         pids = segments["participant_id"].dropna().unique().tolist() if len(segments) else []
         participants = pd.DataFrame({"participant_id": pd.array(pids, dtype="str")})
     return Study(path=Path(path), name=name, config={"name": name}, participants=participants, segments=segments,
                  documents=documents, codebook=codebook, codings=codings, problems=problems, redacted=False,
-                 **_empty_study_frames())
+                 **empty_study_frames())
 
 
 def _segments_frame(frames):
-    from ..study.transcripts import SEGMENT_COLUMNS
-
     return (pd.concat(frames, ignore_index=True) if frames
             else pd.DataFrame({c: pd.Series(dtype="string") for c in SEGMENT_COLUMNS}))
 
@@ -516,7 +513,7 @@ def _import_csv(path: Path, *, study, coder, codebook, label):
     docs = study.documents
     by_key = {}
     for doc_id in docs["doc_id"].astype(str):
-        for key in {doc_id, doc_id.casefold(), _SOURCE_EXT.sub("", doc_id).casefold()}:
+        for key in {doc_id, doc_id.casefold(), SOURCE_EXT.sub("", doc_id).casefold()}:
             by_key.setdefault(key, doc_id)
     texts = dict(zip(docs["doc_id"].astype(str), docs["text"].astype(str)))
     squeezed: dict = {}
@@ -524,7 +521,8 @@ def _import_csv(path: Path, *, study, coder, codebook, label):
     for line, row in enumerate(reader[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        get = (lambda h: row[col[h]] if col[h] < len(row) else "")
+        def get(h, row=row):
+            return row[col[h]] if col[h] < len(row) else ""
         hid = get("id").strip()
         entry = highlights.setdefault(hid, [line, get("document"), get("content"), []])
         tag = get("tag").strip()
@@ -548,7 +546,7 @@ def _import_csv(path: Path, *, study, coder, codebook, label):
         if not tags:
             warn(f"highlight {hid} has no tag; not imported (a coding needs a code)", line)
             continue
-        doc_id = by_key.get(dname) or by_key.get(dname.casefold()) or by_key.get(_SOURCE_EXT.sub("", dname).casefold())
+        doc_id = by_key.get(dname) or by_key.get(dname.casefold()) or by_key.get(SOURCE_EXT.sub("", dname).casefold())
         a = b = None
         if doc_id is None:
             warn(f"highlight {hid}: document {dname!r} is not a document of the study; kept with segment_id <NA> "
@@ -672,7 +670,7 @@ def import_taguette(path, *, study=None, coder: str | None = None, interviewer_l
         raise JourneylabError(f"{path}: file not found; expected Taguette's project.sqlite3 or highlights CSV")
     with open(path, "rb") as fh:
         head = fh.read(16)
-    if head == _SQLITE_MAGIC:
+    if head == SQLITE_MAGIC:
         return _import_sqlite(path, coder=coder, interviewer_labels=interviewer_labels, project=project,
                               label=label)
     if path.suffix.lower() in (".sqlite", ".sqlite3", ".db"):

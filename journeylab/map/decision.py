@@ -475,8 +475,9 @@ def decision_slide(jmap, path, *, study=None, top: int = 3, dpi: int = 150) -> P
     >>> import journeylab as jl, tempfile, pathlib          # doctest: +SKIP
     >>> decision_slide(jmap, pathlib.Path(tempfile.mkdtemp()) / "decisions.png")  # doctest: +SKIP
     """
-    import matplotlib.pyplot as plt
     from textwrap import fill
+
+    import matplotlib.pyplot as plt
 
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg"):

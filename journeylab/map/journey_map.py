@@ -16,8 +16,8 @@ __all__ = ["JourneyMap", "compare_maps", "compare_personas", "prioritise", "load
 import html
 import json
 import math
-from dataclasses import replace
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..utils.docstrings import shared_docs
-from ..utils.checks import check_frame, check_path, check_study
-from ..utils.limits import load_yaml
+from ..coding.reliability import agreement as _agreement
 from ..errors import JourneylabError
 from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, study_targets
 from ..measure.questionnaires import study_questionnaire
-from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS
+from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS, check_study
+from ..utils.checks import check_frame, check_path
+from ..utils.docstrings import shared_docs
+from ..utils.limits import load_yaml
+from ..utils.provenance import file_hashes, package_versions
 
 SCHEMA = "journeylab.journeymap"
 SCHEMA_VERSION = 1
@@ -188,6 +190,20 @@ def load_notes(source) -> dict:
 
 
 # ----------------------------------------------------------------------------- the map
+
+
+# JourneyMap.plot and JourneyMap.to_html are drawn by the modules above this one (map/render.py,
+# map/report.py), which import JourneyMap. Each registers its function here with @register_view
+# when it is imported (journeylab.map imports both), so this module imports neither: no cycle.
+_VIEWS: dict = {}
+
+
+def register_view(name: str):
+    """Decorator: the function draws a :class:`JourneyMap` as ``name`` (``"plot"``, ``"html"``)."""
+    def register(func):
+        _VIEWS[name] = func
+        return func
+    return register
 
 
 class JourneyMap:
@@ -416,12 +432,12 @@ class JourneyMap:
     @property
     def pain_points(self) -> pd.DataFrame:
         """Pain-point claims, best supported first within each stage."""
-        return _order_claims(self.claims("pain_point"))
+        return order_claims(self.claims("pain_point"))
 
     @property
     def delights(self) -> pd.DataFrame:
         """Delight claims, best supported first within each stage."""
-        return _order_claims(self.claims("delight"))
+        return order_claims(self.claims("delight"))
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -433,16 +449,12 @@ class JourneyMap:
         return prioritise(self, **kwargs)
 
     def plot(self, **kwargs):
-        """Draw the map (:func:`journeylab.render.plot_map`); returns the matplotlib Figure."""
-        from .render import plot_map
-
-        return plot_map(self, **kwargs)
+        """Draw the map (:func:`journeylab.plot_map`); returns the matplotlib Figure."""
+        return _VIEWS["plot"](self, **kwargs)
 
     def to_html(self, path, **kwargs):
-        """Write the standalone HTML report (:func:`journeylab.report.to_html`); returns the path."""
-        from .report import to_html
-
-        return to_html(self, path, **kwargs)
+        """Write the standalone HTML report (:func:`journeylab.map.report.to_html`); returns the path."""
+        return _VIEWS["html"](self, path, **kwargs)
 
     # ------------------------------------------------------------------ JSON
 
@@ -519,7 +531,8 @@ class JourneyMap:
         except FileNotFoundError:
             raise JourneylabError(f"journey map file {path} not found.") from None
         except json.JSONDecodeError as exc:
-            raise JourneylabError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}).") from None
+            raise JourneylabError(f"{path}, line {exc.lineno}, column {exc.colno}: not valid JSON "
+                                  f"({exc.msg}).") from None
         return cls.from_dict(data, source=str(path))
 
     def __eq__(self, other) -> bool:
@@ -549,11 +562,12 @@ class JourneyMap:
             emo = ""
             if len(em) and not pd.isna(em["mean"].iloc[0]):
                 r = em.iloc[0]
-                emo = f"{r['mean']:+.2f}" + ("" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
+                emo = f"{r['mean']:+.2f}" + (
+                    "" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
             pp = "<br>".join(f"{e(_label(r['code'] or r['metric']))} · {e(str(r['grade']))}"
-                             for r in _order_claims(self.claims("pain_point", s)).to_dict("records"))
+                             for r in order_claims(self.claims("pain_point", s)).to_dict("records"))
             de = "<br>".join(f"{e(_label(r['code']))} · {e(str(r['grade']))}"
-                             for r in _order_claims(self.claims("delight", s)).to_dict("records"))
+                             for r in order_claims(self.claims("delight", s)).to_dict("records"))
             m = self.metrics[self.metrics["stage"] == s]
             km = "<br>".join(e(str(x)) for x in m["claim"].head(2))
             out.append(f"<tr><td>{e(s)}</td><td>{e(emo)}</td><td>{pp}</td><td>{de}</td><td>{km}</td></tr>")
@@ -565,7 +579,7 @@ _EMOTION_COLS = ["stage", "stage_order", "mean", "ci_low", "ci_high", "n_segment
 _OPP_COLS = ["stage", "touchpoint", "text", "source", "code", "claim_id", "owner", "grade"]
 
 
-def _order_claims(c: pd.DataFrame) -> pd.DataFrame:
+def order_claims(c: pd.DataFrame) -> pd.DataFrame:
     if len(c) == 0:
         return c
     pr = c["grade"].map(GRADE_PRIORITY).fillna(-1)
@@ -596,7 +610,7 @@ def _quotes_and_thoughts(study, ev: pd.DataFrame, n_thoughts: int, context_turns
     seg["segment_id"] = seg["segment_id"].astype(str)
     seg = seg.drop_duplicates("segment_id")
     by_id = seg.set_index("segment_id")
-    claims = _order_claims(ev[ev["kind"].isin(CLAIM_KINDS)])
+    claims = order_claims(ev[ev["kind"].isin(CLAIM_KINDS)])
     quotes, thoughts = {}, {s: [] for s in study.stages}
     wanted = []
     for r in claims.to_dict("records"):
@@ -652,7 +666,7 @@ def _opportunities(study, ev: pd.DataFrame, nt: dict) -> pd.DataFrame:
                          "source": "analyst", "code": o["code"], "claim_id": r["claim_id"] if r else None,
                          "owner": o["owner"] or st.get("owner"), "grade": r["grade"] if r else None})
     cb = study.codebook
-    for r in _order_claims(claims).to_dict("records"):
+    for r in order_claims(claims).to_dict("records"):
         if r["grade"] not in ("strong", "quantitative_only", "qualitative_only") or r["code"] in noted:
             continue
         if r["code"]:
@@ -677,8 +691,6 @@ _AGREEMENT_CACHE: dict = {}
 
 def _overall_agreement(codings: pd.DataFrame, segments: pd.DataFrame) -> pd.Series:
     """Pooled agreement of the study's coders (cached on the frames' content: persona maps share it)."""
-    from ..coding.reliability import agreement as _agreement
-
     key = (int(pd.util.hash_pandas_object(codings.astype(str), index=False).sum()),
            int(pd.util.hash_pandas_object(segments[["segment_id"]].astype(str), index=False).sum()))
     if key not in _AGREEMENT_CACHE:
@@ -702,7 +714,8 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
             o = _overall_agreement(study.codings, study.segments)
             m["agreement"] = {"coders": coders, "n_units": int(o["n_units"]),
                               "cohen_kappa": _jsonable(o["cohen_kappa"]), "ci_low": _jsonable(o["ci_low"]),
-                              "ci_high": _jsonable(o["ci_high"]), "krippendorff_alpha": _jsonable(o["krippendorff_alpha"]),
+                              "ci_high": _jsonable(o["ci_high"]),
+                              "krippendorff_alpha": _jsonable(o["krippendorff_alpha"]),
                               "interpretation": str(o["interpretation"]),
                               "documents": sorted(study.segments.loc[study.segments["segment_id"].isin(
                                   study.codings["segment_id"]), "doc_id"].unique().tolist())}
@@ -772,8 +785,6 @@ def _usability_methods(study, survey) -> dict | None:
 
 
 def _manifest(study, info: dict, persona: str) -> dict:
-    from ..run.manifest import file_hashes, package_versions
-
     inputs = {}
     if getattr(study, "path", None) is not None and Path(study.path).is_dir():
         inputs = file_hashes(study.path)
@@ -995,7 +1006,8 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     pp["opportunity"] = pp["claim_id"].map(opp_text)
     pp["owner"] = pp["claim_id"].map(opp_owner)
     pp["_contra"] = pp["grade"] == "contradicted"
-    pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
+    pp = pp.sort_values(["_contra", "score", "claim_id"], ascending=[True, False, True],
+                        kind="stable").reset_index(drop=True)
     pp["rank"] = np.arange(1, len(pp) + 1)
     return pp[cols]
 
@@ -1316,7 +1328,8 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
                          "grade": r["grade"]})
         for r in m.emotion.to_dict("records"):
             rows.append({"persona": m.persona, "stage": r["stage"], "touchpoint": None, "kind": "emotion",
-                         "code": "emotion", "claim": "mean sentiment of the stage", "n_participants": r["n_participants"],
+                         "code": "emotion", "claim": "mean sentiment of the stage",
+                         "n_participants": r["n_participants"],
                          "n_participants_total": m.persona_card.get("n_participants"), "share_participants": math.nan,
                          "share_ci_low": math.nan, "share_ci_high": math.nan, "sentiment_mean": r["mean"],
                          "grade": None})

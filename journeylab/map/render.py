@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
 from ..errors import JourneylabError
+from ..utils.checks import check_path
+from ..utils.docstrings import shared_docs
+from .journey_map import JourneyMap, order_claims, register_view
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
@@ -58,6 +60,7 @@ _WIDTHS_MAX = 200_000
 
 
 def _font_key(fp, dpi) -> tuple:
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib
     from matplotlib.font_manager import findfont
 
@@ -70,6 +73,7 @@ class _Fitter:
     """Wraps and fits text into boxes (in pixels) using the figure's renderer."""
 
     def __init__(self, fig, ax):
+        # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
         from matplotlib.font_manager import FontProperties
 
         self.fig, self.ax = fig, ax
@@ -167,6 +171,7 @@ def _renderer(fig):
     try:
         return fig.canvas.get_renderer()
     except AttributeError:  # pragma: no cover - non-Agg canvases
+        # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         return FigureCanvasAgg(fig).get_renderer()
@@ -307,9 +312,7 @@ def _pct(x) -> str:
 
 
 def _claim_items(jmap, kind: str, stage: str) -> list[dict]:
-    from .journey_map import _order_claims
-
-    c = _order_claims(jmap.claims(kind, stage))
+    c = order_claims(jmap.claims(kind, stage))
     items = []
     for r in c.to_dict("records"):
         name = _label(r["code"]) if r["code"] else str(r["claim"]).split(" (")[0]
@@ -368,6 +371,7 @@ def _metric_items(jmap, stage: str) -> list[dict]:
 # ----------------------------------------------------------------------------- the map
 
 
+@register_view("plot")
 def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = None, base_size: float = 9.0,
              min_size: float = 5.5, lanes=None):
     """Draw a journey map in the classic canvas layout.
@@ -400,10 +404,9 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
     grey inconclusive). The emotion curve is the mean sentiment per stage with its CI band;
     stages with too little data are hollow, grey and not joined.
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
-
-    from .journey_map import JourneyMap
 
     if not isinstance(jmap, JourneyMap):
         raise JourneylabError(f"plot_map(): `jmap` must be a JourneyMap; got {type(jmap).__name__}.")
@@ -497,7 +500,7 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
     lane_defs.sort(key=lambda t: lanes.index(t[0]))
     avail = y - (0.01 * H + footer_h)
     cell_w = col_w - 2 * pad
-    content = {k: [_cell(jmap, k, s) for s in stages] for k, _, _ in lane_defs if k != "emotion"}
+    content = {k: [lane_cell(jmap, k, s) for s in stages] for k, _, _ in lane_defs if k != "emotion"}
     floor = max(min_size, min(bs, 6.5))
     # height each lane needs at the base size (its fullest cell), and a fair share otherwise
     need = {}
@@ -590,7 +593,7 @@ def _legend(F: _Fitter, box, bs, min_size):
     _fit_items(F, (mid + 6, y0, x1, y1), other, size=bs, min_size=min_size, indent=indent, gap=0.12)
 
 
-def _cell(jmap, key: str, stage: str) -> tuple[list, dict]:
+def lane_cell(jmap, key: str, stage: str) -> tuple[list, dict]:
     """Items of one cell of a lane and the options to draw them with."""
     none = lambda text: [{"text": text, "colour": GREY, "style": "italic"}]  # noqa: E731
     if key == "goals":
@@ -644,14 +647,13 @@ def _share(x) -> str:
 
 def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
     x0, y0, x1, y1 = box
-    fig, ax = F.fig, F.ax
+    fig = F.fig
     W, H = fig.bbox.width, fig.bbox.height
     text_h = 0.28 * (y1 - y0)
     ea = fig.add_axes([x0 / W, (y0 + text_h) / H, (x1 - x0) / W, (y1 - y0 - text_h - 4) / H])
     ea.set_facecolor("none")
     e = jmap.emotion
     n = len(jmap.stage_names)
-    xs = np.arange(n)
     e = e.set_index("stage").reindex(jmap.stage_names)
     mean = e["mean"].to_numpy(float)
     lo = e["ci_low"].to_numpy(float)
@@ -739,9 +741,8 @@ def plot_evidence(evidence, *, kind: str = "pain_point", persona: str = "all", a
     them; the marker (shape and fill, :data:`GRADE_STYLE`) and the grade written at the right
     show which of them the numbers back.
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
-
-    from .journey_map import JourneyMap
 
     ev = evidence.evidence if isinstance(evidence, JourneyMap) else evidence
     if not isinstance(ev, pd.DataFrame) or "kind" not in ev.columns:
@@ -800,12 +801,10 @@ def save_map(jmap_or_fig, *, path, dpi: int | None = None, **kwargs) -> Path:
     -------
     Path
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
-
-    from ..utils.checks import check_path
-    from .journey_map import JourneyMap
 
     if not isinstance(jmap_or_fig, (JourneyMap, Figure)):
         raise JourneylabError(f"save_map(): `jmap_or_fig` must be a JourneyMap or a matplotlib Figure from "

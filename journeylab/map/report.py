@@ -23,10 +23,20 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import JourneylabError
+from ..evidence.claims import GradingRules
 from ..study.load import PERIOD_DAYS
 from . import decision as _d
 from .journey_map import ALL_PERSONAS_WARNING as _ALL_WARNING
-from ..evidence.claims import GradingRules
+from .journey_map import (
+    JourneyMap,
+    compare_maps,
+    compare_personas,
+    order_claims,
+    prioritise,
+    register_view,
+    vocabulary_of,
+)
+from .render import LANES, lane_cell, plot_map
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#555555; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -151,9 +161,8 @@ def _grade(g) -> str:
 
 
 def _map_png(jmap, dpi: int) -> str:
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
-
-    from .render import plot_map
 
     fig = plot_map(jmap, dpi=dpi)  # laid out at the resolution it is saved at
     buf = io.BytesIO()
@@ -313,8 +322,6 @@ def _plain_sentence(x) -> str:
 
 
 def _priorities(jmap, names, sizing, personas_of) -> str:
-    from .journey_map import prioritise, vocabulary_of
-
     p = prioritise(jmap, recovery=sizing["recovery"])
     period = vocabulary_of(jmap)["period"]
     per = PERIOD_DAYS[period] / 7
@@ -356,8 +363,6 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
 
 
 def _sizing_section(jmap, names, sizing) -> str:
-    from .journey_map import vocabulary_of
-
     vocab = vocabulary_of(jmap)
     conv, period = vocab["conversion"], vocab["period"]
     cur = sizing["currency"]
@@ -447,7 +452,8 @@ def _claim_block(jmap, r: dict, names, sources, personas_of) -> str:
     facts = []
     if r["n_participants_total"]:
         facts.append(f"Raised by <b>{_e(r['n_participants'])} of {_e(r['n_participants_total'])}</b> participants "
-                     f"({_e(_pct(r['share_participants']))}{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']).replace(' (', ', ').rstrip(')'))}) "
+                     f"({_e(_pct(r['share_participants']))}"
+                     f"{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']).replace(' (', ', ').rstrip(')'))}) "
                      f"in {_e(r['n_segments'])} turn(s)")
         n_rule = r.get("n_participants_rule_only")
         if n_rule is not None and not pd.isna(n_rule) and int(n_rule) > 0:
@@ -482,8 +488,6 @@ def _claim_block(jmap, r: dict, names, sources, personas_of) -> str:
 
 
 def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
-    from .journey_map import _order_claims
-
     out = [f"<section class='stage' id='{_e(_anchor('stage', stage))}' data-stage='{_e(stage)}'>"
            f"<h3>{_e(_dn(stage, names))}</h3>"]
     info = next((s for s in jmap.stages if s["name"] == stage), {})
@@ -502,7 +506,7 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
         bits.append("Goals: " + "; ".join(_h(g, names) for g in jmap.goals[stage]))
     if bits:
         out.append("<p class='small'>" + "<br>".join(bits) + "</p>")
-    claims = _order_claims(jmap.claims(stage=stage))
+    claims = order_claims(jmap.claims(stage=stage))
     kinds = ["pain_point", "delight", "need", "behaviour"]
     claims = claims.assign(_k=claims["kind"].map({k: i for i, k in enumerate(kinds)})).sort_values("_k", kind="stable")
     if len(claims) == 0:
@@ -530,9 +534,6 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
 
 def _map_table(jmap, names) -> str:
     """The map's lanes as a table: the same cells the image draws, for screen readers and search."""
-    from .journey_map import _order_claims
-    from .render import LANES, _cell
-
     head = "".join(f"<th scope='col'>{_e(_dn(s, names))}</th>" for s in jmap.stage_names)
     rows = []
     for key, label, _ in LANES:
@@ -548,11 +549,11 @@ def _map_table(jmap, names) -> str:
                 else:
                     txt = ["no interview data"]
             else:
-                items, _ = _cell(jmap, key, s)
+                items, _ = lane_cell(jmap, key, s)
                 txt = [str(i.get("text", "")) for i in items]
                 # what the image says with marker shapes and colours, said in words
                 if key in ("pain_points", "delights"):
-                    c = _order_claims(jmap.claims("pain_point" if key == "pain_points" else "delight", s))
+                    c = order_claims(jmap.claims("pain_point" if key == "pain_points" else "delight", s))
                     if len(c) == len(txt):
                         txt = [f"{t} ({_d.GRADE_NAMES.get(g, g).lower()})" for t, g in zip(txt, c["grade"])]
                 elif key == "metrics":
@@ -670,8 +671,6 @@ def _changes_section(changes: pd.DataFrame, old_title: str | None, names) -> str
 
 
 def _personas_section(maps, names) -> str:
-    from .journey_map import compare_personas
-
     wide = compare_personas(maps, view="wide")
     personas = [m.persona for m in maps]
     head = ("<h2 id='personas'>Personas side by side</h2><p class='small muted'>Share of each persona's participants "
@@ -744,7 +743,8 @@ def _methods_section(jmap) -> str:
               f"{_e(cb.get('n_codes'))} codes.</li>")
     li.append(f"<li><b>Coding</b>: coders {_e(', '.join(cod.get('coders', [])) or 'unknown')} (origins: "
               f"{_e(', '.join(cod.get('origins', [])) or 'unknown')}); {_e(cod.get('n_codings'))} codings on "
-              f"{_e(cod.get('n_segments_coded'))} turns of {_e(cod.get('n_documents_coded'))} transcripts. A turn carries "
+              f"{_e(cod.get('n_segments_coded'))} turns of {_e(cod.get('n_documents_coded'))} transcripts. "
+              "A turn carries "
               "a code when any coder or rule applied it"
               + (f"; in transcripts a person coded, {_e(cod.get('n_rule_codings_overruled'))} rule codings no person "
                  "confirmed were left out" if cod.get("prefer_human") else "")
@@ -883,8 +883,6 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
                 changes: pd.DataFrame | None = None, personas=None, title: str | None = None,
                 map_dpi: int = 110) -> str:
     """The report as an HTML string (see :func:`to_html`)."""
-    from .journey_map import JourneyMap, compare_maps
-
     if not isinstance(jmap, JourneyMap):
         raise JourneylabError(f"to_html(): `jmap` must be a JourneyMap; got {type(jmap).__name__}.")
     if compare_with is not None and changes is None:
@@ -951,6 +949,7 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
     return "\n".join(parts)
 
 
+@register_view("html")
 def to_html(jmap, path, *, study=None, manifest: dict | None = None, compare_with=None,
             changes: pd.DataFrame | None = None, personas=None, title: str | None = None, map_dpi: int = 110,
             slide: bool = False) -> Path:

@@ -13,16 +13,16 @@ __all__ = ["key_drivers", "plot_drivers", "KeyDrivers", "ASSOCIATION_NOTE"]
 
 import html
 import re
+import textwrap
 import warnings
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
-from ..utils.checks import check_choice, check_frame
 from ..errors import JourneylabError
-from .funnel import _check_alpha, check_correction
+from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
+from ..utils.docstrings import shared_docs
 
 ASSOCIATION_NOTE = ("Association, not causation: respondents who mention a theme differ in other ways too, and "
                     "unhappy customers may simply write more complaints. Use these as leads to check, not as effects "
@@ -158,6 +158,7 @@ def key_drivers(
     >>> round(float(kd.loc[0, "coef"]), 2)     # mean 2.5 with the theme, 9.17 without
     -6.67
     """
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     import statsmodels.formula.api as smf
     from statsmodels.stats.multitest import multipletests
 
@@ -166,7 +167,7 @@ def key_drivers(
     check_choice(kind, arg="kind", func=func, choices=("ols", "logit"))
     check_choice(transform, arg="transform", func=func, choices=(None, "nps"))
     check_correction(correction, func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     if transform == "nps" and kind != "ols":
         raise JourneylabError(f"{func}(): transform='nps' is for kind='ols'; with kind='logit' the outcome is "
                               "detractor status already.")
@@ -219,7 +220,7 @@ def key_drivers(
             outcome_desc = f"{outcome} (0/1)"
         else:
             y_model = (y <= threshold).astype(float)
-            outcome_desc = f"{outcome} <= {threshold:g} (detractor)" if outcome == "nps" else f"{outcome} <= {threshold:g}"
+            outcome_desc = f"{outcome} <= {threshold:g}" + (" (detractor)" if outcome == "nps" else "")
     elif transform == "nps":
         y_model = np.where(y >= 9, 100.0, np.where(y <= 6, -100.0, 0.0))
         outcome_desc = "NPS points"
@@ -312,6 +313,7 @@ def plot_drivers(result: pd.DataFrame, *, ax=None, title: str | None = None):
     >>> d = pd.DataFrame({"nps": [2, 3, 9, 10, 8, 1, 9, 10, 4, 9] * 3, "form": [1, 1, 0, 0, 0, 1, 0, 0, 1, 0] * 3})
     >>> ax = jl.plot_drivers(jl.key_drivers(d, themes=["form"], min_n=3))
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     check_frame(result, arg="result", func="plot_drivers",
@@ -350,7 +352,6 @@ def plot_drivers(result: pd.DataFrame, *, ax=None, title: str | None = None):
         title = f"Key drivers ({'logit' if logit else 'OLS, HC3'}; n = {attrs.get('n_model', '?')})"
     ax.set_title(f"{title}\n● p_adj < {alpha:g} ({r['correction'].iloc[0]})   ○ not significant   "
                  "marker area ∝ respondents", fontsize=10)
-    import textwrap
 
     fig = ax.figure
     fig.text(0.01, 0.01, "\n".join(textwrap.wrap(ASSOCIATION_NOTE, 115)), fontsize=7.5, color="#555555",

@@ -20,11 +20,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
-from ..utils.checks import check_choice, check_frame, check_study
 from ..errors import JourneylabError
-from .funnel import (_attribute, _check_alpha, _make_spec, _prepare_and_run, _to_unit, check_correction,
-                     _fmt_td)
+from ..study.load import check_study
+from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
+from ..utils.docstrings import shared_docs
+from .funnel import attribute_groups, format_timedelta, funnel, run_funnel, to_time_unit
+from .funnel_spec import FunnelSpec, funnel_docs
 
 METHOD = ("score test (Miettinen–Nurminen, test_proportions_2indep); Newcombe interval for the difference, "
           "adjusted log interval for the ratio (confint_proportions_2indep); MDE and sample size from "
@@ -90,12 +91,13 @@ def sample_size(baseline: float, *, lift: float, alpha: float = 0.05, power: flo
     >>> jl.sample_size(0.10, lift=0.20)        # 10 % -> 12 %
     3835
     """
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
 
     func = "sample_size"
     _check_rate(baseline, "baseline", func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     target = baseline * (1 + lift) if relative else baseline + lift
     if not 0 < target < 1 or target == baseline:
@@ -135,11 +137,12 @@ def minimum_detectable_effect(baseline: float, *, n_control: int, n_treatment: i
     >>> round(jl.minimum_detectable_effect(0.10, n_control=3835), 4)
     0.02
     """
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.power import NormalIndPower
 
     func = "minimum_detectable_effect"
     _check_rate(baseline, "baseline", func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     n_treatment = n_control if n_treatment is None else n_treatment
     if n_control < 2 or n_treatment < 2:
@@ -161,6 +164,7 @@ def _pct(x: float) -> str:
 
 def _two_sample(c0, n0, c1, n1, *, alpha, power, target_lift) -> dict:
     """Control (c0/n0) vs treatment (c1/n1)."""
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
     out = dict(n_control=int(n0), conversions_control=int(c0), n_treatment=int(n1), conversions_treatment=int(c1))
@@ -254,7 +258,7 @@ def compare_rates(
     0.16 True
     """
     func = "compare_rates"
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     counts = dict(conversions_control=conversions_control, n_control=n_control,
                   conversions_treatment=conversions_treatment, n_treatment=n_treatment)
@@ -332,6 +336,7 @@ def _mix_warnings(groups: pd.DataFrame, mix: list, base: np.ndarray, a: np.ndarr
 
 def _pretrend_warning(entry, base, conv, start, end, week, unit_is_before=True) -> list:
     """Chi-square test of equal weekly conversion in the before period."""
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import proportions_chisquare
 
     inside = (entry >= start) & (entry < end) & base
@@ -432,15 +437,14 @@ def change_design(study, *, change: int = 0) -> ChangeDesign:
     def weakest_pair():  # the focus without a test: the step pair with the lowest conversion
         if not pairs or not len(events):
             return None
-        from .funnel import funnel
-
         conv = funnel(events, steps=steps, window=study.funnel_window).steps["conversion_from_previous"]
         rates = conv.iloc[1:].to_numpy(dtype=float)
         return pairs[int(np.nanargmin(rates))] if not np.isnan(rates).all() else pairs[0]
 
     if not len(study.changes):
-        return ChangeDesign(focus_steps=weakest_pair(), reason="this study has no recorded change (study.yml `changes:`), "
-                                                      "so there is no before/after test")
+        return ChangeDesign(focus_steps=weakest_pair(),
+                            reason="this study has no recorded change (study.yml `changes:`), so there is no "
+                                   "before/after test")
     if change >= len(study.changes):
         raise JourneylabError(f"{func}(): `change` is {change}, but study.yml lists {len(study.changes)} "
                               "change(s) (numbered from 0).")
@@ -472,6 +476,7 @@ def change_design(study, *, change: int = 0) -> ChangeDesign:
     return ChangeDesign(**base, steps=steps[at - 1:at + 1], placebo_steps=placebo, focus_steps=steps[at - 1:at + 1])
 
 
+@funnel_docs
 def compare_periods(
     events: pd.DataFrame,
     *,
@@ -512,8 +517,7 @@ def compare_periods(
         number); default the last step.
     by : str or list of str, optional
         One row per group (attributed at the user's funnel entry): compare like with like.
-    user, time, event, window, order, entry, exclude, count, session
-        As in :func:`journeylab.funnel`.
+    %(funnel_parameters)s
     weeks : int, optional
         Whole weeks on each side; default as many as the log allows on both sides.
     same_weekdays : bool, default True
@@ -574,21 +578,21 @@ def compare_periods(
     ...                        change_date="2026-08-31", target_lift=0.25)  # doctest: +SKIP
     """
     func = "compare_periods"
-    spec = _make_spec(steps, window, order, entry, exclude, count, func)
+    spec = FunnelSpec.parse(steps, window=window, order=order, entry=entry, exclude=exclude, count=count, user=user,
+                            time=time, event=event, session=session, func=func)
     k = _step_index(spec, step, func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_frame(events, arg="events", func=func, required=[time], allow_empty=False)
     mix_cols = [c for c in mix if c in events.columns and c not in by_cols]
-    core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=session, need_all_codes=False,
-                            func=func, by_cols=by_cols)
+    core = run_funnel(events, spec, need_all_codes=False, func=func, by_cols=by_cols)
     unit = core.time_unit
     t_all = core.extra["t_all"]
     change = _to_log_time(change_date, unit, "change_date", func)
     tmin, tmax = int(t_all.min()), int(t_all.max())
-    W = _to_unit(spec.window, unit)
-    week = _to_unit(pd.Timedelta(days=7), unit)
+    W = to_time_unit(spec.window, unit)
+    week = to_time_unit(pd.Timedelta(days=7), unit)
     if not tmin < change <= tmax:
         raise JourneylabError(f"{func}(): `change_date` {change_date!r} is outside the log "
                               f"({_fmt_time(tmin, unit)} to {_fmt_time(tmax, unit)}).")
@@ -603,7 +607,7 @@ def compare_periods(
                 f"{func}(): need {'at least one' if weeks is None else weeks} whole week(s) on each side of the "
                 f"change; the log allows {max(avail, 0)} (before: entries up to {_fmt_time(before_end, unit)}, "
                 f"after: entries up to {_fmt_time(after_limit, unit)} so that users have a full "
-                f"{_fmt_td(spec.window)} window). Use a shorter window, weeks=, or same_weekdays=False.")
+                f"{format_timedelta(spec.window)} window). Use a shorter window, weeks=, or same_weekdays=False.")
         b0, b1 = before_end - n_weeks * week, before_end
         a0, a1 = change, change + n_weeks * week
         design = (f"{n_weeks} whole week(s) before vs {n_weeks} after (same weekdays), users assigned by when "
@@ -615,12 +619,12 @@ def compare_periods(
         b0, b1, a0, a1 = tmin, before_end, change, after_limit
         design = "all data before vs all data after (weekday mix may differ), users assigned by funnel entry"
     if exclude_straddling:
-        design += f"; users entering less than {_fmt_td(spec.window)} before the change left out"
+        design += f"; users entering less than {format_timedelta(spec.window)} before the change left out"
     entry_t = core.T[0]
     before = (entry_t >= b0) & (entry_t < b1)
     after = (entry_t >= a0) & (entry_t < a1)
     n_straddle = int(((entry_t >= change - W) & (entry_t < change)).sum()) if exclude_straddling else 0
-    groups = _attribute(events, core, by_cols + mix_cols, "entry", time) if (by_cols or mix_cols) else None
+    groups = attribute_groups(events, core, by_cols + mix_cols, "entry", time) if (by_cols or mix_cols) else None
     base = core.reached(k - 1)
     conv = core.reached(k)
     if by_cols:
@@ -653,6 +657,7 @@ def compare_periods(
     return pd.DataFrame(rows, columns=cols)
 
 
+@funnel_docs
 def ab_test(
     events: pd.DataFrame,
     *,
@@ -691,8 +696,9 @@ def ab_test(
         The control variant; default ``"control"`` if present, else the first in sorted order.
     step : str or int, optional
         The step compared (its conversion from the previous step); default the last.
-    user, time, event, window, order, entry, exclude, count, session, attribution
-        As in :func:`journeylab.funnel` (``attribution`` picks which event's variant a user gets).
+    %(funnel_parameters)s
+    attribution : {"first_touch", "entry", "last_touch"}, default "first_touch"
+        As in :func:`journeylab.funnel`: which event's variant a user gets.
     planned_n : int, optional
         The users per group you decided, before starting, to collect. Without it, or when fewer
         have been collected, ``warnings`` says that reading the test early (peeking) overstates the
@@ -729,21 +735,22 @@ def ab_test(
       control treatment  difference
     0       a         b         0.0
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy.stats import chisquare
     from statsmodels.stats.multitest import multipletests
 
     func = "ab_test"
-    spec = _make_spec(steps, window, order, entry, exclude, count, func)
+    spec = FunnelSpec.parse(steps, window=window, order=order, entry=entry, exclude=exclude, count=count, user=user,
+                            time=time, event=event, session=session, func=func)
     k = _step_index(spec, step, func)
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     _check_power(power, func)
     check_correction(correction, func)
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
     check_frame(events, arg="events", func=func, required=[variant],
                 hint="Name the column holding each user's variant with variant=.")
-    core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=session,
-                            need_all_codes=attribution != "entry", func=func, by_cols=[variant])
-    groups = _attribute(events, core, [variant], attribution, time)[variant]
+    core = run_funnel(events, spec, need_all_codes=attribution != "entry", func=func, by_cols=[variant])
+    groups = attribute_groups(events, core, [variant], attribution, time)[variant]
     values = sorted(pd.unique(groups.dropna()), key=str)
     if len(values) < 2:
         raise JourneylabError(f"{func}(): column {variant!r} has {len(values)} variant(s) among users who entered "

@@ -18,146 +18,27 @@ from __future__ import annotations
 __all__ = ["funnel", "FunnelResult", "plot_funnel", "funnel_paths", "time_to_convert"]
 
 import difflib
-import warnings
 import html
 import itertools
+import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..utils.docstrings import shared_docs
-from ..utils import dask as _dask
-from ..utils.checks import check_choice, check_frame
 from ..errors import JourneylabError
+from ..utils.checks import check_alpha, check_choice, check_correction, check_frame
+from ..utils.dask import is_dask, position_meta, restore_order, with_position
+from ..utils.docstrings import shared_docs
+from .funnel_spec import FUNNEL_HINT, FunnelSpec, funnel_docs, step_label
 
 _NONE = np.iinfo(np.int64).max  # "not reached" for times and row positions
 _NO_WINDOW = np.iinfo(np.int64).max // 4  # window=None: a deadline no time reaches, without overflow
 _FORCE_SORTED = False            # tests set this to check both engines give the same answer
-_HINT = ("Name your columns with user=, time= and event= (e.g. funnel(df, steps=..., user='visitor', "
-         "time='ts', event='action')).")
-
-
-# ----------------------------------------------------------------------------- specification
-
-
-@dataclass(frozen=True)
-class _Spec:
-    labels: tuple            # display label of each step
-    sets: tuple              # frozenset of event names per step
-    window: pd.Timedelta | None   # None: no window
-    order: str
-    entry: str
-    exclude: tuple           # ((frozenset events, from_index0, to_index0), ...)
-    count: str
-    exclusion: str = "funnel"    # "funnel": an excluded user leaves the whole funnel; "step": stops there
-
-    @property
-    def names(self) -> list:
-        """Every event name the funnel looks at (steps and exclusions), sorted."""
-        out = set().union(*self.sets)
-        for ev, _, _ in self.exclude:
-            out |= ev
-        return sorted(out)
-
-    def excluded_between(self, k: int) -> frozenset:
-        """Exclusion events that apply between step k-1 and step k (0-based k >= 1)."""
-        out: set = set()
-        for ev, a, b in self.exclude:
-            if a <= k - 1 and k <= b:
-                out |= ev
-        return frozenset(out)
-
-
-def _display_labels(spec: "_Spec") -> list:
-    """Row labels of the step tables: the steps, or for an unordered funnel 'k of n steps'."""
-    if spec.order == "any":
-        n = len(spec.sets)
-        return [f"{k} of {n} steps" for k in range(1, n + 1)]
-    return list(spec.labels)
-
-
-def _step_label(step) -> str:
-    return step if isinstance(step, str) else " | ".join(map(str, step))
-
-
-def _parse_steps(steps, func: str, *, min_steps: int = 2) -> tuple[tuple, tuple]:
-    """Steps as (labels, sets). A step is an event name or a list of names; a dict maps labels to steps."""
-    if isinstance(steps, str) or steps is None:
-        raise JourneylabError(f"{func}(): `steps` must be a list of event names (or lists of names), "
-                              f"e.g. ['product_view', 'add_to_cart']; got {steps!r}.")
-    items = list(steps.items()) if isinstance(steps, dict) else [(None, s) for s in steps]
-    if len(items) < min_steps:
-        raise JourneylabError(f"{func}(): `steps` needs at least {min_steps} step(s); got {len(items)}.")
-    labels, sets = [], []
-    for i, (label, step) in enumerate(items, 1):
-        if isinstance(step, str):
-            events = [step]
-        elif isinstance(step, (list, tuple, set, frozenset)) and step and all(isinstance(x, str) for x in step):
-            events = sorted(step) if isinstance(step, (set, frozenset)) else list(step)
-        else:
-            raise JourneylabError(f"{func}(): step {i} of `steps` must be an event name or a non-empty list of "
-                                  f"event names; got {step!r}.")
-        labels.append(str(label) if label is not None else _step_label(events if len(events) > 1 else events[0]))
-        sets.append(frozenset(events))
-    seen: dict = {}
-    for i, lbl in enumerate(labels):          # a repeated step ("view", "view") gets "view (2)"
-        seen[lbl] = seen.get(lbl, 0) + 1
-        if seen[lbl] > 1:
-            labels[i] = f"{lbl} ({seen[lbl]})"
-    return tuple(labels), tuple(sets)
-
-
-def _parse_exclude(exclude, n_steps: int, func: str) -> tuple:
-    if exclude is None:
-        return ()
-    if isinstance(exclude, str):
-        return ((frozenset([exclude]), 0, n_steps - 1),)
-    if isinstance(exclude, dict):
-        out = []
-        for ev, rng in exclude.items():
-            evs = frozenset([ev]) if isinstance(ev, str) else frozenset(ev)
-            if (not isinstance(rng, (tuple, list)) or len(rng) != 2
-                    or not all(isinstance(x, (int, np.integer)) for x in rng)
-                    or not 1 <= rng[0] < rng[1] <= n_steps):
-                raise JourneylabError(
-                    f"{func}(): `exclude[{ev!r}]` must be a pair (from_step, to_step) of 1-based step numbers with "
-                    f"1 <= from_step < to_step <= {n_steps}; got {rng!r}.")
-            out.append((evs, int(rng[0]) - 1, int(rng[1]) - 1))
-        return tuple(out)
-    if isinstance(exclude, (list, tuple, set)) and all(isinstance(x, str) for x in exclude):
-        return ((frozenset(exclude), 0, n_steps - 1),) if exclude else ()
-    raise JourneylabError(f"{func}(): `exclude` must be an event name, a list of names, or a dict "
-                          f"{{event: (from_step, to_step)}}; got {exclude!r}.")
-
-
-def _make_spec(steps, window, order, entry, exclude, count, func, *, min_steps=2, exclusion="funnel") -> _Spec:
-    labels, sets = _parse_steps(steps, func, min_steps=min_steps)
-    check_choice(order, arg="order", func=func, choices=("closed", "strict", "any"))
-    check_choice(entry, arg="entry", func=func, choices=("first", "furthest"))
-    check_choice(count, arg="count", func=func, choices=("user", "session"))
-    check_choice(exclusion, arg="exclusion", func=func, choices=("funnel", "step"))
-    if window is None:
-        win = None   # no conversion window
-    else:
-        try:
-            win = pd.Timedelta(window)
-        except (ValueError, TypeError):
-            raise JourneylabError(f"{func}(): `window` must be a duration like '7D', '12h' or pd.Timedelta(days=7), "
-                                  f"or None for no window; got {window!r}.") from None
-        if pd.isna(win) or win <= pd.Timedelta(0):
-            raise JourneylabError(f"{func}(): `window` must be a positive duration (or None); got {window!r}.")
-    if order == "any":
-        for (i, a), (j, b) in itertools.combinations(enumerate(sets, 1), 2):
-            if a & b:
-                raise JourneylabError(
-                    f"{func}(): with order='any', steps {i} and {j} share event(s) {sorted(a & b)}; an event could "
-                    "then fill either step. Use distinct events or order='closed'.")
-        if exclude:
-            raise JourneylabError(f"{func}(): exclusion steps need an order of steps; with order='any' (unordered, "
-                                  "as PostHog defines it) there is no 'between two steps'. Use order='closed'.")
-    return _Spec(labels, sets, win, order, entry, _parse_exclude(exclude, len(sets), func), count, exclusion)
 
 
 # ----------------------------------------------------------------------------- column encoding
@@ -173,8 +54,6 @@ def _event_index(col: pd.Series, names: list) -> np.ndarray:
         return lut[col.cat.codes.to_numpy()]
     arr = col.array
     if type(arr).__name__ in ("ArrowStringArray", "ArrowExtensionArray"):
-        import pyarrow as pa
-        import pyarrow.compute as pc
         try:
             idx = pc.index_in(pa.array(arr), value_set=pa.array(names, type=pa.array(arr).type))
             return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int16, copy=False)
@@ -265,13 +144,13 @@ def _times(col: pd.Series, name: str, func: str) -> tuple[np.ndarray, str]:
     return arr.view(np.int64), unit
 
 
-def _to_unit(td: pd.Timedelta | None, unit: str) -> int:
+def to_time_unit(td: pd.Timedelta | None, unit: str) -> int:
     if td is None:
         return int(_NO_WINDOW)
     return int(np.timedelta64(td.value, "ns").astype(f"timedelta64[{unit}]").astype(np.int64))
 
 
-def _check_present(counts: np.ndarray, names: list, col: pd.Series, spec: _Spec, func: str, event: str) -> None:
+def _check_present(counts: np.ndarray, names: list, col: pd.Series, spec: FunnelSpec, func: str, event: str) -> None:
     missing = [n for n, c in zip(names, counts) if c == 0]
     step_names = set().union(*spec.sets)
     absent_exclusions = [n for n in missing if n not in step_names]
@@ -300,7 +179,7 @@ def _check_present(counts: np.ndarray, names: list, col: pd.Series, spec: _Spec,
 
 @dataclass
 class _Core:
-    spec: _Spec
+    spec: FunnelSpec
     unit_codes: np.ndarray       # codes of the units that entered step 1
     T: np.ndarray                # (n_steps, n_entered) int64 time of each step, _NONE if not reached
     entry_rows: np.ndarray       # original row position of each unit's entry event
@@ -340,7 +219,8 @@ class _Source:
     def positions(self, lut) -> np.ndarray:
         """Positions of the rows whose event is in ``lut`` (one scan of the event codes)."""
         e = self.e
-        parts = [np.flatnonzero(lut[e[s:s + _CHUNK]]).astype(self._idx) + self._idx(s) for s in range(0, len(e), _CHUNK)]
+        parts = [np.flatnonzero(lut[e[s:s + _CHUNK]]).astype(self._idx) + self._idx(s)
+                 for s in range(0, len(e), _CHUNK)]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=self._idx)
 
     def candidates(self, P):
@@ -381,7 +261,7 @@ def _earliest(src: _Source, lut, Tk, Rk, allowed) -> None:
         np.minimum.at(Rk, uu[ok], c[ok].astype(np.int64))
 
 
-def _engine_unsorted(src: _Source, spec: _Spec, W: int, luts: list, xluts: dict):
+def _engine_unsorted(src: _Source, spec: FunnelSpec, W: int, luts: list, xluts: dict):
     """Closed / any order with first entry: no sort. Returns T (n_steps, n_units) and R (positions)."""
     n = len(spec.sets)
     T = np.full((n, src.n_units), _NONE, dtype=np.int64)
@@ -456,7 +336,7 @@ def _next_true(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
+def _engine_sorted(u, t, e, spec: FunnelSpec, W: int, luts: list, xluts: dict):
     """Strict order, or furthest entry: sort the rows by (unit, time, row) once and walk by position.
 
     Returns (units, P, order) where P (n_steps, n_units_entered) holds sorted positions (-1: not
@@ -538,7 +418,7 @@ def _engine_sorted(u, t, e, spec: _Spec, W: int, luts: list, xluts: dict):
     return ue, P, order, st
 
 
-def _unordered(su, st, m, spec: _Spec, W: int, N: int):
+def _unordered(su, st, m, spec: FunnelSpec, W: int, N: int):
     """order="any" (PostHog's unordered funnel): an attempt starts at any step's event; "step k" is
     reached when k distinct steps have happened within the window of that start, in any order.
 
@@ -590,18 +470,19 @@ def _direct_codes(col: pd.Series):
     return None
 
 
-def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_all_codes: bool, func: str,
-                     by_cols: Sequence[str] = (), present: list | None = None) -> _Core:
+def run_funnel(events, spec: FunnelSpec, *, need_all_codes: bool, func: str, by_cols: Sequence[str] = (),
+                     present: list | None = None) -> _Core:
     """Validate, encode and run the right engine.
 
     ``present``: a list to receive the number of rows of each of ``spec.names`` instead of raising
     when one never occurs (the Dask path checks that over all partitions at the end).
     """
-    required = [user, time, event] + ([session] if spec.count == "session" else []) + list(by_cols)
-    check_frame(events, arg="events", func=func, required=list(dict.fromkeys(required)), hint=_HINT,
+    user, time, event, session = spec.user, spec.time, spec.event, spec.session
+    required = spec.required + list(by_cols)
+    check_frame(events, arg="events", func=func, required=list(dict.fromkeys(required)), hint=FUNNEL_HINT,
                 dask=func == "funnel")  # funnel() also takes a Dask log (docs/scale.md)
     t_all, tunit = _times(events[time], time, func)
-    W = _to_unit(spec.window, tunit)
+    W = to_time_unit(spec.window, tunit)
     names = spec.names
     e_all = _event_index(events[event], names)
     if present is not None:
@@ -674,7 +555,7 @@ def _prepare_and_run(events, spec: _Spec, *, user, time, event, session, need_al
 # ----------------------------------------------------------------------------- groups
 
 
-def _attribute(events, core: _Core, by: list, attribution: str, time: str) -> pd.DataFrame:
+def attribute_groups(events, core: _Core, by: list, attribution: str, time: str) -> pd.DataFrame:
     """Group values per entered unit (rows aligned with core.unit_codes)."""
     if attribution == "entry":
         vals = events[by].iloc[core.entry_rows]
@@ -707,6 +588,7 @@ def _attribute(events, core: _Core, by: list, attribution: str, time: str) -> pd
 
 
 def _wilson(count, nobs, alpha):
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.proportion import proportion_confint
 
     count = np.asarray(count, dtype=float)
@@ -770,8 +652,8 @@ def _summarise(core: _Core, groups: pd.DataFrame | None, by: list):
     return keys, counts, quart
 
 
-def _tables(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarray, time_unit: str, *, by: list,
-            attribution: str, alpha: float, correction: str, rows_ignored, cols: dict):
+def _tables(spec: FunnelSpec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarray, time_unit: str, *, by: list,
+            attribution: str, alpha: float, correction: str, rows_ignored):
     """``steps``, ``comparisons`` and ``definition`` of a :class:`FunnelResult` from the counts
     (G, n_steps) and quartiles of the time from the previous step (G, n_steps, 3) in ``time_unit``
     per group; shared by the pandas and the Dask paths."""
@@ -780,19 +662,18 @@ def _tables(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarr
         comparisons = _compare(keys, counts, spec, by, alpha, correction)
     else:
         comparisons = _compare(pd.DataFrame(index=[0]), counts[:1], spec, [], alpha, correction).iloc[:0]
-    return steps, comparisons, _definition(spec, by, attribution, alpha, correction, rows_ignored, cols)
+    return steps, comparisons, _definition(spec, by, attribution, alpha, correction, rows_ignored)
 
 
-def _definition(spec: _Spec, by: list, attribution: str, alpha: float, correction: str, rows_ignored,
-                cols: dict) -> dict:
-    return dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=_fmt_td(spec.window),
+def _definition(spec: FunnelSpec, by: list, attribution: str, alpha: float, correction: str, rows_ignored) -> dict:
+    return dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=format_timedelta(spec.window),
                 order=spec.order, entry=spec.entry,
                 exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude], exclusion=spec.exclusion, count=spec.count,
                 by=by, attribution=attribution, alpha=alpha, correction=correction,
-                rows_ignored=rows_ignored, **cols)
+                rows_ignored=rows_ignored, **spec.columns)
 
 
-def _steps_frame(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarray, by: list, alpha: float,
+def _steps_frame(spec: FunnelSpec, keys: pd.DataFrame, counts: np.ndarray, quart: np.ndarray, by: list, alpha: float,
                  time_unit: str) -> pd.DataFrame:
     n_steps = len(spec.sets)
     unit_name = "users" if spec.count == "user" else "sessions"
@@ -804,7 +685,7 @@ def _steps_frame(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.
         prev_lo, prev_hi = _wilson(c[1:], c[:-1], alpha)
         start_lo, start_hi = _wilson(c[1:], np.full(n_steps - 1, c[0]), alpha)
         frame = pd.DataFrame({
-            "step": _display_labels(spec),
+            "step": spec.display_labels,
             "step_index": np.arange(1, n_steps + 1),
             unit_name: c,
             "conversion_from_previous": _ratio(c, prev),
@@ -825,8 +706,9 @@ def _steps_frame(spec: _Spec, keys: pd.DataFrame, counts: np.ndarray, quart: np.
     return pd.concat(rows, ignore_index=True)
 
 
-def _compare(keys: pd.DataFrame, counts: np.ndarray, spec: _Spec, by: list, alpha: float, correction: str):
+def _compare(keys: pd.DataFrame, counts: np.ndarray, spec: FunnelSpec, by: list, alpha: float, correction: str):
     """Pairwise two-proportion z tests of each step's conversion from the previous step."""
+    # lazy: statsmodels adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
@@ -838,7 +720,7 @@ def _compare(keys: pd.DataFrame, counts: np.ndarray, spec: _Spec, by: list, alph
     for k in range(1, len(spec.sets)):
         for a, b in itertools.combinations(range(G), 2):
             na, ca, nb, cb = counts[a, k - 1], counts[a, k], counts[b, k - 1], counts[b, k]
-            row = {"step": _display_labels(spec)[k], "step_index": k + 1}
+            row = {"step": spec.display_labels[k], "step_index": k + 1}
             for col in by:
                 row[f"{col}_a"] = keys[col].iloc[a]
                 row[f"{col}_b"] = keys[col].iloc[b]
@@ -945,6 +827,7 @@ class FunnelResult:
         return out
 
 
+@funnel_docs
 def funnel(
     events: pd.DataFrame,
     *,
@@ -976,38 +859,7 @@ def funnel(
     steps : list or dict
         The steps in order. A step is an event name or a list of names (any of them counts,
         e.g. ``["product_a", "product_b"]``). A dict ``{label: step}`` names the steps.
-    user, time, event : str
-        Columns holding the user id, the timestamp (datetime64, or text in ISO 8601) and the
-        event name.
-    window : str, Timedelta or None, default "7D"
-        Conversion window, measured from the time of step 1: a user reaches step k only if
-        steps 1..k all happen within ``window`` of their step 1. ``None``: no window (any time
-        later in the log counts).
-    order : {"closed", "strict", "any"}, default "closed"
-        ``"closed"``: steps in order, other events allowed in between. ``"strict"``: each step
-        must be the user's very next event after the previous step (any other event breaks the
-        funnel). ``"any"``: unordered, as PostHog defines it — the steps may happen in any order,
-        step 1 included; row *k* of the result counts users who did *k* distinct steps within the
-        window of the first of them (rows are labelled "k of n steps"; no exclusions). Earlier
-        versions kept step 1 first and counted step k once steps 2..k had all followed it.
-    entry : {"first", "furthest"}, default "first"
-        ``"first"``: the window starts at the user's first step-1 event. ``"furthest"``: every
-        step-1 event is tried as an entry and the one that gets furthest is kept (ties: the
-        earliest), so a user who gives up and completes the funnel on a later attempt converts.
-    exclude : str, list of str or dict, optional
-        Exclusion events. A name or list of names: applies between any two consecutive steps;
-        ``{event: (from_step, to_step)}`` (1-based step numbers) limits it to between those steps.
-        An exclusion event that never occurs in the log excludes nobody (a warning says so).
-    exclusion : {"funnel", "step"}, default "funnel"
-        What an exclusion event does. ``"funnel"`` (PostHog's definition): a user who does it
-        after their step *k* − 1 and before their step *k* — or, not reaching step *k*, within
-        their window — is removed from the whole funnel, step 1 included. ``"step"``: the user
-        drops out there and still counts at the steps reached before it.
-    count : {"user", "session"}, default "user"
-        Count unique users, or sessions (steps must then happen within one session; rows with a
-        blank ``session`` are ignored, counted in ``definition['rows_ignored']``).
-    session : str, default "session_id"
-        Session id column (used with ``count="session"``).
+    %(funnel_parameters)s
     by : str or list of str, optional
         Break the funnel down by these columns of ``events`` (device, channel, period, ...).
     attribution : {"first_touch", "entry", "last_touch"}, default "first_touch"
@@ -1095,48 +947,31 @@ def funnel(
     >>> f.steps[["step", "users"]].head(2)  # doctest: +SKIP
     """
     func = "funnel"
-    spec = _make_spec(steps, window, order, entry, exclude, count, func, exclusion=exclusion)
+    spec = FunnelSpec.parse(steps, window=window, order=order, entry=entry, exclude=exclude, count=count, user=user,
+                            time=time, event=event, session=session, func=func,
+                            exclusion=exclusion)
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
-    _check_alpha(alpha, func)
+    check_alpha(alpha, func)
     check_correction(correction, func)
-    if _dask.is_dask(events):
-        return _dask.funnel(events, spec=spec, user=user, time=time, event=event, session=session, by=by_cols,
-                            attribution=attribution, alpha=alpha, correction=correction, shuffle=shuffle,
-                            npartitions=npartitions)
-    core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=session,
-                            need_all_codes=bool(by_cols) and attribution != "entry", func=func, by_cols=by_cols)
-    return _result(events, core, spec, by_cols, attribution, alpha, correction, time,
-                   dict(user=user, time=time, event=event, session=session))
+    if is_dask(events):
+        return _dask_funnel(events, spec=spec, by=by_cols, attribution=attribution, alpha=alpha,
+                            correction=correction, shuffle=shuffle, npartitions=npartitions)
+    core = run_funnel(events, spec, need_all_codes=bool(by_cols) and attribution != "entry", func=func,
+                            by_cols=by_cols)
+    return _result(events, core, spec, by_cols, attribution, alpha, correction)
 
 
-# methods of statsmodels.stats.multitest.multipletests (names and aliases)
-CORRECTIONS = ("bonferroni", "sidak", "holm-sidak", "holm", "simes-hochberg", "hommel", "fdr_bh", "fdr_by",
-               "fdr_tsbh", "fdr_tsbky", "b", "s", "hs", "h", "sh", "ho", "fdr_i", "fdr_p", "fdri", "fdrp", "fdr_n", "fdr_2sbky",
-               "fdr_twostage", "fdr_gbs")
-
-
-def check_correction(correction, func):
-    """Raise unless ``correction`` is a multipletests method (checked without calling it: it runs gc)."""
-    if correction not in CORRECTIONS:
-        raise JourneylabError(f"{func}(): `correction` {correction!r} is not a statsmodels multipletests method; "
-                              "use e.g. 'holm', 'bonferroni', 'fdr_bh'.")
-
-
-def _check_alpha(alpha, func):
-    if not isinstance(alpha, (float, int)) or not 0 < alpha < 1:
-        raise JourneylabError(f"{func}(): `alpha` must be a number between 0 and 1, e.g. 0.05; got {alpha!r}.")
-
-
-def _result(events, core, spec, by_cols, attribution, alpha, correction, time, cols) -> FunnelResult:
-    groups = _attribute(events, core, by_cols, attribution, time) if by_cols else None
+def _result(events, core, spec: FunnelSpec, by_cols, attribution, alpha, correction) -> FunnelResult:
+    groups = attribute_groups(events, core, by_cols, attribution, spec.time) if by_cols else None
     keys, counts, quart = _summarise(core, groups, by_cols)
     steps, comparisons, definition = _tables(spec, keys, counts, quart, core.time_unit, by=by_cols,
                                              attribution=attribution, alpha=alpha, correction=correction,
-                                             rows_ignored=core.n_rows_ignored, cols=cols)
+                                             rows_ignored=core.n_rows_ignored)
     return FunnelResult(steps, comparisons, core, groups, definition)
 
 
+@funnel_docs
 def time_to_convert(
     events: pd.DataFrame,
     *,
@@ -1160,8 +995,9 @@ def time_to_convert(
 
     Parameters
     ----------
-    events, steps, user, time, event, window, order, entry, exclude, count, session, by, attribution
+    events, steps, by, attribution
         As in :func:`funnel` (the same funnel definition is applied).
+    %(funnel_parameters)s
     from_step, to_step : int
         1-based step numbers; ``to_step`` defaults to the last step.
     quantiles : sequence of float
@@ -1191,7 +1027,8 @@ def time_to_convert(
     0  2 0 days 00:45:00
     """
     func = "time_to_convert"
-    spec = _make_spec(steps, window, order, entry, exclude, count, func)
+    spec = FunnelSpec.parse(steps, window=window, order=order, entry=entry, exclude=exclude, count=count, user=user,
+                            time=time, event=event, session=session, func=func)
     n = len(spec.sets)
     to_step = n if to_step is None else to_step
     if not (isinstance(from_step, (int, np.integer)) and isinstance(to_step, (int, np.integer))
@@ -1203,9 +1040,9 @@ def time_to_convert(
         raise JourneylabError(f"{func}(): `quantiles` must lie between 0 and 1; got {qs!r}.")
     by_cols = [by] if isinstance(by, str) else list(by or [])
     check_choice(attribution, arg="attribution", func=func, choices=("first_touch", "entry", "last_touch"))
-    core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=session,
-                            need_all_codes=bool(by_cols) and attribution != "entry", func=func, by_cols=by_cols)
-    groups = _attribute(events, core, by_cols, attribution, time) if by_cols else None
+    core = run_funnel(events, spec, need_all_codes=bool(by_cols) and attribution != "entry", func=func,
+                            by_cols=by_cols)
+    groups = attribute_groups(events, core, by_cols, attribution, time) if by_cols else None
     r = core.reached(to_step - 1)
     d = (core.T[to_step - 1][r] - core.T[from_step - 1][r]).astype(float)
     frame = pd.DataFrame({"_d": d})
@@ -1303,11 +1140,11 @@ def funnel_paths(
         raise JourneylabError(f"{func}(): `length` must be a positive integer; got {length!r}.")
     if not isinstance(top, (int, np.integer)) or top < 1:
         raise JourneylabError(f"{func}(): `top` must be a positive integer; got {top!r}.")
-    _check_alpha(alpha, func)
-    spec = _make_spec({"from": from_step, "to": to_step}, window, "closed", "first", None, "user", func)
-    core = _prepare_and_run(events, spec, user=user, time=time, event=event, session=None,
-                            need_all_codes=True, func=func)
-    from_label = _step_label(from_step)
+    check_alpha(alpha, func)
+    spec = FunnelSpec.parse({"from": from_step, "to": to_step}, window=window, user=user, time=time, event=event,
+                            func=func)
+    core = run_funnel(events, spec, need_all_codes=True, func=func)
+    from_label = step_label(from_step)
     keep_units = core.reached(1) if converted else ~core.reached(1)
     units = core.unit_codes[keep_units]
     n_users = len(units)
@@ -1320,7 +1157,7 @@ def funnel_paths(
     anchor_r = np.full(core.unit.n, _NONE, dtype=np.int64)
     anchor_t[units] = core.T[0][keep_units]
     anchor_r[units] = core.entry_rows[keep_units]
-    W = _to_unit(spec.window, core.time_unit)
+    W = to_time_unit(spec.window, core.time_unit)
     # rows of the selected users after their anchor, within the window (anchor included: it starts runs)
     valid = codes >= 0
     cu = np.where(valid, codes, 0)
@@ -1370,6 +1207,281 @@ def funnel_paths(
     return out[cols]
 
 
+# ----------------------------------------------------------------------------- the same funnel on Dask
+# A funnel is exact per user: the log (only the columns it needs) is shuffled so that every user's
+# events sit in one partition, each partition runs the pandas engine above, and per partition only
+# counts leave the worker: units per (group, step, time from the previous step). These add up
+# exactly; the quartiles of the time from the previous step are then computed from the summed value
+# counts, with the interpolation numpy / pandas use, so they are exact too.
+
+_K, _D, _N = "__jl_k__", "__jl_d__", "__jl_n__"
+_ROWS_IGNORED, _PRESENT, _UNIT = -1, -2, -3   # special values of _K in the partial counts
+
+
+def _partition_core(df: pd.DataFrame, a: dict, present: list | None):
+    core = run_funnel(df, a["spec"], need_all_codes=bool(a["by"]) and a["attribution"] != "entry", func=a["func"],
+                            by_cols=a["by"], present=present)
+    groups = attribute_groups(df, core, a["by"], a["attribution"], a["spec"].time) if a["by"] else None
+    return core, groups
+
+
+def _partial_counts(df: pd.DataFrame, a: dict) -> pd.DataFrame:
+    """Per shuffled partition: units per (group, step, time from the previous step), plus the rows
+    ignored, the rows of each funnel event and the time unit (special rows, ``_K`` < 0)."""
+    by = a["by"]
+    df = restore_order(df)
+    if not len(df):
+        return _partial_meta(by)
+    present: list = []
+    core, groups = _partition_core(df, a, present)
+    n_steps = len(a["spec"].sets)
+    parts = []
+    for k in range(n_steps):
+        r = np.flatnonzero(core.reached(k))
+        d = core.T[k][r] - core.T[k - 1][r] if k else np.zeros(len(r), dtype=np.int64)
+        piece = pd.DataFrame({**{c: groups[c].to_numpy(dtype=object)[r] for c in by},
+                              _K: np.full(len(r), k, dtype=np.int64), _D: d.astype(np.int64)})
+        parts.append(piece)
+    units = pd.concat(parts, ignore_index=True)
+    counts = units.groupby([*by, _K, _D], dropna=False, sort=False).size().rename(_N).reset_index()
+    unit_ns = int(np.timedelta64(1, core.time_unit).astype("timedelta64[ns]").astype(np.int64))
+    special = pd.DataFrame({_K: [_ROWS_IGNORED, _UNIT] + [_PRESENT] * len(present),
+                            _D: [0, unit_ns] + list(range(len(present))),
+                            _N: [core.n_rows_ignored, 1] + present})
+    for c in by:
+        special.insert(len(by) - 1, c, pd.Series([np.nan] * len(special), dtype=object))
+    special = special[[*by, _K, _D, _N]]
+    out = pd.concat([counts.astype({c: object for c in by}), special], ignore_index=True)
+    return out.astype({_K: np.int64, _D: np.int64, _N: np.int64})
+
+
+def _partial_meta(by: list) -> pd.DataFrame:
+    out = pd.DataFrame({c: pd.Series([], dtype=object) for c in by})
+    for c in (_K, _D, _N):
+        out[c] = pd.Series([], dtype=np.int64)
+    return out
+
+
+def _partial_units(df: pd.DataFrame, a: dict, meta: pd.DataFrame) -> pd.DataFrame:
+    """Per shuffled partition: the rows of ``FunnelResult.units`` for its users."""
+    df = restore_order(df)
+    if not len(df):
+        return meta
+    core, groups = _partition_core(df, a, [])
+    units = FunnelResult(None, None, core, groups, {}).units
+    for c in a["by"]:
+        units[c] = units[c].astype(object)
+    return units
+
+
+def _units_meta(ddf_meta: pd.DataFrame, a: dict) -> pd.DataFrame:
+    spec = a["spec"]
+    cols = {spec.user: ddf_meta[spec.user].dtype}
+    if spec.count == "session":
+        cols[spec.session] = ddf_meta[spec.session].dtype
+    meta = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
+    for c in a["by"]:
+        meta[c] = pd.Series([], dtype=object)
+    meta["steps_reached"] = pd.Series([], dtype=np.int64)
+    tdt = ddf_meta[spec.time].dtype
+    is_time = isinstance(tdt, np.dtype) and tdt.kind == "M"
+    dt = f"datetime64[{np.datetime_data(tdt)[0]}]" if is_time else "datetime64[us]"
+    meta["entered_at"] = pd.Series([], dtype=dt)
+    for k in range(len(a["spec"].sets)):
+        meta[f"step_{k + 1}_at"] = pd.Series([], dtype=dt)
+    return meta
+
+
+def _lerp_quantile(values: np.ndarray, weights: np.ndarray, qs, pandas_style: bool) -> np.ndarray:
+    """Linear-interpolation quantiles of the sample in which ``values[i]`` occurs ``weights[i]``
+    times (``values`` sorted, distinct): the numbers ``np.quantile`` (``pandas_style=False``) or
+    pandas' groupby ``quantile`` (``pandas_style=True``) give on the expanded sample."""
+    n = int(weights.sum())
+    cum = np.cumsum(weights)
+    out = np.empty(len(qs))
+    for i, q in enumerate(qs):
+        h = (n - 1) * q
+        lo = int(np.floor(h))
+        hi = min(lo + 1, n - 1)
+        a = float(values[np.searchsorted(cum, lo, side="right")])
+        b = float(values[np.searchsorted(cum, hi, side="right")])
+        t = h - lo
+        if pandas_style:
+            out[i] = a + (b - a) * t
+        else:  # numpy's _lerp
+            diff = b - a
+            out[i] = b - diff * (1 - t) if t >= 0.5 else a + diff * t
+    return out
+
+
+def _finish_funnel(agg: pd.DataFrame, a: dict):
+    """Summed partial counts → (steps, comparisons, definition), exactly as the pandas funnel."""
+    spec, by, func = a["spec"], a["by"], a["func"]
+    special = agg[agg[_K] < 0]
+    units = special.loc[special[_K] == _UNIT, _D].unique()
+    if not len(units):
+        raise JourneylabError(f"{func}(): argument `events` is empty (0 rows); expected at least one row.")
+    if len(units) > 1:
+        raise JourneylabError(f"{func}(): the partitions of `events` hold timestamps of different resolutions "
+                              f"({sorted(units)} ns); cast column {a['spec'].time!r} to one dtype, e.g. "
+                              f"ddf[{a['spec'].time!r}].astype('datetime64[ns]').")
+    time_unit = {1: "ns", 1_000: "us", 1_000_000: "ms", 1_000_000_000: "s"}[int(units[0])]
+    names = spec.names
+    pres = special[special[_K] == _PRESENT].groupby(_D)[_N].sum().reindex(range(len(names)), fill_value=0)
+    missing = [n for n, c in zip(names, pres.to_numpy()) if c == 0]
+    step_names = set().union(*spec.sets)
+    absent_exclusions = [n for n in missing if n not in step_names]
+    if absent_exclusions:  # an exclusion event nobody did excludes nobody (as in the pandas funnel)
+        warnings.warn(f"{func}(): exclusion event(s) {', '.join(map(repr, absent_exclusions))} never occur in column "
+                      f"{a['spec'].event!r} of the log, so they exclude nobody.", UserWarning, stacklevel=3)
+    missing = [n for n in missing if n in step_names]
+    if missing:
+        raise JourneylabError(
+            f"{func}(): event(s) {', '.join(map(repr, missing))} named in `steps`/`exclude` never occur in column "
+            f"{a['spec'].event!r} of the log (all partitions). ddf[{a['spec'].event!r}].unique().compute() lists "
+            "the events "
+            "present.")
+    rows_ignored = int(special.loc[special[_K] == _ROWS_IGNORED, _N].sum())
+    main = agg[agg[_K] >= 0]
+    n_steps = len(spec.sets)
+    if by:
+        g = main.groupby(by, dropna=False, sort=True)
+        gcode = g.ngroup().to_numpy()
+        keys = g.size().reset_index()[by]
+        for c in by:
+            keys[c] = _cast_back(keys[c], a["by_dtypes"][c])
+    else:
+        gcode = np.zeros(len(main), dtype=np.int64)
+        keys = pd.DataFrame(index=[0])
+    G = len(keys)
+    k = main[_K].to_numpy()
+    d = main[_D].to_numpy()
+    n = main[_N].to_numpy()
+    counts = np.zeros((G, n_steps), dtype=np.int64)
+    np.add.at(counts, (gcode, k), n)
+    quart = np.full((G, n_steps, 3), np.nan)
+    order = np.lexsort((d, k, gcode))
+    gs, ks, ds, ns = gcode[order], k[order], d[order], n[order]
+    bounds = np.flatnonzero(np.r_[True, (gs[1:] != gs[:-1]) | (ks[1:] != ks[:-1]), True])
+    for s, e in zip(bounds[:-1], bounds[1:]):
+        if ks[s] == 0:
+            continue
+        quart[gs[s], ks[s]] = _lerp_quantile(ds[s:e], ns[s:e], (0.25, 0.5, 0.75), pandas_style=G > 1)
+    return _tables(spec, keys, counts, quart, time_unit, by=by, attribution=a["attribution"], alpha=a["alpha"],
+                   correction=a["correction"], rows_ignored=rows_ignored)
+
+
+def _cast_back(col: pd.Series, dtype) -> pd.Series:
+    """Group keys travel as objects; categorical keys get their categories (and sort order) back."""
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.categories is not None and len(dtype.categories):
+        return col.astype(dtype)
+    return col
+
+
+class DaskFunnel:
+    """A lazy funnel over a Dask DataFrame; what :func:`journeylab.funnel` returns for Dask input.
+
+    Nothing runs until it is computed. ``.compute()`` (or ``dask.compute(f, ...)``, or
+    ``client.compute(f)``) returns a :class:`~journeylab.FunnelResult` whose ``steps``,
+    ``comparisons`` and ``definition`` equal those of the pandas funnel on the same data, and
+    whose ``units`` is the lazy Dask DataFrame below.
+
+    Attributes
+    ----------
+    units : dask.dataframe.DataFrame
+        One row per user (or session) that entered step 1 — the columns of
+        ``FunnelResult.units`` (group columns as objects), one partition per shuffled partition.
+        Lazy, and as long as your user base: filter or aggregate it before computing.
+    definition : dict
+        The funnel's arguments (``rows_ignored`` is known after computing).
+    """
+
+    def __init__(self, delayed, units, definition):
+        self._delayed = delayed
+        self.units = units
+        self.definition = definition
+
+    # the dask collection protocol, delegated to the Delayed that builds the result
+    def __dask_graph__(self):
+        return self._delayed.__dask_graph__()
+
+    def __dask_keys__(self):
+        return self._delayed.__dask_keys__()
+
+    def __dask_layers__(self):
+        return self._delayed.__dask_layers__()
+
+    def __dask_tokenize__(self):
+        return ("journeylab-funnel", self._delayed.key)
+
+    @property
+    def __dask_optimize__(self):
+        return self._delayed.__dask_optimize__
+
+    @property
+    def __dask_scheduler__(self):
+        return self._delayed.__dask_scheduler__
+
+    def __dask_postcompute__(self):
+        return _as_result, (self.units,)
+
+    def __dask_postpersist__(self):
+        return self._delayed.__dask_postpersist__()
+
+    def compute(self, **kwargs):
+        """Run the funnel; returns a :class:`~journeylab.FunnelResult` (keyword arguments go to
+        ``dask.compute``)."""
+        import dask  # optional dependency (journeylab[dask])
+
+        return dask.compute(self, **kwargs)[0]
+
+    def __repr__(self) -> str:
+        d = self.definition
+        return (f"DaskFunnel (lazy): {len(d['steps'])} steps, window {d['window']}, order={d['order']!r}, "
+                f"entry={d['entry']!r}, counting {d['count']}s" + (f", by {d['by']}" if d["by"] else "")
+                + f"; {self.units.npartitions} partitions after the shuffle by {d['user']!r}. "
+                "Call .compute() for the FunnelResult.")
+
+
+def _as_result(results, units):
+    steps, comparisons, definition = results[0] if isinstance(results, (list, tuple)) and len(results) == 1 \
+        else results
+    out = FunnelResult(steps, comparisons, None, None, definition)
+    out._units = units
+    return out
+
+
+def _dask_funnel(events, *, spec: FunnelSpec, by, attribution, alpha, correction, shuffle, npartitions) -> DaskFunnel:
+    """The Dask path of :func:`funnel` (arguments already parsed by it)."""
+    import dask  # optional dependency (journeylab[dask]); a Dask frame came in
+
+    func = "funnel"
+    cols = list(dict.fromkeys(spec.required + by))
+    check_frame(events._meta, arg="events", func=func, required=cols, allow_empty=True, hint=FUNNEL_HINT)
+    if not isinstance(shuffle, bool):
+        raise JourneylabError(f"{func}(): `shuffle` must be True or False; got {shuffle!r}.")
+    if npartitions is not None and (not isinstance(npartitions, (int, np.integer)) or npartitions < 1):
+        raise JourneylabError(f"{func}(): `npartitions` must be a positive integer or None; got {npartitions!r}.")
+    a = dict(spec=spec, by=by, attribution=attribution, alpha=alpha, correction=correction, func=func,
+             by_dtypes={c: events._meta[c].dtype for c in by})
+    log = events[cols]
+    # rows of other events matter only for strict order and for first/last-touch attribution
+    if spec.order != "strict" and not (by and attribution != "entry"):
+        log = log[log[spec.event].isin(spec.names)]
+    if shuffle:
+        log = log.map_partitions(with_position, meta=position_meta(log._meta))
+        log = log.shuffle(on=spec.user, npartitions=npartitions)
+    partial = log.map_partitions(_partial_counts, a, meta=_partial_meta(by), enforce_metadata=False)
+    keys = [*by, _K, _D]
+    agg = partial.groupby(keys, dropna=False, sort=False)[_N].sum(split_every=8).reset_index()
+    delayed = dask.delayed(_finish_funnel, pure=True)(agg, a)
+    umeta = _units_meta(events._meta, a)
+    units = log.map_partitions(_partial_units, a, umeta, meta=umeta, enforce_metadata=False)
+    # rows_ignored is known after computing
+    definition = _definition(spec, by, attribution, alpha, correction, None)
+    return DaskFunnel(delayed, units, definition)
+
+
 # ----------------------------------------------------------------------------- plot
 
 
@@ -1400,6 +1512,7 @@ def plot_funnel(result, *, ax=None, metric: str = "from_start", title: str | Non
     >>> study = jl.load_study(jl.datasets.sample_study_path())
     >>> ax = jl.plot_funnel(jl.funnel(study.events, steps=study.funnel_steps))  # doctest: +SKIP
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
 
     if isinstance(result, FunnelResult):
@@ -1474,6 +1587,7 @@ def plot_funnel(result, *, ax=None, metric: str = "from_start", title: str | Non
         ax.legend(title=" / ".join(by), frameon=False, fontsize=8, title_fontsize=8, loc="upper left",
                   bbox_to_anchor=(1.0, 1.0))
     elif annotate and metric == "from_start":
+        # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
         from matplotlib.patches import Patch
 
         ax.legend(handles=[Patch(facecolor="#4C72B0", label=f"{unit} still in"),
@@ -1483,17 +1597,18 @@ def plot_funnel(result, *, ax=None, metric: str = "from_start", title: str | Non
     if title is None and isinstance(result, FunnelResult):
         d = result.definition
         what = "share of step 1" if metric == "from_start" else "conversion from the previous step"
-        title = (f"Funnel ({what}): {d['order']} order, window {d['window'] if d['window'] == 'no window' else _fmt_td(pd.Timedelta(d['window']))}, "
+        title = (f"Funnel ({what}): {d['order']} order, window {format_timedelta(d['window'])}, "
                  f"counting {d['count']}s")
     if title:
         ax.set_title(title, fontsize=11)
     return ax
 
 
-def _fmt_td(td: pd.Timedelta | None) -> str:
+def format_timedelta(td: pd.Timedelta | str | None) -> str:
     """'7 days', '12 hours', '1 day 6 hours'; 'no window' for None."""
     if td is None or (isinstance(td, str) and td == "no window"):
         return "no window"
+    td = pd.Timedelta(td)
     parts = []
     secs = int(td.total_seconds())
     for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
@@ -1509,8 +1624,6 @@ def _alpha_of(result) -> float:
 
 def _wrap(label: str, width: int = 13) -> str:
     """Wrap an event name at underscores or spaces (never inside a word when avoidable)."""
-    import re
-
     pieces = re.findall(r"[^_ ]+[_ ]?", label) or [label]
     lines, cur = [], ""
     for p in pieces:

@@ -22,7 +22,8 @@ import pandas as pd
 
 from ..errors import JourneylabError
 from ..utils.checks import check_frame
-from .survey import csat as _csat_of, nps as _nps_of
+from .survey import csat as _csat_of
+from .survey import nps as _nps_of
 
 #: Answers read as "no answer": blank, or the PSSUQ's "not applicable" point.
 NOT_ANSWERED = {"", "n/a", "na", "not applicable", "nan", "none", "null"}
@@ -250,7 +251,8 @@ def _answers(responses, col, item_label, lo, hi, answers, respondent, func) -> n
                 " If the export holds answer labels, map them to numbers with answers={'<label>': <number>, ...}.")
         raise JourneylabError(
             f"{func}(): column {col!r} ({item_label}), row {i} (index {responses.index[i]!r}{who}): expected a whole "
-            f"number from {lo:g} to {hi:g} (or a blank / N/A), found {_shown(raw.iloc[i])!r}; {int(bad.sum())} such value(s) "
+            f"number from {lo:g} to {hi:g} (or a blank / N/A), found {_shown(raw.iloc[i])!r}; "
+            f"{int(bad.sum())} such value(s) "
             f"in the column.{hint}")
     values[blank] = np.nan
     return values
@@ -617,6 +619,7 @@ def questionnaire_summary(
       scale  n  mean  ci_low  ci_high grade
     0   sus  4  75.6    63.7     87.5     B
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy import stats
 
     func = "questionnaire_summary"
@@ -705,7 +708,7 @@ def study_questionnaire(study, *, summary: bool = False, by: str | Sequence[str]
     >>> s["scale"].tolist(), s.attrs["instrument"]
     (['sus'], 'sus')
     """
-    from ..utils.checks import check_study
+    from ..study.load import check_study
 
     check_study(study, func="study_questionnaire")
     q = study.questionnaire

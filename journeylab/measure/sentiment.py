@@ -33,22 +33,30 @@ __all__ = [
     "DEFAULT_ENGINE",
 ]
 
+import csv
+import gc
 import math
+import multiprocessing as mp
 import os
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
+from tqdm.auto import tqdm
 
-from ..utils.docstrings import shared_docs
-from ..utils import dask as _dask
-from . import vader as _vader
-from ..utils.checks import check_choice, check_frame, check_path
-from ..utils.limits import load_yaml
 from ..errors import JourneylabError
+from ..study.load import Study
+from ..utils.checks import check_choice, check_frame, check_path
+from ..utils.dask import is_dask, map_rows
+from ..utils.docstrings import shared_docs
+from ..utils.limits import load_yaml
+from ..utils.tables import unneutralise
+from . import vader as _vader
 
 ENGINES = ("vader", "nltk")
 """Scoring engines: the rules of vaderSentiment 3.3.2 and of NLTK 3.10's VADER."""
@@ -113,8 +121,6 @@ def load_lexicon(source, *, base: str | os.PathLike | None = None) -> dict:
     >>> jl.load_lexicon({"Refund": -1.2, "hassle-free": 2.0})
     {'refund': -1.2, 'hassle-free': 2.0}
     """
-    from ..study.load import Study  # local: study imports nothing from here
-
     if source is None:
         return {}
     if isinstance(source, Study):
@@ -146,10 +152,6 @@ def load_lexicon(source, *, base: str | os.PathLike | None = None) -> dict:
 
 
 def _read_csv_lexicon(path: Path) -> dict:
-    import csv
-
-    from ..utils.tables import unneutralise
-
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         try:
@@ -175,8 +177,6 @@ def _read_csv_lexicon(path: Path) -> dict:
 
 
 def _read_yaml_lexicon(path: Path) -> dict:
-    import yaml
-
     try:
         data = load_yaml(path.read_text(encoding="utf-8-sig"))[1]
     except yaml.YAMLError as exc:
@@ -275,8 +275,6 @@ def _score_unique(scorer: _vader.Scorer, texts: list, n_jobs: int | None, progre
     show = (n >= _PROGRESS_MIN) if progress is None else bool(progress)
     bar = None
     if show:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=n, desc=f"sentiment ({scorer.rules})", unit="text", unit_scale=True)
     try:
         if jobs <= 1:
@@ -301,10 +299,6 @@ def _score_parallel(scorer: _vader.Scorer, texts: list, out: np.ndarray, jobs: i
     ``gc.freeze()``, so they do not copy the parent's memory by collecting its garbage;
     elsewhere they are spawned.
     """
-    import gc
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     n = len(texts)
     size = max(2_000, min(_CHUNK, -(-n // (jobs * 8))))
     chunks = [(s, min(s + size, n)) for s in range(0, n, size)]
@@ -347,7 +341,8 @@ def _n_jobs(n_jobs: int | None, n: int) -> int:
     if n_jobs is None:
         return available if n >= _PARALLEL_MIN else 1
     if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0 or n_jobs < -1:
-        raise JourneylabError(f"sentiment(): `n_jobs` must be None, -1 (all cores) or a positive integer; got {n_jobs!r}.")
+        raise JourneylabError("sentiment(): `n_jobs` must be None, -1 (all cores) or a positive integer; "
+                              f"got {n_jobs!r}.")
     return available if n_jobs == -1 else int(n_jobs)
 
 
@@ -378,7 +373,8 @@ def _check_thresholds(thresholds) -> tuple:
         raise JourneylabError(f"sentiment(): `thresholds` must be two numbers (negative, positive) such as "
                               f"(-0.05, 0.05); got {thresholds!r}.") from None
     if not (-1.0 <= lo < hi <= 1.0):
-        raise JourneylabError(f"sentiment(): `thresholds` must satisfy -1 <= negative < positive <= 1; got {thresholds!r}.")
+        raise JourneylabError("sentiment(): `thresholds` must satisfy -1 <= negative < positive <= 1; "
+                              f"got {thresholds!r}.")
     return lo, hi
 
 
@@ -529,8 +525,8 @@ def sentiment(
     >>> jl.sentiment(["I've had no problems."], engine="nltk")["compound"].item()
     -0.5994
     """
-    if _dask.is_dask(data):
-        return _dask.map_rows(sentiment, data, engine=engine, text=text, id=id, split=split, aggregate=aggregate,
+    if is_dask(data):
+        return map_rows(sentiment, data, engine=engine, text=text, id=id, split=split, aggregate=aggregate,
                               thresholds=thresholds, lexicon=lexicon, include_interviewer=include_interviewer,
                               n_jobs=1 if n_jobs is None else n_jobs, progress=False if progress is None else progress)
     check_choice(engine, arg="engine", func="sentiment", choices=ENGINES)
@@ -1066,6 +1062,7 @@ def plot_emotion_curve(curve: pd.DataFrame, *, ax=None, title: str | None = None
     ...     "enough_data": [True, True]})
     >>> ax = jl.plot_emotion_curve(curve)
     """
+    # lazy: matplotlib.pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib.pyplot as plt
     import matplotlib.transforms as mtransforms
     from matplotlib.lines import Line2D
@@ -1238,6 +1235,7 @@ def sentiment_vs_scores(
       score    method  n      r  ci_low  ci_high  p_value
     0   nps  spearman  8  0.881   0.334    0.984    0.004
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy import stats
 
     func = "sentiment_vs_scores"

@@ -13,8 +13,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_frame
 from ..errors import JourneylabError
+from ..utils.checks import check_frame
 
 NPS_METHOD = "adjusted-Wald (Rocks 2016): +3/4 promoter, +3/4 detractor, n + 3; trinomial variance"
 #: Pseudo-counts of the adjusted-Wald NPS interval (Rocks 2016): added to promoters and to detractors,
@@ -237,6 +237,7 @@ def csat(
     0   delivery  4        1           0.75  3.75
     1    payment  5        0           0.60  3.60
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy import stats
     from statsmodels.stats.proportion import proportion_confint
 

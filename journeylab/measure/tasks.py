@@ -74,6 +74,7 @@ def log_time_interval(times, *, confidence: float = 0.95):
         Geometric mean, lower and upper limits (NaN limits with fewer than two times; all NaN
         without times).
     """
+    # lazy: scipy.stats adds ~1.3 s to `import journeylab` (measured; docs/architecture.md)
     from scipy import stats
 
     t = np.asarray(times, dtype=float)

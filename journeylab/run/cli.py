@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 from ..errors import JourneylabError
+from ..interop.project import import_project
+from ..study.load import load_study, validate_study
+from .pipeline import NOTEBOOK_DIR, NotebookFailed, demo, run
+from .sections import plan
 
 
 def _validate(args) -> int:
-    from ..study.load import validate_study
-
     problems = validate_study(args.path)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
@@ -31,7 +36,6 @@ def _validate(args) -> int:
 
 
 def _import(args) -> int:
-    from ..interop.project import import_project
 
     report = import_project(args.source, out_dir=args.out, transcripts=args.transcripts, coder=args.coder,
                             interviewer_labels=args.interviewer_labels, overwrite=args.overwrite)
@@ -41,9 +45,6 @@ def _import(args) -> int:
 def sections_table(path) -> str:
     """What each notebook will do with the study at ``path``: every section that needs an optional
     part, whether it runs, and what it would need (``journeylab validate``)."""
-    from ..study.load import load_study
-    from .sections import plan
-
     table = plan(load_study(path))
     width = max(map(len, table["notebook"]))
     lines = ["What the notebooks will do with this study (sections that need an optional part):",
@@ -67,8 +68,6 @@ def sections_table(path) -> str:
 
 
 def _parameters(pairs) -> dict:
-    import ast
-
     out = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
@@ -82,16 +81,12 @@ def _parameters(pairs) -> dict:
 
 
 def _run(args) -> int:
-    from .pipeline import run
-
     run(args.study, args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
         timeout=args.timeout, quiet=args.quiet)
     return 0
 
 
 def _demo(args) -> int:
-    from .pipeline import demo
-
     demo(args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
          timeout=args.timeout, quiet=args.quiet)
     return 0
@@ -103,10 +98,6 @@ def lab_command(extra=()) -> list[str]:
     The server runs on this interpreter, and Jupyter starts the ``python3`` kernel with the
     server's own interpreter, so the notebooks see this environment's journeylab.
     """
-    import os
-
-    from .pipeline import NOTEBOOK_DIR
-
     if not NOTEBOOK_DIR.is_dir():
         raise JourneylabError(f"no notebooks folder at {NOTEBOOK_DIR}: `journeylab lab` opens the notebooks of a "
                               "clone of the repository (`make lab` there)")
@@ -117,10 +108,6 @@ def lab_command(extra=()) -> list[str]:
 
 
 def _lab(args) -> int:  # pragma: no cover - interactive
-    import os
-    import subprocess
-
-    from .pipeline import NOTEBOOK_DIR
 
     cmd = lab_command(args.extra)
     print(f"journeylab lab: JupyterLab on {NOTEBOOK_DIR}, kernel {sys.executable}", flush=True)
@@ -190,8 +177,6 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except JourneylabError as exc:
-        from .pipeline import NotebookFailed
-
         print(f"\njourneylab {args.command}: {exc}", file=sys.stderr)
         return 1 if isinstance(exc, NotebookFailed) else 2
     except KeyboardInterrupt:

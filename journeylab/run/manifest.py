@@ -8,18 +8,14 @@ from __future__ import annotations
 
 __all__ = ["file_hashes", "package_versions", "write_manifest", "read_manifest", "MANIFEST_FIELDS"]
 
-import hashlib
 import json
 import platform
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from ..errors import JourneylabError
 from ..utils.limits import load_yaml
-
-PACKAGES = ["journeylab", "pandas", "numpy", "scipy", "matplotlib", "nltk", "statsmodels", "scikit-learn",
-            "vaderSentiment", "ipywidgets", "nbclient", "nbformat", "ipykernel", "pyyaml"]
+from ..utils.provenance import JOURNEYLAB_VERSION, file_hashes, package_versions, sha256_of, visible_files
 
 #: Top-level fields of ``manifest.json`` written by ``journeylab run``.
 MANIFEST_FIELDS = ["journeylab_version", "status", "study", "inputs", "parameters", "notebook_parameters", "seeds",
@@ -32,53 +28,9 @@ _NOT_OUTPUTS = ("notebooks/", "manifest.json")
 _NOT_OUTPUT_SUFFIXES = (".html", ".log", ".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal")
 
 
-def _files(folder: Path) -> list:
-    """(relative POSIX path, Path) of every file below ``folder`` not hidden (no part starts with ``.``)."""
-    found = ((p.relative_to(folder), p) for p in folder.rglob("*"))
-    return sorted((rel.as_posix(), p) for rel, p in found
-                  if p.is_file() and not any(part.startswith(".") for part in rel.parts))
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def file_hashes(folder) -> dict:
-    """SHA-256 of every file below ``folder`` (relative POSIX path → hex digest), sorted by path.
-
-    Hidden files and folders (a leading ``.``) are skipped.
-
-    Examples
-    --------
-    >>> import journeylab as jl
-    >>> hashes = file_hashes(jl.datasets.sample_study_path())
-    >>> "study.yml" in hashes, len(hashes["study.yml"])
-    (True, 64)
-    """
-    return {rel: _sha256(p) for rel, p in _files(Path(folder))}
-
-
-def package_versions() -> dict:
-    """Versions of Python and the packages that shape the results (None if not installed).
-
-    Examples
-    --------
-    >>> v = package_versions()
-    >>> sorted(k for k in ("python", "pandas", "journeylab") if v[k])
-    ['journeylab', 'pandas', 'python']
-    """
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
-
-
 def _output_hashes(out: Path) -> dict:
     # filter before hashing: executed notebooks, logs and SQLite stores can be large
-    return {rel: _sha256(p) for rel, p in _files(out)
+    return {rel: sha256_of(p) for rel, p in visible_files(out)
             if not rel.startswith(_NOT_OUTPUTS) and not rel.endswith(_NOT_OUTPUT_SUFFIXES)}
 
 
@@ -130,8 +82,6 @@ def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, 
     >>> m["seeds"]["seed"], m["status"]
     (1, 'ok')
     """
-    from .. import __version__
-
     study, out = Path(study), Path(out)
     title = None
     try:
@@ -142,7 +92,7 @@ def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, 
     per_notebook = {name: {**defaults, **{k: v for k, v in shown.items() if k in defaults}}
                     for name, defaults in (notebook_parameters or {}).items()}
     manifest = {
-        "journeylab_version": __version__,
+        "journeylab_version": JOURNEYLAB_VERSION,
         "status": status,
         "study": {"folder": study.name, "name": title},
         "inputs": file_hashes(study),

@@ -14,15 +14,20 @@ __all__ = ["run", "demo", "notebook_paths", "notebook_parameters", "NotebookFail
 
 import ast
 import datetime as _dt
+import json
 import os
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from ..coding.store import checkpoint_store
 from ..datasets import sample_study_path
 from ..errors import JourneylabError, StudyError
+from ..map.report import replace_manifest
+from ..study.load import validate_study
+from .manifest import write_manifest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -114,6 +119,7 @@ def notebook_parameters(path) -> dict:
     >>> notebook_parameters(notebook_paths()[0])["seed"]
     2026
     """
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     return _cell_parameters(nbformat.read(Path(path), as_version=4), Path(path).name)
@@ -139,6 +145,7 @@ def _cell_parameters(nb, name: str) -> dict:
 
 
 def _inject(nb, params: dict):
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
 
     code = "# Parameters injected by `journeylab run`\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
@@ -232,12 +239,10 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     >>> manifest = jl.run.pipeline.run(jl.datasets.sample_study_path(), "reports")   # doctest: +SKIP
     [1/9] 00_start_here ...
     """
+    # lazy: nbformat adds ~2.7 s to `import journeylab` (measured; docs/architecture.md)
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    from .manifest import write_manifest
-    from ..study.load import validate_study
 
     stream = stream or sys.stdout
     study = Path(study).resolve()
@@ -299,7 +304,8 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
                 error = f"the kernel died ({exc}); its log: {nb_dir / (path.stem + '.log')}"
         if error is None and not on_sample:
             # prose about the sample study's findings says nothing about this study: left out
-            nb.cells = [c for c in nb.cells if not (c.cell_type == "markdown" and SAMPLE_TAG in c.metadata.get("tags", []))]
+            nb.cells = [c for c in nb.cells
+                        if not (c.cell_type == "markdown" and SAMPLE_TAG in c.metadata.get("tags", []))]
         nbformat.write(nb, target)
         seconds = round(time.perf_counter() - t0, 2)
         record["notebooks"][path.name] = seconds
@@ -317,14 +323,13 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
             notebook=path.name, cell=cell, executed=target, manifest=man)
 
     man = manifest("ok")
-    from ..map.report import replace_manifest
 
     merged = dict(man)
     if (out / "journey_map.json").is_file():  # how the map was built (persona, grading rules, ...)
-        import json
 
         try:
-            merged["map_parameters"] = json.loads((out / "journey_map.json").read_text("utf-8"))["manifest"]["parameters"]
+            saved = json.loads((out / "journey_map.json").read_text("utf-8"))
+            merged["map_parameters"] = saved["manifest"]["parameters"]
         except (ValueError, KeyError, TypeError):
             pass
     for report in sorted(out.glob("report*.html")):
@@ -355,8 +360,6 @@ def checkpoint_stores(out) -> list[Path]:
     ``-wal``/``-shm`` files, so copying ``codings.sqlite`` alone copies every decision. SQLite
     files that are not coding stores are left alone.
     """
-    import warnings
-
     done = []
     for path in sorted(Path(out).rglob("*.sqlite")):
         if "notebooks" in path.relative_to(out).parts[:-1]:

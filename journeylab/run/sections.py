@@ -28,12 +28,12 @@ from typing import Callable
 
 import pandas as pd
 
-from ..utils.docstrings import shared_docs
-from ..errors import JourneylabError
-from ..utils.checks import check_study
 from ..coding.reliability import coder_pair
 from ..coding.rules import autocode
+from ..errors import JourneylabError
 from ..measure.experiments import change_design
+from ..study.load import check_study
+from ..utils.docstrings import shared_docs
 
 #: Columns of the event log that are not properties.
 _EVENT_CORE = {"user_id", "timestamp", "event", "session_id"}
@@ -173,7 +173,9 @@ def _need_nps(study, params):
         return "a survey (survey.csv) with an NPS column"
     if study.nps_column not in study.survey.columns:
         return f"an NPS column in survey.csv ('{study.nps_column}'; name yours in study.yml `survey: nps:`)"
-    return "" if _answers(study.survey, study.nps_column) else f"NPS answers (survey column '{study.nps_column}' is blank)"
+    if _answers(study.survey, study.nps_column):
+        return ""
+    return f"NPS answers (survey column '{study.nps_column}' is blank)"
 
 
 def _need_csat(study, params):
@@ -284,7 +286,8 @@ def _need_interview_dates(study, params):
 
 def _need_taguette(study, params):
     if taguette_reference(study, project=params.get("taguette_project")) is None:
-        return "a Taguette project to compare with (taguette.sqlite3 in the study folder, or the taguette_project parameter)"
+        return ("a Taguette project to compare with (taguette.sqlite3 in the study folder, or the taguette_project "
+                "parameter)")
     return ""
 
 
@@ -487,7 +490,8 @@ class SectionStatus:
     def reason(self) -> str:
         if self.applies:
             return ""
-        return f"Skipped: {self.title} needs {'; and '.join(dict.fromkeys(self.missing))}, which this study does not have."
+        needs = "; and ".join(dict.fromkeys(self.missing))
+        return f"Skipped: {self.title} needs {needs}, which this study does not have."
 
     def __bool__(self) -> bool:
         return self.applies

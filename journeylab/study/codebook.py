@@ -17,15 +17,16 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from ..utils.tables import neutralise, read_rows
-from ..utils.limits import load_yaml, parse_xml
 from ..errors import JourneylabError
+from ..utils.limits import load_yaml, parse_xml
+from ..utils.tables import neutralise, read_rows
 
 KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
 """Kinds used by the sample study; any other lower-case word is accepted too."""
@@ -33,8 +34,8 @@ KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
 QDC_NS = "urn:QDA-XML:codebook:1.0"
 """XML namespace of a REFI-QDA codebook (``.qdc``)."""
 
-# GUIDs of codes without an imported guid: uuid5(_GUID_NS, "<codebook name>/<code name>").
-_GUID_NS = uuid.UUID("6f1c4b1e-8d5a-5b47-9b0e-6a6f75726e65")
+# GUIDs of codes without an imported guid: uuid5(GUID_NAMESPACE, "<codebook name>/<code name>").
+GUID_NAMESPACE = uuid.UUID("6f1c4b1e-8d5a-5b47-9b0e-6a6f75726e65")
 _GUID_RE = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$")
 _HEX_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _SET_RE = re.compile(r"^(stage|touchpoint|kind): (.+)$")
@@ -294,6 +295,7 @@ def _parse_rules(raw, where: _Where, keys: tuple, code: str) -> Rules:
 def _check_colour(value: str | None, where: _Where, keys: tuple, code: str) -> None:
     if value is None or _HEX_RE.match(value):
         return
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     from matplotlib.colors import is_color_like
 
     if not is_color_like(value):
@@ -306,6 +308,7 @@ def _hex(colour: str | None) -> str | None:
         return None
     if _HEX_RE.match(colour):
         return colour
+    # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     from matplotlib.colors import to_hex
 
     return to_hex(colour)
@@ -364,7 +367,7 @@ def _compose_description(code: Code) -> str:
     return "\n\n".join(parts)
 
 
-def _parse_description(text: str | None) -> dict:
+def parse_description(text: str | None) -> dict:
     """Inverse of :func:`_compose_description`; text without sections is all definition."""
     out = {"definition": "", "include": "", "exclude": "", "examples": []}
     if not text:
@@ -552,10 +555,10 @@ class Codebook:
         code = self[name]
         if code.guid:
             return code.guid.strip("{}")
-        return str(uuid.uuid5(_GUID_NS, f"{self.name}/{name}"))
+        return str(uuid.uuid5(GUID_NAMESPACE, f"{self.name}/{name}"))
 
     def _set_guid(self, label: str) -> str:
-        return str(uuid.uuid5(_GUID_NS, f"{self.name}/set:{label}"))
+        return str(uuid.uuid5(GUID_NAMESPACE, f"{self.name}/set:{label}"))
 
     # -- YAML -------------------------------------------------------------------------
     @classmethod
@@ -774,7 +777,7 @@ class Codebook:
         :meth:`guid`).
         """
         ET.register_namespace("", QDC_NS)
-        root = ET.Element(f"{{{QDC_NS}}}CodeBook", {"origin": _origin()})
+        root = ET.Element(f"{{{QDC_NS}}}CodeBook", {"origin": exporter_origin()})
         root.append(self.qdc_codes_element())
         sets_el = self.qdc_sets_element()
         if sets_el is not None:
@@ -804,7 +807,7 @@ class Codebook:
                 raise where.error(f"two codes are named {code_name!r}; journeylab needs unique code names "
                                   "(rename one in the other tool before exporting)")
             desc_el = el.find(ns + "Description")
-            parts = _parse_description(desc_el.text if desc_el is not None else "")
+            parts = parse_description(desc_el.text if desc_el is not None else "")
             seen.add(code_name)
             codes.append(Code(name=code_name, parent=parent, colour=el.get("color") or None,
                               codable=(el.get("isCodable", "true").strip().lower() in ("true", "1")),
@@ -926,7 +929,7 @@ class Codebook:
                     codes[part] = Code(part, parent=parent if j == 0 else parts[j - 1])
             leaf = parts[-1]
             leaf_parent = parts[-2] if len(parts) > 1 else parent
-            desc = _parse_description(row[i_desc] if i_desc is not None and i_desc < len(row) else "")
+            desc = parse_description(row[i_desc] if i_desc is not None and i_desc < len(row) else "")
             if leaf in explicit:
                 raise JourneylabError(f"{path}, line {line_no}: code {leaf!r} appears twice; names must be unique")
             explicit.add(leaf)
@@ -940,10 +943,8 @@ class Codebook:
         return Codebook(codes, name=self.name, version=self.version, sets=self.sets)
 
 
-def _origin() -> str:
+def exporter_origin() -> str:
     try:
-        from importlib.metadata import version
-
         return f"journeylab {version('journeylab')}"
     except Exception:  # pragma: no cover - source tree without metadata
         return "journeylab"

@@ -18,9 +18,11 @@ returns a :class:`Study`. The format is documented in ``docs/study-format.md``.
 """
 from __future__ import annotations
 
-__all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart", "redact_study"]
+__all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart", "redact_study",
+           "redaction_review"]
 
 import csv
+import gzip
 import html
 import io
 import re
@@ -34,12 +36,17 @@ import pandas as pd
 import phonenumbers
 import yaml
 
-from ..utils.docstrings import shared_docs
-from ..utils.tables import unneutralise
-from ..utils.checks import check_path
-from ..utils.limits import BoundedReader, load_yaml
 from ..errors import JourneylabError, Problem, StudyError
+from ..utils.checks import check_path
+from ..utils.docstrings import shared_docs
+from ..utils.limits import BoundedReader, load_yaml
+from ..utils.tables import unneutralise
+from . import transcripts as tr
 from .anchor import ANCHOR_REPORT_COLUMNS, Fingerprint, parse_fingerprint, reanchor, text_hash
+from .codebook import Codebook, CodebookError
+from .redact import make_detector, offset_mapper, redact_texts
+from .redact import redact as _redact
+from .units import participant_codings
 
 DEFAULT_INTERVIEWER_LABELS = ["Interviewer", "Moderator", "Facilitator", "Researcher", "Int", "I"]
 TRANSCRIPT_SUFFIXES = {".txt", ".vtt", ".srt", ".docx", ".odt"}
@@ -203,8 +210,6 @@ def _sniff_encoding(head: bytes, rel: str, col: _Collector) -> tuple[str | None,
 
 def _read_all(path: Path, opener) -> bytes:
     """The whole file's bytes; a gzip file is decompressed within the limits (utils.limits)."""
-    import gzip
-
     if opener is gzip.open:
         with open(path, "rb") as raw, BoundedReader(gzip.GzipFile(fileobj=raw), compressed=raw.tell,
                                                     where=path.name) as fh:
@@ -318,8 +323,6 @@ def _parquet_as_text(df: pd.DataFrame, rel: str, col: _Collector) -> pd.DataFram
 
 def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | None, _LineMap | None]:
     """Read a CSV (optionally gzip) or parquet file as strings, reporting problems with places."""
-    import gzip
-
     try:
         if path.stat().st_size == 0:
             col.error(rel, "the file is empty; expected a header line and at least one row")
@@ -400,8 +403,6 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
         return None, None
     except pd.errors.ParserError as exc:
         msg = str(exc)
-        import re
-
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if m:
             col.error(rel, f"expected {m.group(1)} fields (as in the header), found {m.group(3)}; "
@@ -432,7 +433,8 @@ def _rename(df: pd.DataFrame, mapping: dict, rel: str, col: _Collector, required
         if name not in df.columns:
             user = mapping.get(name, name)
             hint = f" (study.yml maps '{name}' to '{user}')" if user != name else (
-                f"; if your file calls it differently, add `columns: {{{_file_key(rel)}: {{{name}: <your column>}}}}` to study.yml"
+                f"; if your file calls it differently, add "
+                f"`columns: {{{_file_key(rel)}: {{{name}: <your column>}}}}` to study.yml"
             )
             col.error(rel, f"missing required column '{user}'{hint}; found: {', '.join(df.columns) or '(none)'}",
                       line=1, column=user)
@@ -624,8 +626,6 @@ def _check_targets(targets: dict, root, rel: str, col: _Collector) -> dict:
 
 def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:
     """Check study.yml's ``transcripts:`` section; return it with bad values removed."""
-    import re
-
     for key in list(tr):
         if key not in TRANSCRIPT_KEYS:
             col.error(rel, f"transcripts: unknown key {key!r}; expected {', '.join(sorted(TRANSCRIPT_KEYS))}",
@@ -634,7 +634,8 @@ def _check_transcripts(tr: dict, root, rel: str, col: _Collector) -> dict:
     labels = tr.get("speaker_labels", True)
     if not isinstance(labels, bool):
         col.error(rel, f"transcripts speaker_labels: expected true (turns start with 'Name: ') or false (one "
-                  f"paragraph per turn, no labels), found {labels!r}", line=_yaml_line(root, "transcripts", "speaker_labels"))
+                  f"paragraph per turn, no labels), found {labels!r}",
+                  line=_yaml_line(root, "transcripts", "speaker_labels"))
         tr.pop("speaker_labels")
         labels = True
     unl = tr.get("unlabelled")
@@ -755,7 +756,8 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
     ev_rows = []
     events_raw = raw.get("events") or {}
     if not isinstance(events_raw, dict):
-        col.error(rel, "'events:' must map each event name to {stage: ..., touchpoint: ...}", line=_yaml_line(root, "events"))
+        col.error(rel, "'events:' must map each event name to {stage: ..., touchpoint: ...}",
+                  line=_yaml_line(root, "events"))
         events_raw = {}
     for ev, spec in events_raw.items():
         line = _yaml_line(root, "events", ev)
@@ -763,10 +765,12 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
             spec = {"stage": spec}
         if (not isinstance(spec, dict) or not isinstance(spec.get("stage"), str)
                 or not isinstance(spec.get("touchpoint", ""), (str, type(None)))):
-            col.error(rel, f"event {ev!r}: expected {{stage: <stage>, touchpoint: <touchpoint>}}, found {spec!r}", line=line)
+            col.error(rel, f"event {ev!r}: expected {{stage: <stage>, touchpoint: <touchpoint>}}, found {spec!r}",
+                      line=line)
             continue
         if spec["stage"] not in stages:
-            col.error(rel, f"event {ev!r}: stage {spec['stage']!r} is not one of the stages ({', '.join(stages)})", line=line)
+            col.error(rel, f"event {ev!r}: stage {spec['stage']!r} is not one of the stages ({', '.join(stages)})",
+                      line=line)
         tp = spec.get("touchpoint")
         if tp is not None and tp not in known_tp:
             col.error(rel, f"event {ev!r}: touchpoint {tp!r} is not listed under any stage", line=line)
@@ -810,7 +814,8 @@ def _parse_config(path: Path, col: _Collector) -> _Config | None:
             col.error(rel, f"survey csat column {c!r} rates touchpoint {tp!r}, which is not listed under any stage",
                       line=_yaml_line(root, "survey", "csat", c))
     scale = survey.get("csat_scale", [1, 5])
-    if not (isinstance(scale, list) and len(scale) == 2 and all(isinstance(x, (int, float)) for x in scale) and scale[0] < scale[1]):
+    if not (isinstance(scale, list) and len(scale) == 2 and all(isinstance(x, (int, float)) for x in scale)
+            and scale[0] < scale[1]):
         col.error(rel, f"survey csat_scale: expected [low, high] like [1, 5], found {scale!r}",
                   line=_yaml_line(root, "survey", "csat_scale"))
         scale = [1, 5]
@@ -1084,7 +1089,8 @@ class Study:
             ("participants", len(self.participants),
              ", ".join(f"{k}: {v}" for k, v in self.participants["persona"].value_counts().sort_index().items())
              if "persona" in self.participants else ""),
-            ("transcripts", len(self.documents), ", ".join(sorted(self.documents["format"].unique())) if len(self.documents) else ""),
+            ("transcripts", len(self.documents),
+             ", ".join(sorted(self.documents["format"].unique())) if len(self.documents) else ""),
             ("segments", len(seg), f"{len(part)} participant turns"),
             ("survey responses", len(self.survey), ""),
             ("events", len(self.events), f"{self.events['user_id'].nunique()} users" if len(self.events) else ""),
@@ -1101,7 +1107,8 @@ class Study:
                 f"{len(self.segments)} segments, {len(self.survey)} survey responses, {len(self.events)} events)")
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self.name)}</b> ({html.escape(str(self.path))})</p>" + self.summary().to_html(index=False)
+        return (f"<p><b>{html.escape(self.name)}</b> ({html.escape(str(self.path))})</p>"
+                + self.summary().to_html(index=False))
 
 
 # ----------------------------------------------------------------------------- loaders
@@ -1154,7 +1161,8 @@ def _load_survey(root: Path, cfg: _Config, col: _Collector, exclusions: list) ->
         out[cfg.nps_column] = _numeric_in_range(df, cfg.nps_column, 0, 10, rel, col, lines, integer=True,
                                                 what="an NPS score").astype("Float64")
     elif cfg.raw.get("survey", {}).get("nps"):
-        col.error(rel, f"study.yml names NPS column '{cfg.nps_column}', which the file lacks", line=1, column=cfg.nps_column)
+        col.error(rel, f"study.yml names NPS column '{cfg.nps_column}', which the file lacks", line=1,
+                  column=cfg.nps_column)
     lo, hi = cfg.csat_scale
     for c in cfg.csat_columns:
         if c not in df.columns:
@@ -1246,8 +1254,6 @@ _TRANSCRIPT_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-1
 
 
 def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Collector):
-    from . import transcripts as tr
-
     folder = root / "transcripts"
     seg_frames, doc_rows = [], []
     if not folder.is_dir():
@@ -1312,7 +1318,8 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             if pid not in known:
                 path = documents.loc[documents["doc_id"] == doc_id, "path"].iloc[0]
                 first = segments[(segments["doc_id"] == doc_id) & (segments["participant_id"] == pid)].iloc[0]
-                line = documents.loc[documents["doc_id"] == doc_id, "text"].iloc[0][: int(first["start"])].count("\n") + 1
+                text = documents.loc[documents["doc_id"] == doc_id, "text"].iloc[0]
+                line = text[: int(first["start"])].count("\n") + 1
                 col.error(path, f"speaker {pid!r} is not in participants.csv; add a row for them or list the label "
                           "under `interviewer_labels:` in study.yml", line=line)
     return segments, documents
@@ -1322,11 +1329,9 @@ def _load_codebook(root: Path, cfg: _Config, col: _Collector):
     path = root / "codebook.yml"
     if not path.is_file():
         return None
-    from .codebook import Codebook, CodebookError
-
     try:
-        return Codebook.from_yaml(path, stages={s: cfg.touchpoints.loc[cfg.touchpoints.stage == s, "touchpoint"].tolist()
-                                                for s in cfg.stages})
+        tps = cfg.touchpoints
+        return Codebook.from_yaml(path, stages={s: tps.loc[tps.stage == s, "touchpoint"].tolist() for s in cfg.stages})
     except CodebookError as exc:
         col.problems.append(Problem("codebook.yml", exc.line, None, exc.problem))
         return None
@@ -1615,7 +1620,8 @@ def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, c
     lead = CODING_COLUMNS
     if spans:
         for c in ("start", "end"):
-            out[c] = pd.array(out[c].tolist(), dtype="Int64") if c in out else pd.array([pd.NA] * len(out), dtype="Int64")
+            out[c] = (pd.array(out[c].tolist(), dtype="Int64") if c in out
+                      else pd.array([pd.NA] * len(out), dtype="Int64"))
         texts = dict(zip(documents["doc_id"].astype(str), documents["text"])) if len(documents) else {}
         out["doc_id"] = out["doc_id"].where(out["doc_id"].notna() & (out["doc_id"].astype(str) != ""), pd.NA) \
             if "doc_id" in out else pd.NA
@@ -1630,8 +1636,6 @@ def _redact_spans(codings: pd.DataFrame, redactions: pd.DataFrame, documents: pd
     """Move coding spans from the original transcript text to the redacted one (and re-take their text)."""
     if "start" not in codings.columns or not len(codings):
         return codings
-    from .redact import _mapper
-
     out = codings.copy()
     texts = dict(zip(documents["doc_id"].astype(str), documents["text"]))
     starts = out["start"].astype("float").to_numpy().copy()
@@ -1642,7 +1646,7 @@ def _redact_spans(codings: pd.DataFrame, redactions: pd.DataFrame, documents: pd
             continue
         recs = list(zip(rows["original_start"], rows["original_end"], rows["kind"], rows["placeholder"],
                         rows["start"], rows["end"]))
-        to_start, to_end = _mapper(recs)
+        to_start, to_end = offset_mapper(recs)
         starts[m] = to_start(starts[m].astype(np.int64))
         ends[m] = to_end(ends[m].astype(np.int64))
     out["start"] = pd.array([pd.NA if np.isnan(x) else int(x) for x in starts], dtype="Int64")
@@ -1710,11 +1714,6 @@ def _redact_study(redaction: dict, scores: set, participants, segments, document
     One detector (one name matcher) serves the whole study. Returns the redacted parts and the
     ``redactions`` and ``redaction_flags`` frames (with ``source`` and ``field`` columns).
     """
-    from dataclasses import replace
-
-    from .codebook import Codebook
-    from .redact import make_detector, redact as _redact, redact_texts
-
     kw = {}
     if redaction.get("order_pattern"):
         kw["order_pattern"] = redaction["order_pattern"]
@@ -1747,7 +1746,8 @@ def _redact_study(redaction: dict, scores: set, participants, segments, document
             codings = codings.assign(**{c: pd.array(red, dtype=codings[c].dtype) if str(codings[c].dtype) == "string"
                                         else pd.Series(red, index=codings.index, dtype=object)})
             if len(res.mapping):
-                res.mapping["segment_id"] = codings["segment_id"].iloc[res.mapping["doc_id"].astype(int)].astype(str).values
+                rows = res.mapping["doc_id"].astype(int)
+                res.mapping["segment_id"] = codings["segment_id"].iloc[rows].astype(str).values
             _tag(res, "codings", c)
     if notes is not None:
         items = list(_walk_strings(notes))
@@ -1964,7 +1964,8 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     root = Path(path)
     col = _Collector()
     if not root.is_dir():
-        raise JourneylabError(f"{root}: not a folder; expected a study folder holding study.yml (see docs/study-format.md)")
+        raise JourneylabError(f"{root}: not a folder; expected a study folder holding study.yml "
+                              "(see docs/study-format.md)")
     cfg = _parse_config(root / "study.yml", col)
     if cfg is None:
         return None, col
@@ -1976,8 +1977,6 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     codebook = _load_codebook(root, cfg, col)
     codings = _load_codings(root, segments, documents, codebook, col)
     if len(codings) and len(segments):
-        from .units import participant_codings
-
         left = participant_codings(codings, segments=segments, what="frequencies, evidence, the learned coder and agreement",
                                    warn=False)
         if left.n_left_out:
@@ -2015,6 +2014,18 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     return study, col
 
 
+def check_study(obj, *, func: str, arg: str = "study") -> Study:
+    """Raise a clear error unless ``obj`` is a :class:`journeylab.Study`; return it.
+
+    The argument check every layer above this one uses for a ``study`` argument.
+    """
+    if not isinstance(obj, Study):
+        raise JourneylabError(
+            f"{func}(): `{arg}` must be a journeylab Study (jl.load_study(...)), got {type(obj).__name__}."
+        )
+    return obj
+
+
 def redact_study(study: "Study", *, region: str = "GB", extra_regions=("US",), order_pattern=None,
                  columns=None) -> "Study":
     """Apply load_study's redaction step to a study that did not come through it (an imported QDA project).
@@ -2050,10 +2061,6 @@ def redact_study(study: "Study", *, region: str = "GB", extra_regions=("US",), o
     >>> red.redacted, len(red.redactions) > 0, "name" in red.participants.columns
     (True, True, False)
     """
-    from dataclasses import replace
-
-    from ..utils.checks import check_study
-
     check_study(study, func="redact_study")
     if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise JourneylabError(f"redact_study(): `region` must be a two-letter region code such as 'GB', 'US' or "
@@ -2071,6 +2078,117 @@ def redact_study(study: "Study", *, region: str = "GB", extra_regions=("US",), o
     return replace(study, segments=segments, documents=documents, survey=survey, codings=codings, notes=notes,
                    codebook=codebook, redactions=redactions, redaction_flags=flags, participants=participants,
                    tasks=tasks, redacted=True)
+
+
+_REVIEW_COLUMNS = ["action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "start", "end",
+                   "context"]
+
+
+def _study_text(study, source: str, doc_id, field) -> str | None:
+    """The redacted text a redactions/flags row points into."""
+    try:
+        if source == "transcripts":
+            docs = study.documents
+            hit = docs.loc[docs["doc_id"].astype(str) == str(doc_id), "text"]
+            return str(hit.iloc[0]) if len(hit) else None
+        if source == "survey":
+            sv = study.survey
+            hit = sv.loc[sv["respondent_id"].astype(str) == str(doc_id), field]
+            return hit.iloc[0] if len(hit) and isinstance(hit.iloc[0], str) else None
+        if source == "codings":
+            v = study.codings[field].iloc[int(doc_id)]
+            return v if isinstance(v, str) else None
+        if source == "notes":
+            obj = study.notes
+            for part in re.findall(r"[^.\[\]]+|\[\d+\]", str(doc_id)):
+                obj = obj[int(part[1:-1])] if part.startswith("[") else obj[part]
+            return obj if isinstance(obj, str) else None
+        if source == "codebook":
+            name, i = re.fullmatch(r"(.*)\.examples\[(\d+)\]", str(doc_id)).groups()
+            return study.codebook[name].examples[int(i)]
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def redaction_review(study, *, width: int = 40) -> pd.DataFrame:
+    """What redaction replaced in a study, and what looked personal but was kept, for a researcher to confirm.
+
+    Parameters
+    ----------
+    study : Study
+        A study loaded with redaction on (:func:`journeylab.load_study`).
+    width : int, default 40
+        Characters of redacted text shown either side in ``context``.
+
+    Returns
+    -------
+    DataFrame
+        One row per replacement (``action`` = ``"replaced"``) and per suspicious word kept
+        (``"kept"``), in study order: ``action``, ``source`` (``transcripts``, ``survey``,
+        ``codings``, ``notes``, ``codebook``), ``doc_id`` (document, respondent, codings row,
+        notes key or codebook example), ``segment_id``, ``field``, ``kind``, ``value`` (the
+        placeholder, or the word kept), ``reason`` (why a word was kept), ``start``, ``end``
+        (in the redacted text) and ``context`` (the redacted text around it). The replaced
+        values themselves are never shown: whoever holds the original files can look them up
+        by position.
+
+    Notes
+    -----
+    Read the ``kept`` rows first: a first name that is also a word ("Will", "Grace") with no
+    context, or a participant's name read as a word ("Grace period"). If one is a person, add
+    it to the ``aliases`` column of participants.csv (it is then always replaced) and reload.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> review = jl.redaction_review(study)
+    >>> sorted(review["source"].unique())
+    ['survey', 'transcripts']
+    >>> list(review.columns)[:7]
+    ['action', 'source', 'doc_id', 'segment_id', 'field', 'kind', 'value']
+    """
+    check_study(study, func="redaction_review")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 0:
+        raise JourneylabError(f"redaction_review(): `width` must be a whole number of characters >= 0, got {width!r}.")
+    rows = []
+    red = study.redactions
+    flags = getattr(study, "redaction_flags", None)
+    cache: dict = {}
+
+    def ctx(source, doc_id, field, a, b):
+        key = (source, doc_id, field)
+        if key not in cache:
+            cache[key] = _study_text(study, source, doc_id, field)
+        t = cache[key]
+        if not isinstance(t, str):
+            return None
+        return ("…" if a > width else "") + t[max(0, a - width):b + width].replace("\n", " ") + (
+            "…" if b + width < len(t) else "")
+
+    def get(r, name, default=None):
+        return getattr(r, name, default)
+
+    for r in red.itertuples(index=False):
+        src = get(r, "source", "transcripts")
+        rows.append(("replaced", src, r.doc_id, r.segment_id, get(r, "field", "text"), r.kind, r.placeholder, None,
+                     int(r.start), int(r.end), ctx(src, r.doc_id, get(r, "field", "text"), int(r.start), int(r.end))))
+    if flags is not None:
+        for r in flags.itertuples(index=False):
+            rows.append(("kept", r.source, r.doc_id, r.segment_id, r.field, r.kind, r.text, r.reason,
+                         int(r.start), int(r.end), ctx(r.source, r.doc_id, r.field, int(r.start), int(r.end))))
+    out = pd.DataFrame(rows, columns=_REVIEW_COLUMNS)
+    order = {"transcripts": 0, "survey": 1, "codings": 2, "notes": 3, "codebook": 4}
+    if len(out):
+        out = (out.assign(_o=out["source"].map(order).fillna(9))
+               .sort_values(["_o", "doc_id", "start"], kind="stable").drop(columns="_o").reset_index(drop=True))
+    for c in ("action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "context"):
+        out[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
+                           for v in out[c]], dtype="string")
+    out["start"] = out["start"].astype("int64")
+    out["end"] = out["end"].astype("int64")
+    return out
 
 
 def validate_study(path) -> list[Problem]:
@@ -2200,8 +2318,6 @@ def study_part(study: "Study", *, part: str) -> StudyPart:
     >>> print(jl.study_part(replace(study, survey=study.survey.iloc[:0]), part="survey").reason)
     this study has no survey (survey.csv), so there are no NPS, CSAT or comment scores to measure
     """
-    from ..utils.checks import check_study
-
     check_study(study, func="study_part")
     if not isinstance(part, str) or part not in _PART_REASONS:
         raise JourneylabError(f"study_part(): `part` must be one of {', '.join(map(repr, _PART_REASONS))}; "

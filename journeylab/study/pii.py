@@ -123,7 +123,8 @@ class PhoneFinder:
             starts = [0] + [k + 1 for k, ch in enumerate(window[:-1]) if ch == " " and window[k + 1] in "0123456789+("]
             n = len(window)
             ends = [k + 1 for k, ch in enumerate(window) if ch.isdigit() and (
-                k + 1 == n or window[k + 1] in " )" or (window[k + 1] in ".,-/" and (k + 2 == n or window[k + 2] == " ")))]
+                k + 1 == n or window[k + 1] in " )"
+                or (window[k + 1] in ".,-/" and (k + 2 == n or window[k + 2] == " ")))]
             done = 0
             for st in starts[:24]:
                 if st < done:
@@ -156,7 +157,8 @@ class PhoneFinder:
                 continue  # where national numbers are dialled with a 0 (GB, DE, FR, ...), they are written with it
             if phonenumbers.is_valid_number(num):
                 return True
-            if i == 0 and digits >= 10 and (cand[0] in "+(" or cand.startswith("0")) and phonenumbers.is_possible_number(num):
+            if (i == 0 and digits >= 10 and (cand[0] in "+(" or cand.startswith("0"))
+                    and phonenumbers.is_possible_number(num)):
                 return True
         return False
 
@@ -198,12 +200,14 @@ def _card_spans(groups: list, digits: list) -> list:
             n += sizes[-1]
             if n > 19:
                 break
-            if n >= 13 and (best is None or n > best[2]) and _card_grouping_ok(sizes) and luhn_ok("".join(digits[i:j + 1])):
+            if (n >= 13 and (best is None or n > best[2]) and _card_grouping_ok(sizes)
+                    and luhn_ok("".join(digits[i:j + 1]))):
                 best = (i, j, n)
     if best is None:
         return []
     i, j, _ = best
-    return _card_spans(groups[:i], digits[:i]) + [(groups[i][0], groups[j][1])] + _card_spans(groups[j + 1:], digits[j + 1:])
+    return (_card_spans(groups[:i], digits[:i]) + [(groups[i][0], groups[j][1])]
+            + _card_spans(groups[j + 1:], digits[j + 1:]))
 
 
 def find_card(text: str, pos: int, endpos: int) -> list:
@@ -241,7 +245,8 @@ def find_iban(text: str, pos: int, endpos: int) -> list:
         ends = [k for k in range(len(cand), 14, -1) if k == len(cand) or cand[k] == " "]
         for k in ends:
             piece = cand[:k].rstrip()
-            if iban_ok(piece.replace(" ", "")) and (k == len(cand) or not text[m.start() + k - 1:m.start() + k].isspace()):
+            if iban_ok(piece.replace(" ", "")) and (
+                    k == len(cand) or not text[m.start() + k - 1:m.start() + k].isspace()):
                 e = m.start() + len(piece)
                 if e >= len(text) or not text[e].isalnum():
                     out.append((m.start(), e, "iban", "[IBAN]"))
@@ -265,7 +270,8 @@ def find_bank(text: str, pos: int, endpos: int) -> list:
     if "sort" in text[pos:endpos].lower() or "acc" in text[pos:endpos].lower():
         # "sort code 20-00-00, account 12345678": the account after a found sort code
         for m in _BANK_SORT.finditer(text, pos, endpos):
-            tail = re.match(r"[\s,;/]+(?:and\s+)?(?:the\s+|my\s+)?(?:" + _ACC_WORDS + r"[\s:,#]*(?:(?:is|was)\s*)?)?(\d{8})(?!\d)",
+            tail = re.match(r"[\s,;/]+(?:and\s+)?(?:the\s+|my\s+)?(?:" + _ACC_WORDS
+                            + r"[\s:,#]*(?:(?:is|was)\s*)?)?(\d{8})(?!\d)",
                             text[m.end():min(endpos, m.end() + 60)], re.IGNORECASE)
             if tail:
                 out.append((m.end() + tail.start(1), m.end() + tail.end(1), "bank", "[BANK]"))
@@ -277,7 +283,8 @@ def find_bank(text: str, pos: int, endpos: int) -> list:
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w]|\.\d)")
 _H = r"[0-9A-Fa-f]{1,4}"
-_IPV6 = re.compile(rf"(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,6}}:(?:{_H}(?::{_H}){{0,5}})?|::(?:{_H}(?::{_H}){{0,6}}))(?![\w:])")
+_IPV6 = re.compile(rf"(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,6}}:(?:{_H}(?::{_H}){{0,5}})?"
+                   rf"|::(?:{_H}(?::{_H}){{0,6}}))(?![\w:])")
 
 
 def find_ip(text: str, pos: int, endpos: int) -> list:
@@ -337,7 +344,8 @@ def find_order_context(text: str, pos: int, endpos: int) -> list:
     out = []
     for m in _ORDER_CTX.finditer(text, pos, endpos):
         tok = m.group(1)
-        if re.fullmatch(r"(?:19|20)\d{2}", tok) or re.fullmatch(r"\d+(?:st|nd|rd|th|am|pm|s|x|mm|cm|kg|ml|gb)", tok, re.I):
+        if (re.fullmatch(r"(?:19|20)\d{2}", tok)
+                or re.fullmatch(r"\d+(?:st|nd|rd|th|am|pm|s|x|mm|cm|kg|ml|gb)", tok, re.I)):
             continue
         out.append((m.start(1), m.end(1), "order", "[ORDER]"))
     return out
@@ -358,8 +366,8 @@ _ADDRESS = re.compile(rf"""
     (?:,?[ \t]+{_POSTCODE}\b)?
     """, re.VERBOSE)
 _FLAT = re.compile(r"(?:Flat|Apartment|Apt|Unit)\.?[ \t]+\d{1,4}[A-Za-z]?,?[ \t]+\Z")
-_POSTCODE_ALONE = re.compile(r"(?<![\w-])(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})(?![\w-])",
-                             re.IGNORECASE)
+_POSTCODE_ALONE = re.compile(r"(?<![\w-])(?:GIR[ ]?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?[ ]?\d[ABD-HJLNP-UW-Z]{2})"
+                             r"(?![\w-])", re.IGNORECASE)
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
            "OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC")
 _ZIP = re.compile(rf"\b(?:{_STATES})\.?[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w-])|(?<![\w.-])\d{{5}}-\d{{4}}(?![\w-])")
@@ -501,12 +509,14 @@ class PersonFinder:
             start = self._sentence_start(text, s, pos)
             surname_next = (nxt is not None and nxt[:1].isupper() and nxt not in _NOT_NAME and text[e:ns].strip() == ""
                             and nxt.casefold() not in self.skip
-                            and (nxt.rstrip("'’s") in self.surnames or (in_list and not is_word and nxt not in self.first)))
+                            and (nxt.rstrip("'’s") in self.surnames
+                                 or (in_list and not is_word and nxt not in self.first)))
             if _CONTEXT_BEFORE.search(before):
                 out.append((s, e_base, "person", "[PERSON]"))
                 learned.add(base)
                 if surname_next:
-                    out.append((ns, ns + len(nxt.rstrip("'’s")) if nxt.endswith(("'s", "’s")) else ne, "person", "[PERSON]"))
+                    end = ns + len(nxt.rstrip("'’s")) if nxt.endswith(("'s", "’s")) else ne
+                    out.append((ns, end, "person", "[PERSON]"))
                     learned.add(nxt.rstrip("'’s") if nxt.endswith(("'s", "’s")) else nxt)
             elif in_list and surname_next and (not is_word or nxt in self.surnames):
                 end2 = ns + len(nxt) - 2 if nxt.endswith(("'s", "’s")) else ne
@@ -528,8 +538,8 @@ class PersonFinder:
                 learned.add(text[ns:end2])
         if learned:
             found = {(a, b) for a, b, _, _ in out}
-            rx = re.compile(r"(?<![\w'’@#.-])(?:" + "|".join(re.escape(w) for w in sorted(learned, key=len, reverse=True))
-                            + r")(?![\w@-])")
+            words = "|".join(re.escape(w) for w in sorted(learned, key=len, reverse=True))
+            rx = re.compile(r"(?<![\w'’@#.-])(?:" + words + r")(?![\w@-])")
             for m in rx.finditer(text, pos, endpos):
                 if (m.start(), m.end()) in found:
                     continue

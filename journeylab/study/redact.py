@@ -9,8 +9,8 @@ what was replaced. See ``docs/transcripts.md`` (section "PII redaction").
 """
 from __future__ import annotations
 
-__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "redaction_review", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN", "DEFAULT_REGION",
-           "MAPPING_COLUMNS", "FLAG_COLUMNS"]
+__all__ = ["redact", "redact_text", "redact_texts", "make_detector", "Redaction", "KINDS", "DEFAULT_ORDER_PATTERN",
+           "DEFAULT_REGION", "MAPPING_COLUMNS", "FLAG_COLUMNS"]
 
 import re
 import unicodedata
@@ -20,12 +20,11 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-
 import phonenumbers
 
-from . import pii
-from ..utils.checks import check_frame, check_study
 from ..errors import JourneylabError
+from ..utils.checks import check_frame
+from . import pii
 
 KINDS = ("email", "url", "phone", "card", "iban", "bank", "ip", "handle", "dob", "nino", "order", "address",
          "name", "person")
@@ -295,7 +294,7 @@ def _apply(text: str, spans: list) -> tuple[str, list]:
     return "".join(parts), rows
 
 
-def _mapper(rows):
+def offset_mapper(rows):
     """Vectorised maps of original positions → redacted positions (start-like and end-like)."""
     if not rows:
         return (lambda p: np.asarray(p, dtype=np.int64)), (lambda p: np.asarray(p, dtype=np.int64))
@@ -389,7 +388,8 @@ class Redaction:
     def counts(self) -> pd.DataFrame:
         """Number of replacements per kind: ``kind``, ``n``."""
         return (self.mapping.groupby("kind").size().rename("n").reset_index()
-                if len(self.mapping) else pd.DataFrame({"kind": pd.Series(dtype="string"), "n": pd.Series(dtype="int64")}))
+                if len(self.mapping)
+                else pd.DataFrame({"kind": pd.Series(dtype="string"), "n": pd.Series(dtype="int64")}))
 
     def __repr__(self) -> str:
         per = ", ".join(f"{k}={n}" for k, n in self.counts().itertuples(index=False)) or "nothing replaced"
@@ -518,7 +518,8 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
     texts = list(texts)
     keys = list(range(len(texts))) if keys is None else list(keys)
     if len(keys) != len(texts):
-        raise JourneylabError(f"redact_texts(): `keys` has {len(keys)} values for {len(texts)} texts; expected one per text.")
+        raise JourneylabError(f"redact_texts(): `keys` has {len(keys)} values for {len(texts)} texts; "
+                              "expected one per text.")
     det = detector or _Detector(kinds=kinds, order_pattern=order_pattern, names=_names_from(names),
                                 func="redact_texts", region=region, extra_regions=extra_regions)
     out, records, flag_rows = [], [], []
@@ -532,7 +533,7 @@ def redact_texts(texts, *, keys=None, names=None, order_pattern=DEFAULT_ORDER_PA
         out.append(new)
         records += [(key, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
         if fl:
-            map_s, map_e = _mapper(rows)
+            map_s, map_e = offset_mapper(rows)
             for fs, fe, k, why in _dedupe_flags(fl, spans):
                 flag_rows.append((key, None, k, text[fs:fe], why, int(map_s([fs])[0]), int(map_e([fe])[0])))
     seg = pd.DataFrame({"doc_id": pd.array([None if k is None else str(k) for k in keys], dtype="string"),
@@ -599,7 +600,8 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
     Examples
     --------
     >>> import journeylab as jl
-    >>> doc = jl.study.transcripts.parse_transcript("Interviewer: Hi Maya.\\nP01: Hi! I'm at maya@example.com.\\n", doc_id="P01")
+    >>> doc = jl.study.transcripts.parse_transcript("Interviewer: Hi Maya.\\nP01: Hi! I'm at maya@example.com.\\n",
+    ...                                             doc_id="P01")
     >>> docs = pd.DataFrame({"doc_id": ["P01"], "text": [doc.text]})
     >>> people = pd.DataFrame({"participant_id": ["P01"], "name": ["Maya Okafor"]})
     >>> res = redact(doc.segments, participants=people, documents=docs)
@@ -644,7 +646,8 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
         missing = [d for d in groups if d not in doc_text]
         if missing:
             raise JourneylabError(f"redact(): `segments` has doc_id {missing[0]!r} that `documents` lacks; "
-                                  f"expected one row per document (doc_ids found: {', '.join(map(str, list(doc_text)[:10]))}).")
+                                  "expected one row per document (doc_ids found: "
+                                  f"{', '.join(map(str, list(doc_text)[:10]))}).")
         new_doc_text = {}
         for doc_id, text in doc_text.items():
             idx = groups.get(doc_id, np.array([], dtype=np.int64))
@@ -692,7 +695,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
             spans = _resolve(spans)
             new_text, rows = _apply(text, spans)
             new_doc_text[doc_id] = new_text
-            map_s, map_e = _mapper(rows)
+            map_s, map_e = offset_mapper(rows)
             fl = _dedupe_flags(fl, spans)
             if fl:
                 fs_ = map_s(np.array([f[0] for f in fl], dtype=np.int64))
@@ -751,7 +754,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
             for s, e, k, ph, sid in all_rows:
                 rows2.append((s, e, k, ph, s + shift, s + shift + len(ph)))
                 shift += len(ph) - (e - s)
-            map_s, map_e = _mapper(rows2)
+            map_s, map_e = offset_mapper(rows2)
             new_starts[idx], new_ends[idx] = map_s(starts[idx]), map_e(ends[idx])
             records += [(doc_id, r[4], r[2], r[3], r[0], r[1], r2[4], r2[5]) for r, r2 in zip(all_rows, rows2)]
     seg["text"] = pd.array(new_texts, dtype=text_dtype)
@@ -770,114 +773,3 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
     if len(mapping):
         mapping = mapping.sort_values(["doc_id", "original_start"], kind="stable").reset_index(drop=True)
     return Redaction(segments=seg, documents=redacted_docs, mapping=mapping, flags=_flags_frame(flag_rows))
-
-
-_REVIEW_COLUMNS = ["action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "start", "end",
-                   "context"]
-
-
-def _study_text(study, source: str, doc_id, field) -> str | None:
-    """The redacted text a redactions/flags row points into."""
-    try:
-        if source == "transcripts":
-            docs = study.documents
-            hit = docs.loc[docs["doc_id"].astype(str) == str(doc_id), "text"]
-            return str(hit.iloc[0]) if len(hit) else None
-        if source == "survey":
-            sv = study.survey
-            hit = sv.loc[sv["respondent_id"].astype(str) == str(doc_id), field]
-            return hit.iloc[0] if len(hit) and isinstance(hit.iloc[0], str) else None
-        if source == "codings":
-            v = study.codings[field].iloc[int(doc_id)]
-            return v if isinstance(v, str) else None
-        if source == "notes":
-            obj = study.notes
-            for part in re.findall(r"[^.\[\]]+|\[\d+\]", str(doc_id)):
-                obj = obj[int(part[1:-1])] if part.startswith("[") else obj[part]
-            return obj if isinstance(obj, str) else None
-        if source == "codebook":
-            name, i = re.fullmatch(r"(.*)\.examples\[(\d+)\]", str(doc_id)).groups()
-            return study.codebook[name].examples[int(i)]
-    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
-        return None
-    return None
-
-
-def redaction_review(study, *, width: int = 40) -> pd.DataFrame:
-    """What redaction replaced in a study, and what looked personal but was kept, for a researcher to confirm.
-
-    Parameters
-    ----------
-    study : Study
-        A study loaded with redaction on (:func:`journeylab.load_study`).
-    width : int, default 40
-        Characters of redacted text shown either side in ``context``.
-
-    Returns
-    -------
-    DataFrame
-        One row per replacement (``action`` = ``"replaced"``) and per suspicious word kept
-        (``"kept"``), in study order: ``action``, ``source`` (``transcripts``, ``survey``,
-        ``codings``, ``notes``, ``codebook``), ``doc_id`` (document, respondent, codings row,
-        notes key or codebook example), ``segment_id``, ``field``, ``kind``, ``value`` (the
-        placeholder, or the word kept), ``reason`` (why a word was kept), ``start``, ``end``
-        (in the redacted text) and ``context`` (the redacted text around it). The replaced
-        values themselves are never shown: whoever holds the original files can look them up
-        by position.
-
-    Notes
-    -----
-    Read the ``kept`` rows first: a first name that is also a word ("Will", "Grace") with no
-    context, or a participant's name read as a word ("Grace period"). If one is a person, add
-    it to the ``aliases`` column of participants.csv (it is then always replaced) and reload.
-
-    Examples
-    --------
-    >>> import journeylab as jl
-    >>> study = jl.load_study(jl.datasets.sample_study_path())
-    >>> review = jl.redaction_review(study)
-    >>> sorted(review["source"].unique())
-    ['survey', 'transcripts']
-    >>> list(review.columns)[:7]
-    ['action', 'source', 'doc_id', 'segment_id', 'field', 'kind', 'value']
-    """
-    check_study(study, func="redaction_review")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 0:
-        raise JourneylabError(f"redaction_review(): `width` must be a whole number of characters >= 0, got {width!r}.")
-    rows = []
-    red = study.redactions
-    flags = getattr(study, "redaction_flags", None)
-    cache: dict = {}
-
-    def ctx(source, doc_id, field, a, b):
-        key = (source, doc_id, field)
-        if key not in cache:
-            cache[key] = _study_text(study, source, doc_id, field)
-        t = cache[key]
-        if not isinstance(t, str):
-            return None
-        return ("…" if a > width else "") + t[max(0, a - width):b + width].replace("\n", " ") + (
-            "…" if b + width < len(t) else "")
-
-    def get(r, name, default=None):
-        return getattr(r, name, default)
-
-    for r in red.itertuples(index=False):
-        src = get(r, "source", "transcripts")
-        rows.append(("replaced", src, r.doc_id, r.segment_id, get(r, "field", "text"), r.kind, r.placeholder, None,
-                     int(r.start), int(r.end), ctx(src, r.doc_id, get(r, "field", "text"), int(r.start), int(r.end))))
-    if flags is not None:
-        for r in flags.itertuples(index=False):
-            rows.append(("kept", r.source, r.doc_id, r.segment_id, r.field, r.kind, r.text, r.reason,
-                         int(r.start), int(r.end), ctx(r.source, r.doc_id, r.field, int(r.start), int(r.end))))
-    out = pd.DataFrame(rows, columns=_REVIEW_COLUMNS)
-    order = {"transcripts": 0, "survey": 1, "codings": 2, "notes": 3, "codebook": 4}
-    if len(out):
-        out = (out.assign(_o=out["source"].map(order).fillna(9))
-               .sort_values(["_o", "doc_id", "start"], kind="stable").drop(columns="_o").reset_index(drop=True))
-    for c in ("action", "source", "doc_id", "segment_id", "field", "kind", "value", "reason", "context"):
-        out[c] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v)
-                           for v in out[c]], dtype="string")
-    out["start"] = out["start"].astype("int64")
-    out["end"] = out["end"].astype("int64")
-    return out

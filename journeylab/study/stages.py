@@ -15,10 +15,11 @@ __all__ = ["coding_stages", "stage_reach"]
 import pandas as pd
 
 from ..errors import JourneylabError
-from ..utils.checks import check_frame, check_study
+from ..utils.checks import check_frame
+from .load import check_study
 
 
-def _code_stage_map(codebook) -> dict:
+def code_stage_map(codebook) -> dict:
     """code -> its stage in the codebook (a code without one takes its nearest ancestor's)."""
     if codebook is None:
         return {}
@@ -70,7 +71,7 @@ def coding_stages(study, *, codings: pd.DataFrame) -> pd.DataFrame:
     func = "coding_stages"
     check_study(study, func=func)
     check_frame(codings, arg="codings", func=func, required=["segment_id", "code"], allow_empty=True)
-    by_code = _code_stage_map(study.codebook)
+    by_code = code_stage_map(study.codebook)
     code_stage = codings["code"].map(lambda c: by_code.get(c) if isinstance(c, str) else None)
     ss = study.segment_stages
     if ss is not None and len(ss):

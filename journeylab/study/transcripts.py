@@ -15,8 +15,10 @@ __all__ = ["Document", "read_document", "read_transcript", "parse_transcript", "
 
 import bisect
 import html
+import io
 import math
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils.checks import check_choice, check_path
 from ..errors import JourneylabError, Problem
+from ..utils.checks import check_choice, check_path
 
 SEGMENT_COLUMNS = ["segment_id", "doc_id", "participant_id", "speaker", "speaker_role", "turn",
                    "start", "end", "time_start", "time_end", "text"]
@@ -95,7 +97,7 @@ def _line_of_byte(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str, list[Problem]]:
+def decode_text(data: bytes, name: str) -> tuple[str, str, list[Problem]]:
     """Decode file bytes: utf-8-sig, then utf-16 (with BOM), then cp1252 with a warning."""
     warnings: list[Problem] = []
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -151,7 +153,8 @@ _ID_LIKE = re.compile(
     r"(?:[A-Z]{1,4}[ _-]?\d{1,4}|(?:speaker|participant|respondent|interviewee|customer|user|person)[ _]?\d{1,4})",
     re.IGNORECASE)
 _TIMING = re.compile(
-    r"[ \t]*(?P<a>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]+-->[ \t]+(?P<b>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:[ \t].*)?")
+    r"[ \t]*(?P<a>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})[ \t]+-->[ \t]+"
+    r"(?P<b>(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})(?:[ \t].*)?")
 # no '<' inside a tag: a line of unclosed "<v <v <v ..." is then linear, not quadratic
 _VOICE = re.compile(r"<v(?:\.[^\s<>]*)?(?:[ \t]+(?P<name>[^<>]*))?>|</v>")
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<\d+(?::\d+)*(?:[.,]\d+)?>")
@@ -330,7 +333,8 @@ def _parse_cues(text: str, fmt: str, name: str, labels: _Labels, warnings: list)
     if fmt == "vtt":
         head = lines[0] if lines else ""
         if not (head.startswith("WEBVTT") and (len(head) == 6 or head[6] in " \t")):
-            raise TranscriptError(name, 1, f"expected the header 'WEBVTT' on the first line, found {head.strip()[:60]!r}")
+            raise TranscriptError(name, 1, "expected the header 'WEBVTT' on the first line, found "
+                                  f"{head.strip()[:60]!r}")
         begin = 1
         while begin < len(lines) and lines[begin].strip():  # header metadata lines
             begin += 1
@@ -454,7 +458,8 @@ def _parse_cues(text: str, fmt: str, name: str, labels: _Labels, warnings: list)
 
 # ----------------------------------------------------------------------------- transcripts without labels
 
-_LEAD_TIME = re.compile(rf"[ \t]*(?:\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)|(?P<c>\d{{1,3}}:\d{{1,2}}:\d{{1,2}}(?:[.,]\d{{1,3}})?))[ \t]+")
+_LEAD_TIME = re.compile(rf"[ \t]*(?:\[(?P<a>{_TS})\]|\((?P<b>{_TS})\)"
+                        rf"|(?P<c>\d{{1,3}}:\d{{1,2}}:\d{{1,2}}(?:[.,]\d{{1,3}})?))[ \t]+")
 #: The speaker name given to the moderator's turns in a transcript without speaker labels.
 MODERATOR = "Moderator"
 
@@ -528,9 +533,6 @@ def _word_error(name: str, kind: str, exc) -> TranscriptError:
 
 
 def _docx_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
-    import io
-    import zipfile
-
     import docx  # python-docx: a dependency, imported here because only .docx transcripts need it
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -546,9 +548,6 @@ def _docx_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
 
 
 def _odt_paragraphs(data: bytes, name: str) -> tuple[list, int, int]:
-    import io
-    import zipfile
-
     from odf import opendocument, teletype  # odfpy: a dependency, needed only for .odt transcripts
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -626,6 +625,7 @@ def _segments_frame(turns, *, doc_id, labels: _Labels, split):
     rows = {c: [] for c in SEGMENT_COLUMNS}
     tokenizer = None
     if split == "sentence":
+        # lazy: nltk adds ~2.3 s to `import journeylab` (measured; docs/architecture.md)
         from nltk.tokenize.punkt import PunktSentenceTokenizer
 
         tokenizer = PunktSentenceTokenizer()
@@ -807,7 +807,7 @@ def read_document(
         text, warnings = _word_text(data, name, word)
         encoding, fmt = None, "txt"
     else:
-        text, encoding, warnings = _decode(data, name)
+        text, encoding, warnings = decode_text(data, name)
         fmt = _detect(text, p.suffix)
     text = _normalise(text)
     doc = parse_transcript(text, format=fmt, doc_id=str(doc_id) if doc_id is not None else p.stem, split=split,

@@ -1,6 +1,7 @@
 """Argument checks shared by the public functions (private)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 import pandas as pd
@@ -59,20 +60,26 @@ def check_choice(value, *, arg: str, func: str, choices: Iterable) -> None:
 
 def check_path(obj, *, arg: str, func: str):
     """Raise a clear error unless ``obj`` is a str or path-like (not empty); return it."""
-    import os
-
     if not isinstance(obj, (str, os.PathLike)) or (isinstance(obj, str) and not obj.strip()):
         found = repr(obj) if isinstance(obj, str) else type(obj).__name__
         raise JourneylabError(f"{func}(): argument `{arg}` must be a file path (str or pathlib.Path), got {found}.")
     return obj
 
 
-def check_study(obj, *, func: str, arg: str = "study"):
-    """Raise a clear error unless ``obj`` is a :class:`journeylab.Study`; return it."""
-    from ..study.load import Study
+# methods of statsmodels.stats.multitest.multipletests (names and aliases)
+CORRECTIONS = ("bonferroni", "sidak", "holm-sidak", "holm", "simes-hochberg", "hommel", "fdr_bh", "fdr_by",
+               "fdr_tsbh", "fdr_tsbky", "b", "s", "hs", "h", "sh", "ho", "fdr_i", "fdr_p", "fdri", "fdrp", "fdr_n",
+               "fdr_2sbky", "fdr_twostage", "fdr_gbs")
 
-    if not isinstance(obj, Study):
-        raise JourneylabError(
-            f"{func}(): `{arg}` must be a journeylab Study (jl.load_study(...)), got {type(obj).__name__}."
-        )
-    return obj
+
+def check_correction(correction, func):
+    """Raise unless ``correction`` is a multipletests method (checked without calling it: it runs gc)."""
+    if correction not in CORRECTIONS:
+        raise JourneylabError(f"{func}(): `correction` {correction!r} is not a statsmodels multipletests method; "
+                              "use e.g. 'holm', 'bonferroni', 'fdr_bh'.")
+
+
+def check_alpha(alpha, func):
+    """Raise unless ``alpha`` is a number strictly between 0 and 1."""
+    if not isinstance(alpha, (float, int)) or not 0 < alpha < 1:
+        raise JourneylabError(f"{func}(): `alpha` must be a number between 0 and 1, e.g. 0.05; got {alpha!r}.")

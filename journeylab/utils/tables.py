@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import JourneylabError
+from .checks import check_frame, check_path
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -50,7 +51,8 @@ def read_rows(path, *, what: str) -> list[list[str]]:
 
 def _text_like(dtype) -> bool:
     """True for the dtypes that can hold text: object, string and categorical."""
-    return dtype == object or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
+    types = pd.api.types
+    return types.is_object_dtype(dtype) or types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype)
 
 
 def _neutralise_values(values) -> list:
@@ -134,8 +136,6 @@ def write_csv(frame: pd.DataFrame, *, path, **kwargs) -> Path:
     "'=HYPERLINK(""http://evil.example"",""click"")",-0.5
     fine,0.4
     """
-    from .checks import check_frame, check_path
-
     check_frame(frame, func="write_csv", arg="frame", allow_empty=True)
     path = Path(check_path(path, arg="path", func="write_csv"))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,16 +25,19 @@ from ..coding.analysis import exemplar_quotes
 from ..coding.rules import autocode
 from ..errors import JourneylabError
 from ..measure.funnel import funnel
+from ..measure.questionnaires import study_questionnaire
 from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
 from ..measure.sentiment import sentiment as score_sentiment
 from ..measure.survey import csat
 from ..measure.survey import nps as _nps
+from ..measure.tasks import task_metrics
 from ..study.codebook import Codebook
 from ..study.load import check_study
 from ..study.stages import code_stage_map, stage_reach
 from ..study.units import participant_codings
 from ..utils.checks import check_frame
 from ..utils.docstrings import shared_docs
+from ..utils.intervals import wilson_interval
 
 GRADES = ["strong", "mixed", "quantitative_only", "qualitative_only", "weak", "contradicted"]
 #: Metric signals: a metric compared with its benchmark (see GradingRules).
@@ -419,7 +422,6 @@ def rule_precision(pairs: pd.DataFrame, doc_of: pd.Series, level: float = 0.95) 
     if not len(m):
         return pd.DataFrame(columns=cols)
     g = m.groupby("code").agg(rule_n=("machine", "size"), rule_hits=("human", "sum")).reset_index()
-    from ..utils.intervals import wilson_interval
 
     lo, hi = wilson_interval(g["rule_hits"].to_numpy(float), g["rule_n"].to_numpy(float), level)
     g["rule_precision"] = g["rule_hits"] / g["rule_n"]
@@ -559,7 +561,6 @@ def _stage_tasks(study, participants=None, level: float = 0.95) -> pd.DataFrame:
     cols = ["stage", "touchpoint"]
     if tasks is None or len(tasks) == 0 or "stage" not in tasks.columns or tasks["stage"].isna().all():
         return pd.DataFrame(columns=cols + ["task"])
-    from ..measure.tasks import task_metrics
 
     t = tasks[tasks["stage"].notna()]
     if participants is not None:
@@ -1570,7 +1571,6 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     # a questionnaire linked to a stage (study.yml questionnaire: stage:)
     q = getattr(study, "questionnaire", None)
     if q is not None and q.get("stage") in stage_order and len(study.survey):
-        from ..measure.questionnaires import study_questionnaire
 
         qs = study_questionnaire(study, summary=True, confidence=rules.level)
         if persona is not None and persona_column in study.survey.columns:

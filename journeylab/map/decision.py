@@ -17,6 +17,7 @@ __all__ = ["display_name", "GRADE_NAMES", "CONFIDENCE_WORDS", "headline_metrics"
 import math
 import re
 from pathlib import Path
+from textwrap import fill
 
 import pandas as pd
 
@@ -25,6 +26,7 @@ from ..measure.experiments import change_design, compare_periods
 from ..measure.funnel import funnel
 from ..measure.survey import csat, nps
 from ..study.load import PERIOD_DAYS
+from .journey_map import GRADE_PRIORITY, SCORE_WEIGHTS, prioritise, vocabulary_of
 
 #: Grades as a reader sees them.
 GRADE_NAMES = {"strong": "Strong", "mixed": "Mixed", "quantitative_only": "Numbers only", "qualitative_only": "Interviews only",
@@ -297,7 +299,6 @@ def decisions(jmap, *, top: int = 3, recovery: float | None = None) -> pd.DataFr
         ``owner``, ``grade``, ``confidence`` (in words), ``upside`` (sentence, may be empty),
         ``score``.
     """
-    from .journey_map import prioritise
 
     kw = {} if recovery is None else {"recovery": recovery}
     p = prioritise(jmap, **kw)
@@ -424,7 +425,6 @@ def sensitivity(jmap, *, sizing: dict, shares=(0.05, 0.1, 0.2, 0.3), top: int = 
         ``upside_per_period`` (extra conversions per the study's period), ``value_per_period``
         (NaN without ``value_per_conversion``), ``effort``, ``value_per_effort``.
     """
-    from .journey_map import prioritise, vocabulary_of
 
     per = PERIOD_DAYS[vocabulary_of(jmap)["period"]] / 7
     d = decisions(jmap, top=top, recovery=sizing["recovery"])
@@ -448,7 +448,6 @@ def sensitivity(jmap, *, sizing: dict, shares=(0.05, 0.1, 0.2, 0.3), top: int = 
 
 def score_footnote(weights: dict | None = None) -> str:
     """The priority score's explanation, generated from the weights and grade values the score uses."""
-    from .journey_map import GRADE_PRIORITY, SCORE_WEIGHTS
 
     w = dict(SCORE_WEIGHTS)
     w.update(weights or {})
@@ -475,9 +474,8 @@ def decision_slide(jmap, path, *, study=None, top: int = 3, dpi: int = 150) -> P
     >>> import journeylab as jl, tempfile, pathlib          # doctest: +SKIP
     >>> decision_slide(jmap, pathlib.Path(tempfile.mkdtemp()) / "decisions.png")  # doctest: +SKIP
     """
-    from textwrap import fill
 
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: pyplot adds ~0.8 s to `import journeylab` (measured; docs/architecture.md)
 
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg"):

@@ -12,12 +12,16 @@ from __future__ import annotations
 __all__ = ["to_html", "render_html", "replace_manifest", "to_pdf"]
 
 import base64
+import datetime as _dt
 import html
 import io
 import json
 import math
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -1039,9 +1043,6 @@ def to_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout: in
     JourneylabError
         No Chromium found, or it failed.
     """
-    import shutil
-    import subprocess
-    import tempfile
 
     html_path = Path(html_path).resolve()
     pdf_path = Path(pdf_path) if pdf_path else html_path.with_suffix(".pdf")
@@ -1063,7 +1064,6 @@ def to_pdf(html_path, pdf_path=None, *, chromium: str | None = None, timeout: in
     if source_date_epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
         source_date_epoch = int(os.environ["SOURCE_DATE_EPOCH"])
     if source_date_epoch is not None:  # the dates are the only bytes that change between two prints
-        import datetime as _dt
 
         stamp = _dt.datetime.fromtimestamp(int(source_date_epoch), _dt.timezone.utc).strftime("D:%Y%m%d%H%M%S")
         data = re.sub(rb"/(CreationDate|ModDate) \(D:\d{14}", lambda m: b"/" + m.group(1) + b" (" + stamp.encode(),

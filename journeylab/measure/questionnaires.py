@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import JourneylabError
+from ..study.load import check_study
 from ..utils.checks import check_frame
 from .survey import csat as _csat_of
 from .survey import nps as _nps_of
@@ -708,7 +709,6 @@ def study_questionnaire(study, *, summary: bool = False, by: str | Sequence[str]
     >>> s["scale"].tolist(), s.attrs["instrument"]
     (['sus'], 'sus')
     """
-    from ..study.load import check_study
 
     check_study(study, func="study_questionnaire")
     q = study.questionnaire

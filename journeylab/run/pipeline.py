@@ -25,7 +25,7 @@ from pathlib import Path
 from ..coding.store import checkpoint_store
 from ..datasets import sample_study_path
 from ..errors import JourneylabError, StudyError
-from ..map.report import replace_manifest
+from ..map.report import replace_manifest, to_pdf
 from ..study.load import validate_study
 from .manifest import write_manifest
 
@@ -335,7 +335,6 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     for report in sorted(out.glob("report*.html")):
         replace_manifest(report, merged if report.name == "report.html" else man)
     if (out / "report.html").is_file():  # the short printable version, when a Chromium is installed
-        from ..map.report import to_pdf
 
         try:
             to_pdf(out / "report.html", source_date_epoch=int(KERNEL_ENV["SOURCE_DATE_EPOCH"]))  # same bytes each run

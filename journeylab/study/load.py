@@ -21,6 +21,7 @@ from __future__ import annotations
 __all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart", "redact_study",
            "redaction_review"]
 
+import bisect
 import csv
 import gzip
 import html
@@ -1876,7 +1877,6 @@ def _unknown_value(value: str, kind: str, cfg: _Config) -> str:
 def _load_segment_stages(root: Path, cfg: _Config, segments: pd.DataFrame, documents: pd.DataFrame,
                          col: _Collector) -> pd.DataFrame | None:
     """The stage of each turn from where it is: transcript markers, then segment_stages.csv (which wins)."""
-    import bisect
 
     marker = cfg.transcripts.get("stage_marker")
     path = root / "segment_stages.csv"

@@ -48,6 +48,7 @@ from .evidence.claims import evidence_table, GradingRules, grade_claims, touchpo
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
 from .run.sections import section, plan as section_plan, SectionStatus, event_property, taguette_reference, lexicon_file, file_name
+from .course import prose  # jl.prose: sentences about a study's findings, rendered from its results
 from .course import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
 
 __all__ = [
@@ -60,7 +61,7 @@ __all__ = [
     'emotion_curve', 'evaluate_codings', 'event_property', 'evidence_table', 'exemplar_quotes', 'exercises',
     'export_qdpx', 'file_name', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
     'import_taguette', 'key_drivers', 'krippendorff_alpha', 'lexicon_file', 'load_lexicon', 'load_notes',
-    'load_study', 'merge_codings', 'minimum_detectable_effect', 'nps', 'participant_codings',
+    'load_study', 'merge_codings', 'prose', 'minimum_detectable_effect', 'nps', 'participant_codings',
     'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence', 'plot_funnel', 'plot_map',
     'plot_saturation', 'prioritise', 'questionnaire_comments', 'questionnaire_summary', 'read_codings',
     'read_document', 'read_events_parquet', 'read_transcript', 'redact', 'redact_study', 'redact_text',

@@ -16,7 +16,7 @@ Examples
 >>> jl.prose.of(6, 14)
 '6 of 14'
 >>> jl.prose.interval_reading(21.5, -20.0, 63.0, what="the NPS gap", unit=" points")
-'the NPS gap is +21.5 points, but its 95 % interval runs from −20.0 to +63.0 points: it includes no difference as well as large differences either way, so these data neither show the NPS gap nor rule it out'
+'the NPS gap is +21.5 points, but its 95 % interval runs from −20.0 to +63.0 points: it includes no difference, so these data do not show the NPS gap — nor do they rule it out, since effects as large as +63.0 points are as compatible with them'
 >>> jl.prose.correlation_strength(0.27)
 'small'
 """

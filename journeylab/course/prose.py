@@ -22,7 +22,7 @@ Examples
 """
 from __future__ import annotations
 
-__all__ = ["Prose", "md", "of", "pct", "signed", "interval_reading", "correlation_strength",
+__all__ = ["Prose", "md", "of", "pct", "signed", "interval_reading", "correlation_strength", "study_sentences",
            "drivers_reading", "kappa_interval_reading"]
 
 import math
@@ -239,3 +239,37 @@ def kappa_interval_reading(table: pd.DataFrame, *, code: str = "code", n_positiv
                  f"{'its' if len(zero) == 1 else 'their'} kappa is certain: with so few positive turns the "
                  "bootstrap cannot estimate it")
     return text
+
+
+def study_sentences(study) -> list[str]:
+    """What a loaded study holds, one sentence per part, counted from its files.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> s = jl.prose.study_sentences(jl.load_study(jl.datasets.sample_study_path()))
+    >>> s[0].startswith("the study has")
+    True
+    """
+    from ..utils.checks import check_study
+
+    check_study(study, func="study_sentences")
+    out = []
+    n_personas = len(study.personas or [])
+    out.append(f"the study has {len(study.participants):,} interviews"
+               + (f" across {n_personas} personas" if n_personas > 1 else ""))
+    ev = study.events
+    if ev is not None and len(ev):
+        t = pd.to_datetime(ev["timestamp"])
+        days = (t.max() - t.min()).days + 1
+        out.append(f"its event log holds {len(ev):,} events from {ev['user_id'].nunique():,} users over "
+                   f"{days / 7:.0f} weeks ({t.min():%d %B} to {t.max():%d %B %Y})")
+    if study.survey is not None and len(study.survey):
+        out.append(f"its survey has {len(study.survey):,} answers")
+    ch = study.changes
+    if ch is not None and len(ch):
+        row = ch.iloc[0]
+        name = row["name"] if "name" in ch.columns and pd.notna(row.get("name")) else "a product change"
+        where = f" (touchpoint `{row['touchpoint']}`)" if "touchpoint" in ch.columns and pd.notna(row.get("touchpoint")) else ""
+        out.append(f"it records one change to test: {name}{where}, on {pd.Timestamp(row['date']):%d %B %Y}")
+    return [s + "." for s in out]

@@ -48,15 +48,17 @@ class Prose(str):
 
 
 def md(*sentences: str) -> Prose:
-    """Sentences joined into one Markdown paragraph, each starting with a capital.
+    """Sentences joined into one Markdown paragraph, each starting with a capital and ending with
+    a full stop (added when missing).
 
     Examples
     --------
     >>> import journeylab as jl
-    >>> str(jl.prose.md("one.", "two."))
+    >>> str(jl.prose.md("one.", "two"))
     'One. Two.'
     """
     parts = [s.strip() for s in sentences if s and s.strip()]
+    parts = [p if p[-1] in ".!?:" else p + "." for p in parts]
     return Prose(" ".join(p[:1].upper() + p[1:] for p in parts))
 
 

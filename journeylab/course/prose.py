@@ -130,7 +130,7 @@ def interval_reading(estimate, low, high, *, what: str = "the difference", unit:
     --------
     >>> import journeylab as jl
     >>> jl.prose.interval_reading(0.13, 0.11, 0.15, what="the rise", digits=2)
-    'the rise is +0.13 (95 % interval +0.11 to +0.15): the interval excludes no difference, and the effects compatible with the data lie between +0.11 and +0.15'
+    'the rise is +0.13 (95 % interval +0.11 to +0.15): the interval leaves out no difference, so the data show an effect, of somewhere between +0.11 and +0.15'
     """
     if any(v is None or not math.isfinite(float(v)) for v in (estimate, low, high)):
         return f"{what} cannot be estimated from these data"
@@ -143,8 +143,8 @@ def interval_reading(estimate, low, high, *, what: str = "the difference", unit:
         return (f"{what} is {est}, but its {lv} interval runs from {signed(low, digits)} to {hi}: it includes "
                 f"no difference, so these data do not show {what} — nor do they rule it out, since effects as "
                 f"large as {far} are as compatible with them")
-    return (f"{what} is {est} ({lv} interval {signed(low, digits)} to {hi}): the interval excludes no difference, and the "
-            f"effects compatible with the data lie between {lo} and {hi}")
+    return (f"{what} is {est} ({lv} interval {signed(low, digits)} to {hi}): the interval leaves out no difference, "
+            f"so the data show an effect, of somewhere between {signed(low, digits)} and {hi}")
 
 
 def correlation_strength(r) -> str:

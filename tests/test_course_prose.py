@@ -156,3 +156,29 @@ def test_study_sentences_count_the_other_study():
     assert f"{len(study.participants)} interviews" in text and f"{len(study.events):,} events" in text
     assert f"{study.events['user_id'].nunique():,} users" in text and f"{len(study.survey):,} answers" in text
     assert "one-page payment form" in text
+
+
+def test_notebook_06_on_other_study_states_that_studys_numbers(tmp_path):
+    """Executed on tests/data/other_study, the generated sentences carry that study's numbers (~30 s)."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    other = ROOT / "tests" / "data" / "other_study"
+    nb = nbformat.read(ROOT / "notebooks" / "06_evidence.ipynb", as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    params.source += f"\nstudy_path = {str(other)!r}\noutput_dir = {str(tmp_path)!r}\n"
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    printed = "\n".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells if c.cell_type == "code"
+                        for o in c.get("outputs", []))
+    study = jl.load_study(other)
+    codings = pd.concat([study.codings, jl.autocode(study.segments, study.codebook)], ignore_index=True)
+    ev = jl.evidence_table(study, codings, random_state=2026)
+    pains = ev[ev["kind"] == "pain_point"].dropna(subset=["code"]).sort_values(["n_participants", "n_segments"],
+                                                                               ascending=False)
+    contradicted = pains[pains["grade"] == "contradicted"]
+    focus = (contradicted if len(contradicted) else pains).iloc[0]
+    assert (f"`{focus['code']}` ranks" in printed and
+            f"{int(focus['n_participants'])} of {int(focus['n_participants_total'])} interviewees" in printed), printed
+    assert f"is **{focus['grade']}**" in printed
+    assert "Larkspur" not in printed and "eight people" not in printed

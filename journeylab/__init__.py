@@ -50,6 +50,7 @@ from .map.journey_map import JourneyMap, compare_maps, compare_personas, priorit
 from .map.render import plot_map, save_map, plot_evidence
 from .run.sections import (section, plan as section_plan, SectionStatus, event_property, taguette_reference,
                            lexicon_file, file_name)
+from .course import prose  # jl.prose: sentences about a study's findings, rendered from its results
 from .course import exercises  # jl.exercises.check_...: self-checks for the notebooks' exercises
 from .course.exercises import CheckResult
 
@@ -67,12 +68,12 @@ __all__ = [
     'import_taguette', 'key_drivers', 'krippendorff_alpha', 'lexicon_file', 'load_lexicon', 'load_notes',
     'load_study', 'merge_codings', 'merge_report', 'minimum_detectable_effect', 'nps', 'participant_codings',
     'plot_agreement', 'plot_co_occurrence', 'plot_drivers', 'plot_emotion_curve', 'plot_evidence',
-    'plot_funnel', 'plot_map', 'plot_saturation', 'prioritise', 'qdpx_contents', 'questionnaire_comments',
-    'questionnaire_summary', 'read_codings', 'read_document', 'read_events_parquet', 'read_transcript',
-    'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size', 'saturation', 'save_map',
-    'score_questionnaire', 'section', 'section_plan', 'sentiment', 'sentiment_terms', 'sentiment_vs_scores',
-    'split_sentences', 'stage_reach', 'study_between', 'study_part', 'study_questionnaire', 'study_targets',
-    'suggest_codes', 'sus_grade', 'taguette_reference', 'task_metrics', 'theme_nps', 'time_to_convert',
-    'touchpoint_metrics', 'unitizing_alpha', 'validate_study', 'verify_qdpx_round_trip', 'write_csv',
-    'write_taguette_codebook',
+    'plot_funnel', 'plot_map', 'plot_saturation', 'prioritise', 'prose', 'qdpx_contents',
+    'questionnaire_comments', 'questionnaire_summary', 'read_codings', 'read_document', 'read_events_parquet',
+    'read_transcript', 'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size',
+    'saturation', 'save_map', 'score_questionnaire', 'section', 'section_plan', 'sentiment',
+    'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between', 'study_part',
+    'study_questionnaire', 'study_targets', 'suggest_codes', 'sus_grade', 'taguette_reference',
+    'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study',
+    'verify_qdpx_round_trip', 'write_csv', 'write_taguette_codebook',
 ]

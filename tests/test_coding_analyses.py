@@ -208,5 +208,10 @@ def test_evaluate_codings(codings, segments):
     assert round(ev.loc["x", "f1"], 10) == 0.4
     # z: gold on c only (i is an interviewer turn); rules never on participant turns -> precision undefined
     assert ev.loc["z", "n_predicted"] == 0 and pd.isna(ev.loc["z", "precision"]) and ev.loc["z", "recall"] == 0
+    # F1 = 2TP / (2TP + FP + FN) is 0 there, not NaN: the rules never find the reference's z
+    assert ev.loc["z", "f1"] == 0
+    # a rule that fires but never hits: TP = 0, FP = 1, FN = 0 -> F1 = 0 (recall undefined)
+    miss = evaluate_codings(pd.DataFrame({"segment_id": ["a"], "code": ["w"]}), reference=gold, segments=segments).set_index("code")
+    assert pd.isna(miss.loc["w", "recall"]) and miss.loc["w", "f1"] == 0
     only_d1 = evaluate_codings(rules, reference=gold, segments=segments, documents=["D1"]).set_index("code")
     assert only_d1.loc["(all codes)", ["n_predicted", "n_reference", "n_both"]].tolist() == [2, 3, 1]

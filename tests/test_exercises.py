@@ -167,6 +167,9 @@ def test_code_frequency(study, auto):
     n_part_turns = int((seg["speaker_role"] == "participant").sum())
     assert "*turns*" in X.check_code_frequency(n_turns / n_part_turns, auto, seg, part, **kw).message
     assert "number of people" in X.check_code_frequency(n_people, auto, seg, part, **kw).message
+    # the likeliest slip: the code's rows divided by the participants (a "share" that can pass 1)
+    rows = int((auto["code"] == "returns_hassle").sum())
+    assert "rows (mentions" in X.check_code_frequency(rows / len(part), auto, seg, part, **kw).message
     assert "percentage" in X.check_code_frequency(100 * right, auto, seg, part, **kw).message
     results = [(a, X.check_code_frequency(a, auto, seg, part, **kw))
                for a in wrong_numbers(right, [n_people, n_turns, n_turns / len(auto)], 0.05)]
@@ -198,9 +201,58 @@ def test_kappa_against_scikit_learn_and_its_mistakes(study):
     p1, p2 = a.mean(), b.mean()
     only_yes = (po - p1 * p2) / (1 - p1 * p2)
     assert "both leave it off" in X.check_kappa(only_yes, cod, seg, code=code).message
+    # the mistakes notebook 03 teaches: counting interviews one coder never read, counting interviewer turns
+    every_interview = seg[seg["speaker_role"] == "participant"]["segment_id"]
+    a_all = every_interview.isin(cod.loc[(cod["coder"] == "amara") & (cod["code"] == code), "segment_id"])
+    b_all = every_interview.isin(cod.loc[(cod["coder"] == "jonas") & (cod["code"] == code), "segment_id"])
+    unread = cohen_kappa_score(a_all, b_all)
+    assert abs(unread - right) > 0.01
+    assert "never coded" in X.check_kappa(unread, cod, seg, code=code).message
+    all_turns = seg[seg["doc_id"].isin(docs)]["segment_id"]
+    a_int = all_turns.isin(cod.loc[(cod["coder"] == "amara") & (cod["code"] == code), "segment_id"])
+    b_int = all_turns.isin(cod.loc[(cod["coder"] == "jonas") & (cod["code"] == code), "segment_id"])
+    interviewer = cohen_kappa_score(a_int, b_int)
+    assert abs(interviewer - right) > 0.01
+    assert "interviewer" in X.check_kappa(interviewer, cod, seg, code=code).message
     results = [(v, X.check_kappa(v, cod, seg, code=code))
-               for v in wrong_numbers(right, [po, 2 * po - 1, coded_only, only_yes], 0.05)]
+               for v in wrong_numbers(right, [po, 2 * po - 1, coded_only, only_yes, unread, interviewer], 0.05)]
     assert_never_reveals(results, number_forms(right))
+
+
+def test_kappa_worked_example_matches_agreement(study):
+    t, steps = X.kappa_worked_example(study.codings, study.segments, code="frustration", coders=("amara", "jonas"))
+    k = jl.agreement(study.codings, codes=["frustration"], segments=study.segments, n_boot=0)
+    assert f"**{k.loc[k['code'] == 'frustration', 'cohen_kappa'].item():.3f}**" in steps
+    assert int(t.to_numpy().sum()) == k.loc[k["code"] == "frustration", "n_units"].item()
+
+
+@pytest.mark.parametrize("exercise", sorted(X.STATEMENTS))
+def test_statements_are_not_guessable_and_name_the_wrong_choice(exercise):
+    holds = X.STATEMENTS[exercise]["holds"]
+    assert X.check_statements(", ".join(sorted(holds)), exercise=exercise).correct
+    assert X.check_statements(sorted(holds), exercise=exercise).correct
+    assert X.check_statements(None, exercise=exercise).status == "unanswered"
+    # every one of the 63 other answers is wrong: one chance in 64 of guessing
+    from itertools import combinations
+    letters = "abcdef"
+    answers = [set(c) for r in range(1, 7) for c in combinations(letters, r)]
+    assert sum(X.check_statements(a, exercise=exercise).correct for a in answers) == 1
+    wrong = sorted(set(letters) - holds)[0]
+    r = X.check_statements(holds | {wrong}, exercise=exercise)
+    assert not r.correct and f"({wrong}) does not hold" in r.message
+    r = X.check_statements(sorted(holds)[:1], exercise=exercise)
+    assert "missing" in r.message and not any(f"({h})" in r.message for h in holds)
+    assert "letters a to f" in X.check_statements("z", exercise=exercise).message
+
+
+def test_several_labels_are_right_only_all_together(lexicon):
+    texts = ["Lovely rug.", "The box was brown.", "Checkout was quick but the delivery charge was steep."]
+    right = jl.sentiment(texts, lexicon=lexicon)["label"].tolist()
+    assert X.check_sentiment_label(right, texts, lexicon=lexicon).correct
+    flipped = [right[0], right[1], next(lab for lab in ("negative", "neutral", "positive") if lab != right[2])]
+    r = X.check_sentiment_label(flipped, texts, lexicon=lexicon)
+    assert not r.correct and "2 of 3" in r.message
+    assert "list of 3" in X.check_sentiment_label("positive", texts, lexicon=lexicon).message
 
 
 # ----------------------------------------------------------------------------- 04

@@ -547,3 +547,16 @@ def test_plot_agreement_draws_every_defined_code(tiny):
     assert "Krippendorff" in ax2.get_xlabel()
     with pytest.raises(JourneylabError, match="`statistic`"):
         plot_agreement(table, statistic="pi")
+
+
+def test_plot_agreement_draws_a_zero_width_interval_as_unknown(tiny):
+    """A bootstrap interval of zero width (few positive turns) is drawn across the scale, not as certainty."""
+    from journeylab.coding.reliability import plot_agreement
+
+    segments, codings = tiny
+    table = agreement(codings, segments=segments, codes=["price", "delivery"], n_boot=50)
+    flat = table.assign(ci_low=table["cohen_kappa"], ci_high=table["cohen_kappa"])
+    legend = [t.get_text() for t in plot_agreement(flat).get_legend().get_texts()]
+    assert any("zero width" in t for t in legend)
+    legend = [t.get_text() for t in plot_agreement(table.assign(ci_low=-0.5, ci_high=0.9)).get_legend().get_texts()]
+    assert not any("zero width" in t for t in legend)

@@ -848,8 +848,10 @@ def evaluate_codings(predicted: pd.DataFrame, *, reference: pd.DataFrame, segmen
     DataFrame
         One row per code found in either coding, then an ``(all codes)`` row:
         ``code``, ``n_predicted``, ``n_reference``, ``n_both``, ``precision``
-        (``n_both / n_predicted``), ``recall`` (``n_both / n_reference``), ``f1`` (their
-        harmonic mean); NaN where undefined.
+        (``n_both / n_predicted``), ``recall`` (``n_both / n_reference``), ``f1``
+        (``2 n_both / (n_predicted + n_reference)``, the harmonic mean of precision and recall where
+        both are defined, and 0 when the two codings never meet — e.g. a rule that fires but never
+        hits); precision and recall are NaN where their denominator is 0.
 
     Notes
     -----
@@ -902,7 +904,9 @@ def evaluate_codings(predicted: pd.DataFrame, *, reference: pd.DataFrame, segmen
     with np.errstate(divide="ignore", invalid="ignore"):
         out["precision"] = out["n_both"] / out["n_predicted"].replace(0, np.nan)
         out["recall"] = out["n_both"] / out["n_reference"].replace(0, np.nan)
-        out["f1"] = 2 * out["precision"] * out["recall"] / (out["precision"] + out["recall"])
+        # 2TP / (2TP + FP + FN): defined whenever either coding has the code, and 0 (not NaN) when a
+        # rule fires but never agrees with the reference, or the reference has a code the rules never find
+        out["f1"] = 2 * out["n_both"] / (out["n_predicted"] + out["n_reference"]).replace(0, np.nan)
     return out
 
 

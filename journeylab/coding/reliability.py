@@ -1533,7 +1533,10 @@ def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     -----
     Codes are sorted by the estimate, the pooled ``"(overall)"`` row at the top in bold. Codes
     flagged by the prevalence warning (below 5 % or above 95 %) are drawn hollow: read their
-    PABAK rather than their kappa. Codes whose statistic is undefined are left out.
+    PABAK rather than their kappa. A code whose bootstrap interval has zero width (a handful of
+    positive turns, so every resample gives the same value) gets a dotted line across the whole
+    scale instead of no bar: its uncertainty is unknown, not zero. Codes whose statistic is
+    undefined are left out.
 
     Examples
     --------
@@ -1578,13 +1581,20 @@ def plot_agreement(table: pd.DataFrame, *, statistic: str = "kappa", ax=None):
     ax.scatter(df["est"][solid], y[solid], color="#0072b2", zorder=3, s=28, label="estimate")
     ax.scatter(df["est"][~solid], y[~solid], facecolors="white", edgecolors="#0072b2", zorder=3, s=28,
                label="prevalence < 5 % (read PABAK)")
+    # a zero-width bootstrap interval (two or three positive turns: every resample gives the same kappa, or
+    # none) is not certainty: draw it as unknown, a dotted line across the whole scale, not as a point
+    flat = ((df["hi"] - df["lo"]).abs() <= 1e-12).to_numpy() & (df["code"] != OVERALL).to_numpy()
+    if flat.any():
+        ax.hlines(y[flat], -1.0, 1.0, colors="#d55e00", linestyles=":", lw=1.2, zorder=2,
+                  label="interval of zero width: not estimable")
     ax.set_yticks(y)
     ax.set_yticklabels(df["code"])
     for tick, code in zip(ax.get_yticklabels(), df["code"]):
         if code == OVERALL:
             tick.set_fontweight("bold")
     ax.axvline(0, color="#999999", lw=0.8)
-    ax.set_xlim(min(-0.2, float(np.nanmin(df["lo"].fillna(df["est"]))) - 0.05), 1.05)
+    low_x = float(np.nanmin(df["lo"].fillna(df["est"])))
+    ax.set_xlim(max(-1.05, min(-0.2, low_x) - 0.05), 1.05)
     ax.set_ylim(-0.7, len(df) + 0.2)
     ax.set_xlabel(f"{label} with {'bootstrap ' if df['lo'].notna().any() else ''}interval")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.9 / (0.32 * len(df) + 1.4)), ncol=2, fontsize=7,

@@ -25,6 +25,9 @@ __all__ = [
     "check_nps",
     "check_evidence_grade",
     "check_top_priority",
+    "check_statements",
+    "kappa_worked_example",
+    "STATEMENTS",
     "choose",
 ]
 
@@ -407,6 +410,13 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
     if value >= 1 and value == n_seg:
         return _hint(ex, "That is a number of turns (mentions); the question asks for a share of participants.")
     coded = codings.merge(segments[["segment_id", "participant_id"]], on="segment_id")["participant_id"].nunique()
+    n_rows = int((codings["code"] == code).sum())
+    rows_hint = ("You divided the code's rows (mentions: one per turn × code) by the number of participants; a "
+                 "talkative participant counts several times that way, which is how a 'share' can pass 1. Count "
+                 "each participant once: the distinct `participant_id`s of the turns carrying the code.")
+    rows_match = _match(value, [(n_rows / total, rows_hint), (n_seg / total, rows_hint)], right, tol)
+    if rows_match:
+        return _hint(ex, rows_match)
     hint = _match(value, [
         (n_seg / len(codings), "You used the share of coding *rows* (mentions); count people instead: the share "
                                "of participants with at least one turn carrying the code."),
@@ -496,7 +506,25 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
 
     no_units = agreement(codings, coders=coders, n_boot=0)
     no_units = no_units.loc[no_units["code"] == code, "cohen_kappa"]
+
+    def kappa_over(unit_ids):
+        if not len(unit_ids):
+            return None
+        t = agreement(codings, coders=coders, codes=[code], segments=segments, units=list(unit_ids), n_boot=0)
+        return float(t.loc[t["code"] == code, "cohen_kappa"].iloc[0])
+
+    seg = segments.assign(segment_id=segments["segment_id"].astype(str), doc_id=segments["doc_id"].astype(str))
+    is_participant = (seg["speaker_role"] == "participant") if "speaker_role" in seg else pd.Series(True, seg.index)
+    both_docs = set(seg.loc[seg["segment_id"].isin(set(units)), "doc_id"])
+    unread = kappa_over(seg.loc[is_participant, "segment_id"])          # every interview, read or not
+    with_interviewer = kappa_over(seg.loc[seg["doc_id"].isin(both_docs), "segment_id"])   # every turn of them
     hint = _match(value, [
+        (unread, "Your units include interviews one of the coders never coded. A turn of an interview a coder "
+                 "never opened is not a 'no' from them: keep only the participant turns of the interviews "
+                 "*both* coders coded (notebook 03, 'Which segments count')."),
+        (with_interviewer, "Your units include the interviewer's turns, which nobody codes: both coders 'agree' "
+                           "on every one of them. Keep only the *participant* turns (`speaker_role`) of the "
+                           "interviews both coded."),
         (po, "That is the percent agreement (Pₒ). Kappa corrects it for the agreement expected by chance: "
              "κ = (Pₒ − Pₑ) / (1 − Pₑ)."),
         (float(row["pabak"]), "That is PABAK (2Pₒ − 1), which ignores how rare the code is. Kappa uses each "
@@ -520,6 +548,195 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
                              "p₁p₂ + (1 − p₁)(1 − p₂) and κ = (Pₒ − Pₑ) / (1 − Pₑ).")
 
 
+def kappa_worked_example(codings: pd.DataFrame, segments: pd.DataFrame, *, code: str,
+                         coders: Sequence[str]) -> tuple[pd.DataFrame, str]:
+    """Cohen's kappa for one code worked by hand: the 2×2 table and every step, as Markdown.
+
+    The worked example before exercise 3.1 (which asks the same for another code). Units: the
+    participant turns of the interviews both coders coded, as :func:`journeylab.agreement`.
+
+    Returns
+    -------
+    table : DataFrame
+        2×2 counts, rows the first coder (applied / not applied), columns the second.
+    steps : str
+        Markdown: Pₒ, p₁, p₂, Pₑ and κ with the numbers of this table.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> t, steps = jl.exercises.kappa_worked_example(study.codings, study.segments, code="frustration",
+    ...                                             coders=("amara", "jonas"))
+    >>> int(t.to_numpy().sum()) > 0 and "κ =" in steps
+    True
+    """
+    from ..coding.reliability import _decisions, _units_for, agreement
+    from .prose import Prose
+
+    coders = list(coders)
+    units = _units_for(codings, coders, segments=segments, documents=None, units=None, func="kappa_worked_example")
+    a, b = _decisions(codings, coders, [code], units)[:, :, 0].T
+    n = len(a)
+    both, only_a, only_b = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
+    neither = n - both - only_a - only_b
+    table = pd.DataFrame([[both, only_a], [only_b, neither]],
+                         index=pd.Index([f"{coders[0]}: applied", f"{coders[0]}: not applied"], name=code),
+                         columns=[f"{coders[1]}: applied", f"{coders[1]}: not applied"])
+    po = (both + neither) / n if n else float("nan")
+    p1, p2 = (both + only_a) / n, (both + only_b) / n
+    pe = p1 * p2 + (1 - p1) * (1 - p2)
+    k = (po - pe) / (1 - pe) if pe < 1 else float("nan")
+    check = agreement(codings, coders=coders, codes=[code], segments=segments, n_boot=0)
+    check = float(check.loc[check["code"] == code, "cohen_kappa"].iloc[0])
+    steps = Prose(
+        f"Units: the {n} participant turns of the interviews both coders coded.\n\n"
+        f"1. Pₒ = (both + neither) / n = ({both} + {neither}) / {n} = **{po:.3f}**\n"
+        f"2. p₁ = ({both} + {only_a}) / {n} = {p1:.3f} ({coders[0]}'s rate); "
+        f"p₂ = ({both} + {only_b}) / {n} = {p2:.3f} ({coders[1]}'s rate)\n"
+        f"3. Pₑ = p₁p₂ + (1 − p₁)(1 − p₂) = {p1:.3f}·{p2:.3f} + {1 - p1:.3f}·{1 - p2:.3f} = **{pe:.3f}**\n"
+        f"4. κ = (Pₒ − Pₑ) / (1 − Pₑ) = ({po:.3f} − {pe:.3f}) / (1 − {pe:.3f}) = **{k:.3f}** "
+        f"(`jl.agreement` gives {check:.3f})")
+    return table, steps
+
+
+#: Conceptual exercises: statements (a, b, ...) shown in the notebook; the answer is the set of
+#: letters that hold. Six statements give 64 possible answers, so a guess is right one time in 64.
+STATEMENTS = {
+    "2.2": {
+        "title": "what a saturation curve can show",
+        "holds": {"b", "d", "e"},
+        "why": {
+            "a": "a closed codebook can only find its own codes: a flat curve says the *listed* codes stopped "
+                 "appearing, nothing about themes nobody listed.",
+            "c": "saturation is about codes appearing at all; how often they occur keeps changing with every "
+                 "interview.",
+            "f": "the order matters: the curve counts what each interview adds to those before it.",
+        },
+        "right": "saturation of a closed codebook is about its own codes only; new themes need open coding or the "
+                 "uncoded turns (`suggest_codes`).",
+    },
+    "5.3": {
+        "title": "reading a wide interval",
+        "holds": {"b", "c", "e"},
+        "why": {
+            "a": "an interval that includes 0 is absence of evidence, not evidence of absence: it includes large "
+                 "effects too.",
+            "d": "the point estimate is one value among many the data allow; alone it hides how little is known.",
+            "f": "not significant is not irrelevant: the data allow a large effect; say 'not shown', and collect "
+                 "more.",
+        },
+        "right": "a wide interval that includes no difference means the data neither show an effect nor rule one "
+                 "out; more data narrow it.",
+    },
+    "6.2": {
+        "title": "independent evidence",
+        "holds": {"a", "d", "e"},
+        "why": {
+            "b": "the comment-based NPS gap is not independent of the score: unhappy customers write more "
+                 "complaints whatever made them unhappy, so a theme in detractors' comments partly restates "
+                 "their score.",
+            "c": "more quotes from the same interviews are the same kind of evidence, not a second kind.",
+            "f": "a grade depends on thresholds someone chose; it is a judgement to report, not a measurement.",
+        },
+        "right": "triangulation needs sources whose errors differ: the funnel and CSAT are measured apart from the "
+                 "interviews, a comment-NPS gap much less so.",
+    },
+    "8.1": {
+        "title": "positions across tools",
+        "holds": {"a", "c", "f"},
+        "why": {
+            "b": "a byte offset counts UTF-8 bytes: 'é' is two bytes and one character, so byte and character "
+                 "offsets differ after the first non-ASCII character.",
+            "d": "a GUID identifies an object (a code, a source) across exports; it does not locate text.",
+            "e": "REFI-QDA is an exchange format read by several tools, not one vendor's file.",
+        },
+        "right": "positions must be converted between units (bytes, code points), and stable GUIDs let an "
+                 "updated export update, not duplicate.",
+    },
+}
+
+
+def check_statements(answer, *, exercise: str) -> CheckResult:
+    """Check a conceptual exercise: which of the statements (a, b, ...) hold?
+
+    Parameters
+    ----------
+    answer : str, set or list of letters, or None
+        ``"b, d"``, ``"bd"``, ``{"b", "d"}`` — the letters of the statements that hold.
+    exercise : str
+        A key of :data:`STATEMENTS` (``"2.2"``, ``"5.3"``, ``"6.2"``, ``"8.1"``).
+
+    Returns
+    -------
+    CheckResult
+        Correct only for exactly the statements that hold; otherwise a hint on each chosen statement
+        that does not hold, and a count of the ones that hold but were left out (not which).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> jl.exercises.check_statements("a", exercise="5.3").correct
+    False
+    """
+    if exercise not in STATEMENTS:
+        raise JourneylabError(f"check_statements(): unknown exercise {exercise!r}; known: "
+                              f"{', '.join(sorted(STATEMENTS))}.")
+    spec = STATEMENTS[exercise]
+    ex = f"Exercise {exercise}: {spec['title']}"
+    if _open(answer):
+        return _unanswered(ex)
+    if isinstance(answer, str):
+        letters = set(re.findall(r"[a-z]", answer.lower()))
+    elif isinstance(answer, (set, list, tuple, frozenset)) and all(isinstance(x, str) for x in answer):
+        letters = {x.strip().lower() for x in answer}
+    else:
+        return _hint(ex, "Answer with the letters of the statements that hold, e.g. `\"a, c\"` or `{\"a\", \"c\"}`.")
+    known = {chr(ord("a") + i) for i in range(6)}
+    if not letters or not letters <= known:
+        return _hint(ex, "Use the letters a to f of the statements above, e.g. `\"a, c\"`.")
+    holds = spec["holds"]
+    if letters == holds:
+        return _right(ex, spec["right"])
+    wrong = sorted(letters - holds)
+    missing = len(holds - letters)
+    parts = [f"({w}) does not hold: {spec['why'][w]}" for w in wrong]
+    if missing:
+        parts.append(f"{missing} statement(s) that hold are missing from your answer." if missing > 1 else
+                     "1 statement that holds is missing from your answer.")
+    return _hint(ex, " ".join(parts))
+
+
+def _check_labels(answer, texts: list, *, engine: str, lexicon) -> CheckResult:
+
+    ex = f"VADER's labels of {len(texts)} sentences" + (" with the domain lexicon" if lexicon is not None else "")
+    if _open(answer):
+        return _unanswered(ex)
+    if not isinstance(answer, (list, tuple)) or len(answer) != len(texts):
+        return _hint(ex, f"Give a list of {len(texts)} labels, one per sentence, in order, e.g. "
+                         f"`[{', '.join(repr(_LABELS[i % 3]) for i in range(len(texts)))}]`.")
+    labels = [_as_label(a, ex, "label") for a in answer]
+    bad = next((lab for lab in labels if isinstance(lab, CheckResult)), None)
+    if bad is not None:
+        return bad
+    if any(lab not in _LABELS for lab in labels):
+        return _hint(ex, "Each label is one of the three values of the `label` column of `jl.sentiment`, spelled "
+                         "as it spells them.")
+    right = sentiment(list(texts), engine=engine, lexicon=lexicon)["label"].astype(str).tolist()
+    n_right = sum(a == r for a, r in zip(labels, right))
+    if n_right == len(texts):
+        return _right(ex, "the lexicon's valences, VADER's rule for 'but' and the ±0.05 thresholds decide each "
+                          "label — not the reader's intuition.")
+    hint = f"{n_right} of {len(texts)} labels are right."
+    if lexicon is not None:
+        plain = sentiment(list(texts), engine=engine)["label"].astype(str).tolist()
+        if labels == plain:
+            hint += (" Your labels are those without the study's domain lexicon: the domain words change the "
+                     "scores (pass `lexicon=lexicon`).")
+    return _hint(ex, hint + " Score each sentence in your head: which words are in the lexicon, what does "
+                            "'but' do, and is the total beyond ±0.05?")
+
+
 # ----------------------------------------------------------------------------- 04 sentiment
 
 _LABELS = ("negative", "neutral", "positive")
@@ -530,9 +747,13 @@ def check_sentiment_label(answer, text: str, *, engine: str = "vader", lexicon=N
 
     Parameters
     ----------
-    answer : str or None
-        The label the student expects ``jl.sentiment`` to give.
-    text : str
+    answer : str, list of str, or None
+        The label the student expects ``jl.sentiment`` to give; a list of labels, in order, when
+        ``text`` is a list.
+    text : str or list of str
+        One sentence, or several: with several, the answer is right only when every label is
+        (three sentences: one chance in 27 of guessing, not one in three), and the hint says how
+        many are right, not which.
     engine : {"vader", "nltk"}
     lexicon : optional
         The domain lexicon the notebook uses (anything :func:`journeylab.load_lexicon` reads).
@@ -547,6 +768,8 @@ def check_sentiment_label(answer, text: str, *, engine: str = "vader", lexicon=N
     >>> jl.exercises.check_sentiment_label(None, "Lovely rug.").status
     'unanswered'
     """
+    if isinstance(text, (list, tuple)):
+        return _check_labels(answer, list(text), engine=engine, lexicon=lexicon)
     ex = "VADER's label" + (" with the domain lexicon" if lexicon is not None else "")
     if _open(answer):
         return _unanswered(ex)

@@ -50,6 +50,7 @@ from ..measure.funnel import funnel
 from ..measure.sentiment import sentiment
 from ..run.sections import event_property
 from ..utils.checks import check_frame
+from .prose import Prose
 
 _STYLE = {
     "correct": ("✓ Correct.", "#009e73", "#effaf5"),
@@ -571,12 +572,10 @@ def kappa_worked_example(codings: pd.DataFrame, segments: pd.DataFrame, *, code:
     >>> int(t.to_numpy().sum()) > 0 and "κ =" in steps
     True
     """
-    from ..coding.reliability import _decisions, _units_for, agreement
-    from .prose import Prose
 
     coders = list(coders)
-    units = _units_for(codings, coders, segments=segments, documents=None, units=None, func="kappa_worked_example")
-    a, b = _decisions(codings, coders, [code], units)[:, :, 0].T
+    units = units_for(codings, coders, segments=segments, documents=None, units=None, func="kappa_worked_example")
+    a, b = decision_array(codings, coders, [code], units)[:, :, 0].T
     n = len(a)
     both, only_a, only_b = int((a & b).sum()), int((a & ~b).sum()), int((~a & b).sum())
     neither = n - both - only_a - only_b

@@ -25,7 +25,8 @@ from .coding.store import CodingStore, read_codings
 from .coding.widget import CodingSession
 from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
                      plot_co_occurrence, suggest_codes, evaluate_codings)
-from .interop.qdpx import export_qdpx, import_qdpx, contents as qdpx_contents, verify_round_trip as verify_qdpx_round_trip
+from .interop.qdpx import (export_qdpx, import_qdpx, contents as qdpx_contents,
+                           verify_round_trip as verify_qdpx_round_trip)
 from .interop.taguette import import_taguette, write_codebook as write_taguette_codebook
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
@@ -45,7 +46,8 @@ from .measure.questionnaires import (score_questionnaire, questionnaire_summary,
 from .measure.experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
-from .evidence.claims import evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between, study_targets
+from .evidence.claims import (evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between,
+                              study_targets)
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
 from .run.sections import (section, plan as section_plan, SectionStatus, event_property, taguette_reference,

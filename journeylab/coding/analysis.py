@@ -391,8 +391,10 @@ def _co_overlap(cod: pd.DataFrame, segments: pd.DataFrame, min_count: int) -> pd
     sid = cod["segment_id"].to_numpy()
     at = pd.Index(seg["segment_id"]).get_indexer(sid)
     seg_a, seg_b = seg["start"].to_numpy(float), seg["end"].to_numpy(float)
-    a = pd.to_numeric(cod["start"], errors="coerce").to_numpy(float) if "start" in cod.columns else np.full(len(cod), np.nan)
-    b = pd.to_numeric(cod["end"], errors="coerce").to_numpy(float) if "end" in cod.columns else np.full(len(cod), np.nan)
+    a = (pd.to_numeric(cod["start"], errors="coerce").to_numpy(float) if "start" in cod.columns
+         else np.full(len(cod), np.nan))
+    b = (pd.to_numeric(cod["end"], errors="coerce").to_numpy(float) if "end" in cod.columns
+         else np.full(len(cod), np.nan))
     whole = (np.isnan(a) | np.isnan(b)) & (at >= 0)
     a = np.where(whole, seg_a[np.maximum(at, 0)], a)
     b = np.where(whole, seg_b[np.maximum(at, 0)], b)

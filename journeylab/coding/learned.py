@@ -261,7 +261,8 @@ class LearnedCoder:
         coder = self._pick_coder(codings, coder, func)
         mine = present_codings(codings[codings["coder"].astype(str) == coder])
         roles = None if self.speaker_roles is None else tuple(self.speaker_roles)
-        mine = participant_codings(mine, segments=segments, what=f"LearnedCoder.{func}()'s training data", roles=roles).codings
+        mine = participant_codings(mine, segments=segments, what=f"LearnedCoder.{func}()'s training data",
+                                   roles=roles).codings
         units = units_for(mine, [coder], segments=segments, documents=None, units=None,
                            func=f"LearnedCoder.{func}")
         eligible = set(self._eligible(segments)["segment_id"].astype(str))

@@ -686,7 +686,7 @@ UNITIZING_COLUMNS = ["code", "measure", "coders", "n_documents", "n_units", "d_o
 
 def _unit_segments(units: list[tuple[int, int]], length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One observer's continuum [0, length) as segments (begin, length, is_unit): its units and the gaps."""
-    b, l, v = [], [], []
+    b, l, v = [], [], []  # noqa: E741  (begin, length, is_unit, as in the docstring)
     pos = 0
     for a, e in units:
         if a > pos:
@@ -836,7 +836,8 @@ def unitizing_alpha(codings: pd.DataFrame, *, documents: pd.DataFrame, segments:
     pair = list(coders) if coders is not None else found
     if len(pair) != 2 or any(c not in found for c in pair):
         raise JourneylabError(f"{func}(): u-alpha is computed for exactly two coders; `codings` has "
-                              f"{', '.join(found) or 'none'}{f' and coders={list(coders)!r}' if coders is not None else ''}"
+                              f"{', '.join(found) or 'none'}"
+                              f"{f' and coders={list(coders)!r}' if coders is not None else ''}"
                               "; pass coders=[a, b].")
     cod = cod[cod["coder"].astype(str).isin(pair)]
     docs = sorted(set.intersection(*(set(cod.loc[cod["coder"] == c, "doc_id"]) for c in pair)))

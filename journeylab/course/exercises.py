@@ -1307,7 +1307,8 @@ def choose(study, exercise: str, *, evidence: pd.DataFrame | None = None, **pref
         blanks = sv[cols].isna().mean().sort_values(ascending=False, kind="stable")
         return {"column": _pick(preferred.get("column"), list(blanks.index)), "not_applicable": ""}
     if exercise == "2.1":
-        auto = autocode(study.segments, codebook=study.codebook) if study.codebook is not None and len(seg) else pd.DataFrame()
+        auto = (autocode(study.segments, codebook=study.codebook) if study.codebook is not None and len(seg)
+                else pd.DataFrame())
         if not len(auto):
             return na("the codebook's rules code no turn of this study", code=1)
         reach = (auto.merge(seg[["segment_id", "participant_id"]], on="segment_id")

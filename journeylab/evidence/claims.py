@@ -885,7 +885,8 @@ def _grade_row(row, rules: GradingRules) -> tuple[bool, bool, Any, str]:
                        "measured precision: no person coded a transcript they fired in)")
         else:
             q_text += (f"; {n_h} from human codings, {n_r} from rule codings alone, counted at the rules' "
-                       f"measured precision {prec:.2f}{_fmt_ci(row.get('rule_precision_ci_low'), row.get('rule_precision_ci_high'))}"
+                       f"measured precision {prec:.2f}"
+                       f"{_fmt_ci(row.get('rule_precision_ci_low'), row.get('rule_precision_ci_high'))}"
                        f" → {n_eff:.1f} participants")
     need = (f"≥ {rules.min_participants} participants, or ≥ {rules.min_share:.0%} of them and ≥ "
             f"{rules.min_share_participants}")
@@ -1184,7 +1185,8 @@ def evidence_table(
     that nobody coded is not a "no"). Participants resting on rule codings alone count towards the
     qualitative bar at the rules' measured precision for that code (:func:`rule_precision`), and
     cannot make a claim "strong" by themselves: a claim whose human-coded participants alone do
-    not meet the bar is at best ``quantitative_only``, and ``grade_reason`` says why. Exemplar quotes come first from turns a person coded
+    not meet the bar is at best ``quantitative_only``, and ``grade_reason`` says why. Exemplar
+    quotes come first from turns a person coded
     (``origin`` manual), then from rule-only turns: keyword rules over-match, and a quote on the
     map should be one a person would stand behind.
 
@@ -1375,7 +1377,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
     precision = precision if precision is not None else pd.DataFrame(columns=["rule_precision"])
     # sentiment per code (participant bootstrap)
     if len(cod):
-        cs = code_sentiment(cod[["segment_id", "code"]], sentiment=sentiment, segments=seg, n_boot=n_boot, ci=rules.level,
+        cs = code_sentiment(cod[["segment_id", "code"]], sentiment=sentiment, segments=seg, n_boot=n_boot,
+                               ci=rules.level,
                                random_state=random_state).set_index("code")
     else:
         cs = pd.DataFrame(columns=["mean", "ci_low", "ci_high"])
@@ -1408,7 +1411,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         survey = survey[survey[persona_column] == persona]
     nps_col = study.nps_column or "nps"
     if len(survey) and nps_col in survey.columns and "comment" in survey.columns:
-        tn = theme_nps(survey, comment_codings=survey_codings, nps=nps_col, level=rules.level, rules=rules).set_index("code")
+        tn = theme_nps(survey, comment_codings=survey_codings, nps=nps_col, level=rules.level,
+                       rules=rules).set_index("code")
     else:
         tn = pd.DataFrame(columns=["nps_theme"])
     persona_pids = None
@@ -1458,7 +1462,8 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
         if len(m) == 0:
             return {}
         r = m.iloc[0]
-        return {"csat_column": r["name"], "csat_n": r["n"], "csat_mean": r["mean"], "csat_mean_ci_low": r["mean_ci_low"],
+        return {"csat_column": r["name"], "csat_n": r["n"], "csat_mean": r["mean"],
+                "csat_mean_ci_low": r["mean_ci_low"],
                 "csat_mean_ci_high": r["mean_ci_high"], "csat_top2": r["value"], "csat_top2_ci_low": r["ci_low"],
                 "csat_top2_ci_high": r["ci_high"], "csat_target": r["target"],
                 "csat_target_source": r["target_source"], "csat_source": r["source"]}

@@ -470,7 +470,8 @@ def import_project(source, *, out_dir, transcripts=None, coder: str | None = Non
             write_csv(frame, path=path)  # write_csv re-neutralises what read_csv gave back as written
     report_problems = problems + [p for p in loaded.problems if p.severity == "warning" and
                                   "covers no turn" in p.message]
-    on_interviewer = participant_codings(loaded.codings, segments=loaded.segments, what="the analyses", warn=False).n_left_out
+    on_interviewer = participant_codings(loaded.codings, segments=loaded.segments, what="the analyses",
+                                         warn=False).n_left_out
     counts = {"documents": len(docs), "participants": len(participants), "codes": len(codebook),
               "coders": len(coder_stems), "codings_in_source": n_source, "codings_written": int(placed.sum()),
               "codings_not_written": len(leftovers), "codings_on_no_turn": n_no_turn,

@@ -29,11 +29,13 @@ from ..study.load import PERIOD_DAYS
 from .journey_map import GRADE_PRIORITY, SCORE_WEIGHTS, prioritise, vocabulary_of
 
 #: Grades as a reader sees them.
-GRADE_NAMES = {"strong": "Strong", "mixed": "Mixed", "quantitative_only": "Numbers only", "qualitative_only": "Interviews only",
+GRADE_NAMES = {"strong": "Strong", "mixed": "Mixed", "quantitative_only": "Numbers only",
+               "qualitative_only": "Interviews only",
                "weak": "Weak", "contradicted": "Contradicted"}
 
 #: The confidence word of each grade, used in the decisions.
-CONFIDENCE_WORDS = {"strong": "strong", "mixed": "mixed", "quantitative_only": "moderate", "qualitative_only": "tentative",
+CONFIDENCE_WORDS = {"strong": "strong", "mixed": "mixed", "quantitative_only": "moderate",
+                    "qualitative_only": "tentative",
                     "weak": "weak", "contradicted": "none"}
 
 #: What a reader calls each linked metric.
@@ -198,17 +200,21 @@ def headline_metrics(study) -> pd.DataFrame:
         rows.append({"metric": "conversion", "label": f"Funnel conversion ({display_name(f['step'].iloc[0]).lower()}"
                      f" to {display_name(last['step']).lower()})", "value": last["conversion_from_start"],
                      "ci_low": last["from_start_ci_low"], "ci_high": last["from_start_ci_high"],
-                     "n": int(f["users"].iloc[0]), "unit": "share", "text": f"{100 * last['conversion_from_start']:.1f}%",
+                     "n": int(f["users"].iloc[0]), "unit": "share",
+                     "text": f"{100 * last['conversion_from_start']:.1f}%",
                      "source": "funnel_steps.csv",
-                     "method": f"unique users, ordered steps within {study.funnel_window} of the first; Wilson interval",
+                     "method": f"unique users, ordered steps within {study.funnel_window} of the first; "
+                               "Wilson interval",
                      "conversion_word": conv})
     if study.csat_columns:
         cs = csat(sv, columns=study.csat_columns, scale=study.csat_scale)
         for r in cs.to_dict("records"):
-            rows.append({"metric": f"csat:{r['column']}", "label": f"Satisfaction with {_plain(r['touchpoint']).lower()}",
+            rows.append({"metric": f"csat:{r['column']}",
+                         "label": f"Satisfaction with {_plain(r['touchpoint']).lower()}",
                          "value": r["top_box_share"], "ci_low": r["top_box_ci_low"], "ci_high": r["top_box_ci_high"],
                          "n": int(r["n"]), "unit": "share", "text": f"{100 * r['top_box_share']:.0f}%",
-                         "source": "csat.csv", "method": f"share answering {r['top_box']} (top-2 box); Wilson interval"})
+                         "source": "csat.csv",
+                         "method": f"share answering {r['top_box']} (top-2 box); Wilson interval"})
     cols = ["metric", "label", "value", "ci_low", "ci_high", "n", "unit", "text", "source", "method"]
     out = pd.DataFrame(rows).reindex(columns=cols)
     return out[out["value"].notna()].reset_index(drop=True)  # a metric nobody answered has no headline
@@ -280,7 +286,8 @@ def confidence_sentence(r: dict) -> str:
     if g == "strong":
         return f"{word}: {_and([people] + (metrics or ['the numbers']))} agree"
     if g == "quantitative_only":
-        return f"{word}: {_and(metrics) if metrics else 'the numbers'} show{'s' if len(metrics) < 2 else ''} it; only {people} raised it"
+        return (f"{word}: {_and(metrics) if metrics else 'the numbers'} show{'s' if len(metrics) < 2 else ''} it; "
+                f"only {people} raised it")
     if g == "qualitative_only":
         return f"{word}: {people} said it; no number confirms it yet"
     if g == "contradicted":
@@ -513,7 +520,8 @@ def decision_slide(jmap, path, *, study=None, top: int = 3, dpi: int = 150) -> P
     fig.text(0.04, 0.03, "Evidence: interviews, survey and event log; every claim with its quotes in the report.",
              fontsize=10, color="#5b5b5b")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, facecolor="white", metadata={"Software": "journeylab"} if path.suffix == ".png" else None)
+    fig.savefig(path, dpi=dpi, facecolor="white",
+                metadata={"Software": "journeylab"} if path.suffix == ".png" else None)
     plt.close(fig)
     return path
 

@@ -45,7 +45,8 @@ _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metr
              "nps_signal", "grade", "grade_reason", "task", "task_signal", "task_source"]
 _INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes"]
 _BOOL_COLS = ["qual_support", "quant_support"]
-GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "mixed": 0.6, "qualitative_only": 0.5, "weak": 0.25, "contradicted": 0.0}
+GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "mixed": 0.6, "qualitative_only": 0.5, "weak": 0.25,
+                  "contradicted": 0.0}
 #: Default weights of the parts of :func:`prioritise`'s score (the report's footnote is written from them).
 SCORE_WEIGHTS = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
 
@@ -309,7 +310,8 @@ class JourneyMap:
         --------
         >>> import journeylab as jl
         >>> study = jl.load_study(jl.datasets.sample_study_path())
-        >>> ev = jl.evidence_table(study, codings=jl.autocode(study.segments, codebook=study.codebook), persona=[None, "gift buyer"])
+        >>> ev = jl.evidence_table(study, codings=jl.autocode(study.segments, codebook=study.codebook),
+        ...                        persona=[None, "gift buyer"])
         >>> jmap = jl.JourneyMap.build(study, ev, persona="gift buyer")
         >>> jmap.persona_card["participants"]
         ['P03', 'P08', 'P12']
@@ -1018,7 +1020,8 @@ def _task_upside(r: dict) -> str:
         return ""
     n, x = int(r["task_n"]), int(r["task_successes"])
     if n == x:
-        return f"every participant ({n} of {n}) completed task {r['task']} unaided; fixing it would smooth a task they pass"
+        return (f"every participant ({n} of {n}) completed task {r['task']} unaided; "
+                "fixing it would smooth a task they pass")
     ci = ("" if _missing(r.get("task_ci_low")) else
           f"; success rate {x / n:.0%}, 95% CI {r['task_ci_low']:.0%}–{r['task_ci_high']:.0%}")
     return (f"{n - x} of {n} participants did not complete task {r['task']} unaided{ci}: fixing it could help up "
@@ -1186,7 +1189,8 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
             fo = "–" if _missing(a["sentiment_mean"]) else f"{a['sentiment_mean']:+.2f}"
             fn = "–" if _missing(b["sentiment_mean"]) else f"{b['sentiment_mean']:+.2f}"
             add("sentiment_changed", b, cid, fo, fn,
-                f"{what}: sentiment {fo} → {fn}" + ("" if math.isnan(lo) else f" ({d:+.2f}, CI {lo:+.2f} to {hi:+.2f})"),
+                f"{what}: sentiment {fo} → {fn}"
+                + ("" if math.isnan(lo) else f" ({d:+.2f}, CI {lo:+.2f} to {hi:+.2f})"),
                 d, lo, hi, numeric=True)
         for col, label in (("step_signal", "funnel step"), ("csat_signal", "CSAT"), ("nps_signal", "NPS gap")):
             if col in a.index and not _same(a[col], b[col]):

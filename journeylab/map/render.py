@@ -583,8 +583,8 @@ def _legend(F: _Fitter, box, bs, min_size):
                                             "edge": SIGNAL_COLOUR["problem"], "size": 22}},
              {"text": "healthy", "marker": {"marker": "s", "face": SIGNAL_COLOUR["healthy"],
                                             "edge": SIGNAL_COLOUR["healthy"], "size": 22}},
-             {"text": "inconclusive (CI spans the target) or no target", "marker": {"marker": "s", "face": GREY, "edge": GREY,
-                                                                     "size": 22}},
+             {"text": "inconclusive (CI spans the target) or no target",
+              "marker": {"marker": "s", "face": GREY, "edge": GREY, "size": 22}},
              {"text": "Emotion: line = mean, band = 95% CI, point size = turns; hollow grey = too little data",
               "weight": "normal"}]
     indent = 0.018 * (x1 - x0) + 14

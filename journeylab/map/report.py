@@ -57,7 +57,8 @@ a { color: #005a8c; } .muted { color: var(--muted); } .small { font-size: 0.86em
 table { border-collapse: collapse; width: 100%; margin: 0.6em 0 1em; font-size: 0.92em; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top; }
 th { background: #f0f4f8; font-weight: 600; } td.num { text-align: right; white-space: nowrap; }
-.grade { text-decoration: none; display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 0.82em; font-weight: 600;
+.grade { text-decoration: none; display: inline-block; padding: 1px 8px; border-radius: 10px; \
+font-size: 0.82em; font-weight: 600;
          white-space: nowrap; border: 1.5px solid; }
 .grade-strong { background: #b34700; border-color: #b34700; color: white; }
 .grade-quantitative_only { background: #005a8c; border-color: #005a8c; color: white; }
@@ -84,7 +85,8 @@ figcaption { font-size: 0.86em; color: var(--muted); }
 pre { background: var(--bg); padding: 8px; overflow-x: auto; font-size: 0.82em; }
 a:focus-visible, button:focus-visible, select:focus-visible, [tabindex]:focus-visible {
   outline: 3px solid #1d1d1d; outline-offset: 2px; box-shadow: 0 0 0 5px #ffd166; }
-.skip { position: absolute; left: -9999px; } .skip:focus { left: 8px; top: 8px; background: white; padding: 6px; z-index: 9; }
+.skip { position: absolute; left: -9999px; } \
+.skip:focus { left: 8px; top: 8px; background: white; padding: 6px; z-index: 9; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .first-page { border: 2px solid var(--blue); border-radius: 8px; padding: 4px 20px 12px; margin: 12px 0 20px; }
 .first-page h2 { margin-top: 0.6em; } .lead { font-size: 1.08em; }
@@ -333,7 +335,8 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
         return "<p class='muted'>No pain points were found.</p>"
     rows = []
     for r in p.to_dict("records"):
-        where = f"{_dn(r['stage'], names)} · {_dn(r['touchpoint'], names)}" if r["touchpoint"] else _dn(r["stage"], names)
+        where = (f"{_dn(r['stage'], names)} · {_dn(r['touchpoint'], names)}" if r["touchpoint"]
+                 else _dn(r["stage"], names))
         name = _dn(r["code"], names) if r["code"] else _d.humanise(r["claim"], names)
         size = []
         if not pd.isna(r["step_lost_per_week"]):
@@ -343,12 +346,15 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
                         f"{_ci_num(r['nps_gap_ci_low'], r['nps_gap_ci_high'], '+.0f')}")
         sent = "" if pd.isna(r["sentiment_mean"]) else (
             f"{r['sentiment_mean']:+.2f}{_ci_num(r['sentiment_ci_low'], r['sentiment_ci_high'])}")
-        link = f"<a href='#{_e(_anchor('claim', r['claim_id']))}'>evidence<span class='sr-only'> for {_e(name)}</span></a>"
+        link = (f"<a href='#{_e(_anchor('claim', r['claim_id']))}'>evidence"
+                f"<span class='sr-only'> for {_e(name)}</span></a>")
         todo = ""
         if isinstance(r.get("opportunity"), str):
             todo = f"<br><span class='small'>→ {_h(r['opportunity'], names)}" + (
-                f" <span class='muted'>({_e(r['owner'])})</span>" if isinstance(r.get("owner"), str) else "") + "</span>"
-        attrs = _data_attrs(r["stage"], r["grade"], personas_of.get(r["claim_id"], []) if personas_of is not None else None)
+                f" <span class='muted'>({_e(r['owner'])})</span>" if isinstance(r.get("owner"), str) else ""
+            ) + "</span>"
+        attrs = _data_attrs(r["stage"], r["grade"],
+                            personas_of.get(r["claim_id"], []) if personas_of is not None else None)
         rows.append(
             f"<tr class='filterable'{attrs}><td class='num'>{int(r['rank'])}</td><td><b>{_e(name)}</b><br>"
             f"<span class='small muted'>{_e(where)}</span>{todo}</td><td>{_grade(r['grade'])}</td>"
@@ -360,7 +366,8 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
     return ("<table id='priorities'><caption class='sr-only'>Pain points ranked by priority score</caption><thead><tr>"
             "<th scope='col'>#</th><th scope='col'>pain point → opportunity (owner)</th><th scope='col'>grade</th>"
             "<th scope='col'>how many</th><th scope='col'>sentiment</th><th scope='col'>size</th>"
-            "<th scope='col'>upside if fixed</th><th scope='col'>score</th><th scope='col'>link</th></tr></thead><tbody>"
+            "<th scope='col'>upside if fixed</th><th scope='col'>score</th><th scope='col'>link</th></tr></thead>"
+            "<tbody>"
             + "".join(rows) + "</tbody></table>"
             f"<p class='small muted' id='score-footnote'>{_e(_d.score_footnote())} "
             "<a href='#method-score'>More on the score</a>.</p>")
@@ -373,7 +380,8 @@ def _sizing_section(jmap, names, sizing) -> str:
     value = sizing["value_per_conversion"]
     out = ["<h3 id='sizing'>Sizing: assumptions you can change</h3><ul class='small'>",
            f"<li>Recovery share: a fix recovers <b>{100 * sizing['recovery']:.0f}%</b> of its funnel step's drop-off "
-           f"({'from study.yml' if sizing['source'] == 'study.yml' else 'default; set sizing: recovery: in study.yml'}).</li>",
+           f"({'from study.yml' if sizing['source'] == 'study.yml' else 'default; set sizing: recovery: in study.yml'}"
+           ").</li>",
            "<li>Value per " + _e(conv.rstrip('s') if conv.endswith('s') else conv) + ": "
            + (f"<b>{_e(f'{value:,.2f}'.rstrip('0').rstrip('.'))} {_e(cur)}</b> (study.yml)" if value is not None else
               "not given (set <code>sizing: value_per_conversion:</code> in study.yml to see the upside as money)")
@@ -503,7 +511,8 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
     em = jmap.emotion[jmap.emotion["stage"] == stage]
     if len(em) and not pd.isna(em["mean"].iloc[0]):
         r = em.iloc[0]
-        bits.append(f"Emotion <a href='#method-sentiment'>{r['mean']:+.2f}</a>{_e(_ci_num(r['ci_low'], r['ci_high']))} from "
+        bits.append(f"Emotion <a href='#method-sentiment'>{r['mean']:+.2f}</a>"
+                    f"{_e(_ci_num(r['ci_low'], r['ci_high']))} from "
                     f"{int(r['n_segments'])} turns of {int(r['n_participants'])} people"
                     + ("" if r["enough_data"] else " <b>(too little data)</b>"))
     if jmap.goals.get(stage):
@@ -645,7 +654,8 @@ def _context_section(jmap) -> str:
         for turn in info.get("context", []):
             cls = "turn" + (" quote" if turn.get("is_quote") else "") + (
                 " interviewer" if turn.get("speaker_role") == "interviewer" else "")
-            out.append(f"<div class='{cls}'><span class='spk'>{_e(turn.get('speaker'))}:</span>{_e(turn.get('text'))}</div>")
+            out.append(f"<div class='{cls}'><span class='spk'>{_e(turn.get('speaker'))}:</span>"
+                       f"{_e(turn.get('text'))}</div>")
         out.append("</div>")
     return "".join(out)
 
@@ -664,7 +674,8 @@ def _changes_section(changes: pd.DataFrame, old_title: str | None, names) -> str
             flag = "<span class='beyond'>beyond the uncertainty</span>"
         elif beyond is False:
             flag = "<span class='muted'>within the noise</span>"
-        rows.append(f"<tr><td>{_e(str(r['change']).replace('_', ' '))}</td><td>{_e(_dn(r['stage'], names) if r['stage'] else '')}"
+        rows.append(f"<tr><td>{_e(str(r['change']).replace('_', ' '))}</td>"
+                    f"<td>{_e(_dn(r['stage'], names) if r['stage'] else '')}"
                     f"</td><td>{_h(r['detail'], names)}</td><td>{flag}</td></tr>")
     n_beyond = int((changes["beyond_ci"] == True).sum())  # noqa: E712
     counts = changes["change"].value_counts()
@@ -681,7 +692,8 @@ def _personas_section(maps, names) -> str:
             "raising the theme · its grade in that persona's map; emotion rows give the stage's mean sentiment. "
             "Small groups: read the grades, not the percentages.</p>")
     rows = "".join("<tr>" + f"<td>{_e(_dn(r['stage'], names))}</td><td>{_e(_dn(r['code'], names))}</td>"
-                   + "".join(f"<td>{_h(r[p], names)}</td>" for p in personas) + "</tr>" for r in wide.to_dict("records"))
+                   + "".join(f"<td>{_h(r[p], names)}</td>" for p in personas) + "</tr>"
+                   for r in wide.to_dict("records"))
     return (head + "<div class='table-scroll' tabindex='0' role='region' aria-label='Personas side by side'><table>"
             "<thead><tr><th scope='col'>stage</th><th scope='col'>theme</th>"
             + "".join(f"<th scope='col'>{_e(p)}</th>" for p in personas)
@@ -786,7 +798,8 @@ def _methods_section(jmap) -> str:
                          f"a task signals a problem when ≥ {_e(_pct(ru.get('task_failure_share', 0.5)))} of its "
                          "participants did not succeed unaided")
         if us.get("session_stages"):
-            parts.append(f"codings take the stage of the session they are in ({_e(us['session_stages'].get('n_turns'))} "
+            parts.append(f"codings take the stage of the session they are in ("
+                         f"{_e(us['session_stages'].get('n_turns'))} "
                          f"turns staged from {_e(', '.join(us['session_stages'].get('sources', [])))}), shares among "
                          "the participants who reached each stage")
         for sc in (us.get("questionnaire") or {}).get("scales", []):
@@ -927,7 +940,8 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
     parts.append(_filters(jmap, names, personas))
     parts.append("<h2 id='priorities-h'>What to fix first</h2>" + _priorities(jmap, names, sizing, personas_of)
                  + _sizing_section(jmap, names, sizing))
-    parts.append(f"<h2 id='map'>The map</h2><figure><img id='map-image' alt='{_e('Journey map: ' + jmap.title + '. The same content is in the table below the image.')}' "
+    parts.append(f"<h2 id='map'>The map</h2><figure><img id='map-image' "
+                 f"alt='{_e('Journey map: ' + jmap.title + '. The same content is in the table below the image.')}' "
                  f"src='data:image/png;base64,{png}'><figcaption>Markers: filled circle = strong (interviews and "
                  "numbers agree), filled square = numbers only, hollow circle = interviews only, grey X = "
                  "contradicted, grey hollow = weak; size = share of participants. The emotion line is the mean "

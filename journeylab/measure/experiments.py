@@ -253,7 +253,8 @@ def compare_rates(
     Examples
     --------
     >>> import journeylab as jl
-    >>> r = jl.compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000, target_lift=0.25)
+    >>> r = jl.compare_rates(conversions_control=560, n_control=1000, conversions_treatment=720, n_treatment=1000,
+    ...                      target_lift=0.25)
     >>> print(f"{r.loc[0, 'difference']:.2f}", r.loc[0, "p_value"] < 0.001)
     0.16 True
     """

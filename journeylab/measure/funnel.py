@@ -668,7 +668,8 @@ def _tables(spec: FunnelSpec, keys: pd.DataFrame, counts: np.ndarray, quart: np.
 def _definition(spec: FunnelSpec, by: list, attribution: str, alpha: float, correction: str, rows_ignored) -> dict:
     return dict(steps=dict(zip(spec.labels, [sorted(s) for s in spec.sets])), window=format_timedelta(spec.window),
                 order=spec.order, entry=spec.entry,
-                exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude], exclusion=spec.exclusion, count=spec.count,
+                exclude=[(sorted(ev), a + 1, b + 1) for ev, a, b in spec.exclude],
+                exclusion=spec.exclusion, count=spec.count,
                 by=by, attribution=attribution, alpha=alpha, correction=correction,
                 rows_ignored=rows_ignored, **spec.columns)
 

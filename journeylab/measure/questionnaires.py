@@ -719,7 +719,8 @@ def study_questionnaire(study, *, summary: bool = False, by: str | Sequence[str]
     scale = tuple(study.csat_scale) if inst == "csat" else None
     scores = score_questionnaire(study.survey, instrument=inst, items=list(q["items"]), respondent="respondent_id",
                                  scale=scale, keep=by or None)
-    out = questionnaire_summary(scores, instrument=inst, by=by or None, confidence=confidence, scale=scale) if summary else scores
+    out = (questionnaire_summary(scores, instrument=inst, by=by or None, confidence=confidence, scale=scale)
+           if summary else scores)
     out.attrs["instrument"] = inst
     out.attrs["stage"] = q.get("stage")
     return out

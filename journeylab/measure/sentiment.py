@@ -797,7 +797,8 @@ def code_sentiment(
     >>> segs = __import__("pandas").DataFrame({"segment_id": ["a", "b", "c"],
     ...     "participant_id": ["P1", "P2", "P2"], "text": ["Great!", "Awful.", "Bad."]})
     >>> codings = __import__("pandas").DataFrame({"segment_id": ["a", "b", "c"], "code": ["x", "x", "x"]})
-    >>> jl.code_sentiment(codings, sentiment=jl.sentiment(segs), segments=segs, random_state=1)[["code", "n_segments", "n_participants"]]
+    >>> jl.code_sentiment(codings, sentiment=jl.sentiment(segs), segments=segs,
+    ...                   random_state=1)[["code", "n_segments", "n_participants"]]
       code  n_segments  n_participants
     0    x           3               2
     """
@@ -906,7 +907,8 @@ def emotion_curve(
         ``stage``, ``stage_order`` (0-based), ``mean`` (mean compound of the stage's segments;
         with ``codings`` that carry sub-turn spans, a segment's value for a stage is the mean
         over its codes of that stage of what was coded: a span's own sentiment, scored sentence by
-        sentence with ``lexicon``, else the segment's), ``ci_low``, ``ci_high`` (participant bootstrap; NaN with fewer than two participants),
+        sentence with ``lexicon``, else the segment's), ``ci_low``, ``ci_high`` (participant bootstrap;
+        NaN with fewer than two participants),
         ``n_segments``, ``n_participants``, ``enough_data`` (``n_participants >= min_n``).
 
     Raises

@@ -310,7 +310,8 @@ def _need_driver_themes(study, params):
     scored = survey[text.notna() & (text != "").fillna(False) & pd.to_numeric(survey[col], errors="coerce").notna()]
     comments = scored[["respondent_id", "comment"]].rename(columns={"respondent_id": "segment_id", "comment": "text"})
     comments = comments.astype({"segment_id": str})
-    codes = autocode(comments, codebook=study.codebook) if len(comments) else pd.DataFrame(columns=["segment_id", "code"])
+    codes = (autocode(comments, codebook=study.codebook) if len(comments)
+             else pd.DataFrame(columns=["segment_id", "code"]))
     counts = codes.drop_duplicates(["segment_id", "code"])["code"].value_counts()
     n = len(comments)
     if any(c >= DRIVER_MIN_N and n - c >= DRIVER_MIN_N for c in counts):

@@ -892,7 +892,8 @@ def _parse_questionnaire_config(q, root, rel: str, col: _Collector, stages: list
     inst = q.get("instrument")
     if inst not in QUESTIONNAIRE_INSTRUMENTS:
         col.error(rel, f"questionnaire instrument: expected one of {', '.join(QUESTIONNAIRE_INSTRUMENTS)}, found "
-                  f"{inst!r}", line=_yaml_line(root, "questionnaire", "instrument") or _yaml_line(root, "questionnaire"))
+                  f"{inst!r}",
+                  line=_yaml_line(root, "questionnaire", "instrument") or _yaml_line(root, "questionnaire"))
         ok = False
     items = q.get("items")
     if not _is_str_list(items) or not items:
@@ -1542,7 +1543,8 @@ def _report_anchoring(records: list[dict], rel: str, col: _Collector) -> None:
         what, verb = _ANCHOR_WORDS[status]
         items = []
         for r in g.itertuples():
-            before = r.segment_id_before if isinstance(r.segment_id_before, str) else f"[{r.start_before}, {r.end_before})"
+            before = (r.segment_id_before if isinstance(r.segment_id_before, str)
+                      else f"[{r.start_before}, {r.end_before})")
             if status == "lost":
                 items.append(f"line {r.line}: {before}")
             else:
@@ -1977,7 +1979,8 @@ def _collect(path, *, redact: bool = True, func: str = "load_study"):
     codebook = _load_codebook(root, cfg, col)
     codings = _load_codings(root, segments, documents, codebook, col)
     if len(codings) and len(segments):
-        left = participant_codings(codings, segments=segments, what="frequencies, evidence, the learned coder and agreement",
+        left = participant_codings(codings, segments=segments,
+                                   what="frequencies, evidence, the learned coder and agreement",
                                    warn=False)
         if left.n_left_out:
             col.warn("codings/", left.message + " (they record what the research team said; the turns are "

@@ -433,7 +433,8 @@ _CONTEXT_BEFORE = re.compile(
     # ("I asked my friend. Did you go?")
     rf"(?:[ \t]*[,:;—–-][ \t]*|[ \t]+(?:is[ \t]+|was[ \t]+)?(?:called[ \t]+|named[ \t]+)?)"
     rf"|\b(?:called|named|name's|name’s|name\s+is|name\s+was|ask\s+for|spoke\s+to|talked\s+to|chatted\s+to)[ \t]+"
-    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Auntie|Aunty|Aunt|Uncle|Nana|Nan|Granny|Grandma|Grandpa|Grandad)\.?[ \t]+)$",
+    rf"|\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Auntie|Aunty|Aunt|Uncle|Nana|Nan|"
+    rf"Granny|Grandma|Grandpa|Grandad)\.?[ \t]+)$",
     re.IGNORECASE)
 _SPEECH = frozenset("said says told tells asked asks reckons reckoned thinks thought wanted wants mentioned "
                     "recommended suggested sent showed shows texted messaged rang called emailed loves loved "

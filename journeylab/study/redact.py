@@ -281,6 +281,20 @@ def _find_in_units(det, text: str, folded, units: list, ctx, flags=None) -> list
     return out
 
 
+def _turn_units(turns: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list:
+    """(first start, last end) of each turn's segments, sorted: one unit per speaker turn.
+
+    The same as a groupby on ``turn`` with min/max, without a pandas groupby per document.
+    """
+    codes, uniques = pd.factorize(turns)  # a missing turn gets -1 and no unit, as in groupby
+    ok = codes >= 0
+    lo = np.full(len(uniques), np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(len(uniques), np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lo, codes[ok], np.asarray(starts, dtype=np.int64)[ok])
+    np.maximum.at(hi, codes[ok], np.asarray(ends, dtype=np.int64)[ok])
+    return sorted(zip(lo.tolist(), hi.tolist()))
+
+
 def _apply(text: str, spans: list) -> tuple[str, list]:
     """Replace the (sorted, disjoint) spans; return the new text and (s, e, kind, ph, new_s, new_e)."""
     parts, rows, prev, shift = [], [], 0, 0
@@ -637,6 +651,8 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
         return None
 
     groups = seg.groupby("doc_id", sort=False, dropna=False).indices
+    turns = seg["turn"].to_numpy() if "turn" in seg.columns else None
+    seg_ids = seg["segment_id"].to_numpy(dtype=object)
     if documents is not None:
         check_frame(documents, arg="documents", func=func, required=["doc_id", "text"], allow_empty=True)
         doc_text = dict(zip(documents["doc_id"], documents["text"]))
@@ -662,9 +678,7 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                         "documents read together (e.g. by read_document or load_study).")
             # units: speaker turns (merged sentence spans) and the text between them
             if "turn" in seg.columns and len(idx):
-                t = seg["turn"].to_numpy()[idx]
-                u = pd.DataFrame({"t": t, "s": s_, "e": e_}).groupby("t").agg(s=("s", "min"), e=("e", "max"))
-                units = sorted(zip(u["s"].tolist(), u["e"].tolist()))
+                units = _turn_units(turns[idx], s_, e_)
             else:
                 units = sorted(zip(s_.tolist(), e_.tolist()))
             folded = text.translate(_fold_table(text)) if det.names is not None else None
@@ -702,7 +716,7 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                 o_e = e_[np.argsort(s_, kind="stable")]
                 for (a, b, k, why), na, nb in zip(fl, fs_, fe_):
                     p = int(np.searchsorted(o_s, a, side="right")) - 1
-                    sid = seg["segment_id"].iloc[o_idx[p]] if p >= 0 and a < o_e[p] else None
+                    sid = seg_ids[o_idx[p]] if p >= 0 and a < o_e[p] else None
                     flag_rows.append((doc_id, sid, k, text[a:b], why, int(na), int(nb)))
             if not len(idx):
                 records += [(doc_id, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
@@ -715,7 +729,7 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
             ss, se = s_[order], e_[order]
             for s, e, k, ph, ns, ne in rows:
                 p = int(np.searchsorted(ss, s, side="right")) - 1
-                sid = seg["segment_id"].iloc[idx[order[p]]] if p >= 0 and s < se[p] else None
+                sid = seg_ids[idx[order[p]]] if p >= 0 and s < se[p] else None
                 records.append((doc_id, sid, k, ph, s, e, ns, ne))
         redacted_docs = documents.copy()
         redacted_docs["text"] = pd.array([new_doc_text[d] for d in documents["doc_id"]],
@@ -745,7 +759,7 @@ def redact(segments, participants=None, *, documents=None, order_pattern=DEFAULT
                 new_texts[i] = new_t
                 off = starts[i]
                 for a, b, k, ph, _, _ in rows:
-                    all_rows.append((off + a, off + b, k, ph, seg["segment_id"].iloc[i]))
+                    all_rows.append((off + a, off + b, k, ph, seg_ids[i]))
             all_rows.sort(key=lambda r: r[0])
             shift, rows2 = 0, []
             for s, e, k, ph, sid in all_rows:

@@ -24,6 +24,7 @@ import html
 import io
 import re
 import zlib
+import dataclasses
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ import phonenumbers
 import yaml
 
 from ..utils.tables import unneutralise
+from . import cache as _cache
 from ..utils.checks import check_path
 from ..utils.limits import BoundedReader, load_yaml
 from ..errors import JourneylabError, Problem, StudyError
@@ -1758,13 +1760,17 @@ def redact_study(study: "Study", *, region: str = "GB", extra_regions=("US",), o
                    tasks=tasks, redacted=True)
 
 
-def validate_study(path) -> list[Problem]:
+def validate_study(path, *, cache=None) -> list[Problem]:
     """Check a study folder and return every problem found (errors and warnings).
 
     Parameters
     ----------
     path : str or Path
         The study folder.
+    cache : str or Path, optional
+        An output folder holding a study cache (see :func:`load_study`): when it is current, the
+        problems are the ones found when it was made (a cached study loaded, so it has no errors)
+        and the folder is not read again.
 
     Returns
     -------
@@ -1778,11 +1784,17 @@ def validate_study(path) -> list[Problem]:
     >>> [p for p in jl.validate_study(jl.datasets.sample_study_path()) if p.severity == "error"]
     []
     """
+    if cache is not None:
+        check_path(path, arg="path", func="validate_study")
+        for redact in (True, False):
+            fields = _cache.read_cache(_cache.cache_folder(cache, redact=redact), _cache.study_key(path, redact=redact))
+            if fields is not None:
+                return list(fields["problems"])
     _, col = _collect(path, redact=False, func="validate_study")
     return col.problems
 
 
-def load_study(path, *, redact: bool = True) -> Study:
+def load_study(path, *, redact: bool = True, cache=None) -> Study:
     """Load and validate a study folder.
 
     Parameters
@@ -1797,6 +1809,11 @@ def load_study(path, *, redact: bool = True) -> Study:
         codebook examples. Where it was replaced is in ``Study.redactions``; what looked personal
         but was kept is in ``Study.redaction_flags`` (:func:`journeylab.redaction_review` shows
         both). The ``name`` and ``aliases`` columns are then dropped from ``participants``.
+    cache : str or Path, optional
+        An output folder (a notebook's ``output_dir``). The loaded study is kept there, in
+        ``.journeylab-cache/``, and read back instead of loading the study again while the study's
+        files, ``redact`` and the journeylab version are unchanged (:mod:`journeylab.study.cache`).
+        ``journeylab run`` loads the study once this way and every notebook reads it.
 
     Returns
     -------
@@ -1814,10 +1831,35 @@ def load_study(path, *, redact: bool = True) -> Study:
     >>> study.stages
     ['awareness', 'consideration', 'purchase', 'retention', 'advocacy']
     """
+    if cache is None:
+        study, col = _collect(path, redact=redact)
+        if study is None or col.n_errors:
+            raise StudyError(col.problems, str(path))
+        return study
+    return load_study_cached(path, cache, redact=redact)[0]
+
+
+def load_study_cached(path, out, *, redact: bool = True) -> tuple[Study, bool]:
+    """:func:`load_study` through the study cache in the output folder ``out``.
+
+    Returns
+    -------
+    (Study, bool)
+        The study, and whether it was read from a current cache (False: loaded and cached now).
+    """
+    check_path(path, arg="path", func="load_study")
+    check_path(out, arg="cache", func="load_study")
+    folder = _cache.cache_folder(out, redact=redact)
+    key = _cache.study_key(path, redact=redact) if Path(path).is_dir() else None
+    fields = _cache.read_cache(folder, key) if key is not None else None
+    if fields is not None:
+        return Study(path=Path(path), **fields), True
     study, col = _collect(path, redact=redact)
     if study is None or col.n_errors:
         raise StudyError(col.problems, str(path))
-    return study
+    _cache.write_cache(folder, key, {f.name: getattr(study, f.name) for f in dataclasses.fields(study)
+                                     if f.name != "path"})
+    return study, False
 
 
 #: Why a notebook section cannot use a part a study left out (docs/study-format.md: optional files).

@@ -221,13 +221,18 @@ def _claim_block(jmap, r: dict) -> str:
                              for a, b, c, d in mrows) + "</tbody></table>")
     if r["grade_reason"]:
         out.append(f"<p class='reason'>{_e(r['grade_reason'])}</p>")
+    shown = 0
     for q in [x.strip() for x in str(r["quote_ids"] or "").split(";") if x.strip()]:
         info = jmap.quotes.get(q)
         if not info:
             continue
+        shown += 1
         out.append(f"<blockquote>“{_e(info['text'])}”<br><span class='who'>— {_e(info.get('participant_id'))}, "
                    f"{_e(info.get('doc_id'))} characters {_e(info.get('start'))}–{_e(info.get('end'))} · "
                    f"<a class='evidence-link' href='#{_e(_anchor('ctx', q))}'>source context</a></span></blockquote>")
+    n_turns = r.get("n_segments")
+    if shown and not pd.isna(n_turns) and int(n_turns) > shown:  # quotes are capped (evidence_table n_quotes)
+        out.append(f"<p class='small muted quote-count'>{shown} of {int(n_turns):,} coded turns quoted.</p>")
     out.append("</div>")
     return "".join(out)
 

@@ -142,3 +142,13 @@ def test_to_html_errors(tiny_maps, tmp_path):
         tiny_maps[0].to_html(tmp_path / "r.pdf")
     with pytest.raises(jl.JourneylabError, match="must be a JourneyMap"):
         to_html("map", tmp_path / "r.html")
+
+
+def test_capped_quotes_say_how_many_turns_they_stand_for(tmp_path):
+    """Each claim shows its few quotes and "k of N coded turns quoted" when it rests on more turns."""
+    jmap = make_map(n_stages=2, n_claims=2)  # each claim: one quote, n_segments 2 or 3
+    text = to_html(jmap, tmp_path / "r.html").read_text(encoding="utf-8")
+    shown = " ".join(parse(text).text)
+    assert "1 of 2 coded turns quoted." in shown and "1 of 3 coded turns quoted." in shown
+    n_claims = len(jmap.evidence[jmap.evidence["quote_ids"].fillna("") != ""])
+    assert text.count("quote-count") == n_claims

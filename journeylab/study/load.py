@@ -348,7 +348,6 @@ def _read_csv_arrow(stream, header: str, sep: str) -> pd.DataFrame | None:
     return df
 
 
-
 def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | None, _LineMap | None]:
     """Read a CSV (optionally gzip) or parquet file as strings, reporting problems with places."""
     import gzip
@@ -1786,8 +1785,9 @@ def validate_study(path, *, cache=None) -> list[Problem]:
     """
     if cache is not None:
         check_path(path, arg="path", func="validate_study")
-        for redact in (True, False):
-            fields = _cache.read_cache(_cache.cache_folder(cache, redact=redact), _cache.study_key(path, redact=redact))
+        key = _cache.study_key(path) if Path(path).is_dir() else None
+        for redact in (True, False) if key is not None else ():
+            fields = _cache.read_cache(_cache.cache_folder(cache, redact=redact), {**key, "redact": redact})
             if fields is not None:
                 return list(fields["problems"])
     _, col = _collect(path, redact=False, func="validate_study")

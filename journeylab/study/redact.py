@@ -75,12 +75,15 @@ _NAME_PARTICLES = frozenset("de la le du da di del della der den van von dos das
 _TITLES = frozenset("mr mrs ms miss dr prof sir".split())
 _DETERMINERS = frozenset("a an the this that no any every each some what".split())
 _NEXT_WORD = re.compile(r"[ \t]+([\w'’-]+)")
+_WORD_RUN = re.compile(r"(?<!\w)\w+")
+_LEAD = re.compile(r"\w+")
 
 
 class _Names:
     """Participants' names (full name, then each part, then listed aliases) as whole words.
 
-    One regular-expression alternation over every form, built once per study (linear in the text).
+    Built once per study; matching looks each word of the text up among the forms it can start
+    (:meth:`matches`), so its cost is linear in the text whatever the number of participants.
     """
 
     def __init__(self, entries, aliases=()):
@@ -106,13 +109,80 @@ class _Names:
         for alias, pid in aliases:  # listed aliases are names whatever their case
             if isinstance(alias, str) and alias.strip():
                 self.owners.setdefault(_key(alias), set()).add(pid)
-        if self.owners:
-            alts = sorted(self.owners, key=len, reverse=True)
-            body = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in alts)
-            self.pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
-        else:
-            self.pattern = None
+        # every form, longest first: at a place where several match, the longest wins
+        self.alts = sorted(self.owners, key=len, reverse=True)
+        self._pattern = None
+        self._one: dict = {}
+        self._index = None
         self.parts = frozenset(w for k in self.owners for w in k.split())
+
+    @staticmethod
+    def _body(key: str) -> str:
+        return r"\s+".join(re.escape(w) for w in key.split())
+
+    @property
+    def pattern(self):
+        """One alternation of every form (``(?<!\w)(?:longest|...|shortest)(?!\w)``, case-insensitive)."""
+        if self._pattern is None and self.alts:
+            body = "|".join(self._body(k) for k in self.alts)
+            self._pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        return self._pattern
+
+    def _form(self, order: int):
+        rx = self._one.get(order)
+        if rx is None:
+            rx = self._one[order] = re.compile(rf"(?:{self._body(self.alts[order])})(?!\w)", re.IGNORECASE)
+        return rx
+
+    def _build_index(self) -> None:
+        """Forms by their first word (ASCII, lower case); forms led by other characters kept apart."""
+        index, rest, whole = {}, [], False
+        for order, k in enumerate(self.alts):
+            lead = _LEAD.match(k)
+            if lead is None:  # a form that starts with punctuation: search with the alternation
+                whole = True
+                break
+            if lead.group(0).isascii():
+                index.setdefault(lead.group(0).lower(), []).append(order)
+            else:
+                rest.append(order)
+        self._index, self._rest, self._whole = index, rest, whole
+
+    def matches(self, folded: str, pos: int, endpos: int):
+        """The matches ``pattern.finditer(folded, pos, endpos)`` gives, found word by word.
+
+        The alternation tries every form at every word, so its cost grows with the number of
+        participants times the length of the text; this looks each word up among the forms that
+        start with it (ASCII words; any other word is tried against the alternation), so it costs
+        the same for 10 names or 10,000. A form matches only at the start of a word (``(?<!\w)``)
+        and its first word is a whole run of word characters, so trying, at each word, the forms
+        led by that word, longest first, gives the same matches in the same order.
+        """
+        if self._index is None:
+            self._build_index()
+        if self._whole:
+            yield from self.pattern.finditer(folded, pos, endpos)
+            return
+        last = pos
+        for w in _WORD_RUN.finditer(folded, pos, endpos):
+            i = w.start()
+            if i < last:
+                continue
+            tok = w.group(0)
+            m = None
+            if tok.isascii():
+                cands = self._index.get(tok.lower(), ())
+                if self._rest:
+                    cands = sorted((*cands, *self._rest))
+                for order in cands:
+                    m = self._form(order).match(folded, i, endpos)
+                    if m:
+                        break
+            else:
+                m = self.pattern.match(folded, i, endpos)
+            if m:
+                yield m
+                last = m.end()
 
     def placeholder(self, key: str, context) -> str:
         pids = self.owners.get(key, set())
@@ -125,9 +195,9 @@ class _Names:
         return "[NAME]" if pid is None or pid is pd.NA else f"[NAME:{pid}]"
 
     def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list, flags=None) -> None:
-        if self.pattern is None:
+        if not self.alts:
             return
-        for m in self.pattern.finditer(folded, pos, endpos):
+        for m in self.matches(folded, pos, endpos):
             key = " ".join(m.group(0).split()).casefold()
             if key in self.common:
                 if not text[m.start()].isupper():

@@ -163,6 +163,9 @@ class _Names:
         if self._whole:
             yield from self.pattern.finditer(folded, pos, endpos)
             return
+        piece = folded[pos:endpos]
+        if not self._rest and piece.isascii() and self._index.keys().isdisjoint(_WORD_RUN.findall(piece.lower())):
+            return  # no word of the text starts a form (most texts: at C speed)
         last = pos
         for w in _WORD_RUN.finditer(folded, pos, endpos):
             i = w.start()

@@ -40,6 +40,7 @@ import argparse
 import csv
 import gzip
 import io
+import os
 import random
 import re
 import shutil
@@ -49,7 +50,10 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a source tree without installing
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a source tree without installing
+# the notebooks' kernels import the same journeylab as this process
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
 import numpy as np
 import pandas as pd

@@ -348,3 +348,32 @@ def test_relation_then_full_stop_is_not_a_name_context():
     for text in ["I asked my friend. Did you go?", "I asked my friend.\nDid you go?"]:
         assert redact_text(text)[0] == text
     assert redact_text("I asked my friend, Dave, and he agreed.")[0] == "I asked my friend, [PERSON], and he agreed."
+
+
+@pytest.mark.parametrize("with_non_ascii", [False, True])
+def test_name_matcher_word_lookup_finds_what_the_alternation_finds(with_non_ascii):
+    """_Names.matches (a lookup per word, linear whatever the number of names) gives exactly the
+    matches of the one alternation of every form, on random texts of names, parts, hyphens,
+    apostrophes, accents and other scripts, at random (pos, endpos)."""
+    import random
+
+    from journeylab.study.redact import _fold, _Names
+
+    rng = random.Random(7 + with_non_ascii)
+    first = ["Ana", "Anne-Marie", "Jo", "Mark", "Grace", "O'Neil", "Li", "Lin", "Lina", "K.", "Jean Luc"]
+    last = ["Varga", "Lund", "Moreau", "de la Cruz", "Smith-Jones", "Ng", "Lee"]
+    if with_non_ascii:
+        first += ["Ómar", "Zoë", "Øyvind", "Straße", "ſam", "张伟", "Nguyễn"]
+        last += ["Ó Briain", "Müller", "Østergaard"]
+    names = _Names(tuple((f"{rng.choice(first)} {rng.choice(last)}", f"P{i}") for i in range(60)),
+                   (("Jojo", "P1"), ("mr x", "P2")))
+    words = [w for n in first + last for w in n.split()] + [
+        "the", "and", "ANA", "anne", "marie", "LUND", "varga's", "Lina-Lund", "K", "O'neil", "x", "Zoe", "oyvind",
+        "  ", "\n", "-", "."]
+    for _ in range(1500):
+        text = _fold(" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))))
+        pos = rng.randint(0, len(text))
+        end = rng.randint(pos, len(text))
+        expected = [(m.start(), m.end()) for m in names.pattern.finditer(text, pos, end)]
+        assert [(m.start(), m.end()) for m in names.matches(text, pos, end)] == expected, (text, pos, end)
+    assert bool(names._rest) == with_non_ascii  # both paths of the lookup were taken

@@ -198,3 +198,16 @@ def test_plot_evidence_orders_by_share_and_marks_grades():
     assert "contradicted" in grades or "strong" in grades
     with pytest.raises(jl.JourneylabError, match="no 'delight' rows for persona 'x'"):
         jl.plot_evidence(jmap, kind="delight", persona="x")
+
+
+def test_persona_card_of_a_large_study_lists_a_few_ids_and_a_count():
+    """10,000 participants: the map's persona card names the first ids and counts the rest, no more."""
+    jmap = make_map()
+    jmap.persona_card = {**jmap.persona_card, "participants": [f"R{i:05d}" for i in range(10_000)],
+                         "n_participants": 10_000}
+    fig = jl.plot_map(jmap)
+    shown = " ".join(t for t, _ in assert_no_overlaps(fig))
+    assert "Rests on 10,000 interviewed participant(s)" in shown
+    assert "R00009 and 9,990 more" in shown and "R00010" not in shown
+    few = make_map()  # a short list is shown whole
+    assert "P00, P01, P02, P03" in " ".join(t for t, _ in texts_of(jl.plot_map(few)))

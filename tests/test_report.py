@@ -374,3 +374,13 @@ def test_display_names():
     assert decision.display_name("step:add_to_cart") == "Add to cart (funnel step)"
     assert decision.humanise("qualitative_only: x at shipping_form", {"shipping_form": "Shipping form"}) == \
         "Interviews only: x at shipping form"
+
+
+def test_capped_quotes_say_how_many_turns_they_stand_for(tmp_path):
+    """Each claim shows its few quotes and "k of N coded turns quoted" when it rests on more turns."""
+    jmap = make_map(n_stages=2, n_claims=2)  # each claim: one quote, n_segments 2 or 3
+    text = to_html(jmap, tmp_path / "r.html").read_text(encoding="utf-8")
+    shown = " ".join(parse(text).text)
+    assert "1 of 2 coded turns quoted." in shown and "1 of 3 coded turns quoted." in shown
+    n_claims = len(jmap.evidence[jmap.evidence["quote_ids"].fillna("") != ""])
+    assert text.count("quote-count") == n_claims

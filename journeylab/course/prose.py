@@ -15,8 +15,11 @@ Examples
 >>> import journeylab as jl
 >>> jl.prose.of(6, 14)
 '6 of 14'
->>> jl.prose.interval_reading(21.5, -20.0, 63.0, what="the NPS gap", unit=" points")
-'the NPS gap is +21.5 points, but its 95 % interval runs from −20.0 to +63.0 points: it includes no difference, so these data do not show the NPS gap — nor do they rule it out, since effects as large as +63.0 points are as compatible with them'
+>>> print(jl.prose.interval_reading(21.5, -20.0, 63.0, what="the NPS gap",
+...                                 unit=" points"))  # doctest: +NORMALIZE_WHITESPACE
+the NPS gap is +21.5 points, but its 95 % interval runs from −20.0 to +63.0 points: it includes no difference,
+so these data do not show the NPS gap — nor do they rule it out, since effects as large as +63.0 points are as
+compatible with them
 >>> jl.prose.correlation_strength(0.27)
 'small'
 """
@@ -130,8 +133,9 @@ def interval_reading(estimate, low, high, *, what: str = "the difference", unit:
     Examples
     --------
     >>> import journeylab as jl
-    >>> jl.prose.interval_reading(0.13, 0.11, 0.15, what="the rise", digits=2)
-    'the rise is +0.13 (95 % interval +0.11 to +0.15): the interval leaves out no difference, so the data show an effect, of somewhere between +0.11 and +0.15'
+    >>> print(jl.prose.interval_reading(0.13, 0.11, 0.15, what="the rise", digits=2))  # doctest: +NORMALIZE_WHITESPACE
+    the rise is +0.13 (95 % interval +0.11 to +0.15): the interval leaves out no difference, so the data show
+    an effect, of somewhere between +0.11 and +0.15
     """
     if any(v is None or not math.isfinite(float(v)) for v in (estimate, low, high)):
         return f"{what} cannot be estimated from these data"
@@ -182,8 +186,9 @@ def drivers_reading(drivers: pd.DataFrame, *, alpha: float = 0.05, theme: str = 
     --------
     >>> import pandas as pd, journeylab as jl
     >>> d = pd.DataFrame({"theme": ["a", "b", "c"], "coef": [-30, 12, -5], "p_adj": [0.001, 0.02, 0.7]})
-    >>> jl.prose.drivers_reading(d)
-    'after correcting for 3 tests, `a` goes with a lower NPS and `b` with a higher one; for the other 1 theme the data cannot tell an association from none (which is not evidence that there is none)'
+    >>> print(jl.prose.drivers_reading(d))  # doctest: +NORMALIZE_WHITESPACE
+    after correcting for 3 tests, `a` goes with a lower NPS and `b` with a higher one; for the other 1 theme
+    the data cannot tell an association from none (which is not evidence that there is none)
     """
     for col in (theme, coef, p_adj):
         if col not in drivers.columns:
@@ -222,8 +227,10 @@ def kappa_interval_reading(table: pd.DataFrame, *, code: str = "code", n_positiv
     --------
     >>> import pandas as pd, journeylab as jl
     >>> t = pd.DataFrame({"code": ["a", "b"], "n_positive": [2, 30], "ci_low": [1.0, 0.4], "ci_high": [1.0, 0.8]})
-    >>> jl.prose.kappa_interval_reading(t)
-    'the widest per-code interval spans 0.40 (from 0.40 to 0.80); 1 code (`a`, 2 positive turns) has an interval of zero width, which does not mean its kappa is certain: with so few positive turns the bootstrap cannot estimate it'
+    >>> print(jl.prose.kappa_interval_reading(t))  # doctest: +NORMALIZE_WHITESPACE
+    the widest per-code interval spans 0.40 (from 0.40 to 0.80); 1 code (`a`, 2 positive turns) has an
+    interval of zero width, which does not mean its kappa is certain: with so few positive turns the bootstrap
+    cannot estimate it
     """
     per = table[table[code] != overall].dropna(subset=[ci_low, ci_high])
     if per.empty:
@@ -272,6 +279,7 @@ def study_sentences(study) -> list[str]:
     if ch is not None and len(ch):
         row = ch.iloc[0]
         name = row["name"] if "name" in ch.columns and pd.notna(row.get("name")) else "a product change"
-        where = f" (touchpoint `{row['touchpoint']}`)" if "touchpoint" in ch.columns and pd.notna(row.get("touchpoint")) else ""
+        has_tp = "touchpoint" in ch.columns and pd.notna(row.get("touchpoint"))
+        where = f" (touchpoint `{row['touchpoint']}`)" if has_tp else ""
         out.append(f"it records one change to test: {name}{where}, on {pd.Timestamp(row['date']):%d %B %Y}")
     return [s + "." for s in out]

@@ -59,6 +59,10 @@ _WIDTHS: dict = {}
 _WIDTHS_MAX = 200_000
 
 
+#: The persona card lists the participants' ids up to this many; a longer list shows the first half and a count.
+MAX_LISTED = 20
+
+
 def _font_key(fp, dpi) -> tuple:
     # lazy: matplotlib adds ~0.15 s to `import journeylab` (measured; docs/architecture.md)
     import matplotlib
@@ -458,8 +462,10 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
     body = []
     if pc.get("description"):
         body.append({"text": pc["description"]})
-    body.append({"text": f"Rests on {pc.get('n_participants', len(parts))} interviewed participant(s): "
-                         f"{', '.join(parts) if parts else 'none'}"})
+    shown = ", ".join(parts) if len(parts) <= MAX_LISTED else (
+        ", ".join(parts[:MAX_LISTED // 2]) + f" and {len(parts) - MAX_LISTED // 2:,} more")
+    body.append({"text": f"Rests on {pc.get('n_participants', len(parts)):,} interviewed participant(s): "
+                         f"{shown if parts else 'none'}"})
     if pc.get("goals"):
         body.append({"text": "Goals: " + "; ".join(pc["goals"])})
     if pc.get("needs"):

@@ -489,12 +489,17 @@ def _claim_block(jmap, r: dict, names, sources, personas_of) -> str:
                              for a, b, c, d in mrows) + "</tbody></table>")
     if r["grade_reason"]:
         out.append(f"<p class='reason'>{_h(r['grade_reason'], names)}</p>")
+    shown = 0
     for q in [x.strip() for x in str(r["quote_ids"] or "").split(";") if x.strip()]:
         info = jmap.quotes.get(q)
         if not info:
             continue
+        shown += 1
         out.append(f"<blockquote>“{_e(info['text'])}”<br><span class='who'>— {_e(_where_said(info))} · "
                    f"<a class='evidence-link' href='#{_e(_anchor('ctx', q))}'>source context</a></span></blockquote>")
+    n_turns = r.get("n_segments")
+    if shown and not pd.isna(n_turns) and int(n_turns) > shown:  # quotes are capped (evidence_table n_quotes)
+        out.append(f"<p class='small muted quote-count'>{shown} of {int(n_turns):,} coded turns quoted.</p>")
     out.append("</article>")
     return "".join(out)
 

@@ -19,7 +19,7 @@ from ..utils.provenance import JOURNEYLAB_VERSION, file_hashes, package_versions
 
 #: Top-level fields of ``manifest.json`` written by ``journeylab run``.
 MANIFEST_FIELDS = ["journeylab_version", "status", "study", "inputs", "parameters", "notebook_parameters", "seeds",
-                   "notebooks", "python", "platform", "versions", "outputs", "failed", "timings"]
+                   "notebooks", "python", "platform", "versions", "outputs", "study_cache", "failed", "timings"]
 
 # Files in the output folder that are not results: the executed notebooks (they hold execution
 # times), kernel logs, the manifest itself, reports (they embed the manifest) and SQLite stores
@@ -36,7 +36,7 @@ def _output_hashes(out: Path) -> dict:
 
 def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, status: str = "ok",
                    failed: dict | None = None, kernel_env: dict | None = None,
-                   notebook_parameters: dict | None = None) -> dict:
+                   notebook_parameters: dict | None = None, study_cache: dict | None = None) -> dict:
     """Write ``out/manifest.json`` and return it.
 
     Parameters
@@ -50,8 +50,8 @@ def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, 
     notebooks : list of str
         The notebook file names, in the order they ran.
     timings : dict
-        ``started``, ``finished`` (ISO 8601, UTC), ``total_seconds`` and ``notebooks`` (file name →
-        seconds).
+        ``started``, ``finished`` (ISO 8601, UTC), ``total_seconds``, ``study_load_seconds``,
+        ``study_from_cache`` and ``notebooks`` (file name → seconds).
     status : {"ok", "failed"}
     failed : dict, optional
         ``notebook`` and ``cell`` of the failure.
@@ -60,6 +60,8 @@ def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, 
     notebook_parameters : dict, optional
         Notebook name → the defaults of its ``parameters`` cell
         (:func:`journeylab.pipeline.notebook_parameters`).
+    study_cache : dict, optional
+        The study cache the notebooks read (:func:`journeylab.study.cache.cache_record`).
 
     Returns
     -------
@@ -70,8 +72,12 @@ def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, 
         ``notebook_parameters`` (per notebook, its defaults overridden by the injected values);
         ``seeds``; ``notebooks`` (names, in order); ``python``; ``platform``; ``versions``;
         ``outputs`` (path → SHA-256 of every table and figure written, without the executed
-        notebooks, logs, SQLite stores and HTML reports); ``failed``; ``timings`` (the only
-        field that changes between identical runs).
+        notebooks, logs, SQLite stores and HTML reports); ``study_cache`` (where the run kept
+        the loaded study that every notebook read: ``folder``, ``key``, ``tables``; None when the
+        notebooks loaded the study themselves); ``failed``; ``timings`` (the only field that
+        changes between identical runs: ``started``, ``finished``, ``total_seconds``,
+        ``study_load_seconds`` (the run's one load of the study), ``study_from_cache`` (True when
+        an earlier run into the same folder had cached it) and ``notebooks``).
 
     Examples
     --------
@@ -104,6 +110,7 @@ def write_manifest(study, out, *, params: dict, notebooks: list, timings: dict, 
         "platform": platform.platform(),
         "versions": package_versions(),
         "outputs": _output_hashes(out) if out.is_dir() else {},
+        "study_cache": study_cache,
         "failed": failed,
         "timings": timings,
     }

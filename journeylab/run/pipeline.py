@@ -24,9 +24,10 @@ from pathlib import Path
 
 from ..coding.store import checkpoint_store
 from ..datasets import sample_study_path
-from ..errors import JourneylabError, StudyError
+from ..errors import JourneylabError, StudyError  # noqa: F401 - StudyError: raised through load_study_cached
 from ..map.report import replace_manifest, to_pdf
-from ..study.load import validate_study
+from ..study.cache import cache_record as study_cache_record
+from ..study.load import load_study_cached
 from .manifest import write_manifest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -250,9 +251,6 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     if not study.is_dir():
         raise JourneylabError(f"study folder {study} not found (expected a folder with study.yml; "
                               "see docs/study-format.md)")
-    problems = validate_study(study)
-    if any(p.severity == "error" for p in problems):
-        raise StudyError(problems, str(study))
     if notebooks is None or isinstance(notebooks, (str, Path)):
         paths = notebook_paths(notebooks)
     else:
@@ -265,6 +263,10 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
         raise JourneylabError(f"run(): parameters: {', '.join(sorted(reserved))} are set by run() itself "
                               "(use its `study`, `out` and `seed` arguments)")
     params = {"study_path": str(study), "output_dir": str(out), "seed": int(seed), **(parameters or {})}
+    # the study is loaded, validated and redacted once; every notebook reads it from the cache
+    started, t_start = _now(), time.perf_counter()
+    _, reused = load_study_cached(study, out)  # raises StudyError listing every problem: nothing is run
+    study_load = {"study_load_seconds": round(time.perf_counter() - t_start, 2), "study_from_cache": reused}
     originals = [nbformat.read(p, as_version=4) for p in paths]  # each notebook is read once
     defaults = {p.name: _cell_parameters(nb, p.name) for p, nb in zip(paths, originals)}
     nb_dir = out / "notebooks"
@@ -272,15 +274,15 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     env = {**os.environ, **KERNEL_ENV}
     env.pop("MPLBACKEND", None)  # inline figures vanish under Agg
 
-    record = {"started": _now(), "notebooks": {}}
-    t_start = time.perf_counter()
+    record = {"started": started, **study_load, "notebooks": {}}
 
     def manifest(status, failed=None):
         checkpoint_stores(out)
         record["finished"] = _now()
         record["total_seconds"] = round(time.perf_counter() - t_start, 2)
         return write_manifest(study, out, params=params, notebooks=[p.name for p in paths], timings=record,
-                              status=status, failed=failed, kernel_env=KERNEL_ENV, notebook_parameters=defaults)
+                              status=status, failed=failed, kernel_env=KERNEL_ENV, notebook_parameters=defaults,
+                              study_cache=study_cache_record(study, out))
 
     on_sample = study == Path(sample_study_path()).resolve()
     width = max(len(p.stem) for p in paths)

@@ -23,6 +23,7 @@ __all__ = ["Study", "load_study", "validate_study", "study_part", "StudyPart", "
 
 import bisect
 import csv
+import dataclasses
 import gzip
 import html
 import io
@@ -42,6 +43,7 @@ from ..utils.checks import check_path
 from ..utils.docstrings import shared_docs
 from ..utils.limits import BoundedReader, load_yaml
 from ..utils.tables import unneutralise
+from . import cache as _cache
 from . import transcripts as tr
 from .anchor import ANCHOR_REPORT_COLUMNS, Fingerprint, parse_fingerprint, reanchor, text_hash
 from .codebook import Codebook, CodebookError
@@ -322,6 +324,47 @@ def _parquet_as_text(df: pd.DataFrame, rel: str, col: _Collector) -> pd.DataFram
     return pd.DataFrame(out, index=df.index) if ok else None
 
 
+def _read_csv_arrow(stream, header: str, sep: str) -> pd.DataFrame | None:
+    """A UTF-8 CSV read with pyarrow's multi-threaded reader, every column as text; None to fall back.
+
+    Gives the frame ``pd.read_csv(dtype=str, keep_default_na=False)`` gives, for the files it
+    accepts: a header of distinct, non-empty names, no NUL byte, valid UTF-8 and the same number of
+    fields on every line. Anything else returns None and the file goes through the pandas reader,
+    which reports the problem with its line. ``stream(check_nul)`` opens the (decompressed, bounded)
+    bytes; a decompression limit raises as it does for the pandas reader.
+    """
+    import pyarrow as pa  # lazy: pyarrow's CSV module costs import time that most studies (small CSVs) never need
+    from pyarrow import csv as pacsv  # lazy: as above
+
+    try:
+        names = next(csv.reader([header.rstrip("\r")], delimiter=sep))
+    except (csv.Error, StopIteration):
+        return None
+    if not names or len(set(names)) != len(names) or any(not n.strip() for n in names):
+        return None
+    with stream(False) as fh:
+        data = fh.read()
+    if b"\0" in data:
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 null_values=[]))
+    except (pa.ArrowException, ValueError, UnicodeDecodeError):
+        return None
+    if table.column_names != names:
+        return None
+    df = table.to_pandas()
+    df = df.astype({c: str for c in df.columns if df[c].dtype != "str"}) if len(df.columns) else df
+    return df
+
+
 def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | None, _LineMap | None]:
     """Read a CSV (optionally gzip) or parquet file as strings, reporting problems with places."""
     try:
@@ -376,16 +419,20 @@ def _read_table(path: Path, rel: str, col: _Collector) -> tuple[pd.DataFrame | N
                                compression=None, skipinitialspace=False, sep=sep)
 
     try:
-        try:
-            df = read(encoding)
-        except UnicodeDecodeError:
-            if encoding != "utf-8-sig":
-                raise
-            encoding = _fallback_cp1252(path, opener, rel, col)
-            if encoding is None:
-                return None, None
-            shown = _ENCODING_NAMES[encoding]
-            df = read(encoding)
+        # fast path: pyarrow's CSV reader; None when the file needs the careful reader below (which
+        # also finds what is wrong with a bad file and says where)
+        df = _read_csv_arrow(stream, header, sep) if encoding == "utf-8-sig" else None
+        if df is None:
+            try:
+                df = read(encoding)
+            except UnicodeDecodeError:
+                if encoding != "utf-8-sig":
+                    raise
+                encoding = _fallback_cp1252(path, opener, rel, col)
+                if encoding is None:
+                    return None, None
+                shown = _ENCODING_NAMES[encoding]
+                df = read(encoding)
     except _NulByte as exc:
         col.error(rel, f"the file contains a NUL byte (byte {exc.offset:,} of the "
                   f"{'decompressed ' if compressed else ''}file); expected a text CSV "
@@ -2194,13 +2241,17 @@ def redaction_review(study, *, width: int = 40) -> pd.DataFrame:
     return out
 
 
-def validate_study(path) -> list[Problem]:
+def validate_study(path, *, cache=None) -> list[Problem]:
     """Check a study folder and return every problem found (errors and warnings).
 
     Parameters
     ----------
     path : str or Path
         The study folder.
+    cache : str or Path, optional
+        An output folder holding a study cache (see :func:`load_study`): when it is current, the
+        problems are the ones found when it was made (a cached study loaded, so it has no errors)
+        and the folder is not read again.
 
     Returns
     -------
@@ -2214,11 +2265,18 @@ def validate_study(path) -> list[Problem]:
     >>> [p for p in jl.validate_study(jl.datasets.sample_study_path()) if p.severity == "error"]
     []
     """
+    if cache is not None:
+        check_path(path, arg="path", func="validate_study")
+        key = _cache.study_key(path) if Path(path).is_dir() else None
+        for redact in (True, False) if key is not None else ():
+            fields = _cache.read_cache(_cache.cache_folder(cache, redact=redact), {**key, "redact": redact})
+            if fields is not None:
+                return list(fields["problems"])
     _, col = _collect(path, redact=False, func="validate_study")
     return col.problems
 
 
-def load_study(path, *, redact: bool = True) -> Study:
+def load_study(path, *, redact: bool = True, cache=None) -> Study:
     """Load and validate a study folder.
 
     Parameters
@@ -2233,6 +2291,11 @@ def load_study(path, *, redact: bool = True) -> Study:
         codebook examples. Where it was replaced is in ``Study.redactions``; what looked personal
         but was kept is in ``Study.redaction_flags`` (:func:`journeylab.redaction_review` shows
         both). The ``name`` and ``aliases`` columns are then dropped from ``participants``.
+    cache : str or Path, optional
+        An output folder (a notebook's ``output_dir``). The loaded study is kept there, in
+        ``.journeylab-cache/``, and read back instead of loading the study again while the study's
+        files, ``redact`` and the journeylab version are unchanged (:mod:`journeylab.study.cache`).
+        ``journeylab run`` loads the study once this way and every notebook reads it.
 
     Returns
     -------
@@ -2250,10 +2313,35 @@ def load_study(path, *, redact: bool = True) -> Study:
     >>> study.stages
     ['awareness', 'consideration', 'purchase', 'retention', 'advocacy']
     """
+    if cache is None:
+        study, col = _collect(path, redact=redact)
+        if study is None or col.n_errors:
+            raise StudyError(col.problems, str(path))
+        return study
+    return load_study_cached(path, cache, redact=redact)[0]
+
+
+def load_study_cached(path, out, *, redact: bool = True) -> tuple[Study, bool]:
+    """:func:`load_study` through the study cache in the output folder ``out``.
+
+    Returns
+    -------
+    (Study, bool)
+        The study, and whether it was read from a current cache (False: loaded and cached now).
+    """
+    check_path(path, arg="path", func="load_study")
+    check_path(out, arg="cache", func="load_study")
+    folder = _cache.cache_folder(out, redact=redact)
+    key = _cache.study_key(path, redact=redact) if Path(path).is_dir() else None
+    fields = _cache.read_cache(folder, key) if key is not None else None
+    if fields is not None:
+        return Study(path=Path(path), **fields), True
     study, col = _collect(path, redact=redact)
     if study is None or col.n_errors:
         raise StudyError(col.problems, str(path))
-    return study
+    _cache.write_cache(folder, key, {f.name: getattr(study, f.name) for f in dataclasses.fields(study)
+                                     if f.name != "path"})
+    return study, False
 
 
 #: Why a notebook section cannot use a part a study left out (docs/study-format.md: optional files).

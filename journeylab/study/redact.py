@@ -74,12 +74,15 @@ _NAME_PARTICLES = frozenset("de la le du da di del della der den van von dos das
 _TITLES = frozenset("mr mrs ms miss dr prof sir".split())
 _DETERMINERS = frozenset("a an the this that no any every each some what".split())
 _NEXT_WORD = re.compile(r"[ \t]+([\w'’-]+)")
+_WORD_RUN = re.compile(r"(?<!\w)\w+")
+_LEAD = re.compile(r"\w+")
 
 
 class _Names:
     """Participants' names (full name, then each part, then listed aliases) as whole words.
 
-    One regular-expression alternation over every form, built once per study (linear in the text).
+    Built once per study; matching looks each word of the text up among the forms it can start
+    (:meth:`matches`), so its cost is linear in the text whatever the number of participants.
     """
 
     def __init__(self, entries, aliases=()):
@@ -105,13 +108,83 @@ class _Names:
         for alias, pid in aliases:  # listed aliases are names whatever their case
             if isinstance(alias, str) and alias.strip():
                 self.owners.setdefault(_key(alias), set()).add(pid)
-        if self.owners:
-            alts = sorted(self.owners, key=len, reverse=True)
-            body = "|".join(r"\s+".join(re.escape(w) for w in k.split()) for k in alts)
-            self.pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
-        else:
-            self.pattern = None
+        # every form, longest first: at a place where several match, the longest wins
+        self.alts = sorted(self.owners, key=len, reverse=True)
+        self._pattern = None
+        self._one: dict = {}
+        self._index = None
         self.parts = frozenset(w for k in self.owners for w in k.split())
+
+    @staticmethod
+    def _body(key: str) -> str:
+        return r"\s+".join(re.escape(w) for w in key.split())
+
+    @property
+    def pattern(self):
+        """One alternation of every form (``(?<!\w)(?:longest|...|shortest)(?!\w)``, case-insensitive)."""
+        if self._pattern is None and self.alts:
+            body = "|".join(self._body(k) for k in self.alts)
+            self._pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
+        return self._pattern
+
+    def _form(self, order: int):
+        rx = self._one.get(order)
+        if rx is None:
+            rx = self._one[order] = re.compile(rf"(?:{self._body(self.alts[order])})(?!\w)", re.IGNORECASE)
+        return rx
+
+    def _build_index(self) -> None:
+        """Forms by their first word (ASCII, lower case); forms led by other characters kept apart."""
+        index, rest, whole = {}, [], False
+        for order, k in enumerate(self.alts):
+            lead = _LEAD.match(k)
+            if lead is None:  # a form that starts with punctuation: search with the alternation
+                whole = True
+                break
+            if lead.group(0).isascii():
+                index.setdefault(lead.group(0).lower(), []).append(order)
+            else:
+                rest.append(order)
+        self._index, self._rest, self._whole = index, rest, whole
+
+    def matches(self, folded: str, pos: int, endpos: int):
+        """The matches ``pattern.finditer(folded, pos, endpos)`` gives, found word by word.
+
+        The alternation tries every form at every word, so its cost grows with the number of
+        participants times the length of the text; this looks each word up among the forms that
+        start with it (ASCII words; any other word is tried against the alternation), so it costs
+        the same for 10 names or 10,000. A form matches only at the start of a word (``(?<!\w)``)
+        and its first word is a whole run of word characters, so trying, at each word, the forms
+        led by that word, longest first, gives the same matches in the same order.
+        """
+        if self._index is None:
+            self._build_index()
+        if self._whole:
+            yield from self.pattern.finditer(folded, pos, endpos)
+            return
+        piece = folded[pos:endpos]
+        if not self._rest and piece.isascii() and self._index.keys().isdisjoint(_WORD_RUN.findall(piece.lower())):
+            return  # no word of the text starts a form (most texts: at C speed)
+        last = pos
+        for w in _WORD_RUN.finditer(folded, pos, endpos):
+            i = w.start()
+            if i < last:
+                continue
+            tok = w.group(0)
+            m = None
+            if tok.isascii():
+                cands = self._index.get(tok.lower(), ())
+                if self._rest:
+                    cands = sorted((*cands, *self._rest))
+                for order in cands:
+                    m = self._form(order).match(folded, i, endpos)
+                    if m:
+                        break
+            else:
+                m = self.pattern.match(folded, i, endpos)
+            if m:
+                yield m
+                last = m.end()
 
     def placeholder(self, key: str, context) -> str:
         pids = self.owners.get(key, set())
@@ -124,9 +197,9 @@ class _Names:
         return "[NAME]" if pid is None or pid is pd.NA else f"[NAME:{pid}]"
 
     def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list, flags=None) -> None:
-        if self.pattern is None:
+        if not self.alts:
             return
-        for m in self.pattern.finditer(folded, pos, endpos):
+        for m in self.matches(folded, pos, endpos):
             key = " ".join(m.group(0).split()).casefold()
             if key in self.common:
                 if not text[m.start()].isupper():
@@ -278,6 +351,20 @@ def _find_in_units(det, text: str, folded, units: list, ctx, flags=None) -> list
     for i in sorted(redo):
         out += det.find(text, folded, units[i][0], units[i][1], ctx, None)
     return out
+
+
+def _turn_units(turns: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list:
+    """(first start, last end) of each turn's segments, sorted: one unit per speaker turn.
+
+    The same as a groupby on ``turn`` with min/max, without a pandas groupby per document.
+    """
+    codes, uniques = pd.factorize(turns)  # a missing turn gets -1 and no unit, as in groupby
+    ok = codes >= 0
+    lo = np.full(len(uniques), np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(len(uniques), np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(lo, codes[ok], np.asarray(starts, dtype=np.int64)[ok])
+    np.maximum.at(hi, codes[ok], np.asarray(ends, dtype=np.int64)[ok])
+    return sorted(zip(lo.tolist(), hi.tolist()))
 
 
 def _apply(text: str, spans: list) -> tuple[str, list]:
@@ -639,6 +726,8 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
         return None
 
     groups = seg.groupby("doc_id", sort=False, dropna=False).indices
+    turns = seg["turn"].to_numpy() if "turn" in seg.columns else None
+    seg_ids = seg["segment_id"].to_numpy(dtype=object)
     if documents is not None:
         check_frame(documents, arg="documents", func=func, required=["doc_id", "text"], allow_empty=True)
         doc_text = dict(zip(documents["doc_id"], documents["text"]))
@@ -665,9 +754,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
                         "documents read together (e.g. by read_document or load_study).")
             # units: speaker turns (merged sentence spans) and the text between them
             if "turn" in seg.columns and len(idx):
-                t = seg["turn"].to_numpy()[idx]
-                u = pd.DataFrame({"t": t, "s": s_, "e": e_}).groupby("t").agg(s=("s", "min"), e=("e", "max"))
-                units = sorted(zip(u["s"].tolist(), u["e"].tolist()))
+                units = _turn_units(turns[idx], s_, e_)
             else:
                 units = sorted(zip(s_.tolist(), e_.tolist()))
             folded = text.translate(_fold_table(text)) if det.names is not None else None
@@ -705,7 +792,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
                 o_e = e_[np.argsort(s_, kind="stable")]
                 for (a, b, k, why), na, nb in zip(fl, fs_, fe_):
                     p = int(np.searchsorted(o_s, a, side="right")) - 1
-                    sid = seg["segment_id"].iloc[o_idx[p]] if p >= 0 and a < o_e[p] else None
+                    sid = seg_ids[o_idx[p]] if p >= 0 and a < o_e[p] else None
                     flag_rows.append((doc_id, sid, k, text[a:b], why, int(na), int(nb)))
             if not len(idx):
                 records += [(doc_id, None, k, ph, s, e, ns, ne) for s, e, k, ph, ns, ne in rows]
@@ -718,7 +805,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
             ss, se = s_[order], e_[order]
             for s, e, k, ph, ns, ne in rows:
                 p = int(np.searchsorted(ss, s, side="right")) - 1
-                sid = seg["segment_id"].iloc[idx[order[p]]] if p >= 0 and s < se[p] else None
+                sid = seg_ids[idx[order[p]]] if p >= 0 and s < se[p] else None
                 records.append((doc_id, sid, k, ph, s, e, ns, ne))
         redacted_docs = documents.copy()
         redacted_docs["text"] = pd.array([new_doc_text[d] for d in documents["doc_id"]],
@@ -748,7 +835,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
                 new_texts[i] = new_t
                 off = starts[i]
                 for a, b, k, ph, _, _ in rows:
-                    all_rows.append((off + a, off + b, k, ph, seg["segment_id"].iloc[i]))
+                    all_rows.append((off + a, off + b, k, ph, seg_ids[i]))
             all_rows.sort(key=lambda r: r[0])
             shift, rows2 = 0, []
             for s, e, k, ph, sid in all_rows:

@@ -119,6 +119,36 @@ def test_map_metrics_lane_and_priorities_speak_of_tasks(study, evidence, tmp_pat
     assert jl.JourneyMap.load(jmap.save(tmp_path / "map.json")) == jmap
 
 
+def test_report_first_page_heads_with_tasks_and_the_questionnaire(study, evidence, tmp_path):
+    """A usability study has no NPS, funnel or CSAT: its first page heads with each task's unaided
+    success (adjusted-Wald interval, as jl.task_metrics) and the questionnaire's score."""
+    from journeylab.map.decision import headline_metrics
+
+    h = headline_metrics(study).set_index("metric")
+    tm = jl.task_metrics(study.tasks).set_index("task")
+    for task, r in tm.iterrows():
+        row = h.loc[f"task:{task}"]
+        assert row["value"] == pytest.approx(r["success_rate"]) and row["ci_low"] == pytest.approx(r["ci_low"])
+        assert row["text"] == f"{int(r['successes'])} of {int(r['n'])}"
+    q = jl.study_questionnaire(study, summary=True).iloc[0]
+    assert h.loc["questionnaire:sus", "value"] == pytest.approx(q["mean"])
+    html = jl.JourneyMap.build(study, evidence).to_html(tmp_path / "r.html", study=study).read_text(encoding="utf-8")
+    first = html[html.index("id='first-page'"):html.index("</section>", html.index("id='first-page'"))]
+    assert "SUS score (questionnaire)" in first and f"{q['mean']:.1f}, grade {q['grade']}" in first
+    assert first.count("completed unaided") == len(tm)
+
+
+def test_headline_metrics_of_a_study_with_none_is_empty_with_its_columns(study):
+    from dataclasses import replace
+
+    from journeylab.map.decision import headline_metrics
+
+    bare = replace(study, tasks=None, questionnaire=None)
+    h = headline_metrics(bare)
+    assert len(h) == 0 and list(h.columns)[:3] == ["metric", "label", "value"]
+    assert h["metric"].dtype == object   # the report filters it with .str
+
+
 def test_library_pipeline_end_to_end(study, tmp_path):
     """load → autocode → evidence → map → report, on the usability study."""
     codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)

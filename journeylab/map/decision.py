@@ -24,7 +24,9 @@ import pandas as pd
 from ..errors import JourneylabError
 from ..measure.experiments import change_design, compare_periods
 from ..measure.funnel import funnel
+from ..measure.questionnaires import study_questionnaire
 from ..measure.survey import csat, nps
+from ..measure.tasks import task_metrics
 from ..study.load import PERIOD_DAYS
 from .journey_map import GRADE_PRIORITY, SCORE_WEIGHTS, prioritise, vocabulary_of
 
@@ -173,10 +175,12 @@ def headline_metrics(study) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per metric: ``metric`` (``nps``, ``conversion``, ``csat:<column>``), ``label``,
-        ``value``, ``ci_low``, ``ci_high`` (NPS in points; shares in 0–1), ``n``, ``unit``
-        (``points`` or ``share``), ``text`` (the number as the report shows it), ``source`` (the run's
-        CSV file holding it: ``nps.csv``, ``funnel_steps.csv``, ``csat.csv``), ``method``.
+        One row per metric: ``metric`` (``nps``, ``conversion``, ``csat:<column>``,
+        ``task:<task>``, ``questionnaire:<scale>``), ``label``, ``value``, ``ci_low``, ``ci_high``
+        (NPS in points; shares in 0–1; questionnaire scores on their scale), ``n``, ``unit``
+        (``points``, ``share`` or ``score``), ``text`` (the number as the report shows it), ``source``
+        (the run's CSV file holding it: ``nps.csv``, ``funnel_steps.csv``, ``csat.csv``, ``tasks.csv``,
+        ``questionnaire_summary.csv``), ``method``. Empty (with these columns) for a study with none.
 
     Examples
     --------
@@ -215,8 +219,26 @@ def headline_metrics(study) -> pd.DataFrame:
                          "n": int(r["n"]), "unit": "share", "text": f"{100 * r['top_box_share']:.0f}%",
                          "source": "csat.csv",
                          "method": f"share answering {r['top_box']} (top-2 box); Wilson interval"})
+    tasks = getattr(study, "tasks", None)
+    if tasks is not None and len(tasks):
+        for r in task_metrics(tasks).to_dict("records"):
+            rows.append({"metric": f"task:{r['task']}", "label": f"Task {r['task']} completed unaided",
+                         "value": r["success_rate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                         "n": int(r["n"]), "unit": "share",
+                         "text": f"{int(r['successes'])} of {int(r['n'])}", "source": "tasks.csv",
+                         "method": f"share of participants who completed the task unaided; {r['method']}"})
+    if getattr(study, "questionnaire", None) is not None:
+        q = study_questionnaire(study, summary=True)
+        for r in ([] if q is None else q.to_dict("records")):
+            name = str(r["scale"]).upper() if len(str(r["scale"])) <= 6 else display_name(r["scale"])
+            grade = f", grade {r['grade']}" if isinstance(r.get("grade"), str) and r["grade"] else ""
+            rows.append({"metric": f"questionnaire:{r['scale']}", "label": f"{name} score (questionnaire)",
+                         "value": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": int(r["n"]),
+                         "unit": "score", "text": f"{r['mean']:.1f}{grade}", "source": "questionnaire_summary.csv",
+                         "method": str(r["method"])})
     cols = ["metric", "label", "value", "ci_low", "ci_high", "n", "unit", "text", "source", "method"]
-    out = pd.DataFrame(rows).reindex(columns=cols)
+    out = pd.DataFrame(rows, columns=cols).astype({"metric": object, "label": object, "unit": object,
+                                                    "text": object, "source": object, "method": object})
     return out[out["value"].notna()].reset_index(drop=True)  # a metric nobody answered has no headline
 
 

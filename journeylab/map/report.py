@@ -233,11 +233,18 @@ def _data_attrs(stage, grade, personas_of: list | None) -> str:
 # ----------------------------------------------------------------------------- first page
 
 
+def _metric_anchor(metric: str) -> str:
+    """An id-safe anchor for a headline metric (``task:T 4`` → ``task-T-4``)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", str(metric)).strip("-")
+
+
 def _metric_cell(r: dict, anchor: str) -> str:
     if pd.isna(r["ci_low"]) or pd.isna(r["ci_high"]):
         ci = "no interval (too few answers)"
     elif r["unit"] == "points":
         ci = f"95% CI {_signed(r['ci_low'], '+.1f')} to {_signed(r['ci_high'], '+.1f')}"
+    elif r["unit"] == "score":
+        ci = f"95% CI {r['ci_low']:.1f} to {r['ci_high']:.1f}"
     else:
         d = 1 if r["metric"] == "conversion" else 0
         ci = f"95% CI {100 * r['ci_low']:.{d}f}–{100 * r['ci_high']:.{d}f}%"
@@ -254,15 +261,16 @@ def _first_page(jmap, study, names, personas_link: bool) -> str:
     if study is not None:
         h = _d.headline_metrics(study)
         if len(h):
-            main = h[h["metric"].isin(["nps", "conversion"])]
-            cs = h[h["metric"].str.startswith("csat:")]
+            main = h[h["metric"].isin(["nps", "conversion"]) | h["metric"].str.startswith("questionnaire:")]
+            cs = h[h["metric"].str.startswith(("csat:", "task:"))]
             out.append("<h3>Headline numbers</h3><table id='headline' class='headline'><thead><tr><th scope='col'>"
                        "metric</th><th scope='col'>value</th><th scope='col'>uncertainty</th><th scope='col'>"
                        "answers / users</th></tr></thead><tbody>")
             for r in main.to_dict("records"):
-                out.append(_metric_cell(r, f"method-{r['metric']}"))
+                out.append(_metric_cell(r, f"method-{_metric_anchor(r['metric'])}"))
             for r in cs.to_dict("records"):
-                out.append(_metric_cell(r, "method-csat"))
+                out.append(_metric_cell(r, "method-csat" if r["metric"].startswith("csat:")
+                                        else f"method-{_metric_anchor(r['metric'])}"))
             out.append("</tbody></table>")
         eff = _d.change_effect(study)
         out.append("<h3>What changed during the study</h3>")
@@ -715,9 +723,9 @@ def _method_details(jmap, study, sources: dict) -> str:
     if study is not None:
         h = _d.headline_metrics(study)
         for r in h.to_dict("records"):
-            if r["metric"] in ("nps", "conversion"):
-                item(f"method-{r['metric']}", r["label"], f"{r['method']}; n = {int(r['n']):,}; 95% interval; in the "
-                     f"run's {r['source']}.")
+            if r["metric"] in ("nps", "conversion") or r["metric"].startswith(("questionnaire:", "task:")):
+                item(f"method-{_metric_anchor(r['metric'])}", r["label"], f"{r['method']}; n = {int(r['n']):,}; 95% "
+                     f"interval; in the run's {r['source']}.")
         cs = h[h["metric"].str.startswith("csat:")]
         if len(cs):
             item("method-csat", "Satisfaction per touchpoint", f"{cs['method'].iloc[0]}; blanks excluded; in the "

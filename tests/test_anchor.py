@@ -147,6 +147,7 @@ EDIT = st.one_of(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(EDIT, min_size=1, max_size=4))
 @example(edits=[("delete", 5, "")])   # a search window reaching the end of the text (IndexError once)
+@example(edits=[("insert", 17, "Lovely."), ("reword", 17, "really")])   # a fuzzy end past the turn's line once
 def test_every_coding_same_text_or_reported(tmp_path_factory, edits):
     root = _fingerprinted_copy(OTHER, tmp_path_factory.mktemp("p") / "o")
     _add_span_coder(root, jl.load_study(root, redact=False))

@@ -217,6 +217,15 @@ def reanchor(text: str, start, end, fp: Fingerprint, *, old_text: str | None = N
         if b is not None and a is not None:
             s, e = lo + b.dest_end, lo + a.dest_start
             if n // 2 <= e - s <= 2 * n + 20:
+                if turns is not None and len(turns):
+                    # a whole-turn coding lands on a whole turn: the one the contexts enclose most of
+                    # (a line inserted next to it would otherwise be taken in)
+                    ta, tb = np.asarray(turns[:, 0]), np.asarray(turns[:, 1])
+                    overlap = np.minimum(tb, e) - np.maximum(ta, s)
+                    k = int(np.argmax(overlap))
+                    if overlap[k] <= 0:
+                        return Placement("lost", None, None, 0.0)
+                    s, e = int(ta[k]), int(tb[k])
                 return Placement("changed", s, e, float(min(a.score, b.score)))
     return Placement("lost", None, None, 0.0)
 
@@ -240,9 +249,10 @@ def _refine(text: str, old: str, lo: int, hi: int, min_score: float) -> Placemen
         return sorted(out)
 
     best = None
+    one_line = "\n" not in old   # a span inside one line (turn) is not moved across a line break
     for a in cuts(lo, start=True):
         for b in cuts(hi, start=False):
-            if b <= a:
+            if b <= a or (one_line and "\n" in text[a:b]):
                 continue
             score = fuzz.ratio(old, text[a:b], score_cutoff=min_score)
             if score and (best is None or score > best.score):

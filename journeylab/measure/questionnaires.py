@@ -668,6 +668,9 @@ def questionnaire_summary(
                 r = _csat_of(pd.DataFrame({c: v}), columns=[c], scale=(lo, hi), alpha=1 - confidence, id=None)
                 for k in ("top_box", "top_box_share", "top_box_ci_low", "top_box_ci_high"):
                     row[k] = r.loc[0, k]
+                if n > 1:  # CSAT's mean interval is jl.csat's (one computation for one number)
+                    row["ci_low"], row["ci_high"] = r.loc[0, "mean_ci_low"], r.loc[0, "mean_ci_high"]
+                    row["method"] = str(r.loc[0, "mean_ci_method"]) if "mean_ci_method" in r.columns else row["method"]
             rows.append(row)
     out = pd.DataFrame(rows)
     if out.empty:

@@ -100,7 +100,7 @@ def test_cache_is_stale_for_another_journeylab_version_or_source(study, tmp_path
     out = tmp_path / "out"
     load_study_cached(study, out)
     assert load_study_cached(study, out)[1]
-    monkeypatch.setattr(jl, "__version__", jl.__version__ + ".post1")
+    monkeypatch.setattr(cache_mod, "JOURNEYLAB_VERSION", cache_mod.JOURNEYLAB_VERSION + ".post1")
     assert not load_study_cached(study, out)[1]
     assert load_study_cached(study, out)[1]
     monkeypatch.setattr(cache_mod, "_code_hash", lambda: "an edited checkout")

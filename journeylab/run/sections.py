@@ -608,8 +608,10 @@ def plan(study, **params) -> pd.DataFrame:
     --------
     >>> import journeylab as jl
     >>> p = jl.section_plan(jl.load_study(jl.datasets.sample_study_path()))
-    >>> bool(p["runs"].all()), list(p.columns)
-    (True, ['notebook', 'section', 'title', 'runs', 'reason'])
+    >>> list(p.columns)
+    ['notebook', 'section', 'title', 'runs', 'reason']
+    >>> p.loc[~p["runs"], "section"].tolist()   # the sample study has no usability tasks or questionnaire
+    ['05.tasks', '05.questionnaire']
     """
     check_study(study, func="section_plan")
     rows = []

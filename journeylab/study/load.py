@@ -346,6 +346,8 @@ def _read_csv_arrow(stream, header: str, sep: str) -> pd.DataFrame | None:
         data = fh.read()
     if b"\0" in data:
         return None
+    if data.count(b'"') % 2:   # an unclosed quote: pyarrow would read to the end of the file without a word
+        return None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

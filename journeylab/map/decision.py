@@ -210,8 +210,11 @@ def headline_metrics(study) -> pd.DataFrame:
                      "method": f"unique users, ordered steps within {study.funnel_window} of the first; "
                                "Wilson interval",
                      "conversion_word": conv})
-    if study.csat_columns:
-        cs = csat(sv, columns=study.csat_columns, scale=study.csat_scale)
+    cols = study.csat_columns
+    present = ({c: t for c, t in cols.items() if c in sv.columns} if isinstance(cols, dict)
+               else [c for c in (cols or []) if c in sv.columns])
+    if present:   # study.yml may name CSAT columns of a survey the study does not have
+        cs = csat(sv, columns=present, scale=study.csat_scale)
         for r in cs.to_dict("records"):
             rows.append({"metric": f"csat:{r['column']}",
                          "label": f"Satisfaction with {_plain(r['touchpoint']).lower()}",

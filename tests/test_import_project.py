@@ -169,3 +169,22 @@ def test_codings_on_moderator_turns_are_counted_in_the_report(tmp_path, other_st
     assert "5 codings sit on interviewer turns" in str(report)
     warned = [p.message for p in jl.validate_study(tmp_path / "s") if "interviewer turns" in p.message]
     assert len(warned) == 1 and warned[0].startswith("5 codings on interviewer turns are left out of ")
+
+
+def test_import_validate_run_a_taguette_project(tmp_path, capsys):
+    """The route README's "One command on your own study" shows: `journeylab import` a Taguette project,
+    `journeylab validate` it, `journeylab run` it (every notebook; ~40 s). Every highlight-tag pair is a
+    coding behind the run's map."""
+    import json
+
+    study, out = tmp_path / "imported", tmp_path / "results"
+    assert main(["import", str(TAGUETTE), "--out", str(study)]) == 0
+    assert main(["validate", str(study)]) == 0
+    assert main(["run", str(study), "--out", str(out)]) == 0
+    capsys.readouterr()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "ok" and manifest["failed"] is None
+    for name in ("journey_map.png", "report.html", "evidence_table.csv", "codings.csv"):
+        assert (out / name).is_file(), name
+    codings = pd.read_csv(out / "codings.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert len(codings) == len(taguette_pairs(TAGUETTE)) and set(codings["origin"]) == {"manual"}

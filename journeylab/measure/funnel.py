@@ -408,14 +408,20 @@ def _engine_sorted(u, t, e, spec: FunnelSpec, W: int, luts: list, xluts: dict):
         drop = np.isin(ue, ue[removed])
         P, ue = P[:, ~drop], ue[~drop]
     if spec.entry == "furthest" and len(ue):
-        reach = (P >= 0).sum(axis=0)
-        starts = np.flatnonzero(np.r_[True, ue[1:] != ue[:-1]])
-        best = np.maximum.reduceat(reach, starts)
-        best_each = np.repeat(best, np.diff(np.r_[starts, len(ue)]))
-        cand = np.flatnonzero(reach == best_each)
-        keep = cand[np.r_[True, ue[cand[1:]] != ue[cand[:-1]]]]
-        P, ue = P[:, keep], ue[keep]
+        P, ue = _furthest_attempt(P, ue)
     return ue, P, order, st
+
+
+def _furthest_attempt(P: np.ndarray, ue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """entry="furthest": of each unit's attempts (columns of ``P``, grouped by ``ue``), the one that
+    reaches the most steps; ties go to the earliest."""
+    reach = (P >= 0).sum(axis=0)
+    starts = np.flatnonzero(np.r_[True, ue[1:] != ue[:-1]])
+    best = np.maximum.reduceat(reach, starts)
+    best_each = np.repeat(best, np.diff(np.r_[starts, len(ue)]))
+    cand = np.flatnonzero(reach == best_each)
+    keep = cand[np.r_[True, ue[cand[1:]] != ue[cand[:-1]]]]
+    return P[:, keep], ue[keep]
 
 
 def _unordered(su, st, m, spec: FunnelSpec, W: int, N: int):
@@ -444,13 +450,7 @@ def _unordered(su, st, m, spec: FunnelSpec, W: int, N: int):
     F.sort(axis=0)
     P = np.where(F < N, F, -1)
     if spec.entry == "furthest" and len(E):
-        reach = (P >= 0).sum(axis=0)
-        starts = np.flatnonzero(np.r_[True, ue[1:] != ue[:-1]])
-        best = np.maximum.reduceat(reach, starts)
-        best_each = np.repeat(best, np.diff(np.r_[starts, len(ue)]))
-        cand = np.flatnonzero(reach == best_each)
-        keep = cand[np.r_[True, ue[cand[1:]] != ue[cand[:-1]]]]
-        P, ue = P[:, keep], ue[keep]
+        P, ue = _furthest_attempt(P, ue)
     return ue, P
 
 

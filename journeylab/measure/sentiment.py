@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 
 from ..errors import JourneylabError
 from ..study.load import Study
+from ..study.stages import code_stage_map
 from ..utils.checks import check_choice, check_frame, check_path
 from ..utils.dask import is_dask, map_rows
 from ..utils.docstrings import shared_docs
@@ -837,18 +838,8 @@ def _code_stage_map(code_stages) -> dict:
     if isinstance(code_stages, pd.DataFrame):
         check_frame(code_stages, arg="code_stages", func="emotion_curve", required=["code", "stage"], allow_empty=True)
         return {c: s for c, s in zip(code_stages["code"], code_stages["stage"]) if isinstance(s, str)}
-    if hasattr(code_stages, "names") and hasattr(code_stages, "__getitem__"):
-        out = {}
-        for name in code_stages.names:
-            stage = code_stages[name].stage
-            if stage is None and hasattr(code_stages, "ancestors"):
-                for anc in code_stages.ancestors(name):
-                    if code_stages[anc].stage is not None:
-                        stage = code_stages[anc].stage
-                        break
-            if stage is not None:
-                out[name] = stage
-        return out
+    if hasattr(code_stages, "names") and hasattr(code_stages, "__getitem__"):   # a Codebook
+        return {name: stage for name, stage in code_stage_map(code_stages).items() if stage is not None}
     raise JourneylabError("emotion_curve(): `code_stages` must be a mapping code -> stage, a Codebook or a frame "
                           f"with 'code' and 'stage' columns; got {type(code_stages).__name__}.")
 

@@ -496,30 +496,16 @@ def _parse_unlabelled(text: str, name: str, participant: str, moderator, warning
     return text, turns
 
 
-def _check_stage_marker(pattern, func: str):
+def _check_pattern(pattern, arg: str, func: str):
+    """None, or ``pattern`` compiled; a clear error naming ``arg`` when it is not a valid regular expression."""
     if pattern is None:
         return None
     if not isinstance(pattern, str) or not pattern:
-        raise JourneylabError(f"{func}(): `stage_marker` must be a regular expression (a non-empty str), "
-                              f"got {pattern!r}")
+        raise JourneylabError(f"{func}(): `{arg}` must be a regular expression (a non-empty str), got {pattern!r}")
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise JourneylabError(f"{func}(): `stage_marker` {pattern!r} is not a valid regular expression: "
-                              f"{exc}") from None
-
-
-def _check_moderator_pattern(pattern, func: str):
-    if pattern is None:
-        return None
-    if not isinstance(pattern, str) or not pattern:
-        raise JourneylabError(f"{func}(): `moderator_pattern` must be a regular expression (a non-empty str), "
-                              f"got {pattern!r}")
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise JourneylabError(f"{func}(): `moderator_pattern` {pattern!r} is not a valid regular expression: "
-                              f"{exc}") from None
+        raise JourneylabError(f"{func}(): `{arg}` {pattern!r} is not a valid regular expression: {exc}") from None
 
 
 # ----------------------------------------------------------------------------- .docx / .odt
@@ -727,8 +713,8 @@ def parse_transcript(
     warnings = list(_warnings or [])
     if not isinstance(speaker_labels, bool):
         raise JourneylabError(f"parse_transcript(): `speaker_labels` must be True or False, got {speaker_labels!r}")
-    moderator = _check_moderator_pattern(moderator_pattern, "parse_transcript")
-    heading = _check_stage_marker(stage_marker, "parse_transcript")
+    moderator = _check_pattern(moderator_pattern, "moderator_pattern", "parse_transcript")
+    heading = _check_pattern(stage_marker, "stage_marker", "parse_transcript")
     if moderator is not None and speaker_labels:
         raise JourneylabError("parse_transcript(): `moderator_pattern` applies to transcripts without speaker "
                               "labels (speaker_labels=False); with labels, name the moderator's label in "

@@ -29,6 +29,8 @@ __all__ = [
     "emotion_curve",
     "plot_emotion_curve",
     "sentiment_vs_scores",
+    "study_sentiment",
+    "study_lexicon",
     "ENGINES",
     "DEFAULT_ENGINE",
 ]
@@ -731,6 +733,55 @@ def _span_compounds(codings: pd.DataFrame, segments: pd.DataFrame, *, coder=None
 
 
 @shared_docs
+def study_lexicon(study) -> dict | None:
+    """The study's own sentiment terms: ``lexicon.csv`` (``term,valence``) in its folder, or None.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> from journeylab.measure.sentiment import study_lexicon
+    >>> len(study_lexicon(jl.load_study(jl.datasets.sample_study_path()))) > 0
+    True
+    """
+    if not isinstance(study, Study):
+        raise JourneylabError(f"study_lexicon(): expected a Study (journeylab.load_study), got {type(study).__name__}")
+    path = Path(study.path) / "lexicon.csv"
+    return load_lexicon(path) if path.is_file() else None
+
+
+def study_sentiment(study, *, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
+    """The sentiment of a study's turns as every analysis of a run scores them.
+
+    Turns split into sentences (a long turn is the mean of its sentences), with the study's
+    ``lexicon.csv`` when it has one (:func:`study_lexicon`). Notebook 04's tables, the evidence
+    table, the map's emotion lane and the report all use these scores, so a stage's or a code's
+    sentiment is one number wherever it appears.
+
+    Parameters
+    ----------
+    study : Study
+    engine : str, default "vader"
+        See :func:`sentiment`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`sentiment` of ``study.segments``; ``.attrs`` ``engine``, ``split`` and ``lexicon``
+        (the number of study terms, 0 without a lexicon) say how.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> s = jl.study_sentiment(jl.load_study(jl.datasets.sample_study_path()))
+    >>> s.attrs["split"], s.attrs["lexicon"] > 0
+    ('sentence', True)
+    """
+    lexicon = study_lexicon(study)
+    out = sentiment(study.segments, engine=engine, split="sentence", lexicon=lexicon)
+    out.attrs.update({"engine": engine, "split": "sentence", "lexicon": len(lexicon or {})})
+    return out
+
+
 def code_sentiment(
     codings: pd.DataFrame,
     *,

@@ -91,8 +91,9 @@ def analysis_codings(study, *, prefer=None) -> pd.DataFrame:
     >>> codings = jl.analysis_codings(study)
     >>> codings.groupby("source")["segment_id"].count().to_dict()
     {'human': 194, 'rules': 185}
-    >>> print(codings.attrs["journeylab"]["analysis_codings"]["text"])
-    Codings of 14 interviews (the base of every share: 14 participants): 4 coded by people (amara, jonas), 10 by the codebook's rules; order gold > human > rules (the default).
+    >>> print(codings.attrs["journeylab"]["analysis_codings"]["text"])  # doctest: +NORMALIZE_WHITESPACE
+    Codings of 14 interviews (the base of every share: 14 participants): 4 coded by people
+    (amara, jonas), 10 by the codebook's rules; order gold > human > rules (the default).
     """
     check_study(study, func="analysis_codings")
     declared = prefer is None and (study.config or {}).get(ANALYSIS_KEY) is not None

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ..coding.analysis import exemplar_quotes
+from ..coding.choice import ANALYSIS_KEY
 from ..coding.rules import autocode
 from ..errors import JourneylabError
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
-from ..coding.choice import ANALYSIS_KEY
 from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve, study_sentiment
 from ..measure.survey import csat
 from ..measure.survey import nps as _nps
@@ -1086,7 +1086,7 @@ def evidence_table(
     min_participants: int | None = None,
     thresholds: GradingRules | dict | None = None,
     n_quotes: int = 3,
-    n_boot: int = 1000,
+    n_boot: int = 2000,
     random_state: int = 0,
     step_links: dict | None = None,
     prefer_human: bool = True,
@@ -1122,8 +1122,9 @@ def evidence_table(
         Grading thresholds (see :class:`GradingRules` and :func:`grade_claims`).
     n_quotes : int, default 3
         Exemplar quotes per claim (:func:`journeylab.exemplar_quotes`, at most one per participant).
-    n_boot : int, default 1000
-        Bootstrap replicates of the sentiment intervals.
+    n_boot : int, default 2000
+        Bootstrap replicates of the sentiment intervals (the default of :func:`journeylab.code_sentiment`
+        and :func:`journeylab.emotion_curve`: with the same seed their intervals are the same numbers).
     {random_state}
         Here the seed of the bootstraps.
     step_links : dict, optional

@@ -936,9 +936,10 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
         pp = pp[pp["grade"] != "contradicted"]
     rng = np.random.default_rng(random_state)
     cols = ["rank", "claim_id", "stage", "touchpoint", "persona", "code", "claim", "grade", "n_participants",
-            "n_participants_total", "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean", "sentiment_ci_low",
-            "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
-            "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside", "opportunity", "owner"]
+            "n_participants_total", "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean",
+            "sentiment_ci_low", "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low",
+            "nps_gap_ci_high", "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside",
+            "opportunity", "owner"]
     if len(pp) == 0:
         return pd.DataFrame(columns=cols)
     # pain points linked to one step share its drop-off: each gets an equal part for the ranking

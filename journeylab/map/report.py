@@ -455,7 +455,7 @@ def _metric_rows(r: dict, names, sources: dict) -> list:
     if not pd.isna(r["nps_gap"]) and pd.isna(r["nps_gap_ci_low"]):  # a group below the minimum n: counts only
         n_t, n_o = int(r["nps_n_theme"]), int(r["nps_n_others"])
         mrows.append(("Recommendation score (NPS) of people raising it",
-                      f"{n_t:,} survey commenter{'' if n_t == 1 else 's'} raise it, {n_o:,} others: too few to "
+                      f"{n_t:,} survey commenter{' raises' if n_t == 1 else 's raise'} it, {n_o:,} others: too few to "
                       "compare their NPS (no interval)", r["nps_signal"], src(r["nps_source"])))
     elif not pd.isna(r["nps_gap"]):
         mrows.append(("Recommendation score (NPS) of people raising it",

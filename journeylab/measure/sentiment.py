@@ -52,7 +52,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from ..errors import JourneylabError
-from ..study.load import Study
+from ..study.load import Study, check_study
 from ..study.stages import code_stage_map
 from ..utils.checks import check_choice, check_frame, check_path
 from ..utils.dask import is_dask, map_rows
@@ -732,7 +732,6 @@ def _span_compounds(codings: pd.DataFrame, segments: pd.DataFrame, *, coder=None
     return c.groupby(["segment_id", "code"], as_index=False)["span_compound"].mean()
 
 
-@shared_docs
 def study_lexicon(study) -> dict | None:
     """The study's own sentiment terms: ``lexicon.csv`` (``term,valence``) in its folder, or None.
 
@@ -743,8 +742,7 @@ def study_lexicon(study) -> dict | None:
     >>> len(study_lexicon(jl.load_study(jl.datasets.sample_study_path()))) > 0
     True
     """
-    if not isinstance(study, Study):
-        raise JourneylabError(f"study_lexicon(): expected a Study (journeylab.load_study), got {type(study).__name__}")
+    check_study(study, func="study_lexicon")
     path = Path(study.path) / "lexicon.csv"
     return load_lexicon(path) if path.is_file() else None
 
@@ -776,12 +774,14 @@ def study_sentiment(study, *, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
     >>> s.attrs["split"], s.attrs["lexicon"] > 0
     ('sentence', True)
     """
+    check_study(study, func="study_sentiment")
     lexicon = study_lexicon(study)
     out = sentiment(study.segments, engine=engine, split="sentence", lexicon=lexicon)
     out.attrs.update({"engine": engine, "split": "sentence", "lexicon": len(lexicon or {})})
     return out
 
 
+@shared_docs
 def code_sentiment(
     codings: pd.DataFrame,
     *,

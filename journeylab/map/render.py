@@ -648,11 +648,11 @@ def _num(x) -> str:
 
 
 def _action_base(a: dict) -> str:
-    """An action's share with its base: "12% of all 8,123 users in the log" (older maps: "12% of users")."""
+    """An action's share with its base, every user of the event log: "12% of all 8,123 users"."""
     total = a.get("users_total")
-    if total is None or pd.isna(total):
+    if total is None or pd.isna(total):  # a map saved before the base was recorded
         return f"{_share(a['share'])} of all users in the event log"
-    return f"{_share(a['share'])} of all {int(total):,} users in the log"
+    return f"{_share(a['share'])} of all {int(total):,} users"
 
 
 def _share(x) -> str:

@@ -265,7 +265,7 @@ def _first_page(jmap, study, names, personas_link: bool) -> str:
             cs = h[h["metric"].str.startswith(("csat:", "task:"))]
             out.append("<h3>Headline numbers</h3><table id='headline' class='headline'><thead><tr><th scope='col'>"
                        "metric</th><th scope='col'>value</th><th scope='col'>uncertainty</th><th scope='col'>"
-                       "answers / users</th></tr></thead><tbody>")
+                       "base of the value (answers / users)</th></tr></thead><tbody>")
             for r in main.to_dict("records"):
                 out.append(_metric_cell(r, f"method-{_metric_anchor(r['metric'])}"))
             for r in cs.to_dict("records"):

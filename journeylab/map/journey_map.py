@@ -1155,12 +1155,14 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
 
     def add(change, r, cid, old_v=None, new_v=None, detail="", delta=math.nan, lo=math.nan, hi=math.nan,
             numeric=False):
-        beyond = (bool(not math.isnan(lo) and (lo > 0 or hi < 0)) if numeric else pd.NA)
+        # no interval (a group below its minimum n): the counts are shown, and no verdict on the noise
+        beyond = (bool(lo > 0 or hi < 0) if numeric and not math.isnan(lo) else pd.NA)
+        verdict = ("" if not numeric else ": no interval, too few to tell from the noise" if beyond is pd.NA
+                   else f": {'beyond' if beyond else 'within'} the uncertainty")
         rows.append({"change": change, "stage": r["stage"], "touchpoint": r["touchpoint"],
                      "item": r["code"] or r["metric"], "claim_id": cid, "old": old_v, "new": new_v,
                      "delta": delta, "delta_ci_low": lo, "delta_ci_high": hi, "beyond_ci": beyond,
-                     "detail": detail + ("" if not numeric else
-                                         f": {'beyond' if beyond is True else 'within'} the uncertainty")})
+                     "detail": detail + verdict})
 
     for cid in sorted(set(nc.index) - set(oc.index)):
         r = nc.loc[cid]
@@ -1206,8 +1208,13 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
                                      b["nps_gap"], b["nps_gap_ci_low"], b["nps_gap_ci_high"])
             fo = "–" if _missing(a["nps_gap"]) else f"{a['nps_gap']:+.0f}"
             fn = "–" if _missing(b["nps_gap"]) else f"{b['nps_gap']:+.0f}"
+            counts = ""
+            if math.isnan(lo) and "nps_n_theme" in a.index:  # a side below min_nps_n: its count, no interval
+                na_, nb_ = (("–" if _missing(x["nps_n_theme"]) else f"{int(x['nps_n_theme'])}") for x in (a, b))
+                counts = f" ({na_} → {nb_} commenters raising it)"
             add("nps_gap_changed", b, cid, fo, fn,
-                f"{what}: NPS gap {fo} → {fn}" + ("" if math.isnan(lo) else f" ({d:+.0f}, CI {lo:+.0f} to {hi:+.0f})"),
+                f"{what}: NPS gap {fo} → {fn}"
+                + (counts if math.isnan(lo) else f" ({d:+.0f}, CI {lo:+.0f} to {hi:+.0f})"),
                 d, lo, hi, numeric=True)
         qa = [q for q in str(a["quote_ids"] or "").split("; ") if q and q != "nan"]
         qb = [q for q in str(b["quote_ids"] or "").split("; ") if q and q != "nan"]

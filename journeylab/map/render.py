@@ -706,9 +706,8 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
             if not np.isnan(lo[i]):
                 ea.plot([i, i], [lo[i], hi[i]], color=blue, lw=1, alpha=0.6, zorder=3)
         else:
+            # below the minimum n: the point and its count, no interval
             ea.scatter([i], [mean[i]], s=sizes[i], facecolor="white", edgecolor=GREY, lw=1.5, zorder=4)
-            if not np.isnan(lo[i]):
-                ea.plot([i, i], [lo[i], hi[i]], color=GREY, lw=1, ls=":", zorder=3)
     ea.set_xticks([])
     ticks = [-0.5, 0, 0.5] if lim >= 0.5 else [round(-lim / 2, 2), 0, round(lim / 2, 2)]
     ea.set_yticks(ticks, [f"{t:+.1f}" if t else "0" for t in ticks], fontsize=max(min_size, bs - 1.5))
@@ -722,7 +721,7 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
         if pd.isna(r["mean"]):
             txt = "no data"
         else:
-            ci = "" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
+            ci = "" if pd.isna(r["ci_low"]) or not r["enough_data"] else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
             txt = f"{r['mean']:+.2f}{ci}, {int(r['n_participants'])} people"
             if not r["enough_data"]:
                 txt += " — too little data"

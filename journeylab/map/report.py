@@ -530,8 +530,9 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
     em = jmap.emotion[jmap.emotion["stage"] == stage]
     if len(em) and not pd.isna(em["mean"].iloc[0]):
         r = em.iloc[0]
+        ci = _ci_num(r["ci_low"], r["ci_high"]) if r["enough_data"] else ""  # below the minimum n: no interval
         bits.append(f"Emotion <a href='#method-sentiment'>{r['mean']:+.2f}</a>"
-                    f"{_e(_ci_num(r['ci_low'], r['ci_high']))} from "
+                    f"{_e(ci)} from "
                     f"{int(r['n_segments'])} turns of {int(r['n_participants'])} people"
                     + ("" if r["enough_data"] else " <b>(too little data)</b>"))
     if jmap.goals.get(stage):
@@ -576,8 +577,8 @@ def _map_table(jmap, names) -> str:
                 if len(em) and not pd.isna(em["mean"].iloc[0]):
                     r = em.iloc[0]
                     word = "positive" if r["mean"] > 0.05 else "negative" if r["mean"] < -0.05 else "neutral"
-                    txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})"
-                           + ("" if r["enough_data"] else ", too little data")]
+                    txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})" if r["enough_data"]
+                           else f"{word} ({r['mean']:+.2f}, {int(r['n_participants'])} people: too little data)"]
                 else:
                     txt = ["no interview data"]
             else:

@@ -22,6 +22,7 @@ from .utils.tables import write_csv
 from .study.codebook import Code, Codebook, Rules
 from .coding.rules import autocode
 from .coding.store import CodingStore, read_codings
+from .coding.span_widget import SpanCodingSession
 from .coding.widget import CodingSession
 from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
                      plot_co_occurrence, suggest_codes, evaluate_codings)
@@ -61,7 +62,8 @@ __all__ = [
     'CodingStore', 'DaskFunnel', 'Document', 'FunnelResult', 'GradingRules', 'ImportReport',
     'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder',
     'NotFittedError', 'OVERALL', 'ParticipantCodings', 'Problem', 'ReconcileSession', 'ReconcileView',
-    'Redaction', 'Rules', 'SectionStatus', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
+    'Redaction', 'Rules', 'SectionStatus', 'SpanCodingSession', 'StoreBusyError', 'Study', 'StudyError',
+    'StudyPart', 'ab_test',
     'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
     'coder_pair', 'coding_stages', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
     'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',

@@ -21,7 +21,7 @@ from .study.units import participant_codings, ParticipantCodings, InterviewerCod
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook, Rules
 from .coding.rules import autocode
-from .coding.store import CodingStore, read_codings
+from .coding.store import CodingStore, StoreMigratedWarning, read_codings
 from .coding.span_widget import SpanCodingSession
 from .coding.widget import CodingSession
 from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
@@ -62,7 +62,8 @@ __all__ = [
     'CodingStore', 'DaskFunnel', 'Document', 'FunnelResult', 'GradingRules', 'ImportReport',
     'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder',
     'NotFittedError', 'OVERALL', 'ParticipantCodings', 'Problem', 'ReconcileSession', 'ReconcileView',
-    'Redaction', 'Rules', 'SectionStatus', 'SpanCodingSession', 'StoreBusyError', 'Study', 'StudyError',
+    'Redaction', 'Rules', 'SectionStatus', 'SpanCodingSession', 'StoreBusyError', 'StoreMigratedWarning', 'Study',
+    'StudyError',
     'StudyPart', 'ab_test',
     'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
     'coder_pair', 'coding_stages', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',

@@ -42,7 +42,7 @@ in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
 from __future__ import annotations
 
 __all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalize_coder", "normalise_coder", "SCHEMA_VERSION",
-           "StoreBusyError"]
+           "StoreBusyError", "StoreMigratedWarning"]
 
 import os
 import random
@@ -52,6 +52,7 @@ import threading
 import time
 import unicodedata
 import uuid
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -131,6 +132,11 @@ def _migrate_2_to_3(c: sqlite3.Connection) -> None:
 
 # version -> function(conn) bringing a file from that version to the next (run in one transaction)
 _MIGRATIONS: dict = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+
+
+class StoreMigratedWarning(UserWarning):
+    """An older coding store was migrated when opened; the message names the backup copy of the old file."""
+
 _JITTER = random.Random()  # lock-polling jitter only; never touches results
 QUICK_CHECK_MAX_BYTES = 8 * 2**20  # stores up to this size are integrity-checked when opened
 _CREATING = ".creating"  # suffix of the temporary file a new store is built in
@@ -269,6 +275,11 @@ class CodingStore:
                 self._retry(lambda: self._conn.execute("PRAGMA journal_mode=WAL").fetchone(), "open")
                 self._conn.execute("PRAGMA synchronous=FULL")
                 self._write(self._check_and_migrate)
+                if self.backup_path_ is not None:  # committed: say so, naming the copy of the old file
+                    warnings.warn(f"{self.path}: the coding store was migrated from schema version "
+                                  f"{self._migrated_from} to {SCHEMA_VERSION}; the file as it was is kept at "
+                                  f"{self.backup_path_}. Its decisions read as before; an older journeylab cannot "
+                                  "open the migrated file (give it the backup)", StoreMigratedWarning, stacklevel=2)
             else:
                 self._open_read_only()
         except sqlite3.DatabaseError as exc:
@@ -433,6 +444,7 @@ class CodingStore:
         version = self._check_schema(c)
         if version < SCHEMA_VERSION:
             self.backup_path_ = self._backup(version)
+        self._migrated_from = version
         self._migrate(c, version)
 
     def _migrate(self, c: sqlite3.Connection, version: int) -> None:

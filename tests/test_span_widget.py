@@ -187,7 +187,8 @@ def test_segment_ids_and_documents_navigation(tmp_path):
 
 def test_session_handles_the_browser_messages(tmp_path):
     seg, docs = tiny_frames()
-    s = jl.SpanCodingSession(seg, documents=docs, codebook=CB, store=tmp_path / "c.sqlite", coder="ana")
+    s = jl.SpanCodingSession(seg, documents=docs, codebook=CB, store=tmp_path / "c.sqlite", coder="ana",
+                             roles=["participant"])
     w = s.widget
     assert [(c["name"], c["colour"]) for c in w.codes] == [("fee_shock", "#f5c97a"), ("delight", "#ff00ff")]
     turn = w.turns[3]
@@ -195,6 +196,7 @@ def test_session_handles_the_browser_messages(tmp_path):
     s._on_msg(w, {"kind": "apply", "code": "fee_shock", "anchor": [turn["segment_id"], _u16(turn["text"][:k])],
                   "focus": [turn["segment_id"], _u16(turn["text"][:k]) + len("about the fee")]})
     assert not w.error and "fee_shock applied to “about the fee”" in w.status
+    assert "1 of 2 turns with spans" in w.header
     [span] = w.spans
     assert s.state.texts["d1"][span["start"]:span["end"]] == "about the fee"
     assert any(p["spans"] == [span["key"]] for p in w.turns[3]["pieces"])
@@ -204,5 +206,5 @@ def test_session_handles_the_browser_messages(tmp_path):
     assert w.error and "nothing is selected" in w.status
     s._on_msg(w, {"kind": "remove", "key": span["key"]})
     assert w.spans == [] and not w.error
-    assert "0 of 4 turns with spans" in w.header and "SpanCodingSession(coder='ana'" in repr(s)
+    assert "0 of 2 turns with spans" in w.header and "SpanCodingSession(coder='ana'" in repr(s)
     assert "application/vnd.jupyter.widget-view+json" in s._repr_mimebundle_()[0]

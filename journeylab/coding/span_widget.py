@@ -214,8 +214,8 @@ class SpanState:
         return f"{int(start)}:{int(end)}:{code}"
 
     def progress(self) -> tuple[int, int]:
-        """(turns shown in this session with at least one of this coder's spans starting in them, turns shown)."""
-        shown = {s for ids in self._shown.values() for s in ids}
+        """(codable turns shown with at least one of this coder's spans starting in them, codable turns shown)."""
+        shown = {s for ids in self._shown.values() for s in ids if self.codable(s)}
         spans = self.store.spans(self.coder)
         return len(shown & set(spans["segment_id"])), len(shown)
 

@@ -154,3 +154,26 @@ def test_exported_spans_load_back_as_the_same_spans(tmp_path, sample_path):
     back = jl.load_study(study_dir, redact=False).codings
     assert _rows(back, ["doc_id", "start", "end", "text", "segment_id", "code", "coder"]) == [[None, None, None, None, seg["segment_id"], code, "ana"],
                                    [seg["doc_id"], a, b, doc[a:b], seg["segment_id"], code, "ana"]]
+
+
+def _starts(frame: pd.DataFrame) -> list:
+    """The rows' span starts (-1 for a whole-turn coding), sorted, whatever the column's type (CSV text, Int64)."""
+    return sorted(-1 if str(v).strip() in ("", "nan", "<NA>", "None") else int(float(v)) for v in frame["start"])
+
+
+def test_merge_keeps_each_span_and_the_store_removes_exported_spans(tmp_path):
+    text = "B: the fee was a shock and the fee again\n"
+    first, second = text.index("the fee"), text.rindex("the fee")
+    with CodingStore(tmp_path / "c.sqlite") as store:
+        store.apply("d1-t1", "fee_shock", "ana")
+        for a in (first, second):  # two spans of one code in one turn: two decisions
+            store.apply_span("d1", a, a + 7, "fee_shock", "ana", segment_id="d1-t1", text="the fee")
+        export = store.export_csv(tmp_path / "ana.csv", "ana")
+        assert _starts(jl.merge_codings(export, store)) == [-1, first, second]
+        assert jl.merge_report(export, store)["kind"].tolist() == ["duplicate"] * 3
+        # the store removes the second span: the older export does not bring it back
+        store.remove_span("d1", second, second + 7, "fee_shock", "ana", segment_id="d1-t1", text="the fee")
+        merged, report = jl.merge_codings(export, store), jl.merge_report(export, store)
+    assert _starts(merged) == [-1, first]
+    removed = report[report["kind"] == "removed"]
+    assert removed[["segment_id", "code"]].values.tolist() == [["d1-t1", "fee_shock"]]

@@ -177,3 +177,32 @@ def test_merge_keeps_each_span_and_the_store_removes_exported_spans(tmp_path):
     assert _starts(merged) == [-1, first]
     removed = report[report["kind"] == "removed"]
     assert removed[["segment_id", "code"]].values.tolist() == [["d1-t1", "fee_shock"]]
+
+
+def test_spans_coded_on_redacted_text_are_exported_at_the_files_positions(tmp_path, sample_path):
+    # load_study redacts by default: "[NAME:P01]" in P01's first turn shifts every later position
+    study_dir = shutil.copytree(sample_path, tmp_path / "study")
+    for f in (study_dir / "codings").glob("*.csv"):
+        f.unlink()
+    study = jl.load_study(study_dir)
+    seg = study.segments[study.segments["speaker_role"] == "participant"].iloc[1]
+    red = dict(zip(study.documents["doc_id"], study.documents["text"]))[seg["doc_id"]]
+    raw = jl.load_study(study_dir, redact=False)
+    raw_text = dict(zip(raw.documents["doc_id"], raw.documents["text"]))[seg["doc_id"]]
+    a = int(seg["start"]) + 4
+    b = a + 20
+    assert red[a:b] != raw_text[a:b]  # the redaction moved this span's position
+    code = next(c.name for c in study.codebook if c.codable)
+    with CodingStore(tmp_path / "codings.sqlite") as store:
+        store.apply_span(seg["doc_id"], a, b, code, "ana", segment_id=seg["segment_id"], text=red[a:b])
+        out = store.export_csv(study_dir / "codings" / "ana.csv", "ana", study=study)
+        by_path = store.export_csv(tmp_path / "by_path.csv", "ana", study=study_dir)
+    assert out.read_text(encoding="utf-8") == by_path.read_text(encoding="utf-8")
+    exported = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert "text" not in exported.columns  # it would be the unredacted words
+    a_raw, b_raw = int(exported["start"].iloc[0]), int(exported["end"].iloc[0])
+    assert raw_text[a_raw:b_raw] == red[a:b]  # no placeholder inside: the same words, at the files' positions
+    again = jl.load_study(study_dir)  # redacted again: the span is back at the position the coder saw
+    assert _rows(again.codings, ["doc_id", "start", "end", "text", "segment_id", "code"]) == [
+        [seg["doc_id"], a, b, red[a:b], seg["segment_id"], code]]
+    assert again.anchoring.empty  # the fingerprint matched the files' text: nothing moved or lost

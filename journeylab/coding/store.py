@@ -62,6 +62,7 @@ import pandas as pd
 from ..errors import JourneylabError, StoreBusyError
 from ..study.anchor import fingerprint_codings, parse_fingerprint, text_hash
 from ..study.load import load_study
+from ..study.redact import offset_mapper
 from ..utils.checks import check_frame, check_path
 from ..utils.clock import now_iso
 from ..utils.provenance import JOURNEYLAB_VERSION
@@ -1020,11 +1021,18 @@ class CodingStore:
         ``fingerprint``: the hash and context of each coded turn's text in the study's transcript
         files, which load_study checks so that a later edit of a transcript cannot move a coding
         silently (see :mod:`journeylab.study.anchor`). Returns the path.
+
+        When the store holds span codings the file starts with ``doc_id``, ``start``, ``end``,
+        ``text``. With ``study``, spans coded on the study's redacted text (a study loaded with the
+        default ``redact=True``: placeholders such as ``[NAME:P01]`` change the positions) are
+        moved to the positions in the transcript files, which load_study reads, and the ``text``
+        column is left out (it would hold the unredacted words; the fingerprint checks the span).
         """
         df = self.codings(coder)
         if study is not None:
             src = study if getattr(study, "redacted", True) is False else load_study(getattr(study, "path", study),
                                                                                      redact=False)
+            df = _spans_in_files(df, study, src)
             df = fingerprint_codings(df, documents=src.documents, segments=src.segments)
         if df.empty and normalize_coder(coder) not in set(self.coders()["coder_key"]):
             raise JourneylabError(f"CodingStore.export_csv(): no coder {coder!r} in {self.path}; coders: "
@@ -1033,6 +1041,43 @@ class CodingStore:
         path = Path(path)
         write_csv(df, path=path)  # formula-like memos neutralised (journeylab/_csv.py)
         return path
+
+
+def _spans_in_files(df: pd.DataFrame, study, raw) -> pd.DataFrame:
+    """Span codings moved from a redacted study's text to the transcript files' text (``raw``).
+
+    A span whose stored text is the redacted text's at its position is moved with the study's
+    redactions (a position inside a placeholder goes to the start or end of the words it
+    replaced; before the first placeholder nothing moves); others are left as they are. Then
+    ``text`` is dropped: it would be the unredacted words.
+    """
+    if "start" not in df.columns or not df["start"].notna().any():
+        return df
+    span = df["start"].notna().to_numpy()
+    if getattr(study, "redacted", None) is True:
+        red = study
+    else:  # a folder (or an unredacted study): were the spans coded on the redacted text (the default)?
+        raw_texts = dict(zip(raw.documents["doc_id"].astype(str), raw.documents["text"]))
+        if all(raw_texts.get(str(d), "")[int(a):int(b)] == t
+               for d, a, b, t in zip(df["doc_id"][span], df["start"][span], df["end"][span], df["text"][span])):
+            return df
+        red = load_study(getattr(study, "path", study))
+    red_texts = dict(zip(red.documents["doc_id"].astype(str), red.documents["text"]))
+    reds = red.redactions[red.redactions["source"] == "transcripts"]
+    out = df.copy()
+    moved = False
+    for i in np.flatnonzero(span):
+        d, a, b, t = str(df["doc_id"].iloc[i]), int(df["start"].iloc[i]), int(df["end"].iloc[i]), df["text"].iloc[i]
+        if red_texts.get(d, "")[a:b] != t:
+            continue  # the files' positions already, or not this study's text (load_study reports it)
+        rows = reds[reds["doc_id"].astype(str) == d].sort_values("start")
+        # redacted → original: offset_mapper with the two sides of each redaction swapped
+        to_start, to_end = offset_mapper(list(zip(rows["start"], rows["end"], rows["kind"], rows["placeholder"],
+                                                  rows["original_start"], rows["original_end"])))
+        out.iloc[i, out.columns.get_loc("start")] = int(to_start([a])[0])
+        out.iloc[i, out.columns.get_loc("end")] = int(to_end([b])[0])
+        moved = True
+    return out.drop(columns="text") if moved else out
 
 
 class _Rows(list):

@@ -9,7 +9,9 @@ Python's code points differ). In Debian's chromium the test
   character of a phrase that follows an emoji, and clicks a code: the coding store the kernel
   wrote then holds exactly that span (doc_id, start, end in code points, covered text);
 * selects across two turns, applies another code, and checks that span;
-* clicks the first highlight: the store logs a removal and the span is no longer current.
+* clicks the first highlight: the store logs a removal and the span is no longer current;
+* focuses the other highlight and presses Delete: removed too, and JupyterLab's own shortcuts
+  did not act on the notebook.
 
 Skipped without chromium (as the other browser tests). ~15-25 s, most of it JupyterLab's start.
 """
@@ -164,5 +166,12 @@ def test_select_with_the_mouse_code_and_remove(page, lab, tmp_path):
             [a, b, "fee_shock", True], [c, d, "delight", True], [a, b, "fee_shock", False]]
         mark.wait_for(state="detached")
         assert widget.locator(".jl-span-status").inner_text().startswith("removed fee_shock")
+
+        # 4. from the keyboard: a highlight takes the focus, Delete removes it (and not the notebook's cell)
+        widget.locator('.jl-span-mark[data-code="delight"]').first.focus()
+        page.keyboard.press("Delete")
+        current_spans(0)
+        widget.locator(".jl-span-mark").first.wait_for(state="detached")
+        assert page.locator(".jp-Notebook .jp-Cell").count() == 1
         assert not re.search(r"Traceback|Error", widget.inner_text())
         assert page.journeylab_errors == [], page.journeylab_errors

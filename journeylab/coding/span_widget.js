@@ -146,11 +146,22 @@ function render({ model, el: root }) {
         m.dataset.code = code;
         m.style.backgroundColor = colours[code] || "#ddd";
         const codes = p.spans.map((k) => (spans[k] ? spans[k].code : k));
-        m.title = codes.join(", ") + " — click to remove " + code;
+        m.title = codes.join(", ") + " — click (or Delete) to remove " + code;
+        m.tabIndex = 0; // reachable with Tab; Delete, Backspace or Enter removes it
+        m.setAttribute("role", "button");
+        m.dataset.lmSuppressShortcuts = "true"; // JupyterLab's shortcuts (Enter: edit the cell) skip it
+        m.setAttribute("aria-label", code + ": " + p.text + " (press Delete to remove)");
         m.addEventListener("click", () => {
           const sel = document.getSelection();
           if (sel && !sel.isCollapsed) return; // the end of a selection, not a click on the highlight
           model.send({ kind: "remove", key: key });
+        });
+        m.addEventListener("keydown", (e) => {
+          if (e.key === "Delete" || e.key === "Backspace" || e.key === "Enter") {
+            e.preventDefault();
+            e.stopPropagation();
+            model.send({ kind: "remove", key: key });
+          }
         });
         text.append(m);
       }

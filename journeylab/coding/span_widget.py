@@ -383,7 +383,8 @@ class SpanCodingSession:
     applied to exactly the selected characters and written to the store
     (:meth:`CodingStore.decide_span`, one SQLite transaction). Your spans are highlighted in
     the code's colour; hover one for its code, click it to remove the code from that span (a
-    removal in the store's log). Where spans overlap, a click removes the innermost. ``◀`` and
+    removal in the store's log), or Tab to it and press Delete. Where spans overlap, a click
+    removes the innermost. ``◀`` and
     ``▶`` move between documents. Stable CSS classes for styling and browser tests:
     ``jl-span-session``, ``jl-span-header``, ``jl-span-turn`` (``data-segment-id``),
     ``jl-span-text``, ``jl-span-mark`` (``data-span``), ``jl-span-code`` (``data-code``),

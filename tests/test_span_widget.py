@@ -208,3 +208,28 @@ def test_session_handles_the_browser_messages(tmp_path):
     assert w.spans == [] and not w.error
     assert "0 of 2 turns with spans" in w.header and "SpanCodingSession(coder='ana'" in repr(s)
     assert "application/vnd.jupyter.widget-view+json" in s._repr_mimebundle_()[0]
+
+
+def test_spans_are_found_again_after_the_transcript_changed(tmp_path):
+    seg, docs = tiny_frames()
+    path = tmp_path / "c.sqlite"
+    first = SpanState(seg, docs, CB, path, "ana")
+    turn = first.turns()[3]
+    a = turn["start"] + turn["text"].index("about the fee")
+    first.apply("fee_shock", a, a + len("about the fee"))
+    first.apply("delight", turn["start"], turn["start"] + len("Nobody"))
+    # a line inserted at the top moves every turn; "Nobody" becomes "No one"
+    shift = len("Note: a corrected transcript\n")
+    text = "Note: a corrected transcript\n" + docs["text"].iloc[0].replace("Nobody", "No one")
+    seg2 = seg.assign(start=seg["start"] + shift, end=seg["end"] + shift)
+    seg2.loc[3, "end"] = seg2.loc[3, "end"] + len("No one") - len("Nobody")
+    later = SpanState(seg2, docs.assign(text=[text]), CB, path, "ana")
+    spans = later.spans().set_index("code")
+    assert spans.loc["fee_shock", ["status", "shown_start", "shown_end"]].tolist() == ["moved", a + shift,
+                                                                                         a + shift + 13]
+    assert spans.loc["delight", "status"] == "lost"  # six characters, too different to place
+    pieces = later.turns()[3]["pieces"]
+    assert [(p["text"], len(p["spans"])) for p in pieces if p["spans"]] == [("about the fee", 1)]
+    # removing the moved span removes the stored one
+    later.remove(spans.loc["fee_shock", "key"])
+    assert later.store.spans("ana")["code"].tolist() == ["delight"]

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import JourneylabError
-from ..study.anchor import fingerprint
+from ..study.anchor import Placement, fingerprint, parse_fingerprint, reanchor
 from ..study.codebook import Codebook
 from ..utils.checks import check_frame
 from .store import CodingStore
@@ -163,8 +163,38 @@ class SpanState:
         return self._seg.at[segment_id, "speaker_role"] in self.roles
 
     def spans(self) -> pd.DataFrame:
-        """This coder's current spans in the document on screen (see :meth:`CodingStore.spans`)."""
-        return self.store.spans(self.coder, doc_id=self.doc_id)
+        """This coder's current spans in the document on screen, placed in its text.
+
+        Returns
+        -------
+        DataFrame
+            :meth:`CodingStore.spans`'s columns (``start``/``end`` as stored), plus ``key``
+            (:meth:`span_key` of the stored span), ``status`` and ``shown_start``/``shown_end``:
+            where the span is highlighted. ``same`` when the document's text at the stored
+            position is the stored text; otherwise the transcript changed since coding (or the
+            span was coded on a redacted or unredacted version of it) and the span is looked for
+            with its fingerprint (:func:`journeylab.study.anchor.reanchor`): ``moved`` (same text
+            elsewhere), ``changed`` (similar text) or ``lost`` (not shown).
+        """
+        spans = self.store.spans(self.coder, doc_id=self.doc_id)
+        text = self.texts[self.doc_id]
+        status, shown_a, shown_b = [], [], []
+        for r in spans.itertuples():
+            a, b = int(r.start), int(r.end)
+            if text[a:b] == r.text:
+                place = Placement("same", a, b, 100.0)
+            else:
+                try:
+                    fp = parse_fingerprint(r.fingerprint) or parse_fingerprint(fingerprint(r.text, 0, len(r.text)))
+                except JourneylabError:
+                    fp = parse_fingerprint(fingerprint(r.text, 0, len(r.text)))
+                place = reanchor(text, a, b, fp, old_text=r.text)
+            status.append(place.status)
+            shown_a.append(place.start if place.start is not None else -1)
+            shown_b.append(place.end if place.end is not None else -1)
+        keys = [self.span_key(c, a, b) for c, a, b in zip(spans["code"], spans["start"], spans["end"])]
+        return spans.assign(key=keys, status=status, shown_start=pd.Series(shown_a, index=spans.index, dtype="int64"),
+                            shown_end=pd.Series(shown_b, index=spans.index, dtype="int64"))
 
     def turns(self) -> list[dict]:
         """The turns on screen with their highlighted pieces.
@@ -181,31 +211,34 @@ class SpanState:
         doc = self.doc_id
         text = self.texts[doc]
         spans = self.spans()
+        spans = spans[spans["status"] != "lost"]
+        first, last = spans["shown_start"], spans["shown_end"]
         out = []
         for sid in self._shown[doc]:
             s = self._seg.loc[sid]
             a, b = int(s["start"]), int(s["end"])
-            inside = spans[(spans["start"] < b) & (spans["end"] > a)] if len(spans) else spans
-            cuts = sorted({a, b, *[min(max(int(x), a), b) for x in inside["start"]],
-                           *[min(max(int(x), a), b) for x in inside["end"]]})
+            inside = spans[(first < b) & (last > a)]
+            cuts = sorted({a, b, *[min(max(int(x), a), b) for x in inside["shown_start"]],
+                           *[min(max(int(x), a), b) for x in inside["shown_end"]]})
             pieces = []
             for p, q in zip(cuts, cuts[1:]):
                 if q <= p:
                     continue
-                cover = inside[(inside["start"] <= p) & (inside["end"] >= q)]
-                cover = cover.assign(_n=cover["end"] - cover["start"]).sort_values(["_n", "decision_id"],
-                                                                                    ascending=[True, False])
-                pieces.append({"text": text[p:q], "start": p, "end": q,
-                               "spans": [self.span_key(r.code, r.start, r.end) for r in cover.itertuples()]})
+                cover = inside[(inside["shown_start"] <= p) & (inside["shown_end"] >= q)]
+                cover = cover.assign(_n=cover["shown_end"] - cover["shown_start"]).sort_values(
+                    ["_n", "decision_id"], ascending=[True, False])
+                pieces.append({"text": text[p:q], "start": p, "end": q, "spans": cover["key"].tolist()})
             out.append({"segment_id": sid, "speaker": str(s.get("speaker", "") if pd.notna(s.get("speaker", ""))
                                                           else ""),
                         "codable": self.codable(sid), "start": a, "end": b, "text": text[a:b], "pieces": pieces})
         return out
 
     def span_list(self) -> list[dict]:
-        """This coder's spans in the document on screen: ``key``, ``code``, ``start``, ``end``, ``text``, ``colour``."""
-        return [{"key": self.span_key(r.code, r.start, r.end), "code": r.code, "start": int(r.start),
-                 "end": int(r.end), "text": r.text, "colour": self.colours.get(r.code, PALETTE[-1])}
+        """This coder's spans in the document on screen: ``key``, ``code``, ``start``, ``end`` (as stored),
+        ``text``, ``status``, ``shown_start``, ``shown_end`` (see :meth:`spans`), ``colour``."""
+        return [{"key": r.key, "code": r.code, "start": int(r.start), "end": int(r.end), "text": r.text,
+                 "status": r.status, "shown_start": int(r.shown_start), "shown_end": int(r.shown_end),
+                 "colour": self.colours.get(r.code, PALETTE[-1])}
                 for r in self.spans().itertuples()]
 
     @staticmethod
@@ -303,11 +336,16 @@ class SpanState:
             start, end = int(a), int(b)
         except ValueError:
             raise JourneylabError(f"SpanCodingSession: {key!r} is not a span key '<start>:<end>:<code>'") from None
-        current = self.spans()
-        if not ((current["start"] == start) & (current["end"] == end) & (current["code"] == code)).any():
+        current = self.store.spans(self.coder, doc_id=self.doc_id)
+        hit = current[(current["start"] == start) & (current["end"] == end) & (current["code"] == code)]
+        if not len(hit):
             raise JourneylabError(f"SpanCodingSession: {self.coder!r} has no {code!r} span [{start}, {end}) in "
                                   f"{self.doc_id!r} to remove")
-        return self._decide(code, self.doc_id, start, end, False)
+        # the removal names the span as it was stored (its text may have moved since: see spans())
+        rec = hit.iloc[0]
+        return self.store.remove_span(self.doc_id, start, end, code, self.coder, segment_id=rec["segment_id"],
+                                      text=rec["text"], fingerprint=rec["fingerprint"] if isinstance(
+                                          rec["fingerprint"], str) else None)
 
     # -- navigation -----------------------------------------------------------------------
     def next(self) -> None:
@@ -437,9 +475,15 @@ class SpanCodingSession:
         """Redraw from the state (after every action)."""
         st = self.state
         done, total = st.progress()
+        spans = st.span_list()
+        moved = sum(s["status"] in ("moved", "changed") for s in spans)
+        lost = sum(s["status"] == "lost" for s in spans)
+        note = ((f" · {moved} span{'s' if moved != 1 else ''} found at a new place (the transcript changed)"
+                 if moved else "")
+                + (f" · {lost} span{'s' if lost != 1 else ''} not found in this text (not shown)" if lost else ""))
         self.widget.header = (f"<b>{html.escape(st.coder)}</b> · document <code>{html.escape(st.doc_id)}</code> "
-                              f"({st.index + 1} of {len(st.doc_ids)}) · {done} of {total} turns with spans")
-        self.widget.spans = st.span_list()
+                              f"({st.index + 1} of {len(st.doc_ids)}) · {done} of {total} turns with spans{note}")
+        self.widget.spans = spans
         self.widget.turns = st.turns()
 
     def apply(self, code: str, start: int, end: int) -> None:

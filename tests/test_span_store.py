@@ -206,3 +206,19 @@ def test_spans_coded_on_redacted_text_are_exported_at_the_files_positions(tmp_pa
     assert _rows(again.codings, ["doc_id", "start", "end", "text", "segment_id", "code"]) == [
         [seg["doc_id"], a, b, red[a:b], seg["segment_id"], code]]
     assert again.anchoring.empty  # the fingerprint matched the files' text: nothing moved or lost
+
+
+def test_record_codings_keeps_spans(tmp_path):
+    cod = pd.DataFrame({"segment_id": ["d1-t1", "d1-t1", "d1-t2"], "code": ["price", "price", "late"],
+                        "coder": ["ana"] * 3, "origin": ["manual"] * 3,
+                        "doc_id": ["d1", "d1", pd.NA], "start": pd.array([3, 20, pd.NA], dtype="Int64"),
+                        "end": pd.array([10, 24, pd.NA], dtype="Int64"), "text": ["the fee", "cost", pd.NA]})
+    with CodingStore(tmp_path / "c.sqlite") as store:
+        assert store.record_codings(cod) == 3
+        assert _rows(store.codings(), ["doc_id", "start", "end", "text", "segment_id", "code"]) == [
+            ["d1", 3, 10, "the fee", "d1-t1", "price"], ["d1", 20, 24, "cost", "d1-t1", "price"],
+            [None, None, None, None, "d1-t2", "late"]]
+        with pytest.raises(JourneylabError, match=r"row 0: a span needs doc_id, whole-number start < end and its "
+                                                  r"covered text"):
+            store.record_codings(cod.assign(text="x"))
+        assert len(store.span_decisions()) == 2

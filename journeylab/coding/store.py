@@ -761,29 +761,56 @@ class CodingStore:
         """Record a whole codings frame (e.g. the output of :func:`journeylab.autocode`) in one transaction.
 
         Every row is an *apply* decision with the row's ``coder``, ``origin``, ``memo`` and,
-        when present, ``rule`` and ``confidence``. Returns the number of decisions written.
+        when present, ``rule`` and ``confidence``. A row with a span (``doc_id``, ``start``,
+        ``end`` filled, as in a study's codings frame) is a span decision and needs its covered
+        ``text`` (``fingerprint`` is kept when present); the other rows are whole-turn decisions.
+        Returns the number of decisions written.
         """
-        check_frame(codings, arg="codings", func="CodingStore.record_codings",
-                    required=["segment_id", "code", "coder"], allow_empty=True)
+        func = "CodingStore.record_codings"
+        check_frame(codings, arg="codings", func=func, required=["segment_id", "code", "coder"], allow_empty=True)
         ts = _now()
         df = codings.astype(object).where(codings.notna(), None)
+        none = [None] * len(df)
         rows = list(zip(df["segment_id"], df["code"], df["coder"],
                         df["origin"] if "origin" in df else ["manual"] * len(df),
-                        df["memo"] if "memo" in df else [None] * len(df),
-                        df["rule"] if "rule" in df else [None] * len(df),
-                        df["confidence"] if "confidence" in df else [None] * len(df)))
-        for i, (seg, code, coder, origin, *_rest) in enumerate(rows):
+                        df["memo"] if "memo" in df else none,
+                        df["rule"] if "rule" in df else none,
+                        df["confidence"] if "confidence" in df else none))
+        has_span = {"doc_id", "start", "end"} <= set(df.columns)
+        spans = list(zip(*(df[c] if c in df else none for c in ("doc_id", "start", "end", "text", "fingerprint")))) \
+            if has_span else [(None,) * 5] * len(df)
+        for i, ((seg, code, coder, origin, *_rest), (doc, a, b, text, fp)) in enumerate(zip(rows, spans)):
             if origin not in ORIGINS:
-                raise JourneylabError(f"CodingStore.record_codings(): row {i}: origin must be one of "
-                                      f"{', '.join(ORIGINS)}; found {origin!r}")
+                raise JourneylabError(f"{func}(): row {i}: origin must be one of {', '.join(ORIGINS)}; "
+                                      f"found {origin!r}")
             for name, v in (("segment_id", seg), ("code", code), ("coder", coder)):
                 if not isinstance(v, str) or not v.strip():
-                    raise JourneylabError(f"CodingStore.record_codings(): row {i}: `{name}` must be non-empty text; "
-                                          f"found {v!r}")
+                    raise JourneylabError(f"{func}(): row {i}: `{name}` must be non-empty text; found {v!r}")
+            if a is not None or b is not None:
+                ok = (isinstance(doc, str) and doc.strip() and a is not None and b is not None
+                      and float(a).is_integer() and float(b).is_integer() and 0 <= int(a) < int(b)
+                      and isinstance(text, str) and len(text) == int(b) - int(a))
+                if not ok:
+                    raise JourneylabError(f"{func}(): row {i}: a span needs doc_id, whole-number start < end and its "
+                                          f"covered text (end - start characters) in `text`; found doc_id={doc!r}, "
+                                          f"start={a!r}, end={b!r}, text={str(text)[:40]!r}")
 
         def tx(c):
-            for seg, code, coder, origin, memo, rule, conf in rows:
+            for (seg, code, coder, origin, memo, rule, conf), (doc, a, b, text, fp) in zip(rows, spans):
                 key = self._coder(c, coder)
+                if a is not None:
+                    cur = c.execute(
+                        "INSERT INTO decisions (segment_id, code, coder, coder_key, value, origin, memo, rule,"
+                        " confidence, decided_at, doc_id, span_start, span_end, span_text, fingerprint)"
+                        " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (seg, code, coder, key, origin, memo, rule, None if conf is None else float(conf), ts,
+                         doc, int(a), int(b), text, fp))
+                    c.execute("INSERT INTO span_state (doc_id, span_start, span_end, code, coder_key, segment_id,"
+                              " decision_id, value) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (doc_id, span_start,"
+                              " span_end, code, coder_key) DO UPDATE SET decision_id = excluded.decision_id,"
+                              " value = 1, segment_id = excluded.segment_id",
+                              (doc, int(a), int(b), code, key, seg, cur.lastrowid))
+                    continue
                 cur = c.execute(
                     "INSERT INTO decisions (segment_id, code, coder, coder_key, value, origin, memo, rule, confidence,"
                     " decided_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",

@@ -114,7 +114,7 @@ def test_apply_and_remove_a_span_are_logged(state):
     cod = state.store.codings("ana")
     assert cod[["doc_id", "start", "end", "text", "segment_id", "code"]].values.tolist() == [
         ["d1", a, b, "the fee was a shock", turn["segment_id"], "fee_shock"]]
-    assert state.progress() == (1, 4)
+    assert state.progress() == (1, 2)  # of the two participant turns
     state.remove(state.span_key("fee_shock", a, b))
     assert state.spans().empty and state.store.codings("ana").empty
     log = state.store.span_decisions()
@@ -141,9 +141,11 @@ def test_bad_decisions_are_refused(state):
 
 def test_roles_make_other_turns_context(tmp_path):
     seg, docs = tiny_frames()
-    st_ = SpanState(seg, docs, CB, tmp_path / "c.sqlite", "ana", roles=["participant"])
+    st_ = SpanState(seg, docs, CB, tmp_path / "c.sqlite", "ana")  # default: participants' turns
     t = st_.turns()
     assert [x["codable"] for x in t] == [False, True, False, True]
+    every = SpanState(seg, docs, CB, tmp_path / "c.sqlite", "ana", roles=None)
+    assert all(x["codable"] for x in every.turns())
     with pytest.raises(JourneylabError, match="is context"):
         st_.apply("delight", t[0]["start"], t[0]["start"] + 3)
 

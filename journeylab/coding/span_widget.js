@@ -43,6 +43,11 @@ function locate(docEl, node, offset, isStart) {
   return null;
 }
 
+// A code's colour made light enough to read black text on (a codebook's colours may be strong).
+function tint(colour) {
+  return /^#[0-9a-f]{6}$/i.test(colour) ? colour + "99" : colour;
+}
+
 function render({ model, el: root }) {
   root.classList.add("jl-span-session");
   const bar = el("div", "jl-span-bar");
@@ -144,7 +149,7 @@ function render({ model, el: root }) {
         const code = spans[key] ? spans[key].code : key.split(":").slice(2).join(":");
         m.dataset.span = key;
         m.dataset.code = code;
-        m.style.backgroundColor = colours[code] || "#ddd";
+        m.style.backgroundColor = tint(colours[code] || "#dddddd");
         const codes = p.spans.map((k) => (spans[k] ? spans[k].code : k));
         m.title = codes.join(", ") + " — click (or Delete) to remove " + code;
         m.tabIndex = 0; // reachable with Tab; Delete, Backspace or Enter removes it

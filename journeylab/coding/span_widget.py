@@ -89,8 +89,9 @@ class SpanState:
     segment_ids : iterable of str, optional
         Show only these turns (e.g. a filtered segments frame's ids), grouped by document in the
         order of first appearance. Default: every turn of every document.
-    roles : iterable of str, optional
-        Speaker roles whose turns can be coded (the others are shown, greyed, as context). Default:
+    roles : iterable of str or None, default ("participant",)
+        Speaker roles whose turns can be coded (the others are shown, greyed, as context; a span
+        may run across them). None: every turn can be coded. Without a ``speaker_role`` column
         every turn can be coded.
 
     Notes
@@ -102,7 +103,7 @@ class SpanState:
     """
 
     def __init__(self, segments: pd.DataFrame, documents: pd.DataFrame, codebook: Codebook, store, coder: str, *,
-                 segment_ids: Iterable[str] | None = None, roles: Iterable[str] | None = None):
+                 segment_ids: Iterable[str] | None = None, roles: Iterable[str] | None = ("participant",)):
         func = "SpanCodingSession"
         check_frame(segments, arg="segments", func=func, required=["segment_id", "doc_id", "start", "end"])
         check_frame(documents, arg="documents", func=func, required=["doc_id", "text"])

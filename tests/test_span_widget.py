@@ -235,3 +235,16 @@ def test_spans_are_found_again_after_the_transcript_changed(tmp_path):
     # removing the moved span removes the stored one
     later.remove(spans.loc["fee_shock", "key"])
     assert later.store.spans("ana")["code"].tolist() == ["delight"]
+
+
+def test_a_selection_ending_at_the_start_of_a_turn_stops_at_the_turn_before(state):
+    t = state.turns()
+    # a triple click on turn 2 selects up to offset 0 of the next turn: the span is turn 2's text
+    assert state.selection_to_span((t[1]["segment_id"], 0), (t[2]["segment_id"], 0)) == ("d1", t[1]["start"],
+                                                                                        t[1]["end"])
+    # from the very end of turn 1 into turn 2: starts at turn 2
+    d, a, b = state.selection_to_span((t[0]["segment_id"], _u16(t[0]["text"])), (t[1]["segment_id"], 5))
+    assert (a, b) == (t[1]["start"], t[1]["start"] + 5)
+    # across turns the gap stays covered when the selection really runs into the next turn's words
+    d, a, b = state.selection_to_span((t[1]["segment_id"], 0), (t[2]["segment_id"], 2))
+    assert (a, b) == (t[1]["start"], t[2]["start"] + 2)

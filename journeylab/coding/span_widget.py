@@ -287,6 +287,17 @@ class SpanState:
         if d1 != d2:
             raise JourneylabError(f"SpanCodingSession: a span cannot run across documents ({d1!r} and {d2!r})")
         start, end = min(p1, p2), max(p1, p2)
+        # a selection ending at the very start of a turn (a triple click, a drag just past a turn's
+        # end) ends where the turn shown before it ends; one starting at the very end of a turn
+        # starts where the next shown turn starts: the gap between them (a line break, the next
+        # speaker's label) is not what was meant
+        bounds = [(int(self._seg.at[x, "start"]), int(self._seg.at[x, "end"])) for x in self._shown.get(d1, [])]
+        ends_before = [b for a, b in bounds if b <= end and a < end]
+        if any(a == end for a, _ in bounds) and ends_before and max(ends_before) > start:
+            end = max(ends_before)
+        starts_after = [a for a, b in bounds if a >= start and b > start]
+        if any(b == start for _, b in bounds) and starts_after and min(starts_after) < end:
+            start = min(starts_after)
         if start == end:
             raise JourneylabError("SpanCodingSession: nothing is selected; select some text in a turn first")
         return d1, start, end

@@ -11,7 +11,8 @@ Python's code points differ). In Debian's chromium the test
 * selects across two turns, applies another code, and checks that span;
 * clicks the first highlight: the store logs a removal and the span is no longer current;
 * focuses the other highlight and presses Delete: removed too, and JupyterLab's own shortcuts
-  did not act on the notebook.
+  did not act on the notebook;
+* triple-clicks a turn and codes it: the span is exactly the turn's text.
 
 Skipped without chromium (as the other browser tests). ~15-25 s, most of it JupyterLab's start.
 """
@@ -173,5 +174,13 @@ def test_select_with_the_mouse_code_and_remove(page, lab, tmp_path):
         current_spans(0)
         widget.locator(".jl-span-mark").first.wait_for(state="detached")
         assert page.locator(".jp-Notebook .jp-Cell").count() == 1
+
+        # 5. a triple click selects a whole turn (the browser's selection ends at the next turn's start):
+        # the span is exactly the turn's text
+        widget.locator('.jl-span-text[data-segment-id="d1-t002"]').click(click_count=3)
+        widget.locator('.jl-span-code[data-code="delight"]').click()
+        spans = current_spans(1)
+        assert spans[["start", "end", "segment_id"]].values.tolist() == [
+            [int(turns.at["d1-t002", "start"]), int(turns.at["d1-t002", "end"]), "d1-t002"]]
         assert not re.search(r"Traceback|Error", widget.inner_text())
         assert page.journeylab_errors == [], page.journeylab_errors

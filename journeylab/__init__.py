@@ -47,7 +47,7 @@ from .measure.experiments import (compare_periods, ab_test, compare_rates, sampl
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence.claims import (evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between,
-                              study_targets)
+                              study_targets, questionnaire_signals)
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
 from .run.sections import (section, plan as section_plan, SectionStatus, event_property, taguette_reference,
@@ -75,7 +75,7 @@ __all__ = [
     'read_transcript', 'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size',
     'saturation', 'save_map', 'score_questionnaire', 'section', 'section_plan', 'sentiment',
     'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between', 'study_part',
-    'study_questionnaire', 'study_targets', 'suggest_codes', 'sus_grade', 'taguette_reference',
+    'study_questionnaire', 'study_targets', 'questionnaire_signals', 'suggest_codes', 'sus_grade', 'taguette_reference',
     'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study',
     'verify_qdpx_round_trip', 'write_csv', 'write_taguette_codebook',
 ]

@@ -164,6 +164,7 @@ ROWS = {
     "theme_nps": (lambda v: jl.theme_nps(v, comment_codings=COD), "survey", WRONG_FRAME),
     "study_between": (lambda v: jl.study_between(v, start="2024-01-01"), "study", WRONG),
     "study_targets": (lambda v: jl.study_targets(v), "study", WRONG),
+    "questionnaire_signals": (lambda v: jl.questionnaire_signals(v), "summary", WRONG_FRAME),
     "JourneyMap": (lambda v: jl.JourneyMap.build(v, EVID), "study", WRONG),
     "compare_maps": (lambda v: jl.compare_maps(v, new=jl.JourneyMap()), "old", WRONG_FRAME),
     "compare_personas": (lambda v: jl.compare_personas(v), "maps", WRONG_FRAME),

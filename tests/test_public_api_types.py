@@ -144,6 +144,8 @@ ROWS = {
     "event_property": (lambda v: jl.event_property(v), "study", WRONG_FRAME),
     "taguette_reference": (lambda v: jl.taguette_reference(v), "study", WRONG_FRAME),
     "lexicon_file": (lambda v: jl.lexicon_file(v), "study", WRONG_FRAME),
+    "analysis_codings": (lambda v: jl.analysis_codings(v), "study", WRONG_FRAME),
+    "study_sentiment": (lambda v: jl.study_sentiment(v), "study", WRONG_FRAME),
     # a column-less frame is a legitimate (empty) CSV, so not WRONG_FRAME
     "write_csv": (lambda v: jl.write_csv(v, path=Path(_STORE_DIR.name) / "never.csv"), "frame", WRONG),
     "read_events_parquet": (lambda v: jl.read_events_parquet(v, path="events.parquet"), "study", WRONG_FRAME),

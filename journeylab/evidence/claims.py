@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 
 from ..coding.analysis import exemplar_quotes
+from ..coding.choice import ANALYSIS_KEY
 from ..coding.rules import autocode
 from ..errors import JourneylabError
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
-from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
-from ..measure.sentiment import sentiment as score_sentiment
+from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve, study_sentiment
 from ..measure.survey import csat
 from ..measure.survey import nps as _nps
 from ..measure.tasks import task_metrics
@@ -831,7 +831,9 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
     shares of one trinomial sample, (p₊ + p₋ − (p₊ − p₋)²)/n. Each group's NPS is adjusted as in
     :func:`journeylab.nps` (adjusted-Wald, Rocks 2016: 3/4 added to promoters and to detractors, 3
     to n); the two groups are independent, so the gap's interval is the difference of the adjusted
-    NPS ± z·√(se₁² + se₂²), within [−200, 200]. The comparison group is
+    NPS ± z·√(se₁² + se₂²), within [−200, 200]. A gap whose smaller group has fewer than
+    ``rules.min_nps_n`` commenters (default 10) has no interval (NaN): the map and the report show
+    the counts, and the signal is inconclusive. The comparison group is
     the other *commenters*: people who write comments are not a random part of the respondents
     (detractors write more), so comparing with everyone would blame the theme for that.
 
@@ -870,7 +872,7 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
         va = a_["nps"] if a_ is not None else math.nan
         vb = b_["nps"] if b_ is not None else math.nan
         gap = va - vb
-        if na and nb:
+        if min(na, nb) >= rules.min_nps_n:  # below the minimum n a group shows its count, not an interval
             # adjusted-Wald for each group (Rocks 2016), the two groups independent
             centre = a_["nps_adjusted"] - b_["nps_adjusted"]
             half = z * math.sqrt(a_["se"] ** 2 + b_["se"] ** 2)
@@ -1169,7 +1171,7 @@ def evidence_table(
     min_participants: int | None = None,
     thresholds: GradingRules | dict | None = None,
     n_quotes: int = 3,
-    n_boot: int = 1000,
+    n_boot: int = 2000,
     random_state: int = 0,
     step_links: dict | None = None,
     prefer_human: bool = True,
@@ -1205,8 +1207,9 @@ def evidence_table(
         Grading thresholds (see :class:`GradingRules` and :func:`grade_claims`).
     n_quotes : int, default 3
         Exemplar quotes per claim (:func:`journeylab.exemplar_quotes`, at most one per participant).
-    n_boot : int, default 1000
-        Bootstrap replicates of the sentiment intervals.
+    n_boot : int, default 2000
+        Bootstrap replicates of the sentiment intervals (the default of :func:`journeylab.code_sentiment`
+        and :func:`journeylab.emotion_curve`: with the same seed their intervals are the same numbers).
     {random_state}
         Here the seed of the bootstraps.
     step_links : dict, optional
@@ -1358,9 +1361,10 @@ def evidence_table(
         n_overruled = int(drop.sum())
         pairs = pairs[~drop]
     coded_docs = set(segments.loc[segments["segment_id"].astype(str).isin(set(pairs["segment_id"])), "doc_id"])
-    if sentiment is None:
-        sentiment = score_sentiment(segments, split="sentence")
-        sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "computed_by": "evidence_table"}
+    if sentiment is None:  # the run's scores (notebook 04's): sentences, with the study's lexicon
+        sentiment = study_sentiment(study)
+        sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "lexicon": sentiment.attrs.get("lexicon", 0),
+                         "computed_by": "evidence_table (journeylab.study_sentiment)"}
     else:
         check_frame(sentiment, arg="sentiment", func=func, required=["segment_id", "compound"], allow_empty=True)
         sent_settings = {"computed_by": "caller", "engine": sentiment.attrs.get("engine", "unknown"),
@@ -1401,6 +1405,7 @@ def evidence_table(
                                      n_boot, random_state, persona_column, links, precision, baseline))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
     ev = grade_claims(ev, rules=rules)
+    chosen = (codings.attrs.get("journeylab") or {}).get(ANALYSIS_KEY)  # jl.analysis_codings' record, if any
     coders = sorted(codings["coder"].dropna().astype(str).unique()) if "coder" in codings else []
     origins = sorted(codings["origin"].dropna().astype(str).unique()) if "origin" in codings else []
     ev.attrs["journeylab"] = {
@@ -1409,7 +1414,10 @@ def evidence_table(
                     "prefer_human": bool(prefer_human), "n_rule_codings_overruled": n_overruled,
                     "n_interviewer_codings_left_out": kept.n_left_out,
                     "n_documents_coded": int(segments.loc[segments["segment_id"].astype(str).isin(
-                        set(pairs["segment_id"])), "doc_id"].nunique())},
+                        set(pairs["segment_id"])), "doc_id"].nunique()),
+                    **({"analysis": {k: chosen[k] for k in ("preference", "declared", "documents", "coders",
+                                                            "n_participants", "n_documents", "text")}}
+                       if chosen else {})},
         "sentiment": sent_settings,
         "survey_coding": survey_coding_how,
         "rules": rules.to_dict(),

@@ -618,6 +618,9 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
          "a mapping {instrument: sus, items: [survey columns in the instrument's order], stage: <optional>}"),
         ("targets", lambda v: isinstance(v, dict), {},
          "a mapping {steps: {event: 0.8}, csat: {touchpoint: 0.7}}"),
+        ("analysis_codings", lambda v: (isinstance(v, str) and v.strip()) or (_is_str_list(v) and v), None,
+         "a list such as [gold, human, rules]: coder names, 'human' (every person who coded) or 'rules' "
+         "(the codebook's rules), in the order each transcript takes its codings"),
         ("vocabulary", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
                                                              for k, x in v.items()), {},
          "a mapping {conversion: sign-ups, period: month}"),

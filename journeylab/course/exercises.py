@@ -1277,8 +1277,8 @@ def check_grade_changes(answer, evidence: pd.DataFrame, *, rules, persona: str |
                          "read the rows of the grading table without enough participants.")
     if not given:
         return _hint(ex, "Under these rules some pain points do change grade: re-grade the table "
-                         "(`jl.grade_claims(ev, rules=...)`) and compare with its `grade` column, as the worked example "
-                         "does.")
+                         "(`jl.grade_claims(ev, rules=...)`) and compare with its `grade` column, as the worked "
+                         "example does.")
     # the typical misreadings of the bar, each as the answer it would give
     n = rows["n_participants"]
     variants = [
@@ -1304,7 +1304,8 @@ def check_grade_changes(answer, evidence: pd.DataFrame, *, rules, persona: str |
     failing = set(rows.loc[~below["qual_support"].astype(bool).to_numpy(), "code"].astype(str))
     if failing and set(given) == failing and failing != set(right):
         return _hint(ex, "Some of these were below the default bar already (graded *weak* or numbers only): a "
-                         "stricter bar cannot move them. List the claims that met the default bar and miss the new one.")
+                         "stricter bar cannot move them. List the claims that met the default bar and miss the new "
+                         "one.")
     missing, extra = len(set(right) - set(given)), len(set(given) - set(right))
     parts = []
     if extra:

@@ -483,7 +483,7 @@ def test_compare_personas(tiny):
     wide = jl.compare_personas(maps, view="wide")
     assert list(wide.columns) == ["stage", "touchpoint", "kind", "code", "saver", "rusher"]
     row = wide[wide["code"] == "packaging_delight"].iloc[0]
-    assert row["saver"] == "—" and row["rusher"].startswith("50% · ")
+    assert row["saver"] == "—" and row["rusher"].startswith("1/2 (50%) · ")  # the share names its base
     with pytest.raises(JourneylabError, match="two maps have persona 'saver'"):
         jl.compare_personas([maps[0], maps[0]])
 

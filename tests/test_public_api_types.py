@@ -147,6 +147,8 @@ ROWS = {
     "event_property": (lambda v: jl.event_property(v), "study", WRONG_FRAME),
     "taguette_reference": (lambda v: jl.taguette_reference(v), "study", WRONG_FRAME),
     "lexicon_file": (lambda v: jl.lexicon_file(v), "study", WRONG_FRAME),
+    "analysis_codings": (lambda v: jl.analysis_codings(v), "study", WRONG_FRAME),
+    "study_sentiment": (lambda v: jl.study_sentiment(v), "study", WRONG_FRAME),
     # a column-less frame is a legitimate (empty) CSV, so not WRONG_FRAME
     "write_csv": (lambda v: jl.write_csv(v, path=Path(_STORE_DIR.name) / "never.csv"), "frame", WRONG),
     "read_events_parquet": (lambda v: jl.read_events_parquet(v, path="events.parquet"), "study", WRONG_FRAME),
@@ -167,6 +169,7 @@ ROWS = {
     "theme_nps": (lambda v: jl.theme_nps(v, comment_codings=COD), "survey", WRONG_FRAME),
     "study_between": (lambda v: jl.study_between(v, start="2024-01-01"), "study", WRONG),
     "study_targets": (lambda v: jl.study_targets(v), "study", WRONG),
+    "questionnaire_signals": (lambda v: jl.questionnaire_signals(v), "summary", WRONG_FRAME),
     "JourneyMap": (lambda v: jl.JourneyMap.build(v, EVID), "study", WRONG),
     "compare_maps": (lambda v: jl.compare_maps(v, new=jl.JourneyMap()), "old", WRONG_FRAME),
     "compare_personas": (lambda v: jl.compare_personas(v), "maps", WRONG_FRAME),

@@ -1,6 +1,8 @@
 """The coding layer: put codes on a study's turns and check how well coders agree.
 
 - :mod:`~journeylab.coding.rules`: :func:`~journeylab.autocode` (the codebook's rules);
+- :mod:`~journeylab.coding.choice`: :func:`~journeylab.analysis_codings` (the one set of codings a
+  run's analyses use: gold, else people, else rules, per transcript);
 - :mod:`~journeylab.coding.store`: the SQLite :class:`~journeylab.CodingStore` of decisions and
   ``normalize_coder`` (one coder identity for the store and reliability);
 - :mod:`~journeylab.coding.widget`: :class:`~journeylab.CodingSession` (coding whole turns in a notebook);

@@ -27,7 +27,7 @@ import yaml
 
 from ..coding.reliability import agreement as _agreement
 from ..errors import JourneylabError
-from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, study_targets
+from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, questionnaire_signals, study_targets
 from ..measure.questionnaires import study_questionnaire
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS, check_study
 from ..utils.checks import check_frame, check_path
@@ -226,7 +226,8 @@ class JourneyMap:
     goals : dict
         Stage → list of customer goals (analyst's notes, else the stage's needs).
     actions : dict
-        Stage → list of ``{"event", "label", "users", "share"}``: what users do there (event log).
+        Stage → list of ``{"event", "label", "users", "share", "users_total"}``: what users do there
+        (event log); ``share`` is ``users`` of ``users_total``, every user in the event log.
     thoughts : dict
         Stage → list of ``{"segment_id", "participant_id", "claim_id", "text"}``: real (redacted) quotes.
     emotion : DataFrame
@@ -602,7 +603,8 @@ def _actions(study, top: int = 4) -> dict:
         evs = em.loc[em["stage"] == s, "event"].tolist()
         rows = [(e, int(users.get(e, 0))) for e in evs if users.get(e, 0) > 0]
         rows.sort(key=lambda r: -r[1])
-        out[s] = [{"event": e, "label": _label(e).capitalize(), "users": n, "share": n / total if total else None}
+        out[s] = [{"event": e, "label": _label(e).capitalize(), "users": n, "share": n / total if total else None,
+                   "users_total": int(total)}
                   for e, n in rows[:top]]
     return out
 
@@ -779,9 +781,12 @@ def _usability_methods(study, survey) -> dict | None:
                                  "sources": sorted(str(x) for x in ss["source"].dropna().unique())}
     if q is not None and len(survey):
         summ = study_questionnaire(replace(study, survey=survey), summary=True)
+        summ = questionnaire_signals(summ, targets=study_targets(study)) if len(summ) else summ
         out["questionnaire"] = {"instrument": q["instrument"], "stage": q.get("stage"), "scales": [
             {"scale": r["scale"], "n": int(r["n"]), "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None}
+             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None,
+             "target": None if pd.isna(r.get("target", math.nan)) else r["target"],
+             "target_source": r.get("target_source"), "signal": r.get("signal")}
             for r in summ.to_dict("records")]}
     return out
 
@@ -865,7 +870,8 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     DataFrame
         One row per pain point, best first (contradicted ones last, whatever their score):
         ``rank``, ``claim_id``, ``stage``, ``touchpoint``,
-        ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``share_participants``,
+        ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``n_participants_total`` (the
+        base of the share), ``share_participants``,
         ``share_ci_low``, ``share_ci_high``, ``sentiment_mean``, ``sentiment_ci_low``,
         ``sentiment_ci_high``, ``step``, ``step_lost_per_week`` (users lost a week at the linked
         step), ``nps_gap``, ``nps_gap_ci_low``, ``nps_gap_ci_high``, ``score`` (0–1, see Notes),
@@ -933,9 +939,10 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
         pp = pp[pp["grade"] != "contradicted"]
     rng = np.random.default_rng(random_state)
     cols = ["rank", "claim_id", "stage", "touchpoint", "persona", "code", "claim", "grade", "n_participants",
-            "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean", "sentiment_ci_low",
-            "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
-            "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside", "opportunity", "owner"]
+            "n_participants_total", "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean",
+            "sentiment_ci_low", "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low",
+            "nps_gap_ci_high", "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside",
+            "opportunity", "owner"]
     if len(pp) == 0:
         return pd.DataFrame(columns=cols)
     # pain points linked to one step share its drop-off: each gets an equal part for the ranking
@@ -949,7 +956,7 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     for r in pp.to_dict("records"):
         if not _missing(r["_lost"]) and lost_max and lost_max > 0:
             size.append(r["_lost"] / lost_max)
-        elif not _missing(r["nps_gap"]):
+        elif not _missing(r["nps_gap"]) and not _missing(r["nps_gap_ci_low"]):  # no interval: too few to size
             size.append(min(1.0, max(0.0, -r["nps_gap"] / 100)))
         elif not _missing(r.get("task_success_rate")):  # a usability study: the share who failed the task
             size.append(min(1.0, max(0.0, 1 - r["task_success_rate"])))
@@ -971,7 +978,7 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
             if not text:
                 # say why there is no upside, and give the claim's own metric where it has one
                 text = "no upside estimate: not linked to a funnel step"
-                if not _missing(r.get("nps_gap")):
+                if not _missing(r.get("nps_gap")) and not _missing(r.get("nps_gap_ci_low")):
                     text += (f"; survey commenters who raise it give an NPS {r['nps_gap']:+.0f} points against the "
                              f"others" + ("" if _missing(r.get("nps_gap_ci_low")) else
                                           f" (95% CI {r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})"))
@@ -1348,7 +1355,7 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
     def cell(r):
         if r["kind"] == "emotion":
             return "—" if _missing(r["sentiment_mean"]) else f"{r['sentiment_mean']:+.2f} (n={r['n_participants']})"
-        return f"{r['share_participants']:.0%} · {r['grade']}"
+        return f"{r['n_participants']}/{r['n_participants_total']} ({r['share_participants']:.0%}) · {r['grade']}"
 
     long["cell"] = [cell(r) for r in long.to_dict("records")]
     keys = ["stage", "touchpoint", "kind", "code"]

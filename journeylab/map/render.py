@@ -351,7 +351,8 @@ def _metric_items(jmap, stage: str) -> list[dict]:
     for r in m.to_dict("records"):
         if str(r["metric"]).startswith("step:"):
             sig = r["step_signal"]
-            text = (f"{_label(r['step_from'])} → {_label(r['step']).lower()}: {_pct(r['step_conversion'])} "
+            base = "" if pd.isna(r.get("step_users_from")) else f" of {int(r['step_users_from']):,}"
+            text = (f"{_label(r['step_from'])} → {_label(r['step']).lower()}: {_pct(r['step_conversion'])}{base} "
                     f"({_pct(r['step_ci_low'])}–{_pct(r['step_ci_high'])})")
         elif str(r["metric"]).startswith("task:"):
             sig = r.get("task_signal")
@@ -366,7 +367,8 @@ def _metric_items(jmap, stage: str) -> list[dict]:
         else:
             sig = r["csat_signal"]
             text = (f"CSAT {_label(r['touchpoint']).lower()}: {_pct(r['csat_top2'])} top-2 "
-                    f"({_pct(r['csat_top2_ci_low'])}–{_pct(r['csat_top2_ci_high'])}), mean {r['csat_mean']:.1f}")
+                    f"({_pct(r['csat_top2_ci_low'])}–{_pct(r['csat_top2_ci_high'])}) of "
+                    f"{int(r['csat_n']):,} answers, mean {r['csat_mean']:.1f}")
         colour = SIGNAL_COLOUR.get(sig, GREY)
         items.append({"text": text, "marker": {"marker": "s", "face": colour, "edge": colour, "size": 22}})
     return items
@@ -606,7 +608,7 @@ def lane_cell(jmap, key: str, stage: str) -> tuple[list, dict]:
         items = [{"text": "• " + g} for g in jmap.goals.get(stage, [])]
         return items or none("(no goal noted)"), {"gap": 0.15}
     if key == "actions":
-        items = [{"text": f"• {a['label']} ({_share(a['share'])} of users)"} for a in jmap.actions.get(stage, [])]
+        items = [{"text": f"• {a['label']} ({_action_base(a)})"} for a in jmap.actions.get(stage, [])]
         return items or none("(no events)"), {"gap": 0.1}
     if key == "touchpoints":
         tps = next((s["touchpoints"] for s in jmap.stages if s["name"] == stage), [])
@@ -643,6 +645,14 @@ def lane_cell(jmap, key: str, stage: str) -> tuple[list, dict]:
 
 def _num(x) -> str:
     return "?" if x is None else f"{int(x):,}"
+
+
+def _action_base(a: dict) -> str:
+    """An action's share with its base, every user of the event log: "12% of all 8,123 users"."""
+    total = a.get("users_total")
+    if total is None or pd.isna(total):  # a map saved before the base was recorded
+        return f"{_share(a['share'])} of all users in the event log"
+    return f"{_share(a['share'])} of all {int(total):,} users"
 
 
 def _share(x) -> str:

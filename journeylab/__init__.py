@@ -22,7 +22,8 @@ from .utils.tables import write_csv
 from .study.codebook import Code, Codebook, Rules
 from .coding.rules import autocode
 from .coding.choice import analysis_codings
-from .coding.store import CodingStore, read_codings
+from .coding.store import CodingStore, StoreMigratedWarning, read_codings
+from .coding.span_widget import SpanCodingSession
 from .coding.widget import CodingSession
 from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
                      plot_co_occurrence, suggest_codes, evaluate_codings)
@@ -48,7 +49,7 @@ from .measure.experiments import (compare_periods, ab_test, compare_rates, sampl
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
 from .evidence.claims import (evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between,
-                              study_targets)
+                              study_targets, questionnaire_signals)
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
 from .run.sections import (section, plan as section_plan, SectionStatus, event_property, taguette_reference,
@@ -62,7 +63,8 @@ __all__ = [
     'CodingStore', 'DaskFunnel', 'Document', 'FunnelResult', 'GradingRules', 'ImportReport',
     'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder',
     'NotFittedError', 'OVERALL', 'ParticipantCodings', 'Problem', 'ReconcileSession', 'ReconcileView',
-    'Redaction', 'Rules', 'SectionStatus', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
+    'Redaction', 'Rules', 'SectionStatus', 'SpanCodingSession', 'StoreBusyError', 'StoreMigratedWarning', 'Study',
+    'StudyError', 'StudyPart', 'ab_test',
     'agreement', 'analysis_codings', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
     'coder_pair', 'coding_stages', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
     'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
@@ -76,7 +78,8 @@ __all__ = [
     'read_transcript', 'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size',
     'saturation', 'save_map', 'score_questionnaire', 'section', 'section_plan', 'sentiment',
     'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between', 'study_part',
-    'study_questionnaire', 'study_sentiment', 'study_targets', 'suggest_codes', 'sus_grade', 'taguette_reference',
+    'study_questionnaire', 'study_sentiment', 'study_targets', 'questionnaire_signals', 'suggest_codes', 'sus_grade',
+    'taguette_reference',
     'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study',
     'verify_qdpx_round_trip', 'write_csv', 'write_taguette_codebook',
 ]

@@ -53,6 +53,7 @@ EVID = pd.DataFrame({"claim_id": ["c1"], "code": ["late"], "stage": ["delivery"]
                      "persona": ["all"], "grade": ["strong"], "n_participants": [1]})
 STAGES = {"late": "delivery", "easy": "delivery"}
 CB = jl.Codebook([jl.Code("late"), jl.Code("easy")])
+DOCS = pd.DataFrame({"doc_id": ["d1"], "text": ["The delivery was late. Checkout was easy enough"]})
 
 
 def _study():
@@ -94,6 +95,8 @@ ROWS = {
     "Codebook": (lambda v: jl.Codebook(v), "codes", ["not a code", 7, 3.5, ["a", "list"], pd.DataFrame()]),
     "autocode": (lambda v: jl.autocode(v, codebook=CB), "segments", WRONG_FRAME),
     "CodingSession": (lambda v: jl.CodingSession(v, codebook=CB, store=_store(), coder="ann"), "segments", WRONG_FRAME),
+    "SpanCodingSession": (lambda v: jl.SpanCodingSession(v, documents=DOCS, codebook=CB, store=_store(), coder="ann"),
+                          "segments", WRONG_FRAME),
     "code_frequencies": (lambda v: jl.code_frequencies(v, segments=SEG), "codings", WRONG_FRAME),
     "co_occurrence": (lambda v: jl.co_occurrence(v, segments=SEG), "codings", WRONG_FRAME),
     "exemplar_quotes": (lambda v: jl.exemplar_quotes(v, segments=SEG), "codings", WRONG_FRAME),
@@ -166,6 +169,7 @@ ROWS = {
     "theme_nps": (lambda v: jl.theme_nps(v, comment_codings=COD), "survey", WRONG_FRAME),
     "study_between": (lambda v: jl.study_between(v, start="2024-01-01"), "study", WRONG),
     "study_targets": (lambda v: jl.study_targets(v), "study", WRONG),
+    "questionnaire_signals": (lambda v: jl.questionnaire_signals(v), "summary", WRONG_FRAME),
     "JourneyMap": (lambda v: jl.JourneyMap.build(v, EVID), "study", WRONG),
     "compare_maps": (lambda v: jl.compare_maps(v, new=jl.JourneyMap()), "old", WRONG_FRAME),
     "compare_personas": (lambda v: jl.compare_personas(v), "maps", WRONG_FRAME),
@@ -188,6 +192,8 @@ KEYWORD_ROWS = [
     ("evaluate_codings", "reference", lambda v: jl.evaluate_codings(COD, reference=v, segments=SEG)),
     ("evaluate_codings", "segments", lambda v: jl.evaluate_codings(COD, reference=COD, segments=v)),
     ("CodingSession", "participants", lambda v: jl.CodingSession(SEG, codebook=CB, store=_store(), coder="ann", participants=v)),
+    ("SpanCodingSession", "documents", lambda v: jl.SpanCodingSession(SEG, documents=v, codebook=CB, store=_store(),
+                                                                      coder="ann")),
     ("code_sentiment", "sentiment", lambda v: jl.code_sentiment(COD, sentiment=v, segments=SEG)),
     ("code_sentiment", "segments", lambda v: jl.code_sentiment(COD, sentiment=SENT, segments=v)),
     ("emotion_curve", "segments", lambda v: jl.emotion_curve(SENT, segments=v, codings=COD, stages=["delivery"], code_stages=STAGES)),

@@ -27,7 +27,7 @@ import yaml
 
 from ..coding.reliability import agreement as _agreement
 from ..errors import JourneylabError
-from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, study_targets
+from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, questionnaire_signals, study_targets
 from ..measure.questionnaires import study_questionnaire
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS, check_study
 from ..utils.checks import check_frame, check_path
@@ -781,9 +781,12 @@ def _usability_methods(study, survey) -> dict | None:
                                  "sources": sorted(str(x) for x in ss["source"].dropna().unique())}
     if q is not None and len(survey):
         summ = study_questionnaire(replace(study, survey=survey), summary=True)
+        summ = questionnaire_signals(summ, targets=study_targets(study)) if len(summ) else summ
         out["questionnaire"] = {"instrument": q["instrument"], "stage": q.get("stage"), "scales": [
             {"scale": r["scale"], "n": int(r["n"]), "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None}
+             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None,
+             "target": None if pd.isna(r.get("target", math.nan)) else r["target"],
+             "target_source": r.get("target_source"), "signal": r.get("signal")}
             for r in summ.to_dict("records")]}
     return out
 

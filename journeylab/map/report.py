@@ -829,7 +829,9 @@ def _methods_section(jmap) -> str:
         for sc in (us.get("questionnaire") or {}).get("scales", []):
             parts.append(f"{_e(str(sc.get('scale')).upper())} {_e(format(sc.get('mean'), '.1f'))}"
                          f"{_e(_ci_num(sc.get('ci_low'), sc.get('ci_high'), '.1f'))}, n = {_e(sc.get('n'))}"
-                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else ""))
+                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else "")
+                         + (f"; against {_e(format(sc['target'], 'g'))} ({_e(sc.get('target_source'))}): "
+                            f"{_e(sc.get('signal'))}" if sc.get("target") is not None else ""))
         li.append("<li><b>Usability test</b>: " + "; ".join(parts) + ".</li>")
     rules_text = m.get("rules_text") or GradingRules.from_dict(ru).describe(m.get("targets"))
     li.append("<li><b>Grading rules</b> (those used for this map, GradingRules):<ul>"

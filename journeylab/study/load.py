@@ -672,8 +672,21 @@ def _check_targets(targets: dict, root, rel: str, col: _Collector) -> dict:
                     continue
                 ok[str(name)] = float(share)
             out[key] = ok
+        elif key == "questionnaire":
+            if not isinstance(value, dict):
+                col.error(rel, f"targets questionnaire: expected a mapping {{scale: score on the scale, such as "
+                          f"sus: 68}}, found {value!r}", line=line)
+                continue
+            ok = {}
+            for name, score in value.items():
+                if isinstance(score, bool) or not isinstance(score, (int, float)):
+                    col.error(rel, f"targets questionnaire {name!r}: expected a score on the scale (such as 68 for "
+                              f"sus), found {score!r}", line=_yaml_line(root, "targets", key, name))
+                    continue
+                ok[str(name)] = float(score)
+            out[key] = ok
         else:
-            col.warn(rel, f"targets: unknown key {key!r} (expected steps, csat); ignored", line=line)
+            col.warn(rel, f"targets: unknown key {key!r} (expected steps, csat, questionnaire); ignored", line=line)
     return out
 
 

@@ -256,6 +256,13 @@ def shared_figure_disagreements(out: Path) -> tuple[list, int]:
                 same(f"funnel_steps.csv {r['step']} conversion", fs.loc[r["step"], "conversion_from_previous"],
                      r["step_conversion"])
                 same(f"funnel_steps.csv {r['step']} users", fs.loc[r["step"], "users"], r["step_users"])
+    # notebook 05: CSAT per touchpoint
+    if (out / "csat.csv").is_file():
+        cs = pd.read_csv(out / "csat.csv").set_index("column")
+        for r in ev.dropna(subset=["csat_column"]).to_dict("records"):
+            for a, b in (("top_box_share", "csat_top2"), ("top_box_ci_low", "csat_top2_ci_low"),
+                         ("top_box_ci_high", "csat_top2_ci_high"), ("mean", "csat_mean"), ("n", "csat_n")):
+                same(f"csat.csv {r['csat_column']} {a} ({r['claim_id']})", cs.loc[r["csat_column"], a], r[b])
     # the report: claims, priorities, the stages' emotion, funnel steps
     html = (out / "report.html").read_text(encoding="utf-8")
     by_anchor = {_anchor(c): r for c, r in zip(ev_all["claim_id"], ev_all.to_dict("records"))}

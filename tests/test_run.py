@@ -232,6 +232,14 @@ def shared_figure_disagreements(out: Path) -> tuple[list, int]:
             same(f"journey_map.json emotion {stage} {a}", lane.loc[stage, a], r[b])
             if curve is not None:
                 same(f"emotion_curve.csv {stage} {a}", curve.loc[stage, a], r[b])
+    if (out / "emotion_curve_by_persona.csv").is_file():  # notebook 04's persona curves and the persona maps
+        bp = pd.read_csv(out / "emotion_curve_by_persona.csv").set_index(["persona", "stage"])
+        pe = ev_all[(ev_all["kind"] == "emotion") & (ev_all["persona"] != "all")].set_index(["persona", "stage"])
+        for key, r in pe.iterrows():
+            if key in bp.index:
+                for a, b in (("mean", "sentiment_mean"), ("ci_low", "sentiment_ci_low"), ("n_segments", "n_segments"),
+                             ("n_participants", "n_participants")):
+                    same(f"emotion_curve_by_persona.csv {key} {a}", bp.loc[key, a], r[b])
     # the map's JSON holds the evidence table it was built from
     js = pd.DataFrame(jmap["evidence"]["rows"], columns=jmap["evidence"]["columns"])
     js = js[js["code"].notna()].set_index("code")

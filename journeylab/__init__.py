@@ -31,6 +31,7 @@ from .interop.taguette import import_taguette, write_codebook as write_taguette_
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
                         emotion_curve, plot_emotion_curve, sentiment_vs_scores)
+from .measure.coded_emotion import coded_emotion, compare_emotion
 from .coding.reliability import (agreement, krippendorff_alpha, unitizing_alpha, disagreements, compare_coders,
                                  merge_codings, merge_report, coder_pair, CoderPair, CoderComparison,
                                  plot_agreement, OVERALL)
@@ -62,8 +63,8 @@ __all__ = [
     'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder',
     'NotFittedError', 'OVERALL', 'ParticipantCodings', 'Problem', 'ReconcileSession', 'ReconcileView',
     'Redaction', 'Rules', 'SectionStatus', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
-    'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
-    'coder_pair', 'coding_stages', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
+    'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment', 'coded_emotion',
+    'coder_pair', 'coding_stages', 'compare_coders', 'compare_emotion', 'compare_maps', 'compare_periods', 'compare_personas',
     'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
     'event_property', 'evidence_table', 'exemplar_quotes', 'exercises', 'export_qdpx', 'file_name',
     'fingerprint_codings', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',

@@ -26,6 +26,7 @@ from ..coding.rules import autocode
 from ..errors import JourneylabError
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
+from ..measure.coded_emotion import coded_emotion, compare_emotion
 from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
 from ..measure.sentiment import sentiment as score_sentiment
 from ..measure.survey import csat
@@ -51,6 +52,7 @@ EVIDENCE_COLUMNS = [
     "n_participants", "n_participants_total", "share_participants", "share_ci_low", "share_ci_high",
     "n_participants_human", "n_participants_rule_only", "rule_precision", "rule_precision_ci_low",
     "rule_precision_ci_high", "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
+    "coded_n", "coded_n_pain", "coded_n_delight", "coded_balance", "coded_ci_low", "coded_ci_high", "emotion_disagree",
     "step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low", "step_ci_high",
     "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
     "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_signal", "step_source",
@@ -1593,14 +1595,29 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                             "kind": "metric", "metric": f"questionnaire:{r['scale']}",
                             "claim": f"{r['scale'].upper().replace('_', '-')} {r['mean']:.1f} (CI {r['ci_low']:.1f}–"
                                      f"{r['ci_high']:.1f}, n = {r['n']}){grade}"})
-    # emotion per stage
+    # emotion per stage: the lexicon's, and the balance of the codes (delights minus pain points)
     emo = []
     if len(cod):
         curve = emotion_curve(sentiment, segments=seg, codings=cod[["segment_id", "code"]], stages=study.stages,
                                  code_stages=key_stage if staged else cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)
+        if staged:
+            kc = cod[["segment_id", "code"]].assign(stage=cod["code"].map(key_stage),
+                                                  code=cod["code"].str.split(_STAGE_KEY, n=1).str[0])
+            denominators = {s: reached.get(s, set()) for s in study.stages}
+        else:
+            kc, denominators = cod[["segment_id", "code"]], {s: pids for s in study.stages}
+        coded = coded_emotion(kc, segments=seg, stages=study.stages, code_kinds=cb, code_stages=cb,
+                              reached=denominators, level=rules.level)
+        verdict = compare_emotion(curve, coded).set_index("stage")
+        coded = coded.set_index("stage")
         for r in curve.to_dict("records"):
+            c, v = coded.loc[r["stage"]], verdict.loc[r["stage"]]
+            emo_coded = {"coded_n": int(c["n_participants"]), "coded_n_pain": int(c["n_pain"]),
+                         "coded_n_delight": int(c["n_delight"]), "coded_balance": c["balance"],
+                         "coded_ci_low": c["ci_low"], "coded_ci_high": c["ci_high"],
+                         "emotion_disagree": bool(v["disagree"])}
             emo.append({"claim_id": _claim_id(r["stage"], None, "emotion", persona), "stage": r["stage"],
                         "stage_order": r["stage_order"], "touchpoint": pd.NA, "persona": label, "kind": "emotion",
                         "code": pd.NA, "metric": "sentiment",
@@ -1609,7 +1626,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                         "n_participants": r["n_participants"], "n_participants_total": n_total,
                         "share_participants": r["n_participants"] / n_total if n_total else math.nan,
                         "n_segments": r["n_segments"], "quote_ids": "", "sentiment_mean": r["mean"],
-                        "sentiment_ci_low": r["ci_low"], "sentiment_ci_high": r["ci_high"]})
+                        "sentiment_ci_low": r["ci_low"], "sentiment_ci_high": r["ci_high"], **emo_coded})
     out = pd.DataFrame(rows + extra + context + emo)
     for col in EVIDENCE_COLUMNS:
         if col not in out.columns:

@@ -43,8 +43,9 @@ ALL_PERSONAS_WARNING = ("This map pools every persona. One map for all segments 
 _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metric", "claim", "quote_ids", "step",
              "step_from", "step_source", "csat_column", "csat_source", "nps_source", "step_signal", "csat_signal",
              "nps_signal", "grade", "grade_reason", "task", "task_signal", "task_source"]
-_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes"]
-_BOOL_COLS = ["qual_support", "quant_support"]
+_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes",
+             "coded_n", "coded_n_pain", "coded_n_delight"]
+_BOOL_COLS = ["qual_support", "quant_support", "emotion_disagree"]
 GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "mixed": 0.6, "qualitative_only": 0.5, "weak": 0.25,
                   "contradicted": 0.0}
 #: Default weights of the parts of :func:`prioritise`'s score (the report's footnote is written from them).
@@ -387,7 +388,11 @@ class JourneyMap:
         emotion = pd.DataFrame({"stage": emo["stage"], "stage_order": emo["stage_order"].astype(int),
                                 "mean": emo["sentiment_mean"], "ci_low": emo["sentiment_ci_low"],
                                 "ci_high": emo["sentiment_ci_high"], "n_segments": emo["n_segments"].astype(int),
-                                "n_participants": emo["n_participants"].astype(int)})
+                                "n_participants": emo["n_participants"].astype(int),
+                                "coded_balance": emo["coded_balance"], "coded_ci_low": emo["coded_ci_low"],
+                                "coded_ci_high": emo["coded_ci_high"], "coded_n": emo["coded_n"],
+                                "coded_n_pain": emo["coded_n_pain"], "coded_n_delight": emo["coded_n_delight"],
+                                "disagree": emo["emotion_disagree"]})
         min_n = int(info.get("rules", {}).get("min_participants", GradingRules().min_participants))
         emotion["enough_data"] = emotion["n_participants"] >= min_n
         emotion = emotion.set_index("stage").reindex(study.stages).reset_index()
@@ -395,7 +400,7 @@ class JourneyMap:
         emotion["n_segments"] = emotion["n_segments"].fillna(0).astype(int)
         emotion["n_participants"] = emotion["n_participants"].fillna(0).astype(int)
         emotion["enough_data"] = emotion["enough_data"].fillna(False).astype(bool)
-        emotion = emotion[_EMOTION_COLS]
+        emotion = _normalise_emotion(emotion)
         opportunities = _opportunities(study, ev, nt)
         warnings = []
         if persona is None and n_personas > 1:  # one persona, or none: nothing is pooled
@@ -467,7 +472,7 @@ class JourneyMap:
             "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "title": self.title, "persona": self.persona,
             "stages": self.stages, "persona_card": self.persona_card, "goals": self.goals, "actions": self.actions,
             "thoughts": self.thoughts,
-            "emotion": self.emotion[_EMOTION_COLS].to_dict("records"),
+            "emotion": self.emotion.reindex(columns=_EMOTION_COLS).to_dict("records"),
             "evidence": {"columns": list(ev.columns), "rows": ev.to_numpy(dtype=object).tolist()},
             "opportunities": self.opportunities[_OPP_COLS].to_dict("records"),
             "quotes": self.quotes, "methods": self.methods, "manifest": self.manifest, "warnings": self.warnings,
@@ -507,10 +512,7 @@ class JourneyMap:
         evd = data["evidence"]
         ev = pd.DataFrame(evd.get("rows", []), columns=evd.get("columns", EVIDENCE_COLUMNS))
         ev = _normalise_evidence(ev)
-        emo = pd.DataFrame(data["emotion"], columns=_EMOTION_COLS)
-        emo = emo.astype({"stage_order": int, "n_segments": int, "n_participants": int, "enough_data": bool})
-        for c in ("mean", "ci_low", "ci_high"):
-            emo[c] = pd.to_numeric(emo[c], errors="coerce").astype(float)
+        emo = _normalise_emotion(pd.DataFrame(data["emotion"], columns=_EMOTION_COLS))
         opp = _normalise_opportunities(pd.DataFrame(data.get("opportunities", []), columns=_OPP_COLS))
         return cls(title=data.get("title", "Journey map"), persona=data.get("persona", "all"), stages=data["stages"],
                    persona_card=data.get("persona_card", {}), goals=data.get("goals", {}),
@@ -577,7 +579,22 @@ class JourneyMap:
         return "".join(out)
 
 
-_EMOTION_COLS = ["stage", "stage_order", "mean", "ci_low", "ci_high", "n_segments", "n_participants", "enough_data"]
+_EMOTION_COLS = ["stage", "stage_order", "mean", "ci_low", "ci_high", "n_segments", "n_participants", "enough_data",
+                 "coded_balance", "coded_ci_low", "coded_ci_high", "coded_n", "coded_n_pain", "coded_n_delight",
+                 "disagree"]
+
+
+def _normalise_emotion(emo: pd.DataFrame) -> pd.DataFrame:
+    """The emotion lane's frame with its columns and dtypes (a map saved before the coded balance lacks it)."""
+    emo = emo.reindex(columns=_EMOTION_COLS)
+    emo = emo.astype({"stage_order": int, "n_segments": int, "n_participants": int})
+    emo["enough_data"] = emo["enough_data"].fillna(False).astype(bool)
+    emo["disagree"] = emo["disagree"].astype(object).where(emo["disagree"].notna(), False).astype(bool)
+    for c in ("mean", "ci_low", "ci_high", "coded_balance", "coded_ci_low", "coded_ci_high"):
+        emo[c] = pd.to_numeric(emo[c], errors="coerce").astype(float)
+    for c in ("coded_n", "coded_n_pain", "coded_n_delight"):
+        emo[c] = pd.array([None if _missing(v) else int(v) for v in emo[c]], dtype="Int64")
+    return emo.reset_index(drop=True)
 _OPP_COLS = ["stage", "touchpoint", "text", "source", "code", "claim_id", "owner", "grade"]
 
 

@@ -40,7 +40,7 @@ from .journey_map import (
     register_view,
     vocabulary_of,
 )
-from .render import LANES, lane_cell, plot_map
+from .render import LANES, disagreement_text, lane_cell, plot_map
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#555555; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -528,6 +528,14 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
                     f"{_e(_ci_num(r['ci_low'], r['ci_high']))} from "
                     f"{int(r['n_segments'])} turns of {int(r['n_participants'])} people"
                     + ("" if r["enough_data"] else " <b>(too little data)</b>"))
+    if len(em) and not pd.isna(em.iloc[0].get("coded_balance", math.nan)):
+        r = em.iloc[0]
+        bits.append(f"Emotion in the codes <a href='#method-sentiment'>{r['coded_balance']:+.2f}</a>"
+                    f"{_e(_ci_num(r['coded_ci_low'], r['coded_ci_high']))}: {int(r['coded_n_delight'])} of "
+                    f"{int(r['coded_n'])} participants with a delight here, {int(r['coded_n_pain'])} with a pain point")
+        if bool(r.get("disagree", False)):
+            bits.append(f"<span class='warning' role='note'>{_e(disagreement_text(r))} Read the quotes below "
+                        "before the curve: <a href='#method-sentiment'>which to trust</a>.</span>")
     if jmap.goals.get(stage):
         bits.append("Goals: " + "; ".join(_h(g, names) for g in jmap.goals[stage]))
     if bits:
@@ -572,6 +580,12 @@ def _map_table(jmap, names) -> str:
                     word = "positive" if r["mean"] > 0.05 else "negative" if r["mean"] < -0.05 else "neutral"
                     txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})"
                            + ("" if r["enough_data"] else ", too little data")]
+                    if not pd.isna(r.get("coded_balance", math.nan)):
+                        txt.append(f"codes {r['coded_balance']:+.2f}{_ci_num(r['coded_ci_low'], r['coded_ci_high'])}"
+                                   f": {int(r['coded_n_delight'])} delight, {int(r['coded_n_pain'])} pain point of "
+                                   f"{int(r['coded_n'])}")
+                    if bool(r.get("disagree", False)):
+                        txt.append(disagreement_text(r))
                 else:
                     txt = ["no interview data"]
             else:
@@ -741,8 +755,14 @@ def _method_details(jmap, study, sources: dict) -> str:
          "neither. Contradicted: participants raised it but the linked metrics rule it out. Thresholds below "
          "(Methods, grading rules).")
     item("method-score", "Priority score", _d.score_footnote())
-    item("method-sentiment", "Sentiment", "VADER compound score from −1 (negative) to +1 (positive) of the "
-         "participants' turns; 95% percentile bootstrap over participants.")
+    item("method-sentiment", "Sentiment", "Words: VADER compound score from −1 (negative) to +1 (positive) of the "
+         "participants' turns; 95% percentile bootstrap over participants. Codes: the share of the stage's "
+         "participants with a delight coding minus the share with a pain point, −1 to +1, adjusted-Wald 95% "
+         "interval (as for a Net Promoter Score). The two disagree at a stage when one interval lies wholly above "
+         "zero and the other wholly below. Spoken words read positive to a lexicon (politeness, hedges, laughter), "
+         "so on interviews and think-aloud sessions the codes are the better guide to how a stage felt; on written "
+         "comments the lexicon is closer to what it was built for, and catches strength of feeling the codes do "
+         "not count.")
     for text, key in sources.items():
         item(key, "Method of a linked metric", text)
     out.append("</dl>")
@@ -957,8 +977,10 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
                  f"alt='{_e('Journey map: ' + jmap.title + '. The same content is in the table below the image.')}' "
                  f"src='data:image/png;base64,{png}'><figcaption>Markers: filled circle = strong (interviews and "
                  "numbers agree), filled square = numbers only, hollow circle = interviews only, grey X = "
-                 "contradicted, grey hollow = weak; size = share of participants. The emotion line is the mean "
-                 "sentiment per stage with its 95% CI band. The table below holds the same lanes as text."
+                 "contradicted, grey hollow = weak; size = share of participants. The emotion lane's blue line is the "
+                 "mean sentiment of the words per stage with its 95% CI band; the dashed diamonds the codes' balance "
+                 "(share with a delight − share with a pain point) with its 95% CI; an orange column marks a stage "
+                 "where the two disagree. The table below holds the same lanes as text."
                  "</figcaption></figure>" + _map_table(jmap, names))
     if changes is not None:
         parts.append(_changes_section(changes, getattr(compare_with, "title", None), names))

@@ -24,9 +24,9 @@ import pandas as pd
 from ..coding.analysis import exemplar_quotes
 from ..coding.rules import autocode
 from ..errors import JourneylabError
+from ..measure.coded_emotion import coded_emotion, compare_emotion
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
-from ..measure.coded_emotion import coded_emotion, compare_emotion
 from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
 from ..measure.sentiment import sentiment as score_sentiment
 from ..measure.survey import csat

@@ -750,7 +750,8 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size, legend_at=None):
         for i in np.flatnonzero(has):
             ea.plot([xs[i]] * 2, [clo[i], chi[i]], color=CODED_COLOUR, lw=1.4, zorder=3, solid_capstyle="butt")
         ea.scatter(xs[has], cb[has], s=46, marker="D", color=CODED_COLOUR, edgecolor="white", zorder=5)
-        from matplotlib.lines import Line2D  # lazy: matplotlib adds ~0.8 s to `import journeylab` (docs/architecture.md)
+        # lazy: matplotlib adds ~0.8 s to `import journeylab` (docs/architecture.md)
+        from matplotlib.lines import Line2D
         handles = [Line2D([], [], color=blue, lw=2.2, marker="o", markersize=5, label="words\n(lexicon)"),
                    Line2D([], [], color=CODED_COLOUR, lw=1.6, ls="--", marker="D", markersize=5,
                           label="codes\n(delights −\npain points)")]

@@ -53,6 +53,9 @@ EVID = pd.DataFrame({"claim_id": ["c1"], "code": ["late"], "stage": ["delivery"]
                      "persona": ["all"], "grade": ["strong"], "n_participants": [1]})
 STAGES = {"late": "delivery", "easy": "delivery"}
 CB = jl.Codebook([jl.Code("late"), jl.Code("easy")])
+KINDS = {"late": "pain_point", "easy": "delight"}
+CURVE = pd.DataFrame({"stage": ["delivery"], "mean": [0.2], "ci_low": [0.1], "ci_high": [0.3]})
+CODED = pd.DataFrame({"stage": ["delivery"], "balance": [-0.5], "ci_low": [-0.9], "ci_high": [-0.1]})
 
 
 def _study():
@@ -109,6 +112,9 @@ ROWS = {
     "emotion_curve": (lambda v: jl.emotion_curve(v, segments=SEG, codings=COD, stages=["delivery"], code_stages=STAGES),
                       "sentiment_frame", WRONG_FRAME),
     "plot_emotion_curve": (lambda v: jl.plot_emotion_curve(v), "curve", WRONG_FRAME),
+    "coded_emotion": (lambda v: jl.coded_emotion(v, segments=SEG, stages=["delivery"], code_kinds=KINDS,
+                                                 code_stages=STAGES), "codings", WRONG_FRAME),
+    "compare_emotion": (lambda v: jl.compare_emotion(v, coded=CODED), "curve", WRONG_FRAME),
     "sentiment_vs_scores": (lambda v: jl.sentiment_vs_scores(v, survey=SURVEY), "sentiment_frame", WRONG_FRAME),
     "nps": (lambda v: jl.nps(v), "survey", WRONG_FRAME),
     "csat": (lambda v: jl.csat(v), "survey", WRONG_FRAME),
@@ -190,6 +196,9 @@ KEYWORD_ROWS = [
     ("code_sentiment", "segments", lambda v: jl.code_sentiment(COD, sentiment=SENT, segments=v)),
     ("emotion_curve", "segments", lambda v: jl.emotion_curve(SENT, segments=v, codings=COD, stages=["delivery"], code_stages=STAGES)),
     ("emotion_curve", "codings", lambda v: jl.emotion_curve(SENT, segments=SEG, codings=v, stages=["delivery"], code_stages=STAGES)),
+    ("coded_emotion", "segments",
+     lambda v: jl.coded_emotion(COD, segments=v, stages=["delivery"], code_kinds=KINDS, code_stages=STAGES)),
+    ("compare_emotion", "coded", lambda v: jl.compare_emotion(CURVE, coded=v)),
     ("emotion_curve", "participants",
      lambda v: jl.emotion_curve(SENT, segments=SEG, codings=COD, stages=["delivery"], code_stages=STAGES, participants=v)),
     ("sentiment_vs_scores", "survey", lambda v: jl.sentiment_vs_scores(SENT.assign(respondent_id=["r1", "r2"]), survey=v)),
@@ -338,6 +347,12 @@ EMPTY_OK = [
      lambda r: r["n_segments"].tolist() == [0, 0] and r["mean"].isna().all()),
     ("emotion_curve", lambda: jl.emotion_curve(_empty(SENT), segments=SEG, codings=COD, stages=["delivery"], code_stages=STAGES),
      lambda r: r["n_segments"].tolist() == [0] and not r["enough_data"].any()),
+    # No codings: every stage has a row, nobody at it, no balance.
+    ("coded_emotion", lambda: jl.coded_emotion(_empty(COD), segments=SEG, stages=["delivery"], code_kinds=KINDS,
+                                               code_stages=STAGES),
+     lambda r: r["n_participants"].tolist() == [0] and r["balance"].isna().all()),
+    ("compare_emotion", lambda: jl.compare_emotion(_empty(CURVE), coded=CODED),
+     lambda r: r["lexicon_side"].tolist() == ["unclear"] and not r["disagree"].any()),
     ("sentiment_vs_scores",
      lambda: jl.sentiment_vs_scores(_empty(SENT.assign(respondent_id=["r1", "r2"])), survey=SURVEY_CSAT),
      lambda r: r["n"].tolist() == [0, 0] and r["r"].isna().all()),

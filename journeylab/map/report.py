@@ -336,7 +336,8 @@ def _plain_sentence(x) -> str:
 
 
 def _priorities(jmap, names, sizing, personas_of) -> str:
-    p = prioritise(jmap, recovery=sizing["recovery"])
+    lo, hi = sizing.get("recovery_range", (sizing["recovery"],) * 2)
+    p = prioritise(jmap, recovery=(lo, hi) if hi > lo else lo)
     period = vocabulary_of(jmap)["period"]
     per = PERIOD_DAYS[period] / 7
     if len(p) == 0:
@@ -381,15 +382,29 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
             "<a href='#method-score'>More on the score</a>.</p>")
 
 
+def _share_text(lo: float, hi: float) -> str:
+    return f"{100 * lo:.0f}%" if hi <= lo else f"{100 * lo:.0f}–{100 * hi:.0f}% (middle {50 * (lo + hi):.0f}%)"
+
+
 def _sizing_section(jmap, names, sizing) -> str:
     vocab = vocabulary_of(jmap)
     conv, period = vocab["conversion"], vocab["period"]
     cur = sizing["currency"]
     value = sizing["value_per_conversion"]
+    lo, hi = sizing.get("recovery_range", (sizing["recovery"],) * 2)
+    rk = (jmap.methods or {}).get("ranking") or {}
+    ranked = ""
+    if rk.get("steps"):
+        ranked = (f"Ranked and sized on the events after the last recorded change, {rk['change']} of {rk['date']} "
+                  f"({rk['events']:,} events to {str(rk['events_to'])[:10]}): before it the funnel described another "
+                  "product. The evidence and grades below use the whole period.")
+    elif rk.get("note"):
+        ranked = f"The last recorded change, {rk['change']} of {rk['date']}: {rk['note']}."
     out = ["<h3 id='sizing'>Sizing: assumptions you can change</h3><ul class='small'>",
-           f"<li>Recovery share: a fix recovers <b>{100 * sizing['recovery']:.0f}%</b> of its funnel step's drop-off "
-           f"({'from study.yml' if sizing['source'] == 'study.yml' else 'default; set sizing: recovery: in study.yml'}"
-           ").</li>",
+           f"<li>Recovery share: a fix recovers <b>{_share_text(lo, hi)}</b> of its funnel step's drop-off "
+           "(" + ("from study.yml" if sizing.get("recovery_source", sizing["source"]) == "study.yml" else
+                  "default; set sizing: recovery: in study.yml, a share or a range [low, high]") + ").</li>",
+           *([f"<li>{_e(ranked)}</li>"] if ranked else []),
            "<li>Value per " + _e(conv.rstrip('s') if conv.endswith('s') else conv) + ": "
            + (f"<b>{_e(f'{value:,.2f}'.rstrip('0').rstrip('.'))} {_e(cur)}</b> (study.yml)" if value is not None else
               "not given (set <code>sizing: value_per_conversion:</code> in study.yml to see the upside as money)")
@@ -397,8 +412,11 @@ def _sizing_section(jmap, names, sizing) -> str:
            "<li>Effort per opportunity: " + (", ".join(f"{_e(_dn(k, names))} {_e(v)} {_e(sizing['effort_unit'])}"
                                                      for k, v in sizing["effort"].items()) if sizing["effort"]
                                            else "not given (<code>sizing: effort:</code> in study.yml)") + "</li>",
-           "<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion, not the "
-           "recovery share: read the table below for that.</li></ul>"]
+           ("<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion and the "
+            "recovery share, drawn uniformly from its range; the table below shows single shares.</li></ul>"
+            if hi > lo else
+            "<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion, not the "
+            "recovery share (one value): read the table below for that, or give a range in study.yml.</li></ul>")]
     sens = _d.sensitivity(jmap, sizing=sizing)
     sens = sens[sens["upside_per_period"].notna()]
     if len(sens) == 0:
@@ -418,13 +436,13 @@ def _sizing_section(jmap, names, sizing) -> str:
             txt = f"{row['upside_per_period']:,.1f}"
             if has_value:
                 txt += f" ({row['value_per_period']:,.0f})"
-            cls = "num" + (" assumed" if abs(s - sizing["recovery"]) < 1e-9 else "")
+            cls = "num" + (" assumed" if lo - 1e-9 <= s <= hi + 1e-9 else "")
             cells.append(f"<td class='{cls}'>{_e(txt)}</td>")
         eff = g["effort"].iloc[0]
         title = g["title"].iloc[0] + (f" — effort {float(eff):g} {sizing['effort_unit']}"
                                       if eff is not None and not pd.isna(eff) else "")
         out.append(f"<tr><th scope='row'>{_e(title)}</th>{''.join(cells)}</tr>")
-    out.append("</tbody></table><p class='small muted'>The bold column is the share assumed above. Pain points "
+    out.append("</tbody></table><p class='small muted'>The bold columns are the shares assumed above. Pain points "
                "linked to the same step share one drop-off: do not add their rows.</p>")
     return "".join(out)
 

@@ -491,7 +491,8 @@ def score_footnote(weights: dict | None = None) -> str:
     return (f"Score = ({w['grade']:g} × grade + {w['share']:g} × share of participants raising it + "
             f"{w['sentiment']:g} × negativity of their sentiment + {w['size']:g} × size)"
             + (f" / {total:g}" if abs(total - 1) > 1e-9 else "")
-            + f". Grade values: {grades}. Size = users lost a week at the linked funnel step divided "
+            + f". Grade values: {grades}. Size = users lost a week at the linked funnel step (after the last "
+            "recorded product change, when there is one) divided "
             "equally among the pain points linked to that step (so one drop-off is not counted twice), "
             "relative to the largest such loss; a pain point without a funnel step uses its recommendation-"
             "score gap / 100 instead. Missing parts count 0. The weights are a judgement.")

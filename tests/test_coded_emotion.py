@@ -194,3 +194,9 @@ def test_a_map_saved_before_the_coded_balance_still_loads(upbeat, tmp_path):
     texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
     assert not any(t.startswith("codes") or "They disagree" in t or "dashed diamonds" in t for t in texts)
     assert jl.JourneyMap.from_dict(jmap.to_dict()) == jmap
+
+
+def test_notebook_view_shows_both_and_the_disagreement(upbeat):
+    _, _, jmap = upbeat
+    html_text = jmap._repr_html_()
+    assert "codes -0.80" in html_text and "they disagree" in html_text

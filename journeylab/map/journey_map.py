@@ -243,7 +243,10 @@ class JourneyMap:
         Stage → list of ``{"segment_id", "participant_id", "claim_id", "text"}``: real (redacted) quotes.
     emotion : DataFrame
         ``stage``, ``stage_order``, ``mean``, ``ci_low``, ``ci_high``, ``n_segments``,
-        ``n_participants``, ``enough_data``.
+        ``n_participants``, ``enough_data`` (the words: lexicon sentiment), then the codes'
+        balance (:func:`journeylab.coded_emotion`): ``coded_balance``, ``coded_ci_low``,
+        ``coded_ci_high``, ``coded_n``, ``coded_n_pain``, ``coded_n_delight``, and ``disagree``
+        (the two intervals on opposite sides of zero, :func:`journeylab.compare_emotion`).
     evidence : DataFrame
         The evidence table rows of this persona (see :func:`journeylab.evidence_table`).
     opportunities : DataFrame
@@ -570,7 +573,7 @@ class JourneyMap:
                f"{self.persona_card.get('n_participants', 0)} participants</p>"]
         for w in self.warnings:
             out.append(f"<p style='color:#a04000'>⚠ {e(w)}</p>")
-        out.append("<table><thead><tr><th>stage</th><th>emotion (95% CI)</th><th>pain points</th>"
+        out.append("<table><thead><tr><th>stage</th><th>emotion: words; codes (95% CI)</th><th>pain points</th>"
                    "<th>delights</th><th>key metric</th></tr></thead><tbody>")
         for s in self.stage_names:
             em = self.emotion[self.emotion["stage"] == s]
@@ -579,6 +582,10 @@ class JourneyMap:
                 r = em.iloc[0]
                 emo = f"{r['mean']:+.2f}" + (
                     "" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
+            if len(em) and not pd.isna(em["coded_balance"].iloc[0] if "coded_balance" in em else math.nan):
+                r = em.iloc[0]
+                emo += (f"; codes {r['coded_balance']:+.2f} ({r['coded_ci_low']:+.2f} to {r['coded_ci_high']:+.2f})"
+                        + (" ⚠ they disagree" if bool(r["disagree"]) else ""))
             pp = "<br>".join(f"{e(_label(r['code'] or r['metric']))} · {e(str(r['grade']))}"
                              for r in order_claims(self.claims("pain_point", s)).to_dict("records"))
             de = "<br>".join(f"{e(_label(r['code']))} · {e(str(r['grade']))}"

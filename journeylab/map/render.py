@@ -694,7 +694,7 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size, legend_at=None):
     W, H = fig.bbox.width, fig.bbox.height
     e = jmap.emotion
     coded = _has_coded(e)
-    text_h = (0.42 if coded else 0.28) * (y1 - y0)
+    text_h = (0.37 if coded else 0.28) * (y1 - y0)
     ea = fig.add_axes([x0 / W, (y0 + text_h) / H, (x1 - x0) / W, (y1 - y0 - text_h - 4) / H])
     ea.set_facecolor("none")
     n = len(jmap.stage_names)

@@ -47,7 +47,8 @@ from .measure.questionnaires import (score_questionnaire, questionnaire_summary,
 from .measure.experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
-from .evidence.claims import (evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between,
+from .evidence.claims import (evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, theme_csat,
+                              study_between,
                               study_targets)
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
@@ -78,6 +79,7 @@ __all__ = [
     'saturation', 'save_map', 'score_questionnaire', 'section', 'section_plan', 'sentiment',
     'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between', 'study_part',
     'study_questionnaire', 'study_targets', 'suggest_codes', 'sus_grade', 'taguette_reference',
-    'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study',
+    'task_metrics', 'theme_csat', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha',
+    'validate_study',
     'verify_qdpx_round_trip', 'write_csv', 'write_taguette_codebook',
 ]

@@ -164,3 +164,43 @@ def test_no_upside_says_why():
     p = jl.prioritise(_ev(csat_top2=0.55, csat_top2_ci_low=0.45, csat_top2_ci_high=0.65)).iloc[0]
     assert p["upside"].startswith("no upside estimate: not linked to a funnel step, no usability task")
     assert "no survey comment raises it" in p["upside"] and "55% top-2 box" in p["upside"]
+
+
+def test_theme_csat_gap_interval_is_newcombes():
+    """Compare to statsmodels' confint_proportions_2indep(method="newcomb") (Newcombe 1998, method 10)."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    rows = [("R%d" % i, 5 if i < 3 else 1, "slow and late" if i < 12 else "fine") for i in range(12)]
+    rows += [("S%d" % i, 5 if i < 30 else 2, "ok") for i in range(40)]
+    survey = pd.DataFrame(rows, columns=["respondent_id", "csat_x", "comment"])
+    codes = pd.DataFrame({"segment_id": [f"R{i}" for i in range(12)], "code": "slow"})
+    r = jl.theme_csat(survey, comment_codings=codes, column="csat_x").iloc[0]
+    assert (r["csat_n_theme"], r["csat_n_others"]) == (12, 40)
+    assert r["csat_gap"] == pytest.approx(3 / 12 - 30 / 40)
+    lo, hi = confint_proportions_2indep(3, 12, 30, 40, method="newcomb", compare="diff")
+    assert (r["csat_gap_ci_low"], r["csat_gap_ci_high"]) == pytest.approx((lo, hi), abs=1e-9)
+
+
+def test_csat_upside_of_a_pain_point_without_a_funnel_step():
+    """20 of 100 commenters raise it; 30 points fewer of them satisfied (CI -50 to -10): 6 points (2 to 10)."""
+    p = jl.prioritise(_ev(touchpoint="seat_map", csat_column="csat_seats", csat_gap=-0.3, csat_gap_ci_low=-0.5,
+                          csat_gap_ci_high=-0.1, csat_n_theme=20, csat_n_others=80)).iloc[0]
+    assert (p["upside_csat_points"], p["upside_csat_ci_low"], p["upside_csat_ci_high"]) == pytest.approx((6, 2, 10))
+    assert "30 points less often satisfied" in p["upside"] and "rating seat map" in p["upside"]
+    assert "top-2 box would rise by ≈6.0 points (95% CI +2.0 to +10.0)" in p["upside"]
+
+
+def test_evidence_table_carries_the_csat_gap_of_those_raising_a_theme():
+    study = jl.load_study(jl.datasets.sample_study_path())
+    sv = study.survey.dropna(subset=["comment"])
+    comments = pd.DataFrame({"segment_id": sv["respondent_id"].astype(str), "text": sv["comment"]})
+    sc = jl.autocode(comments, codebook=study.codebook)
+    ev = jl.evidence_table(study, codings=jl.autocode(study.segments, codebook=study.codebook), survey_codings=sc,
+                           n_boot=100)
+    rows = ev[ev["csat_n_theme"].notna()]
+    assert len(rows) and rows["csat_column"].notna().all()
+    for r in rows.head(3).to_dict("records"):
+        ref = jl.theme_csat(study.survey, comment_codings=sc, column=r["csat_column"],
+                            scale=study.csat_scale).set_index("code")
+        assert r["csat_gap"] == pytest.approx(ref.loc[r["code"], "csat_gap"])
+        assert r["csat_n_theme"] == ref.loc[r["code"], "csat_n_theme"]

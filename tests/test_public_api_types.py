@@ -168,6 +168,7 @@ ROWS = {
     "grade_claims": (lambda v: jl.grade_claims(v), "evidence", WRONG_FRAME),
     "touchpoint_metrics": (lambda v: jl.touchpoint_metrics(v), "study", WRONG),
     "theme_nps": (lambda v: jl.theme_nps(v, comment_codings=COD), "survey", WRONG_FRAME),
+    "theme_csat": (lambda v: jl.theme_csat(v, comment_codings=COD, column="nps"), "survey", WRONG_FRAME),
     "study_between": (lambda v: jl.study_between(v, start="2024-01-01"), "study", WRONG),
     "study_targets": (lambda v: jl.study_targets(v), "study", WRONG),
     "JourneyMap": (lambda v: jl.JourneyMap.build(v, EVID), "study", WRONG),
@@ -210,6 +211,7 @@ KEYWORD_ROWS = [
     ("LearnedCoder", "codings", lambda v: jl.LearnedCoder().fit(SEG, v)),
     ("ReconcileSession", "segments", lambda v: jl.ReconcileSession(COD, segments=v)),
     ("theme_nps", "comment_codings", lambda v: jl.theme_nps(SURVEY, comment_codings=v)),
+    ("theme_csat", "comment_codings", lambda v: jl.theme_csat(SURVEY, comment_codings=v, column="nps")),
     ("evidence_table", "codings", lambda v: jl.evidence_table(_study(), codings=v)),
     ("coding_stages", "codings", lambda v: jl.coding_stages(_study(), codings=v)),
     ("evidence_table", "sentiment", lambda v: jl.evidence_table(_study(), codings=COD, sentiment=v)),
@@ -364,6 +366,7 @@ EMPTY_OK = [
     ("grade_claims", lambda: jl.grade_claims(_empty(EVID)), lambda r: len(r) == 0),
     ("prioritise", lambda: jl.prioritise(_empty(EVID)), lambda r: len(r) == 0),
     ("theme_nps", lambda: jl.theme_nps(_empty(SURVEY), comment_codings=COD), lambda r: len(r) == 0),
+    ("theme_csat", lambda: jl.theme_csat(_empty(SURVEY), comment_codings=COD, column="nps"), lambda r: len(r) == 0),
     # No task attempts / questionnaire responses: no rows, the documented columns.
     ("task_metrics", lambda: jl.task_metrics(_empty(TASKS)),
      lambda r: len(r) == 0 and {"success_rate", "ci_low", "time_geomean_s"} <= set(r.columns)),

@@ -9,7 +9,7 @@ whether the two kinds of evidence agree (:class:`GradingRules`, :func:`grade_cla
 """
 from __future__ import annotations
 
-__all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps",
+__all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps", "theme_csat",
            "study_between", "study_targets", "rule_precision", "GRADES", "SIGNALS", "EVIDENCE_COLUMNS"]
 
 import dataclasses
@@ -58,7 +58,8 @@ EVIDENCE_COLUMNS = [
     "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_signal", "step_source",
     "csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high",
     "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_target", "csat_target_source", "csat_signal",
-    "csat_source",
+    "csat_source", "csat_theme", "csat_others", "csat_n_theme", "csat_n_others", "csat_gap", "csat_gap_ci_low",
+    "csat_gap_ci_high",
     "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
     "nps_signal", "nps_source",
     "task", "task_n", "task_successes", "task_success_rate", "task_ci_low", "task_ci_high",
@@ -801,6 +802,84 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
                                        "nps_gap_ci_low", "nps_gap_ci_high", "nps_signal"])
 
 
+def theme_csat(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, column: str, scale=(1, 5),
+               comment: str = "comment", level: float = 0.95) -> pd.DataFrame:
+    """Satisfaction (top-2 box) of respondents whose comment raises a theme vs the other commenters.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        ``respondent_id``, the CSAT ``column`` and the ``comment`` column.
+    comment_codings : DataFrame
+        Codings of the comments (``segment_id`` = ``respondent_id``, ``code``), as for
+        :func:`theme_nps`.
+    column : str
+        The CSAT column (a touchpoint's rating).
+    scale : (low, high), default (1, 5)
+        The rating scale; the top-2 box is the two highest points.
+    comment : str, default "comment"
+    level : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        One row per code raised by at least one commenter who answered ``column``: ``code``,
+        ``csat_theme`` (top-2 share of those raising it), ``csat_others`` (of the other commenters
+        who answered), ``csat_n_theme``, ``csat_n_others``, ``csat_gap`` (theme minus others, a
+        difference of shares), ``csat_gap_ci_low``, ``csat_gap_ci_high``.
+
+    Notes
+    -----
+    The gap's interval is Newcombe's (1998, method 10) hybrid score interval for a difference of
+    two independent proportions, built from the two Wilson intervals; it equals
+    ``statsmodels.stats.proportion.confint_proportions_2indep(..., method="newcomb")`` (checked in
+    ``tests/test_priorities_sizing.py``). As with :func:`theme_nps`, the comparison is with the
+    other commenters, not every respondent.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> survey = pd.DataFrame({"respondent_id": ["R1", "R2", "R3", "R4"], "csat_form": [1, 2, 5, 4],
+    ...                        "comment": ["form!", "form...", "great", "lovely"]})
+    >>> codes = pd.DataFrame({"segment_id": ["R1", "R2"], "code": ["form", "form"]})
+    >>> jl.theme_csat(survey, comment_codings=codes, column="csat_form")[["code", "csat_theme", "csat_others"]]
+       code  csat_theme  csat_others
+    0  form         0.0          1.0
+    """
+    cols = ["code", "csat_theme", "csat_others", "csat_n_theme", "csat_n_others", "csat_gap", "csat_gap_ci_low",
+            "csat_gap_ci_high"]
+    check_frame(survey, arg="survey", func="theme_csat", required=["respondent_id", column, comment],
+                allow_empty=True)
+    check_frame(comment_codings, arg="comment_codings", func="theme_csat", required=["segment_id", "code"],
+                allow_empty=True)
+    seg = _comment_segments(survey, comment)
+    ids = survey["respondent_id"].astype(str)
+    commenters = survey[ids.isin(set(seg["segment_id"])).to_numpy()]
+    vals = pd.to_numeric(commenters[column], errors="coerce")
+    commenters, vals = commenters[vals.notna().to_numpy()], vals[vals.notna()].to_numpy(float)
+    top = vals >= float(scale[1]) - 1
+    cid = commenters["respondent_id"].astype(str).to_numpy()
+    rows = []
+    for code, sids in _positive_codings(comment_codings).groupby("code", sort=True)["segment_id"]:
+        members = set(sids)
+        theme = np.fromiter((c in members for c in cid), dtype=bool, count=len(cid))
+        na, nb = int(theme.sum()), int((~theme).sum())
+        if not na:
+            continue
+        xa, xb = int(top[theme].sum()), int(top[~theme].sum())
+        pa = xa / na
+        pb = xb / nb if nb else math.nan
+        lo = hi = math.nan
+        if nb:
+            (la, lb), (ua, ub) = wilson_interval([xa, xb], [na, nb], level)
+            d = pa - pb
+            lo = d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
+            hi = d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+        rows.append({"code": code, "csat_theme": pa, "csat_others": pb, "csat_n_theme": na, "csat_n_others": nb,
+                     "csat_gap": pa - pb, "csat_gap_ci_low": lo, "csat_gap_ci_high": hi})
+    return pd.DataFrame(rows, columns=cols)
+
+
 # ----------------------------------------------------------------------------- grading
 
 
@@ -1442,6 +1521,16 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             return {}
         return task_vals(m.sort_values("success_rate", kind="stable").iloc[0])  # the stage's hardest task
 
+    csat_by_column: dict = {}
+
+    def theme_csat_of(column):  # the CSAT gap of those raising each theme, per touchpoint column
+        if column not in csat_by_column:
+            ok = len(survey) and column in survey.columns and "comment" in survey.columns
+            csat_by_column[column] = (theme_csat(survey, comment_codings=survey_codings, column=column,
+                                                 scale=study.csat_scale or (1, 5), level=rules.level)
+                                      if ok else pd.DataFrame(columns=["code"])).set_index("code")
+        return csat_by_column[column]
+
     nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
                   f"{'' if persona is None else f', persona {persona}'}; comments coded with the codebook's rules; "
                   f"gap CI adjusted-Wald per group (Rocks 2016), {rules.level:.0%}")
@@ -1512,6 +1601,10 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             if tp:
                 row.update(step_for(stage, tp))
                 row.update(csat_for(tp))
+                if isinstance(row.get("csat_column"), str):
+                    tc = theme_csat_of(row["csat_column"])
+                    if code.name in tc.index:
+                        row.update(tc.loc[code.name].to_dict())
             row.update(task_for(stage, tp))
             if code.name in tn.index:
                 r = tn.loc[code.name]

@@ -961,6 +961,8 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
         recovered), ``upside_ci_low``, ``upside_ci_high``, ``upside_nps_points`` (a pain point without a
         funnel step that survey commenters raise: how many points the commenters' NPS would rise by if
         those who raise it recommended like the others) with ``upside_nps_ci_low``/``_high``,
+        ``upside_csat_points`` (the same for the touchpoint's CSAT top-2 box, in percentage points,
+        :func:`journeylab.theme_csat`) with ``upside_csat_ci_low``/``_high``,
         ``upside`` (the sentence; where there is no upside, why), ``sized_on`` (the
         events the step's numbers come from: "events since <change> (<date>)" or "the whole period";
         NaN without a step), and, given a map,
@@ -989,7 +991,9 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
     Without either, a pain point that survey commenters raise is sized by its own metric: with
     :math:`n_t` commenters raising it and :math:`n_o` others, and NPS gap :math:`g` (theirs minus
     the others'), the commenters' NPS would rise by :math:`-g\,n_t/(n_t+n_o)` points if they
-    recommended like the others (interval: the gap's adjusted-Wald interval times the same share).
+    recommended like the others (interval: the gap's adjusted-Wald interval times the same share);
+    likewise the touchpoint's CSAT top-2 box, from the gap of those who raise it in their comment
+    (:func:`journeylab.theme_csat`, Newcombe interval), in percentage points.
     A pain point with none of these says why it has no upside.
 
     Examples
@@ -1043,7 +1047,8 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
             "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean", "sentiment_ci_low",
             "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
             "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside_nps_points", "upside_nps_ci_low",
-            "upside_nps_ci_high", "upside", "sized_on", "opportunity", "owner"]
+            "upside_nps_ci_high", "upside_csat_points", "upside_csat_ci_low", "upside_csat_ci_high", "upside",
+            "sized_on", "opportunity", "owner"]
     if len(pp) == 0:
         return pd.DataFrame(columns=cols)
     # pain points linked to one step share its drop-off: each gets an equal part for the ranking
@@ -1076,10 +1081,11 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
             if text and r["_task_sharing"] > 1:
                 text += (f"; {int(r['_task_sharing'])} pain points are linked to task {r['task']}: they may be the "
                          "same participants, do not add them up")
-            nps_up = _nps_upside(r)
+            nps_up, csat_up = _nps_upside(r), _csat_upside(r)
             if not text:
-                text = nps_up[3] or _no_upside_reason(r)
-            ups.append((math.nan, math.nan, math.nan, text, *nps_up[:3]))
+                own = "; ".join(x for x in (nps_up[3], csat_up[3]) if x)
+                text = f"no funnel step; its own metrics: {own}" if own else _no_upside_reason(r)
+            ups.append((math.nan, math.nan, math.nan, text, *nps_up[:3], *csat_up[:3]))
             continue
         weeks = r["step_lost"] / lost if lost else math.nan
         est = rec_mid * lost * to_end
@@ -1101,11 +1107,14 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
         if r["_sharing"] > 1:
             text += (f"; {int(r['_sharing'])} pain points are linked to this step: they share this upside, "
                      "do not add them up")
-        ups.append((est, lo, hi, text, math.nan, math.nan, math.nan))
+        ups.append((est, lo, hi, text, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan))
     pp["upside_per_week"] = [u[0] for u in ups]
     pp["upside_nps_points"] = [u[4] for u in ups]
     pp["upside_nps_ci_low"] = [u[5] for u in ups]
     pp["upside_nps_ci_high"] = [u[6] for u in ups]
+    pp["upside_csat_points"] = [u[7] for u in ups]
+    pp["upside_csat_ci_low"] = [u[8] for u in ups]
+    pp["upside_csat_ci_high"] = [u[9] for u in ups]
     pp["upside_ci_low"] = [u[1] for u in ups]
     pp["upside_ci_high"] = [u[2] for u in ups]
     pp["upside"] = [u[3] for u in ups]
@@ -1135,8 +1144,7 @@ def _nps_upside(r: dict) -> tuple:
     share, gap = nt / (nt + no), float(r["nps_gap"])
     ci = "" if _missing(r.get("nps_gap_ci_low")) else (
         f" (95% CI {r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})")
-    said = (f"no funnel step; its own metric: the {nt} of {nt + no} survey commenters who raise it give an NPS "
-            f"{gap:+.0f} points against the others{ci}")
+    said = f"the {nt} of {nt + no} survey commenters who raise it give an NPS {gap:+.0f} points against the others{ci}"
     if gap >= 0:
         return (0.0, math.nan, math.nan, said + ": they recommend no less than the others, so no upside in NPS")
     lo = hi = math.nan
@@ -1148,10 +1156,37 @@ def _nps_upside(r: dict) -> tuple:
                                f"points{rng}")
 
 
+def _csat_upside(r: dict) -> tuple:
+    """(points, low, high, clause): the rise of the commenters' CSAT top-2 box (percentage points) if those who
+    raise the pain point were as satisfied as the others; NaNs and "" without a CSAT gap."""
+    none = (math.nan, math.nan, math.nan, "")
+    if _missing(r.get("csat_gap")) or _missing(r.get("csat_n_theme")) or _missing(r.get("csat_n_others")):
+        return none
+    nt, no = int(r["csat_n_theme"]), int(r["csat_n_others"])
+    if nt + no == 0:
+        return none
+    share, gap = nt / (nt + no), 100 * float(r["csat_gap"])
+    col = _label(r["touchpoint"]) if isinstance(r.get("touchpoint"), str) else str(r.get("csat_column") or "it")
+    ci = "" if _missing(r.get("csat_gap_ci_low")) else (
+        f" (95% CI {100 * r['csat_gap_ci_low']:+.0f} to {100 * r['csat_gap_ci_high']:+.0f})")
+    said = (f"the {nt} of {nt + no} commenters rating {col} who raise it are {-gap:.0f} points less often satisfied "
+            f"(top-2 box) than the others{ci}") if gap < 0 else (
+        f"the {nt} of {nt + no} commenters rating {col} who raise it are no less satisfied than the others "
+        f"({gap:+.0f} points{ci}), so no upside in CSAT")
+    if gap >= 0:
+        return (0.0, math.nan, math.nan, said)
+    lo = hi = math.nan
+    if not _missing(r.get("csat_gap_ci_low")):
+        lo, hi = -100 * float(r["csat_gap_ci_high"]) * share, -100 * float(r["csat_gap_ci_low"]) * share
+    up = -gap * share
+    rng = "" if math.isnan(lo) else f" (95% CI {lo:+.1f} to {hi:+.1f}{': possibly none' if lo <= 0 else ''})"
+    return (up, lo, hi, said + f"; were they as satisfied, that top-2 box would rise by ≈{up:.1f} points{rng}")
+
+
 def _no_upside_reason(r: dict) -> str:
     """Why a pain point has no upside estimate, with the touchpoint's satisfaction where there is one."""
     text = ("no upside estimate: not linked to a funnel step, no usability task at its stage, and no survey comment "
-            "raises it (so no NPS difference to size it by)")
+            "raises it (so no NPS or CSAT difference to size it by)")
     if not _missing(r.get("csat_top2")):
         text += (f"; its touchpoint's satisfaction is {r['csat_top2']:.0%} top-2 box"
                  + ("" if _missing(r.get("csat_top2_ci_low")) else

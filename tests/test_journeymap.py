@@ -459,6 +459,14 @@ def test_compare_maps_lists_every_planted_change(tiny):
     assert bool(se["beyond_ci"]) == bool(se["delta_ci_high"] < 0 or se["delta_ci_low"] > 0)
     assert pd.isna(form.loc["grade_changed", "beyond_ci"])               # not a number: no interval
     assert "added T9-t001" in form.loc["quotes_changed", "detail"]
+    # an NPS gap of a group below min_nps_n has no interval: the counts, and no verdict on the noise
+    e = new.evidence.copy()
+    e.at[i, "nps_gap"], e.at[i, "nps_n_theme"], e.at[i, "nps_gap_ci_low"], e.at[i, "nps_gap_ci_high"] = \
+        104.0, 3, float("nan"), float("nan")
+    new.evidence = e
+    gap = jl.compare_maps(old, new=new).set_index(["claim_id", "change"]).loc[(cid, "nps_gap_changed")]
+    assert pd.isna(gap["beyond_ci"]) and "commenters raising it" in gap["detail"]
+    assert "no interval, too few to tell from the noise" in gap["detail"] and "within" not in gap["detail"]
     # different personas (or studies) need an explicit argument
     saver = jl.JourneyMap.build(study, ev, persona="saver")
     with pytest.raises(JourneylabError, match="different personas.*across=True"):
@@ -483,7 +491,7 @@ def test_compare_personas(tiny):
     wide = jl.compare_personas(maps, view="wide")
     assert list(wide.columns) == ["stage", "touchpoint", "kind", "code", "saver", "rusher"]
     row = wide[wide["code"] == "packaging_delight"].iloc[0]
-    assert row["saver"] == "—" and row["rusher"].startswith("50% · ")
+    assert row["saver"] == "—" and row["rusher"].startswith("1/2 (50%) · ")  # the share names its base
     with pytest.raises(JourneylabError, match="two maps have persona 'saver'"):
         jl.compare_personas([maps[0], maps[0]])
 

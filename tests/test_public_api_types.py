@@ -56,6 +56,7 @@ CB = jl.Codebook([jl.Code("late"), jl.Code("easy")])
 KINDS = {"late": "pain_point", "easy": "delight"}
 CURVE = pd.DataFrame({"stage": ["delivery"], "mean": [0.2], "ci_low": [0.1], "ci_high": [0.3]})
 CODED = pd.DataFrame({"stage": ["delivery"], "balance": [-0.5], "ci_low": [-0.9], "ci_high": [-0.1]})
+DOCS = pd.DataFrame({"doc_id": ["d1"], "text": ["The delivery was late. Checkout was easy enough"]})
 
 
 def _study():
@@ -97,6 +98,8 @@ ROWS = {
     "Codebook": (lambda v: jl.Codebook(v), "codes", ["not a code", 7, 3.5, ["a", "list"], pd.DataFrame()]),
     "autocode": (lambda v: jl.autocode(v, codebook=CB), "segments", WRONG_FRAME),
     "CodingSession": (lambda v: jl.CodingSession(v, codebook=CB, store=_store(), coder="ann"), "segments", WRONG_FRAME),
+    "SpanCodingSession": (lambda v: jl.SpanCodingSession(v, documents=DOCS, codebook=CB, store=_store(), coder="ann"),
+                          "segments", WRONG_FRAME),
     "code_frequencies": (lambda v: jl.code_frequencies(v, segments=SEG), "codings", WRONG_FRAME),
     "co_occurrence": (lambda v: jl.co_occurrence(v, segments=SEG), "codings", WRONG_FRAME),
     "exemplar_quotes": (lambda v: jl.exemplar_quotes(v, segments=SEG), "codings", WRONG_FRAME),
@@ -150,6 +153,8 @@ ROWS = {
     "event_property": (lambda v: jl.event_property(v), "study", WRONG_FRAME),
     "taguette_reference": (lambda v: jl.taguette_reference(v), "study", WRONG_FRAME),
     "lexicon_file": (lambda v: jl.lexicon_file(v), "study", WRONG_FRAME),
+    "analysis_codings": (lambda v: jl.analysis_codings(v), "study", WRONG_FRAME),
+    "study_sentiment": (lambda v: jl.study_sentiment(v), "study", WRONG_FRAME),
     # a column-less frame is a legitimate (empty) CSV, so not WRONG_FRAME
     "write_csv": (lambda v: jl.write_csv(v, path=Path(_STORE_DIR.name) / "never.csv"), "frame", WRONG),
     "read_events_parquet": (lambda v: jl.read_events_parquet(v, path="events.parquet"), "study", WRONG_FRAME),
@@ -171,6 +176,7 @@ ROWS = {
     "theme_csat": (lambda v: jl.theme_csat(v, comment_codings=COD, column="nps"), "survey", WRONG_FRAME),
     "study_between": (lambda v: jl.study_between(v, start="2024-01-01"), "study", WRONG),
     "study_targets": (lambda v: jl.study_targets(v), "study", WRONG),
+    "questionnaire_signals": (lambda v: jl.questionnaire_signals(v), "summary", WRONG_FRAME),
     "JourneyMap": (lambda v: jl.JourneyMap.build(v, EVID), "study", WRONG),
     "compare_maps": (lambda v: jl.compare_maps(v, new=jl.JourneyMap()), "old", WRONG_FRAME),
     "compare_personas": (lambda v: jl.compare_personas(v), "maps", WRONG_FRAME),
@@ -193,6 +199,8 @@ KEYWORD_ROWS = [
     ("evaluate_codings", "reference", lambda v: jl.evaluate_codings(COD, reference=v, segments=SEG)),
     ("evaluate_codings", "segments", lambda v: jl.evaluate_codings(COD, reference=COD, segments=v)),
     ("CodingSession", "participants", lambda v: jl.CodingSession(SEG, codebook=CB, store=_store(), coder="ann", participants=v)),
+    ("SpanCodingSession", "documents", lambda v: jl.SpanCodingSession(SEG, documents=v, codebook=CB, store=_store(),
+                                                                      coder="ann")),
     ("code_sentiment", "sentiment", lambda v: jl.code_sentiment(COD, sentiment=v, segments=SEG)),
     ("code_sentiment", "segments", lambda v: jl.code_sentiment(COD, sentiment=SENT, segments=v)),
     ("emotion_curve", "segments", lambda v: jl.emotion_curve(SENT, segments=v, codings=COD, stages=["delivery"], code_stages=STAGES)),

@@ -10,7 +10,8 @@ whether the two kinds of evidence agree (:class:`GradingRules`, :func:`grade_cla
 from __future__ import annotations
 
 __all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps", "theme_csat",
-           "study_between", "study_targets", "rule_precision", "GRADES", "SIGNALS", "EVIDENCE_COLUMNS"]
+           "study_between", "study_targets", "questionnaire_signals", "rule_precision", "GRADES", "SIGNALS",
+           "EVIDENCE_COLUMNS"]
 
 import dataclasses
 import math
@@ -22,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from ..coding.analysis import exemplar_quotes
+from ..coding.choice import ANALYSIS_KEY
 from ..coding.rules import autocode
 from ..errors import JourneylabError
 from ..measure.coded_emotion import coded_emotion, compare_emotion
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
-from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
-from ..measure.sentiment import sentiment as score_sentiment
+from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve, study_sentiment
 from ..measure.survey import csat
 from ..measure.survey import nps as _nps
 from ..measure.tasks import task_metrics
@@ -130,6 +131,15 @@ class GradingRules:
         Task success never rules a pain point out (people struggle and still succeed).
     min_task_n : int, default 5
         Fewest attempts at a task for it to signal anything.
+    questionnaire_targets : dict, default {"sus": 68.0}
+        Published benchmarks of standard questionnaires, used where study.yml ``targets:
+        questionnaire:`` names none for a scale: SUS 68, the average score of about 500 studies
+        (Sauro 2011; Bangor, Kortum & Miller 2008 report a mean of 68–70). A questionnaire scale
+        signals a *problem* when the upper end of its mean's CI is below the target, *healthy*
+        when the lower end is at or above it. Scales without a published benchmark (PSSUQ, SEQ,
+        CES ...) have none unless the study declares one.
+    min_questionnaire_n : int, default 5
+        Fewest respondents for a questionnaire scale to signal anything.
     contradiction : {"any", "all"}, default "any"
         ``"any"``: a qualitatively supported claim is *contradicted* when no linked metric backs it
         and at least one linked metric, with its CI, rules the problem (or the strength) out.
@@ -166,6 +176,8 @@ class GradingRules:
     min_nps_n: int = 10
     task_failure_share: float = 0.5
     min_task_n: int = 5
+    questionnaire_targets: dict = dataclasses.field(default_factory=lambda: {"sus": 68.0})
+    min_questionnaire_n: int = 5
     contradiction: str = "any"
     level: float = 0.95
 
@@ -173,7 +185,8 @@ class GradingRules:
         def bad(name, expected):
             raise JourneylabError(f"GradingRules: `{name}` must be {expected}; got {getattr(self, name)!r}.")
 
-        for name in ("min_participants", "min_share_participants", "min_metric_n", "min_nps_n", "min_task_n"):
+        for name in ("min_participants", "min_share_participants", "min_metric_n", "min_nps_n", "min_task_n",
+                     "min_questionnaire_n"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 bad(name, "a non-negative integer")
@@ -186,6 +199,10 @@ class GradingRules:
             bad("task_failure_share", "a share between 0 and 1")
         if not isinstance(self.nps_gap_margin, (int, float)) or self.nps_gap_margin < 0:
             bad("nps_gap_margin", "a non-negative number of NPS points")
+        if (not isinstance(self.questionnaire_targets, dict)
+                or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                       for v in self.questionnaire_targets.values())):
+            bad("questionnaire_targets", "a mapping {scale: score on the scale}, such as {'sus': 68}")
         if self.contradiction not in ("any", "all"):
             bad("contradiction", "'any' or 'all'")
         if not isinstance(self.level, float) or not 0.5 <= self.level < 1:
@@ -231,6 +248,10 @@ class GradingRules:
         csat_txt = ", ".join(f"{k} {pct(v)}" for k, v in csat_t.items()) if csat_t else "none declared"
         if base:
             csat_txt += f"; touchpoints without one are compared with the earlier period {base}"
+        q_declared = t.get("questionnaire") or {}
+        q_all = {**self.questionnaire_targets, **q_declared}
+        q_txt = (", ".join(f"{k} {v:g} ({'study.yml' if k in q_declared else 'published default'})"
+                           for k, v in q_all.items()) if q_all else "none")
         default = (f"{pct(self.csat_top2_min)} top-2 box elsewhere (GradingRules.csat_top2_min, a convention, "
                    "not a published norm)") if self.csat_top2_min is not None else "no default elsewhere"
         return [
@@ -244,6 +265,8 @@ class GradingRules:
             f"NPS of commenters raising the theme vs the other commenters (adjusted-Wald CI): benchmark 0 — "
             f"'problem' when the gap's CI lies below 0, 'strength' above 0, 'healthy' for a pain point when it "
             f"lies above −{self.nps_gap_margin:g} points.",
+            f"Questionnaire scales (mean, t CI): benchmarks {q_txt}; a scale without one has 'no benchmark'; "
+            f"at least {self.min_questionnaire_n} respondents are needed.",
             f"A metric needs at least {self.min_metric_n} answers or users ({self.min_nps_n} commenters raising "
             "the theme for NPS) to signal anything.",
             "Grades: strong = qualitative support and every linked metric with a verdict shows the problem "
@@ -267,17 +290,19 @@ def study_targets(study) -> dict:
     Returns
     -------
     dict
-        ``{"steps": {event: share}, "csat": {touchpoint or column: share}}`` (empty when none).
+        ``{"steps": {event: share}, "csat": {touchpoint or column: share}, "questionnaire":
+        {scale: score}}`` (empty when none).
 
     Examples
     --------
     >>> import journeylab as jl
     >>> jl.study_targets(jl.load_study(jl.datasets.sample_study_path()))
-    {'steps': {'shipping_submitted': 0.8}, 'csat': {}}
+    {'steps': {'shipping_submitted': 0.8}, 'csat': {}, 'questionnaire': {}}
     """
     check_study(study, func="study_targets")
     t = dict((study.config or {}).get("targets") or {})
-    return {"steps": dict(t.get("steps") or {}), "csat": dict(t.get("csat") or {})}
+    return {"steps": dict(t.get("steps") or {}), "csat": dict(t.get("csat") or {}),
+            "questionnaire": dict(t.get("questionnaire") or {})}
 
 
 # ----------------------------------------------------------------------------- small statistics
@@ -548,6 +573,66 @@ def _nps_signal(gap, lo, hi, n_theme, rules: GradingRules) -> str:
     return "inconclusive"
 
 
+def _questionnaire_target(targets: dict, scale: str, rules: GradingRules) -> tuple[float, str]:
+    declared = targets.get("questionnaire") or {}
+    if scale in declared:
+        return float(declared[scale]), f"study.yml targets: questionnaire: {scale}"
+    if scale in rules.questionnaire_targets:
+        return float(rules.questionnaire_targets[scale]), "published default (GradingRules.questionnaire_targets)"
+    return math.nan, "no target declared"
+
+
+def _questionnaire_signal(mean, lo, hi, n, target, rules: GradingRules) -> str:
+    if mean is None or pd.isna(mean):
+        return pd.NA
+    if target is None or pd.isna(target):
+        return NO_BENCHMARK
+    if n < rules.min_questionnaire_n:
+        return "inconclusive"
+    return _vs_target(lo, hi, float(target))
+
+
+def questionnaire_signals(summary: pd.DataFrame, *, targets: dict | None = None,
+                          rules: GradingRules | None = None) -> pd.DataFrame:
+    """Compare questionnaire scale means with their benchmarks (study.yml, else published defaults).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`journeylab.questionnaire_summary` (or ``study_questionnaire(study, summary=True)``):
+        ``scale``, ``n``, ``mean``, ``ci_low``, ``ci_high``.
+    targets : dict, optional
+        :func:`study_targets` of the study; its ``questionnaire`` entry wins over the defaults.
+    rules : GradingRules, optional
+        ``questionnaire_targets`` (published defaults: SUS 68) and ``min_questionnaire_n``.
+
+    Returns
+    -------
+    DataFrame
+        ``summary`` with ``target`` (NaN when there is none), ``target_source`` and ``signal``
+        (``problem``: the CI lies below the target; ``healthy``: at or above it;
+        ``inconclusive``; ``no benchmark``).
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> s = pd.DataFrame({"scale": ["sus"], "n": [12], "mean": [55.0], "ci_low": [48.0], "ci_high": [62.0]})
+    >>> jl.questionnaire_signals(s)[["target", "signal"]]
+       target   signal
+    0    68.0  problem
+    """
+    rules = rules or GradingRules()
+    check_frame(summary, arg="summary", func="questionnaire_signals",
+                required=["scale", "n", "mean", "ci_low", "ci_high"], allow_empty=True)
+    out = summary.copy()
+    found = [_questionnaire_target(targets or {}, str(sc), rules) for sc in out["scale"]]
+    out["target"] = [t for t, _ in found]
+    out["target_source"] = [src for _, src in found]
+    out["signal"] = [_questionnaire_signal(r["mean"], r["ci_low"], r["ci_high"], r["n"], t, rules)
+                     for r, t in zip(out.to_dict("records"), out["target"])]
+    return out
+
+
 def _task_signal(rate, n, rules: GradingRules) -> str:
     if rate is None or pd.isna(rate):
         return pd.NA
@@ -749,7 +834,9 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
     shares of one trinomial sample, (p₊ + p₋ − (p₊ − p₋)²)/n. Each group's NPS is adjusted as in
     :func:`journeylab.nps` (adjusted-Wald, Rocks 2016: 3/4 added to promoters and to detractors, 3
     to n); the two groups are independent, so the gap's interval is the difference of the adjusted
-    NPS ± z·√(se₁² + se₂²), within [−200, 200]. The comparison group is
+    NPS ± z·√(se₁² + se₂²), within [−200, 200]. A gap whose smaller group has fewer than
+    ``rules.min_nps_n`` commenters (default 10) has no interval (NaN): the map and the report show
+    the counts, and the signal is inconclusive. The comparison group is
     the other *commenters*: people who write comments are not a random part of the respondents
     (detractors write more), so comparing with everyone would blame the theme for that.
 
@@ -788,7 +875,7 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
         va = a_["nps"] if a_ is not None else math.nan
         vb = b_["nps"] if b_ is not None else math.nan
         gap = va - vb
-        if na and nb:
+        if min(na, nb) >= rules.min_nps_n:  # below the minimum n a group shows its count, not an interval
             # adjusted-Wald for each group (Rocks 2016), the two groups independent
             centre = a_["nps_adjusted"] - b_["nps_adjusted"]
             half = z * math.sqrt(a_["se"] ** 2 + b_["se"] ** 2)
@@ -1165,7 +1252,7 @@ def evidence_table(
     min_participants: int | None = None,
     thresholds: GradingRules | dict | None = None,
     n_quotes: int = 3,
-    n_boot: int = 1000,
+    n_boot: int = 2000,
     random_state: int = 0,
     step_links: dict | None = None,
     prefer_human: bool = True,
@@ -1201,8 +1288,9 @@ def evidence_table(
         Grading thresholds (see :class:`GradingRules` and :func:`grade_claims`).
     n_quotes : int, default 3
         Exemplar quotes per claim (:func:`journeylab.exemplar_quotes`, at most one per participant).
-    n_boot : int, default 1000
-        Bootstrap replicates of the sentiment intervals.
+    n_boot : int, default 2000
+        Bootstrap replicates of the sentiment intervals (the default of :func:`journeylab.code_sentiment`
+        and :func:`journeylab.emotion_curve`: with the same seed their intervals are the same numbers).
     {random_state}
         Here the seed of the bootstraps.
     step_links : dict, optional
@@ -1354,9 +1442,10 @@ def evidence_table(
         n_overruled = int(drop.sum())
         pairs = pairs[~drop]
     coded_docs = set(segments.loc[segments["segment_id"].astype(str).isin(set(pairs["segment_id"])), "doc_id"])
-    if sentiment is None:
-        sentiment = score_sentiment(segments, split="sentence")
-        sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "computed_by": "evidence_table"}
+    if sentiment is None:  # the run's scores (notebook 04's): sentences, with the study's lexicon
+        sentiment = study_sentiment(study)
+        sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "lexicon": sentiment.attrs.get("lexicon", 0),
+                         "computed_by": "evidence_table (journeylab.study_sentiment)"}
     else:
         check_frame(sentiment, arg="sentiment", func=func, required=["segment_id", "compound"], allow_empty=True)
         sent_settings = {"computed_by": "caller", "engine": sentiment.attrs.get("engine", "unknown"),
@@ -1397,6 +1486,7 @@ def evidence_table(
                                      n_boot, random_state, persona_column, links, precision, baseline))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
     ev = grade_claims(ev, rules=rules)
+    chosen = (codings.attrs.get("journeylab") or {}).get(ANALYSIS_KEY)  # jl.analysis_codings' record, if any
     coders = sorted(codings["coder"].dropna().astype(str).unique()) if "coder" in codings else []
     origins = sorted(codings["origin"].dropna().astype(str).unique()) if "origin" in codings else []
     ev.attrs["journeylab"] = {
@@ -1405,7 +1495,10 @@ def evidence_table(
                     "prefer_human": bool(prefer_human), "n_rule_codings_overruled": n_overruled,
                     "n_interviewer_codings_left_out": kept.n_left_out,
                     "n_documents_coded": int(segments.loc[segments["segment_id"].astype(str).isin(
-                        set(pairs["segment_id"])), "doc_id"].nunique())},
+                        set(pairs["segment_id"])), "doc_id"].nunique()),
+                    **({"analysis": {k: chosen[k] for k in ("preference", "declared", "documents", "coders",
+                                                            "n_participants", "n_documents", "text")}}
+                       if chosen else {})},
         "sentiment": sent_settings,
         "survey_coding": survey_coding_how,
         "rules": rules.to_dict(),
@@ -1678,8 +1771,11 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             sv = study.survey[study.survey[persona_column] == persona]
             qs = study_questionnaire(dataclasses.replace(study, survey=sv), summary=True, confidence=rules.level) \
                 if len(sv) else qs.iloc[0:0]
+        qs = questionnaire_signals(qs, targets=study_targets(study), rules=rules) if len(qs) else qs
         for r in qs.to_dict("records"):
             grade = f", grade {r['grade']}" if isinstance(r.get("grade"), str) else ""
+            vs = (f"; target {r['target']:g} ({r['target_source']}): {r['signal']}" if not pd.isna(r["target"])
+                  else f"; {NO_BENCHMARK}" if not pd.isna(r["signal"]) else "")
             context.append({"stage": q["stage"], "stage_order": stage_order.get(q["stage"]), "touchpoint": pd.NA,
                             "persona": label, "code": pd.NA, "n_participants": 0, "n_participants_total": n_total,
                             "share_participants": 0.0, "n_segments": 0, "quote_ids": "",
@@ -1687,7 +1783,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                                                   persona),
                             "kind": "metric", "metric": f"questionnaire:{r['scale']}",
                             "claim": f"{r['scale'].upper().replace('_', '-')} {r['mean']:.1f} (CI {r['ci_low']:.1f}–"
-                                     f"{r['ci_high']:.1f}, n = {r['n']}){grade}"})
+                                     f"{r['ci_high']:.1f}, n = {r['n']}){grade}{vs}"})
     # emotion per stage: the lexicon's, and the balance of the codes (delights minus pain points)
     emo = []
     if len(cod):

@@ -22,6 +22,7 @@ from textwrap import fill
 import pandas as pd
 
 from ..errors import JourneylabError
+from ..evidence.claims import questionnaire_signals, study_targets
 from ..measure.experiments import change_design, compare_periods
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
@@ -232,9 +233,14 @@ def headline_metrics(study) -> pd.DataFrame:
                          "method": f"share of participants who completed the task unaided; {r['method']}"})
     if getattr(study, "questionnaire", None) is not None:
         q = study_questionnaire(study, summary=True)
+        if q is not None and len(q):
+            q = questionnaire_signals(q, targets=study_targets(study))
         for r in ([] if q is None else q.to_dict("records")):
             name = str(r["scale"]).upper() if len(str(r["scale"])) <= 6 else display_name(r["scale"])
             grade = f", grade {r['grade']}" if isinstance(r.get("grade"), str) and r["grade"] else ""
+            if not pd.isna(r["target"]):
+                where = "study target" if r["target_source"].startswith("study.yml") else "published average"
+                grade += f"; {where} {r['target']:g}: {r['signal']}"
             rows.append({"metric": f"questionnaire:{r['scale']}", "label": f"{name} score (questionnaire)",
                          "value": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": int(r["n"]),
                          "unit": "score", "text": f"{r['mean']:.1f}{grade}", "source": "questionnaire_summary.csv",

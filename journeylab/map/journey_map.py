@@ -32,6 +32,7 @@ from ..evidence.claims import (
     EVIDENCE_COLUMNS,
     GRADES,
     GradingRules,
+    questionnaire_signals,
     study_between,
     study_targets,
     touchpoint_metrics,
@@ -238,7 +239,8 @@ class JourneyMap:
     goals : dict
         Stage → list of customer goals (analyst's notes, else the stage's needs).
     actions : dict
-        Stage → list of ``{"event", "label", "users", "share"}``: what users do there (event log).
+        Stage → list of ``{"event", "label", "users", "share", "users_total"}``: what users do there
+        (event log); ``share`` is ``users`` of ``users_total``, every user in the event log.
     thoughts : dict
         Stage → list of ``{"segment_id", "participant_id", "claim_id", "text"}``: real (redacted) quotes.
     emotion : DataFrame
@@ -637,7 +639,8 @@ def _actions(study, top: int = 4) -> dict:
         evs = em.loc[em["stage"] == s, "event"].tolist()
         rows = [(e, int(users.get(e, 0))) for e in evs if users.get(e, 0) > 0]
         rows.sort(key=lambda r: -r[1])
-        out[s] = [{"event": e, "label": _label(e).capitalize(), "users": n, "share": n / total if total else None}
+        out[s] = [{"event": e, "label": _label(e).capitalize(), "users": n, "share": n / total if total else None,
+                   "users_total": int(total)}
                   for e, n in rows[:top]]
     return out
 
@@ -842,9 +845,12 @@ def _usability_methods(study, survey) -> dict | None:
                                  "sources": sorted(str(x) for x in ss["source"].dropna().unique())}
     if q is not None and len(survey):
         summ = study_questionnaire(replace(study, survey=survey), summary=True)
+        summ = questionnaire_signals(summ, targets=study_targets(study)) if len(summ) else summ
         out["questionnaire"] = {"instrument": q["instrument"], "stage": q.get("stage"), "scales": [
             {"scale": r["scale"], "n": int(r["n"]), "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None}
+             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None,
+             "target": None if pd.isna(r.get("target", math.nan)) else r["target"],
+             "target_source": r.get("target_source"), "signal": r.get("signal")}
             for r in summ.to_dict("records")]}
     return out
 
@@ -953,7 +959,8 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
     DataFrame
         One row per pain point, best first (contradicted ones last, whatever their score):
         ``rank``, ``claim_id``, ``stage``, ``touchpoint``,
-        ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``share_participants``,
+        ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``n_participants_total`` (the
+        base of the share), ``share_participants``,
         ``share_ci_low``, ``share_ci_high``, ``sentiment_mean``, ``sentiment_ci_low``,
         ``sentiment_ci_high``, ``step``, ``step_lost_per_week`` (users lost a week at the linked
         step), ``nps_gap``, ``nps_gap_ci_low``, ``nps_gap_ci_high``, ``score`` (0–1, see Notes),
@@ -1044,11 +1051,11 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
             pp.at[i, "sized_on"] = since
     rng = np.random.default_rng(random_state)
     cols = ["rank", "claim_id", "stage", "touchpoint", "persona", "code", "claim", "grade", "n_participants",
-            "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean", "sentiment_ci_low",
-            "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
-            "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside_nps_points", "upside_nps_ci_low",
-            "upside_nps_ci_high", "upside_csat_points", "upside_csat_ci_low", "upside_csat_ci_high", "upside",
-            "sized_on", "opportunity", "owner"]
+            "n_participants_total", "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean",
+            "sentiment_ci_low", "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low",
+            "nps_gap_ci_high", "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside_nps_points",
+            "upside_nps_ci_low", "upside_nps_ci_high", "upside_csat_points", "upside_csat_ci_low",
+            "upside_csat_ci_high", "upside", "sized_on", "opportunity", "owner"]
     if len(pp) == 0:
         return pd.DataFrame(columns=cols)
     # pain points linked to one step share its drop-off: each gets an equal part for the ranking
@@ -1062,7 +1069,7 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
     for r in pp.to_dict("records"):
         if not _missing(r["_lost"]) and lost_max and lost_max > 0:
             size.append(r["_lost"] / lost_max)
-        elif not _missing(r["nps_gap"]):
+        elif not _missing(r["nps_gap"]) and not _missing(r["nps_gap_ci_low"]):  # no interval: too few to size
             size.append(min(1.0, max(0.0, -r["nps_gap"] / 100)))
         elif not _missing(r.get("task_success_rate")):  # a usability study: the share who failed the task
             size.append(min(1.0, max(0.0, 1 - r["task_success_rate"])))
@@ -1141,6 +1148,9 @@ def _nps_upside(r: dict) -> tuple:
     nt, no = int(r["nps_n_theme"]), int(r["nps_n_others"])
     if nt + no == 0:
         return none
+    if _missing(r.get("nps_gap_ci_low")):   # too few commenters raise it for an interval: no size either
+        return (math.nan, math.nan, math.nan, f"only {nt} of {nt + no} survey commenters raise it, too few to size "
+                                              "it by their NPS")
     share, gap = nt / (nt + no), float(r["nps_gap"])
     ci = "" if _missing(r.get("nps_gap_ci_low")) else (
         f" (95% CI {r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})")
@@ -1331,12 +1341,14 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
 
     def add(change, r, cid, old_v=None, new_v=None, detail="", delta=math.nan, lo=math.nan, hi=math.nan,
             numeric=False):
-        beyond = (bool(not math.isnan(lo) and (lo > 0 or hi < 0)) if numeric else pd.NA)
+        # no interval (a group below its minimum n): the counts are shown, and no verdict on the noise
+        beyond = (bool(lo > 0 or hi < 0) if numeric and not math.isnan(lo) else pd.NA)
+        verdict = ("" if not numeric else ": no interval, too few to tell from the noise" if beyond is pd.NA
+                   else f": {'beyond' if beyond else 'within'} the uncertainty")
         rows.append({"change": change, "stage": r["stage"], "touchpoint": r["touchpoint"],
                      "item": r["code"] or r["metric"], "claim_id": cid, "old": old_v, "new": new_v,
                      "delta": delta, "delta_ci_low": lo, "delta_ci_high": hi, "beyond_ci": beyond,
-                     "detail": detail + ("" if not numeric else
-                                         f": {'beyond' if beyond is True else 'within'} the uncertainty")})
+                     "detail": detail + verdict})
 
     for cid in sorted(set(nc.index) - set(oc.index)):
         r = nc.loc[cid]
@@ -1382,8 +1394,13 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
                                      b["nps_gap"], b["nps_gap_ci_low"], b["nps_gap_ci_high"])
             fo = "–" if _missing(a["nps_gap"]) else f"{a['nps_gap']:+.0f}"
             fn = "–" if _missing(b["nps_gap"]) else f"{b['nps_gap']:+.0f}"
+            counts = ""
+            if math.isnan(lo) and "nps_n_theme" in a.index:  # a side below min_nps_n: its count, no interval
+                na_, nb_ = (("–" if _missing(x["nps_n_theme"]) else f"{int(x['nps_n_theme'])}") for x in (a, b))
+                counts = f" ({na_} → {nb_} commenters raising it)"
             add("nps_gap_changed", b, cid, fo, fn,
-                f"{what}: NPS gap {fo} → {fn}" + ("" if math.isnan(lo) else f" ({d:+.0f}, CI {lo:+.0f} to {hi:+.0f})"),
+                f"{what}: NPS gap {fo} → {fn}"
+                + (counts if math.isnan(lo) else f" ({d:+.0f}, CI {lo:+.0f} to {hi:+.0f})"),
                 d, lo, hi, numeric=True)
         qa = [q for q in str(a["quote_ids"] or "").split("; ") if q and q != "nan"]
         qb = [q for q in str(b["quote_ids"] or "").split("; ") if q and q != "nan"]
@@ -1528,7 +1545,7 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
     def cell(r):
         if r["kind"] == "emotion":
             return "—" if _missing(r["sentiment_mean"]) else f"{r['sentiment_mean']:+.2f} (n={r['n_participants']})"
-        return f"{r['share_participants']:.0%} · {r['grade']}"
+        return f"{r['n_participants']}/{r['n_participants_total']} ({r['share_participants']:.0%}) · {r['grade']}"
 
     long["cell"] = [cell(r) for r in long.to_dict("records")]
     keys = ["stage", "touchpoint", "kind", "code"]

@@ -351,7 +351,8 @@ def _metric_items(jmap, stage: str) -> list[dict]:
     for r in m.to_dict("records"):
         if str(r["metric"]).startswith("step:"):
             sig = r["step_signal"]
-            text = (f"{_label(r['step_from'])} → {_label(r['step']).lower()}: {_pct(r['step_conversion'])} "
+            base = "" if pd.isna(r.get("step_users_from")) else f" of {int(r['step_users_from']):,}"
+            text = (f"{_label(r['step_from'])} → {_label(r['step']).lower()}: {_pct(r['step_conversion'])}{base} "
                     f"({_pct(r['step_ci_low'])}–{_pct(r['step_ci_high'])})")
         elif str(r["metric"]).startswith("task:"):
             sig = r.get("task_signal")
@@ -366,7 +367,8 @@ def _metric_items(jmap, stage: str) -> list[dict]:
         else:
             sig = r["csat_signal"]
             text = (f"CSAT {_label(r['touchpoint']).lower()}: {_pct(r['csat_top2'])} top-2 "
-                    f"({_pct(r['csat_top2_ci_low'])}–{_pct(r['csat_top2_ci_high'])}), mean {r['csat_mean']:.1f}")
+                    f"({_pct(r['csat_top2_ci_low'])}–{_pct(r['csat_top2_ci_high'])}) of "
+                    f"{int(r['csat_n']):,} answers, mean {r['csat_mean']:.1f}")
         colour = SIGNAL_COLOUR.get(sig, GREY)
         items.append({"text": text, "marker": {"marker": "s", "face": colour, "edge": colour, "size": 22}})
     return items
@@ -611,7 +613,7 @@ def lane_cell(jmap, key: str, stage: str) -> tuple[list, dict]:
         items = [{"text": "• " + g} for g in jmap.goals.get(stage, [])]
         return items or none("(no goal noted)"), {"gap": 0.15}
     if key == "actions":
-        items = [{"text": f"• {a['label']} ({_share(a['share'])} of users)"} for a in jmap.actions.get(stage, [])]
+        items = [{"text": f"• {a['label']} ({_action_base(a)})"} for a in jmap.actions.get(stage, [])]
         return items or none("(no events)"), {"gap": 0.1}
     if key == "touchpoints":
         tps = next((s["touchpoints"] for s in jmap.stages if s["name"] == stage), [])
@@ -650,6 +652,14 @@ def _num(x) -> str:
     return "?" if x is None else f"{int(x):,}"
 
 
+def _action_base(a: dict) -> str:
+    """An action's share with its base, every user of the event log: "12% of all 8,123 users"."""
+    total = a.get("users_total")
+    if total is None or pd.isna(total):  # a map saved before the base was recorded
+        return f"{_share(a['share'])} of all users in the event log"
+    return f"{_share(a['share'])} of all {int(total):,} users"
+
+
 def _share(x) -> str:
     if x is None or pd.isna(x):
         return "–"
@@ -670,7 +680,7 @@ def emotion_cell_text(r) -> list[str]:
     if pd.isna(r["mean"]):
         lines.append("words: no data")
     else:
-        ci = "" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
+        ci = "" if pd.isna(r["ci_low"]) or not r["enough_data"] else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
         lines.append(f"words {r['mean']:+.2f}{ci}, {int(r['n_participants'])} people"
                      + ("" if r["enough_data"] else " — too little data"))
     if not pd.isna(r.get("coded_balance", np.nan)):
@@ -740,9 +750,8 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size, legend_at=None):
             if not np.isnan(lo[i]):
                 ea.plot([i, i], [lo[i], hi[i]], color=blue, lw=1, alpha=0.6, zorder=3)
         else:
+            # below the minimum n: the point and its count, no interval
             ea.scatter([i], [mean[i]], s=sizes[i], facecolor="white", edgecolor=GREY, lw=1.5, zorder=4)
-            if not np.isnan(lo[i]):
-                ea.plot([i, i], [lo[i], hi[i]], color=GREY, lw=1, ls=":", zorder=3)
     if coded:  # the codes' balance: dashed line, diamonds and interval bars, set a little to the right
         xs = np.arange(n) + 0.14
         has = ~np.isnan(cb)

@@ -265,7 +265,7 @@ def _first_page(jmap, study, names, personas_link: bool) -> str:
             cs = h[h["metric"].str.startswith(("csat:", "task:"))]
             out.append("<h3>Headline numbers</h3><table id='headline' class='headline'><thead><tr><th scope='col'>"
                        "metric</th><th scope='col'>value</th><th scope='col'>uncertainty</th><th scope='col'>"
-                       "answers / users</th></tr></thead><tbody>")
+                       "base of the value (answers / users)</th></tr></thead><tbody>")
             for r in main.to_dict("records"):
                 out.append(_metric_cell(r, f"method-{_metric_anchor(r['metric'])}"))
             for r in cs.to_dict("records"):
@@ -367,7 +367,8 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
         rows.append(
             f"<tr class='filterable'{attrs}><td class='num'>{int(r['rank'])}</td><td><b>{_e(name)}</b><br>"
             f"<span class='small muted'>{_e(where)}</span>{todo}</td><td>{_grade(r['grade'])}</td>"
-            f"<td>{_e(r['n_participants'])} people, {_e(_pct(r['share_participants']))}"
+            f"<td>{_e(r['n_participants'])} of {_e(r['n_participants_total'])} participants, "
+            f"{_e(_pct(r['share_participants']))}"
             f"<span class='small'>{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']))}</span></td>"
             f"<td class='small'>{_e(sent)}</td><td class='small'>{_e('; '.join(size))}</td>"
             f"<td class='small'>{_h(r['upside'], names)}</td><td class='num small'><a href='#method-score'>"
@@ -469,7 +470,12 @@ def _metric_rows(r: dict, names, sources: dict) -> list:
         mrows.append(("Usability task", f"{_dn(r['task'], names)}: {int(r['task_successes'])} of {int(r['task_n'])} "
                       f"succeeded unaided, {_pct(r['task_success_rate'], 1)}"
                       f"{_ci_pct(r['task_ci_low'], r['task_ci_high'])}", r["task_signal"], src(r["task_source"])))
-    if not pd.isna(r["nps_gap"]):
+    if not pd.isna(r["nps_gap"]) and pd.isna(r["nps_gap_ci_low"]):  # a group below the minimum n: counts only
+        n_t, n_o = int(r["nps_n_theme"]), int(r["nps_n_others"])
+        mrows.append(("Recommendation score (NPS) of people raising it",
+                      f"{n_t:,} survey commenter{' raises' if n_t == 1 else 's raise'} it, {n_o:,} others: too few to "
+                      "compare their NPS (no interval)", r["nps_signal"], src(r["nps_source"])))
+    elif not pd.isna(r["nps_gap"]):
         mrows.append(("Recommendation score (NPS) of people raising it",
                       f"{r['nps_theme']:+.0f} (n = {int(r['nps_n_theme'])}) vs other commenters "
                       f"{r['nps_others']:+.0f} (n = {int(r['nps_n_others'])}): gap {r['nps_gap']:+.0f}"
@@ -542,8 +548,9 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
     em = jmap.emotion[jmap.emotion["stage"] == stage]
     if len(em) and not pd.isna(em["mean"].iloc[0]):
         r = em.iloc[0]
+        ci = _ci_num(r["ci_low"], r["ci_high"]) if r["enough_data"] else ""  # below the minimum n: no interval
         bits.append(f"Emotion <a href='#method-sentiment'>{r['mean']:+.2f}</a>"
-                    f"{_e(_ci_num(r['ci_low'], r['ci_high']))} from "
+                    f"{_e(ci)} from "
                     f"{int(r['n_segments'])} turns of {int(r['n_participants'])} people"
                     + ("" if r["enough_data"] else " <b>(too little data)</b>"))
     if len(em) and not pd.isna(em.iloc[0].get("coded_balance", math.nan)):
@@ -596,8 +603,8 @@ def _map_table(jmap, names) -> str:
                 if len(em) and not pd.isna(em["mean"].iloc[0]):
                     r = em.iloc[0]
                     word = "positive" if r["mean"] > 0.05 else "negative" if r["mean"] < -0.05 else "neutral"
-                    txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})"
-                           + ("" if r["enough_data"] else ", too little data")]
+                    txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})" if r["enough_data"]
+                           else f"{word} ({r['mean']:+.2f}, {int(r['n_participants'])} people: too little data)"]
                     if not pd.isna(r.get("coded_balance", math.nan)):
                         txt.append(f"codes {r['coded_balance']:+.2f}{_ci_num(r['coded_ci_low'], r['coded_ci_high'])}"
                                    f": {int(r['coded_n_delight'])} delight, {int(r['coded_n_pain'])} pain point of "
@@ -817,6 +824,10 @@ def _methods_section(jmap) -> str:
                  "confirmed were left out" if cod.get("prefer_human") else "")
               + ". Shares are out of the participants whose transcripts were coded. Survey comments: "
               f"{_e(m.get('survey_coding') or 'not coded')}.</li>")
+    chosen = cod.get("analysis") or {}
+    if chosen.get("text"):  # jl.analysis_codings: the one set behind every table of the run
+        li.append(f"<li id='analysis-codings'><b>Analysis codings</b>: {_e(chosen['text'])} Every table, figure "
+                  "and number of this run counts these codings.</li>")
     if ag and "cohen_kappa" in ag:
         li.append(f"<li><b>Inter-coder agreement</b>: {_e(' and '.join(ag.get('coders', [])))} on "
                   f"{_e(ag.get('n_units'))} shared turns ({_e(', '.join(ag.get('documents', [])))}): Cohen's kappa "
@@ -856,7 +867,9 @@ def _methods_section(jmap) -> str:
         for sc in (us.get("questionnaire") or {}).get("scales", []):
             parts.append(f"{_e(str(sc.get('scale')).upper())} {_e(format(sc.get('mean'), '.1f'))}"
                          f"{_e(_ci_num(sc.get('ci_low'), sc.get('ci_high'), '.1f'))}, n = {_e(sc.get('n'))}"
-                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else ""))
+                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else "")
+                         + (f"; against {_e(format(sc['target'], 'g'))} ({_e(sc.get('target_source'))}): "
+                            f"{_e(sc.get('signal'))}" if sc.get("target") is not None else ""))
         li.append("<li><b>Usability test</b>: " + "; ".join(parts) + ".</li>")
     rules_text = m.get("rules_text") or GradingRules.from_dict(ru).describe(m.get("targets"))
     li.append("<li><b>Grading rules</b> (those used for this map, GradingRules):<ul>"

@@ -137,13 +137,13 @@ def test_coded_emotion_errors():
 def test_disagreement_is_opposite_sides_beyond_both_intervals(lex, coded, disagree):
     curve = pd.DataFrame({"stage": ["s"], "mean": [lex[0]], "ci_low": [lex[1]], "ci_high": [lex[2]]})
     cod = pd.DataFrame({"stage": ["s"], "balance": [coded[0]], "ci_low": [coded[1]], "ci_high": [coded[2]]})
-    assert bool(jl.compare_emotion(curve, cod)["disagree"].iloc[0]) is disagree
+    assert bool(jl.compare_emotion(curve, coded=cod)["disagree"].iloc[0]) is disagree
 
 
 def test_too_little_lexicon_data_never_disagrees():
     curve = pd.DataFrame({"stage": ["s"], "mean": [0.3], "ci_low": [0.2], "ci_high": [0.4], "enough_data": [False]})
     cod = pd.DataFrame({"stage": ["s"], "balance": [-0.8], "ci_low": [-1.0], "ci_high": [-0.5]})
-    r = jl.compare_emotion(curve, cod).iloc[0]
+    r = jl.compare_emotion(curve, coded=cod).iloc[0]
     assert r["lexicon_side"] == "unclear" and not r["disagree"]
 
 

@@ -1799,7 +1799,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             kc, denominators = cod[["segment_id", "code"]], {s: pids for s in study.stages}
         coded = coded_emotion(kc, segments=seg, stages=study.stages, code_kinds=cb, code_stages=cb,
                               reached=denominators, level=rules.level)
-        verdict = compare_emotion(curve, coded).set_index("stage")
+        verdict = compare_emotion(curve, coded=coded).set_index("stage")
         coded = coded.set_index("stage")
         for r in curve.to_dict("records"):
             c, v = coded.loc[r["stage"]], verdict.loc[r["stage"]]

@@ -176,7 +176,7 @@ def _side(lo, hi) -> str:
     return "positive" if lo > 0 else "negative" if hi < 0 else "unclear"
 
 
-def compare_emotion(curve: pd.DataFrame, coded: pd.DataFrame) -> pd.DataFrame:
+def compare_emotion(curve: pd.DataFrame, *, coded: pd.DataFrame) -> pd.DataFrame:
     """The lexicon's emotion and the coded balance side by side, stage by stage, with their verdict.
 
     Parameters
@@ -210,7 +210,7 @@ def compare_emotion(curve: pd.DataFrame, coded: pd.DataFrame) -> pd.DataFrame:
     >>> import pandas as pd, journeylab as jl
     >>> curve = pd.DataFrame({"stage": ["buy"], "mean": [0.3], "ci_low": [0.2], "ci_high": [0.4]})
     >>> coded = pd.DataFrame({"stage": ["buy"], "balance": [-0.8], "ci_low": [-1.0], "ci_high": [-0.5]})
-    >>> jl.compare_emotion(curve, coded)[["stage", "lexicon_side", "coded_side", "disagree"]]
+    >>> jl.compare_emotion(curve, coded=coded)[["stage", "lexicon_side", "coded_side", "disagree"]]
       stage lexicon_side coded_side  disagree
     0   buy     positive   negative      True
     """

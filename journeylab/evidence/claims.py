@@ -9,7 +9,7 @@ whether the two kinds of evidence agree (:class:`GradingRules`, :func:`grade_cla
 """
 from __future__ import annotations
 
-__all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps",
+__all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps", "theme_csat",
            "study_between", "study_targets", "questionnaire_signals", "rule_precision", "GRADES", "SIGNALS",
            "EVIDENCE_COLUMNS"]
 
@@ -26,6 +26,7 @@ from ..coding.analysis import exemplar_quotes
 from ..coding.choice import ANALYSIS_KEY
 from ..coding.rules import autocode
 from ..errors import JourneylabError
+from ..measure.coded_emotion import coded_emotion, compare_emotion
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
 from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve, study_sentiment
@@ -52,12 +53,14 @@ EVIDENCE_COLUMNS = [
     "n_participants", "n_participants_total", "share_participants", "share_ci_low", "share_ci_high",
     "n_participants_human", "n_participants_rule_only", "rule_precision", "rule_precision_ci_low",
     "rule_precision_ci_high", "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
+    "coded_n", "coded_n_pain", "coded_n_delight", "coded_balance", "coded_ci_low", "coded_ci_high", "emotion_disagree",
     "step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low", "step_ci_high",
     "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
     "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_signal", "step_source",
     "csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high",
     "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_target", "csat_target_source", "csat_signal",
-    "csat_source",
+    "csat_source", "csat_theme", "csat_others", "csat_n_theme", "csat_n_others", "csat_gap", "csat_gap_ci_low",
+    "csat_gap_ci_high",
     "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
     "nps_signal", "nps_source",
     "task", "task_n", "task_successes", "task_success_rate", "task_ci_low", "task_ci_high",
@@ -886,6 +889,84 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
                                        "nps_gap_ci_low", "nps_gap_ci_high", "nps_signal"])
 
 
+def theme_csat(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, column: str, scale=(1, 5),
+               comment: str = "comment", level: float = 0.95) -> pd.DataFrame:
+    """Satisfaction (top-2 box) of respondents whose comment raises a theme vs the other commenters.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        ``respondent_id``, the CSAT ``column`` and the ``comment`` column.
+    comment_codings : DataFrame
+        Codings of the comments (``segment_id`` = ``respondent_id``, ``code``), as for
+        :func:`theme_nps`.
+    column : str
+        The CSAT column (a touchpoint's rating).
+    scale : (low, high), default (1, 5)
+        The rating scale; the top-2 box is the two highest points.
+    comment : str, default "comment"
+    level : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        One row per code raised by at least one commenter who answered ``column``: ``code``,
+        ``csat_theme`` (top-2 share of those raising it), ``csat_others`` (of the other commenters
+        who answered), ``csat_n_theme``, ``csat_n_others``, ``csat_gap`` (theme minus others, a
+        difference of shares), ``csat_gap_ci_low``, ``csat_gap_ci_high``.
+
+    Notes
+    -----
+    The gap's interval is Newcombe's (1998, method 10) hybrid score interval for a difference of
+    two independent proportions, built from the two Wilson intervals; it equals
+    ``statsmodels.stats.proportion.confint_proportions_2indep(..., method="newcomb")`` (checked in
+    ``tests/test_priorities_sizing.py``). As with :func:`theme_nps`, the comparison is with the
+    other commenters, not every respondent.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> survey = pd.DataFrame({"respondent_id": ["R1", "R2", "R3", "R4"], "csat_form": [1, 2, 5, 4],
+    ...                        "comment": ["form!", "form...", "great", "lovely"]})
+    >>> codes = pd.DataFrame({"segment_id": ["R1", "R2"], "code": ["form", "form"]})
+    >>> jl.theme_csat(survey, comment_codings=codes, column="csat_form")[["code", "csat_theme", "csat_others"]]
+       code  csat_theme  csat_others
+    0  form         0.0          1.0
+    """
+    cols = ["code", "csat_theme", "csat_others", "csat_n_theme", "csat_n_others", "csat_gap", "csat_gap_ci_low",
+            "csat_gap_ci_high"]
+    check_frame(survey, arg="survey", func="theme_csat", required=["respondent_id", column, comment],
+                allow_empty=True)
+    check_frame(comment_codings, arg="comment_codings", func="theme_csat", required=["segment_id", "code"],
+                allow_empty=True)
+    seg = _comment_segments(survey, comment)
+    ids = survey["respondent_id"].astype(str)
+    commenters = survey[ids.isin(set(seg["segment_id"])).to_numpy()]
+    vals = pd.to_numeric(commenters[column], errors="coerce")
+    commenters, vals = commenters[vals.notna().to_numpy()], vals[vals.notna()].to_numpy(float)
+    top = vals >= float(scale[1]) - 1
+    cid = commenters["respondent_id"].astype(str).to_numpy()
+    rows = []
+    for code, sids in _positive_codings(comment_codings).groupby("code", sort=True)["segment_id"]:
+        members = set(sids)
+        theme = np.fromiter((c in members for c in cid), dtype=bool, count=len(cid))
+        na, nb = int(theme.sum()), int((~theme).sum())
+        if not na:
+            continue
+        xa, xb = int(top[theme].sum()), int(top[~theme].sum())
+        pa = xa / na
+        pb = xb / nb if nb else math.nan
+        lo = hi = math.nan
+        if nb:
+            (la, lb), (ua, ub) = wilson_interval([xa, xb], [na, nb], level)
+            d = pa - pb
+            lo = d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
+            hi = d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+        rows.append({"code": code, "csat_theme": pa, "csat_others": pb, "csat_n_theme": na, "csat_n_others": nb,
+                     "csat_gap": pa - pb, "csat_gap_ci_low": lo, "csat_gap_ci_high": hi})
+    return pd.DataFrame(rows, columns=cols)
+
+
 # ----------------------------------------------------------------------------- grading
 
 
@@ -1533,6 +1614,16 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             return {}
         return task_vals(m.sort_values("success_rate", kind="stable").iloc[0])  # the stage's hardest task
 
+    csat_by_column: dict = {}
+
+    def theme_csat_of(column):  # the CSAT gap of those raising each theme, per touchpoint column
+        if column not in csat_by_column:
+            ok = len(survey) and column in survey.columns and "comment" in survey.columns
+            csat_by_column[column] = (theme_csat(survey, comment_codings=survey_codings, column=column,
+                                                 scale=study.csat_scale or (1, 5), level=rules.level)
+                                      if ok else pd.DataFrame(columns=["code"])).set_index("code")
+        return csat_by_column[column]
+
     nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
                   f"{'' if persona is None else f', persona {persona}'}; comments coded with the codebook's rules; "
                   f"gap CI adjusted-Wald per group (Rocks 2016), {rules.level:.0%}")
@@ -1603,6 +1694,10 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             if tp:
                 row.update(step_for(stage, tp))
                 row.update(csat_for(tp))
+                if isinstance(row.get("csat_column"), str):
+                    tc = theme_csat_of(row["csat_column"])
+                    if code.name in tc.index:
+                        row.update(tc.loc[code.name].to_dict())
             row.update(task_for(stage, tp))
             if code.name in tn.index:
                 r = tn.loc[code.name]
@@ -1689,14 +1784,29 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                             "kind": "metric", "metric": f"questionnaire:{r['scale']}",
                             "claim": f"{r['scale'].upper().replace('_', '-')} {r['mean']:.1f} (CI {r['ci_low']:.1f}–"
                                      f"{r['ci_high']:.1f}, n = {r['n']}){grade}{vs}"})
-    # emotion per stage
+    # emotion per stage: the lexicon's, and the balance of the codes (delights minus pain points)
     emo = []
     if len(cod):
         curve = emotion_curve(sentiment, segments=seg, codings=cod[["segment_id", "code"]], stages=study.stages,
                                  code_stages=key_stage if staged else cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)
+        if staged:
+            kc = cod[["segment_id", "code"]].assign(stage=cod["code"].map(key_stage),
+                                                  code=cod["code"].str.split(_STAGE_KEY, n=1).str[0])
+            denominators = {s: reached.get(s, set()) for s in study.stages}
+        else:
+            kc, denominators = cod[["segment_id", "code"]], {s: pids for s in study.stages}
+        coded = coded_emotion(kc, segments=seg, stages=study.stages, code_kinds=cb, code_stages=cb,
+                              reached=denominators, level=rules.level)
+        verdict = compare_emotion(curve, coded=coded).set_index("stage")
+        coded = coded.set_index("stage")
         for r in curve.to_dict("records"):
+            c, v = coded.loc[r["stage"]], verdict.loc[r["stage"]]
+            emo_coded = {"coded_n": int(c["n_participants"]), "coded_n_pain": int(c["n_pain"]),
+                         "coded_n_delight": int(c["n_delight"]), "coded_balance": c["balance"],
+                         "coded_ci_low": c["ci_low"], "coded_ci_high": c["ci_high"],
+                         "emotion_disagree": bool(v["disagree"])}
             emo.append({"claim_id": _claim_id(r["stage"], None, "emotion", persona), "stage": r["stage"],
                         "stage_order": r["stage_order"], "touchpoint": pd.NA, "persona": label, "kind": "emotion",
                         "code": pd.NA, "metric": "sentiment",
@@ -1705,7 +1815,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                         "n_participants": r["n_participants"], "n_participants_total": n_total,
                         "share_participants": r["n_participants"] / n_total if n_total else math.nan,
                         "n_segments": r["n_segments"], "quote_ids": "", "sentiment_mean": r["mean"],
-                        "sentiment_ci_low": r["ci_low"], "sentiment_ci_high": r["ci_high"]})
+                        "sentiment_ci_low": r["ci_low"], "sentiment_ci_high": r["ci_high"], **emo_coded})
     out = pd.DataFrame(rows + extra + context + emo)
     for col in EVIDENCE_COLUMNS:
         if col not in out.columns:

@@ -40,7 +40,7 @@ from .journey_map import (
     register_view,
     vocabulary_of,
 )
-from .render import LANES, lane_cell, plot_map
+from .render import LANES, disagreement_text, lane_cell, plot_map
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#555555; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -336,7 +336,8 @@ def _plain_sentence(x) -> str:
 
 
 def _priorities(jmap, names, sizing, personas_of) -> str:
-    p = prioritise(jmap, recovery=sizing["recovery"])
+    lo, hi = sizing.get("recovery_range", (sizing["recovery"],) * 2)
+    p = prioritise(jmap, recovery=(lo, hi) if hi > lo else lo)
     period = vocabulary_of(jmap)["period"]
     per = PERIOD_DAYS[period] / 7
     if len(p) == 0:
@@ -382,15 +383,29 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
             "<a href='#method-score'>More on the score</a>.</p>")
 
 
+def _share_text(lo: float, hi: float) -> str:
+    return f"{100 * lo:.0f}%" if hi <= lo else f"{100 * lo:.0f}–{100 * hi:.0f}% (middle {50 * (lo + hi):.0f}%)"
+
+
 def _sizing_section(jmap, names, sizing) -> str:
     vocab = vocabulary_of(jmap)
     conv, period = vocab["conversion"], vocab["period"]
     cur = sizing["currency"]
     value = sizing["value_per_conversion"]
+    lo, hi = sizing.get("recovery_range", (sizing["recovery"],) * 2)
+    rk = (jmap.methods or {}).get("ranking") or {}
+    ranked = ""
+    if rk.get("steps"):
+        ranked = (f"Ranked and sized on the events after the last recorded change, {rk['change']} of {rk['date']} "
+                  f"({rk['events']:,} events to {str(rk['events_to'])[:10]}): before it the funnel described another "
+                  "product. The evidence and grades below use the whole period.")
+    elif rk.get("note"):
+        ranked = f"The last recorded change, {rk['change']} of {rk['date']}: {rk['note']}."
     out = ["<h3 id='sizing'>Sizing: assumptions you can change</h3><ul class='small'>",
-           f"<li>Recovery share: a fix recovers <b>{100 * sizing['recovery']:.0f}%</b> of its funnel step's drop-off "
-           f"({'from study.yml' if sizing['source'] == 'study.yml' else 'default; set sizing: recovery: in study.yml'}"
-           ").</li>",
+           f"<li>Recovery share: a fix recovers <b>{_share_text(lo, hi)}</b> of its funnel step's drop-off "
+           "(" + ("from study.yml" if sizing.get("recovery_source", sizing["source"]) == "study.yml" else
+                  "default; set sizing: recovery: in study.yml, a share or a range [low, high]") + ").</li>",
+           *([f"<li>{_e(ranked)}</li>"] if ranked else []),
            "<li>Value per " + _e(conv.rstrip('s') if conv.endswith('s') else conv) + ": "
            + (f"<b>{_e(f'{value:,.2f}'.rstrip('0').rstrip('.'))} {_e(cur)}</b> (study.yml)" if value is not None else
               "not given (set <code>sizing: value_per_conversion:</code> in study.yml to see the upside as money)")
@@ -398,8 +413,11 @@ def _sizing_section(jmap, names, sizing) -> str:
            "<li>Effort per opportunity: " + (", ".join(f"{_e(_dn(k, names))} {_e(v)} {_e(sizing['effort_unit'])}"
                                                      for k, v in sizing["effort"].items()) if sizing["effort"]
                                            else "not given (<code>sizing: effort:</code> in study.yml)") + "</li>",
-           "<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion, not the "
-           "recovery share: read the table below for that.</li></ul>"]
+           ("<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion and the "
+            "recovery share, drawn uniformly from its range; the table below shows single shares.</li></ul>"
+            if hi > lo else
+            "<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion, not the "
+            "recovery share (one value): read the table below for that, or give a range in study.yml.</li></ul>")]
     sens = _d.sensitivity(jmap, sizing=sizing)
     sens = sens[sens["upside_per_period"].notna()]
     if len(sens) == 0:
@@ -419,13 +437,13 @@ def _sizing_section(jmap, names, sizing) -> str:
             txt = f"{row['upside_per_period']:,.1f}"
             if has_value:
                 txt += f" ({row['value_per_period']:,.0f})"
-            cls = "num" + (" assumed" if abs(s - sizing["recovery"]) < 1e-9 else "")
+            cls = "num" + (" assumed" if lo - 1e-9 <= s <= hi + 1e-9 else "")
             cells.append(f"<td class='{cls}'>{_e(txt)}</td>")
         eff = g["effort"].iloc[0]
         title = g["title"].iloc[0] + (f" — effort {float(eff):g} {sizing['effort_unit']}"
                                       if eff is not None and not pd.isna(eff) else "")
         out.append(f"<tr><th scope='row'>{_e(title)}</th>{''.join(cells)}</tr>")
-    out.append("</tbody></table><p class='small muted'>The bold column is the share assumed above. Pain points "
+    out.append("</tbody></table><p class='small muted'>The bold columns are the shares assumed above. Pain points "
                "linked to the same step share one drop-off: do not add their rows.</p>")
     return "".join(out)
 
@@ -535,6 +553,14 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
                     f"{_e(ci)} from "
                     f"{int(r['n_segments'])} turns of {int(r['n_participants'])} people"
                     + ("" if r["enough_data"] else " <b>(too little data)</b>"))
+    if len(em) and not pd.isna(em.iloc[0].get("coded_balance", math.nan)):
+        r = em.iloc[0]
+        bits.append(f"Emotion in the codes <a href='#method-sentiment'>{r['coded_balance']:+.2f}</a>"
+                    f"{_e(_ci_num(r['coded_ci_low'], r['coded_ci_high']))}: {int(r['coded_n_delight'])} of "
+                    f"{int(r['coded_n'])} participants with a delight here, {int(r['coded_n_pain'])} with a pain point")
+        if bool(r.get("disagree", False)):
+            bits.append(f"<span class='warning' role='note'>{_e(disagreement_text(r))} Read the quotes below "
+                        "before the curve: <a href='#method-sentiment'>which to trust</a>.</span>")
     if jmap.goals.get(stage):
         bits.append("Goals: " + "; ".join(_h(g, names) for g in jmap.goals[stage]))
     if bits:
@@ -579,6 +605,12 @@ def _map_table(jmap, names) -> str:
                     word = "positive" if r["mean"] > 0.05 else "negative" if r["mean"] < -0.05 else "neutral"
                     txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})" if r["enough_data"]
                            else f"{word} ({r['mean']:+.2f}, {int(r['n_participants'])} people: too little data)"]
+                    if not pd.isna(r.get("coded_balance", math.nan)):
+                        txt.append(f"codes {r['coded_balance']:+.2f}{_ci_num(r['coded_ci_low'], r['coded_ci_high'])}"
+                                   f": {int(r['coded_n_delight'])} delight, {int(r['coded_n_pain'])} pain point of "
+                                   f"{int(r['coded_n'])}")
+                    if bool(r.get("disagree", False)):
+                        txt.append(disagreement_text(r))
                 else:
                     txt = ["no interview data"]
             else:
@@ -748,8 +780,14 @@ def _method_details(jmap, study, sources: dict) -> str:
          "neither. Contradicted: participants raised it but the linked metrics rule it out. Thresholds below "
          "(Methods, grading rules).")
     item("method-score", "Priority score", _d.score_footnote())
-    item("method-sentiment", "Sentiment", "VADER compound score from −1 (negative) to +1 (positive) of the "
-         "participants' turns; 95% percentile bootstrap over participants.")
+    item("method-sentiment", "Sentiment", "Words: VADER compound score from −1 (negative) to +1 (positive) of the "
+         "participants' turns; 95% percentile bootstrap over participants. Codes: the share of the stage's "
+         "participants with a delight coding minus the share with a pain point, −1 to +1, adjusted-Wald 95% "
+         "interval (as for a Net Promoter Score). The two disagree at a stage when one interval lies wholly above "
+         "zero and the other wholly below. Spoken words read positive to a lexicon (politeness, hedges, laughter), "
+         "so on interviews and think-aloud sessions the codes are the better guide to how a stage felt; on written "
+         "comments the lexicon is closer to what it was built for, and catches strength of feeling the codes do "
+         "not count.")
     for text, key in sources.items():
         item(key, "Method of a linked metric", text)
     out.append("</dl>")
@@ -970,8 +1008,10 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
                  f"alt='{_e('Journey map: ' + jmap.title + '. The same content is in the table below the image.')}' "
                  f"src='data:image/png;base64,{png}'><figcaption>Markers: filled circle = strong (interviews and "
                  "numbers agree), filled square = numbers only, hollow circle = interviews only, grey X = "
-                 "contradicted, grey hollow = weak; size = share of participants. The emotion line is the mean "
-                 "sentiment per stage with its 95% CI band. The table below holds the same lanes as text."
+                 "contradicted, grey hollow = weak; size = share of participants. The emotion lane's blue line is the "
+                 "mean sentiment of the words per stage with its 95% CI band; the dashed diamonds the codes' balance "
+                 "(share with a delight − share with a pain point) with its 95% CI; an orange column marks a stage "
+                 "where the two disagree. The table below holds the same lanes as text."
                  "</figcaption></figure>" + _map_table(jmap, names))
     if changes is not None:
         parts.append(_changes_section(changes, getattr(compare_with, "title", None), names))

@@ -1395,6 +1395,34 @@ def _load_codebook(root: Path, cfg: _Config, col: _Collector):
 SPAN_COLUMNS = ["doc_id", "start", "end"]
 
 
+def _turns_by_doc(segments: pd.DataFrame, *, na_docs: bool = False) -> dict:
+    """doc_id → (starts, ends, segment ids) of its segments, in order of start.
+
+    One sort and one split of the arrays (a groupby over hundreds of documents costs a pandas
+    frame per document). A segment without a doc_id is left out, or (``na_docs``) filed under
+    ``"<NA>"``.
+    """
+    seg = segments.sort_values(["doc_id", "start"])
+    docs = seg["doc_id"].astype(str).to_numpy(dtype=object)
+    if not na_docs:
+        ok = seg["doc_id"].notna().to_numpy()
+        seg, docs = seg[ok], docs[ok]
+    starts, ends = seg["start"].to_numpy(np.int64), seg["end"].to_numpy(np.int64)
+    ids = seg["segment_id"].astype(str).to_numpy()
+    out: dict = {}
+    if not len(docs):
+        return out
+    cut = np.flatnonzero(docs[1:] != docs[:-1]) + 1
+    for a, b in zip(np.r_[0, cut], np.r_[cut, len(docs)]):
+        out[docs[a]] = (starts[a:b], ends[a:b], ids[a:b])
+    return out
+
+
+def _in_set(values: pd.Series, known: set) -> pd.Series:
+    """``values.isin(known)`` at the speed of a Python set (pyarrow-string ``isin`` converts each of ``known``)."""
+    return pd.Series([v in known for v in values.tolist()], index=values.index, dtype=bool)
+
+
 def _span_turns(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, rel: str, col: _Collector,
                 lines) -> pd.DataFrame:
     """Check the ``doc_id, start, end`` spans of a codings file and fill ``segment_id`` from them.
@@ -1403,9 +1431,7 @@ def _span_turns(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFram
     ``start`` and begins before ``end``. Rows without a span keep their ``segment_id``.
     """
     texts = dict(zip(documents["doc_id"].astype(str), documents["text"])) if len(documents) else {}
-    by_doc = {d: (g["start"].to_numpy(np.int64), g["end"].to_numpy(np.int64), g["segment_id"].astype(str).to_numpy())
-              for d, g in segments.sort_values(["doc_id", "start"]).groupby("doc_id", sort=False)} \
-        if len(segments) else {}
+    by_doc = _turns_by_doc(segments) if len(segments) else {}
     raw_a, raw_b = df["start"].astype(str).str.strip(), df["end"].astype(str).str.strip()
     has_span = (raw_a != "") | (raw_b != "")
     starts, ends, seg_ids = [], [], df["segment_id"].astype(str).str.strip().tolist()
@@ -1504,8 +1530,7 @@ def _reanchor_file(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataF
     doc_ids = sorted(texts, key=len, reverse=True)
     seg_span = {str(k): (str(d), int(a), int(b)) for k, d, a, b in
                 zip(segments["segment_id"], segments["doc_id"], segments["start"], segments["end"])}
-    turns = {d: (g["start"].to_numpy(np.int64), g["end"].to_numpy(np.int64), g["segment_id"].astype(str).to_numpy())
-             for d, g in segments.sort_values(["doc_id", "start"]).groupby(segments["doc_id"].astype(str), sort=False)}
+    turns = _turns_by_doc(segments, na_docs=True)
     out = df.copy()
     keep = np.ones(len(df), dtype=bool)
     n_bad = 0
@@ -1657,7 +1682,7 @@ def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, c
             spans = True
             df = _span_turns(df, documents, segments, rel, col, lines)
         if known_seg:
-            unknown = ~df["segment_id"].isin(known_seg)
+            unknown = ~_in_set(df["segment_id"], known_seg)
             if has_span:
                 unknown &= df["start"].isna() & (df["segment_id"] != "")
             for i in np.flatnonzero(unknown.to_numpy())[:20]:

@@ -1306,7 +1306,7 @@ _TRANSCRIPT_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-1
 
 def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Collector):
     folder = root / "transcripts"
-    seg_frames, doc_rows = [], []
+    seg_rows, doc_rows = {c: [] for c in tr.SEGMENT_COLUMNS}, []
     if not folder.is_dir():
         col.error("transcripts/", "folder not found; expected one file per interview (.txt, .vtt, .srt, .docx "
                   "or .odt)")
@@ -1328,11 +1328,11 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
                                    speaker_labels=not plain,
                                    moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None,
-                                   stage_marker=cfg.transcripts.get("stage_marker"))
+                                   stage_marker=cfg.transcripts.get("stage_marker"), _as_rows=True)
+            seg = doc.segments  # lists, one per column: one frame for every document at the end
             if by_file:
-                seg = doc.segments
-                pid = seg["participant_id"].where(seg["speaker_role"] != "participant", doc.doc_id)
-                doc = replace(doc, segments=seg.assign(participant_id=pid.astype("string")))
+                seg["participant_id"] = [doc.doc_id if r == "participant" else p_ for p_, r in
+                                         zip(seg["participant_id"], seg["speaker_role"])]
         except tr.TranscriptError as exc:
             col.problems.append(exc.to_problem())
             continue
@@ -1347,9 +1347,10 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
                                         else "UTF-8 with a byte-order mark"))
         col.sources.append({"file": rel, "format": doc.format,
                             "encoding": _TRANSCRIPT_ENCODINGS.get(doc.encoding, doc.encoding or pd.NA),
-                            "rows": len(doc.segments)})
-        seg_frames.append(doc.segments)
-        pids = doc.segments["participant_id"].dropna().unique().tolist()
+                            "rows": len(seg["segment_id"])})
+        for c, values in seg.items():
+            seg_rows[c] += values
+        pids = list(dict.fromkeys(v for v in seg["participant_id"] if not _missing(v)))
         doc_rows.append({"doc_id": doc.doc_id, "path": rel, "format": doc.format, "encoding": doc.encoding,
                          "participant_id": pids[0] if len(pids) == 1 else (";".join(map(str, pids)) or pd.NA),
                          "text": doc.text})
@@ -1358,7 +1359,7 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             return pd.DataFrame(), pd.DataFrame()
         col.error("transcripts/", "the folder holds no transcripts")
         return pd.DataFrame(), pd.DataFrame()
-    segments = pd.concat(seg_frames, ignore_index=True)
+    segments = tr._rows_frame(seg_rows)
     documents = pd.DataFrame(doc_rows)
     dup = documents["doc_id"].duplicated()
     for d in documents.loc[dup, "doc_id"]:
@@ -1374,6 +1375,11 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
                 col.error(path, f"speaker {pid!r} is not in participants.csv; add a row for them or list the label "
                           "under `interviewer_labels:` in study.yml", line=line)
     return segments, documents
+
+
+def _missing(v) -> bool:
+    """None, pd.NA or NaN: what ``dropna`` drops."""
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
 
 def _load_codebook(root: Path, cfg: _Config, col: _Collector):

@@ -26,6 +26,51 @@ PLACEHOLDERS = {"email": "[EMAIL]", "url": "[URL]", "phone": "[PHONE]", "card": 
                 "order": "[ORDER]", "address": "[ADDRESS]", "person": "[PERSON]"}
 _NAMES_DIR = Path(__file__).resolve().parent.parent / "data" / "names"
 
+# ----------------------------------------------------------------------------- searching only where a word occurs
+
+#: The characters other than ASCII letters that ``re.IGNORECASE`` equates with an ASCII letter, and the
+#: letter (İ ı → i, ſ → s, Kelvin sign → k; found by trying every code point, tests/test_redact.py).
+_ASCII_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
+
+
+def _lowered(text: str) -> str | None:
+    """``text`` lower-cased position for position, so that a case-insensitive pattern matches an ASCII word
+    at ``i`` only where the word occurs in the result at ``i``; None when lowering would shift positions."""
+    low = text.lower() if text.isascii() else text.translate(_ASCII_FOLD).lower()
+    return low if len(low) == len(text) else None
+
+
+def _keyword_scan(rx: re.Pattern, words: tuple, text: str, pos: int, endpos: int):
+    """The matches of ``rx.finditer(text, pos, endpos)``, trying ``rx`` only where one of ``words`` occurs.
+
+    For a case-insensitive pattern every match of which begins with one of ``words`` (ASCII, lower
+    case): the places are found by ``str.find`` on the lowered text (C speed), and ``rx.match`` is
+    tried there in order, each search resuming after the previous match, as ``finditer`` does.
+    ``\b`` and look-behinds see the text before each place, as they do in ``finditer``. A regular
+    expression that starts with ``\b`` or a look-behind is otherwise tried at every position of a
+    long transcript (Python's engine skips ahead only to a literal first character).
+    """
+    low = _lowered(text[pos:endpos])
+    if low is None:
+        yield from rx.finditer(text, pos, endpos)
+        return
+    places = set()
+    for w in words:
+        i = low.find(w)
+        while i != -1:
+            places.add(i)
+            i = low.find(w, i + 1)
+    last = pos
+    for i in sorted(places):
+        i += pos
+        if i < last:
+            continue
+        m = rx.match(text, i, endpos)
+        if m:
+            yield m
+            last = m.end() if m.end() > i else i + 1
+
+
 # ----------------------------------------------------------------------------- email, URL, handle
 
 _EMAIL = re.compile(
@@ -261,15 +306,23 @@ _BANK_ACC = re.compile(rf"\b{_ACC_WORDS}[\s:,#]*(?:(?:is|was|=)\s*)?(\d{{8}})(?!
 _BANK_PAIR = re.compile(r"(?<![\d.-])(\d{2}-\d{2}-\d{2})[ ,;/]+(?:(?:account|acc|a/c)\s*)?(\d{8})(?!\d)", re.IGNORECASE)
 
 
+_BANK_WORDS = {_BANK_SORT: ("sort",), _BANK_ACC: ("bank", "acc", "a/c")}  # every match begins with one
+_SORT_CODE = re.compile(r"\d\d-\d\d-\d\d")  # in every _BANK_PAIR match
+
+
 def find_bank(text: str, pos: int, endpos: int) -> list:
     """UK sort codes and account numbers: after "sort code"/"account (number)", or as ``12-34-56 12345678``."""
     out = []
     for rx in (_BANK_SORT, _BANK_ACC, _BANK_PAIR):
-        for m in rx.finditer(text, pos, endpos):
+        if rx is _BANK_PAIR:
+            found = rx.finditer(text, pos, endpos) if _SORT_CODE.search(text, pos, endpos) else ()
+        else:
+            found = _keyword_scan(rx, _BANK_WORDS[rx], text, pos, endpos)
+        for m in found:
             out += [(m.start(g), m.end(g), "bank", "[BANK]") for g in range(1, rx.groups + 1) if m.group(g)]
     if "sort" in text[pos:endpos].lower() or "acc" in text[pos:endpos].lower():
         # "sort code 20-00-00, account 12345678": the account after a found sort code
-        for m in _BANK_SORT.finditer(text, pos, endpos):
+        for m in _keyword_scan(_BANK_SORT, _BANK_WORDS[_BANK_SORT], text, pos, endpos):
             tail = re.match(r"[\s,;/]+(?:and\s+)?(?:the\s+|my\s+)?(?:" + _ACC_WORDS
                             + r"[\s:,#]*(?:(?:is|was)\s*)?)?(\d{8})(?!\d)",
                             text[m.end():min(endpos, m.end() + 60)], re.IGNORECASE)
@@ -322,10 +375,13 @@ _DOB = re.compile(
     rf"|\bborn\s+in\s+({_MONTHS}\.?\s+(?:19|20)\d{{2}})", re.IGNORECASE)
 
 
+_DOB_WORDS = ("born", "date", "do", "d.", "birth")  # every _DOB match begins with one ("dob", "d.o.b")
+
+
 def find_dob(text: str, pos: int, endpos: int) -> list:
     """Dates of birth: a date after "born (on)", "date of birth", "DOB", "birthday"; other dates stay."""
     out = []
-    for m in _DOB.finditer(text, pos, endpos):
+    for m in _keyword_scan(_DOB, _DOB_WORDS, text, pos, endpos):
         g = 1 if m.group(1) else 2
         out.append((m.start(g), m.end(g), "dob", "[DOB]"))
     return out
@@ -339,10 +395,14 @@ _ORDER_CTX = re.compile(
     re.IGNORECASE)
 
 
+_ORDER_WORDS = ("order", "customer", "client", "account", "member", "ref", "booking", "ticket", "case", "invoice",
+                "tracking", "confirmation", "loyalty", "policy", "reservation", "parcel", "shipment", "return", "rma")
+
+
 def find_order_context(text: str, pos: int, endpos: int) -> list:
     """Order, customer, booking, ticket ... numbers named as such ("order no. 88231-B", "customer ID C9912")."""
     out = []
-    for m in _ORDER_CTX.finditer(text, pos, endpos):
+    for m in _keyword_scan(_ORDER_CTX, _ORDER_WORDS, text, pos, endpos):
         tok = m.group(1)
         if (re.fullmatch(r"(?:19|20)\d{2}", tok)
                 or re.fullmatch(r"\d+(?:st|nd|rd|th|am|pm|s|x|mm|cm|kg|ml|gb)", tok, re.I)):
@@ -404,7 +464,8 @@ def find_address(text: str, pos: int, endpos: int) -> list:
         out.append((m.start(), m.end(), "address", "[ADDRESS]"))
     if _FIVE.search(text, pos, endpos):
         out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _ZIP.finditer(text, pos, endpos)]
-        out += [(m.start(1), m.end(1), "address", "[ADDRESS]") for m in _ZIP_CTX.finditer(text, pos, endpos)]
+        out += [(m.start(1), m.end(1), "address", "[ADDRESS]")
+                for m in _keyword_scan(_ZIP_CTX, ("zip",), text, pos, endpos)]
     for m in _PLACE_CTX.finditer(text, pos, endpos):
         if m.group(1).split()[0] not in _NOT_PLACE:
             out.append((m.start(1), m.end(1), "address", "[PLACE]"))

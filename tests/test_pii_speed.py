@@ -53,6 +53,34 @@ def test_keyword_scan_finds_what_finditer_finds(rx, words):
     assert n_found > 100  # the texts hold what the pattern looks for
 
 
+EMAIL_PIECES = ["maya@example.com", "a%40b.example.org", "x.y+z@dom.co.uk", "@maya_o", "foo@", "é@x.com",
+                "-.-@a.io", "bob@@x.com", "hi", "mail:", "j.o'neil@mail.com", "(x@y.com)", "ann%40", "40", "%",
+                "a@b", "q@b.c", "tom_@ex-ample.net", "\n", ".", "@", "e-mail me at ann@host.org."]
+GATED = [("ip", pii.find_ip, ["10.0.0.1", "192.168.1.254", "1.2.3", "fe80::1ff:fe23:4567:890a", "::1", "a:b:c",
+                              "2001:db8::ff00:42:8329", "v2.0", "3.14", "10:30", "[00:00:02]", "999.1.1.1"]),
+         ("address", pii.find_address, ["SW1A 1AA", "sw1a1aa", "M2 5th", "GIR 0AA", "90210", "CA 94105", "12345-6789",
+                                        "I live in Didcot", "we're in Little Whitley", "moved to Harrogate", "in London",
+                                        "zip code 10001", "221B Baker Street", "Flat 3, 12 Mill Lane, Leeds LS1 4AB",
+                                        "from the village of Ash", "at 10am", "2nd", "Road"]),
+         ("email", pii.find_email, EMAIL_PIECES)]
+
+
+@pytest.mark.parametrize("kind, finder, pieces", GATED, ids=[g[0] for g in GATED])
+def test_gated_finders_match_the_plain_patterns(kind, finder, pieces, monkeypatch):
+    """With the hints and anchors switched off (every pattern run over the whole text) the same spans."""
+    rng = random.Random(3)
+    texts = [rng.choice([" ", ", ", "\t", ""]).join(rng.choice(pieces + ["the", "and", "x"])
+                                                     for _ in range(rng.randint(1, 12))) for _ in range(800)]
+    fast = [finder(t, p, max(p, len(t) - e)) for t in texts for p, e in [(0, 0), (2, 3)]]
+    always = re.compile("")
+    for name in ("_IPV4_HINT", "_IPV6_HINT", "_FIVE_HINT", "_POSTCODE_HINT", "_PLACE_HINT"):
+        monkeypatch.setattr(pii, name, always)
+    monkeypatch.setattr(pii, "_email_matches", lambda text, pos, endpos: pii._EMAIL.finditer(text, pos, endpos))
+    plain = [finder(t, p, max(p, len(t) - e)) for t in texts for p, e in [(0, 0), (2, 3)]]
+    assert fast == plain
+    assert sum(map(len, plain)) > 200
+
+
 def test_ascii_fold_lists_every_character_ignorecase_equates_with_an_ascii_letter():
     letter = re.compile("[a-z]", re.IGNORECASE)
     odd = {i for i in range(128, sys.maxunicode + 1) if letter.fullmatch(chr(i))}

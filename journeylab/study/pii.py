@@ -93,10 +93,36 @@ _TOKENISH = re.compile(r"[A-Za-z0-9_-]{20,}|(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]
 _HANDLE = re.compile(r"(?<![\w@./+-])@[A-Za-z_][A-Za-z0-9_.]{1,29}(?<!\.)")
 
 
+_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")  # _EMAIL's local part
+
+
+def _email_matches(text: str, pos: int, endpos: int):
+    """``_EMAIL.finditer(text, pos, endpos)``, trying the pattern only in the run of local-part characters
+    before each ``@`` / ``%40`` (every match starts there; elsewhere the look-behind-led pattern would be
+    tried at every position)."""
+    places = set()
+    for at in ("@", "%40"):
+        a = text.find(at, pos, endpos)
+        while a != -1:
+            r = a
+            while r > pos and text[r - 1] in _LOCAL:
+                r -= 1
+            places.update(range(r, a))
+            a = text.find(at, a + 1, endpos)
+    last = pos
+    for i in sorted(places):
+        if i < last:
+            continue
+        m = _EMAIL.match(text, i, endpos)
+        if m:
+            yield m
+            last = m.end()
+
+
 def find_email(text: str, pos: int, endpos: int) -> list:
     """``name@domain.tld`` (also URL-encoded ``%40``) and e-mails written out ("maya at gmail dot com")."""
     low = text[pos:endpos].lower()
-    out = ([(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
+    out = ([(m.start(), m.end(), "email", "[EMAIL]") for m in _email_matches(text, pos, endpos)]
            if "@" in low or "%40" in low else [])
     if (" dot " in low or "(dot)" in low or "[dot]" in low or "(at)" in low or "[at]" in low
             or _AT_DOMAIN.search(low)):
@@ -340,10 +366,18 @@ _IPV6 = re.compile(rf"(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,6}}:(?:{_H}(?
                    rf"|::(?:{_H}(?::{_H}){{0,6}}))(?![\w:])")
 
 
+# in every IPv4 address; in every IPv6 address kept (3+ colons, one of them between two of its characters).
+# Led by a character class, so the engine skips to candidates at C speed (the full patterns start with a
+# look-behind and are tried at every position)
+_IPV4_HINT = re.compile(r"\d\.\d")
+_IPV6_HINT = re.compile(r"[0-9A-Fa-f:]:[0-9A-Fa-f:]")
+
+
 def find_ip(text: str, pos: int, endpos: int) -> list:
     """IPv4 (four octets 0-255) and IPv6 addresses (full or ``::``-compressed, 3+ groups)."""
-    out = [(m.start(), m.end(), "ip", "[IP]") for m in _IPV4.finditer(text, pos, endpos)]
-    for m in _IPV6.finditer(text, pos, endpos):
+    out = ([(m.start(), m.end(), "ip", "[IP]") for m in _IPV4.finditer(text, pos, endpos)]
+           if _IPV4_HINT.search(text, pos, endpos) else [])
+    for m in (_IPV6.finditer(text, pos, endpos) if _IPV6_HINT.search(text, pos, endpos) else ()):
         if m.group(0).count(":") >= 3 and re.search(r"[0-9A-Fa-f]{3}", m.group(0)):
             out.append((m.start(), m.end(), "ip", "[IP]"))
     return out
@@ -443,6 +477,11 @@ _NOT_PLACE = frozenset("The A An My Our Your His Her Their This That There Here 
                        "Saturday Sunday Christmas Summer Winter Spring Autumn".split())
 _DIGIT = re.compile(r"\d")
 _FIVE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+# parts every match of a pattern holds, led by a character class (found at C speed): the pattern runs only
+# where its part is (the patterns start with \b or a look-behind and are tried at every position)
+_FIVE_HINT = re.compile(r"\d{5}")
+_POSTCODE_HINT = re.compile(r"\d[ABD-HJLNP-UW-Z]{2}", re.IGNORECASE)  # the inward code, as in _POSTCODE_ALONE
+_PLACE_HINT = re.compile(r"(?:in|to|near|outside|of)\s+(?:[A-Z]|St)")  # the end of _PLACE_CTX's lead-in
 _ZIP_CTX = re.compile(r"\bzip(?:[ -]?code)?[\s:,#]*(?:(?:is|was)\s+)?(\d{5}(?:-\d{4})?)(?![\w-])", re.IGNORECASE)
 
 
@@ -450,26 +489,30 @@ def find_address(text: str, pos: int, endpos: int) -> list:
     """Street addresses (UK and US), UK postcodes (any case, spaced or not) and US ZIP codes."""
     out = []
     if not _DIGIT.search(text, pos, endpos):
-        return [(m.start(1), m.end(1), "address", "[PLACE]") for m in _PLACE_CTX.finditer(text, pos, endpos)
+        return [(m.start(1), m.end(1), "address", "[PLACE]") for m in _place_matches(text, pos, endpos)
                 if m.group(1).split()[0] not in _NOT_PLACE]
     for m in _ADDRESS.finditer(text, pos, endpos):
         flat = _FLAT.search(text, max(pos, m.start() - 24), m.start())
         out.append((flat.start() if flat else m.start(), m.end(), "address", "[ADDRESS]"))
-    for m in _POSTCODE_ALONE.finditer(text, pos, endpos):
+    for m in (_POSTCODE_ALONE.finditer(text, pos, endpos) if _POSTCODE_HINT.search(text, pos, endpos) else ()):
         pc = m.group(0)
         if not (pc.isupper() or pc.islower() or " " in pc):
             continue  # mixed case without a space: a word, not a postcode
         if pc.islower() and (pc[-2:] in ("th", "st", "nd", "rd") or " " not in pc):
             continue  # "m2 5th", "the m25th"
         out.append((m.start(), m.end(), "address", "[ADDRESS]"))
-    if _FIVE.search(text, pos, endpos):
+    if _FIVE_HINT.search(text, pos, endpos) and _FIVE.search(text, pos, endpos):
         out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _ZIP.finditer(text, pos, endpos)]
         out += [(m.start(1), m.end(1), "address", "[ADDRESS]")
                 for m in _keyword_scan(_ZIP_CTX, ("zip",), text, pos, endpos)]
-    for m in _PLACE_CTX.finditer(text, pos, endpos):
+    for m in _place_matches(text, pos, endpos):
         if m.group(1).split()[0] not in _NOT_PLACE:
             out.append((m.start(1), m.end(1), "address", "[PLACE]"))
     return out
+
+
+def _place_matches(text: str, pos: int, endpos: int):
+    return _PLACE_CTX.finditer(text, pos, endpos) if _PLACE_HINT.search(text, pos, endpos) else ()
 
 
 # ----------------------------------------------------------------------------- people who are not participants

@@ -552,6 +552,9 @@ def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str 
     # a quote is what was coded: a coding's span (doc_id, start, end, text) when it has one, else its turn
     has_span = {"doc_id", "start", "end", "text"} <= set(cod.columns)
     qids, spans = [], {}
+    # the turns' columns by position: a .at per coding and column costs ~25 µs (seconds on a large study)
+    where = {sid: i for i, sid in enumerate(seg.index)}
+    t_doc, t_start, t_end, t_text = (seg[c].array for c in ("doc_id", "start", "end", "text"))
     for rec in cod.itertuples(index=False):
         sid = rec.segment_id
         if has_span and pd.notna(rec.start) and pd.notna(rec.text):
@@ -559,8 +562,9 @@ def exemplar_quotes(codings: pd.DataFrame, *, segments: pd.DataFrame, code: str 
             spans.setdefault(q, (sid, rec.doc_id, int(rec.start), int(rec.end), str(rec.text)))
         else:
             q = sid
-            spans.setdefault(q, (sid, seg.at[sid, "doc_id"], seg.at[sid, "start"], seg.at[sid, "end"],
-                                 "" if pd.isna(seg.at[sid, "text"]) else str(seg.at[sid, "text"])))
+            if q not in spans:
+                i = where[sid]
+                spans[q] = (sid, t_doc[i], t_start[i], t_end[i], "" if pd.isna(t_text[i]) else str(t_text[i]))
         qids.append(q)
     cod = cod.assign(_qid=qids)
     ids = list(spans)

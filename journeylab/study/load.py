@@ -1325,10 +1325,10 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             continue
         try:
             plain = not cfg.transcripts.get("speaker_labels", True) or p.stem in unlabelled
-            doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
-                                   speaker_labels=not plain,
-                                   moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None,
-                                   stage_marker=cfg.transcripts.get("stage_marker"), _as_rows=True)
+            doc = tr._read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
+                                    speaker_labels=not plain,
+                                    moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None,
+                                    stage_marker=cfg.transcripts.get("stage_marker"), as_rows=True)
             seg = doc.segments  # lists, one per column: one frame for every document at the end
             if by_file:
                 seg["participant_id"] = [doc.doc_id if r == "participant" else p_ for p_, r in

@@ -761,7 +761,6 @@ def read_document(
     speaker_labels: bool = True,
     moderator_pattern: str | None = None,
     stage_marker: str | None = None,
-    _as_rows: bool = False,
 ) -> Document:
     """Read a transcript file into a :class:`Document` (text, segments, warnings).
 
@@ -790,6 +789,15 @@ def read_document(
     >>> doc.text[row.start:row.end] == row.text                                                # doctest: +SKIP
     True
     """
+    return _read_document(path, doc_id=doc_id, split=split, interviewer_labels=interviewer_labels,
+                          speaker_map=speaker_map, display_path=display_path, speaker_labels=speaker_labels,
+                          moderator_pattern=moderator_pattern, stage_marker=stage_marker)
+
+
+def _read_document(path, *, doc_id=None, split=None, interviewer_labels=None, speaker_map=None, display_path=None,
+                   speaker_labels=True, moderator_pattern=None, stage_marker=None, as_rows: bool = False) -> Document:
+    """:func:`read_document`; ``as_rows`` (load_study's use): the segments as lists, one per column, to be
+    made one frame with the other documents'."""
     check_path(path, arg="path", func="read_document")
     p = Path(path)
     name = display_path or p.name
@@ -814,7 +822,7 @@ def read_document(
                            interviewer_labels=interviewer_labels, speaker_map=speaker_map,
                            display_path=name if display_path is None else display_path, speaker_labels=speaker_labels,
                            moderator_pattern=moderator_pattern, stage_marker=stage_marker, _encoding=encoding,
-                           _warnings=warnings, _as_rows=_as_rows)
+                           _warnings=warnings, _as_rows=as_rows)
     return doc if word is None else replace(doc, format=word)
 
 

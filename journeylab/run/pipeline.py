@@ -373,7 +373,8 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     env = {**os.environ, **KERNEL_ENV}
     env.pop("MPLBACKEND", None)  # inline figures vanish under Agg
 
-    record = {"started": started, **study_load, "notebooks": {}}
+    side_by_side = jobs if own else 1  # notebooks of your own: one at a time
+    record = {"started": started, **study_load, "jobs": side_by_side, "notebooks": {}}
 
     def manifest(status, failed=None):
         checkpoint_stores(out)
@@ -388,7 +389,6 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     number = {p.name: k for k, p in enumerate(paths, 1)}
     by_name = {p.name: (p, nb) for p, nb in zip(paths, originals)}
     outcome: dict = {}  # name -> (seconds, error, executed notebook, injected_at, target)
-    side_by_side = jobs if own else 1
     lock = threading.Lock()
 
     def run_one(name: str) -> bool:

@@ -76,13 +76,21 @@ def test_after_a_failure_nothing_new_starts_and_the_running_ones_finish():
     assert schedule(list("abc"), after={}, jobs=1, run_one=rec) == {"a": True, "b": False}
 
 
-def test_an_exception_in_a_job_is_a_failure_not_a_hang():
+def test_an_exception_in_a_job_stops_new_starts_and_is_raised_after_the_running_ones_finish():
+    done = []
+
     def boom(name):
         if name == "b":
-            raise RuntimeError("kernel would not start")
+            raise RuntimeError("disk full")
+        time.sleep(0.1)
+        done.append(name)
         return True
 
-    assert schedule(list("abc"), after={}, jobs=2, run_one=boom)["b"] is False
+    with pytest.raises(RuntimeError, match="disk full"):
+        schedule(list("abcd"), after={}, jobs=2, run_one=boom)
+    assert done == ["a"]  # a was running and finished; c and d never started
+    with pytest.raises(RuntimeError, match="disk full"):
+        schedule(list("abc"), after={}, jobs=1, run_one=boom)
 
 
 def test_waits_name_the_sequence_s_notebooks():

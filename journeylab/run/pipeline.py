@@ -80,7 +80,8 @@ def schedule(names, *, after: dict, jobs: int, run_one, first=()) -> dict:
     -------
     dict
         name → what ``run_one`` returned, for every name that ran. After a failure no new name
-        starts; the ones running finish.
+        starts; the ones running finish. An exception raised by ``run_one`` is raised again once
+        they have (the first in ``names``' order). With ``jobs=1`` every call runs in this thread.
 
     Examples
     --------
@@ -93,16 +94,26 @@ def schedule(names, *, after: dict, jobs: int, run_one, first=()) -> dict:
     waits = {n: {a for a in after.get(n, ()) if a in wanted and a != n} for n in names}
     order = [n for n in first if n in wanted] + [n for n in names if n not in set(first)]
     results: dict = {}
+    if jobs <= 1:  # one after the other, here (Ctrl-C reaches the notebook running)
+        while True:
+            ready = [n for n in order if n not in results and waits[n] <= set(results)]
+            if not ready:
+                return results
+            results[ready[0]] = ok = run_one(ready[0])
+            if not ok:
+                return results
     running: set = set()
+    errors: dict = {}
     cond = threading.Condition()
     failed = False
 
     def work(name):
         nonlocal failed
+        ok = False
         try:
             ok = run_one(name)
-        except BaseException:  # noqa: BLE001 - recorded as a failure; the caller sees run_one's own record
-            ok = False
+        except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread once the others finish
+            errors[name] = exc
         with cond:
             results[name] = ok
             running.discard(name)
@@ -115,7 +126,7 @@ def schedule(names, *, after: dict, jobs: int, run_one, first=()) -> dict:
             ready = [n for n in order if n not in results and n not in running and waits[n] <= set(results)]
             if failed or (not ready and not running):
                 break
-            if ready and len(running) < max(1, jobs):
+            if ready and len(running) < jobs:
                 name = ready[0]
                 running.add(name)
                 t = threading.Thread(target=work, args=(name,), name=f"journeylab-run-{name}", daemon=True)
@@ -127,6 +138,9 @@ def schedule(names, *, after: dict, jobs: int, run_one, first=()) -> dict:
             cond.wait()
     for t in threads:
         t.join()
+    for name in names:
+        if name in errors:
+            raise errors[name]
     return results
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import journeylab as jl
 from journeylab.coding.analysis import (
+    MAX_SATURATION_LABELS,
     co_occurrence,
     code_frequencies,
     evaluate_codings,
@@ -220,8 +221,6 @@ def test_evaluate_codings(codings, segments):
 def test_plot_saturation_stays_readable_for_hundreds_of_interviews():
     """504 interviews: a figure at most 16 inches wide naming at most MAX_SATURATION_LABELS of them (it was
     229 inches wide with 504 labels); 14 interviews keep every label."""
-    from journeylab.coding.analysis import MAX_SATURATION_LABELS
-
     for n, labels in [(14, 14), (504, 39)]:
         sat = pd.DataFrame({"position": range(1, n + 1), "doc_id": [f"P{i:03d}" for i in range(n)],
                             "new_codes": [1] * n, "cumulative_codes": list(range(1, n + 1))})

@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from journeylab.errors import JourneylabError
+from journeylab.run import pipeline
 from journeylab.run.pipeline import RUNS_AFTER, SLOW_FIRST, notebook_paths, run, schedule
 
 OTHER = Path(__file__).resolve().parent / "data" / "other_study"
@@ -126,8 +127,6 @@ def test_a_run_side_by_side_keeps_the_manifest_order(tmp_path, monkeypatch):
     cell = "import time\nfrom pathlib import Path\ntime.sleep({s})\nPath(output_dir, '{stem}.txt').write_text('{stem}')"
     _nb(nbs / "01_slow.ipynb", [cell.format(s=4, stem="01_slow")])
     _nb(nbs / "02_quick.ipynb", [cell.format(s=0, stem="02_quick")])
-    import journeylab.run.pipeline as pipeline
-
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", nbs)
     lines = []
 

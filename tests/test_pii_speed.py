@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from journeylab.study import pii
-from journeylab.study.redact import make_detector, redact, redact_texts
+from journeylab.study.redact import _fold, _Names, make_detector, redact, redact_texts
 from journeylab.study.transcripts import parse_transcript
 
 PIECES = ["sort code 20-00-00", "Sort-Code: 40 47 84", "ſort code 12-34-56", "account no. 12345678", "a/c 87654321",
@@ -121,3 +121,22 @@ def test_repeated_comments_give_the_same_rows_as_distinct_searches():
     one_by_one = [redact_texts([c], keys=[k]) for k, c in zip("abcde", comments)]
     assert shared.segments["text"].tolist() == [r.segments["text"][0] for r in one_by_one]
     pd.testing.assert_frame_equal(shared.mapping, pd.concat([r.mapping for r in one_by_one], ignore_index=True))
+
+
+def test_name_matcher_finds_what_its_alternation_finds():
+    """_Names.matches (only the words that start a name are tried) against the one-alternation pattern."""
+    names = _Names([("Maya Okafor", "P01"), ("Jean-Luc Picard", "P02"), ("Ann Lee", "P03"), ("Lee Ann Smith", "P04"),
+                    ("Zoë Ng", "P05"), ("Robin Hale", "P06")], aliases=[("Mo", "P01"), ("J.L.", "P02")])
+    words = ["Maya", "maya", "Okafor", "Maya Okafor", "Jean-Luc", "Luc", "Picard", "Ann", "Lee", "Ann Lee", "Lee Ann",
+             "Smith", "Zoe", "Zoë", "Ng", "NG", "Mo", "mo", "J.L.", "Robin", "Hale", "annlee", "Mayas", "said", "the",
+             "_Ann", "Ann_", "x", "\n", ",", ".", "Straße", "Łukasz"]
+    rng = random.Random(5)
+    found = 0
+    for _ in range(700):
+        text = rng.choice([" ", "  ", ", ", "\n"]).join(rng.choice(words) for _ in range(rng.randint(1, 15)))
+        folded = _fold(text)
+        for pos, endpos in [(0, len(folded)), (1, max(1, len(folded) - 2))]:
+            want = [m.span() for m in names.pattern.finditer(folded, pos, endpos)]
+            assert [m.span() for m in names.matches(folded, pos, endpos)] == want, (text, pos, endpos)
+            found += len(want)
+    assert found > 500

@@ -33,11 +33,23 @@ _NAMES_DIR = Path(__file__).resolve().parent.parent / "data" / "names"
 _ASCII_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
 
 
+_FOLD_CHARS = "".join(map(chr, _ASCII_FOLD))
+
+
 def _lowered(text: str) -> str | None:
     """``text`` lower-cased position for position, so that a case-insensitive pattern matches an ASCII word
     at ``i`` only where the word occurs in the result at ``i``; None when lowering would shift positions."""
-    low = text.lower() if text.isascii() else text.translate(_ASCII_FOLD).lower()
+    if text.isascii() or not any(ch in text for ch in _FOLD_CHARS):  # translate is slow on non-ASCII text
+        low = text.lower()
+    else:
+        low = text.translate(_ASCII_FOLD).lower()
     return low if len(low) == len(text) else None
+
+
+@lru_cache(maxsize=4)
+def _lowered_window(text: str, pos: int, endpos: int) -> str | None:
+    """:func:`_lowered` of ``text[pos:endpos]``, remembered: the detectors of one search share it."""
+    return _lowered(text[pos:endpos])
 
 
 def _keyword_scan(rx: re.Pattern, words: tuple, text: str, pos: int, endpos: int):
@@ -50,7 +62,7 @@ def _keyword_scan(rx: re.Pattern, words: tuple, text: str, pos: int, endpos: int
     expression that starts with ``\b`` or a look-behind is otherwise tried at every position of a
     long transcript (Python's engine skips ahead only to a literal first character).
     """
-    low = _lowered(text[pos:endpos])
+    low = _lowered_window(text, pos, endpos)
     if low is None:
         yield from rx.finditer(text, pos, endpos)
         return
@@ -346,7 +358,8 @@ def find_bank(text: str, pos: int, endpos: int) -> list:
             found = _keyword_scan(rx, _BANK_WORDS[rx], text, pos, endpos)
         for m in found:
             out += [(m.start(g), m.end(g), "bank", "[BANK]") for g in range(1, rx.groups + 1) if m.group(g)]
-    if "sort" in text[pos:endpos].lower() or "acc" in text[pos:endpos].lower():
+    plain = text[pos:endpos].lower()
+    if "sort" in plain or "acc" in plain:
         # "sort code 20-00-00, account 12345678": the account after a found sort code
         for m in _keyword_scan(_BANK_SORT, _BANK_WORDS[_BANK_SORT], text, pos, endpos):
             tail = re.match(r"[\s,;/]+(?:and\s+)?(?:the\s+|my\s+)?(?:" + _ACC_WORDS

@@ -115,6 +115,7 @@ class _Names:
         self.alts = sorted(self.owners, key=len, reverse=True)
         self._pattern = None
         self._one: dict = {}
+        self._lead_rx: dict = {}
         self._index = None
         self.parts = frozenset(w for k in self.owners for w in k.split())
 
@@ -166,8 +167,23 @@ class _Names:
             yield from self.pattern.finditer(folded, pos, endpos)
             return
         piece = folded[pos:endpos]
-        if not self._rest and piece.isascii() and self._index.keys().isdisjoint(_WORD_RUN.findall(piece.lower())):
-            return  # no word of the text starts a form (most texts: at C speed)
+        if not self._rest and piece.isascii():
+            present = self._index.keys() & set(_WORD_RUN.findall(piece.lower()))
+            if not present:
+                return  # no word of the text starts a form (most texts: at C speed)
+            # only the words that start a form, found by one pattern of them (the loop below visits every word)
+            last = pos
+            for w in self._leads(frozenset(present)).finditer(folded, pos, endpos):
+                i = w.start()
+                if i < last:
+                    continue
+                for order in self._index[w.group(0).lower()]:
+                    m = self._form(order).match(folded, i, endpos)
+                    if m:
+                        yield m
+                        last = m.end()
+                        break
+            return
         last = pos
         for w in _WORD_RUN.finditer(folded, pos, endpos):
             i = w.start()
@@ -188,6 +204,15 @@ class _Names:
             if m:
                 yield m
                 last = m.end()
+
+    def _leads(self, words: frozenset):
+        """Where a whole ASCII word is one of ``words`` (ASCII letters in either case)."""
+        rx = self._lead_rx.get(words)
+        if rx is None:
+            alts = ["".join(f"[{c}{c.upper()}]" if c.isalpha() else re.escape(c) for c in w)
+                    for w in sorted(words, key=len, reverse=True)]
+            rx = self._lead_rx[words] = re.compile(rf"(?<!\w)(?:{'|'.join(alts)})(?!\w)")
+        return rx
 
     def placeholder(self, key: str, context) -> str:
         pids = self.owners.get(key, set())

@@ -296,7 +296,7 @@ def _card_spans(groups: list, digits: list) -> list:
 def find_card(text: str, pos: int, endpos: int) -> list:
     """13-19 digit card numbers, grouped as cards are printed (any separators), passing the Luhn check."""
     out = []
-    for m in _CARD.finditer(text, pos, endpos):
+    for m in (_CARD.finditer(text, pos, endpos) if _CARD_HINT.search(text, pos, endpos) else ()):
         run = m.group(0)
         if len(run) < 13:
             continue
@@ -305,6 +305,11 @@ def find_card(text: str, pos: int, endpos: int) -> list:
     return out
 
 
+# parts every kept match holds (led by a character class or literal: found at C speed); the patterns, led by a
+# look-behind, are tried at every position, so they run only when their part is in the text
+_CARD_HINT = re.compile(r"\d[\d .\-/_]{11,}\d")  # a run of 13+ characters of digits and separators
+_IBAN_HINT = re.compile(r"[A-Za-z]{2}\d{2}")
+_NINO_HINT = re.compile(r"\d\d ?\d\d ?\d\d")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}")
 _IBAN_LENGTHS = {"GB": 22, "DE": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "IE": 22, "BE": 16, "PT": 25,
                  "CH": 21, "AT": 20, "SE": 24, "DK": 18, "NO": 15, "FI": 18, "PL": 28, "LU": 20, "GR": 27}
@@ -323,7 +328,7 @@ def iban_ok(iban: str) -> bool:
 def find_iban(text: str, pos: int, endpos: int) -> list:
     """IBANs, with or without spaces, upper or lower case, that pass the mod-97 check."""
     out = []
-    for m in _IBAN.finditer(text, pos, endpos):
+    for m in (_IBAN.finditer(text, pos, endpos) if _IBAN_HINT.search(text, pos, endpos) else ()):
         cand = m.group(0)
         ends = [k for k in range(len(cand), 14, -1) if k == len(cand) or cand[k] == " "]
         for k in ends:
@@ -383,7 +388,7 @@ _IPV6 = re.compile(rf"(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,6}}:(?:{_H}(?
 # Led by a character class, so the engine skips to candidates at C speed (the full patterns start with a
 # look-behind and are tried at every position)
 _IPV4_HINT = re.compile(r"\d\.\d")
-_IPV6_HINT = re.compile(r"[0-9A-Fa-f:]:[0-9A-Fa-f:]")
+_IPV6_HINT = re.compile(r":[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:")  # 3 colons in a run of hex digits and colons
 
 
 def find_ip(text: str, pos: int, endpos: int) -> list:
@@ -404,7 +409,7 @@ _NINO = re.compile(r"(?<![A-Za-z0-9])(?!(?:BG|GB|NK|KN|TN|NT|ZZ)|(?:bg|gb|nk|kn|
 def find_nino(text: str, pos: int, endpos: int) -> list:
     """UK National Insurance numbers (``QQ 12 34 56 C``; prefixes that are never issued excluded)."""
     out = []
-    for m in _NINO.finditer(text, pos, endpos):
+    for m in (_NINO.finditer(text, pos, endpos) if _NINO_HINT.search(text, pos, endpos) else ()):
         letters = m.group(0)[:2] + m.group(0)[-1]
         if letters.isupper() or letters.islower():
             out.append((m.start(), m.end(), "nino", "[NINO]"))

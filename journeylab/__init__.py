@@ -21,7 +21,9 @@ from .study.units import participant_codings, ParticipantCodings, InterviewerCod
 from .utils.tables import write_csv
 from .study.codebook import Code, Codebook, Rules
 from .coding.rules import autocode
-from .coding.store import CodingStore, read_codings
+from .coding.choice import analysis_codings
+from .coding.store import CodingStore, StoreMigratedWarning, read_codings
+from .coding.span_widget import SpanCodingSession
 from .coding.widget import CodingSession
 from .coding.analysis import (code_frequencies, co_occurrence, exemplar_quotes, saturation, plot_saturation,
                      plot_co_occurrence, suggest_codes, evaluate_codings)
@@ -30,7 +32,8 @@ from .interop.qdpx import (export_qdpx, import_qdpx, contents as qdpx_contents,
 from .interop.taguette import import_taguette, write_codebook as write_taguette_codebook
 from .interop.project import import_project, ImportReport
 from .measure.sentiment import (sentiment, load_lexicon, split_sentences, sentiment_terms, code_sentiment,
-                        emotion_curve, plot_emotion_curve, sentiment_vs_scores)
+                        emotion_curve, plot_emotion_curve, sentiment_vs_scores, study_sentiment)
+from .measure.coded_emotion import coded_emotion, compare_emotion
 from .coding.reliability import (agreement, krippendorff_alpha, unitizing_alpha, disagreements, compare_coders,
                                  merge_codings, merge_report, coder_pair, CoderPair, CoderComparison,
                                  plot_agreement, OVERALL)
@@ -46,8 +49,9 @@ from .measure.questionnaires import (score_questionnaire, questionnaire_summary,
 from .measure.experiments import (compare_periods, ab_test, compare_rates, sample_size, minimum_detectable_effect,
                           change_design, ChangeDesign)
 from .measure.drivers import key_drivers, plot_drivers, KeyDrivers
-from .evidence.claims import (evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, study_between,
-                              study_targets)
+from .evidence.claims import (evidence_table, GradingRules, grade_claims, touchpoint_metrics, theme_nps, theme_csat,
+                              study_between,
+                              study_targets, questionnaire_signals)
 from .map.journey_map import JourneyMap, compare_maps, compare_personas, prioritise, load_notes
 from .map.render import plot_map, save_map, plot_evidence
 from .run.sections import (section, plan as section_plan, SectionStatus, event_property, taguette_reference,
@@ -61,9 +65,11 @@ __all__ = [
     'CodingStore', 'DaskFunnel', 'Document', 'FunnelResult', 'GradingRules', 'ImportReport',
     'InterviewerCodingsWarning', 'JourneyMap', 'JourneylabError', 'KeyDrivers', 'LearnedCoder',
     'NotFittedError', 'OVERALL', 'ParticipantCodings', 'Problem', 'ReconcileSession', 'ReconcileView',
-    'Redaction', 'Rules', 'SectionStatus', 'StoreBusyError', 'Study', 'StudyError', 'StudyPart', 'ab_test',
-    'agreement', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
-    'coder_pair', 'coding_stages', 'compare_coders', 'compare_maps', 'compare_periods', 'compare_personas',
+    'Redaction', 'Rules', 'SectionStatus', 'SpanCodingSession', 'StoreBusyError', 'StoreMigratedWarning', 'Study',
+    'StudyError', 'StudyPart', 'ab_test',
+    'agreement', 'analysis_codings', 'autocode', 'change_design', 'co_occurrence', 'code_frequencies', 'code_sentiment',
+    'coded_emotion', 'coder_pair', 'coding_stages', 'compare_coders', 'compare_emotion', 'compare_maps',
+    'compare_periods', 'compare_personas',
     'compare_rates', 'csat', 'datasets', 'disagreements', 'emotion_curve', 'evaluate_codings',
     'event_property', 'evidence_table', 'exemplar_quotes', 'exercises', 'export_qdpx', 'file_name',
     'fingerprint_codings', 'funnel', 'funnel_paths', 'grade_claims', 'import_project', 'import_qdpx',
@@ -75,7 +81,9 @@ __all__ = [
     'read_transcript', 'redact', 'redact_study', 'redact_text', 'redaction_review', 'sample_size',
     'saturation', 'save_map', 'score_questionnaire', 'section', 'section_plan', 'sentiment',
     'sentiment_terms', 'sentiment_vs_scores', 'split_sentences', 'stage_reach', 'study_between', 'study_part',
-    'study_questionnaire', 'study_targets', 'suggest_codes', 'sus_grade', 'taguette_reference',
-    'task_metrics', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha', 'validate_study',
+    'study_questionnaire', 'study_sentiment', 'study_targets', 'questionnaire_signals', 'suggest_codes', 'sus_grade',
+    'taguette_reference',
+    'task_metrics', 'theme_csat', 'theme_nps', 'time_to_convert', 'touchpoint_metrics', 'unitizing_alpha',
+    'validate_study',
     'verify_qdpx_round_trip', 'write_csv', 'write_taguette_codebook',
 ]

@@ -173,13 +173,15 @@ def test_journeylab_run_on_a_generated_study(tmp_path):
     assert manifest["status"] == "ok"
     jmap = json.loads((out / "journey_map.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in jmap["stages"]] == spec.stages
-    # what the notebooks printed about this study (their outputs, not their own prose)
+    # what the notebooks printed about this study, and what their Markdown says
     said = {}
     for nb_path in sorted((out / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(nb_path, as_version=4)
         text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
-                         + str(o.get("data", {}).get("text/html", ""))
+                         + str(o.get("data", {}).get("text/html", "")) + str(o.get("data", {}).get("text/markdown", ""))
                          for c in nb.cells for o in c.get("outputs", []))
+        # ... and their prose: the Markdown cells the run keeps (those tagged sample-study are left out)
+        text += "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         if sample_words_in(text):
             said[nb_path.name] = sample_words_in(text)
     assert said == {}, f"notebooks print the sample study's words about another study: {said}"

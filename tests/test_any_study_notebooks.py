@@ -16,9 +16,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 import yaml
+from strategies import sample_words_in
 
 import journeylab as jl
 from journeylab.run.sections import SECTIONS, section
@@ -269,6 +271,18 @@ def test_run_on_a_bare_study_and_nothing_of_the_sample_leaks(tmp_path):
         words = STORY_WORDS if path.parent.name == "notebooks" else SAMPLE_WORDS
         leaks += [f"{path.name}: {w}" for w in words if re.search(rf"\b{re.escape(w)}\b", text, re.I)]
     assert not leaks, leaks
+    # what the executed notebooks say in prose — their Markdown cells and the Markdown their code cells
+    # print — holds no word of the sample study (tests/strategies.py's full vocabulary, issue 14)
+    said = {}
+    for path in sorted((out / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        prose = [c.source for c in nb.cells if c.cell_type == "markdown"]
+        prose += [str(o.get("data", {}).get("text/markdown", "")) for c in nb.cells if c.cell_type == "code"
+                  for o in c.get("outputs", [])]
+        words = sample_words_in("\n".join(prose))
+        if words:
+            said[path.name] = words
+    assert not said, f"the executed notebooks' prose names the sample study: {said}"
 
 
 def test_key_drivers_section_needs_a_theme_common_enough_to_model():

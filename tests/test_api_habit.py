@@ -40,7 +40,7 @@ def test_data_first_then_keyword_only(name):
 
 # Classes built from data take it first and everything else by keyword, as functions do. Result
 # containers and dataclasses of settings (built by the library, or field by field) are not data calls.
-DATA_CLASSES = ["CodingSession", "ReconcileSession", "CodingStore", "Codebook", "CoderPair"]
+DATA_CLASSES = ["CodingSession", "SpanCodingSession", "ReconcileSession", "CodingStore", "Codebook", "CoderPair"]
 
 
 @pytest.mark.parametrize("name", DATA_CLASSES)

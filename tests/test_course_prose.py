@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from strategies import sample_words_in
 
 import journeylab as jl
+from journeylab.run.pipeline import SAMPLE_TAG
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
@@ -79,6 +81,28 @@ def _unexplained_digits(sentence: str) -> bool:
 def test_no_hand_written_number_about_the_study(nb_path):
     found = [f"{nb_path.name} cell {i}: {s}" for i, s in _markdown_sentences(nb_path) if _unexplained_digits(s)]
     assert not found, "digit-bearing sentences not generated from the results:\n" + "\n".join(found)
+
+
+
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_untagged_markdown_names_nothing_of_the_sample_study(nb_path):
+    """Issue 14: `journeylab run` on another study drops the cells tagged `sample-study` and keeps the
+    others, so an untagged Markdown cell must not name the sample's shop, codes, coders, personas,
+    participants or events (tests/strategies.py's vocabulary, the scan the run's outputs get). A worked
+    example about the sample goes in a tagged cell; a finding is printed from the data."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    found = {i: sample_words_in("".join(c["source"])) for i, c in enumerate(nb["cells"])
+             if c["cell_type"] == "markdown" and SAMPLE_TAG not in c.get("metadata", {}).get("tags", [])}
+    found = {i: words for i, words in found.items() if words}
+    assert not found, f"{nb_path.name}: untagged Markdown cells name the sample study (cell: words): {found}"
+
+
+def test_only_markdown_is_tagged_sample_study():
+    """The run drops tagged Markdown only: a tagged code cell would still run, and print, on another study."""
+    for nb_path in NOTEBOOKS:
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        tagged = [i for i, c in enumerate(nb["cells"]) if SAMPLE_TAG in c.get("metadata", {}).get("tags", [])]
+        assert all(nb["cells"][i]["cell_type"] == "markdown" for i in tagged), (nb_path.name, tagged)
 
 
 def test_the_scan_catches_a_hand_written_finding():

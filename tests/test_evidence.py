@@ -171,7 +171,8 @@ def test_theme_nps_by_hand():
                            "nps": [10, 10, 3, 9, 7, 0, 0, 10, 10, None],
                            "comment": ["x", "x", "x", "y", "y", "y", "y", "z", "", "x"]})
     cod = pd.DataFrame({"segment_id": ["R0", "R1", "R2", "R9"], "code": "form"})
-    out = jl.theme_nps(survey, comment_codings=cod).set_index("code").loc["form"]
+    # min_nps_n=1: the worked interval of these tiny groups (the default, 10, gives none: see below)
+    out = jl.theme_nps(survey, comment_codings=cod, rules=jl.GradingRules(min_nps_n=1)).set_index("code").loc["form"]
     assert out["nps_theme"] == pytest.approx(100 / 3)
     assert out["nps_n_theme"] == 3
     assert out["nps_others"] == pytest.approx(0.0)  # R3..R7: 9, 7, 0, 0, 10 -> 2/5 - 2/5
@@ -186,7 +187,24 @@ def test_theme_nps_by_hand():
     assert out["nps_gap"] == pytest.approx(100 / 3)
     assert out["nps_gap_ci_low"] == pytest.approx(centre - half)
     assert out["nps_gap_ci_high"] == pytest.approx(centre + half)
-    assert out["nps_signal"] == "inconclusive"  # only 3 commenters raise it (< min_nps_n = 10)
+    assert out["nps_signal"] == "inconclusive"  # its interval spans 0
+    # the default rules: a group below min_nps_n = 10 shows its count, and no interval
+    default = jl.theme_nps(survey, comment_codings=cod).set_index("code").loc["form"]
+    assert default["nps_n_theme"] == 3 and default["nps_gap"] == pytest.approx(100 / 3)
+    assert math.isnan(default["nps_gap_ci_low"]) and math.isnan(default["nps_gap_ci_high"])
+    assert default["nps_signal"] == "inconclusive"  # only 3 commenters raise it (< min_nps_n = 10)
+
+
+def test_report_shows_a_small_nps_group_as_counts(sample_study):
+    """Issue 19 item 8: '+100 (n = 1)' with a gap interval past the estimate is a count now, not an interval."""
+    from journeylab.map.report import _metric_rows
+
+    row = {"step_conversion": math.nan, "csat_top2": math.nan, "nps_gap": 87.0, "nps_theme": 100.0,
+           "nps_others": 13.0, "nps_n_theme": 1, "nps_n_others": 1090, "nps_gap_ci_low": math.nan,
+           "nps_gap_ci_high": math.nan, "nps_signal": "inconclusive", "nps_source": "x"}
+    (_, text, signal, _), = _metric_rows(row, {}, {})
+    assert text == "1 survey commenter raises it, 1,090 others: too few to compare their NPS (no interval)"
+    assert "+100" not in text and "CI" not in text and signal == "inconclusive"
 
 
 # ----------------------------------------------------------------------------- tiny study

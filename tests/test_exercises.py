@@ -91,6 +91,7 @@ def test_none_is_not_answered_yet_for_every_check(study, auto, lexicon, evidence
         X.check_funnel_conversion(None, study.events, steps=study.funnel_steps, step="add_to_cart"),
         X.check_nps(None, study.survey),
         X.check_evidence_grade(None, ev_all, code="slow_delivery"),
+        X.check_grade_changes(None, ev_all, rules=jl.GradingRules()),
         X.check_top_priority(None, jmap),
     ]
     for r in results:
@@ -368,6 +369,66 @@ def test_evidence_grade(evidence):
     assert r.correct == (evidence.query("persona == 'bargain hunter' and code == 'shipping_form_tedious'")
                          ["grade"].item() == "strong")
 
+
+
+def test_grade_changes(study, evidence):
+    """Exercise 6.1: which pain points change grade under a stricter bar, and to which grade (issue 21: a guess
+    must not be right one time in five, as a single grade was)."""
+    ev = evidence[evidence["persona"] == "all"]
+    ex = X.choose(study, "6.1", evidence=ev, min_participants=5, min_share=0.5)
+    rules = ex["rules"]
+    assert (rules.min_participants, rules.min_share) == (5, 0.5)     # the notebook's bar changes grades here
+    strict = jl.grade_claims(ev, rules=rules)
+    pain = ev["kind"] == "pain_point"
+    right = {c: g for c, g, o in zip(ev.loc[pain, "code"], strict.loc[pain, "grade"], ev.loc[pain, "grade"]) if g != o}
+    assert right and X.check_grade_changes(right, ev, **ex).correct
+    spoken = {c: {"qualitative_only": "interviews only", "quantitative_only": "Numbers-only"}.get(g, g.upper())
+              for c, g in right.items()}
+    assert X.check_grade_changes(spoken, ev, **ex).correct
+    # guessing: each pain point keeps its grade or takes one of five others; the codes alone are not enough
+    n_pains = int(pain.sum())
+    assert 6 ** n_pains >= 20 and len(right) >= 1
+    assert "now give each its new grade" in X.check_grade_changes(list(right), ev, **ex).message
+    assert "some pain points do change grade" in X.check_grade_changes({}, ev, **ex).message
+    unchanged = next(c for c in ev.loc[pain, "code"] if c not in right)
+    old = ev.set_index("code").loc[unchanged, "grade"]
+    assert "the grade it already has" in X.check_grade_changes({**right, unchanged: old}, ev, **ex).message
+    assert "not a pain point" in X.check_grade_changes({"no_such_code": "weak"}, ev, **ex).message
+    first = next(iter(right))
+    wrong_grade = {**right, first: "strong" if right[first] != "strong" else "weak"}
+    if ev.set_index("code").loc[first, "grade"] != wrong_grade[first]:
+        assert "1 of their new grades is not" in X.check_grade_changes(wrong_grade, ev, **ex).message
+    # the typical misreadings, each with its own hint (those that give another answer on this study)
+    rows = ev[pain]
+    by_precision = X._changes(rows.assign(rule_precision=1.0), rules)
+    assert by_precision != right
+    assert "measured precision" in X.check_grade_changes(by_precision, ev, **ex).message
+    csat_bar = X._changes(rows, jl.GradingRules(csat_top2_min=0.90))
+    assert csat_bar and "worked example" in X.check_grade_changes(csat_bar, ev, **ex).message
+    below = ~jl.grade_claims(rows, rules=rules)["qual_support"].astype(bool)
+    failing = {c: "weak" for c in rows.loc[below, "code"]}
+    assert "already" in X.check_grade_changes(failing, ev, **ex).message   # below the bar already, or unchanged
+    # no hint names a pain point the answer did not give
+    results = [(a, X.check_grade_changes(a, ev, **ex)) for a in
+               [{}, list(right), by_precision, csat_bar, failing, {first: right[first]}, "weak", 3]]
+    for answer, r in results:
+        assert not r.correct, (answer, r)
+        named = set(answer) if isinstance(answer, (dict, list)) else set()
+        assert not [c for c in right if c not in named and c in r.message], (answer, r.message)
+
+
+def test_grade_changes_on_another_study_makes_the_bar_stricter_until_a_grade_moves(other_study):
+    study = other_study
+    codings = pd.concat([study.codings, jl.autocode(study.segments, codebook=study.codebook)], ignore_index=True)
+    ev = jl.evidence_table(study, codings=codings, random_state=2026)
+    assert not X._changes(ev[ev["kind"] == "pain_point"], jl.GradingRules(min_participants=5, min_share=0.5))
+    ex = X.choose(study, "6.1", evidence=ev, min_participants=5, min_share=0.5)
+    assert not ex["not_applicable"] and X._changes(ev[ev["kind"] == "pain_point"], ex["rules"])
+    assert X.check_grade_changes(None, ev, **ex).status == "unanswered"
+    assert not X.check_grade_changes({}, ev, **ex).correct       # "nothing changes" is never right by chance
+    na = X.choose(study, "6.1", evidence=ev.assign(kind="need"))
+    assert na["rules"] is None and "no pain point" in na["not_applicable"]
+    assert X.check_grade_changes({}, ev, rules=None, not_applicable=na["not_applicable"]).status == "not_applicable"
 
 def test_top_priority(study, evidence):
     overall = jl.JourneyMap.build(study, evidence)

@@ -69,7 +69,7 @@ def test_rank_among_steps_no_longer_matters_on_a_study(tmp_path):
     end = yml.index("changes:")
     (root / "study.yml").write_text(yml[:start] + yml[end:], encoding="utf-8")
     study = jl.load_study(root)
-    assert jl.study_targets(study) == {"steps": {}, "csat": {}}
+    assert jl.study_targets(study) == {"steps": {}, "csat": {}, "questionnaire": {}}
     tm = jl.touchpoint_metrics(study)
     assert tm.loc[tm["metric"] == "step", "signal"].eq("no benchmark").all()
     ev = jl.evidence_table(study, codings=jl.autocode(study.segments, codebook=study.codebook), n_boot=100)

@@ -356,8 +356,8 @@ def test_prioritise_upside_interval_covers_simulated_truth():
                 "step_to_end_n": 10000}])
     small = _ev([{**base, "claim_id": "x", "code": "x", "step_lost": 80, "step_lost_per_week": 10.0,
                   "step_to_end_n": 100}])
-    pb = jl.prioritise(big, random_state=0).iloc[0]
-    ps = jl.prioritise(small, random_state=0).iloc[0]
+    pb = jl.prioritise(big, recovery=0.1, random_state=0).iloc[0]   # one share: the sampling alone
+    ps = jl.prioritise(small, recovery=0.1, random_state=0).iloc[0]
     rel_b = (pb["upside_ci_high"] - pb["upside_ci_low"]) / pb["upside_per_week"]
     rel_s = (ps["upside_ci_high"] - ps["upside_ci_low"]) / ps["upside_per_week"]
     expected_s = 2 * 1.96 * math.sqrt(1 / 80 + 0.5 / (0.5 * 100))
@@ -459,6 +459,14 @@ def test_compare_maps_lists_every_planted_change(tiny):
     assert bool(se["beyond_ci"]) == bool(se["delta_ci_high"] < 0 or se["delta_ci_low"] > 0)
     assert pd.isna(form.loc["grade_changed", "beyond_ci"])               # not a number: no interval
     assert "added T9-t001" in form.loc["quotes_changed", "detail"]
+    # an NPS gap of a group below min_nps_n has no interval: the counts, and no verdict on the noise
+    e = new.evidence.copy()
+    e.at[i, "nps_gap"], e.at[i, "nps_n_theme"], e.at[i, "nps_gap_ci_low"], e.at[i, "nps_gap_ci_high"] = \
+        104.0, 3, float("nan"), float("nan")
+    new.evidence = e
+    gap = jl.compare_maps(old, new=new).set_index(["claim_id", "change"]).loc[(cid, "nps_gap_changed")]
+    assert pd.isna(gap["beyond_ci"]) and "commenters raising it" in gap["detail"]
+    assert "no interval, too few to tell from the noise" in gap["detail"] and "within" not in gap["detail"]
     # different personas (or studies) need an explicit argument
     saver = jl.JourneyMap.build(study, ev, persona="saver")
     with pytest.raises(JourneylabError, match="different personas.*across=True"):
@@ -483,7 +491,7 @@ def test_compare_personas(tiny):
     wide = jl.compare_personas(maps, view="wide")
     assert list(wide.columns) == ["stage", "touchpoint", "kind", "code", "saver", "rusher"]
     row = wide[wide["code"] == "packaging_delight"].iloc[0]
-    assert row["saver"] == "—" and row["rusher"].startswith("50% · ")
+    assert row["saver"] == "—" and row["rusher"].startswith("1/2 (50%) · ")  # the share names its base
     with pytest.raises(JourneylabError, match="two maps have persona 'saver'"):
         jl.compare_personas([maps[0], maps[0]])
 
@@ -520,8 +528,10 @@ def test_prioritise_recovery_range_widens_the_upside_interval():
                        "code": ["form"], "grade": ["strong"], "n_participants": [6], "n_participants_total": 10,
                        "share_participants": [0.6], "step": ["form"], "step_lost": [800],
                        "step_lost_per_week": [100.0], "step_to_end": [0.5], "step_to_end_n": [1000]})
-    point = jl.prioritise(ev).iloc[0]
+    point = jl.prioritise(ev, recovery=0.1).iloc[0]
     ranged = jl.prioritise(ev, recovery=(0.05, 0.15)).iloc[0]
+    default = jl.prioritise(ev).iloc[0]   # the default is that range, stated (DEFAULT_RECOVERY)
+    assert (default["upside_ci_low"], default["upside_ci_high"]) == (ranged["upside_ci_low"], ranged["upside_ci_high"])
     assert ranged["upside_per_week"] == pytest.approx(point["upside_per_week"]) == pytest.approx(5.0)
     # uniform recovery on [0.05, 0.15]: the interval spans roughly 0.05 * 50 to 0.15 * 50
     assert ranged["upside_ci_low"] < 3.0 < 7.0 < ranged["upside_ci_high"]

@@ -53,6 +53,10 @@ EVID = pd.DataFrame({"claim_id": ["c1"], "code": ["late"], "stage": ["delivery"]
                      "persona": ["all"], "grade": ["strong"], "n_participants": [1]})
 STAGES = {"late": "delivery", "easy": "delivery"}
 CB = jl.Codebook([jl.Code("late"), jl.Code("easy")])
+KINDS = {"late": "pain_point", "easy": "delight"}
+CURVE = pd.DataFrame({"stage": ["delivery"], "mean": [0.2], "ci_low": [0.1], "ci_high": [0.3]})
+CODED = pd.DataFrame({"stage": ["delivery"], "balance": [-0.5], "ci_low": [-0.9], "ci_high": [-0.1]})
+DOCS = pd.DataFrame({"doc_id": ["d1"], "text": ["The delivery was late. Checkout was easy enough"]})
 
 
 def _study():
@@ -94,6 +98,8 @@ ROWS = {
     "Codebook": (lambda v: jl.Codebook(v), "codes", ["not a code", 7, 3.5, ["a", "list"], pd.DataFrame()]),
     "autocode": (lambda v: jl.autocode(v, codebook=CB), "segments", WRONG_FRAME),
     "CodingSession": (lambda v: jl.CodingSession(v, codebook=CB, store=_store(), coder="ann"), "segments", WRONG_FRAME),
+    "SpanCodingSession": (lambda v: jl.SpanCodingSession(v, documents=DOCS, codebook=CB, store=_store(), coder="ann"),
+                          "segments", WRONG_FRAME),
     "code_frequencies": (lambda v: jl.code_frequencies(v, segments=SEG), "codings", WRONG_FRAME),
     "co_occurrence": (lambda v: jl.co_occurrence(v, segments=SEG), "codings", WRONG_FRAME),
     "exemplar_quotes": (lambda v: jl.exemplar_quotes(v, segments=SEG), "codings", WRONG_FRAME),
@@ -109,6 +115,9 @@ ROWS = {
     "emotion_curve": (lambda v: jl.emotion_curve(v, segments=SEG, codings=COD, stages=["delivery"], code_stages=STAGES),
                       "sentiment_frame", WRONG_FRAME),
     "plot_emotion_curve": (lambda v: jl.plot_emotion_curve(v), "curve", WRONG_FRAME),
+    "coded_emotion": (lambda v: jl.coded_emotion(v, segments=SEG, stages=["delivery"], code_kinds=KINDS,
+                                                 code_stages=STAGES), "codings", WRONG_FRAME),
+    "compare_emotion": (lambda v: jl.compare_emotion(v, coded=CODED), "curve", WRONG_FRAME),
     "sentiment_vs_scores": (lambda v: jl.sentiment_vs_scores(v, survey=SURVEY), "sentiment_frame", WRONG_FRAME),
     "nps": (lambda v: jl.nps(v), "survey", WRONG_FRAME),
     "csat": (lambda v: jl.csat(v), "survey", WRONG_FRAME),
@@ -144,6 +153,8 @@ ROWS = {
     "event_property": (lambda v: jl.event_property(v), "study", WRONG_FRAME),
     "taguette_reference": (lambda v: jl.taguette_reference(v), "study", WRONG_FRAME),
     "lexicon_file": (lambda v: jl.lexicon_file(v), "study", WRONG_FRAME),
+    "analysis_codings": (lambda v: jl.analysis_codings(v), "study", WRONG_FRAME),
+    "study_sentiment": (lambda v: jl.study_sentiment(v), "study", WRONG_FRAME),
     # a column-less frame is a legitimate (empty) CSV, so not WRONG_FRAME
     "write_csv": (lambda v: jl.write_csv(v, path=Path(_STORE_DIR.name) / "never.csv"), "frame", WRONG),
     "read_events_parquet": (lambda v: jl.read_events_parquet(v, path="events.parquet"), "study", WRONG_FRAME),
@@ -162,8 +173,10 @@ ROWS = {
     "grade_claims": (lambda v: jl.grade_claims(v), "evidence", WRONG_FRAME),
     "touchpoint_metrics": (lambda v: jl.touchpoint_metrics(v), "study", WRONG),
     "theme_nps": (lambda v: jl.theme_nps(v, comment_codings=COD), "survey", WRONG_FRAME),
+    "theme_csat": (lambda v: jl.theme_csat(v, comment_codings=COD, column="nps"), "survey", WRONG_FRAME),
     "study_between": (lambda v: jl.study_between(v, start="2024-01-01"), "study", WRONG),
     "study_targets": (lambda v: jl.study_targets(v), "study", WRONG),
+    "questionnaire_signals": (lambda v: jl.questionnaire_signals(v), "summary", WRONG_FRAME),
     "JourneyMap": (lambda v: jl.JourneyMap.build(v, EVID), "study", WRONG),
     "compare_maps": (lambda v: jl.compare_maps(v, new=jl.JourneyMap()), "old", WRONG_FRAME),
     "compare_personas": (lambda v: jl.compare_personas(v), "maps", WRONG_FRAME),
@@ -186,10 +199,15 @@ KEYWORD_ROWS = [
     ("evaluate_codings", "reference", lambda v: jl.evaluate_codings(COD, reference=v, segments=SEG)),
     ("evaluate_codings", "segments", lambda v: jl.evaluate_codings(COD, reference=COD, segments=v)),
     ("CodingSession", "participants", lambda v: jl.CodingSession(SEG, codebook=CB, store=_store(), coder="ann", participants=v)),
+    ("SpanCodingSession", "documents", lambda v: jl.SpanCodingSession(SEG, documents=v, codebook=CB, store=_store(),
+                                                                      coder="ann")),
     ("code_sentiment", "sentiment", lambda v: jl.code_sentiment(COD, sentiment=v, segments=SEG)),
     ("code_sentiment", "segments", lambda v: jl.code_sentiment(COD, sentiment=SENT, segments=v)),
     ("emotion_curve", "segments", lambda v: jl.emotion_curve(SENT, segments=v, codings=COD, stages=["delivery"], code_stages=STAGES)),
     ("emotion_curve", "codings", lambda v: jl.emotion_curve(SENT, segments=SEG, codings=v, stages=["delivery"], code_stages=STAGES)),
+    ("coded_emotion", "segments",
+     lambda v: jl.coded_emotion(COD, segments=v, stages=["delivery"], code_kinds=KINDS, code_stages=STAGES)),
+    ("compare_emotion", "coded", lambda v: jl.compare_emotion(CURVE, coded=v)),
     ("emotion_curve", "participants",
      lambda v: jl.emotion_curve(SENT, segments=SEG, codings=COD, stages=["delivery"], code_stages=STAGES, participants=v)),
     ("sentiment_vs_scores", "survey", lambda v: jl.sentiment_vs_scores(SENT.assign(respondent_id=["r1", "r2"]), survey=v)),
@@ -201,6 +219,7 @@ KEYWORD_ROWS = [
     ("LearnedCoder", "codings", lambda v: jl.LearnedCoder().fit(SEG, v)),
     ("ReconcileSession", "segments", lambda v: jl.ReconcileSession(COD, segments=v)),
     ("theme_nps", "comment_codings", lambda v: jl.theme_nps(SURVEY, comment_codings=v)),
+    ("theme_csat", "comment_codings", lambda v: jl.theme_csat(SURVEY, comment_codings=v, column="nps")),
     ("evidence_table", "codings", lambda v: jl.evidence_table(_study(), codings=v)),
     ("coding_stages", "codings", lambda v: jl.coding_stages(_study(), codings=v)),
     ("evidence_table", "sentiment", lambda v: jl.evidence_table(_study(), codings=COD, sentiment=v)),
@@ -338,6 +357,12 @@ EMPTY_OK = [
      lambda r: r["n_segments"].tolist() == [0, 0] and r["mean"].isna().all()),
     ("emotion_curve", lambda: jl.emotion_curve(_empty(SENT), segments=SEG, codings=COD, stages=["delivery"], code_stages=STAGES),
      lambda r: r["n_segments"].tolist() == [0] and not r["enough_data"].any()),
+    # No codings: every stage has a row, nobody at it, no balance.
+    ("coded_emotion", lambda: jl.coded_emotion(_empty(COD), segments=SEG, stages=["delivery"], code_kinds=KINDS,
+                                               code_stages=STAGES),
+     lambda r: r["n_participants"].tolist() == [0] and r["balance"].isna().all()),
+    ("compare_emotion", lambda: jl.compare_emotion(_empty(CURVE), coded=CODED),
+     lambda r: r["lexicon_side"].tolist() == ["unclear"] and not r["disagree"].any()),
     ("sentiment_vs_scores",
      lambda: jl.sentiment_vs_scores(_empty(SENT.assign(respondent_id=["r1", "r2"])), survey=SURVEY_CSAT),
      lambda r: r["n"].tolist() == [0, 0] and r["r"].isna().all()),
@@ -349,6 +374,7 @@ EMPTY_OK = [
     ("grade_claims", lambda: jl.grade_claims(_empty(EVID)), lambda r: len(r) == 0),
     ("prioritise", lambda: jl.prioritise(_empty(EVID)), lambda r: len(r) == 0),
     ("theme_nps", lambda: jl.theme_nps(_empty(SURVEY), comment_codings=COD), lambda r: len(r) == 0),
+    ("theme_csat", lambda: jl.theme_csat(_empty(SURVEY), comment_codings=COD, column="nps"), lambda r: len(r) == 0),
     # No task attempts / questionnaire responses: no rows, the documented columns.
     ("task_metrics", lambda: jl.task_metrics(_empty(TASKS)),
      lambda r: len(r) == 0 and {"success_rate", "ci_low", "time_geomean_s"} <= set(r.columns)),

@@ -300,9 +300,11 @@ def test_score_footnote_reproduces_the_score(other):
     p = jl.prioritise(jmap)
     ev = jmap.evidence.set_index("claim_id")
     pp = ev[ev["kind"] == "pain_point"]
-    # size as the footnote says: the step's weekly loss split equally among its pain points, / the largest
+    # size as the footnote says: the step's weekly loss (after the last change: prioritise's step_lost_per_week)
+    # split equally among its pain points, / the largest
     sharing = pp.groupby("step")["step"].transform("count")
-    lost = pp["step_lost_per_week"] / sharing
+    lost = p.set_index("claim_id")["step_lost_per_week"].reindex(pp.index) / sharing
+    assert p["sized_on"].dropna().str.startswith("events since the change of").all()
     for r in p.to_dict("records"):
         e = ev.loc[r["claim_id"]]
         if not pd.isna(lost.get(r["claim_id"])):

@@ -164,6 +164,167 @@ def test_report_includes_run_manifest(runs):
     assert "study.yml" in text  # input hashes
 
 
+# ----------------------------------------------------------------------------- one set of numbers
+
+def _anchor(claim_id) -> str:  # as journeylab.map.report._anchor
+    return "claim-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(claim_id))
+
+
+def _close(a, b, tol=1e-9) -> bool:
+    import math
+
+    a, b = float(a), float(b)
+    return (math.isnan(a) and math.isnan(b)) or abs(a - b) <= tol
+
+
+def shared_figure_disagreements(out: Path) -> tuple[list, int]:
+    """Every figure a run shows in two places, compared: (what differs, how many were compared).
+
+    The evidence table is the reference; the code frequencies, triangulation, sentiment per code,
+    emotion curve and funnel CSVs of notebooks 02-06, the map's JSON and the report HTML must give
+    the same participants per claim, shares, sentiment per code, emotion per stage and funnel
+    conversions.
+    """
+    import pandas as pd
+
+    bad, n = [], 0
+
+    def same(where, a, b, tol=1e-9):
+        nonlocal n
+        n += 1
+        if isinstance(a, (str, tuple)) or isinstance(b, (str, tuple)):
+            ok = a == b
+        else:
+            ok = _close(a, b, tol)
+        if not ok:
+            bad.append(f"{where}: {a!r} != {b!r}")
+
+    ev_all = pd.read_csv(out / "evidence_table.csv")
+    ev = ev_all[ev_all["persona"] == "all"]
+    claims = ev[ev["code"].notna()].set_index("code")
+    emo = ev[ev["kind"] == "emotion"].set_index("stage")
+    # notebook 02: code frequencies (codes applied directly; a parent's row also counts its children)
+    if (out / "code_frequencies.csv").is_file():
+        fq = pd.read_csv(out / "code_frequencies.csv").set_index("code")
+        direct = fq[fq["includes"].isna()] if "includes" in fq.columns else fq
+        for code, r in claims.iterrows():
+            if code in direct.index:
+                for col in ("n_participants", "n_participants_total", "n_segments"):
+                    same(f"code_frequencies.csv {code} {col}", direct.loc[code, col], r[col])
+    # notebook 06: triangulation
+    if (out / "triangulation.csv").is_file():
+        tri = pd.read_csv(out / "triangulation.csv").set_index("code")
+        for code, r in tri.iterrows():
+            for col in ("n_participants", "n_participants_total"):
+                same(f"triangulation.csv {code} {col}", r[col], claims.loc[code, col])
+    # notebook 04: sentiment per code and the emotion curve
+    if (out / "sentiment_per_code.csv").is_file():
+        pc = pd.read_csv(out / "sentiment_per_code.csv").set_index("code")
+        for code, r in claims.iterrows():
+            if code in pc.index:
+                for a, b in (("mean", "sentiment_mean"), ("ci_low", "sentiment_ci_low"),
+                             ("ci_high", "sentiment_ci_high"), ("n_segments", "n_segments")):
+                    same(f"sentiment_per_code.csv {code} {a}", pc.loc[code, a], r[b])
+    jmap = json.loads((out / "journey_map.json").read_text(encoding="utf-8"))
+    lane = pd.DataFrame(jmap["emotion"]).set_index("stage")
+    curve = pd.read_csv(out / "emotion_curve.csv").set_index("stage") if (out / "emotion_curve.csv").is_file() \
+        else None
+    for stage, r in emo.iterrows():
+        for a, b in (("mean", "sentiment_mean"), ("ci_low", "sentiment_ci_low"), ("ci_high", "sentiment_ci_high"),
+                     ("n_segments", "n_segments"), ("n_participants", "n_participants")):
+            same(f"journey_map.json emotion {stage} {a}", lane.loc[stage, a], r[b])
+            if curve is not None:
+                same(f"emotion_curve.csv {stage} {a}", curve.loc[stage, a], r[b])
+    if (out / "emotion_curve_by_persona.csv").is_file():  # notebook 04's persona curves and the persona maps
+        bp = pd.read_csv(out / "emotion_curve_by_persona.csv").set_index(["persona", "stage"])
+        pe = ev_all[(ev_all["kind"] == "emotion") & (ev_all["persona"] != "all")].set_index(["persona", "stage"])
+        for key, r in pe.iterrows():
+            if key in bp.index:
+                for a, b in (("mean", "sentiment_mean"), ("ci_low", "sentiment_ci_low"), ("n_segments", "n_segments"),
+                             ("n_participants", "n_participants")):
+                    same(f"emotion_curve_by_persona.csv {key} {a}", bp.loc[key, a], r[b])
+    # the map's JSON holds the evidence table it was built from
+    js = pd.DataFrame(jmap["evidence"]["rows"], columns=jmap["evidence"]["columns"])
+    js = js[js["code"].notna()].set_index("code")
+    for code, r in claims.iterrows():
+        for col in ("n_participants", "n_participants_total", "share_participants", "n_segments", "sentiment_mean",
+                    "step_conversion"):
+            if col in js.columns:
+                same(f"journey_map.json {code} {col}", js.loc[code, col], r[col])
+    # the actions lane: each share names its base, every user of the event log
+    for stage, acts in jmap["actions"].items():
+        for a in acts:
+            if "users_total" not in a:
+                bad.append(f"journey_map.json action {a['event']}: its share names no base (users_total)")
+                continue
+            same(f"journey_map.json action {a['event']} share", a["share"], a["users"] / a["users_total"])
+    # notebook 05: the funnel's step conversions
+    if (out / "funnel_steps.csv").is_file():
+        fs = pd.read_csv(out / "funnel_steps.csv").set_index("step")
+        steps = ev[ev["kind"] == "metric"].dropna(subset=["step_conversion"])
+        for r in steps.to_dict("records"):
+            if r["step"] in fs.index:
+                same(f"funnel_steps.csv {r['step']} conversion", fs.loc[r["step"], "conversion_from_previous"],
+                     r["step_conversion"])
+                same(f"funnel_steps.csv {r['step']} users", fs.loc[r["step"], "users"], r["step_users"])
+    # notebook 05: CSAT per touchpoint
+    if (out / "csat.csv").is_file():
+        cs = pd.read_csv(out / "csat.csv").set_index("column")
+        for r in ev.dropna(subset=["csat_column"]).to_dict("records"):
+            for a, b in (("top_box_share", "csat_top2"), ("top_box_ci_low", "csat_top2_ci_low"),
+                         ("top_box_ci_high", "csat_top2_ci_high"), ("mean", "csat_mean"), ("n", "csat_n")):
+                same(f"csat.csv {r['csat_column']} {a} ({r['claim_id']})", cs.loc[r["csat_column"], a], r[b])
+    # the report: claims, priorities, the stages' emotion, funnel steps
+    html = (out / "report.html").read_text(encoding="utf-8")
+    by_anchor = {_anchor(c): r for c, r in zip(ev_all["claim_id"], ev_all.to_dict("records"))}
+    for m in re.finditer(r"<article class='claim[^']*' id='([^']+)'.*?</article>", html, flags=re.S):
+        r = by_anchor[m.group(1)]
+        block = m.group(0)
+        raised = re.search(r"Raised by <b>(\d+) of (\d+)</b> participants \((\d+)%.*?in (\d+) turn", block)
+        if raised:
+            same(f"report {m.group(1)} participants", int(raised.group(1)), int(r["n_participants"]))
+            same(f"report {m.group(1)} base", int(raised.group(2)), int(r["n_participants_total"]))
+            same(f"report {m.group(1)} share", raised.group(3), f"{100 * r['share_participants']:.0f}")
+            same(f"report {m.group(1)} turns", int(raised.group(4)), int(r["n_segments"]))
+        sent = re.search(r"sentiment of those turns <a href='#method-sentiment'>([^<]+)</a>", block)
+        if sent:
+            same(f"report {m.group(1)} sentiment", sent.group(1), f"{r['sentiment_mean']:+.2f}")
+        step = re.search(r"Funnel step</td><td>[^<]*: ([\d.]+)% \(95% CI [^)]*\) of ([\d,]+) users", block)
+        if step:
+            same(f"report {m.group(1)} step conversion", step.group(1), f"{100 * r['step_conversion']:.1f}")
+            same(f"report {m.group(1)} step base", int(step.group(2).replace(",", "")), int(r["step_users_from"]))
+    for m in re.finditer(r"<tr class='filterable'[^>]*>(.*?)</tr>", html, flags=re.S):
+        link = re.search(r"href='#(claim-[^']+)'", m.group(1))
+        cell = re.search(r"<td>(\d+) of (\d+) participants, (\d+)%", m.group(1))
+        if link and cell:
+            r = by_anchor[link.group(1)]
+            same(f"report priorities {link.group(1)}", (int(cell.group(1)), int(cell.group(2))),
+                 (int(r["n_participants"]), int(r["n_participants_total"])))
+    for m in re.finditer(r"<section class='stage' id='stage-[^']*' data-stage='([^']+)'>.*?Emotion <a href='"
+                         r"#method-sentiment'>([^<]+)</a>[^<]*? from (\d+) turns of (\d+) people", html, flags=re.S):
+        stage = m.group(1)
+        if stage in emo.index:
+            same(f"report emotion {stage}", (m.group(2), int(m.group(3)), int(m.group(4))),
+                 (f"{emo.loc[stage, 'sentiment_mean']:+.2f}", int(emo.loc[stage, "n_segments"]),
+                  int(emo.loc[stage, "n_participants"])))
+    return bad, n
+
+
+@pytest.mark.parametrize("name", ["sample", "other_a"])
+def test_every_shared_figure_is_one_number(runs, name):
+    """Issue 19 item 8: participants per claim, shares, sentiment per code, emotion per stage and funnel
+    conversions are the same in the report, the map's JSON and the run's CSVs (one set of codings, one
+    set of sentiment scores: jl.analysis_codings, jl.study_sentiment)."""
+    out = runs["outs"][name]
+    bad, n = shared_figure_disagreements(out)
+    assert n > 50, f"only {n} shared figures compared: the outputs changed shape"
+    assert bad == [], f"{len(bad)} of {n} shared figures differ:\n" + "\n".join(bad[:30])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "id='analysis-codings'" in html                       # the report says which codings
+    assert " of users)" not in html                               # every share names its base
+    assert not re.search(r"[+-]1[0-9][0-9] to [+-]", html)       # no NPS interval past its range
+
+
 # ----------------------------------------------------------------------------- failures
 
 

@@ -86,7 +86,7 @@ def test_reopen_resumes(tmp_path):
         s.apply("s1", "a", "ana")
         s.set_position("ana", "s1")
     with CodingStore(p) as s:
-        assert s.position("ana") == "s1" and len(s.codings()) == 1 and s.schema_version == jl.coding.store.SCHEMA_VERSION == 2
+        assert s.position("ana") == "s1" and len(s.codings()) == 1 and s.schema_version == jl.coding.store.SCHEMA_VERSION == 3
     pd.testing.assert_frame_equal(read_codings(p), CodingStore(p).codings())
     assert jl.read_codings is read_codings
 

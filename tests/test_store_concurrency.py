@@ -346,7 +346,7 @@ def test_old_store_opens_and_migrates(tmp_path):
     assert sqlite3.connect(path).execute("SELECT version FROM schema_version").fetchone() == (1,)
     assert "reviewed_log" not in {r[1] for r in _schema(path)}
     with CodingStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         backup = store.backup_path_
         cod = store.codings()
         log = store.decisions()
@@ -411,7 +411,7 @@ def test_old_store_opened_by_two_at_once_is_migrated_once(tmp_path):
         t.join()
     assert errors == []
     assert sorted(s.backup_path_ is None for s in stores) == [False, True]  # one migrated, one found it done
-    assert [s.schema_version for s in stores] == [2, 2]
+    assert [s.schema_version for s in stores] == [3, 3]
     assert len(list(tmp_path.glob("*.bak"))) == 1
     assert len(pd.read_sql_query("SELECT * FROM reviewed_log", stores[0]._conn)) == 2  # seeded once
 
@@ -420,11 +420,11 @@ def test_newer_store_is_refused(tmp_path):
     path = tmp_path / "future.sqlite"
     CodingStore(path).close()
     con = sqlite3.connect(path)
-    con.execute("UPDATE schema_version SET version = 3")
+    con.execute("UPDATE schema_version SET version = 4")
     con.commit()
     con.close()
-    with pytest.raises(JourneylabError, match=r"future\.sqlite: store schema version 3 is newer than this journeylab "
-                                              r"\(.*\) supports \(schema version 2\); upgrade journeylab"):
+    with pytest.raises(JourneylabError, match=r"future\.sqlite: store schema version 4 is newer than this journeylab "
+                                              r"\(.*\) supports \(schema version 3\); upgrade journeylab"):
         CodingStore(path)
     assert not list(tmp_path.glob("*.bak"))
 

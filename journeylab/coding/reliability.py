@@ -1229,16 +1229,46 @@ def _tidy_spelling(name) -> str:
     return " ".join(unicodedata.normalize("NFC", str(name)).split())
 
 
-_REMOVAL_COLUMNS = ["coder", "segment_id", "code", "removed_at"]
+_REMOVAL_COLUMNS = ["coder", "segment_id", "code", "start", "end", "removed_at"]
+_SPAN_KEYS = (("start", "end"), ("span_start", "span_end"))  # a codings frame's span columns, either naming
 
 
-def _removals(decisions: pd.DataFrame) -> pd.DataFrame:
-    """The (coder, segment, code) whose latest decision in a store's log is a removal, with its time."""
-    if not len(decisions):
+def _removals(decisions: pd.DataFrame, span_decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The (coder, segment, code[, span]) whose latest decision in a store's log is a removal, with its time.
+
+    Whole-turn removals have ``start``/``end`` missing; span removals (a store's
+    ``span_decisions()``) carry their span.
+    """
+    frames = []
+    if len(decisions):
+        last = decisions.sort_values("decision_id").groupby(["coder_key", "segment_id", "code"], sort=False).tail(1)
+        frames.append(last[~last["value"].astype(bool)].assign(start=pd.NA, end=pd.NA))
+    if span_decisions is not None and len(span_decisions):
+        last = span_decisions.sort_values("decision_id").groupby(["coder_key", "doc_id", "start", "end", "code"],
+                                                                 sort=False).tail(1)
+        frames.append(last[~last["value"].astype(bool)])
+    frames = [f for f in frames if len(f)]
+    if not frames:
         return pd.DataFrame(columns=_REMOVAL_COLUMNS)
-    last = decisions.sort_values("decision_id").groupby(["coder_key", "segment_id", "code"], sort=False).tail(1)
-    last = last[~last["value"].astype(bool)]
-    return last.rename(columns={"decided_at": "removed_at"})[_REMOVAL_COLUMNS].reset_index(drop=True)
+    out = pd.concat([f.rename(columns={"decided_at": "removed_at"})[_REMOVAL_COLUMNS] for f in frames],
+                    ignore_index=True)
+    return out
+
+
+def _store_removals(store) -> pd.DataFrame:
+    spans = store.span_decisions() if callable(getattr(store, "span_decisions", None)) else None
+    return _removals(store.decisions(), spans)
+
+
+def _span_of(data: pd.DataFrame) -> tuple[list, list]:
+    """Each row's span (start, end as int, None for a whole-turn coding), from either naming of the columns."""
+    for a, b in _SPAN_KEYS:
+        if a in data.columns and b in data.columns:
+            def num(v):
+                return None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) \
+                    or str(v).strip() == "" else int(v)
+            return [num(v) for v in data[a]], [num(v) for v in data[b]]
+    return [None] * len(data), [None] * len(data)
 
 
 def _read_source(src, i: int) -> tuple[pd.DataFrame, str, pd.DataFrame | None]:
@@ -1246,7 +1276,7 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str, pd.DataFrame | None]:
     func = "merge_codings"
     if callable(getattr(src, "decisions", None)) and callable(getattr(src, "codings", None)):  # a CodingStore
         return (_check_codings(src.codings(), func, arg="sources").copy(), str(getattr(src, "path", f"store {i + 1}")),
-                _removals(src.decisions()))
+                _store_removals(src))
     if isinstance(src, pd.DataFrame):
         return _check_codings(src, func, arg="sources").copy(), f"frame {i + 1}", None
     if hasattr(src, "codings") and isinstance(getattr(src, "codings", None), pd.DataFrame):
@@ -1276,7 +1306,7 @@ def _read_source(src, i: int) -> tuple[pd.DataFrame, str, pd.DataFrame | None]:
             return _check_codings(df, func, ).copy(), str(path), None
         codings = read_codings(path)  # checks the file is a readable store
         with CodingStore(path) as store:
-            removals = _removals(store.decisions())
+            removals = _store_removals(store)
         return _check_codings(codings, func).copy(), str(path), removals
     raise JourneylabError(
         f"{func}(): `sources`: source {i + 1} must be a codings DataFrame, a coding store path or a CSV path; "
@@ -1297,7 +1327,7 @@ def _comparable(df: pd.DataFrame, columns: list[str]) -> pd.Series:
 def _drop_removed(data: pd.DataFrame, removals: pd.DataFrame, spelling: dict, report: list) -> pd.DataFrame:
     """Drop rows a coding store's log removed after they were decided; report each decision taken.
 
-    A row of (coder, segment, code) is dropped when a store's latest decision on it is a removal
+    A row of (coder, segment, code, span) is dropped when a store's latest decision on it is a removal
     at least as recent as the row's ``decided_at`` (a row without one counts as older): the log is
     the truth, and an old export must not bring a removed coding back. A row decided after the
     removal (applied again elsewhere) is kept.
@@ -1306,7 +1336,9 @@ def _drop_removed(data: pd.DataFrame, removals: pd.DataFrame, spelling: dict, re
         normalize_coder(n), _tidy_spelling(n))))
     removed_at = pd.to_datetime(removals["removed_at"], errors="coerce", utc=True, format="mixed")
     latest: dict = {}
-    for key, t, src in zip(zip(removals["coder"], removals["segment_id"].astype(str), removals["code"]),
+    r_start, r_end = _span_of(removals)
+    for key, t, src in zip(zip(removals["coder"], removals["segment_id"].astype(str), removals["code"], r_start,
+                               r_end),
                            removed_at, removals["_source"]):
         if key not in latest or (pd.notna(t) and (pd.isna(latest[key][0]) or t > latest[key][0])):
             latest[key] = (t, src)
@@ -1315,7 +1347,7 @@ def _drop_removed(data: pd.DataFrame, removals: pd.DataFrame, spelling: dict, re
     else:
         when = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns, UTC]")
     drop = []
-    keys = list(zip(data["coder"], data["segment_id"].astype(str), data["code"]))
+    keys = list(zip(data["coder"], data["segment_id"].astype(str), data["code"], *_span_of(data)))
     for idx, key, t, src in zip(data.index, keys, when, data["_source"]):
         if key not in latest:
             continue
@@ -1362,13 +1394,15 @@ def merge_codings(*sources) -> pd.DataFrame:
     - **Coder identity.** Names equal after Unicode NFKC normalisation, trimming, collapsing inner
       whitespace and case-folding are the same coder (``"Amara"``, ``"amara "``, ``"AMARA"``).
       The first spelling met (sources in order, rows in order), trimmed, is kept.
-    - **Decision identity.** A decision is (coder, ``segment_id``, ``code``), plus ``span_start``
-      / ``span_end`` when present (two spans of one code in a segment are two decisions).
+    - **Decision identity.** A decision is (coder, ``segment_id``, ``code``), plus the span
+      (``start``/``end``, or ``span_start``/``span_end``) when present: two spans of one code in
+      a segment are two decisions, and a whole-turn coding (no span) is another.
     - **Duplicates.** Rows of one decision whose other columns (except ``decided_at`` and store
       row ids) are equal — blank and missing memos count as equal — collapse into one row (the
       one with the latest ``decided_at``).
     - **Removals.** A coding store's decision log is the truth: when its latest decision on
-      (coder, segment, code) is a removal, rows of other sources (an earlier export) decided at or
+      (coder, segment, code), or on a span of it, is a removal, rows of other sources (an earlier
+      export) with that turn or span decided at or
       before the removal — or without ``decided_at`` — are dropped and reported (``removed``);
       a row decided after it was applied again and is kept (``reapplied``).
     - **Conflicts.** Rows of one decision that differ (memo, origin, ``present``, ...) keep the
@@ -1454,7 +1488,8 @@ def _merge(sources, func: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     if removals:
         data = _drop_removed(data, pd.concat(removals, ignore_index=True), spelling, report)
 
-    key_cols = ["coder", "segment_id", "code"] + [c for c in ("span_start", "span_end") if c in data.columns]
+    key_cols = ["coder", "segment_id", "code"] + [c for c in ("start", "end", "span_start", "span_end")
+                                                  if c in data.columns]
     content_cols = [c for c in data.columns if c not in set(key_cols) | _VOLATILE]
     key = _comparable(data, key_cols)
     content = _comparable(data, content_cols)

@@ -8,15 +8,19 @@ waits up to ``timeout`` seconds for the write lock, then raises :class:`StoreBus
 readers never wait and see one committed state per read (:meth:`CodingStore.snapshot` for
 several reads).
 
-Tables (schema version 2)::
+Tables (schema version 3)::
 
     schema_version(version)                       one row; migrations key off it
     meta(key, value)                              free key/values (journeylab version, ...)
     coders(coder_key, name, created_at)           coder_key = casefolded name, whitespace collapsed
     decisions(id, segment_id, code, coder, coder_key, value, origin, memo, rule, confidence,
-              decided_at)                         append-only log: every apply (1) and remove (0)
+              decided_at, doc_id, span_start, span_end, span_text, fingerprint)
+                                                  append-only log: every apply (1) and remove (0), of
+                                                  whole turns (doc_id NULL) and of spans (version 3)
     state(segment_id, code, coder_key, decision_id, value)
-                                                  current value per (segment, code, coder)
+                                                  current value per (turn, code, coder)
+    span_state(doc_id, span_start, span_end, code, coder_key, segment_id, decision_id, value)
+                                                  current value per (span, code, coder) (version 3)
     memos(segment_id, coder_key, coder, memo, updated_at)        current memo per segment and coder
     memo_log(id, segment_id, coder_key, coder, memo, updated_at)  every memo edit
     reviewed(segment_id, coder_key, coder, value, updated_at)     "no (more) codes apply" marks
@@ -29,11 +33,16 @@ in the opening transaction, after a backup copy ``<store>.v<old>.bak``):
 1. The store as first released (journeylab 0.1.0): the tables above without ``reviewed_log``.
 2. ``reviewed_log`` (the history of "no code applies" marks, seeded from ``reviewed`` on
    migration) and the index ``decisions_coder (coder_key, id)`` that per-coder reads use.
+3. Span decisions (:meth:`CodingStore.decide_span`): the log's new columns ``doc_id``,
+   ``span_start``, ``span_end`` (code points into the document's text, end exclusive),
+   ``span_text`` (the covered text) and ``fingerprint`` (:func:`journeylab.study.anchor.fingerprint`,
+   to find the span again after a transcript is edited) are NULL for the whole-turn decisions of
+   versions 1-2, which read exactly as before; ``span_state`` holds the current value per span.
 """
 from __future__ import annotations
 
 __all__ = ["CodingStore", "read_codings", "checkpoint_store", "normalize_coder", "normalise_coder", "SCHEMA_VERSION",
-           "StoreBusyError"]
+           "StoreBusyError", "StoreMigratedWarning"]
 
 import os
 import random
@@ -43,23 +52,27 @@ import threading
 import time
 import unicodedata
 import uuid
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import JourneylabError, StoreBusyError
-from ..study.anchor import fingerprint_codings
+from ..study.anchor import fingerprint_codings, parse_fingerprint, text_hash
 from ..study.load import load_study
+from ..study.redact import offset_mapper
 from ..utils.checks import check_frame, check_path
 from ..utils.clock import now_iso
 from ..utils.provenance import JOURNEYLAB_VERSION
 from ..utils.sqlite import file_uri
 from ..utils.tables import write_csv
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ORIGINS = ("manual", "rule", "model")
 CODING_COLUMNS = ["segment_id", "code", "coder", "origin", "memo", "rule", "confidence", "decided_at"]
+SPAN_COLUMNS = ["doc_id", "start", "end", "text"]  # lead the codings frame when the store holds span codings
 
 # Version 1 exactly as journeylab 0.1 wrote it. Never edit: new stores are made by running this
 # and then every migration, so a new store and a migrated old one have the same schema.
@@ -107,8 +120,24 @@ def _migrate_1_to_2(c: sqlite3.Connection) -> None:
     c.execute("CREATE INDEX decisions_coder ON decisions (coder_key, id)")
 
 
+def _migrate_2_to_3(c: sqlite3.Connection) -> None:
+    """Version 3: span decisions in the same log (new NULL-able columns) and their current state."""
+    for column in ("doc_id TEXT", "span_start INTEGER", "span_end INTEGER", "span_text TEXT", "fingerprint TEXT"):
+        c.execute(f"ALTER TABLE decisions ADD COLUMN {column}")
+    c.execute("CREATE TABLE span_state (doc_id TEXT NOT NULL, span_start INTEGER NOT NULL, span_end INTEGER NOT NULL,"
+              " code TEXT NOT NULL, coder_key TEXT NOT NULL, segment_id TEXT NOT NULL,"
+              " decision_id INTEGER NOT NULL REFERENCES decisions (id), value INTEGER NOT NULL,"
+              " PRIMARY KEY (doc_id, span_start, span_end, code, coder_key))")
+    c.execute("CREATE INDEX span_state_coder ON span_state (coder_key, value)")
+
+
 # version -> function(conn) bringing a file from that version to the next (run in one transaction)
-_MIGRATIONS: dict = {1: _migrate_1_to_2}
+_MIGRATIONS: dict = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
+
+
+class StoreMigratedWarning(UserWarning):
+    """An older coding store was migrated when opened; the message names the backup copy of the old file."""
+
 _JITTER = random.Random()  # lock-polling jitter only; never touches results
 QUICK_CHECK_MAX_BYTES = 8 * 2**20  # stores up to this size are integrity-checked when opened
 _CREATING = ".creating"  # suffix of the temporary file a new store is built in
@@ -247,6 +276,11 @@ class CodingStore:
                 self._retry(lambda: self._conn.execute("PRAGMA journal_mode=WAL").fetchone(), "open")
                 self._conn.execute("PRAGMA synchronous=FULL")
                 self._write(self._check_and_migrate)
+                if self.backup_path_ is not None:  # committed: say so, naming the copy of the old file
+                    warnings.warn(f"{self.path}: the coding store was migrated from schema version "
+                                  f"{self._migrated_from} to {SCHEMA_VERSION}; the file as it was is kept at "
+                                  f"{self.backup_path_}. Its decisions read as before; an older journeylab cannot "
+                                  "open the migrated file (give it the backup)", StoreMigratedWarning, stacklevel=2)
             else:
                 self._open_read_only()
         except sqlite3.DatabaseError as exc:
@@ -411,6 +445,7 @@ class CodingStore:
         version = self._check_schema(c)
         if version < SCHEMA_VERSION:
             self.backup_path_ = self._backup(version)
+        self._migrated_from = version
         self._migrate(c, version)
 
     def _migrate(self, c: sqlite3.Connection, version: int) -> None:
@@ -633,33 +668,149 @@ class CodingStore:
         """Remove ``code`` from a segment for ``coder`` (the earlier decision stays in the log)."""
         return self.decide(segment_id, code, coder, False, **kw)
 
+    def decide_span(self, doc_id: str, start: int, end: int, code: str, coder: str, value: bool, *,
+                    segment_id: str, text: str, fingerprint: str | None = None, origin: str = "manual",
+                    memo: str | None = None, rule: str | None = None, confidence: float | None = None) -> int:
+        """Record that ``coder`` applied (``value=True``) or removed a code on a span of a document.
+
+        Parameters
+        ----------
+        doc_id : str
+            The document (transcript) the span is in.
+        start, end : int
+            The span: code points into the document's text, ``start`` included, ``end`` not
+            (Python's ``text[start:end]``).
+        code, coder : str
+        value : bool
+            True to apply the code to the span, False to remove it from that exact span.
+        segment_id : str
+            The turn the span starts in (the codings frame's ``segment_id``).
+        text : str
+            The covered text, ``document_text[start:end]``; kept so that the coding can be checked
+            and found again after the transcript is edited.
+        fingerprint : str, optional
+            :func:`journeylab.study.anchor.fingerprint` of the span (hash, length and context).
+        origin, memo, rule, confidence
+            As for :meth:`decide`.
+
+        Returns
+        -------
+        int
+            The decision's id in the log (one sequence with the whole-turn decisions). The
+            decision is committed when this returns.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, journeylab as jl
+        >>> store = jl.CodingStore(pathlib.Path(tempfile.mkdtemp()) / "codings.sqlite")
+        >>> _ = store.decide_span("P01", 120, 131, "forced_account", "ana", True, segment_id="P01-t002",
+        ...                       text="the account")
+        >>> store.codings()[["doc_id", "start", "end", "text", "segment_id", "code"]]
+          doc_id  start  end         text segment_id            code
+        0    P01    120  131  the account   P01-t002  forced_account
+        """
+        func = "decide_span"
+        for name, v in (("doc_id", doc_id), ("code", code), ("coder", coder), ("segment_id", segment_id)):
+            _check_text(v, name, func)
+        if origin not in ORIGINS:
+            raise JourneylabError(f"CodingStore.{func}(): `origin` must be one of {', '.join(ORIGINS)}; got {origin!r}")
+        for name, v in (("start", start), ("end", end)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise JourneylabError(f"CodingStore.{func}(): `{name}` must be a whole number (a code-point offset "
+                                      f"into the document's text); got {v!r}")
+        start, end = int(start), int(end)
+        if not 0 <= start < end:
+            raise JourneylabError(f"CodingStore.{func}(): expected 0 <= start < end; got start={start}, end={end}")
+        if not isinstance(text, str) or len(text) != end - start:
+            found = f"{len(text)} characters" if isinstance(text, str) else type(text).__name__
+            raise JourneylabError(f"CodingStore.{func}(): `text` must be the covered text, {end - start} characters "
+                                  f"(end - start); found {found}")
+        if fingerprint is not None:
+            fp = parse_fingerprint(fingerprint)
+            if fp is not None and not (fp.length == end - start and fp.hash == text_hash(text)):
+                raise JourneylabError(f"CodingStore.{func}(): `fingerprint` {fingerprint[:30]!r}... is not the "
+                                      f"fingerprint of `text` {text[:30]!r}")
+        ts = _now()
+
+        def tx(c):
+            key = self._coder(c, coder)
+            cur = c.execute(
+                "INSERT INTO decisions (segment_id, code, coder, coder_key, value, origin, memo, rule, confidence,"
+                " decided_at, doc_id, span_start, span_end, span_text, fingerprint)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (segment_id, code, coder, key, int(bool(value)), origin, memo, rule,
+                 None if confidence is None else float(confidence), ts, doc_id, start, end, text, fingerprint))
+            c.execute("INSERT INTO span_state (doc_id, span_start, span_end, code, coder_key, segment_id, decision_id,"
+                      " value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (doc_id, span_start, span_end, code,"
+                      " coder_key) DO UPDATE SET decision_id = excluded.decision_id, value = excluded.value,"
+                      " segment_id = excluded.segment_id",
+                      (doc_id, start, end, code, key, segment_id, cur.lastrowid, int(bool(value))))
+            return cur.lastrowid
+
+        return self._write(tx)
+
+    def apply_span(self, doc_id: str, start: int, end: int, code: str, coder: str, **kw) -> int:
+        """Apply ``code`` to a span for ``coder`` (see :meth:`decide_span` for the arguments)."""
+        return self.decide_span(doc_id, start, end, code, coder, True, **kw)
+
+    def remove_span(self, doc_id: str, start: int, end: int, code: str, coder: str, **kw) -> int:
+        """Remove ``code`` from a span for ``coder`` (the earlier decision stays in the log)."""
+        return self.decide_span(doc_id, start, end, code, coder, False, **kw)
+
     def record_codings(self, codings: pd.DataFrame) -> int:
         """Record a whole codings frame (e.g. the output of :func:`journeylab.autocode`) in one transaction.
 
         Every row is an *apply* decision with the row's ``coder``, ``origin``, ``memo`` and,
-        when present, ``rule`` and ``confidence``. Returns the number of decisions written.
+        when present, ``rule`` and ``confidence``. A row with a span (``doc_id``, ``start``,
+        ``end`` filled, as in a study's codings frame) is a span decision and needs its covered
+        ``text`` (``fingerprint`` is kept when present); the other rows are whole-turn decisions.
+        Returns the number of decisions written.
         """
-        check_frame(codings, arg="codings", func="CodingStore.record_codings",
-                    required=["segment_id", "code", "coder"], allow_empty=True)
+        func = "CodingStore.record_codings"
+        check_frame(codings, arg="codings", func=func, required=["segment_id", "code", "coder"], allow_empty=True)
         ts = _now()
         df = codings.astype(object).where(codings.notna(), None)
+        none = [None] * len(df)
         rows = list(zip(df["segment_id"], df["code"], df["coder"],
                         df["origin"] if "origin" in df else ["manual"] * len(df),
-                        df["memo"] if "memo" in df else [None] * len(df),
-                        df["rule"] if "rule" in df else [None] * len(df),
-                        df["confidence"] if "confidence" in df else [None] * len(df)))
-        for i, (seg, code, coder, origin, *_rest) in enumerate(rows):
+                        df["memo"] if "memo" in df else none,
+                        df["rule"] if "rule" in df else none,
+                        df["confidence"] if "confidence" in df else none))
+        has_span = {"doc_id", "start", "end"} <= set(df.columns)
+        spans = list(zip(*(df[c] if c in df else none for c in ("doc_id", "start", "end", "text", "fingerprint")))) \
+            if has_span else [(None,) * 5] * len(df)
+        for i, ((seg, code, coder, origin, *_rest), (doc, a, b, text, fp)) in enumerate(zip(rows, spans)):
             if origin not in ORIGINS:
-                raise JourneylabError(f"CodingStore.record_codings(): row {i}: origin must be one of "
-                                      f"{', '.join(ORIGINS)}; found {origin!r}")
+                raise JourneylabError(f"{func}(): row {i}: origin must be one of {', '.join(ORIGINS)}; "
+                                      f"found {origin!r}")
             for name, v in (("segment_id", seg), ("code", code), ("coder", coder)):
                 if not isinstance(v, str) or not v.strip():
-                    raise JourneylabError(f"CodingStore.record_codings(): row {i}: `{name}` must be non-empty text; "
-                                          f"found {v!r}")
+                    raise JourneylabError(f"{func}(): row {i}: `{name}` must be non-empty text; found {v!r}")
+            if a is not None or b is not None:
+                ok = (isinstance(doc, str) and doc.strip() and a is not None and b is not None
+                      and float(a).is_integer() and float(b).is_integer() and 0 <= int(a) < int(b)
+                      and isinstance(text, str) and len(text) == int(b) - int(a))
+                if not ok:
+                    raise JourneylabError(f"{func}(): row {i}: a span needs doc_id, whole-number start < end and its "
+                                          f"covered text (end - start characters) in `text`; found doc_id={doc!r}, "
+                                          f"start={a!r}, end={b!r}, text={str(text)[:40]!r}")
 
         def tx(c):
-            for seg, code, coder, origin, memo, rule, conf in rows:
+            for (seg, code, coder, origin, memo, rule, conf), (doc, a, b, text, fp) in zip(rows, spans):
                 key = self._coder(c, coder)
+                if a is not None:
+                    cur = c.execute(
+                        "INSERT INTO decisions (segment_id, code, coder, coder_key, value, origin, memo, rule,"
+                        " confidence, decided_at, doc_id, span_start, span_end, span_text, fingerprint)"
+                        " VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (seg, code, coder, key, origin, memo, rule, None if conf is None else float(conf), ts,
+                         doc, int(a), int(b), text, fp))
+                    c.execute("INSERT INTO span_state (doc_id, span_start, span_end, code, coder_key, segment_id,"
+                              " decision_id, value) VALUES (?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT (doc_id, span_start,"
+                              " span_end, code, coder_key) DO UPDATE SET decision_id = excluded.decision_id,"
+                              " value = 1, segment_id = excluded.segment_id",
+                              (doc, int(a), int(b), code, key, seg, cur.lastrowid))
+                    continue
                 cur = c.execute(
                     "INSERT INTO decisions (segment_id, code, coder, coder_key, value, origin, memo, rule, confidence,"
                     " decided_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
@@ -723,11 +874,12 @@ class CodingStore:
         self._write(tx)
 
     def done_segments(self, coder: str) -> set[str]:
-        """Segments ``coder`` has finished: at least one code applied, or marked reviewed."""
+        """Segments ``coder`` has finished: a code applied to it (or to a span starting in it), or marked reviewed."""
         key = normalize_coder(coder)
         rows = self._execute(
             "SELECT segment_id FROM state WHERE coder_key = ? AND value = 1 "
-            "UNION SELECT segment_id FROM reviewed WHERE coder_key = ? AND value = 1", (key, key))
+            "UNION SELECT segment_id FROM span_state WHERE coder_key = ? AND value = 1 "
+            "UNION SELECT segment_id FROM reviewed WHERE coder_key = ? AND value = 1", (key, key, key))
         return {r[0] for r in rows}
 
     def set_position(self, coder: str, segment_id: str) -> None:
@@ -764,7 +916,7 @@ class CodingStore:
         return {code: bool(v) for code, v in rows.fetchall()}
 
     def codings(self, coder: str | None = None) -> pd.DataFrame:
-        """The current codings (latest decision per segment, code and coder is *apply*).
+        """The current codings (latest decision per turn or span, code and coder is *apply*).
 
         Parameters
         ----------
@@ -775,21 +927,63 @@ class CodingStore:
         -------
         DataFrame
             The codings frame: ``segment_id``, ``code``, ``coder`` (display name), ``origin``,
-            ``memo`` (the segment memo of that coder, else the decision's memo), ``rule``,
-            ``confidence``, ``decided_at`` (UTC ISO timestamp of the deciding decision), sorted
-            by coder, segment and code.
+            ``memo`` (a whole-turn coding: the segment memo of that coder, else the decision's
+            memo; a span: the decision's memo), ``rule``, ``confidence``, ``decided_at`` (UTC ISO
+            timestamp of the deciding decision), sorted by coder, segment and code (spans by
+            position). When the store holds span decisions (any coder), the frame starts with
+            ``doc_id``, ``start``, ``end`` (Int64 code points, end exclusive) and ``text`` (the
+            covered text) as a study's codings frame does: missing for whole-turn codings, whose
+            span is their turn's.
         """
-        sql = ("SELECT d.segment_id, d.code, k.name AS coder, d.origin, COALESCE(m.memo, d.memo) AS memo, d.rule,"
-               " d.confidence, d.decided_at FROM state s JOIN decisions d ON d.id = s.decision_id"
-               " JOIN coders k ON k.coder_key = s.coder_key"
-               " LEFT JOIN memos m ON m.segment_id = s.segment_id AND m.coder_key = s.coder_key"
+        where, args = "", ()
+        if coder is not None:
+            where, args = " AND s.coder_key = ?", (normalize_coder(coder),)
+        turns = ("SELECT d.segment_id, d.code, k.name AS coder, d.origin, COALESCE(m.memo, d.memo) AS memo, d.rule,"
+                 " d.confidence, d.decided_at, NULL AS doc_id, NULL AS start, NULL AS \"end\", NULL AS text"
+                 " FROM state s JOIN decisions d ON d.id = s.decision_id"
+                 " JOIN coders k ON k.coder_key = s.coder_key"
+                 " LEFT JOIN memos m ON m.segment_id = s.segment_id AND m.coder_key = s.coder_key"
+                 " WHERE s.value = 1" + where)
+        spans = ("SELECT d.segment_id, d.code, k.name AS coder, d.origin, d.memo, d.rule, d.confidence, d.decided_at,"
+                 " s.doc_id, s.span_start AS start, s.span_end AS \"end\", d.span_text AS text"
+                 " FROM span_state s JOIN decisions d ON d.id = s.decision_id"
+                 " JOIN coders k ON k.coder_key = s.coder_key WHERE s.value = 1" + where)
+        with_spans = self._has_spans()
+        sql = "SELECT * FROM (" + turns + (" UNION ALL " + spans if with_spans else "") + ")"
+        df = self._frame(sql + " ORDER BY coder, segment_id, code, start", args + (args if with_spans else ()))
+        return _typed(df, spans=with_spans)
+
+    def _has_spans(self) -> bool:
+        """Whether the log holds any span decision (then the codings frame has span columns)."""
+        return self._execute("SELECT EXISTS (SELECT 1 FROM span_state)").fetchone()[0] == 1
+
+    def spans(self, coder: str | None = None, *, doc_id: str | None = None) -> pd.DataFrame:
+        """The current span codings only: ``doc_id``, ``start``, ``end``, ``text``, ``segment_id``, ``code``,
+        ``coder``, ``origin``, ``memo``, ``fingerprint``, ``decision_id``, ``decided_at``, sorted by
+        document and position.
+
+        Parameters
+        ----------
+        coder : str, optional
+            Only this coder.
+        doc_id : str, optional
+            Only this document.
+        """
+        sql = ("SELECT s.doc_id, s.span_start AS start, s.span_end AS \"end\", d.span_text AS text, s.segment_id,"
+               " d.code, k.name AS coder, d.origin, d.memo, d.fingerprint, d.id AS decision_id, d.decided_at"
+               " FROM span_state s JOIN decisions d ON d.id = s.decision_id JOIN coders k ON k.coder_key = s.coder_key"
                " WHERE s.value = 1")
         args: tuple = ()
         if coder is not None:
             sql += " AND s.coder_key = ?"
-            args = (normalize_coder(coder),)
-        df = self._frame(sql + " ORDER BY coder, d.segment_id, d.code", args)
-        return _typed(df)
+            args += (normalize_coder(coder),)
+        if doc_id is not None:
+            sql += " AND s.doc_id = ?"
+            args += (str(doc_id),)
+        df = self._frame(sql + " ORDER BY s.doc_id, s.span_start, s.span_end, d.code, coder", args)
+        for c in ("start", "end", "decision_id"):
+            df[c] = df[c].astype("int64")
+        return df
 
     def decisions(self, coder: str | None = None) -> pd.DataFrame:
         """The full decision log, oldest first.
@@ -802,20 +996,45 @@ class CodingStore:
             ``confidence``, ``decided_at``.
         """
         sql = ("SELECT id AS decision_id, segment_id, code, coder, coder_key, value, origin, memo, rule, confidence,"
-               " decided_at FROM decisions")
+               " decided_at FROM decisions WHERE doc_id IS NULL")
         args: tuple = ()
         if coder is not None:
-            sql += " WHERE coder_key = ?"
+            sql += " AND coder_key = ?"
             args = (normalize_coder(coder),)
         df = self._frame(sql + " ORDER BY id", args)
         df["value"] = df["value"].astype(bool)
+        return df
+
+    def span_decisions(self, coder: str | None = None) -> pd.DataFrame:
+        """The span decisions of the log, oldest first (:meth:`decisions` holds the whole-turn ones).
+
+        Returns
+        -------
+        DataFrame
+            ``decision_id`` (one sequence with the whole-turn decisions), ``doc_id``, ``start``,
+            ``end``, ``text``, ``fingerprint``, ``segment_id`` (the turn the span starts in),
+            ``code``, ``coder`` (as typed), ``coder_key``, ``value`` (True applied, False removed),
+            ``origin``, ``memo``, ``rule``, ``confidence``, ``decided_at``.
+        """
+        sql = ("SELECT id AS decision_id, doc_id, span_start AS start, span_end AS \"end\", span_text AS text,"
+               " fingerprint, segment_id, code, coder, coder_key, value, origin, memo, rule, confidence, decided_at"
+               " FROM decisions WHERE doc_id IS NOT NULL")
+        args: tuple = ()
+        if coder is not None:
+            sql += " AND coder_key = ?"
+            args = (normalize_coder(coder),)
+        df = self._frame(sql + " ORDER BY id", args)
+        df["value"] = df["value"].astype(bool)
+        for c in ("start", "end"):
+            df[c] = df[c].astype("int64")
         return df
 
     def coders(self) -> pd.DataFrame:
         """One row per coder: ``coder``, ``coder_key``, ``n_decisions``, ``n_codings``, ``first``, ``last``."""
         sql = ("SELECT k.name AS coder, k.coder_key,"
                " (SELECT COUNT(*) FROM decisions d WHERE d.coder_key = k.coder_key) AS n_decisions,"
-               " (SELECT COUNT(*) FROM state s WHERE s.coder_key = k.coder_key AND s.value = 1) AS n_codings,"
+               " (SELECT COUNT(*) FROM state s WHERE s.coder_key = k.coder_key AND s.value = 1)"
+               " + (SELECT COUNT(*) FROM span_state s WHERE s.coder_key = k.coder_key AND s.value = 1) AS n_codings,"
                " (SELECT MIN(decided_at) FROM decisions d WHERE d.coder_key = k.coder_key) AS first,"
                " (SELECT MAX(decided_at) FROM decisions d WHERE d.coder_key = k.coder_key) AS last"
                " FROM coders k ORDER BY k.created_at")
@@ -829,11 +1048,18 @@ class CodingStore:
         ``fingerprint``: the hash and context of each coded turn's text in the study's transcript
         files, which load_study checks so that a later edit of a transcript cannot move a coding
         silently (see :mod:`journeylab.study.anchor`). Returns the path.
+
+        When the store holds span codings the file starts with ``doc_id``, ``start``, ``end``,
+        ``text``. With ``study``, spans coded on the study's redacted text (a study loaded with the
+        default ``redact=True``: placeholders such as ``[NAME:P01]`` change the positions) are
+        moved to the positions in the transcript files, which load_study reads, and the ``text``
+        column is left out (it would hold the unredacted words; the fingerprint checks the span).
         """
         df = self.codings(coder)
         if study is not None:
             src = study if getattr(study, "redacted", True) is False else load_study(getattr(study, "path", study),
                                                                                      redact=False)
+            df = _spans_in_files(df, study, src)
             df = fingerprint_codings(df, documents=src.documents, segments=src.segments)
         if df.empty and normalize_coder(coder) not in set(self.coders()["coder_key"]):
             raise JourneylabError(f"CodingStore.export_csv(): no coder {coder!r} in {self.path}; coders: "
@@ -842,6 +1068,43 @@ class CodingStore:
         path = Path(path)
         write_csv(df, path=path)  # formula-like memos neutralised (journeylab/_csv.py)
         return path
+
+
+def _spans_in_files(df: pd.DataFrame, study, raw) -> pd.DataFrame:
+    """Span codings moved from a redacted study's text to the transcript files' text (``raw``).
+
+    A span whose stored text is the redacted text's at its position is moved with the study's
+    redactions (a position inside a placeholder goes to the start or end of the words it
+    replaced; before the first placeholder nothing moves); others are left as they are. Then
+    ``text`` is dropped: it would be the unredacted words.
+    """
+    if "start" not in df.columns or not df["start"].notna().any():
+        return df
+    span = df["start"].notna().to_numpy()
+    if getattr(study, "redacted", None) is True:
+        red = study
+    else:  # a folder (or an unredacted study): were the spans coded on the redacted text (the default)?
+        raw_texts = dict(zip(raw.documents["doc_id"].astype(str), raw.documents["text"]))
+        if all(raw_texts.get(str(d), "")[int(a):int(b)] == t
+               for d, a, b, t in zip(df["doc_id"][span], df["start"][span], df["end"][span], df["text"][span])):
+            return df
+        red = load_study(getattr(study, "path", study))
+    red_texts = dict(zip(red.documents["doc_id"].astype(str), red.documents["text"]))
+    reds = red.redactions[red.redactions["source"] == "transcripts"]
+    out = df.copy()
+    moved = False
+    for i in np.flatnonzero(span):
+        d, a, b, t = str(df["doc_id"].iloc[i]), int(df["start"].iloc[i]), int(df["end"].iloc[i]), df["text"].iloc[i]
+        if red_texts.get(d, "")[a:b] != t:
+            continue  # the files' positions already, or not this study's text (load_study reports it)
+        rows = reds[reds["doc_id"].astype(str) == d].sort_values("start")
+        # redacted → original: offset_mapper with the two sides of each redaction swapped
+        to_start, to_end = offset_mapper(list(zip(rows["start"], rows["end"], rows["kind"], rows["placeholder"],
+                                                  rows["original_start"], rows["original_end"])))
+        out.iloc[i, out.columns.get_loc("start")] = int(to_start([a])[0])
+        out.iloc[i, out.columns.get_loc("end")] = int(to_end([b])[0])
+        moved = True
+    return out.drop(columns="text") if moved else out
 
 
 class _Rows(list):
@@ -868,12 +1131,18 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-def _typed(df: pd.DataFrame) -> pd.DataFrame:
+def _typed(df: pd.DataFrame, *, spans: bool = False) -> pd.DataFrame:
     df = df.copy()
     df["confidence"] = pd.to_numeric(df["confidence"], errors="coerce").astype(float)
     for col in ("segment_id", "code", "coder", "origin", "memo", "rule", "decided_at"):
         df[col] = df[col].astype(object).astype("str")  # missing values stay missing
-    return df[CODING_COLUMNS]
+    if not spans:
+        return df[CODING_COLUMNS]
+    for col in ("start", "end"):
+        df[col] = pd.array([None if pd.isna(v) else int(v) for v in df[col]], dtype="Int64")
+    for col in ("doc_id", "text"):
+        df[col] = df[col].astype(object).where(df[col].notna(), pd.NA)
+    return df[SPAN_COLUMNS + CODING_COLUMNS]
 
 
 def checkpoint_store(path) -> Path:

@@ -24,6 +24,7 @@ __all__ = [
     "check_funnel_conversion",
     "check_nps",
     "check_evidence_grade",
+    "check_grade_changes",
     "check_top_priority",
     "check_statements",
     "kappa_worked_example",
@@ -31,6 +32,7 @@ __all__ = [
     "choose",
 ]
 
+import dataclasses
 import html
 import numbers
 import re
@@ -44,7 +46,7 @@ from ..coding.analysis import code_frequencies
 from ..coding.reliability import agreement, coder_pair, decision_array, units_for
 from ..coding.rules import autocode
 from ..errors import JourneylabError
-from ..evidence.claims import grade_claims
+from ..evidence.claims import GradingRules, grade_claims
 from ..measure.experiments import change_design
 from ..measure.funnel import funnel
 from ..measure.sentiment import sentiment
@@ -1162,6 +1164,159 @@ def check_evidence_grade(answer, evidence: pd.DataFrame, *, code: str, rules=Non
                      "a linked metric's interval rules the problem *out* (a 'healthy' signal).")
 
 
+def _pain_block(evidence, persona, func):
+    """The pain-point rows of one persona block of an evidence table (all participants by default)."""
+    rows = evidence[(evidence["kind"] == "pain_point") & evidence["code"].notna()]
+    if "persona" in rows:
+        rows = rows[rows["persona"].isna() | (rows["persona"] == "all")] if persona is None else \
+            rows[rows["persona"] == persona]
+    if rows.empty:
+        raise JourneylabError(f"{func}(): `evidence` has no pain point"
+                              + (f" for persona {persona!r}" if persona else "") + ".")
+    return rows
+
+
+def _changes(rows: pd.DataFrame, rules) -> dict:
+    """``{code: grade under rules}`` for the pain points whose grade differs from their ``grade`` column."""
+    new = grade_claims(rows, rules=rules)["grade"].astype(str)
+    old = rows["grade"].astype(str)
+    return {str(c): g for c, g, o in zip(rows["code"], new, old) if g != o}
+
+
+def check_grade_changes(answer, evidence: pd.DataFrame, *, rules, persona: str | None = None,
+                        not_applicable: str | None = None) -> CheckResult:
+    """Check which pain points change grade under stricter grading rules, and to which grade.
+
+    The answer is a dict ``{code: new grade}`` of every pain point whose grade under ``rules``
+    differs from its grade in ``evidence`` (the ``grade`` column), and no other. A guess is right by
+    chance far less than one time in twenty: each pain point may keep its grade or take one of five
+    others.
+
+    Parameters
+    ----------
+    answer : dict or None
+        ``{code: grade}``; grades as the ``grade`` column spells them (``"interviews only"`` and
+        ``"numbers only"`` are accepted). ``{}`` when no pain point changes.
+    evidence : DataFrame
+        An evidence table (:func:`journeylab.evidence_table`), graded under the default rules.
+    rules : GradingRules
+        The stricter rules (``choose(study, "6.1", evidence=ev)["rules"]``).
+    persona : str, optional
+        The persona block of the evidence table (default: all participants).
+    not_applicable : str, optional
+        Why the exercise does not apply to this study: when non-empty, the result has status
+        ``"not_applicable"`` and this message.
+
+    Returns
+    -------
+    CheckResult
+
+    Notes
+    -----
+    Mistakes it names: the codes without their grades; the share part of the bar forgotten (a
+    count only); participants who rest on keyword rules counted in full instead of at the rules'
+    measured precision; the human-coded part of *strong* forgotten; pain points listed that were
+    below the default bar already; the changes of the notebook's worked example (a 90 % CSAT bar).
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> study = jl.load_study(jl.datasets.sample_study_path())
+    >>> ev = jl.evidence_table(study, codings=study.codings, random_state=0)
+    >>> rules = jl.GradingRules(min_participants=5, min_share=0.5)
+    >>> jl.exercises.check_grade_changes({"no_such_code": "weak"}, ev, rules=rules).correct
+    False
+    """
+    func = "check_grade_changes"
+    ex = "pain points that change grade under these rules"
+    na = _not_applicable(ex, not_applicable)
+    if na is not None:
+        return na
+    if _open(answer):
+        return _unanswered(ex)
+    check_frame(evidence, arg="evidence", func=func, required=["code", "kind", "n_participants", "grade"])
+    rows = _pain_block(evidence, persona, func)
+    right = _changes(rows, rules)
+    codes = set(rows["code"].astype(str))
+    fmt = ("Give a dict: each pain point whose grade changes, with its new grade, e.g. "
+           "`{\"some_code\": \"weak\"}` (`{}` if none changes).")
+    if isinstance(answer, (list, tuple, set, pd.Series, np.ndarray)):
+        listed = {str(a) for a in answer}
+        if listed == set(right):
+            return _hint(ex, "These are the pain points that change; now give each its new grade. " + fmt)
+        return _hint(ex, fmt)
+    if not isinstance(answer, dict):
+        return _hint(ex, fmt)
+    unknown = sorted(str(c) for c in answer if str(c) not in codes)
+    if unknown:
+        return _hint(ex, f"{', '.join(f'`{c}`' for c in unknown)}: not a pain point of the evidence table; use the "
+                         "codes of its `code` column.")
+    given = {}
+    for code, grade in answer.items():
+        label = _as_label(grade, ex, "grade")
+        if isinstance(label, CheckResult):
+            return label
+        label = _GRADE_ALIASES.get(label, label)
+        if label not in _GRADES:
+            return _hint(ex, "Each grade is one of the grades of the grading table (the values of the evidence "
+                             "table's `grade` column), as a string.")
+        given[str(code)] = label
+    if given == right:
+        return _right(ex, "a stricter qualitative bar moves only the claims that met the default bar and not the "
+                          "new one (counting rule-only participants at the rules' precision, and the human-coded "
+                          "ones for *strong*); each then drops to the grade its metrics alone give.")
+    old = dict(zip(rows["code"].astype(str), rows["grade"].astype(str)))
+    unchanged = sorted(c for c, g in given.items() if g == old[c])
+    if unchanged:
+        return _hint(ex, f"{', '.join(f'`{c}`' for c in unchanged)}: that is the grade it already has; list only "
+                         "the pain points whose grade changes.")
+    if set(given) == set(right):
+        wrong = sum(given[c] != right[c] for c in right)
+        return _hint(ex, f"The pain points are right; {wrong} of their new grades {'is' if wrong == 1 else 'are'} "
+                         "not. A claim that loses its qualitative support is graded on its linked metrics alone: "
+                         "read the rows of the grading table without enough participants.")
+    if not given:
+        return _hint(ex, "Under these rules some pain points do change grade: re-grade the table "
+                         "(`jl.grade_claims(ev, rules=...)`) and compare with its `grade` column, as the worked "
+                         "example does.")
+    # the typical misreadings of the bar, each as the answer it would give
+    n = rows["n_participants"]
+    variants = [
+        (dataclasses.replace(rules, min_share=1.0, min_share_participants=10 ** 6), rows,
+         "A theme also meets the bar when at least `min_share` of the participants raised it (and at least "
+         "`min_share_participants` did): the bar is a count *or* a share."),
+        (rules, rows.assign(rule_precision=1.0),
+         "Participants who rest on keyword rules alone (`n_participants_rule_only`) count at the rules' measured "
+         "precision (`rule_precision`), not in full."),
+        (rules, rows.assign(n_participants_human=n, n_participants_rule_only=0),
+         "A *strong* grade also needs enough participants coded by a person (`n_participants_human`), and "
+         "rule-only participants count at the rules' precision: read the provenance columns, not just "
+         "`n_participants`."),
+        (dataclasses.replace(GradingRules(), csat_top2_min=0.90), rows,
+         "Those are the changes of the worked example (a 90 % CSAT bar); this exercise changes the participants "
+         "bar and keeps the CSAT bar."),
+    ]
+    for var_rules, var_rows, hint in variants:
+        wrong_way = _changes(var_rows, var_rules)
+        if wrong_way and wrong_way != right and set(given) == set(wrong_way):
+            return _hint(ex, hint)
+    below = grade_claims(rows, rules=rules)
+    failing = set(rows.loc[~below["qual_support"].astype(bool).to_numpy(), "code"].astype(str))
+    if failing and set(given) == failing and failing != set(right):
+        return _hint(ex, "Some of these were below the default bar already (graded *weak* or numbers only): a "
+                         "stricter bar cannot move them. List the claims that met the default bar and miss the new "
+                         "one.")
+    missing, extra = len(set(right) - set(given)), len(set(given) - set(right))
+    parts = []
+    if extra:
+        parts.append(f"{extra} of your pain points keep{'s' if extra == 1 else ''} its grade under these rules")
+    if missing:
+        parts.append(f"{missing} pain point{'s that change are' if missing > 1 else ' that changes is'} missing")
+    text = "; ".join(parts)
+    return _hint(ex, text[:1].upper() + text[1:] + ". Re-grade the table under the rules (`jl.grade_claims(ev, "
+                     "rules=...)`) and compare with its `grade` column, as the worked example does.")
+
+
 # ----------------------------------------------------------------------------- 07 journey map
 
 
@@ -1263,16 +1418,17 @@ def choose(study, exercise: str, *, evidence: pd.DataFrame | None = None, **pref
     study : Study
     exercise : {"1.1", "1.2", "2.1", "3.1", "4.2", "5.2", "6.1", "7.1"}
     evidence : DataFrame, optional
-        The evidence table (exercise 6.1 picks a pain point from it).
+        The evidence table (exercise 6.1 chooses its stricter rules on it).
     **preferred
-        The notebook's choice: ``participant=`` (1.1), ``column=`` (1.2), ``code=`` (2.1, 3.1,
-        6.1), ``persona=`` (4.2, 7.1), ``step=``, ``where=`` (5.2).
+        The notebook's choice: ``participant=`` (1.1), ``column=`` (1.2), ``code=`` (2.1, 3.1),
+        ``persona=`` (4.2, 7.1), ``step=``, ``where=`` (5.2), ``min_participants=``, ``min_share=``
+        (6.1: the stricter bar, made stricter still when no pain point would change grade under it).
 
     Returns
     -------
     dict
         The keyword arguments of the exercise's check (``participant``, ``column``, ``code``,
-        ``coders``, ``persona``, ``step``, ``where``), each None when the exercise does not apply,
+        ``coders``, ``persona``, ``step``, ``where``, ``rules``), each None when the exercise does not apply,
         and ``not_applicable``: "" or why the exercise does not apply.
 
     Examples
@@ -1344,14 +1500,24 @@ def choose(study, exercise: str, *, evidence: pd.DataFrame | None = None, **pref
         return {"step": step if step is not None else design.steps[-1], "where": where, "not_applicable": ""}
     if exercise == "6.1":
         if evidence is None:
-            raise JourneylabError("choose(study, '6.1'): pass `evidence=` (the evidence table) to pick a pain point "
-                                  "from")
+            raise JourneylabError("choose(study, '6.1'): pass `evidence=` (the evidence table) to choose the "
+                                  "stricter rules for")
         pains = evidence[(evidence["kind"] == "pain_point") & evidence["code"].notna()]
         if "persona" in pains.columns:
             pains = pains[pains["persona"].isna() | (pains["persona"].astype("string").isin(["all", ""]))]
-        pains = pains.sort_values(["n_participants", "code"], ascending=[False, True], kind="stable")
         if not len(pains):
-            return na("the evidence table has no pain point", code=1)
-        return {"code": _pick(preferred.get("code"), list(pains["code"])), "not_applicable": ""}
+            return na("the evidence table has no pain point", rules=1)
+        # the notebook's stricter bar, made stricter still until at least one pain point changes grade
+        # (an answer of "none changes" must not be right by chance)
+        mp0 = int(preferred.get("min_participants", 5))
+        ms0 = float(preferred.get("min_share", 0.5))
+        top = int(pains["n_participants"].max()) + 1
+        for mp in range(mp0, max(top, mp0) + 1):
+            for ms in sorted({ms0, max(ms0, 0.75), 1.0}):
+                rules = dataclasses.replace(GradingRules(), min_participants=mp, min_share=ms)
+                if _changes(pains, rules):
+                    return {"rules": rules, "not_applicable": ""}
+        return na("no pain point of this study meets the default qualitative bar, so no stricter bar can change a "
+                  "grade", rules=1)
     raise JourneylabError(f"choose(): unknown exercise {exercise!r}; expected one of 1.1, 1.2, 2.1, 3.1, 4.2, 5.2, "
                           "6.1, 7.1")

@@ -9,8 +9,9 @@ whether the two kinds of evidence agree (:class:`GradingRules`, :func:`grade_cla
 """
 from __future__ import annotations
 
-__all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps",
-           "study_between", "study_targets", "rule_precision", "GRADES", "SIGNALS", "EVIDENCE_COLUMNS"]
+__all__ = ["GradingRules", "evidence_table", "grade_claims", "touchpoint_metrics", "theme_nps", "theme_csat",
+           "study_between", "study_targets", "questionnaire_signals", "rule_precision", "GRADES", "SIGNALS",
+           "EVIDENCE_COLUMNS"]
 
 import dataclasses
 import math
@@ -22,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from ..coding.analysis import exemplar_quotes
+from ..coding.choice import ANALYSIS_KEY
 from ..coding.rules import autocode
 from ..errors import JourneylabError
+from ..measure.coded_emotion import coded_emotion, compare_emotion
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
-from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve
-from ..measure.sentiment import sentiment as score_sentiment
+from ..measure.sentiment import DEFAULT_ENGINE, code_sentiment, emotion_curve, study_sentiment
 from ..measure.survey import csat
 from ..measure.survey import nps as _nps
 from ..measure.tasks import task_metrics
@@ -51,12 +53,14 @@ EVIDENCE_COLUMNS = [
     "n_participants", "n_participants_total", "share_participants", "share_ci_low", "share_ci_high",
     "n_participants_human", "n_participants_rule_only", "rule_precision", "rule_precision_ci_low",
     "rule_precision_ci_high", "n_segments", "quote_ids", "sentiment_mean", "sentiment_ci_low", "sentiment_ci_high",
+    "coded_n", "coded_n_pain", "coded_n_delight", "coded_balance", "coded_ci_low", "coded_ci_high", "emotion_disagree",
     "step", "step_from", "step_users_from", "step_users", "step_conversion", "step_ci_low", "step_ci_high",
     "step_lost", "step_lost_per_week", "step_rank", "funnel_n_steps", "funnel_median",
     "step_to_end", "step_to_end_n", "step_target", "step_target_source", "step_signal", "step_source",
     "csat_column", "csat_n", "csat_mean", "csat_mean_ci_low", "csat_mean_ci_high",
     "csat_top2", "csat_top2_ci_low", "csat_top2_ci_high", "csat_target", "csat_target_source", "csat_signal",
-    "csat_source",
+    "csat_source", "csat_theme", "csat_others", "csat_n_theme", "csat_n_others", "csat_gap", "csat_gap_ci_low",
+    "csat_gap_ci_high",
     "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
     "nps_signal", "nps_source",
     "task", "task_n", "task_successes", "task_success_rate", "task_ci_low", "task_ci_high",
@@ -127,6 +131,15 @@ class GradingRules:
         Task success never rules a pain point out (people struggle and still succeed).
     min_task_n : int, default 5
         Fewest attempts at a task for it to signal anything.
+    questionnaire_targets : dict, default {"sus": 68.0}
+        Published benchmarks of standard questionnaires, used where study.yml ``targets:
+        questionnaire:`` names none for a scale: SUS 68, the average score of about 500 studies
+        (Sauro 2011; Bangor, Kortum & Miller 2008 report a mean of 68–70). A questionnaire scale
+        signals a *problem* when the upper end of its mean's CI is below the target, *healthy*
+        when the lower end is at or above it. Scales without a published benchmark (PSSUQ, SEQ,
+        CES ...) have none unless the study declares one.
+    min_questionnaire_n : int, default 5
+        Fewest respondents for a questionnaire scale to signal anything.
     contradiction : {"any", "all"}, default "any"
         ``"any"``: a qualitatively supported claim is *contradicted* when no linked metric backs it
         and at least one linked metric, with its CI, rules the problem (or the strength) out.
@@ -163,6 +176,8 @@ class GradingRules:
     min_nps_n: int = 10
     task_failure_share: float = 0.5
     min_task_n: int = 5
+    questionnaire_targets: dict = dataclasses.field(default_factory=lambda: {"sus": 68.0})
+    min_questionnaire_n: int = 5
     contradiction: str = "any"
     level: float = 0.95
 
@@ -170,7 +185,8 @@ class GradingRules:
         def bad(name, expected):
             raise JourneylabError(f"GradingRules: `{name}` must be {expected}; got {getattr(self, name)!r}.")
 
-        for name in ("min_participants", "min_share_participants", "min_metric_n", "min_nps_n", "min_task_n"):
+        for name in ("min_participants", "min_share_participants", "min_metric_n", "min_nps_n", "min_task_n",
+                     "min_questionnaire_n"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 0:
                 bad(name, "a non-negative integer")
@@ -183,6 +199,10 @@ class GradingRules:
             bad("task_failure_share", "a share between 0 and 1")
         if not isinstance(self.nps_gap_margin, (int, float)) or self.nps_gap_margin < 0:
             bad("nps_gap_margin", "a non-negative number of NPS points")
+        if (not isinstance(self.questionnaire_targets, dict)
+                or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                       for v in self.questionnaire_targets.values())):
+            bad("questionnaire_targets", "a mapping {scale: score on the scale}, such as {'sus': 68}")
         if self.contradiction not in ("any", "all"):
             bad("contradiction", "'any' or 'all'")
         if not isinstance(self.level, float) or not 0.5 <= self.level < 1:
@@ -228,6 +248,10 @@ class GradingRules:
         csat_txt = ", ".join(f"{k} {pct(v)}" for k, v in csat_t.items()) if csat_t else "none declared"
         if base:
             csat_txt += f"; touchpoints without one are compared with the earlier period {base}"
+        q_declared = t.get("questionnaire") or {}
+        q_all = {**self.questionnaire_targets, **q_declared}
+        q_txt = (", ".join(f"{k} {v:g} ({'study.yml' if k in q_declared else 'published default'})"
+                           for k, v in q_all.items()) if q_all else "none")
         default = (f"{pct(self.csat_top2_min)} top-2 box elsewhere (GradingRules.csat_top2_min, a convention, "
                    "not a published norm)") if self.csat_top2_min is not None else "no default elsewhere"
         return [
@@ -241,6 +265,8 @@ class GradingRules:
             f"NPS of commenters raising the theme vs the other commenters (adjusted-Wald CI): benchmark 0 — "
             f"'problem' when the gap's CI lies below 0, 'strength' above 0, 'healthy' for a pain point when it "
             f"lies above −{self.nps_gap_margin:g} points.",
+            f"Questionnaire scales (mean, t CI): benchmarks {q_txt}; a scale without one has 'no benchmark'; "
+            f"at least {self.min_questionnaire_n} respondents are needed.",
             f"A metric needs at least {self.min_metric_n} answers or users ({self.min_nps_n} commenters raising "
             "the theme for NPS) to signal anything.",
             "Grades: strong = qualitative support and every linked metric with a verdict shows the problem "
@@ -264,17 +290,19 @@ def study_targets(study) -> dict:
     Returns
     -------
     dict
-        ``{"steps": {event: share}, "csat": {touchpoint or column: share}}`` (empty when none).
+        ``{"steps": {event: share}, "csat": {touchpoint or column: share}, "questionnaire":
+        {scale: score}}`` (empty when none).
 
     Examples
     --------
     >>> import journeylab as jl
     >>> jl.study_targets(jl.load_study(jl.datasets.sample_study_path()))
-    {'steps': {'shipping_submitted': 0.8}, 'csat': {}}
+    {'steps': {'shipping_submitted': 0.8}, 'csat': {}, 'questionnaire': {}}
     """
     check_study(study, func="study_targets")
     t = dict((study.config or {}).get("targets") or {})
-    return {"steps": dict(t.get("steps") or {}), "csat": dict(t.get("csat") or {})}
+    return {"steps": dict(t.get("steps") or {}), "csat": dict(t.get("csat") or {}),
+            "questionnaire": dict(t.get("questionnaire") or {})}
 
 
 # ----------------------------------------------------------------------------- small statistics
@@ -545,6 +573,66 @@ def _nps_signal(gap, lo, hi, n_theme, rules: GradingRules) -> str:
     return "inconclusive"
 
 
+def _questionnaire_target(targets: dict, scale: str, rules: GradingRules) -> tuple[float, str]:
+    declared = targets.get("questionnaire") or {}
+    if scale in declared:
+        return float(declared[scale]), f"study.yml targets: questionnaire: {scale}"
+    if scale in rules.questionnaire_targets:
+        return float(rules.questionnaire_targets[scale]), "published default (GradingRules.questionnaire_targets)"
+    return math.nan, "no target declared"
+
+
+def _questionnaire_signal(mean, lo, hi, n, target, rules: GradingRules) -> str:
+    if mean is None or pd.isna(mean):
+        return pd.NA
+    if target is None or pd.isna(target):
+        return NO_BENCHMARK
+    if n < rules.min_questionnaire_n:
+        return "inconclusive"
+    return _vs_target(lo, hi, float(target))
+
+
+def questionnaire_signals(summary: pd.DataFrame, *, targets: dict | None = None,
+                          rules: GradingRules | None = None) -> pd.DataFrame:
+    """Compare questionnaire scale means with their benchmarks (study.yml, else published defaults).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`journeylab.questionnaire_summary` (or ``study_questionnaire(study, summary=True)``):
+        ``scale``, ``n``, ``mean``, ``ci_low``, ``ci_high``.
+    targets : dict, optional
+        :func:`study_targets` of the study; its ``questionnaire`` entry wins over the defaults.
+    rules : GradingRules, optional
+        ``questionnaire_targets`` (published defaults: SUS 68) and ``min_questionnaire_n``.
+
+    Returns
+    -------
+    DataFrame
+        ``summary`` with ``target`` (NaN when there is none), ``target_source`` and ``signal``
+        (``problem``: the CI lies below the target; ``healthy``: at or above it;
+        ``inconclusive``; ``no benchmark``).
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> s = pd.DataFrame({"scale": ["sus"], "n": [12], "mean": [55.0], "ci_low": [48.0], "ci_high": [62.0]})
+    >>> jl.questionnaire_signals(s)[["target", "signal"]]
+       target   signal
+    0    68.0  problem
+    """
+    rules = rules or GradingRules()
+    check_frame(summary, arg="summary", func="questionnaire_signals",
+                required=["scale", "n", "mean", "ci_low", "ci_high"], allow_empty=True)
+    out = summary.copy()
+    found = [_questionnaire_target(targets or {}, str(sc), rules) for sc in out["scale"]]
+    out["target"] = [t for t, _ in found]
+    out["target_source"] = [src for _, src in found]
+    out["signal"] = [_questionnaire_signal(r["mean"], r["ci_low"], r["ci_high"], r["n"], t, rules)
+                     for r, t in zip(out.to_dict("records"), out["target"])]
+    return out
+
+
 def _task_signal(rate, n, rules: GradingRules) -> str:
     if rate is None or pd.isna(rate):
         return pd.NA
@@ -746,7 +834,9 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
     shares of one trinomial sample, (p₊ + p₋ − (p₊ − p₋)²)/n. Each group's NPS is adjusted as in
     :func:`journeylab.nps` (adjusted-Wald, Rocks 2016: 3/4 added to promoters and to detractors, 3
     to n); the two groups are independent, so the gap's interval is the difference of the adjusted
-    NPS ± z·√(se₁² + se₂²), within [−200, 200]. The comparison group is
+    NPS ± z·√(se₁² + se₂²), within [−200, 200]. A gap whose smaller group has fewer than
+    ``rules.min_nps_n`` commenters (default 10) has no interval (NaN): the map and the report show
+    the counts, and the signal is inconclusive. The comparison group is
     the other *commenters*: people who write comments are not a random part of the respondents
     (detractors write more), so comparing with everyone would blame the theme for that.
 
@@ -785,7 +875,7 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
         va = a_["nps"] if a_ is not None else math.nan
         vb = b_["nps"] if b_ is not None else math.nan
         gap = va - vb
-        if na and nb:
+        if min(na, nb) >= rules.min_nps_n:  # below the minimum n a group shows its count, not an interval
             # adjusted-Wald for each group (Rocks 2016), the two groups independent
             centre = a_["nps_adjusted"] - b_["nps_adjusted"]
             half = z * math.sqrt(a_["se"] ** 2 + b_["se"] ** 2)
@@ -797,6 +887,84 @@ def theme_nps(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, nps: str =
                      "nps_signal": _nps_signal(gap, lo, hi, na, rules) if na and nb else pd.NA})
     return pd.DataFrame(rows, columns=["code", "nps_theme", "nps_others", "nps_n_theme", "nps_n_others", "nps_gap",
                                        "nps_gap_ci_low", "nps_gap_ci_high", "nps_signal"])
+
+
+def theme_csat(survey: pd.DataFrame, *, comment_codings: pd.DataFrame, column: str, scale=(1, 5),
+               comment: str = "comment", level: float = 0.95) -> pd.DataFrame:
+    """Satisfaction (top-2 box) of respondents whose comment raises a theme vs the other commenters.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        ``respondent_id``, the CSAT ``column`` and the ``comment`` column.
+    comment_codings : DataFrame
+        Codings of the comments (``segment_id`` = ``respondent_id``, ``code``), as for
+        :func:`theme_nps`.
+    column : str
+        The CSAT column (a touchpoint's rating).
+    scale : (low, high), default (1, 5)
+        The rating scale; the top-2 box is the two highest points.
+    comment : str, default "comment"
+    level : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        One row per code raised by at least one commenter who answered ``column``: ``code``,
+        ``csat_theme`` (top-2 share of those raising it), ``csat_others`` (of the other commenters
+        who answered), ``csat_n_theme``, ``csat_n_others``, ``csat_gap`` (theme minus others, a
+        difference of shares), ``csat_gap_ci_low``, ``csat_gap_ci_high``.
+
+    Notes
+    -----
+    The gap's interval is Newcombe's (1998, method 10) hybrid score interval for a difference of
+    two independent proportions, built from the two Wilson intervals; it equals
+    ``statsmodels.stats.proportion.confint_proportions_2indep(..., method="newcomb")`` (checked in
+    ``tests/test_priorities_sizing.py``). As with :func:`theme_nps`, the comparison is with the
+    other commenters, not every respondent.
+
+    Examples
+    --------
+    >>> import pandas as pd, journeylab as jl
+    >>> survey = pd.DataFrame({"respondent_id": ["R1", "R2", "R3", "R4"], "csat_form": [1, 2, 5, 4],
+    ...                        "comment": ["form!", "form...", "great", "lovely"]})
+    >>> codes = pd.DataFrame({"segment_id": ["R1", "R2"], "code": ["form", "form"]})
+    >>> jl.theme_csat(survey, comment_codings=codes, column="csat_form")[["code", "csat_theme", "csat_others"]]
+       code  csat_theme  csat_others
+    0  form         0.0          1.0
+    """
+    cols = ["code", "csat_theme", "csat_others", "csat_n_theme", "csat_n_others", "csat_gap", "csat_gap_ci_low",
+            "csat_gap_ci_high"]
+    check_frame(survey, arg="survey", func="theme_csat", required=["respondent_id", column, comment],
+                allow_empty=True)
+    check_frame(comment_codings, arg="comment_codings", func="theme_csat", required=["segment_id", "code"],
+                allow_empty=True)
+    seg = _comment_segments(survey, comment)
+    ids = survey["respondent_id"].astype(str)
+    commenters = survey[ids.isin(set(seg["segment_id"])).to_numpy()]
+    vals = pd.to_numeric(commenters[column], errors="coerce")
+    commenters, vals = commenters[vals.notna().to_numpy()], vals[vals.notna()].to_numpy(float)
+    top = vals >= float(scale[1]) - 1
+    cid = commenters["respondent_id"].astype(str).to_numpy()
+    rows = []
+    for code, sids in _positive_codings(comment_codings).groupby("code", sort=True)["segment_id"]:
+        members = set(sids)
+        theme = np.fromiter((c in members for c in cid), dtype=bool, count=len(cid))
+        na, nb = int(theme.sum()), int((~theme).sum())
+        if not na:
+            continue
+        xa, xb = int(top[theme].sum()), int(top[~theme].sum())
+        pa = xa / na
+        pb = xb / nb if nb else math.nan
+        lo = hi = math.nan
+        if nb:
+            (la, lb), (ua, ub) = wilson_interval([xa, xb], [na, nb], level)
+            d = pa - pb
+            lo = d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2)
+            hi = d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)
+        rows.append({"code": code, "csat_theme": pa, "csat_others": pb, "csat_n_theme": na, "csat_n_others": nb,
+                     "csat_gap": pa - pb, "csat_gap_ci_low": lo, "csat_gap_ci_high": hi})
+    return pd.DataFrame(rows, columns=cols)
 
 
 # ----------------------------------------------------------------------------- grading
@@ -1084,7 +1252,7 @@ def evidence_table(
     min_participants: int | None = None,
     thresholds: GradingRules | dict | None = None,
     n_quotes: int = 3,
-    n_boot: int = 1000,
+    n_boot: int = 2000,
     random_state: int = 0,
     step_links: dict | None = None,
     prefer_human: bool = True,
@@ -1120,8 +1288,9 @@ def evidence_table(
         Grading thresholds (see :class:`GradingRules` and :func:`grade_claims`).
     n_quotes : int, default 3
         Exemplar quotes per claim (:func:`journeylab.exemplar_quotes`, at most one per participant).
-    n_boot : int, default 1000
-        Bootstrap replicates of the sentiment intervals.
+    n_boot : int, default 2000
+        Bootstrap replicates of the sentiment intervals (the default of :func:`journeylab.code_sentiment`
+        and :func:`journeylab.emotion_curve`: with the same seed their intervals are the same numbers).
     {random_state}
         Here the seed of the bootstraps.
     step_links : dict, optional
@@ -1273,9 +1442,10 @@ def evidence_table(
         n_overruled = int(drop.sum())
         pairs = pairs[~drop]
     coded_docs = set(segments.loc[segments["segment_id"].astype(str).isin(set(pairs["segment_id"])), "doc_id"])
-    if sentiment is None:
-        sentiment = score_sentiment(segments, split="sentence")
-        sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "computed_by": "evidence_table"}
+    if sentiment is None:  # the run's scores (notebook 04's): sentences, with the study's lexicon
+        sentiment = study_sentiment(study)
+        sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "lexicon": sentiment.attrs.get("lexicon", 0),
+                         "computed_by": "evidence_table (journeylab.study_sentiment)"}
     else:
         check_frame(sentiment, arg="sentiment", func=func, required=["segment_id", "compound"], allow_empty=True)
         sent_settings = {"computed_by": "caller", "engine": sentiment.attrs.get("engine", "unknown"),
@@ -1316,6 +1486,7 @@ def evidence_table(
                                      n_boot, random_state, persona_column, links, precision, baseline))
     ev = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=EVIDENCE_COLUMNS)
     ev = grade_claims(ev, rules=rules)
+    chosen = (codings.attrs.get("journeylab") or {}).get(ANALYSIS_KEY)  # jl.analysis_codings' record, if any
     coders = sorted(codings["coder"].dropna().astype(str).unique()) if "coder" in codings else []
     origins = sorted(codings["origin"].dropna().astype(str).unique()) if "origin" in codings else []
     ev.attrs["journeylab"] = {
@@ -1324,7 +1495,10 @@ def evidence_table(
                     "prefer_human": bool(prefer_human), "n_rule_codings_overruled": n_overruled,
                     "n_interviewer_codings_left_out": kept.n_left_out,
                     "n_documents_coded": int(segments.loc[segments["segment_id"].astype(str).isin(
-                        set(pairs["segment_id"])), "doc_id"].nunique())},
+                        set(pairs["segment_id"])), "doc_id"].nunique()),
+                    **({"analysis": {k: chosen[k] for k in ("preference", "declared", "documents", "coders",
+                                                            "n_participants", "n_documents", "text")}}
+                       if chosen else {})},
         "sentiment": sent_settings,
         "survey_coding": survey_coding_how,
         "rules": rules.to_dict(),
@@ -1440,6 +1614,16 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             return {}
         return task_vals(m.sort_values("success_rate", kind="stable").iloc[0])  # the stage's hardest task
 
+    csat_by_column: dict = {}
+
+    def theme_csat_of(column):  # the CSAT gap of those raising each theme, per touchpoint column
+        if column not in csat_by_column:
+            ok = len(survey) and column in survey.columns and "comment" in survey.columns
+            csat_by_column[column] = (theme_csat(survey, comment_codings=survey_codings, column=column,
+                                                 scale=study.csat_scale or (1, 5), level=rules.level)
+                                      if ok else pd.DataFrame(columns=["code"])).set_index("code")
+        return csat_by_column[column]
+
     nps_source = (f"journeylab.nps: {nps_col} of respondents whose comment carries the code vs other commenters"
                   f"{'' if persona is None else f', persona {persona}'}; comments coded with the codebook's rules; "
                   f"gap CI adjusted-Wald per group (Rocks 2016), {rules.level:.0%}")
@@ -1510,6 +1694,10 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             if tp:
                 row.update(step_for(stage, tp))
                 row.update(csat_for(tp))
+                if isinstance(row.get("csat_column"), str):
+                    tc = theme_csat_of(row["csat_column"])
+                    if code.name in tc.index:
+                        row.update(tc.loc[code.name].to_dict())
             row.update(task_for(stage, tp))
             if code.name in tn.index:
                 r = tn.loc[code.name]
@@ -1583,8 +1771,11 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
             sv = study.survey[study.survey[persona_column] == persona]
             qs = study_questionnaire(dataclasses.replace(study, survey=sv), summary=True, confidence=rules.level) \
                 if len(sv) else qs.iloc[0:0]
+        qs = questionnaire_signals(qs, targets=study_targets(study), rules=rules) if len(qs) else qs
         for r in qs.to_dict("records"):
             grade = f", grade {r['grade']}" if isinstance(r.get("grade"), str) else ""
+            vs = (f"; target {r['target']:g} ({r['target_source']}): {r['signal']}" if not pd.isna(r["target"])
+                  else f"; {NO_BENCHMARK}" if not pd.isna(r["signal"]) else "")
             context.append({"stage": q["stage"], "stage_order": stage_order.get(q["stage"]), "touchpoint": pd.NA,
                             "persona": label, "code": pd.NA, "n_participants": 0, "n_participants_total": n_total,
                             "share_participants": 0.0, "n_segments": 0, "quote_ids": "",
@@ -1592,15 +1783,30 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                                                   persona),
                             "kind": "metric", "metric": f"questionnaire:{r['scale']}",
                             "claim": f"{r['scale'].upper().replace('_', '-')} {r['mean']:.1f} (CI {r['ci_low']:.1f}–"
-                                     f"{r['ci_high']:.1f}, n = {r['n']}){grade}"})
-    # emotion per stage
+                                     f"{r['ci_high']:.1f}, n = {r['n']}){grade}{vs}"})
+    # emotion per stage: the lexicon's, and the balance of the codes (delights minus pain points)
     emo = []
     if len(cod):
         curve = emotion_curve(sentiment, segments=seg, codings=cod[["segment_id", "code"]], stages=study.stages,
                                  code_stages=key_stage if staged else cb,
                                  min_n=rules.min_participants, n_boot=n_boot, ci=rules.level,
                                  random_state=random_state)
+        if staged:
+            kc = cod[["segment_id", "code"]].assign(stage=cod["code"].map(key_stage),
+                                                  code=cod["code"].str.split(_STAGE_KEY, n=1).str[0])
+            denominators = {s: reached.get(s, set()) for s in study.stages}
+        else:
+            kc, denominators = cod[["segment_id", "code"]], {s: pids for s in study.stages}
+        coded = coded_emotion(kc, segments=seg, stages=study.stages, code_kinds=cb, code_stages=cb,
+                              reached=denominators, level=rules.level)
+        verdict = compare_emotion(curve, coded=coded).set_index("stage")
+        coded = coded.set_index("stage")
         for r in curve.to_dict("records"):
+            c, v = coded.loc[r["stage"]], verdict.loc[r["stage"]]
+            emo_coded = {"coded_n": int(c["n_participants"]), "coded_n_pain": int(c["n_pain"]),
+                         "coded_n_delight": int(c["n_delight"]), "coded_balance": c["balance"],
+                         "coded_ci_low": c["ci_low"], "coded_ci_high": c["ci_high"],
+                         "emotion_disagree": bool(v["disagree"])}
             emo.append({"claim_id": _claim_id(r["stage"], None, "emotion", persona), "stage": r["stage"],
                         "stage_order": r["stage_order"], "touchpoint": pd.NA, "persona": label, "kind": "emotion",
                         "code": pd.NA, "metric": "sentiment",
@@ -1609,7 +1815,7 @@ def _persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, person
                         "n_participants": r["n_participants"], "n_participants_total": n_total,
                         "share_participants": r["n_participants"] / n_total if n_total else math.nan,
                         "n_segments": r["n_segments"], "quote_ids": "", "sentiment_mean": r["mean"],
-                        "sentiment_ci_low": r["ci_low"], "sentiment_ci_high": r["ci_high"]})
+                        "sentiment_ci_low": r["ci_low"], "sentiment_ci_high": r["ci_high"], **emo_coded})
     out = pd.DataFrame(rows + extra + context + emo)
     for col in EVIDENCE_COLUMNS:
         if col not in out.columns:

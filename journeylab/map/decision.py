@@ -22,13 +22,14 @@ from textwrap import fill
 import pandas as pd
 
 from ..errors import JourneylabError
+from ..evidence.claims import questionnaire_signals, study_targets
 from ..measure.experiments import change_design, compare_periods
 from ..measure.funnel import funnel
 from ..measure.questionnaires import study_questionnaire
 from ..measure.survey import csat, nps
 from ..measure.tasks import task_metrics
 from ..study.load import PERIOD_DAYS
-from .journey_map import GRADE_PRIORITY, SCORE_WEIGHTS, prioritise, vocabulary_of
+from .journey_map import DEFAULT_RECOVERY, GRADE_PRIORITY, SCORE_WEIGHTS, prioritise, recovery_range, vocabulary_of
 
 #: Grades as a reader sees them.
 GRADE_NAMES = {"strong": "Strong", "mixed": "Mixed", "quantitative_only": "Numbers only",
@@ -232,9 +233,14 @@ def headline_metrics(study) -> pd.DataFrame:
                          "method": f"share of participants who completed the task unaided; {r['method']}"})
     if getattr(study, "questionnaire", None) is not None:
         q = study_questionnaire(study, summary=True)
+        if q is not None and len(q):
+            q = questionnaire_signals(q, targets=study_targets(study))
         for r in ([] if q is None else q.to_dict("records")):
             name = str(r["scale"]).upper() if len(str(r["scale"])) <= 6 else display_name(r["scale"])
             grade = f", grade {r['grade']}" if isinstance(r.get("grade"), str) and r["grade"] else ""
+            if not pd.isna(r["target"]):
+                where = "study target" if r["target_source"].startswith("study.yml") else "published average"
+                grade += f"; {where} {r['target']:g}: {r['signal']}"
             rows.append({"metric": f"questionnaire:{r['scale']}", "label": f"{name} score (questionnaire)",
                          "value": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": int(r["n"]),
                          "unit": "score", "text": f"{r['mean']:.1f}{grade}", "source": "questionnaire_summary.csv",
@@ -412,7 +418,8 @@ def sizing_assumptions(study=None, jmap=None) -> dict:
     study.yml may hold::
 
         sizing:
-          recovery: 0.1              # share of a step's drop-off a fix is assumed to recover
+          recovery: [0.05, 0.15]     # share of a step's drop-off a fix is assumed to recover: a range
+                                     # (the upside's interval draws from it) or one share (default 0.05-0.15)
           value_per_conversion: 42   # what one more conversion is worth
           currency: EUR
           effort:                    # effort per opportunity (code or claim id -> e.g. weeks)
@@ -422,7 +429,8 @@ def sizing_assumptions(study=None, jmap=None) -> dict:
     Returns
     -------
     dict
-        ``recovery``, ``value_per_conversion`` (None when not given), ``currency``, ``effort``
+        ``recovery`` (the middle of the range), ``recovery_range`` ((low, high); a single share
+        gives (share, share)), ``value_per_conversion`` (None when not given), ``currency``, ``effort``
         (dict), ``effort_unit``, ``source`` ("study.yml" or "default").
     """
     cfg = {}
@@ -433,16 +441,16 @@ def sizing_assumptions(study=None, jmap=None) -> dict:
     if not isinstance(cfg, dict):
         raise JourneylabError(f"study.yml sizing: expected a mapping (recovery, value_per_conversion, currency, "
                               f"effort); found {cfg!r}")
-    rec = cfg.get("recovery", 0.1)
-    if not isinstance(rec, (int, float)) or not 0 < rec <= 1:
-        raise JourneylabError(f"study.yml sizing: recovery: expected a share in (0, 1]; found {rec!r}")
+    lo, hi = recovery_range(cfg.get("recovery", DEFAULT_RECOVERY), where="study.yml sizing: recovery:")
     val = cfg.get("value_per_conversion")
     if val is not None and (not isinstance(val, (int, float)) or val < 0):
         raise JourneylabError(f"study.yml sizing: value_per_conversion: expected a number ≥ 0; found {val!r}")
     effort = cfg.get("effort") or {}
     if not isinstance(effort, dict):
         raise JourneylabError(f"study.yml sizing: effort: expected a mapping (code -> effort); found {effort!r}")
-    return {"recovery": float(rec), "value_per_conversion": val, "currency": cfg.get("currency", ""),
+    return {"recovery": (lo + hi) / 2, "recovery_range": (lo, hi),
+            "recovery_source": "study.yml" if "recovery" in cfg else "default", "value_per_conversion": val,
+            "currency": cfg.get("currency", ""),
             "effort": effort, "effort_unit": cfg.get("effort_unit", "weeks"),
             "source": "study.yml" if cfg else "default"}
 
@@ -489,7 +497,8 @@ def score_footnote(weights: dict | None = None) -> str:
     return (f"Score = ({w['grade']:g} × grade + {w['share']:g} × share of participants raising it + "
             f"{w['sentiment']:g} × negativity of their sentiment + {w['size']:g} × size)"
             + (f" / {total:g}" if abs(total - 1) > 1e-9 else "")
-            + f". Grade values: {grades}. Size = users lost a week at the linked funnel step divided "
+            + f". Grade values: {grades}. Size = users lost a week at the linked funnel step (after the last "
+            "recorded product change, when there is one) divided "
             "equally among the pain points linked to that step (so one drop-off is not counted twice), "
             "relative to the largest such loss; a pain point without a funnel step uses its recommendation-"
             "score gap / 100 instead. Missing parts count 0. The weights are a judgement.")

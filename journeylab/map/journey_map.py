@@ -27,7 +27,16 @@ import yaml
 
 from ..coding.reliability import agreement as _agreement
 from ..errors import JourneylabError
-from ..evidence.claims import CLAIM_KINDS, EVIDENCE_COLUMNS, GRADES, GradingRules, study_targets
+from ..evidence.claims import (
+    CLAIM_KINDS,
+    EVIDENCE_COLUMNS,
+    GRADES,
+    GradingRules,
+    questionnaire_signals,
+    study_between,
+    study_targets,
+    touchpoint_metrics,
+)
 from ..measure.questionnaires import study_questionnaire
 from ..study.load import DEFAULT_VOCABULARY, PERIOD_DAYS, check_study
 from ..utils.checks import check_frame, check_path
@@ -43,10 +52,14 @@ ALL_PERSONAS_WARNING = ("This map pools every persona. One map for all segments 
 _STR_COLS = ["claim_id", "stage", "touchpoint", "persona", "kind", "code", "metric", "claim", "quote_ids", "step",
              "step_from", "step_source", "csat_column", "csat_source", "nps_source", "step_signal", "csat_signal",
              "nps_signal", "grade", "grade_reason", "task", "task_signal", "task_source"]
-_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes"]
-_BOOL_COLS = ["qual_support", "quant_support"]
+_INT_COLS = ["stage_order", "n_participants", "n_participants_total", "n_segments", "task_n", "task_successes",
+             "coded_n", "coded_n_pain", "coded_n_delight"]
+_BOOL_COLS = ["qual_support", "quant_support", "emotion_disagree"]
 GRADE_PRIORITY = {"strong": 1.0, "quantitative_only": 0.75, "mixed": 0.6, "qualitative_only": 0.5, "weak": 0.25,
                   "contradicted": 0.0}
+#: The share of a step's drop-off a fix is assumed to recover when the study does not say (study.yml
+#: ``sizing: recovery:``): a range, so the upside's interval carries the assumption; its middle is 0.1.
+DEFAULT_RECOVERY = (0.05, 0.15)
 #: Default weights of the parts of :func:`prioritise`'s score (the report's footnote is written from them).
 SCORE_WEIGHTS = {"grade": 0.4, "share": 0.25, "sentiment": 0.15, "size": 0.2}
 
@@ -226,12 +239,16 @@ class JourneyMap:
     goals : dict
         Stage → list of customer goals (analyst's notes, else the stage's needs).
     actions : dict
-        Stage → list of ``{"event", "label", "users", "share"}``: what users do there (event log).
+        Stage → list of ``{"event", "label", "users", "share", "users_total"}``: what users do there
+        (event log); ``share`` is ``users`` of ``users_total``, every user in the event log.
     thoughts : dict
         Stage → list of ``{"segment_id", "participant_id", "claim_id", "text"}``: real (redacted) quotes.
     emotion : DataFrame
         ``stage``, ``stage_order``, ``mean``, ``ci_low``, ``ci_high``, ``n_segments``,
-        ``n_participants``, ``enough_data``.
+        ``n_participants``, ``enough_data`` (the words: lexicon sentiment), then the codes'
+        balance (:func:`journeylab.coded_emotion`): ``coded_balance``, ``coded_ci_low``,
+        ``coded_ci_high``, ``coded_n``, ``coded_n_pain``, ``coded_n_delight``, and ``disagree``
+        (the two intervals on opposite sides of zero, :func:`journeylab.compare_emotion`).
     evidence : DataFrame
         The evidence table rows of this persona (see :func:`journeylab.evidence_table`).
     opportunities : DataFrame
@@ -387,7 +404,11 @@ class JourneyMap:
         emotion = pd.DataFrame({"stage": emo["stage"], "stage_order": emo["stage_order"].astype(int),
                                 "mean": emo["sentiment_mean"], "ci_low": emo["sentiment_ci_low"],
                                 "ci_high": emo["sentiment_ci_high"], "n_segments": emo["n_segments"].astype(int),
-                                "n_participants": emo["n_participants"].astype(int)})
+                                "n_participants": emo["n_participants"].astype(int),
+                                "coded_balance": emo["coded_balance"], "coded_ci_low": emo["coded_ci_low"],
+                                "coded_ci_high": emo["coded_ci_high"], "coded_n": emo["coded_n"],
+                                "coded_n_pain": emo["coded_n_pain"], "coded_n_delight": emo["coded_n_delight"],
+                                "disagree": emo["emotion_disagree"]})
         min_n = int(info.get("rules", {}).get("min_participants", GradingRules().min_participants))
         emotion["enough_data"] = emotion["n_participants"] >= min_n
         emotion = emotion.set_index("stage").reindex(study.stages).reset_index()
@@ -395,7 +416,7 @@ class JourneyMap:
         emotion["n_segments"] = emotion["n_segments"].fillna(0).astype(int)
         emotion["n_participants"] = emotion["n_participants"].fillna(0).astype(int)
         emotion["enough_data"] = emotion["enough_data"].fillna(False).astype(bool)
-        emotion = emotion[_EMOTION_COLS]
+        emotion = _normalise_emotion(emotion)
         opportunities = _opportunities(study, ev, nt)
         warnings = []
         if persona is None and n_personas > 1:  # one persona, or none: nothing is pooled
@@ -467,7 +488,7 @@ class JourneyMap:
             "schema": SCHEMA, "schema_version": SCHEMA_VERSION, "title": self.title, "persona": self.persona,
             "stages": self.stages, "persona_card": self.persona_card, "goals": self.goals, "actions": self.actions,
             "thoughts": self.thoughts,
-            "emotion": self.emotion[_EMOTION_COLS].to_dict("records"),
+            "emotion": self.emotion.reindex(columns=_EMOTION_COLS).to_dict("records"),
             "evidence": {"columns": list(ev.columns), "rows": ev.to_numpy(dtype=object).tolist()},
             "opportunities": self.opportunities[_OPP_COLS].to_dict("records"),
             "quotes": self.quotes, "methods": self.methods, "manifest": self.manifest, "warnings": self.warnings,
@@ -507,10 +528,7 @@ class JourneyMap:
         evd = data["evidence"]
         ev = pd.DataFrame(evd.get("rows", []), columns=evd.get("columns", EVIDENCE_COLUMNS))
         ev = _normalise_evidence(ev)
-        emo = pd.DataFrame(data["emotion"], columns=_EMOTION_COLS)
-        emo = emo.astype({"stage_order": int, "n_segments": int, "n_participants": int, "enough_data": bool})
-        for c in ("mean", "ci_low", "ci_high"):
-            emo[c] = pd.to_numeric(emo[c], errors="coerce").astype(float)
+        emo = _normalise_emotion(pd.DataFrame(data["emotion"], columns=_EMOTION_COLS))
         opp = _normalise_opportunities(pd.DataFrame(data.get("opportunities", []), columns=_OPP_COLS))
         return cls(title=data.get("title", "Journey map"), persona=data.get("persona", "all"), stages=data["stages"],
                    persona_card=data.get("persona_card", {}), goals=data.get("goals", {}),
@@ -557,7 +575,7 @@ class JourneyMap:
                f"{self.persona_card.get('n_participants', 0)} participants</p>"]
         for w in self.warnings:
             out.append(f"<p style='color:#a04000'>⚠ {e(w)}</p>")
-        out.append("<table><thead><tr><th>stage</th><th>emotion (95% CI)</th><th>pain points</th>"
+        out.append("<table><thead><tr><th>stage</th><th>emotion: words; codes (95% CI)</th><th>pain points</th>"
                    "<th>delights</th><th>key metric</th></tr></thead><tbody>")
         for s in self.stage_names:
             em = self.emotion[self.emotion["stage"] == s]
@@ -566,6 +584,10 @@ class JourneyMap:
                 r = em.iloc[0]
                 emo = f"{r['mean']:+.2f}" + (
                     "" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})")
+            if len(em) and not pd.isna(em["coded_balance"].iloc[0] if "coded_balance" in em else math.nan):
+                r = em.iloc[0]
+                emo += (f"; codes {r['coded_balance']:+.2f} ({r['coded_ci_low']:+.2f} to {r['coded_ci_high']:+.2f})"
+                        + (" ⚠ they disagree" if bool(r["disagree"]) else ""))
             pp = "<br>".join(f"{e(_label(r['code'] or r['metric']))} · {e(str(r['grade']))}"
                              for r in order_claims(self.claims("pain_point", s)).to_dict("records"))
             de = "<br>".join(f"{e(_label(r['code']))} · {e(str(r['grade']))}"
@@ -577,7 +599,22 @@ class JourneyMap:
         return "".join(out)
 
 
-_EMOTION_COLS = ["stage", "stage_order", "mean", "ci_low", "ci_high", "n_segments", "n_participants", "enough_data"]
+_EMOTION_COLS = ["stage", "stage_order", "mean", "ci_low", "ci_high", "n_segments", "n_participants", "enough_data",
+                 "coded_balance", "coded_ci_low", "coded_ci_high", "coded_n", "coded_n_pain", "coded_n_delight",
+                 "disagree"]
+
+
+def _normalise_emotion(emo: pd.DataFrame) -> pd.DataFrame:
+    """The emotion lane's frame with its columns and dtypes (a map saved before the coded balance lacks it)."""
+    emo = emo.reindex(columns=_EMOTION_COLS)
+    emo = emo.astype({"stage_order": int, "n_segments": int, "n_participants": int})
+    emo["enough_data"] = emo["enough_data"].fillna(False).astype(bool)
+    emo["disagree"] = emo["disagree"].astype(object).where(emo["disagree"].notna(), False).astype(bool)
+    for c in ("mean", "ci_low", "ci_high", "coded_balance", "coded_ci_low", "coded_ci_high"):
+        emo[c] = pd.to_numeric(emo[c], errors="coerce").astype(float)
+    for c in ("coded_n", "coded_n_pain", "coded_n_delight"):
+        emo[c] = pd.array([None if _missing(v) else int(v) for v in emo[c]], dtype="Int64")
+    return emo.reset_index(drop=True)
 _OPP_COLS = ["stage", "touchpoint", "text", "source", "code", "claim_id", "owner", "grade"]
 
 
@@ -602,7 +639,8 @@ def _actions(study, top: int = 4) -> dict:
         evs = em.loc[em["stage"] == s, "event"].tolist()
         rows = [(e, int(users.get(e, 0))) for e in evs if users.get(e, 0) > 0]
         rows.sort(key=lambda r: -r[1])
-        out[s] = [{"event": e, "label": _label(e).capitalize(), "users": n, "share": n / total if total else None}
+        out[s] = [{"event": e, "label": _label(e).capitalize(), "users": n, "share": n / total if total else None,
+                   "users_total": int(total)}
                   for e, n in rows[:top]]
     return out
 
@@ -759,7 +797,35 @@ def _methods(study, ev: pd.DataFrame, info: dict, agreement: bool, persona: str)
                      "touchpoint": r.get("touchpoint")} for r in ch.to_dict("records")] if len(ch) else []
     m["claims"] = {g: int((ev["grade"] == g).sum()) for g in GRADES}
     m["usability"] = _usability_methods(study, sv)
+    m["ranking"] = _ranking_period(study, persona)
     return _jsonable(m)
+
+
+def _ranking_period(study, persona: str) -> dict | None:
+    """The funnel after the last recorded change, which :func:`prioritise` ranks on (None without a change).
+
+    Before a change the funnel described another product: a drop-off a fix already cut would
+    otherwise still size its pain point. Returns the change (``change``, ``date``), the events
+    after it (``events``, ``events_from``, ``events_to``) and, per funnel step, ``lost``,
+    ``lost_per_week``, ``to_end`` and ``to_end_n`` on those events (``steps``; empty, with a
+    ``note``, when no event follows the change).
+    """
+    ch = study.changes
+    if not len(ch) or not len(study.events) or not study.funnel_steps:
+        return None
+    last = ch.assign(_d=pd.to_datetime(ch["date"])).sort_values("_d", kind="stable").iloc[-1]
+    out = {"change": str(last["name"] or "the change"), "date": str(pd.Timestamp(last["date"]).date()),
+           "events": 0, "events_from": None, "events_to": None, "steps": {}, "note": ""}
+    part = study_between(study, start=last["date"])
+    if not len(part.events):
+        out["note"] = "no event follows the change: ranked on the whole period"
+        return out
+    ts = pd.to_datetime(part.events["timestamp"])
+    out.update(events=int(len(part.events)), events_from=ts.min().isoformat(), events_to=ts.max().isoformat())
+    tm = touchpoint_metrics(part, persona=None if persona == "all" else persona)
+    for r in tm[tm["metric"] == "step"].to_dict("records"):
+        out["steps"][str(r["name"])] = {k: _jsonable(r[k]) for k in ("lost", "lost_per_week", "to_end", "to_end_n")}
+    return out
 
 
 def _usability_methods(study, survey) -> dict | None:
@@ -779,9 +845,12 @@ def _usability_methods(study, survey) -> dict | None:
                                  "sources": sorted(str(x) for x in ss["source"].dropna().unique())}
     if q is not None and len(survey):
         summ = study_questionnaire(replace(study, survey=survey), summary=True)
+        summ = questionnaire_signals(summ, targets=study_targets(study)) if len(summ) else summ
         out["questionnaire"] = {"instrument": q["instrument"], "stage": q.get("stage"), "scales": [
             {"scale": r["scale"], "n": int(r["n"]), "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None}
+             "grade": r.get("grade") if isinstance(r.get("grade"), str) else None,
+             "target": None if pd.isna(r.get("target", math.nan)) else r["target"],
+             "target_source": r.get("target_source"), "signal": r.get("signal")}
             for r in summ.to_dict("records")]}
     return out
 
@@ -822,6 +891,24 @@ def vocabulary_of(obj, vocabulary: dict | None = None) -> dict:
     return vocab
 
 
+def recovery_range(value, *, where: str = "prioritise(): `recovery`") -> tuple[float, float]:
+    """A recovery assumption as (low, high): a share in (0, 1] gives (share, share).
+
+    Examples
+    --------
+    >>> recovery_range(0.1), recovery_range([0.05, 0.2])
+    ((0.1, 0.1), (0.05, 0.2))
+    """
+    if isinstance(value, (tuple, list)):
+        if (len(value) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in value)
+                and 0 < value[0] <= value[1] <= 1):
+            return float(value[0]), float(value[1])
+    elif isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1:
+        return float(value), float(value)
+    raise JourneylabError(f"{where} must be a share in (0, 1] or a range (low, high) of them with low <= high; "
+                          f"got {value!r}.")
+
+
 def _evidence_of(obj) -> pd.DataFrame:
     if isinstance(obj, JourneyMap):
         return obj.evidence
@@ -830,20 +917,22 @@ def _evidence_of(obj) -> pd.DataFrame:
 
 
 @shared_docs
-def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None = None, n_sim: int = 4000,
+def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict | None = None, n_sim: int = 4000,
                random_state: int = 0, include_contradicted: bool = True,
-               vocabulary: dict | None = None) -> pd.DataFrame:
+               vocabulary: dict | None = None, after_change: bool = True) -> pd.DataFrame:
     """Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
 
     Parameters
     ----------
     evidence : JourneyMap or DataFrame
         A map, or an evidence table (:func:`journeylab.evidence_table`).
-    recovery : float or (low, high), default 0.1
+    recovery : float or (low, high), optional
         Share of the linked step's drop-off assumed recoverable for the upside estimate
         (0.1: "recovering a tenth of the drop-off"). A range ``(0.05, 0.2)`` states the assumption
         as uncertain: the estimate uses its middle and the interval draws it uniformly from the
-        range, so the interval carries the assumption as well as the sampling.
+        range, so the interval carries the assumption as well as the sampling. Default: the
+        study's (study.yml ``sizing: recovery:``, a share or ``[low, high]``) when ``evidence``
+        is a map, else :data:`DEFAULT_RECOVERY`, 0.05 to 0.15 (middle 0.1).
     weights : dict, optional
         Weights of the score's parts: ``grade``, ``share``, ``sentiment``, ``size`` (default 0.4,
         0.25, 0.15, 0.2).
@@ -859,18 +948,31 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     include_contradicted : bool, default True
         Keep contradicted pain points (ranked last by their grade) so the frame shows why they
         are not a priority.
+    after_change : bool, default True
+        When ``evidence`` is a map of a study with a recorded product change (study.yml
+        ``changes:``), size and rank on the events after the last change (the funnel before it
+        described another product), and say so in ``sized_on`` and ``upside``. False: the whole
+        period, as the evidence table measured it.
 
     Returns
     -------
     DataFrame
         One row per pain point, best first (contradicted ones last, whatever their score):
         ``rank``, ``claim_id``, ``stage``, ``touchpoint``,
-        ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``share_participants``,
+        ``persona``, ``code``, ``claim``, ``grade``, ``n_participants``, ``n_participants_total`` (the
+        base of the share), ``share_participants``,
         ``share_ci_low``, ``share_ci_high``, ``sentiment_mean``, ``sentiment_ci_low``,
         ``sentiment_ci_high``, ``step``, ``step_lost_per_week`` (users lost a week at the linked
         step), ``nps_gap``, ``nps_gap_ci_low``, ``nps_gap_ci_high``, ``score`` (0–1, see Notes),
         ``upside_per_week`` (extra completions a week if ``recovery`` of the drop-off were
-        recovered), ``upside_ci_low``, ``upside_ci_high``, ``upside`` (the sentence), and, given a map,
+        recovered), ``upside_ci_low``, ``upside_ci_high``, ``upside_nps_points`` (a pain point without a
+        funnel step that survey commenters raise: how many points the commenters' NPS would rise by if
+        those who raise it recommended like the others) with ``upside_nps_ci_low``/``_high``,
+        ``upside_csat_points`` (the same for the touchpoint's CSAT top-2 box, in percentage points,
+        :func:`journeylab.theme_csat`) with ``upside_csat_ci_low``/``_high``,
+        ``upside`` (the sentence; where there is no upside, why), ``sized_on`` (the
+        events the step's numbers come from: "events since <change> (<date>)" or "the whole period";
+        NaN without a step), and, given a map,
         ``opportunity`` and ``owner`` (the analyst's opportunity answering the claim, else the
         codebook's "Fix …", with the owning team; NaN from a bare evidence table).
 
@@ -893,6 +995,13 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     stated); with a range it is drawn uniformly from the range in every simulation. A pain
     point linked to a usability task and no funnel step gets an ``upside`` in participants
     instead: how many did not complete the task unaided, and so how many fixing it could help.
+    Without either, a pain point that survey commenters raise is sized by its own metric: with
+    :math:`n_t` commenters raising it and :math:`n_o` others, and NPS gap :math:`g` (theirs minus
+    the others'), the commenters' NPS would rise by :math:`-g\,n_t/(n_t+n_o)` points if they
+    recommended like the others (interval: the gap's adjusted-Wald interval times the same share);
+    likewise the touchpoint's CSAT top-2 box, from the gap of those who raise it in their comment
+    (:func:`journeylab.theme_csat`, Newcombe interval), in percentage points.
+    A pain point with none of these says why it has no upside.
 
     Examples
     --------
@@ -914,16 +1023,12 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
         if bad:
             raise JourneylabError(f"prioritise(): unknown weight {bad[0]!r}; expected grade, share, sentiment, size.")
         w.update(weights)
-    if isinstance(recovery, (tuple, list)):
-        if (len(recovery) != 2 or not all(isinstance(x, (int, float)) for x in recovery)
-                or not 0 < recovery[0] <= recovery[1] <= 1):
-            raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1] or a range (low, high) of "
-                                  f"them with low <= high; got {recovery!r}.")
-        rec_lo, rec_hi = float(recovery[0]), float(recovery[1])
-    elif isinstance(recovery, (int, float)) and 0 < recovery <= 1:
-        rec_lo = rec_hi = float(recovery)
+    if recovery is None:
+        sizing = ((evidence.methods or {}).get("sizing") or {}) if isinstance(evidence, JourneyMap) else {}
+        recovery = sizing.get("recovery", DEFAULT_RECOVERY) if isinstance(sizing, dict) else DEFAULT_RECOVERY
+        rec_lo, rec_hi = recovery_range(recovery, where="study.yml sizing: recovery:")
     else:
-        raise JourneylabError(f"prioritise(): `recovery` must be a share in (0, 1]; got {recovery!r}.")
+        rec_lo, rec_hi = recovery_range(recovery)
     rec_mid = (rec_lo + rec_hi) / 2
     vocab = vocabulary_of(evidence, vocabulary)
     conversion, period = vocab["conversion"], vocab["period"]
@@ -931,11 +1036,26 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     pp = ev[(ev["kind"] == "pain_point")].copy()
     if not include_contradicted:
         pp = pp[pp["grade"] != "contradicted"]
+    pp["sized_on"] = np.where(pp["step"].notna(), "the whole period", None)
+    ranking = ((evidence.methods or {}).get("ranking") if isinstance(evidence, JourneyMap) and after_change
+               else None) or {}
+    if ranking.get("steps"):  # the funnel after the last change: what the product is now
+        since = f"events since the change of {ranking['date']} ({ranking['change']})"
+        for i, step in pp["step"].items():
+            after = ranking["steps"].get(step) if isinstance(step, str) else None
+            if after is None:
+                continue
+            for col, key in (("step_lost", "lost"), ("step_lost_per_week", "lost_per_week"),
+                             ("step_to_end", "to_end"), ("step_to_end_n", "to_end_n")):
+                pp.at[i, col] = math.nan if after[key] is None else after[key]
+            pp.at[i, "sized_on"] = since
     rng = np.random.default_rng(random_state)
     cols = ["rank", "claim_id", "stage", "touchpoint", "persona", "code", "claim", "grade", "n_participants",
-            "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean", "sentiment_ci_low",
-            "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
-            "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside", "opportunity", "owner"]
+            "n_participants_total", "share_participants", "share_ci_low", "share_ci_high", "sentiment_mean",
+            "sentiment_ci_low", "sentiment_ci_high", "step", "step_lost_per_week", "nps_gap", "nps_gap_ci_low",
+            "nps_gap_ci_high", "score", "upside_per_week", "upside_ci_low", "upside_ci_high", "upside_nps_points",
+            "upside_nps_ci_low", "upside_nps_ci_high", "upside_csat_points", "upside_csat_ci_low",
+            "upside_csat_ci_high", "upside", "sized_on", "opportunity", "owner"]
     if len(pp) == 0:
         return pd.DataFrame(columns=cols)
     # pain points linked to one step share its drop-off: each gets an equal part for the ranking
@@ -949,7 +1069,7 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
     for r in pp.to_dict("records"):
         if not _missing(r["_lost"]) and lost_max and lost_max > 0:
             size.append(r["_lost"] / lost_max)
-        elif not _missing(r["nps_gap"]):
+        elif not _missing(r["nps_gap"]) and not _missing(r["nps_gap_ci_low"]):  # no interval: too few to size
             size.append(min(1.0, max(0.0, -r["nps_gap"] / 100)))
         elif not _missing(r.get("task_success_rate")):  # a usability study: the share who failed the task
             size.append(min(1.0, max(0.0, 1 - r["task_success_rate"])))
@@ -968,14 +1088,11 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
             if text and r["_task_sharing"] > 1:
                 text += (f"; {int(r['_task_sharing'])} pain points are linked to task {r['task']}: they may be the "
                          "same participants, do not add them up")
+            nps_up, csat_up = _nps_upside(r), _csat_upside(r)
             if not text:
-                # say why there is no upside, and give the claim's own metric where it has one
-                text = "no upside estimate: not linked to a funnel step"
-                if not _missing(r.get("nps_gap")):
-                    text += (f"; survey commenters who raise it give an NPS {r['nps_gap']:+.0f} points against the "
-                             f"others" + ("" if _missing(r.get("nps_gap_ci_low")) else
-                                          f" (95% CI {r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})"))
-            ups.append((math.nan, math.nan, math.nan, text))
+                own = "; ".join(x for x in (nps_up[3], csat_up[3]) if x)
+                text = f"no funnel step; its own metrics: {own}" if own else _no_upside_reason(r)
+            ups.append((math.nan, math.nan, math.nan, text, *nps_up[:3], *csat_up[:3]))
             continue
         weeks = r["step_lost"] / lost if lost else math.nan
         est = rec_mid * lost * to_end
@@ -992,11 +1109,19 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
         text = (f"recovering {share_txt} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
                 f"{conversion} a {period} (95% interval {lo * k:,.0f}–{hi * k:,.0f}; {lost * k:,.0f} users a "
                 f"{period} lost at this step, {to_end:.0%} of those who pass it complete)")
+        if r["sized_on"] != "the whole period":
+            text += f"; sized on {r['sized_on']}"
         if r["_sharing"] > 1:
             text += (f"; {int(r['_sharing'])} pain points are linked to this step: they share this upside, "
                      "do not add them up")
-        ups.append((est, lo, hi, text))
+        ups.append((est, lo, hi, text, math.nan, math.nan, math.nan, math.nan, math.nan, math.nan))
     pp["upside_per_week"] = [u[0] for u in ups]
+    pp["upside_nps_points"] = [u[4] for u in ups]
+    pp["upside_nps_ci_low"] = [u[5] for u in ups]
+    pp["upside_nps_ci_high"] = [u[6] for u in ups]
+    pp["upside_csat_points"] = [u[7] for u in ups]
+    pp["upside_csat_ci_low"] = [u[8] for u in ups]
+    pp["upside_csat_ci_high"] = [u[9] for u in ups]
     pp["upside_ci_low"] = [u[1] for u in ups]
     pp["upside_ci_high"] = [u[2] for u in ups]
     pp["upside"] = [u[3] for u in ups]
@@ -1012,6 +1137,71 @@ def prioritise(evidence, *, recovery: float | tuple = 0.1, weights: dict | None 
                         kind="stable").reset_index(drop=True)
     pp["rank"] = np.arange(1, len(pp) + 1)
     return pp[cols]
+
+
+def _nps_upside(r: dict) -> tuple:
+    """(points, low, high, sentence): the commenters' NPS lift if those who raise the pain point recommended like
+    the others; NaNs and "" without an NPS gap."""
+    none = (math.nan, math.nan, math.nan, "")
+    if _missing(r.get("nps_gap")) or _missing(r.get("nps_n_theme")) or _missing(r.get("nps_n_others")):
+        return none
+    nt, no = int(r["nps_n_theme"]), int(r["nps_n_others"])
+    if nt + no == 0:
+        return none
+    if _missing(r.get("nps_gap_ci_low")):   # too few commenters raise it for an interval: no size either
+        return (math.nan, math.nan, math.nan, f"only {nt} of {nt + no} survey commenters raise it, too few to size "
+                                              "it by their NPS")
+    share, gap = nt / (nt + no), float(r["nps_gap"])
+    ci = "" if _missing(r.get("nps_gap_ci_low")) else (
+        f" (95% CI {r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})")
+    said = f"the {nt} of {nt + no} survey commenters who raise it give an NPS {gap:+.0f} points against the others{ci}"
+    if gap >= 0:
+        return (0.0, math.nan, math.nan, said + ": they recommend no less than the others, so no upside in NPS")
+    lo = hi = math.nan
+    if not _missing(r.get("nps_gap_ci_low")):
+        lo, hi = -float(r["nps_gap_ci_high"]) * share, -float(r["nps_gap_ci_low"]) * share
+    up = -gap * share
+    rng = "" if math.isnan(lo) else f" (95% CI {lo:+.1f} to {hi:+.1f}{': possibly none' if lo <= 0 else ''})"
+    return (up, lo, hi, said + f"; if they recommended like the others, the commenters' NPS would rise by ≈{up:.1f} "
+                               f"points{rng}")
+
+
+def _csat_upside(r: dict) -> tuple:
+    """(points, low, high, clause): the rise of the commenters' CSAT top-2 box (percentage points) if those who
+    raise the pain point were as satisfied as the others; NaNs and "" without a CSAT gap."""
+    none = (math.nan, math.nan, math.nan, "")
+    if _missing(r.get("csat_gap")) or _missing(r.get("csat_n_theme")) or _missing(r.get("csat_n_others")):
+        return none
+    nt, no = int(r["csat_n_theme"]), int(r["csat_n_others"])
+    if nt + no == 0:
+        return none
+    share, gap = nt / (nt + no), 100 * float(r["csat_gap"])
+    col = _label(r["touchpoint"]) if isinstance(r.get("touchpoint"), str) else str(r.get("csat_column") or "it")
+    ci = "" if _missing(r.get("csat_gap_ci_low")) else (
+        f" (95% CI {100 * r['csat_gap_ci_low']:+.0f} to {100 * r['csat_gap_ci_high']:+.0f})")
+    said = (f"the {nt} of {nt + no} commenters rating {col} who raise it are {-gap:.0f} points less often satisfied "
+            f"(top-2 box) than the others{ci}") if gap < 0 else (
+        f"the {nt} of {nt + no} commenters rating {col} who raise it are no less satisfied than the others "
+        f"({gap:+.0f} points{ci}), so no upside in CSAT")
+    if gap >= 0:
+        return (0.0, math.nan, math.nan, said)
+    lo = hi = math.nan
+    if not _missing(r.get("csat_gap_ci_low")):
+        lo, hi = -100 * float(r["csat_gap_ci_high"]) * share, -100 * float(r["csat_gap_ci_low"]) * share
+    up = -gap * share
+    rng = "" if math.isnan(lo) else f" (95% CI {lo:+.1f} to {hi:+.1f}{': possibly none' if lo <= 0 else ''})"
+    return (up, lo, hi, said + f"; were they as satisfied, that top-2 box would rise by ≈{up:.1f} points{rng}")
+
+
+def _no_upside_reason(r: dict) -> str:
+    """Why a pain point has no upside estimate, with the touchpoint's satisfaction where there is one."""
+    text = ("no upside estimate: not linked to a funnel step, no usability task at its stage, and no survey comment "
+            "raises it (so no NPS or CSAT difference to size it by)")
+    if not _missing(r.get("csat_top2")):
+        text += (f"; its touchpoint's satisfaction is {r['csat_top2']:.0%} top-2 box"
+                 + ("" if _missing(r.get("csat_top2_ci_low")) else
+                    f" (95% CI {r['csat_top2_ci_low']:.0%}–{r['csat_top2_ci_high']:.0%})"))
+    return text
 
 
 def _task_upside(r: dict) -> str:
@@ -1151,12 +1341,14 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
 
     def add(change, r, cid, old_v=None, new_v=None, detail="", delta=math.nan, lo=math.nan, hi=math.nan,
             numeric=False):
-        beyond = (bool(not math.isnan(lo) and (lo > 0 or hi < 0)) if numeric else pd.NA)
+        # no interval (a group below its minimum n): the counts are shown, and no verdict on the noise
+        beyond = (bool(lo > 0 or hi < 0) if numeric and not math.isnan(lo) else pd.NA)
+        verdict = ("" if not numeric else ": no interval, too few to tell from the noise" if beyond is pd.NA
+                   else f": {'beyond' if beyond else 'within'} the uncertainty")
         rows.append({"change": change, "stage": r["stage"], "touchpoint": r["touchpoint"],
                      "item": r["code"] or r["metric"], "claim_id": cid, "old": old_v, "new": new_v,
                      "delta": delta, "delta_ci_low": lo, "delta_ci_high": hi, "beyond_ci": beyond,
-                     "detail": detail + ("" if not numeric else
-                                         f": {'beyond' if beyond is True else 'within'} the uncertainty")})
+                     "detail": detail + verdict})
 
     for cid in sorted(set(nc.index) - set(oc.index)):
         r = nc.loc[cid]
@@ -1202,8 +1394,13 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
                                      b["nps_gap"], b["nps_gap_ci_low"], b["nps_gap_ci_high"])
             fo = "–" if _missing(a["nps_gap"]) else f"{a['nps_gap']:+.0f}"
             fn = "–" if _missing(b["nps_gap"]) else f"{b['nps_gap']:+.0f}"
+            counts = ""
+            if math.isnan(lo) and "nps_n_theme" in a.index:  # a side below min_nps_n: its count, no interval
+                na_, nb_ = (("–" if _missing(x["nps_n_theme"]) else f"{int(x['nps_n_theme'])}") for x in (a, b))
+                counts = f" ({na_} → {nb_} commenters raising it)"
             add("nps_gap_changed", b, cid, fo, fn,
-                f"{what}: NPS gap {fo} → {fn}" + ("" if math.isnan(lo) else f" ({d:+.0f}, CI {lo:+.0f} to {hi:+.0f})"),
+                f"{what}: NPS gap {fo} → {fn}"
+                + (counts if math.isnan(lo) else f" ({d:+.0f}, CI {lo:+.0f} to {hi:+.0f})"),
                 d, lo, hi, numeric=True)
         qa = [q for q in str(a["quote_ids"] or "").split("; ") if q and q != "nan"]
         qb = [q for q in str(b["quote_ids"] or "").split("; ") if q and q != "nan"]
@@ -1348,7 +1545,7 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
     def cell(r):
         if r["kind"] == "emotion":
             return "—" if _missing(r["sentiment_mean"]) else f"{r['sentiment_mean']:+.2f} (n={r['n_participants']})"
-        return f"{r['share_participants']:.0%} · {r['grade']}"
+        return f"{r['n_participants']}/{r['n_participants_total']} ({r['share_participants']:.0%}) · {r['grade']}"
 
     long["cell"] = [cell(r) for r in long.to_dict("records")]
     keys = ["stage", "touchpoint", "kind", "code"]

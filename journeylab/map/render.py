@@ -354,7 +354,8 @@ def _metric_items(jmap, stage: str) -> list[dict]:
     for r in m.to_dict("records"):
         if str(r["metric"]).startswith("step:"):
             sig = r["step_signal"]
-            text = (f"{_label(r['step_from'])} → {_label(r['step']).lower()}: {_pct(r['step_conversion'])} "
+            base = "" if pd.isna(r.get("step_users_from")) else f" of {int(r['step_users_from']):,}"
+            text = (f"{_label(r['step_from'])} → {_label(r['step']).lower()}: {_pct(r['step_conversion'])}{base} "
                     f"({_pct(r['step_ci_low'])}–{_pct(r['step_ci_high'])})")
         elif str(r["metric"]).startswith("task:"):
             sig = r.get("task_signal")
@@ -369,7 +370,8 @@ def _metric_items(jmap, stage: str) -> list[dict]:
         else:
             sig = r["csat_signal"]
             text = (f"CSAT {_label(r['touchpoint']).lower()}: {_pct(r['csat_top2'])} top-2 "
-                    f"({_pct(r['csat_top2_ci_low'])}–{_pct(r['csat_top2_ci_high'])}), mean {r['csat_mean']:.1f}")
+                    f"({_pct(r['csat_top2_ci_low'])}–{_pct(r['csat_top2_ci_high'])}) of "
+                    f"{int(r['csat_n']):,} answers, mean {r['csat_mean']:.1f}")
         colour = SIGNAL_COLOUR.get(sig, GREY)
         items.append({"text": text, "marker": {"marker": "s", "face": colour, "edge": colour, "size": 22}})
     return items
@@ -479,7 +481,8 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
                                         for k, d in attrs.items()), "colour": "#555555"})
     _fit_items(F, (left + pad, y - card_h + 0.004 * H, left + card_w - pad, y - 0.034 * H), body, size=bs,
                min_size=min_size, gap=0.15)
-    _legend(F, (left + card_w + 0.01 * W, y - card_h, right, y - 0.006 * H), bs, min_size)
+    _legend(F, (left + card_w + 0.01 * W, y - card_h, right, y - 0.006 * H), bs, min_size,
+            coded="emotion" in lanes and _has_coded(jmap.emotion))
     y -= card_h + 0.006 * H
 
     # --- grid
@@ -514,8 +517,8 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
     # height each lane needs at the base size (its fullest cell), and a fair share otherwise
     need = {}
     for k, _, rel in lane_defs:
-        if k == "emotion":
-            need[k] = 0.16 * avail * rel / 1.7
+        if k == "emotion":  # with the coded balance beside the words, the lane holds two curves and more numbers
+            need[k] = 0.16 * avail * rel / 1.7 * (1.5 if _has_coded(jmap.emotion) else 1.0)
         else:
             need[k] = max(max(_measure(F, cell_w, it, bs, **{kk: v for kk, v in op.items()}) for it, op in content[k])
                           + pad, 0.035 * H)
@@ -543,7 +546,7 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
         for i in range(len(stages)):
             ax.plot([gx0 + i * col_w] * 2, [yb, y], color="#dddddd", lw=0.6, zorder=0)
         if key == "emotion":
-            _emotion(F, jmap, (gx0, yb, right, y), col_w, bs, min_size)
+            _emotion(F, jmap, (gx0, yb, right, y), col_w, bs, min_size, legend_at=(left, y - 2.6 * (bs + 1)))
         else:
             boxes = [(gx0 + i * col_w + pad, yb + pad / 2, gx0 + (i + 1) * col_w - pad, y - pad / 2)
                      for i in range(len(stages))]
@@ -562,7 +565,9 @@ def plot_map(jmap, *, figsize=A3_LANDSCAPE, dpi: int = 100, title: str | None = 
     smp = meth.get("sample", {})
     foot = (f"Evidence: {_num(smp.get('participants'))} interviews, {_num(smp.get('survey_responses'))} survey "
             f"responses, {_num(smp.get('events'))} events. Emotion: mean sentiment of coded turns per stage "
-            f"(VADER compound, −1 to +1) with 95% CI (bootstrap over participants). Grades: interviews "
+            f"(VADER compound, −1 to +1) with 95% CI (bootstrap over participants)"
+            + ("; codes: share of the stage's participants with a delight coding minus the share with a pain point "
+               "(adjusted-Wald 95% CI)" if _has_coded(jmap.emotion) else "") + ". Grades: interviews "
             f"(≥ {meth.get('rules', {}).get('min_participants', 3)} people) vs funnel, CSAT and NPS of "
             f"commenters{_task_rule(jmap, meth)}. Every claim's quotes and numbers are in the HTML report. "
             "Made with journeylab.")
@@ -579,7 +584,7 @@ def _task_rule(jmap, meth) -> str:
     return f", and usability tasks (a problem when ≥ {share:.0%} did not succeed unaided)"
 
 
-def _legend(F: _Fitter, box, bs, min_size):
+def _legend(F: _Fitter, box, bs, min_size, coded: bool = False):
     """Legend drawn as fitted items (markers + text) in two columns."""
     x0, y0, x1, y1 = box
     mid = (x0 + x1) / 2
@@ -594,7 +599,9 @@ def _legend(F: _Fitter, box, bs, min_size):
                                             "edge": SIGNAL_COLOUR["healthy"], "size": 22}},
              {"text": "inconclusive (CI spans the target) or no target",
               "marker": {"marker": "s", "face": GREY, "edge": GREY, "size": 22}},
-             {"text": "Emotion: line = mean, band = 95% CI, point size = turns; hollow grey = too little data",
+             {"text": "Emotion: blue line = words (lexicon mean, band = 95% CI, point size = turns; hollow grey = "
+                      "too little data)" + ("; dashed diamonds = codes (share with a delight − share with a pain "
+                                            "point, 95% CI); orange column = the two disagree" if coded else ""),
               "weight": "normal"}]
     indent = 0.018 * (x1 - x0) + 14
     # headers carry no marker: draw them without indent by giving them an empty marker slot
@@ -609,7 +616,7 @@ def lane_cell(jmap, key: str, stage: str) -> tuple[list, dict]:
         items = [{"text": "• " + g} for g in jmap.goals.get(stage, [])]
         return items or none("(no goal noted)"), {"gap": 0.15}
     if key == "actions":
-        items = [{"text": f"• {a['label']} ({_share(a['share'])} of users)"} for a in jmap.actions.get(stage, [])]
+        items = [{"text": f"• {a['label']} ({_action_base(a)})"} for a in jmap.actions.get(stage, [])]
         return items or none("(no events)"), {"gap": 0.1}
     if key == "touchpoints":
         tps = next((s["touchpoints"] for s in jmap.stages if s["name"] == stage), [])
@@ -648,33 +655,80 @@ def _num(x) -> str:
     return "?" if x is None else f"{int(x):,}"
 
 
+def _action_base(a: dict) -> str:
+    """An action's share with its base, every user of the event log: "12% of all 8,123 users"."""
+    total = a.get("users_total")
+    if total is None or pd.isna(total):  # a map saved before the base was recorded
+        return f"{_share(a['share'])} of all users in the event log"
+    return f"{_share(a['share'])} of all {int(total):,} users"
+
+
 def _share(x) -> str:
     if x is None or pd.isna(x):
         return "–"
     return "<1%" if 0 < x < 0.005 else f"{100 * x:.0f}%"
 
 
-def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
+#: Colour of the coded balance on the emotion lane (the lexicon's curve is blue).
+CODED_COLOUR = OKABE_ITO["reddish_purple"]
+
+
+def _has_coded(e: pd.DataFrame) -> bool:
+    return "coded_balance" in e.columns and e["coded_balance"].notna().any()
+
+
+def emotion_cell_text(r) -> list[str]:
+    """The numbers under the emotion lane at one stage: the lexicon's, the codes', and a disagreement."""
+    lines = []
+    if pd.isna(r["mean"]):
+        lines.append("words: no data")
+    else:
+        ci = "" if pd.isna(r["ci_low"]) or not r["enough_data"] else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
+        lines.append(f"words {r['mean']:+.2f}{ci}, {int(r['n_participants'])} people"
+                     + ("" if r["enough_data"] else " — too little data"))
+    if not pd.isna(r.get("coded_balance", np.nan)):
+        lines.append(f"codes {r['coded_balance']:+.2f} ({r['coded_ci_low']:+.2f} to {r['coded_ci_high']:+.2f}): "
+                     f"{int(r['coded_n_delight'])} delight, {int(r['coded_n_pain'])} pain of {int(r['coded_n'])}")
+    if bool(r.get("disagree", False)):
+        lines.append(disagreement_text(r))
+    return lines
+
+
+def disagreement_text(r) -> str:
+    """One sentence saying that the words and the codes put a stage on opposite sides of zero."""
+    words, codes = ("positive", "negative") if r["mean"] > 0 else ("negative", "positive")
+    return (f"⚠ They disagree: the words read {words}, the codes are mostly "
+            f"{'pain points' if codes == 'negative' else 'delights'} (both intervals exclude 0).")
+
+
+def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size, legend_at=None):
     x0, y0, x1, y1 = box
     fig = F.fig
     W, H = fig.bbox.width, fig.bbox.height
-    text_h = 0.28 * (y1 - y0)
+    e = jmap.emotion
+    coded = _has_coded(e)
+    text_h = (0.37 if coded else 0.28) * (y1 - y0)
     ea = fig.add_axes([x0 / W, (y0 + text_h) / H, (x1 - x0) / W, (y1 - y0 - text_h - 4) / H])
     ea.set_facecolor("none")
-    e = jmap.emotion
     n = len(jmap.stage_names)
     e = e.set_index("stage").reindex(jmap.stage_names)
     mean = e["mean"].to_numpy(float)
     lo = e["ci_low"].to_numpy(float)
     hi = e["ci_high"].to_numpy(float)
     ok = e["enough_data"].fillna(False).to_numpy(bool) & ~np.isnan(mean)
-    vals = np.concatenate([mean[~np.isnan(mean)], lo[~np.isnan(lo)], hi[~np.isnan(hi)], [0.0]])
+    cb = (e["coded_balance"].to_numpy(float) if coded else np.full(n, np.nan))
+    clo = (e["coded_ci_low"].to_numpy(float) if coded else np.full(n, np.nan))
+    chi = (e["coded_ci_high"].to_numpy(float) if coded else np.full(n, np.nan))
+    vals = np.concatenate([a[~np.isnan(a)] for a in (mean, lo, hi, cb, clo, chi)] + [np.zeros(1)])
     lim = max(0.25, float(np.max(np.abs(vals))) * 1.15) if len(vals) else 1.0
-    lim = min(1.0, lim)
+    lim = min(1.05, lim)
     ea.set_xlim(-0.5, n - 0.5)
     ea.set_ylim(-lim, lim)
     ea.axhline(0, color="#999999", lw=0.8, ls="--", zorder=1)
     blue = OKABE_ITO["blue"]
+    disagree = (e["disagree"].fillna(False).to_numpy(bool) if "disagree" in e.columns else np.zeros(n, bool))
+    for i in np.flatnonzero(disagree):  # the stage's column is shaded where the two measures disagree
+        ea.axvspan(i - 0.5, i + 0.5, color=OKABE_ITO["orange"], alpha=0.15, lw=0, zorder=0)
     # band and line over runs of consecutive stages with enough data
     run = []
     for i in list(range(n)) + [n]:
@@ -699,9 +753,23 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
             if not np.isnan(lo[i]):
                 ea.plot([i, i], [lo[i], hi[i]], color=blue, lw=1, alpha=0.6, zorder=3)
         else:
+            # below the minimum n: the point and its count, no interval
             ea.scatter([i], [mean[i]], s=sizes[i], facecolor="white", edgecolor=GREY, lw=1.5, zorder=4)
-            if not np.isnan(lo[i]):
-                ea.plot([i, i], [lo[i], hi[i]], color=GREY, lw=1, ls=":", zorder=3)
+    if coded:  # the codes' balance: dashed line, diamonds and interval bars, set a little to the right
+        xs = np.arange(n) + 0.14
+        has = ~np.isnan(cb)
+        ea.plot(xs[has], cb[has], color=CODED_COLOUR, lw=1.6, ls="--", zorder=3)
+        for i in np.flatnonzero(has):
+            ea.plot([xs[i]] * 2, [clo[i], chi[i]], color=CODED_COLOUR, lw=1.4, zorder=3, solid_capstyle="butt")
+        ea.scatter(xs[has], cb[has], s=46, marker="D", color=CODED_COLOUR, edgecolor="white", zorder=5)
+        # lazy: matplotlib adds ~0.8 s to `import journeylab` (docs/architecture.md)
+        from matplotlib.lines import Line2D
+        handles = [Line2D([], [], color=blue, lw=2.2, marker="o", markersize=5, label="words\n(lexicon)"),
+                   Line2D([], [], color=CODED_COLOUR, lw=1.6, ls="--", marker="D", markersize=5,
+                          label="codes\n(delights −\npain points)")]
+        lx, ly = legend_at if legend_at is not None else (x0, y1)
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(lx / W, ly / H), fontsize=max(min_size, bs - 1),
+                   frameon=False, ncol=1, handlelength=2.0, borderaxespad=0.0, labelspacing=0.5)
     ea.set_xticks([])
     ticks = [-0.5, 0, 0.5] if lim >= 0.5 else [round(-lim / 2, 2), 0, round(lim / 2, 2)]
     ea.set_yticks(ticks, [f"{t:+.1f}" if t else "0" for t in ticks], fontsize=max(min_size, bs - 1.5))
@@ -709,18 +777,23 @@ def _emotion(F: _Fitter, jmap, box, col_w, bs, min_size):
         ea.spines[side].set_visible(False)
     ea.spines["left"].set_color("#999999")
     ea.tick_params(axis="y", length=2, pad=1, colors="#555555")
-    # numbers under the curve, per stage
+    # numbers under the curve, per stage, in one font size for the lane
+    cells = []
     for i, s in enumerate(jmap.stage_names):
         r = e.loc[s]
-        if pd.isna(r["mean"]):
-            txt = "no data"
-        else:
-            ci = "" if pd.isna(r["ci_low"]) else f" ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
-            txt = f"{r['mean']:+.2f}{ci}, {int(r['n_participants'])} people"
-            if not r["enough_data"]:
-                txt += " — too little data"
-        bx = (x0 + i * col_w + 6, y0 + 2, x0 + (i + 1) * col_w - 6, y0 + text_h - 2)
-        _fit_items(F, bx, [{"text": txt, "colour": "#333333"}], size=max(min_size, bs - 0.5), min_size=min_size)
+        lines = emotion_cell_text(r) if coded else [emotion_cell_text(r)[0].removeprefix("words ")]
+        items = [{"text": t, "colour": "#333333"} for t in lines]
+        if len(items) > 2:
+            items[2].update(colour="#6b3a00", weight="bold")
+        cells.append(((x0 + i * col_w + 6, y0 + 2, x0 + (i + 1) * col_w - 6, y0 + text_h - 2), items))
+    top = max(min_size, bs - 0.5)
+    fs = min_size
+    for cand in np.arange(top, min_size - 1e-9, -0.5):
+        if all(_measure(F, b[2] - b[0], it, float(cand), gap=0.05) <= b[3] - b[1] for b, it in cells):
+            fs = float(cand)
+            break
+    for b, it in cells:
+        _fit_items(F, b, it, size=fs, min_size=min_size, gap=0.05)
     return ea
 
 

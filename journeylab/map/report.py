@@ -40,7 +40,7 @@ from .journey_map import (
     register_view,
     vocabulary_of,
 )
-from .render import LANES, lane_cell, plot_map
+from .render import LANES, disagreement_text, lane_cell, plot_map
 
 _CSS = """
 :root { --ink:#1d1d1d; --muted:#555555; --line:#d9d9d9; --blue:#0072B2; --verm:#D55E00; --green:#009E73;
@@ -265,7 +265,7 @@ def _first_page(jmap, study, names, personas_link: bool) -> str:
             cs = h[h["metric"].str.startswith(("csat:", "task:"))]
             out.append("<h3>Headline numbers</h3><table id='headline' class='headline'><thead><tr><th scope='col'>"
                        "metric</th><th scope='col'>value</th><th scope='col'>uncertainty</th><th scope='col'>"
-                       "answers / users</th></tr></thead><tbody>")
+                       "base of the value (answers / users)</th></tr></thead><tbody>")
             for r in main.to_dict("records"):
                 out.append(_metric_cell(r, f"method-{_metric_anchor(r['metric'])}"))
             for r in cs.to_dict("records"):
@@ -336,7 +336,8 @@ def _plain_sentence(x) -> str:
 
 
 def _priorities(jmap, names, sizing, personas_of) -> str:
-    p = prioritise(jmap, recovery=sizing["recovery"])
+    lo, hi = sizing.get("recovery_range", (sizing["recovery"],) * 2)
+    p = prioritise(jmap, recovery=(lo, hi) if hi > lo else lo)
     period = vocabulary_of(jmap)["period"]
     per = PERIOD_DAYS[period] / 7
     if len(p) == 0:
@@ -366,7 +367,8 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
         rows.append(
             f"<tr class='filterable'{attrs}><td class='num'>{int(r['rank'])}</td><td><b>{_e(name)}</b><br>"
             f"<span class='small muted'>{_e(where)}</span>{todo}</td><td>{_grade(r['grade'])}</td>"
-            f"<td>{_e(r['n_participants'])} people, {_e(_pct(r['share_participants']))}"
+            f"<td>{_e(r['n_participants'])} of {_e(r['n_participants_total'])} participants, "
+            f"{_e(_pct(r['share_participants']))}"
             f"<span class='small'>{_e(_ci_pct(r['share_ci_low'], r['share_ci_high']))}</span></td>"
             f"<td class='small'>{_e(sent)}</td><td class='small'>{_e('; '.join(size))}</td>"
             f"<td class='small'>{_h(r['upside'], names)}</td><td class='num small'><a href='#method-score'>"
@@ -381,15 +383,29 @@ def _priorities(jmap, names, sizing, personas_of) -> str:
             "<a href='#method-score'>More on the score</a>.</p>")
 
 
+def _share_text(lo: float, hi: float) -> str:
+    return f"{100 * lo:.0f}%" if hi <= lo else f"{100 * lo:.0f}–{100 * hi:.0f}% (middle {50 * (lo + hi):.0f}%)"
+
+
 def _sizing_section(jmap, names, sizing) -> str:
     vocab = vocabulary_of(jmap)
     conv, period = vocab["conversion"], vocab["period"]
     cur = sizing["currency"]
     value = sizing["value_per_conversion"]
+    lo, hi = sizing.get("recovery_range", (sizing["recovery"],) * 2)
+    rk = (jmap.methods or {}).get("ranking") or {}
+    ranked = ""
+    if rk.get("steps"):
+        ranked = (f"Ranked and sized on the events after the last recorded change, {rk['change']} of {rk['date']} "
+                  f"({rk['events']:,} events to {str(rk['events_to'])[:10]}): before it the funnel described another "
+                  "product. The evidence and grades below use the whole period.")
+    elif rk.get("note"):
+        ranked = f"The last recorded change, {rk['change']} of {rk['date']}: {rk['note']}."
     out = ["<h3 id='sizing'>Sizing: assumptions you can change</h3><ul class='small'>",
-           f"<li>Recovery share: a fix recovers <b>{100 * sizing['recovery']:.0f}%</b> of its funnel step's drop-off "
-           f"({'from study.yml' if sizing['source'] == 'study.yml' else 'default; set sizing: recovery: in study.yml'}"
-           ").</li>",
+           f"<li>Recovery share: a fix recovers <b>{_share_text(lo, hi)}</b> of its funnel step's drop-off "
+           "(" + ("from study.yml" if sizing.get("recovery_source", sizing["source"]) == "study.yml" else
+                  "default; set sizing: recovery: in study.yml, a share or a range [low, high]") + ").</li>",
+           *([f"<li>{_e(ranked)}</li>"] if ranked else []),
            "<li>Value per " + _e(conv.rstrip('s') if conv.endswith('s') else conv) + ": "
            + (f"<b>{_e(f'{value:,.2f}'.rstrip('0').rstrip('.'))} {_e(cur)}</b> (study.yml)" if value is not None else
               "not given (set <code>sizing: value_per_conversion:</code> in study.yml to see the upside as money)")
@@ -397,8 +413,11 @@ def _sizing_section(jmap, names, sizing) -> str:
            "<li>Effort per opportunity: " + (", ".join(f"{_e(_dn(k, names))} {_e(v)} {_e(sizing['effort_unit'])}"
                                                      for k, v in sizing["effort"].items()) if sizing["effort"]
                                            else "not given (<code>sizing: effort:</code> in study.yml)") + "</li>",
-           "<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion, not the "
-           "recovery share: read the table below for that.</li></ul>"]
+           ("<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion and the "
+            "recovery share, drawn uniformly from its range; the table below shows single shares.</li></ul>"
+            if hi > lo else
+            "<li>The upside's interval covers the sampling uncertainty of the loss and of onward conversion, not the "
+            "recovery share (one value): read the table below for that, or give a range in study.yml.</li></ul>")]
     sens = _d.sensitivity(jmap, sizing=sizing)
     sens = sens[sens["upside_per_period"].notna()]
     if len(sens) == 0:
@@ -418,13 +437,13 @@ def _sizing_section(jmap, names, sizing) -> str:
             txt = f"{row['upside_per_period']:,.1f}"
             if has_value:
                 txt += f" ({row['value_per_period']:,.0f})"
-            cls = "num" + (" assumed" if abs(s - sizing["recovery"]) < 1e-9 else "")
+            cls = "num" + (" assumed" if lo - 1e-9 <= s <= hi + 1e-9 else "")
             cells.append(f"<td class='{cls}'>{_e(txt)}</td>")
         eff = g["effort"].iloc[0]
         title = g["title"].iloc[0] + (f" — effort {float(eff):g} {sizing['effort_unit']}"
                                       if eff is not None and not pd.isna(eff) else "")
         out.append(f"<tr><th scope='row'>{_e(title)}</th>{''.join(cells)}</tr>")
-    out.append("</tbody></table><p class='small muted'>The bold column is the share assumed above. Pain points "
+    out.append("</tbody></table><p class='small muted'>The bold columns are the shares assumed above. Pain points "
                "linked to the same step share one drop-off: do not add their rows.</p>")
     return "".join(out)
 
@@ -451,7 +470,12 @@ def _metric_rows(r: dict, names, sources: dict) -> list:
         mrows.append(("Usability task", f"{_dn(r['task'], names)}: {int(r['task_successes'])} of {int(r['task_n'])} "
                       f"succeeded unaided, {_pct(r['task_success_rate'], 1)}"
                       f"{_ci_pct(r['task_ci_low'], r['task_ci_high'])}", r["task_signal"], src(r["task_source"])))
-    if not pd.isna(r["nps_gap"]):
+    if not pd.isna(r["nps_gap"]) and pd.isna(r["nps_gap_ci_low"]):  # a group below the minimum n: counts only
+        n_t, n_o = int(r["nps_n_theme"]), int(r["nps_n_others"])
+        mrows.append(("Recommendation score (NPS) of people raising it",
+                      f"{n_t:,} survey commenter{' raises' if n_t == 1 else 's raise'} it, {n_o:,} others: too few to "
+                      "compare their NPS (no interval)", r["nps_signal"], src(r["nps_source"])))
+    elif not pd.isna(r["nps_gap"]):
         mrows.append(("Recommendation score (NPS) of people raising it",
                       f"{r['nps_theme']:+.0f} (n = {int(r['nps_n_theme'])}) vs other commenters "
                       f"{r['nps_others']:+.0f} (n = {int(r['nps_n_others'])}): gap {r['nps_gap']:+.0f}"
@@ -524,10 +548,19 @@ def _stage_section(jmap, stage: str, names, sources, personas_of) -> str:
     em = jmap.emotion[jmap.emotion["stage"] == stage]
     if len(em) and not pd.isna(em["mean"].iloc[0]):
         r = em.iloc[0]
+        ci = _ci_num(r["ci_low"], r["ci_high"]) if r["enough_data"] else ""  # below the minimum n: no interval
         bits.append(f"Emotion <a href='#method-sentiment'>{r['mean']:+.2f}</a>"
-                    f"{_e(_ci_num(r['ci_low'], r['ci_high']))} from "
+                    f"{_e(ci)} from "
                     f"{int(r['n_segments'])} turns of {int(r['n_participants'])} people"
                     + ("" if r["enough_data"] else " <b>(too little data)</b>"))
+    if len(em) and not pd.isna(em.iloc[0].get("coded_balance", math.nan)):
+        r = em.iloc[0]
+        bits.append(f"Emotion in the codes <a href='#method-sentiment'>{r['coded_balance']:+.2f}</a>"
+                    f"{_e(_ci_num(r['coded_ci_low'], r['coded_ci_high']))}: {int(r['coded_n_delight'])} of "
+                    f"{int(r['coded_n'])} participants with a delight here, {int(r['coded_n_pain'])} with a pain point")
+        if bool(r.get("disagree", False)):
+            bits.append(f"<span class='warning' role='note'>{_e(disagreement_text(r))} Read the quotes below "
+                        "before the curve: <a href='#method-sentiment'>which to trust</a>.</span>")
     if jmap.goals.get(stage):
         bits.append("Goals: " + "; ".join(_h(g, names) for g in jmap.goals[stage]))
     if bits:
@@ -570,8 +603,14 @@ def _map_table(jmap, names) -> str:
                 if len(em) and not pd.isna(em["mean"].iloc[0]):
                     r = em.iloc[0]
                     word = "positive" if r["mean"] > 0.05 else "negative" if r["mean"] < -0.05 else "neutral"
-                    txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})"
-                           + ("" if r["enough_data"] else ", too little data")]
+                    txt = [f"{word} ({r['mean']:+.2f}{_ci_num(r['ci_low'], r['ci_high'])})" if r["enough_data"]
+                           else f"{word} ({r['mean']:+.2f}, {int(r['n_participants'])} people: too little data)"]
+                    if not pd.isna(r.get("coded_balance", math.nan)):
+                        txt.append(f"codes {r['coded_balance']:+.2f}{_ci_num(r['coded_ci_low'], r['coded_ci_high'])}"
+                                   f": {int(r['coded_n_delight'])} delight, {int(r['coded_n_pain'])} pain point of "
+                                   f"{int(r['coded_n'])}")
+                    if bool(r.get("disagree", False)):
+                        txt.append(disagreement_text(r))
                 else:
                     txt = ["no interview data"]
             else:
@@ -741,8 +780,14 @@ def _method_details(jmap, study, sources: dict) -> str:
          "neither. Contradicted: participants raised it but the linked metrics rule it out. Thresholds below "
          "(Methods, grading rules).")
     item("method-score", "Priority score", _d.score_footnote())
-    item("method-sentiment", "Sentiment", "VADER compound score from −1 (negative) to +1 (positive) of the "
-         "participants' turns; 95% percentile bootstrap over participants.")
+    item("method-sentiment", "Sentiment", "Words: VADER compound score from −1 (negative) to +1 (positive) of the "
+         "participants' turns; 95% percentile bootstrap over participants. Codes: the share of the stage's "
+         "participants with a delight coding minus the share with a pain point, −1 to +1, adjusted-Wald 95% "
+         "interval (as for a Net Promoter Score). The two disagree at a stage when one interval lies wholly above "
+         "zero and the other wholly below. Spoken words read positive to a lexicon (politeness, hedges, laughter), "
+         "so on interviews and think-aloud sessions the codes are the better guide to how a stage felt; on written "
+         "comments the lexicon is closer to what it was built for, and catches strength of feeling the codes do "
+         "not count.")
     for text, key in sources.items():
         item(key, "Method of a linked metric", text)
     out.append("</dl>")
@@ -779,6 +824,10 @@ def _methods_section(jmap) -> str:
                  "confirmed were left out" if cod.get("prefer_human") else "")
               + ". Shares are out of the participants whose transcripts were coded. Survey comments: "
               f"{_e(m.get('survey_coding') or 'not coded')}.</li>")
+    chosen = cod.get("analysis") or {}
+    if chosen.get("text"):  # jl.analysis_codings: the one set behind every table of the run
+        li.append(f"<li id='analysis-codings'><b>Analysis codings</b>: {_e(chosen['text'])} Every table, figure "
+                  "and number of this run counts these codings.</li>")
     if ag and "cohen_kappa" in ag:
         li.append(f"<li><b>Inter-coder agreement</b>: {_e(' and '.join(ag.get('coders', [])))} on "
                   f"{_e(ag.get('n_units'))} shared turns ({_e(', '.join(ag.get('documents', [])))}): Cohen's kappa "
@@ -818,7 +867,9 @@ def _methods_section(jmap) -> str:
         for sc in (us.get("questionnaire") or {}).get("scales", []):
             parts.append(f"{_e(str(sc.get('scale')).upper())} {_e(format(sc.get('mean'), '.1f'))}"
                          f"{_e(_ci_num(sc.get('ci_low'), sc.get('ci_high'), '.1f'))}, n = {_e(sc.get('n'))}"
-                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else ""))
+                         + (f", Sauro–Lewis grade {_e(sc.get('grade'))}" if sc.get("grade") else "")
+                         + (f"; against {_e(format(sc['target'], 'g'))} ({_e(sc.get('target_source'))}): "
+                            f"{_e(sc.get('signal'))}" if sc.get("target") is not None else ""))
         li.append("<li><b>Usability test</b>: " + "; ".join(parts) + ".</li>")
     rules_text = m.get("rules_text") or GradingRules.from_dict(ru).describe(m.get("targets"))
     li.append("<li><b>Grading rules</b> (those used for this map, GradingRules):<ul>"
@@ -957,8 +1008,10 @@ def render_html(jmap, *, study=None, manifest: dict | None = None, compare_with=
                  f"alt='{_e('Journey map: ' + jmap.title + '. The same content is in the table below the image.')}' "
                  f"src='data:image/png;base64,{png}'><figcaption>Markers: filled circle = strong (interviews and "
                  "numbers agree), filled square = numbers only, hollow circle = interviews only, grey X = "
-                 "contradicted, grey hollow = weak; size = share of participants. The emotion line is the mean "
-                 "sentiment per stage with its 95% CI band. The table below holds the same lanes as text."
+                 "contradicted, grey hollow = weak; size = share of participants. The emotion lane's blue line is the "
+                 "mean sentiment of the words per stage with its 95% CI band; the dashed diamonds the codes' balance "
+                 "(share with a delight − share with a pain point) with its 95% CI; an orange column marks a stage "
+                 "where the two disagree. The table below holds the same lanes as text."
                  "</figcaption></figure>" + _map_table(jmap, names))
     if changes is not None:
         parts.append(_changes_section(changes, getattr(compare_with, "title", None), names))

@@ -2,6 +2,8 @@
 
 - :mod:`~journeylab.measure.sentiment` (engines in :mod:`~journeylab.measure.vader`): sentiment
   of turns, of codes, the emotion curve;
+- :mod:`~journeylab.measure.coded_emotion`: :func:`~journeylab.coded_emotion`, the emotion the
+  codes give (delights minus pain points per stage), and :func:`~journeylab.compare_emotion`;
 - :mod:`~journeylab.measure.survey`: :func:`~journeylab.nps`, :func:`~journeylab.csat`;
 - :mod:`~journeylab.measure.tasks`, :mod:`~journeylab.measure.questionnaires`: usability tasks
   and standard questionnaires (SUS, ...);

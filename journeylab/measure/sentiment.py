@@ -29,6 +29,8 @@ __all__ = [
     "emotion_curve",
     "plot_emotion_curve",
     "sentiment_vs_scores",
+    "study_sentiment",
+    "study_lexicon",
     "ENGINES",
     "DEFAULT_ENGINE",
 ]
@@ -50,7 +52,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from ..errors import JourneylabError
-from ..study.load import Study
+from ..study.load import Study, check_study
 from ..study.stages import code_stage_map
 from ..utils.checks import check_choice, check_frame, check_path
 from ..utils.dask import is_dask, map_rows
@@ -728,6 +730,55 @@ def _span_compounds(codings: pd.DataFrame, segments: pd.DataFrame, *, coder=None
     score = dict(zip(texts, scores["compound"]))
     c = c.assign(span_compound=c["text"].astype(str).map(score))
     return c.groupby(["segment_id", "code"], as_index=False)["span_compound"].mean()
+
+
+def study_lexicon(study) -> dict | None:
+    """The study's own sentiment terms: ``lexicon.csv`` (``term,valence``) in its folder, or None.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> from journeylab.measure.sentiment import study_lexicon
+    >>> len(study_lexicon(jl.load_study(jl.datasets.sample_study_path()))) > 0
+    True
+    """
+    check_study(study, func="study_lexicon")
+    path = Path(study.path) / "lexicon.csv"
+    return load_lexicon(path) if path.is_file() else None
+
+
+def study_sentiment(study, *, engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
+    """The sentiment of a study's turns as every analysis of a run scores them.
+
+    Turns split into sentences (a long turn is the mean of its sentences), with the study's
+    ``lexicon.csv`` when it has one (:func:`study_lexicon`). Notebook 04's tables, the evidence
+    table, the map's emotion lane and the report all use these scores, so a stage's or a code's
+    sentiment is one number wherever it appears.
+
+    Parameters
+    ----------
+    study : Study
+    engine : str, default "vader"
+        See :func:`sentiment`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`sentiment` of ``study.segments``; ``.attrs`` ``engine``, ``split`` and ``lexicon``
+        (the number of study terms, 0 without a lexicon) say how.
+
+    Examples
+    --------
+    >>> import journeylab as jl
+    >>> s = jl.study_sentiment(jl.load_study(jl.datasets.sample_study_path()))
+    >>> s.attrs["split"], s.attrs["lexicon"] > 0
+    ('sentence', True)
+    """
+    check_study(study, func="study_sentiment")
+    lexicon = study_lexicon(study)
+    out = sentiment(study.segments, engine=engine, split="sentence", lexicon=lexicon)
+    out.attrs.update({"engine": engine, "split": "sentence", "lexicon": len(lexicon or {})})
+    return out
 
 
 @shared_docs

@@ -15,11 +15,12 @@ import pandas as pd
 
 from ..errors import JourneylabError
 from ..utils.checks import check_frame
+from ..utils.intervals import NET_SHARE_ADJUST, net_share_interval
 
 NPS_METHOD = "adjusted-Wald (Rocks 2016): +3/4 promoter, +3/4 detractor, n + 3; trinomial variance"
 #: Pseudo-counts of the adjusted-Wald NPS interval (Rocks 2016): added to promoters and to detractors,
 #: and their sum plus as much again for passives to n (3/4 + 3/4 + 3/2 = 3).
-NPS_ADJUST = 0.75
+NPS_ADJUST = NET_SHARE_ADJUST
 #: Pseudo-answers added at each end of a rating scale for the interval of its mean (see csat()).
 MEAN_ADJUST = 0.25
 MEAN_METHOD = ("t interval with 1/4 answer added at each end of the scale, clipped to the scale "
@@ -147,14 +148,7 @@ def nps(
     with np.errstate(invalid="ignore", divide="ignore"):
         pP, pD = prom / n, det / n
         diff = pP - pD
-        n_adj = n + 4 * NPS_ADJUST
-        aP, aD = (prom + NPS_ADJUST) / n_adj, (det + NPS_ADJUST) / n_adj
-        adj = aP - aD
-        se = np.where(n > 0, np.sqrt(np.maximum(aP + aD - adj ** 2, 0) / n_adj), np.nan)
-        adj = np.where(n > 0, adj, np.nan)
-    from scipy import stats  # imported here: scipy.stats costs ~0.5 s at `import journeylab`
-
-    z = stats.norm.ppf(1 - alpha / 2)
+    adj, se, lo, hi = net_share_interval(prom, det, n, level=1 - alpha)
     out = keys.copy()
     out["n"] = n.astype(np.int64)
     out["n_blank"] = n_blank.astype(np.int64)
@@ -164,8 +158,8 @@ def nps(
     out["nps"] = 100 * diff
     out["nps_adjusted"] = 100 * adj
     out["se"] = 100 * se
-    out["ci_low"] = np.clip(100 * (adj - z * se), -100, 100)
-    out["ci_high"] = np.clip(100 * (adj + z * se), -100, 100)
+    out["ci_low"] = 100 * lo
+    out["ci_high"] = 100 * hi
     out["method"] = NPS_METHOD
     return out.reset_index(drop=True)
 

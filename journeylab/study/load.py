@@ -618,6 +618,9 @@ def _check_config_types(raw: dict, root, rel: str, col: _Collector) -> dict:
          "a mapping {instrument: sus, items: [survey columns in the instrument's order], stage: <optional>}"),
         ("targets", lambda v: isinstance(v, dict), {},
          "a mapping {steps: {event: 0.8}, csat: {touchpoint: 0.7}}"),
+        ("analysis_codings", lambda v: (isinstance(v, str) and v.strip()) or (_is_str_list(v) and v), None,
+         "a list such as [gold, human, rules]: coder names, 'human' (every person who coded) or 'rules' "
+         "(the codebook's rules), in the order each transcript takes its codings"),
         ("vocabulary", lambda v: isinstance(v, dict) and all(isinstance(k, str) and isinstance(x, str)
                                                              for k, x in v.items()), {},
          "a mapping {conversion: sign-ups, period: month}"),
@@ -669,8 +672,21 @@ def _check_targets(targets: dict, root, rel: str, col: _Collector) -> dict:
                     continue
                 ok[str(name)] = float(share)
             out[key] = ok
+        elif key == "questionnaire":
+            if not isinstance(value, dict):
+                col.error(rel, f"targets questionnaire: expected a mapping {{scale: score on the scale, such as "
+                          f"sus: 68}}, found {value!r}", line=line)
+                continue
+            ok = {}
+            for name, score in value.items():
+                if isinstance(score, bool) or not isinstance(score, (int, float)):
+                    col.error(rel, f"targets questionnaire {name!r}: expected a score on the scale (such as 68 for "
+                              f"sus), found {score!r}", line=_yaml_line(root, "targets", key, name))
+                    continue
+                ok[str(name)] = float(score)
+            out[key] = ok
         else:
-            col.warn(rel, f"targets: unknown key {key!r} (expected steps, csat); ignored", line=line)
+            col.warn(rel, f"targets: unknown key {key!r} (expected steps, csat, questionnaire); ignored", line=line)
     return out
 
 

@@ -125,7 +125,7 @@ class _Names:
 
     @property
     def pattern(self):
-        """One alternation of every form (``(?<!\w)(?:longest|...|shortest)(?!\w)``, case-insensitive)."""
+        r"""One alternation of every form (``(?<!\w)(?:longest|...|shortest)(?!\w)``, case-insensitive)."""
         if self._pattern is None and self.alts:
             body = "|".join(self._body(k) for k in self.alts)
             self._pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE)
@@ -152,7 +152,7 @@ class _Names:
         self._index, self._rest, self._whole = index, rest, whole
 
     def matches(self, folded: str, pos: int, endpos: int):
-        """The matches ``pattern.finditer(folded, pos, endpos)`` gives, found word by word.
+        r"""The matches ``pattern.finditer(folded, pos, endpos)`` gives, found word by word.
 
         The alternation tries every form at every word, so its cost grows with the number of
         participants times the length of the text; this looks each word up among the forms that

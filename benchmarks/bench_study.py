@@ -248,18 +248,18 @@ def bench_size(root: Path, work: Path, label: str, seed: int) -> dict:
         jl.load_study(root, cache=cache)
     res["cache read"] = (p.seconds, p.mb)
     with Peak() as p:
-        codings = jl.autocode(study.segments, study.codebook)
+        codings = jl.autocode(study.segments, codebook=study.codebook)
     res["autocode"] = (p.seconds, p.mb)
     with Peak() as p:
         jl.sentiment(study.segments, engine="vader")
         jl.sentiment(study.survey, text="comment", id="respondent_id", engine="vader")
     res["sentiment"] = (p.seconds, p.mb)
     with Peak() as p:
-        ev = jl.evidence_table(study, codings, random_state=seed)
+        ev = jl.evidence_table(study, codings=codings, random_state=seed)
     res["evidence"] = (p.seconds, p.mb)
     with Peak() as p:
         jmap = jl.JourneyMap.build(study, ev)
-        jl.save_map(jmap, work / f"map-{label}.png")
+        jl.save_map(jmap, path=work / f"map-{label}.png")
     res["map"] = (p.seconds, p.mb)
     with Peak() as p:
         jmap.to_html(work / f"report-{label}.html")
@@ -309,10 +309,50 @@ def old_way_notebooks(dst: Path) -> Path:
     return dst
 
 
-def timed_run(study: Path, out: Path, notebooks=None) -> tuple[float, dict]:
+def timed_run(study: Path, out: Path, notebooks=None, jobs=None) -> tuple[float, dict]:
     t0 = time.perf_counter()
-    man = run_notebooks(study, out, notebooks=notebooks, quiet=True)
+    man = run_notebooks(study, out, notebooks=notebooks, quiet=True, jobs=jobs)
     return time.perf_counter() - t0, man
+
+
+def best_loads(paths: list, repeat: int = 3) -> list:
+    """The shortest of ``repeat`` wall times of ``load_study`` (no cache) for each path, the paths taken in
+    turn each round: the least disturbed by other work on a shared machine, and disturbed alike."""
+    best = [float("inf")] * len(paths)
+    for _ in range(repeat):
+        for i, path in enumerate(paths):
+            t0 = time.perf_counter()
+            jl.load_study(path)
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def load_large(root: Path) -> tuple:
+    """``load_study`` on the large study: (seconds, peak MB over the size before, peak resident MB,
+    (transcripts, comments))."""
+    with Peak() as p:
+        study = jl.load_study(root)
+    n = (len(study.documents), len(study.survey))
+    del study
+    return p.seconds, p.mb, p.peak / MB, n
+
+
+class Targets:
+    """Issue 17's targets, measured in this run, printed side by side at the end."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, what: str, value: str, target: str, ok) -> None:
+        self.rows.append((what, value, target, "-" if ok is None else ("met" if ok else "MISSED")))
+
+    def print(self) -> None:
+        if not self.rows:
+            return
+        print("\nIssue 17 targets, measured in this run (ratios of times taken in the same run):")
+        w = max(len(r[0]) for r in self.rows)
+        for what, value, target, ok in self.rows:
+            print(f"  {what:<{w}}  {value:>22}  {target:<18} {ok}")
 
 
 # ----------------------------------------------------------------------------- main
@@ -320,7 +360,9 @@ def timed_run(study: Path, out: Path, notebooks=None) -> tuple[float, dict]:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1,10,100", help="multiples of the sample's interviews and comments")
-    ap.add_argument("--large", action="store_true", help="also 10,000 short transcripts and 1,000,000 comments")
+    ap.add_argument("--large", action="store_true",
+                    help="also load_study on 10,000 short transcripts and 1,000,000 comments (time, memory)")
+    ap.add_argument("--jobs", type=int, default=None, help="notebooks at once in the new way (default: run's)")
     ap.add_argument("--no-run", action="store_true", help="skip the `journeylab run` comparison")
     ap.add_argument("--run-36", action="store_true", help="also `journeylab run` on 36x the sample's interviews")
     ap.add_argument("--seed", type=int, default=2026)
@@ -328,10 +370,10 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_study_"))
     work.mkdir(parents=True, exist_ok=True)
-    sizes = [(f"{k}x", k, SAMPLE_INTERVIEWS * k, SAMPLE_COMMENTS * k, 40) for k in map(int, args.sizes.split(","))]
-    if args.large:
-        sizes.append(("10k/1M", 10_000 / SAMPLE_INTERVIEWS, 10_000, 1_000_000, 8))
+    sizes = [(f"{k}x", k, SAMPLE_INTERVIEWS * k, SAMPLE_COMMENTS * k, 40)
+             for k in map(int, args.sizes.split(",")) if k]
     results = {}
+    targets = Targets()
     # warm-up, untimed: first calls import matplotlib, NLTK and VADER data and fill the font caches
     bench_size(make_study(work / "study-warmup", interviews=3, comments=30, seed=args.seed), work, "warmup",
                args.seed)
@@ -347,46 +389,72 @@ def main(argv=None) -> None:
         peak_rss = psutil.Process().memory_info().rss / MB
         print(f"   resident now {peak_rss:,.0f} MB; facts {r['_facts']}", flush=True)
 
-    steps = [s for s in next(iter(results.values()))[1] if not s.startswith("_")]
-    base_label = next(iter(results))
-    k0, base = results[base_label]
-    print("\nSeconds (peak MB over the process's size before the step) and cost per unit relative to "
-          f"{base_label} ((t/k)/t_{base_label}; 1.0 = linear):")
-    head = f"{'step':<12}" + "".join(f"{lab:>26}" for lab in results)
-    print(head)
-    for s in steps:
-        cells = []
+    # load_study at 36x the sample's interviews (its transcripts copied, as --run-36 runs them) and at 36x
+    # distinct generated interviews: best of three each, side by side
+    sample = Path(jl.datasets.sample_study_path())
+    s36 = copy_interviews(sample, work / "sample-36x", 36)
+    g1 = make_study(work / "gen-1x", interviews=SAMPLE_INTERVIEWS, comments=SAMPLE_COMMENTS, seed=args.seed)
+    g36 = make_study(work / "gen-36x", interviews=36 * SAMPLE_INTERVIEWS, comments=SAMPLE_COMMENTS, seed=args.seed)
+    t1, t36, tg1, tg36 = best_loads([sample, s36, g1, g36])
+    print(f"\nload_study, best of 3: sample {t1:.2f} s, 36x its interviews (copies) {t36:.2f} s; generated 14 "
+          f"interviews {tg1:.2f} s, 504 distinct generated interviews {tg36:.2f} s", flush=True)
+    targets.add("load_study: 36x the sample's interviews / the sample", f"{t36 / t1:.2f}x ({t36:.2f}/{t1:.2f} s)",
+                "at most 3x", t36 / t1 <= 3)
+    targets.add("load_study: 504 / 14 distinct generated interviews", f"{tg36 / tg1:.2f}x ({tg36:.2f}/{tg1:.2f} s)",
+                "(no target)", None)
+    if args.large:
+        root = make_study(work / "study-10k-1M", interviews=10_000, comments=1_000_000, turns=8, seed=args.seed)
+        secs, grow, peak, n = load_large(root)
+        print(f"10k/1M: load_study {secs:.1f} s for {n[0]:,} transcripts and {n[1]:,} comments; memory +{grow:,.0f} MB "
+              f"(peak resident {peak:,.0f} MB)", flush=True)
+        targets.add("load_study: 10,000 transcripts, 1,000,000 comments", f"{secs:.1f} s, {peak / 1024:.2f} GB",
+                    "< 120 s, < 8 GB", secs < 120 and peak < 8 * 1024)
+
+    if results:
+        steps = [s for s in next(iter(results.values()))[1] if not s.startswith("_")]
+        base_label = next(iter(results))
+        k0, base = results[base_label]
+        print("\nSeconds (peak MB over the process's size before the step) and cost per unit relative to "
+              f"{base_label} ((t/k)/t_{base_label}; 1.0 = linear):")
+        head = f"{'step':<12}" + "".join(f"{lab:>26}" for lab in results)
+        print(head)
+        for s in steps:
+            cells = []
+            for lab, (k, r) in results.items():
+                t, mb = r[s]
+                rel = (t / k) / (base[s][0] / k0) if base[s][0] > 0 else float("nan")
+                cells.append(f"{t:9.2f} s {mb:6.0f} MB  x{rel:5.2f}")
+            print(f"{s:<12}" + "".join(f"{c:>26}" for c in cells))
+        print("\nReadability at size:")
         for lab, (k, r) in results.items():
-            t, mb = r[s]
-            rel = (t / k) / (base[s][0] / k0) if base[s][0] > 0 else float("nan")
-            cells.append(f"{t:9.2f} s {mb:6.0f} MB  x{rel:5.2f}")
-        print(f"{s:<12}" + "".join(f"{c:>26}" for c in cells))
-    print("\nReadability at size:")
-    for lab, (k, r) in results.items():
-        f = r["_facts"]
-        print(f"  {lab}: map persona card {f['map card chars']} characters for {f['participants']:,} participants "
-              f"(ids listed up to {MAX_LISTED}); report {f['report quotes']} quotes for {f['claims']} claims, "
-              f"{f['report quote counts']} 'k of N quoted' notes, {f['report KB']:,} KB")
+            f = r["_facts"]
+            print(f"  {lab}: map persona card {f['map card chars']} characters for {f['participants']:,} participants "
+                  f"(ids listed up to {MAX_LISTED}); report {f['report quotes']} quotes for {f['claims']} claims, "
+                  f"{f['report quote counts']} 'k of N quoted' notes, {f['report KB']:,} KB")
 
     if not args.no_run:
-        sample = jl.datasets.sample_study_path()
-        print("\n`journeylab run` on the sample study, old way (every notebook loads the study) vs new way "
-              "(loaded once, read from the cache):", flush=True)
+        print("\n`journeylab run` on the sample study, old way (notebooks one after the other, each loading the "
+              "study) vs new way (loaded once and read from the cache, notebooks two at a time):", flush=True)
         old_nbs = old_way_notebooks(work / "notebooks-old")
-        t_old, m_old = timed_run(sample, work / "run-old", notebooks=old_nbs)
+        t_old, m_old = timed_run(sample, work / "run-old", notebooks=old_nbs, jobs=1)
         print(f"  old way {t_old:7.1f} s  per notebook {m_old['timings']['notebooks']}", flush=True)
-        t_new, m_new = timed_run(sample, work / "run-new")
+        t_new, m_new = timed_run(sample, work / "run-new", jobs=args.jobs)
         print(f"  new way {t_new:7.1f} s  per notebook {m_new['timings']['notebooks']} "
               f"(+ one load {m_new['timings']['study_load_seconds']} s)", flush=True)
         print(f"  new / old = {t_new / t_old:.2f}  (target: at most 0.5)")
         same = sorted(k for k in m_old["outputs"] if m_old["outputs"][k] != m_new["outputs"].get(k))
-        print(f"  outputs identical: {not same and set(m_old['outputs']) == set(m_new['outputs'])}"
-              + (f" (differ: {same[:5]})" if same else ""))
+        identical = not same and set(m_old["outputs"]) == set(m_new["outputs"])
+        print(f"  outputs identical: {identical}" + (f" (differ: {same[:5]})" if same else ""))
+        targets.add("journeylab run on the sample: new way / old way",
+                    f"{t_new / t_old:.2f}x ({t_new:.0f}/{t_old:.0f} s)", "at most 0.5x", t_new / t_old <= 0.5)
+        targets.add("  the same output files, byte for byte", str(identical), "True", identical)
         if args.run_36:
-            s36 = copy_interviews(Path(sample), work / "sample-36x", 36)
-            t36, m36 = timed_run(s36, work / "run-36")
-            print(f"  new way on 36x the interviews {t36:7.1f} s (one load {m36['timings']['study_load_seconds']} s); "
-                  f"36x / 1x = {t36 / t_new:.2f}  (target: at most 2)")
+            t36r, m36 = timed_run(s36, work / "run-36", jobs=args.jobs)
+            print(f"  new way on 36x the interviews {t36r:7.1f} s (one load {m36['timings']['study_load_seconds']} s) "
+                  f"per notebook {m36['timings']['notebooks']}; 36x / 1x = {t36r / t_new:.2f}  (target: at most 2)")
+            targets.add("journeylab run: 36x the sample's interviews / the sample", f"{t36r / t_new:.2f}x "
+                        f"({t36r:.0f}/{t_new:.0f} s)", "at most 2x", t36r / t_new <= 2)
+    targets.print()
     print(f"\nGenerated studies and outputs in {work}" + ("" if args.keep else " (a temporary folder)"))
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import journeylab as jl
 from journeylab.coding.analysis import (
+    MAX_SATURATION_LABELS,
     co_occurrence,
     code_frequencies,
     evaluate_codings,
@@ -215,3 +216,15 @@ def test_evaluate_codings(codings, segments):
     assert pd.isna(miss.loc["w", "recall"]) and miss.loc["w", "f1"] == 0
     only_d1 = evaluate_codings(rules, reference=gold, segments=segments, documents=["D1"]).set_index("code")
     assert only_d1.loc["(all codes)", ["n_predicted", "n_reference", "n_both"]].tolist() == [2, 3, 1]
+
+
+def test_plot_saturation_stays_readable_for_hundreds_of_interviews():
+    """504 interviews: a figure at most 16 inches wide naming at most MAX_SATURATION_LABELS of them (it was
+    229 inches wide with 504 labels); 14 interviews keep every label."""
+    for n, labels in [(14, 14), (504, 39)]:
+        sat = pd.DataFrame({"position": range(1, n + 1), "doc_id": [f"P{i:03d}" for i in range(n)],
+                            "new_codes": [1] * n, "cumulative_codes": list(range(1, n + 1))})
+        ax = plot_saturation(sat)
+        assert ax.figure.get_figwidth() <= 16
+        shown = [t.get_text() for t in ax.get_xticklabels()]
+        assert len(shown) == labels <= MAX_SATURATION_LABELS and shown[0] == "P000"

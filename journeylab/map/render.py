@@ -318,7 +318,10 @@ def _pct(x) -> str:
 def _claim_items(jmap, kind: str, stage: str) -> list[dict]:
     c = order_claims(jmap.claims(kind, stage))
     items = []
-    for r in c.to_dict("records"):
+    # only the columns drawn: to_dict over every column of the evidence table costs ~50 ms a cell
+    used = [k for k in ("code", "claim", "n_participants", "n_participants_total", "n_participants_rule_only",
+                        "grade", "share_participants") if k in c.columns]
+    for r in c[used].to_dict("records"):
         name = _label(r["code"]) if r["code"] else str(r["claim"]).split(" (")[0]
         if r["code"]:
             text = f"{name} — {r['n_participants']}/{r['n_participants_total']} people"

@@ -82,13 +82,13 @@ def _parameters(pairs) -> dict:
 
 def _run(args) -> int:
     run(args.study, args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
-        timeout=args.timeout, quiet=args.quiet)
+        timeout=args.timeout, quiet=args.quiet, jobs=args.jobs)
     return 0
 
 
 def _demo(args) -> int:
     demo(args.out, seed=args.seed, notebooks=args.notebooks, parameters=_parameters(args.param),
-         timeout=args.timeout, quiet=args.quiet)
+         timeout=args.timeout, quiet=args.quiet, jobs=args.jobs)
     return 0
 
 
@@ -149,6 +149,9 @@ def main(argv=None) -> int:
                        help="run the numbered notebooks of DIR instead of journeylab's")
         p.add_argument("--timeout", type=int, default=900, help="seconds a single cell may run (default 900)")
         p.add_argument("--quiet", action="store_true", help="no progress lines")
+        p.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="notebooks run at once, each in its own kernel (default 2 on two or more cores; "
+                            "1: one after the other)")
 
     p = sub.add_parser("run", help="execute every notebook on a study and write the results",
                        description="Execute every notebook on STUDY, in order; write the executed notebooks, "

@@ -10,7 +10,7 @@ start every kernel with the same hash seed (see :func:`run`).
 """
 from __future__ import annotations
 
-__all__ = ["run", "demo", "notebook_paths", "notebook_parameters", "NotebookFailed"]
+__all__ = ["run", "demo", "notebook_paths", "notebook_parameters", "NotebookFailed", "RUNS_AFTER", "schedule"]
 
 import ast
 import datetime as _dt
@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -43,6 +44,104 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: shipping form ..."): kept in the executed notebooks of a run on the sample study, left out of a run
 #: on any other study, whose numbers they do not describe.
 SAMPLE_TAG = "sample-study"
+
+
+#: Notebooks of journeylab's own sequence that must wait for others when notebooks run side by side
+#: (``jobs=2``). Every notebook reads the study from the run's cache and writes files of its own, so
+#: the others are independent; these see files another notebook writes, and see them as in a
+#: sequential run only if they wait:
+RUNS_AFTER = {
+    # 05's closing cell lists funnel*.csv in the output folder; 09 writes funnel_*_dask.csv
+    "09_scale.ipynb": ("05_metrics.ipynb",),
+}
+
+#: The sequence's slowest notebooks (seconds on the sample study, measured): started first when notebooks
+#: run side by side, so the run does not end waiting for one long notebook started last.
+SLOW_FIRST = ("07_journey_map.ipynb", "05_metrics.ipynb", "02_coding.ipynb", "06_evidence.ipynb")
+
+
+def schedule(names, *, after: dict, jobs: int, run_one, first=()) -> dict:
+    """Run ``run_one(name)`` for every name, ``jobs`` at a time, each only after the names it waits for.
+
+    Parameters
+    ----------
+    names : list of str
+        The notebooks, in the sequence's order.
+    after : dict
+        name → the names it must wait for (names not in ``names`` are ignored).
+    jobs : int
+        How many run at once (1: one after the other, in order).
+    run_one : callable
+        ``run_one(name)`` → True when it succeeded. It runs in a thread of its own.
+    first : sequence of str
+        Names to start before the others when several could start.
+
+    Returns
+    -------
+    dict
+        name → what ``run_one`` returned, for every name that ran. After a failure no new name
+        starts; the ones running finish. An exception raised by ``run_one`` is raised again once
+        they have (the first in ``names``' order). With ``jobs=1`` every call runs in this thread.
+
+    Examples
+    --------
+    >>> done = []
+    >>> res = schedule(["a", "b", "c"], after={"c": ("a",)}, jobs=2, run_one=lambda n: done.append(n) or True)
+    >>> sorted(res), done.index("a") < done.index("c")
+    (['a', 'b', 'c'], True)
+    """
+    wanted = set(names)
+    waits = {n: {a for a in after.get(n, ()) if a in wanted and a != n} for n in names}
+    order = [n for n in first if n in wanted] + [n for n in names if n not in set(first)]
+    results: dict = {}
+    if jobs <= 1:  # one after the other, here (Ctrl-C reaches the notebook running)
+        while True:
+            ready = [n for n in order if n not in results and waits[n] <= set(results)]
+            if not ready:
+                return results
+            results[ready[0]] = ok = run_one(ready[0])
+            if not ok:
+                return results
+    running: set = set()
+    errors: dict = {}
+    cond = threading.Condition()
+    failed = False
+
+    def work(name):
+        nonlocal failed
+        ok = False
+        try:
+            ok = run_one(name)
+        except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread once the others finish
+            errors[name] = exc
+        with cond:
+            results[name] = ok
+            running.discard(name)
+            failed = failed or not ok
+            cond.notify_all()
+
+    threads = []
+    with cond:
+        while True:
+            ready = [n for n in order if n not in results and n not in running and waits[n] <= set(results)]
+            if failed or (not ready and not running):
+                break
+            if ready and len(running) < jobs:
+                name = ready[0]
+                running.add(name)
+                t = threading.Thread(target=work, args=(name,), name=f"journeylab-run-{name}", daemon=True)
+                threads.append(t)
+                t.start()
+                continue
+            cond.wait()
+        while running:
+            cond.wait()
+    for t in threads:
+        t.join()
+    for name in names:
+        if name in errors:
+            raise errors[name]
+    return results
 
 
 class NotebookFailed(JourneylabError):
@@ -183,7 +282,7 @@ def _now() -> str:
 
 
 def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None = None, timeout: int = 900,
-        quiet: bool = False, kernel_name: str = "python3", stream=None) -> dict:
+        quiet: bool = False, kernel_name: str = "python3", stream=None, jobs: int | None = None) -> dict:
     """Execute every notebook on ``study`` and write the results to ``out``.
 
     Parameters
@@ -207,6 +306,11 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
         No progress lines.
     stream : file, optional
         Where progress goes (default ``sys.stdout``).
+    jobs : int, optional
+        How many notebooks run at once, each in its own kernel (default: 2 on a machine with two
+        or more cores, else 1). Only journeylab's own sequence (``notebooks`` not given) runs side
+        by side, as :data:`RUNS_AFTER` allows; other notebooks run one after the other. Outputs
+        are the same bytes either way.
 
     Returns
     -------
@@ -225,6 +329,10 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
 
     Notes
     -----
+    Two notebooks run at once on two cores: the kernels start and import in parallel, and every
+    notebook reads the study from the run's cache and writes only its own files, so none depends on
+    another's results (the exceptions wait: :data:`RUNS_AFTER`). One kernel reused across notebooks
+    would be faster still but would let one notebook's state leak into the next, so it is not done.
     Every notebook runs in a fresh kernel started in the notebook's folder, with
     ``PYTHONHASHSEED=0`` and a fixed ``SOURCE_DATE_EPOCH`` (:data:`KERNEL_ENV`). The kernel's own
     log (stderr) goes to ``out/notebooks/<name>.log``. On a study other than the bundled sample, the
@@ -251,6 +359,7 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     if not study.is_dir():
         raise JourneylabError(f"study folder {study} not found (expected a folder with study.yml; "
                               "see docs/study-format.md)")
+    own = notebooks is None
     if notebooks is None or isinstance(notebooks, (str, Path)):
         paths = notebook_paths(notebooks)
     else:
@@ -258,6 +367,10 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
             raise JourneylabError(f"notebook(s) not found: {', '.join(missing)}")
+    if jobs is None:
+        jobs = 2 if (os.cpu_count() or 1) >= 2 else 1
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise JourneylabError(f"run(): `jobs` must be a whole number of at least 1; found {jobs!r}")
     reserved = {"study_path", "output_dir", "seed"} & set(parameters or {})
     if reserved:
         raise JourneylabError(f"run(): parameters: {', '.join(sorted(reserved))} are set by run() itself "
@@ -274,7 +387,8 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
     env = {**os.environ, **KERNEL_ENV}
     env.pop("MPLBACKEND", None)  # inline figures vanish under Agg
 
-    record = {"started": started, **study_load, "notebooks": {}}
+    side_by_side = jobs if own else 1  # notebooks of your own: one at a time
+    record = {"started": started, **study_load, "jobs": side_by_side, "notebooks": {}}
 
     def manifest(status, failed=None):
         checkpoint_stores(out)
@@ -286,8 +400,15 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
 
     on_sample = study == Path(sample_study_path()).resolve()
     width = max(len(p.stem) for p in paths)
-    for k, (path, original) in enumerate(zip(paths, originals), 1):
-        if not quiet:
+    number = {p.name: k for k, p in enumerate(paths, 1)}
+    by_name = {p.name: (p, nb) for p, nb in zip(paths, originals)}
+    outcome: dict = {}  # name -> (seconds, error, executed notebook, injected_at, target)
+    lock = threading.Lock()
+
+    def run_one(name: str) -> bool:
+        path, original = by_name[name]
+        k = number[name]
+        if not quiet and side_by_side == 1:
             print(f"[{k}/{len(paths)}] {path.stem:<{width}} ", end="", file=stream, flush=True)
         t0 = time.perf_counter()
         nb, injected_at = _inject(original, params)
@@ -304,25 +425,38 @@ def run(study, out, *, notebooks=None, seed: int = 2026, parameters: dict | None
                 error = f"a cell ran longer than {timeout} s ({exc})"
             except DeadKernelError as exc:
                 error = f"the kernel died ({exc}); its log: {nb_dir / (path.stem + '.log')}"
+            except Exception as exc:  # noqa: BLE001 - a kernel that cannot start: the run says which notebook
+                error = f"the notebook could not run ({type(exc).__name__}: {exc})"
         if error is None and not on_sample:
             # prose about the sample study's findings says nothing about this study: left out
             nb.cells = [c for c in nb.cells
                         if not (c.cell_type == "markdown" and SAMPLE_TAG in c.metadata.get("tags", []))]
         nbformat.write(nb, target)
         seconds = round(time.perf_counter() - t0, 2)
-        record["notebooks"][path.name] = seconds
-        if error is None:
+        with lock:
+            outcome[name] = (seconds, error, nb, injected_at, target)
             if not quiet:
-                print(f"{seconds:6.1f} s  ok", file=stream, flush=True)
-            continue
-        if not quiet:
-            print(f"{seconds:6.1f} s  FAILED", file=stream, flush=True)
+                lead = "" if side_by_side == 1 else f"[{k}/{len(paths)}] {path.stem:<{width}} "
+                print(f"{lead}{seconds:6.1f} s  {'ok' if error is None else 'FAILED'}", file=stream, flush=True)
+        return error is None
+
+    # journeylab's own notebooks may run side by side (RUNS_AFTER); any others one after the other, in order
+    names = [p.name for p in paths]
+    after = RUNS_AFTER if own else {n: names[:i] for i, n in enumerate(names)}
+    schedule(names, after=after, jobs=side_by_side, run_one=run_one, first=SLOW_FIRST if side_by_side > 1 else ())
+    for name in names:  # the manifest lists the notebooks in the sequence's order
+        if name in outcome:
+            record["notebooks"][name] = outcome[name][0]
+    failures = [n for n in names if n in outcome and outcome[n][1] is not None]
+    if failures:
+        name = failures[0]
+        seconds, error, nb, injected_at, target = outcome[name]
         cell, where = _failed_cell(nb, injected_at) if error == "cell" else (None, error)
-        man = manifest("failed", failed={"notebook": path.name, "cell": cell})
+        man = manifest("failed", failed={"notebook": name, "cell": cell})
         raise NotebookFailed(
-            f"{path.name} failed at {where}\n\n"
+            f"{name} failed at {where}\n\n"
             f"The partly executed notebook is {target}; what the earlier notebooks produced is kept in {out}.",
-            notebook=path.name, cell=cell, executed=target, manifest=man)
+            notebook=name, cell=cell, executed=target, manifest=man)
 
     man = manifest("ok")
 

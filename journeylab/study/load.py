@@ -1322,7 +1322,7 @@ _TRANSCRIPT_ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-1
 
 def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col: _Collector):
     folder = root / "transcripts"
-    seg_frames, doc_rows = [], []
+    seg_rows, doc_rows = {c: [] for c in tr.SEGMENT_COLUMNS}, []
     if not folder.is_dir():
         col.error("transcripts/", "folder not found; expected one file per interview (.txt, .vtt, .srt, .docx "
                   "or .odt)")
@@ -1341,14 +1341,14 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             continue
         try:
             plain = not cfg.transcripts.get("speaker_labels", True) or p.stem in unlabelled
-            doc = tr.read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
-                                   speaker_labels=not plain,
-                                   moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None,
-                                   stage_marker=cfg.transcripts.get("stage_marker"))
+            doc = tr._read_document(p, interviewer_labels=cfg.interviewer_labels, display_path=rel,
+                                    speaker_labels=not plain,
+                                    moderator_pattern=cfg.transcripts.get("moderator_pattern") if plain else None,
+                                    stage_marker=cfg.transcripts.get("stage_marker"), as_rows=True)
+            seg = doc.segments  # lists, one per column: one frame for every document at the end
             if by_file:
-                seg = doc.segments
-                pid = seg["participant_id"].where(seg["speaker_role"] != "participant", doc.doc_id)
-                doc = replace(doc, segments=seg.assign(participant_id=pid.astype("string")))
+                seg["participant_id"] = [doc.doc_id if r == "participant" else p_ for p_, r in
+                                         zip(seg["participant_id"], seg["speaker_role"])]
         except tr.TranscriptError as exc:
             col.problems.append(exc.to_problem())
             continue
@@ -1363,9 +1363,10 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
                                         else "UTF-8 with a byte-order mark"))
         col.sources.append({"file": rel, "format": doc.format,
                             "encoding": _TRANSCRIPT_ENCODINGS.get(doc.encoding, doc.encoding or pd.NA),
-                            "rows": len(doc.segments)})
-        seg_frames.append(doc.segments)
-        pids = doc.segments["participant_id"].dropna().unique().tolist()
+                            "rows": len(seg["segment_id"])})
+        for c, values in seg.items():
+            seg_rows[c] += values
+        pids = list(dict.fromkeys(v for v in seg["participant_id"] if not _missing(v)))
         doc_rows.append({"doc_id": doc.doc_id, "path": rel, "format": doc.format, "encoding": doc.encoding,
                          "participant_id": pids[0] if len(pids) == 1 else (";".join(map(str, pids)) or pd.NA),
                          "text": doc.text})
@@ -1374,7 +1375,7 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
             return pd.DataFrame(), pd.DataFrame()
         col.error("transcripts/", "the folder holds no transcripts")
         return pd.DataFrame(), pd.DataFrame()
-    segments = pd.concat(seg_frames, ignore_index=True)
+    segments = tr._rows_frame(seg_rows)
     documents = pd.DataFrame(doc_rows)
     dup = documents["doc_id"].duplicated()
     for d in documents.loc[dup, "doc_id"]:
@@ -1390,6 +1391,11 @@ def _load_transcripts(root: Path, cfg: _Config, participants: pd.DataFrame, col:
                 col.error(path, f"speaker {pid!r} is not in participants.csv; add a row for them or list the label "
                           "under `interviewer_labels:` in study.yml", line=line)
     return segments, documents
+
+
+def _missing(v) -> bool:
+    """None, pd.NA or NaN: what ``dropna`` drops."""
+    return v is None or v is pd.NA or (isinstance(v, float) and v != v)
 
 
 def _load_codebook(root: Path, cfg: _Config, col: _Collector):
@@ -1411,6 +1417,34 @@ def _load_codebook(root: Path, cfg: _Config, col: _Collector):
 SPAN_COLUMNS = ["doc_id", "start", "end"]
 
 
+def _turns_by_doc(segments: pd.DataFrame, *, na_docs: bool = False) -> dict:
+    """doc_id → (starts, ends, segment ids) of its segments, in order of start.
+
+    One sort and one split of the arrays (a groupby over hundreds of documents costs a pandas
+    frame per document). A segment without a doc_id is left out, or (``na_docs``) filed under
+    ``"<NA>"``.
+    """
+    seg = segments.sort_values(["doc_id", "start"])
+    docs = seg["doc_id"].astype(str).to_numpy(dtype=object)
+    if not na_docs:
+        ok = seg["doc_id"].notna().to_numpy()
+        seg, docs = seg[ok], docs[ok]
+    starts, ends = seg["start"].to_numpy(np.int64), seg["end"].to_numpy(np.int64)
+    ids = seg["segment_id"].astype(str).to_numpy()
+    out: dict = {}
+    if not len(docs):
+        return out
+    cut = np.flatnonzero(docs[1:] != docs[:-1]) + 1
+    for a, b in zip(np.r_[0, cut], np.r_[cut, len(docs)]):
+        out[docs[a]] = (starts[a:b], ends[a:b], ids[a:b])
+    return out
+
+
+def _in_set(values: pd.Series, known: set) -> pd.Series:
+    """``values.isin(known)`` at the speed of a Python set (pyarrow-string ``isin`` converts each of ``known``)."""
+    return pd.Series([v in known for v in values.tolist()], index=values.index, dtype=bool)
+
+
 def _span_turns(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, rel: str, col: _Collector,
                 lines) -> pd.DataFrame:
     """Check the ``doc_id, start, end`` spans of a codings file and fill ``segment_id`` from them.
@@ -1419,9 +1453,7 @@ def _span_turns(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFram
     ``start`` and begins before ``end``. Rows without a span keep their ``segment_id``.
     """
     texts = dict(zip(documents["doc_id"].astype(str), documents["text"])) if len(documents) else {}
-    by_doc = {d: (g["start"].to_numpy(np.int64), g["end"].to_numpy(np.int64), g["segment_id"].astype(str).to_numpy())
-              for d, g in segments.sort_values(["doc_id", "start"]).groupby("doc_id", sort=False)} \
-        if len(segments) else {}
+    by_doc = _turns_by_doc(segments) if len(segments) else {}
     raw_a, raw_b = df["start"].astype(str).str.strip(), df["end"].astype(str).str.strip()
     has_span = (raw_a != "") | (raw_b != "")
     starts, ends, seg_ids = [], [], df["segment_id"].astype(str).str.strip().tolist()
@@ -1518,10 +1550,10 @@ def _reanchor_file(df: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataF
         return df
     texts = dict(zip(documents["doc_id"].astype(str), documents["text"]))
     doc_ids = sorted(texts, key=len, reverse=True)
-    seg_span = {str(k): (str(d), int(a), int(b)) for k, d, a, b in
-                zip(segments["segment_id"], segments["doc_id"], segments["start"], segments["end"])}
-    turns = {d: (g["start"].to_numpy(np.int64), g["end"].to_numpy(np.int64), g["segment_id"].astype(str).to_numpy())
-             for d, g in segments.sort_values(["doc_id", "start"]).groupby(segments["doc_id"].astype(str), sort=False)}
+    seg_span = {k: (d, int(a), int(b)) for k, d, a, b in  # lists: iterating arrow strings costs ~2 µs a value
+                zip(map(str, segments["segment_id"].tolist()), map(str, segments["doc_id"].tolist()),
+                    segments["start"].tolist(), segments["end"].tolist())}
+    turns = _turns_by_doc(segments, na_docs=True)
     out = df.copy()
     keep = np.ones(len(df), dtype=bool)
     n_bad = 0
@@ -1673,7 +1705,7 @@ def _load_codings(root: Path, segments: pd.DataFrame, documents: pd.DataFrame, c
             spans = True
             df = _span_turns(df, documents, segments, rel, col, lines)
         if known_seg:
-            unknown = ~df["segment_id"].isin(known_seg)
+            unknown = ~_in_set(df["segment_id"], known_seg)
             if has_span:
                 unknown &= df["start"].isna() & (df["segment_id"] != "")
             for i in np.flatnonzero(unknown.to_numpy())[:20]:

@@ -26,6 +26,63 @@ PLACEHOLDERS = {"email": "[EMAIL]", "url": "[URL]", "phone": "[PHONE]", "card": 
                 "order": "[ORDER]", "address": "[ADDRESS]", "person": "[PERSON]"}
 _NAMES_DIR = Path(__file__).resolve().parent.parent / "data" / "names"
 
+# ----------------------------------------------------------------------------- searching only where a word occurs
+
+#: The characters other than ASCII letters that ``re.IGNORECASE`` equates with an ASCII letter, and the
+#: letter (İ ı → i, ſ → s, Kelvin sign → k; found by trying every code point, tests/test_redact.py).
+_ASCII_FOLD = {0x130: "i", 0x131: "i", 0x17F: "s", 0x212A: "k"}
+
+
+_FOLD_CHARS = "".join(map(chr, _ASCII_FOLD))
+
+
+def _lowered(text: str) -> str | None:
+    """``text`` lower-cased position for position, so that a case-insensitive pattern matches an ASCII word
+    at ``i`` only where the word occurs in the result at ``i``; None when lowering would shift positions."""
+    if text.isascii() or not any(ch in text for ch in _FOLD_CHARS):  # translate is slow on non-ASCII text
+        low = text.lower()
+    else:
+        low = text.translate(_ASCII_FOLD).lower()
+    return low if len(low) == len(text) else None
+
+
+@lru_cache(maxsize=4)
+def _lowered_window(text: str, pos: int, endpos: int) -> str | None:
+    """:func:`_lowered` of ``text[pos:endpos]``, remembered: the detectors of one search share it."""
+    return _lowered(text[pos:endpos])
+
+
+def _keyword_scan(rx: re.Pattern, words: tuple, text: str, pos: int, endpos: int):
+    """The matches of ``rx.finditer(text, pos, endpos)``, trying ``rx`` only where one of ``words`` occurs.
+
+    For a case-insensitive pattern every match of which begins with one of ``words`` (ASCII, lower
+    case): the places are found by ``str.find`` on the lowered text (C speed), and ``rx.match`` is
+    tried there in order, each search resuming after the previous match, as ``finditer`` does.
+    ``\b`` and look-behinds see the text before each place, as they do in ``finditer``. A regular
+    expression that starts with ``\b`` or a look-behind is otherwise tried at every position of a
+    long transcript (Python's engine skips ahead only to a literal first character).
+    """
+    low = _lowered_window(text, pos, endpos)
+    if low is None:
+        yield from rx.finditer(text, pos, endpos)
+        return
+    places = set()
+    for w in words:
+        i = low.find(w)
+        while i != -1:
+            places.add(i)
+            i = low.find(w, i + 1)
+    last = pos
+    for i in sorted(places):
+        i += pos
+        if i < last:
+            continue
+        m = rx.match(text, i, endpos)
+        if m:
+            yield m
+            last = m.end() if m.end() > i else i + 1
+
+
 # ----------------------------------------------------------------------------- email, URL, handle
 
 _EMAIL = re.compile(
@@ -48,10 +105,36 @@ _TOKENISH = re.compile(r"[A-Za-z0-9_-]{20,}|(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]
 _HANDLE = re.compile(r"(?<![\w@./+-])@[A-Za-z_][A-Za-z0-9_.]{1,29}(?<!\.)")
 
 
+_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")  # _EMAIL's local part
+
+
+def _email_matches(text: str, pos: int, endpos: int):
+    """``_EMAIL.finditer(text, pos, endpos)``, trying the pattern only in the run of local-part characters
+    before each ``@`` / ``%40`` (every match starts there; elsewhere the look-behind-led pattern would be
+    tried at every position)."""
+    places = set()
+    for at in ("@", "%40"):
+        a = text.find(at, pos, endpos)
+        while a != -1:
+            r = a
+            while r > pos and text[r - 1] in _LOCAL:
+                r -= 1
+            places.update(range(r, a))
+            a = text.find(at, a + 1, endpos)
+    last = pos
+    for i in sorted(places):
+        if i < last:
+            continue
+        m = _EMAIL.match(text, i, endpos)
+        if m:
+            yield m
+            last = m.end()
+
+
 def find_email(text: str, pos: int, endpos: int) -> list:
     """``name@domain.tld`` (also URL-encoded ``%40``) and e-mails written out ("maya at gmail dot com")."""
     low = text[pos:endpos].lower()
-    out = ([(m.start(), m.end(), "email", "[EMAIL]") for m in _EMAIL.finditer(text, pos, endpos)]
+    out = ([(m.start(), m.end(), "email", "[EMAIL]") for m in _email_matches(text, pos, endpos)]
            if "@" in low or "%40" in low else [])
     if (" dot " in low or "(dot)" in low or "[dot]" in low or "(at)" in low or "[at]" in low
             or _AT_DOMAIN.search(low)):
@@ -213,7 +296,7 @@ def _card_spans(groups: list, digits: list) -> list:
 def find_card(text: str, pos: int, endpos: int) -> list:
     """13-19 digit card numbers, grouped as cards are printed (any separators), passing the Luhn check."""
     out = []
-    for m in _CARD.finditer(text, pos, endpos):
+    for m in (_CARD.finditer(text, pos, endpos) if _CARD_HINT.search(text, pos, endpos) else ()):
         run = m.group(0)
         if len(run) < 13:
             continue
@@ -222,6 +305,11 @@ def find_card(text: str, pos: int, endpos: int) -> list:
     return out
 
 
+# parts every kept match holds (led by a character class or literal: found at C speed); the patterns, led by a
+# look-behind, are tried at every position, so they run only when their part is in the text
+_CARD_HINT = re.compile(r"\d[\d .\-/_]{11,}\d")  # a run of 13+ characters of digits and separators
+_IBAN_HINT = re.compile(r"[A-Za-z]{2}\d{2}")
+_NINO_HINT = re.compile(r"\d\d ?\d\d ?\d\d")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){11,30}")
 _IBAN_LENGTHS = {"GB": 22, "DE": 22, "FR": 27, "ES": 24, "IT": 27, "NL": 18, "IE": 22, "BE": 16, "PT": 25,
                  "CH": 21, "AT": 20, "SE": 24, "DK": 18, "NO": 15, "FI": 18, "PL": 28, "LU": 20, "GR": 27}
@@ -240,7 +328,7 @@ def iban_ok(iban: str) -> bool:
 def find_iban(text: str, pos: int, endpos: int) -> list:
     """IBANs, with or without spaces, upper or lower case, that pass the mod-97 check."""
     out = []
-    for m in _IBAN.finditer(text, pos, endpos):
+    for m in (_IBAN.finditer(text, pos, endpos) if _IBAN_HINT.search(text, pos, endpos) else ()):
         cand = m.group(0)
         ends = [k for k in range(len(cand), 14, -1) if k == len(cand) or cand[k] == " "]
         for k in ends:
@@ -261,15 +349,24 @@ _BANK_ACC = re.compile(rf"\b{_ACC_WORDS}[\s:,#]*(?:(?:is|was|=)\s*)?(\d{{8}})(?!
 _BANK_PAIR = re.compile(r"(?<![\d.-])(\d{2}-\d{2}-\d{2})[ ,;/]+(?:(?:account|acc|a/c)\s*)?(\d{8})(?!\d)", re.IGNORECASE)
 
 
+_BANK_WORDS = {_BANK_SORT: ("sort",), _BANK_ACC: ("bank", "acc", "a/c")}  # every match begins with one
+_SORT_CODE = re.compile(r"\d\d-\d\d-\d\d")  # in every _BANK_PAIR match
+
+
 def find_bank(text: str, pos: int, endpos: int) -> list:
     """UK sort codes and account numbers: after "sort code"/"account (number)", or as ``12-34-56 12345678``."""
     out = []
     for rx in (_BANK_SORT, _BANK_ACC, _BANK_PAIR):
-        for m in rx.finditer(text, pos, endpos):
+        if rx is _BANK_PAIR:
+            found = rx.finditer(text, pos, endpos) if _SORT_CODE.search(text, pos, endpos) else ()
+        else:
+            found = _keyword_scan(rx, _BANK_WORDS[rx], text, pos, endpos)
+        for m in found:
             out += [(m.start(g), m.end(g), "bank", "[BANK]") for g in range(1, rx.groups + 1) if m.group(g)]
-    if "sort" in text[pos:endpos].lower() or "acc" in text[pos:endpos].lower():
+    plain = text[pos:endpos].lower()
+    if "sort" in plain or "acc" in plain:
         # "sort code 20-00-00, account 12345678": the account after a found sort code
-        for m in _BANK_SORT.finditer(text, pos, endpos):
+        for m in _keyword_scan(_BANK_SORT, _BANK_WORDS[_BANK_SORT], text, pos, endpos):
             tail = re.match(r"[\s,;/]+(?:and\s+)?(?:the\s+|my\s+)?(?:" + _ACC_WORDS
                             + r"[\s:,#]*(?:(?:is|was)\s*)?)?(\d{8})(?!\d)",
                             text[m.end():min(endpos, m.end() + 60)], re.IGNORECASE)
@@ -287,10 +384,18 @@ _IPV6 = re.compile(rf"(?<![\w:])(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,6}}:(?:{_H}(?
                    rf"|::(?:{_H}(?::{_H}){{0,6}}))(?![\w:])")
 
 
+# in every IPv4 address; in every IPv6 address kept (3+ colons, one of them between two of its characters).
+# Led by a character class, so the engine skips to candidates at C speed (the full patterns start with a
+# look-behind and are tried at every position)
+_IPV4_HINT = re.compile(r"\d\.\d")
+_IPV6_HINT = re.compile(r":[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:")  # 3 colons in a run of hex digits and colons
+
+
 def find_ip(text: str, pos: int, endpos: int) -> list:
     """IPv4 (four octets 0-255) and IPv6 addresses (full or ``::``-compressed, 3+ groups)."""
-    out = [(m.start(), m.end(), "ip", "[IP]") for m in _IPV4.finditer(text, pos, endpos)]
-    for m in _IPV6.finditer(text, pos, endpos):
+    out = ([(m.start(), m.end(), "ip", "[IP]") for m in _IPV4.finditer(text, pos, endpos)]
+           if _IPV4_HINT.search(text, pos, endpos) else [])
+    for m in (_IPV6.finditer(text, pos, endpos) if _IPV6_HINT.search(text, pos, endpos) else ()):
         if m.group(0).count(":") >= 3 and re.search(r"[0-9A-Fa-f]{3}", m.group(0)):
             out.append((m.start(), m.end(), "ip", "[IP]"))
     return out
@@ -304,7 +409,7 @@ _NINO = re.compile(r"(?<![A-Za-z0-9])(?!(?:BG|GB|NK|KN|TN|NT|ZZ)|(?:bg|gb|nk|kn|
 def find_nino(text: str, pos: int, endpos: int) -> list:
     """UK National Insurance numbers (``QQ 12 34 56 C``; prefixes that are never issued excluded)."""
     out = []
-    for m in _NINO.finditer(text, pos, endpos):
+    for m in (_NINO.finditer(text, pos, endpos) if _NINO_HINT.search(text, pos, endpos) else ()):
         letters = m.group(0)[:2] + m.group(0)[-1]
         if letters.isupper() or letters.islower():
             out.append((m.start(), m.end(), "nino", "[NINO]"))
@@ -322,10 +427,13 @@ _DOB = re.compile(
     rf"|\bborn\s+in\s+({_MONTHS}\.?\s+(?:19|20)\d{{2}})", re.IGNORECASE)
 
 
+_DOB_WORDS = ("born", "date", "do", "d.", "birth")  # every _DOB match begins with one ("dob", "d.o.b")
+
+
 def find_dob(text: str, pos: int, endpos: int) -> list:
     """Dates of birth: a date after "born (on)", "date of birth", "DOB", "birthday"; other dates stay."""
     out = []
-    for m in _DOB.finditer(text, pos, endpos):
+    for m in _keyword_scan(_DOB, _DOB_WORDS, text, pos, endpos):
         g = 1 if m.group(1) else 2
         out.append((m.start(g), m.end(g), "dob", "[DOB]"))
     return out
@@ -339,10 +447,14 @@ _ORDER_CTX = re.compile(
     re.IGNORECASE)
 
 
+_ORDER_WORDS = ("order", "customer", "client", "account", "member", "ref", "booking", "ticket", "case", "invoice",
+                "tracking", "confirmation", "loyalty", "policy", "reservation", "parcel", "shipment", "return", "rma")
+
+
 def find_order_context(text: str, pos: int, endpos: int) -> list:
     """Order, customer, booking, ticket ... numbers named as such ("order no. 88231-B", "customer ID C9912")."""
     out = []
-    for m in _ORDER_CTX.finditer(text, pos, endpos):
+    for m in _keyword_scan(_ORDER_CTX, _ORDER_WORDS, text, pos, endpos):
         tok = m.group(1)
         if (re.fullmatch(r"(?:19|20)\d{2}", tok)
                 or re.fullmatch(r"\d+(?:st|nd|rd|th|am|pm|s|x|mm|cm|kg|ml|gb)", tok, re.I)):
@@ -383,6 +495,11 @@ _NOT_PLACE = frozenset("The A An My Our Your His Her Their This That There Here 
                        "Saturday Sunday Christmas Summer Winter Spring Autumn".split())
 _DIGIT = re.compile(r"\d")
 _FIVE = re.compile(r"(?<!\d)\d{5}(?!\d)")
+# parts every match of a pattern holds, led by a character class (found at C speed): the pattern runs only
+# where its part is (the patterns start with \b or a look-behind and are tried at every position)
+_FIVE_HINT = re.compile(r"\d{5}")
+_POSTCODE_HINT = re.compile(r"\d[ABD-HJLNP-UW-Z]{2}", re.IGNORECASE)  # the inward code, as in _POSTCODE_ALONE
+_PLACE_HINT = re.compile(r"(?:in|to|near|outside|of)\s+(?:[A-Z]|St)")  # the end of _PLACE_CTX's lead-in
 _ZIP_CTX = re.compile(r"\bzip(?:[ -]?code)?[\s:,#]*(?:(?:is|was)\s+)?(\d{5}(?:-\d{4})?)(?![\w-])", re.IGNORECASE)
 
 
@@ -390,25 +507,30 @@ def find_address(text: str, pos: int, endpos: int) -> list:
     """Street addresses (UK and US), UK postcodes (any case, spaced or not) and US ZIP codes."""
     out = []
     if not _DIGIT.search(text, pos, endpos):
-        return [(m.start(1), m.end(1), "address", "[PLACE]") for m in _PLACE_CTX.finditer(text, pos, endpos)
+        return [(m.start(1), m.end(1), "address", "[PLACE]") for m in _place_matches(text, pos, endpos)
                 if m.group(1).split()[0] not in _NOT_PLACE]
     for m in _ADDRESS.finditer(text, pos, endpos):
         flat = _FLAT.search(text, max(pos, m.start() - 24), m.start())
         out.append((flat.start() if flat else m.start(), m.end(), "address", "[ADDRESS]"))
-    for m in _POSTCODE_ALONE.finditer(text, pos, endpos):
+    for m in (_POSTCODE_ALONE.finditer(text, pos, endpos) if _POSTCODE_HINT.search(text, pos, endpos) else ()):
         pc = m.group(0)
         if not (pc.isupper() or pc.islower() or " " in pc):
             continue  # mixed case without a space: a word, not a postcode
         if pc.islower() and (pc[-2:] in ("th", "st", "nd", "rd") or " " not in pc):
             continue  # "m2 5th", "the m25th"
         out.append((m.start(), m.end(), "address", "[ADDRESS]"))
-    if _FIVE.search(text, pos, endpos):
+    if _FIVE_HINT.search(text, pos, endpos) and _FIVE.search(text, pos, endpos):
         out += [(m.start(), m.end(), "address", "[ADDRESS]") for m in _ZIP.finditer(text, pos, endpos)]
-        out += [(m.start(1), m.end(1), "address", "[ADDRESS]") for m in _ZIP_CTX.finditer(text, pos, endpos)]
-    for m in _PLACE_CTX.finditer(text, pos, endpos):
+        out += [(m.start(1), m.end(1), "address", "[ADDRESS]")
+                for m in _keyword_scan(_ZIP_CTX, ("zip",), text, pos, endpos)]
+    for m in _place_matches(text, pos, endpos):
         if m.group(1).split()[0] not in _NOT_PLACE:
             out.append((m.start(1), m.end(1), "address", "[PLACE]"))
     return out
+
+
+def _place_matches(text: str, pos: int, endpos: int):
+    return _PLACE_CTX.finditer(text, pos, endpos) if _PLACE_HINT.search(text, pos, endpos) else ()
 
 
 # ----------------------------------------------------------------------------- people who are not participants

@@ -50,7 +50,10 @@ def _fold_table(text: str) -> dict:
 
 
 def _fold(s: str) -> str:
-    return s.translate(_fold_table(s))
+    if s.isascii():  # nothing to fold (isascii is O(1)); translating costs ~0.2 ms per transcript
+        return s
+    table = _fold_table(s)
+    return s.translate(table) if table else s
 
 
 def _key(s: str) -> str:
@@ -112,6 +115,7 @@ class _Names:
         self.alts = sorted(self.owners, key=len, reverse=True)
         self._pattern = None
         self._one: dict = {}
+        self._lead_rx: dict = {}
         self._index = None
         self.parts = frozenset(w for k in self.owners for w in k.split())
 
@@ -163,8 +167,23 @@ class _Names:
             yield from self.pattern.finditer(folded, pos, endpos)
             return
         piece = folded[pos:endpos]
-        if not self._rest and piece.isascii() and self._index.keys().isdisjoint(_WORD_RUN.findall(piece.lower())):
-            return  # no word of the text starts a form (most texts: at C speed)
+        if not self._rest and piece.isascii():
+            present = self._index.keys() & set(_WORD_RUN.findall(piece.lower()))
+            if not present:
+                return  # no word of the text starts a form (most texts: at C speed)
+            # only the words that start a form, found by one pattern of them (the loop below visits every word)
+            last = pos
+            for w in self._leads(frozenset(present)).finditer(folded, pos, endpos):
+                i = w.start()
+                if i < last:
+                    continue
+                for order in self._index[w.group(0).lower()]:
+                    m = self._form(order).match(folded, i, endpos)
+                    if m:
+                        yield m
+                        last = m.end()
+                        break
+            return
         last = pos
         for w in _WORD_RUN.finditer(folded, pos, endpos):
             i = w.start()
@@ -186,6 +205,15 @@ class _Names:
                 yield m
                 last = m.end()
 
+    def _leads(self, words: frozenset):
+        """Where a whole ASCII word is one of ``words`` (ASCII letters in either case)."""
+        rx = self._lead_rx.get(words)
+        if rx is None:
+            alts = ["".join(f"[{c}{c.upper()}]" if c.isalpha() else re.escape(c) for c in w)
+                    for w in sorted(words, key=len, reverse=True)]
+            rx = self._lead_rx[words] = re.compile(rf"(?<!\w)(?:{'|'.join(alts)})(?!\w)")
+        return rx
+
     def placeholder(self, key: str, context) -> str:
         pids = self.owners.get(key, set())
         if context is not None and context in pids:
@@ -197,8 +225,16 @@ class _Names:
         return "[NAME]" if pid is None or pid is pd.NA else f"[NAME:{pid}]"
 
     def find(self, text: str, folded: str, pos: int, endpos: int, context, out: list, flags=None) -> None:
+        """Append ``(start, end, "name", placeholder)`` of every participant's name in ``text[pos:endpos]``."""
+        out += [(s, e, "name", self.placeholder(key, context)) for s, e, key in self.scan(text, folded, pos, endpos,
+                                                                                          flags)]
+
+    def scan(self, text: str, folded: str, pos: int, endpos: int, flags=None) -> list:
+        """``(start, end, key)`` of every name in ``text[pos:endpos]``: what :meth:`find` finds, before the
+        placeholder (which depends on whose document it is) is chosen."""
+        out: list = []
         if not self.alts:
-            return
+            return out
         for m in self.matches(folded, pos, endpos):
             key = " ".join(m.group(0).split()).casefold()
             if key in self.common:
@@ -213,7 +249,8 @@ class _Names:
                         flags.append((m.start(), m.end(), "name", "a participant's name that is also a word, "
                                       f"read as the word ({why}); kept"))
                     continue
-            out.append((m.start(), m.end(), "name", self.placeholder(key, context)))
+            out.append((m.start(), m.end(), key))
+        return out
 
 
 def _names_from(names, participants=None) -> _Names | None:
@@ -267,6 +304,7 @@ class _Detector:
         if bad:
             raise JourneylabError(f"{func}(): `extra_regions` must be region codes like 'US'; found {bad[0]!r}.")
         self.kinds = set(kinds)
+        self._memo: dict = {}  # (text, pos, endpos) -> what find() found there (see find)
         self.order = None
         if "order" in self.kinds and order_pattern is not None:
             try:
@@ -289,7 +327,36 @@ class _Detector:
         "bank": ("sort", "acc", "a/c", "-"), "dob": ("born", "birth", "dob", "d.o.b"), "ip": (".", ":"),
     }
 
+    #: texts remembered per detector (one detector serves one study): enough for every distinct survey comment
+    #: of a large study; past it, texts are searched without being remembered
+    MEMO_SIZE = 200_000
+
     def find(self, text: str, folded: str | None, pos: int, endpos: int, context=None, flags=None) -> list:
+        """Every span of the chosen kinds in ``text[pos:endpos]`` (``(start, end, kind, placeholder)``).
+
+        What is found depends on the text and the window only, except the participant a name's
+        placeholder names (``context``: whose document it is). So the search is done once per
+        distinct (text, window) and remembered: a survey's repeated comments ("Fine.", "N/A") and
+        identical transcripts are searched once; a repeat costs a dictionary lookup.
+        """
+        memo = self._memo
+        key = (text, pos, endpos)
+        hit = memo.get(key)
+        if hit is None:
+            fl: list = []
+            hit = self._search(text, folded, pos, endpos, fl)
+            hit = (*hit, fl)
+            if len(memo) < self.MEMO_SIZE:
+                memo[key] = hit
+        before, names, after, fl = hit
+        if flags is not None:
+            flags += fl
+        if not names:
+            return before + after
+        return before + [(s, e, "name", self.names.placeholder(k, context)) for s, e, k in names] + after
+
+    def _search(self, text: str, folded: str | None, pos: int, endpos: int, flags: list) -> tuple:
+        """(spans of the patterns, name hits ``(start, end, key)``, other people's names)."""
         out: list = []
         low = text[pos:endpos].lower()
         has_digit = any(ch in low for ch in "0123456789")
@@ -308,11 +375,10 @@ class _Detector:
                         if m.end() > m.start()]
             if has_digit:
                 out += pii.find_order_context(text, pos, endpos)
-        if self.names is not None:
-            self.names.find(text, folded if folded is not None else _fold(text), pos, endpos, context, out, flags)
-        if self.people is not None:
-            out += self.people.find(text, pos, endpos, flags)
-        return out
+        names = (self.names.scan(text, folded if folded is not None else _fold(text), pos, endpos, flags)
+                 if self.names is not None else [])
+        people = self.people.find(text, pos, endpos, flags) if self.people is not None else []
+        return out, names, people
 
 
 def _resolve(spans: list) -> list:
@@ -757,7 +823,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
                 units = _turn_units(turns[idx], s_, e_)
             else:
                 units = sorted(zip(s_.tolist(), e_.tolist()))
-            folded = text.translate(_fold_table(text)) if det.names is not None else None
+            folded = _fold(text) if det.names is not None else None
             ctx = _context(doc_id, idx)
             cover, prev = [], 0  # the turns and the text between them (labels), in order
             for a, b in units:
@@ -822,7 +888,7 @@ def redact(segments, *, participants=None, documents=None, order_pattern=DEFAULT
                 cover.append((pos, pos + len(t)))
                 pos += len(t) + 2
             joined = "\n\n".join(pieces)
-            folded = joined.translate(_fold_table(joined)) if det.names is not None else None
+            folded = _fold(joined) if det.names is not None else None
             found = _resolve(_find_in_units(det, joined, folded, cover, ctx))
             per_unit: dict = {}
             cstarts = [a for a, _ in cover]

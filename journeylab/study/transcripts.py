@@ -608,6 +608,11 @@ def _detect(text: str, suffix: str | None) -> str:
 
 
 def _segments_frame(turns, *, doc_id, labels: _Labels, split):
+    return _rows_frame(_segments_rows(turns, doc_id=doc_id, labels=labels, split=split))
+
+
+def _segments_rows(turns, *, doc_id, labels: _Labels, split) -> dict:
+    """The segments of one document as lists, one per column (``doc_id`` included)."""
     rows = {c: [] for c in SEGMENT_COLUMNS}
     tokenizer = None
     if split == "sentence":
@@ -637,10 +642,15 @@ def _segments_frame(turns, *, doc_id, labels: _Labels, split):
             rows["time_start"].append(t0)
             rows["time_end"].append(t1)
             rows["text"].append(t)
-    n = len(rows["segment_id"])
+    rows["doc_id"] = [doc_id] * len(rows["segment_id"])
+    return rows
+
+
+def _rows_frame(rows: dict) -> pd.DataFrame:
+    """The segments frame of :func:`_segments_rows`' lists (of one document, or of many joined)."""
     out = pd.DataFrame({
         "segment_id": pd.array(rows["segment_id"], dtype="string"),
-        "doc_id": pd.array([doc_id] * n, dtype="string"),
+        "doc_id": pd.array(rows["doc_id"], dtype="string"),
         "participant_id": pd.array(rows["participant_id"], dtype="string"),
         "speaker": pd.array(rows["speaker"], dtype="string"),
         "speaker_role": pd.array(rows["speaker_role"], dtype="string"),
@@ -668,6 +678,7 @@ def parse_transcript(
     stage_marker: str | None = None,
     _encoding: str | None = None,
     _warnings: list | None = None,
+    _as_rows: bool = False,
 ) -> Document:
     """Segment a transcript that is already in memory.
 
@@ -732,7 +743,9 @@ def parse_transcript(
         doc_text, turns = _parse_cues(text, fmt, name, labels, warnings)
     if not turns:
         raise TranscriptError(name, None, "no speaker turn with text; expected turns like 'P07: ...'")
-    segments = _segments_frame(turns, doc_id=str(doc_id), labels=labels, split=split)
+    # _as_rows (load_study's use): the segments as lists, made one frame with the other documents'
+    rows = _segments_rows(turns, doc_id=str(doc_id), labels=labels, split=split)
+    segments = rows if _as_rows else _rows_frame(rows)
     return Document(doc_id=str(doc_id), path=display_path, format=fmt, encoding=_encoding, text=doc_text,
                     segments=segments, warnings=warnings)
 
@@ -776,6 +789,15 @@ def read_document(
     >>> doc.text[row.start:row.end] == row.text                                                # doctest: +SKIP
     True
     """
+    return _read_document(path, doc_id=doc_id, split=split, interviewer_labels=interviewer_labels,
+                          speaker_map=speaker_map, display_path=display_path, speaker_labels=speaker_labels,
+                          moderator_pattern=moderator_pattern, stage_marker=stage_marker)
+
+
+def _read_document(path, *, doc_id=None, split=None, interviewer_labels=None, speaker_map=None, display_path=None,
+                   speaker_labels=True, moderator_pattern=None, stage_marker=None, as_rows: bool = False) -> Document:
+    """:func:`read_document`; ``as_rows`` (load_study's use): the segments as lists, one per column, to be
+    made one frame with the other documents'."""
     check_path(path, arg="path", func="read_document")
     p = Path(path)
     name = display_path or p.name
@@ -800,7 +822,7 @@ def read_document(
                            interviewer_labels=interviewer_labels, speaker_map=speaker_map,
                            display_path=name if display_path is None else display_path, speaker_labels=speaker_labels,
                            moderator_pattern=moderator_pattern, stage_marker=stage_marker, _encoding=encoding,
-                           _warnings=warnings)
+                           _warnings=warnings, _as_rows=as_rows)
     return doc if word is None else replace(doc, format=word)
 
 

@@ -5,6 +5,7 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import tomllib
 import yaml
@@ -85,3 +86,19 @@ def test_every_checked_notebook_cell_has_a_reference_output():
                 stray.append(where)
     assert not missing, f"run `make notebook-outputs`; no reference output for {missing}"
     assert not stray, f"outputs stored in unchecked cells (strip them): {stray}"
+
+
+def test_every_resource_file_of_the_package_is_package_data():
+    """A file the package reads at run time (lexicons, templates, the span widget's JS/CSS) must be
+    named by pyproject's package-data, or a non-editable install lacks it."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["journeylab"]
+    pkg = ROOT / "journeylab"
+    covered = {p.relative_to(pkg).as_posix() for pat in patterns for p in pkg.glob(pat) if p.is_file()}
+    tracked = subprocess.run(["git", "ls-files", "journeylab"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    resources = {Path(f).relative_to("journeylab").as_posix() for f in tracked
+                 if not f.endswith((".py", ".typed")) and Path(f).name != ".gitignore"}
+    assert resources, "git ls-files found no resource files (not a git checkout?)"
+    missing = sorted(resources - covered)
+    assert not missing, f"files in journeylab/ that pyproject's package-data does not ship: {missing}"

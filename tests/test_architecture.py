@@ -285,3 +285,18 @@ def test_package_imports_from_inside_its_own_folder():
     out = subprocess.run([sys.executable, "-c", "import journeylab"], cwd=PACKAGE, capture_output=True,
                          text=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert out.returncode == 0, out.stderr
+
+
+def test_every_module_compiles_without_warnings():
+    """An invalid escape such as ``\\w`` in a docstring is a SyntaxWarning today and an error later."""
+    import warnings
+
+    bad = {}
+    for path in sorted((ROOT / "journeylab").rglob("*.py")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                compile(path.read_text(encoding="utf-8"), str(path), "exec")
+            except (SyntaxError, SyntaxWarning, DeprecationWarning) as e:
+                bad[path.relative_to(ROOT).as_posix()] = str(e)
+    assert not bad, bad

@@ -21,7 +21,7 @@ from .rules import autocode
 #: The order in which a transcript's codings are taken when study.yml does not say.
 DEFAULT_PREFERENCE = ("gold", "human", "rules")
 #: Preference items that are not coder names: every person's codings (``origin`` manual) and the
-#: codebook's rules (:func:`journeylab.autocode`). Any other item names a coder (``gold``, ``amara``).
+#: codebook's rules (:func:`journeylab.autocode`). Any other item names a coder (``gold``, ``ann``).
 SOURCES = {"human": "the people who coded", "rules": "the codebook's rules"}
 #: Key of the record in ``codings.attrs["journeylab"]`` (copied into the evidence table and the map).
 ANALYSIS_KEY = "analysis_codings"

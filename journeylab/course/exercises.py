@@ -436,7 +436,7 @@ def check_code_frequency(answer, codings: pd.DataFrame, segments: pd.DataFrame, 
 
 
 def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: str,
-                coders: Sequence[str] = ("amara", "jonas"), not_applicable: str | None = None) -> CheckResult:
+                coders: Sequence[str] | None = None, not_applicable: str | None = None) -> CheckResult:
     """Check Cohen's kappa for one code between two coders.
 
     The right answer is :func:`journeylab.agreement` with ``segments=`` (units: the participant
@@ -450,8 +450,10 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     segments : DataFrame
         ``study.segments``.
     code : str
-    coders : pair of str
+    coders : pair of str, optional
         Not both in ``codings`` (another study's coders): the result is ``"not_applicable"``.
+        Default: the two people who coded (``origin`` manual, not ``gold``); a study with another
+        number of them gets ``"not_applicable"``.
     not_applicable : str, optional
         Why the exercise does not apply to this study (e.g. ``jl.change_design(study).reason``):
         when non-empty, the result has status ``"not_applicable"`` and this message, whatever the
@@ -470,6 +472,16 @@ def check_kappa(answer, codings: pd.DataFrame, segments: pd.DataFrame, *, code: 
     False
     """
     func = "check_kappa"
+    if coders is None:
+        people = codings
+        if isinstance(codings, pd.DataFrame) and "origin" in codings:
+            people = codings[codings["origin"].fillna("manual").astype(str) == "manual"]
+        found = (sorted(set(people["coder"].dropna().astype(str)) - {"gold"})
+                 if isinstance(people, pd.DataFrame) and "coder" in people else [])
+        if len(found) != 2:
+            return _not_applicable(f"Cohen's kappa for `{code}`", "this exercise compares two coders; this study "
+                                   + (f"has {len(found)} ({', '.join(found)})" if found else "has none"))
+        coders = found
     coders = list(coders)
     ex = f"Cohen's kappa for `{code}` ({coders[0]} vs {coders[1]})"
     na = _not_applicable(ex, not_applicable)

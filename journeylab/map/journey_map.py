@@ -920,7 +920,7 @@ def _evidence_of(obj) -> pd.DataFrame:
 def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict | None = None, n_sim: int = 4000,
                random_state: int = 0, include_contradicted: bool = True,
                vocabulary: dict | None = None, after_change: bool = True) -> pd.DataFrame:
-    """Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
+    r"""Rank pain points by frequency, emotional weight, size and evidence grade, with an upside.
 
     Parameters
     ----------

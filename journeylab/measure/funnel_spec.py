@@ -198,7 +198,7 @@ def _parse_steps(steps, func: str, *, min_steps: int = 2) -> tuple[tuple, tuple]
     """Steps as (labels, sets). A step is an event name or a list of names; a dict maps labels to steps."""
     if isinstance(steps, str) or steps is None:
         raise JourneylabError(f"{func}(): `steps` must be a list of event names (or lists of names), "
-                              f"e.g. ['product_view', 'add_to_cart']; got {steps!r}.")
+                              f"e.g. ['signed_up', 'first_order']; got {steps!r}.")
     items = list(steps.items()) if isinstance(steps, dict) else [(None, s) for s in steps]
     if len(items) < min_steps:
         raise JourneylabError(f"{func}(): `steps` needs at least {min_steps} step(s); got {len(items)}.")

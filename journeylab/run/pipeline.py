@@ -40,8 +40,8 @@ KERNEL_ENV = {"PYTHONHASHSEED": "0", "SOURCE_DATE_EPOCH": "1767225600"}  # 2026-
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
-#: Tag of the notebooks' markdown cells that tell the sample study's findings ("In the sample study, the
-#: shipping form ..."): kept in the executed notebooks of a run on the sample study, left out of a run
+#: Tag of the notebooks' markdown cells that tell the sample study's findings ("In the sample study,
+#: the ... step loses ..."): kept in the executed notebooks of a run on the sample study, left out of a run
 #: on any other study, whose numbers they do not describe.
 SAMPLE_TAG = "sample-study"
 

@@ -29,7 +29,7 @@ from ..utils.limits import load_yaml, parse_xml
 from ..utils.tables import neutralise, read_rows
 
 KNOWN_KINDS = ("pain_point", "delight", "need", "behaviour", "emotion", "other")
-"""Kinds used by the sample study; any other lower-case word is accepted too."""
+"""Kinds the map and the grading know; any other lower-case word is accepted too."""
 
 QDC_NS = "urn:QDA-XML:codebook:1.0"
 """XML namespace of a REFI-QDA codebook (``.qdc``)."""

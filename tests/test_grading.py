@@ -204,3 +204,21 @@ def test_an_earlier_period_is_the_benchmark_when_no_target_is_declared():
     assert ta.loc["csat_shipping_form", "signal"] == "healthy"
     text = " ".join(jl.GradingRules().describe({**jl.study_targets(study), "baseline": before.name}))
     assert "earlier period" in text
+
+
+def test_rule_precision_is_measured_behind_the_runs_analysis_codings(sample_study):
+    """The run's codings take people's codings where they exist, so they hold no rule hits in those
+    transcripts; the rules are still measured there (item 7): a code whose rules fire in a
+    human-coded transcript has a precision, and one measured at 0 cannot be carried by its rules."""
+    study = sample_study
+    codings = jl.analysis_codings(study)
+    ev = jl.evidence_table(study, codings=codings, n_boot=100)
+    human_docs = set(study.segments.loc[study.segments["segment_id"].isin(
+        codings.loc[codings["origin"] == "manual", "segment_id"]), "doc_id"])
+    seg = study.segments[study.segments["doc_id"].isin(human_docs) & (study.segments["speaker_role"] == "participant")]
+    fired = set(jl.autocode(seg, codebook=study.codebook)["code"])
+    claims = ev[ev["code"].isin(fired) & ev["kind"].isin(["pain_point", "delight"])]
+    assert len(claims) >= 3
+    assert claims["rule_precision"].notna().all(), claims.loc[claims["rule_precision"].isna(), "code"].tolist()
+    zero = claims[(claims["rule_precision"] == 0) & (claims["n_participants_human"] < 3)]
+    assert not zero["grade"].isin(["strong", "mixed", "qualitative_only"]).any(), zero[["code", "grade"]]

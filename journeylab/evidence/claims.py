@@ -457,6 +457,27 @@ def rule_precision(pairs: pd.DataFrame, doc_of: pd.Series, level: float = 0.95) 
     return g[cols]
 
 
+def _with_rule_hits(pairs: pd.DataFrame, segments: pd.DataFrame, doc_of: pd.Series, codebook) -> pd.DataFrame:
+    """``pairs`` plus the codebook's own rule hits in the transcripts a person coded, to measure the rules by.
+
+    The codings a run analyses take a person's codings where one exists (:func:`journeylab.analysis_codings`),
+    so they hold no rule hits there: the rules are run again on those transcripts' participant turns,
+    and their hits are compared with what the person coded (:func:`rule_precision`).
+    """
+    human_docs = set(pairs.loc[pairs["human"].to_numpy(bool), "segment_id"].map(doc_of))
+    if not human_docs or not any(c.rules.n_rules() for c in codebook.codes):
+        return pairs
+    seg = segments[segments["doc_id"].astype(str).isin({str(d) for d in human_docs})]
+    if "speaker_role" in seg.columns:
+        seg = seg[seg["speaker_role"].astype(str) == "participant"]
+    hits = autocode(seg, codebook=codebook) if len(seg) else seg.iloc[0:0]
+    if not len(hits):
+        return pairs
+    hits = hits[["segment_id", "code"]].astype(str).assign(human=False, machine=True)
+    both = pd.concat([pairs[["segment_id", "code", "human", "machine"]], hits], ignore_index=True)
+    return both.groupby(["segment_id", "code"], sort=False, as_index=False)[["human", "machine"]].any()
+
+
 def _step_events(step) -> list:
     return [step] if isinstance(step, str) else list(step)
 
@@ -1435,7 +1456,7 @@ def evidence_table(
     doc_of = segments.assign(segment_id=segments["segment_id"].astype(str)).drop_duplicates("segment_id") \
         .set_index("segment_id")["doc_id"]
     n_overruled = 0
-    precision = rule_precision(pairs, doc_of, rules.level).set_index("code")
+    precision = rule_precision(_with_rule_hits(pairs, segments, doc_of, cb), doc_of, rules.level).set_index("code")
     if prefer_human:  # where a person coded a transcript, rule/model codings they did not confirm are dropped
         human_docs = set(pairs.loc[pairs["human"], "segment_id"].map(doc_of))
         drop = ~pairs["human"] & pairs["segment_id"].map(doc_of).isin(human_docs)

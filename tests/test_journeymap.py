@@ -492,6 +492,14 @@ def test_compare_personas(tiny):
     assert list(wide.columns) == ["stage", "touchpoint", "kind", "code", "saver", "rusher"]
     row = wide[wide["code"] == "packaging_delight"].iloc[0]
     assert row["saver"] == "—" and row["rusher"].startswith("1/2 (50%) · ")  # the share names its base
+    # each stage's emotion twice: the words and the codes' balance, per persona
+    coded = long[long["code"] == "coded_emotion"]
+    assert len(coded) and set(coded["persona"]) == {"saver", "rusher"}
+    for m in maps:
+        em = m.emotion.dropna(subset=["coded_balance"]).set_index("stage")["coded_balance"]
+        got = coded[coded["persona"] == m.persona].set_index("stage")["coded_balance"]
+        assert got.to_dict() == pytest.approx(em.to_dict())
+    assert (wide["code"] == "coded_emotion").sum() == coded["stage"].nunique()
     with pytest.raises(JourneylabError, match="two maps have persona 'saver'"):
         jl.compare_personas([maps[0], maps[0]])
 
@@ -539,3 +547,25 @@ def test_prioritise_recovery_range_widens_the_upside_interval():
     assert "5%–15%" in ranged["upside"]
     with pytest.raises(JourneylabError, match="recovery"):
         jl.prioritise(ev, recovery=(0.2, 0.1))
+
+
+def test_compare_maps_lists_a_moved_coded_emotion(tiny):
+    """The codes' balance per stage (delights − pain points) is compared like the words' emotion."""
+    import copy
+
+    study, _, ev = tiny
+    old = jl.JourneyMap.build(study, ev)
+    assert "coded_balance" in old.emotion.columns
+    stage = old.emotion.dropna(subset=["coded_balance"])["stage"].iloc[0]
+    new = copy.deepcopy(old)
+    em = new.emotion.copy()
+    j = em.index[em["stage"] == stage][0]
+    was = float(em.at[j, "coded_balance"])
+    em.at[j, "coded_balance"], em.at[j, "coded_ci_low"], em.at[j, "coded_ci_high"] = -0.9, -1.0, -0.7
+    new.emotion = em
+    ch = jl.compare_maps(old, new=new)
+    row = ch[ch["change"] == "coded_emotion_moved"]
+    assert row["stage"].tolist() == [stage]
+    assert row["delta"].iloc[0] == pytest.approx(-0.9 - was)
+    assert "emotion_moved" not in set(ch["change"])               # the words did not move
+    assert jl.compare_maps(old, new=jl.JourneyMap.from_dict(old.to_dict())).empty

@@ -1247,7 +1247,7 @@ _CHANGE_COLS = ["change", "stage", "touchpoint", "item", "claim_id", "old", "new
 #: Order of the kinds of change within a stage.
 CHANGE_KINDS = ["claim_added", "claim_removed", "grade_changed", "share_changed", "sentiment_changed",
                 "signal_changed", "nps_gap_changed", "quotes_changed", "opportunity_added", "opportunity_removed",
-                "owner_changed", "emotion_moved", "metric_moved"]
+                "owner_changed", "emotion_moved", "coded_emotion_moved", "metric_moved"]
 
 _PERIOD_SUFFIX = re.compile(r" \((?:start|\d{4}-\d{2}-\d{2}[^)]*) to [^)]*\)$")
 
@@ -1309,7 +1309,9 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
         ``signal_changed`` (a linked metric's verdict: funnel step, CSAT or NPS gap);
         ``nps_gap_changed``; ``quotes_changed`` (``detail`` lists the quotes added and removed).
         Opportunities: ``opportunity_added``, ``opportunity_removed``, ``owner_changed``. Per
-        stage and metric: ``emotion_moved``, ``metric_moved`` (written only when the value moved).
+        stage and metric: ``emotion_moved`` (the words, lexicon mean), ``coded_emotion_moved`` (the
+        codes' balance of delights and pain points, :func:`journeylab.coded_emotion`),
+        ``metric_moved`` (written only when the value moved).
 
     Notes
     -----
@@ -1439,6 +1441,19 @@ def compare_maps(old: JourneyMap, *, new: JourneyMap, across: bool = False) -> p
             f"{a['mean']:+.2f}", f"{b['mean']:+.2f}",
             f"emotion at {s_} {a['mean']:+.2f} → {b['mean']:+.2f} ({d:+.2f}"
             + ("" if math.isnan(lo) else f", CI {lo:+.2f} to {hi:+.2f}") + ")", d, lo, hi, numeric=True)
+    coded = ("coded_balance", "coded_ci_low", "coded_ci_high")
+    if all(c in oe.columns and c in ne.columns for c in coded):  # maps saved before the coded balance have none
+        for s_ in [s_ for s_ in new.stage_names if s_ in oe.index and s_ in ne.index]:
+            a, b = oe.loc[s_], ne.loc[s_]
+            if _same(a["coded_balance"], b["coded_balance"]) or _missing(a["coded_balance"]) \
+                    or _missing(b["coded_balance"]):
+                continue
+            d, lo, hi = _approx_diff(*(a[c] for c in coded), *(b[c] for c in coded))
+            add("coded_emotion_moved", {"stage": s_, "touchpoint": None, "code": None, "metric": "coded_emotion"},
+                None, f"{a['coded_balance']:+.2f}", f"{b['coded_balance']:+.2f}",
+                f"codes' balance at {s_} (delights − pain points) {a['coded_balance']:+.2f} → "
+                f"{b['coded_balance']:+.2f} ({d:+.2f}" + ("" if math.isnan(lo) else f", CI {lo:+.2f} to {hi:+.2f}")
+                + ")", d, lo, hi, numeric=True)
     om = old.metrics.set_index("metric")
     nm = new.metrics.set_index("metric")
     for key in [k for k in nm.index if k in om.index]:
@@ -1496,8 +1511,10 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
     DataFrame
         Long: ``persona``, ``stage``, ``touchpoint``, ``kind``, ``code``, ``claim``,
         ``n_participants``, ``n_participants_total``, ``share_participants``, ``share_ci_low``,
-        ``share_ci_high``, ``sentiment_mean``, ``grade``; emotion rows (``kind`` ``emotion``)
-        carry the stage's mean sentiment. Wide: ``stage``, ``touchpoint``, ``kind``, ``code``, then
+        ``share_ci_high``, ``sentiment_mean``, ``grade``, ``coded_balance``; emotion rows (``kind``
+        ``emotion``) carry the stage's mean sentiment (``code`` ``emotion``, the words) and the
+        codes' balance of delights and pain points (``code`` ``coded_emotion``, in ``coded_balance``).
+        Wide: ``stage``, ``touchpoint``, ``kind``, ``code``, then
         one column per persona.
     """
     if isinstance(maps, dict):
@@ -1536,13 +1553,25 @@ def compare_personas(maps, *, view: str = "long") -> pd.DataFrame:
                          "n_participants_total": m.persona_card.get("n_participants"), "share_participants": math.nan,
                          "share_ci_low": math.nan, "share_ci_high": math.nan, "sentiment_mean": r["mean"],
                          "grade": None})
+            if not _missing(r.get("coded_balance", math.nan)):  # maps saved before the codes' balance have none
+                rows.append({"persona": m.persona, "stage": r["stage"], "touchpoint": None, "kind": "emotion",
+                             "code": "coded_emotion",
+                             "claim": "codes' balance: share with a delight − share with a pain point",
+                             "n_participants": r.get("coded_n"),
+                             "n_participants_total": m.persona_card.get("n_participants"),
+                             "share_participants": math.nan, "share_ci_low": math.nan, "share_ci_high": math.nan,
+                             "sentiment_mean": math.nan, "coded_balance": r["coded_balance"], "grade": None})
     long = pd.DataFrame(rows)
+    if "coded_balance" not in long.columns:
+        long["coded_balance"] = math.nan
     long["_s"] = long["stage"].map(stage_order)
     long = long.sort_values(["_s", "kind", "code", "persona"], kind="stable").drop(columns="_s").reset_index(drop=True)
     if view == "long":
         return long
 
     def cell(r):
+        if r["code"] == "coded_emotion":
+            return f"{r['coded_balance']:+.2f} (n={r['n_participants']})"
         if r["kind"] == "emotion":
             return "—" if _missing(r["sentiment_mean"]) else f"{r['sentiment_mean']:+.2f} (n={r['n_participants']})"
         return f"{r['n_participants']}/{r['n_participants_total']} ({r['share_participants']:.0%}) · {r['grade']}"

@@ -741,7 +741,8 @@ def _personas_section(maps, names) -> str:
     wide = compare_personas(maps, view="wide")
     personas = [m.persona for m in maps]
     head = ("<h2 id='personas'>Personas side by side</h2><p class='small muted'>Share of each persona's participants "
-            "raising the theme · its grade in that persona's map; emotion rows give the stage's mean sentiment. "
+            "raising the theme · its grade in that persona's map; 'Emotion' rows give the stage's mean sentiment of "
+            "the words, 'Coded emotion' rows the codes' balance (share with a delight − share with a pain point). "
             "Small groups: read the grades, not the percentages.</p>")
     rows = "".join("<tr>" + f"<td>{_e(_dn(r['stage'], names))}</td><td>{_e(_dn(r['code'], names))}</td>"
                    + "".join(f"<td>{_h(r[p], names)}</td>" for p in personas) + "</tr>"

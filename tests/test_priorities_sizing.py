@@ -204,3 +204,18 @@ def test_evidence_table_carries_the_csat_gap_of_those_raising_a_theme():
                             scale=study.csat_scale).set_index("code")
         assert r["csat_gap"] == pytest.approx(ref.loc[r["code"], "csat_gap"])
         assert r["csat_n_theme"] == ref.loc[r["code"], "csat_n_theme"]
+
+
+def test_small_upsides_are_not_rounded_to_nothing(other_study):
+    """A step losing a user or two a week gives an upside of a fraction: it reads as that fraction,
+    not "≈ 0 more ... (0–0)" (issue 19), and one user is "1 user"."""
+    from journeylab.map.journey_map import _amount
+
+    assert [_amount(x) for x in (0.0, 0.004, 0.13, 1.26, 12.4, 1234.5)] == ["0", "< 0.01", "0.13", "1.3", "12",
+                                                                          "1,234"]
+    ev = jl.evidence_table(other_study, codings=jl.analysis_codings(other_study), n_boot=100)
+    p = jl.prioritise(ev)
+    sized = p[p["upside_per_week"].notna() & (p["upside_per_week"] > 0)]
+    assert len(sized)
+    for text in sized["upside"]:
+        assert "≈ 0 more" not in text and "interval 0–0" not in text and " 1 users " not in text, text

@@ -916,6 +916,20 @@ def _evidence_of(obj) -> pd.DataFrame:
     return _normalise_evidence(obj)
 
 
+def _amount(x, like=None) -> str:
+    """A count per period as people read it: whole numbers from 10, two significant digits below
+    (an upside of 0.13 a week is not "0"), "< 0.01" for less. ``like``: an interval's bound is
+    written as precisely as its estimate."""
+    if _missing(x):
+        return "?"
+    a = abs(float(x)) if like is None or _missing(like) else max(abs(float(like)), abs(float(x)))
+    if a >= 10 or a == 0:
+        return f"{x:,.0f}"
+    if a >= 0.01:
+        return f"{x:.2g}"
+    return "< 0.01"
+
+
 @shared_docs
 def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict | None = None, n_sim: int = 4000,
                random_state: int = 0, include_contradicted: bool = True,
@@ -1106,9 +1120,11 @@ def prioritise(evidence, *, recovery: float | tuple | None = None, weights: dict
             lo = hi = math.nan
         k = per_week_factor
         share_txt = _frac(rec_mid) if rec_hi == rec_lo else f"{rec_lo:.0%}–{rec_hi:.0%}"
-        text = (f"recovering {share_txt} of the {_label(r['step'])} drop-off ≈ {est * k:,.0f} more "
-                f"{conversion} a {period} (95% interval {lo * k:,.0f}–{hi * k:,.0f}; {lost * k:,.0f} users a "
-                f"{period} lost at this step, {to_end:.0%} of those who pass it complete)")
+        users = lost * k
+        text = (f"recovering {share_txt} of the {_label(r['step'])} drop-off ≈ {_amount(est * k)} more "
+                f"{conversion} a {period} (95% interval {_amount(lo * k, est * k)}–{_amount(hi * k, est * k)}; "
+                f"{_amount(users)} user{'' if users == 1 else 's'} a {period} lost at this step, {to_end:.0%} of "
+                "those who pass it complete)")
         if r["sized_on"] != "the whole period":
             text += f"; sized on {r['sized_on']}"
         if r["_sharing"] > 1:

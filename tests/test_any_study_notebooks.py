@@ -23,6 +23,7 @@ import yaml
 from strategies import sample_words_in
 
 import journeylab as jl
+from journeylab.map.journey_map import _amount
 from journeylab.run.sections import SECTIONS, section
 
 OTHER = Path(__file__).resolve().parent / "data" / "other_study"
@@ -203,7 +204,7 @@ def test_vocabulary_from_study_yml(tmp_path):
     assert "subscriptions a month" in texts and "week" not in texts and "orders" not in texts
     row = prio[prio["upside_per_week"].notna()].iloc[0]
     # a month is 365.25/12/7 weeks: the text's number is the weekly estimate scaled
-    assert f"{row['upside_per_week'] * 365.25 / 12 / 7:,.0f} more subscriptions a month" in row["upside"]
+    assert f"{_amount(row['upside_per_week'] * 365.25 / 12 / 7)} more subscriptions a month" in row["upside"]
     cfg["vocabulary"] = {"period": "fortnight"}
     (dst / "study.yml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
     with pytest.raises(jl.StudyError, match="vocabulary period: expected one of day, week, month"):

@@ -97,3 +97,29 @@ def test_study_sentiment_is_notebook_04s_scores(sample_study):
                            lexicon=jl.load_lexicon(jl.lexicon_file(sample_study)))
     pd.testing.assert_series_equal(scores["compound"], by_hand["compound"])
     assert scores.attrs["lexicon"] > 0
+
+
+def test_a_transcript_the_rules_read_without_a_hit_is_in_the_base(sample_study):
+    """The rules read every transcript nobody coded: one where no rule fires is a participant who
+    did not raise anything, so it stays in the base of every share (not dropped, which would
+    inflate every share)."""
+    import dataclasses
+
+    study = sample_study
+    first = jl.analysis_codings(study)
+    rec = first.attrs["journeylab"]["analysis_codings"]
+    rule_docs = rec["documents"].get("rules", [])
+    assert rule_docs, "the sample study has transcripts only the rules code"
+    quiet_doc = rule_docs[0]
+    seg = study.segments.copy()
+    mask = (seg["doc_id"] == quiet_doc).to_numpy()
+    seg.loc[mask, "text"] = "Mm."                      # nothing any rule can match
+    quiet = dataclasses.replace(study, segments=seg)
+    cod = jl.analysis_codings(quiet)
+    got = cod.attrs["journeylab"]["analysis_codings"]
+    pid = str(seg.loc[mask, "participant_id"].dropna().iloc[0])
+    assert not cod["segment_id"].isin(seg.loc[mask, "segment_id"]).any()
+    assert pid in got["participants"] and got["n_participants"] == rec["n_participants"]
+    ev = jl.evidence_table(quiet, codings=cod, n_boot=100)
+    claims = ev[ev["kind"].isin(["pain_point", "delight", "need"])]
+    assert (claims["n_participants_total"] == rec["n_participants"]).all()

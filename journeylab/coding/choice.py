@@ -124,6 +124,8 @@ def analysis_codings(study, *, prefer=None) -> pd.DataFrame:
                 if "coder" in cod.columns else cod[human.to_numpy()]
         else:
             frames[item] = cod[cod["coder"] == item] if "coder" in cod.columns else cod.iloc[:0]
+    book = study.codebook
+    rules_read = book is not None and any(c.rules.n_rules() for c in book.codes)
     taken, parts, documents, coders = set(), [], {}, {}
     for item in order:
         f = frames[item]
@@ -132,6 +134,8 @@ def analysis_codings(study, *, prefer=None) -> pd.DataFrame:
         mine = docs.notna() & ~docs.isin(taken)
         f = f[mine.to_numpy()]
         new = sorted(set(docs[mine]))
+        if item == "rules" and rules_read:  # the rules read every transcript left: one without a hit is a "no"
+            new = sorted(set(seg.loc[seg["participant_id"].notna(), "doc_id"]) - taken)
         taken |= set(new)
         documents[item] = new
         coders[item] = sorted(f["coder"].dropna().astype(str).unique()) if "coder" in f.columns else []

@@ -1463,6 +1463,8 @@ def evidence_table(
         n_overruled = int(drop.sum())
         pairs = pairs[~drop]
     coded_docs = set(segments.loc[segments["segment_id"].astype(str).isin(set(pairs["segment_id"])), "doc_id"])
+    chosen_record = (codings.attrs.get("journeylab") or {}).get(ANALYSIS_KEY)
+    chosen_base = {str(x) for x in chosen_record["participants"]} if chosen_record else None
     if sentiment is None:  # the run's scores (notebook 04's): sentences, with the study's lexicon
         sentiment = study_sentiment(study)
         sent_settings = {"engine": DEFAULT_ENGINE, "split": "sentence", "lexicon": sentiment.attrs.get("lexicon", 0),
@@ -1502,6 +1504,8 @@ def evidence_table(
             pids = set(parts["participant_id"])
         # the denominator: participants whose interviews were coded (a transcript nobody coded is not a "no")
         coded_pids = set(segments.loc[segments["doc_id"].isin(coded_docs), "participant_id"].dropna())
+        if chosen_base is not None:  # jl.analysis_codings says whose transcripts were read (rules read them all)
+            coded_pids = {x for x in parts["participant_id"] if str(x) in chosen_base}
         pids = pids & coded_pids if coded_pids else pids
         blocks.append(_persona_block(study, pairs, pid_of, pids, sentiment, survey_codings, p, rules, n_quotes,
                                      n_boot, random_state, persona_column, links, precision, baseline))

@@ -434,7 +434,8 @@ def _sizing_section(jmap, names, sizing) -> str:
         cells = []
         for s in shares:
             row = g[g["recovery"] == s].iloc[0]
-            txt = f"{row['upside_per_period']:,.1f}"
+            up = row["upside_per_period"]
+            txt = f"{up:,.1f}" if abs(up) >= 1 or up == 0 else f"{up:.2g}"  # 0.066 a month is not "0.1"
             if has_value:
                 txt += f" ({row['value_per_period']:,.0f})"
             cls = "num" + (" assumed" if lo - 1e-9 <= s <= hi + 1e-9 else "")

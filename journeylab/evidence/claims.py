@@ -542,22 +542,14 @@ def _vs_target(lo, hi, target) -> str:
     return "inconclusive"
 
 
-def _step_signal(conv, lo, hi, target, n_from, rules: GradingRules) -> str:
-    if conv is None or pd.isna(conv):
+def _target_signal(value, lo, hi, n, target, min_n: int) -> str:
+    """A metric against its benchmark (funnel step, CSAT, questionnaire): NA without a value, 'no
+    benchmark' without a target, 'inconclusive' below ``min_n``, else :func:`_vs_target`."""
+    if value is None or pd.isna(value):
         return pd.NA
     if target is None or pd.isna(target):
         return NO_BENCHMARK
-    if n_from < rules.min_metric_n:
-        return "inconclusive"
-    return _vs_target(lo, hi, float(target))
-
-
-def _csat_signal(top2, lo, hi, n, rules: GradingRules, target=None) -> str:
-    if top2 is None or pd.isna(top2):
-        return pd.NA
-    if target is None or pd.isna(target):
-        return NO_BENCHMARK
-    if n < rules.min_metric_n:
+    if n < min_n:
         return "inconclusive"
     return _vs_target(lo, hi, float(target))
 
@@ -603,16 +595,6 @@ def _questionnaire_target(targets: dict, scale: str, rules: GradingRules) -> tup
     return math.nan, "no target declared"
 
 
-def _questionnaire_signal(mean, lo, hi, n, target, rules: GradingRules) -> str:
-    if mean is None or pd.isna(mean):
-        return pd.NA
-    if target is None or pd.isna(target):
-        return NO_BENCHMARK
-    if n < rules.min_questionnaire_n:
-        return "inconclusive"
-    return _vs_target(lo, hi, float(target))
-
-
 def questionnaire_signals(summary: pd.DataFrame, *, targets: dict | None = None,
                           rules: GradingRules | None = None) -> pd.DataFrame:
     """Compare questionnaire scale means with their benchmarks (study.yml, else published defaults).
@@ -649,7 +631,7 @@ def questionnaire_signals(summary: pd.DataFrame, *, targets: dict | None = None,
     found = [_questionnaire_target(targets or {}, str(sc), rules) for sc in out["scale"]]
     out["target"] = [t for t, _ in found]
     out["target_source"] = [src for _, src in found]
-    out["signal"] = [_questionnaire_signal(r["mean"], r["ci_low"], r["ci_high"], r["n"], t, rules)
+    out["signal"] = [_target_signal(r["mean"], r["ci_low"], r["ci_high"], r["n"], t, rules.min_questionnaire_n)
                      for r, t in zip(out.to_dict("records"), out["target"])]
     return out
 
@@ -779,7 +761,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
                 "rank": rank, "n_steps": len(fun) - 1, "median": median, "to_end": to_end,
                 "to_end_n": int(r["users"]), "n": int(r["users_from"]),
                 "target": target, "target_source": target_source,
-                "signal": _step_signal(r["conversion"], lo, hi, target, r["users_from"], rules),
+                "signal": _target_signal(r["conversion"], lo, hi, r["users_from"], target, rules.min_metric_n),
                 "source": f"events: {desc}; conversion from the previous step, Wilson {level:.0%} CI; "
                           f"{weeks:.1f} weeks of events{source_note}",
             })
@@ -802,7 +784,7 @@ def touchpoint_metrics(study, *, persona: str | None = None, rules: GradingRules
                 "label": f"CSAT {tp}", "n": n, "value": share, "ci_low": lo, "ci_high": hi,
                 "mean": r["mean"], "mean_ci_low": r["mean_ci_low"], "mean_ci_high": r["mean_ci_high"],
                 "target": target, "target_source": target_source,
-                "signal": _csat_signal(share, lo, hi, n, rules, target),
+                "signal": _target_signal(share, lo, hi, n, target, rules.min_metric_n),
                 "source": f"journeylab.csat: survey column {r['column']} ({low}–{high} scale), {n} answers{who}, "
                           f"{int(r['n_blank'])} blanks excluded; top-2 box ({r['top_box']}) share with Wilson "
                           f"{level:.0%} CI, mean with t interval",
@@ -1210,7 +1192,7 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
         if col not in ev.columns:
             ev[col] = pd.NA
     ev["step_signal"] = [
-        _step_signal(c, lo, hi, tg, (0 if pd.isna(nf) else nf), rules) if not pd.isna(c) else pd.NA
+        _target_signal(c, lo, hi, (0 if pd.isna(nf) else nf), tg, rules.min_metric_n)
         for c, lo, hi, tg, nf in zip(ev["step_conversion"], ev["step_ci_low"], ev["step_ci_high"],
                                      ev["step_target"], ev["step_users_from"])]
     # a CSAT row whose target is not one the study declared (the rules' default, an older table, or one
@@ -1223,7 +1205,7 @@ def grade_claims(evidence: pd.DataFrame, *, rules: GradingRules | None = None) -
     ev["csat_target_source"] = [src if dec else ("default (GradingRules.csat_top2_min; no target declared)"
                                                  if rules.csat_top2_min is not None else "no target declared")
                                 for src, dec in zip(ev["csat_target_source"], declared)]
-    ev["csat_signal"] = [_csat_signal(t, lo, hi, (0 if pd.isna(n) else n), rules, tg) if not pd.isna(t) else pd.NA
+    ev["csat_signal"] = [_target_signal(t, lo, hi, (0 if pd.isna(n) else n), tg, rules.min_metric_n)
                          for t, lo, hi, n, tg in zip(ev["csat_top2"], ev["csat_top2_ci_low"], ev["csat_top2_ci_high"],
                                                      ev["csat_n"], csat_target)]
     ev["nps_signal"] = [_nps_signal(g, lo, hi, (0 if pd.isna(n) else n), rules) if not pd.isna(g) else pd.NA

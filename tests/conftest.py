@@ -123,3 +123,16 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh JupyterLab page of the module's ``lab`` server (tests/test_lab_browser.py's Lab), with the
+    page's JavaScript errors collected in ``page.journeylab_errors``."""
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(30_000)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.journeylab_errors = errors
+    yield pg
+    pg.close()

@@ -144,18 +144,6 @@ def lab(tmp_path_factory, browser):  # browser first: no server is started when 
         server.stop()
 
 
-@pytest.fixture
-def page(browser, lab):
-    """A fresh page; on a failure its screenshot is saved and named in the message."""
-    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-    pg.set_default_timeout(30_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.journeylab_errors = errors
-    yield pg
-    pg.close()
-
-
 @contextlib.contextmanager
 def shot_on_failure(page, lab: Lab, path: Path):
     """Re-raise any failure with a screenshot of the page and the server log's tail."""

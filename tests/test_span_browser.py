@@ -62,17 +62,6 @@ def lab(tmp_path_factory, browser):  # browser first: no server is started when 
         server.stop()
 
 
-@pytest.fixture
-def page(browser, lab):
-    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-    pg.set_default_timeout(30_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.journeylab_errors = errors
-    yield pg
-    pg.close()
-
-
 _CHAR_BOX_JS = """([sid, at]) => {
     // the box of the UTF-16 unit `at` of a turn's text (the text is one text node before any highlight)
     const el = document.querySelector(`.jl-span-text[data-segment-id="${sid}"]`);
